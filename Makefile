@@ -1,0 +1,41 @@
+# `make run` and `make test` work on a fresh machine: they create the virtual environments they need.
+PYTHON ?= python3
+VENV := .venv
+CFN_VENV := .venv-cfn
+BIN := $(VENV)/bin
+export AWS_DEFAULT_REGION ?= us-east-1
+export AWS_EC2_METADATA_DISABLED := true
+
+.PHONY: run test unit package lint-template template clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+$(CFN_VENV)/.installed: requirements-cfn.txt
+	$(PYTHON) -m venv $(CFN_VENV)
+	$(CFN_VENV)/bin/pip install --quiet --upgrade pip
+	$(CFN_VENV)/bin/pip install --quiet -r requirements-cfn.txt
+	touch $@
+
+run: $(VENV)/.installed
+	$(BIN)/python -m chalicelib.cli serve
+
+# The merge template is generated from the table and gateway-response definitions in the code.
+template: $(VENV)/.installed
+	$(BIN)/python -m chalicelib.cli template > infra/merge-template.json
+
+package: $(VENV)/.installed
+	rm -rf build/package
+	$(BIN)/chalice package --stage prod --merge-template infra/merge-template.json build/package
+
+lint-template: package $(CFN_VENV)/.installed
+	$(CFN_VENV)/bin/cfn-lint build/package/sam.json
+
+test: $(VENV)/.installed lint-template
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) $(CFN_VENV) build .pytest_cache .hypothesis

@@ -1,0 +1,26 @@
+"""The Chalice app: routes (one blueprint per resource), the events-stream handler and the hourly biller."""
+from chalice import Chalice, Rate
+
+from chalicelib.api.customers import customers
+from chalicelib.api.health import health
+from chalicelib.api.middleware import lago_http
+from chalicelib.api.organizations import organizations
+from chalicelib.billing.biller import run_biller, trigger_instant
+from chalicelib.store.tables import EVENTS_STREAM_ARN_PLACEHOLDER
+from chalicelib.usage.stream import handle_stream_batch
+
+app = Chalice(app_name="lago-serverless-billing")
+app.register_middleware(lago_http, "http")
+for blueprint in (health, organizations, customers):
+    app.register_blueprint(blueprint)
+
+
+# The real stream ARN is set in the deployment template (Fn::GetAtt EventsTable.StreamArn).
+@app.on_dynamodb_record(stream_arn=EVENTS_STREAM_ARN_PLACEHOLDER, batch_size=100, name="aggregate_usage")
+def aggregate_usage(event):
+    return handle_stream_batch(event.to_dict(), event.context)
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS), name="biller")
+def bill(event):
+    return run_biller(trigger_instant(event.to_dict()))

@@ -1,0 +1,68 @@
+"""Reading request bodies: size limit, JSON with exact Decimal numbers, and Lago's root key."""
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from chalicelib.api.errors import ApiError, invalid_fields, missing_root_key
+
+MAX_BODY_BYTES = 1024 * 1024
+MAX_DEPTH = 32
+# DynamoDB numbers: up to 38 significant digits, magnitude between 1E-130 and 9.9999...E+125.
+MAX_DIGITS = 38
+MIN_EXPONENT = -130
+MAX_ADJUSTED_EXPONENT = 125
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _is_storable(number: Decimal) -> bool:
+    if number.is_zero():
+        return True
+    digits = len(number.normalize().as_tuple().digits)
+    return digits <= MAX_DIGITS and MIN_EXPONENT <= number.adjusted() <= MAX_ADJUSTED_EXPONENT
+
+
+def _unstorable_numbers(value, path: str, depth: int = 0) -> dict:
+    """Field paths holding numbers DynamoDB cannot store; raises on nesting deeper than MAX_DEPTH."""
+    if depth > MAX_DEPTH:
+        raise ApiError(400, error="BadRequest: the JSON body is nested too deeply")
+    if isinstance(value, dict):
+        children = ((f"{path}.{key}" if path else str(key), item) for key, item in value.items())
+    elif isinstance(value, list):
+        children = ((f"{path}.{index}" if path else str(index), item) for index, item in enumerate(value))
+    else:
+        if isinstance(value, Decimal) and not _is_storable(value):
+            return {path: ["value_is_invalid"]}
+        return {}
+    found: dict = {}
+    for child_path, child in children:
+        found.update(_unstorable_numbers(child, child_path, depth + 1))
+    return found
+
+
+def parse_json(raw_body: bytes | None):
+    """The body as JSON; every number a Decimal. Malformed JSON, NaN and Infinity are 400.
+
+    (The middleware has already refused bodies over MAX_BODY_BYTES.)"""
+    if not raw_body:
+        return None
+    try:
+        document = json.loads(raw_body.decode("utf-8"), parse_float=Decimal, parse_int=Decimal,
+                              parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise ApiError(400, error="BadRequest: the body is not valid JSON") from None
+    unstorable = _unstorable_numbers(document, "")
+    if unstorable:
+        raise invalid_fields(unstorable)
+    return document
+
+
+def root_object(raw_body: bytes | None, root_key: str) -> dict:
+    """The object under Lago's root key (`{"customer": {...}}`); 400 as Rails answers when it is missing."""
+    document = parse_json(raw_body)
+    if not isinstance(document, dict) or not isinstance(document.get(root_key), dict) or not document[root_key]:
+        raise missing_root_key(root_key)
+    return document[root_key]

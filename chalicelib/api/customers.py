@@ -1,0 +1,58 @@
+"""`/api/v1/customers`: create-or-update, list, read, update (extension) and delete."""
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib.api.auth import current_organization
+from chalicelib.api.body import root_object
+from chalicelib.api.pagination import page_from_query
+from chalicelib.api.serialize import customer_json, json_response
+from chalicelib.domain import customer_service
+from chalicelib.store.repositories import repositories
+
+customers = Blueprint(__name__)
+
+
+def _one(customer, organization):
+    return json_response({"customer": customer_json(customer, organization)})
+
+
+@customers.route("/api/v1/customers", methods=["POST"])
+def create_or_update_customer():
+    request = customers.current_request
+    organization = current_organization(request)
+    customer = customer_service.upsert_customer(repositories().customers, organization,
+                                                root_object(request.raw_body, "customer"))
+    return _one(customer, organization)
+
+
+@customers.route("/api/v1/customers", methods=["GET"])
+def list_customers():
+    request = customers.current_request
+    organization = current_organization(request)
+    page = page_from_query(request.query_params)
+    store = repositories().customers
+    listed = store.list_page(organization.id, page.number, page.per_page)
+    return json_response({"customers": [customer_json(customer, organization) for customer in listed],
+                          "meta": page.meta(store.count(organization.id))})
+
+
+@customers.route("/api/v1/customers/{external_id}", methods=["GET"])
+def get_customer(external_id):
+    organization = current_organization(customers.current_request)
+    return _one(customer_service.find_customer(repositories().customers, organization, external_id), organization)
+
+
+@customers.route("/api/v1/customers/{external_id}", methods=["PUT"])
+def update_customer(external_id):
+    request = customers.current_request
+    organization = current_organization(request)
+    customer = customer_service.update_customer(repositories().customers, organization, external_id,
+                                                root_object(request.raw_body, "customer"))
+    return _one(customer, organization)
+
+
+@customers.route("/api/v1/customers/{external_id}", methods=["DELETE"])
+def delete_customer(external_id):
+    organization = current_organization(customers.current_request)
+    return _one(customer_service.delete_customer(repositories().customers, organization, external_id), organization)

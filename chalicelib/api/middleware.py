@@ -1,0 +1,39 @@
+"""The one HTTP middleware: body size, authentication, and every failure answered in Lago's shape."""
+from __future__ import annotations
+
+from chalice import Response
+from chalice.app import Request
+
+from chalicelib.api.auth import authenticate
+from chalicelib.api.body import MAX_BODY_BYTES
+from chalicelib.api.errors import ApiError, domain_error_response, lago_error, resource_not_found
+from chalicelib.domain.errors import DomainError
+from chalicelib.observability import logger
+
+API_PREFIX = "/api/v1/"
+
+
+def _chalice_error_as_lago(response: Response) -> Response:
+    """Chalice answers some requests itself with `{"Code", "Message"}`; give them Lago's shape."""
+    if not (isinstance(response.body, dict) and "Code" in response.body and "Message" in response.body):
+        return response
+    if response.status_code == 405:
+        # API Gateway, which serves the deployed API, answers an undefined method as an unknown route.
+        return resource_not_found()
+    return lago_error(response.status_code)
+
+
+def lago_http(event: Request, get_response) -> Response:
+    try:
+        if event.raw_body is not None and len(event.raw_body) > MAX_BODY_BYTES:
+            raise ApiError(413)
+        if event.context.get("resourcePath", "").startswith(API_PREFIX):
+            event.context["organization"] = authenticate(event.headers.get("authorization"))
+        return _chalice_error_as_lago(get_response(event))
+    except ApiError as refusal:
+        return refusal.response
+    except DomainError as failure:
+        return domain_error_response(failure)
+    except Exception:  # noqa: BLE001 - the last line of defence: log it, answer JSON, never leak a trace
+        logger.exception("unhandled error", extra={"path": event.path, "method": event.method})
+        return lago_error(500)

@@ -1,0 +1,26 @@
+"""`/api/v1/organizations`: the authenticated organization (PUT as Lago; GET is an extension)."""
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib.api.auth import current_organization
+from chalicelib.api.body import root_object
+from chalicelib.api.serialize import json_response, organization_json
+from chalicelib.domain.organizations import OrganizationUpdate
+from chalicelib.store.repositories import repositories
+
+organizations = Blueprint(__name__)
+
+
+@organizations.route("/api/v1/organizations", methods=["GET"])
+def get_organization():
+    return json_response({"organization": organization_json(current_organization(organizations.current_request))})
+
+
+@organizations.route("/api/v1/organizations", methods=["PUT"])
+def update_organization():
+    request = organizations.current_request
+    organization = current_organization(request)
+    changes = OrganizationUpdate.parse(root_object(request.raw_body, "organization")).changes()
+    updated = repositories().organizations.update(organization.id, changes)
+    return json_response({"organization": organization_json(updated)})

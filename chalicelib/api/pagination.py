@@ -1,0 +1,51 @@
+"""Lago's page/per_page pagination and its `meta` object."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import ceil
+
+from chalicelib.api.errors import invalid_fields
+
+DEFAULT_PER_PAGE = 100
+MAX_PER_PAGE = 100
+# Deep pages cost a read of every item before them; this bounds one request's reads.
+MAX_PAGE = 1000
+
+
+@dataclass(frozen=True)
+class Page:
+    number: int
+    per_page: int
+
+    def meta(self, total_count: int) -> dict:
+        total_pages = ceil(total_count / self.per_page)
+        if total_count == 0:
+            # Lago's answer for an empty collection.
+            return {"current_page": 0, "next_page": None, "prev_page": None, "total_pages": 0, "total_count": 0}
+        return {
+            "current_page": self.number,
+            "next_page": self.number + 1 if self.number < total_pages else None,
+            "prev_page": self.number - 1 if self.number > 1 else None,
+            "total_pages": total_pages,
+            "total_count": total_count,
+        }
+
+
+def _positive(query: dict, name: str, default: int, maximum: int, errors: dict) -> int:
+    raw = query.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= maximum:
+        errors[name] = ["value_is_invalid"]
+        return default
+    return int(raw)
+
+
+def page_from_query(query: dict | None) -> Page:
+    query = query or {}
+    errors: dict = {}
+    page = Page(_positive(query, "page", 1, MAX_PAGE, errors), _positive(query, "per_page", DEFAULT_PER_PAGE,
+                                                                         MAX_PER_PAGE, errors))
+    if errors:
+        raise invalid_fields(errors)
+    return page

@@ -1,0 +1,128 @@
+"""Domain objects as Lago's API v1 shows them: counts as integers, rates as JSON numbers, times with `Z`.
+
+Bodies are returned as JSON strings, so Chalice never turns a Decimal into a float (`100` -> `100.0`)."""
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+import simplejson
+from chalice import Response
+
+from chalicelib.domain.clock import iso_z
+from chalicelib.domain.customers import Customer
+from chalicelib.domain.organizations import Organization
+
+# Namespace of the tax objects derived from vat rates (stable lago_id per organization and rate).
+_VAT_TAX_NAMESPACE = uuid.UUID("6f1c3a52-3c0e-4a43-9b8e-1d3f3f8f6a10")
+_ADDRESS_FIELDS = ("address_line1", "address_line2", "city", "state", "zipcode", "country")
+
+
+def json_response(body: dict, status_code: int = 200) -> Response:
+    """A JSON answer whose Decimals are written exactly as JSON numbers (never through a float)."""
+    return Response(body=simplejson.dumps(body, use_decimal=True), status_code=status_code,
+                    headers={"Content-Type": "application/json"})
+
+
+def plain_number(value: Decimal | None) -> Decimal | None:
+    """A rate without exponent notation or trailing zeros: 20, 5.5."""
+    if value is None:
+        return None
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
+
+
+def vat_tax(organization: Organization, rate: Decimal, applied_to_organization: bool) -> dict:
+    """The vat rate as a Lago TaxObject, derived (not stored): one per organization and rate."""
+    rate_text = str(plain_number(rate))
+    return {
+        "lago_id": str(uuid.uuid5(_VAT_TAX_NAMESPACE, f"{organization.id}:{rate_text}")),
+        "name": f"VAT {rate_text}%",
+        "code": f"vat_{rate_text.replace('.', '_')}",
+        "description": None,
+        "rate": plain_number(rate),
+        "applied_to_organization": applied_to_organization,
+        "created_at": iso_z(organization.created_at),
+    }
+
+
+def customer_taxes(customer: Customer, organization: Organization) -> list[dict]:
+    """The taxes Lago would list: the customer's own rate, else the organization's default (if not zero)."""
+    if customer.vat_rate is not None:
+        return [vat_tax(organization, customer.vat_rate, applied_to_organization=False)]
+    if organization.vat_rate:
+        return [vat_tax(organization, organization.vat_rate, applied_to_organization=True)]
+    return []
+
+
+def customer_json(customer: Customer, organization: Organization) -> dict:
+    shipping = customer.shipping_address
+    return {
+        "lago_id": customer.id,
+        "sequential_id": customer.sequential_id,
+        "slug": customer.slug,
+        "external_id": customer.external_id,
+        "billing_entity_code": None,
+        "account_type": customer.account_type or "customer",
+        "name": customer.name,
+        "firstname": customer.firstname,
+        "lastname": customer.lastname,
+        "customer_type": customer.customer_type,
+        **{field: getattr(customer, field) for field in _ADDRESS_FIELDS},
+        "email": customer.email,
+        "phone": customer.phone,
+        "url": customer.url,
+        "logo_url": customer.logo_url,
+        "legal_name": customer.legal_name,
+        "legal_number": customer.legal_number,
+        "tax_identification_number": customer.tax_identification_number,
+        "currency": customer.currency,
+        "timezone": customer.timezone,
+        "applicable_timezone": customer.applicable_timezone(organization.timezone),
+        "net_payment_term": customer.net_payment_term,
+        "finalize_zero_amount_invoice": "inherit",
+        "skip_invoice_custom_sections": False,
+        "vat_rate": plain_number(customer.vat_rate),
+        "billing_configuration": {
+            "invoice_grace_period": None, "payment_provider": None, "payment_provider_code": None,
+            "provider_customer_id": None, "document_locale": None, "vat_rate": plain_number(customer.vat_rate),
+        },
+        "shipping_address": {field: getattr(shipping, field) if shipping else None for field in _ADDRESS_FIELDS},
+        "metadata": [],
+        "integration_customers": [],
+        "taxes": customer_taxes(customer, organization),
+        "applicable_invoice_custom_sections": [],
+        "error_details": [],
+        "created_at": iso_z(customer.created_at),
+        "updated_at": iso_z(customer.updated_at),
+    }
+
+
+def organization_json(organization: Organization) -> dict:
+    return {
+        "lago_id": organization.id,
+        "name": organization.name,
+        "created_at": iso_z(organization.created_at),
+        "updated_at": iso_z(organization.updated_at),
+        "webhook_url": organization.webhook_url,
+        "webhook_urls": [organization.webhook_url] if organization.webhook_url else [],
+        **{field: getattr(organization, field) for field in _ADDRESS_FIELDS},
+        "email": organization.email,
+        "legal_name": organization.legal_name,
+        "legal_number": organization.legal_number,
+        "tax_identification_number": organization.tax_identification_number,
+        "default_currency": organization.default_currency,
+        "timezone": organization.timezone,
+        "net_payment_term": organization.net_payment_term,
+        "document_numbering": organization.document_numbering,
+        "document_number_prefix": organization.document_number_prefix,
+        "email_settings": [],
+        "finalize_zero_amount_invoice": True,
+        "vat_rate": plain_number(organization.vat_rate),
+        "billing_configuration": {
+            "invoice_footer": organization.invoice_footer,
+            "invoice_grace_period": organization.invoice_grace_period,
+            "document_locale": organization.document_locale,
+            "vat_rate": plain_number(organization.vat_rate),
+        },
+        "taxes": [vat_tax(organization, organization.vat_rate, True)] if organization.vat_rate else [],
+    }

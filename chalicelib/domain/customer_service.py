@@ -1,0 +1,101 @@
+"""The verbs on customers: create-or-update, update by external_id (with a rename), delete."""
+from __future__ import annotations
+
+from typing import Protocol
+
+import uuid6
+
+from chalicelib.domain.clock import utc_now
+from chalicelib.domain.customers import (Customer, CustomerInput, customer_slug, new_customer_changes,
+                                         updated_customer)
+from chalicelib.domain.errors import (Contention, ExternalIdTaken, NotAllowed, NotFound, StaleWrite,
+                                      ValidationFailed)
+from chalicelib.domain.organizations import Organization
+
+# Attempts before a request that keeps losing races to other writers gives up (retryable 503).
+MAX_ATTEMPTS = 8
+
+
+class CustomerStore(Protocol):
+    def find_by_external_id(self, organization_id: str, external_id: str) -> Customer | None: ...
+    def create(self, organization_id: str, build) -> Customer: ...
+    def update(self, customer: Customer, expected_version: int) -> None: ...
+    def change_external_id(self, previous: Customer, renamed: Customer) -> None: ...
+    def delete(self, customer: Customer) -> None: ...
+
+
+def _create(store: CustomerStore, organization: Organization, external_id: str, changes: dict) -> Customer:
+    changes = new_customer_changes(changes)
+    now = utc_now()
+
+    def build(sequential_id: int) -> Customer:
+        return Customer(id=str(uuid6.uuid7()), organization_id=organization.id, external_id=external_id,
+                        sequential_id=sequential_id,
+                        slug=customer_slug(organization.document_number_prefix, sequential_id),
+                        created_at=now, updated_at=now, **changes)
+
+    return store.create(organization.id, build)
+
+
+def upsert_customer(store: CustomerStore, organization: Organization, payload: dict) -> Customer:
+    """`POST /customers`: create the customer named by `external_id`, or update the fields sent."""
+    request = CustomerInput.parse(payload, external_id_required=True)
+    changes = request.changes()
+    for _ in range(MAX_ATTEMPTS):
+        existing = store.find_by_external_id(organization.id, request.external_id)
+        try:
+            if existing is None:
+                return _create(store, organization, request.external_id, changes)
+            customer = updated_customer(existing, changes, utc_now())
+            store.update(customer, existing.version)
+            return customer
+        except (ExternalIdTaken, StaleWrite):
+            continue  # a concurrent request created or changed it: read again and apply on top
+    raise Contention("customer")
+
+
+def find_customer(store: CustomerStore, organization: Organization, external_id: str) -> Customer:
+    customer = store.find_by_external_id(organization.id, external_id)
+    if customer is None:
+        raise NotFound("customer")
+    return customer
+
+
+def update_customer(store: CustomerStore, organization: Organization, external_id: str,
+                    payload: dict) -> Customer:
+    """`PUT /customers/{external_id}`: update the fields sent; a new `external_id` renames the customer,
+    which is refused while it has an active subscription."""
+    request = CustomerInput.parse(payload, external_id_required=False)
+    changes = request.changes()
+    for _ in range(MAX_ATTEMPTS):
+        existing = find_customer(store, organization, external_id)
+        renaming = request.external_id is not None and request.external_id != existing.external_id
+        if renaming and existing.active_subscriptions_count > 0:
+            raise ValidationFailed.single("external_id", "customer_has_active_subscription")
+        customer = updated_customer(existing, changes, utc_now())
+        try:
+            if renaming:
+                customer = customer.model_copy(update={"external_id": request.external_id})
+                store.change_external_id(existing, customer)
+            else:
+                store.update(customer, existing.version)
+            return customer
+        except ExternalIdTaken:
+            raise ValidationFailed.single("external_id", "value_already_exist") from None
+        except StaleWrite:
+            continue
+    raise Contention("customer")
+
+
+def delete_customer(store: CustomerStore, organization: Organization, external_id: str) -> Customer:
+    """`DELETE /customers/{external_id}`: refused (405) while the customer has an active subscription."""
+    for _ in range(MAX_ATTEMPTS):
+        customer = find_customer(store, organization, external_id)
+        if customer.active_subscriptions_count > 0:
+            raise NotAllowed("customer_has_active_subscription")
+        try:
+            store.delete(customer)
+            return customer
+        except StaleWrite:
+            continue
+    raise Contention("customer")

@@ -1,0 +1,120 @@
+"""The customer: its billing fields, how a request creates or changes it, and its slug."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from chalicelib.domain.errors import ValidationFailed
+from chalicelib.domain.validation import (CountryCode, CurrencyCode, Email, Percentage, RequiredText, Text,
+                                          Timezone, Url, WholeNumber,
+                                          raise_validation_failed)
+
+
+class Address(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    address_line1: Text | None = None
+    address_line2: Text | None = None
+    city: Text | None = None
+    state: Text | None = None
+    zipcode: Text | None = None
+    country: CountryCode | None = None
+
+
+class CustomerFields(Address):
+    """Every field a client may set on a customer (all optional: an update sends only what changes)."""
+
+    name: Text | None = None
+    firstname: Text | None = None
+    lastname: Text | None = None
+    account_type: Literal["customer", "partner"] | None = None
+    customer_type: Literal["company", "individual"] | None = None
+    email: Email | None = None
+    phone: Text | None = None
+    url: Url | None = None
+    logo_url: Url | None = None
+    legal_name: Text | None = None
+    legal_number: Text | None = None
+    tax_identification_number: Text | None = None
+    currency: CurrencyCode | None = None
+    timezone: Timezone | None = None
+    net_payment_term: WholeNumber | None = Field(default=None, ge=0, le=365)
+    vat_rate: Percentage | None = None
+    shipping_address: Address | None = None
+
+
+class Customer(CustomerFields):
+    """A stored customer. `id` is its lago_id; records elsewhere refer to it, never to its external_id."""
+
+    id: str
+    organization_id: str
+    external_id: str
+    name: str
+    sequential_id: int
+    slug: str
+    created_at: datetime
+    updated_at: datetime
+    version: int = 1
+    active_subscriptions_count: int = 0
+
+    def applicable_timezone(self, organization_timezone: str) -> str:
+        return self.timezone or organization_timezone or "UTC"
+
+    def applicable_vat_rate(self, organization_vat_rate: Decimal) -> Decimal:
+        """The customer's own rate (0 included) overrides the organization's."""
+        return self.vat_rate if self.vat_rate is not None else organization_vat_rate
+
+
+class _BillingConfigurationInput(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    vat_rate: Percentage | None = None
+
+
+class CustomerInput(CustomerFields):
+    """The `customer` object of `POST /customers` and `PUT /customers/{external_id}`."""
+
+    model_config = ConfigDict(extra="ignore")
+    external_id: RequiredText | None = None
+    billing_configuration: _BillingConfigurationInput | None = None
+
+    @classmethod
+    def parse(cls, payload: dict, *, external_id_required: bool) -> "CustomerInput":
+        try:
+            parsed = cls.model_validate(payload)
+        except ValidationError as error:
+            raise_validation_failed(error)
+        if external_id_required and parsed.external_id is None:
+            raise ValidationFailed.single("external_id", "value_is_mandatory")
+        return parsed
+
+    def changes(self) -> dict:
+        """The customer's attributes this request sets: exactly the fields it sent (null clears)."""
+        changes = {name: getattr(self, name) for name in self.model_fields_set
+                   if name in CustomerFields.model_fields and name != "vat_rate"}
+        if "vat_rate" in self.model_fields_set:
+            changes["vat_rate"] = self.vat_rate
+        elif self.billing_configuration is not None and "vat_rate" in self.billing_configuration.model_fields_set:
+            changes["vat_rate"] = self.billing_configuration.vat_rate
+        return changes
+
+
+def customer_slug(document_number_prefix: str, sequential_id: int) -> str:
+    """`LAG-1234-001`: the organization's prefix and the customer's 3-digit sequence in it."""
+    return f"{document_number_prefix}-{sequential_id:03d}"
+
+
+def new_customer_changes(changes: dict) -> dict:
+    """Check what creating a customer needs: a non-blank name (Lago's clients make it optional; this seed does not)."""
+    name = changes.get("name")
+    if name is None or not name.strip():
+        raise ValidationFailed.single("name", "value_is_mandatory")
+    return changes
+
+
+def updated_customer(customer: Customer, changes: dict, now: datetime) -> Customer:
+    """The customer with `changes` applied; a name can be changed but never cleared."""
+    if "name" in changes and (changes["name"] is None or not changes["name"].strip()):
+        raise ValidationFailed.single("name", "value_is_mandatory")
+    return customer.model_copy(update={**changes, "updated_at": now, "version": customer.version + 1})

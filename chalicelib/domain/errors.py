@@ -1,0 +1,46 @@
+"""Typed failures of the domain; the API maps each to one Lago-shaped HTTP answer."""
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every failure the domain reports on purpose."""
+
+
+class NotFound(DomainError):
+    """An id that names nothing in this organization (404 `<resource>_not_found`)."""
+
+    def __init__(self, resource: str):
+        super().__init__(f"{resource} not found")
+        self.code = f"{resource}_not_found"
+
+
+class ValidationFailed(DomainError):
+    """Field-level errors (422 `validation_errors`); `details` maps a field to its error codes."""
+
+    def __init__(self, details: dict[str, list[str]]):
+        super().__init__(f"validation failed: {details}")
+        self.details = details
+
+    @classmethod
+    def single(cls, field: str, code: str) -> "ValidationFailed":
+        return cls({field: [code]})
+
+
+class NotAllowed(DomainError):
+    """A request the current state refuses (405 with a business `code`)."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+class Contention(DomainError):
+    """Concurrent writers kept winning the race; the client should retry (503)."""
+
+
+class ExternalIdTaken(DomainError):
+    """A repository refused a write: another record of the organization has this external id."""
+
+
+class StaleWrite(DomainError):
+    """A repository refused a write: the record changed since it was read."""

@@ -1,0 +1,102 @@
+"""The organization (a tenant): its billing defaults, and what `PUT /organizations` may change."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
+
+from chalicelib.domain.errors import ValidationFailed
+from chalicelib.domain.validation import (CountryCode, CurrencyCode, Email, LongText, Percentage, Text, Timezone,
+                                          Url, WholeNumber, raise_validation_failed)
+
+
+class Organization(BaseModel):
+    id: str
+    name: str
+    created_at: datetime
+    updated_at: datetime
+    default_currency: str = "USD"
+    vat_rate: Decimal = Decimal(0)
+    timezone: str = "UTC"
+    webhook_url: str | None = None
+    document_numbering: Literal["per_customer"] = "per_customer"
+    document_number_prefix: str
+    email: str | None = None
+    legal_name: str | None = None
+    legal_number: str | None = None
+    tax_identification_number: str | None = None
+    address_line1: str | None = None
+    address_line2: str | None = None
+    city: str | None = None
+    state: str | None = None
+    zipcode: str | None = None
+    country: str | None = None
+    net_payment_term: int = 0
+    invoice_grace_period: int = 0
+    invoice_footer: str | None = None
+    document_locale: str = "en"
+
+
+def default_document_number_prefix(name: str, organization_id: str) -> str:
+    """`LAG-1A2B`: the first 3 letters or digits of the name, upper-cased, and the last 4 characters of the id."""
+    letters = "".join(character for character in name if character.isalnum())[:3].upper() or "ORG"
+    return f"{letters}-{organization_id[-4:].upper()}"
+
+
+class _BillingConfigurationInput(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    invoice_grace_period: WholeNumber | None = Field(default=None, ge=0, le=365)
+    invoice_footer: LongText | None = None
+    document_locale: Text | None = None
+    vat_rate: Percentage | None = None
+
+
+class OrganizationUpdate(BaseModel):
+    """The body of `PUT /api/v1/organizations` (Lago's fields, plus `vat_rate`)."""
+
+    model_config = ConfigDict(extra="ignore")
+    webhook_url: Url | None = None
+    default_currency: CurrencyCode | None = None
+    vat_rate: Percentage | None = None
+    timezone: Timezone | None = None
+    document_numbering: Literal["per_customer"] | None = None
+    document_number_prefix: StrictStr | None = Field(default=None, min_length=1, max_length=10)
+    email: Email | None = None
+    legal_name: Text | None = None
+    legal_number: Text | None = None
+    tax_identification_number: Text | None = None
+    address_line1: Text | None = None
+    address_line2: Text | None = None
+    city: Text | None = None
+    state: Text | None = None
+    zipcode: Text | None = None
+    country: CountryCode | None = None
+    net_payment_term: WholeNumber | None = Field(default=None, ge=0, le=365)
+    billing_configuration: _BillingConfigurationInput | None = None
+
+    @classmethod
+    def parse(cls, payload: dict) -> "OrganizationUpdate":
+        try:
+            return cls.model_validate(payload)
+        except ValidationError as error:
+            raise_validation_failed(error)
+
+    def changes(self) -> dict:
+        """The organization's attributes this update sets: only the fields the client sent."""
+        changes = {name: getattr(self, name) for name in self.model_fields_set
+                   if name not in ("billing_configuration", "vat_rate")}
+        billing = self.billing_configuration
+        if billing is not None:
+            changes.update({name: getattr(billing, name) for name in billing.model_fields_set})
+        if "vat_rate" in self.model_fields_set:
+            changes["vat_rate"] = self.vat_rate
+        if "document_number_prefix" in changes and changes["document_number_prefix"] is not None:
+            changes["document_number_prefix"] = changes["document_number_prefix"].upper()
+        # Fields that have an organization-wide default cannot be cleared, only changed.
+        for name in ("default_currency", "vat_rate", "timezone", "document_numbering", "document_number_prefix",
+                     "net_payment_term", "invoice_grace_period", "document_locale"):
+            if name in changes and changes[name] is None:
+                raise ValidationFailed.single(name, "value_is_mandatory")
+        return changes

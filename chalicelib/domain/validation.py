@@ -1,0 +1,118 @@
+"""Field rules shared by the input models, and the translation of pydantic errors into Lago's error codes."""
+from __future__ import annotations
+
+import re
+import zoneinfo
+from decimal import Decimal
+from functools import lru_cache
+from typing import Annotated
+from urllib.parse import urlsplit
+
+import iso3166
+from iso4217 import Currency
+from pydantic import AfterValidator, BeforeValidator, Field, StrictStr, ValidationError
+from pydantic_core import PydanticCustomError
+
+from chalicelib.domain.errors import ValidationFailed
+
+# Error codes this module raises itself (Lago's own codes); any other pydantic error type is mapped below.
+LAGO_CODES = frozenset({"value_is_mandatory", "value_is_invalid", "value_is_too_long", "country_code_invalid",
+                        "invalid_timezone", "invalid_email_format", "url_is_invalid"})
+_PYDANTIC_TO_LAGO = {"missing": "value_is_mandatory", "string_too_long": "value_is_too_long"}
+
+
+def raise_validation_failed(error: ValidationError) -> None:
+    """Re-raise pydantic's errors as one ValidationFailed keyed by dotted field path."""
+    details: dict[str, list[str]] = {}
+    for item in error.errors():
+        field = ".".join(str(part) for part in item["loc"]) or "base"
+        code = item["type"] if item["type"] in LAGO_CODES else _PYDANTIC_TO_LAGO.get(item["type"], "value_is_invalid")
+        codes = details.setdefault(field, [])
+        if code not in codes:
+            codes.append(code)
+    raise ValidationFailed(details) from error
+
+
+def _invalid(code: str, message: str):
+    return PydanticCustomError(code, message)
+
+
+def _country(value: str) -> str:
+    code = value.upper()
+    if code not in iso3166.countries_by_alpha2:
+        raise _invalid("country_code_invalid", "not an ISO 3166 alpha-2 country code")
+    return code
+
+
+def _currency(value: str) -> str:
+    code = value.upper()
+    try:
+        Currency(code)
+    except ValueError:
+        raise _invalid("value_is_invalid", "not an ISO 4217 currency code") from None
+    return code
+
+
+@lru_cache(maxsize=1)
+def _timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _timezone(value: str) -> str:
+    if value not in _timezones():
+        raise _invalid("invalid_timezone", "not an IANA timezone")
+    return value
+
+
+_EMAIL = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
+
+
+def _email(value: str) -> str:
+    # Lago accepts a comma-separated list of addresses.
+    if not all(_EMAIL.match(part.strip()) for part in value.split(",")):
+        raise _invalid("invalid_email_format", "not an email address")
+    return value
+
+
+def _url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise _invalid("url_is_invalid", "not an http(s) URL")
+    return value
+
+
+def _strict_decimal(value):
+    # The body parser gives numbers as Decimal; a bool or a string is a type error, as in Lago's API.
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+        raise _invalid("value_is_invalid", "not a number")
+    return Decimal(value)
+
+
+def _whole_number(value):
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal)) or Decimal(value) != Decimal(value).to_integral_value():
+        raise _invalid("value_is_invalid", "not a whole number")
+    return int(value)
+
+
+def _percentage(value: Decimal) -> Decimal:
+    if not Decimal(0) <= value <= Decimal(100):
+        raise _invalid("value_is_invalid", "must be between 0 and 100")
+    return value
+
+
+def _non_blank(value: str) -> str:
+    if not value.strip():
+        raise _invalid("value_is_mandatory", "must not be blank")
+    return value
+
+
+Text = Annotated[StrictStr, Field(max_length=255)]
+LongText = Annotated[StrictStr, Field(max_length=1024)]
+RequiredText = Annotated[StrictStr, Field(max_length=255), AfterValidator(_non_blank)]
+CountryCode = Annotated[StrictStr, AfterValidator(_country)]
+CurrencyCode = Annotated[StrictStr, AfterValidator(_currency)]
+Timezone = Annotated[StrictStr, AfterValidator(_timezone)]
+Email = Annotated[StrictStr, Field(max_length=255), AfterValidator(_email)]
+Url = Annotated[StrictStr, Field(max_length=1024), AfterValidator(_url)]
+WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
+Percentage = Annotated[Decimal, BeforeValidator(_strict_decimal), AfterValidator(_percentage)]

@@ -1,0 +1,42 @@
+"""What API Gateway does before a request reaches Lambda, as the local stack and the tests need it:
+path parameters arrive percent-decoded, and a request that matches no route gets the template's
+Lago-shaped gateway response instead of chalice local's 403 "Missing Authentication Token"."""
+from __future__ import annotations
+
+import functools
+from http.server import BaseHTTPRequestHandler
+from urllib.parse import unquote
+
+from chalice.local import ChaliceRequestHandler, ForbiddenError, LocalGateway
+
+from chalicelib.api.gateway_responses import UNKNOWN_ROUTE, lambda_proxy_response
+
+
+class ApiGatewayEmulation(LocalGateway):
+    def _generate_lambda_event(self, method, path, headers, body):
+        event = super()._generate_lambda_event(method, path, headers, body)
+        # API Gateway decodes each path parameter once (UTF-8); `%2F` inside an id stays in that id.
+        event["pathParameters"] = {name: unquote(value, errors="strict")
+                                   for name, value in (event["pathParameters"] or {}).items()}
+        return event
+
+    def handle_request(self, method, path, headers, body):
+        try:
+            return super().handle_request(method, path, headers, body)
+        except ForbiddenError:
+            # Without authorizers, chalice raises this only when no route matches the path (or the
+            # path is not valid percent-encoded UTF-8).
+            return lambda_proxy_response(UNKNOWN_ROUTE)
+
+
+class ApiGatewayRequestHandler(ChaliceRequestHandler):
+    def __init__(self, request, client_address, server, app_object, config):
+        self.local_gateway = ApiGatewayEmulation(app_object, config)
+        BaseHTTPRequestHandler.__init__(self, request, client_address, server)
+
+
+def use_api_gateway_emulation(dev_server) -> None:
+    """Make a chalice LocalDevServer answer as the deployed API Gateway does."""
+    dev_server.server.RequestHandlerClass = functools.partial(
+        ApiGatewayRequestHandler, app_object=dev_server.app_object,
+        config=dev_server._wrapped_handler.keywords["config"])

@@ -1,0 +1,142 @@
+"""`make run`: the whole product in one process on 127.0.0.1, with the same handlers as in AWS.
+
+moto's DynamoDB server (in memory), the tables from the deployment's definitions, a bootstrap
+organization, the API (chalice's local server behind the API Gateway emulation), one poller per stream
+handler and a timer that fires the biller."""
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+
+import boto3
+from chalice.app import DynamoDBEventConfig
+from chalice.cli import create_local_server
+from chalice.cli.factory import CLIFactory
+from chalice.local import LambdaContext
+from moto.server import ThreadedMotoServer
+
+from chalicelib.domain.organization_service import create_organization
+from chalicelib.local.gateway import use_api_gateway_emulation
+from chalicelib.local.stream_poller import StreamPoller
+from chalicelib.store.repositories import repositories
+from chalicelib.store.tables import ALL_TABLES, EVENTS, create_tables
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+HOST = "127.0.0.1"
+
+
+def scheduled_event(now: datetime) -> dict:
+    """An EventBridge scheduled event, as Lambda gives it to the biller."""
+    return {"version": "0", "id": "local", "detail-type": "Scheduled Event", "source": "aws.events",
+            "account": "000000000000", "time": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "region": "us-east-1",
+            "resources": [], "detail": {}}
+
+
+def fire_biller(now: datetime):
+    app_module = importlib.import_module("app")
+    return app_module.bill(scheduled_event(now), LambdaContext("biller", 512))
+
+
+def _local_aws_environment(dynamodb_port: int) -> None:
+    os.environ.update({
+        "AWS_ENDPOINT_URL": f"http://{HOST}:{dynamodb_port}",
+        "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+        "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled", "AWS_EC2_METADATA_DISABLED": "true",
+    })
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        os.environ.pop(name, None)
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+class LocalStack:
+    def __init__(self, api_port: int, dynamodb_port: int, biller_interval_seconds: float):
+        self.api_port = api_port
+        self.dynamodb_port = dynamodb_port
+        self.biller_interval_seconds = biller_interval_seconds
+        self.stop_requested = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> str:
+        """Start everything; returns the bootstrap organization's API key."""
+        for port in (self.api_port, self.dynamodb_port):
+            if not _port_is_free(port):
+                raise SystemExit(f"port {port} on {HOST} is in use; set PORT / DYNAMODB_PORT")
+        _local_aws_environment(self.dynamodb_port)
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request access log
+        self._moto = ThreadedMotoServer(ip_address=HOST, port=self.dynamodb_port, verbose=False)
+        self._moto.start()
+        create_tables(boto3.client("dynamodb"))
+        _, api_key = create_organization(repositories().organizations,
+                                         os.environ.get("BILLING_ORGANIZATION_NAME", "Local Organization"),
+                                         os.environ.get("BILLING_API_KEY") or None)
+        factory = CLIFactory(str(PROJECT_DIR), environ=os.environ)
+        self._api = create_local_server(factory, HOST, self.api_port, "dev")
+        use_api_gateway_emulation(self._api)
+        self._spawn(threading.Thread(target=self._api.server.serve_forever, name="api", daemon=True))
+        self._start_stream_pollers()
+        self._spawn(threading.Thread(target=self._biller_timer, name="biller-timer", daemon=True))
+        return api_key
+
+    def _spawn(self, thread: threading.Thread) -> None:
+        thread.start()
+        self._threads.append(thread)
+
+    def _start_stream_pollers(self) -> None:
+        app_module = importlib.import_module("app")
+        streams = boto3.client("dynamodbstreams")
+        events_stream_arn = boto3.client("dynamodb").describe_table(
+            TableName=EVENTS.name)["Table"]["LatestStreamArn"]
+        for source in app_module.app.event_sources:
+            if isinstance(source, DynamoDBEventConfig):
+                # Every stream handler of this app reads the events table (the template wires the same).
+                handler = getattr(app_module, source.handler_string.split(".")[-1])
+                self._spawn(StreamPoller(streams, events_stream_arn, handler, source.batch_size,
+                                         self.stop_requested))
+
+    def _biller_timer(self) -> None:
+        while not self.stop_requested.wait(self.biller_interval_seconds):
+            fire_biller(datetime.now(timezone.utc))
+
+    def stop(self) -> None:
+        self.stop_requested.set()
+        self._api.server.shutdown()
+        self._api.server.server_close()
+        self._moto.stop()
+        for thread in self._threads:
+            thread.join(timeout=2)
+
+
+def serve() -> None:
+    stack = LocalStack(api_port=int(os.environ.get("PORT", "8000")),
+                       dynamodb_port=int(os.environ.get("DYNAMODB_PORT", "8001")),
+                       biller_interval_seconds=float(os.environ.get("BILLER_INTERVAL_SECONDS", "3600")))
+    api_key = stack.start()
+    tables = ", ".join(spec.name for spec in ALL_TABLES)
+    print(f"API:               http://{HOST}:{stack.api_port}", flush=True)
+    print(f"API key:           {api_key}", flush=True)
+    print(f"AWS_ENDPOINT_URL:  {os.environ['AWS_ENDPOINT_URL']}  (tables: {tables})", flush=True)
+    print("Ready. Ctrl-C stops everything.", flush=True)
+    stopping = threading.Event()
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signal_number, lambda *_: stopping.set())
+    stopping.wait()
+    stack.stop()
+    print("Stopped.", flush=True)
+    sys.exit(0)

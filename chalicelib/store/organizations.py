@@ -1,0 +1,100 @@
+"""Organizations and their API keys in the control table."""
+from __future__ import annotations
+
+from botocore.exceptions import ClientError
+
+from chalicelib.domain.api_keys import ApiKeyRecord
+from chalicelib.domain.clock import utc_now
+from chalicelib.domain.errors import NotFound, ValidationFailed
+from chalicelib.domain.organizations import Organization
+from chalicelib.store import keys
+from chalicelib.store.dynamo import (TransactionCancelled, from_attributes, is_condition_failure, to_attributes,
+                                     to_value, transact)
+from chalicelib.store.tables import CONTROL
+
+class OrganizationRepository:
+    def __init__(self, client):
+        self._client = client
+
+    @property
+    def _table(self) -> str:
+        return CONTROL.name
+
+    def create(self, organization: Organization) -> None:
+        item = {"pk": keys.organization_pk(organization.id), "sk": keys.ORGANIZATION_SK,
+                **organization.model_dump()}
+        self._client.put_item(TableName=self._table, Item=to_attributes(item),
+                              ConditionExpression="attribute_not_exists(pk)")
+
+    def get(self, organization_id: str) -> Organization:
+        response = self._client.get_item(
+            TableName=self._table, ConsistentRead=True,
+            Key=to_attributes({"pk": keys.organization_pk(organization_id), "sk": keys.ORGANIZATION_SK}))
+        if "Item" not in response:
+            raise NotFound("organization")
+        return Organization.model_validate(from_attributes(response["Item"]))
+
+    def update(self, organization_id: str, changes: dict) -> Organization:
+        """Set (or, for None, remove) each changed attribute in one atomic update."""
+        changes = {**changes, "updated_at": utc_now()}
+        names = {f"#f{index}": name for index, name in enumerate(changes)}
+        sets = [f"{alias} = :v{index}" for index, (alias, name) in enumerate(names.items())
+                if changes[name] is not None]
+        removes = [alias for alias, name in names.items() if changes[name] is None]
+        expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+        values = {f":v{index}": to_value(changes[name]) for index, (alias, name) in enumerate(names.items())
+                  if changes[name] is not None}
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key=to_attributes({"pk": keys.organization_pk(organization_id), "sk": keys.ORGANIZATION_SK}),
+                UpdateExpression=expression, ExpressionAttributeNames=names, ExpressionAttributeValues=values,
+                ConditionExpression="attribute_exists(pk)", ReturnValues="ALL_NEW")
+        except ClientError as error:
+            if is_condition_failure(error):
+                raise NotFound("organization") from error
+            raise
+        return Organization.model_validate(from_attributes(response["Attributes"]))
+
+    def add_api_key(self, record: ApiKeyRecord) -> None:
+        """Store a key's hash twice: a global lookup item, and the organization's own list of its keys."""
+        lookup = {"pk": keys.api_key_pk(record.key_hash), "sk": keys.API_KEY_LOOKUP_SK, **record.model_dump()}
+        listed = {"pk": keys.organization_pk(record.organization_id),
+                  "sk": keys.organization_api_key_sk(record.key_id), **record.model_dump()}
+        try:
+            transact(self._client, [
+                {"Put": {"TableName": self._table, "Item": to_attributes(lookup),
+                         "ConditionExpression": "attribute_not_exists(pk)"}},
+                {"Put": {"TableName": self._table, "Item": to_attributes(listed),
+                         "ConditionExpression": "attribute_not_exists(pk)"}},
+            ])
+        except TransactionCancelled as cancelled:
+            if cancelled.failed:
+                raise ValidationFailed.single("api_key", "value_already_exist") from cancelled
+            raise
+
+    def find_api_key(self, key_hash: str) -> ApiKeyRecord | None:
+        response = self._client.get_item(
+            TableName=self._table,
+            Key=to_attributes({"pk": keys.api_key_pk(key_hash), "sk": keys.API_KEY_LOOKUP_SK}))
+        if "Item" not in response:
+            return None
+        return ApiKeyRecord.model_validate(from_attributes(response["Item"]))
+
+    def list_api_keys(self, organization_id: str) -> list[ApiKeyRecord]:
+        paginator = self._client.get_paginator("query")
+        pages = paginator.paginate(
+            TableName=self._table, ConsistentRead=True,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues=to_attributes({":pk": keys.organization_pk(organization_id),
+                                                     ":prefix": keys.API_KEY_SK_PREFIX}))
+        return [ApiKeyRecord.model_validate(from_attributes(item)) for page in pages for item in page["Items"]]
+
+    def revoke_api_key(self, record: ApiKeyRecord) -> None:
+        transact(self._client, [
+            {"Delete": {"TableName": self._table, "Key": to_attributes(
+                {"pk": keys.api_key_pk(record.key_hash), "sk": keys.API_KEY_LOOKUP_SK})}},
+            {"Delete": {"TableName": self._table, "Key": to_attributes(
+                {"pk": keys.organization_pk(record.organization_id),
+                 "sk": keys.organization_api_key_sk(record.key_id)})}},
+        ])

@@ -1,0 +1,80 @@
+"""The DynamoDB tables: ONE definition, used by the deployment template, the local stack and the tests."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A table with a string partition key `pk` and sort key `sk`, billed on demand."""
+
+    logical_id: str
+    env_var: str
+    default_name: str
+    stream_view_type: str | None = None
+
+    @property
+    def name(self) -> str:
+        return os.environ.get(self.env_var, self.default_name)
+
+    def key_schema(self) -> list[dict]:
+        return [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}]
+
+    def attribute_definitions(self) -> list[dict]:
+        return [{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}]
+
+    def stream_specification(self) -> dict | None:
+        if self.stream_view_type is None:
+            return None
+        return {"StreamEnabled": True, "StreamViewType": self.stream_view_type}
+
+    def create_table_request(self) -> dict:
+        """Arguments of DynamoDB's CreateTable, as the local stack and the tests use them."""
+        request = {
+            "TableName": self.name,
+            "KeySchema": self.key_schema(),
+            "AttributeDefinitions": self.attribute_definitions(),
+            "BillingMode": "PAY_PER_REQUEST",
+        }
+        if self.stream_specification():
+            request["StreamSpecification"] = self.stream_specification()
+        return request
+
+    def cloudformation_resource(self) -> dict:
+        """The same table as an `AWS::DynamoDB::Table`, with point-in-time recovery."""
+        properties = {
+            "KeySchema": self.key_schema(),
+            "AttributeDefinitions": self.attribute_definitions(),
+            "BillingMode": "PAY_PER_REQUEST",
+            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+            "SSESpecification": {"SSEEnabled": True},
+        }
+        if self.stream_specification():
+            properties["StreamSpecification"] = self.stream_specification()
+        return {
+            "Type": "AWS::DynamoDB::Table",
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": properties,
+        }
+
+
+CONTROL = TableSpec("ControlTable", "CONTROL_TABLE", "billing-control")
+EVENTS = TableSpec("EventsTable", "EVENTS_TABLE", "billing-events", stream_view_type="NEW_IMAGE")
+USAGE = TableSpec("UsageTable", "USAGE_TABLE", "billing-usage")
+ALL_TABLES = (CONTROL, EVENTS, USAGE)
+
+
+def create_tables(client) -> None:
+    """Create every table that does not exist yet (local stack and tests)."""
+    existing = set(client.list_tables()["TableNames"])
+    for spec in ALL_TABLES:
+        if spec.name not in existing:
+            client.create_table(**spec.create_table_request())
+            client.get_waiter("table_exists").wait(TableName=spec.name)
+
+# Decorator arguments are evaluated at import (by `chalice package` too), so the stream handler gets a
+# placeholder that the merge template replaces with the events table's real stream ARN.
+EVENTS_STREAM_ARN_PLACEHOLDER = ("arn:aws:dynamodb:us-east-1:000000000000:table/billing-events/stream/"
+                                 "replaced-by-the-merge-template")
