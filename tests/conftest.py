@@ -1,0 +1,120 @@
+"""Shared fixtures: an in-process moto DynamoDB with the real tables, the app behind the API Gateway
+emulation, and organizations with their API keys."""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+import pytest
+from chalice.test import Client
+from hypothesis import settings
+from moto import mock_aws
+
+from chalicelib.domain.organization_service import create_organization
+from chalicelib.local.gateway import ApiGatewayEmulation
+from chalicelib.store.repositories import repositories, reset_repositories
+from chalicelib.store.tables import create_tables
+
+ROOT = Path(__file__).resolve().parents[1]
+
+settings.register_profile("ci", derandomize=True, deadline=None, max_examples=100)
+settings.register_profile("dev", deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") == "true" else "dev")
+
+
+@pytest.fixture(autouse=True)
+def aws_environment(monkeypatch):
+    """Fake credentials and no endpoint override: nothing in a test can reach a real AWS account."""
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                        "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+                        "AWS_EC2_METADATA_DISABLED": "true"}.items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN", "BILLING_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def dynamodb(aws_environment):
+    """A fresh in-memory DynamoDB holding the tables exactly as the deployment defines them."""
+    with mock_aws():
+        reset_repositories()
+        client = boto3.client("dynamodb")
+        create_tables(client)
+        yield client
+        reset_repositories()
+
+
+@dataclass
+class Tenant:
+    organization_id: str
+    api_key: str
+    name: str
+
+
+def _tenant(name: str) -> Tenant:
+    organization, api_key = create_organization(repositories().organizations, name)
+    return Tenant(organization.id, api_key, name)
+
+
+@pytest.fixture
+def tenant(dynamodb) -> Tenant:
+    return _tenant("Lago Corp")
+
+
+@pytest.fixture
+def other_tenant(dynamodb) -> Tenant:
+    return _tenant("Other Inc")
+
+
+class Api:
+    """The app over the API Gateway emulation, as a client with an API key would call it."""
+
+    def __init__(self, http, api_key: str | None):
+        self._http = http
+        self.api_key = api_key
+
+    def request(self, method: str, path: str, body=None, *, api_key: str | None = "default",
+                headers: dict | None = None, raw: bytes | None = None):
+        key = self.api_key if api_key == "default" else api_key
+        sent = {"Content-Type": "application/json"}
+        if key is not None:
+            sent["Authorization"] = f"Bearer {key}"
+        sent.update(headers or {})
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        return self._http.request(method, path, headers=sent, body=data)
+
+    def get(self, path, **kwargs):
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path, body=None, **kwargs):
+        return self.request("POST", path, body, **kwargs)
+
+    def put(self, path, body=None, **kwargs):
+        return self.request("PUT", path, body, **kwargs)
+
+    def delete(self, path, **kwargs):
+        return self.request("DELETE", path, **kwargs)
+
+
+@pytest.fixture
+def chalice_http(dynamodb):
+    from app import app
+
+    with Client(app, stage_name="dev", project_dir=str(ROOT)) as client:
+        http = client.http
+        # As in the deployed API: path ids percent-decoded, unknown routes answered by the gateway.
+        http._local_gateway = ApiGatewayEmulation(app, http._config)
+        yield http
+
+
+@pytest.fixture
+def api(chalice_http, tenant) -> Api:
+    return Api(chalice_http, tenant.api_key)
+
+
+@pytest.fixture
+def other_api(chalice_http, other_tenant) -> Api:
+    return Api(chalice_http, other_tenant.api_key)
