@@ -24,10 +24,6 @@ class TableSpec:
     def attribute_definitions(self) -> list[dict]:
         return [{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}]
 
-    def stream_specification(self) -> dict | None:
-        if self.stream_view_type is None:
-            return None
-        return {"StreamEnabled": True, "StreamViewType": self.stream_view_type}
 
     def create_table_request(self) -> dict:
         """Arguments of DynamoDB's CreateTable, as the local stack and the tests use them."""
@@ -37,8 +33,8 @@ class TableSpec:
             "AttributeDefinitions": self.attribute_definitions(),
             "BillingMode": "PAY_PER_REQUEST",
         }
-        if self.stream_specification():
-            request["StreamSpecification"] = self.stream_specification()
+        if self.stream_view_type:
+            request["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": self.stream_view_type}
         return request
 
     def cloudformation_resource(self) -> dict:
@@ -50,8 +46,9 @@ class TableSpec:
             "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
             "SSESpecification": {"SSEEnabled": True},
         }
-        if self.stream_specification():
-            properties["StreamSpecification"] = self.stream_specification()
+        if self.stream_view_type:
+            # CloudFormation has no `StreamEnabled` (CreateTable's name): the view type enables the stream.
+            properties["StreamSpecification"] = {"StreamViewType": self.stream_view_type}
         return {
             "Type": "AWS::DynamoDB::Table",
             "DeletionPolicy": "Retain",

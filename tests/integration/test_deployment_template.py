@@ -1,0 +1,163 @@
+"""The deployment template: the committed merge template is the code's, and `chalice package` merged with it
+gives durable tables, a safe stream consumer, least-privilege roles and Lago-shaped gateway errors."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from chalicelib.deployment import merge_template
+from chalicelib.store.tables import ALL_TABLES, EVENTS_STREAM_ARN_PLACEHOLDER
+
+ROOT = Path(__file__).resolve().parents[2]
+MERGE_TEMPLATE = ROOT / "infra" / "merge-template.json"
+STREAM_EVENT = ("AggregateUsage", "AggregateUsageDynamodbEventSource")
+FUNCTION_ROLES = {"APIHandler": "ApiHandlerRole", "AggregateUsage": "AggregateUsageRole", "Biller": "BillerRole"}
+
+
+@pytest.fixture(scope="module")
+def sam(tmp_path_factory) -> dict:
+    """`chalice package` merged with the committed template, run once for the module."""
+    out = tmp_path_factory.mktemp("package") / "out"
+    env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"}
+    chalice = Path(sys.executable).parent / "chalice"
+    result = subprocess.run([str(chalice), "package", "--stage", "prod", "--merge-template",
+                             str(MERGE_TEMPLATE.relative_to(ROOT)), str(out)],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return json.loads((out / "sam.json").read_text())
+
+
+def _resources(sam: dict, type_: str) -> dict:
+    return {name: r for name, r in sam["Resources"].items() if r.get("Type") == type_}
+
+
+def _statements(sam: dict):
+    """(role, statement) for every inline policy statement of every role."""
+    for role_name, role in _resources(sam, "AWS::IAM::Role").items():
+        for policy in role["Properties"].get("Policies", []):
+            for statement in policy["PolicyDocument"]["Statement"]:
+                yield role_name, statement
+
+
+def _as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def _resource_target(resource) -> tuple[str, str] | str:
+    """A statement resource as (logical id, attribute) for a Fn::GetAtt, else as JSON text."""
+    if isinstance(resource, dict) and "Fn::GetAtt" in resource:
+        return tuple(resource["Fn::GetAtt"])
+    return json.dumps(resource, sort_keys=True)
+
+
+def test_committed_template_is_the_code_s():
+    expected = json.dumps(merge_template(), indent=2, sort_keys=True) + "\n"
+    assert MERGE_TEMPLATE.read_text() == expected, "infra/merge-template.json is stale: run `make template`"
+
+
+def test_merge_template_only_extends_resources_chalice_generates(sam):
+    # A misspelt logical id in the merge template would silently add a resource without a Type.
+    assert all("Type" in resource for resource in sam["Resources"].values())
+
+
+def test_tables_are_on_demand_with_point_in_time_recovery(sam):
+    for spec in ALL_TABLES:
+        table = sam["Resources"][spec.logical_id]
+        assert table["Type"] == "AWS::DynamoDB::Table"
+        assert table["Properties"]["BillingMode"] == "PAY_PER_REQUEST"
+        assert table["Properties"]["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+        assert table["DeletionPolicy"] == "Retain"
+    # CloudFormation's StreamSpecification has no StreamEnabled: the view type alone turns the stream on.
+    assert sam["Resources"]["EventsTable"]["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
+
+
+def test_stream_consumer_is_ordered_partial_batch_and_never_drops_silently(sam):
+    function, event = STREAM_EVENT
+    source = sam["Resources"][function]["Properties"]["Events"][event]
+    assert source["Type"] == "DynamoDB"
+    properties = source["Properties"]
+    assert properties["Stream"] == {"Fn::GetAtt": ["EventsTable", "StreamArn"]}
+    assert properties["ParallelizationFactor"] == 1
+    assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert properties["BisectBatchOnFunctionError"] is True
+    assert properties["StartingPosition"] == "TRIM_HORIZON"
+    assert 0 <= properties["MaximumRetryAttempts"] <= 10_000  # -1 (forever) would block the shard
+    assert 60 <= properties["MaximumRecordAgeInSeconds"] < 24 * 3600  # inside the stream's retention
+    queue_id, attribute = properties["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"]
+    queue = sam["Resources"][queue_id]
+    assert (queue["Type"], attribute) == ("AWS::SQS::Queue", "Arn")
+    assert queue["Properties"].get("SqsManagedSseEnabled") or queue["Properties"].get("KmsMasterKeyId")
+
+
+def test_every_function_gets_every_table_name_and_keeps_chalice_s_variables(sam):
+    functions = _resources(sam, "AWS::Serverless::Function")
+    assert set(functions) == set(FUNCTION_ROLES)
+    for function in functions.values():
+        variables = function["Properties"]["Environment"]["Variables"]
+        for spec in ALL_TABLES:
+            assert variables[spec.env_var] == {"Ref": spec.logical_id}
+        # Dicts merge recursively: the config's variables survive the merge.
+        assert variables["POWERTOOLS_SERVICE_NAME"] == "billing"
+
+
+def test_no_wildcard_actions_and_no_wildcard_data_resources(sam):
+    statements = list(_statements(sam))
+    assert statements
+    for role, statement in statements:
+        actions = _as_list(statement["Action"])
+        assert not any(action == "*" or action.endswith(":*") for action in actions), (role, statement)
+        if any(action.startswith(("dynamodb:", "sqs:")) for action in actions):
+            assert "*" not in _as_list(statement["Resource"]), (role, statement)
+        assert "NotAction" not in statement and "NotResource" not in statement
+
+
+def test_each_role_has_logs_and_exactly_the_data_access_it_needs(sam):
+    granted: dict[str, dict] = {role: {} for role in FUNCTION_ROLES.values()}
+    for role, statement in _statements(sam):
+        actions = set(_as_list(statement["Action"]))
+        for resource in _as_list(statement["Resource"]):
+            granted[role].setdefault(_resource_target(resource), set()).update(actions)
+    logs = json.dumps({"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:"
+                                  "log-group:/aws/lambda/*"})
+    crud = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"}
+    stream_read = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
+                   "dynamodb:ListStreams"}
+    for role, targets in granted.items():
+        assert targets.pop(logs, None) == {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"}
+    # What is left are Fn::GetAtt ARNs only: every data permission is scoped to a resource of this stack.
+    assert granted == {
+        # TransactWriteItems is authorized per item: its Put/Update/ConditionCheck need their own actions.
+        "ApiHandlerRole": {
+            ("ControlTable", "Arn"): crud | {"dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"},
+            ("EventsTable", "Arn"): {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query"},
+        },
+        "AggregateUsageRole": {
+            ("EventsTable", "StreamArn"): stream_read,
+            ("UsageTable", "Arn"): crud,
+            ("ControlTable", "Arn"): {"dynamodb:GetItem", "dynamodb:Query"},
+            ("StreamFailuresQueue", "Arn"): {"sqs:SendMessage"},
+        },
+        "BillerRole": {
+            ("ControlTable", "Arn"): crud | {"dynamodb:ConditionCheckItem"},
+            ("UsageTable", "Arn"): {"dynamodb:GetItem", "dynamodb:Query"},
+            ("EventsTable", "Arn"): {"dynamodb:Query"},
+        },
+    }
+
+
+def test_unknown_routes_answer_lago_s_404(sam):
+    responses = sam["Resources"]["RestAPI"]["Properties"]["GatewayResponses"]
+    unknown_route = responses["MISSING_AUTHENTICATION_TOKEN"]
+    assert unknown_route["StatusCode"] == "404"
+    assert json.loads(unknown_route["ResponseTemplates"]["application/json"]) == {
+        "status": 404, "error": "Not Found", "code": "resource_not_found"}
+    assert unknown_route["ResponseParameters"]["Headers"]["Content-Type"] == "'application/json'"
+
+
+def test_placeholder_stream_arn_is_gone(sam):
+    assert EVENTS_STREAM_ARN_PLACEHOLDER not in json.dumps(sam)
