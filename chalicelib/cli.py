@@ -47,7 +47,21 @@ def main(argv: list[str] | None = None) -> int:
         from chalicelib.local.stack import fire_biller
         print(json.dumps(fire_biller(arguments.at)))
     else:
-        _admin(arguments)
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from chalicelib.domain.errors import DomainError, NotFound, ValidationFailed
+
+        try:
+            _admin(arguments)
+        except NotFound as missing:
+            print(f"error: {missing.code}", file=sys.stderr)
+            return 1
+        except ValidationFailed as invalid:
+            print(f"error: {json.dumps(invalid.details)}", file=sys.stderr)
+            return 1
+        except (DomainError, ClientError, BotoCoreError) as failure:
+            print(f"error: {failure}", file=sys.stderr)
+            return 1
     return 0
 
 

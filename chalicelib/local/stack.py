@@ -12,6 +12,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from moto.server import ThreadedMotoServer
 from chalicelib.domain.organization_service import create_organization
 from chalicelib.local.gateway import use_api_gateway_emulation
 from chalicelib.local.stream_poller import StreamPoller
+from chalicelib.observability import logger
 from chalicelib.store.repositories import repositories
 from chalicelib.store.tables import ALL_TABLES, EVENTS, create_tables
 
@@ -33,7 +35,8 @@ HOST = "127.0.0.1"
 
 
 def scheduled_event(now: datetime) -> dict:
-    """An EventBridge scheduled event, as Lambda gives it to the biller."""
+    """An EventBridge scheduled event, as Lambda gives it to the biller (its `time` is UTC, whole seconds)."""
+    now = now.astimezone(timezone.utc)
     return {"version": "0", "id": "local", "detail-type": "Scheduled Event", "source": "aws.events",
             "account": "000000000000", "time": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "region": "us-east-1",
             "resources": [], "detail": {}}
@@ -72,6 +75,8 @@ class LocalStack:
         self.biller_interval_seconds = biller_interval_seconds
         self.stop_requested = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._moto: ThreadedMotoServer | None = None
+        self._api = None
 
     def start(self) -> str:
         """Start everything; returns the bootstrap organization's API key."""
@@ -112,22 +117,37 @@ class LocalStack:
 
     def _biller_timer(self) -> None:
         while not self.stop_requested.wait(self.biller_interval_seconds):
-            fire_biller(datetime.now(timezone.utc))
+            try:
+                fire_biller(datetime.now(timezone.utc))
+            except Exception:  # noqa: BLE001 - a failed run must not stop the next ones (as EventBridge)
+                logger.exception("biller run failed")
 
-    def stop(self) -> None:
+    def stop(self, timeout_seconds: float = 3.0) -> None:
+        """Stop everything started so far (also after a partial start) and free both ports."""
         self.stop_requested.set()
-        self._api.server.shutdown()
-        self._api.server.server_close()
-        self._moto.stop()
+        if self._api is not None:
+            self._api.server.shutdown()  # returns within serve_forever's 0.5 s poll interval
+            self._api.server.server_close()
+        # Let the pollers and the timer finish their current call while DynamoDB still answers.
+        deadline = time.monotonic() + timeout_seconds
         for thread in self._threads:
-            thread.join(timeout=2)
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+        if self._moto is not None:
+            self._moto.stop()
+            server = getattr(self._moto, "_server", None)
+            if server is not None:
+                server.server_close()  # ThreadedMotoServer.stop() leaves its listening socket open
 
 
 def serve() -> None:
     stack = LocalStack(api_port=int(os.environ.get("PORT", "8000")),
                        dynamodb_port=int(os.environ.get("DYNAMODB_PORT", "8001")),
                        biller_interval_seconds=float(os.environ.get("BILLER_INTERVAL_SECONDS", "3600")))
-    api_key = stack.start()
+    try:
+        api_key = stack.start()
+    except KeyboardInterrupt:  # Ctrl-C before the stack was ready
+        stack.stop()
+        sys.exit(130)
     tables = ", ".join(spec.name for spec in ALL_TABLES)
     print(f"API:               http://{HOST}:{stack.api_port}", flush=True)
     print(f"API key:           {api_key}", flush=True)

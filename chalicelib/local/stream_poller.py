@@ -32,7 +32,8 @@ class StreamPoller(threading.Thread):
         self._stream_arn = stream_arn
         self._handler = handler
         self._batch_size = batch_size
-        self._stop = stop
+        # Not `_stop`: threading.Thread has a `_stop()` method that join() calls.
+        self._stop_requested = stop
         self._iterators: dict[str, str] = {}
         self._pending: dict[str, list[dict]] = {}
 
@@ -71,11 +72,11 @@ class StreamPoller(threading.Thread):
         return delivered
 
     def run(self) -> None:
-        while not self._stop.is_set():
+        while not self._stop_requested.is_set():
             try:
                 delivered = self.poll_once()
             except Exception:  # noqa: BLE001 - keep polling, as the event source mapping does
                 logger.exception("stream poll failed")
                 delivered = 0
             if not delivered:
-                self._stop.wait(IDLE_SECONDS)
+                self._stop_requested.wait(IDLE_SECONDS)
