@@ -1,0 +1,55 @@
+"""The README's curl walk-through, run verbatim (but for the stack's port and key) against the local stack."""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+README_URL = "http://127.0.0.1:8000"
+README_KEY = "demo-key"
+
+
+def walkthrough_commands() -> str:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## A walk-through with curl", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```sh\n(.*?)```", section, flags=re.S)
+    assert blocks[0].strip() == f"BILLING_API_KEY={README_KEY} make run"
+    return blocks[1]
+
+
+def json_documents(output: str) -> list:
+    """curl -s prints each body with no separator: decode them one after the other."""
+    decoder, documents, position = json.JSONDecoder(), [], 0
+    while position < len(output):
+        if output[position].isspace():
+            position += 1
+            continue
+        document, position = decoder.raw_decode(output, position)
+        documents.append(document)
+    return documents
+
+
+def test_readme_walkthrough_works_verbatim(stack):
+    script = walkthrough_commands().replace(README_URL, stack.api_url).replace(README_KEY, stack.api_key)
+    finished = subprocess.run(["bash", "-euo", "pipefail", "-c", script], capture_output=True, text=True,
+                              timeout=60)
+    assert finished.returncode == 0, finished.stderr
+    health, created, fetched, organization, listed, missing, deleted = json_documents(finished.stdout)
+
+    assert health == {"status": "ok"}
+    customer = created["customer"]
+    assert customer["external_id"] == "acme/eu#1"
+    assert customer["country"] == "FR" and customer["vat_rate"] == 20
+    assert fetched["customer"]["lago_id"] == customer["lago_id"]
+    assert organization["organization"]["vat_rate"] == 19.6
+    assert organization["organization"]["timezone"] == "Europe/Paris"
+    assert customer["lago_id"] in [listed_customer["lago_id"] for listed_customer in listed["customers"]]
+    assert missing == {"status": 404, "error": "Not Found", "code": "customer_not_found"}
+    assert deleted["customer"]["lago_id"] == customer["lago_id"]
