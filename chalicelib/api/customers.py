@@ -1,16 +1,15 @@
 """`/api/v1/customers`: create-or-update, list, read, update (extension) and delete."""
 from __future__ import annotations
 
-from chalice import Blueprint
-
 from chalicelib.api.auth import current_organization
+from chalicelib.api.blueprint import ApiBlueprint
 from chalicelib.api.body import root_object
 from chalicelib.api.pagination import page_from_query
 from chalicelib.api.serialize import customer_json, json_response
 from chalicelib.domain import customer_service
 from chalicelib.store.repositories import repositories
 
-customers = Blueprint(__name__)
+customers = ApiBlueprint(__name__)
 
 
 def _one(customer, organization):

@@ -2,6 +2,7 @@
 domain failures to them."""
 from __future__ import annotations
 
+import functools
 from http import HTTPStatus
 
 from chalice import Response
@@ -59,3 +60,18 @@ def domain_error_response(failure: DomainError) -> Response:
     if isinstance(failure, Contention):
         return lago_error(503, code="concurrent_modification")
     return lago_error(422, code="unprocessable_entity")
+
+
+def answering_refusals(function):
+    """`function`, answering an ApiError or a DomainError it raises with its Lago-shaped response."""
+
+    @functools.wraps(function)
+    def answer(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except ApiError as refusal:
+            return refusal.response
+        except DomainError as failure:
+            return domain_error_response(failure)
+
+    return answer

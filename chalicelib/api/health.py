@@ -1,7 +1,7 @@
 """`GET /health`: liveness, without authentication and without touching the database."""
-from chalice import Blueprint
+from chalicelib.api.blueprint import ApiBlueprint
 
-health = Blueprint(__name__)
+health = ApiBlueprint(__name__)
 
 
 @health.route("/health", methods=["GET"])

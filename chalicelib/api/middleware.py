@@ -6,8 +6,7 @@ from chalice.app import Request
 
 from chalicelib.api.auth import authenticate
 from chalicelib.api.body import MAX_BODY_BYTES
-from chalicelib.api.errors import ApiError, domain_error_response, lago_error, resource_not_found
-from chalicelib.domain.errors import DomainError
+from chalicelib.api.errors import ApiError, answering_refusals, lago_error, resource_not_found
 from chalicelib.observability import logger
 
 API_PREFIX = "/api/v1/"
@@ -23,17 +22,19 @@ def _chalice_error_as_lago(response: Response) -> Response:
     return lago_error(response.status_code)
 
 
+@answering_refusals
+def _admitted(event: Request, get_response) -> Response:
+    """The route's answer, once the body's size and the API key are accepted."""
+    if event.raw_body is not None and len(event.raw_body) > MAX_BODY_BYTES:
+        raise ApiError(413)
+    if event.context.get("resourcePath", "").startswith(API_PREFIX):
+        event.context["organization"] = authenticate(event.headers.get("authorization"))
+    return _chalice_error_as_lago(get_response(event))
+
+
 def lago_http(event: Request, get_response) -> Response:
     try:
-        if event.raw_body is not None and len(event.raw_body) > MAX_BODY_BYTES:
-            raise ApiError(413)
-        if event.context.get("resourcePath", "").startswith(API_PREFIX):
-            event.context["organization"] = authenticate(event.headers.get("authorization"))
-        return _chalice_error_as_lago(get_response(event))
-    except ApiError as refusal:
-        return refusal.response
-    except DomainError as failure:
-        return domain_error_response(failure)
+        return _admitted(event, get_response)
     except Exception:  # noqa: BLE001 - the last line of defence: log it, answer JSON, never leak a trace
         logger.exception("unhandled error", extra={"path": event.path, "method": event.method})
         return lago_error(500)

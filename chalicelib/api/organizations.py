@@ -1,15 +1,14 @@
 """`/api/v1/organizations`: the authenticated organization (PUT as Lago; GET is an extension)."""
 from __future__ import annotations
 
-from chalice import Blueprint
-
 from chalicelib.api.auth import current_organization
+from chalicelib.api.blueprint import ApiBlueprint
 from chalicelib.api.body import root_object
 from chalicelib.api.serialize import json_response, organization_json
 from chalicelib.domain.organizations import OrganizationUpdate
 from chalicelib.store.repositories import repositories
 
-organizations = Blueprint(__name__)
+organizations = ApiBlueprint(__name__)
 
 
 @organizations.route("/api/v1/organizations", methods=["GET"])
