@@ -5,24 +5,14 @@ import json
 from decimal import Decimal
 
 from chalicelib.api.errors import ApiError, invalid_fields, missing_root_key
+from chalicelib.store.dynamo import is_storable_number
 
 MAX_BODY_BYTES = 1024 * 1024
 MAX_DEPTH = 32
-# DynamoDB numbers: up to 38 significant digits, magnitude between 1E-130 and 9.9999...E+125.
-MAX_DIGITS = 38
-MIN_EXPONENT = -130
-MAX_ADJUSTED_EXPONENT = 125
 
 
 def _reject_constant(name: str):
     raise ValueError(f"{name} is not a JSON number")
-
-
-def _is_storable(number: Decimal) -> bool:
-    if number.is_zero():
-        return True
-    digits = len(number.normalize().as_tuple().digits)
-    return digits <= MAX_DIGITS and MIN_EXPONENT <= number.adjusted() <= MAX_ADJUSTED_EXPONENT
 
 
 def _unstorable_numbers(value, path: str, depth: int = 0) -> dict:
@@ -34,7 +24,7 @@ def _unstorable_numbers(value, path: str, depth: int = 0) -> dict:
     elif isinstance(value, list):
         children = ((f"{path}.{index}" if path else str(index), item) for index, item in enumerate(value))
     else:
-        if isinstance(value, Decimal) and not _is_storable(value):
+        if isinstance(value, Decimal) and not is_storable_number(value):
             return {path: ["value_is_invalid"]}
         return {}
     found: dict = {}
@@ -43,8 +33,10 @@ def _unstorable_numbers(value, path: str, depth: int = 0) -> dict:
     return found
 
 
-def parse_json(raw_body: bytes | None):
-    """The body as JSON; every number a Decimal. Malformed JSON, NaN and Infinity are 400.
+def parse_json(raw_body: bytes | None, root_key: str | None = None):
+    """The body as JSON; every number a Decimal. Malformed JSON, NaN, Infinity and over-deep nesting are
+    400; numbers DynamoDB cannot store are 422, their fields named relative to `root_key`'s object, as
+    Lago names fields (`vat_rate`, not `customer.vat_rate`).
 
     (The middleware has already refused bodies over MAX_BODY_BYTES.)"""
     if not raw_body:
@@ -56,13 +48,14 @@ def parse_json(raw_body: bytes | None):
         raise ApiError(400, error="BadRequest: the body is not valid JSON") from None
     unstorable = _unstorable_numbers(document, "")
     if unstorable:
-        raise invalid_fields(unstorable)
+        prefix = f"{root_key}." if root_key else ""
+        raise invalid_fields({path.removeprefix(prefix): codes for path, codes in unstorable.items()})
     return document
 
 
 def root_object(raw_body: bytes | None, root_key: str) -> dict:
     """The object under Lago's root key (`{"customer": {...}}`); 400 as Rails answers when it is missing."""
-    document = parse_json(raw_body)
+    document = parse_json(raw_body, root_key)
     if not isinstance(document, dict) or not isinstance(document.get(root_key), dict) or not document[root_key]:
         raise missing_root_key(root_key)
     return document[root_key]

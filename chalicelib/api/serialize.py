@@ -4,7 +4,7 @@ Bodies are returned as JSON strings, so Chalice never turns a Decimal into a flo
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
+from decimal import Context, Decimal
 
 import simplejson
 from chalice import Response
@@ -15,6 +15,8 @@ from chalicelib.domain.organizations import Organization
 
 # Namespace of the tax objects derived from vat rates (stable lago_id per organization and rate).
 _VAT_TAX_NAMESPACE = uuid.UUID("6f1c3a52-3c0e-4a43-9b8e-1d3f3f8f6a10")
+# DynamoDB keeps 38 significant digits; Python's default context (28) would round them on the way out.
+_STORED_PRECISION = Context(prec=38)
 _ADDRESS_FIELDS = ("address_line1", "address_line2", "city", "state", "zipcode", "country")
 
 
@@ -25,15 +27,18 @@ def json_response(body: dict, status_code: int = 200) -> Response:
 
 
 def plain_number(value: Decimal | None) -> Decimal | None:
-    """A rate without exponent notation or trailing zeros: 20, 5.5."""
+    """A rate without trailing zeros or a positive exponent: 20, 5.5 (as JSON, rates under 1E-6 keep
+    Decimal's exponent notation, still a valid JSON number)."""
     if value is None:
         return None
-    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1), context=_STORED_PRECISION)
+    return value.normalize(_STORED_PRECISION)
 
 
 def vat_tax(organization: Organization, rate: Decimal, applied_to_organization: bool) -> dict:
     """The vat rate as a Lago TaxObject, derived (not stored): one per organization and rate."""
-    rate_text = str(plain_number(rate))
+    rate_text = format(plain_number(rate), "f")  # str() would write 1E-7
     return {
         "lago_id": str(uuid.uuid5(_VAT_TAX_NAMESPACE, f"{organization.id}:{rate_text}")),
         "name": f"VAT {rate_text}%",

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import os
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, DecimalException
 
 import boto3
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from boto3.dynamodb.types import DYNAMODB_CONTEXT, TypeDeserializer, TypeSerializer
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
@@ -14,6 +14,9 @@ from chalicelib.domain.clock import iso_z
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
+# DynamoDB's number range: magnitudes from 1E-130 to 9.9999999999999999999999999999999999999E+125.
+_MIN_ADJUSTED_EXPONENT = -130
+_MAX_ADJUSTED_EXPONENT = 125
 
 
 def dynamodb_client():
@@ -33,6 +36,16 @@ def _plain(value):
     if isinstance(value, float):
         raise TypeError("floats never reach the store; amounts and rates are Decimal")
     return value
+
+
+def is_storable_number(number: Decimal) -> bool:
+    """Whether DynamoDB stores `number` exactly. The serializer refuses to round (it counts trailing zeros
+    among the 38 digits, and refuses `0E+1000`), and DynamoDB refuses magnitudes outside its range."""
+    try:
+        DYNAMODB_CONTEXT.create_decimal(number)
+    except DecimalException:
+        return False
+    return number.is_zero() or _MIN_ADJUSTED_EXPONENT <= number.adjusted() <= _MAX_ADJUSTED_EXPONENT
 
 
 def to_attributes(item: dict) -> dict:
