@@ -5,25 +5,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
+from chalicelib.domain.contact import Address, LegalIdentity
 from chalicelib.domain.errors import ValidationFailed
-from chalicelib.domain.validation import (CountryCode, CurrencyCode, Email, Percentage, RequiredText, Text,
-                                          Timezone, Url, WholeNumber,
+from chalicelib.domain.validation import (CurrencyCode, Days, Percentage, RequiredText, Text, Timezone, Url,
                                           raise_validation_failed)
 
 
-class Address(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    address_line1: Text | None = None
-    address_line2: Text | None = None
-    city: Text | None = None
-    state: Text | None = None
-    zipcode: Text | None = None
-    country: CountryCode | None = None
-
-
-class CustomerFields(Address):
+class CustomerFields(LegalIdentity):
     """Every field a client may set on a customer (all optional: an update sends only what changes)."""
 
     name: Text | None = None
@@ -31,16 +21,12 @@ class CustomerFields(Address):
     lastname: Text | None = None
     account_type: Literal["customer", "partner"] | None = None
     customer_type: Literal["company", "individual"] | None = None
-    email: Email | None = None
     phone: Text | None = None
     url: Url | None = None
     logo_url: Url | None = None
-    legal_name: Text | None = None
-    legal_number: Text | None = None
-    tax_identification_number: Text | None = None
     currency: CurrencyCode | None = None
     timezone: Timezone | None = None
-    net_payment_term: WholeNumber | None = Field(default=None, ge=0, le=365)
+    net_payment_term: Days | None = None
     vat_rate: Percentage | None = None
     shipping_address: Address | None = None
 

@@ -7,9 +7,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 
+from chalicelib.domain.contact import LegalIdentity
 from chalicelib.domain.errors import ValidationFailed
-from chalicelib.domain.validation import (CountryCode, CurrencyCode, Email, LongText, Percentage, Text, Timezone,
-                                          Url, WholeNumber, raise_validation_failed)
+from chalicelib.domain.validation import (CurrencyCode, Days, LongText, Percentage, Text, Timezone, Url,
+                                          raise_validation_failed)
 
 
 class Organization(BaseModel):
@@ -47,33 +48,22 @@ def default_document_number_prefix(name: str, organization_id: str) -> str:
 
 class _BillingConfigurationInput(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    invoice_grace_period: WholeNumber | None = Field(default=None, ge=0, le=365)
+    invoice_grace_period: Days | None = None
     invoice_footer: LongText | None = None
     document_locale: Text | None = None
     vat_rate: Percentage | None = None
 
 
-class OrganizationUpdate(BaseModel):
+class OrganizationUpdate(LegalIdentity):
     """The body of `PUT /api/v1/organizations` (Lago's fields, plus `vat_rate`)."""
 
-    model_config = ConfigDict(extra="ignore")
     webhook_url: Url | None = None
     default_currency: CurrencyCode | None = None
     vat_rate: Percentage | None = None
     timezone: Timezone | None = None
     document_numbering: Literal["per_customer"] | None = None
     document_number_prefix: StrictStr | None = Field(default=None, min_length=1, max_length=10)
-    email: Email | None = None
-    legal_name: Text | None = None
-    legal_number: Text | None = None
-    tax_identification_number: Text | None = None
-    address_line1: Text | None = None
-    address_line2: Text | None = None
-    city: Text | None = None
-    state: Text | None = None
-    zipcode: Text | None = None
-    country: CountryCode | None = None
-    net_payment_term: WholeNumber | None = Field(default=None, ge=0, le=365)
+    net_payment_term: Days | None = None
     billing_configuration: _BillingConfigurationInput | None = None
 
     @classmethod

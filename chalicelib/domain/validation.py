@@ -89,9 +89,10 @@ def _strict_decimal(value):
 
 
 def _whole_number(value):
-    if isinstance(value, bool) or not isinstance(value, (int, Decimal)) or Decimal(value) != Decimal(value).to_integral_value():
+    number = _strict_decimal(value)
+    if number != number.to_integral_value():
         raise _invalid("value_is_invalid", "not a whole number")
-    return int(value)
+    return int(number)
 
 
 def _percentage(value: Decimal) -> Decimal:
@@ -115,4 +116,5 @@ Timezone = Annotated[StrictStr, AfterValidator(_timezone)]
 Email = Annotated[StrictStr, Field(max_length=255), AfterValidator(_email)]
 Url = Annotated[StrictStr, Field(max_length=1024), AfterValidator(_url)]
 WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
+Days = Annotated[WholeNumber, Field(ge=0, le=365)]  # payment terms, grace periods
 Percentage = Annotated[Decimal, BeforeValidator(_strict_decimal), AfterValidator(_percentage)]

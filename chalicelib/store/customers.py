@@ -9,9 +9,8 @@ from botocore.exceptions import ClientError
 from chalicelib.domain.customers import Customer
 from chalicelib.domain.errors import Contention, ExternalIdTaken, StaleWrite
 from chalicelib.store import keys
-from chalicelib.store.dynamo import (TransactionCancelled, from_attributes, is_condition_failure, number,
-                                     to_attributes, transact)
-from chalicelib.store.tables import CONTROL
+from chalicelib.store.dynamo import (ControlTableRepository, TransactionCancelled, from_attributes,
+                                     is_condition_failure, number, to_attributes, transact)
 
 # Attempts before a writer that keeps losing races gives up with a retryable error.
 MAX_ATTEMPTS = 8
@@ -21,14 +20,7 @@ def _customer_item(customer: Customer, sort_key: str) -> dict:
     return {"pk": keys.organization_pk(customer.organization_id), "sk": sort_key, **customer.model_dump()}
 
 
-class CustomerRepository:
-    def __init__(self, client):
-        self._client = client
-
-    @property
-    def _table(self) -> str:
-        return CONTROL.name
-
+class CustomerRepository(ControlTableRepository):
     def _key(self, organization_id: str, sort_key: str) -> dict:
         return to_attributes({"pk": keys.organization_pk(organization_id), "sk": sort_key})
 

@@ -11,6 +11,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from chalicelib.domain.clock import iso_z
+from chalicelib.store.tables import CONTROL
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -86,3 +87,14 @@ def is_condition_failure(error: ClientError) -> bool:
 def number(value) -> int:
     """A DynamoDB number known to be whole, as an int."""
     return int(Decimal(value))
+
+
+class ControlTableRepository:
+    """Base of the repositories over the control table, sharing one low-level client."""
+
+    def __init__(self, client):
+        self._client = client
+
+    @property
+    def _table(self) -> str:
+        return CONTROL.name

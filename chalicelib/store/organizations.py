@@ -8,18 +8,10 @@ from chalicelib.domain.clock import utc_now
 from chalicelib.domain.errors import NotFound, ValidationFailed
 from chalicelib.domain.organizations import Organization
 from chalicelib.store import keys
-from chalicelib.store.dynamo import (TransactionCancelled, from_attributes, is_condition_failure, to_attributes,
-                                     to_value, transact)
-from chalicelib.store.tables import CONTROL
+from chalicelib.store.dynamo import (ControlTableRepository, TransactionCancelled, from_attributes,
+                                     is_condition_failure, to_attributes, to_value, transact)
 
-class OrganizationRepository:
-    def __init__(self, client):
-        self._client = client
-
-    @property
-    def _table(self) -> str:
-        return CONTROL.name
-
+class OrganizationRepository(ControlTableRepository):
     def create(self, organization: Organization) -> None:
         item = {"pk": keys.organization_pk(organization.id), "sk": keys.ORGANIZATION_SK,
                 **organization.model_dump()}
