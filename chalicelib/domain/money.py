@@ -1,0 +1,31 @@
+"""Money: a currency's precision from ISO 4217, and fee amounts turned into integer minor units."""
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+
+from iso4217 import Currency
+
+from chalicelib.domain.errors import ValidationFailed
+
+
+@lru_cache(maxsize=None)
+def currency_exponent(currency: str) -> int:
+    """Digits of the minor unit (EUR 2, JPY 0, KWD 3). Codes without one (XAU, XXX) cannot price a fee."""
+    try:
+        exponent = Currency(currency).exponent
+    except ValueError:
+        exponent = None
+    if exponent is None:
+        raise ValidationFailed.single("currency", "value_is_invalid")
+    return exponent
+
+
+def precise_amount_cents(amount: Decimal, currency: str) -> Decimal:
+    """The amount in minor units, unrounded (Lago's `precise_amount_cents`)."""
+    return amount.scaleb(currency_exponent(currency))
+
+
+def amount_cents(amount: Decimal, currency: str) -> int:
+    """The amount in minor units, rounded half-up (away from zero) at the currency's precision."""
+    return int(precise_amount_cents(amount, currency).quantize(Decimal(1), rounding=ROUND_HALF_UP))

@@ -1,0 +1,87 @@
+"""The base of every charge model's `properties`, its field types, and Lago's error code for each field."""
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from functools import partial
+from typing import Annotated, Self
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic_core import PydanticCustomError
+
+from chalicelib.domain.errors import ValidationFailed
+from chalicelib.domain.validation import WholeNumber
+
+# Lago's code for any fault in a field (missing, wrong type, negative); rules spanning several fields
+# raise their own code (see `invalid`).
+FIELD_CODES = {
+    "amount": "invalid_amount",
+    "per_unit_amount": "invalid_amount",
+    "flat_amount": "invalid_amount",
+    "per_transaction_min_amount": "invalid_amount",
+    "per_transaction_max_amount": "invalid_amount",
+    "rate": "invalid_rate",
+    "fixed_amount": "invalid_fixed_amount",
+    "package_size": "invalid_package_size",
+    "free_units": "invalid_free_units",
+    "free_units_per_events": "invalid_free_units_per_events",
+    "free_units_per_total_aggregation": "invalid_free_units_per_total_aggregation",
+    "graduated_ranges": "invalid_graduated_ranges",
+    "volume_ranges": "invalid_volume_ranges",
+    "graduated_percentage_ranges": "invalid_graduated_percentage_ranges",
+}
+
+
+def invalid(code: str, field: str | None = None) -> PydanticCustomError:
+    """An error whose type is the Lago code itself, reported under `field` (default: where it was raised)."""
+    return PydanticCustomError(code, code.replace("_", " "), {"lago_field": field})
+
+
+def _finite_decimal(value, *, text_allowed: bool) -> Decimal:
+    # JSON numbers arrive as Decimal; a float is refused, never rounded into one.
+    types = (str, int, Decimal) if text_allowed else (int, Decimal)
+    if isinstance(value, bool) or not isinstance(value, types):
+        raise ValueError("not a decimal number")
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        raise ValueError("not a decimal number") from None
+    if not number.is_finite():
+        raise ValueError("not a finite number")
+    return number
+
+
+# Lago takes amounts and rates as decimal strings ("0.01"); numbers are accepted too.
+DecimalAmount = Annotated[Decimal, BeforeValidator(partial(_finite_decimal, text_allowed=True)), Field(ge=0)]
+# Range bounds are JSON numbers, as in Lago.
+Number = Annotated[Decimal, BeforeValidator(partial(_finite_decimal, text_allowed=False))]
+PositiveCount = Annotated[WholeNumber, Field(gt=0)]
+NonNegativeCount = Annotated[WholeNumber, Field(ge=0)]
+
+
+def _lago_details(error: ValidationError) -> dict[str, list[str]]:
+    # Keyed by field name, as Lago does (`per_unit_amount`, not its path inside `graduated_ranges`).
+    details: dict[str, list[str]] = {}
+    for item in error.errors():
+        context = item.get("ctx") or {}
+        names = [part for part in item["loc"] if isinstance(part, str)]
+        coded = [name for name in names if name in FIELD_CODES]
+        field = context.get("lago_field") or (coded or names or ["base"])[-1]
+        code = item["type"] if "lago_field" in context else FIELD_CODES.get(field, "value_is_invalid")
+        codes = details.setdefault(field, [])
+        if code not in codes:
+            codes.append(code)
+    return details
+
+
+class ChargeProperties(BaseModel):
+    """A charge model's validated `properties`; unknown keys are dropped, as Lago's params filter does."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    @classmethod
+    def parse(cls, payload: dict) -> Self:
+        """Validated properties, or ValidationFailed keyed by Lago's field names (`{"amount": ["invalid_amount"]}`)."""
+        try:
+            return cls.model_validate(payload)
+        except ValidationError as error:
+            raise ValidationFailed(_lago_details(error)) from error

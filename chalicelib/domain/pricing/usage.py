@@ -1,0 +1,15 @@
+"""What a charge model prices: the units aggregated over a charges period and the events behind them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class Usage:
+    """`units` is the aggregation result U; `event_values` (each event's value in timestamp order) only
+    the percentage model reads, for its free allowances and per-transaction bounds."""
+
+    units: Decimal
+    events_count: int = 0
+    event_values: tuple[Decimal, ...] = ()

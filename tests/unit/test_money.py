@@ -1,0 +1,57 @@
+"""Money: ISO 4217 precision and half-up rounding of amounts into integer minor units."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from chalicelib.domain.errors import ValidationFailed
+from chalicelib.domain.money import amount_cents, currency_exponent, precise_amount_cents
+
+
+@pytest.mark.parametrize("source, amount, currency, cents", [
+    ("lago-semantics §3 standard: 10 × 5.12345", Decimal("51.2345"), "EUR", 5123),
+    ("by hand: 51.2345 EUR is 5123.45 cents, .45 rounds down", Decimal("51.2345"), "EUR", 5123),
+    ("by hand: half-up at .5 exactly, 0.125 EUR = 12.5 cents -> 13 (banker's would give 12)",
+     Decimal("0.125"), "EUR", 13),
+    ("by hand: 0.135 EUR = 13.5 cents -> 14", Decimal("0.135"), "EUR", 14),
+    ("by hand: JPY has no minor unit, 1234.5 -> 1235", Decimal("1234.5"), "JPY", 1235),
+    ("by hand: JPY 1234.49 -> 1234", Decimal("1234.49"), "JPY", 1234),
+    ("by hand: KWD has 3 digits, 1.2345 KWD = 1234.5 fils -> 1235", Decimal("1.2345"), "KWD", 1235),
+    ("by hand: half-up is away from zero, -0.125 EUR -> -13", Decimal("-0.125"), "EUR", -13),
+    ("by hand: zero", Decimal("0"), "USD", 0),
+])
+def test_amount_cents_rounds_half_up_at_the_currency_precision(source, amount, currency, cents):
+    assert amount_cents(amount, currency) == cents
+
+
+def test_precise_amount_cents_keeps_every_digit():
+    assert precise_amount_cents(Decimal("51.2345"), "EUR") == Decimal("5123.45")
+    assert precise_amount_cents(Decimal("1.2345"), "KWD") == Decimal("1234.5")
+    assert precise_amount_cents(Decimal("1234.5"), "JPY") == Decimal("1234.5")
+
+
+def test_currency_exponents_come_from_iso_4217():
+    assert (currency_exponent("EUR"), currency_exponent("JPY"), currency_exponent("KWD")) == (2, 0, 3)
+
+
+@pytest.mark.parametrize("currency", ["XAU", "XXX", "EURO", "eur"])
+def test_a_currency_without_a_minor_unit_is_refused(currency):
+    with pytest.raises(ValidationFailed) as refused:
+        amount_cents(Decimal("1"), currency)
+    assert refused.value.details == {"currency": ["value_is_invalid"]}
+
+
+amounts = st.decimals(min_value=Decimal("-1e9"), max_value=Decimal("1e9"), allow_nan=False, allow_infinity=False,
+                      places=6)
+
+
+@given(amount=amounts, currency=st.sampled_from(["EUR", "JPY", "KWD", "CLF"]))
+def test_amount_cents_is_within_half_a_minor_unit_of_the_exact_amount(amount, currency):
+    exact = precise_amount_cents(amount, currency)
+    rounded = amount_cents(amount, currency)
+    assert abs(rounded - exact) <= Decimal("0.5")
+    if abs(rounded - exact) == Decimal("0.5"):
+        assert abs(rounded) > abs(exact)  # a tie goes away from zero
