@@ -9,11 +9,11 @@ from typing import Annotated
 from urllib.parse import urlsplit
 
 import iso3166
-from iso4217 import Currency
 from pydantic import AfterValidator, BeforeValidator, Field, StrictStr, ValidationError
 from pydantic_core import PydanticCustomError
 
 from chalicelib.domain.errors import ValidationFailed
+from chalicelib.domain.money import currency_exponent
 
 # Error codes this module raises itself (Lago's own codes); any other pydantic error type is mapped below.
 LAGO_CODES = frozenset({"value_is_mandatory", "value_is_invalid", "value_is_too_long", "country_code_invalid",
@@ -47,9 +47,9 @@ def _country(value: str) -> str:
 def _currency(value: str) -> str:
     code = value.upper()
     try:
-        Currency(code)
-    except ValueError:
-        raise _invalid("value_is_invalid", "not an ISO 4217 currency code") from None
+        currency_exponent(code)  # one rule for what can be billed in, shared with fee rounding
+    except ValidationFailed:
+        raise _invalid("value_is_invalid", "not an ISO 4217 currency with a minor unit") from None
     return code
 
 
