@@ -26,6 +26,11 @@ def precise_amount_cents(amount: Decimal, currency: str) -> Decimal:
     return amount.scaleb(currency_exponent(currency))
 
 
+def round_half_up(precise_minor_units: Decimal) -> int:
+    """Whole minor units, half-up (away from zero): Lago's rounding, never Python's banker's round()."""
+    return int(precise_minor_units.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
 def amount_cents(amount: Decimal, currency: str) -> int:
     """The amount in minor units, rounded half-up (away from zero) at the currency's precision."""
-    return int(precise_amount_cents(amount, currency).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return round_half_up(precise_amount_cents(amount, currency))

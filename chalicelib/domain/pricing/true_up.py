@@ -1,8 +1,10 @@
 """The min-amount true-up: the fee that tops a charge's fees up to its `min_amount_cents`, prorated to the days billed."""
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Iterable
+
+from chalicelib.domain.money import round_half_up
 
 
 def true_up_amount_cents(min_amount_cents: int, charges_duration_days: int, days_billed: int,
@@ -11,5 +13,4 @@ def true_up_amount_cents(min_amount_cents: int, charges_duration_days: int, days
     reach it. The fees are every fee of the charge in the period: the default bucket and each filter's."""
     # One division, last, keeps a full period exact (1000 / 31 × 31 would not be).
     prorated_min = Decimal(min_amount_cents) * days_billed / charges_duration_days
-    shortfall = (prorated_min - sum(charge_fees_amount_cents)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
-    return max(int(shortfall), 0)
+    return max(round_half_up(prorated_min - sum(charge_fees_amount_cents)), 0)
