@@ -12,7 +12,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import pytest
+from lago_python_client.client import Client
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
@@ -133,3 +135,18 @@ def stack():
     assert "Traceback" not in running.output(), running.output()
     assert port_is_free(api_port), f"API port {api_port} still in use after the stack stopped"
     assert port_is_free(dynamodb_port), f"DynamoDB port {dynamodb_port} still in use after the stack stopped"
+
+
+@pytest.fixture(scope="module")
+def client(stack) -> Client:
+    """Lago's official Python client, on the bootstrap organization's key."""
+    return Client(api_key=stack.api_key, api_url=stack.api_url)
+
+
+@pytest.fixture(scope="module")
+def http(stack):
+    """Plain HTTP with the same key, where the client cannot go."""
+    with httpx.Client(base_url=stack.api_url, timeout=10,
+                      headers={"Authorization": f"Bearer {stack.api_key}",
+                               "Content-Type": "application/json"}) as session:
+        yield session

@@ -40,19 +40,6 @@ def unique(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:10]}"
 
 
-@pytest.fixture(scope="module")
-def client(stack) -> Client:
-    return Client(api_key=stack.api_key, api_url=stack.api_url)
-
-
-@pytest.fixture(scope="module")
-def http(stack):
-    with httpx.Client(base_url=stack.api_url, timeout=10,
-                      headers={"Authorization": f"Bearer {stack.api_key}",
-                               "Content-Type": "application/json"}) as session:
-        yield session
-
-
 def assert_lago_error(response: httpx.Response, status: int, code: str | None = None) -> dict:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/json")
