@@ -1,17 +1,20 @@
 """The Chalice app: routes (one blueprint per resource), the events-stream handler and the hourly biller."""
 from chalice import Chalice, Rate
 
+from chalicelib.api.billable_metrics import billable_metrics
 from chalicelib.api.customers import customers
 from chalicelib.api.health import health
 from chalicelib.api.middleware import lago_http
 from chalicelib.api.organizations import organizations
+from chalicelib.api.plans import plans
+from chalicelib.api.subscriptions import subscriptions
 from chalicelib.billing.biller import run_biller, trigger_instant
 from chalicelib.store.tables import EVENTS_STREAM_ARN_PLACEHOLDER
 from chalicelib.usage.stream import handle_stream_batch
 
 app = Chalice(app_name="lago-serverless-billing")
 app.register_middleware(lago_http, "http")
-for blueprint in (health, organizations, customers):
+for blueprint in (health, organizations, customers, billable_metrics, plans, subscriptions):
     app.register_blueprint(blueprint)
 
 

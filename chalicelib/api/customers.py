@@ -4,7 +4,7 @@ from __future__ import annotations
 from chalicelib.api.auth import current_organization
 from chalicelib.api.blueprint import ApiBlueprint
 from chalicelib.api.body import root_object
-from chalicelib.api.pagination import page_from_query
+from chalicelib.api.pagination import paged_list
 from chalicelib.api.serialize import customer_json, json_response
 from chalicelib.domain import customer_service
 from chalicelib.store.repositories import repositories
@@ -29,11 +29,8 @@ def create_or_update_customer():
 def list_customers():
     request = customers.current_request
     organization = current_organization(request)
-    page = page_from_query(request.query_params)
-    store = repositories().customers
-    listed = store.list_page(organization.id, page.number, page.per_page)
-    return json_response({"customers": [customer_json(customer, organization) for customer in listed],
-                          "meta": page.meta(store.count(organization.id))})
+    return paged_list(request.query_params, repositories().customers, organization.id, "customers",
+                      lambda customer: customer_json(customer, organization))
 
 
 @customers.route("/api/v1/customers/{external_id}", methods=["GET"])

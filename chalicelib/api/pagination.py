@@ -3,8 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from math import ceil
+from typing import Callable
+
+from chalice import Response
 
 from chalicelib.api.errors import invalid_fields
+from chalicelib.api.serialize import json_response
 
 DEFAULT_PER_PAGE = 100
 MAX_PER_PAGE = 100
@@ -49,3 +53,10 @@ def page_from_query(query: dict | None) -> Page:
     if errors:
         raise invalid_fields(errors)
     return page
+
+
+def paged_list(query: dict | None, store, organization_id: str, plural: str, to_json: Callable) -> Response:
+    """`GET /<plural>`: the page asked for, newest first, and Lago's `meta` from the store's live count."""
+    page = page_from_query(query)
+    listed = store.list_page(organization_id, page.number, page.per_page)
+    return json_response({plural: [to_json(item) for item in listed], "meta": page.meta(store.count(organization_id))})

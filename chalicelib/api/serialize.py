@@ -9,9 +9,14 @@ from decimal import Context, Decimal
 import simplejson
 from chalice import Response
 
+from chalicelib.domain.billable_metrics import BillableMetric
+from chalicelib.domain.charges import stored_properties
 from chalicelib.domain.clock import iso_z
 from chalicelib.domain.customers import Customer
 from chalicelib.domain.organizations import Organization
+from chalicelib.domain.periods import from_datetime, to_datetime
+from chalicelib.domain.plans import Charge, Plan
+from chalicelib.domain.subscriptions import Subscription
 
 # Namespace of the tax objects derived from vat rates (stable lago_id per organization and rate).
 _VAT_TAX_NAMESPACE = uuid.UUID("6f1c3a52-3c0e-4a43-9b8e-1d3f3f8f6a10")
@@ -131,3 +136,108 @@ def organization_json(organization: Organization) -> dict:
         },
         "taxes": [vat_tax(organization, organization.vat_rate, True)] if organization.vat_rate else [],
     }
+
+
+def billable_metric_json(metric: BillableMetric) -> dict:
+    return {
+        "lago_id": metric.id,
+        "name": metric.name,
+        "code": metric.code,
+        "description": metric.description,
+        "aggregation_type": metric.aggregation_type,
+        "weighted_interval": metric.weighted_interval,
+        "recurring": metric.recurring,
+        "rounding_function": metric.rounding_function,
+        "rounding_precision": metric.rounding_precision,
+        "created_at": iso_z(metric.created_at),
+        "field_name": metric.field_name,
+        "expression": None,
+        "filters": [{"key": item.key, "values": list(item.values)} for item in metric.filters],
+        "plans_count": metric.plans_count,
+    }
+
+
+def _charge_json(charge: Charge) -> dict:
+    return {
+        "lago_id": charge.id,
+        "lago_billable_metric_id": charge.billable_metric_id,
+        "billable_metric_code": charge.billable_metric_code,
+        "code": charge.code,
+        "invoice_display_name": charge.invoice_display_name,
+        "created_at": iso_z(charge.created_at),
+        "charge_model": charge.charge_model,
+        "pay_in_advance": charge.pay_in_advance,
+        "invoiceable": charge.invoiceable,
+        "regroup_paid_fees": charge.regroup_paid_fees,
+        "prorated": charge.prorated,
+        "min_amount_cents": charge.min_amount_cents,
+        # Parsed again so that every property shows, nulls included (the store drops null map values).
+        "properties": stored_properties(charge.charge_properties()),
+        "filters": [{"invoice_display_name": charge_filter.invoice_display_name,
+                     "properties": stored_properties(charge.filter_properties(index)),
+                     "values": {key: list(values) for key, values in charge_filter.values.items()}}
+                    for index, charge_filter in enumerate(charge.filters)],
+        "taxes": [],
+    }
+
+
+def plan_json(plan: Plan) -> dict:
+    return {
+        "lago_id": plan.id,
+        "name": plan.name,
+        "invoice_display_name": plan.invoice_display_name,
+        "created_at": iso_z(plan.created_at),
+        "code": plan.code,
+        "interval": plan.interval,
+        "description": plan.description,
+        "amount_cents": plan.amount_cents,
+        "amount_currency": plan.amount_currency,
+        "trial_period": plain_number(plan.trial_period),
+        "pay_in_advance": plan.pay_in_advance,
+        "bill_charges_monthly": plan.bill_charges_monthly,
+        "charges": [_charge_json(charge) for charge in plan.charges],
+        "taxes": [],
+        "minimum_commitment": None,
+        "usage_thresholds": [],
+        "active_subscriptions_count": plan.active_subscriptions_count,
+    }
+
+
+def _optional_time(moment) -> str | None:
+    return iso_z(moment) if moment is not None else None
+
+
+def subscription_json(subscription: Subscription, customer: Customer, plan: Plan, *, with_plan: bool = False) -> dict:
+    """Lago's subscription object (the extended one, with `plan`, on create and read). The customer's
+    external_id and the plan's code are read through the lago_ids the subscription refers to."""
+    period = subscription.current_billing_period
+    body = {
+        "lago_id": subscription.id,
+        "external_id": subscription.external_id,
+        "lago_customer_id": customer.id,
+        "external_customer_id": customer.external_id,
+        "billing_entity_code": None,
+        "name": subscription.name,
+        "plan_code": plan.code,
+        "plan_amount_cents": plan.amount_cents,
+        "plan_amount_currency": plan.amount_currency,
+        "billing_time": subscription.billing_time,
+        "status": subscription.status,
+        "created_at": iso_z(subscription.created_at),
+        "started_at": _optional_time(subscription.started_at),
+        "subscription_at": iso_z(subscription.subscription_at),
+        "ending_at": _optional_time(subscription.ending_at),
+        "terminated_at": _optional_time(subscription.terminated_at),
+        "canceled_at": _optional_time(subscription.canceled_at),
+        "trial_ended_at": None,
+        "current_billing_period_started_at": from_datetime(period) if period else None,
+        "current_billing_period_ending_at": to_datetime(period) if period else None,
+        "previous_plan_code": None,
+        "next_plan_code": None,
+        "downgrade_plan_date": None,
+        "on_termination_credit_note": None,
+        "on_termination_invoice": "generate",
+    }
+    if with_plan:
+        body["plan"] = plan_json(plan)
+    return body

@@ -11,9 +11,8 @@ from chalicelib.domain.customers import (Customer, CustomerInput, customer_slug,
 from chalicelib.domain.errors import (Contention, ExternalIdTaken, NotAllowed, NotFound, StaleWrite,
                                       ValidationFailed)
 from chalicelib.domain.organizations import Organization
+from chalicelib.domain.retries import MAX_ATTEMPTS, retrying
 
-# Attempts before a request that keeps losing races to other writers gives up (retryable 503).
-MAX_ATTEMPTS = 8
 
 
 class CustomerStore(Protocol):
@@ -89,13 +88,12 @@ def update_customer(store: CustomerStore, organization: Organization, external_i
 
 def delete_customer(store: CustomerStore, organization: Organization, external_id: str) -> Customer:
     """`DELETE /customers/{external_id}`: refused (405) while the customer has an active subscription."""
-    for _ in range(MAX_ATTEMPTS):
+
+    def attempt() -> Customer:
         customer = find_customer(store, organization, external_id)
         if customer.active_subscriptions_count > 0:
             raise NotAllowed("customer_has_active_subscription")
-        try:
-            store.delete(customer)
-            return customer
-        except StaleWrite:
-            continue
-    raise Contention("customer")
+        store.delete(customer)
+        return customer
+
+    return retrying("customer", attempt)

@@ -100,7 +100,11 @@ def new_customer_changes(changes: dict) -> dict:
 
 
 def updated_customer(customer: Customer, changes: dict, now: datetime) -> Customer:
-    """The customer with `changes` applied; a name can be changed but never cleared."""
+    """The customer with `changes` applied; a name can be changed but never cleared, the currency not while
+    the customer has an active or pending subscription."""
     if "name" in changes and (changes["name"] is None or not changes["name"].strip()):
         raise ValidationFailed.single("name", "value_is_mandatory")
+    if "currency" in changes and changes["currency"] != customer.currency and customer.active_subscriptions_count:
+        # Its subscriptions' plans are in the current currency (set by the first of them).
+        raise ValidationFailed.single("currency", "currencies_does_not_match")
     return customer.model_copy(update={**changes, "updated_at": now, "version": customer.version + 1})

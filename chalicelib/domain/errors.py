@@ -44,3 +44,7 @@ class ExternalIdTaken(DomainError):
 
 class StaleWrite(DomainError):
     """A repository refused a write: the record changed since it was read."""
+
+
+class CodeTaken(DomainError):
+    """A repository refused a write: another record of the organization has this code."""

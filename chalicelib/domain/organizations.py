@@ -5,12 +5,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from chalicelib.domain.contact import LegalIdentity
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.validation import (CurrencyCode, Days, LongText, Percentage, Text, Timezone, Url,
-                                          raise_validation_failed)
+                                          parse_model)
 
 
 class Organization(BaseModel):
@@ -68,10 +68,7 @@ class OrganizationUpdate(LegalIdentity):
 
     @classmethod
     def parse(cls, payload: dict) -> "OrganizationUpdate":
-        try:
-            return cls.model_validate(payload)
-        except ValidationError as error:
-            raise_validation_failed(error)
+        return parse_model(cls, payload)
 
     def changes(self) -> dict:
         """The organization's attributes this update sets: only the fields the client sent."""

@@ -5,11 +5,11 @@ import re
 import zoneinfo
 from decimal import Decimal
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, TypeVar
 from urllib.parse import urlsplit
 
 import iso3166
-from pydantic import AfterValidator, BeforeValidator, Field, StrictStr, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, StrictStr, ValidationError
 from pydantic_core import PydanticCustomError
 
 from chalicelib.domain.errors import ValidationFailed
@@ -17,8 +17,10 @@ from chalicelib.domain.money import currency_exponent
 
 # Error codes this module raises itself (Lago's own codes); any other pydantic error type is mapped below.
 LAGO_CODES = frozenset({"value_is_mandatory", "value_is_invalid", "value_is_too_long", "country_code_invalid",
-                        "invalid_timezone", "invalid_email_format", "url_is_invalid"})
-_PYDANTIC_TO_LAGO = {"missing": "value_is_mandatory", "string_too_long": "value_is_too_long"}
+                        "invalid_timezone", "invalid_email_format", "url_is_invalid",
+                        "invalid_date"})
+Model = TypeVar("Model", bound=BaseModel)
+_PYDANTIC_TO_LAGO = {"missing": "value_is_mandatory", "string_too_long": "value_is_too_long", "too_long": "value_is_too_long"}
 
 
 def raise_validation_failed(error: ValidationError) -> None:
@@ -31,6 +33,14 @@ def raise_validation_failed(error: ValidationError) -> None:
         if code not in codes:
             codes.append(code)
     raise ValidationFailed(details) from error
+
+
+def parse_model(model: type[Model], payload) -> Model:
+    """`payload` validated as `model`, or ValidationFailed in Lago's codes."""
+    try:
+        return model.model_validate(payload)
+    except ValidationError as error:
+        raise_validation_failed(error)
 
 
 def _invalid(code: str, message: str):
@@ -117,4 +127,5 @@ Email = Annotated[StrictStr, Field(max_length=255), AfterValidator(_email)]
 Url = Annotated[StrictStr, Field(max_length=1024), AfterValidator(_url)]
 WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
 Days = Annotated[WholeNumber, Field(ge=0, le=365)]  # payment terms, grace periods
-Percentage = Annotated[Decimal, BeforeValidator(_strict_decimal), AfterValidator(_percentage)]
+StrictDecimal = Annotated[Decimal, BeforeValidator(_strict_decimal)]  # a JSON number, never a string or bool
+Percentage = Annotated[StrictDecimal, AfterValidator(_percentage)]

@@ -9,8 +9,9 @@ from botocore.exceptions import ClientError
 from chalicelib.domain.customers import Customer
 from chalicelib.domain.errors import Contention, ExternalIdTaken, StaleWrite
 from chalicelib.store import keys
-from chalicelib.store.dynamo import (ControlTableRepository, TransactionCancelled, from_attributes,
-                                     is_condition_failure, number, to_attributes, transact)
+from chalicelib.store.dynamo import (ControlTableRepository, TransactionCancelled, is_condition_failure, number,
+                                     to_attributes, transact)
+from chalicelib.store.lookups import Lookup
 
 # Attempts before a writer that keeps losing races gives up with a retryable error.
 MAX_ATTEMPTS = 8
@@ -21,38 +22,29 @@ def _customer_item(customer: Customer, sort_key: str) -> dict:
 
 
 class CustomerRepository(ControlTableRepository):
-    def _key(self, organization_id: str, sort_key: str) -> dict:
-        return to_attributes({"pk": keys.organization_pk(organization_id), "sk": sort_key})
-
-    def _get(self, organization_id: str, sort_key: str) -> dict | None:
-        response = self._client.get_item(TableName=self._table, ConsistentRead=True,
-                                         Key=self._key(organization_id, sort_key))
-        return from_attributes(response["Item"]) if "Item" in response else None
+    external_id_lookup = Lookup(keys.customer_external_id_sk, "external_id", "customer_id")
 
     def find_by_external_id(self, organization_id: str, external_id: str) -> Customer | None:
-        lookup = self._get(organization_id, keys.customer_external_id_sk(external_id))
-        # A hashed key component is checked against the id itself.
-        if lookup is None or lookup["external_id"] != external_id:
-            return None
-        return self.get(organization_id, lookup["customer_id"])
+        customer_id = self.external_id_lookup.record_id(
+            self._get(organization_id, keys.customer_external_id_sk(external_id)), external_id)
+        return self.get(organization_id, customer_id) if customer_id else None
 
     def get(self, organization_id: str, customer_id: str) -> Customer | None:
         item = self._get(organization_id, keys.customer_sk(customer_id))
         return Customer.model_validate(item) if item else None
 
+    def get_any(self, organization_id: str, customer_id: str) -> Customer | None:
+        """The customer, deleted or not (what a terminated subscription or an invoice refers to)."""
+        item = (self._get(organization_id, keys.customer_sk(customer_id))
+                or self._get(organization_id, keys.deleted_customer_sk(customer_id)))
+        return Customer.model_validate(item) if item else None
+
     def _lookup_put(self, customer: Customer) -> dict:
-        item = {"pk": keys.organization_pk(customer.organization_id),
-                "sk": keys.customer_external_id_sk(customer.external_id),
-                "customer_id": customer.id, "external_id": customer.external_id}
-        return {"Put": {"TableName": self._table, "Item": to_attributes(item),
-                        "ConditionExpression": "attribute_not_exists(pk)"}}
+        return self.external_id_lookup.put(self._table, customer.organization_id, customer.external_id, customer.id)
 
     def _lookup_delete(self, customer: Customer) -> dict:
-        return {"Delete": {"TableName": self._table,
-                           "Key": self._key(customer.organization_id,
-                                            keys.customer_external_id_sk(customer.external_id)),
-                           "ConditionExpression": "customer_id = :id",
-                           "ExpressionAttributeValues": to_attributes({":id": customer.id})}}
+        return self.external_id_lookup.delete(self._table, customer.organization_id, customer.external_id,
+                                              customer.id)
 
     def _versioned_put(self, customer: Customer, expected_version: int) -> dict:
         """A put of the customer that only succeeds if nobody changed it since `expected_version`."""
@@ -125,30 +117,15 @@ class CustomerRepository(ControlTableRepository):
                 {"Put": {"TableName": self._table,
                          "Item": to_attributes(_customer_item(customer, keys.deleted_customer_sk(customer.id)))}},
                 self._lookup_delete(customer),
-                {"Update": {"TableName": self._table,
-                            "Key": self._key(customer.organization_id, keys.CUSTOMER_COUNTER_SK),
-                            "UpdateExpression": "ADD live_count :minus_one",
-                            "ExpressionAttributeValues": to_attributes({":minus_one": -1})}},
+                self._live_count_change(customer.organization_id, keys.CUSTOMER_COUNTER_SK, -1),
             ])
         except TransactionCancelled as cancelled:
             raise StaleWrite() from cancelled
 
     def count(self, organization_id: str) -> int:
-        counter = self._get(organization_id, keys.CUSTOMER_COUNTER_SK)
-        return number(counter["live_count"]) if counter else 0
+        return self._live_count(organization_id, keys.CUSTOMER_COUNTER_SK)
 
     def list_page(self, organization_id: str, page: int, per_page: int) -> list[Customer]:
         """Newest first. Page n reads the n * per_page newest customers: DynamoDB has no offset."""
-        wanted = page * per_page
-        items: list[dict] = []
-        query = {"TableName": self._table, "ScanIndexForward": False,
-                 "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-                 "ExpressionAttributeValues": to_attributes({":pk": keys.organization_pk(organization_id),
-                                                             ":prefix": keys.CUSTOMER_SK_PREFIX})}
-        while len(items) < wanted:
-            response = self._client.query(**query, Limit=wanted - len(items))
-            items.extend(response["Items"])
-            if "LastEvaluatedKey" not in response:
-                break
-            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-        return [Customer.model_validate(from_attributes(item)) for item in items[(page - 1) * per_page:wanted]]
+        return [Customer.model_validate(item)
+                for item in self._newest_first_page(organization_id, keys.CUSTOMER_SK_PREFIX, page, per_page)]

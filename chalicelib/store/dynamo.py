@@ -11,6 +11,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from chalicelib.domain.clock import iso_z
+from chalicelib.store import keys
 from chalicelib.store.tables import CONTROL
 
 _serializer = TypeSerializer()
@@ -98,3 +99,39 @@ class ControlTableRepository:
     @property
     def _table(self) -> str:
         return CONTROL.name
+
+    def _key(self, organization_id: str, sort_key: str) -> dict:
+        return to_attributes({"pk": keys.organization_pk(organization_id), "sk": sort_key})
+
+    def _get(self, organization_id: str, sort_key: str) -> dict | None:
+        response = self._client.get_item(TableName=self._table, ConsistentRead=True,
+                                         Key=self._key(organization_id, sort_key))
+        return from_attributes(response["Item"]) if "Item" in response else None
+
+    def _newest_first_page(self, organization_id: str, prefix: str, page: int, per_page: int) -> list[dict]:
+        """Page `page` of the items under `prefix`, newest first (their ids are UUIDv7s). DynamoDB has no
+        offset, so page n reads the n * per_page newest items."""
+        wanted = page * per_page
+        items: list[dict] = []
+        query = {"TableName": self._table, "ScanIndexForward": False, "ConsistentRead": True,
+                 "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+                 "ExpressionAttributeValues": to_attributes({":pk": keys.organization_pk(organization_id),
+                                                             ":prefix": prefix})}
+        while len(items) < wanted:
+            response = self._client.query(**query, Limit=wanted - len(items))
+            items.extend(response["Items"])
+            if "LastEvaluatedKey" not in response:
+                break
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return [from_attributes(item) for item in items[(page - 1) * per_page:wanted]]
+
+    def _live_count(self, organization_id: str, counter_sk: str) -> int:
+        """A collection's `total_count`: one read of its counter item, never a count of the items."""
+        counter = self._get(organization_id, counter_sk)
+        return number(counter["live_count"]) if counter else 0
+
+    def _live_count_change(self, organization_id: str, counter_sk: str, delta: int) -> dict:
+        """The transaction action that moves a collection's live count with a create (+1) or a delete (-1)."""
+        return {"Update": {"TableName": self._table, "Key": self._key(organization_id, counter_sk),
+                           "UpdateExpression": "ADD live_count :delta",
+                           "ExpressionAttributeValues": to_attributes({":delta": delta})}}

@@ -66,3 +66,74 @@ API_KEY_LOOKUP_SK = "API_KEY"
 def organization_api_key_sk(key_id: str) -> str:
     """The organization's own record of one of its keys (to list and revoke them)."""
     return API_KEY_SK_PREFIX + key_id
+
+
+BILLABLE_METRIC_COUNTER_SK = "COUNTER#billable_metrics"
+BILLABLE_METRIC_SK_PREFIX = f"METRIC{SEPARATOR}"
+DELETED_BILLABLE_METRIC_SK_PREFIX = f"DELETED_METRIC{SEPARATOR}"
+
+
+def billable_metric_sk(metric_id: str) -> str:
+    return BILLABLE_METRIC_SK_PREFIX + metric_id
+
+
+def deleted_billable_metric_sk(metric_id: str) -> str:
+    return DELETED_BILLABLE_METRIC_SK_PREFIX + metric_id
+
+
+def billable_metric_code_sk(code: str) -> str:
+    return f"METRIC_CODE{SEPARATOR}{encode_user_id(code)}"
+
+
+PLAN_COUNTER_SK = "COUNTER#plans"
+PLAN_SK_PREFIX = f"PLAN{SEPARATOR}"
+DELETED_PLAN_SK_PREFIX = f"DELETED_PLAN{SEPARATOR}"
+
+
+def plan_sk(plan_id: str) -> str:
+    """The plan item, its charges embedded (a plan is read and written whole)."""
+    return PLAN_SK_PREFIX + plan_id
+
+
+def deleted_plan_sk(plan_id: str) -> str:
+    return DELETED_PLAN_SK_PREFIX + plan_id
+
+
+def plan_code_sk(code: str) -> str:
+    return f"PLAN_CODE{SEPARATOR}{encode_user_id(code)}"
+
+
+# Subscriptions: the item by lago_id, and copies of it under the keys each list reads (status is in those
+# keys, so a status change moves the copies). `S` is a UUIDv7: every prefix lists newest first.
+SUBSCRIPTION_SK_PREFIX = f"SUBSCRIPTION{SEPARATOR}"
+SUBSCRIPTION_COUNTER_SK = "COUNTER#subscriptions"
+
+
+def subscription_sk(subscription_id: str) -> str:
+    return SUBSCRIPTION_SK_PREFIX + subscription_id
+
+
+def subscription_external_id_sk(external_id: str) -> str:
+    """The lookup of the current (active or pending) subscription of an external id."""
+    return f"SUBSCRIPTION_EXTERNAL_ID{SEPARATOR}{encode_user_id(external_id)}"
+
+
+def subscriptions_by_status_prefix(status: str) -> str:
+    return f"SUBSCRIPTION_STATUS{SEPARATOR}{status}{SEPARATOR}"
+
+
+def customer_subscriptions_prefix(customer_id: str, status: str) -> str:
+    return f"CUSTOMER_SUBSCRIPTION{SEPARATOR}{customer_id}{SEPARATOR}{status}{SEPARATOR}"
+
+
+def plan_subscriptions_prefix(plan_id: str, status: str) -> str:
+    return f"PLAN_SUBSCRIPTION{SEPARATOR}{plan_id}{SEPARATOR}{status}{SEPARATOR}"
+
+
+def external_id_subscriptions_prefix(external_id: str, status: str) -> str:
+    """Every subscription an external id has named, by status (terminated ones stay findable)."""
+    return f"SUBSCRIPTION_HISTORY{SEPARATOR}{encode_user_id(external_id)}{SEPARATOR}{status}{SEPARATOR}"
+
+
+def plan_subscription_counter_sk(plan_id: str) -> str:
+    return f"COUNTER#plan_subscriptions{SEPARATOR}{plan_id}"

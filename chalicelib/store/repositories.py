@@ -4,9 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+from chalicelib.store.billable_metrics import BillableMetricRepository
 from chalicelib.store.customers import CustomerRepository
 from chalicelib.store.dynamo import dynamodb_client
 from chalicelib.store.organizations import OrganizationRepository
+from chalicelib.store.plans import PlanRepository
+from chalicelib.store.subscriptions import SubscriptionRepository
 
 
 @dataclass
@@ -20,6 +23,18 @@ class Repositories:
     @cached_property
     def customers(self) -> CustomerRepository:
         return CustomerRepository(self.client)
+
+    @cached_property
+    def billable_metrics(self) -> BillableMetricRepository:
+        return BillableMetricRepository(self.client)
+
+    @cached_property
+    def plans(self) -> PlanRepository:
+        return PlanRepository(self.client)
+
+    @cached_property
+    def subscriptions(self) -> SubscriptionRepository:
+        return SubscriptionRepository(self.client)
 
 
 _current: Repositories | None = None

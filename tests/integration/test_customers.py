@@ -1,5 +1,5 @@
 """Customers through the HTTP API: Lago's shapes, upsert semantics, vat rates, slugs and sequences,
-pagination, delete, rename, and the refusals while a customer has an active subscription."""
+pagination, delete, rename, and the refusals while a customer has an active subscription (a real one)."""
 from __future__ import annotations
 
 import re
@@ -35,14 +35,6 @@ def path_of(external_id: str) -> str:
 def slug_prefix(tenant) -> str:
     # "Lago Corp" -> LAG, then the last 4 characters of the organization id.
     return "LAG-" + tenant.organization_id[-4:].upper()
-
-
-def set_active_subscriptions(dynamodb, tenant, lago_id: str, count: int) -> None:
-    dynamodb.update_item(TableName="billing-control",
-                         Key={"pk": {"S": f"ORG#{tenant.organization_id}"}, "sk": {"S": f"CUSTOMER#{lago_id}"}},
-                         UpdateExpression="SET active_subscriptions_count = :count",
-                         ConditionExpression="attribute_exists(pk)",
-                         ExpressionAttributeValues={":count": {"N": str(count)}})
 
 
 def total_count(api) -> int:
@@ -337,19 +329,23 @@ def test_renaming_onto_an_existing_external_id_is_refused(api):
 # ------------------------------------------------------------------------------ active subscription
 
 
+SUBSCRIPTION = "/api/v1/subscriptions/subscription-1"
+
+
 @pytest.fixture
-def subscribed(api, dynamodb, tenant):
-    """A customer with one active subscription.
+def subscribed(api):
+    """A customer with one active subscription (which set its currency)."""
+    plan = {"name": "Plan", "code": "plan", "interval": "monthly", "amount_cents": 1000, "amount_currency": "EUR",
+            "pay_in_advance": False}
+    assert api.post("/api/v1/plans", {"plan": plan}).status_code == 200
+    create(api, "subscribed")
+    response = api.post("/api/v1/subscriptions", {"subscription": {
+        "external_customer_id": "subscribed", "plan_code": "plan", "external_id": "subscription-1"}})
+    assert response.json_body["subscription"]["status"] == "active", response.body
+    return api.get(path_of("subscribed")).json_body["customer"]
 
-    The count is set directly on the stored item: it stands in for a subscription until the
-    subscriptions issue adds them."""
-    customer = create(api, "subscribed")
-    set_active_subscriptions(dynamodb, tenant, customer["lago_id"], 1)
-    return customer
 
-
-def test_delete_is_refused_while_a_subscription_is_active(api, dynamodb, tenant, subscribed):
-    """The active subscription is a stand-in (see the `subscribed` fixture) until the subscriptions issue."""
+def test_delete_is_refused_while_a_subscription_is_active(api, subscribed):
     response = api.delete(path_of("subscribed"))
     assert response.status_code == 405
     assert response.json_body == {"status": 405, "error": "Method Not Allowed",
@@ -357,12 +353,11 @@ def test_delete_is_refused_while_a_subscription_is_active(api, dynamodb, tenant,
     assert api.get(path_of("subscribed")).json_body == {"customer": subscribed}
     assert total_count(api) == 1
 
-    set_active_subscriptions(dynamodb, tenant, subscribed["lago_id"], 0)
+    assert api.delete(SUBSCRIPTION).json_body["subscription"]["status"] == "terminated"
     assert api.delete(path_of("subscribed")).status_code == 200
 
 
 def test_rename_is_refused_while_a_subscription_is_active(api, subscribed):
-    """The active subscription is a stand-in (see the `subscribed` fixture) until the subscriptions issue."""
     response = api.put(path_of("subscribed"), {"customer": {"external_id": "renamed", "city": "Lyon"}})
     assert response.status_code == 422
     assert response.json_body == {"status": 422, "error": "Unprocessable Entity", "code": "validation_errors",
@@ -370,9 +365,14 @@ def test_rename_is_refused_while_a_subscription_is_active(api, subscribed):
     assert api.get(path_of("subscribed")).json_body == {"customer": subscribed}
     assert api.get(path_of("renamed")).status_code == 404
 
+    assert api.delete(SUBSCRIPTION).status_code == 200
+    assert api.put(path_of("subscribed"), {"customer": {"external_id": "renamed"}}).status_code == 200
+    # The subscription refers to the customer by lago_id: it shows the new external_id.
+    terminated = api.get(f"{SUBSCRIPTION}?status=terminated").json_body["subscription"]
+    assert terminated["external_customer_id"] == "renamed"
+
 
 def test_other_updates_are_allowed_with_an_active_subscription_and_keep_it(api, subscribed):
-    """The active subscription is a stand-in (see the `subscribed` fixture) until the subscriptions issue."""
     same_id = api.put(path_of("subscribed"), {"customer": {"external_id": "subscribed", "city": "Lyon"}})
     assert same_id.status_code == 200
     upsert = api.post(CUSTOMERS, {"customer": {"external_id": "subscribed", "email": "s@example.com"}})

@@ -262,3 +262,91 @@ def test_hostile_ids_never_collide(api):
                        for page in (1, 2, 3)
                        for customer in api.get(f"{CUSTOMERS}?page={page}&per_page=10").json_body["customers"])
     assert sequences == list(range(1, len(ACCEPTED_IDS) + 1))
+
+
+METRICS = "/api/v1/billable_metrics"
+PLANS = "/api/v1/plans"
+
+
+def metric(**fields) -> dict:
+    body = {"name": "Hostile", "code": "hostile-1", "aggregation_type": "sum_agg", "field_name": "n", **fields}
+    return {"billable_metric": {name: value for name, value in body.items() if value is not ...}}
+
+
+def plan(**fields) -> dict:
+    body = {"name": "Hostile", "code": "hostile-1", "interval": "monthly", "amount_cents": 100,
+            "amount_currency": "EUR", "pay_in_advance": False, **fields}
+    return {"plan": {name: value for name, value in body.items() if value is not ...}}
+
+
+def raw_plan(fragment: str) -> bytes:
+    return ('{"plan": {"name": "H", "code": "hostile-1", "interval": "monthly", "amount_cents": 1, '
+            '"amount_currency": "EUR", "pay_in_advance": false, ' + fragment + "}}").encode()
+
+
+CATALOG_CASES = [
+    Case("metric without root key", 400, {"status": 400, "error": "BadRequest: param is missing or the value is empty: "
+                                                                   "billable_metric"},
+         body=metric()["billable_metric"], path=METRICS),
+    Case("metric code an object", 422, invalid(code="value_is_invalid"), body=metric(code={"$ne": ""}), path=METRICS),
+    Case("metric filters a string", 422, invalid(filters="value_is_invalid"), body=metric(filters="region"),
+         path=METRICS),
+    Case("metric filter values of 1001", 422, invalid(filters__0__values="value_is_too_long"),
+         body=metric(filters=[{"key": "k", "values": [str(n) for n in range(1001)]}]), path=METRICS),
+    Case("metric rounding_precision 1e400", 422, invalid(rounding_precision="value_is_invalid"),
+         raw=b'{"billable_metric": {"name": "H", "code": "hostile-1", "aggregation_type": "sum_agg", '
+             b'"field_name": "n", "rounding_precision": 1e400}}', path=METRICS),
+    Case("PUT used metric to a new aggregation", 422, invalid(aggregation_type="value_is_immutable"), method="PUT",
+         path=f"{METRICS}/{EXISTING}", body=metric(code=..., name=..., field_name=..., aggregation_type="max_agg")),
+    Case("plan without root key", 400, {"status": 400, "error": "BadRequest: param is missing or the value is empty: "
+                                                                 "plan"}, body=plan()["plan"], path=PLANS),
+    Case("plan amount_cents 1e30", 422, invalid(amount_cents="value_is_invalid"), raw=raw_plan('"amount_cents": 1e30'),
+         path=PLANS),
+    Case("plan trial_period NaN", 400, BAD_JSON, raw=raw_plan('"trial_period": NaN'), path=PLANS),
+    Case("plan trial_period 1e-400", 422, invalid(trial_period="value_is_invalid"),
+         raw=raw_plan('"trial_period": 1e-400'), path=PLANS),
+    Case("charge properties a list", 422, invalid(charges__0__properties="value_is_invalid"),
+         body=plan(charges=[{"billable_metric_code": EXISTING, "charge_model": "standard", "properties": ["1"]}]),
+         path=PLANS),
+    Case("charge amount 1e400", 422, invalid(charges__0__properties__amount="value_is_invalid"),
+         raw=raw_plan('"charges": [{"billable_metric_code": "existing", "charge_model": "standard", '
+                      '"properties": {"amount": 1e400}}]'), path=PLANS),
+    Case("charge amount Infinity string", 422, invalid(charges__0__properties__amount="invalid_amount"),
+         body=plan(charges=[{"billable_metric_code": EXISTING, "charge_model": "standard",
+                             "properties": {"amount": "Infinity"}}]), path=PLANS),
+    Case("charge filter values a string", 422, invalid(charges__0__filters__0__values__region="value_is_invalid"),
+         body=plan(charges=[{"billable_metric_code": EXISTING, "charge_model": "standard",
+                             "filters": [{"values": {"region": "us"}, "properties": {"amount": "1"}}]}]), path=PLANS),
+    Case("charge metric id a number", 422, invalid(charges__0__billable_metric_id="value_is_invalid"),
+         body=plan(charges=[{"billable_metric_id": 7, "charge_model": "standard"}]), path=PLANS),
+    Case("charge metric id of 100,000 characters", 422, invalid(charges__0__billable_metric_id="value_is_too_long"),
+         body=plan(charges=[{"billable_metric_id": "m" * 100_000, "charge_model": "standard"}]), path=PLANS),
+    Case("charge id of 2,000 characters", 422, invalid(charges__0__id="value_is_too_long"), method="PUT",
+         path=f"{PLANS}/{EXISTING}", body={"plan": {"charges": [{"id": "c" * 2000, "billable_metric_code": EXISTING,
+                                                                 "charge_model": "standard"}]}}),
+    Case("PUT plan to another metric that is unknown", 404,
+         {"status": 404, "error": "Not Found", "code": "billable_metrics_not_found"}, method="PUT",
+         path=f"{PLANS}/{EXISTING}", body={"plan": {"charges": [{"billable_metric_code": "nope", "charge_model": "standard"}]}}),
+    Case("PUT plan interval null", 422, invalid(interval="value_is_mandatory"), method="PUT",
+         path=f"{PLANS}/{EXISTING}", body={"plan": {"interval": None, "name": "Changed"}}),
+]
+
+
+@pytest.fixture
+def existing_catalog(api):
+    created = api.post(METRICS, {"billable_metric": {"name": "Existing", "code": EXISTING, "aggregation_type": "sum_agg",
+                                                     "field_name": "n", "filters": [{"key": "region", "values": ["us"]}]}})
+    assert created.status_code == 200, created.body
+    created = api.post(PLANS, {"plan": {"name": "Existing", "code": EXISTING, "interval": "monthly", "amount_cents": 1,
+                                        "amount_currency": "EUR", "pay_in_advance": False,
+                                        "charges": [{"billable_metric_code": EXISTING, "charge_model": "standard"}]}})
+    assert created.status_code == 200, created.body
+
+
+@pytest.mark.parametrize("case", CATALOG_CASES, ids=[case.name for case in CATALOG_CASES])
+def test_hostile_catalog_request_is_refused_and_stores_nothing(api, dynamodb, existing_catalog, case):
+    before = stored_items(dynamodb)
+    response = api.request(case.method, case.path, case.body, raw=case.raw, headers=case.headers)
+    assert response.status_code == case.expected_status, response.body[:500]
+    assert json.loads(response.body) == case.expected_body
+    assert stored_items(dynamodb) == before

@@ -11,6 +11,9 @@ from app import app
 
 UNAUTHORIZED = {"status": 401, "error": "Unauthorized"}
 CUSTOMER_NOT_FOUND = {"status": 404, "error": "Not Found", "code": "customer_not_found"}
+SUBSCRIPTION_NOT_FOUND = {"status": 404, "error": "Not Found", "code": "subscription_not_found"}
+METRIC_NOT_FOUND = {"status": 404, "error": "Not Found", "code": "billable_metric_not_found"}
+PLAN_NOT_FOUND = {"status": 404, "error": "Not Found", "code": "plan_not_found"}
 # An id of the first tenant, with the characters that most often escape a key or a path.
 SHARED_ID = "acme#1/eu %"
 
@@ -21,7 +24,7 @@ def api_v1_routes() -> list[tuple[str, str]]:
 
 
 def concrete_path(path: str) -> str:
-    return path.replace("{external_id}", quote(SHARED_ID, safe=""))
+    return path.replace("{external_id}", quote(SHARED_ID, safe="")).replace("{code}", quote(SHARED_ID, safe=""))
 
 
 def request_body(path: str) -> dict:
@@ -31,6 +34,14 @@ def request_body(path: str) -> dict:
         return {"customer": {"external_id": SHARED_ID, "name": "Intruder", "city": "Elsewhere"}}
     if resource == "organizations":
         return {"organization": {"timezone": "Asia/Tokyo", "webhook_url": "https://intruder.example/hook"}}
+    if resource == "billable_metrics":
+        return {"billable_metric": {"name": "Intruder", "code": SHARED_ID, "aggregation_type": "count_agg"}}
+    if resource == "plans":
+        return {"plan": {"name": "Intruder", "code": SHARED_ID, "interval": "weekly", "amount_cents": 1,
+                         "amount_currency": "USD", "pay_in_advance": True}}
+    if resource == "subscriptions":
+        return {"subscription": {"external_customer_id": SHARED_ID, "plan_code": SHARED_ID,
+                                 "external_id": SHARED_ID, "name": "Intruder"}}
     return {resource.rstrip("s"): {"name": "Intruder"}}
 
 
@@ -42,11 +53,31 @@ def first_tenant_snapshot(api):
         "country": "FR", "vat_rate": 20}})
     assert created.status_code == 200, created.body
     api.put("/api/v1/organizations", {"organization": {"webhook_url": "https://acme.example/hook"}})
+    metric = api.post("/api/v1/billable_metrics", {"billable_metric": {
+        "name": "Acme calls", "code": SHARED_ID, "aggregation_type": "count_agg",
+        "filters": [{"key": "region", "values": ["eu"]}]}})
+    assert metric.status_code == 200, metric.body
+    plan = api.post("/api/v1/plans", {"plan": {
+        "name": "Acme plan", "code": SHARED_ID, "interval": "monthly", "amount_cents": 1000, "amount_currency": "EUR",
+        "pay_in_advance": False, "charges": [{"billable_metric_id": metric.json_body["billable_metric"]["lago_id"],
+                                              "charge_model": "standard", "properties": {"amount": "1"}}]}})
+    assert plan.status_code == 200, plan.body
+    subscription = api.post("/api/v1/subscriptions", {"subscription": {
+        "external_customer_id": SHARED_ID, "plan_code": SHARED_ID, "external_id": SHARED_ID,
+        "subscription_at": "2026-01-15T00:00:00Z"}})
+    assert subscription.status_code == 200, subscription.body
 
     def snapshot() -> dict:
-        return {"customer": api.get(f"/api/v1/customers/{quote(SHARED_ID, safe='')}").json_body,
+        shared = quote(SHARED_ID, safe="")
+        return {"customer": api.get(f"/api/v1/customers/{shared}").json_body,
                 "list": api.get("/api/v1/customers").json_body,
-                "organization": api.get("/api/v1/organizations").json_body}
+                "organization": api.get("/api/v1/organizations").json_body,
+                "billable_metric": api.get(f"/api/v1/billable_metrics/{shared}").json_body,
+                "billable_metrics": api.get("/api/v1/billable_metrics").json_body,
+                "plan": api.get(f"/api/v1/plans/{shared}").json_body,
+                "plans": api.get("/api/v1/plans").json_body,
+                "subscription": api.get(f"/api/v1/subscriptions/{shared}").json_body,
+                "subscriptions": api.get("/api/v1/subscriptions").json_body}
 
     before = snapshot()
     assert before["customer"]["customer"]["external_id"] == SHARED_ID
@@ -61,7 +92,14 @@ def test_route_list_is_not_trivial():
     for expected in [("/api/v1/customers", "GET"), ("/api/v1/customers", "POST"),
                      ("/api/v1/customers/{external_id}", "GET"), ("/api/v1/customers/{external_id}", "PUT"),
                      ("/api/v1/customers/{external_id}", "DELETE"), ("/api/v1/organizations", "GET"),
-                     ("/api/v1/organizations", "PUT")]:
+                     ("/api/v1/organizations", "PUT")] + [
+                        (path, method) for resource in ("billable_metrics", "plans")
+                        for path, methods in ((f"/api/v1/{resource}", ("GET", "POST")),
+                                              (f"/api/v1/{resource}/{{code}}", ("GET", "PUT", "DELETE")))
+                        for method in methods] + [
+                        ("/api/v1/subscriptions", "GET"), ("/api/v1/subscriptions", "POST"),
+                        ("/api/v1/subscriptions/{external_id}", "GET"), ("/api/v1/subscriptions/{external_id}", "PUT"),
+                        ("/api/v1/subscriptions/{external_id}", "DELETE")]:
         assert expected in routes
 
 
@@ -122,6 +160,29 @@ def _customer_not_found(response):
     assert response.json_body == CUSTOMER_NOT_FOUND
 
 
+def _not_found(expected: dict):
+    def check(response, first, other):
+        assert (response.status_code, response.json_body) == (404, expected)
+    return check
+
+
+def _empty_list(plural: str):
+    def check(response, first, other):
+        assert response.status_code == 200, response.body
+        assert response.json_body[plural] == []
+        assert response.json_body["meta"]["total_count"] == 0
+    return check
+
+
+def _own(root_key: str):
+    """A create with the first tenant's code makes the other organization's own record."""
+    def check(response, first, other):
+        assert response.status_code == 200, response.body
+        created = response.json_body[root_key]
+        assert (created["code"], created["name"]) == (SHARED_ID, "Intruder")
+    return check
+
+
 # What another organization's key gets on each route. A new route must add its line here.
 CROSS_TENANT_EXPECTATIONS = {
     ("/api/v1/customers", "GET"): lambda response, first, other: _no_customer_of_first_tenant(response, first),
@@ -131,6 +192,22 @@ CROSS_TENANT_EXPECTATIONS = {
     ("/api/v1/customers/{external_id}", "DELETE"): lambda response, first, other: _customer_not_found(response),
     ("/api/v1/organizations", "GET"): lambda response, first, other: _other_org(response, other),
     ("/api/v1/organizations", "PUT"): lambda response, first, other: _other_org(response, other),
+    ("/api/v1/billable_metrics", "GET"): _empty_list("billable_metrics"),
+    ("/api/v1/billable_metrics", "POST"): _own("billable_metric"),
+    ("/api/v1/billable_metrics/{code}", "GET"): _not_found(METRIC_NOT_FOUND),
+    ("/api/v1/billable_metrics/{code}", "PUT"): _not_found(METRIC_NOT_FOUND),
+    ("/api/v1/billable_metrics/{code}", "DELETE"): _not_found(METRIC_NOT_FOUND),
+    ("/api/v1/plans", "GET"): _empty_list("plans"),
+    ("/api/v1/plans", "POST"): _own("plan"),
+    ("/api/v1/plans/{code}", "GET"): _not_found(PLAN_NOT_FOUND),
+    ("/api/v1/plans/{code}", "PUT"): _not_found(PLAN_NOT_FOUND),
+    ("/api/v1/plans/{code}", "DELETE"): _not_found(PLAN_NOT_FOUND),
+    # The other organization has no customer with the first tenant's external id.
+    ("/api/v1/subscriptions", "POST"): _not_found(CUSTOMER_NOT_FOUND),
+    ("/api/v1/subscriptions", "GET"): _empty_list("subscriptions"),
+    ("/api/v1/subscriptions/{external_id}", "GET"): _not_found(SUBSCRIPTION_NOT_FOUND),
+    ("/api/v1/subscriptions/{external_id}", "PUT"): _not_found(SUBSCRIPTION_NOT_FOUND),
+    ("/api/v1/subscriptions/{external_id}", "DELETE"): _not_found(SUBSCRIPTION_NOT_FOUND),
 }
 
 
@@ -160,7 +237,8 @@ def test_organization_update_with_another_key_changes_only_that_organization(api
 def test_route_answers_garbage_in_lagos_shape_never_5xx(api, path, method):
     """With a valid key, an unknown id and a body that is not JSON, every route answers a Lago-shaped
     4xx (or ignores the body), never a 5xx."""
-    response = api.request(method, path.replace("{external_id}", "unknown"), raw=b"{not json")
+    response = api.request(method, path.replace("{external_id}", "unknown").replace("{code}", "unknown"),
+                           raw=b"{not json")
     assert response.status_code < 500, response.body
     body = json.loads(response.body)
     if response.status_code >= 400:

@@ -1,0 +1,87 @@
+"""`/api/v1/subscriptions`: create (idempotent per external id and plan), list, read, update, and
+terminate or cancel."""
+from __future__ import annotations
+
+from chalicelib.api.auth import current_organization
+from chalicelib.api.blueprint import ApiBlueprint
+from chalicelib.api.body import root_object
+from chalicelib.api.pagination import page_from_query
+from chalicelib.api.serialize import json_response, subscription_json
+from chalicelib.domain import subscription_service
+from chalicelib.domain.subscription_service import Shown, Stores
+from chalicelib.domain.subscriptions import CURRENT_STATUSES, STATUSES, status_from_query, statuses_from_query
+from chalicelib.store.repositories import repositories
+
+subscriptions = ApiBlueprint(__name__)
+ROOT_KEY = "subscription"
+
+
+def _stores() -> Stores:
+    stores = repositories()
+    return Stores(subscriptions=stores.subscriptions, customers=stores.customers, plans=stores.plans)
+
+
+def _one(shown: Shown, with_plan: bool = True):
+    return json_response({ROOT_KEY: subscription_json(shown.subscription, shown.customer, shown.plan,
+                                                      with_plan=with_plan)})
+
+
+def _query(request) -> dict:
+    return request.query_params or {}
+
+
+def _values(query, name: str) -> list[str]:
+    """Every value of a repeated query key (`status[]=a&status[]=b`); Chalice's `get` keeps only the last."""
+    return query.getlist(name) if name in query else []
+
+
+def _status(request, allowed: tuple[str, ...] = STATUSES) -> str:
+    return status_from_query(_query(request).get("status"), allowed)
+
+
+@subscriptions.route("/api/v1/subscriptions", methods=["POST"])
+def create_subscription():
+    request = subscriptions.current_request
+    organization = current_organization(request)
+    return _one(subscription_service.create_subscription(_stores(), organization,
+                                                         root_object(request.raw_body, ROOT_KEY)))
+
+
+@subscriptions.route("/api/v1/subscriptions", methods=["GET"])
+def list_subscriptions():
+    request = subscriptions.current_request
+    organization = current_organization(request)
+    query = _query(request)
+    page = page_from_query(query)
+    statuses = statuses_from_query(_values(query, "status[]") + _values(query, "status"))
+    listed = subscription_service.list_subscriptions(
+        _stores(), organization, statuses, page.number, page.per_page,
+        external_customer_id=query.get("external_customer_id"), plan_code=query.get("plan_code"))
+    return json_response({
+        "subscriptions": [subscription_json(shown.subscription, shown.customer, shown.plan)
+                          for shown in listed.subscriptions],
+        "meta": page.meta(listed.total_count)})
+
+
+@subscriptions.route("/api/v1/subscriptions/{external_id}", methods=["GET"])
+def get_subscription(external_id):
+    request = subscriptions.current_request
+    organization = current_organization(request)
+    return _one(subscription_service.find_subscription(_stores(), organization, external_id, _status(request)))
+
+
+@subscriptions.route("/api/v1/subscriptions/{external_id}", methods=["PUT"])
+def update_subscription(external_id):
+    request = subscriptions.current_request
+    organization = current_organization(request)
+    status = _status(request, CURRENT_STATUSES)
+    return _one(subscription_service.update_subscription(_stores(), organization, external_id, status,
+                                                         root_object(request.raw_body, ROOT_KEY)))
+
+
+@subscriptions.route("/api/v1/subscriptions/{external_id}", methods=["DELETE"])
+def terminate_subscription(external_id):
+    request = subscriptions.current_request
+    organization = current_organization(request)
+    status = _status(request, CURRENT_STATUSES)
+    return _one(subscription_service.end_subscription(_stores(), organization, external_id, status))

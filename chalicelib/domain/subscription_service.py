@@ -1,0 +1,203 @@
+"""The verbs on subscriptions: create (idempotent per external id and plan), find, list, update, and
+terminate or cancel. Each write is one conditional transaction in the store; a lost race reads again."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import uuid6
+
+from chalicelib.domain.clock import utc_now
+from chalicelib.domain.customers import Customer
+from chalicelib.domain.errors import Contention, ExternalIdTaken, NotFound, StaleWrite, ValidationFailed
+from chalicelib.domain.organizations import Organization
+from chalicelib.domain.plans import Plan
+from chalicelib.domain.retries import MAX_ATTEMPTS, retrying
+from chalicelib.domain.subscriptions import (CURRENT_STATUSES, Subscription, SubscriptionInput, SubscriptionUpdate,
+                                             canceled_subscription, new_subscription, terminated_subscription,
+                                             updated_subscription)
+
+
+class CustomerReader(Protocol):
+    def find_by_external_id(self, organization_id: str, external_id: str) -> Customer | None: ...
+    def get(self, organization_id: str, customer_id: str) -> Customer | None: ...
+    def get_any(self, organization_id: str, customer_id: str) -> Customer | None: ...
+
+
+class PlanReader(Protocol):
+    def find_by_code(self, organization_id: str, code: str) -> Plan | None: ...
+    def get(self, organization_id: str, plan_id: str) -> Plan | None: ...
+    def get_any(self, organization_id: str, plan_id: str) -> Plan | None: ...
+    def subscription_count_update(self, plan: Plan, delta: int) -> dict: ...
+
+
+class SubscriptionStore(Protocol):
+    def find_current(self, organization_id: str, external_id: str) -> Subscription | None: ...
+    def find_latest(self, organization_id: str, external_id: str, status: str) -> Subscription | None: ...
+    def create(self, subscription: Subscription, customer: Customer, plan_update: dict, currency: str) -> None: ...
+    def replace(self, previous: Subscription, subscription: Subscription, plan_update: dict | None = None) -> None: ...
+    def list_page(self, organization_id: str, statuses: tuple[str, ...], page: int, per_page: int,
+                  plan_id: str | None = None) -> list[Subscription]: ...
+    def count(self, organization_id: str, statuses: tuple[str, ...], plan_id: str | None = None) -> int: ...
+    def of_customer(self, organization_id: str, customer_id: str, statuses: tuple[str, ...]) -> list[Subscription]: ...
+
+
+@dataclass(frozen=True)
+class Stores:
+    subscriptions: SubscriptionStore
+    customers: CustomerReader
+    plans: PlanReader
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A subscription with the customer and plan its response names (by their current external id and code)."""
+
+    subscription: Subscription
+    customer: Customer
+    plan: Plan
+
+
+def _counted(plan: Plan, delta: int) -> Plan:
+    """The plan as the write left it, for the response."""
+    return plan.model_copy(update={"active_subscriptions_count": plan.active_subscriptions_count + delta})
+
+
+def _timezone(customer: Customer, organization: Organization) -> str:
+    return customer.applicable_timezone(organization.timezone)
+
+
+def _existing(existing: Subscription, customer: Customer, plan: Plan) -> Subscription:
+    """A POST naming a current subscription's external id: the same customer and plan get it back (Lago's
+    idempotency); another plan is a plan change, not supported yet; another customer cannot have it."""
+    if existing.customer_id != customer.id:
+        raise ValidationFailed.single("external_id", "value_already_exist")
+    if existing.plan_id != plan.id:
+        raise ValidationFailed.single("plan_code", "plan_change_not_supported_yet")
+    return existing
+
+
+def create_subscription(stores: Stores, organization: Organization, payload: dict) -> Shown:
+    """`POST /subscriptions`."""
+    now = utc_now()
+    request = SubscriptionInput.parse(payload, now)
+    for _ in range(MAX_ATTEMPTS):
+        customer = stores.customers.find_by_external_id(organization.id, request.external_customer_id)
+        if customer is None:
+            raise NotFound("customer")
+        plan = stores.plans.find_by_code(organization.id, request.plan_code)
+        if plan is None:
+            raise NotFound("plan")
+        existing = stores.subscriptions.find_current(organization.id, request.external_id)
+        if existing is not None:
+            return Shown(_existing(existing, customer, plan), customer, plan)
+        if customer.currency is not None and customer.currency != plan.amount_currency:
+            raise ValidationFailed.single("currency", "currencies_does_not_match")
+        subscription = new_subscription(request, subscription_id=str(uuid6.uuid7()), organization_id=organization.id,
+                                        customer_id=customer.id, plan=plan,
+                                        timezone=_timezone(customer, organization), now=now)
+        try:
+            stores.subscriptions.create(subscription, customer, stores.plans.subscription_count_update(plan, 1),
+                                        plan.amount_currency)
+        except (ExternalIdTaken, StaleWrite):
+            continue  # a concurrent request took the external id, or changed the customer or the plan: read again
+        return Shown(subscription, customer.model_copy(update={"currency": plan.amount_currency}),
+                     _counted(plan, 1))
+    raise Contention("subscription")
+
+
+def _shown(stores: Stores, subscription: Subscription) -> Shown:
+    organization_id = subscription.organization_id
+    customer = stores.customers.get_any(organization_id, subscription.customer_id)
+    plan = stores.plans.get_any(organization_id, subscription.plan_id)
+    if customer is None or plan is None:
+        raise NotFound("subscription")
+    return Shown(subscription, customer, plan)
+
+
+def _find(stores: Stores, organization: Organization, external_id: str, status: str) -> Subscription:
+    if status in CURRENT_STATUSES:
+        subscription = stores.subscriptions.find_current(organization.id, external_id)
+    else:
+        subscription = stores.subscriptions.find_latest(organization.id, external_id, status)
+    if subscription is None or subscription.status != status:
+        raise NotFound("subscription")
+    return subscription
+
+
+def find_subscription(stores: Stores, organization: Organization, external_id: str, status: str) -> Shown:
+    """`GET /subscriptions/{external_id}?status=` (the newest one in that status)."""
+    return _shown(stores, _find(stores, organization, external_id, status))
+
+
+def update_subscription(stores: Stores, organization: Organization, external_id: str, status: str,
+                        payload: dict) -> Shown:
+    """`PUT /subscriptions/{external_id}?status=active|pending`."""
+    request = SubscriptionUpdate.parse(payload)
+
+    def attempt() -> Shown:
+        previous = _find(stores, organization, external_id, status)
+        shown = _shown(stores, previous)
+        subscription = updated_subscription(previous, request, shown.plan, _timezone(shown.customer, organization),
+                                            utc_now())
+        stores.subscriptions.replace(previous, subscription)
+        return Shown(subscription, shown.customer, shown.plan)
+
+    return retrying("subscription", attempt)
+
+
+def end_subscription(stores: Stores, organization: Organization, external_id: str, status: str) -> Shown:
+    """`DELETE /subscriptions/{external_id}`: terminate the active one, or (`?status=pending`) cancel the
+    pending one; the customer's and the plan's counts are released in the same transaction."""
+
+    def attempt() -> Shown:
+        previous = _find(stores, organization, external_id, status)
+        shown = _shown(stores, previous)  # a plan with a current subscription cannot be deleted: it is live
+        now = utc_now()
+        ended = terminated_subscription(previous, now) if status == "active" else canceled_subscription(previous, now)
+        stores.subscriptions.replace(previous, ended, stores.plans.subscription_count_update(shown.plan, -1))
+        return Shown(ended, shown.customer, _counted(shown.plan, -1))
+
+    return retrying("subscription", attempt)
+
+
+@dataclass(frozen=True)
+class Listed:
+    subscriptions: list[Shown]
+    total_count: int
+
+
+def list_subscriptions(stores: Stores, organization: Organization,
+                       statuses: tuple[str, ...], page: int, per_page: int, external_customer_id: str | None,
+                       plan_code: str | None) -> Listed:
+    """`GET /subscriptions`: newest first, filtered by statuses, and by customer and plan when given (an
+    unknown customer or plan matches nothing)."""
+    organization_id = organization.id
+    plan_id = None
+    if plan_code is not None:
+        plan = stores.plans.find_by_code(organization_id, plan_code)
+        if plan is None:
+            return Listed([], 0)
+        plan_id = plan.id
+    if external_customer_id is not None:
+        customer = stores.customers.find_by_external_id(organization_id, external_customer_id)
+        if customer is None:
+            return Listed([], 0)
+        of_customer = stores.subscriptions.of_customer(organization_id, customer.id, statuses)
+        matching = [subscription for subscription in of_customer if plan_id is None or subscription.plan_id == plan_id]
+        listed, total_count = matching[(page - 1) * per_page:page * per_page], len(matching)
+    else:
+        listed = stores.subscriptions.list_page(organization_id, statuses, page, per_page, plan_id)
+        total_count = stores.subscriptions.count(organization_id, statuses, plan_id)
+    customers: dict[str, Customer | None] = {}
+    plans: dict[str, Plan | None] = {}
+    shown = []
+    for subscription in listed:  # one read per distinct customer and plan of the page
+        if subscription.customer_id not in customers:
+            customers[subscription.customer_id] = stores.customers.get_any(organization_id, subscription.customer_id)
+        if subscription.plan_id not in plans:
+            plans[subscription.plan_id] = stores.plans.get_any(organization_id, subscription.plan_id)
+        customer, plan = customers[subscription.customer_id], plans[subscription.plan_id]
+        if customer is not None and plan is not None:
+            shown.append(Shown(subscription, customer, plan))
+    return Listed(shown, total_count)

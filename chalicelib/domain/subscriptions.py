@@ -1,0 +1,216 @@
+"""The subscription: a customer on a plan under an external id. Its statuses, what a request may set, and
+the state changes (pending -> active, active -> terminated, pending -> canceled) as pure functions.
+
+Rules and departures from Lago: docs/api-coverage.md (Subscriptions)."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic_core import PydanticCustomError
+
+from chalicelib.domain.errors import ValidationFailed
+from chalicelib.domain.periods import BillingTerms, BillingTime, Interval, Period, current_usage_window
+from chalicelib.domain.periods.period import SECOND
+from chalicelib.domain.plans import Plan
+from chalicelib.domain.validation import RequiredText, Text, raise_validation_failed
+
+Status = Literal["pending", "active", "terminated", "canceled"]
+STATUSES: tuple[str, ...] = ("active", "pending", "terminated", "canceled")
+# The statuses of the one subscription an external id names at a time; both count on the customer and
+# the plan (`active_subscriptions_count`), so both block a customer's deletion and a plan's.
+CURRENT_STATUSES: tuple[str, ...] = ("active", "pending")
+
+# Dates the period engine can take in every timezone without leaving the calendar (year 1 to 9999).
+_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def _instant(value) -> datetime:
+    """An ISO-8601 date-time (`Z`, an offset, or none for UTC; a date alone is its midnight UTC), to the second."""
+    if not isinstance(value, str):
+        raise PydanticCustomError("invalid_date", "not an ISO-8601 date-time")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise PydanticCustomError("invalid_date", "not an ISO-8601 date-time") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(UTC).replace(microsecond=0)
+    if not _EARLIEST <= moment < _LATEST:
+        raise PydanticCustomError("invalid_date", "out of the supported range (1970 to 8999)")
+    return moment
+
+
+Instant = Annotated[datetime, BeforeValidator(_instant)]
+
+
+def _billing_time(value) -> str:
+    if value not in (BillingTime.CALENDAR, BillingTime.ANNIVERSARY):
+        raise PydanticCustomError("value_is_invalid", "calendar or anniversary")
+    return str(value)
+
+
+class Subscription(BaseModel):
+    """A stored subscription. `id` is its lago_id; it refers to its customer and plan by their lago_ids.
+
+    `current_billing_period_start`/`_end` are the period the biller invoices next, half-open (the API shows
+    Lago's inclusive end); None while pending."""
+
+    id: str
+    organization_id: str
+    external_id: str
+    customer_id: str
+    plan_id: str
+    name: str | None = None
+    billing_time: Literal["calendar", "anniversary"]
+    status: Status
+    subscription_at: datetime
+    started_at: datetime | None = None
+    ending_at: datetime | None = None
+    terminated_at: datetime | None = None
+    canceled_at: datetime | None = None
+    current_billing_period_start: datetime | None = None
+    current_billing_period_end: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+    version: int = 1
+
+    @property
+    def current_billing_period(self) -> Period | None:
+        if self.current_billing_period_start is None or self.current_billing_period_end is None:
+            return None
+        return Period(self.current_billing_period_start, self.current_billing_period_end)
+
+
+class _Fields(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    name: Text | None = None
+    ending_at: Instant | None = None
+    subscription_at: Instant | None = None
+
+
+def _parse(model: type[BaseModel], payload: dict):
+    try:
+        return model.model_validate(payload)
+    except ValidationError as error:
+        raise_validation_failed(error)
+
+
+class SubscriptionInput(_Fields):
+    """The `subscription` object of `POST /subscriptions`."""
+
+    external_customer_id: RequiredText | None = None
+    plan_code: RequiredText | None = None
+    external_id: RequiredText | None = None
+    billing_time: Annotated[str, BeforeValidator(_billing_time)] | None = None
+
+    @classmethod
+    def parse(cls, payload: dict, now: datetime) -> "SubscriptionInput":
+        parsed = _parse(cls, payload)
+        missing = {name: ["value_is_mandatory"] for name in ("external_customer_id", "plan_code", "external_id")
+                   if getattr(parsed, name) is None}
+        if missing:
+            raise ValidationFailed(missing)
+        check_ending_at(parsed.ending_at, parsed.subscription_at or now, now)
+        return parsed
+
+
+class SubscriptionUpdate(_Fields):
+    """The `subscription` object of `PUT /subscriptions/{external_id}`: every field optional, null clears
+    `name` and `ending_at`; `subscription_at` only changes a pending subscription (null leaves it)."""
+
+    @classmethod
+    def parse(cls, payload: dict) -> "SubscriptionUpdate":
+        return _parse(cls, payload)
+
+
+def check_ending_at(ending_at: datetime | None, subscription_at: datetime, now: datetime) -> None:
+    """Lago's rule: an `ending_at` falls on a (UTC) day after today and after the subscription's day."""
+    if ending_at is not None and not ending_at.date() > max(now.date(), subscription_at.date()):
+        raise ValidationFailed.single("ending_at", "invalid_date")
+
+
+def billing_terms(plan: Plan, billing_time: str, timezone: str, subscription_at: datetime,
+                  started_at: datetime) -> BillingTerms:
+    return BillingTerms(interval=Interval(plan.interval), billing_time=BillingTime(billing_time), timezone=timezone,
+                        subscription_at=subscription_at, started_at=started_at, pay_in_advance=plan.pay_in_advance,
+                        bill_charges_monthly=bool(plan.bill_charges_monthly))
+
+
+def first_billing_period(plan: Plan, billing_time: str, timezone: str, subscription_at: datetime,
+                         started_at: datetime) -> Period:
+    """The period a new subscription is billed for first, as Lago's current billing period shows it: the
+    charges period containing `started_at`, from that exact instant (not from the day's midnight)."""
+    return current_usage_window(billing_terms(plan, billing_time, timezone, subscription_at, started_at), started_at)
+
+
+def _activated(subscription: Subscription, plan: Plan, timezone: str) -> Subscription:
+    """Active from its `subscription_at` (backdated when that is in the past), with its first period."""
+    started_at = subscription.subscription_at
+    period = first_billing_period(plan, subscription.billing_time, timezone, subscription.subscription_at, started_at)
+    return subscription.model_copy(update={"status": "active", "started_at": started_at,
+                                           "current_billing_period_start": period.start,
+                                           "current_billing_period_end": period.end})
+
+
+def new_subscription(request: SubscriptionInput, *, subscription_id: str, organization_id: str, customer_id: str,
+                     plan: Plan, timezone: str, now: datetime) -> Subscription:
+    """A subscription starting at `subscription_at` (default now): active if that has come, else pending."""
+    subscription = Subscription(
+        id=subscription_id, organization_id=organization_id, external_id=request.external_id,
+        customer_id=customer_id, plan_id=plan.id, name=request.name,
+        billing_time=request.billing_time or BillingTime.CALENDAR, status="pending",
+        subscription_at=request.subscription_at or now, ending_at=request.ending_at, created_at=now, updated_at=now)
+    return _activated(subscription, plan, timezone) if subscription.subscription_at <= now else subscription
+
+
+def updated_subscription(subscription: Subscription, request: SubscriptionUpdate, plan: Plan, timezone: str,
+                         now: datetime) -> Subscription:
+    """The fields sent applied. A new `subscription_at` moves a pending subscription's start, and activates it
+    (backdated) when it is not in the future; on an active one it is ignored, as Lago does."""
+    changes = {name: getattr(request, name) for name in request.model_fields_set & {"name", "ending_at"}}
+    pending = subscription.status == "pending"
+    if pending and request.subscription_at is not None:
+        changes["subscription_at"] = request.subscription_at
+    updated = subscription.model_copy(update={**changes, "updated_at": now, "version": subscription.version + 1})
+    if "ending_at" in changes or "subscription_at" in changes:
+        check_ending_at(updated.ending_at, updated.subscription_at, now)
+    if pending and updated.subscription_at <= now:
+        updated = _activated(updated, plan, timezone)
+    return updated
+
+
+def terminated_subscription(subscription: Subscription, now: datetime) -> Subscription:
+    """Active -> terminated at `now` (the last second billed); the current period stops there."""
+    period = subscription.current_billing_period
+    cut = None if period is None else period.within(end=now + SECOND)
+    return subscription.model_copy(update={"status": "terminated", "terminated_at": now, "updated_at": now,
+                                           "current_billing_period_end": (cut or period).end if period else None,
+                                           "version": subscription.version + 1})
+
+
+def canceled_subscription(subscription: Subscription, now: datetime) -> Subscription:
+    """Pending -> canceled: it never started."""
+    return subscription.model_copy(update={"status": "canceled", "canceled_at": now, "updated_at": now,
+                                           "version": subscription.version + 1})
+
+
+def statuses_from_query(values: list[str], default: tuple[str, ...] = ("active",)) -> tuple[str, ...]:
+    """The `status[]` filter of a list (default: active only); an unknown status is 422."""
+    if not values:
+        return default
+    if any(value not in STATUSES for value in values):
+        raise ValidationFailed.single("status", "value_is_invalid")
+    return tuple(dict.fromkeys(values))
+
+
+def status_from_query(value: str | None, allowed: tuple[str, ...] = STATUSES) -> str:
+    """The `status` of `GET|PUT|DELETE /subscriptions/{external_id}` (default active)."""
+    if value is None or value == "":
+        return "active"
+    if value not in allowed:
+        raise ValidationFailed.single("status", "value_is_invalid")
+    return value
+

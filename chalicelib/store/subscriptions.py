@@ -1,0 +1,168 @@
+"""Subscriptions in the control table.
+
+The subscription item (by lago_id) has copies under the keys its lists read: by status, by customer and
+status, by plan and status, by external id and status (so terminated ones stay findable). Status is part of
+those keys, so a status change deletes the old copies and puts the new ones. The current (active or pending)
+subscription of an external id has a lookup item that makes the external id unique among current ones.
+Per-status counters (the organization's, each plan's) give `total_count` without counting items.
+
+Every write is ONE transaction with the customer's and the plan's `active_subscriptions_count` (which block
+their deletion), conditioned so that nothing is half-written: see docs/data-model.md."""
+from __future__ import annotations
+
+from typing import Iterable
+
+from chalicelib.domain.customers import Customer
+from chalicelib.domain.errors import ExternalIdTaken, StaleWrite
+from chalicelib.domain.subscriptions import CURRENT_STATUSES, Subscription
+from chalicelib.store import keys
+from chalicelib.store.dynamo import (ControlTableRepository, TransactionCancelled, from_attributes, number,
+                                     to_attributes, transact)
+from chalicelib.store.lookups import Lookup
+
+_EXTERNAL_ID = Lookup(keys.subscription_external_id_sk, "external_id", "subscription_id")
+
+
+def _copy_sort_keys(subscription: Subscription) -> list[str]:
+    """The sort keys of the item and of its copies; the first one is the item by lago_id."""
+    status, subscription_id = subscription.status, subscription.id
+    return [keys.subscription_sk(subscription_id),
+            keys.subscriptions_by_status_prefix(status) + subscription_id,
+            keys.customer_subscriptions_prefix(subscription.customer_id, status) + subscription_id,
+            keys.plan_subscriptions_prefix(subscription.plan_id, status) + subscription_id,
+            keys.external_id_subscriptions_prefix(subscription.external_id, status) + subscription_id]
+
+
+def _newest_first(items: Iterable[dict]) -> list[dict]:
+    return sorted(items, key=lambda item: item["id"], reverse=True)
+
+
+class SubscriptionRepository(ControlTableRepository):
+    # ------------------------------------------------------------------------------------------- reads
+
+    def get(self, organization_id: str, subscription_id: str) -> Subscription | None:
+        item = self._get(organization_id, keys.subscription_sk(subscription_id))
+        return Subscription.model_validate(item) if item else None
+
+    def find_current(self, organization_id: str, external_id: str) -> Subscription | None:
+        """The active or pending subscription of `external_id`."""
+        lookup = self._get(organization_id, keys.subscription_external_id_sk(external_id))
+        subscription_id = _EXTERNAL_ID.record_id(lookup, external_id)
+        return self.get(organization_id, subscription_id) if subscription_id else None
+
+    def find_latest(self, organization_id: str, external_id: str, status: str) -> Subscription | None:
+        """The newest subscription of `external_id` in `status` (a terminated or canceled one)."""
+        for item in self._newest_first_page(organization_id,
+                                            keys.external_id_subscriptions_prefix(external_id, status), 1, 1):
+            if item["external_id"] == external_id:  # a hashed key component is checked against the id
+                return Subscription.model_validate(item)
+        return None
+
+    def list_page(self, organization_id: str, statuses: Iterable[str], page: int, per_page: int,
+                  plan_id: str | None = None) -> list[Subscription]:
+        """Newest first, across `statuses`: the organization's, or one plan's. Page n reads the n * per_page
+        newest of each status (DynamoDB has no offset)."""
+        prefixes = [keys.plan_subscriptions_prefix(plan_id, status) if plan_id
+                    else keys.subscriptions_by_status_prefix(status) for status in statuses]
+        items = _newest_first(item for prefix in prefixes
+                              for item in self._newest_first_page(organization_id, prefix, 1, page * per_page))
+        return [Subscription.model_validate(item) for item in items[(page - 1) * per_page:page * per_page]]
+
+    def count(self, organization_id: str, statuses: Iterable[str], plan_id: str | None = None) -> int:
+        """`total_count` of a list: one read of the organization's or the plan's per-status counter."""
+        counter_sk = keys.plan_subscription_counter_sk(plan_id) if plan_id else keys.SUBSCRIPTION_COUNTER_SK
+        counter = self._get(organization_id, counter_sk) or {}
+        return sum(number(counter.get(status, 0)) for status in statuses)
+
+    def of_customer(self, organization_id: str, customer_id: str, statuses: Iterable[str]) -> list[Subscription]:
+        """Every subscription of a customer in `statuses`, newest first (a customer has few)."""
+        items = []
+        for status in statuses:
+            query = {"TableName": self._table, "ConsistentRead": True,
+                     "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+                     "ExpressionAttributeValues": to_attributes({
+                         ":pk": keys.organization_pk(organization_id),
+                         ":prefix": keys.customer_subscriptions_prefix(customer_id, status)})}
+            for response in self._client.get_paginator("query").paginate(**query):
+                items.extend(from_attributes(item) for item in response["Items"])
+        return [Subscription.model_validate(item) for item in _newest_first(items)]
+
+    # ------------------------------------------------------------------------------------------ writes
+
+    def create(self, subscription: Subscription, customer: Customer, plan_update: dict, currency: str) -> None:
+        """Store a new subscription with, in one transaction: its external-id lookup (the external id must
+        have no current subscription), the customer's count (the customer must still exist, in `currency`
+        or with none, which it then gets), the plan's count (`plan_update`) and the status counters.
+
+        Raises ExternalIdTaken if another current subscription has the external id, StaleWrite if the
+        customer or the plan changed in a way that refuses it (the caller reads them again)."""
+        organization_id = subscription.organization_id
+        actions = [
+            _EXTERNAL_ID.put(self._table, organization_id, subscription.external_id, subscription.id),
+            *self._puts(subscription, first_condition="attribute_not_exists(pk)"),
+            {"Update": {"TableName": self._table, "Key": self._key(organization_id, keys.customer_sk(customer.id)),
+                        "UpdateExpression": "SET currency = if_not_exists(currency, :currency), "
+                                            "active_subscriptions_count = active_subscriptions_count + :one, "
+                                            "version = version + :one",
+                        "ConditionExpression": "attribute_exists(pk) AND "
+                                               "(attribute_not_exists(currency) OR currency = :currency)",
+                        "ExpressionAttributeValues": to_attributes({":currency": currency, ":one": 1})}},
+            plan_update,
+            *self._counter_changes(subscription, {subscription.status: 1}),
+        ]
+        try:
+            transact(self._client, actions)
+        except TransactionCancelled as cancelled:
+            if 0 in cancelled.failed:
+                raise ExternalIdTaken() from cancelled
+            raise StaleWrite() from cancelled
+
+    def replace(self, previous: Subscription, subscription: Subscription, plan_update: dict | None = None) -> None:
+        """Replace `previous` (as read: same version) by `subscription`, moving its copies to the new status.
+        Leaving the current statuses frees the external id and, with `plan_update`, releases the customer's
+        and the plan's counts in the same transaction. Raises StaleWrite if `previous` changed."""
+        organization_id = subscription.organization_id
+        kept = set(_copy_sort_keys(subscription))
+        actions = [*self._puts(subscription, first_condition="version = :version",
+                               values={":version": previous.version}),
+                   *({"Delete": {"TableName": self._table, "Key": self._key(organization_id, sort_key)}}
+                     for sort_key in _copy_sort_keys(previous) if sort_key not in kept)]
+        if previous.status != subscription.status:
+            actions += self._counter_changes(subscription, {previous.status: -1, subscription.status: 1})
+        if previous.status in CURRENT_STATUSES and subscription.status not in CURRENT_STATUSES:
+            actions += [
+                _EXTERNAL_ID.delete(self._table, organization_id, previous.external_id, previous.id),
+                {"Update": {"TableName": self._table,
+                            "Key": self._key(organization_id, keys.customer_sk(subscription.customer_id)),
+                            "UpdateExpression": "SET active_subscriptions_count = active_subscriptions_count - :one, "
+                                                "version = version + :one",
+                            "ConditionExpression": "active_subscriptions_count >= :one",
+                            "ExpressionAttributeValues": to_attributes({":one": 1})}},
+                plan_update,
+            ]
+        try:
+            transact(self._client, actions)
+        except TransactionCancelled as cancelled:
+            raise StaleWrite() from cancelled
+
+    def _puts(self, subscription: Subscription, first_condition: str, values: dict | None = None) -> list[dict]:
+        """Puts of the item (conditioned) and of its copies."""
+        attributes = subscription.model_dump()
+        puts = [{"Put": {"TableName": self._table, "Item": to_attributes(
+            {"pk": keys.organization_pk(subscription.organization_id), "sk": sort_key, **attributes})}}
+            for sort_key in _copy_sort_keys(subscription)]
+        puts[0]["Put"]["ConditionExpression"] = first_condition
+        if values:
+            puts[0]["Put"]["ExpressionAttributeValues"] = to_attributes(values)
+        return puts
+
+    def _counter_changes(self, subscription: Subscription, deltas: dict[str, int]) -> list[dict]:
+        """The organization's and the plan's per-status counters moved by `deltas` ({status: +1 or -1})."""
+        names = {f"#{status}": status for status in deltas}
+        expression = "ADD " + ", ".join(f"#{status} :{status}" for status in deltas)
+        values = to_attributes({f":{status}": delta for status, delta in deltas.items()})
+        return [{"Update": {"TableName": self._table, "Key": self._key(subscription.organization_id, counter_sk),
+                            "UpdateExpression": expression, "ExpressionAttributeNames": names,
+                            "ExpressionAttributeValues": values}}
+                for counter_sk in (keys.SUBSCRIPTION_COUNTER_SK,
+                                   keys.plan_subscription_counter_sk(subscription.plan_id))]

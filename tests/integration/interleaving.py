@@ -1,0 +1,33 @@
+"""Deterministic interleaving of concurrent requests: a botocore hook on the repositories' DynamoDB client
+runs a competing request just before the request under test makes a given call. No threads, no sleeps."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from chalicelib.store.repositories import repositories
+
+
+@contextmanager
+def competing(operation: str, competitor, times: int = 1):
+    """Run `competitor()` just before each of the first `times` calls of DynamoDB's `operation` made by the
+    app (the competitor's own calls excepted); yields the list of the competitor's results."""
+    results = []
+    state = {"busy": False}
+
+    def hook(**_):
+        if state["busy"] or len(results) >= times:
+            return None  # None lets the intercepted call proceed
+        state["busy"] = True
+        try:
+            results.append(competitor())
+        finally:
+            state["busy"] = False
+        return None
+
+    events = repositories().client.meta.events
+    event_name = f"before-call.dynamodb.{operation}"
+    events.register(event_name, hook)
+    try:
+        yield results
+    finally:
+        events.unregister(event_name, hook)
