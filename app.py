@@ -2,7 +2,9 @@
 from chalice import Chalice, Rate
 
 from chalicelib.api.billable_metrics import billable_metrics
+from chalicelib.api.current_usage import current_usage
 from chalicelib.api.customers import customers
+from chalicelib.api.events import events
 from chalicelib.api.health import health
 from chalicelib.api.middleware import lago_http
 from chalicelib.api.organizations import organizations
@@ -14,7 +16,8 @@ from chalicelib.usage.stream import handle_stream_batch
 
 app = Chalice(app_name="lago-serverless-billing")
 app.register_middleware(lago_http, "http")
-for blueprint in (health, organizations, customers, billable_metrics, plans, subscriptions):
+for blueprint in (health, organizations, customers, billable_metrics, plans, subscriptions, events,
+                  current_usage):
     app.register_blueprint(blueprint)
 
 

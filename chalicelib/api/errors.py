@@ -7,7 +7,7 @@ from http import HTTPStatus
 
 from chalice import Response
 
-from chalicelib.domain.errors import Contention, DomainError, NotAllowed, NotFound, ValidationFailed
+from chalicelib.domain.errors import Contention, DomainError, NotAllowed, NotFound, Unavailable, ValidationFailed
 
 JSON_HEADERS = {"Content-Type": "application/json"}
 
@@ -59,6 +59,8 @@ def domain_error_response(failure: DomainError) -> Response:
         return lago_error(405, code=failure.code)
     if isinstance(failure, Contention):
         return lago_error(503, code="concurrent_modification")
+    if isinstance(failure, Unavailable):
+        return lago_error(503, code="service_unavailable")
     return lago_error(422, code="unprocessable_entity")
 
 

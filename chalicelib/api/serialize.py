@@ -13,6 +13,7 @@ from chalicelib.domain.billable_metrics import BillableMetric
 from chalicelib.domain.charges import stored_properties
 from chalicelib.domain.clock import iso_z
 from chalicelib.domain.customers import Customer
+from chalicelib.domain.events import Event, iso_ms
 from chalicelib.domain.organizations import Organization
 from chalicelib.domain.periods import from_datetime, to_datetime
 from chalicelib.domain.plans import Charge, Plan
@@ -241,3 +242,19 @@ def subscription_json(subscription: Subscription, customer: Customer, plan: Plan
     if with_plan:
         body["plan"] = plan_json(plan)
     return body
+
+
+def event_json(event: Event) -> dict:
+    """Lago's event object; properties as sent (numbers exact), times in UTC to the millisecond."""
+    return {
+        "lago_id": event.lago_id,
+        "transaction_id": event.transaction_id,
+        "lago_customer_id": event.lago_customer_id,
+        "code": event.code,
+        "timestamp": iso_ms(event.timestamp_ms),
+        "precise_total_amount_cents": event.precise_total_amount_cents,
+        "properties": event.properties,
+        "lago_subscription_id": event.lago_subscription_id,
+        "external_subscription_id": event.external_subscription_id,
+        "created_at": event.received_at,
+    }

@@ -48,3 +48,8 @@ class StaleWrite(DomainError):
 
 class CodeTaken(DomainError):
     """A repository refused a write: another record of the organization has this code."""
+
+
+class Unavailable(DomainError):
+    """The store failed part-way (a write not done, or not known to be done); the same request again
+    completes it (503, retryable)."""

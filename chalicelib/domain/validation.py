@@ -18,7 +18,7 @@ from chalicelib.domain.money import currency_exponent
 # Error codes this module raises itself (Lago's own codes); any other pydantic error type is mapped below.
 LAGO_CODES = frozenset({"value_is_mandatory", "value_is_invalid", "value_is_too_long", "country_code_invalid",
                         "invalid_timezone", "invalid_email_format", "url_is_invalid",
-                        "invalid_date"})
+                        "invalid_date", "invalid_format"})
 Model = TypeVar("Model", bound=BaseModel)
 _PYDANTIC_TO_LAGO = {"missing": "value_is_mandatory", "string_too_long": "value_is_too_long", "too_long": "value_is_too_long"}
 

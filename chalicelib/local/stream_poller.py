@@ -48,7 +48,8 @@ class StreamPoller(threading.Thread):
 
     def _deliver(self, shard_id: str) -> None:
         batch = self._pending[shard_id][: self._batch_size]
-        event = {"Records": [lambda_stream_record(record, self._stream_arn) for record in batch]}
+        # `shardId` as Lambda sets it on a mapping with a tumbling window: the aggregator's watermark is per shard.
+        event = {"Records": [lambda_stream_record(record, self._stream_arn) for record in batch], "shardId": shard_id}
         result = self._handler(event, LambdaContext("local-stream-handler", 512)) or {}
         failed = {failure["itemIdentifier"] for failure in result.get("batchItemFailures", [])}
         # As Lambda with ReportBatchItemFailures: retry from the first failed record, in order.

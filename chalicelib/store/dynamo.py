@@ -90,6 +90,21 @@ def number(value) -> int:
     return int(Decimal(value))
 
 
+def query_page(client, query: dict, page: int, per_page: int) -> list[dict]:
+    """Page `page` of a Query's items, in its order. DynamoDB has no offset: this reads the page * per_page
+    first items (a filtered Query reads more, the ones its filter drops)."""
+    wanted = page * per_page
+    items: list[dict] = []
+    query = dict(query)
+    while len(items) < wanted:
+        response = client.query(**query, Limit=wanted - len(items))
+        items.extend(response["Items"])
+        if "LastEvaluatedKey" not in response:
+            break
+        query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    return items[(page - 1) * per_page:wanted]
+
+
 class ControlTableRepository:
     """Base of the repositories over the control table, sharing one low-level client."""
 
@@ -111,19 +126,11 @@ class ControlTableRepository:
     def _newest_first_page(self, organization_id: str, prefix: str, page: int, per_page: int) -> list[dict]:
         """Page `page` of the items under `prefix`, newest first (their ids are UUIDv7s). DynamoDB has no
         offset, so page n reads the n * per_page newest items."""
-        wanted = page * per_page
-        items: list[dict] = []
         query = {"TableName": self._table, "ScanIndexForward": False, "ConsistentRead": True,
                  "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
                  "ExpressionAttributeValues": to_attributes({":pk": keys.organization_pk(organization_id),
                                                              ":prefix": prefix})}
-        while len(items) < wanted:
-            response = self._client.query(**query, Limit=wanted - len(items))
-            items.extend(response["Items"])
-            if "LastEvaluatedKey" not in response:
-                break
-            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-        return [from_attributes(item) for item in items[(page - 1) * per_page:wanted]]
+        return [from_attributes(item) for item in query_page(self._client, query, page, per_page)]
 
     def _live_count(self, organization_id: str, counter_sk: str) -> int:
         """A collection's `total_count`: one read of its counter item, never a count of the items."""

@@ -137,3 +137,29 @@ def external_id_subscriptions_prefix(external_id: str, status: str) -> str:
 
 def plan_subscription_counter_sk(plan_id: str) -> str:
     return f"COUNTER#plan_subscriptions{SEPARATOR}{plan_id}"
+
+
+# Events table: the item key is the idempotency key (organization, transaction_id, external subscription id);
+# the `by_subscription_time` index lists a subscription's events in time order. See docs/data-model.md.
+EVENT_TIMESTAMP_DIGITS = 15
+
+
+def event_pk(organization_id: str, transaction_id: str) -> str:
+    return f"{organization_pk(organization_id)}{SEPARATOR}TX{SEPARATOR}{encode_user_id(transaction_id)}"
+
+
+def event_sk(external_subscription_id: str) -> str:
+    return f"SUB{SEPARATOR}{encode_user_id(external_subscription_id)}"
+
+
+def event_subscription_pk(organization_id: str, external_subscription_id: str) -> str:
+    return f"{organization_pk(organization_id)}{SEPARATOR}SUB{SEPARATOR}{encode_user_id(external_subscription_id)}"
+
+
+def event_time_sk(timestamp_ms: int, transaction_id: str) -> str:
+    return f"{timestamp_ms:0{EVENT_TIMESTAMP_DIGITS}d}{SEPARATOR}{encode_user_id(transaction_id)}"
+
+
+def event_time_bounds(from_ms: int, to_ms: int) -> tuple[str, str]:
+    """Sort-key bounds holding every event timestamped from `from_ms` to `to_ms` included (`$` sorts after `#`)."""
+    return f"{from_ms:0{EVENT_TIMESTAMP_DIGITS}d}{SEPARATOR}", f"{to_ms:0{EVENT_TIMESTAMP_DIGITS}d}$"

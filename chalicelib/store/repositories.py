@@ -7,9 +7,11 @@ from functools import cached_property
 from chalicelib.store.billable_metrics import BillableMetricRepository
 from chalicelib.store.customers import CustomerRepository
 from chalicelib.store.dynamo import dynamodb_client
+from chalicelib.store.events import EventRepository
 from chalicelib.store.organizations import OrganizationRepository
 from chalicelib.store.plans import PlanRepository
 from chalicelib.store.subscriptions import SubscriptionRepository
+from chalicelib.store.usage import UsageRepository
 
 
 @dataclass
@@ -35,6 +37,14 @@ class Repositories:
     @cached_property
     def subscriptions(self) -> SubscriptionRepository:
         return SubscriptionRepository(self.client)
+
+    @cached_property
+    def usage(self) -> UsageRepository:
+        return UsageRepository(self.client)
+
+    @cached_property
+    def events(self) -> EventRepository:
+        return EventRepository(self.client)
 
 
 _current: Repositories | None = None

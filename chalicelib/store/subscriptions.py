@@ -76,13 +76,24 @@ class SubscriptionRepository(ControlTableRepository):
 
     def of_customer(self, organization_id: str, customer_id: str, statuses: Iterable[str]) -> list[Subscription]:
         """Every subscription of a customer in `statuses`, newest first (a customer has few)."""
+        return self._under_prefixes(organization_id, [keys.customer_subscriptions_prefix(customer_id, status)
+                                                      for status in statuses])
+
+    def history(self, organization_id: str, external_id: str,
+                statuses: Iterable[str] = ("active", "terminated")) -> list[Subscription]:
+        """Every subscription `external_id` has named in `statuses`, newest first (the aggregator picks the one
+        active at an event's timestamp)."""
+        prefixes = [keys.external_id_subscriptions_prefix(external_id, status) for status in statuses]
+        subscriptions = self._under_prefixes(organization_id, prefixes)
+        return [subscription for subscription in subscriptions if subscription.external_id == external_id]
+
+    def _under_prefixes(self, organization_id: str, prefixes: Iterable[str]) -> list[Subscription]:
         items = []
-        for status in statuses:
+        for prefix in prefixes:
             query = {"TableName": self._table, "ConsistentRead": True,
                      "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-                     "ExpressionAttributeValues": to_attributes({
-                         ":pk": keys.organization_pk(organization_id),
-                         ":prefix": keys.customer_subscriptions_prefix(customer_id, status)})}
+                     "ExpressionAttributeValues": to_attributes({":pk": keys.organization_pk(organization_id),
+                                                                 ":prefix": prefix})}
             for response in self._client.get_paginator("query").paginate(**query):
                 items.extend(from_attributes(item) for item in response["Items"])
         return [Subscription.model_validate(item) for item in _newest_first(items)]

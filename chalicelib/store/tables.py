@@ -6,13 +6,29 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
+class IndexSpec:
+    """A global secondary index with string keys, projecting every attribute (on demand, like its table)."""
+
+    name: str
+    partition_key: str
+    sort_key: str
+
+    def definition(self) -> dict:
+        return {"IndexName": self.name,
+                "KeySchema": [{"AttributeName": self.partition_key, "KeyType": "HASH"},
+                              {"AttributeName": self.sort_key, "KeyType": "RANGE"}],
+                "Projection": {"ProjectionType": "ALL"}}
+
+
+@dataclass(frozen=True)
 class TableSpec:
-    """A table with a string partition key `pk` and sort key `sk`, billed on demand."""
+    """A table with a string partition key `pk` and sort key `sk`, billed on demand, and its indexes."""
 
     logical_id: str
     env_var: str
     default_name: str
     stream_view_type: str | None = None
+    indexes: tuple[IndexSpec, ...] = ()
 
     @property
     def name(self) -> str:
@@ -22,8 +38,14 @@ class TableSpec:
         return [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}]
 
     def attribute_definitions(self) -> list[dict]:
-        return [{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}]
+        names = dict.fromkeys(["pk", "sk", *(name for index in self.indexes
+                                             for name in (index.partition_key, index.sort_key))])
+        return [{"AttributeName": name, "AttributeType": "S"} for name in names]
 
+    def _with_indexes(self, properties: dict) -> dict:
+        if self.indexes:
+            properties["GlobalSecondaryIndexes"] = [index.definition() for index in self.indexes]
+        return properties
 
     def create_table_request(self) -> dict:
         """Arguments of DynamoDB's CreateTable, as the local stack and the tests use them."""
@@ -33,6 +55,7 @@ class TableSpec:
             "AttributeDefinitions": self.attribute_definitions(),
             "BillingMode": "PAY_PER_REQUEST",
         }
+        self._with_indexes(request)
         if self.stream_view_type:
             request["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": self.stream_view_type}
         return request
@@ -46,6 +69,7 @@ class TableSpec:
             "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
             "SSESpecification": {"SSEEnabled": True},
         }
+        self._with_indexes(properties)
         if self.stream_view_type:
             # CloudFormation has no `StreamEnabled` (CreateTable's name): the view type enables the stream.
             properties["StreamSpecification"] = {"StreamViewType": self.stream_view_type}
@@ -58,7 +82,10 @@ class TableSpec:
 
 
 CONTROL = TableSpec("ControlTable", "CONTROL_TABLE", "billing-control")
-EVENTS = TableSpec("EventsTable", "EVENTS_TABLE", "billing-events", stream_view_type="NEW_IMAGE")
+# Events of a subscription in time order (the aggregator's rebuild, GET /events): see docs/data-model.md.
+EVENTS_BY_SUBSCRIPTION_TIME = IndexSpec("by_subscription_time", "gsi1pk", "gsi1sk")
+EVENTS = TableSpec("EventsTable", "EVENTS_TABLE", "billing-events", stream_view_type="NEW_IMAGE",
+                   indexes=(EVENTS_BY_SUBSCRIPTION_TIME,))
 USAGE = TableSpec("UsageTable", "USAGE_TABLE", "billing-usage")
 ALL_TABLES = (CONTROL, EVENTS, USAGE)
 

@@ -1,22 +1,28 @@
-"""The events table's stream handler. Events are not ingested yet (the usage-pipeline issue); until then
-it accounts for each record it is given and reports none as failed, with Powertools' partial-batch
-processing that the aggregator will use."""
+"""The events table's stream handler: the aggregator (chalicelib/usage/aggregator.py) applies the whole batch
+grouped by aggregate, then Powertools' partial-batch processing reports what it could not apply, so the event
+source redelivers the shard from the first such record."""
 from __future__ import annotations
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
-from chalicelib.observability import logger
+from chalicelib.store.repositories import repositories
+from chalicelib.usage.aggregator import Aggregator, stream_records
 
 _processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
-def _record_handler(record: DynamoDBRecord) -> None:
-    logger.info("event record received", extra={"event_name": record.event_name,
-                                                 "sequence_number": record.dynamodb.sequence_number})
+class RecordNotApplied(Exception):
+    """The record's aggregate (or an earlier record of its shard) could not be applied; it will be redelivered."""
 
 
 def handle_stream_batch(raw_event: dict, context) -> dict:
     """Process a Lambda DynamoDB-stream event; returns `{"batchItemFailures": [...]}`."""
-    return process_partial_response(event=raw_event, record_handler=_record_handler, processor=_processor,
+    not_applied = Aggregator(repositories()).apply_batch(stream_records(raw_event))
+
+    def record_handler(record: DynamoDBRecord) -> None:
+        if record.dynamodb.sequence_number in not_applied:
+            raise RecordNotApplied(record.dynamodb.sequence_number)
+
+    return process_partial_response(event=raw_event, record_handler=record_handler, processor=_processor,
                                     context=context)

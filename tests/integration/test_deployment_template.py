@@ -127,14 +127,18 @@ def test_each_role_has_logs_and_exactly_the_data_access_it_needs(sam):
     crud = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"}
     stream_read = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
                    "dynamodb:ListStreams"}
+    # The events table has a GSI: its statements also name the table's indexes.
+    events_indexes = json.dumps({"Fn::Sub": "${EventsTable.Arn}/index/*"})
     for role, targets in granted.items():
         assert targets.pop(logs, None) == {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"}
-    # What is left are Fn::GetAtt ARNs only: every data permission is scoped to a resource of this stack.
+    # What is left are Fn::GetAtt ARNs (and the events table's indexes): every data permission is scoped to a
+    # resource of this stack.
     assert granted == {
         # TransactWriteItems is authorized per item: its Put/Update/ConditionCheck need their own actions.
         "ApiHandlerRole": {
             ("ControlTable", "Arn"): crud | {"dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"},
             ("EventsTable", "Arn"): {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query"},
+            events_indexes: {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query"},
         },
         "AggregateUsageRole": {
             ("EventsTable", "StreamArn"): stream_read,
@@ -146,6 +150,7 @@ def test_each_role_has_logs_and_exactly_the_data_access_it_needs(sam):
             ("ControlTable", "Arn"): crud | {"dynamodb:ConditionCheckItem"},
             ("UsageTable", "Arn"): {"dynamodb:GetItem", "dynamodb:Query"},
             ("EventsTable", "Arn"): {"dynamodb:Query"},
+            events_indexes: {"dynamodb:Query"},
         },
     }
 

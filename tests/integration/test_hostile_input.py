@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import pytest
 
-from chalicelib.store.tables import CONTROL
+from chalicelib.store.tables import CONTROL, EVENTS
 
 CUSTOMERS = "/api/v1/customers"
 EXISTING = "existing"
@@ -345,8 +345,59 @@ def existing_catalog(api):
 
 @pytest.mark.parametrize("case", CATALOG_CASES, ids=[case.name for case in CATALOG_CASES])
 def test_hostile_catalog_request_is_refused_and_stores_nothing(api, dynamodb, existing_catalog, case):
+    assert_refused_and_nothing_stored(api, dynamodb, case)
+
+
+def assert_refused_and_nothing_stored(api, dynamodb, case: Case) -> None:
     before = stored_items(dynamodb)
     response = api.request(case.method, case.path, case.body, raw=case.raw, headers=case.headers)
     assert response.status_code == case.expected_status, response.body[:500]
     assert json.loads(response.body) == case.expected_body
     assert stored_items(dynamodb) == before
+
+
+EVENTS_PATH = "/api/v1/events"
+
+
+def raw_event(fragment: str) -> bytes:
+    return ('{"event": {"transaction_id": "tx", "external_subscription_id": "existing", "code": "existing", '
+            + fragment + "}}").encode()
+
+
+EVENT_CASES = [
+    Case("event malformed JSON", 400, BAD_JSON, raw=raw_event('"properties": {"n": 1')[:-2], path=EVENTS_PATH),
+    Case("event missing root", 400, {"status": 400, "error": "BadRequest: param is missing or the value is empty: event"},
+         body={"events": [{"transaction_id": "tx"}]}, path=EVENTS_PATH),
+    Case("event NaN property", 400, BAD_JSON, raw=raw_event('"properties": {"n": NaN}'), path=EVENTS_PATH),
+    Case("event properties nested too deeply", 400, TOO_DEEP,
+         raw=raw_event('"properties": {"n": ' + "[" * 40 + "]" * 40 + "}"), path=EVENTS_PATH),
+    Case("event number DynamoDB cannot store", 422, invalid(properties__n="value_is_invalid"),
+         raw=raw_event('"properties": {"n": 1E+999}'), path=EVENTS_PATH),
+    Case("event timestamp far future", 422, invalid(timestamp="invalid_format"),
+         raw=raw_event('"timestamp": 99999999999999'), path=EVENTS_PATH),
+    Case("event transaction_id of 300 emoji", 422, invalid(transaction_id="value_is_too_long"),
+         body={"event": {"transaction_id": "\U0001F600" * 300, "external_subscription_id": "existing",
+                         "code": "existing"}}, path=EVENTS_PATH),
+    Case("event field in exponent notation", 422, invalid(n="value_is_not_valid_number"),
+         raw=raw_event('"properties": {"n": "1e3"}'), path=EVENTS_PATH),
+    Case("event properties as a list", 422, invalid(properties="value_is_invalid"),
+         raw=raw_event('"properties": [1, 2]'), path=EVENTS_PATH),
+    Case("batch with one number DynamoDB cannot store", 422, invalid(**{"1.properties.n": "value_is_invalid"}),
+         raw=b'{"events": [{"transaction_id": "a"}, {"properties": {"n": 1E-999}}]}', path=f"{EVENTS_PATH}/batch"),
+    Case("batch of 101", 422, invalid(events="too_many_events"), path=f"{EVENTS_PATH}/batch",
+         body={"events": [{"transaction_id": f"t{i}", "external_subscription_id": "existing", "code": "existing"}
+                          for i in range(101)]}),
+]
+
+
+@pytest.fixture
+def existing_subscription(api, existing, existing_catalog):
+    created = api.post("/api/v1/subscriptions", {"subscription": {
+        "external_customer_id": EXISTING, "plan_code": EXISTING, "external_id": EXISTING}})
+    assert created.status_code == 200, created.body
+
+
+@pytest.mark.parametrize("case", EVENT_CASES, ids=[case.name for case in EVENT_CASES])
+def test_hostile_event_is_refused_and_stores_nothing(api, dynamodb, existing_subscription, case):
+    assert_refused_and_nothing_stored(api, dynamodb, case)
+    assert dynamodb.scan(TableName=EVENTS.name)["Items"] == []

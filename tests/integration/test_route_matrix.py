@@ -8,12 +8,14 @@ from urllib.parse import quote
 import pytest
 
 from app import app
+from chalicelib.store.tables import EVENTS
 
 UNAUTHORIZED = {"status": 401, "error": "Unauthorized"}
 CUSTOMER_NOT_FOUND = {"status": 404, "error": "Not Found", "code": "customer_not_found"}
 SUBSCRIPTION_NOT_FOUND = {"status": 404, "error": "Not Found", "code": "subscription_not_found"}
 METRIC_NOT_FOUND = {"status": 404, "error": "Not Found", "code": "billable_metric_not_found"}
 PLAN_NOT_FOUND = {"status": 404, "error": "Not Found", "code": "plan_not_found"}
+EVENT_NOT_FOUND = {"status": 404, "error": "Not Found", "code": "event_not_found"}
 # An id of the first tenant, with the characters that most often escape a key or a path.
 SHARED_ID = "acme#1/eu %"
 
@@ -24,12 +26,23 @@ def api_v1_routes() -> list[tuple[str, str]]:
 
 
 def concrete_path(path: str) -> str:
-    return path.replace("{external_id}", quote(SHARED_ID, safe="")).replace("{code}", quote(SHARED_ID, safe=""))
+    shared = quote(SHARED_ID, safe="")
+    path = path.replace("{external_id}", shared).replace("{code}", shared).replace("{transaction_id}", shared)
+    return path + (f"?external_subscription_id={shared}" if path == "/api/v1/events" else "")
+
+
+def shared_event() -> dict:
+    return {"transaction_id": SHARED_ID, "external_subscription_id": SHARED_ID, "code": SHARED_ID,
+            "timestamp": 1651240791, "properties": {"region": "eu"}}
 
 
 def request_body(path: str) -> dict:
     """A body that would be valid for the route: a refusal then comes from the credentials alone."""
     resource = path.split("/")[3]
+    if path == "/api/v1/events/batch":
+        return {"events": [shared_event()]}
+    if resource == "events":
+        return {"event": shared_event()}
     if resource == "customers":
         return {"customer": {"external_id": SHARED_ID, "name": "Intruder", "city": "Elsewhere"}}
     if resource == "organizations":
@@ -66,6 +79,8 @@ def first_tenant_snapshot(api):
         "external_customer_id": SHARED_ID, "plan_code": SHARED_ID, "external_id": SHARED_ID,
         "subscription_at": "2026-01-15T00:00:00Z"}})
     assert subscription.status_code == 200, subscription.body
+    event = api.post("/api/v1/events", {"event": shared_event()})
+    assert event.status_code == 200, event.body
 
     def snapshot() -> dict:
         shared = quote(SHARED_ID, safe="")
@@ -77,7 +92,9 @@ def first_tenant_snapshot(api):
                 "plan": api.get(f"/api/v1/plans/{shared}").json_body,
                 "plans": api.get("/api/v1/plans").json_body,
                 "subscription": api.get(f"/api/v1/subscriptions/{shared}").json_body,
-                "subscriptions": api.get("/api/v1/subscriptions").json_body}
+                "subscriptions": api.get("/api/v1/subscriptions").json_body,
+                "event": api.get(f"/api/v1/events/{shared}").json_body,
+                "events": api.get(f"/api/v1/events?external_subscription_id={shared}").json_body}
 
     before = snapshot()
     assert before["customer"]["customer"]["external_id"] == SHARED_ID
@@ -99,7 +116,9 @@ def test_route_list_is_not_trivial():
                         for method in methods] + [
                         ("/api/v1/subscriptions", "GET"), ("/api/v1/subscriptions", "POST"),
                         ("/api/v1/subscriptions/{external_id}", "GET"), ("/api/v1/subscriptions/{external_id}", "PUT"),
-                        ("/api/v1/subscriptions/{external_id}", "DELETE")]:
+                        ("/api/v1/subscriptions/{external_id}", "DELETE"),
+                        ("/api/v1/events", "POST"), ("/api/v1/events/batch", "POST"), ("/api/v1/events", "GET"),
+                        ("/api/v1/events/{transaction_id}", "GET")]:
         assert expected in routes
 
 
@@ -208,18 +227,37 @@ CROSS_TENANT_EXPECTATIONS = {
     ("/api/v1/subscriptions/{external_id}", "GET"): _not_found(SUBSCRIPTION_NOT_FOUND),
     ("/api/v1/subscriptions/{external_id}", "PUT"): _not_found(SUBSCRIPTION_NOT_FOUND),
     ("/api/v1/subscriptions/{external_id}", "DELETE"): _not_found(SUBSCRIPTION_NOT_FOUND),
+    # The other organization has no subscription with the first tenant's external id: nothing is stored
+    # (the snapshot's event is unchanged and `_only_the_first_tenants_event` counts the table).
+    ("/api/v1/events", "POST"): _not_found(SUBSCRIPTION_NOT_FOUND),
+    ("/api/v1/events/batch", "POST"): lambda response, first, other: _unknown_subscription_in_batch(response),
+    ("/api/v1/events", "GET"): _empty_list("events"),
+    ("/api/v1/events/{transaction_id}", "GET"): _not_found(EVENT_NOT_FOUND),
+    # The other organization has no customer with the first tenant's external id: no usage is read.
+    ("/api/v1/customers/{external_id}/current_usage", "GET"): _not_found(CUSTOMER_NOT_FOUND),
 }
+
+
+def _unknown_subscription_in_batch(response):
+    assert response.status_code == 422
+    assert response.json_body["error_details"] == {"0": {"external_subscription_id": ["subscription_not_found"]}}
+
+
+def _only_the_first_tenants_event(dynamodb, tenant) -> None:
+    items = dynamodb.scan(TableName=EVENTS.name)["Items"]
+    assert [item["organization_id"]["S"] for item in items] == [tenant.organization_id]
 
 
 @pytest.mark.parametrize("path, method", api_v1_routes())
 def test_route_with_another_organizations_key_concerns_only_that_organization(
-        api, other_api, other_tenant, first_tenant_snapshot, path, method):
+        api, other_api, tenant, other_tenant, first_tenant_snapshot, dynamodb, path, method):
     before, snapshot = first_tenant_snapshot
     assert (path, method) in CROSS_TENANT_EXPECTATIONS, f"no cross-tenant expectation for {method} {path}"
     body = request_body(path) if method in ("POST", "PUT") else None
     response = other_api.request(method, concrete_path(path), body)
     CROSS_TENANT_EXPECTATIONS[(path, method)](response, before["customer"]["customer"], other_tenant)
     assert snapshot() == before
+    _only_the_first_tenants_event(dynamodb, tenant)
 
 
 def test_organization_update_with_another_key_changes_only_that_organization(api, other_api,
@@ -237,8 +275,8 @@ def test_organization_update_with_another_key_changes_only_that_organization(api
 def test_route_answers_garbage_in_lagos_shape_never_5xx(api, path, method):
     """With a valid key, an unknown id and a body that is not JSON, every route answers a Lago-shaped
     4xx (or ignores the body), never a 5xx."""
-    response = api.request(method, path.replace("{external_id}", "unknown").replace("{code}", "unknown"),
-                           raw=b"{not json")
+    response = api.request(method, path.replace("{external_id}", "unknown").replace("{code}", "unknown")
+                           .replace("{transaction_id}", "unknown"), raw=b"{not json")
     assert response.status_code < 500, response.body
     body = json.loads(response.body)
     if response.status_code >= 400:

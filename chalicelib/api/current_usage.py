@@ -1,0 +1,152 @@
+"""`GET /api/v1/customers/{external_customer_id}/current_usage`: the charges period in progress, priced from
+its stored aggregates by the pricing code the biller uses. Its DynamoDB requests are fixed by the customer's
+plan, never by the number of events: docs/api-coverage.md (Current usage)."""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from decimal import Decimal
+
+from chalicelib.api.auth import current_organization
+from chalicelib.api.blueprint import ApiBlueprint
+from chalicelib.api.serialize import json_response, plain_number
+from chalicelib.domain.aggregations.base import AggregationResult
+from chalicelib.domain.aggregations.windows import epoch_ms
+from chalicelib.domain.clock import iso_z, utc_now
+from chalicelib.domain.billable_metrics import BillableMetric
+from chalicelib.domain.current_usage import (BucketKey, ChargeUsage, PeriodUsage, UsagePeriod, current_usage_period,
+                                             price_period_usage, recurring_openings, subscription_terms)
+from chalicelib.domain.errors import NotAllowed, NotFound, ValidationFailed
+from chalicelib.domain.organizations import Organization
+from chalicelib.domain.plans import Charge, Plan
+from chalicelib.domain.subscriptions import Subscription
+from chalicelib.store.repositories import Repositories, repositories
+from chalicelib.store.usage import AggregateItem, StoredAggregate, bucket_key
+
+current_usage = ApiBlueprint(__name__)
+
+_BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
+
+
+def _apply_taxes(value: str | None) -> bool:
+    if value is None or value == "":
+        return True
+    try:
+        return _BOOLEANS[value.lower()]
+    except KeyError:
+        raise ValidationFailed.single("apply_taxes", "value_is_invalid") from None
+
+
+def _active_subscription(stores: Repositories, organization_id: str, customer_id: str,
+                         external_subscription_id: str | None) -> Subscription:
+    """The customer's active subscription named (or its only one): 405 `no_active_subscription` otherwise, 422
+    when it has several and none is named."""
+    if external_subscription_id:
+        subscription = stores.subscriptions.find_current(organization_id, external_subscription_id)
+        if subscription is None or subscription.status != "active" or subscription.customer_id != customer_id:
+            raise NotAllowed("no_active_subscription")
+        return subscription
+    active = stores.subscriptions.of_customer(organization_id, customer_id, ("active",))
+    if not active:
+        raise NotAllowed("no_active_subscription")
+    if len(active) > 1:
+        raise ValidationFailed.single("external_subscription_id", "value_is_mandatory")
+    return active[0]
+
+
+def _states(charges: list[Charge], stored: Mapping[tuple[str, str], StoredAggregate | AggregateItem]
+            ) -> dict[BucketKey, object]:
+    """The stored states by (charge, filter index), from the store's (charge, bucket key)."""
+    states = {}
+    for charge in charges:
+        buckets = [(None, bucket_key(None))] + [(index, bucket_key(charge_filter.values))
+                                                for index, charge_filter in enumerate(charge.filters)]
+        for index, key in buckets:
+            if (charge.id, key) in stored:
+                states[(charge.id, index)] = stored[(charge.id, key)].state
+    return states
+
+
+def _recurring_openings(stores: Repositories, subscription: Subscription, plan: Plan,
+                        metrics: Mapping[str, BillableMetric], period: UsagePeriod) -> dict[BucketKey, AggregationResult]:
+    """What recurring metrics carry into the period: ONE more Query, of the subscription's aggregates of every
+    period (it grows with periods and buckets, never with events)."""
+    current_start_ms = epoch_ms(period.period.start)
+    by_period: dict[int, dict[tuple[str, str], AggregateItem]] = defaultdict(dict)
+    for key, item in stores.usage.all_aggregates(subscription.organization_id, subscription.id).items():
+        if key.period_start_ms < current_start_ms:
+            by_period[key.period_start_ms][(key.charge_id, key.bucket)] = item
+    earlier = {start_ms: _states(plan.charges, items) for start_ms, items in by_period.items()}
+    return recurring_openings(plan, metrics, subscription_terms(subscription, plan, period.timezone), earlier)
+
+
+def _units(value: Decimal) -> str:
+    """Units as Lago writes a BigDecimal: `35.0`, `12.5`."""
+    plain = format(plain_number(Decimal(value)), "f")
+    return plain if "." in plain else f"{plain}.0"
+
+
+def _bucket_json(usage: ChargeUsage, bucket) -> dict:
+    charge_filter = usage.charge.filters[bucket.filter_index] if bucket.filter_index is not None else None
+    return {"units": _units(bucket.units), "total_aggregated_units": _units(bucket.total_aggregated_units),
+            "amount_cents": bucket.amount_cents, "events_count": bucket.events_count,
+            "invoice_display_name": charge_filter.invoice_display_name if charge_filter else None,
+            "values": {key: list(values) for key, values in charge_filter.values.items()} if charge_filter else None,
+            "pricing_unit_details": None}
+
+
+def _charge_usage_json(usage: ChargeUsage, currency: str) -> dict:
+    charge, metric = usage.charge, usage.metric
+    return {
+        "units": _units(usage.units), "total_aggregated_units": _units(usage.total_aggregated_units),
+        "events_count": usage.events_count, "amount_cents": usage.amount_cents, "amount_currency": currency,
+        "pricing_unit_details": None,
+        "charge": {"lago_id": charge.id, "code": charge.code, "charge_model": charge.charge_model,
+                   "invoice_display_name": charge.invoice_display_name},
+        "billable_metric": {"lago_id": metric.id, "name": metric.name, "code": metric.code,
+                            "aggregation_type": metric.aggregation_type},
+        "filters": [_bucket_json(usage, bucket) for bucket in usage.buckets] if usage.filtered else [],
+        "grouped_usage": [],
+    }
+
+
+def customer_usage_json(usage: PeriodUsage, period: UsagePeriod) -> dict:
+    return {
+        "from_datetime": iso_z(period.shown.start), "to_datetime": iso_z(period.shown.last_second),
+        "issuing_date": period.issuing_date.isoformat(), "lago_invoice_id": None, "currency": usage.currency,
+        "amount_cents": usage.amount_cents, "taxes_amount_cents": usage.taxes_amount_cents,
+        "total_amount_cents": usage.total_amount_cents,
+        "charges_usage": [_charge_usage_json(charge, usage.currency) for charge in usage.charges],
+    }
+
+
+def customer_current_usage(stores: Repositories, organization: Organization, external_customer_id: str,
+                           query: dict) -> dict:
+    apply_taxes = _apply_taxes(query.get("apply_taxes"))
+    customer = stores.customers.find_by_external_id(organization.id, external_customer_id)
+    if customer is None:
+        raise NotFound("customer")
+    subscription = _active_subscription(stores, organization.id, customer.id, query.get("external_subscription_id"))
+    plan = stores.plans.get_any(organization.id, subscription.plan_id)
+    if plan is None:
+        raise NotAllowed("no_active_subscription")
+    metrics = stores.billable_metrics.get_many(organization.id, plan.billable_metric_ids())
+    timezone = customer.applicable_timezone(organization.timezone)
+    period = current_usage_period(subscription, plan, timezone, utc_now())
+    unique_counts = [charge.id for charge in plan.charges
+                     if metrics[charge.billable_metric_id].aggregation_type == "unique_count_agg"]
+    stored = stores.usage.period_aggregates(organization.id, subscription.id, epoch_ms(period.period.start),
+                                            unique_counts)
+    openings = _recurring_openings(stores, subscription, plan, metrics, period) if any(
+        metric.recurring for metric in metrics.values()) else {}
+    vat_rate = customer.applicable_vat_rate(organization.vat_rate) if apply_taxes else None
+    usage = price_period_usage(plan, metrics, period.window, _states(plan.charges, stored), plan.amount_currency,
+                               vat_rate, opening=openings)
+    return {"customer_usage": customer_usage_json(usage, period)}
+
+
+@current_usage.route("/api/v1/customers/{external_id}/current_usage", methods=["GET"])
+def get_current_usage(external_id):
+    request = current_usage.current_request
+    return json_response(customer_current_usage(repositories(), current_organization(request), external_id,
+                                                request.query_params or {}))

@@ -1,0 +1,60 @@
+"""`/api/v1/events`: ingest one event or a batch of up to 100 (idempotent per transaction_id and
+subscription), read one by transaction_id, list a subscription's."""
+from __future__ import annotations
+
+from chalicelib.api.auth import current_organization
+from chalicelib.api.blueprint import ApiBlueprint
+from chalicelib.api.body import parse_json, root_object
+from chalicelib.api.errors import missing_root_key
+from chalicelib.api.pagination import page_from_query
+from chalicelib.api.serialize import event_json, json_response
+from chalicelib.domain import event_service
+from chalicelib.domain.event_service import Stores
+from chalicelib.store.repositories import repositories
+
+events = ApiBlueprint(__name__)
+
+
+def _stores() -> Stores:
+    stores = repositories()
+    return Stores(events=stores.events, subscriptions=stores.subscriptions, customers=stores.customers,
+                  billable_metrics=stores.billable_metrics, plans=stores.plans)
+
+
+@events.route("/api/v1/events", methods=["POST"])
+def create_event():
+    request = events.current_request
+    organization = current_organization(request)
+    event = event_service.create_event(_stores(), organization, root_object(request.raw_body, "event"))
+    return json_response({"event": event_json(event)})
+
+
+@events.route("/api/v1/events/batch", methods=["POST"])
+def create_events():
+    request = events.current_request
+    organization = current_organization(request)
+    document = parse_json(request.raw_body, "events")
+    if not isinstance(document, dict) or "events" not in document:
+        raise missing_root_key("events")
+    stored = event_service.create_events(_stores(), organization, document["events"])
+    return json_response({"events": [event_json(event) for event in stored]})
+
+
+@events.route("/api/v1/events/{transaction_id}", methods=["GET"])
+def get_event(transaction_id):
+    request = events.current_request
+    organization = current_organization(request)
+    query = request.query_params or {}
+    event = event_service.find_event(_stores(), organization, transaction_id, query.get("external_subscription_id"))
+    return json_response({"event": event_json(event)})
+
+
+@events.route("/api/v1/events", methods=["GET"])
+def list_events():
+    request = events.current_request
+    organization = current_organization(request)
+    query = request.query_params or {}
+    page = page_from_query(query)
+    listed = event_service.list_events(_stores(), organization, query, page.number, page.per_page)
+    return json_response({"events": [event_json(event) for event in listed.events],
+                          "meta": page.meta(listed.total_count)})

@@ -1,0 +1,216 @@
+"""The usage of one charges period priced: what current usage shows and what the biller will invoice
+(invariant 3: one pricing path for both). Pure: it reads stored aggregate states, never events.
+
+`price_period_usage` takes the plan, its metrics, the charges window, the stored aggregation state of each
+(charge, bucket) — bucket `None` is the default one, an int the index of a charge filter — the currency and
+the vat rate, and gives every charge (zero usage included) with its buckets, amounts and taxes.
+Rules and departures: docs/api-coverage.md (Current usage)."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from chalicelib.domain.aggregations.arithmetic import round_units
+from chalicelib.domain.aggregations.base import NO_USAGE, AggregationResult
+from chalicelib.domain.aggregations.registry import aggregation_for
+from chalicelib.domain.aggregations.windows import EPOCH, Window, epoch_ms
+from chalicelib.domain.billable_metrics import BillableMetric
+from chalicelib.domain.errors import ValidationFailed
+from chalicelib.domain.money import amount_cents, round_half_up
+from chalicelib.domain.periods import BillingTerms, Period, current_usage_window, days_in, local_day
+from chalicelib.domain.plans import Charge, Plan
+from chalicelib.domain.pricing.charge_models import charge_amount
+from chalicelib.domain.pricing.percentage import PercentageProperties
+from chalicelib.domain.pricing.properties import ChargeProperties
+from chalicelib.domain.pricing.usage import Usage
+from chalicelib.domain.subscriptions import Subscription, billing_terms
+
+# (charge lago_id, bucket): bucket None is the default bucket, an int the charge filter's index.
+BucketKey = tuple[str, int | None]
+
+
+@dataclass(frozen=True)
+class BucketUsage:
+    """One filter bucket of a charge priced. `filter_index` None is the default bucket."""
+
+    filter_index: int | None
+    units: Decimal
+    total_aggregated_units: Decimal
+    events_count: int
+    amount: Decimal
+    amount_cents: int
+
+
+@dataclass(frozen=True)
+class ChargeUsage:
+    """A charge's usage in the period: its buckets (the filters in the charge's order, then the default
+    bucket) and their totals. `filtered` tells whether the charge has filters (Lago lists buckets only then)."""
+
+    charge: Charge
+    metric: BillableMetric
+    buckets: tuple[BucketUsage, ...]
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.charge.filters)
+
+    @property
+    def units(self) -> Decimal:
+        return sum((bucket.units for bucket in self.buckets), Decimal(0))
+
+    @property
+    def total_aggregated_units(self) -> Decimal:
+        return sum((bucket.total_aggregated_units for bucket in self.buckets), Decimal(0))
+
+    @property
+    def events_count(self) -> int:
+        return sum(bucket.events_count for bucket in self.buckets)
+
+    @property
+    def amount_cents(self) -> int:
+        """Σ of the buckets' amount_cents: each bucket is a fee, rounded on its own as on an invoice."""
+        return sum(bucket.amount_cents for bucket in self.buckets)
+
+
+@dataclass(frozen=True)
+class PeriodUsage:
+    currency: str
+    charges: tuple[ChargeUsage, ...]
+    taxes_amount_cents: int
+
+    @property
+    def amount_cents(self) -> int:
+        return sum(charge.amount_cents for charge in self.charges)
+
+    @property
+    def total_amount_cents(self) -> int:
+        return self.amount_cents + self.taxes_amount_cents
+
+
+@dataclass(frozen=True)
+class UsagePeriod:
+    """The charges period in progress: `period` the full one (its start keys the stored aggregates),
+    `shown` the part billed (from the subscription's start instant), `window` what aggregations read."""
+
+    period: Period
+    shown: Period
+    window: Window
+    timezone: str
+
+    @property
+    def issuing_date(self) -> date:
+        """The last local day of the period (lago-semantics §7: 2022-03-31 for March). The OpenAPI example shows
+        the day after (the billing day); the semantics notes win where the two disagree."""
+        return local_day(self.shown.last_second, self.timezone)
+
+
+def subscription_terms(subscription: Subscription, plan: Plan, timezone: str) -> BillingTerms:
+    return billing_terms(plan, subscription.billing_time, timezone, subscription.subscription_at,
+                         subscription.started_at)
+
+
+def charges_window(terms: BillingTerms, period: Period) -> Window:
+    """What the aggregations read of a charges period: from the start instant, divided by the full period's days."""
+    shown = terms.charges_part(period)
+    return Window(epoch_ms(shown.start), epoch_ms(shown.end), days_in(period, terms.timezone), terms.timezone)
+
+
+def current_usage_period(subscription: Subscription, plan: Plan, timezone: str, now: datetime) -> UsagePeriod:
+    """The charges period of an active subscription containing `now` (never before its start)."""
+    terms = subscription_terms(subscription, plan, timezone)
+    moment = max(now, subscription.started_at)
+    period = terms.charges_periods.period_at(moment)
+    return UsagePeriod(period, current_usage_window(terms, moment), charges_window(terms, period), timezone)
+
+
+def recurring_openings(plan: Plan, metrics: Mapping[str, BillableMetric], terms: BillingTerms,
+                       earlier_states: Mapping[int, Mapping[BucketKey, object]]) -> dict[BucketKey, AggregationResult]:
+    """What each bucket of a recurring metric opens the next period with: the earlier periods' states (by the
+    period's start in ms) folded in order, each period opening with the previous one's result. A period
+    without a stored state for a bucket carries its opening unchanged (no event: the total stays)."""
+    openings: dict[BucketKey, AggregationResult] = {}
+    for period_start_ms in sorted(earlier_states):
+        states = earlier_states[period_start_ms]
+        window = None
+        for charge in plan.charges:
+            metric = metrics[charge.billable_metric_id]
+            if not metric.recurring:
+                continue
+            aggregation = aggregation_for(metric.aggregation_type, metric.field_name, recurring=True,
+                                          prorated=charge.prorated)
+            for index in [*range(len(charge.filters)), None]:
+                state = states.get((charge.id, index))
+                if state is None:
+                    continue
+                if window is None:
+                    window = charges_window(terms, terms.charges_periods.period_at(
+                        EPOCH + timedelta(milliseconds=period_start_ms)))
+                opening = aggregation.opening_state(openings.get((charge.id, index), NO_USAGE))
+                openings[(charge.id, index)] = aggregation.result(aggregation.combine(state, opening), window)
+    return openings
+
+
+def needs_event_values(properties: ChargeProperties) -> bool:
+    """Whether pricing reads each event's value (percentage free allowances and per-transaction bounds),
+    which no aggregate holds."""
+    return isinstance(properties, PercentageProperties) and any(
+        value is not None for value in (properties.free_units_per_events, properties.free_units_per_total_aggregation,
+                                        properties.per_transaction_min_amount,
+                                        properties.per_transaction_max_amount))
+
+
+def taxes_amount_cents(fee_amounts_cents: list[int], vat_rate: Decimal | None) -> int:
+    """Lago's invoice rule: the rate applied to the sum of the fees, rounded once, half-up."""
+    if not vat_rate:
+        return 0
+    return round_half_up(Decimal(sum(fee_amounts_cents)) * vat_rate / 100)
+
+
+def _bucket(charge: Charge, metric: BillableMetric, index: int | None, window: Window, state, opening: AggregationResult,
+            values: tuple[Decimal, ...] | None, currency: str) -> BucketUsage:
+    aggregation = aggregation_for(metric.aggregation_type, metric.field_name, recurring=metric.recurring,
+                                  prorated=charge.prorated)
+    if state is None:
+        state = aggregation.empty
+    result = aggregation.result(aggregation.combine(state, aggregation.opening_state(opening)), window)
+    units = round_units(result.units, metric.rounding_function, metric.rounding_precision)
+    properties = charge.charge_properties() if index is None else charge.filter_properties(index)
+    if values is None and needs_event_values(properties):
+        raise ValidationFailed.single("charge_model", "event_values_required")
+    amount = charge_amount(charge.charge_model, properties, Usage(units, result.events_count, values or ()))
+    return BucketUsage(index, units, result.total_aggregated_units, result.events_count, amount,
+                       amount_cents(amount, currency))
+
+
+def price_period_usage(plan: Plan, metrics: Mapping[str, BillableMetric], window: Window,
+                       states: Mapping[BucketKey, object], currency: str, vat_rate: Decimal | None, *,
+                       opening: Mapping[BucketKey, AggregationResult] | None = None,
+                       event_values: Mapping[BucketKey, tuple[Decimal, ...]] | None = None) -> PeriodUsage:
+    """The period's usage of every charge of `plan`, priced.
+
+    - `metrics`: the plan's metrics by lago_id. `states`: the stored aggregation state of each bucket that
+      has one (a missing bucket had no event: zero usage). `opening`: the previous period's result of a
+      recurring metric's bucket (NO_USAGE when absent).
+    - `event_values`: each bucket's event values in timestamp order, only read by percentage charges with
+      free allowances or per-transaction bounds; without them such a charge is refused
+      (`{"charge_model": ["event_values_required"]}`) rather than priced wrong.
+    - Each bucket is priced with `charge_amount` (the default bucket with the charge's properties, a filter's
+      with its own) and rounded half-up to whole minor units; `taxes_amount_cents` is `vat_rate` on the sum
+      of those amounts, rounded once. Min-amount true-ups are an invoice's fee, not usage (as Lago).
+    - Charges are ordered by metric name, case-insensitively (Lago's order); ties keep the plan's order."""
+    opening = opening or {}
+    event_values = event_values or {}
+    priced = []
+    for charge in plan.charges:
+        metric = metrics[charge.billable_metric_id]
+        indexes: list[int | None] = [*range(len(charge.filters)), None]
+        buckets = tuple(_bucket(charge, metric, index, window, states.get((charge.id, index)),
+                                opening.get((charge.id, index), NO_USAGE), event_values.get((charge.id, index)),
+                                currency)
+                        for index in indexes)
+        priced.append(ChargeUsage(charge, metric, buckets))
+    priced.sort(key=lambda usage: usage.metric.name.casefold())
+    taxes = taxes_amount_cents([charge.amount_cents for charge in priced], vat_rate)
+    return PeriodUsage(currency, tuple(priced), taxes)

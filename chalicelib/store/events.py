@@ -1,0 +1,125 @@
+"""Events in the events table. The item key is the idempotency key: pk `ORG#O#TX#enc(transaction_id)`, sk
+`SUB#enc(external_subscription_id)`; a conditional put stores an event once. The `by_subscription_time`
+index (gsi1pk `ORG#O#SUB#enc(external_subscription_id)`, gsi1sk `<timestamp_ms, 15 digits>#enc(transaction_id)`)
+lists a subscription's events in time order. Costs and choices: docs/data-model.md (Events)."""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from boto3.dynamodb.types import TypeSerializer
+from botocore.exceptions import BotoCoreError, ClientError
+
+from chalicelib.domain.errors import Unavailable
+from chalicelib.domain.events import Event
+from chalicelib.store import keys
+from chalicelib.store.dynamo import from_attributes, is_condition_failure, query_page, to_attributes
+from chalicelib.store.tables import EVENTS, EVENTS_BY_SUBSCRIPTION_TIME
+
+# Concurrent conditional puts of one batch (boto3's low-level client is thread-safe; its pool holds 10).
+WRITE_CONCURRENCY = 10
+_serializer = TypeSerializer()
+
+
+def _item(event: Event) -> dict:
+    attributes = event.model_dump(exclude={"properties"})
+    item = to_attributes({
+        "pk": keys.event_pk(event.organization_id, event.transaction_id),
+        "sk": keys.event_sk(event.external_subscription_id),
+        "gsi1pk": keys.event_subscription_pk(event.organization_id, event.external_subscription_id),
+        "gsi1sk": keys.event_time_sk(event.timestamp_ms, event.transaction_id),
+        **attributes})
+    # Properties as sent, nulls included (the generic serializer drops None inside maps).
+    item["properties"] = _serializer.serialize(event.properties)
+    return item
+
+
+def _event(attributes: dict) -> Event:
+    item = from_attributes(attributes)
+    return Event.model_validate({**item, "timestamp_ms": int(item["timestamp_ms"])})
+
+
+class EventRepository:
+    def __init__(self, client):
+        self._client = client
+
+    # ------------------------------------------------------------------------------------------ writes
+
+    def insert(self, events: list[Event]) -> list[Event | None]:
+        """Put each event conditioned on its key being free: per event None (stored now) or the event
+        already stored at its key. Writes run WRITE_CONCURRENCY at a time; if any fails otherwise, the others
+        are finished and Unavailable is raised (a retry finds the written ones as repeats)."""
+        if len(events) == 1:
+            return [self._insert_one(events[0])]
+        with ThreadPoolExecutor(max_workers=min(WRITE_CONCURRENCY, len(events))) as pool:
+            futures = [pool.submit(self._insert_one, event) for event in events]
+        failures = [future.exception() for future in futures if future.exception() is not None]
+        if failures:
+            raise failures[0]
+        return [future.result() for future in futures]
+
+    def _insert_one(self, event: Event) -> Event | None:
+        try:
+            self._client.put_item(TableName=EVENTS.name, Item=_item(event),
+                                  ConditionExpression="attribute_not_exists(pk)",
+                                  ReturnValuesOnConditionCheckFailure="ALL_OLD")
+            return None
+        except ClientError as error:
+            if not is_condition_failure(error):
+                raise Unavailable("event write failed") from error
+            existing = error.response.get("Item")
+        except BotoCoreError as error:
+            raise Unavailable("event write failed") from error
+        if existing is None:  # an endpoint that does not return the item: read it
+            existing = self._get(event.organization_id, event.transaction_id, event.external_subscription_id)
+        return _event(existing) if existing is not None else None
+
+    def _get(self, organization_id: str, transaction_id: str, external_subscription_id: str) -> dict | None:
+        try:
+            response = self._client.get_item(TableName=EVENTS.name, ConsistentRead=True, Key=to_attributes(
+                {"pk": keys.event_pk(organization_id, transaction_id), "sk": keys.event_sk(external_subscription_id)}))
+        except (ClientError, BotoCoreError) as error:
+            raise Unavailable("event read failed") from error
+        return response.get("Item")
+
+    # ------------------------------------------------------------------------------------------- reads
+
+    def find(self, organization_id: str, transaction_id: str,
+             external_subscription_id: str | None = None) -> Event | None:
+        """The most recently received event with this transaction_id (under any of the organization's
+        subscriptions, or the one given): one strongly consistent Query of the transaction's partition."""
+        query = {"TableName": EVENTS.name, "ConsistentRead": True, "KeyConditionExpression": "pk = :pk",
+                 "ExpressionAttributeValues": to_attributes({":pk": keys.event_pk(organization_id, transaction_id)})}
+        found = [_event(item) for response in self._client.get_paginator("query").paginate(**query)
+                 for item in response["Items"]]
+        # A hashed key component is checked against the ids themselves.
+        found = [event for event in found if event.transaction_id == transaction_id and (
+            external_subscription_id is None or event.external_subscription_id == external_subscription_id)]
+        return max(found, key=lambda event: (event.received_at, event.lago_id), default=None)
+
+    def _subscription_query(self, organization_id: str, external_subscription_id: str, code: str | None,
+                            from_ms: int | None, to_ms: int | None) -> dict:
+        low, high = keys.event_time_bounds(from_ms or 0, to_ms if to_ms is not None else 10 ** 15 - 1)
+        values = {":pk": keys.event_subscription_pk(organization_id, external_subscription_id), ":low": low,
+                  ":high": high, ":subscription": external_subscription_id}
+        condition = "external_subscription_id = :subscription"
+        if code is not None:
+            values[":code"] = code
+            condition += " AND code = :code"
+        return {"TableName": EVENTS.name, "IndexName": EVENTS_BY_SUBSCRIPTION_TIME.name,
+                "KeyConditionExpression": "gsi1pk = :pk AND gsi1sk BETWEEN :low AND :high",
+                "FilterExpression": condition, "ExpressionAttributeValues": to_attributes(values)}
+
+    def list_page(self, organization_id: str, external_subscription_id: str, code: str | None, from_ms: int | None,
+                  to_ms: int | None, page: int, per_page: int) -> list[Event]:
+        """Page `page`, newest timestamp first (ties by transaction_id). The index is eventually consistent;
+        DynamoDB has no offset, so page n reads the n * per_page newest matching events."""
+        query = {**self._subscription_query(organization_id, external_subscription_id, code, from_ms, to_ms),
+                 "ScanIndexForward": False}
+        return [_event(item) for item in query_page(self._client, query, page, per_page)]
+
+    def count(self, organization_id: str, external_subscription_id: str, code: str | None, from_ms: int | None,
+              to_ms: int | None) -> int:
+        """`total_count`: a COUNT Query over the same range (reads every matching event's index item)."""
+        query = {**self._subscription_query(organization_id, external_subscription_id, code, from_ms, to_ms),
+                 "Select": "COUNT"}
+        return sum(response["Count"] for response in self._client.get_paginator("query").paginate(**query))

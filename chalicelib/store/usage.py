@@ -1,0 +1,312 @@
+"""Usage aggregates in the usage table: what the stream aggregator writes, and what current usage, the biller and
+`rebuild-usage` read. Data model: docs/data-model.md ("Usage table").
+
+Interface for readers (current usage, the biller):
+- `repositories().usage` is a `UsageRepository`.
+- `UsageRepository.period_aggregates(organization_id, subscription_id, period_start_ms, unique_count_charges=())`
+  -> `dict[(charge_id, bucket), StoredAggregate]`: ONE Query (paginated past 1 MB) for the period's aggregates,
+  plus, only when `unique_count_charges` names charges on unique_count metrics, ONE more Query of the
+  subscription's per-value items (cost grows with distinct values, never with events; see the docs).
+  `subscription_id` is the subscription's lago_id; `period_start_ms` the start of the FULL charges period,
+  `epoch_ms(terms.charges_periods.period_at(instant).start)` (not the window clipped at `started_at`).
+- `StoredAggregate.state` is the pure aggregation's state type (int for count, `Totals`, `Moments`, `Maximum`,
+  `Latest`, unique count `Histories`); feed it to `aggregation.result(combine(state, opening_state(...)), window)`.
+  `events_count` is the number of events applied (unique count: operations stored); a missing key means no usage.
+- `bucket_key(charge_filter_values)`: "default" for None, else a stable short hash of the filter's `values`.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from chalicelib.domain.aggregations.latest import Latest
+from chalicelib.domain.aggregations.max import Maximum
+from chalicelib.domain.aggregations.moments import Moments
+from chalicelib.domain.aggregations.sum import Totals
+from chalicelib.domain.aggregations.unique_count import Operation
+from chalicelib.store.dynamo import from_attributes, is_condition_failure, number, to_attributes
+from chalicelib.store.keys import SEPARATOR, encode_user_id, organization_pk
+from chalicelib.store.tables import USAGE
+
+DEFAULT_BUCKET = "default"
+PERIOD_DIGITS = 15
+SEQUENCE_DIGITS = 40  # stream sequence numbers are decimal strings that can exceed DynamoDB's 38-digit numbers
+AGGREGATE_PREFIX = f"AGG{SEPARATOR}"
+VALUE_PREFIX = f"VALUE{SEPARATOR}"
+WATERMARK_PREFIX = "watermark#"
+
+
+def bucket_key(charge_filter_values: Mapping[str, Iterable[str]] | None) -> str:
+    """The filter bucket of a charge filter's `values` (None: the charge's default bucket). Filters have no ids:
+    the canonical JSON (keys and values sorted) is hashed, so a changed filter is a new bucket."""
+    if charge_filter_values is None:
+        return DEFAULT_BUCKET
+    canonical = json.dumps({key: sorted(values) for key, values in charge_filter_values.items()},
+                           sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "F" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+
+def usage_pk(organization_id: str, subscription_id: str) -> str:
+    return f"{organization_pk(organization_id)}{SEPARATOR}SUB{SEPARATOR}{subscription_id}"
+
+
+def aggregate_sk(period_start_ms: int, charge_id: str, bucket: str) -> str:
+    return f"{AGGREGATE_PREFIX}{period_start_ms:0{PERIOD_DIGITS}d}{SEPARATOR}{charge_id}{SEPARATOR}{bucket}"
+
+
+def value_sk(charge_id: str, bucket: str, value: str) -> str:
+    return f"{VALUE_PREFIX}{charge_id}{SEPARATOR}{bucket}{SEPARATOR}{encode_user_id(value)}"
+
+
+def padded_sequence(sequence_number: str | int) -> str:
+    return f"{int(sequence_number):0{SEQUENCE_DIGITS}d}"
+
+
+def encode_operation(operation: Operation) -> str:
+    return f"{operation.timestamp_ms:0{PERIOD_DIGITS}d}{SEPARATOR}{'add' if operation.is_add else 'remove'}" \
+           f"{SEPARATOR}{operation.transaction_id}"
+
+
+def decode_operation(text: str) -> Operation:
+    timestamp, kind, transaction_id = text.split(SEPARATOR, 2)
+    return Operation(int(timestamp), transaction_id, kind == "add")
+
+
+# ------------------------------------------------------------------------------------- stored forms of states
+def state_kind(state: Any) -> str:
+    for kind, state_type in (("count", int), ("totals", Totals), ("moments", Moments), ("maximum", Maximum),
+                             ("latest", Latest)):
+        if isinstance(state, state_type) and not isinstance(state, bool):
+            return kind
+    raise TypeError(f"no stored form for {state!r}")
+
+
+def is_additive(state: Any) -> bool:
+    """Whether the stored form is updated with ADD alone (else: read, combine, conditional SET)."""
+    return state_kind(state) in ("count", "totals", "moments")
+
+
+def events_count_of(state: Any) -> int:
+    return state if isinstance(state, int) else state.events_count
+
+
+def _additive_fields(state: Any) -> dict[str, Any]:
+    if isinstance(state, int):
+        return {"events_count": state}
+    fields = {"total": state.total, "events_count": state.events_count}
+    if isinstance(state, Moments):
+        fields["moment"] = state.moment
+    return fields
+
+
+def _replaced_fields(state: Any) -> dict[str, Any]:
+    """SET fields of a max/latest state (None values are REMOVEd, as DynamoDB keeps no nulls here)."""
+    if isinstance(state, Maximum):
+        return {"maximum": state.value}
+    return {"latest_value": state.value, "latest_timestamp_ms": state.timestamp_ms,
+            "latest_transaction_id": state.transaction_id}
+
+
+def state_from_item(item: Mapping[str, Any]) -> Any:
+    kind, count = item["state_kind"], number(item.get("events_count", 0))
+    if kind == "count":
+        return count
+    if kind == "totals":
+        return Totals(Decimal(item.get("total", 0)), count)
+    if kind == "moments":
+        return Moments(Decimal(item.get("total", 0)), Decimal(item.get("moment", 0)), count)
+    if kind == "maximum":
+        return Maximum(item.get("maximum"), count)
+    timestamp = item.get("latest_timestamp_ms")
+    return Latest(item.get("latest_value"), None if timestamp is None else number(timestamp),
+                  item.get("latest_transaction_id"), count)
+
+
+@dataclass(frozen=True)
+class StoredAggregate:
+    """One aggregate as stored: the aggregation's state and the number of events applied to it."""
+
+    state: Any
+    events_count: int
+    window_start_ms: int | None = None
+    period_end_ms: int | None = None
+
+
+@dataclass(frozen=True)
+class AggregateItem:
+    """An aggregate item as the aggregator reads it back: its state, shard watermarks and revision."""
+
+    state: Any
+    watermarks: dict[str, str]
+    revision: int
+
+    @classmethod
+    def of(cls, item: Mapping[str, Any]) -> "AggregateItem":
+        watermarks = {name[len(WATERMARK_PREFIX):]: value for name, value in item.items()
+                      if name.startswith(WATERMARK_PREFIX)}
+        return cls(state_from_item(item), watermarks, number(item.get("revision", 0)))
+
+
+@dataclass(frozen=True)
+class AggregateKey:
+    organization_id: str
+    subscription_id: str
+    period_start_ms: int
+    charge_id: str
+    bucket: str
+
+
+class WatermarkConflict(Exception):
+    """The conditional update found the shard's watermark at or past the group's first record (a replay), or
+    a max/latest aggregate changed since it was read: read it again and retry with what is left."""
+
+
+class UsageRepository:
+    def __init__(self, client):
+        self._client = client
+
+    @property
+    def _table(self) -> str:
+        return USAGE.name
+
+    def _key(self, organization_id: str, subscription_id: str, sort_key: str) -> dict:
+        return to_attributes({"pk": usage_pk(organization_id, subscription_id), "sk": sort_key})
+
+    def _query(self, organization_id: str, subscription_id: str, prefix: str) -> list[dict]:
+        query = {"TableName": self._table, "ConsistentRead": True,
+                 "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+                 "ExpressionAttributeValues": to_attributes({":pk": usage_pk(organization_id, subscription_id),
+                                                             ":prefix": prefix})}
+        return [from_attributes(item) for page in self._client.get_paginator("query").paginate(**query)
+                for item in page["Items"]]
+
+    # ------------------------------------------------------------------------------------------- reads
+    def period_aggregates(self, organization_id: str, subscription_id: str, period_start_ms: int,
+                          unique_count_charges: Iterable[str] = ()) -> dict[tuple[str, str], StoredAggregate]:
+        """The aggregates of one charges period by (charge_id, bucket); see the module docstring."""
+        found: dict[tuple[str, str], StoredAggregate] = {}
+        prefix = f"{AGGREGATE_PREFIX}{period_start_ms:0{PERIOD_DIGITS}d}{SEPARATOR}"
+        for item in self._query(organization_id, subscription_id, prefix):
+            state = state_from_item(item)
+            found[(item["charge_id"], item["bucket"])] = StoredAggregate(
+                state, events_count_of(state), number(item["window_start_ms"]), number(item["period_end_ms"]))
+        wanted = set(unique_count_charges)
+        if wanted:
+            for (charge_id, bucket), histories in self.value_histories(organization_id, subscription_id).items():
+                if charge_id in wanted:
+                    found[(charge_id, bucket)] = StoredAggregate(
+                        histories, sum(len(operations) for operations in histories.values()))
+        return found
+
+    def value_histories(self, organization_id: str,
+                        subscription_id: str) -> dict[tuple[str, str], dict[str, frozenset[Operation]]]:
+        """Every unique-count value's operations of the subscription, by (charge_id, bucket): ONE Query."""
+        histories: dict[tuple[str, str], dict[str, frozenset[Operation]]] = {}
+        for item in self._query(organization_id, subscription_id, VALUE_PREFIX):
+            operations = frozenset(decode_operation(text) for text in item.get("operations", ()))
+            histories.setdefault((item["charge_id"], item["bucket"]), {})[item["value"]] = operations
+        return histories
+
+    def get_aggregate(self, key: AggregateKey) -> AggregateItem | None:
+        response = self._client.get_item(TableName=self._table, ConsistentRead=True,
+                                         Key=self._key(key.organization_id, key.subscription_id, _sort_key(key)))
+        return AggregateItem.of(from_attributes(response["Item"])) if "Item" in response else None
+
+    def all_aggregates(self, organization_id: str, subscription_id: str) -> dict[AggregateKey, AggregateItem]:
+        """Every aggregate of a subscription (rebuild-usage): one Query."""
+        found = {}
+        for item in self._query(organization_id, subscription_id, AGGREGATE_PREFIX):
+            key = AggregateKey(organization_id, subscription_id, number(item["period_start_ms"]),
+                               item["charge_id"], item["bucket"])
+            found[key] = AggregateItem.of(item)
+        return found
+
+    # ------------------------------------------------------------------------------------------ writes
+    def apply(self, key: AggregateKey, state: Any, *, shard: str, first_sequence: str, last_sequence: str,
+              window_start_ms: int, period_end_ms: int, read: AggregateItem | None = None,
+              read_done: bool = False) -> None:
+        """ONE conditional UpdateItem applying a group of records of one shard: additive forms by ADD; max and
+        latest by SET of `state` (already combined with `read`, the item as read, which must still be at its
+        revision). Advances the shard's watermark to `last_sequence`, on condition that it is absent or below
+        `first_sequence`. Raises WatermarkConflict when the condition fails."""
+        names = {"#wm": WATERMARK_PREFIX + shard, "#bucket": "bucket", "#rev": "revision"}
+        values: dict[str, Any] = {":first": padded_sequence(first_sequence), ":last": padded_sequence(last_sequence),
+                                  ":one": 1, ":kind": state_kind(state), ":charge": key.charge_id,
+                                  ":bucket": key.bucket, ":period": key.period_start_ms,
+                                  ":window_start": window_start_ms, ":period_end": period_end_ms}
+        sets = ["#wm = :last", "state_kind = :kind", "charge_id = :charge", "#bucket = :bucket",
+                "period_start_ms = :period", "window_start_ms = :window_start", "period_end_ms = :period_end"]
+        adds, removes = ["#rev :one"], []
+        condition = "(attribute_not_exists(#wm) OR #wm < :first)"
+        if is_additive(state):
+            for index, (name, value) in enumerate(_additive_fields(state).items()):
+                names[f"#a{index}"], values[f":a{index}"] = name, value
+                adds.append(f"#a{index} :a{index}")
+        else:
+            if not read_done:
+                raise ValueError("a max/latest aggregate is SET from the item as read")
+            for index, (name, value) in enumerate(_replaced_fields(state).items()):
+                names[f"#s{index}"] = name
+                if value is None:
+                    removes.append(f"#s{index}")
+                else:
+                    values[f":s{index}"] = value
+                    sets.append(f"#s{index} = :s{index}")
+            values[":count"] = events_count_of(state)
+            sets.append("events_count = :count")
+            if read is None:
+                condition += " AND attribute_not_exists(#rev)"
+            else:
+                values[":revision"] = read.revision
+                condition += " AND #rev = :revision"
+        expression = "SET " + ", ".join(sets) + " ADD " + ", ".join(adds)
+        if removes:
+            expression += " REMOVE " + ", ".join(removes)
+        try:
+            self._client.update_item(TableName=self._table,
+                                     Key=self._key(key.organization_id, key.subscription_id, _sort_key(key)),
+                                     UpdateExpression=expression, ConditionExpression=condition,
+                                     ExpressionAttributeNames=names, ExpressionAttributeValues=to_attributes(values))
+        except ClientError as error:
+            if is_condition_failure(error):
+                raise WatermarkConflict(key) from error
+            raise
+
+    def add_operations(self, organization_id: str, subscription_id: str, charge_id: str, bucket: str, value: str,
+                       operations: Iterable[Operation]) -> None:
+        """ADD a unique-count value's operations to its string set: set union, so a replay changes nothing."""
+        self._client.update_item(
+            TableName=self._table, Key=self._key(organization_id, subscription_id, value_sk(charge_id, bucket, value)),
+            UpdateExpression="SET charge_id = :charge, #bucket = :bucket, #value = :value ADD operations :operations",
+            ExpressionAttributeNames={"#value": "value", "#bucket": "bucket"},
+            ExpressionAttributeValues=to_attributes({":charge": charge_id, ":bucket": bucket, ":value": value,
+                                                     ":operations": {encode_operation(op) for op in operations}}))
+
+    def replace_aggregate(self, key: AggregateKey, state: Any, *, window_start_ms: int, period_end_ms: int,
+                          kept: AggregateItem | None) -> None:
+        """rebuild-usage --apply: put the recomputed state, keeping the shard watermarks as they were (see the
+        docs for when this is safe), conditioned on the item being unchanged since it was read."""
+        item = {"pk": usage_pk(key.organization_id, key.subscription_id), "sk": _sort_key(key),
+                "state_kind": state_kind(state), "charge_id": key.charge_id, "bucket": key.bucket,
+                "period_start_ms": key.period_start_ms, "window_start_ms": window_start_ms,
+                "period_end_ms": period_end_ms, "revision": (kept.revision if kept else 0) + 1,
+                "events_count": events_count_of(state)}
+        item.update(_additive_fields(state) if is_additive(state) else _replaced_fields(state))
+        item.update({WATERMARK_PREFIX + shard: value for shard, value in (kept.watermarks if kept else {}).items()})
+        condition, values = "attribute_not_exists(#rev)", {}
+        if kept is not None:
+            condition, values = "#rev = :revision", {":revision": kept.revision}
+        arguments = {"ConditionExpression": condition, "ExpressionAttributeNames": {"#rev": "revision"}}
+        if values:
+            arguments["ExpressionAttributeValues"] = to_attributes(values)
+        self._client.put_item(TableName=self._table, Item=to_attributes(item), **arguments)
+
+
+def _sort_key(key: AggregateKey) -> str:
+    return aggregate_sk(key.period_start_ms, key.charge_id, key.bucket)

@@ -1,0 +1,142 @@
+"""The stream aggregator: a batch of events-table INSERT records becomes per-period aggregates, exactly once.
+
+Each record is routed (chalicelib/usage/routing.py) to the aggregates of the charges that bill it; the batch is
+grouped by (aggregate, shard) and each group applied with ONE conditional UpdateItem that also advances the
+shard's watermark on the aggregate; records at or below the watermark are dropped on a condition failure and
+the rest retried. Unique-count values are ADDed to their per-value string sets (set union: idempotent, no
+watermark needed). Why this is exactly-once: docs/data-model.md ("Usage table")."""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import reduce
+
+from chalicelib.domain.aggregations.unique_count import UniqueCountAggregation
+from chalicelib.observability import logger
+from chalicelib.store.dynamo import from_attributes
+from chalicelib.store.usage import AggregateKey, WatermarkConflict, is_additive, padded_sequence
+from chalicelib.usage.routing import Routed, Router, StoredEvent
+
+MAX_ATTEMPTS = 5
+EVENT_FIELDS = frozenset({"organization_id", "external_subscription_id", "transaction_id", "code", "timestamp_ms"})
+
+
+@dataclass(frozen=True)
+class StreamRecord:
+    sequence_number: str
+    shard: str
+    new_image: dict
+
+    @property
+    def position(self) -> int:
+        return int(self.sequence_number)
+
+
+def stream_records(raw_event: dict) -> list[StreamRecord]:
+    """The INSERT records of a Lambda DynamoDB-stream event. The shard is the event's `shardId` (Lambda sets it
+    when the mapping has a tumbling window; the local poller always does), else the stream itself."""
+    records = []
+    for record in raw_event.get("Records", []):
+        if record.get("eventName") != "INSERT":
+            continue
+        shard = raw_event.get("shardId") or record.get("eventSourceARN", "stream")
+        dynamodb = record["dynamodb"]
+        image = from_attributes(dynamodb["NewImage"])
+        if not EVENT_FIELDS <= image.keys():
+            # Not an event item: no retry can route it, so it is logged and passed over, not reported as failed.
+            logger.error("stream record is not an event", extra={"sequence_number": dynamodb["SequenceNumber"]})
+            continue
+        records.append(StreamRecord(dynamodb["SequenceNumber"], shard, image))
+    return records
+
+
+@dataclass
+class _Group:
+    """The records of one batch that go to one aggregate from one shard, in sequence order."""
+
+    shard: str
+    entries: list[tuple[StreamRecord, Routed]] = field(default_factory=list)
+
+
+class Aggregator:
+    def __init__(self, repositories):
+        self._usage = repositories.usage
+        self._router = Router(repositories)
+
+    def apply_batch(self, records: Iterable[StreamRecord]) -> set[str]:
+        """Apply the records; returns the sequence numbers not applied (each failed record and every later
+        record of its shard, since Lambda redelivers a shard from its first reported failure)."""
+        records = sorted(records, key=lambda record: (record.shard, record.position))
+        groups: dict[tuple[AggregateKey, str], _Group] = {}
+        values: dict[tuple[str, str, str, str, str], tuple[set, list[StreamRecord]]] = defaultdict(
+            lambda: (set(), []))
+        failed: list[StreamRecord] = []
+        for record in records:
+            try:
+                for routed in self._router.route(StoredEvent.of(record.new_image)):
+                    if isinstance(routed.aggregation, UniqueCountAggregation):
+                        for value, operations in routed.contribution().items():
+                            key = routed.key
+                            operations_of_value, sources = values[(key.organization_id, key.subscription_id,
+                                                                   key.charge_id, key.bucket, value)]
+                            operations_of_value.update(operations)
+                            sources.append(record)
+                    else:
+                        groups.setdefault((routed.key, record.shard), _Group(record.shard)).entries.append(
+                            (record, routed))
+            except Exception:  # noqa: BLE001 - a record that cannot be routed is reported, not the whole batch
+                logger.exception("event record not routed", extra={"sequence_number": record.sequence_number})
+                failed.append(record)
+        for (key, _), group in groups.items():
+            try:
+                self._apply_group(key, group)
+            except Exception:  # noqa: BLE001 - reported as batchItemFailures, retried by the event source
+                logger.exception("aggregate not applied", extra={"sort_key": key})
+                failed.extend(record for record, _ in group.entries)
+        for (organization_id, subscription_id, charge_id, bucket, value), (operations, sources) in values.items():
+            try:
+                self._usage.add_operations(organization_id, subscription_id, charge_id, bucket, value, operations)
+            except Exception:  # noqa: BLE001
+                logger.exception("unique-count value not applied")
+                failed.extend(sources)
+        return _with_later_records(records, failed)
+
+    def _apply_group(self, key: AggregateKey, group: _Group) -> None:
+        entries = group.entries
+        aggregation, additive = entries[0][1].aggregation, None
+        read, read_done = None, False
+        for _ in range(MAX_ATTEMPTS):
+            if read_done and read is not None and group.shard in read.watermarks:
+                watermark = read.watermarks[group.shard]
+                entries = [entry for entry in entries if padded_sequence(entry[0].sequence_number) > watermark]
+            if not entries:
+                return  # everything in the group was applied before (a redelivery)
+            batch_state = reduce(aggregation.combine, (routed.contribution() for _, routed in entries),
+                                 aggregation.empty)
+            if batch_state == aggregation.empty:
+                return  # no numeric value: nothing to store
+            additive = is_additive(batch_state)
+            if not additive and not read_done:
+                read, read_done = self._usage.get_aggregate(key), True
+                continue
+            state = batch_state if additive else aggregation.combine(read.state if read else aggregation.empty,
+                                                                     batch_state)
+            routed = entries[0][1]
+            try:
+                self._usage.apply(key, state, shard=group.shard, first_sequence=entries[0][0].sequence_number,
+                                  last_sequence=entries[-1][0].sequence_number,
+                                  window_start_ms=routed.window.start_ms, period_end_ms=routed.period_end_ms,
+                                  read=read, read_done=read_done)
+                return
+            except WatermarkConflict:
+                read, read_done = self._usage.get_aggregate(key), True
+        raise RuntimeError(f"aggregate {key} still contended after {MAX_ATTEMPTS} attempts")
+
+
+def _with_later_records(records: list[StreamRecord], failed: list[StreamRecord]) -> set[str]:
+    first_failed: dict[str, int] = {}
+    for record in failed:
+        first_failed[record.shard] = min(first_failed.get(record.shard, record.position), record.position)
+    return {record.sequence_number for record in records
+            if record.shard in first_failed and record.position >= first_failed[record.shard]}

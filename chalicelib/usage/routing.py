@@ -1,0 +1,140 @@
+"""Where a stored event is billed: the subscription active at its timestamp, its plan's charges on the event's
+metric, the charges period containing the timestamp, the filter bucket, and the aggregation with its window.
+Shared by the stream aggregator and `rebuild-usage`; control-plane reads are cached per instance (one per
+Lambda invocation)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from chalicelib.domain.aggregations.registry import aggregation_for
+from chalicelib.domain.aggregations.base import Aggregation
+from chalicelib.domain.aggregations.events import UsageEvent
+from chalicelib.domain.aggregations.windows import EPOCH, Window, epoch_ms
+from chalicelib.domain.billable_metrics import BillableMetric
+from chalicelib.domain.periods import days_in
+from chalicelib.domain.plans import Charge, Plan
+from chalicelib.domain.pricing.filters import FilterBuckets
+from chalicelib.domain.subscriptions import Subscription, billing_terms
+from chalicelib.store.usage import AggregateKey, bucket_key
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """The fields of an events-table item the aggregator reads."""
+
+    organization_id: str
+    external_subscription_id: str
+    code: str
+    usage: UsageEvent
+
+    @classmethod
+    def of(cls, item: dict[str, Any]) -> "StoredEvent":
+        return cls(item["organization_id"], item["external_subscription_id"], item["code"],
+                   UsageEvent(item["transaction_id"], int(item["timestamp_ms"]), _plain(item.get("properties") or {})))
+
+
+def _plain(value):
+    """Stored properties as the aggregations read them: whole numbers as int, others as Decimal."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, Decimal) and value == value.to_integral_value() and value.as_tuple().exponent >= 0:
+        return int(value)
+    return value
+
+
+@dataclass(frozen=True)
+class Routed:
+    """One charge that bills an event: its aggregate and the contribution's window."""
+
+    key: AggregateKey
+    aggregation: Aggregation
+    window: Window
+    period_end_ms: int
+    event: UsageEvent
+
+    def contribution(self):
+        return self.aggregation.contribution(self.event, self.window)
+
+
+class Router:
+    def __init__(self, repositories):
+        self._store = repositories
+        self._histories: dict[tuple[str, str], list[Subscription]] = {}
+        self._plans: dict[tuple[str, str], Plan | None] = {}
+        self._metrics: dict[tuple[str, str], BillableMetric | None] = {}
+        self._timezones: dict[tuple[str, str], str] = {}
+
+    def subscriptions(self, organization_id: str, external_id: str) -> list[Subscription]:
+        key = (organization_id, external_id)
+        if key not in self._histories:
+            self._histories[key] = self._store.subscriptions.history(organization_id, external_id)
+        return self._histories[key]
+
+    def route(self, event: StoredEvent) -> list[Routed]:
+        """The aggregates the event goes to (none when no subscription was active at its timestamp)."""
+        instant = EPOCH + timedelta(milliseconds=event.usage.timestamp_ms)
+        subscription = active_at(self.subscriptions(event.organization_id, event.external_subscription_id), instant)
+        if subscription is None:
+            return []
+        plan = self._plan(subscription)
+        charges = [charge for charge in (plan.charges if plan else []) if charge.billable_metric_code == event.code]
+        if not charges:
+            return []
+        timezone = self._timezone(subscription)
+        terms = replace(billing_terms(plan, subscription.billing_time, timezone, subscription.subscription_at,
+                                      subscription.started_at), terminated_at=subscription.terminated_at)
+        period = terms.charges_periods.period_at(instant)
+        window = terms.charges_part(period)
+        if window is None or instant not in window:
+            return []
+        charges_window = Window(epoch_ms(window.start), epoch_ms(window.end), days_in(period, timezone), timezone)
+        routed = []
+        for charge in charges:
+            metric = self._metric(event.organization_id, charge.billable_metric_id)
+            if metric is None:
+                continue
+            aggregation = aggregation_for(metric.aggregation_type, metric.field_name, recurring=metric.recurring,
+                                          prorated=charge.prorated)
+            key = AggregateKey(event.organization_id, subscription.id, epoch_ms(period.start), charge.id,
+                               charge_bucket(charge, metric, event.usage.properties))
+            routed.append(Routed(key, aggregation, charges_window, epoch_ms(period.end), event.usage))
+        return routed
+
+    def _plan(self, subscription: Subscription) -> Plan | None:
+        key = (subscription.organization_id, subscription.plan_id)
+        if key not in self._plans:
+            self._plans[key] = self._store.plans.get_any(*key)
+        return self._plans[key]
+
+    def _metric(self, organization_id: str, metric_id: str) -> BillableMetric | None:
+        key = (organization_id, metric_id)
+        if key not in self._metrics:
+            self._metrics[key] = self._store.billable_metrics.get(organization_id, metric_id)
+        return self._metrics[key]
+
+    def _timezone(self, subscription: Subscription) -> str:
+        key = (subscription.organization_id, subscription.customer_id)
+        if key not in self._timezones:
+            organization = self._store.organizations.get(subscription.organization_id)
+            customer = self._store.customers.get_any(subscription.organization_id, subscription.customer_id)
+            self._timezones[key] = (customer.applicable_timezone(organization.timezone) if customer
+                                    else organization.timezone or "UTC")
+        return self._timezones[key]
+
+
+def active_at(history: list[Subscription], instant: datetime) -> Subscription | None:
+    """The subscription billing `instant`: started at or before it and not terminated before it (terminated_at is
+    the last second billed); of an upgrade's two sides, the one that started last."""
+    candidates = [subscription for subscription in history
+                  if subscription.started_at is not None and subscription.started_at <= instant
+                  and (subscription.terminated_at is None or instant < subscription.terminated_at + timedelta(seconds=1))]
+    return max(candidates, key=lambda subscription: subscription.started_at.astimezone(UTC), default=None)
+
+
+def charge_bucket(charge: Charge, metric: BillableMetric, properties) -> str:
+    index = FilterBuckets([charge_filter.values for charge_filter in charge.filters],
+                          metric.filter_values()).bucket_of(properties)
+    return bucket_key(None if index is None else charge.filters[index].values)

@@ -1,0 +1,164 @@
+"""The period's usage priced from stored aggregate states (the pure core of current usage and of the
+biller), worked out by hand: 2 charges x (2 filters + default), rounding per fee, taxes on the sum rounded
+once, zero usage, Lago's order by metric name."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from chalicelib.domain.aggregations.base import AggregationResult
+from chalicelib.domain.aggregations.sum import Totals
+from chalicelib.domain.aggregations.windows import Window, epoch_ms
+from chalicelib.domain.billable_metrics import BillableMetric
+from chalicelib.domain.current_usage import price_period_usage, taxes_amount_cents
+from chalicelib.domain.errors import ValidationFailed
+from chalicelib.domain.plans import Charge, ChargeFilter, Plan
+
+NOW = datetime(2026, 3, 1, tzinfo=UTC)
+MARCH = Window(epoch_ms(datetime(2026, 3, 1, tzinfo=UTC)), epoch_ms(datetime(2026, 4, 1, tzinfo=UTC)), 31)
+
+
+def metric(metric_id: str, name: str, aggregation_type: str, field_name: str | None, filters: dict,
+           **fields) -> BillableMetric:
+    return BillableMetric(id=metric_id, organization_id="org", name=name, code=metric_id,
+                          aggregation_type=aggregation_type, field_name=field_name,
+                          filters=[{"key": key, "values": values} for key, values in filters.items()],
+                          created_at=NOW, updated_at=NOW, **fields)
+
+
+def charge(charge_id: str, metric_id: str, model: str, properties: dict, filters=(), **fields) -> Charge:
+    return Charge(id=charge_id, billable_metric_id=metric_id, billable_metric_code=metric_id, charge_model=model,
+                  properties=properties, filters=[ChargeFilter(**item) for item in filters], created_at=NOW,
+                  **fields)
+
+
+def plan(*charges: Charge) -> Plan:
+    return Plan(id="plan", organization_id="org", name="Plan", code="plan", interval="monthly", amount_cents=1000,
+                amount_currency="EUR", pay_in_advance=False, charges=list(charges), created_at=NOW, updated_at=NOW)
+
+
+def tiers(*ranges) -> dict:
+    return {"graduated_ranges": [{"from_value": low, "to_value": high, "per_unit_amount": unit, "flat_amount": flat}
+                                 for low, high, unit, flat in ranges]}
+
+
+STORAGE = metric("storage", "Storage", "sum_agg", "gb", {"region": ["eu", "us"]})
+CALLS = metric("calls", "api calls", "count_agg", None, {"method": ["get", "post"]})
+METRICS = {"storage": STORAGE, "calls": CALLS}
+STORAGE_CHARGE = charge("c-storage", "storage", "graduated", tiers((0, 100, "0.01", "0"), (101, None, "0.005", "1")),
+                        filters=[{"values": {"region": ["eu"]}, "properties": tiers((0, None, "0.02", "0")),
+                                  "invoice_display_name": "Europe"},
+                                 {"values": {"region": ["us"]},
+                                  "properties": tiers((0, 10, "0.1", "0"), (11, None, "0.05", "0.5"))}])
+CALLS_CHARGE = charge("c-calls", "calls", "standard", {"amount": "0.125"},
+                      filters=[{"values": {"method": ["get"]}, "properties": {"amount": "0.001"}},
+                               {"values": {"method": ["post"]}, "properties": {"amount": "0.3333"}}])
+PLAN = plan(STORAGE_CHARGE, CALLS_CHARGE)
+STATES = {
+    ("c-storage", None): Totals(Decimal(35), 4),        # 35 units in the 0.01 tier: 0.35 EUR = 35 cents
+    ("c-storage", 0): Totals(Decimal("12.5"), 3),        # 12.5 x 0.02 = 0.25 -> 25
+    ("c-storage", 1): Totals(Decimal(11), 2),            # 10 x 0.1 + 1 x 0.05 + 0.5 = 1.55 -> 155
+    ("c-calls", None): 7,                                # 7 x 0.125 = 0.875 -> 87.5 -> 88 (half-up)
+    ("c-calls", 0): 1000,                                # 1000 x 0.001 = 1 -> 100
+    ("c-calls", 1): 3,                                   # 3 x 0.3333 = 0.9999 -> 99.99 -> 100
+}
+
+
+def test_two_charges_with_two_filters_and_default_worked_by_hand():
+    usage = price_period_usage(PLAN, METRICS, MARCH, STATES, "EUR", Decimal(10))
+    calls, storage = usage.charges  # "api calls" before "Storage": case-insensitive, not the plan's order
+    assert (calls.charge.id, storage.charge.id) == ("c-calls", "c-storage")
+    assert [(bucket.filter_index, bucket.units, bucket.events_count, bucket.amount_cents)
+            for bucket in storage.buckets] == [(0, Decimal("12.5"), 3, 25), (1, Decimal(11), 2, 155),
+                                               (None, Decimal(35), 4, 35)]
+    assert [(bucket.filter_index, bucket.units, bucket.events_count, bucket.amount_cents)
+            for bucket in calls.buckets] == [(0, 1000, 1000, 100), (1, 3, 3, 100), (None, 7, 7, 88)]
+    assert (storage.units, storage.events_count, storage.amount_cents) == (Decimal("58.5"), 9, 215)
+    assert (calls.units, calls.events_count, calls.amount_cents) == (1010, 1010, 288)
+    assert usage.amount_cents == 503
+    # 10% of 503 = 50.3 -> 50, rounded once; rounding each fee's tax would give 4+3+16+9+10+10 = 52.
+    assert usage.taxes_amount_cents == 50
+    assert usage.total_amount_cents == 553
+
+
+def test_thirty_five_units_in_a_one_cent_tier_cost_35_cents():
+    usage = price_period_usage(plan(charge("c", "storage", "graduated", tiers((0, 100, "0.01", "0"),
+                                                                              (101, None, "0.005", "1")))),
+                               METRICS, MARCH, {("c", None): Totals(Decimal(35), 4)}, "EUR", None)
+    (only,) = usage.charges
+    assert (only.units, only.events_count, only.amount_cents) == (Decimal(35), 4, 35)
+    assert (usage.amount_cents, usage.taxes_amount_cents, usage.total_amount_cents) == (35, 0, 35)
+
+
+def test_zero_usage_lists_every_charge_and_filter_with_zeros():
+    usage = price_period_usage(PLAN, METRICS, MARCH, {}, "EUR", Decimal(20))
+    assert [charge_usage.charge.id for charge_usage in usage.charges] == ["c-calls", "c-storage"]
+    for charge_usage in usage.charges:
+        assert [bucket.filter_index for bucket in charge_usage.buckets] == [0, 1, None]
+        assert all((bucket.units, bucket.total_aggregated_units, bucket.events_count, bucket.amount_cents)
+                   == (0, 0, 0, 0) for bucket in charge_usage.buckets)
+    assert (usage.amount_cents, usage.taxes_amount_cents, usage.total_amount_cents) == (0, 0, 0)
+
+
+def test_charges_are_ordered_by_metric_name_case_insensitively_ties_keep_the_plan_order():
+    names = {"b": "beta", "a": "Alpha", "z": "ZULU", "a2": "alpha"}
+    metrics = {key: metric(key, name, "count_agg", None, {}) for key, name in names.items()}
+    usage = price_period_usage(plan(*(charge(f"c-{key}", key, "standard", {"amount": "1"}) for key in names)),
+                               metrics, MARCH, {}, "EUR", None)
+    assert [charge_usage.metric.name for charge_usage in usage.charges] == ["Alpha", "alpha", "beta", "ZULU"]
+
+
+def test_a_charge_without_filters_has_only_its_default_bucket_priced_with_the_charge_properties():
+    usage = price_period_usage(plan(charge("c", "calls", "package", {"amount": "5", "package_size": 10,
+                                                                     "free_units": 0})),
+                               METRICS, MARCH, {("c", None): 11}, "JPY", Decimal("8.5"))
+    (only,) = usage.charges
+    assert not only.filtered
+    assert [(bucket.filter_index, bucket.amount_cents) for bucket in only.buckets] == [(None, 10)]  # 2 packages
+    assert usage.taxes_amount_cents == 1  # 10 x 8.5% = 0.85 -> 1 yen
+
+
+def test_the_metrics_rounding_applies_to_the_units_priced():
+    rounded = metric("gb", "GB", "sum_agg", "gb", {}, rounding_function="ceil", rounding_precision=0)
+    usage = price_period_usage(plan(charge("c", "gb", "standard", {"amount": "1"})), {"gb": rounded}, MARCH,
+                               {("c", None): Totals(Decimal("2.1"), 1)}, "EUR", None)
+    assert (usage.charges[0].units, usage.amount_cents) == (Decimal(3), 300)
+
+
+def test_a_recurring_metric_opens_with_the_previous_periods_total():
+    recurring = metric("seats", "Seats", "sum_agg", "n", {}, recurring=True)
+    usage = price_period_usage(plan(charge("c", "seats", "standard", {"amount": "1"})), {"seats": recurring}, MARCH,
+                               {("c", None): Totals(Decimal(2), 1)}, "EUR", None,
+                               opening={("c", None): AggregationResult.of(Decimal(5), 3)})
+    assert (usage.charges[0].units, usage.charges[0].events_count, usage.amount_cents) == (Decimal(7), 4, 700)
+
+
+def test_percentage_prices_rate_and_fixed_amount_from_the_aggregate_alone():
+    percent = metric("pay", "Payments", "sum_agg", "amount", {})
+    usage = price_period_usage(plan(charge("c", "pay", "percentage", {"rate": "1.5", "fixed_amount": "0.1"})),
+                               {"pay": percent}, MARCH, {("c", None): Totals(Decimal(200), 4)}, "EUR", None)
+    assert usage.amount_cents == 340  # 200 x 1.5% + 4 x 0.1
+
+
+@pytest.mark.parametrize("option", [{"free_units_per_events": 2}, {"free_units_per_total_aggregation": "10"},
+                                    {"per_transaction_max_amount": "3"}])
+def test_percentage_needing_each_events_value_is_refused_without_them_and_priced_with_them(option):
+    percent = metric("pay", "Payments", "sum_agg", "amount", {})
+    priced_plan = plan(charge("c", "pay", "percentage", {"rate": "1", **option}))
+    states = {("c", None): Totals(Decimal(800), 4)}
+    with pytest.raises(ValidationFailed) as refused:
+        price_period_usage(priced_plan, {"pay": percent}, MARCH, states, "EUR", None)
+    assert refused.value.details == {"charge_model": ["event_values_required"]}
+    values = (Decimal(50), Decimal(100), Decimal(250), Decimal(400))
+    usage = price_period_usage(priced_plan, {"pay": percent}, MARCH, states, "EUR", None,
+                               event_values={("c", None): values})
+    assert usage.amount_cents > 0
+
+
+def test_taxes_are_the_rate_on_the_sum_rounded_half_up_once():
+    assert taxes_amount_cents([5, 5, 5], Decimal(10)) == 2  # 1.5 -> 2; per fee 0.5 x 3 would round to 3
+    assert taxes_amount_cents([5], Decimal(10)) == 1      # 0.5 -> 1, half-up
+    assert taxes_amount_cents([100], None) == 0
+    assert taxes_amount_cents([100], Decimal(0)) == 0
