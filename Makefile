@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export AWS_DEFAULT_REGION ?= us-east-1
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: run test unit package lint-template template clean
+.PHONY: run test lint package lint-template template clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +34,10 @@ package: $(VENV)/.installed
 lint-template: package $(CFN_VENV)/.installed
 	$(CFN_VENV)/bin/cfn-lint build/package/sam.json
 
-test: $(VENV)/.installed lint-template
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+
+test: $(VENV)/.installed lint lint-template
 	$(BIN)/python -m pytest
 
 clean:

@@ -29,7 +29,8 @@ def create_billable_metric():
 def list_billable_metrics():
     request = billable_metrics.current_request
     organization = current_organization(request)
-    return paged_list(request.query_params, repositories().billable_metrics, organization.id, "billable_metrics", billable_metric_json)
+    return paged_list(request.query_params, repositories().billable_metrics, organization.id, "billable_metrics",
+                      billable_metric_json)
 
 
 @billable_metrics.route("/api/v1/billable_metrics/{code}", methods=["GET"])

@@ -12,10 +12,18 @@ from chalicelib.api.blueprint import ApiBlueprint
 from chalicelib.api.serialize import json_response, plain_number
 from chalicelib.domain.aggregations.base import AggregationResult
 from chalicelib.domain.aggregations.windows import epoch_ms
-from chalicelib.domain.clock import iso_z, utc_now
 from chalicelib.domain.billable_metrics import BillableMetric
-from chalicelib.domain.current_usage import (BucketKey, ChargeUsage, PeriodUsage, UsagePeriod, current_usage_period,
-                                             price_period_usage, recurring_openings, subscription_terms)
+from chalicelib.domain.clock import iso_z, utc_now
+from chalicelib.domain.current_usage import (
+    BucketKey,
+    ChargeUsage,
+    PeriodUsage,
+    UsagePeriod,
+    current_usage_period,
+    price_period_usage,
+    recurring_openings,
+    subscription_terms,
+)
 from chalicelib.domain.errors import NotAllowed, NotFound, ValidationFailed
 from chalicelib.domain.organizations import Organization
 from chalicelib.domain.plans import Charge, Plan
@@ -68,7 +76,8 @@ def _states(charges: list[Charge], stored: Mapping[tuple[str, str], StoredAggreg
 
 
 def _recurring_openings(stores: Repositories, subscription: Subscription, plan: Plan,
-                        metrics: Mapping[str, BillableMetric], period: UsagePeriod) -> dict[BucketKey, AggregationResult]:
+                        metrics: Mapping[str, BillableMetric],
+                        period: UsagePeriod) -> dict[BucketKey, AggregationResult]:
     """What recurring metrics carry into the period: ONE more Query, of the subscription's aggregates of every
     period (it grows with periods and buckets, never with events)."""
     current_start_ms = epoch_ms(period.period.start)

@@ -5,8 +5,13 @@ from typing import Iterable, Protocol
 
 import uuid6
 
-from chalicelib.domain.billable_metrics import (BillableMetric, BillableMetricInput, lost_filter_values, new_metric,
-                                                updated_metric)
+from chalicelib.domain.billable_metrics import (
+    BillableMetric,
+    BillableMetricInput,
+    lost_filter_values,
+    new_metric,
+    updated_metric,
+)
 from chalicelib.domain.clock import utc_now
 from chalicelib.domain.errors import CodeTaken, NotAllowed, NotFound, ValidationFailed
 from chalicelib.domain.organizations import Organization

@@ -91,7 +91,8 @@ class BillableMetricInput(BillableMetricFields):
 
     def changes(self) -> dict:
         """The metric's attributes this request sets: exactly the fields it sent (null clears an optional one)."""
-        changes = {name: getattr(self, name) for name in self.model_fields_set if name in BillableMetricFields.model_fields}
+        changes = {name: getattr(self, name) for name in self.model_fields_set
+                   if name in BillableMetricFields.model_fields}
         if "filters" in self.model_fields_set:
             changes["filters"] = [MetricFilter(key=item.key, values=item.values) for item in self.filters or []]
         return changes
@@ -132,7 +133,8 @@ def checked_metric(metric: BillableMetric) -> BillableMetric:
 
 
 def new_metric(changes: dict, *, metric_id: str, organization_id: str, now: datetime) -> BillableMetric:
-    missing = {name: ["value_is_mandatory"] for name in ("name", "code", "aggregation_type") if changes.get(name) is None}
+    missing = {name: ["value_is_mandatory"] for name in ("name", "code", "aggregation_type")
+               if changes.get(name) is None}
     if missing:
         raise ValidationFailed(missing)
     metric = BillableMetric(id=metric_id, organization_id=organization_id, created_at=now, updated_at=now,

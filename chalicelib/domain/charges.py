@@ -108,7 +108,8 @@ def _option_errors(charge: ChargeInput, metric: BillableMetric, path: str) -> di
     if charge.prorated:
         models = PRORATED_MODELS_IN_ADVANCE if in_advance else PRORATED_MODELS_IN_ARREARS
         # Lago: recurring metrics only, never weighted_sum (no prorated aggregation exists for it).
-        if not (metric.recurring and metric.aggregation_type in PRORATED_AGGREGATIONS and charge.charge_model in models):
+        if not (metric.recurring and metric.aggregation_type in PRORATED_AGGREGATIONS
+                and charge.charge_model in models):
             errors[f"{path}.prorated"] = ["invalid_billable_metric_or_charge_model"]
     return errors
 
@@ -121,7 +122,8 @@ def _filters(charge: ChargeInput, metric: BillableMetric, path: str) -> list[Cha
         try:
             FilterBuckets([filter_input.values], declared)
         except ValidationFailed as failed:
-            raise ValidationFailed({f"{filter_path}.{field}": codes for field, codes in failed.details.items()}) from None
+            raise ValidationFailed({f"{filter_path}.{field}": codes
+                                    for field, codes in failed.details.items()}) from None
         filters.append(ChargeFilter(invoice_display_name=filter_input.invoice_display_name,
                                     properties=_properties(charge.charge_model, filter_input.properties,
                                                            f"{filter_path}.properties"),

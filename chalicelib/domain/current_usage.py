@@ -168,8 +168,8 @@ def taxes_amount_cents(fee_amounts_cents: list[int], vat_rate: Decimal | None) -
     return round_half_up(Decimal(sum(fee_amounts_cents)) * vat_rate / 100)
 
 
-def _bucket(charge: Charge, metric: BillableMetric, index: int | None, window: Window, state, opening: AggregationResult,
-            values: tuple[Decimal, ...] | None, currency: str) -> BucketUsage:
+def _bucket(charge: Charge, metric: BillableMetric, index: int | None, window: Window, state,
+            opening: AggregationResult, values: tuple[Decimal, ...] | None, currency: str) -> BucketUsage:
     aggregation = aggregation_for(metric.aggregation_type, metric.field_name, recurring=metric.recurring,
                                   prorated=charge.prorated)
     if state is None:

@@ -6,13 +6,10 @@ from typing import Protocol
 import uuid6
 
 from chalicelib.domain.clock import utc_now
-from chalicelib.domain.customers import (Customer, CustomerInput, customer_slug, new_customer_changes,
-                                         updated_customer)
-from chalicelib.domain.errors import (Contention, ExternalIdTaken, NotAllowed, NotFound, StaleWrite,
-                                      ValidationFailed)
+from chalicelib.domain.customers import Customer, CustomerInput, customer_slug, new_customer_changes, updated_customer
+from chalicelib.domain.errors import Contention, ExternalIdTaken, NotAllowed, NotFound, StaleWrite, ValidationFailed
 from chalicelib.domain.organizations import Organization
 from chalicelib.domain.retries import MAX_ATTEMPTS, retrying
-
 
 
 class CustomerStore(Protocol):

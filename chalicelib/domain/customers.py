@@ -9,8 +9,16 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from chalicelib.domain.contact import Address, LegalIdentity
 from chalicelib.domain.errors import ValidationFailed
-from chalicelib.domain.validation import (CurrencyCode, Days, Percentage, RequiredText, Text, Timezone, Url,
-                                          raise_validation_failed)
+from chalicelib.domain.validation import (
+    CurrencyCode,
+    Days,
+    Percentage,
+    RequiredText,
+    Text,
+    Timezone,
+    Url,
+    raise_validation_failed,
+)
 
 
 class CustomerFields(LegalIdentity):

@@ -13,8 +13,15 @@ import uuid6
 from chalicelib.domain.billable_metrics import BillableMetric
 from chalicelib.domain.customers import Customer
 from chalicelib.domain.errors import NotFound, ValidationFailed
-from chalicelib.domain.events import (MAX_BATCH_EVENTS, Event, EventInput, iso_ms, now_ms, property_errors,
-                                      query_instant_ms)
+from chalicelib.domain.events import (
+    MAX_BATCH_EVENTS,
+    Event,
+    EventInput,
+    iso_ms,
+    now_ms,
+    property_errors,
+    query_instant_ms,
+)
 from chalicelib.domain.organizations import Organization
 from chalicelib.domain.plans import Plan
 from chalicelib.domain.subscriptions import Subscription

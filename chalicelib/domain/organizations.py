@@ -9,8 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from chalicelib.domain.contact import LegalIdentity
 from chalicelib.domain.errors import ValidationFailed
-from chalicelib.domain.validation import (CurrencyCode, Days, LongText, Percentage, Text, Timezone, Url,
-                                          parse_model)
+from chalicelib.domain.validation import CurrencyCode, Days, LongText, Percentage, Text, Timezone, Url, parse_model
 
 
 class Organization(BaseModel):

@@ -11,9 +11,16 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from chalicelib.domain.billable_metrics import BillableMetric, record_too_large
 from chalicelib.domain.charges import MAX_BILLABLE_METRICS_PER_PLAN, MAX_CHARGES, ChargeInput, build_charge
 from chalicelib.domain.errors import NotFound, ValidationFailed
-from chalicelib.domain.plans import (FIELDS_FIXED_WHILE_SUBSCRIBED, Interval, Plan, bill_charges_monthly_for)
-from chalicelib.domain.validation import (CurrencyCode, LongText, RequiredText, Text, WholeNumber,
-                                          StrictDecimal, parse_model)
+from chalicelib.domain.plans import FIELDS_FIXED_WHILE_SUBSCRIBED, Interval, Plan, bill_charges_monthly_for
+from chalicelib.domain.validation import (
+    CurrencyCode,
+    LongText,
+    RequiredText,
+    StrictDecimal,
+    Text,
+    WholeNumber,
+    parse_model,
+)
 
 # Amounts in minor units: integers DynamoDB and every client (JSON, JavaScript) hold exactly.
 AmountCents = Annotated[WholeNumber, Field(ge=0, le=9_007_199_254_740_991)]

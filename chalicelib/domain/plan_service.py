@@ -9,8 +9,14 @@ from chalicelib.domain.billable_metrics import BillableMetric
 from chalicelib.domain.clock import utc_now
 from chalicelib.domain.errors import CodeTaken, NotAllowed, NotFound, ValidationFailed
 from chalicelib.domain.organizations import Organization
-from chalicelib.domain.plan_requests import (PlanInput, checked_plan, new_plan_fields, plan_charges, resolve_metric,
-                                             updated_plan_fields)
+from chalicelib.domain.plan_requests import (
+    PlanInput,
+    checked_plan,
+    new_plan_fields,
+    plan_charges,
+    resolve_metric,
+    updated_plan_fields,
+)
 from chalicelib.domain.plans import Plan
 from chalicelib.domain.retries import retrying
 

@@ -13,9 +13,16 @@ from chalicelib.domain.errors import Contention, ExternalIdTaken, NotFound, Stal
 from chalicelib.domain.organizations import Organization
 from chalicelib.domain.plans import Plan
 from chalicelib.domain.retries import MAX_ATTEMPTS, retrying
-from chalicelib.domain.subscriptions import (CURRENT_STATUSES, Subscription, SubscriptionInput, SubscriptionUpdate,
-                                             canceled_subscription, new_subscription, terminated_subscription,
-                                             updated_subscription)
+from chalicelib.domain.subscriptions import (
+    CURRENT_STATUSES,
+    Subscription,
+    SubscriptionInput,
+    SubscriptionUpdate,
+    canceled_subscription,
+    new_subscription,
+    terminated_subscription,
+    updated_subscription,
+)
 
 
 class CustomerReader(Protocol):

@@ -20,7 +20,8 @@ LAGO_CODES = frozenset({"value_is_mandatory", "value_is_invalid", "value_is_too_
                         "invalid_timezone", "invalid_email_format", "url_is_invalid",
                         "invalid_date", "invalid_format"})
 Model = TypeVar("Model", bound=BaseModel)
-_PYDANTIC_TO_LAGO = {"missing": "value_is_mandatory", "string_too_long": "value_is_too_long", "too_long": "value_is_too_long"}
+_PYDANTIC_TO_LAGO = {"missing": "value_is_mandatory", "string_too_long": "value_is_too_long",
+                     "too_long": "value_is_too_long"}
 
 
 def raise_validation_failed(error: ValidationError) -> None:

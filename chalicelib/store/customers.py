@@ -9,8 +9,14 @@ from botocore.exceptions import ClientError
 from chalicelib.domain.customers import Customer
 from chalicelib.domain.errors import Contention, ExternalIdTaken, StaleWrite
 from chalicelib.store import keys
-from chalicelib.store.dynamo import (ControlTableRepository, TransactionCancelled, is_condition_failure, number,
-                                     to_attributes, transact)
+from chalicelib.store.dynamo import (
+    ControlTableRepository,
+    TransactionCancelled,
+    is_condition_failure,
+    number,
+    to_attributes,
+    transact,
+)
 from chalicelib.store.lookups import Lookup
 
 # Attempts before a writer that keeps losing races gives up with a retryable error.

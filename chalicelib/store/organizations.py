@@ -8,8 +8,16 @@ from chalicelib.domain.clock import utc_now
 from chalicelib.domain.errors import NotFound, ValidationFailed
 from chalicelib.domain.organizations import Organization
 from chalicelib.store import keys
-from chalicelib.store.dynamo import (ControlTableRepository, TransactionCancelled, from_attributes,
-                                     is_condition_failure, to_attributes, to_value, transact)
+from chalicelib.store.dynamo import (
+    ControlTableRepository,
+    TransactionCancelled,
+    from_attributes,
+    is_condition_failure,
+    to_attributes,
+    to_value,
+    transact,
+)
+
 
 class OrganizationRepository(ControlTableRepository):
     def create(self, organization: Organization) -> None:

@@ -16,8 +16,14 @@ from chalicelib.domain.customers import Customer
 from chalicelib.domain.errors import ExternalIdTaken, StaleWrite
 from chalicelib.domain.subscriptions import CURRENT_STATUSES, Subscription
 from chalicelib.store import keys
-from chalicelib.store.dynamo import (ControlTableRepository, TransactionCancelled, from_attributes, number,
-                                     to_attributes, transact)
+from chalicelib.store.dynamo import (
+    ControlTableRepository,
+    TransactionCancelled,
+    from_attributes,
+    number,
+    to_attributes,
+    transact,
+)
 from chalicelib.store.lookups import Lookup
 
 _EXTERNAL_ID = Lookup(keys.subscription_external_id_sk, "external_id", "subscription_id")

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.domain.aggregations.registry import aggregation_for
 from chalicelib.domain.aggregations.base import Aggregation
 from chalicelib.domain.aggregations.events import UsageEvent
+from chalicelib.domain.aggregations.registry import aggregation_for
 from chalicelib.domain.aggregations.windows import EPOCH, Window, epoch_ms
 from chalicelib.domain.billable_metrics import BillableMetric
 from chalicelib.domain.periods import days_in
@@ -130,7 +130,8 @@ def active_at(history: list[Subscription], instant: datetime) -> Subscription | 
     the last second billed); of an upgrade's two sides, the one that started last."""
     candidates = [subscription for subscription in history
                   if subscription.started_at is not None and subscription.started_at <= instant
-                  and (subscription.terminated_at is None or instant < subscription.terminated_at + timedelta(seconds=1))]
+                  and (subscription.terminated_at is None
+                       or instant < subscription.terminated_at + timedelta(seconds=1))]
     return max(candidates, key=lambda subscription: subscription.started_at.astimezone(UTC), default=None)
 
 

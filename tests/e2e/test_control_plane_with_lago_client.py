@@ -6,8 +6,18 @@ import uuid
 
 import pytest
 from lago_python_client.exceptions import LagoApiError
-from lago_python_client.models import (BillableMetric, BillableMetricFilter, BillableMetricFilters, Charge,
-                                       ChargeFilter, ChargeFilters, Charges, Customer, Plan, Subscription)
+from lago_python_client.models import (
+    BillableMetric,
+    BillableMetricFilter,
+    BillableMetricFilters,
+    Charge,
+    ChargeFilter,
+    ChargeFilters,
+    Charges,
+    Customer,
+    Plan,
+    Subscription,
+)
 
 pytestmark = pytest.mark.e2e
 

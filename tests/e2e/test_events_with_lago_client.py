@@ -6,8 +6,7 @@ import uuid
 
 import pytest
 from lago_python_client.exceptions import LagoApiError
-from lago_python_client.models import (BatchEvent, BillableMetric, Charge, Charges, Customer, Event, Plan,
-                                       Subscription)
+from lago_python_client.models import BatchEvent, BillableMetric, Charge, Charges, Customer, Event, Plan, Subscription
 
 pytestmark = pytest.mark.e2e
 

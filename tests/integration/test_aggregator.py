@@ -7,6 +7,17 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from usage_fixtures import (
+    FEBRUARY,
+    JANUARY_START,
+    REGIONS,
+    STARTED,
+    aggregates,
+    deliver,
+    event_item,
+    setup_usage,
+    stream_record,
+)
 
 from chalicelib.domain.aggregations.latest import Latest
 from chalicelib.domain.aggregations.max import Maximum
@@ -15,8 +26,6 @@ from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.domain.subscriptions import terminated_subscription
 from chalicelib.store.repositories import repositories
 from chalicelib.store.usage import bucket_key
-from usage_fixtures import (FEBRUARY, JANUARY_START, REGIONS, STARTED, aggregates, deliver, event_item, setup_usage,
-                            stream_record)
 
 EU, US = bucket_key(REGIONS["eu"]), bucket_key(REGIONS["us"])
 

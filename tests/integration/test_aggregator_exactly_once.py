@@ -10,6 +10,17 @@ from itertools import count, zip_longest
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from usage_fixtures import (
+    FEBRUARY,
+    JANUARY_START,
+    REGIONS,
+    STARTED,
+    aggregates,
+    deliver,
+    event_item,
+    setup_usage,
+    stream_record,
+)
 
 import chalicelib.store.usage as usage_store
 from chalicelib.domain.aggregations.latest import Latest
@@ -19,8 +30,6 @@ from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.store.repositories import repositories
 from chalicelib.store.tables import USAGE
 from chalicelib.store.usage import bucket_key
-from usage_fixtures import (FEBRUARY, JANUARY_START, REGIONS, STARTED, aggregates, deliver, event_item, setup_usage,
-                            stream_record)
 
 START = epoch_ms(STARTED)
 TIMESTAMPS = st.sampled_from([START - 1, START, START + 1, FEBRUARY - 1, FEBRUARY, FEBRUARY + 1, START + 86_400_000])

@@ -9,10 +9,10 @@ from collections import Counter
 
 import pytest
 from botocore.exceptions import ClientError
-
-from chalicelib.store.repositories import repositories
 from interleaving import competing
 from test_events import BATCH, create_catalog, event, post, stored_items
+
+from chalicelib.store.repositories import repositories
 
 SERVICE_UNAVAILABLE = {"status": 503, "error": "Service Unavailable", "code": "service_unavailable"}
 

@@ -9,9 +9,9 @@ import uuid
 from urllib.parse import quote
 
 import pytest
+from test_subscriptions import create_customer, create_plan, invalid, not_found, subscribe
 
 from chalicelib.store.tables import EVENTS
-from test_subscriptions import create_customer, create_plan, invalid, not_found, subscribe
 
 EVENTS_PATH = "/api/v1/events"
 BATCH = "/api/v1/events/batch"

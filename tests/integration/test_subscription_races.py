@@ -5,9 +5,20 @@ half-written and no count drifts."""
 from __future__ import annotations
 
 from interleaving import competing
-from test_subscriptions import (CUSTOMERS, EMPTY_META, SUBSCRIPTION_NOT_FOUND, create_customer,
-                                                  create_plan, invalid, listed, not_found, path_of, plan_count, post,
-                                                  subscribe)
+from test_subscriptions import (
+    CUSTOMERS,
+    EMPTY_META,
+    SUBSCRIPTION_NOT_FOUND,
+    create_customer,
+    create_plan,
+    invalid,
+    listed,
+    not_found,
+    path_of,
+    plan_count,
+    post,
+    subscribe,
+)
 
 
 def test_a_customer_deleted_between_read_and_write_is_a_404_and_nothing_is_written(api):

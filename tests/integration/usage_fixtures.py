@@ -6,14 +6,15 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from itertools import count
 
+from test_events import create_metric
+from test_subscriptions import create_customer, create_plan, subscribe
+
 from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.store import keys
 from chalicelib.store.dynamo import to_attributes
 from chalicelib.store.repositories import repositories
 from chalicelib.store.tables import EVENTS
 from chalicelib.usage.stream import handle_stream_batch
-from test_events import create_metric
-from test_subscriptions import create_customer, create_plan, subscribe
 
 STARTED = datetime(2026, 1, 15, 10, tzinfo=UTC)
 FEBRUARY = epoch_ms(datetime(2026, 2, 1, tzinfo=UTC))

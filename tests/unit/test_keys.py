@@ -8,7 +8,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib.store.keys import (customer_external_id_sk, customer_sk, encode_user_id, organization_pk)
+from chalicelib.store.keys import customer_external_id_sk, customer_sk, encode_user_id, organization_pk
 
 # DynamoDB: a sort key is at most 1,024 bytes of UTF-8.
 SORT_KEY_LIMIT = 1024

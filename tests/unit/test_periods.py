@@ -10,9 +10,23 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib.domain.periods import (BillingTerms, BillingTime, BillingWindows, Interval, Period, billing_windows,
-                                       current_usage_window, day_start, days_in, from_datetime, local_day,
-                                       next_billing_at, starting_windows, termination_windows, to_datetime)
+from chalicelib.domain.periods import (
+    BillingTerms,
+    BillingTime,
+    BillingWindows,
+    Interval,
+    Period,
+    billing_windows,
+    current_usage_window,
+    day_start,
+    days_in,
+    from_datetime,
+    local_day,
+    next_billing_at,
+    starting_windows,
+    termination_windows,
+    to_datetime,
+)
 
 PARIS, NEW_YORK = "Europe/Paris", "America/New_York"
 CALENDAR, ANNIVERSARY = BillingTime.CALENDAR, BillingTime.ANNIVERSARY

@@ -9,8 +9,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib.domain.periods import (BillingTerms, BillingTime, Interval, Period, billing_windows, day_start,
-                                       days_in, local_day, prorated_base_fee, termination_windows, trial_end)
+from chalicelib.domain.periods import (
+    BillingTerms,
+    BillingTime,
+    Interval,
+    Period,
+    billing_windows,
+    day_start,
+    days_in,
+    local_day,
+    prorated_base_fee,
+    termination_windows,
+    trial_end,
+)
 
 PARIS = "Europe/Paris"
 

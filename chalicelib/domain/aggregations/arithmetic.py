@@ -2,8 +2,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import (ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Context, Decimal, DivisionByZero, Inexact,
-                     InvalidOperation, Overflow, Underflow)
+from decimal import (
+    ROUND_CEILING,
+    ROUND_FLOOR,
+    ROUND_HALF_UP,
+    Context,
+    Decimal,
+    DivisionByZero,
+    Inexact,
+    InvalidOperation,
+    Overflow,
+    Underflow,
+)
 from functools import reduce
 
 ZERO = Decimal(0)

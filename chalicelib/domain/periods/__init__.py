@@ -6,8 +6,15 @@ from chalicelib.domain.periods.intervals import BillingTime, Interval
 from chalicelib.domain.periods.local_days import day_start, days_in, local_day
 from chalicelib.domain.periods.period import Period
 from chalicelib.domain.periods.proration import ProratedFee, prorated_base_fee, trial_end
-from chalicelib.domain.periods.windows import (BillingTerms, BillingWindows, billing_windows, current_usage_window,
-                                               next_billing_at, starting_windows, termination_windows)
+from chalicelib.domain.periods.windows import (
+                                               BillingTerms,
+                                               BillingWindows,
+                                               billing_windows,
+                                               current_usage_window,
+                                               next_billing_at,
+                                               starting_windows,
+                                               termination_windows,
+)
 
 __all__ = ["BillingTerms", "BillingTime", "BillingWindows", "Interval", "Period", "PeriodSchedule", "ProratedFee",
            "billing_windows", "current_usage_window", "day_start", "days_in", "from_datetime", "local_day",

@@ -91,5 +91,6 @@ def percentage_amount(properties: PercentageProperties, usage: Usage) -> Decimal
     free_units, free_events = _free_units_and_events(properties, usage.event_values)
     rate_part = Decimal(0) if free_units > usage.units else (usage.units - free_units) * properties.rate / 100
     paying_events = usage.events_count - free_events
-    fixed_part = paying_events * properties.fixed_amount if properties.fixed_amount and paying_events > 0 else Decimal(0)
+    fixed_part = (paying_events * properties.fixed_amount if properties.fixed_amount and paying_events > 0
+                  else Decimal(0))
     return rate_part + fixed_part

@@ -44,7 +44,8 @@ def _bounds_are_valid(ranges: Sequence[Range]) -> bool:
 
 
 def validated_ranges(ranges: list[AnyRange], field: str) -> list[AnyRange]:
-    """The ranges of `field`, refused as `missing_<field>` when empty and `invalid_<field>` when their bounds break the rule."""
+    """The ranges of `field`, refused as `missing_<field>` when empty and `invalid_<field>` when their bounds
+    break the rule."""
     if not ranges:
         raise invalid(f"missing_{field}")
     if not _bounds_are_valid(ranges):

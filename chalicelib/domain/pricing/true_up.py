@@ -1,4 +1,5 @@
-"""The min-amount true-up: the fee that tops a charge's fees up to its `min_amount_cents`, prorated to the days billed."""
+"""The min-amount true-up: the fee that tops a charge's fees up to its `min_amount_cents`, prorated to the days
+billed."""
 from __future__ import annotations
 
 from decimal import Decimal
