@@ -32,6 +32,11 @@ def _parser() -> argparse.ArgumentParser:
     bill = commands.add_parser("bill", help="run the biller as of an instant")
     bill.add_argument("--at", required=True, type=_instant)
     commands.add_parser("template", help="print the deployment merge template (infra/merge-template.json)")
+    rebuild = commands.add_parser("rebuild-usage", help="recompute a subscription's aggregates from its stored events "
+                                                        "and report the differences (--apply: write them)")
+    rebuild.add_argument("--organization-id", required=True)
+    rebuild.add_argument("--external-subscription-id", required=True)
+    rebuild.add_argument("--apply", action="store_true", help="write the recomputed aggregates")
     return parser
 
 
@@ -82,6 +87,13 @@ def _admin(arguments) -> None:
     elif arguments.command == "revoke-key":
         organization_service.revoke_api_key(store, arguments.organization_id, arguments.key_id)
         print(f"revoked {arguments.key_id}")
+    elif arguments.command == "rebuild-usage":
+        from chalicelib.usage.rebuild import rebuild_usage
+
+        report = rebuild_usage(repositories(), arguments.organization_id, arguments.external_subscription_id,
+                               apply=arguments.apply)
+        for line in report.lines():
+            print(line)
 
 
 if __name__ == "__main__":

@@ -288,17 +288,30 @@ class UsageRepository:
             ExpressionAttributeValues=to_attributes({":charge": charge_id, ":bucket": bucket, ":value": value,
                                                      ":operations": {encode_operation(op) for op in operations}}))
 
+    def replace_operations(self, organization_id: str, subscription_id: str, charge_id: str, bucket: str,
+                           value: str, operations: Iterable[Operation]) -> None:
+        """rebuild-usage --apply: put a unique-count value's item with exactly `operations` (none: delete it)."""
+        key = self._key(organization_id, subscription_id, value_sk(charge_id, bucket, value))
+        encoded = {encode_operation(op) for op in operations}
+        if not encoded:
+            self._client.delete_item(TableName=self._table, Key=key)
+            return
+        self._client.put_item(TableName=self._table, Item={**key, **to_attributes(
+            {"charge_id": charge_id, "bucket": bucket, "value": value, "operations": encoded})})
+
     def replace_aggregate(self, key: AggregateKey, state: Any, *, window_start_ms: int, period_end_ms: int,
-                          kept: AggregateItem | None) -> None:
+                          kept: AggregateItem | None, watermarks: Mapping[str, str] | None = None) -> None:
         """rebuild-usage --apply: put the recomputed state, keeping the shard watermarks as they were (see the
-        docs for when this is safe), conditioned on the item being unchanged since it was read."""
+        docs for when this is safe), conditioned on the item being unchanged since it was read. An item that was
+        missing (`kept` None) gets `watermarks` (rebuild-usage: each shard's highest on the subscription)."""
         item = {"pk": usage_pk(key.organization_id, key.subscription_id), "sk": _sort_key(key),
                 "state_kind": state_kind(state), "charge_id": key.charge_id, "bucket": key.bucket,
                 "period_start_ms": key.period_start_ms, "window_start_ms": window_start_ms,
                 "period_end_ms": period_end_ms, "revision": (kept.revision if kept else 0) + 1,
                 "events_count": events_count_of(state)}
         item.update(_additive_fields(state) if is_additive(state) else _replaced_fields(state))
-        item.update({WATERMARK_PREFIX + shard: value for shard, value in (kept.watermarks if kept else {}).items()})
+        kept_watermarks = kept.watermarks if kept else (watermarks or {})
+        item.update({WATERMARK_PREFIX + shard: value for shard, value in kept_watermarks.items()})
         condition, values = "attribute_not_exists(#rev)", {}
         if kept is not None:
             condition, values = "#rev = :revision", {":revision": kept.revision}

@@ -1,0 +1,172 @@
+"""`rebuild-usage`: recompute the aggregates of the subscriptions of an external id from the stored events, compare
+them with the usage table, and optionally write the recomputed state. The recovery path once the stream's 24 hours
+are gone (docs/data-model.md, "Rebuilding aggregates").
+
+The events are read from the events table's `by_subscription_time` index (every event of the external id, in time
+order), routed exactly as the stream aggregator routes them (chalicelib/usage/routing.py) and folded with the same
+pure aggregations, so a rebuilt aggregate equals what the aggregator leaves after applying each event once.
+Aggregates are compared over every period of every subscription the external id has named; unique-count values
+(one item per value, not per period) are compared per (subscription, charge, filter bucket)."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from chalicelib.domain.aggregations.latest import Latest
+from chalicelib.domain.aggregations.max import Maximum
+from chalicelib.domain.aggregations.moments import Moments
+from chalicelib.domain.aggregations.sum import Totals
+from chalicelib.domain.aggregations.unique_count import UniqueCountAggregation
+from chalicelib.domain.aggregations.windows import EPOCH
+from chalicelib.domain.errors import NotFound
+from chalicelib.store import keys
+from chalicelib.store.dynamo import from_attributes, to_attributes
+from chalicelib.store.tables import EVENTS, EVENTS_BY_SUBSCRIPTION_TIME
+from chalicelib.store.usage import AggregateItem, AggregateKey, state_kind
+from chalicelib.usage.routing import Router, StoredEvent
+
+# The state an aggregate holds when no stored event contributes to it, by its stored kind.
+_EMPTY = {"count": 0, "totals": Totals(), "moments": Moments(), "maximum": Maximum(), "latest": Latest()}
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One aggregate whose stored state differs from the recomputed one. `bucket_values` is True for a unique-count
+    charge's per-value histories (stored and recomputed are then {value: operations})."""
+
+    key: AggregateKey
+    stored: Any
+    recomputed: Any
+    bucket_values: bool = False
+
+    def describe(self) -> str:
+        key = self.key
+        where = (f"subscription={key.subscription_id} charge={key.charge_id} bucket={key.bucket}" if self.bucket_values
+                 else f"subscription={key.subscription_id} period={_iso(key.period_start_ms)} "
+                      f"charge={key.charge_id} bucket={key.bucket}")
+        kind = "values" if self.bucket_values else "aggregate"
+        return f"{kind} {where}: stored={_show(self.stored)} recomputed={_show(self.recomputed)}"
+
+
+@dataclass
+class RebuildReport:
+    checked: int = 0
+    differences: list[Difference] = field(default_factory=list)
+    applied: bool = False
+
+    def lines(self) -> Iterator[str]:
+        for difference in self.differences:
+            yield difference.describe()
+        yield f"{self.checked} aggregates checked, {len(self.differences)} differ"
+        if self.applied:
+            yield f"{len(self.differences)} aggregates rewritten"
+
+
+@dataclass
+class _Recomputed:
+    state: Any
+    window_start_ms: int
+    period_end_ms: int
+
+
+def rebuild_usage(repositories, organization_id: str, external_subscription_id: str,
+                  apply: bool = False) -> RebuildReport:
+    """Compare (and with `apply`, rewrite) every aggregate of the external id's subscriptions."""
+    router = Router(repositories)
+    usage = repositories.usage
+    subscriptions = router.subscriptions(organization_id, external_subscription_id)
+    if not subscriptions:
+        raise NotFound("subscription")
+    recomputed: dict[AggregateKey, _Recomputed] = {}
+    values: dict[AggregateKey, dict[str, frozenset]] = {}
+    for item in _stored_events(repositories.client, organization_id, external_subscription_id):
+        for routed in router.route(StoredEvent.of(item)):
+            aggregation, contribution = routed.aggregation, routed.contribution()
+            if isinstance(aggregation, UniqueCountAggregation):
+                value_key = _values_key(routed.key)
+                values[value_key] = aggregation.combine(values.get(value_key, {}), contribution)
+                continue
+            current = recomputed.get(routed.key)
+            state = aggregation.combine(current.state if current else aggregation.empty, contribution)
+            recomputed[routed.key] = _Recomputed(state, routed.window.start_ms, routed.period_end_ms)
+    # The aggregator stores no empty state (events without a numeric value) either.
+    recomputed = {key: entry for key, entry in recomputed.items() if entry.state != _EMPTY[state_kind(entry.state)]}
+
+    stored: dict[AggregateKey, AggregateItem] = {}
+    stored_values: dict[AggregateKey, dict[str, frozenset]] = {}
+    for subscription in subscriptions:
+        stored.update(usage.all_aggregates(organization_id, subscription.id))
+        for (charge_id, bucket), histories in usage.value_histories(organization_id, subscription.id).items():
+            stored_values[AggregateKey(organization_id, subscription.id, 0, charge_id, bucket)] = {
+                value: operations for value, operations in histories.items() if operations}
+
+    # A missing aggregate is recreated with each shard's highest watermark on the external id's aggregates: with
+    # the stream caught up, every record of the external id a shard delivered is at or below it.
+    highest: dict[str, str] = {}
+    for item in stored.values():
+        for shard, watermark in item.watermarks.items():
+            highest[shard] = max(highest.get(shard, watermark), watermark)
+
+    report = RebuildReport()
+    for key in sorted(stored.keys() | recomputed.keys(), key=_order):
+        report.checked += 1
+        kept, entry = stored.get(key), recomputed.get(key)
+        stored_state = kept.state if kept else None
+        new_state = entry.state if entry else _EMPTY[state_kind(stored_state)]
+        if stored_state != new_state:
+            report.differences.append(Difference(key, stored_state, new_state))
+            if apply:
+                if entry is None:  # no event left for it: emptied, its watermarks kept
+                    bounds = usage.period_aggregates(organization_id, key.subscription_id, key.period_start_ms)
+                    found = bounds[(key.charge_id, key.bucket)]
+                    entry = _Recomputed(new_state, found.window_start_ms, found.period_end_ms)
+                usage.replace_aggregate(key, entry.state, window_start_ms=entry.window_start_ms,
+                                        period_end_ms=entry.period_end_ms, kept=kept, watermarks=highest)
+    for key in sorted(stored_values.keys() | values.keys(), key=_order):
+        report.checked += 1
+        old, new = stored_values.get(key, {}), values.get(key, {})
+        if old != new:
+            report.differences.append(Difference(key, old, new, bucket_values=True))
+            if apply:
+                for value in old.keys() | new.keys():
+                    if old.get(value, frozenset()) != new.get(value, frozenset()):
+                        usage.replace_operations(organization_id, key.subscription_id, key.charge_id, key.bucket,
+                                                 value, new.get(value, frozenset()))
+    report.applied = apply
+    return report
+
+
+def _stored_events(client, organization_id: str, external_subscription_id: str) -> Iterator[dict]:
+    """Every event of the external id, in time order: a Query of `by_subscription_time` (eventually consistent)."""
+    low, high = keys.event_time_bounds(0, 10 ** 15 - 1)
+    query = {"TableName": EVENTS.name, "IndexName": EVENTS_BY_SUBSCRIPTION_TIME.name,
+             "KeyConditionExpression": "gsi1pk = :pk AND gsi1sk BETWEEN :low AND :high",
+             "FilterExpression": "organization_id = :organization AND external_subscription_id = :subscription",
+             "ExpressionAttributeValues": to_attributes({
+                 ":pk": keys.event_subscription_pk(organization_id, external_subscription_id), ":low": low,
+                 ":high": high, ":organization": organization_id, ":subscription": external_subscription_id})}
+    for page in client.get_paginator("query").paginate(**query):
+        for item in page["Items"]:
+            yield from_attributes(item)
+
+
+def _values_key(key: AggregateKey) -> AggregateKey:
+    """Unique-count histories belong to the subscription, not to a period."""
+    return AggregateKey(key.organization_id, key.subscription_id, 0, key.charge_id, key.bucket)
+
+
+def _order(key: AggregateKey) -> tuple:
+    return key.subscription_id, key.period_start_ms, key.charge_id, key.bucket
+
+
+def _iso(epoch_ms: int) -> str:
+    return (EPOCH + timedelta(milliseconds=epoch_ms)).isoformat().replace("+00:00", "Z")
+
+
+def _show(state: Any) -> str:
+    if isinstance(state, dict):
+        return "{" + ", ".join(f"{value}: {len(operations)} operations"
+                               for value, operations in sorted(state.items())) + "}"
+    return repr(state)
