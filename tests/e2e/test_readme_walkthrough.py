@@ -40,7 +40,8 @@ def test_readme_walkthrough_works_verbatim(stack):
     finished = subprocess.run(["bash", "-euo", "pipefail", "-c", script], capture_output=True, text=True,
                               timeout=60)
     assert finished.returncode == 0, finished.stderr
-    health, created, fetched, organization, listed, missing, deleted = json_documents(finished.stdout)
+    (health, created, fetched, organization, metric, plan, subscription, event, usage, listed, missing,
+     refused, terminated, deleted) = json_documents(finished.stdout)
 
     assert health == {"status": "ok"}
     customer = created["customer"]
@@ -49,6 +50,17 @@ def test_readme_walkthrough_works_verbatim(stack):
     assert fetched["customer"]["lago_id"] == customer["lago_id"]
     assert organization["organization"]["vat_rate"] == 19.6
     assert organization["organization"]["timezone"] == "Europe/Paris"
+    assert metric["billable_metric"]["code"] == "api_calls"
+    assert plan["plan"]["charges"][0]["billable_metric_code"] == "api_calls"
+    assert subscription["subscription"]["status"] == "active"
+    assert event["event"]["transaction_id"] == "tx-1"
+    # 35 units, all in the first tier at 0.01: 35 cents; the customer's own 20 % VAT: 7; total 42.
+    charge = usage["customer_usage"]["charges_usage"][0]
+    assert (charge["units"], charge["amount_cents"]) == ("35.0", 35), usage
+    assert (usage["customer_usage"]["amount_cents"], usage["customer_usage"]["taxes_amount_cents"],
+            usage["customer_usage"]["total_amount_cents"]) == (35, 7, 42)
     assert customer["lago_id"] in [listed_customer["lago_id"] for listed_customer in listed["customers"]]
     assert missing == {"status": 404, "error": "Not Found", "code": "customer_not_found"}
+    assert refused == {"status": 405, "error": "Method Not Allowed", "code": "customer_has_active_subscription"}
+    assert terminated["subscription"]["status"] == "terminated"
     assert deleted["customer"]["lago_id"] == customer["lago_id"]
