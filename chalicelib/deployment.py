@@ -30,6 +30,10 @@ TABLE_ACCESS: dict[str, dict[TableSpec, tuple[str, ...]]] = {
 STREAM_SETTINGS = {
     "StartingPosition": "TRIM_HORIZON",
     "ParallelizationFactor": 1,  # the aggregator's per-shard watermark needs records in shard order
+    # Only with a tumbling window does Lambda put `shardId` on the event, and the aggregator keeps one
+    # watermark per shard: without it, concurrent shards would share one watermark and drop records.
+    # The aggregator keeps no window state; the window length only bounds how long Lambda keeps `state`.
+    "TumblingWindowInSeconds": 60,
     "FunctionResponseTypes": ["ReportBatchItemFailures"],
     "BisectBatchOnFunctionError": True,
     "MaximumRetryAttempts": 10,

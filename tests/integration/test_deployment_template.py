@@ -83,6 +83,8 @@ def test_stream_consumer_is_ordered_partial_batch_and_never_drops_silently(sam):
     properties = source["Properties"]
     assert properties["Stream"] == {"Fn::GetAtt": ["EventsTable", "StreamArn"]}
     assert properties["ParallelizationFactor"] == 1
+    # Lambda sends `shardId` only with a tumbling window; the aggregator's per-shard watermarks need it.
+    assert properties["TumblingWindowInSeconds"] > 0
     assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert properties["BisectBatchOnFunctionError"] is True
     assert properties["StartingPosition"] == "TRIM_HORIZON"

@@ -135,6 +135,29 @@ def test_the_real_stream_handler_reports_no_failures(dynamodb, stream_arn):
     assert results == [{"batchItemFailures": []}]
 
 
+def test_the_real_stream_handler_answers_a_tumbling_window_with_state(dynamodb, stream_arn):
+    """As deployed, the mapping has a tumbling window: Lambda adds shardId/window/state to the event and counts
+    an answer without `state` as a failed invocation."""
+    import app
+
+    put_event(dynamodb, 1)
+    answers: list[dict] = []
+
+    def windowed_handler(event, context):
+        windowed = {**event, "shardId": "shardId-00000001", "window": {"start": "2026-11-25T00:00:00Z",
+                                                                        "end": "2026-11-25T00:01:00Z"},
+                    "state": {}, "isFinalInvokeForWindow": False, "isWindowTerminatedEarly": False}
+        answers.append(app.aggregate_usage(windowed, context))
+        return answers[-1]
+
+    assert poller(stream_arn, windowed_handler).poll_once() == 1
+    final_invoke = {"Records": [], "shardId": "shardId-00000001", "window": {"start": "2026-11-25T00:00:00Z",
+                                                                              "end": "2026-11-25T00:01:00Z"},
+                    "state": {}, "isFinalInvokeForWindow": True, "isWindowTerminatedEarly": False}
+    answers.append(app.aggregate_usage(final_invoke, None))
+    assert answers == [{"batchItemFailures": [], "state": {}}, {"batchItemFailures": [], "state": {}}]
+
+
 def test_the_poller_thread_stops_when_asked(dynamodb, stream_arn):
     stop = threading.Event()
     handler = RecordingHandler()
