@@ -10,6 +10,7 @@ from chalicelib.store.dynamo import dynamodb_client
 from chalicelib.store.events import EventRepository
 from chalicelib.store.organizations import OrganizationRepository
 from chalicelib.store.plans import PlanRepository
+from chalicelib.store.stream_lineage import ShardLineage, streams_client
 from chalicelib.store.subscriptions import SubscriptionRepository
 from chalicelib.store.usage import UsageRepository
 
@@ -41,6 +42,10 @@ class Repositories:
     @cached_property
     def usage(self) -> UsageRepository:
         return UsageRepository(self.client)
+
+    @cached_property
+    def stream_lineage(self) -> ShardLineage:
+        return ShardLineage(streams_client())
 
     @cached_property
     def events(self) -> EventRepository:

@@ -230,11 +230,13 @@ class UsageRepository:
     # ------------------------------------------------------------------------------------------ writes
     def apply(self, key: AggregateKey, state: Any, *, shard: str, first_sequence: str, last_sequence: str,
               window_start_ms: int, period_end_ms: int, read: AggregateItem | None = None,
-              read_done: bool = False) -> None:
+              read_done: bool = False, settled_shards: Iterable[str] = ()) -> None:
         """ONE conditional UpdateItem applying a group of records of one shard: additive forms by ADD; max and
         latest by SET of `state` (already combined with `read`, the item as read, which must still be at its
         revision). Advances the shard's watermark to `last_sequence`, on condition that it is absent or below
-        `first_sequence`. Raises WatermarkConflict when the condition fails."""
+        `first_sequence`, and removes the watermarks of `settled_shards` (the shard's ancestors, read to their
+        end before it: keeping them would grow the item with every shard roll-over). Raises WatermarkConflict
+        when the condition fails."""
         names = {"#wm": WATERMARK_PREFIX + shard, "#bucket": "bucket", "#rev": "revision"}
         values: dict[str, Any] = {":first": padded_sequence(first_sequence), ":last": padded_sequence(last_sequence),
                                   ":one": 1, ":kind": state_kind(state), ":charge": key.charge_id,
@@ -243,6 +245,9 @@ class UsageRepository:
         sets = ["#wm = :last", "state_kind = :kind", "charge_id = :charge", "#bucket = :bucket",
                 "period_start_ms = :period", "window_start_ms = :window_start", "period_end_ms = :period_end"]
         adds, removes = ["#rev :one"], []
+        for index, settled in enumerate(shard_id for shard_id in settled_shards if shard_id != shard):
+            names[f"#settled{index}"] = WATERMARK_PREFIX + settled
+            removes.append(f"#settled{index}")
         condition = "(attribute_not_exists(#wm) OR #wm < :first)"
         if is_additive(state):
             for index, (name, value) in enumerate(_additive_fields(state).items()):

@@ -27,6 +27,7 @@ class StreamRecord:
     sequence_number: str
     shard: str
     new_image: dict
+    stream_arn: str | None = None
 
     @property
     def position(self) -> int:
@@ -47,7 +48,7 @@ def stream_records(raw_event: dict) -> list[StreamRecord]:
             # Not an event item: no retry can route it, so it is logged and passed over, not reported as failed.
             logger.error("stream record is not an event", extra={"sequence_number": dynamodb["SequenceNumber"]})
             continue
-        records.append(StreamRecord(dynamodb["SequenceNumber"], shard, image))
+        records.append(StreamRecord(dynamodb["SequenceNumber"], shard, image, record.get("eventSourceARN")))
     return records
 
 
@@ -63,6 +64,7 @@ class Aggregator:
     def __init__(self, repositories):
         self._usage = repositories.usage
         self._router = Router(repositories)
+        self._lineage = repositories.stream_lineage
 
     def apply_batch(self, records: Iterable[StreamRecord]) -> set[str]:
         """Apply the records; returns the sequence numbers not applied (each failed record and every later
@@ -102,6 +104,16 @@ class Aggregator:
                 failed.extend(sources)
         return _with_later_records(records, failed)
 
+    def _settled(self, record: StreamRecord) -> tuple[str, ...]:
+        """The ancestors of the record's shard (none when the event names no shard, or no stream)."""
+        if record.stream_arn is None or record.shard == record.stream_arn:
+            return ()
+        try:
+            return self._lineage.ancestors(record.stream_arn, record.shard)
+        except Exception:  # noqa: BLE001 - pruning only saves space: never fail a write for it
+            logger.exception("shard lineage not read", extra={"shard": record.shard})
+            return ()
+
     def _apply_group(self, key: AggregateKey, group: _Group) -> None:
         entries = group.entries
         aggregation, additive = entries[0][1].aggregation, None
@@ -123,11 +135,12 @@ class Aggregator:
             state = batch_state if additive else aggregation.combine(read.state if read else aggregation.empty,
                                                                      batch_state)
             routed = entries[0][1]
+            first = entries[0][0]
             try:
                 self._usage.apply(key, state, shard=group.shard, first_sequence=entries[0][0].sequence_number,
                                   last_sequence=entries[-1][0].sequence_number,
                                   window_start_ms=routed.window.start_ms, period_end_ms=routed.period_end_ms,
-                                  read=read, read_done=read_done)
+                                  read=read, read_done=read_done, settled_shards=self._settled(first))
                 return
             except WatermarkConflict:
                 read, read_done = self._usage.get_aggregate(key), True
