@@ -7,9 +7,9 @@ import uuid6
 
 from chalicelib.domain.clock import utc_now
 from chalicelib.domain.customers import Customer, CustomerInput, customer_slug, new_customer_changes, updated_customer
-from chalicelib.domain.errors import Contention, ExternalIdTaken, NotAllowed, NotFound, StaleWrite, ValidationFailed
+from chalicelib.domain.errors import ExternalIdTaken, NotAllowed, NotFound, StaleWrite, ValidationFailed
 from chalicelib.domain.organizations import Organization
-from chalicelib.domain.retries import MAX_ATTEMPTS, retrying
+from chalicelib.domain.retries import retrying
 
 
 class CustomerStore(Protocol):
@@ -37,17 +37,19 @@ def upsert_customer(store: CustomerStore, organization: Organization, payload: d
     """`POST /customers`: create the customer named by `external_id`, or update the fields sent."""
     request = CustomerInput.parse(payload, external_id_required=True)
     changes = request.changes()
-    for _ in range(MAX_ATTEMPTS):
+
+    def attempt() -> Customer:
         existing = store.find_by_external_id(organization.id, request.external_id)
         try:
             if existing is None:
                 return _create(store, organization, request.external_id, changes)
-            customer = updated_customer(existing, changes, utc_now())
-            store.update(customer, existing.version)
-            return customer
-        except (ExternalIdTaken, StaleWrite):
-            continue  # a concurrent request created or changed it: read again and apply on top
-    raise Contention("customer")
+        except ExternalIdTaken:
+            raise StaleWrite() from None  # a concurrent request created it: read again and update on top
+        customer = updated_customer(existing, changes, utc_now())
+        store.update(customer, existing.version)
+        return customer
+
+    return retrying("customer", attempt)
 
 
 def find_customer(store: CustomerStore, organization: Organization, external_id: str) -> Customer:
@@ -63,24 +65,24 @@ def update_customer(store: CustomerStore, organization: Organization, external_i
     which is refused while it has an active subscription."""
     request = CustomerInput.parse(payload, external_id_required=False)
     changes = request.changes()
-    for _ in range(MAX_ATTEMPTS):
+
+    def attempt() -> Customer:
         existing = find_customer(store, organization, external_id)
         renaming = request.external_id is not None and request.external_id != existing.external_id
         if renaming and existing.active_subscriptions_count > 0:
             raise ValidationFailed.single("external_id", "customer_has_active_subscription")
         customer = updated_customer(existing, changes, utc_now())
-        try:
-            if renaming:
-                customer = customer.model_copy(update={"external_id": request.external_id})
-                store.change_external_id(existing, customer)
-            else:
-                store.update(customer, existing.version)
+        if not renaming:
+            store.update(customer, existing.version)
             return customer
+        customer = customer.model_copy(update={"external_id": request.external_id})
+        try:
+            store.change_external_id(existing, customer)
         except ExternalIdTaken:
             raise ValidationFailed.single("external_id", "value_already_exist") from None
-        except StaleWrite:
-            continue
-    raise Contention("customer")
+        return customer
+
+    return retrying("customer", attempt)
 
 
 def delete_customer(store: CustomerStore, organization: Organization, external_id: str) -> Customer:

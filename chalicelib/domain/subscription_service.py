@@ -9,10 +9,10 @@ import uuid6
 
 from chalicelib.domain.clock import utc_now
 from chalicelib.domain.customers import Customer
-from chalicelib.domain.errors import Contention, ExternalIdTaken, NotFound, StaleWrite, ValidationFailed
+from chalicelib.domain.errors import ExternalIdTaken, NotFound, StaleWrite, ValidationFailed
 from chalicelib.domain.organizations import Organization
 from chalicelib.domain.plans import Plan
-from chalicelib.domain.retries import MAX_ATTEMPTS, retrying
+from chalicelib.domain.retries import retrying
 from chalicelib.domain.subscriptions import (
     CURRENT_STATUSES,
     Subscription,
@@ -88,7 +88,7 @@ def create_subscription(stores: Stores, organization: Organization, payload: dic
     """`POST /subscriptions`."""
     now = utc_now()
     request = SubscriptionInput.parse(payload, now)
-    for _ in range(MAX_ATTEMPTS):
+    def attempt() -> Shown:
         customer = stores.customers.find_by_external_id(organization.id, request.external_customer_id)
         if customer is None:
             raise NotFound("customer")
@@ -106,11 +106,13 @@ def create_subscription(stores: Stores, organization: Organization, payload: dic
         try:
             stores.subscriptions.create(subscription, customer, stores.plans.subscription_count_update(plan, 1),
                                         plan.amount_currency)
-        except (ExternalIdTaken, StaleWrite):
-            continue  # a concurrent request took the external id, or changed the customer or the plan: read again
+        except ExternalIdTaken:
+            raise StaleWrite() from None  # a concurrent request took the external id: read again
         return Shown(subscription, customer.model_copy(update={"currency": plan.amount_currency}),
                      _counted(plan, 1))
-    raise Contention("subscription")
+
+    # StaleWrite: the customer or the plan changed, or the external id was taken, since they were read.
+    return retrying("subscription", attempt)
 
 
 def _shown(stores: Stores, subscription: Subscription) -> Shown:

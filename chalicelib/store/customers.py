@@ -7,7 +7,8 @@ from typing import Callable
 from botocore.exceptions import ClientError
 
 from chalicelib.domain.customers import Customer
-from chalicelib.domain.errors import Contention, ExternalIdTaken, StaleWrite
+from chalicelib.domain.errors import ExternalIdTaken, StaleWrite
+from chalicelib.domain.retries import retrying
 from chalicelib.store import keys
 from chalicelib.store.dynamo import (
     ControlTableRepository,
@@ -18,9 +19,6 @@ from chalicelib.store.dynamo import (
     transact,
 )
 from chalicelib.store.lookups import Lookup
-
-# Attempts before a writer that keeps losing races gives up with a retryable error.
-MAX_ATTEMPTS = 8
 
 
 def _customer_item(customer: Customer, sort_key: str) -> dict:
@@ -66,7 +64,8 @@ class CustomerRepository(ControlTableRepository):
         counter condition fails if another create took n first; then it retries with n + 1.
         """
         counter_key = self._key(organization_id, keys.CUSTOMER_COUNTER_SK)
-        for _ in range(MAX_ATTEMPTS):
+
+        def attempt() -> Customer:
             counter = self._get(organization_id, keys.CUSTOMER_COUNTER_SK)
             last_sequence = number(counter["last_sequence"]) if counter else 0
             customer = build(last_sequence + 1)
@@ -85,11 +84,13 @@ class CustomerRepository(ControlTableRepository):
                              "ConditionExpression": "attribute_not_exists(pk)"}},
                     self._lookup_put(customer),
                 ])
-                return customer
             except TransactionCancelled as cancelled:
                 if 2 in cancelled.failed:
                     raise ExternalIdTaken() from cancelled
-        raise Contention("customer sequence")
+                raise StaleWrite() from cancelled  # another create took this sequence: take the next one
+            return customer
+
+        return retrying("customer sequence", attempt)
 
     def update(self, customer: Customer, expected_version: int) -> None:
         try:
