@@ -23,6 +23,7 @@ from chalicelib.domain.current_usage import (
     price_period_usage,
     recurring_openings,
     subscription_terms,
+    unique_count_values_period_ms,
 )
 from chalicelib.domain.errors import NotAllowed, NotFound, ValidationFailed
 from chalicelib.domain.organizations import Organization
@@ -142,10 +143,10 @@ def customer_current_usage(stores: Repositories, organization: Organization, ext
     metrics = stores.billable_metrics.get_many(organization.id, plan.billable_metric_ids())
     timezone = customer.applicable_timezone(organization.timezone)
     period = current_usage_period(subscription, plan, timezone, utc_now())
-    unique_counts = [charge.id for charge in plan.charges
-                     if metrics[charge.billable_metric_id].aggregation_type == "unique_count_agg"]
-    stored = stores.usage.period_aggregates(organization.id, subscription.id, epoch_ms(period.period.start),
-                                            unique_counts)
+    period_start_ms = epoch_ms(period.period.start)
+    value_periods = {unique_count_values_period_ms(metric.recurring, period_start_ms) for metric in metrics.values()
+                     if metric.aggregation_type == "unique_count_agg"}
+    stored = stores.usage.period_aggregates(organization.id, subscription.id, period_start_ms, value_periods)
     openings = _recurring_openings(stores, subscription, plan, metrics, period) if any(
         metric.recurring for metric in metrics.values()) else {}
     vat_rate = customer.applicable_vat_rate(organization.vat_rate) if apply_taxes else None

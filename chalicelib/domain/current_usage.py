@@ -15,6 +15,7 @@ from decimal import Decimal
 from chalicelib.domain.aggregations.arithmetic import round_units
 from chalicelib.domain.aggregations.base import NO_USAGE, AggregationResult
 from chalicelib.domain.aggregations.registry import aggregation_for
+from chalicelib.domain.aggregations.sum import Totals
 from chalicelib.domain.aggregations.windows import EPOCH, Window, epoch_ms
 from chalicelib.domain.billable_metrics import BillableMetric
 from chalicelib.domain.errors import ValidationFailed
@@ -29,6 +30,17 @@ from chalicelib.domain.subscriptions import Subscription, billing_terms
 
 # (charge lago_id, bucket): bucket None is the default bucket, an int the charge filter's index.
 BucketKey = tuple[str, int | None]
+# The period key of a subscription's "before start" aggregates: what a recurring sum's events before the
+# subscription started add up to (they open its first period; lago-semantics §1.1).
+BEFORE_START_PERIOD_MS = 0
+
+
+def unique_count_values_period_ms(recurring: bool, period_start_ms: int) -> int:
+    """The period a unique-count value's operations are stored under: a metered metric's window reads only its own
+    period, so each period keeps its own values (reading them never grows with the subscription's age); a
+    recurring one reads every operation before the window's end, so it keeps one history per subscription, under
+    `BEFORE_START_PERIOD_MS`."""
+    return BEFORE_START_PERIOD_MS if recurring else period_start_ms
 
 
 @dataclass(frozen=True)
@@ -128,11 +140,16 @@ def current_usage_period(subscription: Subscription, plan: Plan, timezone: str, 
 def recurring_openings(plan: Plan, metrics: Mapping[str, BillableMetric], terms: BillingTerms,
                        earlier_states: Mapping[int, Mapping[BucketKey, object]]) -> dict[BucketKey, AggregationResult]:
     """What each bucket of a recurring metric opens the next period with: the earlier periods' states (by the
-    period's start in ms) folded in order, each period opening with the previous one's result. A period
-    without a stored state for a bucket carries its opening unchanged (no event: the total stays)."""
+    period's start in ms) folded in order, each period opening with the previous one's result, the first with
+    the sum of the events before the subscription started (`BEFORE_START_PERIOD_MS`). A period without a
+    stored state for a bucket carries its opening unchanged (no event: the total stays)."""
     openings: dict[BucketKey, AggregationResult] = {}
     for period_start_ms in sorted(earlier_states):
         states = earlier_states[period_start_ms]
+        if period_start_ms == BEFORE_START_PERIOD_MS:
+            openings.update({key: AggregationResult.of(state.total, state.events_count)
+                             for key, state in states.items() if isinstance(state, Totals)})
+            continue
         window = None
         for charge in plan.charges:
             metric = metrics[charge.billable_metric_id]

@@ -3,10 +3,11 @@
 
 Interface for readers (current usage, the biller):
 - `repositories().usage` is a `UsageRepository`.
-- `UsageRepository.period_aggregates(organization_id, subscription_id, period_start_ms, unique_count_charges=())`
+- `UsageRepository.period_aggregates(organization_id, subscription_id, period_start_ms, value_periods=())`
   -> `dict[(charge_id, bucket), StoredAggregate]`: ONE Query (paginated past 1 MB) for the period's aggregates,
-  plus, only when `unique_count_charges` names charges on unique_count metrics, ONE more Query of the
-  subscription's per-value items (cost grows with distinct values, never with events; see the docs).
+  plus ONE more Query per entry of `value_periods`: the periods whose unique-count values to read
+  (`unique_count_values_period_ms`: the period itself for metered metrics, `BEFORE_START_PERIOD_MS` for recurring
+  ones). Their cost grows with the distinct values, never with events; see the docs.
   `subscription_id` is the subscription's lago_id; `period_start_ms` the start of the FULL charges period,
   `epoch_ms(terms.charges_periods.period_at(instant).start)` (not the window clipped at `started_at`).
 - `StoredAggregate.state` is the pure aggregation's state type (int for count, `Totals`, `Moments`, `Maximum`,
@@ -60,8 +61,14 @@ def aggregate_sk(period_start_ms: int, charge_id: str, bucket: str) -> str:
     return f"{AGGREGATE_PREFIX}{period_start_ms:0{PERIOD_DIGITS}d}{SEPARATOR}{charge_id}{SEPARATOR}{bucket}"
 
 
-def value_sk(charge_id: str, bucket: str, value: str) -> str:
-    return f"{VALUE_PREFIX}{charge_id}{SEPARATOR}{bucket}{SEPARATOR}{encode_user_id(value)}"
+def values_prefix(period_start_ms: int) -> str:
+    return f"{VALUE_PREFIX}{period_start_ms:0{PERIOD_DIGITS}d}{SEPARATOR}"
+
+
+def value_sk(key: "AggregateKey", value: str) -> str:
+    """A unique-count value's item: under the period its operations belong to (`key.period_start_ms`)."""
+    return f"{values_prefix(key.period_start_ms)}{key.charge_id}{SEPARATOR}{key.bucket}{SEPARATOR}" \
+           f"{encode_user_id(value)}"
 
 
 def padded_sequence(sequence_number: str | int) -> str:
@@ -188,7 +195,7 @@ class UsageRepository:
 
     # ------------------------------------------------------------------------------------------- reads
     def period_aggregates(self, organization_id: str, subscription_id: str, period_start_ms: int,
-                          unique_count_charges: Iterable[str] = ()) -> dict[tuple[str, str], StoredAggregate]:
+                          value_periods: Iterable[int] = ()) -> dict[tuple[str, str], StoredAggregate]:
         """The aggregates of one charges period by (charge_id, bucket); see the module docstring."""
         found: dict[tuple[str, str], StoredAggregate] = {}
         prefix = f"{AGGREGATE_PREFIX}{period_start_ms:0{PERIOD_DIGITS}d}{SEPARATOR}"
@@ -196,21 +203,23 @@ class UsageRepository:
             state = state_from_item(item)
             found[(item["charge_id"], item["bucket"])] = StoredAggregate(
                 state, events_count_of(state), number(item["window_start_ms"]), number(item["period_end_ms"]))
-        wanted = set(unique_count_charges)
-        if wanted:
-            for (charge_id, bucket), histories in self.value_histories(organization_id, subscription_id).items():
-                if charge_id in wanted:
-                    found[(charge_id, bucket)] = StoredAggregate(
-                        histories, sum(len(operations) for operations in histories.values()))
+        for values_period_ms in set(value_periods):
+            for key, histories in self.value_histories(organization_id, subscription_id, values_period_ms).items():
+                found[(key.charge_id, key.bucket)] = StoredAggregate(
+                    histories, sum(len(operations) for operations in histories.values()))
         return found
 
-    def value_histories(self, organization_id: str,
-                        subscription_id: str) -> dict[tuple[str, str], dict[str, frozenset[Operation]]]:
-        """Every unique-count value's operations of the subscription, by (charge_id, bucket): ONE Query."""
-        histories: dict[tuple[str, str], dict[str, frozenset[Operation]]] = {}
-        for item in self._query(organization_id, subscription_id, VALUE_PREFIX):
-            operations = frozenset(decode_operation(text) for text in item.get("operations", ()))
-            histories.setdefault((item["charge_id"], item["bucket"]), {})[item["value"]] = operations
+    def value_histories(self, organization_id: str, subscription_id: str, period_start_ms: int | None = None
+                        ) -> dict[AggregateKey, dict[str, frozenset[Operation]]]:
+        """The unique-count values' operations of the subscription stored under one period (None: every period),
+        by (period, charge, bucket): ONE Query."""
+        prefix = VALUE_PREFIX if period_start_ms is None else values_prefix(period_start_ms)
+        histories: dict[AggregateKey, dict[str, frozenset[Operation]]] = {}
+        for item in self._query(organization_id, subscription_id, prefix):
+            key = AggregateKey(organization_id, subscription_id, _values_period_of(item["sk"]), item["charge_id"],
+                               item["bucket"])
+            histories.setdefault(key, {})[item["value"]] = frozenset(
+                decode_operation(text) for text in item.get("operations", ()))
         return histories
 
     def get_aggregate(self, key: AggregateKey) -> AggregateItem | None:
@@ -283,26 +292,24 @@ class UsageRepository:
                 raise WatermarkConflict(key) from error
             raise
 
-    def add_operations(self, organization_id: str, subscription_id: str, charge_id: str, bucket: str, value: str,
-                       operations: Iterable[Operation]) -> None:
+    def add_operations(self, key: AggregateKey, value: str, operations: Iterable[Operation]) -> None:
         """ADD a unique-count value's operations to its string set: set union, so a replay changes nothing."""
         self._client.update_item(
-            TableName=self._table, Key=self._key(organization_id, subscription_id, value_sk(charge_id, bucket, value)),
+            TableName=self._table, Key=self._key(key.organization_id, key.subscription_id, value_sk(key, value)),
             UpdateExpression="SET charge_id = :charge, #bucket = :bucket, #value = :value ADD operations :operations",
             ExpressionAttributeNames={"#value": "value", "#bucket": "bucket"},
-            ExpressionAttributeValues=to_attributes({":charge": charge_id, ":bucket": bucket, ":value": value,
+            ExpressionAttributeValues=to_attributes({":charge": key.charge_id, ":bucket": key.bucket, ":value": value,
                                                      ":operations": {encode_operation(op) for op in operations}}))
 
-    def replace_operations(self, organization_id: str, subscription_id: str, charge_id: str, bucket: str,
-                           value: str, operations: Iterable[Operation]) -> None:
+    def replace_operations(self, key: AggregateKey, value: str, operations: Iterable[Operation]) -> None:
         """rebuild-usage --apply: put a unique-count value's item with exactly `operations` (none: delete it)."""
-        key = self._key(organization_id, subscription_id, value_sk(charge_id, bucket, value))
+        item_key = self._key(key.organization_id, key.subscription_id, value_sk(key, value))
         encoded = {encode_operation(op) for op in operations}
         if not encoded:
-            self._client.delete_item(TableName=self._table, Key=key)
+            self._client.delete_item(TableName=self._table, Key=item_key)
             return
-        self._client.put_item(TableName=self._table, Item={**key, **to_attributes(
-            {"charge_id": charge_id, "bucket": bucket, "value": value, "operations": encoded})})
+        self._client.put_item(TableName=self._table, Item={**item_key, **to_attributes(
+            {"charge_id": key.charge_id, "bucket": key.bucket, "value": value, "operations": encoded})})
 
     def replace_aggregate(self, key: AggregateKey, state: Any, *, window_start_ms: int, period_end_ms: int,
                           kept: AggregateItem | None, watermarks: Mapping[str, str] | None = None) -> None:
@@ -324,6 +331,10 @@ class UsageRepository:
         if values:
             arguments["ExpressionAttributeValues"] = to_attributes(values)
         self._client.put_item(TableName=self._table, Item=to_attributes(item), **arguments)
+
+
+def _values_period_of(sort_key: str) -> int:
+    return int(sort_key[len(VALUE_PREFIX):len(VALUE_PREFIX) + PERIOD_DIGITS])
 
 
 def _sort_key(key: AggregateKey) -> str:

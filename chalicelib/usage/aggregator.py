@@ -71,17 +71,14 @@ class Aggregator:
         record of its shard, since Lambda redelivers a shard from its first reported failure)."""
         records = sorted(records, key=lambda record: (record.shard, record.position))
         groups: dict[tuple[AggregateKey, str], _Group] = {}
-        values: dict[tuple[str, str, str, str, str], tuple[set, list[StreamRecord]]] = defaultdict(
-            lambda: (set(), []))
+        values: dict[tuple[AggregateKey, str], tuple[set, list[StreamRecord]]] = defaultdict(lambda: (set(), []))
         failed: list[StreamRecord] = []
         for record in records:
             try:
                 for routed in self._router.route(StoredEvent.of(record.new_image)):
                     if isinstance(routed.aggregation, UniqueCountAggregation):
                         for value, operations in routed.contribution().items():
-                            key = routed.key
-                            operations_of_value, sources = values[(key.organization_id, key.subscription_id,
-                                                                   key.charge_id, key.bucket, value)]
+                            operations_of_value, sources = values[(routed.key, value)]
                             operations_of_value.update(operations)
                             sources.append(record)
                     else:
@@ -96,9 +93,9 @@ class Aggregator:
             except Exception:  # noqa: BLE001 - reported as batchItemFailures, retried by the event source
                 logger.exception("aggregate not applied", extra={"sort_key": key})
                 failed.extend(record for record, _ in group.entries)
-        for (organization_id, subscription_id, charge_id, bucket, value), (operations, sources) in values.items():
+        for (key, value), (operations, sources) in values.items():
             try:
-                self._usage.add_operations(organization_id, subscription_id, charge_id, bucket, value, operations)
+                self._usage.add_operations(key, value, operations)
             except Exception:  # noqa: BLE001
                 logger.exception("unique-count value not applied")
                 failed.extend(sources)

@@ -20,6 +20,7 @@ from chalicelib.domain.aggregations.moments import Moments
 from chalicelib.domain.aggregations.sum import Totals
 from chalicelib.domain.aggregations.unique_count import UniqueCountAggregation
 from chalicelib.domain.aggregations.windows import EPOCH
+from chalicelib.domain.current_usage import BEFORE_START_PERIOD_MS
 from chalicelib.domain.errors import NotFound
 from chalicelib.store import keys
 from chalicelib.store.dynamo import from_attributes, to_attributes
@@ -34,7 +35,8 @@ _EMPTY = {"count": 0, "totals": Totals(), "moments": Moments(), "maximum": Maxim
 @dataclass(frozen=True)
 class Difference:
     """One aggregate whose stored state differs from the recomputed one. `bucket_values` is True for a unique-count
-    charge's per-value histories (stored and recomputed are then {value: operations})."""
+    charge's per-value histories (stored and recomputed are then {value: operations}), whose period is "all" for a
+    recurring metric (one history per subscription)."""
 
     key: AggregateKey
     stored: Any
@@ -43,9 +45,9 @@ class Difference:
 
     def describe(self) -> str:
         key = self.key
-        where = (f"subscription={key.subscription_id} charge={key.charge_id} bucket={key.bucket}" if self.bucket_values
-                 else f"subscription={key.subscription_id} period={_iso(key.period_start_ms)} "
-                      f"charge={key.charge_id} bucket={key.bucket}")
+        period = "all" if self.bucket_values and key.period_start_ms == BEFORE_START_PERIOD_MS else _iso(
+            key.period_start_ms)
+        where = f"subscription={key.subscription_id} period={period} charge={key.charge_id} bucket={key.bucket}"
         kind = "values" if self.bucket_values else "aggregate"
         return f"{kind} {where}: stored={_show(self.stored)} recomputed={_show(self.recomputed)}"
 
@@ -85,8 +87,7 @@ def rebuild_usage(repositories, organization_id: str, external_subscription_id: 
         for routed in router.route(StoredEvent.of(item)):
             aggregation, contribution = routed.aggregation, routed.contribution()
             if isinstance(aggregation, UniqueCountAggregation):
-                value_key = _values_key(routed.key)
-                values[value_key] = aggregation.combine(values.get(value_key, {}), contribution)
+                values[routed.key] = aggregation.combine(values.get(routed.key, {}), contribution)
                 continue
             current = recomputed.get(routed.key)
             state = aggregation.combine(current.state if current else aggregation.empty, contribution)
@@ -98,9 +99,8 @@ def rebuild_usage(repositories, organization_id: str, external_subscription_id: 
     stored_values: dict[AggregateKey, dict[str, frozenset]] = {}
     for subscription in subscriptions:
         stored.update(usage.all_aggregates(organization_id, subscription.id))
-        for (charge_id, bucket), histories in usage.value_histories(organization_id, subscription.id).items():
-            stored_values[AggregateKey(organization_id, subscription.id, 0, charge_id, bucket)] = {
-                value: operations for value, operations in histories.items() if operations}
+        for key, histories in usage.value_histories(organization_id, subscription.id).items():
+            stored_values[key] = {value: operations for value, operations in histories.items() if operations}
 
     # A missing aggregate is recreated with each shard's highest watermark on the external id's aggregates: with
     # the stream caught up, every record of the external id a shard delivered is at or below it.
@@ -132,8 +132,7 @@ def rebuild_usage(repositories, organization_id: str, external_subscription_id: 
             if apply:
                 for value in old.keys() | new.keys():
                     if old.get(value, frozenset()) != new.get(value, frozenset()):
-                        usage.replace_operations(organization_id, key.subscription_id, key.charge_id, key.bucket,
-                                                 value, new.get(value, frozenset()))
+                        usage.replace_operations(key, value, new.get(value, frozenset()))
     report.applied = apply
     return report
 
@@ -150,11 +149,6 @@ def _stored_events(client, organization_id: str, external_subscription_id: str) 
     for page in client.get_paginator("query").paginate(**query):
         for item in page["Items"]:
             yield from_attributes(item)
-
-
-def _values_key(key: AggregateKey) -> AggregateKey:
-    """Unique-count histories belong to the subscription, not to a period."""
-    return AggregateKey(key.organization_id, key.subscription_id, 0, key.charge_id, key.bucket)
 
 
 def _order(key: AggregateKey) -> tuple:

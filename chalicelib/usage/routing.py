@@ -12,13 +12,18 @@ from typing import Any
 from chalicelib.domain.aggregations.base import Aggregation
 from chalicelib.domain.aggregations.events import UsageEvent
 from chalicelib.domain.aggregations.registry import aggregation_for
+from chalicelib.domain.aggregations.unique_count import UniqueCountAggregation
 from chalicelib.domain.aggregations.windows import EPOCH, Window, epoch_ms
 from chalicelib.domain.billable_metrics import BillableMetric
+from chalicelib.domain.current_usage import BEFORE_START_PERIOD_MS, unique_count_values_period_ms
 from chalicelib.domain.periods import days_in
 from chalicelib.domain.plans import Charge, Plan
 from chalicelib.domain.pricing.filters import FilterBuckets
 from chalicelib.domain.subscriptions import Subscription, billing_terms
 from chalicelib.store.usage import AggregateKey, bucket_key
+
+# What a recurring metric bills of the events before its subscription's start (lago-semantics §1.1).
+_BILLED_BEFORE_START = ("sum_agg", "unique_count_agg")
 
 
 @dataclass(frozen=True)
@@ -74,11 +79,13 @@ class Router:
         return self._histories[key]
 
     def route(self, event: StoredEvent) -> list[Routed]:
-        """The aggregates the event goes to (none when no subscription was active at its timestamp)."""
+        """The aggregates the event goes to: those of the subscription active at its timestamp; before the external
+        id's next subscription starts, only that subscription's recurring charges (`_before_start`)."""
         instant = EPOCH + timedelta(milliseconds=event.usage.timestamp_ms)
-        subscription = active_at(self.subscriptions(event.organization_id, event.external_subscription_id), instant)
+        history = self.subscriptions(event.organization_id, event.external_subscription_id)
+        subscription = active_at(history, instant)
         if subscription is None:
-            return []
+            return self._before_start(event, next_to_start(history, instant))
         plan = self._plan(subscription)
         charges = [charge for charge in (plan.charges if plan else []) if charge.billable_metric_code == event.code]
         if not charges:
@@ -98,9 +105,37 @@ class Router:
                 continue
             aggregation = aggregation_for(metric.aggregation_type, metric.field_name, recurring=metric.recurring,
                                           prorated=charge.prorated)
-            key = AggregateKey(event.organization_id, subscription.id, epoch_ms(period.start), charge.id,
+            period_start_ms = epoch_ms(period.start)
+            if isinstance(aggregation, UniqueCountAggregation):
+                period_start_ms = unique_count_values_period_ms(metric.recurring, period_start_ms)
+            key = AggregateKey(event.organization_id, subscription.id, period_start_ms, charge.id,
                                charge_bucket(charge, metric, event.usage.properties))
             routed.append(Routed(key, aggregation, charges_window, epoch_ms(period.end), event.usage))
+        return routed
+
+    def _before_start(self, event: StoredEvent, subscription: Subscription | None) -> list[Routed]:
+        """Lago's recurring sum and unique count have no lower bound: an event before the subscription starts is
+        billed from its first period on. Sums go to the subscription's "before start" aggregate, which opens its
+        first period (`recurring_openings`); unique-count operations to the value histories, which a recurring
+        window reads from the beginning. Metered metrics and weighted sums (whose opening is 0 for a new
+        subscription) do not bill it."""
+        if subscription is None:
+            return []
+        plan = self._plan(subscription)
+        start = subscription.started_at or subscription.subscription_at
+        timezone = self._timezone(subscription)
+        window = Window(min(event.usage.timestamp_ms, 0), epoch_ms(start), 1, timezone)
+        routed = []
+        for charge in (plan.charges if plan else []):
+            metric = self._metric(event.organization_id, charge.billable_metric_id)
+            if (charge.billable_metric_code != event.code or metric is None or not metric.recurring
+                    or metric.aggregation_type not in _BILLED_BEFORE_START):
+                continue
+            aggregation = aggregation_for(metric.aggregation_type, metric.field_name, recurring=True,
+                                          prorated=charge.prorated and metric.aggregation_type == "unique_count_agg")
+            key = AggregateKey(event.organization_id, subscription.id, BEFORE_START_PERIOD_MS, charge.id,
+                               charge_bucket(charge, metric, event.usage.properties))
+            routed.append(Routed(key, aggregation, window, window.end_ms, event.usage))
         return routed
 
     def _plan(self, subscription: Subscription) -> Plan | None:
@@ -133,6 +168,18 @@ def active_at(history: list[Subscription], instant: datetime) -> Subscription | 
                   and (subscription.terminated_at is None
                        or instant < subscription.terminated_at + timedelta(seconds=1))]
     return max(candidates, key=lambda subscription: subscription.started_at.astimezone(UTC), default=None)
+
+
+def next_to_start(history: list[Subscription], instant: datetime) -> Subscription | None:
+    """The subscription of the external id that starts next after `instant` (a pending one: at its
+    subscription_at), if any."""
+    def start(subscription: Subscription) -> datetime | None:
+        if subscription.status == "pending":
+            return subscription.subscription_at
+        return subscription.started_at
+    candidates = [subscription for subscription in history
+                  if start(subscription) is not None and start(subscription) > instant]
+    return min(candidates, key=lambda subscription: start(subscription).astimezone(UTC), default=None)
 
 
 def charge_bucket(charge: Charge, metric: BillableMetric, properties) -> str:

@@ -1,4 +1,4 @@
-"""Exactly once: random events (timestamps on the period boundary to the millisecond included), two synthetic
+"""Exactly once: random events of count, sum, max, latest and unique count (timestamps on the period boundary to the millisecond included), two synthetic
 shards, random batchings, duplicate deliveries and a crash between any two writes of the handler, compared with
 an independent naive computation over the distinct stored events; with the watermark check patched out, a
 redelivery double-counts."""
@@ -26,6 +26,7 @@ import chalicelib.store.usage as usage_store
 from chalicelib.domain.aggregations.latest import Latest
 from chalicelib.domain.aggregations.max import Maximum
 from chalicelib.domain.aggregations.sum import Totals
+from chalicelib.domain.aggregations.unique_count import Operation
 from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.store.repositories import repositories
 from chalicelib.store.tables import USAGE
@@ -33,7 +34,7 @@ from chalicelib.store.usage import bucket_key
 
 START = epoch_ms(STARTED)
 TIMESTAMPS = st.sampled_from([START - 1, START, START + 1, FEBRUARY - 1, FEBRUARY, FEBRUARY + 1, START + 86_400_000])
-EVENT = st.tuples(TIMESTAMPS, st.sampled_from(["calls", "bytes", "peak", "last"]),
+EVENT = st.tuples(TIMESTAMPS, st.sampled_from(["calls", "bytes", "peak", "last", "seen"]),
                   st.sampled_from(["eu", "us", None]), st.integers(-3, 9), st.integers(0, 1))
 _examples = count()
 
@@ -54,7 +55,12 @@ def naive(events: list[tuple[str, int, str, str | None, int]], charges: dict) ->
     expected = {}
     for (period, charge, bucket, code), rows in grouped.items():
         sizes = [size for _, _, size in rows]
-        if code == "calls":
+        if code == "seen":  # per value, its operations: a negative size removes the value abs(size)
+            state = {}
+            for timestamp, transaction_id, size in rows:
+                state.setdefault(str(abs(size)), set()).add(Operation(timestamp, transaction_id, size >= 0))
+            state = {value: frozenset(operations) for value, operations in state.items()}
+        elif code == "calls":
             state = len(rows)
         elif code == "bytes":
             state = Totals(Decimal(sum(sizes)), len(rows))
@@ -68,9 +74,12 @@ def naive(events: list[tuple[str, int, str, str | None, int]], charges: dict) ->
 
 
 def stored(organization_id: str, subscription_id: str) -> dict:
-    return {(period, charge, bucket): aggregate.state
-            for period in (JANUARY_START, FEBRUARY)
-            for (charge, bucket), aggregate in aggregates(organization_id, subscription_id, period).items()}
+    found = {(period, charge, bucket): aggregate.state
+             for period in (JANUARY_START, FEBRUARY)
+             for (charge, bucket), aggregate in aggregates(organization_id, subscription_id, period).items()}
+    for key, histories in repositories().usage.value_histories(organization_id, subscription_id).items():
+        found[(key.period_start_ms, key.charge_id, key.bucket)] = histories
+    return found
 
 
 def replay(shard_batches: list[tuple[str, list[dict]]], crash_after: int | None, duplicate: int | None) -> None:
@@ -115,6 +124,8 @@ def shard_batches_of(organization_id: str, drawn: list[tuple], cuts: list[int]) 
     for number, (timestamp, code, region, size, shard) in enumerate(drawn):
         transaction_id = f"ex{example}-tx{number}"
         properties = {"size": size, **({"region": region} if region else {})}
+        if code == "seen":
+            properties.update(size=abs(size), operation_type="add" if size >= 0 else "remove")
         distinct.append((transaction_id, timestamp, code, region, size))
         per_shard[shard].append(stream_record(event_item(organization_id, transaction_id, timestamp, code, properties)))
     batches = []

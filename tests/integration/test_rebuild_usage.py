@@ -143,12 +143,13 @@ def test_unique_count_values_are_compared_and_repaired(api, dynamodb, tenant, us
                                  external_subscription_id="sub-u") for n in range(4)])
     assert rebuild_usage(repositories(), org, "sub-u").differences == []
     usage_store = repositories().usage
-    charge_id = next(iter(usage_store.value_histories(org, subscription["lago_id"])))[0]
-    usage_store.add_operations(org, subscription["lago_id"], charge_id, "default", "user-9",
-                               [Operation(t + 50, "ghost", True)])
+    (key,) = usage_store.value_histories(org, subscription["lago_id"])
+    assert key.period_start_ms == JANUARY_START  # a metered metric's values are kept per period
+    usage_store.add_operations(key, "user-9", [Operation(t + 50, "ghost", True)])
 
     code, lines = cli(capsys, "--organization-id", org, "--external-subscription-id", "sub-u")
-    assert lines == [f"values subscription={subscription['lago_id']} charge={charge_id} bucket=default: "
+    assert lines == [f"values subscription={subscription['lago_id']} period=2026-01-01T00:00:00Z "
+                     f"charge={key.charge_id} bucket=default: "
                      "stored={user-0: 2 operations, user-1: 2 operations, user-9: 1 operations} "
                      "recomputed={user-0: 2 operations, user-1: 2 operations}",
                      "1 aggregates checked, 1 differ"]
@@ -156,8 +157,7 @@ def test_unique_count_values_are_compared_and_repaired(api, dynamodb, tenant, us
         "1 aggregates rewritten")
     assert cli(capsys, "--organization-id", org, "--external-subscription-id", "sub-u") == (
         0, ["1 aggregates checked, 0 differ"])
-    assert set(usage_store.value_histories(org, subscription["lago_id"])[(charge_id, "default")]) == {
-        "user-0", "user-1"}
+    assert set(usage_store.value_histories(org, subscription["lago_id"])[key]) == {"user-0", "user-1"}
 
 
 def test_an_unknown_external_id_is_a_clean_error(dynamodb, tenant, capsys):

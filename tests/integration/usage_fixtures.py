@@ -26,11 +26,13 @@ _sequence = count(10**21)
 
 
 def setup_usage(api) -> dict:
-    """Metrics calls (count), bytes (sum of size), peak (max of size), last (latest of size), each charged with a
-    filter per region plus the default bucket; customer `cust` subscribed as `sub` from 15 January 2026."""
+    """Metrics calls (count), bytes (sum of size), peak (max of size), last (latest of size), seen (unique count of
+    size), each charged with a filter per region plus the default bucket; customer `cust` subscribed as `sub` from
+    15 January 2026."""
     metrics = {}
     for code, aggregation, field in (("calls", "count_agg", None), ("bytes", "sum_agg", "size"),
-                                     ("peak", "max_agg", "size"), ("last", "latest_agg", "size")):
+                                     ("peak", "max_agg", "size"), ("last", "latest_agg", "size"),
+                                     ("seen", "unique_count_agg", "size")):
         metric = create_metric(api, code, aggregation, field)
         response = api.put(f"/api/v1/billable_metrics/{code}", {"billable_metric": {
             "filters": [{"key": "region", "values": ["eu", "us"]}]}})
