@@ -1,0 +1,87 @@
+"""The charge fees of a charges window: one per charge and bucket, priced by `price_period_usage` (the path
+current usage takes, so usage at period end equals the invoice), and the min-amount true-ups."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from chalicelib.domain.aggregations.base import AggregationResult
+from chalicelib.domain.billable_metrics import BillableMetric
+from chalicelib.domain.current_usage import BucketKey, BucketUsage, ChargeUsage, charges_window, price_period_usage
+from chalicelib.domain.invoices.fee_line import FeeLine
+from chalicelib.domain.money import currency_exponent, precise_amount_cents
+from chalicelib.domain.periods import BillingTerms, Period, days_in
+from chalicelib.domain.plans import Plan
+from chalicelib.domain.pricing.true_up import true_up_amount_cents
+
+ZERO = Decimal(0)
+ONE = Decimal(1)
+
+
+@dataclass(frozen=True)
+class StoredUsage:
+    """The stored aggregates of one charges period, as `price_period_usage` takes them: each bucket's state
+    (a bucket without one had no event), each recurring bucket's opening (the previous period's result), and
+    the event values percentage charges with free allowances or per-transaction bounds need."""
+
+    states: Mapping[BucketKey, object]
+    openings: Mapping[BucketKey, AggregationResult] = field(default_factory=dict)
+    event_values: Mapping[BucketKey, tuple[Decimal, ...]] = field(default_factory=dict)
+
+
+def arrears_charges(plan: Plan) -> Plan:
+    """The plan with the charges a period's invoice bills. Pay-in-advance charges are left out: those on
+    metered metrics are billed per event in Lago; those on recurring metrics Lago also bills here (issue 7)."""
+    return plan.model_copy(update={"charges": [charge for charge in plan.charges if not charge.pay_in_advance]})
+
+
+def charge_fees(subscription_id: str, plan: Plan, metrics: Mapping[str, BillableMetric], terms: BillingTerms,
+                window: Period, usage: StoredUsage) -> tuple[FeeLine, ...]:
+    """The fees of `window` (a charges window of `terms`): per charge, in `price_period_usage`'s order, its
+    buckets' fees (filters, then the default bucket) leaving out the empty ones (0 units, 0 cents, no event),
+    then its true-up when `min_amount_cents`, prorated to the window's local days, is not reached."""
+    aggregation_window = charges_window(terms, terms.charges_periods.period_at(window.start))
+    priced = price_period_usage(arrears_charges(plan), metrics, aggregation_window, usage.states,
+                                plan.amount_currency, None, opening=usage.openings, event_values=usage.event_values)
+    days_billed = days_in(window, terms.timezone)
+    fees: list[FeeLine] = []
+    for charge_usage in priced.charges:
+        fees.extend(_bucket_fee(subscription_id, window, bucket, charge_usage.charge.id, plan.amount_currency)
+                    for bucket in charge_usage.buckets if not _empty(bucket))
+        true_up = _true_up_cents(charge_usage, aggregation_window.charges_duration_days, days_billed)
+        if true_up > 0:
+            fees.append(_true_up_fee(subscription_id, window, charge_usage.charge.id, true_up, plan.amount_currency))
+    return tuple(fees)
+
+
+def _empty(bucket: BucketUsage) -> bool:
+    """Lago does not persist a fee with no units, no amount and no event (current usage still lists it)."""
+    return bucket.units == 0 and bucket.amount_cents == 0 and bucket.events_count == 0
+
+
+def _true_up_cents(charge_usage: ChargeUsage, charges_duration_days: int, days_billed: int) -> int:
+    minimum = charge_usage.charge.min_amount_cents
+    if not minimum:
+        return 0
+    return true_up_amount_cents(minimum, charges_duration_days, days_billed,
+                                [bucket.amount_cents for bucket in charge_usage.buckets])
+
+
+def _bucket_fee(subscription_id: str, window: Period, bucket: BucketUsage, charge_id: str, currency: str) -> FeeLine:
+    return FeeLine(fee_type="charge", subscription_id=subscription_id, charge_id=charge_id,
+                   filter_index=bucket.filter_index, true_up_of_charge=False, units=bucket.units,
+                   total_aggregated_units=bucket.total_aggregated_units, events_count=bucket.events_count,
+                   amount_cents=bucket.amount_cents, precise_amount_cents=precise_amount_cents(bucket.amount, currency),
+                   precise_unit_amount=bucket.amount / bucket.units if bucket.units else ZERO,
+                   from_datetime=window.start, to_datetime=window.end, pay_in_advance=False)
+
+
+def _true_up_fee(subscription_id: str, window: Period, charge_id: str, amount_cents: int, currency: str) -> FeeLine:
+    """One unit at the true-up's amount, in the charge's window, as Lago shows it."""
+    amount = Decimal(amount_cents)
+    return FeeLine(fee_type="charge", subscription_id=subscription_id, charge_id=charge_id, filter_index=None,
+                   true_up_of_charge=True, units=ONE, total_aggregated_units=ONE, events_count=0,
+                   amount_cents=amount_cents, precise_amount_cents=amount,
+                   precise_unit_amount=amount.scaleb(-currency_exponent(currency)),
+                   from_datetime=window.start, to_datetime=window.end, pay_in_advance=False)

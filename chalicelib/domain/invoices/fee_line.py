@@ -1,0 +1,32 @@
+"""One fee of an invoice, as the computation gives it (Lago's FeeObject, less what the store adds)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class FeeLine:
+    """A subscription (base) fee, a charge fee of one bucket, or a charge's min-amount true-up.
+
+    `charge_id` is None for the subscription fee; `filter_index` None is the default bucket (and the
+    subscription fee and true-ups); `true_up_of_charge` marks the true-up of `charge_id` (Lago: a charge fee
+    linked to its parent). `from_datetime`/`to_datetime` bound the window billed, the end not covered.
+    `precise_unit_amount` is in currency units: amount / units (0 without units)."""
+
+    fee_type: Literal["subscription", "charge"]
+    subscription_id: str
+    charge_id: str | None
+    filter_index: int | None
+    true_up_of_charge: bool
+    units: Decimal
+    total_aggregated_units: Decimal
+    events_count: int
+    amount_cents: int
+    precise_amount_cents: Decimal
+    precise_unit_amount: Decimal
+    from_datetime: datetime
+    to_datetime: datetime
+    pay_in_advance: bool
