@@ -1,4 +1,5 @@
-"""The Chalice app: routes (one blueprint per resource), the events-stream handler and the hourly biller."""
+"""The Chalice app: routes (one blueprint per resource), the events-stream handler, the hourly biller and its
+queue worker."""
 from chalice import Chalice, Rate
 
 from chalicelib.api.billable_metrics import billable_metrics
@@ -11,6 +12,8 @@ from chalicelib.api.organizations import organizations
 from chalicelib.api.plans import plans
 from chalicelib.api.subscriptions import subscriptions
 from chalicelib.billing.biller import run_biller, trigger_instant
+from chalicelib.billing.fanout import BILLING_QUEUE_ARN_PLACEHOLDER, bill_queued
+from chalicelib.store.repositories import repositories
 from chalicelib.store.tables import EVENTS_STREAM_ARN_PLACEHOLDER
 from chalicelib.usage.stream import handle_stream_batch
 
@@ -30,3 +33,9 @@ def aggregate_usage(event):
 @app.schedule(Rate(1, unit=Rate.HOURS), name="biller")
 def bill(event):
     return run_biller(trigger_instant(event.to_dict()))
+
+
+# The real queue is set in the deployment template (Fn::GetAtt BillingWorkQueue.Arn).
+@app.on_sqs_message(queue_arn=BILLING_QUEUE_ARN_PLACEHOLDER, batch_size=10, name="bill_customers")
+def bill_customers(event):
+    return {"invoices_created": bill_queued(repositories(), [record.body for record in event])}

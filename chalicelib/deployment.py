@@ -7,12 +7,22 @@ from chalicelib.api.gateway_responses import sam_gateway_responses
 from chalicelib.store.tables import ALL_TABLES, CONTROL, EVENTS, USAGE, TableSpec
 
 # Chalice's logical ids: function -> its role.
-ROLES = {"APIHandler": "ApiHandlerRole", "AggregateUsage": "AggregateUsageRole", "Biller": "BillerRole"}
+ROLES = {"APIHandler": "ApiHandlerRole", "AggregateUsage": "AggregateUsageRole", "Biller": "BillerRole",
+         "BillCustomers": "BillCustomersRole"}
 STREAM_FUNCTION = "AggregateUsage"
 STREAM_EVENT = "AggregateUsageDynamodbEventSource"
 FAILURE_QUEUE = "StreamFailuresQueue"
+# The biller's fan-out: its work queue, the worker reading it, and where a message goes after 5 failed receives.
+BILLER_FUNCTION = "Biller"
+WORKER_FUNCTION = "BillCustomers"
+WORKER_EVENT = "BillCustomersSqsEventSource"
+WORK_QUEUE = "BillingWorkQueue"
+WORK_DEAD_LETTERS = "BillingWorkDeadLetterQueue"
+WORKER_TIMEOUT_SECONDS = 300
+# The hourly run reads the due index and queues up to 100,000 customers (docs/operations.md): Lambda's maximum.
+BILLER_TIMEOUT_SECONDS = 900
 
-READ = ("GetItem", "Query")
+READ = ("GetItem", "BatchGetItem", "Query")
 READ_WRITE = READ + ("PutItem", "UpdateItem")
 # TransactWriteItems is authorized per item: Put/Update/Delete/ConditionCheckItem.
 TRANSACT_WRITE = READ_WRITE + ("ConditionCheckItem",)
@@ -20,9 +30,11 @@ STREAM_READ = ("DescribeStream", "GetRecords", "GetShardIterator", "ListStreams"
 
 # What each role may do to which table, and nothing else.
 TABLE_ACCESS: dict[str, dict[TableSpec, tuple[str, ...]]] = {
-    "ApiHandlerRole": {CONTROL: TRANSACT_WRITE + ("DeleteItem",), EVENTS: READ + ("PutItem",)},
+    # The API bills a terminated subscription's final invoice at once, hence usage reads.
+    "ApiHandlerRole": {CONTROL: TRANSACT_WRITE + ("DeleteItem",), EVENTS: READ + ("PutItem",), USAGE: READ},
     "AggregateUsageRole": {USAGE: READ_WRITE, CONTROL: READ},
-    "BillerRole": {CONTROL: TRANSACT_WRITE, USAGE: READ, EVENTS: ("Query",)},
+    "BillerRole": {CONTROL: TRANSACT_WRITE + ("DeleteItem",), USAGE: READ, EVENTS: READ},
+    "BillCustomersRole": {CONTROL: TRANSACT_WRITE + ("DeleteItem",), USAGE: READ, EVENTS: READ},
 }
 
 # Stream records live 24 h; give up on a record after 6 h so its shard and sequence range, sent to the
@@ -67,6 +79,12 @@ def _role_statements(role: str) -> list[dict]:
         statements.append(_statement("EventsStream", (f"dynamodb:{a}" for a in STREAM_READ),
                                      [_arn(EVENTS.logical_id, "StreamArn")]))
         statements.append(_statement("StreamFailures", ("sqs:SendMessage",), [_arn(FAILURE_QUEUE)]))
+    if role == ROLES[BILLER_FUNCTION]:
+        statements.append(_statement("BillingWork", ("sqs:SendMessage",), [_arn(WORK_QUEUE)]))
+    if role == ROLES[WORKER_FUNCTION]:
+        statements.append(_statement("BillingWork", ("sqs:ChangeMessageVisibility", "sqs:DeleteMessage",
+                                                     "sqs:GetQueueAttributes", "sqs:ReceiveMessage"),
+                                     [_arn(WORK_QUEUE)]))
     return statements
 
 
@@ -80,20 +98,34 @@ def _function(name: str) -> dict:
     if name == STREAM_FUNCTION:
         stream = {"Stream": _arn(EVENTS.logical_id, "StreamArn"), **STREAM_SETTINGS}
         properties["Events"] = {STREAM_EVENT: {"Properties": stream}}
+    if name == BILLER_FUNCTION:
+        properties["Environment"]["Variables"]["BILLING_QUEUE_URL"] = {"Ref": WORK_QUEUE}
+        properties["Timeout"] = BILLER_TIMEOUT_SECONDS
+    if name == WORKER_FUNCTION:
+        properties["Timeout"] = WORKER_TIMEOUT_SECONDS
+        properties["Events"] = {WORKER_EVENT: {"Properties": {"Queue": _arn(WORK_QUEUE)}}}
     return {"Properties": properties}
+
+
+def _queue(**properties) -> dict:
+    return {"Type": "AWS::SQS::Queue", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+            "Properties": {"SqsManagedSseEnabled": True, "MessageRetentionPeriod": 14 * 24 * 3600, **properties}}
 
 
 def merge_template() -> dict:
     """The template merged into chalice's SAM output: tables, failure queue, IAM, stream and API settings."""
     resources = {spec.logical_id: spec.cloudformation_resource() for spec in ALL_TABLES}
-    resources[FAILURE_QUEUE] = {
-        "Type": "AWS::SQS::Queue", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
-        "Properties": {"SqsManagedSseEnabled": True, "MessageRetentionPeriod": 14 * 24 * 3600}}
+    resources[FAILURE_QUEUE] = _queue()
+    resources[WORK_DEAD_LETTERS] = _queue()
+    # Lambda's guidance: a visibility timeout of six times the worker's timeout.
+    resources[WORK_QUEUE] = _queue(VisibilityTimeout=6 * WORKER_TIMEOUT_SECONDS, RedrivePolicy={
+        "deadLetterTargetArn": _arn(WORK_DEAD_LETTERS), "maxReceiveCount": 5})
     resources.update({role: _role(role) for role in ROLES.values()})
     resources.update({function: _function(function) for function in ROLES})
     resources["RestAPI"] = {"Properties": {"GatewayResponses": sam_gateway_responses()}}
     outputs = {f"{spec.logical_id}Name": {"Value": {"Ref": spec.logical_id}} for spec in ALL_TABLES}
-    outputs[f"{FAILURE_QUEUE}Url"] = {"Value": {"Ref": FAILURE_QUEUE}}
+    outputs.update({f"{queue}Url": {"Value": {"Ref": queue}}
+                    for queue in (FAILURE_QUEUE, WORK_QUEUE, WORK_DEAD_LETTERS)})
     # Chalice's own EndpointURL output keeps its Value; the merge only adds a description.
     outputs["EndpointURL"] = {"Description": "The api_url for Lago's clients (they append api/v1/)"}
     return {"Resources": resources, "Outputs": outputs}

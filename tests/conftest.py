@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import boto3
@@ -121,3 +122,30 @@ def api(chalice_http, tenant) -> Api:
 @pytest.fixture
 def other_api(chalice_http, other_tenant) -> Api:
     return Api(chalice_http, other_tenant.api_key)
+
+
+class ApiClock:
+    """The API's "now": subscription changes and the billing a request does at once. `set(instant)` moves it."""
+
+    def __init__(self, monkeypatch, now: datetime):
+        self.now = now
+        for target in ("chalicelib.domain.subscription_service.utc_now", "chalicelib.billing.customer_billing.utc_now"):
+            monkeypatch.setattr(target, lambda: self.now)
+
+    def set(self, instant: datetime) -> None:
+        self.now = instant
+
+
+@pytest.fixture(autouse=True)
+def quiet_billing_at_once(monkeypatch):
+    """Most tests create backdated subscriptions for usage or control-plane checks: with the wall clock, the
+    billing a request does at once would invoice every month since. Its clock is set before any test's data
+    unless a test takes `api_clock` (tests/integration/test_biller*.py exercise billing at once)."""
+    monkeypatch.setattr("chalicelib.billing.customer_billing.utc_now", lambda: datetime(2000, 1, 1, tzinfo=UTC))
+
+
+@pytest.fixture
+def api_clock(monkeypatch) -> ApiClock:
+    """Pinned at 2026-01-15 unless a test sets it: after the usual backdated starts, before their first boundary,
+    so that creating a subscription bills nothing at once unless the test means it to."""
+    return ApiClock(monkeypatch, datetime(2026, 1, 15, tzinfo=UTC))

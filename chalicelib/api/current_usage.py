@@ -3,34 +3,25 @@ its stored aggregates by the pricing code the biller uses. Its DynamoDB requests
 plan, never by the number of events: docs/api-coverage.md (Current usage)."""
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Mapping
 from decimal import Decimal
 
 from chalicelib.api.auth import current_organization
 from chalicelib.api.blueprint import ApiBlueprint
 from chalicelib.api.serialize import json_response, plain_number
-from chalicelib.domain.aggregations.base import AggregationResult
-from chalicelib.domain.aggregations.windows import epoch_ms
-from chalicelib.domain.billable_metrics import BillableMetric
 from chalicelib.domain.clock import iso_z, utc_now
 from chalicelib.domain.current_usage import (
-    BucketKey,
     ChargeUsage,
     PeriodUsage,
     UsagePeriod,
     current_usage_period,
     price_period_usage,
-    recurring_openings,
     subscription_terms,
-    unique_count_values_period_ms,
 )
 from chalicelib.domain.errors import NotAllowed, NotFound, ValidationFailed
 from chalicelib.domain.organizations import Organization
-from chalicelib.domain.plans import Charge, Plan
 from chalicelib.domain.subscriptions import Subscription
 from chalicelib.store.repositories import Repositories, repositories
-from chalicelib.store.usage import AggregateItem, StoredAggregate, bucket_key
+from chalicelib.usage.period_usage import stored_usage
 
 current_usage = ApiBlueprint(__name__)
 
@@ -61,33 +52,6 @@ def _active_subscription(stores: Repositories, organization_id: str, customer_id
     if len(active) > 1:
         raise ValidationFailed.single("external_subscription_id", "value_is_mandatory")
     return active[0]
-
-
-def _states(charges: list[Charge], stored: Mapping[tuple[str, str], StoredAggregate | AggregateItem]
-            ) -> dict[BucketKey, object]:
-    """The stored states by (charge, filter index), from the store's (charge, bucket key)."""
-    states = {}
-    for charge in charges:
-        buckets = [(None, bucket_key(None))] + [(index, bucket_key(charge_filter.values))
-                                                for index, charge_filter in enumerate(charge.filters)]
-        for index, key in buckets:
-            if (charge.id, key) in stored:
-                states[(charge.id, index)] = stored[(charge.id, key)].state
-    return states
-
-
-def _recurring_openings(stores: Repositories, subscription: Subscription, plan: Plan,
-                        metrics: Mapping[str, BillableMetric],
-                        period: UsagePeriod) -> dict[BucketKey, AggregationResult]:
-    """What recurring metrics carry into the period: ONE more Query, of the subscription's aggregates of every
-    period (it grows with periods and buckets, never with events)."""
-    current_start_ms = epoch_ms(period.period.start)
-    by_period: dict[int, dict[tuple[str, str], AggregateItem]] = defaultdict(dict)
-    for key, item in stores.usage.all_aggregates(subscription.organization_id, subscription.id).items():
-        if key.period_start_ms < current_start_ms:
-            by_period[key.period_start_ms][(key.charge_id, key.bucket)] = item
-    earlier = {start_ms: _states(plan.charges, items) for start_ms, items in by_period.items()}
-    return recurring_openings(plan, metrics, subscription_terms(subscription, plan, period.timezone), earlier)
 
 
 def _units(value: Decimal) -> str:
@@ -143,15 +107,11 @@ def customer_current_usage(stores: Repositories, organization: Organization, ext
     metrics = stores.billable_metrics.get_many(organization.id, plan.billable_metric_ids())
     timezone = customer.applicable_timezone(organization.timezone)
     period = current_usage_period(subscription, plan, timezone, utc_now())
-    period_start_ms = epoch_ms(period.period.start)
-    value_periods = {unique_count_values_period_ms(metric.recurring, period_start_ms) for metric in metrics.values()
-                     if metric.aggregation_type == "unique_count_agg"}
-    stored = stores.usage.period_aggregates(organization.id, subscription.id, period_start_ms, value_periods)
-    openings = _recurring_openings(stores, subscription, plan, metrics, period) if any(
-        metric.recurring for metric in metrics.values()) else {}
+    stored = stored_usage(stores, subscription, plan, metrics, subscription_terms(subscription, plan, timezone),
+                          period.period)
     vat_rate = customer.applicable_vat_rate(organization.vat_rate) if apply_taxes else None
-    usage = price_period_usage(plan, metrics, period.window, _states(plan.charges, stored), plan.amount_currency,
-                               vat_rate, opening=openings)
+    usage = price_period_usage(plan, metrics, period.window, stored.states, plan.amount_currency, vat_rate,
+                               opening=stored.openings)
     return {"customer_usage": customer_usage_json(usage, period)}
 
 

@@ -1,5 +1,6 @@
 """`/api/v1/subscriptions`: create (idempotent per external id and plan), list, read, update, and
-terminate or cancel."""
+terminate or cancel. A change that makes an invoice due (a pay-in-advance plan starting, a termination) bills
+the customer at once, as Lago does; what cannot be billed yet (usage still being aggregated) the biller does."""
 from __future__ import annotations
 
 from chalicelib.api.auth import current_organization
@@ -7,6 +8,7 @@ from chalicelib.api.blueprint import ApiBlueprint
 from chalicelib.api.body import root_object
 from chalicelib.api.pagination import page_from_query
 from chalicelib.api.serialize import json_response, subscription_json
+from chalicelib.billing.customer_billing import bill_customer_now
 from chalicelib.domain import subscription_service
 from chalicelib.domain.subscription_service import Shown, Stores
 from chalicelib.domain.subscriptions import CURRENT_STATUSES, STATUSES, status_from_query, statuses_from_query
@@ -19,6 +21,11 @@ ROOT_KEY = "subscription"
 def _stores() -> Stores:
     stores = repositories()
     return Stores(subscriptions=stores.subscriptions, customers=stores.customers, plans=stores.plans)
+
+
+def _billed(shown: Shown) -> Shown:
+    bill_customer_now(repositories(), shown.subscription.organization_id, shown.subscription.customer_id)
+    return shown
 
 
 def _one(shown: Shown, with_plan: bool = True):
@@ -43,8 +50,8 @@ def _status(request, allowed: tuple[str, ...] = STATUSES) -> str:
 def create_subscription():
     request = subscriptions.current_request
     organization = current_organization(request)
-    return _one(subscription_service.create_subscription(_stores(), organization,
-                                                         root_object(request.raw_body, ROOT_KEY)))
+    return _one(_billed(subscription_service.create_subscription(_stores(), organization,
+                                                                 root_object(request.raw_body, ROOT_KEY))))
 
 
 @subscriptions.route("/api/v1/subscriptions", methods=["GET"])
@@ -75,8 +82,8 @@ def update_subscription(external_id):
     request = subscriptions.current_request
     organization = current_organization(request)
     status = _status(request, CURRENT_STATUSES)
-    return _one(subscription_service.update_subscription(_stores(), organization, external_id, status,
-                                                         root_object(request.raw_body, ROOT_KEY)))
+    return _one(_billed(subscription_service.update_subscription(_stores(), organization, external_id, status,
+                                                                 root_object(request.raw_body, ROOT_KEY))))
 
 
 @subscriptions.route("/api/v1/subscriptions/{external_id}", methods=["DELETE"])
@@ -84,4 +91,4 @@ def terminate_subscription(external_id):
     request = subscriptions.current_request
     organization = current_organization(request)
     status = _status(request, CURRENT_STATUSES)
-    return _one(subscription_service.end_subscription(_stores(), organization, external_id, status))
+    return _one(_billed(subscription_service.end_subscription(_stores(), organization, external_id, status)))

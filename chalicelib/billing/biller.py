@@ -1,11 +1,16 @@
 """The biller, fired hourly. It takes "now" from its trigger, never from the wall clock, so any instant can
-be replayed (`python -m chalicelib.cli bill --at ...`). Invoicing arrives with the billing issue; until then
-there is nothing to bill and a run only records the instant it was given."""
+be replayed (`python -m chalicelib.cli bill --at ...`). It reads the subscriptions due by `now` from the `by_due`
+index (never a scan) and bills each of their customers (chalicelib/billing/customer_billing.py), inline or, when
+there are many, through the work queue (chalicelib/billing/fanout.py)."""
 from __future__ import annotations
 
 from datetime import datetime
 
+from chalicelib.billing.customer_billing import bill_customer
+from chalicelib.billing.fanout import enqueue, inline_limit, queue_url
 from chalicelib.observability import logger
+from chalicelib.store.repositories import repositories
+from chalicelib.store.subscriptions import iso_due
 
 
 def trigger_instant(scheduled_event: dict) -> datetime:
@@ -13,6 +18,23 @@ def trigger_instant(scheduled_event: dict) -> datetime:
     return datetime.fromisoformat(scheduled_event["time"].replace("Z", "+00:00"))
 
 
+def due_customers(stores, now: datetime) -> list[tuple[str, str]]:
+    """(organization_id, customer_id) of every customer with a subscription due by `now`, each once."""
+    return list(dict.fromkeys((organization_id, customer_id)
+                              for organization_id, customer_id, _ in stores.subscriptions.due(iso_due(now))))
+
+
 def run_biller(now: datetime) -> dict:
-    logger.info("biller run", extra={"now": now.isoformat()})
-    return {"now": now.isoformat(), "invoices_created": 0}
+    """Bill every due customer inline, or, past `inline_limit()` with a work queue configured, queue them."""
+    stores = repositories()
+    customers = due_customers(stores, now)
+    queued = invoices = 0
+    if len(customers) > inline_limit() and queue_url():
+        queued = enqueue(customers, now)
+    else:
+        invoices = sum(len(bill_customer(stores, organization_id, customer_id, now))
+                       for organization_id, customer_id in customers)
+    logger.info("biller run", extra={"now": now.isoformat(), "customers": len(customers), "queued": queued,
+                                     "invoices": invoices})
+    return {"now": now.isoformat(), "customers_due": len(customers), "customers_queued": queued,
+            "invoices_created": invoices}

@@ -56,7 +56,9 @@ class Subscription(BaseModel):
     """A stored subscription. `id` is its lago_id; it refers to its customer and plan by their lago_ids.
 
     `current_billing_period_start`/`_end` are the period the biller invoices next, half-open (the API shows
-    Lago's inclusive end); None while pending."""
+    Lago's inclusive end); None while pending. `starting_invoice_due`: a
+    pay-in-advance plan's first base fee is still to invoice; `final_invoice_due`: terminated, its termination
+    invoice is still to issue."""
 
     id: str
     organization_id: str
@@ -73,9 +75,24 @@ class Subscription(BaseModel):
     canceled_at: datetime | None = None
     current_billing_period_start: datetime | None = None
     current_billing_period_end: datetime | None = None
+    starting_invoice_due: bool = False
+    final_invoice_due: bool = False
     created_at: datetime
     updated_at: datetime
     version: int = 1
+
+    @property
+    def next_billing_action_at(self) -> datetime | None:
+        """When the biller next has something to do with it (activate, invoice, terminate); None: nothing."""
+        if self.status == "pending":
+            return self.subscription_at
+        if self.status == "terminated":
+            return self.terminated_at if self.final_invoice_due else None
+        if self.status != "active":
+            return None
+        candidates = [self.current_billing_period_end, self.ending_at,
+                      self.started_at if self.starting_invoice_due else None]
+        return min((moment for moment in candidates if moment is not None), default=None)
 
     @property
     def current_billing_period(self) -> Period | None:
@@ -146,13 +163,14 @@ def first_billing_period(plan: Plan, billing_time: str, timezone: str, subscript
     return current_usage_window(billing_terms(plan, billing_time, timezone, subscription_at, started_at), started_at)
 
 
-def _activated(subscription: Subscription, plan: Plan, timezone: str) -> Subscription:
+def activated_subscription(subscription: Subscription, plan: Plan, timezone: str) -> Subscription:
     """Active from its `subscription_at` (backdated when that is in the past), with its first period."""
     started_at = subscription.subscription_at
     period = first_billing_period(plan, subscription.billing_time, timezone, subscription.subscription_at, started_at)
     return subscription.model_copy(update={"status": "active", "started_at": started_at,
                                            "current_billing_period_start": period.start,
-                                           "current_billing_period_end": period.end})
+                                           "current_billing_period_end": period.end,
+                                           "starting_invoice_due": plan.pay_in_advance})
 
 
 def new_subscription(request: SubscriptionInput, *, subscription_id: str, organization_id: str, customer_id: str,
@@ -163,7 +181,7 @@ def new_subscription(request: SubscriptionInput, *, subscription_id: str, organi
         customer_id=customer_id, plan_id=plan.id, name=request.name,
         billing_time=request.billing_time or BillingTime.CALENDAR, status="pending",
         subscription_at=request.subscription_at or now, ending_at=request.ending_at, created_at=now, updated_at=now)
-    return _activated(subscription, plan, timezone) if subscription.subscription_at <= now else subscription
+    return activated_subscription(subscription, plan, timezone) if subscription.subscription_at <= now else subscription
 
 
 def updated_subscription(subscription: Subscription, request: SubscriptionUpdate, plan: Plan, timezone: str,
@@ -178,7 +196,7 @@ def updated_subscription(subscription: Subscription, request: SubscriptionUpdate
     if "ending_at" in changes or "subscription_at" in changes:
         check_ending_at(updated.ending_at, updated.subscription_at, now)
     if pending and updated.subscription_at <= now:
-        updated = _activated(updated, plan, timezone)
+        updated = activated_subscription(updated, plan, timezone)
     return updated
 
 
@@ -188,7 +206,7 @@ def terminated_subscription(subscription: Subscription, now: datetime) -> Subscr
     cut = None if period is None else period.within(end=now + SECOND)
     return subscription.model_copy(update={"status": "terminated", "terminated_at": now, "updated_at": now,
                                            "current_billing_period_end": (cut or period).end if period else None,
-                                           "version": subscription.version + 1})
+                                           "final_invoice_due": True, "version": subscription.version + 1})
 
 
 def canceled_subscription(subscription: Subscription, now: datetime) -> Subscription:

@@ -139,6 +139,40 @@ def plan_subscription_counter_sk(plan_id: str) -> str:
     return f"COUNTER#plan_subscriptions{SEPARATOR}{plan_id}"
 
 
+# The biller's due index (`by_due`, on the subscription item only): a few partitions so that no single one takes
+# every write, each sorted by the instant of the next action, then organization and customer, so the biller
+# groups a customer's subscriptions from the keys alone.
+DUE_PARTITIONS = 8
+
+
+def due_pk(subscription_id: str) -> str:
+    return due_partition(hashlib.sha256(subscription_id.encode("utf-8")).digest()[0] % DUE_PARTITIONS)
+
+
+def due_partition(index: int) -> str:
+    return f"DUE{SEPARATOR}{index}"
+
+
+def due_sk(due_at: str, organization_id: str, customer_id: str, subscription_id: str) -> str:
+    """`due_at` is an ISO-8601 UTC instant with a fixed width (`2026-12-01T00:00:00.000000Z`): string order is time
+    order. Organization, customer and subscription ids are UUIDs (no separator in them)."""
+    return SEPARATOR.join((due_at, organization_id, customer_id, subscription_id))
+
+
+# Invoices: the item by lago_id, and small index entries listing them newest first, per organization and per
+# customer (the list reads the full items by key). Sequential ids are per customer.
+def invoice_sk(invoice_id: str) -> str:
+    return f"INVOICE{SEPARATOR}{invoice_id}"
+
+
+def invoices_prefix() -> str:
+    return f"INVOICE_LIST{SEPARATOR}"
+
+
+def customer_invoices_prefix(customer_id: str) -> str:
+    return f"CUSTOMER_INVOICE{SEPARATOR}{customer_id}{SEPARATOR}"
+
+
 # Events table: the item key is the idempotency key (organization, transaction_id, external subscription id);
 # the `by_subscription_time` index lists a subscription's events in time order. See docs/data-model.md.
 EVENT_TIMESTAMP_DIGITS = 15

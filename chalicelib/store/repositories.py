@@ -8,6 +8,7 @@ from chalicelib.store.billable_metrics import BillableMetricRepository
 from chalicelib.store.customers import CustomerRepository
 from chalicelib.store.dynamo import dynamodb_client
 from chalicelib.store.events import EventRepository
+from chalicelib.store.invoices import InvoiceRepository
 from chalicelib.store.organizations import OrganizationRepository
 from chalicelib.store.plans import PlanRepository
 from chalicelib.store.stream_lineage import ShardLineage, streams_client
@@ -50,6 +51,10 @@ class Repositories:
     @cached_property
     def events(self) -> EventRepository:
         return EventRepository(self.client)
+
+    @cached_property
+    def invoices(self) -> InvoiceRepository:
+        return InvoiceRepository(self.client)
 
 
 _current: Repositories | None = None

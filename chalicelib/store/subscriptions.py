@@ -10,6 +10,7 @@ Every write is ONE transaction with the customer's and the plan's `active_subscr
 their deletion), conditioned so that nothing is half-written: see docs/data-model.md."""
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Iterable
 
 from chalicelib.domain.customers import Customer
@@ -25,6 +26,13 @@ from chalicelib.store.dynamo import (
     transact,
 )
 from chalicelib.store.lookups import Lookup
+from chalicelib.store.tables import CONTROL_BY_DUE
+
+
+def iso_due(moment) -> str:
+    """A fixed-width UTC instant, so that the due index sorts by time."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
 
 _EXTERNAL_ID = Lookup(keys.subscription_external_id_sk, "external_id", "subscription_id")
 
@@ -139,11 +147,7 @@ class SubscriptionRepository(ControlTableRepository):
         Leaving the current statuses frees the external id and, with `plan_update`, releases the customer's
         and the plan's counts in the same transaction. Raises StaleWrite if `previous` changed."""
         organization_id = subscription.organization_id
-        kept = set(_copy_sort_keys(subscription))
-        actions = [*self._puts(subscription, first_condition="version = :version",
-                               values={":version": previous.version}),
-                   *({"Delete": {"TableName": self._table, "Key": self._key(organization_id, sort_key)}}
-                     for sort_key in _copy_sort_keys(previous) if sort_key not in kept)]
+        actions = self.replace_actions(previous, subscription)
         if previous.status != subscription.status:
             actions += self._counter_changes(subscription, {previous.status: -1, subscription.status: 1})
         if previous.status in CURRENT_STATUSES and subscription.status not in CURRENT_STATUSES:
@@ -162,12 +166,41 @@ class SubscriptionRepository(ControlTableRepository):
         except TransactionCancelled as cancelled:
             raise StaleWrite() from cancelled
 
+    def replace_actions(self, previous: Subscription, subscription: Subscription) -> list[dict]:
+        """The transaction actions that replace `previous` (still at its version) by `subscription`: the item and
+        its copies put, the copies of a former status deleted (the biller joins them to an invoice's transaction)."""
+        kept = set(_copy_sort_keys(subscription))
+        return [*self._puts(subscription, first_condition="version = :version", values={":version": previous.version}),
+                *({"Delete": {"TableName": self._table, "Key": self._key(subscription.organization_id, sort_key)}}
+                  for sort_key in _copy_sort_keys(previous) if sort_key not in kept)]
+
+    def due(self, until: str) -> list[tuple[str, str, str]]:
+        """(organization_id, customer_id, subscription_id) of every subscription whose next billing action is at
+        or before `until` (an `iso_due` instant): one Query per partition of the `by_due` index."""
+        found = []
+        for partition in range(keys.DUE_PARTITIONS):
+            query = {"TableName": self._table, "IndexName": CONTROL_BY_DUE.name,
+                     "KeyConditionExpression": "due_pk = :pk AND due_sk <= :until",
+                     "ExpressionAttributeValues": to_attributes({":pk": keys.due_partition(partition),
+                                                                 ":until": until + "~"})}
+            for response in self._client.get_paginator("query").paginate(**query):
+                for item in response["Items"]:
+                    _, organization_id, customer_id, subscription_id = item["due_sk"]["S"].split(keys.SEPARATOR)
+                    found.append((organization_id, customer_id, subscription_id))
+        return found
+
     def _puts(self, subscription: Subscription, first_condition: str, values: dict | None = None) -> list[dict]:
         """Puts of the item (conditioned) and of its copies."""
         attributes = subscription.model_dump()
         puts = [{"Put": {"TableName": self._table, "Item": to_attributes(
             {"pk": keys.organization_pk(subscription.organization_id), "sk": sort_key, **attributes})}}
             for sort_key in _copy_sort_keys(subscription)]
+        due_at = subscription.next_billing_action_at
+        if due_at is not None:  # the biller's index entry (docs/data-model.md, "The biller's due index")
+            puts[0]["Put"]["Item"].update(to_attributes({
+                "due_pk": keys.due_pk(subscription.id),
+                "due_sk": keys.due_sk(iso_due(due_at), subscription.organization_id, subscription.customer_id,
+                                      subscription.id)}))
         puts[0]["Put"]["ConditionExpression"] = first_condition
         if values:
             puts[0]["Put"]["ExpressionAttributeValues"] = to_attributes(values)

@@ -7,17 +7,19 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class IndexSpec:
-    """A global secondary index with string keys, projecting every attribute (on demand, like its table)."""
+    """A global secondary index with string keys (on demand, like its table), projecting every attribute or
+    only the keys."""
 
     name: str
     partition_key: str
     sort_key: str
+    projection: str = "ALL"
 
     def definition(self) -> dict:
         return {"IndexName": self.name,
                 "KeySchema": [{"AttributeName": self.partition_key, "KeyType": "HASH"},
                               {"AttributeName": self.sort_key, "KeyType": "RANGE"}],
-                "Projection": {"ProjectionType": "ALL"}}
+                "Projection": {"ProjectionType": self.projection}}
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,9 @@ class TableSpec:
         }
 
 
-CONTROL = TableSpec("ControlTable", "CONTROL_TABLE", "billing-control")
+# Subscriptions by the instant of the biller's next action on them (sparse, keys only): docs/data-model.md.
+CONTROL_BY_DUE = IndexSpec("by_due", "due_pk", "due_sk", projection="KEYS_ONLY")
+CONTROL = TableSpec("ControlTable", "CONTROL_TABLE", "billing-control", indexes=(CONTROL_BY_DUE,))
 # Events of a subscription in time order (the aggregator's rebuild, GET /events): see docs/data-model.md.
 EVENTS_BY_SUBSCRIPTION_TIME = IndexSpec("by_subscription_time", "gsi1pk", "gsi1sk")
 EVENTS = TableSpec("EventsTable", "EVENTS_TABLE", "billing-events", stream_view_type="NEW_IMAGE",

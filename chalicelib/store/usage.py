@@ -10,6 +10,7 @@ Interface for readers (current usage, the biller):
   ones). Their cost grows with the distinct values, never with events; see the docs.
   `subscription_id` is the subscription's lago_id; `period_start_ms` the start of the FULL charges period,
   `epoch_ms(terms.charges_periods.period_at(instant).start)` (not the window clipped at `started_at`).
+  The period's applied-events counter is not among them: `applied_events` reads it (the biller's check).
 - `StoredAggregate.state` is the pure aggregation's state type (int for count, `Totals`, `Moments`, `Maximum`,
   `Latest`, unique count `Histories`); feed it to `aggregation.result(combine(state, opening_state(...)), window)`.
   `events_count` is the number of events applied (unique count: operations stored); a missing key means no usage.
@@ -51,6 +52,15 @@ def bucket_key(charge_filter_values: Mapping[str, Iterable[str]] | None) -> str:
     canonical = json.dumps({key: sorted(values) for key, values in charge_filter_values.items()},
                            sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "F" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+
+# The pseudo-charge of a period's applied-events counter: every event the aggregator applied to the period,
+# whatever its charges (a charge id is a UUID: this one cannot collide).
+APPLIED_EVENTS_CHARGE = "applied-events"
+
+
+def applied_events_key(organization_id: str, subscription_id: str, period_start_ms: int) -> "AggregateKey":
+    return AggregateKey(organization_id, subscription_id, period_start_ms, APPLIED_EVENTS_CHARGE, DEFAULT_BUCKET)
 
 
 def usage_pk(organization_id: str, subscription_id: str) -> str:
@@ -200,6 +210,8 @@ class UsageRepository:
         found: dict[tuple[str, str], StoredAggregate] = {}
         prefix = f"{AGGREGATE_PREFIX}{period_start_ms:0{PERIOD_DIGITS}d}{SEPARATOR}"
         for item in self._query(organization_id, subscription_id, prefix):
+            if item["charge_id"] == APPLIED_EVENTS_CHARGE:
+                continue
             state = state_from_item(item)
             found[(item["charge_id"], item["bucket"])] = StoredAggregate(
                 state, events_count_of(state), number(item["window_start_ms"]), number(item["period_end_ms"]))
@@ -221,6 +233,12 @@ class UsageRepository:
             histories.setdefault(key, {})[item["value"]] = frozenset(
                 decode_operation(text) for text in item.get("operations", ()))
         return histories
+
+    def applied_events(self, organization_id: str, subscription_id: str, period_start_ms: int) -> int:
+        """How many events the aggregator has applied to the period (every event of the window, billed by a charge
+        or not): ONE strongly consistent GetItem."""
+        item = self.get_aggregate(applied_events_key(organization_id, subscription_id, period_start_ms))
+        return item.state if item else 0
 
     def get_aggregate(self, key: AggregateKey) -> AggregateItem | None:
         response = self._client.get_item(TableName=self._table, ConsistentRead=True,

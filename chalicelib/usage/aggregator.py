@@ -15,7 +15,13 @@ from functools import reduce
 from chalicelib.domain.aggregations.unique_count import UniqueCountAggregation
 from chalicelib.observability import logger
 from chalicelib.store.dynamo import from_attributes
-from chalicelib.store.usage import AggregateKey, WatermarkConflict, is_additive, padded_sequence
+from chalicelib.store.usage import (
+    APPLIED_EVENTS_CHARGE,
+    AggregateKey,
+    WatermarkConflict,
+    is_additive,
+    padded_sequence,
+)
 from chalicelib.usage.routing import Routed, Router, StoredEvent
 
 MAX_ATTEMPTS = 5
@@ -87,19 +93,30 @@ class Aggregator:
             except Exception:  # noqa: BLE001 - a record that cannot be routed is reported, not the whole batch
                 logger.exception("event record not routed", extra={"sequence_number": record.sequence_number})
                 failed.append(record)
+        counters = {key: group for key, group in groups.items() if key[0].charge_id == APPLIED_EVENTS_CHARGE}
         for (key, _), group in groups.items():
-            try:
-                self._apply_group(key, group)
-            except Exception:  # noqa: BLE001 - reported as batchItemFailures, retried by the event source
-                logger.exception("aggregate not applied", extra={"sort_key": key})
-                failed.extend(record for record, _ in group.entries)
+            if key.charge_id != APPLIED_EVENTS_CHARGE:
+                self._apply_or_report(key, group, failed)
         for (key, value), (operations, sources) in values.items():
             try:
                 self._usage.add_operations(key, value, operations)
             except Exception:  # noqa: BLE001
                 logger.exception("unique-count value not applied")
                 failed.extend(sources)
+        # The applied-events counters last, and only for records whose every write is done: a counted event is
+        # an applied one, which is what lets the biller trust the count (docs/data-model.md).
+        not_applied = _with_later_records(records, failed)
+        for (key, _), group in counters.items():
+            group.entries = [entry for entry in group.entries if entry[0].sequence_number not in not_applied]
+            self._apply_or_report(key, group, failed)
         return _with_later_records(records, failed)
+
+    def _apply_or_report(self, key: AggregateKey, group: _Group, failed: list[StreamRecord]) -> None:
+        try:
+            self._apply_group(key, group)
+        except Exception:  # noqa: BLE001 - reported as batchItemFailures, retried by the event source
+            logger.exception("aggregate not applied", extra={"sort_key": key})
+            failed.extend(record for record, _ in group.entries)
 
     def _settled(self, record: StreamRecord) -> tuple[str, ...]:
         """The ancestors of the record's shard (none when the event names no shard, or no stream)."""

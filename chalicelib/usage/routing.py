@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib.domain.aggregations.base import Aggregation
+from chalicelib.domain.aggregations.count import CountAggregation
 from chalicelib.domain.aggregations.events import UsageEvent
 from chalicelib.domain.aggregations.registry import aggregation_for
 from chalicelib.domain.aggregations.unique_count import UniqueCountAggregation
@@ -20,8 +21,9 @@ from chalicelib.domain.periods import days_in
 from chalicelib.domain.plans import Charge, Plan
 from chalicelib.domain.pricing.filters import FilterBuckets
 from chalicelib.domain.subscriptions import Subscription, billing_terms
-from chalicelib.store.usage import AggregateKey, bucket_key
+from chalicelib.store.usage import AggregateKey, applied_events_key, bucket_key
 
+_APPLIED_EVENTS = CountAggregation()
 # What a recurring metric bills of the events before its subscription's start (lago-semantics §1.1).
 _BILLED_BEFORE_START = ("sum_agg", "unique_count_agg")
 
@@ -87,9 +89,9 @@ class Router:
         if subscription is None:
             return self._before_start(event, next_to_start(history, instant))
         plan = self._plan(subscription)
-        charges = [charge for charge in (plan.charges if plan else []) if charge.billable_metric_code == event.code]
-        if not charges:
+        if plan is None:
             return []
+        charges = [charge for charge in plan.charges if charge.billable_metric_code == event.code]
         timezone = self._timezone(subscription)
         terms = replace(billing_terms(plan, subscription.billing_time, timezone, subscription.subscription_at,
                                       subscription.started_at), terminated_at=subscription.terminated_at)
@@ -98,7 +100,10 @@ class Router:
         if window is None or instant not in window:
             return []
         charges_window = Window(epoch_ms(window.start), epoch_ms(window.end), days_in(period, timezone), timezone)
-        routed = []
+        # Every event of the window is counted, billed by a charge or not: the biller compares this count with
+        # the stored events' before invoicing the period (docs/data-model.md, "Before invoicing a period").
+        routed = [Routed(applied_events_key(event.organization_id, subscription.id, epoch_ms(period.start)),
+                         _APPLIED_EVENTS, charges_window, epoch_ms(period.end), event.usage)]
         for charge in charges:
             metric = self._metric(event.organization_id, charge.billable_metric_id)
             if metric is None:
@@ -162,11 +167,14 @@ class Router:
 
 def active_at(history: list[Subscription], instant: datetime) -> Subscription | None:
     """The subscription billing `instant`: started at or before it and not terminated before it (terminated_at is
-    the last second billed); of an upgrade's two sides, the one that started last."""
+    the last second billed), nor after its `ending_at` (the last second billed once the biller terminates it at
+    that instant: events after it are not billed even before then); of an upgrade's two sides, the one that
+    started last."""
     candidates = [subscription for subscription in history
                   if subscription.started_at is not None and subscription.started_at <= instant
                   and (subscription.terminated_at is None
-                       or instant < subscription.terminated_at + timedelta(seconds=1))]
+                       or instant < subscription.terminated_at + timedelta(seconds=1))
+                  and (subscription.ending_at is None or instant < subscription.ending_at + timedelta(seconds=1))]
     return max(candidates, key=lambda subscription: subscription.started_at.astimezone(UTC), default=None)
 
 

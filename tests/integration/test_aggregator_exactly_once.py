@@ -30,7 +30,7 @@ from chalicelib.domain.aggregations.unique_count import Operation
 from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.store.repositories import repositories
 from chalicelib.store.tables import USAGE
-from chalicelib.store.usage import bucket_key
+from chalicelib.store.usage import APPLIED_EVENTS_CHARGE, bucket_key
 
 START = epoch_ms(STARTED)
 TIMESTAMPS = st.sampled_from([START - 1, START, START + 1, FEBRUARY - 1, FEBRUARY, FEBRUARY + 1, START + 86_400_000])
@@ -53,6 +53,9 @@ def naive(events: list[tuple[str, int, str, str | None, int]], charges: dict) ->
         bucket = bucket_key(REGIONS[region]) if region else "default"
         grouped.setdefault((period, charges[code], bucket, code), []).append((timestamp, transaction_id, size))
     expected = {}
+    for period in {period for period, *_ in grouped}:  # the applied-events counter: every event of the window
+        expected[(period, APPLIED_EVENTS_CHARGE, "default")] = sum(
+            len(rows) for (of_period, *_), rows in grouped.items() if of_period == period)
     for (period, charge, bucket, code), rows in grouped.items():
         sizes = [size for _, _, size in rows]
         if code == "seen":  # per value, its operations: a negative size removes the value abs(size)
@@ -77,6 +80,9 @@ def stored(organization_id: str, subscription_id: str) -> dict:
     found = {(period, charge, bucket): aggregate.state
              for period in (JANUARY_START, FEBRUARY)
              for (charge, bucket), aggregate in aggregates(organization_id, subscription_id, period).items()}
+    for period in (JANUARY_START, FEBRUARY):
+        if applied := repositories().usage.applied_events(organization_id, subscription_id, period):
+            found[(period, APPLIED_EVENTS_CHARGE, "default")] = applied
     for key, histories in repositories().usage.value_histories(organization_id, subscription_id).items():
         found[(key.period_start_ms, key.charge_id, key.bucket)] = histories
     return found

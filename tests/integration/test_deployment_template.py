@@ -16,7 +16,8 @@ from chalicelib.store.tables import ALL_TABLES, EVENTS_STREAM_ARN_PLACEHOLDER
 ROOT = Path(__file__).resolve().parents[2]
 MERGE_TEMPLATE = ROOT / "infra" / "merge-template.json"
 STREAM_EVENT = ("AggregateUsage", "AggregateUsageDynamodbEventSource")
-FUNCTION_ROLES = {"APIHandler": "ApiHandlerRole", "AggregateUsage": "AggregateUsageRole", "Biller": "BillerRole"}
+FUNCTION_ROLES = {"APIHandler": "ApiHandlerRole", "AggregateUsage": "AggregateUsageRole", "Biller": "BillerRole",
+                  "BillCustomers": "BillCustomersRole"}
 
 
 @pytest.fixture(scope="module")
@@ -135,26 +136,40 @@ def test_each_role_has_logs_and_exactly_the_data_access_it_needs(sam):
         assert targets.pop(logs, None) == {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"}
     # What is left are Fn::GetAtt ARNs (and the events table's indexes): every data permission is scoped to a
     # resource of this stack.
+    read = {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"}
+    control_indexes = json.dumps({"Fn::Sub": "${ControlTable.Arn}/index/*"})
+    # The biller and its worker: transactions on the control table (copies of a subscription moving status are
+    # deleted), usage and events read.
+    billing = {("ControlTable", "Arn"): crud | {"dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem",
+                                                "dynamodb:DeleteItem"},
+               ("UsageTable", "Arn"): read, ("EventsTable", "Arn"): read, events_indexes: read}
+    billing[control_indexes] = billing[("ControlTable", "Arn")]
+    worker_queue = {"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+                    "sqs:ReceiveMessage"}
     assert granted == {
         # TransactWriteItems is authorized per item: its Put/Update/ConditionCheck need their own actions.
         "ApiHandlerRole": {
-            ("ControlTable", "Arn"): crud | {"dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"},
-            ("EventsTable", "Arn"): {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query"},
-            events_indexes: {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query"},
+            ("ControlTable", "Arn"): crud | {"dynamodb:BatchGetItem", "dynamodb:DeleteItem",
+                                             "dynamodb:ConditionCheckItem"},
+            control_indexes: crud | {"dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"},
+            ("EventsTable", "Arn"): read | {"dynamodb:PutItem"},
+            events_indexes: read | {"dynamodb:PutItem"},
+            ("UsageTable", "Arn"): read,
         },
         "AggregateUsageRole": {
             ("EventsTable", "StreamArn"): stream_read,
-            ("UsageTable", "Arn"): crud,
-            ("ControlTable", "Arn"): {"dynamodb:GetItem", "dynamodb:Query"},
+            ("UsageTable", "Arn"): crud | {"dynamodb:BatchGetItem"},
+            ("ControlTable", "Arn"): read,
+            control_indexes: read,
             ("StreamFailuresQueue", "Arn"): {"sqs:SendMessage"},
         },
-        "BillerRole": {
-            ("ControlTable", "Arn"): crud | {"dynamodb:ConditionCheckItem"},
-            ("UsageTable", "Arn"): {"dynamodb:GetItem", "dynamodb:Query"},
-            ("EventsTable", "Arn"): {"dynamodb:Query"},
-            events_indexes: {"dynamodb:Query"},
-        },
+        "BillerRole": {**billing, ("BillingWorkQueue", "Arn"): {"sqs:SendMessage"}},
+        "BillCustomersRole": {**billing, ("BillingWorkQueue", "Arn"): worker_queue},
     }
+    # The work queue redrives to its dead-letter queue and outlasts the worker's timeout.
+    queue = sam["Resources"]["BillingWorkQueue"]["Properties"]
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["BillingWorkDeadLetterQueue", "Arn"]}
+    assert queue["VisibilityTimeout"] >= 6 * sam["Resources"]["BillCustomers"]["Properties"]["Timeout"]
 
 
 def test_unknown_routes_answer_lago_s_404(sam):

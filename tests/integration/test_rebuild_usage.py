@@ -75,9 +75,10 @@ def test_aggregates_built_by_the_handler_recompute_identically(dynamodb, tenant,
     assert report.differences == []
     stored = len(aggregates(org, usage["subscription"]["lago_id"], JANUARY_START)) + len(
         aggregates(org, usage["subscription"]["lago_id"], FEBRUARY))
-    assert report.checked == stored == 7
+    # Plus each period's applied-events counter (January and February), recomputed like the others.
+    assert report.checked == stored + 2 == 9
     code, lines = cli(capsys, "--organization-id", org, "--external-subscription-id", "sub")
-    assert (code, lines) == (0, ["7 aggregates checked, 0 differ"])
+    assert (code, lines) == (0, ["9 aggregates checked, 0 differ"])
 
 
 def test_a_corrupted_aggregate_is_reported_and_repaired(dynamodb, tenant, usage, capsys):
@@ -103,7 +104,7 @@ def test_a_corrupted_aggregate_is_reported_and_repaired(dynamodb, tenant, usage,
 
     code, lines = cli(capsys, "--organization-id", org, "--external-subscription-id", "sub")
     assert code == 0
-    assert lines[-1] == "8 aggregates checked, 3 differ"
+    assert lines[-1] == "10 aggregates checked, 3 differ"
     assert (f"aggregate subscription={sub} period=2026-01-01T00:00:00Z charge={charges['bytes']} bucket={eu}: "
             f"stored={Totals(Decimal('99'), 2)!r} recomputed={Totals(Decimal('12.5'), 2)!r}") in lines
     assert (f"aggregate subscription={sub} period=2026-02-01T00:00:00Z charge={charges['calls']} bucket={eu}: "
@@ -112,9 +113,9 @@ def test_a_corrupted_aggregate_is_reported_and_repaired(dynamodb, tenant, usage,
             f"stored={Totals(Decimal('12.5'), 2)!r} recomputed={Totals(Decimal('0'), 0)!r}") in lines
 
     code, lines = cli(capsys, "--organization-id", org, "--external-subscription-id", "sub", "--apply")
-    assert code == 0 and lines[-2:] == ["8 aggregates checked, 3 differ", "3 aggregates rewritten"]
+    assert code == 0 and lines[-2:] == ["10 aggregates checked, 3 differ", "3 aggregates rewritten"]
     assert cli(capsys, "--organization-id", org, "--external-subscription-id", "sub") == (
-        0, ["8 aggregates checked, 0 differ"])
+        0, ["10 aggregates checked, 0 differ"])
     after = dynamodb.get_item(TableName=USAGE.name, Key=to_attributes(bytes_key))["Item"]
     assert {name: value for name, value in after.items() if name.startswith("watermark#")} == watermarks
     assert int(after["revision"]["N"]) == int(before["revision"]["N"]) + 1
@@ -152,11 +153,11 @@ def test_unique_count_values_are_compared_and_repaired(api, dynamodb, tenant, us
                      f"charge={key.charge_id} bucket=default: "
                      "stored={user-0: 2 operations, user-1: 2 operations, user-9: 1 operations} "
                      "recomputed={user-0: 2 operations, user-1: 2 operations}",
-                     "1 aggregates checked, 1 differ"]
+                     "2 aggregates checked, 1 differ"]
     assert cli(capsys, "--organization-id", org, "--external-subscription-id", "sub-u", "--apply")[1][-1] == (
         "1 aggregates rewritten")
     assert cli(capsys, "--organization-id", org, "--external-subscription-id", "sub-u") == (
-        0, ["1 aggregates checked, 0 differ"])
+        0, ["2 aggregates checked, 0 differ"])
     assert set(usage_store.value_histories(org, subscription["lago_id"])[key]) == {"user-0", "user-1"}
 
 

@@ -1,0 +1,156 @@
+"""Bill one customer up to `now`: activate and end its subscriptions when their time comes, and issue each invoice
+they owe, in time order, one per billing day and group (the day's periodic shares together; a start or a
+termination on its own). Every invoice is ONE transaction with the customer's invoice sequence and the
+subscriptions it advances, so a rerun, a concurrent biller or a crash between two runs never bills a period twice
+nor leaves a gap in the numbers (docs/operations.md)."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from chalicelib.billing.readiness import unapplied_events
+from chalicelib.domain.billable_metrics import BillableMetric
+from chalicelib.domain.billing_steps import INVOICING_STEPS, BillingStep, activated, after_invoice, next_step
+from chalicelib.domain.clock import utc_now
+from chalicelib.domain.current_usage import subscription_terms
+from chalicelib.domain.customers import Customer
+from chalicelib.domain.errors import StaleWrite
+from chalicelib.domain.invoices.invoice import Invoice, build_invoice, invoice_id
+from chalicelib.domain.invoices.shares import SubscriptionShare, periodic_share, starting_share, termination_share
+from chalicelib.domain.periods.period import SECOND
+from chalicelib.domain.plans import Plan
+from chalicelib.domain.subscriptions import Subscription, terminated_subscription
+from chalicelib.observability import logger
+from chalicelib.store.invoices import InvoiceAlreadyIssued
+from chalicelib.usage.period_usage import stored_usage
+
+# Each step issues one invoice or moves one subscription; a customer years behind still ends in bounded work per
+# run (the next run goes on where this one stopped).
+MAX_STEPS = 100
+WAITING = object()  # an invoice not issued yet: its usage is still being aggregated
+# A subscription takes 5 of a transaction's 100 actions (the item and its copies), the invoice 4: past 19 shares
+# of one day, the customer gets one more invoice per 19, each named after its first subscription.
+MAX_SHARES_PER_INVOICE = 19
+_STATUSES = ("pending", "active", "terminated")
+
+
+def bill_customer(stores, organization_id: str, customer_id: str, now: datetime) -> list[Invoice]:
+    """The invoices issued by this call (an invoice a concurrent run issued first is not among them)."""
+    issued: list[Invoice] = []
+    for _ in range(MAX_STEPS):
+        customer = stores.customers.get_any(organization_id, customer_id)
+        organization = stores.organizations.get(organization_id)
+        if customer is None or organization is None:
+            return issued
+        timezone = customer.applicable_timezone(organization.timezone)
+        steps = [step for subscription in stores.subscriptions.of_customer(organization_id, customer_id, _STATUSES)
+                 if (step := next_step(subscription)) is not None and step.at <= now]
+        if not steps:
+            return issued
+        first = min(steps, key=lambda step: step.at)
+        try:
+            if first.kind == "activate":
+                _activate(stores, first, timezone, now)
+            elif first.kind == "terminate":
+                _terminate(stores, first.subscription, first.at)
+            else:
+                day = sorted((step for step in steps if step.kind in INVOICING_STEPS
+                              and step.issuing_date(timezone) == first.issuing_date(timezone)
+                              and step.invoice_group() == first.invoice_group()),
+                             key=lambda step: step.subscription.id)
+                group = first.invoice_group()
+                if len(day) > MAX_SHARES_PER_INVOICE:  # one transaction holds 100 actions (docs/data-model.md)
+                    day, group = day[:MAX_SHARES_PER_INVOICE], f"{group}/{day[0].subscription.id}"
+                invoice = _invoice(stores, customer, organization.vat_rate, timezone, day, group, now)
+                if invoice is WAITING:
+                    return issued  # usage not all applied yet: the next run tries again
+                if invoice is not None:
+                    issued.append(invoice)
+        except (StaleWrite, InvoiceAlreadyIssued):
+            continue  # another request or biller moved first: read again
+    logger.warning("customer billing stopped after its step budget", extra={"customer_id": customer_id})
+    return issued
+
+
+def bill_customer_now(stores, organization_id: str, customer_id: str) -> list[Invoice]:
+    """Billing at once after an API change (a start, a termination). The change is already stored: a failure
+    here is logged and left to the hourly biller, which finds the same work due, never an error for the client."""
+    try:
+        return bill_customer(stores, organization_id, customer_id, utc_now())
+    except Exception:  # noqa: BLE001 - the request succeeded; the biller retries what this could not do
+        logger.exception("billing at once failed; the biller will retry", extra={"customer_id": customer_id})
+        return []
+
+
+def _plan(stores, subscription: Subscription) -> Plan:
+    return stores.plans.get_any(subscription.organization_id, subscription.plan_id)
+
+
+def _activate(stores, step: BillingStep, timezone: str, now: datetime) -> None:
+    subscription = step.subscription
+    stores.subscriptions.replace(subscription, activated(subscription, _plan(stores, subscription), timezone, now))
+
+
+def _terminate(stores, subscription: Subscription, ending_at: datetime) -> None:
+    plan = _plan(stores, subscription)
+    # Terminated at ending_at, as Lago (its day billed); the aggregator bills no event after it (routing.active_at).
+    ended = terminated_subscription(subscription, ending_at)
+    stores.subscriptions.replace(subscription, ended, stores.plans.subscription_count_update(plan, -1))
+
+
+def _invoice(stores, customer: Customer, organization_vat_rate, timezone: str, steps: list[BillingStep], group: str,
+             now: datetime) -> Invoice | None | object:
+    """The invoice of `steps` issued; WAITING while their usage is not all applied; None for a start that bills
+    nothing (a pay-in-advance plan in its trial: Lago issues no invoice then), the step done all the same."""
+    organization_id = customer.organization_id
+    shares: list[tuple[Subscription, SubscriptionShare]] = []
+    advanced: list[tuple[Subscription, Subscription]] = []
+    currency = None
+    for step in steps:
+        subscription = step.subscription
+        plan = _plan(stores, subscription)
+        metrics = stores.billable_metrics.get_many(organization_id, plan.billable_metric_ids())
+        share = _share(stores, step, plan, metrics, timezone)
+        if share is None:
+            return WAITING
+        shares.append((subscription, share))
+        advanced.append((subscription, after_invoice(step, plan, timezone, now)))
+        currency = plan.amount_currency
+    first = steps[0]
+    if first.kind == "starting" and not any(share.fees for _, share in shares):
+        for previous, subscription in advanced:  # a start is a group of one
+            stores.subscriptions.replace(previous, subscription)
+        return None
+    actions = [action for previous, subscription in advanced
+               for action in stores.subscriptions.replace_actions(previous, subscription)]
+    issuing_date = first.issuing_date(timezone)
+    invoice = build_invoice(
+        invoice=invoice_id(organization_id, customer.id, issuing_date, group),
+        organization_id=organization_id, customer_id=customer.id, customer_slug=customer.slug,
+        sequential_id=stores.invoices.last_sequence(organization_id, customer.id) + 1, issuing_date=issuing_date,
+        currency=currency, vat_rate=customer.applicable_vat_rate(organization_vat_rate), shares=shares, now=now)
+    stores.invoices.issue(invoice, actions)
+    logger.info("invoice issued", extra={"invoice_id": invoice.id, "number": invoice.number})
+    return invoice
+
+
+def _share(stores, step: BillingStep, plan: Plan, metrics: Mapping[str, BillableMetric],
+           timezone: str) -> SubscriptionShare | None:
+    """The step's share, or None while events stored for its charges window are not all applied."""
+    subscription = step.subscription
+    initial_started_at = min(earlier.started_at for earlier in stores.subscriptions.history(
+        subscription.organization_id, subscription.external_id) + [subscription] if earlier.started_at)
+    if step.kind == "starting":
+        return starting_share(subscription, plan, timezone, initial_started_at=initial_started_at)
+    terms = subscription_terms(subscription, plan, timezone)
+    period = terms.charges_periods.period_at(step.at - SECOND if step.kind == "periodic" else step.at)
+    waiting = unapplied_events(stores, subscription, terms, period)
+    if waiting:
+        logger.info("period not invoiced yet: events still to aggregate",
+                    extra={"subscription_id": subscription.id, "unapplied_events": waiting})
+        return None
+    usage = stored_usage(stores, subscription, plan, metrics, terms, period)
+    if step.kind == "periodic":
+        return periodic_share(subscription, plan, metrics, timezone, step.at, usage,
+                              initial_started_at=initial_started_at)
+    return termination_share(subscription, plan, metrics, timezone, usage, initial_started_at=initial_started_at)

@@ -1,0 +1,62 @@
+"""Fan-out of a biller run: past `BILLER_INLINE_CUSTOMERS` due customers (and when `BILLING_QUEUE_URL` names the
+work queue) the hourly run only queues one message per customer, ten per SendMessageBatch, and the queue's worker
+(`bill_customers` in app.py) bills them in parallel Lambdas. The arithmetic for 100,000 subscriptions due at
+one hour is in docs/operations.md."""
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime
+
+import boto3
+from botocore.config import Config
+
+from chalicelib.billing.customer_billing import bill_customer
+from chalicelib.observability import logger
+
+# The worker's placeholder ARN; the deployment template points the event source at the real queue.
+BILLING_QUEUE_ARN_PLACEHOLDER = "arn:aws:sqs:us-east-1:000000000000:billing-work"
+DEFAULT_INLINE_CUSTOMERS = 50
+_BATCH = 10  # SendMessageBatch's limit
+
+
+def inline_limit() -> int:
+    return int(os.environ.get("BILLER_INLINE_CUSTOMERS", DEFAULT_INLINE_CUSTOMERS))
+
+
+def queue_url() -> str | None:
+    return os.environ.get("BILLING_QUEUE_URL") or None
+
+
+def sqs_client():
+    return boto3.client("sqs", region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+                        config=Config(retries={"mode": "standard", "max_attempts": 5}))
+
+
+def work_message(organization_id: str, customer_id: str, now: datetime) -> str:
+    return json.dumps({"organization_id": organization_id, "customer_id": customer_id, "now": now.isoformat()},
+                      separators=(",", ":"))
+
+
+def enqueue(customers: list[tuple[str, str]], now: datetime) -> int:
+    """Queue one message per customer; raises if any could not be queued (the next hourly run finds the same
+    customers due again, and billing them twice is a no-op)."""
+    client, url = sqs_client(), queue_url()
+    for start in range(0, len(customers), _BATCH):
+        entries = [{"Id": str(index), "MessageBody": work_message(organization_id, customer_id, now)}
+                   for index, (organization_id, customer_id) in enumerate(customers[start:start + _BATCH])]
+        failed = client.send_message_batch(QueueUrl=url, Entries=entries).get("Failed", [])
+        if failed:
+            raise RuntimeError(f"{len(failed)} billing messages not queued: {failed[0].get('Message')}")
+    return len(customers)
+
+
+def bill_queued(stores, message_bodies: list[str]) -> int:
+    """The worker: bill each queued customer at its run's instant; the invoices issued."""
+    issued = 0
+    for body in message_bodies:
+        work = json.loads(body)
+        issued += len(bill_customer(stores, work["organization_id"], work["customer_id"],
+                                    datetime.fromisoformat(work["now"])))
+    logger.info("queued customers billed", extra={"messages": len(message_bodies), "invoices": issued})
+    return issued

@@ -1,0 +1,77 @@
+"""What the biller does next with a subscription, and the subscription once it is done: activate it, terminate it
+at its `ending_at`, or issue its starting, periodic or final invoice share. Pure; the billing service
+(chalicelib/billing/customer_billing.py) runs the steps in time order."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from chalicelib.domain.current_usage import subscription_terms
+from chalicelib.domain.periods import local_day
+from chalicelib.domain.periods.period import SECOND
+from chalicelib.domain.plans import Plan
+from chalicelib.domain.subscriptions import Subscription, activated_subscription
+
+StepKind = Literal["activate", "terminate", "starting", "periodic", "final"]
+INVOICING_STEPS = ("starting", "periodic", "final")
+
+
+@dataclass(frozen=True)
+class BillingStep:
+    kind: StepKind
+    at: datetime
+    subscription: Subscription
+
+    def invoice_group(self) -> str:
+        """Which invoice of the customer's billing day the step's share joins: every periodic share of the day
+        together (as Lago), a start or a termination on its own."""
+        return "periodic" if self.kind == "periodic" else f"{self.kind}/{self.subscription.id}"
+
+    def issuing_date(self, timezone: str):
+        return local_day(self.at, timezone)
+
+
+def next_step(subscription: Subscription) -> BillingStep | None:
+    """The subscription's earliest pending step (None: nothing to do until something changes)."""
+    if subscription.status == "pending":
+        return BillingStep("activate", subscription.subscription_at, subscription)
+    period_end = subscription.current_billing_period_end
+    candidates: list[BillingStep] = []
+    if subscription.status == "active":
+        if subscription.starting_invoice_due:
+            candidates.append(BillingStep("starting", subscription.started_at, subscription))
+        if period_end is not None:
+            candidates.append(BillingStep("periodic", period_end, subscription))
+        if subscription.ending_at is not None:
+            candidates.append(BillingStep("terminate", subscription.ending_at, subscription))
+    elif subscription.status == "terminated" and subscription.final_invoice_due:
+        if period_end is not None and period_end <= subscription.terminated_at:  # a missed period first
+            candidates.append(BillingStep("periodic", period_end, subscription))
+        else:
+            candidates.append(BillingStep("final", subscription.terminated_at, subscription))
+    order = {"starting": 0, "periodic": 1, "terminate": 2, "final": 3}
+    return min(candidates, key=lambda step: (step.at, order[step.kind]), default=None)
+
+
+def activated(subscription: Subscription, plan: Plan, timezone: str, now: datetime) -> Subscription:
+    return activated_subscription(subscription, plan, timezone).model_copy(
+        update={"updated_at": now, "version": subscription.version + 1})
+
+
+def after_invoice(step: BillingStep, plan: Plan, timezone: str, now: datetime) -> Subscription:
+    """The subscription once the step's share is invoiced: a periodic share moves it to its next charges period
+    (cut at the termination), a starting one clears the starting fee, a final one ends its billing."""
+    subscription = step.subscription
+    update: dict = {"updated_at": now, "version": subscription.version + 1}
+    if step.kind == "starting":
+        update["starting_invoice_due"] = False
+    elif step.kind == "final":
+        update["final_invoice_due"] = False  # its last period stays shown
+    else:
+        start = subscription.current_billing_period_end
+        end = subscription_terms(subscription, plan, timezone).charges_periods.period_at(start).end
+        if subscription.terminated_at is not None:
+            end = min(end, subscription.terminated_at + SECOND)
+        update.update(current_billing_period_start=start, current_billing_period_end=end)
+    return subscription.model_copy(update=update)

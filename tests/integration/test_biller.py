@@ -1,0 +1,216 @@
+"""The biller through its public surface (the scheduled handler's `run_biller`) against moto: invoices at period
+ends with hand-worked amounts, missed periods billed in order, reruns and two billers that change nothing, a
+period left for the next run while its events are not all aggregated, and gapless numbers."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from test_events import create_metric
+from test_subscriptions import create_customer, create_plan, subscribe
+from usage_fixtures import deliver, event_item, store_events, stream_record
+
+from chalicelib.billing.biller import run_biller
+from chalicelib.domain.aggregations.windows import epoch_ms
+from chalicelib.store.repositories import repositories
+
+NOVEMBER = datetime(2026, 11, 1, tzinfo=UTC)
+DECEMBER = datetime(2026, 12, 1, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def pinned_api_clock(api_clock):
+    """After the subscription's start, before its first boundary: creating it bills nothing at once."""
+    api_clock.set(datetime(2026, 10, 20, tzinfo=UTC))
+    return api_clock
+
+
+@pytest.fixture
+def storage(api, tenant):
+    """Customer `cust` (vat_rate 20) on a monthly plan: 1000 cents in arrears and a graduated `storage` charge
+    (sum of gb: 0-100 at 0.01 EUR, above at 0.005 EUR), subscribed from 10 October 2026 (calendar)."""
+    tenant_api = api
+    metric = create_metric(tenant_api, "storage", "sum_agg", "gb")
+    create_customer(tenant_api, billing_configuration={"vat_rate": 20})
+    create_plan(tenant_api, charges=[{
+        "billable_metric_id": metric["lago_id"], "charge_model": "graduated",
+        "properties": {"graduated_ranges": [
+            {"from_value": 0, "to_value": 100, "per_unit_amount": "0.01", "flat_amount": "0"},
+            {"from_value": 101, "to_value": None, "per_unit_amount": "0.005", "flat_amount": "0"}]}}])
+    return subscribe(tenant_api, subscription_at="2026-10-10T00:00:00Z")
+
+
+def send(dynamodb, organization_id: str, events: list[tuple[str, datetime, int]]) -> None:
+    items = [event_item(organization_id, tx, epoch_ms(at), "storage", {"gb": gb}) for tx, at, gb in events]
+    store_events(dynamodb, items)
+    assert deliver([stream_record(item) for item in items]) == {"batchItemFailures": []}
+
+
+def invoices_of(organization_id: str) -> list:
+    return sorted(repositories().invoices.list_page(organization_id, 1, 100), key=lambda invoice: invoice.sequential_id)
+
+
+def test_each_period_end_gets_its_invoice_with_taxes_and_gapless_numbers(dynamodb, tenant, storage):
+    org = tenant.organization_id
+    send(dynamodb, org, [("a", datetime(2026, 11, 3, tzinfo=UTC), 30), ("b", datetime(2026, 11, 20, tzinfo=UTC), 5)])
+    assert run_biller(datetime(2026, 12, 1, 0, 30, tzinfo=UTC))["invoices_created"] == 2
+    october, november = invoices_of(org)
+    # October: the first calendar period from the 10th: 22 of 31 days of 1000 = 709.677... -> 710; no usage.
+    assert (october.issuing_date.isoformat(), october.fees_amount_cents) == ("2026-11-01", 710)
+    assert october.taxes_amount_cents == 142  # 710 x 20 % = 142
+    assert october.total_amount_cents == 710 + 142
+    # November: the full base fee and 35 gb in the 0.01 tier = 35 cents; 20 % of 1035 = 207.
+    assert (november.issuing_date.isoformat(), november.fees_amount_cents) == ("2026-12-01", 1000 + 35)
+    assert (november.taxes_amount_cents, november.total_amount_cents) == (207, 1242)
+    assert [fee.amount_cents for fee in november.fees] == [1000, 35]
+    slug = repositories().customers.find_by_external_id(org, "cust").slug
+    assert [october.number, november.number] == [f"{slug}-001", f"{slug}-002"]
+    assert (october.sequential_id, november.sequential_id) == (1, 2)
+
+
+def test_a_rerun_and_a_second_biller_issue_nothing_more(dynamodb, tenant, storage):
+    org = tenant.organization_id
+    at = datetime(2026, 12, 1, 0, 30, tzinfo=UTC)
+    assert run_biller(at)["invoices_created"] == 2
+    assert run_biller(at)["invoices_created"] == 0
+    assert run_biller(datetime(2026, 12, 1, 5, tzinfo=UTC))["invoices_created"] == 0
+    assert [invoice.sequential_id for invoice in invoices_of(org)] == [1, 2]
+
+
+def test_the_biller_waits_for_events_the_aggregator_has_not_applied(dynamodb, tenant, storage):
+    org = tenant.organization_id
+    # Stored but not delivered to the aggregator yet: November cannot be invoiced (October can).
+    store_events(dynamodb, [event_item(org, "late", epoch_ms(datetime(2026, 11, 5, tzinfo=UTC)), "storage",
+                                       {"gb": 7})])
+    assert run_biller(datetime(2026, 12, 1, 0, 30, tzinfo=UTC))["invoices_created"] == 1
+    deliver([stream_record(event_item(org, "late", epoch_ms(datetime(2026, 11, 5, tzinfo=UTC)), "storage",
+                                      {"gb": 7}))])
+    assert run_biller(datetime(2026, 12, 1, 1, 30, tzinfo=UTC))["invoices_created"] == 1
+    november = invoices_of(org)[-1]
+    assert november.fees_amount_cents == 1000 + 7
+
+
+def test_terminating_a_subscription_issues_its_final_invoice_at_once(api, dynamodb, tenant, storage, api_clock):
+    org = tenant.organization_id
+    run_biller(datetime(2026, 11, 1, 0, 30, tzinfo=UTC))  # October
+    send(dynamodb, org, [("a", datetime(2026, 11, 3, tzinfo=UTC), 12)])
+    api_clock.now = datetime(2026, 11, 15, 12, tzinfo=UTC)
+    assert api.delete("/api/v1/subscriptions/sub").status_code == 200
+    assert len(invoices_of(org)) == 2  # issued by the DELETE itself
+    assert run_biller(datetime(2026, 11, 15, 13, tzinfo=UTC))["invoices_created"] == 0
+    final = invoices_of(org)[-1]
+    # 1 to 15 November billed: 15 of 30 days of 1000 = 500; 12 gb = 12 cents.
+    assert final.fees_amount_cents == 500 + 12
+    assert final.billing_periods[0].invoicing_reason == "subscription_terminating"
+    assert run_biller(datetime(2026, 12, 1, 0, 30, tzinfo=UTC))["invoices_created"] == 0
+
+
+class Crash(BaseException):
+    """The biller's Lambda dying before a write reaches DynamoDB (not an error it could catch)."""
+
+
+WRITES = ("TransactWriteItems", "PutItem", "UpdateItem", "DeleteItem")
+
+
+def crashing_after(writes: int):
+    """Register hooks that let `writes` write calls through, then crash the process at the next one."""
+    seen = {"n": 0}
+
+    def hook(**_):
+        seen["n"] += 1
+        if seen["n"] > writes:
+            raise Crash()
+
+    events = repositories().client.meta.events
+    for operation in WRITES:
+        events.register(f"before-call.dynamodb.{operation}", hook)
+    return lambda: [events.unregister(f"before-call.dynamodb.{operation}", hook) for operation in WRITES]
+
+
+@pytest.mark.parametrize("allowed", range(3))
+def test_a_biller_crashed_before_any_of_its_writes_then_rerun_issues_each_invoice_once(dynamodb, tenant, storage,
+                                                                                      allowed):
+    """A clean run writes twice (one transaction per invoice); crash before the first, the second, or none."""
+    org = tenant.organization_id
+    send(dynamodb, org, [("a", datetime(2026, 11, 3, tzinfo=UTC), 35)])
+    at = datetime(2026, 12, 1, 0, 30, tzinfo=UTC)
+    unregister = crashing_after(allowed)
+    try:
+        run_biller(at)
+        crashed = False
+    except Crash:
+        crashed = True
+    finally:
+        unregister()
+    assert crashed == (allowed < 2)
+    assert len(invoices_of(org)) == allowed if crashed else 2
+    run_biller(at)  # the next run completes what the crashed one left
+    run_biller(at)
+    assert [(invoice.sequential_id, invoice.fees_amount_cents) for invoice in invoices_of(org)] == [
+        (1, 710), (2, 1035)]
+
+
+def test_two_billers_interleaved_issue_each_invoice_once(dynamodb, tenant, storage):
+    from interleaving import competing
+
+    org = tenant.organization_id
+    at = datetime(2026, 12, 1, 0, 30, tzinfo=UTC)
+    # Just before the first biller's first invoice transaction, a second biller runs to completion.
+    with competing("TransactWriteItems", lambda: run_biller(at)) as competitor:
+        first = run_biller(at)
+    assert competitor[0]["invoices_created"] == 2
+    assert first["invoices_created"] == 0
+    assert [invoice.sequential_id for invoice in invoices_of(org)] == [1, 2]
+
+
+def test_a_lost_transaction_response_then_rerun_issues_each_invoice_once(dynamodb, tenant, storage):
+    org = tenant.organization_id
+    at = datetime(2026, 12, 1, 0, 30, tzinfo=UTC)
+
+    def lose_response(**_):
+        raise Crash()  # the transaction was applied; its answer never arrives
+
+    events = repositories().client.meta.events
+    events.register("after-call.dynamodb.TransactWriteItems", lose_response)
+    try:
+        with pytest.raises(Crash):
+            run_biller(at)
+    finally:
+        events.unregister("after-call.dynamodb.TransactWriteItems", lose_response)
+    assert len(invoices_of(org)) == 1
+    run_biller(at)
+    assert [invoice.sequential_id for invoice in invoices_of(org)] == [1, 2]
+
+
+def test_many_due_customers_are_queued_and_the_worker_bills_them(dynamodb, tenant, storage, api, monkeypatch):
+    """Past the inline limit the run only queues one message per customer; the worker's messages then bill them."""
+    import boto3
+
+    import app as chalice_app
+
+    org = tenant.organization_id
+    for n in range(2, 13):  # eleven more customers: twelve due, two SendMessageBatch calls of ten and two
+        create_customer(api, external_id=f"cust-{n}", billing_configuration={"vat_rate": 20})
+        subscribe(api, external_id=f"sub-{n}", external_customer_id=f"cust-{n}", subscription_at="2026-10-10T00:00:00Z")
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = sqs.create_queue(QueueName="billing-work")["QueueUrl"]
+    monkeypatch.setenv("BILLING_QUEUE_URL", url)
+    monkeypatch.setenv("BILLER_INLINE_CUSTOMERS", "5")
+    at = datetime(2026, 11, 1, 0, 30, tzinfo=UTC)
+    assert run_biller(at) == {"now": at.isoformat(), "customers_due": 12, "customers_queued": 12,
+                              "invoices_created": 0}
+    assert invoices_of(org) == []
+    bodies = []
+    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        bodies += [message["Body"] for message in messages]
+        for message in messages:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    assert len(bodies) == 12
+    event = {"Records": [{"messageId": str(n), "receiptHandle": "r", "body": body, "attributes": {},
+                          "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
+                          "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:billing-work",
+                          "awsRegion": "us-east-1"} for n, body in enumerate(bodies)]}
+    assert chalice_app.bill_customers(event, None) == {"invoices_created": 12}
+    assert chalice_app.bill_customers(event, None) == {"invoices_created": 0}  # a redelivered batch: nothing more
+    # October from the 10th for each: 22 of 31 days of 1000 -> 710.
+    assert sorted(invoice.fees_amount_cents for invoice in invoices_of(org)) == [710] * 12
