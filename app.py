@@ -7,6 +7,7 @@ from chalicelib.api.current_usage import current_usage
 from chalicelib.api.customers import customers
 from chalicelib.api.events import events
 from chalicelib.api.health import health
+from chalicelib.api.invoices import invoices
 from chalicelib.api.middleware import lago_http
 from chalicelib.api.organizations import organizations
 from chalicelib.api.plans import plans
@@ -20,7 +21,7 @@ from chalicelib.usage.stream import handle_stream_batch
 app = Chalice(app_name="lago-serverless-billing")
 app.register_middleware(lago_http, "http")
 for blueprint in (health, organizations, customers, billable_metrics, plans, subscriptions, events,
-                  current_usage):
+                  current_usage, invoices):
     app.register_blueprint(blueprint)
 
 

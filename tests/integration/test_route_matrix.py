@@ -6,6 +6,7 @@ import json
 from urllib.parse import quote
 
 import pytest
+from invoice_fixtures import issue_invoice, subscription_fee
 
 from app import app
 from chalicelib.store.tables import EVENTS
@@ -16,6 +17,7 @@ SUBSCRIPTION_NOT_FOUND = {"status": 404, "error": "Not Found", "code": "subscrip
 METRIC_NOT_FOUND = {"status": 404, "error": "Not Found", "code": "billable_metric_not_found"}
 PLAN_NOT_FOUND = {"status": 404, "error": "Not Found", "code": "plan_not_found"}
 EVENT_NOT_FOUND = {"status": 404, "error": "Not Found", "code": "event_not_found"}
+INVOICE_NOT_FOUND = {"status": 404, "error": "Not Found", "code": "invoice_not_found"}
 # An id of the first tenant, with the characters that most often escape a key or a path.
 SHARED_ID = "acme#1/eu %"
 
@@ -27,7 +29,8 @@ def api_v1_routes() -> list[tuple[str, str]]:
 
 def concrete_path(path: str) -> str:
     shared = quote(SHARED_ID, safe="")
-    path = path.replace("{external_id}", shared).replace("{code}", shared).replace("{transaction_id}", shared)
+    path = (path.replace("{external_id}", shared).replace("{code}", shared).replace("{transaction_id}", shared)
+            .replace("{lago_id}", shared))
     return path + (f"?external_subscription_id={shared}" if path == "/api/v1/events" else "")
 
 
@@ -59,7 +62,7 @@ def request_body(path: str) -> dict:
 
 
 @pytest.fixture
-def first_tenant_snapshot(api):
+def first_tenant_snapshot(api, tenant, api_clock):
     """The first tenant's customer (with every field set), and a function reading back all it can see."""
     created = api.post("/api/v1/customers", {"customer": {
         "external_id": SHARED_ID, "name": "Acme", "email": "billing@acme.example", "city": "Paris",
@@ -81,6 +84,9 @@ def first_tenant_snapshot(api):
     assert subscription.status_code == 200, subscription.body
     event = api.post("/api/v1/events", {"event": shared_event()})
     assert event.status_code == 200, event.body
+    # An invoice whose lago_id is the shared id, as the biller would have issued it.
+    issue_invoice(tenant.organization_id, SHARED_ID, SHARED_ID,
+                  [subscription_fee(subscription.json_body["subscription"]["lago_id"], 1000)], lago_id=SHARED_ID)
 
     def snapshot() -> dict:
         shared = quote(SHARED_ID, safe="")
@@ -94,11 +100,15 @@ def first_tenant_snapshot(api):
                 "subscription": api.get(f"/api/v1/subscriptions/{shared}").json_body,
                 "subscriptions": api.get("/api/v1/subscriptions").json_body,
                 "event": api.get(f"/api/v1/events/{shared}").json_body,
-                "events": api.get(f"/api/v1/events?external_subscription_id={shared}").json_body}
+                "events": api.get(f"/api/v1/events?external_subscription_id={shared}").json_body,
+                "invoice": api.get(f"/api/v1/invoices/{shared}").json_body,
+                "invoices": api.get("/api/v1/invoices").json_body}
 
     before = snapshot()
     assert before["customer"]["customer"]["external_id"] == SHARED_ID
     assert before["list"]["meta"]["total_count"] == 1
+    assert before["invoice"]["invoice"]["lago_id"] == SHARED_ID
+    assert before["invoices"]["meta"]["total_count"] == 1
     return before, snapshot
 
 
@@ -118,7 +128,8 @@ def test_route_list_is_not_trivial():
                         ("/api/v1/subscriptions/{external_id}", "GET"), ("/api/v1/subscriptions/{external_id}", "PUT"),
                         ("/api/v1/subscriptions/{external_id}", "DELETE"),
                         ("/api/v1/events", "POST"), ("/api/v1/events/batch", "POST"), ("/api/v1/events", "GET"),
-                        ("/api/v1/events/{transaction_id}", "GET")]:
+                        ("/api/v1/events/{transaction_id}", "GET"),
+                        ("/api/v1/invoices", "GET"), ("/api/v1/invoices/{lago_id}", "GET")]:
         assert expected in routes
 
 
@@ -235,6 +246,9 @@ CROSS_TENANT_EXPECTATIONS = {
     ("/api/v1/events/{transaction_id}", "GET"): _not_found(EVENT_NOT_FOUND),
     # The other organization has no customer with the first tenant's external id: no usage is read.
     ("/api/v1/customers/{external_id}/current_usage", "GET"): _not_found(CUSTOMER_NOT_FOUND),
+    # The first tenant's invoice (its lago_id is the shared id) is neither read nor listed.
+    ("/api/v1/invoices", "GET"): _empty_list("invoices"),
+    ("/api/v1/invoices/{lago_id}", "GET"): _not_found(INVOICE_NOT_FOUND),
 }
 
 
@@ -276,7 +290,8 @@ def test_route_answers_garbage_in_lagos_shape_never_5xx(api, path, method):
     """With a valid key, an unknown id and a body that is not JSON, every route answers a Lago-shaped
     4xx (or ignores the body), never a 5xx."""
     response = api.request(method, path.replace("{external_id}", "unknown").replace("{code}", "unknown")
-                           .replace("{transaction_id}", "unknown"), raw=b"{not json")
+                           .replace("{transaction_id}", "unknown").replace("{lago_id}", "unknown"),
+                           raw=b"{not json")
     assert response.status_code < 500, response.body
     body = json.loads(response.body)
     if response.status_code >= 400:

@@ -1,0 +1,264 @@
+"""A stored invoice as Lago's API v1 shows it (`InvoiceObjectExtended`, its `FeeObject`s): amounts as integers,
+decimals as strings, windows with Lago's inclusive ends (`…T23:59:59Z`).
+
+What the invoice refers to (customer, subscriptions, plans, metrics) is read through `InvoiceLookups`, which
+reads each record once for a whole page of invoices."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from chalicelib.api.serialize import customer_json, plain_number, subscription_json, vat_tax
+from chalicelib.domain.billable_metrics import BillableMetric
+from chalicelib.domain.clock import iso_z
+from chalicelib.domain.customers import Customer
+from chalicelib.domain.invoices.invoice import BillingPeriod, Invoice, InvoiceFee
+from chalicelib.domain.money import currency_exponent
+from chalicelib.domain.organizations import Organization
+from chalicelib.domain.periods.period import SECOND
+from chalicelib.domain.plans import Charge, Plan
+from chalicelib.domain.subscriptions import Subscription
+from chalicelib.store.repositories import Repositories
+
+# Namespace of the derived ids of applied taxes (stable per invoice or fee).
+_APPLIED_TAX_NAMESPACE = uuid.UUID("0d6c3f0e-8a57-4f7e-a1c4-3b9f3f1e2d47")
+# Lago's invoice layout version (spec example 3; current Lago writes 4).
+VERSION_NUMBER = 4
+
+
+def decimal_text(value: Decimal) -> str:
+    """A decimal as Lago writes a BigDecimal: `35.0`, `12.5`, `0.0001` (never exponent notation)."""
+    plain = format(plain_number(Decimal(value)), "f")
+    return plain if "." in plain else f"{plain}.0"
+
+
+def _time(moment: datetime | None) -> str | None:
+    return iso_z(moment) if moment is not None else None
+
+
+def _last_second(end: datetime | None) -> str | None:
+    """The inclusive end Lago shows for a half-open window's `end`."""
+    return iso_z(end - SECOND) if end is not None else None
+
+
+def _units(cents: int | Decimal, currency: str) -> Decimal:
+    return Decimal(cents).scaleb(-currency_exponent(currency))
+
+
+class InvoiceLookups:
+    """The records an invoice names, read once each (the customer, subscriptions, plans and metrics of a page)."""
+
+    def __init__(self, stores: Repositories, organization: Organization):
+        self._stores = stores
+        self.organization = organization
+        self._customers: dict[str, Customer | None] = {}
+        self._subscriptions: dict[str, Subscription | None] = {}
+        self._plans: dict[str, Plan | None] = {}
+        self._metrics: dict[str, BillableMetric | None] = {}
+
+    def customer(self, customer_id: str) -> Customer | None:
+        if customer_id not in self._customers:
+            self._customers[customer_id] = self._stores.customers.get_any(self.organization.id, customer_id)
+        return self._customers[customer_id]
+
+    def subscription(self, subscription_id: str) -> Subscription | None:
+        if subscription_id not in self._subscriptions:
+            self._subscriptions[subscription_id] = self._stores.subscriptions.get(self.organization.id,
+                                                                                  subscription_id)
+        return self._subscriptions[subscription_id]
+
+    def plan(self, plan_id: str) -> Plan | None:
+        if plan_id not in self._plans:
+            self._plans[plan_id] = self._stores.plans.get_any(self.organization.id, plan_id)
+        return self._plans[plan_id]
+
+    def metric(self, metric_id: str) -> BillableMetric | None:
+        if metric_id not in self._metrics:
+            found = self._stores.billable_metrics.get_many(self.organization.id, {metric_id})
+            self._metrics[metric_id] = found.get(metric_id)
+        return self._metrics[metric_id]
+
+
+def _applied_tax(invoice: Invoice, lookups: InvoiceLookups, owner: str, amount_cents: int) -> dict:
+    rate = invoice.taxes_rate
+    return {
+        "lago_id": str(uuid.uuid5(_APPLIED_TAX_NAMESPACE, f"{owner}:{format(plain_number(rate), 'f')}")),
+        "lago_tax_id": vat_tax(lookups.organization, rate, applied_to_organization=False)["lago_id"],
+        "tax_name": "VAT",
+        "tax_code": "vat",
+        "tax_rate": plain_number(rate),
+        "tax_description": None,
+        "amount_cents": amount_cents,
+        "amount_currency": invoice.currency,
+        "created_at": iso_z(invoice.created_at),
+    }
+
+
+def _charge(plan: Plan | None, charge_id: str | None) -> Charge | None:
+    if plan is None or charge_id is None:
+        return None
+    return next((charge for charge in plan.charges if charge.id == charge_id), None)
+
+
+def _item(fee: InvoiceFee, subscription: Subscription | None, plan: Plan | None,
+          lookups: InvoiceLookups) -> dict:
+    if fee.fee_type == "subscription":
+        name = plan.name if plan else None
+        return {"type": "subscription", "code": plan.code if plan else None, "name": name,
+                "description": plan.description if plan else None,
+                "invoice_display_name": (plan.invoice_display_name or name) if plan else None,
+                "filter_invoice_display_name": None, "filters": None,
+                "lago_item_id": fee.subscription_id, "item_type": "Subscription", "grouped_by": {}}
+    charge = _charge(plan, fee.charge_id)
+    metric = lookups.metric(charge.billable_metric_id) if charge else None
+    charge_filter = (charge.filters[fee.filter_index]
+                     if charge and fee.filter_index is not None and fee.filter_index < len(charge.filters) else None)
+    return {"type": "charge", "code": metric.code if metric else (charge.billable_metric_code if charge else None),
+            "name": metric.name if metric else None,
+            "description": metric.description if metric else None,
+            "invoice_display_name": (charge.invoice_display_name or (metric.name if metric else None))
+            if charge else None,
+            "filter_invoice_display_name": charge_filter.invoice_display_name if charge_filter else None,
+            "filters": {key: list(values) for key, values in charge_filter.values.items()} if charge_filter else None,
+            "lago_item_id": metric.id if metric else (charge.billable_metric_id if charge else None),
+            "item_type": "BillableMetric", "grouped_by": {}}
+
+
+def fee_json(invoice: Invoice, fee: InvoiceFee, customer: Customer | None, external_subscription_id: str | None,
+             lookups: InvoiceLookups) -> dict:
+    """Lago's FeeObject of one invoice fee. Its taxes are its own share, for display (the invoice's taxes are
+    rounded once on the sum)."""
+    currency = invoice.currency
+    subscription = lookups.subscription(fee.subscription_id)
+    plan = lookups.plan(subscription.plan_id) if subscription else None
+    rate = invoice.taxes_rate or Decimal(0)
+    precise_taxes_cents = fee.precise_amount_cents * rate / 100
+    total_cents = fee.amount_cents + fee.taxes_amount_cents
+    return {
+        "lago_id": fee.id,
+        "lago_charge_id": fee.charge_id,
+        "lago_charge_filter_id": None,
+        "lago_fixed_charge_id": None,
+        "lago_invoice_id": invoice.id,
+        "lago_true_up_fee_id": None,
+        "lago_true_up_parent_fee_id": None,
+        "lago_subscription_id": fee.subscription_id,
+        "external_subscription_id": external_subscription_id,
+        "lago_customer_id": invoice.customer_id,
+        "external_customer_id": customer.external_id if customer else None,
+        "amount_cents": fee.amount_cents,
+        "precise_amount": decimal_text(_units(fee.precise_amount_cents, currency)),
+        "precise_total_amount": decimal_text(_units(fee.precise_amount_cents + precise_taxes_cents, currency)),
+        "amount_currency": currency,
+        "taxes_amount_cents": fee.taxes_amount_cents,
+        "taxes_precise_amount": decimal_text(_units(precise_taxes_cents, currency)),
+        "taxes_rate": plain_number(rate),
+        "total_amount_cents": total_cents,
+        "total_amount_currency": currency,
+        "sub_total_excluding_taxes_amount_cents": fee.amount_cents,
+        "sub_total_excluding_taxes_precise_amount_cents": decimal_text(fee.precise_amount_cents),
+        "precise_coupons_amount_cents": "0.0",
+        "units": decimal_text(fee.units),
+        "precise_unit_amount": decimal_text(fee.precise_unit_amount),
+        "total_aggregated_units": decimal_text(fee.total_aggregated_units),
+        "events_count": fee.events_count,
+        "pay_in_advance": fee.pay_in_advance,
+        "invoiceable": True,
+        "self_billed": False,
+        "payment_status": invoice.payment_status,
+        "from_date": iso_z(fee.from_datetime),
+        "to_date": iso_z(fee.to_datetime - SECOND),
+        "created_at": iso_z(invoice.created_at),
+        "succeeded_at": None,
+        "failed_at": None,
+        "refunded_at": None,
+        "event_transaction_id": None,
+        "description": None,
+        "amount_details": {},
+        "pricing_unit_details": None,
+        "item": _item(fee, subscription, plan, lookups),
+        "applied_taxes": ([{**_applied_tax(invoice, lookups, fee.id, fee.taxes_amount_cents), "lago_fee_id": fee.id}]
+                          if invoice.taxes_rate is not None else []),
+    }
+
+
+def billing_period_json(period: BillingPeriod) -> dict:
+    return {
+        "lago_subscription_id": period.subscription_id,
+        "external_subscription_id": period.external_subscription_id,
+        "lago_plan_id": period.plan_id,
+        "subscription_from_datetime": _time(period.subscription_from),
+        "subscription_to_datetime": _last_second(period.subscription_to),
+        "charges_from_datetime": _time(period.charges_from),
+        "charges_to_datetime": _last_second(period.charges_to),
+        "invoicing_reason": period.invoicing_reason,
+    }
+
+
+def _subscriptions_json(invoice: Invoice, customer: Customer | None, lookups: InvoiceLookups) -> list[dict]:
+    shown = []
+    for subscription_id in dict.fromkeys(period.subscription_id for period in invoice.billing_periods):
+        subscription = lookups.subscription(subscription_id)
+        plan = lookups.plan(subscription.plan_id) if subscription else None
+        if subscription is not None and plan is not None and customer is not None:
+            shown.append(subscription_json(subscription, customer, plan))
+    return shown
+
+
+def invoice_json(invoice: Invoice, lookups: InvoiceLookups) -> dict:
+    """Lago's invoice object: every field we can fill; what is not modelled (coupons, credits, metadata, usage
+    thresholds, files) is zero, empty or null."""
+    customer = lookups.customer(invoice.customer_id)
+    external_ids = {period.subscription_id: period.external_subscription_id for period in invoice.billing_periods}
+    return {
+        "lago_id": invoice.id,
+        "billing_entity_code": None,
+        "sequential_id": invoice.sequential_id,
+        "number": invoice.number,
+        "purchase_order_number": None,
+        "issuing_date": invoice.issuing_date.isoformat(),
+        "payment_due_date": invoice.issuing_date.isoformat(),
+        "net_payment_term": 0,
+        "payment_overdue": False,
+        "payment_dispute_lost_at": None,
+        "voided_at": _time(invoice.voided_at),
+        "invoice_type": invoice.invoice_type,
+        "status": invoice.status,
+        "payment_status": invoice.payment_status,
+        "currency": invoice.currency,
+        "fees_amount_cents": invoice.fees_amount_cents,
+        "coupons_amount_cents": invoice.coupons_amount_cents,
+        "credit_notes_amount_cents": invoice.credit_notes_amount_cents,
+        "progressive_billing_credit_amount_cents": invoice.progressive_billing_credit_amount_cents,
+        "sub_total_excluding_taxes_amount_cents": invoice.sub_total_excluding_taxes_amount_cents,
+        "taxes_amount_cents": invoice.taxes_amount_cents,
+        "sub_total_including_taxes_amount_cents": invoice.sub_total_including_taxes_amount_cents,
+        "prepaid_credit_amount_cents": invoice.prepaid_credit_amount_cents,
+        "prepaid_granted_credit_amount_cents": 0,
+        "prepaid_purchased_credit_amount_cents": 0,
+        "total_amount_cents": invoice.total_amount_cents,
+        "total_due_amount_cents": invoice.total_due_amount_cents,
+        "total_paid_amount_cents": 0,
+        "total_offsetted_credit_note_amount_cents": 0,
+        "version_number": VERSION_NUMBER,
+        "self_billed": False,
+        "file_url": None,
+        "xml_url": None,
+        "web_url": None,
+        "created_at": iso_z(invoice.created_at),
+        "updated_at": iso_z(invoice.updated_at),
+        "customer": customer_json(customer, lookups.organization) if customer else None,
+        "metadata": [],
+        "applied_taxes": ([{**_applied_tax(invoice, lookups, invoice.id, invoice.taxes_amount_cents),
+                            "lago_invoice_id": invoice.id, "fees_amount_cents": invoice.fees_amount_cents}]
+                          if invoice.taxes_rate is not None else []),
+        "billing_periods": [billing_period_json(period) for period in invoice.billing_periods],
+        "fees": [fee_json(invoice, fee, customer, external_ids.get(fee.subscription_id), lookups)
+                 for fee in invoice.fees],
+        "subscriptions": _subscriptions_json(invoice, customer, lookups),
+        "credits": [],
+        "applied_usage_thresholds": [],
+        "applied_invoice_custom_sections": [],
+        "error_details": [],
+    }

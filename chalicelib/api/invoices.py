@@ -1,0 +1,95 @@
+"""`/api/v1/invoices`: the read side, list (newest first, with Lago's filters) and read by lago_id.
+docs/api-coverage.md (Invoices)."""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from chalicelib.api.auth import current_organization
+from chalicelib.api.blueprint import ApiBlueprint
+from chalicelib.api.errors import invalid_fields
+from chalicelib.api.invoice_json import InvoiceLookups, invoice_json
+from chalicelib.api.pagination import page_from_query
+from chalicelib.api.serialize import json_response
+from chalicelib.domain.errors import NotFound
+from chalicelib.store.repositories import repositories
+
+invoices = ApiBlueprint(__name__)
+
+# Lago's enums (`deleted` is internal to Lago and never listed).
+INVOICE_STATUSES = ("draft", "finalized", "voided", "failed", "pending")
+PAYMENT_STATUSES = ("pending", "succeeded", "failed")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _values(query, *names: str) -> tuple[list[str], str | None]:
+    """Every value of the repeated keys `names` (`statuses[]=a&statuses[]=b`, or the older single `status`),
+    and the name they came from (the first one present)."""
+    values, source = [], None
+    for name in names:
+        if name in query:
+            found = [value for value in query.getlist(name) if value != ""]
+            values += found
+            source = source or name
+    return list(dict.fromkeys(values)), source
+
+
+def _enum_filter(query, names: tuple[str, ...], allowed: tuple[str, ...], errors: dict) -> list[str]:
+    values, source = _values(query, *names)
+    if any(value not in allowed for value in values):
+        errors[source.removesuffix("[]")] = ["value_is_invalid"]
+    return values
+
+
+def _date_filter(query, name: str, errors: dict) -> str | None:
+    raw = query.get(name)
+    if raw is None or raw == "":
+        return None
+    if not _DATE.fullmatch(raw):
+        errors[name] = ["invalid_date"]
+        return None
+    try:
+        return date.fromisoformat(raw).isoformat()
+    except ValueError:
+        errors[name] = ["invalid_date"]
+        return None
+
+
+@invoices.route("/api/v1/invoices", methods=["GET"])
+def list_invoices():
+    request = invoices.current_request
+    organization = current_organization(request)
+    query = request.query_params or {}
+    page = page_from_query(query)
+    errors: dict = {}
+    filters = {
+        "statuses": _enum_filter(query, ("statuses[]", "statuses", "status[]", "status"), INVOICE_STATUSES, errors),
+        "payment_statuses": _enum_filter(query, ("payment_statuses[]", "payment_statuses", "payment_status[]",
+                                                 "payment_status"), PAYMENT_STATUSES, errors),
+        "issuing_date_from": _date_filter(query, "issuing_date_from", errors),
+        "issuing_date_to": _date_filter(query, "issuing_date_to", errors),
+    }
+    if errors:
+        raise invalid_fields(errors)
+    stores = repositories()
+    external_customer_id = query.get("external_customer_id")
+    if external_customer_id is not None:
+        customer = stores.customers.find_by_external_id(organization.id, external_customer_id)
+        if customer is None:
+            return json_response({"invoices": [], "meta": page.meta(0)})
+        filters["customer_id"] = customer.id
+    listed = stores.invoices.list_page(organization.id, page.number, page.per_page, **filters)
+    total_count = stores.invoices.count(organization.id, **filters)
+    lookups = InvoiceLookups(stores, organization)
+    return json_response({"invoices": [invoice_json(invoice, lookups) for invoice in listed],
+                          "meta": page.meta(total_count)})
+
+
+@invoices.route("/api/v1/invoices/{lago_id}", methods=["GET"])
+def get_invoice(lago_id):
+    organization = current_organization(invoices.current_request)
+    stores = repositories()
+    invoice = stores.invoices.get(organization.id, lago_id)
+    if invoice is None:
+        raise NotFound("invoice")
+    return json_response({"invoice": invoice_json(invoice, InvoiceLookups(stores, organization))})

@@ -1,0 +1,52 @@
+"""Invoices stored directly (as the biller would issue them), for the read-side API tests: a subscription
+share with a subscription fee and charge fees, built with `build_invoice` and issued with no subscription
+actions."""
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from chalicelib.domain.invoices.fee_line import FeeLine
+from chalicelib.domain.invoices.invoice import Invoice, build_invoice, invoice_id
+from chalicelib.domain.invoices.shares import SubscriptionShare
+from chalicelib.domain.periods.period import Period
+from chalicelib.store.repositories import repositories
+
+JANUARY = Period(datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC))
+ISSUED_AT = datetime(2026, 2, 1, 0, 5, tzinfo=UTC)
+
+
+def subscription_fee(subscription_id: str, amount_cents: int, window: Period = JANUARY) -> FeeLine:
+    return FeeLine(fee_type="subscription", subscription_id=subscription_id, charge_id=None, filter_index=None,
+                   true_up_of_charge=False, units=Decimal(1), total_aggregated_units=Decimal(1), events_count=0,
+                   amount_cents=amount_cents, precise_amount_cents=Decimal(amount_cents),
+                   precise_unit_amount=Decimal(amount_cents) / 100, from_datetime=window.start,
+                   to_datetime=window.end, pay_in_advance=False)
+
+
+def charge_fee(subscription_id: str, charge_id: str, units: Decimal, amount_cents: int, *,
+               filter_index: int | None = None, events_count: int = 0, window: Period = JANUARY) -> FeeLine:
+    return FeeLine(fee_type="charge", subscription_id=subscription_id, charge_id=charge_id, filter_index=filter_index,
+                   true_up_of_charge=False, units=units, total_aggregated_units=units, events_count=events_count,
+                   amount_cents=amount_cents, precise_amount_cents=Decimal(amount_cents),
+                   precise_unit_amount=(Decimal(amount_cents) / 100 / units) if units else Decimal(0),
+                   from_datetime=window.start, to_datetime=window.end, pay_in_advance=False)
+
+
+def issue_invoice(organization_id: str, external_customer_id: str, external_subscription_id: str,
+                  fees: list[FeeLine], *, issuing_date: date = date(2026, 2, 1), vat_rate: Decimal | None = None,
+                  group: str = "periodic", window: Period = JANUARY, lago_id: str | None = None) -> Invoice:
+    """The customer's next invoice, billing `fees` of its subscription `external_subscription_id` over `window`
+    (its id derived as the biller derives it, unless `lago_id` names it)."""
+    stores = repositories()
+    customer = stores.customers.find_by_external_id(organization_id, external_customer_id)
+    subscription = stores.subscriptions.find_current(organization_id, external_subscription_id)
+    share = SubscriptionShare(subscription_id=subscription.id, invoicing_reason="subscription_periodic",
+                              base_fee_window=window, charges_window=window, fees=tuple(fees))
+    invoice = build_invoice(
+        invoice=lago_id or invoice_id(organization_id, customer.id, issuing_date, group), organization_id=organization_id,
+        customer_id=customer.id, customer_slug=customer.slug,
+        sequential_id=stores.invoices.last_sequence(organization_id, customer.id) + 1, issuing_date=issuing_date,
+        currency="EUR", vat_rate=vat_rate, shares=[(subscription, share)], now=ISSUED_AT)
+    stores.invoices.issue(invoice, [])
+    return invoice
