@@ -1,4 +1,4 @@
-"""`/api/v1/invoices`: the read side, list (newest first, with Lago's filters) and read by lago_id.
+"""`/api/v1/invoices`: list (newest first, with Lago's filters), read by lago_id, set the payment status, void.
 docs/api-coverage.md (Invoices)."""
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ from datetime import date
 
 from chalicelib.api.auth import current_organization
 from chalicelib.api.blueprint import ApiBlueprint
+from chalicelib.api.body import root_object
 from chalicelib.api.errors import invalid_fields
 from chalicelib.api.invoice_json import InvoiceLookups, invoice_json
 from chalicelib.api.pagination import page_from_query
 from chalicelib.api.serialize import json_response
+from chalicelib.domain import invoice_service
 from chalicelib.domain.errors import NotFound
 from chalicelib.store.repositories import repositories
 
@@ -93,3 +95,23 @@ def get_invoice(lago_id):
     if invoice is None:
         raise NotFound("invoice")
     return json_response({"invoice": invoice_json(invoice, InvoiceLookups(stores, organization))})
+
+
+def _one(invoice) -> dict:
+    stores = repositories()
+    return json_response({"invoice": invoice_json(invoice, InvoiceLookups(stores, current_organization(
+        invoices.current_request)))})
+
+
+@invoices.route("/api/v1/invoices/{lago_id}", methods=["PUT"])
+def update_invoice(lago_id):
+    request = invoices.current_request
+    organization = current_organization(request)
+    return _one(invoice_service.update_invoice(repositories().invoices, organization.id, lago_id,
+                                               root_object(request.raw_body, "invoice")))
+
+
+@invoices.route("/api/v1/invoices/{lago_id}/void", methods=["POST"])
+def void_invoice(lago_id):
+    organization = current_organization(invoices.current_request)
+    return _one(invoice_service.void_invoice(repositories().invoices, organization.id, lago_id))

@@ -55,6 +55,8 @@ def request_body(path: str) -> dict:
     if resource == "plans":
         return {"plan": {"name": "Intruder", "code": SHARED_ID, "interval": "weekly", "amount_cents": 1,
                          "amount_currency": "USD", "pay_in_advance": True}}
+    if resource == "invoices":
+        return {"invoice": {"payment_status": "succeeded"}}
     if resource == "subscriptions":
         return {"subscription": {"external_customer_id": SHARED_ID, "plan_code": SHARED_ID,
                                  "external_id": SHARED_ID, "name": "Intruder"}}
@@ -129,7 +131,8 @@ def test_route_list_is_not_trivial():
                         ("/api/v1/subscriptions/{external_id}", "DELETE"),
                         ("/api/v1/events", "POST"), ("/api/v1/events/batch", "POST"), ("/api/v1/events", "GET"),
                         ("/api/v1/events/{transaction_id}", "GET"),
-                        ("/api/v1/invoices", "GET"), ("/api/v1/invoices/{lago_id}", "GET")]:
+                        ("/api/v1/invoices", "GET"), ("/api/v1/invoices/{lago_id}", "GET"),
+                        ("/api/v1/invoices/{lago_id}", "PUT"), ("/api/v1/invoices/{lago_id}/void", "POST")]:
         assert expected in routes
 
 
@@ -249,6 +252,8 @@ CROSS_TENANT_EXPECTATIONS = {
     # The first tenant's invoice (its lago_id is the shared id) is neither read nor listed.
     ("/api/v1/invoices", "GET"): _empty_list("invoices"),
     ("/api/v1/invoices/{lago_id}", "GET"): _not_found(INVOICE_NOT_FOUND),
+    ("/api/v1/invoices/{lago_id}", "PUT"): _not_found(INVOICE_NOT_FOUND),
+    ("/api/v1/invoices/{lago_id}/void", "POST"): _not_found(INVOICE_NOT_FOUND),
 }
 
 
