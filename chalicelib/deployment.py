@@ -32,7 +32,8 @@ STREAM_READ = ("DescribeStream", "GetRecords", "GetShardIterator", "ListStreams"
 TABLE_ACCESS: dict[str, dict[TableSpec, tuple[str, ...]]] = {
     # The API bills a terminated subscription's final invoice at once, hence usage reads.
     "ApiHandlerRole": {CONTROL: TRANSACT_WRITE + ("DeleteItem",), EVENTS: READ + ("PutItem",), USAGE: READ},
-    "AggregateUsageRole": {USAGE: READ_WRITE, CONTROL: READ},
+    # It marks the events that arrive after their period was invoiced.
+    "AggregateUsageRole": {USAGE: READ_WRITE, CONTROL: READ, EVENTS: ("UpdateItem",)},
     "BillerRole": {CONTROL: TRANSACT_WRITE + ("DeleteItem",), USAGE: READ, EVENTS: READ},
     "BillCustomersRole": {CONTROL: TRANSACT_WRITE + ("DeleteItem",), USAGE: READ, EVENTS: READ},
 }

@@ -257,4 +257,6 @@ def event_json(event: Event) -> dict:
         "lago_subscription_id": event.lago_subscription_id,
         "external_subscription_id": event.external_subscription_id,
         "created_at": event.received_at,
+        # Not Lago's: false when the event arrived after its period was invoiced (kept, never billed).
+        "billed": not event.late,
     }

@@ -114,6 +114,7 @@ class Event(BaseModel):
     properties: dict[str, Any] = {}
     precise_total_amount_cents: str | None = None
     received_at: str
+    late: bool = False  # the aggregator found its period already invoiced: kept, never billed
 
     def key(self) -> tuple[str, str]:
         """The idempotency key within the organization."""

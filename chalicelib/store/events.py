@@ -21,7 +21,7 @@ _serializer = TypeSerializer()
 
 
 def _item(event: Event) -> dict:
-    attributes = event.model_dump(exclude={"properties"})
+    attributes = event.model_dump(exclude={"properties", "late"})
     item = to_attributes({
         "pk": keys.event_pk(event.organization_id, event.transaction_id),
         "sk": keys.event_sk(event.external_subscription_id),
@@ -82,6 +82,14 @@ class EventRepository:
         return response.get("Item")
 
     # ------------------------------------------------------------------------------------------- reads
+
+    def mark_late(self, organization_id: str, transaction_id: str, external_subscription_id: str) -> None:
+        """Record that the event arrived after its period was invoiced (the aggregator's finding; idempotent)."""
+        self._client.update_item(
+            TableName=EVENTS.name, ConditionExpression="attribute_exists(pk)", UpdateExpression="SET late = :true",
+            Key=to_attributes({"pk": keys.event_pk(organization_id, transaction_id),
+                               "sk": keys.event_sk(external_subscription_id)}),
+            ExpressionAttributeValues=to_attributes({":true": True}))
 
     def find(self, organization_id: str, transaction_id: str,
              external_subscription_id: str | None = None) -> Event | None:

@@ -69,6 +69,7 @@ class _Group:
 class Aggregator:
     def __init__(self, repositories):
         self._usage = repositories.usage
+        self._events = repositories.events
         self._router = Router(repositories)
         self._lineage = repositories.stream_lineage
 
@@ -79,9 +80,13 @@ class Aggregator:
         groups: dict[tuple[AggregateKey, str], _Group] = {}
         values: dict[tuple[AggregateKey, str], tuple[set, list[StreamRecord]]] = defaultdict(lambda: (set(), []))
         failed: list[StreamRecord] = []
+        late: list[StreamRecord] = []
         for record in records:
             try:
-                for routed in self._router.route(StoredEvent.of(record.new_image)):
+                routes = self._router.route(StoredEvent.of(record.new_image))
+                if any(routed.late for routed in routes):
+                    late.append(record)
+                for routed in routes:
                     if isinstance(routed.aggregation, UniqueCountAggregation):
                         for value, operations in routed.contribution().items():
                             operations_of_value, sources = values[(routed.key, value)]
@@ -103,6 +108,14 @@ class Aggregator:
             except Exception:  # noqa: BLE001
                 logger.exception("unique-count value not applied")
                 failed.extend(sources)
+        for record in late:  # applied all the same (a recurring total carries it), but reported as not billed
+            try:
+                image = record.new_image
+                self._events.mark_late(image["organization_id"], image["transaction_id"],
+                                       image["external_subscription_id"])
+            except Exception:  # noqa: BLE001
+                logger.exception("late event not marked", extra={"sequence_number": record.sequence_number})
+                failed.append(record)
         # The applied-events counters last, and only for records whose every write is done: a counted event is
         # an applied one, which is what lets the biller trust the count (docs/data-model.md).
         not_applied = _with_later_records(records, failed)

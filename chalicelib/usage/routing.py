@@ -61,6 +61,7 @@ class Routed:
     window: Window
     period_end_ms: int
     event: UsageEvent
+    late: bool = False  # its charges period was invoiced before the aggregator saw it
 
     def contribution(self):
         return self.aggregation.contribution(self.event, self.window)
@@ -102,8 +103,9 @@ class Router:
         charges_window = Window(epoch_ms(window.start), epoch_ms(window.end), days_in(period, timezone), timezone)
         # Every event of the window is counted, billed by a charge or not: the biller compares this count with
         # the stored events' before invoicing the period (docs/data-model.md, "Before invoicing a period").
+        late = invoiced(subscription, period.end)
         routed = [Routed(applied_events_key(event.organization_id, subscription.id, epoch_ms(period.start)),
-                         _APPLIED_EVENTS, charges_window, epoch_ms(period.end), event.usage)]
+                         _APPLIED_EVENTS, charges_window, epoch_ms(period.end), event.usage, late)]
         for charge in charges:
             metric = self._metric(event.organization_id, charge.billable_metric_id)
             if metric is None:
@@ -115,7 +117,7 @@ class Router:
                 period_start_ms = unique_count_values_period_ms(metric.recurring, period_start_ms)
             key = AggregateKey(event.organization_id, subscription.id, period_start_ms, charge.id,
                                charge_bucket(charge, metric, event.usage.properties))
-            routed.append(Routed(key, aggregation, charges_window, epoch_ms(period.end), event.usage))
+            routed.append(Routed(key, aggregation, charges_window, epoch_ms(period.end), event.usage, late))
         return routed
 
     def _before_start(self, event: StoredEvent, subscription: Subscription | None) -> list[Routed]:
@@ -176,6 +178,15 @@ def active_at(history: list[Subscription], instant: datetime) -> Subscription | 
                        or instant < subscription.terminated_at + timedelta(seconds=1))
                   and (subscription.ending_at is None or instant < subscription.ending_at + timedelta(seconds=1))]
     return max(candidates, key=lambda subscription: subscription.started_at.astimezone(UTC), default=None)
+
+
+def invoiced(subscription: Subscription, period_end: datetime) -> bool:
+    """Whether the subscription's charges period ending at `period_end` has had its invoice: the biller has moved
+    past it, or issued the subscription's final invoice."""
+    if subscription.status == "terminated" and not subscription.final_invoice_due:
+        return True
+    start = subscription.current_billing_period_start
+    return start is not None and period_end <= start
 
 
 def next_to_start(history: list[Subscription], instant: datetime) -> Subscription | None:

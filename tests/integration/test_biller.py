@@ -214,3 +214,20 @@ def test_many_due_customers_are_queued_and_the_worker_bills_them(dynamodb, tenan
     assert chalice_app.bill_customers(event, None) == {"invoices_created": 0}  # a redelivered batch: nothing more
     # October from the 10th for each: 22 of 31 days of 1000 -> 710.
     assert sorted(invoice.fees_amount_cents for invoice in invoices_of(org)) == [710] * 12
+
+
+def test_an_event_for_an_invoiced_period_is_kept_reported_and_never_changes_the_invoice(api, dynamodb, tenant,
+                                                                                        storage):
+    org = tenant.organization_id
+    send(dynamodb, org, [("on-time", datetime(2026, 11, 3, tzinfo=UTC), 30)])
+    run_biller(datetime(2026, 12, 1, 0, 30, tzinfo=UTC))
+    november = invoices_of(org)[-1]
+    assert november.fees_amount_cents == 1000 + 30
+    send(dynamodb, org, [("late", datetime(2026, 11, 20, tzinfo=UTC), 50)])  # arrives after November's invoice
+    assert repositories().invoices.get(org, november.id) == november
+    assert run_biller(datetime(2026, 12, 1, 1, 30, tzinfo=UTC))["invoices_created"] == 0
+    billed = {tx: api.get(f"/api/v1/events/{tx}").json_body["event"]["billed"] for tx in ("on-time", "late")}
+    assert billed == {"on-time": True, "late": False}
+    # December's invoice bills December only.
+    run_biller(datetime(2027, 1, 1, 0, 30, tzinfo=UTC))
+    assert invoices_of(org)[-1].fees_amount_cents == 1000

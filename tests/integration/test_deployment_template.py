@@ -161,6 +161,8 @@ def test_each_role_has_logs_and_exactly_the_data_access_it_needs(sam):
             ("UsageTable", "Arn"): crud | {"dynamodb:BatchGetItem"},
             ("ControlTable", "Arn"): read,
             control_indexes: read,
+            ("EventsTable", "Arn"): {"dynamodb:UpdateItem"},  # marks late events
+            events_indexes: {"dynamodb:UpdateItem"},
             ("StreamFailuresQueue", "Arn"): {"sqs:SendMessage"},
         },
         "BillerRole": {**billing, ("BillingWorkQueue", "Arn"): {"sqs:SendMessage"}},

@@ -56,7 +56,7 @@ def event_item(organization_id: str, transaction_id: str, timestamp_ms: int, cod
             "external_subscription_id": external_subscription_id, "lago_subscription_id": None,
             "lago_customer_id": "customer", "code": code, "timestamp_ms": timestamp_ms,
             "properties": properties or {}, "precise_total_amount_cents": None,
-            "received_at": "2026-01-20T00:00:00.000Z",
+            "timestamp_given": True, "received_at": "2026-01-20T00:00:00.000Z",
             "gsi1pk": keys.event_subscription_pk(organization_id, external_subscription_id),
             "gsi1sk": keys.event_time_sk(timestamp_ms, transaction_id)}
 
