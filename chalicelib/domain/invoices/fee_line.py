@@ -1,14 +1,14 @@
 """One fee of an invoice, as the computation gives it (Lago's FeeObject, less what the store adds)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
+from pydantic import BaseModel, ConfigDict
 
-@dataclass(frozen=True)
-class FeeLine:
+
+class FeeLine(BaseModel):
     """A subscription (base) fee, a charge fee of one bucket, or a charge's min-amount true-up.
 
     `charge_id` is None for the subscription fee; `filter_index` None is the default bucket (and the
@@ -16,10 +16,12 @@ class FeeLine:
     linked to its parent). `from_datetime`/`to_datetime` bound the window billed, the end not covered.
     `precise_unit_amount` is in currency units: amount / units (0 without units)."""
 
+    model_config = ConfigDict(frozen=True)
+
     fee_type: Literal["subscription", "charge"]
     subscription_id: str
-    charge_id: str | None
-    filter_index: int | None
+    charge_id: str | None = None  # defaults: a stored fee drops its nulls
+    filter_index: int | None = None
     true_up_of_charge: bool
     units: Decimal
     total_aggregated_units: Decimal

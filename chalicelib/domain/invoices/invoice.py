@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from chalicelib.domain.invoices.fee_line import FeeLine
 from chalicelib.domain.invoices.numbering import invoice_number
 from chalicelib.domain.invoices.shares import InvoicingReason, SubscriptionShare
-from chalicelib.domain.invoices.totals import fee_taxes_amount_cents, invoice_totals, payment_status
+from chalicelib.domain.invoices.totals import InvoiceTotals, fee_taxes_amount_cents, invoice_totals, payment_status
 from chalicelib.domain.subscriptions import Subscription
 
 # Invoice and fee ids are derived from what they bill, so a rerun names the same invoice (uuid5 is a stable hash).
@@ -23,26 +23,12 @@ InvoiceStatus = Literal["finalized", "voided"]
 PaymentStatus = Literal["pending", "succeeded", "failed"]
 
 
-class InvoiceFee(BaseModel):
+class InvoiceFee(FeeLine):
     """One fee of an invoice: a `FeeLine` with its id and its share of the taxes (display only: the invoice's
     taxes are rounded once on the sum)."""
 
     id: str
-    fee_type: Literal["subscription", "charge"]
-    subscription_id: str
-    charge_id: str | None = None
-    filter_index: int | None = None
-    true_up_of_charge: bool
-    units: Decimal
-    total_aggregated_units: Decimal
-    events_count: int
-    amount_cents: int
-    precise_amount_cents: Decimal
-    precise_unit_amount: Decimal
     taxes_amount_cents: int
-    from_datetime: datetime
-    to_datetime: datetime
-    pay_in_advance: bool
 
 
 class BillingPeriod(BaseModel):
@@ -58,7 +44,9 @@ class BillingPeriod(BaseModel):
     invoicing_reason: InvoicingReason
 
 
-class Invoice(BaseModel):
+class Invoice(InvoiceTotals):
+    """The snapshot: its totals (`InvoiceTotals`), fees and billing periods, number and statuses."""
+
     id: str
     organization_id: str
     customer_id: str
@@ -69,17 +57,6 @@ class Invoice(BaseModel):
     status: InvoiceStatus = "finalized"
     payment_status: PaymentStatus
     currency: str
-    taxes_rate: Decimal | None = None
-    fees_amount_cents: int
-    coupons_amount_cents: int
-    credit_notes_amount_cents: int
-    progressive_billing_credit_amount_cents: int
-    prepaid_credit_amount_cents: int
-    sub_total_excluding_taxes_amount_cents: int
-    taxes_amount_cents: int
-    sub_total_including_taxes_amount_cents: int
-    total_amount_cents: int
-    total_due_amount_cents: int
     fees: list[InvoiceFee]
     billing_periods: list[BillingPeriod]
     created_at: datetime
@@ -96,7 +73,7 @@ def invoice_id(organization_id: str, customer_id: str, issuing_date: date, group
 
 def _fee(invoice: str, index: int, line: FeeLine, vat_rate: Decimal | None) -> InvoiceFee:
     return InvoiceFee(id=str(uuid.uuid5(_INVOICE_NAMESPACE, f"{invoice}/fee/{index}")),
-                      taxes_amount_cents=fee_taxes_amount_cents(line, vat_rate), **vars(line))
+                      taxes_amount_cents=fee_taxes_amount_cents(line, vat_rate), **line.model_dump())
 
 
 def build_invoice(*, invoice: str, organization_id: str, customer_id: str, customer_slug: str, sequential_id: int,
@@ -118,10 +95,4 @@ def build_invoice(*, invoice: str, organization_id: str, customer_id: str, custo
         number=invoice_number(customer_slug, sequential_id), issuing_date=issuing_date,
         payment_status=payment_status(totals.total_amount_cents), currency=currency,
         fees=[_fee(invoice, index, line, vat_rate) for index, line in enumerate(lines)], billing_periods=periods,
-        created_at=now, updated_at=now, **{name: getattr(totals, name) for name in _TOTALS})
-
-
-_TOTALS = ("taxes_rate", "fees_amount_cents", "coupons_amount_cents", "credit_notes_amount_cents",
-           "progressive_billing_credit_amount_cents", "prepaid_credit_amount_cents",
-           "sub_total_excluding_taxes_amount_cents", "taxes_amount_cents", "sub_total_including_taxes_amount_cents",
-           "total_amount_cents", "total_due_amount_cents")
+        created_at=now, updated_at=now, **totals.model_dump())

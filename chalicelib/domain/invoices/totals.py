@@ -3,16 +3,16 @@ its payment status. Coupons, credit notes, progressive billing and prepaid credi
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
+
+from pydantic import BaseModel
 
 from chalicelib.domain.current_usage import taxes_amount_cents
 from chalicelib.domain.invoices.fee_line import FeeLine
 
 
-@dataclass(frozen=True)
-class InvoiceTotals:
+class InvoiceTotals(BaseModel):
     fees_amount_cents: int
     coupons_amount_cents: int
     credit_notes_amount_cents: int
@@ -23,7 +23,7 @@ class InvoiceTotals:
     sub_total_including_taxes_amount_cents: int
     total_amount_cents: int
     total_due_amount_cents: int
-    taxes_rate: Decimal | None
+    taxes_rate: Decimal | None = None
 
 
 def invoice_totals(fees: Iterable[FeeLine], vat_rate: Decimal | None) -> InvoiceTotals:
