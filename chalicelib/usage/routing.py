@@ -78,7 +78,8 @@ class Router:
     def subscriptions(self, organization_id: str, external_id: str) -> list[Subscription]:
         key = (organization_id, external_id)
         if key not in self._histories:
-            self._histories[key] = self._store.subscriptions.history(organization_id, external_id)
+            self._histories[key] = self._store.subscriptions.history(organization_id, external_id,
+                                                                     ("active", "pending", "terminated"))
         return self._histories[key]
 
     def route(self, event: StoredEvent) -> list[Routed]:
@@ -95,7 +96,7 @@ class Router:
         charges = [charge for charge in plan.charges if charge.billable_metric_code == event.code]
         timezone = self._timezone(subscription)
         terms = replace(billing_terms(plan, subscription.billing_time, timezone, subscription.subscription_at,
-                                      subscription.started_at), terminated_at=subscription.terminated_at)
+                                      starts_at(subscription)), terminated_at=subscription.terminated_at)
         period = terms.charges_periods.period_at(instant)
         window = terms.charges_part(period)
         if window is None or instant not in window:
@@ -129,7 +130,7 @@ class Router:
         if subscription is None:
             return []
         plan = self._plan(subscription)
-        start = subscription.started_at or subscription.subscription_at
+        start = starts_at(subscription)
         timezone = self._timezone(subscription)
         window = Window(min(event.usage.timestamp_ms, 0), epoch_ms(start), 1, timezone)
         routed = []
@@ -167,17 +168,23 @@ class Router:
         return self._timezones[key]
 
 
+def starts_at(subscription: Subscription) -> datetime | None:
+    """When it started, or, pending, when it will: the biller activates it from its `subscription_at`, so an event
+    stored before then with a later timestamp is billed by it, in the period it will have."""
+    return subscription.subscription_at if subscription.status == "pending" else subscription.started_at
+
+
 def active_at(history: list[Subscription], instant: datetime) -> Subscription | None:
-    """The subscription billing `instant`: started at or before it and not terminated before it (terminated_at is
-    the last second billed), nor after its `ending_at` (the last second billed once the biller terminates it at
-    that instant: events after it are not billed even before then); of an upgrade's two sides, the one that
-    started last."""
+    """The subscription billing `instant`: started (or, pending, due to start) at or before it and not terminated
+    before it (terminated_at is the last second billed), nor after its `ending_at` (the last second billed once the
+    biller terminates it at that instant: events after it are not billed even before then); of an upgrade's two
+    sides, the one that started last."""
     candidates = [subscription for subscription in history
-                  if subscription.started_at is not None and subscription.started_at <= instant
+                  if starts_at(subscription) is not None and starts_at(subscription) <= instant
                   and (subscription.terminated_at is None
                        or instant < subscription.terminated_at + timedelta(seconds=1))
                   and (subscription.ending_at is None or instant < subscription.ending_at + timedelta(seconds=1))]
-    return max(candidates, key=lambda subscription: subscription.started_at.astimezone(UTC), default=None)
+    return max(candidates, key=lambda subscription: starts_at(subscription).astimezone(UTC), default=None)
 
 
 def invoiced(subscription: Subscription, period_end: datetime) -> bool:
@@ -192,13 +199,9 @@ def invoiced(subscription: Subscription, period_end: datetime) -> bool:
 def next_to_start(history: list[Subscription], instant: datetime) -> Subscription | None:
     """The subscription of the external id that starts next after `instant` (a pending one: at its
     subscription_at), if any."""
-    def start(subscription: Subscription) -> datetime | None:
-        if subscription.status == "pending":
-            return subscription.subscription_at
-        return subscription.started_at
     candidates = [subscription for subscription in history
-                  if start(subscription) is not None and start(subscription) > instant]
-    return min(candidates, key=lambda subscription: start(subscription).astimezone(UTC), default=None)
+                  if starts_at(subscription) is not None and starts_at(subscription) > instant]
+    return min(candidates, key=lambda subscription: starts_at(subscription).astimezone(UTC), default=None)
 
 
 def charge_bucket(charge: Charge, metric: BillableMetric, properties) -> str:

@@ -154,3 +154,19 @@ def test_an_event_for_an_invoiced_period_is_kept_reported_and_never_changes_the_
     # December's invoice bills December only.
     run_biller(datetime(2027, 1, 1, 0, 30, tzinfo=UTC))
     assert invoices_of(org)[-1].fees_amount_cents == 1000
+
+
+def test_zero_fees_are_left_off_the_invoice(api, dynamodb, tenant):
+    """A free plan (0 cents) with a standard charge at 0 EUR: November's invoice has usage (3 events) but no fee
+    that costs anything, so it lists no fee and totals 0."""
+    org = tenant.organization_id
+    metric = create_metric(api, "storage", "sum_agg", "gb")
+    create_customer(api)
+    create_plan(api, amount_cents=0, charges=[{"billable_metric_id": metric["lago_id"], "charge_model": "standard",
+                                               "properties": {"amount": "0"}}])
+    subscribe(api, subscription_at="2026-11-01T00:00:00Z")
+    send(dynamodb, org, [(f"e{n}", datetime(2026, 11, 3 + n, tzinfo=UTC), 5) for n in range(3)])
+    run_biller(datetime(2026, 12, 1, 0, 30, tzinfo=UTC))
+    (november,) = invoices_of(org)
+    assert (november.fees, november.fees_amount_cents, november.total_amount_cents) == ([], 0, 0)
+    assert november.payment_status == "succeeded"  # nothing to pay

@@ -4,6 +4,7 @@ adds and removes across periods, and `rebuild-usage` recomputing the same aggreg
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from test_current_usage import dynamodb_requests
@@ -11,8 +12,10 @@ from test_events import create_metric
 from test_subscriptions import create_customer, create_plan, subscribe
 from usage_fixtures import STARTED, deliver, event_item, store_events, stream_record
 
+from chalicelib.domain.aggregations.sum import Totals
 from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.store.repositories import repositories
+from chalicelib.store.usage import APPLIED_EVENTS_CHARGE
 from chalicelib.usage.rebuild import rebuild_usage
 
 DAY = 86_400_000
@@ -80,14 +83,25 @@ def test_a_recurring_sum_bills_events_before_the_start_and_a_metered_one_does_no
     assert rebuild_usage(repositories(), org, "sub").differences == []
 
 
-def test_an_event_for_a_pending_subscription_opens_its_first_period(api, dynamodb, tenant, seats, monkeypatch):
+def test_events_for_a_pending_subscription_before_and_after_its_start(api, dynamodb, tenant, seats, api_clock):
+    """`later` is created on 20 January, pending until 1 February. An event stamped before its start opens its
+    first period (recurring sum); one stamped after its start, stored while it is still pending, is billed in
+    February as if it had arrived after the activation."""
     org = tenant.organization_id
-    subscribe(api, external_id="later", subscription_at="2026-02-01T00:00:00Z")  # pending until February
+    api_clock.set(datetime(2026, 1, 20, tzinfo=UTC))
+    assert subscribe(api, external_id="later", subscription_at="2026-02-01T00:00:00Z")["status"] == "pending"
+    february = epoch_ms(datetime(2026, 2, 1, tzinfo=UTC))
     send(dynamodb, [event_item(org, "early", START, "seats", {"n": 3}, external_subscription_id="later"),
-                    event_item(org, "early-m", START, "metered", {"n": 3}, external_subscription_id="later")])
+                    event_item(org, "early-m", START, "metered", {"n": 3}, external_subscription_id="later"),
+                    event_item(org, "after", february + DAY, "metered", {"n": 4}, external_subscription_id="later")])
     subscription = repositories().subscriptions.find_current(org, "later")
-    stored = repositories().usage.all_aggregates(org, subscription.id)
-    assert [(key.period_start_ms, item.state.total) for key, item in stored.items()] == [(0, 3)]
+    charges = {charge.billable_metric_code: charge.id
+               for charge in repositories().plans.get(org, subscription.plan_id).charges}
+    stored = {(key.period_start_ms, key.charge_id): item.state
+              for key, item in repositories().usage.all_aggregates(org, subscription.id).items()}
+    assert stored == {(0, charges["seats"]): Totals(Decimal(3), 1),
+                      (february, charges["metered"]): Totals(Decimal(4), 1),
+                      (february, APPLIED_EVENTS_CHARGE): 1}
     assert rebuild_usage(repositories(), org, "later").differences == []
 
 

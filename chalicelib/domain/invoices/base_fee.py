@@ -20,7 +20,8 @@ def trial_ends_at(plan: Plan, initial_started_at: datetime) -> datetime | None:
 def subscription_fee(subscription_id: str, plan: Plan, terms: BillingTerms, window: Period,
                      initial_started_at: datetime) -> FeeLine | None:
     """`prorated_base_fee` over the plan period containing `window`; None when no day is billed (a trial
-    covering the window). A free plan's fee of 0 over billed days is kept, as Lago does."""
+    covering the window). A free plan's fee of 0 over billed days is in the share (as Lago computes it); the
+    invoice leaves zero fees off (`build_invoice`)."""
     fee = prorated_base_fee(plan.amount_cents, window, terms.plan_periods.period_at(window.start), terms.timezone,
                             trial_ends_at(plan, initial_started_at))
     if fee.days == 0:

@@ -79,8 +79,9 @@ def _fee(invoice: str, index: int, line: FeeLine, vat_rate: Decimal | None) -> I
 def build_invoice(*, invoice: str, organization_id: str, customer_id: str, customer_slug: str, sequential_id: int,
                   issuing_date: date, currency: str, vat_rate: Decimal | None,
                   shares: Sequence[tuple[Subscription, SubscriptionShare]], now: datetime) -> Invoice:
-    """The finalized invoice of `shares`, numbered `{slug}-{sequential_id:03d}`."""
-    lines = [line for _, share in shares for line in share.fees]
+    """The finalized invoice of `shares`, numbered `{slug}-{sequential_id:03d}`. Zero fees are left off (a free
+    plan's base fee, a bucket whose usage costs nothing): the invoice lists what is charged."""
+    lines = [line for _, share in shares for line in share.fees if line.amount_cents != 0]
     totals = invoice_totals(lines, vat_rate)
     periods = [BillingPeriod(
         subscription_id=subscription.id, external_subscription_id=subscription.external_id,
