@@ -1,0 +1,92 @@
+"""Whatever the schedule of its runs (hourly, late, bunched, repeated, or one run after weeks of outage), the
+biller issues the same invoices with the same numbers: a hypothesis property against a single run at the end."""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from conftest import Api, _tenant
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_events import create_metric
+from test_subscriptions import create_customer, create_plan, subscribe
+
+from chalicelib.billing.biller import run_biller
+from chalicelib.store.repositories import repositories
+from chalicelib.store.tables import ALL_TABLES, create_tables
+
+FIRST = datetime(2026, 11, 1, tzinfo=UTC)
+LAST = datetime(2027, 1, 5, 2, tzinfo=UTC)
+HOURS = int((LAST - FIRST) / timedelta(hours=1))
+
+
+def busy_organization(http) -> str:
+    """A fresh organization: `cust` with a subscription from 10 October, one pending until 5 November and one
+    ending 20 December; `other` on anniversary billing from 15 November; usage in November and December."""
+    tenant = _tenant("Schedules")
+    api = Api(http, tenant.api_key)
+    metric = create_metric(api, "storage", "sum_agg", "gb")
+    create_plan(api, charges=[{"billable_metric_id": metric["lago_id"], "charge_model": "standard",
+                               "properties": {"amount": "0.01"}}])
+    for customer in ("cust", "other"):
+        create_customer(api, external_id=customer, billing_configuration={"vat_rate": 20})
+    subscribe(api, external_id="sub", external_customer_id="cust", subscription_at="2026-10-10T00:00:00Z")
+    subscribe(api, external_id="sub-later", external_customer_id="cust", subscription_at="2026-11-05T00:00:00Z")
+    subscribe(api, external_id="sub-ending", external_customer_id="cust", subscription_at="2026-10-10T00:00:00Z",
+              ending_at="2026-12-20T00:00:00Z")
+    subscribe(api, external_id="sub-other", external_customer_id="other", subscription_at="2026-11-15T00:00:00Z",
+              billing_time="anniversary")
+    for external_id, day, gb in (("sub", datetime(2026, 11, 3), 35), ("sub-later", datetime(2026, 11, 20), 7),
+                                 ("sub-ending", datetime(2026, 12, 2), 11), ("sub-other", datetime(2026, 12, 1), 5)):
+        send_to(tenant.organization_id, external_id, day.replace(tzinfo=UTC), gb)
+    return tenant.organization_id
+
+
+def send_to(organization_id: str, external_id: str, at: datetime, gb: int) -> None:
+    from usage_fixtures import deliver, event_item, store_events, stream_record
+
+    from chalicelib.domain.aggregations.windows import epoch_ms
+
+    item = event_item(organization_id, f"{external_id}-{at.isoformat()}", epoch_ms(at), "storage", {"gb": gb},
+                      external_subscription_id=external_id)
+    store_events(repositories().client, [item])
+    assert deliver([stream_record(item)]) == {"batchItemFailures": []}
+
+
+def fresh_tables() -> None:
+    """Empty tables for each example (moto reads a whole table to answer an index Query: they must stay small)."""
+    client = repositories().client
+    for spec in ALL_TABLES:
+        client.delete_table(TableName=spec.name)
+    create_tables(client)
+
+
+def issued(organization_id: str) -> list[tuple]:
+    stores = repositories()
+    names = {stores.customers.find_by_external_id(organization_id, name).id: name for name in ("cust", "other")}
+    return sorted((names[invoice.customer_id], invoice.sequential_id, invoice.issuing_date,
+                   tuple(period.invoicing_reason for period in invoice.billing_periods), invoice.fees_amount_cents,
+                   invoice.taxes_amount_cents, invoice.total_amount_cents)
+                  for invoice in stores.invoices.list_page(organization_id, 1, 100))
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(hours=st.lists(st.integers(0, HOURS), max_size=12))
+def test_any_schedule_of_runs_issues_what_one_run_at_the_end_issues(chalice_http, api_clock, hours):
+    api_clock.set(datetime(2026, 10, 20, tzinfo=UTC))  # creating the subscriptions bills nothing at once
+    fresh_tables()
+    reference = busy_organization(chalice_http)
+    run_biller(LAST)
+    expected = issued(reference)
+    # cust: 1 November (October of `sub` and `sub-ending`), 1 December (November of all three), 20 December
+    # (`sub-ending`'s final invoice), 1 January (December of `sub` and `sub-later`); other: 15 December.
+    assert [(name, day.isoformat()) for name, _, day, *_ in expected] == [
+        ("cust", "2026-11-01"), ("cust", "2026-12-01"), ("cust", "2026-12-20"), ("cust", "2027-01-01"),
+        ("other", "2026-12-15")]
+
+    fresh_tables()
+    scheduled = busy_organization(chalice_http)
+    for hour in sorted(hours):
+        run_biller(FIRST + timedelta(hours=hour))
+    run_biller(LAST)
+    run_biller(LAST)
+    assert issued(scheduled) == expected
