@@ -39,4 +39,4 @@ def bill(event):
 # The real queue is set in the deployment template (Fn::GetAtt BillingWorkQueue.Arn).
 @app.on_sqs_message(queue_arn=BILLING_QUEUE_ARN_PLACEHOLDER, batch_size=10, name="bill_customers")
 def bill_customers(event):
-    return {"invoices_created": bill_queued(repositories(), [record.body for record in event])}
+    return bill_queued(repositories(), event.to_dict(), event.context)

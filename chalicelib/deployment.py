@@ -104,7 +104,8 @@ def _function(name: str) -> dict:
         properties["Timeout"] = BILLER_TIMEOUT_SECONDS
     if name == WORKER_FUNCTION:
         properties["Timeout"] = WORKER_TIMEOUT_SECONDS
-        properties["Events"] = {WORKER_EVENT: {"Properties": {"Queue": _arn(WORK_QUEUE)}}}
+        properties["Events"] = {WORKER_EVENT: {"Properties": {
+            "Queue": _arn(WORK_QUEUE), "FunctionResponseTypes": ["ReportBatchItemFailures"]}}}
     return {"Properties": properties}
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from chalicelib.billing.customer_billing import bill_customer
+from chalicelib.billing.customer_billing import bill_customer_isolated
 from chalicelib.billing.fanout import enqueue, inline_limit, queue_url
 from chalicelib.observability import logger
 from chalicelib.store.repositories import repositories
@@ -28,13 +28,15 @@ def run_biller(now: datetime) -> dict:
     """Bill every due customer inline, or, past `inline_limit()` with a work queue configured, queue them."""
     stores = repositories()
     customers = due_customers(stores, now)
-    queued = invoices = 0
+    queued = invoices = failed = 0
     if len(customers) > inline_limit() and queue_url():
         queued = enqueue(customers, now)
     else:
-        invoices = sum(len(bill_customer(stores, organization_id, customer_id, now))
-                       for organization_id, customer_id in customers)
+        for organization_id, customer_id in customers:
+            issued = bill_customer_isolated(stores, organization_id, customer_id, now)
+            invoices += len(issued or [])
+            failed += issued is None
     logger.info("biller run", extra={"now": now.isoformat(), "customers": len(customers), "queued": queued,
-                                     "invoices": invoices})
+                                     "invoices": invoices, "failed": failed})
     return {"now": now.isoformat(), "customers_due": len(customers), "customers_queued": queued,
-            "invoices_created": invoices}
+            "customers_failed": failed, "invoices_created": invoices}

@@ -72,14 +72,21 @@ def bill_customer(stores, organization_id: str, customer_id: str, now: datetime)
     return issued
 
 
+def bill_customer_isolated(stores, organization_id: str, customer_id: str, now: datetime) -> list[Invoice] | None:
+    """`bill_customer`, with its failure logged and contained (None): one customer the biller cannot bill (a bug,
+    a plan it cannot price) never stops the others; it stays due, so every run tries it again."""
+    try:
+        return bill_customer(stores, organization_id, customer_id, now)
+    except Exception:  # noqa: BLE001 - contained per customer, logged with its id; retried by the next run
+        logger.exception("customer not billed; the next run retries", extra={"organization_id": organization_id,
+                                                                             "customer_id": customer_id})
+        return None
+
+
 def bill_customer_now(stores, organization_id: str, customer_id: str) -> list[Invoice]:
     """Billing at once after an API change (a start, a termination). The change is already stored: a failure
     here is logged and left to the hourly biller, which finds the same work due, never an error for the client."""
-    try:
-        return bill_customer(stores, organization_id, customer_id, utc_now())
-    except Exception:  # noqa: BLE001 - the request succeeded; the biller retries what this could not do
-        logger.exception("billing at once failed; the biller will retry", extra={"customer_id": customer_id})
-        return []
+    return bill_customer_isolated(stores, organization_id, customer_id, utc_now()) or []
 
 
 def _plan(stores, subscription: Subscription) -> Plan:

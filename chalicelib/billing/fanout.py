@@ -9,15 +9,17 @@ import os
 from datetime import datetime
 
 import boto3
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from botocore.config import Config
 
-from chalicelib.billing.customer_billing import bill_customer
-from chalicelib.observability import logger
+from chalicelib.billing.customer_billing import bill_customer_isolated
 
 # The worker's placeholder ARN; the deployment template points the event source at the real queue.
 BILLING_QUEUE_ARN_PLACEHOLDER = "arn:aws:sqs:us-east-1:000000000000:billing-work"
 DEFAULT_INLINE_CUSTOMERS = 50
 _BATCH = 10  # SendMessageBatch's limit
+_processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def inline_limit() -> int:
@@ -51,12 +53,17 @@ def enqueue(customers: list[tuple[str, str]], now: datetime) -> int:
     return len(customers)
 
 
-def bill_queued(stores, message_bodies: list[str]) -> int:
-    """The worker: bill each queued customer at its run's instant; the invoices issued."""
-    issued = 0
-    for body in message_bodies:
-        work = json.loads(body)
-        issued += len(bill_customer(stores, work["organization_id"], work["customer_id"],
-                                    datetime.fromisoformat(work["now"])))
-    logger.info("queued customers billed", extra={"messages": len(message_bodies), "invoices": issued})
-    return issued
+def bill_queued(stores, raw_event: dict, context) -> dict:
+    """The worker: bill each queued customer at its run's instant. A message whose customer could not be billed is
+    reported in `batchItemFailures`, so SQS redelivers that one alone (then, after 5 receives, dead-letters it)."""
+    def bill(record: SQSRecord) -> None:
+        work = json.loads(record.body)
+        if bill_customer_isolated(stores, work["organization_id"], work["customer_id"],
+                                  datetime.fromisoformat(work["now"])) is None:
+            raise CustomerNotBilled(work["customer_id"])
+
+    return process_partial_response(event=raw_event, record_handler=bill, processor=_processor, context=context)
+
+
+class CustomerNotBilled(Exception):
+    """The message's customer was not billed (logged); SQS delivers the message again."""

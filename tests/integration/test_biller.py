@@ -3,6 +3,7 @@ ends with hand-worked amounts, missed periods billed in order, reruns and two bi
 period left for the next run while its events are not all aggregated, and gapless numbers."""
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -121,7 +122,7 @@ def test_many_due_customers_are_queued_and_the_worker_bills_them(dynamodb, tenan
     monkeypatch.setenv("BILLER_INLINE_CUSTOMERS", "5")
     at = datetime(2026, 11, 1, 0, 30, tzinfo=UTC)
     assert run_biller(at) == {"now": at.isoformat(), "customers_due": 12, "customers_queued": 12,
-                              "invoices_created": 0}
+                              "customers_failed": 0, "invoices_created": 0}
     assert invoices_of(org) == []
     bodies = []
     while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
@@ -133,8 +134,10 @@ def test_many_due_customers_are_queued_and_the_worker_bills_them(dynamodb, tenan
                           "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
                           "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:billing-work",
                           "awsRegion": "us-east-1"} for n, body in enumerate(bodies)]}
-    assert chalice_app.bill_customers(event, None) == {"invoices_created": 12}
-    assert chalice_app.bill_customers(event, None) == {"invoices_created": 0}  # a redelivered batch: nothing more
+    assert chalice_app.bill_customers(event, None) == {"batchItemFailures": []}
+    assert len(invoices_of(org)) == 12
+    assert chalice_app.bill_customers(event, None) == {"batchItemFailures": []}  # a redelivered batch
+    assert len(invoices_of(org)) == 12
     # October from the 10th for each: 22 of 31 days of 1000 -> 710.
     assert sorted(invoice.fees_amount_cents for invoice in invoices_of(org)) == [710] * 12
 
@@ -170,3 +173,55 @@ def test_zero_fees_are_left_off_the_invoice(api, dynamodb, tenant):
     (november,) = invoices_of(org)
     assert (november.fees, november.fees_amount_cents, november.total_amount_cents) == ([], 0, 0)
     assert november.payment_status == "succeeded"  # nothing to pay
+
+
+def failing_for(customer_id: str):
+    """A botocore hook refusing the invoice transactions of one customer (a DynamoDB error the biller cannot
+    handle), registered until the returned function is called."""
+    from botocore.exceptions import ClientError
+
+    def hook(params, **_):
+        if any(customer_id in json.dumps(action) for action in params["TransactItems"]):
+            raise ClientError({"Error": {"Code": "InternalServerError", "Message": "injected"}}, "TransactWriteItems")
+
+    events = repositories().client.meta.events
+    events.register("before-parameter-build.dynamodb.TransactWriteItems", hook)
+    return lambda: events.unregister("before-parameter-build.dynamodb.TransactWriteItems", hook)
+
+
+def test_a_customer_that_cannot_be_billed_does_not_stop_the_others(api, dynamodb, tenant, storage):
+    org = tenant.organization_id
+    create_customer(api, external_id="cust-2")
+    subscribe(api, external_id="sub-2", external_customer_id="cust-2", subscription_at="2026-10-10T00:00:00Z")
+    broken = repositories().customers.find_by_external_id(org, "cust").id
+    at = datetime(2026, 11, 1, 0, 30, tzinfo=UTC)
+    stop = failing_for(broken)
+    try:
+        outcome = run_biller(at)
+    finally:
+        stop()
+    assert (outcome["customers_due"], outcome["customers_failed"], outcome["invoices_created"]) == (2, 1, 1)
+    assert [invoice.customer_id for invoice in invoices_of(org)] != [broken]
+    assert run_biller(at)["invoices_created"] == 1  # the next run bills it
+    assert len(invoices_of(org)) == 2
+
+
+def test_the_worker_reports_the_message_of_a_customer_it_could_not_bill(api, dynamodb, tenant, storage):
+    import app as chalice_app
+    from chalicelib.billing.fanout import work_message
+
+    org = tenant.organization_id
+    create_customer(api, external_id="cust-2")
+    subscribe(api, external_id="sub-2", external_customer_id="cust-2", subscription_at="2026-10-10T00:00:00Z")
+    at = datetime(2026, 11, 1, 0, 30, tzinfo=UTC)
+    ids = [repositories().customers.find_by_external_id(org, name).id for name in ("cust", "cust-2")]
+    event = {"Records": [{"messageId": f"m{n}", "receiptHandle": "r", "body": work_message(org, customer_id, at),
+                          "attributes": {}, "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
+                          "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:billing-work",
+                          "awsRegion": "us-east-1"} for n, customer_id in enumerate(ids)]}
+    stop = failing_for(ids[0])
+    try:
+        assert chalice_app.bill_customers(event, None) == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
+    finally:
+        stop()
+    assert [invoice.customer_id for invoice in invoices_of(org)] == [ids[1]]

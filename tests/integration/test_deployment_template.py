@@ -172,6 +172,9 @@ def test_each_role_has_logs_and_exactly_the_data_access_it_needs(sam):
     queue = sam["Resources"]["BillingWorkQueue"]["Properties"]
     assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["BillingWorkDeadLetterQueue", "Arn"]}
     assert queue["VisibilityTimeout"] >= 6 * sam["Resources"]["BillCustomers"]["Properties"]["Timeout"]
+    # A message whose customer failed is redelivered alone, not its whole batch.
+    worker_event = sam["Resources"]["BillCustomers"]["Properties"]["Events"]["BillCustomersSqsEventSource"]
+    assert worker_event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
 
 
 def test_unknown_routes_answer_lago_s_404(sam):
