@@ -6,6 +6,7 @@ nor leaves a gap in the numbers (docs/operations.md)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 
 from chalicelib.billing.readiness import unapplied_events
@@ -156,7 +157,8 @@ def _share(stores, step: BillingStep, plan: Plan, metrics: Mapping[str, Billable
         logger.info("period not invoiced yet: events still to aggregate",
                     extra={"subscription_id": subscription.id, "unapplied_events": waiting})
         return None
-    usage = stored_usage(stores, subscription, plan, metrics, terms, period)
+    usage = stored_usage(stores, subscription, plan, metrics, replace(terms, terminated_at=subscription.terminated_at),
+                         period, with_event_values=True)
     if step.kind == "periodic":
         return periodic_share(subscription, plan, metrics, timezone, step.at, usage,
                               initial_started_at=initial_started_at)

@@ -125,6 +125,13 @@ class EventRepository:
                  "ScanIndexForward": False}
         return [_event(item) for item in query_page(self._client, query, page, per_page)]
 
+    def in_window(self, organization_id: str, external_subscription_id: str, from_ms: int, to_ms: int) -> list[Event]:
+        """Every event of the external id stamped from `from_ms` to `to_ms` included, oldest first: the Query of
+        `count`, read whole (the biller, only for charges that price each event)."""
+        query = self._subscription_query(organization_id, external_subscription_id, None, from_ms, to_ms)
+        return [_event(item) for response in self._client.get_paginator("query").paginate(**query)
+                for item in response["Items"]]
+
     def count(self, organization_id: str, external_subscription_id: str, code: str | None, from_ms: int | None,
               to_ms: int | None) -> int:
         """`total_count`: a COUNT Query over the same range (reads every matching event's index item)."""

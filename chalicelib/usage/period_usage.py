@@ -5,13 +5,21 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
+from decimal import Decimal
 
+from chalicelib.domain.aggregations.events import UsageEvent, numeric_property
 from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.domain.billable_metrics import BillableMetric
-from chalicelib.domain.current_usage import BucketKey, recurring_openings, unique_count_values_period_ms
+from chalicelib.domain.current_usage import (
+    BucketKey,
+    needs_event_values,
+    recurring_openings,
+    unique_count_values_period_ms,
+)
 from chalicelib.domain.invoices.charge_fees import StoredUsage
 from chalicelib.domain.periods import BillingTerms, Period
 from chalicelib.domain.plans import Charge, Plan
+from chalicelib.domain.pricing.filters import FilterBuckets
 from chalicelib.domain.subscriptions import Subscription
 from chalicelib.store.usage import AggregateItem, StoredAggregate, bucket_key
 
@@ -29,11 +37,37 @@ def bucket_states(charges: list[Charge], stored: Mapping[tuple[str, str], Stored
     return states
 
 
+def bucket_event_values(stores, subscription: Subscription, plan: Plan, metrics: Mapping[str, BillableMetric],
+                        window: Period) -> dict[BucketKey, tuple[Decimal, ...]]:
+    """Each bucket's event values in (timestamp, transaction_id) order, for the charges that price each event
+    (percentage free allowances and per-transaction bounds, `needs_event_values`): a Query of the window's events.
+    Only the biller reads them, once per period; current usage does not (its cost stays fixed)."""
+    wanted = [charge for charge in plan.charges if any(
+        needs_event_values(properties) for properties in (
+            charge.charge_properties(), *(charge.filter_properties(index) for index in range(len(charge.filters)))))]
+    if not wanted:
+        return {}
+    events = sorted(stores.events.in_window(subscription.organization_id, subscription.external_id,
+                                            epoch_ms(window.start), epoch_ms(window.end) - 1),
+                    key=lambda event: (event.timestamp_ms, event.transaction_id))
+    values: dict[BucketKey, list[Decimal]] = defaultdict(list)
+    for charge in wanted:
+        metric = metrics[charge.billable_metric_id]
+        buckets = FilterBuckets([charge_filter.values for charge_filter in charge.filters], metric.filter_values())
+        for event in events:
+            usage = UsageEvent(event.transaction_id, event.timestamp_ms, event.properties)
+            value = numeric_property(usage, metric.field_name) if event.code == metric.code else None
+            if value is not None:
+                values[(charge.id, buckets.bucket_of(event.properties))].append(value)
+    return {key: tuple(bucket) for key, bucket in values.items()}
+
+
 def stored_usage(stores, subscription: Subscription, plan: Plan, metrics: Mapping[str, BillableMetric],
-                 terms: BillingTerms, period: Period) -> StoredUsage:
+                 terms: BillingTerms, period: Period, *, with_event_values: bool = False) -> StoredUsage:
     """ONE Query of the period's aggregates, one per kind of unique-count charge (metered, recurring) for their
     values, and, only when the plan has a recurring metric, ONE Query of the subscription's aggregates of every
-    period (what it carries in: it grows with periods and buckets, never with events)."""
+    period (what it carries in: it grows with periods and buckets, never with events). `with_event_values` (the
+    biller) adds `bucket_event_values` over the charges window."""
     period_start_ms = epoch_ms(period.start)
     value_periods = {unique_count_values_period_ms(metric.recurring, period_start_ms) for metric in metrics.values()
                      if metric.aggregation_type == "unique_count_agg"}
@@ -47,4 +81,8 @@ def stored_usage(stores, subscription: Subscription, plan: Plan, metrics: Mappin
                 by_period[key.period_start_ms][(key.charge_id, key.bucket)] = item
         earlier = {start_ms: bucket_states(plan.charges, items) for start_ms, items in by_period.items()}
         openings = recurring_openings(plan, metrics, terms, earlier)
-    return StoredUsage(states=bucket_states(plan.charges, stored), openings=openings)
+    values = {}
+    if with_event_values:
+        window = terms.charges_part(period)
+        values = bucket_event_values(stores, subscription, plan, metrics, window) if window else {}
+    return StoredUsage(states=bucket_states(plan.charges, stored), openings=openings, event_values=values)

@@ -225,3 +225,25 @@ def test_the_worker_reports_the_message_of_a_customer_it_could_not_bill(api, dyn
     finally:
         stop()
     assert [invoice.customer_id for invoice in invoices_of(org)] == [ids[1]]
+
+
+def test_a_percentage_charge_with_free_allowances_is_invoiced_from_its_events(api, dynamodb, tenant):
+    """§3's percentage example on an invoice: events 50, 100, 250, 400 (U = 800), rate 1.3 %, fixed 2 EUR a
+    transaction, the first 3 events free (N = 3) and up to 250 free units (T = 250). Running totals of the first
+    3 events: 50, 150, 400 -> free units = min(400, 250) = 250; free events = min(3, 2 totals below 250) = 2.
+    Percentage: (800 - 250) x 1.3 % = 7.15; fixed: (4 - 2) x 2 = 4; 11.15 EUR = 1115 cents. Current usage
+    refuses this plan (it would have to read every event); the invoice reads the period's events once."""
+    org = tenant.organization_id
+    metric = create_metric(api, "payments", "sum_agg", "amount")
+    create_customer(api)
+    create_plan(api, charges=[{"billable_metric_id": metric["lago_id"], "charge_model": "percentage",
+                               "properties": {"rate": "1.3", "fixed_amount": "2", "free_units_per_events": 3,
+                                              "free_units_per_total_aggregation": "250"}}])
+    subscribe(api, subscription_at="2026-11-01T00:00:00Z")
+    items = [event_item(org, f"p{n}", epoch_ms(datetime(2026, 11, 2 + n, tzinfo=UTC)), "payments", {"amount": amount})
+             for n, amount in enumerate([50, 100, 250, 400])]
+    store_events(dynamodb, items)
+    assert deliver([stream_record(item) for item in items]) == {"batchItemFailures": []}
+    run_biller(datetime(2026, 12, 1, 0, 30, tzinfo=UTC))
+    (november,) = invoices_of(org)
+    assert [fee.amount_cents for fee in november.fees] == [1000, 715 + 400]
