@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from conftest import Api, _tenant
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_events import create_metric
 from test_subscriptions import create_customer, create_plan, subscribe
 
 from chalicelib.billing.biller import run_biller
+from chalicelib.domain.organization_service import create_organization
 from chalicelib.store.repositories import repositories
 from chalicelib.store.tables import ALL_TABLES, create_tables
 
@@ -19,11 +19,11 @@ LAST = datetime(2027, 1, 5, 2, tzinfo=UTC)
 HOURS = int((LAST - FIRST) / timedelta(hours=1))
 
 
-def busy_organization(http) -> str:
+def busy_organization(api) -> str:
     """A fresh organization: `cust` with a subscription from 10 October, one pending until 5 November and one
     ending 20 December; `other` on anniversary billing from 15 November; usage in November and December."""
-    tenant = _tenant("Schedules")
-    api = Api(http, tenant.api_key)
+    organization, api_key = create_organization(repositories().organizations, "Schedules")
+    api = type(api)(api._http, api_key)  # the suite's API client, with this organization's key
     metric = create_metric(api, "storage", "sum_agg", "gb")
     create_plan(api, charges=[{"billable_metric_id": metric["lago_id"], "charge_model": "standard",
                                "properties": {"amount": "0.01"}}])
@@ -37,8 +37,8 @@ def busy_organization(http) -> str:
               billing_time="anniversary")
     for external_id, day, gb in (("sub", datetime(2026, 11, 3), 35), ("sub-later", datetime(2026, 11, 20), 7),
                                  ("sub-ending", datetime(2026, 12, 2), 11), ("sub-other", datetime(2026, 12, 1), 5)):
-        send_to(tenant.organization_id, external_id, day.replace(tzinfo=UTC), gb)
-    return tenant.organization_id
+        send_to(organization.id, external_id, day.replace(tzinfo=UTC), gb)
+    return organization.id
 
 
 def send_to(organization_id: str, external_id: str, at: datetime, gb: int) -> None:
@@ -71,10 +71,10 @@ def issued(organization_id: str) -> list[tuple]:
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(hours=st.lists(st.integers(0, HOURS), max_size=12))
-def test_any_schedule_of_runs_issues_what_one_run_at_the_end_issues(chalice_http, api_clock, hours):
+def test_any_schedule_of_runs_issues_what_one_run_at_the_end_issues(api, api_clock, hours):
     api_clock.set(datetime(2026, 10, 20, tzinfo=UTC))  # creating the subscriptions bills nothing at once
     fresh_tables()
-    reference = busy_organization(chalice_http)
+    reference = busy_organization(api)
     run_biller(LAST)
     expected = issued(reference)
     # cust: 1 November (October of `sub` and `sub-ending`), 1 December (November of all three), 20 December
@@ -84,7 +84,7 @@ def test_any_schedule_of_runs_issues_what_one_run_at_the_end_issues(chalice_http
         ("other", "2026-12-15")]
 
     fresh_tables()
-    scheduled = busy_organization(chalice_http)
+    scheduled = busy_organization(api)
     for hour in sorted(hours):
         run_biller(FIRST + timedelta(hours=hour))
     run_biller(LAST)
