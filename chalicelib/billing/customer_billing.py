@@ -28,6 +28,9 @@ from chalicelib.usage.period_usage import stored_usage
 # Each step issues one invoice or moves one subscription; a customer years behind still ends in bounded work per
 # run (the next run goes on where this one stopped).
 MAX_STEPS = 100
+# Steps of different subscriptions at one instant: lifecycle first, then an upgraded subscription's final invoice
+# before its successor's starting one.
+CROSS_SUBSCRIPTION_ORDER = {"activate": 0, "terminate": 0, "final": 1, "periodic": 2, "starting": 3}
 WAITING = object()  # an invoice not issued yet: its usage is still being aggregated
 # A subscription takes 5 of a transaction's 100 actions (the item and its copies), the invoice 4: past 19 shares
 # of one day, the customer gets one more invoice per 19, each named after its first subscription.
@@ -48,7 +51,7 @@ def bill_customer(stores, organization_id: str, customer_id: str, now: datetime)
                  if (step := next_step(subscription)) is not None and step.at <= now]
         if not steps:
             return issued
-        first = min(steps, key=lambda step: step.at)
+        first = min(steps, key=lambda step: (step.at, CROSS_SUBSCRIPTION_ORDER[step.kind]))
         try:
             if first.kind == "activate":
                 _activate(stores, first, timezone, now)

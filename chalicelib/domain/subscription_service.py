@@ -19,9 +19,11 @@ from chalicelib.domain.subscriptions import (
     SubscriptionInput,
     SubscriptionUpdate,
     canceled_subscription,
+    is_upgrade,
     new_subscription,
     terminated_subscription,
     updated_subscription,
+    upgraded_subscriptions,
 )
 
 
@@ -43,6 +45,8 @@ class SubscriptionStore(Protocol):
     def find_latest(self, organization_id: str, external_id: str, status: str) -> Subscription | None: ...
     def create(self, subscription: Subscription, customer: Customer, plan_update: dict, currency: str) -> None: ...
     def replace(self, previous: Subscription, subscription: Subscription, plan_update: dict | None = None) -> None: ...
+    def change_plan(self, previous: Subscription, ended: Subscription, successor: Subscription,
+                    old_plan_update: dict, new_plan_update: dict) -> None: ...
     def list_page(self, organization_id: str, statuses: tuple[str, ...], page: int, per_page: int,
                   plan_id: str | None = None) -> list[Subscription]: ...
     def count(self, organization_id: str, statuses: tuple[str, ...], plan_id: str | None = None) -> int: ...
@@ -74,14 +78,26 @@ def _timezone(customer: Customer, organization: Organization) -> str:
     return customer.applicable_timezone(organization.timezone)
 
 
-def _existing(existing: Subscription, customer: Customer, plan: Plan) -> Subscription:
+def _existing(stores: Stores, organization: Organization, existing: Subscription, customer: Customer, plan: Plan,
+              now) -> Shown:
     """A POST naming a current subscription's external id: the same customer and plan get it back (Lago's
-    idempotency); another plan is a plan change, not supported yet; another customer cannot have it."""
+    idempotency); another plan on an active subscription is a plan change (an upgrade; downgrades are not
+    supported yet); another customer cannot have it."""
     if existing.customer_id != customer.id:
         raise ValidationFailed.single("external_id", "value_already_exist")
-    if existing.plan_id != plan.id:
+    if existing.plan_id == plan.id:
+        return Shown(existing, customer, plan)
+    current_plan = stores.plans.get_any(organization.id, existing.plan_id)
+    if existing.status != "active" or current_plan is None or not is_upgrade(current_plan, plan):
         raise ValidationFailed.single("plan_code", "plan_change_not_supported_yet")
-    return existing
+    if plan.amount_currency != current_plan.amount_currency:
+        raise ValidationFailed.single("currency", "currencies_does_not_match")
+    ended, successor = upgraded_subscriptions(existing, plan, str(uuid6.uuid7()), _timezone(customer, organization),
+                                              now)
+    stores.subscriptions.change_plan(existing, ended, successor,
+                                     stores.plans.subscription_count_update(current_plan, -1),
+                                     stores.plans.subscription_count_update(plan, 1))
+    return Shown(successor, customer, _counted(plan, 1))
 
 
 def create_subscription(stores: Stores, organization: Organization, payload: dict) -> Shown:
@@ -97,7 +113,7 @@ def create_subscription(stores: Stores, organization: Organization, payload: dic
             raise NotFound("plan")
         existing = stores.subscriptions.find_current(organization.id, request.external_id)
         if existing is not None:
-            return Shown(_existing(existing, customer, plan), customer, plan)
+            return _existing(stores, organization, existing, customer, plan, now)
         if customer.currency is not None and customer.currency != plan.amount_currency:
             raise ValidationFailed.single("currency", "currencies_does_not_match")
         subscription = new_subscription(request, subscription_id=str(uuid6.uuid7()), organization_id=organization.id,

@@ -77,6 +77,11 @@ class Subscription(BaseModel):
     current_billing_period_end: datetime | None = None
     starting_invoice_due: bool = False
     final_invoice_due: bool = False
+    # A plan change (issue 7): the plan this subscription came from, and, on one ended by an upgrade, the plan
+    # that replaced it (its base fee is then billed to the day before the upgrade, as Lago).
+    previous_plan_id: str | None = None
+    next_plan_id: str | None = None
+    terminated_by_upgrade: bool = False
     created_at: datetime
     updated_at: datetime
     version: int = 1
@@ -232,3 +237,28 @@ def status_from_query(value: str | None, allowed: tuple[str, ...] = STATUSES) ->
         raise ValidationFailed.single("status", "value_is_invalid")
     return value
 
+
+
+def upgraded_subscriptions(old: Subscription, plan: Plan, new_id: str, timezone: str,
+                           now: datetime) -> tuple[Subscription, Subscription]:
+    """An upgrade at `now` (lago-semantics §5.3): the old subscription terminated (its final invoice due, its base
+    fee to the day before), and the new one active from `now` under the same external id, with the old one's
+    `subscription_at` (the anniversary kept) and billing time. A trial is not granted again: trials count from the
+    external id's first start."""
+    ended = terminated_subscription(old, now).model_copy(update={"next_plan_id": plan.id,
+                                                                 "terminated_by_upgrade": True})
+    new = Subscription(
+        id=new_id, organization_id=old.organization_id, external_id=old.external_id, customer_id=old.customer_id,
+        plan_id=plan.id, name=old.name, billing_time=old.billing_time, status="pending",
+        subscription_at=old.subscription_at, ending_at=old.ending_at, previous_plan_id=old.plan_id,
+        created_at=now, updated_at=now)
+    period = first_billing_period(plan, new.billing_time, timezone, new.subscription_at, now)
+    return ended, new.model_copy(update={"status": "active", "started_at": now,
+                                         "current_billing_period_start": period.start,
+                                         "current_billing_period_end": period.end,
+                                         "starting_invoice_due": plan.pay_in_advance})
+
+
+def is_upgrade(current: Plan, requested: Plan) -> bool:
+    """Lago's rule: the yearly-normalised base fee does not go down."""
+    return requested.yearly_amount_cents() >= current.yearly_amount_cents()

@@ -166,6 +166,28 @@ class SubscriptionRepository(ControlTableRepository):
         except TransactionCancelled as cancelled:
             raise StaleWrite() from cancelled
 
+    def change_plan(self, previous: Subscription, ended: Subscription, successor: Subscription, old_plan_update: dict,
+                    new_plan_update: dict) -> None:
+        """An upgrade, in ONE transaction: `previous` (as read) replaced by `ended` (terminated), `successor`
+        created under the same external id, whose lookup moves to it (on condition that it still names the old
+        one), the old plan's count - 1 and the new plan's + 1, and the status counters. The customer keeps its
+        count (one current subscription for another). Raises StaleWrite if anything moved since it was read."""
+        organization_id = successor.organization_id
+        lookup = _EXTERNAL_ID.put(self._table, organization_id, successor.external_id, successor.id)
+        lookup["Put"]["ConditionExpression"] = "#record = :old"
+        lookup["Put"]["ExpressionAttributeNames"] = {"#record": "subscription_id"}
+        lookup["Put"]["ExpressionAttributeValues"] = to_attributes({":old": previous.id})
+        actions = [*self.replace_actions(previous, ended),
+                   *self._puts(successor, first_condition="attribute_not_exists(pk)"),
+                   lookup, old_plan_update, new_plan_update,
+                   *self._counter_changes(ended, {previous.status: -1, ended.status: 1}, organization_wide=False),
+                   *self._counter_changes(successor, {successor.status: 1}, organization_wide=False),
+                   *self._organization_counter_change(organization_id, {ended.status: 1})]
+        try:
+            transact(self._client, actions)
+        except TransactionCancelled as cancelled:
+            raise StaleWrite() from cancelled
+
     def replace_actions(self, previous: Subscription, subscription: Subscription) -> list[dict]:
         """The transaction actions that replace `previous` (still at its version) by `subscription`: the item and
         its copies put, the copies of a former status deleted (the biller joins them to an invoice's transaction)."""
@@ -206,13 +228,22 @@ class SubscriptionRepository(ControlTableRepository):
             puts[0]["Put"]["ExpressionAttributeValues"] = to_attributes(values)
         return puts
 
-    def _counter_changes(self, subscription: Subscription, deltas: dict[str, int]) -> list[dict]:
-        """The organization's and the plan's per-status counters moved by `deltas` ({status: +1 or -1})."""
+    def _counter_changes(self, subscription: Subscription, deltas: dict[str, int],
+                         organization_wide: bool = True) -> list[dict]:
+        """The organization's (unless not `organization_wide`) and the plan's per-status counters moved by
+        `deltas` ({status: +1 or -1})."""
+        counters = [keys.plan_subscription_counter_sk(subscription.plan_id)]
+        if organization_wide:
+            counters.insert(0, keys.SUBSCRIPTION_COUNTER_SK)
+        return [self._counter_update(subscription.organization_id, counter_sk, deltas) for counter_sk in counters]
+
+    def _organization_counter_change(self, organization_id: str, deltas: dict[str, int]) -> list[dict]:
+        return [self._counter_update(organization_id, keys.SUBSCRIPTION_COUNTER_SK, deltas)]
+
+    def _counter_update(self, organization_id: str, counter_sk: str, deltas: dict[str, int]) -> dict:
         names = {f"#{status}": status for status in deltas}
         expression = "ADD " + ", ".join(f"#{status} :{status}" for status in deltas)
         values = to_attributes({f":{status}": delta for status, delta in deltas.items()})
-        return [{"Update": {"TableName": self._table, "Key": self._key(subscription.organization_id, counter_sk),
-                            "UpdateExpression": expression, "ExpressionAttributeNames": names,
-                            "ExpressionAttributeValues": values}}
-                for counter_sk in (keys.SUBSCRIPTION_COUNTER_SK,
-                                   keys.plan_subscription_counter_sk(subscription.plan_id))]
+        return {"Update": {"TableName": self._table, "Key": self._key(organization_id, counter_sk),
+                           "UpdateExpression": expression, "ExpressionAttributeNames": names,
+                           "ExpressionAttributeValues": values}}

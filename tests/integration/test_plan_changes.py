@@ -1,0 +1,102 @@
+"""Plan changes through `POST /api/v1/subscriptions` with the same external id and another plan (lago-semantics
+§5.3). An upgrade (yearly base fee not lower) takes effect at once: the old subscription is terminated with its
+final invoice (its base fee to the day before the upgrade day, its usage to the upgrade instant), the new one
+starts at that instant under the same external id, and usage before and after is billed once, each on its plan.
+Amounts worked out by hand in each test."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from test_biller import invoices_of, send
+from test_events import create_metric
+from test_subscriptions import create_customer, create_plan, path_of, post, subscribe
+
+from chalicelib.billing.biller import run_biller
+from chalicelib.store.repositories import repositories
+
+UPGRADE_AT = datetime(2026, 11, 16, 10, tzinfo=UTC)
+
+
+@pytest.fixture
+def plans(api, tenant, api_clock):
+    """`basic` (1000 a month, storage at 0.01 EUR a gb) and `pro` (3000 a month, 0.02 EUR a gb), both in arrears
+    unless a test says otherwise; customer `cust` on `basic` as `sub` from 1 November 2026 (calendar)."""
+    def setup(pay_in_advance: bool = False):
+        metric = create_metric(api, "storage", "sum_agg", "gb")
+        for code, amount_cents, unit in (("basic", 1000, "0.01"), ("pro", 3000, "0.02")):
+            create_plan(api, code, amount_cents=amount_cents, pay_in_advance=pay_in_advance, charges=[{
+                "billable_metric_id": metric["lago_id"], "charge_model": "standard", "properties": {"amount": unit}}])
+        create_customer(api)
+        api_clock.set(datetime(2026, 11, 1, tzinfo=UTC))
+        return subscribe(api, plan_code="basic", subscription_at="2026-11-01T00:00:00Z")
+    return setup
+
+
+def upgrade(api, api_clock) -> dict:
+    api_clock.set(UPGRADE_AT)
+    response = post(api, plan_code="pro")
+    assert response.status_code == 200, response.body
+    return response.json_body["subscription"]
+
+
+def summary(invoice) -> tuple:
+    return (invoice.sequential_id, invoice.issuing_date.isoformat(),
+            [period.invoicing_reason for period in invoice.billing_periods],
+            [(fee.fee_type, fee.amount_cents) for fee in invoice.fees])
+
+
+def test_an_upgrade_mid_month_in_arrears(api, dynamodb, tenant, plans, api_clock):
+    org = tenant.organization_id
+    old = plans()
+    send(dynamodb, org, [("before", datetime(2026, 11, 10, tzinfo=UTC), 10)])
+    new = upgrade(api, api_clock)
+    assert (new["external_id"], new["plan_code"], new["status"]) == ("sub", "pro", "active")
+    assert new["lago_id"] != old["lago_id"] and new["started_at"] == "2026-11-16T10:00:00Z"
+    ended = api.get(path_of("sub", "terminated")).json_body["subscription"]
+    assert (ended["lago_id"], ended["terminated_at"]) == (old["lago_id"], "2026-11-16T10:00:00Z")
+    send(dynamodb, org, [("after", datetime(2026, 11, 20, tzinfo=UTC), 20)])
+    # Re-posting the same request is idempotent: the new subscription, no second change.
+    assert post(api, plan_code="pro").json_body["subscription"]["lago_id"] == new["lago_id"]
+    run_biller(datetime(2026, 12, 1, 0, 30, tzinfo=UTC))
+    assert [summary(invoice) for invoice in invoices_of(org)] == [
+        # The old plan's final invoice, at once: 1..15 November (the day before the upgrade) = 15 of 30 days of
+        # 1000 = 500; the 10 gb before the upgrade at 0.01 = 10.
+        (1, "2026-11-16", ["subscription_terminating"], [("subscription", 500), ("charge", 10)]),
+        # The new plan on 1 December: 16..30 November, cumulative rounding round(3000 x 30 / 30) -
+        # round(3000 x 15 / 30) = 3000 - 1500 = 1500; the 20 gb after the upgrade at 0.02 = 40.
+        (2, "2026-12-01", ["subscription_periodic"], [("subscription", 1500), ("charge", 40)])]
+    basic = api.get("/api/v1/plans/basic").json_body["plan"]
+    pro = api.get("/api/v1/plans/pro").json_body["plan"]
+    assert (basic["active_subscriptions_count"], pro["active_subscriptions_count"]) == (0, 1)
+
+
+def test_an_upgrade_mid_month_in_advance(api, dynamodb, tenant, plans, api_clock):
+    org = tenant.organization_id
+    plans(pay_in_advance=True)
+    send(dynamodb, org, [("before", datetime(2026, 11, 10, tzinfo=UTC), 10)])
+    upgrade(api, api_clock)
+    send(dynamodb, org, [("after", datetime(2026, 11, 20, tzinfo=UTC), 20)])
+    run_biller(datetime(2026, 12, 1, 0, 30, tzinfo=UTC))
+    assert [summary(invoice) for invoice in invoices_of(org)] == [
+        # At the start: November in advance, in full.
+        (1, "2026-11-01", ["subscription_starting"], [("subscription", 1000)]),
+        # The old plan's final invoice: its base fee was paid in advance (the unused days' credit is a credit
+        # note's business, not built yet); the 10 gb at 0.01 = 10.
+        (2, "2026-11-16", ["subscription_terminating"], [("charge", 10)]),
+        # The new plan's start: 16..30 November in advance = 3000 - round(3000 x 15 / 30) = 1500.
+        (3, "2026-11-16", ["subscription_starting"], [("subscription", 1500)]),
+        # 1 December: December in advance, 3000, and November's usage since the upgrade, 20 gb at 0.02 = 40.
+        (4, "2026-12-01", ["subscription_periodic"], [("subscription", 3000), ("charge", 40)])]
+
+
+def test_a_downgrade_is_refused_and_changes_nothing(api, dynamodb, tenant, plans, api_clock):
+    plans()
+    create_plan(api, "lite", amount_cents=100)
+    api_clock.set(UPGRADE_AT)
+    response = post(api, plan_code="lite")
+    assert response.status_code == 422
+    current = api.get(path_of("sub")).json_body["subscription"]
+    assert (current["plan_code"], current["status"]) == ("basic", "active")
+    assert invoices_of(tenant.organization_id) == []
+    assert repositories().subscriptions.find_latest(tenant.organization_id, "sub", "terminated") is None
