@@ -100,3 +100,41 @@ def test_a_downgrade_is_refused_and_changes_nothing(api, dynamodb, tenant, plans
     assert (current["plan_code"], current["status"]) == ("basic", "active")
     assert invoices_of(tenant.organization_id) == []
     assert repositories().subscriptions.find_latest(tenant.organization_id, "sub", "terminated") is None
+
+
+def test_two_concurrent_upgrades_make_one_new_subscription(api, tenant, plans, api_clock):
+    from interleaving import competing
+
+    plans()
+    api_clock.set(UPGRADE_AT)
+    # Just before the first upgrade's transaction, the same upgrade runs whole: the first loses its conditions,
+    # reads again, and finds the external id already on `pro`: it answers with that subscription.
+    with competing("TransactWriteItems", lambda: post(api, plan_code="pro")) as rival:
+        mine = post(api, plan_code="pro")
+    assert rival[0].status_code == mine.status_code == 200
+    assert mine.json_body["subscription"]["lago_id"] == rival[0].json_body["subscription"]["lago_id"]
+    terminated = api.get("/api/v1/subscriptions?status=terminated").json_body["subscriptions"]
+    assert len(terminated) == 1
+    counts = [api.get(f"/api/v1/plans/{code}").json_body["plan"]["active_subscriptions_count"]
+              for code in ("basic", "pro")]
+    assert counts == [0, 1]
+
+
+def test_a_termination_racing_an_upgrade_leaves_one_ended_and_one_new(api, tenant, plans, api_clock):
+    """The subscription is terminated just before the upgrade's transaction: the upgrade reads again, finds no
+    current subscription, and creates the new one as a plain new subscription (nothing half-written)."""
+    from interleaving import competing
+
+    plans()
+    api_clock.set(UPGRADE_AT)
+    with competing("TransactWriteItems", lambda: api.delete(path_of("sub")), times=1) as rival:
+        response = post(api, plan_code="pro")
+    assert rival[0].status_code == 200 and response.status_code == 200
+    # A plain create (its `subscription_at`, here the helper's, after the upgrade instant: pending).
+    created = response.json_body["subscription"]
+    assert (created["plan_code"], created["status"]) == ("pro", "pending")
+    assert repositories().subscriptions.find_current(tenant.organization_id, "sub").id == created["lago_id"]
+    assert len(api.get("/api/v1/subscriptions?status=terminated").json_body["subscriptions"]) == 1
+    counts = [api.get(f"/api/v1/plans/{code}").json_body["plan"]["active_subscriptions_count"]
+              for code in ("basic", "pro")]
+    assert counts == [0, 1]
