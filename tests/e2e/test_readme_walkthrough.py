@@ -1,12 +1,18 @@
 """The README's curl walk-through, run verbatim (but for the stack's port and key) against the local stack."""
 from __future__ import annotations
 
+import calendar
 import json
 import re
 import subprocess
+from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+
+from chalicelib.domain.money import round_half_up
 
 pytestmark = pytest.mark.e2e
 
@@ -41,7 +47,7 @@ def test_readme_walkthrough_works_verbatim(stack):
                               timeout=60)
     assert finished.returncode == 0, finished.stderr
     (health, created, fetched, organization, metric, plan, subscription, event, usage, listed, missing,
-     refused, terminated, deleted) = json_documents(finished.stdout)
+     refused, terminated, invoices, deleted) = json_documents(finished.stdout)
 
     assert health == {"status": "ok"}
     customer = created["customer"]
@@ -63,4 +69,16 @@ def test_readme_walkthrough_works_verbatim(stack):
     assert missing == {"status": 404, "error": "Not Found", "code": "customer_not_found"}
     assert refused == {"status": 405, "error": "Method Not Allowed", "code": "customer_has_active_subscription"}
     assert terminated["subscription"]["status"] == "terminated"
+    # The final invoice: started and terminated today (Europe/Paris, the organization's timezone), so the base fee
+    # is one day of the month, rounded cumulatively from the 1st (docs/periods.md); 35 cents of usage; 20 % VAT.
+    today = datetime.now(ZoneInfo("Europe/Paris")).date()
+    month_days = calendar.monthrange(today.year, today.month)[1]
+    one_day = round_half_up(Decimal(1000) * today.day / month_days) - round_half_up(
+        Decimal(1000) * (today.day - 1) / month_days)
+    (invoice,) = invoices["invoices"]
+    assert [(fee["item"]["type"], fee["amount_cents"]) for fee in invoice["fees"]] == [
+        ("subscription", one_day), ("charge", 35)]
+    assert invoice["taxes_amount_cents"] == round_half_up(Decimal(one_day + 35) * 20 / 100)
+    assert invoice["billing_periods"][0]["invoicing_reason"] == "subscription_terminating"
+    assert (invoice["status"], invoice["number"]) == ("finalized", f"{customer['slug']}-001")
     assert deleted["customer"]["lago_id"] == customer["lago_id"]
