@@ -1,0 +1,96 @@
+"""The biller's state machine, pure: which step a subscription is due for next, and the subscription once the
+step is done (chalicelib/domain/billing_steps.py). Instants written out; months of 30 and 31 days by hand."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from chalicelib.domain.billing_steps import after_invoice, next_step
+from chalicelib.domain.plans import Plan
+from chalicelib.domain.subscriptions import Subscription
+
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def utc(*parts) -> datetime:
+    return datetime(*parts, tzinfo=UTC)
+
+
+def plan(**options) -> Plan:
+    return Plan(id="plan", organization_id="org", name="Plan", code="plan", interval="monthly", amount_cents=1000,
+                amount_currency="EUR", **{"pay_in_advance": False, **options}, charges=[], created_at=NOW,
+                updated_at=NOW)
+
+
+def subscription(**fields) -> Subscription:
+    """Active since 10 October 2026 (calendar), its next period to invoice October (from the 10th)."""
+    values = {"id": "sub", "organization_id": "org", "external_id": "ext", "customer_id": "cus", "plan_id": "plan",
+              "billing_time": "calendar", "status": "active", "subscription_at": utc(2026, 10, 10),
+              "started_at": utc(2026, 10, 10), "current_billing_period_start": utc(2026, 10, 10),
+              "current_billing_period_end": utc(2026, 11, 1), "created_at": NOW, "updated_at": NOW, **fields}
+    return Subscription(**values)
+
+
+def step_of(sub: Subscription) -> tuple:
+    step = next_step(sub)
+    return None if step is None else (step.kind, step.at)
+
+
+def test_a_pending_subscription_is_due_for_activation_at_its_subscription_at():
+    pending = subscription(status="pending", started_at=None, current_billing_period_start=None,
+                           current_billing_period_end=None, subscription_at=utc(2026, 12, 5))
+    assert step_of(pending) == ("activate", utc(2026, 12, 5))
+
+
+def test_an_active_subscription_is_due_at_its_period_end_unless_something_comes_first():
+    assert step_of(subscription()) == ("periodic", utc(2026, 11, 1))
+    # A pay-in-advance start not invoiced yet comes first (its started_at).
+    assert step_of(subscription(starting_invoice_due=True)) == ("starting", utc(2026, 10, 10))
+    # An ending_at before the period's end: terminated then.
+    assert step_of(subscription(ending_at=utc(2026, 10, 20))) == ("terminate", utc(2026, 10, 20))
+    # At the same instant, the period is invoiced before the termination.
+    assert step_of(subscription(ending_at=utc(2026, 11, 1))) == ("periodic", utc(2026, 11, 1))
+
+
+def test_a_terminated_subscription_owes_its_missed_periods_then_its_final_invoice():
+    ended = subscription(status="terminated", terminated_at=utc(2026, 12, 3), final_invoice_due=True)
+    assert step_of(ended) == ("periodic", utc(2026, 11, 1))  # October, missed, first
+    cut = ended.model_copy(update={"current_billing_period_start": utc(2026, 12, 1),
+                                   "current_billing_period_end": utc(2026, 12, 3, 0, 0, 1)})
+    assert step_of(cut) == ("final", utc(2026, 12, 3))
+    assert step_of(cut.model_copy(update={"final_invoice_due": False})) is None
+
+
+def test_canceled_subscriptions_are_never_due():
+    assert step_of(subscription(status="canceled", canceled_at=NOW)) is None
+
+
+def test_after_a_periodic_invoice_the_subscription_moves_to_its_next_period():
+    step = next_step(subscription())
+    moved = after_invoice(step, plan(), "UTC", NOW)
+    assert (moved.current_billing_period_start, moved.current_billing_period_end) == (utc(2026, 11, 1),
+                                                                                      utc(2026, 12, 1))
+    assert moved.version == step.subscription.version + 1
+    # A terminated one's next period is cut at its termination second.
+    ended = subscription(status="terminated", terminated_at=utc(2026, 11, 15, 12), final_invoice_due=True)
+    cut = after_invoice(next_step(ended), plan(), "UTC", NOW)
+    assert cut.current_billing_period_end == utc(2026, 11, 15, 12, 0, 1)
+
+
+def test_after_a_starting_or_final_invoice_the_flag_is_cleared_and_the_period_kept():
+    started = after_invoice(next_step(subscription(starting_invoice_due=True)), plan(pay_in_advance=True), "UTC",
+                            NOW)
+    assert (started.starting_invoice_due, started.current_billing_period_end) == (False, utc(2026, 11, 1))
+    ended = subscription(status="terminated", terminated_at=utc(2026, 10, 20), final_invoice_due=True,
+                         current_billing_period_end=utc(2026, 10, 20, 0, 0, 1))
+    done = after_invoice(next_step(ended), plan(), "UTC", NOW)
+    assert (done.final_invoice_due, done.current_billing_period_end) == (False, utc(2026, 10, 20, 0, 0, 1))
+    assert next_step(done) is None
+
+
+def test_the_periodic_step_joins_the_days_periodic_invoice_and_others_their_own():
+    periodic = next_step(subscription())
+    starting = next_step(subscription(starting_invoice_due=True))
+    assert periodic.invoice_group() == "periodic"
+    assert starting.invoice_group() == "starting/sub"
+    assert periodic.issuing_date("Europe/Paris").isoformat() == "2026-11-01"
+    assert periodic.issuing_date("America/New_York").isoformat() == "2026-10-31"  # 20:00 on the 31st there
