@@ -9,21 +9,17 @@ from __future__ import annotations
 
 import calendar
 import json
-import os
-import subprocess
-import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from lago_python_client.models import BatchEvent, BillableMetric, Charge, Charges, Customer, Event, Plan, Subscription
+from operator_cli import cli
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[2]
 POLL_SECONDS = 10
 PLAN_AMOUNT_CENTS = 1000
 UNIT_PRICE_CENTS = 1  # first graduated tier: 0..100 at 0.01 EUR
@@ -36,18 +32,6 @@ def unique(prefix: str) -> str:
 
 def iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def cli(stack, *arguments: str) -> subprocess.CompletedProcess:
-    """The admin CLI as an operator runs it against the running stack (as tests/e2e/test_cli.py does)."""
-    environment = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
-    environment.update({"AWS_ENDPOINT_URL": stack.dynamodb_url, "AWS_ACCESS_KEY_ID": "local",
-                        "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "us-east-1",
-                        "AWS_EC2_METADATA_DISABLED": "true"})
-    result = subprocess.run([sys.executable, "-m", "chalicelib.cli", *arguments], cwd=ROOT, env=environment,
-                            capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, f"{arguments}: exit {result.returncode}\n{result.stdout}\n{result.stderr}"
-    return result
 
 
 def bill_at(stack, instant: str) -> dict:

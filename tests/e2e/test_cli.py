@@ -3,31 +3,18 @@ on whatever AWS_ENDPOINT_URL names, and the keys it prints work (or stop working
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
 import httpx
 import pytest
+from operator_cli import cli
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 MERGE_TEMPLATE = ROOT / "infra" / "merge-template.json"
-
-
-def cli(stack, *arguments: str, check: bool = True) -> subprocess.CompletedProcess:
-    environment = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
-    environment.update({"AWS_ENDPOINT_URL": stack.dynamodb_url, "AWS_ACCESS_KEY_ID": "local",
-                        "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "us-east-1",
-                        "AWS_EC2_METADATA_DISABLED": "true"})
-    result = subprocess.run([sys.executable, "-m", "chalicelib.cli", *arguments], cwd=ROOT, env=environment,
-                            capture_output=True, text=True, timeout=60)
-    if check:
-        assert result.returncode == 0, f"{arguments}: exit {result.returncode}\n{result.stdout}\n{result.stderr}"
-    return result
 
 
 def last_line(result: subprocess.CompletedProcess) -> str:

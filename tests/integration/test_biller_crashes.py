@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+from billing_fixtures import storage_catalog
 from test_biller import send
-from test_events import create_metric
-from test_subscriptions import create_customer, create_plan, subscribe
+from test_subscriptions import subscribe
 
 from chalicelib.billing.biller import run_biller
 from chalicelib.store.repositories import repositories
@@ -58,11 +58,7 @@ EXPECTED = [
 @pytest.fixture
 def busy_month(api, dynamodb, tenant, api_clock):
     api_clock.set(datetime(2026, 10, 20, tzinfo=UTC))
-    metric = create_metric(api, "storage", "sum_agg", "gb")
-    create_plan(api, charges=[{"billable_metric_id": metric["lago_id"], "charge_model": "standard",
-                               "properties": {"amount": "0.01"}}])
-    for customer in ("cust", "other"):
-        create_customer(api, external_id=customer, billing_configuration={"vat_rate": 20})
+    storage_catalog(api)
     subscribe(api, external_id="sub", external_customer_id="cust", subscription_at="2026-10-10T00:00:00Z")
     subscribe(api, external_id="sub-ending", external_customer_id="cust", subscription_at="2026-10-10T00:00:00Z",
               ending_at="2026-11-20T00:00:00Z")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from billing_fixtures import storage_catalog
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_events import create_metric
-from test_subscriptions import create_customer, create_plan, subscribe
+from test_subscriptions import subscribe
 
 from chalicelib.billing.biller import run_biller
 from chalicelib.domain.organization_service import create_organization
@@ -24,11 +24,7 @@ def busy_organization(api) -> str:
     ending 20 December; `other` on anniversary billing from 15 November; usage in November and December."""
     organization, api_key = create_organization(repositories().organizations, "Schedules")
     api = type(api)(api._http, api_key)  # the suite's API client, with this organization's key
-    metric = create_metric(api, "storage", "sum_agg", "gb")
-    create_plan(api, charges=[{"billable_metric_id": metric["lago_id"], "charge_model": "standard",
-                               "properties": {"amount": "0.01"}}])
-    for customer in ("cust", "other"):
-        create_customer(api, external_id=customer, billing_configuration={"vat_rate": 20})
+    storage_catalog(api)
     subscribe(api, external_id="sub", external_customer_id="cust", subscription_at="2026-10-10T00:00:00Z")
     subscribe(api, external_id="sub-later", external_customer_id="cust", subscription_at="2026-11-05T00:00:00Z")
     subscribe(api, external_id="sub-ending", external_customer_id="cust", subscription_at="2026-10-10T00:00:00Z",
