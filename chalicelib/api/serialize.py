@@ -4,6 +4,7 @@ Bodies are returned as JSON strings, so Chalice never turns a Decimal into a flo
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from decimal import Context, Decimal
 
 import simplejson
@@ -208,9 +209,12 @@ def _optional_time(moment) -> str | None:
     return iso_z(moment) if moment is not None else None
 
 
-def subscription_json(subscription: Subscription, customer: Customer, plan: Plan, *, with_plan: bool = False) -> dict:
+def subscription_json(subscription: Subscription, customer: Customer, plan: Plan, *, with_plan: bool = False,
+                      plan_codes: Mapping[str, str] | None = None) -> dict:
     """Lago's subscription object (the extended one, with `plan`, on create and read). The customer's
-    external_id and the plan's code are read through the lago_ids the subscription refers to."""
+    external_id and the plan's code are read through the lago_ids the subscription refers to; `plan_codes` names
+    the plans a plan change refers to (previous, next) by lago_id."""
+    plan_codes = plan_codes or {}
     period = subscription.current_billing_period
     body = {
         "lago_id": subscription.id,
@@ -233,9 +237,10 @@ def subscription_json(subscription: Subscription, customer: Customer, plan: Plan
         "trial_ended_at": None,
         "current_billing_period_started_at": from_datetime(period) if period else None,
         "current_billing_period_ending_at": to_datetime(period) if period else None,
-        "previous_plan_code": None,
-        "next_plan_code": None,
-        "downgrade_plan_date": None,
+        "previous_plan_code": plan_codes.get(subscription.previous_plan_id),
+        "next_plan_code": plan_codes.get(subscription.next_plan_id),
+        "downgrade_plan_date": (subscription.downgrade_at.date().isoformat()
+                                if subscription.downgrade_at is not None else None),
         "on_termination_credit_note": None,
         "on_termination_invoice": "generate",
     }

@@ -20,7 +20,7 @@ from chalicelib.domain.invoices.invoice import Invoice, build_invoice, invoice_i
 from chalicelib.domain.invoices.shares import SubscriptionShare, periodic_share, starting_share, termination_share
 from chalicelib.domain.periods.period import SECOND
 from chalicelib.domain.plans import Plan
-from chalicelib.domain.subscriptions import Subscription, terminated_subscription
+from chalicelib.domain.subscriptions import Subscription, downgrade_successor, terminated_subscription
 from chalicelib.observability import logger
 from chalicelib.store.invoices import InvoiceAlreadyIssued
 from chalicelib.usage.period_usage import stored_usage
@@ -30,7 +30,7 @@ from chalicelib.usage.period_usage import stored_usage
 MAX_STEPS = 100
 # Steps of different subscriptions at one instant: lifecycle first, then an upgraded subscription's final invoice
 # before its successor's starting one.
-CROSS_SUBSCRIPTION_ORDER = {"activate": 0, "terminate": 0, "final": 1, "periodic": 2, "starting": 3}
+CROSS_SUBSCRIPTION_ORDER = {"activate": 0, "terminate": 0, "downgrade": 0, "final": 1, "periodic": 2, "starting": 3}
 WAITING = object()  # an invoice not issued yet: its usage is still being aggregated
 # A subscription takes 5 of a transaction's 100 actions (the item and its copies), the invoice 4: past 19 shares
 # of one day, the customer gets one more invoice per 19, each named after its first subscription.
@@ -57,6 +57,8 @@ def bill_customer(stores, organization_id: str, customer_id: str, now: datetime)
                 _activate(stores, first, timezone, now)
             elif first.kind == "terminate":
                 _terminate(stores, first.subscription, first.at)
+            elif first.kind == "downgrade":
+                _switch_plan(stores, first.subscription, timezone, now)
             else:
                 day = sorted((step for step in steps if step.kind in INVOICING_STEPS
                               and step.issuing_date(timezone) == first.issuing_date(timezone)
@@ -107,6 +109,17 @@ def _terminate(stores, subscription: Subscription, ending_at: datetime) -> None:
     # Terminated at ending_at, as Lago (its day billed); the aggregator bills no event after it (routing.active_at).
     ended = terminated_subscription(subscription, ending_at)
     stores.subscriptions.replace(subscription, ended, stores.plans.subscription_count_update(plan, -1))
+
+
+def _switch_plan(stores, subscription: Subscription, timezone: str, now: datetime) -> None:
+    """A scheduled downgrade's switch, in ONE transaction: the subscription ends the second before `downgrade_at`
+    (its final invoice bills its last period), and its successor starts then on the new plan."""
+    current_plan, next_plan = _plan(stores, subscription), stores.plans.get_any(subscription.organization_id,
+                                                                                subscription.next_plan_id)
+    ended = terminated_subscription(subscription, subscription.downgrade_at - SECOND)
+    stores.subscriptions.change_plan(subscription, ended, downgrade_successor(subscription, next_plan, timezone, now),
+                                     stores.plans.subscription_count_update(current_plan, -1),
+                                     stores.plans.subscription_count_update(next_plan, 1))
 
 
 def _invoice(stores, customer: Customer, organization_vat_rate, timezone: str, steps: list[BillingStep], group: str,

@@ -1,6 +1,6 @@
 """What the biller does next with a subscription, and the subscription once it is done: activate it, terminate it
-at its `ending_at`, or issue its starting, periodic or final invoice share. Pure; the billing service
-(chalicelib/billing/customer_billing.py) runs the steps in time order."""
+at its `ending_at`, switch it to its scheduled downgrade, or issue its starting, periodic or final invoice share.
+Pure; the billing service (chalicelib/billing/customer_billing.py) runs the steps in time order."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,7 +13,7 @@ from chalicelib.domain.periods.period import SECOND
 from chalicelib.domain.plans import Plan
 from chalicelib.domain.subscriptions import Subscription, activated_subscription
 
-StepKind = Literal["activate", "terminate", "starting", "periodic", "final"]
+StepKind = Literal["activate", "terminate", "downgrade", "starting", "periodic", "final"]
 INVOICING_STEPS = ("starting", "periodic", "final")
 
 
@@ -45,12 +45,16 @@ def next_step(subscription: Subscription) -> BillingStep | None:
             candidates.append(BillingStep("periodic", period_end, subscription))
         if subscription.ending_at is not None:
             candidates.append(BillingStep("terminate", subscription.ending_at, subscription))
+        if subscription.downgrade_at is not None:
+            candidates.append(BillingStep("downgrade", subscription.downgrade_at, subscription))
     elif subscription.status == "terminated" and subscription.final_invoice_due:
         if period_end is not None and period_end <= subscription.terminated_at:  # a missed period first
             candidates.append(BillingStep("periodic", period_end, subscription))
         else:
             candidates.append(BillingStep("final", subscription.terminated_at, subscription))
-    order = {"starting": 0, "periodic": 1, "terminate": 2, "final": 3}
+    # At one instant: a downgrade's switch before the period's invoice (its final invoice bills that period,
+    # without a pay-in-advance fee for a period on the old plan).
+    order = {"starting": 0, "downgrade": 1, "periodic": 2, "terminate": 3, "final": 4}
     return min(candidates, key=lambda step: (step.at, order[step.kind]), default=None)
 
 

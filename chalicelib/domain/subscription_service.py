@@ -21,6 +21,7 @@ from chalicelib.domain.subscriptions import (
     canceled_subscription,
     is_upgrade,
     new_subscription,
+    scheduled_downgrade,
     terminated_subscription,
     updated_subscription,
     upgraded_subscriptions,
@@ -81,23 +82,39 @@ def _timezone(customer: Customer, organization: Organization) -> str:
 def _existing(stores: Stores, organization: Organization, existing: Subscription, customer: Customer, plan: Plan,
               now) -> Shown:
     """A POST naming a current subscription's external id: the same customer and plan get it back (Lago's
-    idempotency); another plan on an active subscription is a plan change (an upgrade; downgrades are not
-    supported yet); another customer cannot have it."""
+    idempotency); another plan on an active subscription is a plan change: an upgrade at once, a downgrade at the
+    end of the period; another customer cannot have it."""
     if existing.customer_id != customer.id:
         raise ValidationFailed.single("external_id", "value_already_exist")
     if existing.plan_id == plan.id:
         return Shown(existing, customer, plan)
     current_plan = stores.plans.get_any(organization.id, existing.plan_id)
-    if existing.status != "active" or current_plan is None or not is_upgrade(current_plan, plan):
+    if existing.status != "active" or current_plan is None:
         raise ValidationFailed.single("plan_code", "plan_change_not_supported_yet")
     if plan.amount_currency != current_plan.amount_currency:
         raise ValidationFailed.single("currency", "currencies_does_not_match")
+    if not is_upgrade(current_plan, plan):
+        return _downgrade(stores, organization, existing, customer, current_plan, plan, now)
     ended, successor = upgraded_subscriptions(existing, plan, str(uuid6.uuid7()), _timezone(customer, organization),
                                               now)
     stores.subscriptions.change_plan(existing, ended, successor,
                                      stores.plans.subscription_count_update(current_plan, -1),
                                      stores.plans.subscription_count_update(plan, 1))
     return Shown(successor, customer, _counted(plan, 1))
+
+
+def _downgrade(stores: Stores, organization: Organization, existing: Subscription, customer: Customer,
+               current_plan: Plan, plan: Plan, now) -> Shown:
+    """A downgrade is scheduled for the end of the current plan period (the biller switches it then); the answer
+    is the current subscription, showing `next_plan_code` and `downgrade_plan_date`. The same request again
+    changes nothing; another downgrade while one is scheduled is not supported yet."""
+    if existing.downgrade_at is not None:
+        if existing.next_plan_id != plan.id:
+            raise ValidationFailed.single("plan_code", "plan_change_not_supported_yet")
+        return Shown(existing, customer, current_plan)
+    scheduled = scheduled_downgrade(existing, plan, current_plan, _timezone(customer, organization), now)
+    stores.subscriptions.replace(existing, scheduled)
+    return Shown(scheduled, customer, current_plan)
 
 
 def create_subscription(stores: Stores, organization: Organization, payload: dict) -> Shown:

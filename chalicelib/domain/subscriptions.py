@@ -4,6 +4,7 @@ the state changes (pending -> active, active -> terminated, pending -> canceled)
 Rules and departures from Lago: docs/api-coverage.md (Subscriptions)."""
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
@@ -82,6 +83,10 @@ class Subscription(BaseModel):
     previous_plan_id: str | None = None
     next_plan_id: str | None = None
     terminated_by_upgrade: bool = False
+    # A scheduled downgrade: at `downgrade_at` (its plan period's end) the biller ends this subscription and starts
+    # `next_subscription_id` on `next_plan_id`; events from then on are already aggregated under that id.
+    downgrade_at: datetime | None = None
+    next_subscription_id: str | None = None
     created_at: datetime
     updated_at: datetime
     version: int = 1
@@ -95,7 +100,7 @@ class Subscription(BaseModel):
             return self.terminated_at if self.final_invoice_due else None
         if self.status != "active":
             return None
-        candidates = [self.current_billing_period_end, self.ending_at,
+        candidates = [self.current_billing_period_end, self.ending_at, self.downgrade_at,
                       self.started_at if self.starting_invoice_due else None]
         return min((moment for moment in candidates if moment is not None), default=None)
 
@@ -211,7 +216,8 @@ def terminated_subscription(subscription: Subscription, now: datetime) -> Subscr
     cut = None if period is None else period.within(end=now + SECOND)
     return subscription.model_copy(update={"status": "terminated", "terminated_at": now, "updated_at": now,
                                            "current_billing_period_end": (cut or period).end if period else None,
-                                           "final_invoice_due": True, "version": subscription.version + 1})
+                                           "final_invoice_due": True, "downgrade_at": None,
+                                           "next_subscription_id": None, "version": subscription.version + 1})
 
 
 def canceled_subscription(subscription: Subscription, now: datetime) -> Subscription:
@@ -262,3 +268,33 @@ def upgraded_subscriptions(old: Subscription, plan: Plan, new_id: str, timezone:
 def is_upgrade(current: Plan, requested: Plan) -> bool:
     """Lago's rule: the yearly-normalised base fee does not go down."""
     return requested.yearly_amount_cents() >= current.yearly_amount_cents()
+
+
+def scheduled_downgrade(old: Subscription, plan: Plan, current_plan: Plan, timezone: str,
+                        now: datetime) -> Subscription:
+    """A downgrade asked at `now` (lago-semantics §5.3): the subscription stays on its plan to the end of its
+    current plan period, then the biller switches it (`downgrade_successor`). The successor's id is fixed now,
+    so the aggregator bills events after the switch instant to it before it exists."""
+    terms = billing_terms(current_plan, old.billing_time, timezone, old.subscription_at, old.started_at)
+    switch_at = terms.plan_periods.period_at(now).end
+    return old.model_copy(update={"next_plan_id": plan.id, "downgrade_at": switch_at,
+                                  "next_subscription_id": str(uuid.uuid5(uuid.UUID(old.id), "downgrade")),
+                                  "updated_at": now, "version": old.version + 1})
+
+
+def downgrade_successor(old: Subscription, plan: Plan | None = None, timezone: str | None = None,
+                        now: datetime | None = None) -> Subscription:
+    """The subscription a scheduled downgrade starts at `old.downgrade_at`: pending until then (as the aggregator
+    sees it before the switch); with `plan`, `timezone` and `now`, active from that instant (the switch)."""
+    successor = Subscription(
+        id=old.next_subscription_id, organization_id=old.organization_id, external_id=old.external_id,
+        customer_id=old.customer_id, plan_id=old.next_plan_id, name=old.name, billing_time=old.billing_time,
+        status="pending", subscription_at=old.subscription_at, started_at=old.downgrade_at,
+        ending_at=old.ending_at, previous_plan_id=old.plan_id, created_at=old.updated_at,
+        updated_at=old.updated_at)
+    if plan is None:
+        return successor
+    period = first_billing_period(plan, successor.billing_time, timezone, successor.subscription_at, old.downgrade_at)
+    return successor.model_copy(update={"status": "active", "current_billing_period_start": period.start,
+                                        "current_billing_period_end": period.end, "created_at": now,
+                                        "updated_at": now, "starting_invoice_due": plan.pay_in_advance})

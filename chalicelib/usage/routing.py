@@ -20,7 +20,7 @@ from chalicelib.domain.current_usage import BEFORE_START_PERIOD_MS, unique_count
 from chalicelib.domain.periods import days_in
 from chalicelib.domain.plans import Charge, Plan
 from chalicelib.domain.pricing.filters import FilterBuckets
-from chalicelib.domain.subscriptions import Subscription, billing_terms
+from chalicelib.domain.subscriptions import Subscription, billing_terms, downgrade_successor
 from chalicelib.store.usage import AggregateKey, applied_events_key, bucket_key
 
 _APPLIED_EVENTS = CountAggregation()
@@ -78,8 +78,13 @@ class Router:
     def subscriptions(self, organization_id: str, external_id: str) -> list[Subscription]:
         key = (organization_id, external_id)
         if key not in self._histories:
-            self._histories[key] = self._store.subscriptions.history(organization_id, external_id,
-                                                                     ("active", "pending", "terminated"))
+            history = self._store.subscriptions.history(organization_id, external_id,
+                                                        ("active", "pending", "terminated"))
+            known = {subscription.id for subscription in history}
+            # A scheduled downgrade's successor bills events from its switch instant before the biller creates it.
+            self._histories[key] = history + [downgrade_successor(subscription) for subscription in history
+                                              if subscription.next_subscription_id is not None
+                                              and subscription.next_subscription_id not in known]
         return self._histories[key]
 
     def route(self, event: StoredEvent) -> list[Routed]:
@@ -169,9 +174,12 @@ class Router:
 
 
 def starts_at(subscription: Subscription) -> datetime | None:
-    """When it started, or, pending, when it will: the biller activates it from its `subscription_at`, so an event
-    stored before then with a later timestamp is billed by it, in the period it will have."""
-    return subscription.subscription_at if subscription.status == "pending" else subscription.started_at
+    """When it started, or, pending, when it will: the biller activates it from its `subscription_at` (a downgrade's
+    successor: from its switch instant), so an event stored before then with a later timestamp is billed by it, in
+    the period it will have."""
+    if subscription.started_at is not None or subscription.status != "pending":
+        return subscription.started_at
+    return subscription.subscription_at
 
 
 def active_at(history: list[Subscription], instant: datetime) -> Subscription | None:

@@ -90,16 +90,70 @@ def test_an_upgrade_mid_month_in_advance(api, dynamodb, tenant, plans, api_clock
         (4, "2026-12-01", ["subscription_periodic"], [("subscription", 3000), ("charge", 40)])]
 
 
-def test_a_downgrade_is_refused_and_changes_nothing(api, dynamodb, tenant, plans, api_clock):
-    plans()
-    create_plan(api, "lite", amount_cents=100)
+def lite(api) -> None:
+    """`lite`: 500 a month in arrears, storage at 0.005 EUR a gb: cheaper than `basic` per year, a downgrade."""
+    metric = api.get("/api/v1/billable_metrics/storage").json_body["billable_metric"]
+    create_plan(api, "lite", amount_cents=500, charges=[{
+        "billable_metric_id": metric["lago_id"], "charge_model": "standard", "properties": {"amount": "0.005"}}])
+
+
+def test_a_downgrade_through_the_period_end(api, dynamodb, tenant, plans, api_clock):
+    org = tenant.organization_id
+    old = plans()
+    lite(api)
+    send(dynamodb, org, [("before", datetime(2026, 11, 10, tzinfo=UTC), 10)])
     api_clock.set(UPGRADE_AT)
-    response = post(api, plan_code="lite")
-    assert response.status_code == 422
+    scheduled = post(api, plan_code="lite").json_body["subscription"]
+    # Nothing changes before the period ends: the current subscription shows what is coming.
+    assert (scheduled["lago_id"], scheduled["plan_code"], scheduled["status"]) == (old["lago_id"], "basic", "active")
+    assert (scheduled["next_plan_code"], scheduled["downgrade_plan_date"]) == ("lite", "2026-12-01")
+    assert post(api, plan_code="lite").json_body["subscription"]["downgrade_plan_date"] == "2026-12-01"
+    assert invoices_of(org) == []
+    # An event stamped after the switch, stored before it: billed on the new plan.
+    send(dynamodb, org, [("after", datetime(2026, 12, 5, tzinfo=UTC), 40)])
+    run_biller(datetime(2026, 12, 1, 0, 30, tzinfo=UTC))
     current = api.get(path_of("sub")).json_body["subscription"]
-    assert (current["plan_code"], current["status"]) == ("basic", "active")
-    assert invoices_of(tenant.organization_id) == []
-    assert repositories().subscriptions.find_latest(tenant.organization_id, "sub", "terminated") is None
+    assert (current["plan_code"], current["previous_plan_code"], current["started_at"]) == (
+        "lite", "basic", "2026-12-01T00:00:00Z")
+    ended = api.get(path_of("sub", "terminated")).json_body["subscription"]
+    assert (ended["lago_id"], ended["terminated_at"], ended["next_plan_code"]) == (
+        old["lago_id"], "2026-11-30T23:59:59Z", "lite")
+    run_biller(datetime(2027, 1, 1, 0, 30, tzinfo=UTC))
+    assert [summary(invoice) for invoice in invoices_of(org)] == [
+        # The old plan's last period in full, on its last day: November's 1000 and 10 gb at 0.01 = 10.
+        (1, "2026-11-30", ["subscription_terminating"], [("subscription", 1000), ("charge", 10)]),
+        # The new plan's December: 500 and 40 gb at 0.005 = 0.20 EUR = 20 cents.
+        (2, "2027-01-01", ["subscription_periodic"], [("subscription", 500), ("charge", 20)])]
+    counts = [api.get(f"/api/v1/plans/{code}").json_body["plan"]["active_subscriptions_count"]
+              for code in ("basic", "lite")]
+    assert counts == [0, 1]
+
+
+def test_terminating_before_the_switch_cancels_the_downgrade(api, dynamodb, tenant, plans, api_clock):
+    org = tenant.organization_id
+    plans()
+    lite(api)
+    api_clock.set(UPGRADE_AT)
+    post(api, plan_code="lite")
+    api_clock.set(datetime(2026, 11, 20, 12, tzinfo=UTC))
+    assert api.delete(path_of("sub")).status_code == 200
+    run_biller(datetime(2026, 12, 1, 0, 30, tzinfo=UTC))
+    # Only the final invoice: 1..20 November = 20 of 30 days of 1000 = 666.67 -> 667.
+    assert [summary(invoice) for invoice in invoices_of(org)] == [
+        (1, "2026-11-20", ["subscription_terminating"], [("subscription", 667)])]
+    assert api.get(path_of("sub")).status_code == 404
+    assert api.get("/api/v1/plans/lite").json_body["plan"]["active_subscriptions_count"] == 0
+
+
+def test_another_downgrade_while_one_is_scheduled_is_refused(api, tenant, plans, api_clock):
+    plans()
+    lite(api)
+    create_plan(api, "tiny", amount_cents=100)
+    api_clock.set(UPGRADE_AT)
+    post(api, plan_code="lite")
+    response = post(api, plan_code="tiny")
+    assert response.json_body["error_details"] == {"plan_code": ["plan_change_not_supported_yet"]}
+    assert api.get(path_of("sub")).json_body["subscription"]["next_plan_code"] == "lite"
 
 
 def test_two_concurrent_upgrades_make_one_new_subscription(api, tenant, plans, api_clock):

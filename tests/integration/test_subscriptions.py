@@ -260,12 +260,12 @@ def test_the_same_external_id_and_plan_returns_the_existing_subscription(api, re
     assert api.delete(f"{CUSTOMERS}/cust").status_code == 200
 
 
-def test_a_downgrade_is_not_supported_yet(api, ready):
-    subscribe(api)
-    create_plan(api, "lite", amount_cents=500)  # 500 a month < 1000 a month: a downgrade
-    response = post(api, plan_code="lite")
+def test_another_plan_for_a_pending_subscription_is_not_supported_yet(api, ready):
+    subscribe(api, subscription_at=FUTURE)
+    create_plan(api, "premium", amount_cents=5000)
+    response = post(api, plan_code="premium", subscription_at=FUTURE)
     assert response.json_body == invalid(plan_code="plan_change_not_supported_yet")
-    assert plan_count(api, "lite") == 0
+    assert plan_count(api, "premium") == 0
 
 
 def test_another_customer_cannot_take_a_current_external_id(api, ready):
