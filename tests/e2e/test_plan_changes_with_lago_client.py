@@ -1,0 +1,65 @@
+"""Plan changes end to end with Lago's Python client against the local stack: a subscription upgraded (the old
+plan's final invoice issued at once), then downgraded (scheduled for the month's end, switched by the biller run
+through the admin CLI), and the resulting invoices read back with the client.
+
+The stack's API runs on the wall clock: the subscription starts at the start of the current month, and every
+amount is worked out from today's day of the month (`d`) and the month's length (`F`)."""
+from __future__ import annotations
+
+import calendar
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from lago_python_client.models import Customer, Plan, Subscription
+from test_billing_with_lago_client import bill_at, current_month, iso, unique
+
+from chalicelib.domain.money import round_half_up
+
+pytestmark = pytest.mark.e2e
+
+
+def cumulative_days(amount_cents: int, first_day: int, last_day: int, month_days: int) -> int:
+    """Days `first_day`..`last_day` of a month of `month_days`, rounded cumulatively from the 1st (docs/periods.md)."""
+    return (round_half_up(Decimal(amount_cents) * last_day / month_days)
+            - round_half_up(Decimal(amount_cents) * (first_day - 1) / month_days))
+
+
+def test_an_upgrade_then_a_downgrade_with_the_lago_client(stack, client):
+    month_start, month_end = current_month()
+    today = datetime.now(UTC)
+    day, month_days = today.day, calendar.monthrange(today.year, today.month)[1]
+    codes = {name: unique(name) for name in ("basic", "pro", "lite")}
+    for name, amount_cents in (("basic", 1000), ("pro", 3000), ("lite", 500)):
+        client.plans.create(Plan(name=name, code=codes[name], interval="monthly", amount_cents=amount_cents,
+                                 amount_currency="EUR", pay_in_advance=False))
+    customer_id, external_id = unique("cust"), unique("sub")
+    client.customers.create(Customer(external_id=customer_id, name="Acme", currency="EUR"))
+    basic = client.subscriptions.create(Subscription(
+        external_customer_id=customer_id, plan_code=codes["basic"], external_id=external_id, billing_time="calendar",
+        subscription_at=iso(month_start)))
+
+    # The upgrade: at once, under the same external id.
+    pro = client.subscriptions.create(Subscription(
+        external_customer_id=customer_id, plan_code=codes["pro"], external_id=external_id))
+    assert (pro.plan_code, pro.status, pro.previous_plan_code) == (codes["pro"], "active", codes["basic"])
+    assert pro.lago_id != basic.lago_id
+    # The downgrade: scheduled for the month's end; the answer is the current (pro) subscription.
+    scheduled = client.subscriptions.create(Subscription(
+        external_customer_id=customer_id, plan_code=codes["lite"], external_id=external_id))
+    assert (scheduled.lago_id, scheduled.next_plan_code, scheduled.downgrade_plan_date) == (
+        pro.lago_id, codes["lite"], month_end.date().isoformat())
+
+    outcome = bill_at(stack, iso(month_end + timedelta(minutes=30)))
+    assert outcome["invoices_created"] == 1, outcome  # the pro plan's final invoice at the switch
+    current = client.subscriptions.find(external_id)
+    assert (current.plan_code, current.previous_plan_code) == (codes["lite"], codes["pro"])
+
+    invoices = sorted(client.invoices.find_all({"external_customer_id": customer_id})["invoices"],
+                      key=lambda invoice: invoice.number)
+    by_reason = [(client.invoices.find(invoice.lago_id).billing_periods.__root__[0].external_subscription_id,
+                  invoice.fees_amount_cents) for invoice in invoices]
+    # basic: days 1..d-1 (the day before the upgrade) of 1000; pro: days d..F of 3000.
+    assert by_reason == [(external_id, cumulative_days(1000, 1, day - 1, month_days)),
+                         (external_id, cumulative_days(3000, day, month_days, month_days))]
+    assert [invoice.number[-3:] for invoice in invoices] == ["001", "002"]
