@@ -6,7 +6,6 @@ nor leaves a gap in the numbers (docs/operations.md)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from datetime import datetime
 
 from chalicelib.billing.readiness import unapplied_events
@@ -41,12 +40,12 @@ _STATUSES = ("pending", "active", "terminated")
 def bill_customer(stores, organization_id: str, customer_id: str, now: datetime) -> list[Invoice]:
     """The invoices issued by this call (an invoice a concurrent run issued first is not among them)."""
     issued: list[Invoice] = []
+    customer = stores.customers.get_any(organization_id, customer_id)
+    organization = stores.organizations.get(organization_id)
+    if customer is None or organization is None:
+        return issued
+    timezone = customer.applicable_timezone(organization.timezone)
     for _ in range(MAX_STEPS):
-        customer = stores.customers.get_any(organization_id, customer_id)
-        organization = stores.organizations.get(organization_id)
-        if customer is None or organization is None:
-            return issued
-        timezone = customer.applicable_timezone(organization.timezone)
         steps = [step for subscription in stores.subscriptions.of_customer(organization_id, customer_id, _STATUSES)
                  if (step := next_step(subscription)) is not None and step.at <= now]
         if not steps:
@@ -173,8 +172,7 @@ def _share(stores, step: BillingStep, plan: Plan, metrics: Mapping[str, Billable
         logger.info("period not invoiced yet: events still to aggregate",
                     extra={"subscription_id": subscription.id, "unapplied_events": waiting})
         return None
-    usage = stored_usage(stores, subscription, plan, metrics, replace(terms, terminated_at=subscription.terminated_at),
-                         period, with_event_values=True)
+    usage = stored_usage(stores, subscription, plan, metrics, terms, period, with_event_values=True)
     if step.kind == "periodic":
         return periodic_share(subscription, plan, metrics, timezone, step.at, usage,
                               initial_started_at=initial_started_at)

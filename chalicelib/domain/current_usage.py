@@ -119,8 +119,9 @@ class UsagePeriod:
 
 
 def subscription_terms(subscription: Subscription, plan: Plan, timezone: str) -> BillingTerms:
+    """The subscription's terms, cut at its termination when it has one."""
     return billing_terms(plan, subscription.billing_time, timezone, subscription.subscription_at,
-                         subscription.started_at)
+                         subscription.started_at, subscription.terminated_at)
 
 
 def charges_window(terms: BillingTerms, period: Period) -> Window:

@@ -4,7 +4,7 @@ Shared by the stream aggregator and `rebuild-usage`; control-plane reads are cac
 Lambda invocation)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -100,8 +100,8 @@ class Router:
             return []
         charges = [charge for charge in plan.charges if charge.billable_metric_code == event.code]
         timezone = self._timezone(subscription)
-        terms = replace(billing_terms(plan, subscription.billing_time, timezone, subscription.subscription_at,
-                                      starts_at(subscription)), terminated_at=subscription.terminated_at)
+        terms = billing_terms(plan, subscription.billing_time, timezone, subscription.subscription_at,
+                              starts_at(subscription), subscription.terminated_at)
         period = terms.charges_periods.period_at(instant)
         window = terms.charges_part(period)
         if window is None or instant not in window:

@@ -10,11 +10,12 @@ a pay-in-advance plan and at termination. Pure: the caller loads and resolves th
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
 from chalicelib.domain.billable_metrics import BillableMetric
+from chalicelib.domain.current_usage import subscription_terms
 from chalicelib.domain.invoices.base_fee import subscription_fee, trial_ends_at
 from chalicelib.domain.invoices.charge_fees import StoredUsage, charge_fees
 from chalicelib.domain.invoices.fee_line import FeeLine
@@ -29,7 +30,7 @@ from chalicelib.domain.periods import (
     termination_windows,
 )
 from chalicelib.domain.plans import Plan
-from chalicelib.domain.subscriptions import Subscription, billing_terms
+from chalicelib.domain.subscriptions import Subscription
 
 InvoicingReason = Literal["subscription_starting", "subscription_periodic", "subscription_terminating"]
 NOTHING_STORED = StoredUsage(states={})
@@ -86,9 +87,7 @@ def termination_share(subscription: Subscription, plan: Plan, metrics: Mapping[s
 def _terms(subscription: Subscription, plan: Plan, timezone: str) -> BillingTerms:
     if subscription.started_at is None:
         raise ValueError("a subscription that has not started bills nothing")
-    terms = billing_terms(plan, subscription.billing_time, timezone, subscription.subscription_at,
-                          subscription.started_at)
-    return replace(terms, terminated_at=subscription.terminated_at)
+    return subscription_terms(subscription, plan, timezone)
 
 
 def _share(subscription: Subscription, plan: Plan, metrics: Mapping[str, BillableMetric], terms: BillingTerms,
