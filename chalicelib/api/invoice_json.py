@@ -9,12 +9,12 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from chalicelib.api.serialize import customer_json, plain_number, subscription_json, vat_tax
+from chalicelib.api.serialize import customer_json, optional_time, plain_number, subscription_json, vat_tax
 from chalicelib.domain.billable_metrics import BillableMetric
 from chalicelib.domain.clock import iso_z
 from chalicelib.domain.customers import Customer
 from chalicelib.domain.invoices.invoice import BillingPeriod, Invoice, InvoiceFee
-from chalicelib.domain.money import currency_exponent
+from chalicelib.domain.money import major_units
 from chalicelib.domain.organizations import Organization
 from chalicelib.domain.periods.period import SECOND
 from chalicelib.domain.plans import Charge, Plan
@@ -33,17 +33,9 @@ def decimal_text(value: Decimal) -> str:
     return plain if "." in plain else f"{plain}.0"
 
 
-def _time(moment: datetime | None) -> str | None:
-    return iso_z(moment) if moment is not None else None
-
-
 def _last_second(end: datetime | None) -> str | None:
     """The inclusive end Lago shows for a half-open window's `end`."""
     return iso_z(end - SECOND) if end is not None else None
-
-
-def _units(cents: int | Decimal, currency: str) -> Decimal:
-    return Decimal(cents).scaleb(-currency_exponent(currency))
 
 
 class InvoiceLookups:
@@ -148,11 +140,11 @@ def fee_json(invoice: Invoice, fee: InvoiceFee, customer: Customer | None, exter
         "lago_customer_id": invoice.customer_id,
         "external_customer_id": customer.external_id if customer else None,
         "amount_cents": fee.amount_cents,
-        "precise_amount": decimal_text(_units(fee.precise_amount_cents, currency)),
-        "precise_total_amount": decimal_text(_units(fee.precise_amount_cents + precise_taxes_cents, currency)),
+        "precise_amount": decimal_text(major_units(fee.precise_amount_cents, currency)),
+        "precise_total_amount": decimal_text(major_units(fee.precise_amount_cents + precise_taxes_cents, currency)),
         "amount_currency": currency,
         "taxes_amount_cents": fee.taxes_amount_cents,
-        "taxes_precise_amount": decimal_text(_units(precise_taxes_cents, currency)),
+        "taxes_precise_amount": decimal_text(major_units(precise_taxes_cents, currency)),
         "taxes_rate": plain_number(rate),
         "total_amount_cents": total_cents,
         "total_amount_currency": currency,
@@ -188,9 +180,9 @@ def billing_period_json(period: BillingPeriod) -> dict:
         "lago_subscription_id": period.subscription_id,
         "external_subscription_id": period.external_subscription_id,
         "lago_plan_id": period.plan_id,
-        "subscription_from_datetime": _time(period.subscription_from),
+        "subscription_from_datetime": optional_time(period.subscription_from),
         "subscription_to_datetime": _last_second(period.subscription_to),
-        "charges_from_datetime": _time(period.charges_from),
+        "charges_from_datetime": optional_time(period.charges_from),
         "charges_to_datetime": _last_second(period.charges_to),
         "invoicing_reason": period.invoicing_reason,
     }
@@ -222,7 +214,7 @@ def invoice_json(invoice: Invoice, lookups: InvoiceLookups) -> dict:
         "net_payment_term": 0,
         "payment_overdue": False,
         "payment_dispute_lost_at": None,
-        "voided_at": _time(invoice.voided_at),
+        "voided_at": optional_time(invoice.voided_at),
         "invoice_type": invoice.invoice_type,
         "status": invoice.status,
         "payment_status": invoice.payment_status,

@@ -205,7 +205,7 @@ def plan_json(plan: Plan) -> dict:
     }
 
 
-def _optional_time(moment) -> str | None:
+def optional_time(moment) -> str | None:
     return iso_z(moment) if moment is not None else None
 
 
@@ -229,11 +229,11 @@ def subscription_json(subscription: Subscription, customer: Customer, plan: Plan
         "billing_time": subscription.billing_time,
         "status": subscription.status,
         "created_at": iso_z(subscription.created_at),
-        "started_at": _optional_time(subscription.started_at),
+        "started_at": optional_time(subscription.started_at),
         "subscription_at": iso_z(subscription.subscription_at),
-        "ending_at": _optional_time(subscription.ending_at),
-        "terminated_at": _optional_time(subscription.terminated_at),
-        "canceled_at": _optional_time(subscription.canceled_at),
+        "ending_at": optional_time(subscription.ending_at),
+        "terminated_at": optional_time(subscription.terminated_at),
+        "canceled_at": optional_time(subscription.canceled_at),
         "trial_ended_at": None,
         "current_billing_period_started_at": from_datetime(period) if period else None,
         "current_billing_period_ending_at": to_datetime(period) if period else None,

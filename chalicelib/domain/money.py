@@ -26,6 +26,11 @@ def precise_amount_cents(amount: Decimal, currency: str) -> Decimal:
     return amount.scaleb(currency_exponent(currency))
 
 
+def major_units(minor_units: Decimal | int, currency: str) -> Decimal:
+    """Minor units back in the currency's units (1035 EUR cents: 10.35), exactly."""
+    return Decimal(minor_units).scaleb(-currency_exponent(currency))
+
+
 def round_half_up(precise_minor_units: Decimal) -> int:
     """Whole minor units, half-up (away from zero): Lago's rounding, never Python's banker's round()."""
     return int(precise_minor_units.quantize(Decimal(1), rounding=ROUND_HALF_UP))

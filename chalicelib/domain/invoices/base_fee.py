@@ -5,7 +5,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from chalicelib.domain.invoices.fee_line import FeeLine
-from chalicelib.domain.money import currency_exponent
+from chalicelib.domain.money import major_units
 from chalicelib.domain.periods import BillingTerms, Period, prorated_base_fee, trial_end
 from chalicelib.domain.plans import Plan
 
@@ -29,5 +29,5 @@ def subscription_fee(subscription_id: str, plan: Plan, terms: BillingTerms, wind
     return FeeLine(fee_type="subscription", subscription_id=subscription_id, charge_id=None, filter_index=None,
                    true_up_of_charge=False, units=ONE, total_aggregated_units=ONE, events_count=0,
                    amount_cents=fee.amount_cents, precise_amount_cents=fee.precise_amount_cents,
-                   precise_unit_amount=Decimal(fee.amount_cents).scaleb(-currency_exponent(plan.amount_currency)),
+                   precise_unit_amount=major_units(fee.amount_cents, plan.amount_currency),
                    from_datetime=window.start, to_datetime=window.end, pay_in_advance=plan.pay_in_advance)

@@ -10,7 +10,7 @@ from chalicelib.domain.aggregations.base import AggregationResult
 from chalicelib.domain.billable_metrics import BillableMetric
 from chalicelib.domain.current_usage import BucketKey, BucketUsage, ChargeUsage, charges_window, price_period_usage
 from chalicelib.domain.invoices.fee_line import FeeLine
-from chalicelib.domain.money import currency_exponent, precise_amount_cents
+from chalicelib.domain.money import major_units, precise_amount_cents
 from chalicelib.domain.periods import BillingTerms, Period, days_in
 from chalicelib.domain.plans import Plan
 from chalicelib.domain.pricing.true_up import true_up_amount_cents
@@ -83,5 +83,5 @@ def _true_up_fee(subscription_id: str, window: Period, charge_id: str, amount_ce
     return FeeLine(fee_type="charge", subscription_id=subscription_id, charge_id=charge_id, filter_index=None,
                    true_up_of_charge=True, units=ONE, total_aggregated_units=ONE, events_count=0,
                    amount_cents=amount_cents, precise_amount_cents=amount,
-                   precise_unit_amount=amount.scaleb(-currency_exponent(currency)),
+                   precise_unit_amount=major_units(amount, currency),
                    from_datetime=window.start, to_datetime=window.end, pay_in_advance=False)
