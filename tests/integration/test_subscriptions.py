@@ -4,11 +4,13 @@ the current billing period worked out by hand, lists with their filters, and the
 it has a subscription.
 
 Every subscription_at is explicit (the period and the status follow from it, not from the clock), except
-in the one test of the default; "now" is only compared against far past or far future dates."""
+in the one test of the default; "now" is only compared against far past or far future dates, or pinned with
+`api_clock` where a test needs it inside a period."""
 from __future__ import annotations
 
 import re
 import uuid
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 import pytest
@@ -305,7 +307,10 @@ def test_the_customers_currency_cannot_change_while_it_has_a_subscription(api, r
 # ------------------------------------------------------------------------------------- state changes
 
 
-def test_terminate_an_active_subscription(api, ready):
+def test_terminate_an_active_subscription(api, ready, api_clock):
+    # Inside the first period [17 November, 1 December): the stored period is the one the biller invoices next, so
+    # with the wall clock past 1 December the termination would not cut it.
+    api_clock.set(datetime(2026, 11, 20, tzinfo=UTC))
     created = subscribe(api)
     response = api.delete(path_of("sub"))
     assert response.status_code == 200
