@@ -31,6 +31,7 @@ class TableSpec:
     default_name: str
     stream_view_type: str | None = None
     indexes: tuple[IndexSpec, ...] = ()
+    ttl_attribute: str | None = None  # epoch seconds after which DynamoDB deletes the item
 
     @property
     def name(self) -> str:
@@ -75,6 +76,8 @@ class TableSpec:
         if self.stream_view_type:
             # CloudFormation has no `StreamEnabled` (CreateTable's name): the view type enables the stream.
             properties["StreamSpecification"] = {"StreamViewType": self.stream_view_type}
+        if self.ttl_attribute:
+            properties["TimeToLiveSpecification"] = {"AttributeName": self.ttl_attribute, "Enabled": True}
         return {
             "Type": "AWS::DynamoDB::Table",
             "DeletionPolicy": "Retain",
@@ -91,7 +94,11 @@ EVENTS_BY_SUBSCRIPTION_TIME = IndexSpec("by_subscription_time", "gsi1pk", "gsi1s
 EVENTS = TableSpec("EventsTable", "EVENTS_TABLE", "billing-events", stream_view_type="NEW_IMAGE",
                    indexes=(EVENTS_BY_SUBSCRIPTION_TIME,))
 USAGE = TableSpec("UsageTable", "USAGE_TABLE", "billing-usage")
-ALL_TABLES = (CONTROL, EVENTS, USAGE)
+# The webhook outbox: one item per webhook, written in the transaction of the change it reports; its stream feeds
+# the delivery queue (docs/webhooks.md).
+WEBHOOKS = TableSpec("WebhooksTable", "WEBHOOKS_TABLE", "billing-webhooks", stream_view_type="NEW_IMAGE",
+                     ttl_attribute="expires_at")
+ALL_TABLES = (CONTROL, EVENTS, USAGE, WEBHOOKS)
 
 
 def create_tables(client) -> None:
@@ -101,6 +108,9 @@ def create_tables(client) -> None:
         if spec.name not in existing:
             client.create_table(**spec.create_table_request())
             client.get_waiter("table_exists").wait(TableName=spec.name)
+            if spec.ttl_attribute:
+                client.update_time_to_live(TableName=spec.name, TimeToLiveSpecification={
+                    "AttributeName": spec.ttl_attribute, "Enabled": True})
 
 # Decorator arguments are evaluated at import (by `chalice package` too), so the stream handler gets a
 # placeholder that the merge template replaces with the events table's real stream ARN.
