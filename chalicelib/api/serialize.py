@@ -95,8 +95,9 @@ def customer_json(customer: Customer, organization: Organization) -> dict:
         "skip_invoice_custom_sections": False,
         "vat_rate": plain_number(customer.vat_rate),
         "billing_configuration": {
-            "invoice_grace_period": None, "payment_provider": None, "payment_provider_code": None,
-            "provider_customer_id": None, "document_locale": None, "vat_rate": plain_number(customer.vat_rate),
+            "invoice_grace_period": customer.invoice_grace_period, "payment_provider": None,
+            "payment_provider_code": None, "provider_customer_id": None, "document_locale": None,
+            "vat_rate": plain_number(customer.vat_rate),
         },
         "shipping_address": {field: getattr(shipping, field) if shipping else None for field in _ADDRESS_FIELDS},
         "metadata": [],

@@ -1,22 +1,35 @@
-"""Bill one customer up to `now`: activate and end its subscriptions when their time comes, and issue each invoice
+"""Bill one customer up to `now`: activate and end its subscriptions when their time comes, issue each invoice
 they owe, in time order, one per billing day and group (the day's periodic shares together; a start or a
-termination on its own). Every invoice is ONE transaction with the customer's invoice sequence and the
-subscriptions it advances, so a rerun, a concurrent biller or a crash between two runs never bills a period twice
-nor leaves a gap in the numbers (docs/operations.md)."""
+termination on its own), and finalize its drafts when their grace period ends. Every invoice is ONE transaction
+with the customer's invoice sequence (or, a draft, its marker) and the subscriptions it advances, so a rerun, a
+concurrent biller or a crash between two runs never bills a period twice nor leaves a gap in the numbers
+(docs/operations.md)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
 
+from chalicelib.billing import drafts
+from chalicelib.billing.issuing import MAX_CREDIT_NOTES_PER_INVOICE, issue_invoice
 from chalicelib.billing.readiness import unapplied_events
+from chalicelib.billing.termination_credit import credit_for_termination
 from chalicelib.domain.billable_metrics import BillableMetric
-from chalicelib.domain.billing_steps import INVOICING_STEPS, BillingStep, activated, after_invoice, next_step
+from chalicelib.domain.billing_steps import (
+    INVOICING_STEPS,
+    BillingStep,
+    activated,
+    after_invoice,
+    billed_charges_period,
+    next_step,
+)
 from chalicelib.domain.clock import utc_now
 from chalicelib.domain.current_usage import subscription_terms
 from chalicelib.domain.customers import Customer
 from chalicelib.domain.errors import StaleWrite
 from chalicelib.domain.invoices.invoice import Invoice, build_invoice, invoice_id
+from chalicelib.domain.invoices.numbering import draft_invoice_number
 from chalicelib.domain.invoices.shares import SubscriptionShare, periodic_share, starting_share, termination_share
+from chalicelib.domain.organizations import Organization
 from chalicelib.domain.periods.period import SECOND
 from chalicelib.domain.plans import Plan
 from chalicelib.domain.subscriptions import Subscription, downgrade_successor, terminated_subscription
@@ -31,14 +44,15 @@ MAX_STEPS = 100
 # before its successor's starting one.
 CROSS_SUBSCRIPTION_ORDER = {"activate": 0, "terminate": 0, "downgrade": 0, "final": 1, "periodic": 2, "starting": 3}
 WAITING = object()  # an invoice not issued yet: its usage is still being aggregated
-# A subscription takes 5 of a transaction's 100 actions (the item and its copies), the invoice 4: past 19 shares
-# of one day, the customer gets one more invoice per 19, each named after its first subscription.
-MAX_SHARES_PER_INVOICE = 19
+# A subscription takes 5 of a transaction's 100 actions (the item and its copies); the invoice 5 (item, list
+# entries, sequence or draft marker, webhook), the credit notes it consumes up to 2 each: past 17 shares of one day,
+# the customer gets one more invoice per 17, each named after its first subscription (docs/data-model.md).
+MAX_SHARES_PER_INVOICE = (100 - 5 - 2 * MAX_CREDIT_NOTES_PER_INVOICE) // 5
 _STATUSES = ("pending", "active", "terminated")
 
 
 def bill_customer(stores, organization_id: str, customer_id: str, now: datetime) -> list[Invoice]:
-    """The invoices issued by this call (an invoice a concurrent run issued first is not among them)."""
+    """The invoices issued or finalized by this call (one a concurrent run issued first is not among them)."""
     issued: list[Invoice] = []
     customer = stores.customers.get_any(organization_id, customer_id)
     organization = stores.organizations.get(organization_id)
@@ -48,11 +62,19 @@ def bill_customer(stores, organization_id: str, customer_id: str, now: datetime)
     for _ in range(MAX_STEPS):
         steps = [step for subscription in stores.subscriptions.of_customer(organization_id, customer_id, _STATUSES)
                  if (step := next_step(subscription)) is not None and step.at <= now]
-        if not steps:
+        draft = min((draft for draft in stores.invoices.drafts_of(organization_id, customer_id)
+                     if draft.finalize_at <= now), key=lambda draft: (draft.finalize_at, draft.id), default=None)
+        first = min(steps, key=lambda step: (step.at, CROSS_SUBSCRIPTION_ORDER[step.kind]), default=None)
+        if draft is None and first is None:
             return issued
-        first = min(steps, key=lambda step: (step.at, CROSS_SUBSCRIPTION_ORDER[step.kind]))
         try:
-            if first.kind == "activate":
+            if draft is not None and (first is None or draft.finalize_at <= first.at):  # older invoices first
+                finalized = drafts.finalize(stores, customer, draft, timezone, now)
+                if finalized is None:
+                    logger.info("draft not finalized yet: events still to aggregate", extra={"invoice_id": draft.id})
+                    return issued
+                issued.append(finalized)
+            elif first.kind == "activate":
                 _activate(stores, first, timezone, now)
             elif first.kind == "terminate":
                 _terminate(stores, first.subscription, first.at)
@@ -66,7 +88,7 @@ def bill_customer(stores, organization_id: str, customer_id: str, now: datetime)
                 group = first.invoice_group()
                 if len(day) > MAX_SHARES_PER_INVOICE:  # one transaction holds 100 actions (docs/data-model.md)
                     day, group = day[:MAX_SHARES_PER_INVOICE], f"{group}/{day[0].subscription.id}"
-                invoice = _invoice(stores, customer, organization.vat_rate, timezone, day, group, now)
+                invoice = _invoice(stores, customer, organization, timezone, day, group, now)
                 if invoice is WAITING:
                     return issued  # usage not all applied yet: the next run tries again
                 if invoice is not None:
@@ -121,13 +143,17 @@ def _switch_plan(stores, subscription: Subscription, timezone: str, now: datetim
                                      stores.plans.subscription_count_update(next_plan, 1))
 
 
-def _invoice(stores, customer: Customer, organization_vat_rate, timezone: str, steps: list[BillingStep], group: str,
-             now: datetime) -> Invoice | None | object:
-    """The invoice of `steps` issued; WAITING while their usage is not all applied; None for a start that bills
-    nothing (a pay-in-advance plan in its trial: Lago issues no invoice then), the step done all the same."""
+def _invoice(stores, customer: Customer, organization: Organization, timezone: str, steps: list[BillingStep],
+             group: str, now: datetime) -> Invoice | None | object:
+    """The invoice of `steps` issued (a draft through the customer's grace period); WAITING while their usage is not
+    all applied; None for a start that bills nothing (a pay-in-advance plan in its trial: Lago issues no invoice
+    then), the step done all the same. A final share of a pay-in-advance plan brings the credit note of its unused
+    days, created in the same transaction."""
     organization_id = customer.organization_id
+    grace_days = customer.applicable_invoice_grace_period(organization.invoice_grace_period)
     shares: list[tuple[Subscription, SubscriptionShare]] = []
     advanced: list[tuple[Subscription, Subscription]] = []
+    credit_notes = []
     currency = None
     for step in steps:
         subscription = step.subscription
@@ -137,7 +163,9 @@ def _invoice(stores, customer: Customer, organization_vat_rate, timezone: str, s
         if share is None:
             return WAITING
         shares.append((subscription, share))
-        advanced.append((subscription, after_invoice(step, plan, timezone, now)))
+        advanced.append((subscription, after_invoice(step, plan, timezone, now, drafted=grace_days > 0)))
+        if step.kind == "final" and (note := credit_for_termination(stores, subscription, plan, timezone, now)):
+            credit_notes.append(note)
         currency = plan.amount_currency
     first = steps[0]
     if first.kind == "starting" and not any(share.fees for _, share in shares):
@@ -147,13 +175,15 @@ def _invoice(stores, customer: Customer, organization_vat_rate, timezone: str, s
     actions = [action for previous, subscription in advanced
                for action in stores.subscriptions.replace_actions(previous, subscription)]
     issuing_date = first.issuing_date(timezone)
-    invoice = build_invoice(
-        invoice=invoice_id(organization_id, customer.id, issuing_date, group),
-        organization_id=organization_id, customer_id=customer.id, customer_slug=customer.slug,
-        sequential_id=stores.invoices.last_sequence(organization_id, customer.id) + 1, issuing_date=issuing_date,
-        currency=currency, vat_rate=customer.applicable_vat_rate(organization_vat_rate), shares=shares, now=now)
-    stores.invoices.issue(invoice, actions)
-    logger.info("invoice issued", extra={"invoice_id": invoice.id, "number": invoice.number})
+    draft = build_invoice(
+        invoice=invoice_id(organization_id, customer.id, issuing_date, group), organization_id=organization_id,
+        customer_id=customer.id, draft_number=draft_invoice_number(organization.document_number_prefix),
+        issuing_date=issuing_date, currency=currency, vat_rate=customer.applicable_vat_rate(organization.vat_rate),
+        shares=shares, now=now)
+    invoice = issue_invoice(stores, customer, draft, actions, grace_days=grace_days, timezone=timezone, now=now,
+                            new_credit_notes=credit_notes)
+    logger.info("invoice issued", extra={"invoice_id": invoice.id, "number": invoice.number,
+                                         "status": invoice.status})
     return invoice
 
 
@@ -166,7 +196,7 @@ def _share(stores, step: BillingStep, plan: Plan, metrics: Mapping[str, Billable
     if step.kind == "starting":
         return starting_share(subscription, plan, timezone, initial_started_at=initial_started_at)
     terms = subscription_terms(subscription, plan, timezone)
-    period = terms.charges_periods.period_at(step.at - SECOND if step.kind == "periodic" else step.at)
+    period = billed_charges_period(step, terms)
     waiting = unapplied_events(stores, subscription, terms, period)
     if waiting:
         logger.info("period not invoiced yet: events still to aggregate",

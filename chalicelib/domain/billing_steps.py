@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Literal
 
 from chalicelib.domain.current_usage import subscription_terms
-from chalicelib.domain.periods import local_day
+from chalicelib.domain.periods import BillingTerms, Period, local_day
 from chalicelib.domain.periods.period import SECOND
 from chalicelib.domain.plans import Plan
 from chalicelib.domain.subscriptions import Subscription, activated_subscription
@@ -58,15 +58,22 @@ def next_step(subscription: Subscription) -> BillingStep | None:
     return min(candidates, key=lambda step: (step.at, order[step.kind]), default=None)
 
 
+def billed_charges_period(step: BillingStep, terms: BillingTerms) -> Period:
+    """The full charges period a periodic step (the one ending at its instant) or a final step bills."""
+    return terms.charges_periods.period_at(step.at - SECOND if step.kind == "periodic" else step.at)
+
+
 def activated(subscription: Subscription, plan: Plan, timezone: str, now: datetime) -> Subscription:
     return activated_subscription(subscription, plan, timezone).model_copy(
         update={"updated_at": now, "version": subscription.version + 1})
 
 
-def after_invoice(step: BillingStep, plan: Plan, timezone: str, now: datetime) -> Subscription:
+def after_invoice(step: BillingStep, plan: Plan, timezone: str, now: datetime, *, drafted: bool) -> Subscription:
     """The subscription once the step's share is invoiced: a periodic share moves it to its next charges period
-    (cut at the termination), a starting one clears the starting fee, a final one ends its billing."""
+    (cut at the termination), a starting one clears the starting fee, a final one ends its billing. On a draft
+    (`drafted`), the charges period billed is kept among its draft periods until the draft is finalized."""
     subscription = step.subscription
+    terms = subscription_terms(subscription, plan, timezone)
     update: dict = {"updated_at": now, "version": subscription.version + 1}
     if step.kind == "starting":
         update["starting_invoice_due"] = False
@@ -74,8 +81,20 @@ def after_invoice(step: BillingStep, plan: Plan, timezone: str, now: datetime) -
         update["final_invoice_due"] = False  # its last period stays shown
     else:
         start = subscription.current_billing_period_end
-        end = subscription_terms(subscription, plan, timezone).charges_periods.period_at(start).end
+        end = terms.charges_periods.period_at(start).end
         if subscription.terminated_at is not None:
             end = min(end, subscription.terminated_at + SECOND)
         update.update(current_billing_period_start=start, current_billing_period_end=end)
+    if drafted and step.kind != "starting":
+        update["draft_charges_periods"] = [*subscription.draft_charges_periods,
+                                           billed_charges_period(step, terms).start]
     return subscription.model_copy(update=update)
+
+
+def after_finalization(subscription: Subscription, charges_period_starts: list[datetime],
+                       now: datetime) -> Subscription:
+    """The subscription once the draft that billed these charges periods is finalized: events of those periods
+    arriving from now on are late."""
+    kept = [start for start in subscription.draft_charges_periods if start not in charges_period_starts]
+    return subscription.model_copy(update={"draft_charges_periods": kept, "updated_at": now,
+                                           "version": subscription.version + 1})

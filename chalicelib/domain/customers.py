@@ -36,7 +36,12 @@ class CustomerFields(LegalIdentity):
     timezone: Timezone | None = None
     net_payment_term: Days | None = None
     vat_rate: Percentage | None = None
+    invoice_grace_period: Days | None = None
     shipping_address: Address | None = None
+
+
+# Fields a client sends in `billing_configuration` (Lago's place for them) or, as this seed allows, at the top level.
+BILLING_CONFIGURATION_FIELDS = ("vat_rate", "invoice_grace_period")
 
 
 class Customer(CustomerFields):
@@ -60,10 +65,15 @@ class Customer(CustomerFields):
         """The customer's own rate (0 included) overrides the organization's."""
         return self.vat_rate if self.vat_rate is not None else organization_vat_rate
 
+    def applicable_invoice_grace_period(self, organization_grace_period: int) -> int:
+        """Days an invoice stays a draft: the customer's own (0 included) overrides the organization's (Lago)."""
+        return self.invoice_grace_period if self.invoice_grace_period is not None else organization_grace_period
+
 
 class _BillingConfigurationInput(BaseModel):
     model_config = ConfigDict(extra="ignore")
     vat_rate: Percentage | None = None
+    invoice_grace_period: Days | None = None
 
 
 class CustomerInput(CustomerFields):
@@ -86,11 +96,13 @@ class CustomerInput(CustomerFields):
     def changes(self) -> dict:
         """The customer's attributes this request sets: exactly the fields it sent (null clears)."""
         changes = {name: getattr(self, name) for name in self.model_fields_set
-                   if name in CustomerFields.model_fields and name != "vat_rate"}
-        if "vat_rate" in self.model_fields_set:
-            changes["vat_rate"] = self.vat_rate
-        elif self.billing_configuration is not None and "vat_rate" in self.billing_configuration.model_fields_set:
-            changes["vat_rate"] = self.billing_configuration.vat_rate
+                   if name in CustomerFields.model_fields and name not in BILLING_CONFIGURATION_FIELDS}
+        billing = self.billing_configuration
+        for name in BILLING_CONFIGURATION_FIELDS:
+            if name in self.model_fields_set:
+                changes[name] = getattr(self, name)
+            elif billing is not None and name in billing.model_fields_set:
+                changes[name] = getattr(billing, name)
         return changes
 
 

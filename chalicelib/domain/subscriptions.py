@@ -8,7 +8,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic_core import PydanticCustomError
 
 from chalicelib.domain.errors import ValidationFailed
@@ -87,6 +87,9 @@ class Subscription(BaseModel):
     # `next_subscription_id` on `next_plan_id`; events from then on are already aggregated under that id.
     downgrade_at: datetime | None = None
     next_subscription_id: str | None = None
+    # The starts of the charges periods invoiced on a draft (a grace period): an event of those periods arriving now
+    # is billed when the draft is refreshed or finalized, not late.
+    draft_charges_periods: list[datetime] = Field(default_factory=list)
     created_at: datetime
     updated_at: datetime
     version: int = 1

@@ -6,7 +6,7 @@ from __future__ import annotations
 from chalicelib.domain.billable_metrics import BillableMetric
 from chalicelib.store import keys
 from chalicelib.store.coded_records import CodedRecordRepository
-from chalicelib.store.dynamo import from_attributes, to_attributes
+from chalicelib.store.dynamo import to_attributes
 from chalicelib.store.lookups import Lookup
 from chalicelib.store.tables import CONTROL
 
@@ -32,8 +32,6 @@ def plans_count_release(organization_id: str, metric_id: str) -> dict:
                        "ExpressionAttributeValues": to_attributes({":minus_one": -1, ":zero": 0})}}
 
 
-_BATCH_GET_LIMIT = 100
-
 
 class BillableMetricRepository(CodedRecordRepository[BillableMetric]):
     model = BillableMetric
@@ -44,21 +42,10 @@ class BillableMetricRepository(CodedRecordRepository[BillableMetric]):
     guarded_counts = ("plans_count",)
 
     def get_many(self, organization_id: str, metric_ids: set[str]) -> dict[str, BillableMetric]:
-        """The metrics of these ids that exist, by id: one strongly consistent BatchGetItem per 100 ids (a plan
-        has at most a few dozen distinct metrics), repeated only for keys DynamoDB leaves unprocessed."""
-        found = {}
-        ordered = sorted(metric_ids)
-        for first in range(0, len(ordered), _BATCH_GET_LIMIT):
-            request = {self._table: {"ConsistentRead": True, "Keys": [
-                self._key(organization_id, self.item_prefix + metric_id)
-                for metric_id in ordered[first:first + _BATCH_GET_LIMIT]]}}
-            while request:
-                response = self._client.batch_get_item(RequestItems=request)
-                for item in response["Responses"].get(self._table, []):
-                    metric = BillableMetric.model_validate(from_attributes(item))
-                    found[metric.id] = metric
-                request = response.get("UnprocessedKeys") or {}
-        return found
+        """The metrics of these ids that exist, by id: BatchGetItems of 100 ids (a plan has at most a few dozen
+        distinct metrics)."""
+        items = self._get_many(organization_id, [self.item_prefix + metric_id for metric_id in sorted(metric_ids)])
+        return {metric.id: metric for metric in map(BillableMetric.model_validate, items.values())}
 
     def create(self, metric: BillableMetric) -> None:
         """Raises CodeTaken if the organization has a metric with this code."""

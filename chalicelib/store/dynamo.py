@@ -14,6 +14,7 @@ from chalicelib.domain.clock import iso_z
 from chalicelib.store import keys
 from chalicelib.store.tables import CONTROL
 
+BATCH_GET_LIMIT = 100  # keys per BatchGetItem
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 # DynamoDB's number range: magnitudes from 1E-130 to 9.9999999999999999999999999999999999999E+125.
@@ -122,6 +123,53 @@ class ControlTableRepository:
         response = self._client.get_item(TableName=self._table, ConsistentRead=True,
                                          Key=self._key(organization_id, sort_key))
         return from_attributes(response["Item"]) if "Item" in response else None
+
+    def _put_action(self, organization_id: str, sort_key: str, attributes: dict, condition: str | None = None,
+                    values: dict | None = None) -> dict:
+        """A TransactWriteItems Put of `attributes` at the key, conditioned when `condition` is given."""
+        put = {"TableName": self._table, "Item": to_attributes(
+            {"pk": keys.organization_pk(organization_id), "sk": sort_key, **attributes})}
+        if condition:
+            put["ConditionExpression"] = condition
+        if values:
+            put["ExpressionAttributeValues"] = to_attributes(values)
+        return {"Put": put}
+
+    def _sequence_move(self, organization_id: str, counter_sk: str, sequence: int) -> dict:
+        """A TransactWriteItems Update moving a gapless counter to `sequence`, on condition that it is still at
+        `sequence - 1` (absent before the first): two writers can never take the same number."""
+        previous = sequence - 1
+        return {"Update": {
+            "TableName": self._table, "Key": self._key(organization_id, counter_sk),
+            "UpdateExpression": "SET #sequence = :next",
+            "ConditionExpression": "attribute_not_exists(pk)" if previous == 0 else "#sequence = :previous",
+            "ExpressionAttributeNames": {"#sequence": "sequence"},
+            "ExpressionAttributeValues": to_attributes({":next": sequence, **({":previous": previous}
+                                                                              if previous else {})})}}
+
+    def _get_many(self, organization_id: str, sort_keys: list[str]) -> dict[str, dict]:
+        """The items of these sort keys that exist, by sort key: strongly consistent BatchGetItems of up to 100 keys,
+        repeated for the keys DynamoDB leaves unprocessed."""
+        found: dict[str, dict] = {}
+        ordered = list(dict.fromkeys(sort_keys))
+        for first in range(0, len(ordered), BATCH_GET_LIMIT):
+            request = {self._table: {"ConsistentRead": True, "Keys": [
+                self._key(organization_id, sort_key) for sort_key in ordered[first:first + BATCH_GET_LIMIT]]}}
+            while request:
+                response = self._client.batch_get_item(RequestItems=request)
+                for item in map(from_attributes, response["Responses"].get(self._table, [])):
+                    found[item["sk"]] = item
+                request = response.get("UnprocessedKeys") or {}
+        return found
+
+    def _query_all(self, organization_id: str, prefix: str) -> list[dict]:
+        """Every item under `prefix`, in key order (a small collection: a customer's drafts, its credit notes)."""
+        query = {"TableName": self._table, "ConsistentRead": True,
+                 "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+                 "ExpressionAttributeValues": to_attributes({":pk": keys.organization_pk(organization_id),
+                                                             ":prefix": prefix})}
+        return [from_attributes(item) for page in self._client.get_paginator("query").paginate(**query)
+                for item in page["Items"]]
 
     def _newest_first_page(self, organization_id: str, prefix: str, page: int, per_page: int) -> list[dict]:
         """Page `page` of the items under `prefix`, newest first (their ids are UUIDv7s). DynamoDB has no

@@ -2,8 +2,10 @@
 
 The invoice item (by lago_id) holds the whole snapshot; small list entries (per organization, per customer) sort
 newest first by issuing date and carry what the list filters read. A customer's invoice sequence is its own
-counter item, moved in the same transaction that stores the invoice and advances the subscriptions it bills, so
-numbers have no gap and no repeat and a subscription's period is billed once: docs/data-model.md ("Invoices")."""
+counter item, moved in the same transaction that finalizes an invoice (and advances the subscriptions it bills), so
+numbers have no gap and no repeat and a subscription's period is billed once. A draft (a grace period) is not
+numbered: a marker item, on the biller's due index at the draft's `finalize_at`, lists the customer's drafts. Every
+transaction also records its webhook in the outbox: docs/data-model.md ("Invoices")."""
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -20,6 +22,8 @@ from chalicelib.store.dynamo import (
     to_attributes,
     transact,
 )
+from chalicelib.store.subscriptions import iso_due
+from chalicelib.store.webhooks import outbox_put
 
 _LIST_FIELDS = ("id", "customer_id", "issuing_date", "status", "payment_status", "total_amount_cents")
 
@@ -33,8 +37,13 @@ def _customer_sequence_sk(customer_id: str) -> str:
 
 
 def _list_sort_keys(invoice: Invoice) -> list[str]:
-    order = keys.SEPARATOR.join((invoice.issuing_date.isoformat(), f"{invoice.sequential_id:010d}", invoice.id))
+    """A draft sorts as sequence 0 of its issuing date; finalizing it moves its entries to its number."""
+    order = keys.SEPARATOR.join((invoice.issuing_date.isoformat(), f"{invoice.sequential_id or 0:010d}", invoice.id))
     return [keys.invoices_prefix() + order, keys.customer_invoices_prefix(invoice.customer_id) + order]
+
+
+def _draft_sk(invoice: Invoice) -> str:
+    return f"{keys.customer_drafts_prefix(invoice.customer_id)}{invoice.id}"
 
 
 class InvoiceRepository(ControlTableRepository):
@@ -56,14 +65,27 @@ class InvoiceRepository(ControlTableRepository):
         query = self._list_query(organization_id, customer_id, statuses, payment_statuses, issuing_date_from,
                                  issuing_date_to)
         entries = [from_attributes(item) for item in query_page(self._client, query, page, per_page)]
-        if not entries:
-            return []
-        response = self._client.batch_get_item(RequestItems={self._table: {
-            "Keys": [self._key(organization_id, keys.invoice_sk(entry["id"])) for entry in entries],
-            "ConsistentRead": True}})
-        found = {item["id"]: Invoice.model_validate(item)
-                 for item in map(from_attributes, response["Responses"].get(self._table, []))}
-        return [found[entry["id"]] for entry in entries if entry["id"] in found]
+        return self._invoices(organization_id, [entry["id"] for entry in entries])
+
+    def _invoices(self, organization_id: str, invoice_ids: list[str]) -> list[Invoice]:
+        """The invoices of these ids that exist, in that order: BatchGetItems."""
+        found = self._get_many(organization_id, [keys.invoice_sk(invoice_id) for invoice_id in invoice_ids])
+        return [Invoice.model_validate(found[keys.invoice_sk(invoice_id)])
+                for invoice_id in invoice_ids if keys.invoice_sk(invoice_id) in found]
+
+    def drafts_of(self, organization_id: str, customer_id: str) -> list[Invoice]:
+        """The customer's draft invoices: one Query of its draft markers (none without a grace period), then their
+        items."""
+        markers = self._query_all(organization_id, keys.customer_drafts_prefix(customer_id))
+        return self._invoices(organization_id, [marker["invoice_id"] for marker in markers])
+
+    def of_customer_since(self, organization_id: str, customer_id: str, since: str) -> list[Invoice]:
+        """The customer's invoices issued on or after the date `since` (ISO), newest first: the few of a plan period,
+        where a credit note finds the fee it gives back."""
+        query = self._list_query(organization_id, customer_id, (), (), since, None)
+        entries = [from_attributes(item) for page in self._client.get_paginator("query").paginate(**query)
+                   for item in page["Items"]]
+        return self._invoices(organization_id, [entry["id"] for entry in entries])
 
     def count(self, organization_id: str, *, customer_id: str | None = None, statuses: Iterable[str] = (),
               payment_statuses: Iterable[str] = (), issuing_date_from: str | None = None,
@@ -95,29 +117,47 @@ class InvoiceRepository(ControlTableRepository):
         return query
 
     # ------------------------------------------------------------------------------------------ writes
-    def issue(self, invoice: Invoice, subscription_actions: list[dict]) -> None:
-        """Store a finalized invoice, with in ONE transaction: its list entries, the customer's sequence moved from
-        `sequential_id - 1` to `sequential_id`, and `subscription_actions` (the subscriptions it bills, advanced
-        past what it bills, each conditioned on the version read). Raises InvoiceAlreadyIssued when the invoice
-        exists, StaleWrite when the sequence or a subscription moved since they were read."""
-        organization_id = invoice.organization_id
-        previous = invoice.sequential_id - 1
-        sequence_condition = "attribute_not_exists(pk)" if previous == 0 else "#sequence = :previous"
-        sequence_update = {"Update": {
-            "TableName": self._table, "Key": self._key(organization_id, _customer_sequence_sk(invoice.customer_id)),
-            "UpdateExpression": "SET #sequence = :next", "ConditionExpression": sequence_condition,
-            "ExpressionAttributeNames": {"#sequence": "sequence"},
-            "ExpressionAttributeValues": to_attributes(
-                {":next": invoice.sequential_id, **({":previous": previous} if previous else {})})}}
-        actions = [self._put(invoice, keys.invoice_sk(invoice.id), "attribute_not_exists(pk)"),
-                   *(self._put_entry(invoice, sort_key) for sort_key in _list_sort_keys(invoice)),
-                   sequence_update, *subscription_actions]
+    def issue(self, invoice: Invoice, actions: list[dict]) -> None:
+        """Store a new invoice in ONE transaction with `actions` (the subscriptions it bills advanced past what it
+        bills, each conditioned on the version read; credit notes created or consumed): a finalized one with the
+        customer's sequence moved from `sequential_id - 1` to `sequential_id` and `invoice.created`; a draft with
+        its marker and `invoice.drafted`. Raises InvoiceAlreadyIssued when the invoice exists, StaleWrite when
+        the sequence or anything else moved since it was read."""
+        put = self._put(invoice, keys.invoice_sk(invoice.id), "attribute_not_exists(pk)")
+        if invoice.status == "draft":
+            numbering, webhook = [self._draft_marker(invoice)], "invoice.drafted"
+        else:
+            numbering, webhook = [self._sequence_update(invoice)], "invoice.created"
         try:
-            transact(self._client, actions)
+            transact(self._client, [put, *(self._put_entry(invoice, sort_key) for sort_key in _list_sort_keys(invoice)),
+                                    *numbering, *actions,
+                                    outbox_put(invoice.organization_id, webhook, invoice.id, invoice.updated_at)])
         except TransactionCancelled as cancelled:
             if 0 in cancelled.failed:
                 raise InvoiceAlreadyIssued(invoice.id) from cancelled
             raise StaleWrite() from cancelled
+
+    def finalize(self, draft: Invoice, invoice: Invoice, actions: list[dict]) -> None:
+        """Replace `draft` (as read: same version, still a draft) by `invoice`, finalized, in ONE transaction: its
+        list entries moved to its number, its marker removed, the customer's sequence moved, `actions` and
+        `invoice.created`. Raises StaleWrite when anything moved since it was read."""
+        organization_id = invoice.organization_id
+        # Every change of an invoice moves its version: the draft as read is still a draft.
+        put = self._put(invoice, keys.invoice_sk(invoice.id), "version = :version", {":version": draft.version})
+        moved = [{"Delete": {"TableName": self._table, "Key": self._key(organization_id, sort_key)}}
+                 for sort_key in _list_sort_keys(draft) if sort_key not in _list_sort_keys(invoice)]
+        try:
+            transact(self._client, [
+                put, *moved, *(self._put_entry(invoice, sort_key) for sort_key in _list_sort_keys(invoice)),
+                {"Delete": {"TableName": self._table, "Key": self._key(organization_id, _draft_sk(draft))}},
+                self._sequence_update(invoice), *actions,
+                outbox_put(organization_id, "invoice.created", invoice.id, invoice.updated_at)])
+        except TransactionCancelled as cancelled:
+            raise StaleWrite() from cancelled
+
+    def _sequence_update(self, invoice: Invoice) -> dict:
+        return self._sequence_move(invoice.organization_id, _customer_sequence_sk(invoice.customer_id),
+                                   invoice.sequential_id)
 
     def replace(self, previous: Invoice, invoice: Invoice) -> None:
         """A payment status or a void: the item (conditioned on the version read) and its list entries."""
@@ -130,13 +170,15 @@ class InvoiceRepository(ControlTableRepository):
             raise StaleWrite() from cancelled
 
     def _put(self, invoice: Invoice, sort_key: str, condition: str, values: dict | None = None) -> dict:
-        item = {"pk": keys.organization_pk(invoice.organization_id), "sk": sort_key, **invoice.model_dump(mode="json")}
-        put = {"TableName": self._table, "Item": to_attributes(item), "ConditionExpression": condition}
-        if values:
-            put["ExpressionAttributeValues"] = to_attributes(values)
-        return {"Put": put}
+        return self._put_action(invoice.organization_id, sort_key, invoice.model_dump(mode="json"), condition, values)
 
     def _put_entry(self, invoice: Invoice, sort_key: str) -> dict:
-        entry = {name: value for name, value in invoice.model_dump(mode="json").items() if name in _LIST_FIELDS}
-        return {"Put": {"TableName": self._table, "Item": to_attributes(
-            {"pk": keys.organization_pk(invoice.organization_id), "sk": sort_key, **entry})}}
+        return self._put_action(invoice.organization_id, sort_key,
+                                invoice.model_dump(mode="json", include=set(_LIST_FIELDS)))
+
+    def _draft_marker(self, invoice: Invoice) -> dict:
+        """The draft's marker, on the biller's due index at `finalize_at` (docs/data-model.md)."""
+        return self._put_action(invoice.organization_id, _draft_sk(invoice), {
+            "invoice_id": invoice.id, "due_pk": keys.due_pk(invoice.id),
+            "due_sk": keys.due_sk(iso_due(invoice.finalize_at), invoice.organization_id, invoice.customer_id,
+                                  invoice.id)})

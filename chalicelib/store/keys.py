@@ -173,6 +173,33 @@ def customer_invoices_prefix(customer_id: str) -> str:
     return f"CUSTOMER_INVOICE{SEPARATOR}{customer_id}{SEPARATOR}"
 
 
+def customer_drafts_prefix(customer_id: str) -> str:
+    """The markers of a customer's draft invoices (each on the due index at its finalization)."""
+    return f"CUSTOMER_DRAFT_INVOICE{SEPARATOR}{customer_id}{SEPARATOR}"
+
+
+# Credit notes: the item by lago_id, list entries per organization and per customer (newest first), a marker per
+# available one (what an invoice may consume: deleted once consumed), and a counter per invoice for their numbers.
+def credit_note_sk(credit_note_id: str) -> str:
+    return f"CREDIT_NOTE{SEPARATOR}{credit_note_id}"
+
+
+def credit_notes_prefix() -> str:
+    return f"CREDIT_NOTE_LIST{SEPARATOR}"
+
+
+def customer_credit_notes_prefix(customer_id: str) -> str:
+    return f"CUSTOMER_CREDIT_NOTE{SEPARATOR}{customer_id}{SEPARATOR}"
+
+
+def available_credit_notes_prefix(customer_id: str) -> str:
+    return f"CUSTOMER_CREDIT_AVAILABLE{SEPARATOR}{customer_id}{SEPARATOR}"
+
+
+def invoice_credit_notes_counter_sk(invoice_id: str) -> str:
+    return f"COUNTER#invoice_credit_notes{SEPARATOR}{invoice_id}"
+
+
 # Events table: the item key is the idempotency key (organization, transaction_id, external subscription id);
 # the `by_subscription_time` index lists a subscription's events in time order. See docs/data-model.md.
 EVENT_TIMESTAMP_DIGITS = 15

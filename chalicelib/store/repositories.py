@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from chalicelib.store.billable_metrics import BillableMetricRepository
+from chalicelib.store.credit_notes import CreditNoteRepository
 from chalicelib.store.customers import CustomerRepository
 from chalicelib.store.dynamo import dynamodb_client
 from chalicelib.store.events import EventRepository
@@ -55,6 +56,10 @@ class Repositories:
     @cached_property
     def invoices(self) -> InvoiceRepository:
         return InvoiceRepository(self.client)
+
+    @cached_property
+    def credit_notes(self) -> CreditNoteRepository:
+        return CreditNoteRepository(self.client)
 
 
 _current: Repositories | None = None

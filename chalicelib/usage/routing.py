@@ -17,7 +17,7 @@ from chalicelib.domain.aggregations.unique_count import UniqueCountAggregation
 from chalicelib.domain.aggregations.windows import EPOCH, Window, epoch_ms
 from chalicelib.domain.billable_metrics import BillableMetric
 from chalicelib.domain.current_usage import BEFORE_START_PERIOD_MS, unique_count_values_period_ms
-from chalicelib.domain.periods import days_in
+from chalicelib.domain.periods import Period, days_in
 from chalicelib.domain.plans import Charge, Plan
 from chalicelib.domain.pricing.filters import FilterBuckets
 from chalicelib.domain.subscriptions import Subscription, billing_terms, downgrade_successor
@@ -109,7 +109,7 @@ class Router:
         charges_window = Window(epoch_ms(window.start), epoch_ms(window.end), days_in(period, timezone), timezone)
         # Every event of the window is counted, billed by a charge or not: the biller compares this count with
         # the stored events' before invoicing the period (docs/data-model.md, "Before invoicing a period").
-        late = invoiced(subscription, period.end)
+        late = invoiced(subscription, period)
         routed = [Routed(applied_events_key(event.organization_id, subscription.id, epoch_ms(period.start)),
                          _APPLIED_EVENTS, charges_window, epoch_ms(period.end), event.usage, late)]
         for charge in charges:
@@ -195,13 +195,15 @@ def active_at(history: list[Subscription], instant: datetime) -> Subscription | 
     return max(candidates, key=lambda subscription: starts_at(subscription).astimezone(UTC), default=None)
 
 
-def invoiced(subscription: Subscription, period_end: datetime) -> bool:
-    """Whether the subscription's charges period ending at `period_end` has had its invoice: the biller has moved
-    past it, or issued the subscription's final invoice."""
+def invoiced(subscription: Subscription, period: Period) -> bool:
+    """Whether the subscription's charges `period` has had its finalized invoice: the biller has moved past it, or
+    issued the subscription's final invoice, and that invoice is not a draft (a draft takes late events in)."""
+    if period.start in subscription.draft_charges_periods:
+        return False
     if subscription.status == "terminated" and not subscription.final_invoice_due:
         return True
     start = subscription.current_billing_period_start
-    return start is not None and period_end <= start
+    return start is not None and period.end <= start
 
 
 def next_to_start(history: list[Subscription], instant: datetime) -> Subscription | None:

@@ -1,11 +1,12 @@
 """Invoices stored directly (as the biller would issue them), for the read-side API tests: a subscription
-share with a subscription fee and charge fees, built with `build_invoice` and issued with no subscription
-actions."""
+share with a subscription fee and charge fees, built with `build_invoice` and issued finalized (no grace period)
+with no subscription actions."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from chalicelib.billing import issuing
 from chalicelib.domain.invoices.fee_line import FeeLine
 from chalicelib.domain.invoices.invoice import Invoice, build_invoice, invoice_id
 from chalicelib.domain.invoices.shares import SubscriptionShare
@@ -43,10 +44,8 @@ def issue_invoice(organization_id: str, external_customer_id: str, external_subs
     subscription = stores.subscriptions.find_current(organization_id, external_subscription_id)
     share = SubscriptionShare(subscription_id=subscription.id, invoicing_reason="subscription_periodic",
                               base_fee_window=window, charges_window=window, fees=tuple(fees))
-    invoice = build_invoice(
-        invoice=lago_id or invoice_id(organization_id, customer.id, issuing_date, group), organization_id=organization_id,
-        customer_id=customer.id, customer_slug=customer.slug,
-        sequential_id=stores.invoices.last_sequence(organization_id, customer.id) + 1, issuing_date=issuing_date,
+    draft = build_invoice(
+        invoice=lago_id or invoice_id(organization_id, customer.id, issuing_date, group),
+        organization_id=organization_id, customer_id=customer.id, draft_number="DRAFT", issuing_date=issuing_date,
         currency="EUR", vat_rate=vat_rate, shares=[(subscription, share)], now=ISSUED_AT)
-    stores.invoices.issue(invoice, [])
-    return invoice
+    return issuing.issue_invoice(stores, customer, draft, [], grace_days=0, timezone="UTC", now=ISSUED_AT)

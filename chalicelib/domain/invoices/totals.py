@@ -1,5 +1,6 @@
-"""An invoice's amounts from its fees (Lago's Invoices::ComputeAmountsFromFees, legacy single vat rate) and
-its payment status. Coupons, credit notes, progressive billing and prepaid credits are not modelled yet: 0."""
+"""An invoice's amounts from its fees (Lago's Invoices::ComputeAmountsFromFees, legacy single vat rate) and the
+credit notes it consumes, and its payment status. Coupons, progressive billing and prepaid credits are not
+modelled: 0."""
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -26,12 +27,13 @@ class InvoiceTotals(BaseModel):
     taxes_rate: Decimal | None = None
 
 
-def invoice_totals(fees: Iterable[FeeLine], vat_rate: Decimal | None) -> InvoiceTotals:
+def invoice_totals(fees: Iterable[FeeLine], vat_rate: Decimal | None, credit_notes: int = 0) -> InvoiceTotals:
     """`vat_rate` (percent) is the applicable one: the customer's, else the organization's. Taxes are the rate
-    on the sum of the fees, rounded once half-up, so they may differ from the sum of the fees' own taxes."""
+    on the sum of the fees, rounded once half-up, so they may differ from the sum of the fees' own taxes.
+    `credit_notes` (minor units) is what the invoice takes from credit notes, after taxes (as Lago)."""
     amounts = [fee.amount_cents for fee in fees]
     fees_amount = sum(amounts)
-    coupons = credit_notes = progressive_billing_credit = prepaid_credit = 0
+    coupons = progressive_billing_credit = prepaid_credit = 0
     excluding_taxes = fees_amount - progressive_billing_credit - coupons
     taxes = taxes_amount_cents(amounts, vat_rate)
     including_taxes = excluding_taxes + taxes

@@ -1,0 +1,95 @@
+"""Draft invoices (a grace period): refreshed from the usage aggregated since they were issued, and finalized by the
+biller at their `finalize_at` or by `PUT /invoices/{id}/finalize`. A refresh prices each billing period's charges
+window again from the stored aggregates (the path current usage and the first issue take); the subscription fees
+stay as issued. Finalizing waits until every event stored for those windows is applied."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from chalicelib.billing.issuing import finalize_draft
+from chalicelib.billing.readiness import unapplied_events
+from chalicelib.domain.billable_metrics import BillableMetric
+from chalicelib.domain.billing_steps import after_finalization
+from chalicelib.domain.current_usage import subscription_terms
+from chalicelib.domain.customers import Customer
+from chalicelib.domain.invoices.charge_fees import charge_fees
+from chalicelib.domain.invoices.fee_line import FeeLine
+from chalicelib.domain.invoices.invoice import BillingPeriod, Invoice, with_fee_lines
+from chalicelib.domain.periods import BillingTerms, Period, local_day
+from chalicelib.domain.plans import Plan
+from chalicelib.domain.subscriptions import Subscription
+from chalicelib.usage.period_usage import stored_usage
+
+
+@dataclass(frozen=True)
+class _Billed:
+    """One billing period of a draft with what pricing it again reads."""
+
+    period: BillingPeriod
+    subscription: Subscription
+    plan: Plan
+    metrics: dict[str, BillableMetric]
+    terms: BillingTerms
+
+    @property
+    def charges_window(self) -> Period | None:
+        if self.period.charges_from is None or self.period.charges_to is None:
+            return None
+        return Period(self.period.charges_from, self.period.charges_to)
+
+    @property
+    def charges_period(self) -> Period | None:
+        window = self.charges_window
+        return None if window is None else self.terms.charges_periods.period_at(window.start)
+
+
+def _billed(stores, draft: Invoice, timezone: str) -> Iterator[_Billed]:
+    organization_id = draft.organization_id
+    for period in draft.billing_periods:
+        subscription = stores.subscriptions.get(organization_id, period.subscription_id)
+        plan = stores.plans.get_any(organization_id, period.plan_id)
+        metrics = stores.billable_metrics.get_many(organization_id, plan.billable_metric_ids())
+        yield _Billed(period, subscription, plan, metrics, subscription_terms(subscription, plan, timezone))
+
+
+def _priced(stores, draft: Invoice, billed: list[_Billed], now: datetime) -> Invoice:
+    lines: list[FeeLine] = []
+    for each in billed:
+        lines += [FeeLine.model_validate(fee.model_dump(exclude={"id", "taxes_amount_cents"})) for fee in draft.fees
+                  if fee.subscription_id == each.subscription.id and fee.fee_type == "subscription"]
+        if each.charges_window is not None:
+            usage = stored_usage(stores, each.subscription, each.plan, each.metrics, each.terms, each.charges_period,
+                                 with_event_values=True)
+            lines += charge_fees(each.subscription.id, each.plan, each.metrics, each.terms, each.charges_window, usage)
+    return with_fee_lines(draft, lines, now)
+
+
+def refresh(stores, draft: Invoice, timezone: str, now: datetime) -> Invoice:
+    """Store the draft with its charge fees priced from the usage aggregated now (what is not aggregated yet is
+    taken by a later refresh); StaleWrite when it changed since it was read."""
+    fresh = _priced(stores, draft, list(_billed(stores, draft, timezone)), now)
+    stores.invoices.replace(draft, fresh)
+    return fresh
+
+
+def finalize(stores, customer: Customer, draft: Invoice, timezone: str, now: datetime) -> Invoice | None:
+    """Refresh the draft and finalize it, issued today (the customer's day), in ONE transaction with its
+    subscriptions, whose draft periods it closes. None while events stored for its charges windows are not all
+    applied by the aggregator (nothing is written: try again later)."""
+    billed = list(_billed(stores, draft, timezone))
+    if any(unapplied_events(stores, each.subscription, each.terms, each.charges_period)
+           for each in billed if each.charges_period is not None):
+        return None
+    closed: dict[str, list[datetime]] = {}
+    current: dict[str, Subscription] = {}
+    for each in billed:
+        current[each.subscription.id] = each.subscription
+        if each.charges_period is not None:
+            closed.setdefault(each.subscription.id, []).append(each.charges_period.start)
+    actions = [action for subscription_id, starts in closed.items()
+               for action in stores.subscriptions.replace_actions(
+                   current[subscription_id], after_finalization(current[subscription_id], starts, now))]
+    return finalize_draft(stores, customer, draft, _priced(stores, draft, billed, now), actions,
+                          issuing_date=local_day(now, timezone), now=now)

@@ -1,0 +1,62 @@
+"""Issuing an invoice: finalized at once (numbered, paying from the customer's credit notes) or, through a grace
+period, stored as a draft that is finalized later. The biller, the invoice API and pay-in-advance charges all go
+through here, so an invoice is numbered and credited one way (docs/data-model.md, "Invoices")."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+
+from chalicelib.domain.credit_notes import CreditNote, consumed, credits_to_apply
+from chalicelib.domain.customers import Customer
+from chalicelib.domain.invoices.invoice import Invoice, drafted_invoice, finalized_invoice
+from chalicelib.domain.periods import day_start
+
+# An invoice's transaction holds 100 actions: the credit notes it consumes (2 actions each at most) are bounded so
+# that its subscriptions always fit (docs/data-model.md); the rest of the balance goes to the next invoices.
+MAX_CREDIT_NOTES_PER_INVOICE = 5
+
+
+def issue_invoice(stores, customer: Customer, draft: Invoice, actions: list[dict], *, grace_days: int, timezone: str,
+                  now: datetime, new_credit_notes: Sequence[CreditNote] = ()) -> Invoice:
+    """Store `draft` (as `build_invoice` gives it) with `actions` in ONE transaction: as a draft until its issuing
+    date plus `grace_days` when that is positive (finalized then by the biller), else finalized now. The
+    `new_credit_notes` are created in the same transaction (a final invoice's unused days), and a finalized invoice
+    may consume them at once."""
+    if grace_days > 0:
+        issuing_date = draft.issuing_date + timedelta(days=grace_days)
+        drafted = drafted_invoice(draft.model_copy(update={"issuing_date": issuing_date}),
+                                  day_start(issuing_date, timezone))
+        created = [action for note in new_credit_notes for action in stores.credit_notes.create_actions(note)]
+        stores.invoices.issue(drafted, [*actions, *created])
+        return drafted
+    finalized, credit_actions = _finalization(stores, customer, draft, draft.issuing_date, new_credit_notes, now)
+    stores.invoices.issue(finalized, [*actions, *credit_actions])
+    return finalized
+
+
+def finalize_draft(stores, customer: Customer, stored: Invoice, draft: Invoice, actions: list[dict], *,
+                   issuing_date: date, now: datetime) -> Invoice:
+    """Finalize `draft` (the `stored` draft as read, its fees refreshed) on `issuing_date`, with `actions`, in ONE
+    transaction conditioned on `stored` being unchanged."""
+    finalized, credit_actions = _finalization(stores, customer, draft, issuing_date, (), now)
+    stores.invoices.finalize(stored, finalized, [*actions, *credit_actions])
+    return finalized
+
+
+def _finalization(stores, customer: Customer, draft: Invoice, issuing_date: date,
+                  new_credit_notes: Sequence[CreditNote], now: datetime) -> tuple[Invoice, list[dict]]:
+    """The invoice numbered next in the customer's sequence and paying from its available credit notes (oldest
+    first), and the actions that consume them (creating the new ones as the invoice leaves them)."""
+    organization_id = customer.organization_id
+    available = stores.credit_notes.available(organization_id, customer.id)
+    credits = credits_to_apply([*available, *new_credit_notes], draft.sub_total_including_taxes_amount_cents,
+                               MAX_CREDIT_NOTES_PER_INVOICE)
+    finalized = finalized_invoice(
+        draft, sequential_id=stores.invoices.last_sequence(organization_id, customer.id) + 1,
+        customer_slug=customer.slug, issuing_date=issuing_date, credits=credits, now=now)
+    taken = {credit.credit_note_id: credit.amount_cents for credit in credits}
+    actions = [action for note in available if note.id in taken
+               for action in stores.credit_notes.consume_actions(note, consumed(note, taken[note.id], now))]
+    actions += [action for note in new_credit_notes for action in stores.credit_notes.create_actions(
+        consumed(note, taken[note.id], now) if note.id in taken else note)]
+    return finalized, actions
