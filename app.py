@@ -3,6 +3,7 @@ queue worker."""
 from chalice import Chalice, Rate
 
 from chalicelib.api.billable_metrics import billable_metrics
+from chalicelib.api.credit_notes import credit_notes
 from chalicelib.api.current_usage import current_usage
 from chalicelib.api.customers import customers
 from chalicelib.api.events import events
@@ -21,7 +22,7 @@ from chalicelib.usage.stream import handle_stream_batch
 app = Chalice(app_name="lago-serverless-billing")
 app.register_middleware(lago_http, "http")
 for blueprint in (health, organizations, customers, billable_metrics, plans, subscriptions, events,
-                  current_usage, invoices):
+                  current_usage, invoices, credit_notes):
     app.register_blueprint(blueprint)
 
 

@@ -125,11 +125,13 @@ def other_api(chalice_http, other_tenant) -> Api:
 
 
 class ApiClock:
-    """The API's "now": subscription changes and the billing a request does at once. `set(instant)` moves it."""
+    """The API's "now": subscription changes, the billing a request does at once, and finalizing a draft.
+    `set(instant)` moves it."""
 
     def __init__(self, monkeypatch, now: datetime):
         self.now = now
-        for target in ("chalicelib.domain.subscription_service.utc_now", "chalicelib.billing.customer_billing.utc_now"):
+        for target in ("chalicelib.domain.subscription_service.utc_now", "chalicelib.billing.customer_billing.utc_now",
+                       "chalicelib.billing.drafts.utc_now"):
             monkeypatch.setattr(target, lambda: self.now)
 
     def set(self, instant: datetime) -> None:

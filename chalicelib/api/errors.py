@@ -7,7 +7,15 @@ from http import HTTPStatus
 
 from chalice import Response
 
-from chalicelib.domain.errors import Contention, DomainError, NotAllowed, NotFound, Unavailable, ValidationFailed
+from chalicelib.domain.errors import (
+    Contention,
+    DomainError,
+    NotAllowed,
+    NotFound,
+    NotReadyYet,
+    Unavailable,
+    ValidationFailed,
+)
 
 JSON_HEADERS = {"Content-Type": "application/json"}
 
@@ -61,6 +69,8 @@ def domain_error_response(failure: DomainError) -> Response:
         return lago_error(503, code="concurrent_modification")
     if isinstance(failure, Unavailable):
         return lago_error(503, code="service_unavailable")
+    if isinstance(failure, NotReadyYet):
+        return lago_error(503, code=failure.code)
     return lago_error(422, code="unprocessable_entity")
 
 

@@ -12,8 +12,10 @@ from decimal import Decimal
 from chalicelib.api.serialize import customer_json, optional_time, plain_number, subscription_json, vat_tax
 from chalicelib.domain.billable_metrics import BillableMetric
 from chalicelib.domain.clock import iso_z
+from chalicelib.domain.credit_notes import CreditNote
 from chalicelib.domain.customers import Customer
-from chalicelib.domain.invoices.invoice import BillingPeriod, Invoice, InvoiceFee
+from chalicelib.domain.invoices.invoice import AppliedCredit, BillingPeriod, Invoice, InvoiceFee
+from chalicelib.domain.invoices.numbering import credit_note_number
 from chalicelib.domain.money import major_units
 from chalicelib.domain.organizations import Organization
 from chalicelib.domain.periods.period import SECOND
@@ -48,6 +50,8 @@ class InvoiceLookups:
         self._subscriptions: dict[str, Subscription | None] = {}
         self._plans: dict[str, Plan | None] = {}
         self._metrics: dict[str, BillableMetric | None] = {}
+        self._invoices: dict[str, Invoice | None] = {}
+        self._credit_notes: dict[str, CreditNote | None] = {}
 
     def customer(self, customer_id: str) -> Customer | None:
         if customer_id not in self._customers:
@@ -71,8 +75,24 @@ class InvoiceLookups:
             self._metrics[metric_id] = found.get(metric_id)
         return self._metrics[metric_id]
 
+    def invoice(self, invoice_id: str) -> Invoice | None:
+        if invoice_id not in self._invoices:
+            self._invoices[invoice_id] = self._stores.invoices.get(self.organization.id, invoice_id)
+        return self._invoices[invoice_id]
 
-def _applied_tax(invoice: Invoice, lookups: InvoiceLookups, owner: str, amount_cents: int) -> dict:
+    def credit_note(self, credit_note_id: str) -> CreditNote | None:
+        if credit_note_id not in self._credit_notes:
+            self._credit_notes[credit_note_id] = self._stores.credit_notes.get(self.organization.id, credit_note_id)
+        return self._credit_notes[credit_note_id]
+
+    def credit_note_number(self, note: CreditNote) -> str | None:
+        """Its invoice's number (`…-DRAFT` while that invoice is a draft) and its sequence on it."""
+        invoice = self.invoice(note.invoice_id)
+        return credit_note_number(invoice.number, note.sequential_id) if invoice else None
+
+
+def applied_tax_json(invoice: Invoice, lookups: InvoiceLookups, owner: str, amount_cents: int) -> dict:
+    """Lago's applied tax of an invoice, of one of its fees or of one of its credit notes (`owner`)."""
     rate = invoice.taxes_rate
     return {
         "lago_id": str(uuid.uuid5(_APPLIED_TAX_NAMESPACE, f"{owner}:{format(plain_number(rate), 'f')}")),
@@ -170,20 +190,45 @@ def fee_json(invoice: Invoice, fee: InvoiceFee, customer: Customer | None, exter
         "amount_details": {},
         "pricing_unit_details": None,
         "item": _item(fee, subscription, plan, lookups),
-        "applied_taxes": ([{**_applied_tax(invoice, lookups, fee.id, fee.taxes_amount_cents), "lago_fee_id": fee.id}]
-                          if invoice.taxes_rate is not None else []),
+        "applied_taxes": ([{**applied_tax_json(invoice, lookups, fee.id, fee.taxes_amount_cents),
+                            "lago_fee_id": fee.id}] if invoice.taxes_rate is not None else []),
     }
 
 
+def credit_json(invoice: Invoice, credit: AppliedCredit, lookups: InvoiceLookups) -> dict:
+    """Lago's `credits` entry of an invoice paid in part by a credit note (after taxes: `before_taxes` false)."""
+    note = lookups.credit_note(credit.credit_note_id)
+    number = lookups.credit_note_number(note) if note else None
+    return {
+        "lago_id": str(uuid.uuid5(uuid.UUID(invoice.id), credit.credit_note_id)),
+        "amount_cents": credit.amount_cents,
+        "amount_currency": invoice.currency,
+        "before_taxes": False,
+        "item": {"lago_item_id": credit.credit_note_id, "type": "credit_note", "code": number, "name": number},
+        "invoice": {"lago_id": invoice.id, "payment_status": invoice.payment_status},
+    }
+
+
+def _window_json(start: datetime | None, end: datetime | None, other: datetime | None) -> tuple[str, str]:
+    """A billed window with Lago's inclusive end; a window not billed (a start bills no charges, an in-advance
+    final share no base fee) shows empty at the start of the other one: Lago's client requires every date."""
+    if start is None or end is None:
+        return iso_z(other), iso_z(other)
+    return iso_z(start), _last_second(end)
+
+
 def billing_period_json(period: BillingPeriod) -> dict:
+    subscription_from, subscription_to = _window_json(period.subscription_from, period.subscription_to,
+                                                      period.charges_from)
+    charges_from, charges_to = _window_json(period.charges_from, period.charges_to, period.subscription_from)
     return {
         "lago_subscription_id": period.subscription_id,
         "external_subscription_id": period.external_subscription_id,
         "lago_plan_id": period.plan_id,
-        "subscription_from_datetime": optional_time(period.subscription_from),
-        "subscription_to_datetime": _last_second(period.subscription_to),
-        "charges_from_datetime": optional_time(period.charges_from),
-        "charges_to_datetime": _last_second(period.charges_to),
+        "subscription_from_datetime": subscription_from,
+        "subscription_to_datetime": subscription_to,
+        "charges_from_datetime": charges_from,
+        "charges_to_datetime": charges_to,
         "invoicing_reason": period.invoicing_reason,
     }
 
@@ -199,8 +244,8 @@ def _subscriptions_json(invoice: Invoice, customer: Customer | None, lookups: In
 
 
 def invoice_json(invoice: Invoice, lookups: InvoiceLookups) -> dict:
-    """Lago's invoice object: every field we can fill; what is not modelled (coupons, credits, metadata, usage
-    thresholds, files) is zero, empty or null."""
+    """Lago's invoice object: every field we can fill; what is not modelled (coupons, prepaid credits, metadata,
+    usage thresholds, files) is zero, empty or null."""
     customer = lookups.customer(invoice.customer_id)
     external_ids = {period.subscription_id: period.external_subscription_id for period in invoice.billing_periods}
     return {
@@ -242,14 +287,14 @@ def invoice_json(invoice: Invoice, lookups: InvoiceLookups) -> dict:
         "updated_at": iso_z(invoice.updated_at),
         "customer": customer_json(customer, lookups.organization) if customer else None,
         "metadata": [],
-        "applied_taxes": ([{**_applied_tax(invoice, lookups, invoice.id, invoice.taxes_amount_cents),
+        "applied_taxes": ([{**applied_tax_json(invoice, lookups, invoice.id, invoice.taxes_amount_cents),
                             "lago_invoice_id": invoice.id, "fees_amount_cents": invoice.fees_amount_cents}]
                           if invoice.taxes_rate is not None else []),
         "billing_periods": [billing_period_json(period) for period in invoice.billing_periods],
         "fees": [fee_json(invoice, fee, customer, external_ids.get(fee.subscription_id), lookups)
                  for fee in invoice.fees],
         "subscriptions": _subscriptions_json(invoice, customer, lookups),
-        "credits": [],
+        "credits": [credit_json(invoice, credit, lookups) for credit in invoice.credits],
         "applied_usage_thresholds": [],
         "applied_invoice_custom_sections": [],
         "error_details": [],

@@ -1,5 +1,5 @@
-"""`/api/v1/invoices`: list (newest first, with Lago's filters), read by lago_id, set the payment status, void.
-docs/api-coverage.md (Invoices)."""
+"""`/api/v1/invoices`: list (newest first, with Lago's filters), read by lago_id, set the payment status, void, and
+refresh or finalize a draft. docs/api-coverage.md (Invoices)."""
 from __future__ import annotations
 
 import re
@@ -12,6 +12,7 @@ from chalicelib.api.errors import invalid_fields
 from chalicelib.api.invoice_json import InvoiceLookups, invoice_json
 from chalicelib.api.pagination import page_from_query
 from chalicelib.api.serialize import json_response
+from chalicelib.billing import drafts
 from chalicelib.domain import invoice_service
 from chalicelib.domain.errors import NotFound
 from chalicelib.store.repositories import repositories
@@ -115,3 +116,15 @@ def update_invoice(lago_id):
 def void_invoice(lago_id):
     organization = current_organization(invoices.current_request)
     return _one(invoice_service.void_invoice(repositories().invoices, organization.id, lago_id))
+
+
+@invoices.route("/api/v1/invoices/{lago_id}/refresh", methods=["PUT"])
+def refresh_invoice(lago_id):
+    organization = current_organization(invoices.current_request)
+    return _one(drafts.refresh_invoice(repositories(), organization, lago_id))
+
+
+@invoices.route("/api/v1/invoices/{lago_id}/finalize", methods=["PUT"])
+def finalize_invoice(lago_id):
+    organization = current_organization(invoices.current_request)
+    return _one(drafts.finalize_invoice(repositories(), organization, lago_id))

@@ -12,13 +12,17 @@ from chalicelib.billing.issuing import finalize_draft
 from chalicelib.billing.readiness import unapplied_events
 from chalicelib.domain.billable_metrics import BillableMetric
 from chalicelib.domain.billing_steps import after_finalization
+from chalicelib.domain.clock import utc_now
 from chalicelib.domain.current_usage import subscription_terms
 from chalicelib.domain.customers import Customer
+from chalicelib.domain.errors import NotFound, NotReadyYet
 from chalicelib.domain.invoices.charge_fees import charge_fees
 from chalicelib.domain.invoices.fee_line import FeeLine
 from chalicelib.domain.invoices.invoice import BillingPeriod, Invoice, with_fee_lines
+from chalicelib.domain.organizations import Organization
 from chalicelib.domain.periods import BillingTerms, Period, local_day
 from chalicelib.domain.plans import Plan
+from chalicelib.domain.retries import retrying
 from chalicelib.domain.subscriptions import Subscription
 from chalicelib.usage.period_usage import stored_usage
 
@@ -75,8 +79,9 @@ def refresh(stores, draft: Invoice, timezone: str, now: datetime) -> Invoice:
 
 
 def finalize(stores, customer: Customer, draft: Invoice, timezone: str, now: datetime) -> Invoice | None:
-    """Refresh the draft and finalize it, issued today (the customer's day), in ONE transaction with its
-    subscriptions, whose draft periods it closes. None while events stored for its charges windows are not all
+    """Refresh the draft and finalize it in ONE transaction with its subscriptions, whose draft periods it closes.
+    It is issued today (the customer's day) when finalized before its issuing date, else on that date: a biller run
+    that comes late issues what a timely one would. None while events stored for its charges windows are not all
     applied by the aggregator (nothing is written: try again later)."""
     billed = list(_billed(stores, draft, timezone))
     if any(unapplied_events(stores, each.subscription, each.terms, each.charges_period)
@@ -92,4 +97,38 @@ def finalize(stores, customer: Customer, draft: Invoice, timezone: str, now: dat
                for action in stores.subscriptions.replace_actions(
                    current[subscription_id], after_finalization(current[subscription_id], starts, now))]
     return finalize_draft(stores, customer, draft, _priced(stores, draft, billed, now), actions,
-                          issuing_date=local_day(now, timezone), now=now)
+                          issuing_date=min(local_day(now, timezone), draft.issuing_date), now=now)
+
+
+def _invoice_and_timezone(stores, organization: Organization, invoice_id: str) -> tuple[Invoice, Customer, str]:
+    invoice = stores.invoices.get(organization.id, invoice_id)
+    customer = invoice and stores.customers.get_any(organization.id, invoice.customer_id)
+    if invoice is None or customer is None:
+        raise NotFound("invoice")
+    return invoice, customer, customer.applicable_timezone(organization.timezone)
+
+
+def refresh_invoice(stores, organization: Organization, invoice_id: str) -> Invoice:
+    """`PUT /invoices/{id}/refresh`: a draft refreshed from the usage aggregated now; any other invoice answered as
+    it is (Lago)."""
+    def attempt() -> Invoice:
+        invoice, _, timezone = _invoice_and_timezone(stores, organization, invoice_id)
+        return refresh(stores, invoice, timezone, utc_now()) if invoice.status == "draft" else invoice
+
+    return retrying("invoice", attempt)
+
+
+def finalize_invoice(stores, organization: Organization, invoice_id: str) -> Invoice:
+    """`PUT /invoices/{id}/finalize`: a draft refreshed and finalized now (numbered, paying from credit notes); 404
+    for any other invoice, as Lago (it finds only drafts); 503 `usage_not_aggregated_yet` while events stored for its
+    windows are still being aggregated (a moment later it succeeds)."""
+    def attempt() -> Invoice:
+        invoice, customer, timezone = _invoice_and_timezone(stores, organization, invoice_id)
+        if invoice.status != "draft":
+            raise NotFound("invoice")
+        finalized = finalize(stores, customer, invoice, timezone, utc_now())
+        if finalized is None:
+            raise NotReadyYet("usage_not_aggregated_yet")
+        return finalized
+
+    return retrying("invoice", attempt)

@@ -53,3 +53,12 @@ class CodeTaken(DomainError):
 class Unavailable(DomainError):
     """The store failed part-way (a write not done, or not known to be done); the same request again
     completes it (503, retryable)."""
+
+
+class NotReadyYet(DomainError):
+    """What the request needs is still being computed (events stored but not yet aggregated): the same request a
+    moment later succeeds (503 with `code`, retryable)."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code

@@ -7,10 +7,12 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from chalicelib.billing import issuing
+from chalicelib.domain.credit_notes import CreditNote, CreditNoteItem
 from chalicelib.domain.invoices.fee_line import FeeLine
 from chalicelib.domain.invoices.invoice import Invoice, build_invoice, invoice_id
 from chalicelib.domain.invoices.shares import SubscriptionShare
 from chalicelib.domain.periods.period import Period
+from chalicelib.store.dynamo import transact
 from chalicelib.store.repositories import repositories
 
 JANUARY = Period(datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC))
@@ -49,3 +51,20 @@ def issue_invoice(organization_id: str, external_customer_id: str, external_subs
         organization_id=organization_id, customer_id=customer.id, draft_number="DRAFT", issuing_date=issuing_date,
         currency="EUR", vat_rate=vat_rate, shares=[(subscription, share)], now=ISSUED_AT)
     return issuing.issue_invoice(stores, customer, draft, [], grace_days=0, timezone="UTC", now=ISSUED_AT)
+
+
+def issue_credit_note(invoice: Invoice, lago_id: str, amount_cents: int) -> CreditNote:
+    """A credit note of `amount_cents` on the first fee of `invoice`, available in full, stored as the biller
+    creates one (for the read-side tests)."""
+    fee = invoice.fees[0]
+    note = CreditNote(
+        id=lago_id, organization_id=invoice.organization_id, customer_id=invoice.customer_id, invoice_id=invoice.id,
+        subscription_id=fee.subscription_id, sequential_id=1, issuing_date=invoice.issuing_date,
+        reason="order_cancellation", currency=invoice.currency, taxes_rate=invoice.taxes_rate,
+        sub_total_excluding_taxes_amount_cents=amount_cents, taxes_amount_cents=0, total_amount_cents=amount_cents,
+        credit_amount_cents=amount_cents, balance_amount_cents=amount_cents, created_at=ISSUED_AT,
+        updated_at=ISSUED_AT, items=[CreditNoteItem(id=f"{lago_id}-item", fee_id=fee.id, amount_cents=amount_cents,
+                                                    precise_amount_cents=Decimal(amount_cents))])
+    stores = repositories()
+    transact(stores.client, stores.credit_notes.create_actions(note))
+    return note

@@ -48,7 +48,9 @@ def send(dynamodb, organization_id: str, events: list[tuple[str, datetime, int]]
 
 
 def invoices_of(organization_id: str) -> list:
-    return sorted(repositories().invoices.list_page(organization_id, 1, 100), key=lambda invoice: invoice.sequential_id)
+    """The organization's invoices in number order, drafts (not numbered yet) last."""
+    return sorted(repositories().invoices.list_page(organization_id, 1, 100),
+                  key=lambda invoice: (invoice.sequential_id is None, invoice.sequential_id or 0, invoice.created_at))
 
 
 def test_each_period_end_gets_its_invoice_with_taxes_and_gapless_numbers(dynamodb, tenant, storage):

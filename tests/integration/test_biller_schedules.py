@@ -1,9 +1,11 @@
 """Whatever the schedule of its runs (hourly, late, bunched, repeated, or one run after weeks of outage), the
-biller issues the same invoices with the same numbers: a hypothesis property against a single run at the end."""
+biller issues the same invoices with the same numbers and dates: a hypothesis property against a single run at the
+end, without and with a grace period (each invoice a draft first, finalized by a later run)."""
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from billing_fixtures import storage_catalog
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -19,11 +21,14 @@ LAST = datetime(2027, 1, 5, 2, tzinfo=UTC)
 HOURS = int((LAST - FIRST) / timedelta(hours=1))
 
 
-def busy_organization(api) -> str:
-    """A fresh organization: `cust` with a subscription from 10 October, one pending until 5 November and one
-    ending 20 December; `other` on anniversary billing from 15 November; usage in November and December."""
+def busy_organization(api, grace_days: int) -> str:
+    """A fresh organization with a grace period of `grace_days`: `cust` with a subscription from 10 October, one
+    pending until 5 November and one ending 20 December; `other` on anniversary billing from 15 November; usage in
+    November and December."""
     organization, api_key = create_organization(repositories().organizations, "Schedules")
     api = type(api)(api._http, api_key)  # the suite's API client, with this organization's key
+    assert api.put("/api/v1/organizations", {"organization": {"billing_configuration": {
+        "invoice_grace_period": grace_days}}}).status_code == 200
     storage_catalog(api)
     subscribe(api, external_id="sub", external_customer_id="cust", subscription_at="2026-10-10T00:00:00Z")
     subscribe(api, external_id="sub-later", external_customer_id="cust", subscription_at="2026-11-05T00:00:00Z")
@@ -59,28 +64,31 @@ def fresh_tables() -> None:
 def issued(organization_id: str) -> list[tuple]:
     stores = repositories()
     names = {stores.customers.find_by_external_id(organization_id, name).id: name for name in ("cust", "other")}
-    return sorted((names[invoice.customer_id], invoice.sequential_id, invoice.issuing_date,
+    return sorted((names[invoice.customer_id], invoice.sequential_id, invoice.status, invoice.issuing_date,
                    tuple(period.invoicing_reason for period in invoice.billing_periods), invoice.fees_amount_cents,
                    invoice.taxes_amount_cents, invoice.total_amount_cents)
                   for invoice in stores.invoices.list_page(organization_id, 1, 100))
 
 
+@pytest.mark.parametrize("grace_days", [0, 3])
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(hours=st.lists(st.integers(0, HOURS), max_size=12))
-def test_any_schedule_of_runs_issues_what_one_run_at_the_end_issues(api, api_clock, hours):
+def test_any_schedule_of_runs_issues_what_one_run_at_the_end_issues(api, api_clock, grace_days, hours):
     api_clock.set(datetime(2026, 10, 20, tzinfo=UTC))  # creating the subscriptions bills nothing at once
     fresh_tables()
-    reference = busy_organization(api)
+    reference = busy_organization(api, grace_days)
     run_biller(LAST)
     expected = issued(reference)
     # cust: 1 November (October of `sub` and `sub-ending`), 1 December (November of all three), 20 December
-    # (`sub-ending`'s final invoice), 1 January (December of `sub` and `sub-later`); other: 15 December.
-    assert [(name, day.isoformat()) for name, _, day, *_ in expected] == [
-        ("cust", "2026-11-01"), ("cust", "2026-12-01"), ("cust", "2026-12-20"), ("cust", "2027-01-01"),
-        ("other", "2026-12-15")]
+    # (`sub-ending`'s final invoice), 1 January (December of `sub` and `sub-later`); other: 15 December. With a
+    # grace period each is a draft dated that many days later, finalized (numbered) by the end.
+    billing_days = [("cust", 1, date(2026, 11, 1)), ("cust", 2, date(2026, 12, 1)), ("cust", 3, date(2026, 12, 20)),
+                    ("cust", 4, date(2027, 1, 1)), ("other", 1, date(2026, 12, 15))]
+    assert [(name, number, status, day) for name, number, status, day, *_ in expected] == [
+        (name, number, "finalized", day + timedelta(days=grace_days)) for name, number, day in billing_days]
 
     fresh_tables()
-    scheduled = busy_organization(api)
+    scheduled = busy_organization(api, grace_days)
     for hour in sorted(hours):
         run_biller(FIRST + timedelta(hours=hour))
     run_biller(LAST)

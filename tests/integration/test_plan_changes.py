@@ -81,13 +81,18 @@ def test_an_upgrade_mid_month_in_advance(api, dynamodb, tenant, plans, api_clock
     assert [summary(invoice) for invoice in invoices_of(org)] == [
         # At the start: November in advance, in full.
         (1, "2026-11-01", ["subscription_starting"], [("subscription", 1000)]),
-        # The old plan's final invoice: its base fee was paid in advance (the unused days' credit is a credit
-        # note's business, not built yet); the 10 gb at 0.01 = 10.
+        # The old plan's final invoice: its base fee was paid in advance; the 10 gb at 0.01 = 10.
         (2, "2026-11-16", ["subscription_terminating"], [("charge", 10)]),
         # The new plan's start: 16..30 November in advance = 3000 - round(3000 x 15 / 30) = 1500.
         (3, "2026-11-16", ["subscription_starting"], [("subscription", 1500)]),
         # 1 December: December in advance, 3000, and November's usage since the upgrade, 20 gb at 0.02 = 40.
         (4, "2026-12-01", ["subscription_periodic"], [("subscription", 3000), ("charge", 40)])]
+    # The old plan's unused days, from the upgrade day (the new plan bills it) to 30 November: 15 of 30 days of
+    # 1000 = 500 (no VAT here), credited: the final invoice takes its 10, the new plan's start the other 490.
+    note = api.get("/api/v1/credit_notes").json_body["credit_notes"][0]
+    assert (note["reason"], note["total_amount_cents"], note["balance_amount_cents"]) == ("order_change", 500, 0)
+    assert [(invoice.credit_notes_amount_cents, invoice.total_amount_cents) for invoice in invoices_of(org)] == [
+        (0, 1000), (10, 0), (490, 1500 - 490), (0, 3040)]
 
 
 def lite(api) -> None:

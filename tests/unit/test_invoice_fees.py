@@ -24,6 +24,7 @@ from chalicelib.domain.invoices import (
     termination_share,
 )
 from chalicelib.domain.invoices.fee_line import FeeLine
+from chalicelib.domain.invoices.numbering import credit_note_number
 from chalicelib.domain.plans import Charge, ChargeFilter, Plan
 from chalicelib.domain.subscriptions import Subscription
 
@@ -295,5 +296,8 @@ def test_invoice_numbers(sequence, number):
 
 def test_draft_number_and_sequences_start_at_one():
     assert draft_invoice_number("LAG-1234") == "LAG-1234-DRAFT"
+    assert credit_note_number("LAG-1234-001-007", 1) == "LAG-1234-001-007-CN001"
+    with pytest.raises(ValueError):
+        credit_note_number("LAG-1234-001-007", 0)
     with pytest.raises(ValueError):
         invoice_number("LAG-1234-001", 0)
