@@ -32,8 +32,8 @@ STREAM_READ = ("DescribeStream", "GetRecords", "GetShardIterator", "ListStreams"
 TABLE_ACCESS: dict[str, dict[TableSpec, tuple[str, ...]]] = {
     # The API bills a terminated subscription's final invoice at once, hence usage reads.
     "ApiHandlerRole": {CONTROL: TRANSACT_WRITE + ("DeleteItem",), EVENTS: READ + ("PutItem",), USAGE: READ},
-    # It marks the events that arrive after their period was invoiced.
-    "AggregateUsageRole": {USAGE: READ_WRITE, CONTROL: READ, EVENTS: ("UpdateItem",)},
+    # It marks the events that arrive after their period was invoiced, and asks for a draft's refresh.
+    "AggregateUsageRole": {USAGE: READ_WRITE, CONTROL: READ + ("UpdateItem",), EVENTS: ("UpdateItem",)},
     "BillerRole": {CONTROL: TRANSACT_WRITE + ("DeleteItem",), USAGE: READ, EVENTS: READ},
     "BillCustomersRole": {CONTROL: TRANSACT_WRITE + ("DeleteItem",), USAGE: READ, EVENTS: READ},
 }

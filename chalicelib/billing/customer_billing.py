@@ -62,13 +62,18 @@ def bill_customer(stores, organization_id: str, customer_id: str, now: datetime)
     for _ in range(MAX_STEPS):
         steps = [step for subscription in stores.subscriptions.of_customer(organization_id, customer_id, _STATUSES)
                  if (step := next_step(subscription)) is not None and step.at <= now]
-        draft = min((draft for draft in stores.invoices.drafts_of(organization_id, customer_id)
-                     if draft.finalize_at <= now), key=lambda draft: (draft.finalize_at, draft.id), default=None)
+        pending = stores.invoices.drafts_of(organization_id, customer_id)
+        # A draft whose periods got late events shows them before its grace period ends.
+        stale = next((draft for draft in pending if draft.refresh_requests and draft.invoice.finalize_at > now), None)
+        draft = min((draft.invoice for draft in pending if draft.invoice.finalize_at <= now),
+                    key=lambda draft: (draft.finalize_at, draft.id), default=None)
         first = min(steps, key=lambda step: (step.at, CROSS_SUBSCRIPTION_ORDER[step.kind]), default=None)
-        if draft is None and first is None:
+        if stale is None and draft is None and first is None:
             return issued
         try:
-            if draft is not None and (first is None or draft.finalize_at <= first.at):  # older invoices first
+            if stale is not None:
+                drafts.refresh(stores, stale.invoice, timezone, now, [stores.invoices.refreshed_action(stale)])
+            elif draft is not None and (first is None or draft.finalize_at <= first.at):  # older invoices first
                 finalized = drafts.finalize(stores, customer, draft, timezone, now)
                 if finalized is None:
                     logger.info("draft not finalized yet: events still to aggregate", extra={"invoice_id": draft.id})
@@ -151,6 +156,9 @@ def _invoice(stores, customer: Customer, organization: Organization, timezone: s
     days, created in the same transaction."""
     organization_id = customer.organization_id
     grace_days = customer.applicable_invoice_grace_period(organization.invoice_grace_period)
+    first = steps[0]
+    issuing_date = first.issuing_date(timezone)
+    invoice = invoice_id(organization_id, customer.id, issuing_date, group)
     shares: list[tuple[Subscription, SubscriptionShare]] = []
     advanced: list[tuple[Subscription, Subscription]] = []
     credit_notes = []
@@ -163,28 +171,26 @@ def _invoice(stores, customer: Customer, organization: Organization, timezone: s
         if share is None:
             return WAITING
         shares.append((subscription, share))
-        advanced.append((subscription, after_invoice(step, plan, timezone, now, drafted=grace_days > 0)))
+        advanced.append((subscription, after_invoice(step, plan, timezone, now,
+                                                     draft_invoice_id=invoice if grace_days > 0 else None)))
         if step.kind == "final" and (note := credit_for_termination(stores, subscription, plan, timezone, now)):
             credit_notes.append(note)
         currency = plan.amount_currency
-    first = steps[0]
     if first.kind == "starting" and not any(share.fees for _, share in shares):
         for previous, subscription in advanced:  # a start is a group of one
             stores.subscriptions.replace(previous, subscription)
         return None
     actions = [action for previous, subscription in advanced
                for action in stores.subscriptions.replace_actions(previous, subscription)]
-    issuing_date = first.issuing_date(timezone)
     draft = build_invoice(
-        invoice=invoice_id(organization_id, customer.id, issuing_date, group), organization_id=organization_id,
+        invoice=invoice, organization_id=organization_id,
         customer_id=customer.id, draft_number=draft_invoice_number(organization.document_number_prefix),
         issuing_date=issuing_date, currency=currency, vat_rate=customer.applicable_vat_rate(organization.vat_rate),
         shares=shares, now=now)
-    invoice = issue_invoice(stores, customer, draft, actions, grace_days=grace_days, timezone=timezone, now=now,
-                            new_credit_notes=credit_notes)
-    logger.info("invoice issued", extra={"invoice_id": invoice.id, "number": invoice.number,
-                                         "status": invoice.status})
-    return invoice
+    issued = issue_invoice(stores, customer, draft, actions, grace_days=grace_days, timezone=timezone, now=now,
+                           new_credit_notes=credit_notes)
+    logger.info("invoice issued", extra={"invoice_id": issued.id, "number": issued.number, "status": issued.status})
+    return issued
 
 
 def _share(stores, step: BillingStep, plan: Plan, metrics: Mapping[str, BillableMetric],

@@ -1,4 +1,5 @@
-"""Draft invoices (a grace period): refreshed from the usage aggregated since they were issued, and finalized by the
+"""Draft invoices (a grace period): refreshed from the usage aggregated since they were issued (by the biller when
+the aggregator applied late events of their periods, or by `PUT /invoices/{id}/refresh`), and finalized by the
 biller at their `finalize_at` or by `PUT /invoices/{id}/finalize`. A refresh prices each billing period's charges
 window again from the stored aggregates (the path current usage and the first issue take); the subscription fees
 stay as issued. Finalizing waits until every event stored for those windows is applied."""
@@ -70,11 +71,11 @@ def _priced(stores, draft: Invoice, billed: list[_Billed], now: datetime) -> Inv
     return with_fee_lines(draft, lines, now)
 
 
-def refresh(stores, draft: Invoice, timezone: str, now: datetime) -> Invoice:
+def refresh(stores, draft: Invoice, timezone: str, now: datetime, actions: list[dict] | None = None) -> Invoice:
     """Store the draft with its charge fees priced from the usage aggregated now (what is not aggregated yet is
-    taken by a later refresh); StaleWrite when it changed since it was read."""
+    taken by a later refresh), with `actions`, in ONE transaction; StaleWrite when it changed since it was read."""
     fresh = _priced(stores, draft, list(_billed(stores, draft, timezone)), now)
-    stores.invoices.replace(draft, fresh)
+    stores.invoices.replace(draft, fresh, actions or [])
     return fresh
 
 
@@ -87,15 +88,11 @@ def finalize(stores, customer: Customer, draft: Invoice, timezone: str, now: dat
     if any(unapplied_events(stores, each.subscription, each.terms, each.charges_period)
            for each in billed if each.charges_period is not None):
         return None
-    closed: dict[str, list[datetime]] = {}
-    current: dict[str, Subscription] = {}
-    for each in billed:
-        current[each.subscription.id] = each.subscription
-        if each.charges_period is not None:
-            closed.setdefault(each.subscription.id, []).append(each.charges_period.start)
-    actions = [action for subscription_id, starts in closed.items()
-               for action in stores.subscriptions.replace_actions(
-                   current[subscription_id], after_finalization(current[subscription_id], starts, now))]
+    drafted = {each.subscription.id: each.subscription for each in billed
+               if draft.id in (period.invoice_id for period in each.subscription.draft_periods)}
+    actions = [action for subscription in drafted.values()
+               for action in stores.subscriptions.replace_actions(subscription,
+                                                                  after_finalization(subscription, draft.id, now))]
     return finalize_draft(stores, customer, draft, _priced(stores, draft, billed, now), actions,
                           issuing_date=min(local_day(now, timezone), draft.issuing_date), now=now)
 

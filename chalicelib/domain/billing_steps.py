@@ -11,7 +11,7 @@ from chalicelib.domain.current_usage import subscription_terms
 from chalicelib.domain.periods import BillingTerms, Period, local_day
 from chalicelib.domain.periods.period import SECOND
 from chalicelib.domain.plans import Plan
-from chalicelib.domain.subscriptions import Subscription, activated_subscription
+from chalicelib.domain.subscriptions import DraftPeriod, Subscription, activated_subscription
 
 StepKind = Literal["activate", "terminate", "downgrade", "starting", "periodic", "final"]
 INVOICING_STEPS = ("starting", "periodic", "final")
@@ -68,10 +68,11 @@ def activated(subscription: Subscription, plan: Plan, timezone: str, now: dateti
         update={"updated_at": now, "version": subscription.version + 1})
 
 
-def after_invoice(step: BillingStep, plan: Plan, timezone: str, now: datetime, *, drafted: bool) -> Subscription:
+def after_invoice(step: BillingStep, plan: Plan, timezone: str, now: datetime, *,
+                  draft_invoice_id: str | None) -> Subscription:
     """The subscription once the step's share is invoiced: a periodic share moves it to its next charges period
     (cut at the termination), a starting one clears the starting fee, a final one ends its billing. On a draft
-    (`drafted`), the charges period billed is kept among its draft periods until the draft is finalized."""
+    (`draft_invoice_id`), the charges period billed is kept with the draft until the draft is finalized."""
     subscription = step.subscription
     terms = subscription_terms(subscription, plan, timezone)
     update: dict = {"updated_at": now, "version": subscription.version + 1}
@@ -85,16 +86,15 @@ def after_invoice(step: BillingStep, plan: Plan, timezone: str, now: datetime, *
         if subscription.terminated_at is not None:
             end = min(end, subscription.terminated_at + SECOND)
         update.update(current_billing_period_start=start, current_billing_period_end=end)
-    if drafted and step.kind != "starting":
-        update["draft_charges_periods"] = [*subscription.draft_charges_periods,
-                                           billed_charges_period(step, terms).start]
+    if draft_invoice_id is not None and step.kind != "starting":
+        billed = DraftPeriod(period_start=billed_charges_period(step, terms).start, invoice_id=draft_invoice_id)
+        update["draft_periods"] = [*subscription.draft_periods, billed]
     return subscription.model_copy(update=update)
 
 
-def after_finalization(subscription: Subscription, charges_period_starts: list[datetime],
-                       now: datetime) -> Subscription:
-    """The subscription once the draft that billed these charges periods is finalized: events of those periods
-    arriving from now on are late."""
-    kept = [start for start in subscription.draft_charges_periods if start not in charges_period_starts]
-    return subscription.model_copy(update={"draft_charges_periods": kept, "updated_at": now,
+def after_finalization(subscription: Subscription, invoice_id: str, now: datetime) -> Subscription:
+    """The subscription once its draft `invoice_id` is finalized: events of the periods it billed arriving from now
+    on are late."""
+    kept = [draft for draft in subscription.draft_periods if draft.invoice_id != invoice_id]
+    return subscription.model_copy(update={"draft_periods": kept, "updated_at": now,
                                            "version": subscription.version + 1})

@@ -53,6 +53,13 @@ def _billing_time(value) -> str:
     return str(value)
 
 
+class DraftPeriod(BaseModel):
+    """A charges period (its full period's start) invoiced on a draft that is not finalized yet."""
+
+    period_start: datetime
+    invoice_id: str
+
+
 class Subscription(BaseModel):
     """A stored subscription. `id` is its lago_id; it refers to its customer and plan by their lago_ids.
 
@@ -87,9 +94,9 @@ class Subscription(BaseModel):
     # `next_subscription_id` on `next_plan_id`; events from then on are already aggregated under that id.
     downgrade_at: datetime | None = None
     next_subscription_id: str | None = None
-    # The starts of the charges periods invoiced on a draft (a grace period): an event of those periods arriving now
-    # is billed when the draft is refreshed or finalized, not late.
-    draft_charges_periods: list[datetime] = Field(default_factory=list)
+    # The charges periods invoiced on a draft (a grace period), with their draft: an event of those periods arriving
+    # now is billed by that draft (it asks the biller for a refresh), not late.
+    draft_periods: list[DraftPeriod] = Field(default_factory=list)
     created_at: datetime
     updated_at: datetime
     version: int = 1
@@ -106,6 +113,10 @@ class Subscription(BaseModel):
         candidates = [self.current_billing_period_end, self.ending_at, self.downgrade_at,
                       self.started_at if self.starting_invoice_due else None]
         return min((moment for moment in candidates if moment is not None), default=None)
+
+    def draft_of(self, period_start: datetime) -> str | None:
+        """The draft invoice that bills the charges period starting at `period_start`, if one does."""
+        return next((draft.invoice_id for draft in self.draft_periods if draft.period_start == period_start), None)
 
     @property
     def current_billing_period(self) -> Period | None:

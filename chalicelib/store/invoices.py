@@ -9,6 +9,10 @@ transaction also records its webhook in the outbox: docs/data-model.md ("Invoice
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from botocore.exceptions import ClientError
 
 from chalicelib.domain.errors import StaleWrite
 from chalicelib.domain.invoices.invoice import Invoice
@@ -17,6 +21,7 @@ from chalicelib.store.dynamo import (
     ControlTableRepository,
     TransactionCancelled,
     from_attributes,
+    is_condition_failure,
     number,
     query_page,
     to_attributes,
@@ -30,6 +35,15 @@ _LIST_FIELDS = ("id", "customer_id", "issuing_date", "status", "payment_status",
 
 class InvoiceAlreadyIssued(Exception):
     """The invoice's id is taken: an earlier run (or a concurrent one) issued it."""
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A draft invoice and how many refreshes the aggregator asked for since its last one (late events of its
+    periods applied)."""
+
+    invoice: Invoice
+    refresh_requests: int
 
 
 def _customer_sequence_sk(customer_id: str) -> str:
@@ -73,11 +87,14 @@ class InvoiceRepository(ControlTableRepository):
         return [Invoice.model_validate(found[keys.invoice_sk(invoice_id)])
                 for invoice_id in invoice_ids if keys.invoice_sk(invoice_id) in found]
 
-    def drafts_of(self, organization_id: str, customer_id: str) -> list[Invoice]:
+    def drafts_of(self, organization_id: str, customer_id: str) -> list[Draft]:
         """The customer's draft invoices: one Query of its draft markers (none without a grace period), then their
         items."""
         markers = self._query_all(organization_id, keys.customer_drafts_prefix(customer_id))
-        return self._invoices(organization_id, [marker["invoice_id"] for marker in markers])
+        invoices = {invoice.id: invoice
+                    for invoice in self._invoices(organization_id, [marker["invoice_id"] for marker in markers])}
+        return [Draft(invoices[marker["invoice_id"]], number(marker.get("refresh_requests", 0)))
+                for marker in markers if marker["invoice_id"] in invoices]
 
     def of_customer_since(self, organization_id: str, customer_id: str, since: str) -> list[Invoice]:
         """The customer's invoices issued on or after the date `since` (ISO), newest first: the few of a plan period,
@@ -159,11 +176,12 @@ class InvoiceRepository(ControlTableRepository):
         return self._sequence_move(invoice.organization_id, _customer_sequence_sk(invoice.customer_id),
                                    invoice.sequential_id)
 
-    def replace(self, previous: Invoice, invoice: Invoice) -> None:
-        """A payment status or a void: the item (conditioned on the version read) and its list entries."""
+    def replace(self, previous: Invoice, invoice: Invoice, actions: Iterable[dict] = ()) -> None:
+        """A payment status, a void or a draft's refresh: the item (conditioned on the version read), its list
+        entries and `actions`, in ONE transaction (StaleWrite when a condition fails)."""
         actions = [self._put(invoice, keys.invoice_sk(invoice.id), "version = :version",
                              {":version": previous.version}),
-                   *(self._put_entry(invoice, sort_key) for sort_key in _list_sort_keys(invoice))]
+                   *(self._put_entry(invoice, sort_key) for sort_key in _list_sort_keys(invoice)), *actions]
         try:
             transact(self._client, actions)
         except TransactionCancelled as cancelled:
@@ -175,6 +193,38 @@ class InvoiceRepository(ControlTableRepository):
     def _put_entry(self, invoice: Invoice, sort_key: str) -> dict:
         return self._put_action(invoice.organization_id, sort_key,
                                 invoice.model_dump(mode="json", include=set(_LIST_FIELDS)))
+
+    def request_refresh(self, organization_id: str, customer_id: str, invoice_id: str, due_at: datetime) -> bool:
+        """Ask the biller to refresh a draft (late events of its periods were applied): its marker counts the request
+        and is due on the biller's index at `due_at`. False when the draft is no more (finalized since)."""
+        due_sk = keys.due_sk(iso_due(due_at), organization_id, customer_id, invoice_id)
+        try:
+            self._client.update_item(
+                TableName=self._table, Key=self._key(organization_id,
+                                                     keys.customer_drafts_prefix(customer_id) + invoice_id),
+                UpdateExpression="SET due_sk = :due ADD refresh_requests :one",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues=to_attributes({":due": due_sk, ":one": 1}))
+        except ClientError as error:
+            if is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def refreshed_action(self, draft: Draft) -> dict:
+        """The action that marks `draft` refreshed: its requests cleared (on condition that none came since it was
+        read) and its marker due again when its grace period ends."""
+        invoice = draft.invoice
+        values = {":due": keys.due_sk(iso_due(invoice.finalize_at), invoice.organization_id, invoice.customer_id,
+                                      invoice.id), ":zero": 0, ":read": draft.refresh_requests}
+        return {"Update": {
+            "TableName": self._table, "Key": self._key(invoice.organization_id, _draft_sk(invoice)),
+            "UpdateExpression": "SET due_sk = :due, refresh_requests = :zero",
+            "ConditionExpression": "attribute_exists(pk) AND " + (
+                "refresh_requests = :read" if draft.refresh_requests
+                # A marker never asked has no counter: it reads as 0.
+                else "(attribute_not_exists(refresh_requests) OR refresh_requests = :read)"),
+            "ExpressionAttributeValues": to_attributes(values)}}
 
     def _draft_marker(self, invoice: Invoice) -> dict:
         """The draft's marker, on the biller's due index at `finalize_at` (docs/data-model.md)."""

@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import reduce
 
 from chalicelib.domain.aggregations.unique_count import UniqueCountAggregation
+from chalicelib.domain.aggregations.windows import EPOCH
 from chalicelib.observability import logger
 from chalicelib.store.dynamo import from_attributes
 from chalicelib.store.usage import (
@@ -22,7 +24,7 @@ from chalicelib.store.usage import (
     is_additive,
     padded_sequence,
 )
-from chalicelib.usage.routing import Routed, Router, StoredEvent
+from chalicelib.usage.routing import DraftToRefresh, Routed, Router, StoredEvent
 
 MAX_ATTEMPTS = 5
 EVENT_FIELDS = frozenset({"organization_id", "external_subscription_id", "transaction_id", "code", "timestamp_ms"})
@@ -72,6 +74,7 @@ class Aggregator:
         self._events = repositories.events
         self._router = Router(repositories)
         self._lineage = repositories.stream_lineage
+        self._invoices = repositories.invoices
 
     def apply_batch(self, records: Iterable[StreamRecord]) -> set[str]:
         """Apply the records; returns the sequence numbers not applied (each failed record and every later
@@ -81,11 +84,15 @@ class Aggregator:
         values: dict[tuple[AggregateKey, str], tuple[set, list[StreamRecord]]] = defaultdict(lambda: (set(), []))
         failed: list[StreamRecord] = []
         late: list[StreamRecord] = []
+        drafts: dict[DraftToRefresh, StreamRecord] = {}
         for record in records:
             try:
                 routes = self._router.route(StoredEvent.of(record.new_image))
                 if any(routed.late for routed in routes):
                     late.append(record)
+                for routed in routes:
+                    if routed.draft is not None:
+                        drafts.setdefault(routed.draft, record)
                 for routed in routes:
                     if isinstance(routed.aggregation, UniqueCountAggregation):
                         for value, operations in routed.contribution().items():
@@ -122,7 +129,20 @@ class Aggregator:
         for (key, _), group in counters.items():
             group.entries = [entry for entry in group.entries if entry[0].sequence_number not in not_applied]
             self._apply_or_report(key, group, failed)
+        self._request_refreshes(drafts, _with_later_records(records, failed))
         return _with_later_records(records, failed)
+
+    def _request_refreshes(self, drafts: dict[DraftToRefresh, StreamRecord], not_applied: set[str]) -> None:
+        """Ask the biller to refresh each draft an applied event of this batch belongs to (once per draft). Best
+        effort: a draft is refreshed again when it is finalized, whatever happens here."""
+        for draft, record in drafts.items():
+            if record.sequence_number in not_applied:
+                continue
+            try:
+                self._invoices.request_refresh(draft.organization_id, draft.customer_id, draft.invoice_id,
+                                               EPOCH + timedelta(milliseconds=int(record.new_image["timestamp_ms"])))
+            except Exception:  # noqa: BLE001
+                logger.exception("draft refresh not requested", extra={"invoice_id": draft.invoice_id})
 
     def _apply_or_report(self, key: AggregateKey, group: _Group, failed: list[StreamRecord]) -> None:
         try:

@@ -53,6 +53,16 @@ def _plain(value):
 
 
 @dataclass(frozen=True)
+class DraftToRefresh:
+    """The draft invoice that bills an event's charges period (a grace period): it is refreshed once the event is
+    applied."""
+
+    organization_id: str
+    customer_id: str
+    invoice_id: str
+
+
+@dataclass(frozen=True)
 class Routed:
     """One charge that bills an event: its aggregate and the contribution's window."""
 
@@ -62,6 +72,7 @@ class Routed:
     period_end_ms: int
     event: UsageEvent
     late: bool = False  # its charges period was invoiced before the aggregator saw it
+    draft: DraftToRefresh | None = None
 
     def contribution(self):
         return self.aggregation.contribution(self.event, self.window)
@@ -110,8 +121,11 @@ class Router:
         # Every event of the window is counted, billed by a charge or not: the biller compares this count with
         # the stored events' before invoicing the period (docs/data-model.md, "Before invoicing a period").
         late = invoiced(subscription, period)
+        draft_invoice_id = subscription.draft_of(period.start)
+        draft = (DraftToRefresh(event.organization_id, subscription.customer_id, draft_invoice_id)
+                 if draft_invoice_id else None)
         routed = [Routed(applied_events_key(event.organization_id, subscription.id, epoch_ms(period.start)),
-                         _APPLIED_EVENTS, charges_window, epoch_ms(period.end), event.usage, late)]
+                         _APPLIED_EVENTS, charges_window, epoch_ms(period.end), event.usage, late, draft)]
         for charge in charges:
             metric = self._metric(event.organization_id, charge.billable_metric_id)
             if metric is None:
@@ -198,7 +212,7 @@ def active_at(history: list[Subscription], instant: datetime) -> Subscription | 
 def invoiced(subscription: Subscription, period: Period) -> bool:
     """Whether the subscription's charges `period` has had its finalized invoice: the biller has moved past it, or
     issued the subscription's final invoice, and that invoice is not a draft (a draft takes late events in)."""
-    if period.start in subscription.draft_charges_periods:
+    if subscription.draft_of(period.start) is not None:
         return False
     if subscription.status == "terminated" and not subscription.final_invoice_due:
         return True

@@ -159,8 +159,8 @@ def test_each_role_has_logs_and_exactly_the_data_access_it_needs(sam):
         "AggregateUsageRole": {
             ("EventsTable", "StreamArn"): stream_read,
             ("UsageTable", "Arn"): crud | {"dynamodb:BatchGetItem"},
-            ("ControlTable", "Arn"): read,
-            control_indexes: read,
+            ("ControlTable", "Arn"): read | {"dynamodb:UpdateItem"},  # asks for a draft's refresh
+            control_indexes: read | {"dynamodb:UpdateItem"},
             ("EventsTable", "Arn"): {"dynamodb:UpdateItem"},  # marks late events
             events_indexes: {"dynamodb:UpdateItem"},
             ("StreamFailuresQueue", "Arn"): {"sqs:SendMessage"},

@@ -1,6 +1,7 @@
 """Grace periods (lago-semantics §6): with `invoice_grace_period` days (the customer's, else the organization's) a
 period's invoice is a draft numbered `PREFIX-DRAFT`, dated its billing day plus the grace days; events of its
-period arriving meanwhile are billed (a refresh, then the finalization), not late. The biller finalizes it when
+period arriving meanwhile are billed (the biller refreshes the draft once they are applied, a client may refresh it
+at once, and the finalization always does), not late. The biller finalizes it when
 its issuing date begins, or `PUT /invoices/{id}/finalize` does earlier; only then is it numbered in the customer's
 sequence and does it take the customer's credit notes. Amounts worked out by hand in each test."""
 from __future__ import annotations
@@ -14,7 +15,7 @@ from test_events import create_metric
 from test_subscriptions import create_customer, create_plan, path_of, subscribe
 from usage_fixtures import deliver, event_item, store_events, stream_record
 
-from chalicelib.billing.biller import run_biller
+from chalicelib.billing.biller import due_customers, run_biller
 from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.store.dynamo import from_attributes
 from chalicelib.store.repositories import repositories
@@ -72,15 +73,22 @@ def test_events_arriving_in_the_grace_period_are_billed_by_the_draft(api, dynamo
     assert ([fee.amount_cents for fee in draft.fees], draft.taxes_amount_cents, draft.total_amount_cents,
             draft.payment_status) == ([1000, 10], 202, 1212, "pending")
     assert webhooks_of(org) == [("invoice.drafted", draft.id)]
-    # 2 December: an event of 20 November arrives; the draft takes it in (not late), on refresh: 1030 -> 206.
+    # 2 December: an event of 20 November arrives; the draft takes it in (not late): the aggregator makes the
+    # customer due, and the biller's next run refreshes the draft: 1030 -> 206 VAT.
+    assert due_customers(repositories(), at(2, 1)) == []
     send(dynamodb, org, [("b", at(20, month=11), 20)])
     assert billed(api, "b")
+    assert [customer for _, customer in due_customers(repositories(), at(2, 1))] == [draft.customer_id]
+    assert run_biller(at(2, 1))["invoices_created"] == 0
+    shown = api.get(f"/api/v1/invoices/{draft.id}").json_body["invoice"]
+    assert (shown["status"], amounts(shown)) == ("draft", ([1000, 30], 206, 1236))
+    assert due_customers(repositories(), at(3, 23)) == []  # refreshed: due again when the grace period ends
+    # 3 December: another, 5 gb of 25 November, refreshed at once through the API: 1035 -> 207.
+    send(dynamodb, org, [("c", at(25, month=11), 5)])
     refreshed = api.put(f"/api/v1/invoices/{draft.id}/refresh")
     assert refreshed.status_code == 200, refreshed.body
     assert (refreshed.json_body["invoice"]["status"], amounts(refreshed.json_body["invoice"])) == (
-        "draft", ([1000, 30], 206, 1236))
-    # 3 December: another, 5 gb of 25 November; nobody refreshes; the grace has not ended before 4 December.
-    send(dynamodb, org, [("c", at(25, month=11), 5)])
+        "draft", ([1000, 35], 207, 1242))
     assert run_biller(at(3, 23))["invoices_created"] == 0
     # 4 December: the biller refreshes and finalizes it: 1000 + 35, 207 VAT, numbered first of the customer.
     assert run_biller(at(4, 0, 30))["invoices_created"] == 1

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from chalicelib.domain.billing_steps import after_finalization, after_invoice, next_step
 from chalicelib.domain.plans import Plan
-from chalicelib.domain.subscriptions import Subscription
+from chalicelib.domain.subscriptions import DraftPeriod, Subscription
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -66,45 +66,46 @@ def test_canceled_subscriptions_are_never_due():
 
 def test_after_a_periodic_invoice_the_subscription_moves_to_its_next_period():
     step = next_step(subscription())
-    moved = after_invoice(step, plan(), "UTC", NOW, drafted=False)
+    moved = after_invoice(step, plan(), "UTC", NOW, draft_invoice_id=None)
     assert (moved.current_billing_period_start, moved.current_billing_period_end) == (utc(2026, 11, 1),
                                                                                       utc(2026, 12, 1))
     assert moved.version == step.subscription.version + 1
     # A terminated one's next period is cut at its termination second.
     ended = subscription(status="terminated", terminated_at=utc(2026, 11, 15, 12), final_invoice_due=True)
-    cut = after_invoice(next_step(ended), plan(), "UTC", NOW, drafted=False)
+    cut = after_invoice(next_step(ended), plan(), "UTC", NOW, draft_invoice_id=None)
     assert cut.current_billing_period_end == utc(2026, 11, 15, 12, 0, 1)
 
 
 def test_after_a_starting_or_final_invoice_the_flag_is_cleared_and_the_period_kept():
     started = after_invoice(next_step(subscription(starting_invoice_due=True)), plan(pay_in_advance=True), "UTC",
-                            NOW, drafted=False)
+                            NOW, draft_invoice_id=None)
     assert (started.starting_invoice_due, started.current_billing_period_end) == (False, utc(2026, 11, 1))
     ended = subscription(status="terminated", terminated_at=utc(2026, 10, 20), final_invoice_due=True,
                          current_billing_period_end=utc(2026, 10, 20, 0, 0, 1))
-    done = after_invoice(next_step(ended), plan(), "UTC", NOW, drafted=False)
+    done = after_invoice(next_step(ended), plan(), "UTC", NOW, draft_invoice_id=None)
     assert (done.final_invoice_due, done.current_billing_period_end) == (False, utc(2026, 10, 20, 0, 0, 1))
     assert next_step(done) is None
 
 
 def test_a_draft_keeps_the_charges_period_it_bills_open_until_it_is_finalized():
-    # October's periodic invoice (issued 1 November) on a draft: October's events arriving now are not late.
-    drafted = after_invoice(next_step(subscription()), plan(), "UTC", NOW, drafted=True)
-    assert drafted.draft_charges_periods == [utc(2026, 10, 1)]
+    # October's periodic invoice (issued 1 November) on a draft: October's events arriving now go to that draft.
+    drafted = after_invoice(next_step(subscription()), plan(), "UTC", NOW, draft_invoice_id="october")
+    assert drafted.draft_periods == [DraftPeriod(period_start=utc(2026, 10, 1), invoice_id="october")]
+    assert (drafted.draft_of(utc(2026, 10, 1)), drafted.draft_of(utc(2026, 11, 1))) == ("october", None)
     # A final share on a draft: its last charges period (from 1 November) too.
     ended = subscription(status="terminated", terminated_at=utc(2026, 11, 15, 12), final_invoice_due=True,
                          current_billing_period_start=utc(2026, 11, 1),
                          current_billing_period_end=utc(2026, 11, 15, 12, 0, 1))
-    final = after_invoice(next_step(ended), plan(), "UTC", NOW, drafted=True)
-    assert final.draft_charges_periods == [utc(2026, 11, 1)]
+    final = after_invoice(next_step(ended), plan(), "UTC", NOW, draft_invoice_id="final")
+    assert final.draft_periods == [DraftPeriod(period_start=utc(2026, 11, 1), invoice_id="final")]
     # A starting invoice bills no charges period.
     started = after_invoice(next_step(subscription(starting_invoice_due=True)), plan(pay_in_advance=True), "UTC",
-                            NOW, drafted=True)
-    assert started.draft_charges_periods == []
-    # Finalizing the draft closes October only.
-    both = drafted.model_copy(update={"draft_charges_periods": [utc(2026, 10, 1), utc(2026, 11, 1)]})
-    closed = after_finalization(both, [utc(2026, 10, 1)], NOW)
-    assert (closed.draft_charges_periods, closed.version) == ([utc(2026, 11, 1)], both.version + 1)
+                            NOW, draft_invoice_id="starting")
+    assert started.draft_periods == []
+    # Finalizing the October draft closes October only.
+    both = drafted.model_copy(update={"draft_periods": [*drafted.draft_periods, *final.draft_periods]})
+    closed = after_finalization(both, "october", NOW)
+    assert (closed.draft_periods, closed.version) == (final.draft_periods, both.version + 1)
 
 
 def test_the_periodic_step_joins_the_days_periodic_invoice_and_others_their_own():
