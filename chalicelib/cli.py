@@ -29,6 +29,12 @@ def _parser() -> argparse.ArgumentParser:
     revoke = commands.add_parser("revoke-key", help="revoke one API key by its id")
     revoke.add_argument("--organization-id", required=True)
     revoke.add_argument("--key-id", required=True)
+    webhook_key = commands.add_parser("webhook-key", help="print the key that signs the organization's webhooks "
+                                                          "(X-Lago-Signature); creates one if it has none")
+    webhook_key.add_argument("--organization-id", required=True)
+    rotate_webhook_key = commands.add_parser("rotate-webhook-key", help="replace the webhook signing key; prints "
+                                                                        "the new one")
+    rotate_webhook_key.add_argument("--organization-id", required=True)
     bill = commands.add_parser("bill", help="run the biller as of an instant")
     bill.add_argument("--at", required=True, type=_instant)
     commands.add_parser("template", help="print the deployment merge template (infra/merge-template.json)")
@@ -87,6 +93,10 @@ def _admin(arguments) -> None:
     elif arguments.command == "revoke-key":
         organization_service.revoke_api_key(store, arguments.organization_id, arguments.key_id)
         print(f"revoked {arguments.key_id}")
+    elif arguments.command == "webhook-key":
+        print(organization_service.webhook_key(store, arguments.organization_id))
+    elif arguments.command == "rotate-webhook-key":
+        print(organization_service.rotate_webhook_key(store, arguments.organization_id))
     elif arguments.command == "rebuild-usage":
         from chalicelib.usage.rebuild import rebuild_usage
 

@@ -5,6 +5,7 @@ invented. Its id is derived from what it reports, so a retried transaction names
 the `X-Lago-Unique-Key` a receiver dedupes on (the same for every delivery attempt of one webhook)."""
 from __future__ import annotations
 
+import secrets
 import uuid
 from typing import Literal
 
@@ -23,3 +24,8 @@ def webhook_id(organization_id: str, webhook_type: WebhookType, object_id: str) 
     if webhook_type not in OBJECT_TYPES:
         raise ValueError(f"unknown webhook type {webhook_type!r}")
     return str(uuid.uuid5(_WEBHOOK_NAMESPACE, f"{organization_id}/{webhook_type}/{object_id}"))
+
+
+def new_hmac_key() -> str:
+    """An organization's webhook signing secret (Lago's `hmac_key`): 256 random bits, never shown by the API."""
+    return secrets.token_urlsafe(32)
