@@ -13,8 +13,8 @@ from chalicelib.store.dynamo import (
     TransactionCancelled,
     from_attributes,
     is_condition_failure,
+    set_or_remove,
     to_attributes,
-    to_value,
     transact,
 )
 
@@ -68,18 +68,10 @@ class OrganizationRepository(ControlTableRepository):
 
     def update(self, organization_id: str, changes: dict) -> Organization:
         """Set (or, for None, remove) each changed attribute in one atomic update."""
-        changes = {**changes, "updated_at": utc_now()}
-        names = {f"#f{index}": name for index, name in enumerate(changes)}
-        sets = [f"{alias} = :v{index}" for index, (alias, name) in enumerate(names.items())
-                if changes[name] is not None]
-        removes = [alias for alias, name in names.items() if changes[name] is None]
-        expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
-        values = {f":v{index}": to_value(changes[name]) for index, (alias, name) in enumerate(names.items())
-                  if changes[name] is not None}
         try:
             response = self._client.update_item(
-                TableName=self._table, Key=self._organization_key(organization_id), UpdateExpression=expression,
-                ExpressionAttributeNames=names, ExpressionAttributeValues=values,
+                TableName=self._table, Key=self._organization_key(organization_id),
+                **set_or_remove({**changes, "updated_at": utc_now()}),
                 ConditionExpression="attribute_exists(pk)", ReturnValues="ALL_NEW")
         except ClientError as error:
             if is_condition_failure(error):

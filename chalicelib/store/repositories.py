@@ -14,6 +14,7 @@ from chalicelib.store.plans import PlanRepository
 from chalicelib.store.stream_lineage import ShardLineage, streams_client
 from chalicelib.store.subscriptions import SubscriptionRepository
 from chalicelib.store.usage import UsageRepository
+from chalicelib.store.webhooks import WebhookRepository
 
 
 @dataclass
@@ -55,6 +56,10 @@ class Repositories:
     @cached_property
     def invoices(self) -> InvoiceRepository:
         return InvoiceRepository(self.client)
+
+    @cached_property
+    def webhooks(self) -> WebhookRepository:
+        return WebhookRepository(self.client)
 
 
 _current: Repositories | None = None
