@@ -35,6 +35,12 @@ def _parser() -> argparse.ArgumentParser:
     rotate_webhook_key = commands.add_parser("rotate-webhook-key", help="replace the webhook signing key; prints "
                                                                         "the new one")
     rotate_webhook_key.add_argument("--organization-id", required=True)
+    listing_webhooks = commands.add_parser("webhooks", help="list an organization's webhooks, oldest first")
+    listing_webhooks.add_argument("--organization-id", required=True)
+    listing_webhooks.add_argument("--status", choices=("pending", "delivered", "skipped", "failed"))
+    resend = commands.add_parser("resend-webhooks", help="queue the organization's failed webhooks again "
+                                                         "(needs WEBHOOK_QUEUE_URL)")
+    resend.add_argument("--organization-id", required=True)
     bill = commands.add_parser("bill", help="run the biller as of an instant")
     bill.add_argument("--at", required=True, type=_instant)
     commands.add_parser("template", help="print the deployment merge template (infra/merge-template.json)")
@@ -97,6 +103,18 @@ def _admin(arguments) -> None:
         print(organization_service.webhook_key(store, arguments.organization_id))
     elif arguments.command == "rotate-webhook-key":
         print(organization_service.rotate_webhook_key(store, arguments.organization_id))
+    elif arguments.command == "webhooks":
+        from chalicelib.webhooks.admin import webhook_line
+
+        for webhook in repositories().webhooks.list(arguments.organization_id, arguments.status):
+            print(webhook_line(webhook))
+    elif arguments.command == "resend-webhooks":
+        from chalicelib.webhooks.admin import resend_failed
+
+        resent = resend_failed(repositories(), arguments.organization_id)
+        for webhook in resent:
+            print(f"resent {webhook}")
+        print(f"{len(resent)} webhooks resent")
     elif arguments.command == "rebuild-usage":
         from chalicelib.usage.rebuild import rebuild_usage
 
