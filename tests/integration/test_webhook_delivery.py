@@ -8,7 +8,8 @@ import time
 
 from interleaving import competing
 from test_subscriptions import create_customer, create_plan, subscribe
-from webhook_fixtures import RETRY_BASE_SECONDS, Receiver, hmac_key_of, pipeline, receiver, set_webhook_url, verifies
+from webhook_fixtures import RETRY_BASE_SECONDS, hmac_key_of, pipeline, receiver, set_webhook_url
+from webhook_receiver import Receiver, verifies
 
 import app
 from chalicelib.domain.webhooks import webhook_id

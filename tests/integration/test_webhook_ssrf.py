@@ -10,7 +10,8 @@ import ssl
 
 import pytest
 from test_subscriptions import create_customer
-from webhook_fixtures import Receiver, hmac_key_of, pipeline, receiver, set_webhook_url, verifies
+from webhook_fixtures import hmac_key_of, pipeline, receiver, set_webhook_url
+from webhook_receiver import Receiver, verifies
 
 from chalicelib.store.repositories import repositories
 
