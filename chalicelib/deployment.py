@@ -3,6 +3,8 @@ own definitions (tables, gateway responses). Chalice merges it key by key: dicts
 list or a scalar replaces chalice's value whole (so each role's `Policies` here is its complete policy)."""
 from __future__ import annotations
 
+import json
+
 from chalicelib.api.gateway_responses import sam_gateway_responses
 from chalicelib.store.tables import ALL_TABLES, CONTROL, EVENTS, USAGE, WEBHOOKS, TableSpec
 from chalicelib.webhooks.queue import DELIVERY_TIMEOUT_SECONDS, QUEUE_VISIBILITY_SECONDS, redrive_policy
@@ -145,7 +147,9 @@ def _function(name: str) -> dict:
     if name in (WEBHOOK_STREAM_FUNCTION, DELIVERY_FUNCTION):
         properties["Environment"]["Variables"]["WEBHOOK_QUEUE_URL"] = {"Ref": WEBHOOK_QUEUE}
     if name == WEBHOOK_STREAM_FUNCTION:
-        stream = {"Stream": _arn(WEBHOOKS.logical_id, "StreamArn"), **_stream_source(WEBHOOK_STREAM_FAILURES)}
+        stream = {"Stream": _arn(WEBHOOKS.logical_id, "StreamArn"), **_stream_source(WEBHOOK_STREAM_FAILURES),
+                  # Deliveries update their items too: only inserts are new webhooks, so only they invoke it.
+                  "FilterCriteria": {"Filters": [{"Pattern": json.dumps({"eventName": ["INSERT"]})}]}}
         properties["Events"] = {WEBHOOK_STREAM_EVENT: {"Properties": stream}}
     if name == DELIVERY_FUNCTION:
         properties["Timeout"] = DELIVERY_TIMEOUT_SECONDS

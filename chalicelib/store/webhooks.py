@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from botocore.exceptions import ClientError
 
-from chalicelib.domain.webhooks import OBJECT_TYPES, Webhook, WebhookType, webhook_id
+from chalicelib.domain.webhooks import DELIVERABLE_STATUSES, OBJECT_TYPES, Webhook, WebhookType, webhook_id
 from chalicelib.store import keys
 from chalicelib.store.dynamo import from_attributes, is_condition_failure, set_or_remove, to_attributes
 from chalicelib.store.tables import WEBHOOKS
@@ -16,9 +16,9 @@ from chalicelib.store.tables import WEBHOOKS
 RETENTION = timedelta(days=90)
 
 
-# A delivery may start from these statuses (a failed one when an admin re-sends it).
-_DELIVERABLE = "#status IN (:pending, :failed)"
-_DELIVERABLE_VALUES = {":pending": "pending", ":failed": "failed"}
+# The condition that a delivery may start: pending, or failed (an admin's re-send queues it before resetting it).
+_DELIVERABLE_VALUES = {f":{status}": status for status in DELIVERABLE_STATUSES}
+_DELIVERABLE = f"#status IN ({', '.join(_DELIVERABLE_VALUES)})"
 
 
 def webhook_sk(webhook: str) -> str:

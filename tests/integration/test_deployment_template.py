@@ -113,6 +113,9 @@ def test_the_webhook_outbox_stream_feeds_the_webhook_queue(sam):
     assert_partial_batch_and_never_drops_silently(sam, source["Properties"])
     assert source["Properties"]["DestinationConfig"]["OnFailure"]["Destination"] == {
         "Fn::GetAtt": ["WebhookStreamFailuresQueue", "Arn"]}
+    # The deliveries' own updates of their items never invoke it.
+    [only_inserts] = source["Properties"]["FilterCriteria"]["Filters"]
+    assert json.loads(only_inserts["Pattern"]) == {"eventName": ["INSERT"]}
     assert function["Environment"]["Variables"]["WEBHOOK_QUEUE_URL"] == {"Ref": "WebhookQueue"}
     assert sam["Resources"]["WebhooksTable"]["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
     assert sam["Resources"]["WebhooksTable"]["Properties"]["TimeToLiveSpecification"] == {
