@@ -1,5 +1,7 @@
 # `make run` and `make test` work on a fresh machine: they create the virtual environments they need.
 PYTHON ?= python3
+# chalice 1.34 declares pip<26.3 (its packager drives pip)
+PIP := 'pip>=24,<26.3'
 VENV := .venv
 CFN_VENV := .venv-cfn
 BIN := $(VENV)/bin
@@ -10,13 +12,13 @@ export AWS_EC2_METADATA_DISABLED := true
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet $(PIP)
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
 $(CFN_VENV)/.installed: requirements-cfn.txt
 	$(PYTHON) -m venv $(CFN_VENV)
-	$(CFN_VENV)/bin/pip install --quiet --upgrade pip
+	$(CFN_VENV)/bin/pip install --quiet $(PIP)
 	$(CFN_VENV)/bin/pip install --quiet -r requirements-cfn.txt
 	touch $@
 

@@ -1,5 +1,5 @@
 """The Chalice app: routes (one blueprint per resource), the events-stream handler, the hourly biller and its
-queue worker."""
+queue worker, and the webhook sender (the outbox's stream handler and the delivery queue's)."""
 from chalice import Chalice, Rate
 
 from chalicelib.api.billable_metrics import billable_metrics
@@ -16,8 +16,10 @@ from chalicelib.api.subscriptions import subscriptions
 from chalicelib.billing.biller import run_biller, trigger_instant
 from chalicelib.billing.fanout import BILLING_QUEUE_ARN_PLACEHOLDER, bill_queued
 from chalicelib.store.repositories import repositories
-from chalicelib.store.tables import EVENTS_STREAM_ARN_PLACEHOLDER
+from chalicelib.store.tables import EVENTS_STREAM_ARN_PLACEHOLDER, WEBHOOKS_STREAM_ARN_PLACEHOLDER
 from chalicelib.usage.stream import handle_stream_batch
+from chalicelib.webhooks.delivery import deliver_queued
+from chalicelib.webhooks.queue import WEBHOOK_QUEUE_ARN_PLACEHOLDER, queue_new_webhooks
 
 app = Chalice(app_name="lago-serverless-billing")
 app.register_middleware(lago_http, "http")
@@ -41,3 +43,15 @@ def bill(event):
 @app.on_sqs_message(queue_arn=BILLING_QUEUE_ARN_PLACEHOLDER, batch_size=10, name="bill_customers")
 def bill_customers(event):
     return bill_queued(repositories(), event.to_dict(), event.context)
+
+
+# The real stream ARN is set in the deployment template (Fn::GetAtt WebhooksTable.StreamArn).
+@app.on_dynamodb_record(stream_arn=WEBHOOKS_STREAM_ARN_PLACEHOLDER, batch_size=100, name="queue_webhooks")
+def queue_webhooks(event):
+    return queue_new_webhooks(event.to_dict(), event.context)
+
+
+# The real queue is set in the deployment template (Fn::GetAtt WebhookQueue.Arn).
+@app.on_sqs_message(queue_arn=WEBHOOK_QUEUE_ARN_PLACEHOLDER, batch_size=5, name="deliver_webhooks")
+def deliver_webhooks(event):
+    return deliver_queued(repositories(), event.to_dict(), event.context)

@@ -29,6 +29,18 @@ def _parser() -> argparse.ArgumentParser:
     revoke = commands.add_parser("revoke-key", help="revoke one API key by its id")
     revoke.add_argument("--organization-id", required=True)
     revoke.add_argument("--key-id", required=True)
+    webhook_key = commands.add_parser("webhook-key", help="print the key that signs the organization's webhooks "
+                                                          "(X-Lago-Signature); creates one if it has none")
+    webhook_key.add_argument("--organization-id", required=True)
+    rotate_webhook_key = commands.add_parser("rotate-webhook-key", help="replace the webhook signing key; prints "
+                                                                        "the new one")
+    rotate_webhook_key.add_argument("--organization-id", required=True)
+    listing_webhooks = commands.add_parser("webhooks", help="list an organization's webhooks, oldest first")
+    listing_webhooks.add_argument("--organization-id", required=True)
+    listing_webhooks.add_argument("--status", choices=("pending", "delivered", "skipped", "failed"))
+    resend = commands.add_parser("resend-webhooks", help="queue the organization's failed webhooks again "
+                                                         "(needs WEBHOOK_QUEUE_URL)")
+    resend.add_argument("--organization-id", required=True)
     bill = commands.add_parser("bill", help="run the biller as of an instant")
     bill.add_argument("--at", required=True, type=_instant)
     commands.add_parser("template", help="print the deployment merge template (infra/merge-template.json)")
@@ -87,6 +99,22 @@ def _admin(arguments) -> None:
     elif arguments.command == "revoke-key":
         organization_service.revoke_api_key(store, arguments.organization_id, arguments.key_id)
         print(f"revoked {arguments.key_id}")
+    elif arguments.command == "webhook-key":
+        print(organization_service.webhook_key(store, arguments.organization_id))
+    elif arguments.command == "rotate-webhook-key":
+        print(organization_service.rotate_webhook_key(store, arguments.organization_id))
+    elif arguments.command == "webhooks":
+        from chalicelib.webhooks.admin import webhook_line
+
+        for webhook in repositories().webhooks.list(arguments.organization_id, arguments.status):
+            print(webhook_line(webhook))
+    elif arguments.command == "resend-webhooks":
+        from chalicelib.webhooks.admin import resend_failed
+
+        resent = resend_failed(repositories(), arguments.organization_id)
+        for webhook in resent:
+            print(f"resent {webhook}")
+        print(f"{len(resent)} webhooks resent")
     elif arguments.command == "rebuild-usage":
         from chalicelib.usage.rebuild import rebuild_usage
 

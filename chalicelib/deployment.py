@@ -3,12 +3,16 @@ own definitions (tables, gateway responses). Chalice merges it key by key: dicts
 list or a scalar replaces chalice's value whole (so each role's `Policies` here is its complete policy)."""
 from __future__ import annotations
 
+import json
+
 from chalicelib.api.gateway_responses import sam_gateway_responses
-from chalicelib.store.tables import ALL_TABLES, CONTROL, EVENTS, USAGE, TableSpec
+from chalicelib.store.tables import ALL_TABLES, CONTROL, EVENTS, USAGE, WEBHOOKS, TableSpec
+from chalicelib.webhooks.queue import DELIVERY_TIMEOUT_SECONDS, QUEUE_VISIBILITY_SECONDS, redrive_policy
 
 # Chalice's logical ids: function -> its role.
 ROLES = {"APIHandler": "ApiHandlerRole", "AggregateUsage": "AggregateUsageRole", "Biller": "BillerRole",
-         "BillCustomers": "BillCustomersRole"}
+         "BillCustomers": "BillCustomersRole", "QueueWebhooks": "QueueWebhooksRole",
+         "DeliverWebhooks": "DeliverWebhooksRole"}
 STREAM_FUNCTION = "AggregateUsage"
 STREAM_EVENT = "AggregateUsageDynamodbEventSource"
 FAILURE_QUEUE = "StreamFailuresQueue"
@@ -21,37 +25,63 @@ WORK_DEAD_LETTERS = "BillingWorkDeadLetterQueue"
 WORKER_TIMEOUT_SECONDS = 300
 # The hourly run reads the due index and queues up to 100,000 customers (docs/operations.md): Lambda's maximum.
 BILLER_TIMEOUT_SECONDS = 900
+# Webhooks (docs/webhooks.md): the outbox's stream handler, the queue it feeds, and the delivery function.
+WEBHOOK_STREAM_FUNCTION = "QueueWebhooks"
+WEBHOOK_STREAM_EVENT = "QueueWebhooksDynamodbEventSource"
+WEBHOOK_STREAM_FAILURES = "WebhookStreamFailuresQueue"
+DELIVERY_FUNCTION = "DeliverWebhooks"
+DELIVERY_EVENT = "DeliverWebhooksSqsEventSource"
+WEBHOOK_QUEUE = "WebhookQueue"
+WEBHOOK_DEAD_LETTERS = "WebhookDeadLetterQueue"
 
 READ = ("GetItem", "BatchGetItem", "Query")
 READ_WRITE = READ + ("PutItem", "UpdateItem")
 # TransactWriteItems is authorized per item: Put/Update/Delete/ConditionCheckItem.
 TRANSACT_WRITE = READ_WRITE + ("ConditionCheckItem",)
 STREAM_READ = ("DescribeStream", "GetRecords", "GetShardIterator", "ListStreams")
+QUEUE_CONSUMER = ("sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage")
+# A transaction's Put of an outbox item (chalicelib/store/webhooks.py): every role whose writes report a webhook.
+OUTBOX_WRITE = ("PutItem",)
 
 # What each role may do to which table, and nothing else.
 TABLE_ACCESS: dict[str, dict[TableSpec, tuple[str, ...]]] = {
     # The API bills a terminated subscription's final invoice at once, hence usage reads.
-    "ApiHandlerRole": {CONTROL: TRANSACT_WRITE + ("DeleteItem",), EVENTS: READ + ("PutItem",), USAGE: READ},
-    # It marks the events that arrive after their period was invoiced, and asks for a draft's refresh.
-    "AggregateUsageRole": {USAGE: READ_WRITE, CONTROL: READ + ("UpdateItem",), EVENTS: ("UpdateItem",)},
-    "BillerRole": {CONTROL: TRANSACT_WRITE + ("DeleteItem",), USAGE: READ, EVENTS: READ},
-    "BillCustomersRole": {CONTROL: TRANSACT_WRITE + ("DeleteItem",), USAGE: READ, EVENTS: READ},
+    "ApiHandlerRole": {CONTROL: TRANSACT_WRITE + ("DeleteItem",), EVENTS: READ + ("PutItem",), USAGE: READ,
+                       WEBHOOKS: OUTBOX_WRITE},
+    # It marks the events that arrive after their period was invoiced, asks for a draft's refresh; pay-in-advance
+    # fees report `fee.created`.
+    "AggregateUsageRole": {USAGE: READ_WRITE, CONTROL: READ + ("UpdateItem",), EVENTS: ("UpdateItem",),
+                           WEBHOOKS: OUTBOX_WRITE},
+    "BillerRole": {CONTROL: TRANSACT_WRITE + ("DeleteItem",), USAGE: READ, EVENTS: READ, WEBHOOKS: OUTBOX_WRITE},
+    "BillCustomersRole": {CONTROL: TRANSACT_WRITE + ("DeleteItem",), USAGE: READ, EVENTS: READ,
+                          WEBHOOKS: OUTBOX_WRITE},
+    # The stream record carries what it queues.
+    "QueueWebhooksRole": {},
+    # It reads what a payload shows, moves the webhook's delivery state, and gives an organization created before
+    # signing keys existed its key (UpdateItem on the control table).
+    "DeliverWebhooksRole": {WEBHOOKS: ("GetItem", "UpdateItem"), CONTROL: READ + ("UpdateItem",)},
 }
 
-# Stream records live 24 h; give up on a record after 6 h so its shard and sequence range, sent to the
-# failure queue, can still be replayed from the stream. The events themselves stay in the events table.
+
+def _stream_source(failure_queue: str) -> dict:
+    """A stream event source that reports partial failures and never drops a record silently. Stream records live
+    24 h; give up on a record after 6 h so its shard and sequence range, sent to the failure queue, can still be
+    replayed from the stream. The events and webhooks themselves stay in their tables."""
+    return {"StartingPosition": "TRIM_HORIZON",
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "BisectBatchOnFunctionError": True,
+            "MaximumRetryAttempts": 10,
+            "MaximumRecordAgeInSeconds": 6 * 3600,
+            "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": [failure_queue, "Arn"]}}}}
+
+
 STREAM_SETTINGS = {
-    "StartingPosition": "TRIM_HORIZON",
+    **_stream_source(FAILURE_QUEUE),
     "ParallelizationFactor": 1,  # the aggregator's per-shard watermark needs records in shard order
     # Only with a tumbling window does Lambda put `shardId` on the event, and the aggregator keeps one
     # watermark per shard: without it, concurrent shards would share one watermark and drop records.
     # The aggregator keeps no window state; the window length only bounds how long Lambda keeps `state`.
     "TumblingWindowInSeconds": 60,
-    "FunctionResponseTypes": ["ReportBatchItemFailures"],
-    "BisectBatchOnFunctionError": True,
-    "MaximumRetryAttempts": 10,
-    "MaximumRecordAgeInSeconds": 6 * 3600,
-    "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": [FAILURE_QUEUE, "Arn"]}}},
 }
 
 LOG_GROUPS = {"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/*"}
@@ -72,25 +102,35 @@ def _table_statement(spec: TableSpec, actions: tuple[str, ...]) -> dict:
     return _statement(spec.logical_id, (f"dynamodb:{action}" for action in actions), resources)
 
 
-def _role_statements(role: str) -> list[dict]:
+def _stream_read(sid: str, spec: TableSpec) -> dict:
+    return _statement(sid, (f"dynamodb:{action}" for action in STREAM_READ), [_arn(spec.logical_id, "StreamArn")])
+
+
+def _send(sid: str, *queues: str) -> dict:
+    return _statement(sid, ("sqs:SendMessage",), [_arn(queue) for queue in queues])
+
+
+# What each function does beyond its tables: streams read, queues written or consumed.
+QUEUE_AND_STREAM_ACCESS = {
+    STREAM_FUNCTION: [_stream_read("EventsStream", EVENTS), _send("StreamFailures", FAILURE_QUEUE)],
+    BILLER_FUNCTION: [_send("BillingWork", WORK_QUEUE)],
+    WORKER_FUNCTION: [_statement("BillingWork", QUEUE_CONSUMER, [_arn(WORK_QUEUE)])],
+    WEBHOOK_STREAM_FUNCTION: [_stream_read("WebhooksStream", WEBHOOKS),
+                              _send("WebhookQueue", WEBHOOK_QUEUE, WEBHOOK_STREAM_FAILURES)],
+    DELIVERY_FUNCTION: [_statement("WebhookQueue", QUEUE_CONSUMER, [_arn(WEBHOOK_QUEUE)])],
+}
+
+
+def _role_statements(function: str) -> list[dict]:
     statements = [_statement("Logs", ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"),
                              [LOG_GROUPS])]
-    statements += [_table_statement(spec, actions) for spec, actions in TABLE_ACCESS[role].items()]
-    if role == ROLES[STREAM_FUNCTION]:
-        statements.append(_statement("EventsStream", (f"dynamodb:{a}" for a in STREAM_READ),
-                                     [_arn(EVENTS.logical_id, "StreamArn")]))
-        statements.append(_statement("StreamFailures", ("sqs:SendMessage",), [_arn(FAILURE_QUEUE)]))
-    if role == ROLES[BILLER_FUNCTION]:
-        statements.append(_statement("BillingWork", ("sqs:SendMessage",), [_arn(WORK_QUEUE)]))
-    if role == ROLES[WORKER_FUNCTION]:
-        statements.append(_statement("BillingWork", ("sqs:ChangeMessageVisibility", "sqs:DeleteMessage",
-                                                     "sqs:GetQueueAttributes", "sqs:ReceiveMessage"),
-                                     [_arn(WORK_QUEUE)]))
-    return statements
+    statements += [_table_statement(spec, actions) for spec, actions in TABLE_ACCESS[ROLES[function]].items()]
+    return statements + QUEUE_AND_STREAM_ACCESS.get(function, [])
 
 
-def _role(role: str) -> dict:
-    document = {"Version": "2012-10-17", "Statement": _role_statements(role)}
+def _role(function: str) -> dict:
+    role = ROLES[function]
+    document = {"Version": "2012-10-17", "Statement": _role_statements(function)}
     return {"Properties": {"Policies": [{"PolicyName": f"{role}Policy", "PolicyDocument": document}]}}
 
 
@@ -106,6 +146,17 @@ def _function(name: str) -> dict:
         properties["Timeout"] = WORKER_TIMEOUT_SECONDS
         properties["Events"] = {WORKER_EVENT: {"Properties": {
             "Queue": _arn(WORK_QUEUE), "FunctionResponseTypes": ["ReportBatchItemFailures"]}}}
+    if name in (WEBHOOK_STREAM_FUNCTION, DELIVERY_FUNCTION):
+        properties["Environment"]["Variables"]["WEBHOOK_QUEUE_URL"] = {"Ref": WEBHOOK_QUEUE}
+    if name == WEBHOOK_STREAM_FUNCTION:
+        stream = {"Stream": _arn(WEBHOOKS.logical_id, "StreamArn"), **_stream_source(WEBHOOK_STREAM_FAILURES),
+                  # Deliveries update their items too: only inserts are new webhooks, so only they invoke it.
+                  "FilterCriteria": {"Filters": [{"Pattern": json.dumps({"eventName": ["INSERT"]})}]}}
+        properties["Events"] = {WEBHOOK_STREAM_EVENT: {"Properties": stream}}
+    if name == DELIVERY_FUNCTION:
+        properties["Timeout"] = DELIVERY_TIMEOUT_SECONDS
+        properties["Events"] = {DELIVERY_EVENT: {"Properties": {
+            "Queue": _arn(WEBHOOK_QUEUE), "FunctionResponseTypes": ["ReportBatchItemFailures"]}}}
     return {"Properties": properties}
 
 
@@ -122,12 +173,18 @@ def merge_template() -> dict:
     # Lambda's guidance: a visibility timeout of six times the worker's timeout.
     resources[WORK_QUEUE] = _queue(VisibilityTimeout=6 * WORKER_TIMEOUT_SECONDS, RedrivePolicy={
         "deadLetterTargetArn": _arn(WORK_DEAD_LETTERS), "maxReceiveCount": 5})
-    resources.update({role: _role(role) for role in ROLES.values()})
+    resources[WEBHOOK_STREAM_FAILURES] = _queue()
+    resources[WEBHOOK_DEAD_LETTERS] = _queue()
+    # Each message is received at most once per attempt: after the last one, SQS dead-letters it.
+    resources[WEBHOOK_QUEUE] = _queue(VisibilityTimeout=QUEUE_VISIBILITY_SECONDS,
+                                      RedrivePolicy=redrive_policy(_arn(WEBHOOK_DEAD_LETTERS)))
+    resources.update({ROLES[function]: _role(function) for function in ROLES})
     resources.update({function: _function(function) for function in ROLES})
     resources["RestAPI"] = {"Properties": {"GatewayResponses": sam_gateway_responses()}}
     outputs = {f"{spec.logical_id}Name": {"Value": {"Ref": spec.logical_id}} for spec in ALL_TABLES}
     outputs.update({f"{queue}Url": {"Value": {"Ref": queue}}
-                    for queue in (FAILURE_QUEUE, WORK_QUEUE, WORK_DEAD_LETTERS)})
+                    for queue in (FAILURE_QUEUE, WORK_QUEUE, WORK_DEAD_LETTERS, WEBHOOK_STREAM_FAILURES,
+                                  WEBHOOK_QUEUE, WEBHOOK_DEAD_LETTERS)})
     # Chalice's own EndpointURL output keeps its Value; the merge only adds a description.
     outputs["EndpointURL"] = {"Description": "The api_url for Lago's clients (they append api/v1/)"}
     return {"Resources": resources, "Outputs": outputs}

@@ -7,7 +7,7 @@ from chalicelib.api.auth import current_organization
 from chalicelib.api.blueprint import ApiBlueprint
 from chalicelib.api.body import root_object
 from chalicelib.api.pagination import page_from_query
-from chalicelib.api.serialize import json_response, subscription_json
+from chalicelib.api.serialize import json_response, plan_codes, subscription_json
 from chalicelib.billing.customer_billing import bill_customer_now
 from chalicelib.domain import subscription_service
 from chalicelib.domain.subscription_service import Shown, Stores
@@ -28,16 +28,8 @@ def _billed(shown: Shown) -> Shown:
     return shown
 
 
-def _plan_codes(organization_id: str, subscriptions) -> dict[str, str]:
-    """The codes of the plans the subscriptions' plan changes name (previous, next): one read per distinct plan."""
-    ids = {plan_id for subscription in subscriptions
-           for plan_id in (subscription.previous_plan_id, subscription.next_plan_id) if plan_id}
-    plans = repositories().plans
-    return {plan_id: plan.code for plan_id in ids if (plan := plans.get_any(organization_id, plan_id)) is not None}
-
-
 def _one(shown: Shown, with_plan: bool = True):
-    codes = _plan_codes(shown.subscription.organization_id, [shown.subscription])
+    codes = plan_codes(repositories().plans, shown.subscription.organization_id, [shown.subscription])
     return json_response({ROOT_KEY: subscription_json(shown.subscription, shown.customer, shown.plan,
                                                       with_plan=with_plan, plan_codes=codes)})
 
@@ -73,7 +65,8 @@ def list_subscriptions():
     listed = subscription_service.list_subscriptions(
         _stores(), organization, statuses, page.number, page.per_page,
         external_customer_id=query.get("external_customer_id"), plan_code=query.get("plan_code"))
-    codes = _plan_codes(organization.id, [shown.subscription for shown in listed.subscriptions])
+    codes = plan_codes(repositories().plans, organization.id,
+                       [shown.subscription for shown in listed.subscriptions])
     return json_response({
         "subscriptions": [subscription_json(shown.subscription, shown.customer, shown.plan, plan_codes=codes)
                           for shown in listed.subscriptions],

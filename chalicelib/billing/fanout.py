@@ -8,12 +8,11 @@ import json
 import os
 from datetime import datetime
 
-import boto3
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from botocore.config import Config
 
 from chalicelib.billing.customer_billing import bill_customer_isolated
+from chalicelib.queues import sqs_client
 
 # The worker's placeholder ARN; the deployment template points the event source at the real queue.
 BILLING_QUEUE_ARN_PLACEHOLDER = "arn:aws:sqs:us-east-1:000000000000:billing-work"
@@ -28,11 +27,6 @@ def inline_limit() -> int:
 
 def queue_url() -> str | None:
     return os.environ.get("BILLING_QUEUE_URL") or None
-
-
-def sqs_client():
-    return boto3.client("sqs", region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
-                        config=Config(retries={"mode": "standard", "max_attempts": 5}))
 
 
 def work_message(organization_id: str, customer_id: str, now: datetime) -> str:

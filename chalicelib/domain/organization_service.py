@@ -8,11 +8,14 @@ from chalicelib.domain.api_keys import ApiKeyRecord, generate_api_key, hash_api_
 from chalicelib.domain.clock import utc_now
 from chalicelib.domain.errors import NotFound, ValidationFailed
 from chalicelib.domain.organizations import Organization, default_document_number_prefix
+from chalicelib.domain.webhooks import new_hmac_key
 
 
 class OrganizationStore(Protocol):
-    def create(self, organization: Organization) -> None: ...
+    def create(self, organization: Organization, hmac_key: str) -> None: ...
     def get(self, organization_id: str) -> Organization: ...
+    def hmac_key(self, organization_id: str, new_key: str) -> str: ...
+    def replace_hmac_key(self, organization_id: str, new_key: str) -> None: ...
     def add_api_key(self, record: ApiKeyRecord) -> None: ...
     def find_api_key(self, key_hash: str) -> ApiKeyRecord | None: ...
     def list_api_keys(self, organization_id: str) -> list[ApiKeyRecord]: ...
@@ -34,7 +37,7 @@ def create_organization(store: OrganizationStore, name: str, api_key: str | None
     organization_id = str(uuid.uuid4())
     organization = Organization(id=organization_id, name=name, created_at=now, updated_at=now,
                                 document_number_prefix=default_document_number_prefix(name, organization_id))
-    store.create(organization)
+    store.create(organization, new_hmac_key())
     return organization, issue_api_key(store, organization_id, api_key)
 
 
@@ -54,3 +57,15 @@ def revoke_api_key(store: OrganizationStore, organization_id: str, key_id: str) 
             store.revoke_api_key(record)
             return
     raise NotFound("api_key")
+
+
+def webhook_key(store: OrganizationStore, organization_id: str) -> str:
+    """The key that signs the organization's webhooks; one is created for an organization that has none."""
+    return store.hmac_key(organization_id, new_hmac_key())
+
+
+def rotate_webhook_key(store: OrganizationStore, organization_id: str) -> str:
+    """A new signing key, used from the next delivery attempt on (receivers must switch to it)."""
+    key = new_hmac_key()
+    store.replace_hmac_key(organization_id, key)
+    return key

@@ -1,8 +1,9 @@
 """`make run`: the whole product in one process on 127.0.0.1, with the same handlers as in AWS.
 
-moto's DynamoDB server (in memory), the tables from the deployment's definitions, a bootstrap
-organization, the API (chalice's local server behind the API Gateway emulation), one poller per stream
-handler and a timer that fires the biller."""
+moto's server (DynamoDB and SQS, in memory), the tables and the webhook queues from the deployment's
+definitions, a bootstrap organization, the API (chalice's local server behind the API Gateway emulation), one
+poller per stream handler (each on its table's stream), one on the webhook queue, and a timer that fires the
+biller."""
 from __future__ import annotations
 
 import importlib
@@ -17,7 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import boto3
-from chalice.app import DynamoDBEventConfig
+from chalice.app import DynamoDBEventConfig, SQSEventConfig
 from chalice.cli import create_local_server
 from chalice.cli.factory import CLIFactory
 from chalice.local import LambdaContext
@@ -25,10 +26,12 @@ from moto.server import ThreadedMotoServer
 
 from chalicelib.domain.organization_service import create_organization
 from chalicelib.local.gateway import use_api_gateway_emulation
+from chalicelib.local.queue_poller import QueuePoller
 from chalicelib.local.stream_poller import StreamPoller
 from chalicelib.observability import logger
 from chalicelib.store.repositories import repositories
-from chalicelib.store.tables import ALL_TABLES, EVENTS, create_tables
+from chalicelib.store.tables import ALL_TABLES, create_tables, table_of_stream_placeholder
+from chalicelib.webhooks.queue import WEBHOOK_QUEUE_ARN_PLACEHOLDER, create_webhook_queues
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
@@ -45,6 +48,11 @@ def scheduled_event(now: datetime) -> dict:
 def fire_biller(now: datetime):
     app_module = importlib.import_module("app")
     return app_module.bill(scheduled_event(now), LambdaContext("biller", 512))
+
+
+def _handler(app_module, source):
+    """The app's function an event source calls."""
+    return getattr(app_module, source.handler_string.split(".")[-1])
 
 
 def _local_aws_environment(dynamodb_port: int) -> None:
@@ -88,6 +96,9 @@ class LocalStack:
         self._moto = ThreadedMotoServer(ip_address=HOST, port=self.dynamodb_port, verbose=False)
         self._moto.start()
         create_tables(boto3.client("dynamodb"))
+        # Receivers of a local stack listen on this machine: the SSRF rule would refuse them (docs/webhooks.md).
+        os.environ.update({"WEBHOOK_QUEUE_URL": create_webhook_queues(boto3.client("sqs")),
+                           "WEBHOOK_ALLOW_PRIVATE_URLS": "true"})
         _, api_key = create_organization(repositories().organizations,
                                          os.environ.get("BILLING_ORGANIZATION_NAME", "Local Organization"),
                                          os.environ.get("BILLING_API_KEY") or None)
@@ -96,6 +107,7 @@ class LocalStack:
         use_api_gateway_emulation(self._api)
         self._spawn(threading.Thread(target=self._api.server.serve_forever, name="api", daemon=True))
         self._start_stream_pollers()
+        self._start_queue_pollers()
         self._spawn(threading.Thread(target=self._biller_timer, name="biller-timer", daemon=True))
         return api_key
 
@@ -105,15 +117,24 @@ class LocalStack:
 
     def _start_stream_pollers(self) -> None:
         app_module = importlib.import_module("app")
-        streams = boto3.client("dynamodbstreams")
-        events_stream_arn = boto3.client("dynamodb").describe_table(
-            TableName=EVENTS.name)["Table"]["LatestStreamArn"]
+        streams, dynamodb = boto3.client("dynamodbstreams"), boto3.client("dynamodb")
         for source in app_module.app.event_sources:
             if isinstance(source, DynamoDBEventConfig):
-                # Every stream handler of this app reads the events table (the template wires the same).
-                handler = getattr(app_module, source.handler_string.split(".")[-1])
-                self._spawn(StreamPoller(streams, events_stream_arn, handler, source.batch_size,
+                # The handler's placeholder ARN names its table (the template wires the same stream).
+                table = table_of_stream_placeholder(source.stream_arn)
+                stream_arn = dynamodb.describe_table(TableName=table.name)["Table"]["LatestStreamArn"]
+                self._spawn(StreamPoller(streams, stream_arn, _handler(app_module, source), source.batch_size,
                                          self.stop_requested))
+
+    def _start_queue_pollers(self) -> None:
+        """The webhook queue's handler. The biller's work queue has none here: without BILLING_QUEUE_URL the biller
+        bills every customer in its own run."""
+        app_module = importlib.import_module("app")
+        sqs = boto3.client("sqs")
+        for source in app_module.app.event_sources:
+            if isinstance(source, SQSEventConfig) and source.queue_arn == WEBHOOK_QUEUE_ARN_PLACEHOLDER:
+                self._spawn(QueuePoller(sqs, os.environ["WEBHOOK_QUEUE_URL"], _handler(app_module, source),
+                                        source.batch_size, self.stop_requested))
 
     def _biller_timer(self) -> None:
         while not self.stop_requested.wait(self.biller_interval_seconds):
@@ -152,6 +173,7 @@ def serve() -> None:
     print(f"API:               http://{HOST}:{stack.api_port}", flush=True)
     print(f"API key:           {api_key}", flush=True)
     print(f"AWS_ENDPOINT_URL:  {os.environ['AWS_ENDPOINT_URL']}  (tables: {tables})", flush=True)
+    print(f"Webhook queue:     {os.environ['WEBHOOK_QUEUE_URL']}", flush=True)
     print("Ready. Ctrl-C stops everything.", flush=True)
     stopping = threading.Event()
     for signal_number in (signal.SIGINT, signal.SIGTERM):

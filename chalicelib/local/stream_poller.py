@@ -7,10 +7,7 @@ from datetime import datetime
 
 from chalice.local import LambdaContext
 
-from chalicelib.observability import logger
-
-# Sleep between empty polls: re-polling at once would starve the API threads of the GIL.
-IDLE_SECONDS = 0.25
+from chalicelib.local.polling import PollingThread
 
 
 def lambda_stream_record(record: dict, stream_arn: str) -> dict:
@@ -25,15 +22,13 @@ def lambda_stream_record(record: dict, stream_arn: str) -> dict:
     return shaped
 
 
-class StreamPoller(threading.Thread):
+class StreamPoller(PollingThread):
     def __init__(self, streams_client, stream_arn: str, handler, batch_size: int, stop: threading.Event):
-        super().__init__(name=f"stream-poller-{stream_arn.rsplit('/', 1)[-1]}", daemon=True)
+        super().__init__(f"stream-poller-{stream_arn.rsplit('/', 1)[-1]}", stop)
         self._client = streams_client
         self._stream_arn = stream_arn
         self._handler = handler
         self._batch_size = batch_size
-        # Not `_stop`: threading.Thread has a `_stop()` method that join() calls.
-        self._stop_requested = stop
         self._iterators: dict[str, str] = {}
         self._pending: dict[str, list[dict]] = {}
 
@@ -71,13 +66,3 @@ class StreamPoller(threading.Thread):
                 self._deliver(shard_id)
                 delivered += before - len(self._pending[shard_id])
         return delivered
-
-    def run(self) -> None:
-        while not self._stop_requested.is_set():
-            try:
-                delivered = self.poll_once()
-            except Exception:  # noqa: BLE001 - keep polling, as the event source mapping does
-                logger.exception("stream poll failed")
-                delivered = 0
-            if not delivered:
-                self._stop_requested.wait(IDLE_SECONDS)

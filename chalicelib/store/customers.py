@@ -19,6 +19,7 @@ from chalicelib.store.dynamo import (
     transact,
 )
 from chalicelib.store.lookups import Lookup
+from chalicelib.store.webhooks import outbox_put
 
 
 def _customer_item(customer: Customer, sort_key: str) -> dict:
@@ -60,8 +61,8 @@ class CustomerRepository(ControlTableRepository):
     def create(self, organization_id: str, build: Callable[[int], Customer]) -> Customer:
         """Insert `build(n)`, n being the organization's next customer sequence, gapless and never reused.
 
-        The counter, the customer and its external-id lookup are written in one transaction whose
-        counter condition fails if another create took n first; then it retries with n + 1.
+        The counter, the customer, its external-id lookup and its `customer.created` webhook are written in one
+        transaction whose counter condition fails if another create took n first; then it retries with n + 1.
         """
         counter_key = self._key(organization_id, keys.CUSTOMER_COUNTER_SK)
 
@@ -83,6 +84,7 @@ class CustomerRepository(ControlTableRepository):
                              "Item": to_attributes(_customer_item(customer, keys.customer_sk(customer.id))),
                              "ConditionExpression": "attribute_not_exists(pk)"}},
                     self._lookup_put(customer),
+                    outbox_put(organization_id, "customer.created", customer.id, customer.created_at),
                 ])
             except TransactionCancelled as cancelled:
                 if 2 in cancelled.failed:

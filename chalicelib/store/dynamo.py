@@ -86,6 +86,18 @@ def is_condition_failure(error: ClientError) -> bool:
     return error.response["Error"]["Code"] == "ConditionalCheckFailedException"
 
 
+def set_or_remove(changes: dict) -> dict:
+    """UpdateItem arguments that set each changed attribute, or remove it where the change is None."""
+    names = {f"#f{index}": name for index, name in enumerate(changes)}
+    sets = [f"{alias} = :v{index}" for index, (alias, name) in enumerate(names.items()) if changes[name] is not None]
+    removes = [alias for alias, name in names.items() if changes[name] is None]
+    expression = ("SET " + ", ".join(sets) if sets else "") + (" REMOVE " + ", ".join(removes) if removes else "")
+    values = {f":v{index}": to_value(changes[name]) for index, (alias, name) in enumerate(names.items())
+              if changes[name] is not None}
+    return {"UpdateExpression": expression.strip(), "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values}
+
+
 def number(value) -> int:
     """A DynamoDB number known to be whole, as an int."""
     return int(Decimal(value))

@@ -13,42 +13,65 @@ from chalicelib.store.dynamo import (
     TransactionCancelled,
     from_attributes,
     is_condition_failure,
+    set_or_remove,
     to_attributes,
-    to_value,
     transact,
 )
 
 
 class OrganizationRepository(ControlTableRepository):
-    def create(self, organization: Organization) -> None:
+    """The organization item also holds `hmac_key`, its webhook signing secret, outside the `Organization` model:
+    whatever reads or shows an organization never carries the secret."""
+
+    def create(self, organization: Organization, hmac_key: str) -> None:
         item = {"pk": keys.organization_pk(organization.id), "sk": keys.ORGANIZATION_SK,
-                **organization.model_dump()}
+                **organization.model_dump(), "hmac_key": hmac_key}
         self._client.put_item(TableName=self._table, Item=to_attributes(item),
                               ConditionExpression="attribute_not_exists(pk)")
 
+    def _organization_key(self, organization_id: str) -> dict:
+        return self._key(organization_id, keys.ORGANIZATION_SK)
+
+    def hmac_key(self, organization_id: str, new_key: str) -> str:
+        """The organization's signing key; `new_key` becomes it if it has none (created before keys existed)."""
+        response = self._client.get_item(TableName=self._table, ConsistentRead=True,
+                                         Key=self._organization_key(organization_id),
+                                         ProjectionExpression="pk, hmac_key")
+        if "Item" not in response:
+            raise NotFound("organization")
+        if "hmac_key" in response["Item"]:
+            return response["Item"]["hmac_key"]["S"]
+        # if_not_exists: of two first readers, both get the key the first one wrote.
+        return self._set_hmac_key(organization_id, "if_not_exists(hmac_key, :key)", new_key)
+
+    def replace_hmac_key(self, organization_id: str, new_key: str) -> None:
+        self._set_hmac_key(organization_id, ":key", new_key)
+
+    def _set_hmac_key(self, organization_id: str, value_expression: str, new_key: str) -> str:
+        try:
+            response = self._client.update_item(
+                TableName=self._table, Key=self._organization_key(organization_id),
+                UpdateExpression=f"SET hmac_key = {value_expression}", ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues=to_attributes({":key": new_key}), ReturnValues="ALL_NEW")
+        except ClientError as error:
+            if is_condition_failure(error):
+                raise NotFound("organization") from error
+            raise
+        return response["Attributes"]["hmac_key"]["S"]
+
     def get(self, organization_id: str) -> Organization:
-        response = self._client.get_item(
-            TableName=self._table, ConsistentRead=True,
-            Key=to_attributes({"pk": keys.organization_pk(organization_id), "sk": keys.ORGANIZATION_SK}))
+        response = self._client.get_item(TableName=self._table, ConsistentRead=True,
+                                         Key=self._organization_key(organization_id))
         if "Item" not in response:
             raise NotFound("organization")
         return Organization.model_validate(from_attributes(response["Item"]))
 
     def update(self, organization_id: str, changes: dict) -> Organization:
         """Set (or, for None, remove) each changed attribute in one atomic update."""
-        changes = {**changes, "updated_at": utc_now()}
-        names = {f"#f{index}": name for index, name in enumerate(changes)}
-        sets = [f"{alias} = :v{index}" for index, (alias, name) in enumerate(names.items())
-                if changes[name] is not None]
-        removes = [alias for alias, name in names.items() if changes[name] is None]
-        expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
-        values = {f":v{index}": to_value(changes[name]) for index, (alias, name) in enumerate(names.items())
-                  if changes[name] is not None}
         try:
             response = self._client.update_item(
-                TableName=self._table,
-                Key=to_attributes({"pk": keys.organization_pk(organization_id), "sk": keys.ORGANIZATION_SK}),
-                UpdateExpression=expression, ExpressionAttributeNames=names, ExpressionAttributeValues=values,
+                TableName=self._table, Key=self._organization_key(organization_id),
+                **set_or_remove({**changes, "updated_at": utc_now()}),
                 ConditionExpression="attribute_exists(pk)", ReturnValues="ALL_NEW")
         except ClientError as error:
             if is_condition_failure(error):

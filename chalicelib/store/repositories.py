@@ -15,6 +15,7 @@ from chalicelib.store.plans import PlanRepository
 from chalicelib.store.stream_lineage import ShardLineage, streams_client
 from chalicelib.store.subscriptions import SubscriptionRepository
 from chalicelib.store.usage import UsageRepository
+from chalicelib.store.webhooks import WebhookRepository
 
 
 @dataclass
@@ -60,6 +61,10 @@ class Repositories:
     @cached_property
     def credit_notes(self) -> CreditNoteRepository:
         return CreditNoteRepository(self.client)
+
+    @cached_property
+    def webhooks(self) -> WebhookRepository:
+        return WebhookRepository(self.client)
 
 
 _current: Repositories | None = None

@@ -7,7 +7,9 @@ subscription of an external id has a lookup item that makes the external id uniq
 Per-status counters (the organization's, each plan's) give `total_count` without counting items.
 
 Every write is ONE transaction with the customer's and the plan's `active_subscriptions_count` (which block
-their deletion), conditioned so that nothing is half-written: see docs/data-model.md."""
+their deletion), conditioned so that nothing is half-written: see docs/data-model.md. A write that makes a
+subscription active or terminated puts its `subscription.started` / `subscription.terminated` webhook in the same
+transaction (`_status_webhooks`), last, so the indexes callers read in a cancellation stay what they were."""
 from __future__ import annotations
 
 from datetime import UTC
@@ -27,6 +29,7 @@ from chalicelib.store.dynamo import (
 )
 from chalicelib.store.lookups import Lookup
 from chalicelib.store.tables import CONTROL_BY_DUE
+from chalicelib.store.webhooks import outbox_put
 
 
 def iso_due(moment) -> str:
@@ -45,6 +48,18 @@ def _copy_sort_keys(subscription: Subscription) -> list[str]:
             keys.customer_subscriptions_prefix(subscription.customer_id, status) + subscription_id,
             keys.plan_subscriptions_prefix(subscription.plan_id, status) + subscription_id,
             keys.external_id_subscriptions_prefix(subscription.external_id, status) + subscription_id]
+
+
+# The webhook of a subscription entering each status (Lago sends none for pending or canceled).
+_ENTERED_STATUS_WEBHOOKS = {"active": "subscription.started", "terminated": "subscription.terminated"}
+
+
+def _status_webhooks(previous_status: str | None, subscription: Subscription) -> list[dict]:
+    """The outbox put of the webhook `subscription` entering its status calls for (none if it was already in it)."""
+    webhook_type = _ENTERED_STATUS_WEBHOOKS.get(subscription.status)
+    if webhook_type is None or previous_status == subscription.status:
+        return []
+    return [outbox_put(subscription.organization_id, webhook_type, subscription.id, subscription.updated_at)]
 
 
 def _newest_first(items: Iterable[dict]) -> list[dict]:
@@ -134,6 +149,7 @@ class SubscriptionRepository(ControlTableRepository):
                         "ExpressionAttributeValues": to_attributes({":currency": currency, ":one": 1})}},
             plan_update,
             *self._counter_changes(subscription, {subscription.status: 1}),
+            *_status_webhooks(None, subscription),
         ]
         try:
             transact(self._client, actions)
@@ -161,6 +177,7 @@ class SubscriptionRepository(ControlTableRepository):
                             "ExpressionAttributeValues": to_attributes({":one": 1})}},
                 plan_update,
             ]
+        actions += _status_webhooks(previous.status, subscription)
         try:
             transact(self._client, actions)
         except TransactionCancelled as cancelled:
@@ -182,7 +199,8 @@ class SubscriptionRepository(ControlTableRepository):
                    lookup, old_plan_update, new_plan_update,
                    *self._counter_changes(ended, {previous.status: -1, ended.status: 1}, organization_wide=False),
                    *self._counter_changes(successor, {successor.status: 1}, organization_wide=False),
-                   *self._organization_counter_change(organization_id, {ended.status: 1})]
+                   *self._organization_counter_change(organization_id, {ended.status: 1}),
+                   *_status_webhooks(previous.status, ended), *_status_webhooks(None, successor)]
         try:
             transact(self._client, actions)
         except TransactionCancelled as cancelled:

@@ -37,6 +37,14 @@ class TableSpec:
     def name(self) -> str:
         return os.environ.get(self.env_var, self.default_name)
 
+    @property
+    def stream_arn_placeholder(self) -> str:
+        """What a stream handler's decorator names (decorator arguments are evaluated at import, by `chalice
+        package` too): the merge template replaces it with the table's real stream ARN, and the local stack finds
+        the table by it."""
+        return (f"arn:aws:dynamodb:us-east-1:000000000000:table/{self.default_name}/stream/"
+                "replaced-by-the-merge-template")
+
     def key_schema(self) -> list[dict]:
         return [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}]
 
@@ -112,7 +120,11 @@ def create_tables(client) -> None:
                 client.update_time_to_live(TableName=spec.name, TimeToLiveSpecification={
                     "AttributeName": spec.ttl_attribute, "Enabled": True})
 
-# Decorator arguments are evaluated at import (by `chalice package` too), so the stream handler gets a
-# placeholder that the merge template replaces with the events table's real stream ARN.
-EVENTS_STREAM_ARN_PLACEHOLDER = ("arn:aws:dynamodb:us-east-1:000000000000:table/billing-events/stream/"
-                                 "replaced-by-the-merge-template")
+
+EVENTS_STREAM_ARN_PLACEHOLDER = EVENTS.stream_arn_placeholder
+WEBHOOKS_STREAM_ARN_PLACEHOLDER = WEBHOOKS.stream_arn_placeholder
+
+
+def table_of_stream_placeholder(stream_arn: str) -> TableSpec:
+    """The table whose stream a handler's placeholder ARN names."""
+    return next(spec for spec in ALL_TABLES if spec.stream_view_type and spec.stream_arn_placeholder == stream_arn)

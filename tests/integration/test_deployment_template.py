@@ -11,13 +11,16 @@ from pathlib import Path
 import pytest
 
 from chalicelib.deployment import merge_template
-from chalicelib.store.tables import ALL_TABLES, EVENTS_STREAM_ARN_PLACEHOLDER
+from chalicelib.domain.webhooks import MAX_ATTEMPTS, MAX_RETRY_DELAY_SECONDS
+from chalicelib.store.tables import ALL_TABLES, EVENTS_STREAM_ARN_PLACEHOLDER, WEBHOOKS_STREAM_ARN_PLACEHOLDER
+from chalicelib.webhooks.queue import WEBHOOK_QUEUE_ARN_PLACEHOLDER
 
 ROOT = Path(__file__).resolve().parents[2]
 MERGE_TEMPLATE = ROOT / "infra" / "merge-template.json"
 STREAM_EVENT = ("AggregateUsage", "AggregateUsageDynamodbEventSource")
 FUNCTION_ROLES = {"APIHandler": "ApiHandlerRole", "AggregateUsage": "AggregateUsageRole", "Biller": "BillerRole",
-                  "BillCustomers": "BillCustomersRole"}
+                  "BillCustomers": "BillCustomersRole", "QueueWebhooks": "QueueWebhooksRole",
+                  "DeliverWebhooks": "DeliverWebhooksRole"}
 
 
 @pytest.fixture(scope="module")
@@ -77,15 +80,8 @@ def test_tables_are_on_demand_with_point_in_time_recovery(sam):
     assert sam["Resources"]["EventsTable"]["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
 
 
-def test_stream_consumer_is_ordered_partial_batch_and_never_drops_silently(sam):
-    function, event = STREAM_EVENT
-    source = sam["Resources"][function]["Properties"]["Events"][event]
-    assert source["Type"] == "DynamoDB"
-    properties = source["Properties"]
-    assert properties["Stream"] == {"Fn::GetAtt": ["EventsTable", "StreamArn"]}
-    assert properties["ParallelizationFactor"] == 1
-    # Lambda sends `shardId` only with a tumbling window; the aggregator's per-shard watermarks need it.
-    assert properties["TumblingWindowInSeconds"] > 0
+def assert_partial_batch_and_never_drops_silently(sam, properties: dict) -> None:
+    """A stream source that reports partial failures, bisects, gives up in bounded time and keeps what it gave up."""
     assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert properties["BisectBatchOnFunctionError"] is True
     assert properties["StartingPosition"] == "TRIM_HORIZON"
@@ -95,6 +91,54 @@ def test_stream_consumer_is_ordered_partial_batch_and_never_drops_silently(sam):
     queue = sam["Resources"][queue_id]
     assert (queue["Type"], attribute) == ("AWS::SQS::Queue", "Arn")
     assert queue["Properties"].get("SqsManagedSseEnabled") or queue["Properties"].get("KmsMasterKeyId")
+
+
+def test_stream_consumer_is_ordered_partial_batch_and_never_drops_silently(sam):
+    function, event = STREAM_EVENT
+    source = sam["Resources"][function]["Properties"]["Events"][event]
+    assert source["Type"] == "DynamoDB"
+    properties = source["Properties"]
+    assert properties["Stream"] == {"Fn::GetAtt": ["EventsTable", "StreamArn"]}
+    assert properties["ParallelizationFactor"] == 1
+    # Lambda sends `shardId` only with a tumbling window; the aggregator's per-shard watermarks need it.
+    assert properties["TumblingWindowInSeconds"] > 0
+    assert_partial_batch_and_never_drops_silently(sam, properties)
+
+
+def test_the_webhook_outbox_stream_feeds_the_webhook_queue(sam):
+    function = sam["Resources"]["QueueWebhooks"]["Properties"]
+    source = function["Events"]["QueueWebhooksDynamodbEventSource"]
+    assert source["Type"] == "DynamoDB"
+    assert source["Properties"]["Stream"] == {"Fn::GetAtt": ["WebhooksTable", "StreamArn"]}
+    assert_partial_batch_and_never_drops_silently(sam, source["Properties"])
+    assert source["Properties"]["DestinationConfig"]["OnFailure"]["Destination"] == {
+        "Fn::GetAtt": ["WebhookStreamFailuresQueue", "Arn"]}
+    # The deliveries' own updates of their items never invoke it.
+    [only_inserts] = source["Properties"]["FilterCriteria"]["Filters"]
+    assert json.loads(only_inserts["Pattern"]) == {"eventName": ["INSERT"]}
+    assert function["Environment"]["Variables"]["WEBHOOK_QUEUE_URL"] == {"Ref": "WebhookQueue"}
+    assert sam["Resources"]["WebhooksTable"]["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
+    assert sam["Resources"]["WebhooksTable"]["Properties"]["TimeToLiveSpecification"] == {
+        "AttributeName": "expires_at", "Enabled": True}
+
+
+def test_webhook_delivery_retries_every_attempt_then_dead_letters(sam):
+    function = sam["Resources"]["DeliverWebhooks"]["Properties"]
+    source = function["Events"]["DeliverWebhooksSqsEventSource"]
+    assert source["Type"] == "SQS"
+    assert source["Properties"]["Queue"] == {"Fn::GetAtt": ["WebhookQueue", "Arn"]}
+    # A failed attempt is reported alone, its visibility set to its retry delay.
+    assert source["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert function["Environment"]["Variables"]["WEBHOOK_QUEUE_URL"] == {"Ref": "WebhookQueue"}
+    queue = sam["Resources"]["WebhookQueue"]["Properties"]
+    # One receive per attempt: the message reaches the dead-letter queue after the last one, not before.
+    assert queue["RedrivePolicy"] == {"deadLetterTargetArn": {"Fn::GetAtt": ["WebhookDeadLetterQueue", "Arn"]},
+                                      "maxReceiveCount": MAX_ATTEMPTS}
+    # A crashed attempt's message comes back after the function's timeout (and the webhook's lease) has passed.
+    assert queue["VisibilityTimeout"] >= 6 * function["Timeout"]
+    # Messages outlive every retry delay.
+    assert queue["MessageRetentionPeriod"] > MAX_ATTEMPTS * MAX_RETRY_DELAY_SECONDS
+    assert sam["Resources"]["WebhookDeadLetterQueue"]["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
 
 
 def test_every_function_gets_every_table_name_and_keeps_chalice_s_variables(sam):
@@ -134,6 +178,8 @@ def test_each_role_has_logs_and_exactly_the_data_access_it_needs(sam):
     events_indexes = json.dumps({"Fn::Sub": "${EventsTable.Arn}/index/*"})
     for role, targets in granted.items():
         assert targets.pop(logs, None) == {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"}
+    # Every role whose transactions report a change puts the webhook's outbox item, and does nothing else there.
+    outbox = {("WebhooksTable", "Arn"): {"dynamodb:PutItem"}}
     # What is left are Fn::GetAtt ARNs (and the events table's indexes): every data permission is scoped to a
     # resource of this stack.
     read = {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"}
@@ -142,7 +188,7 @@ def test_each_role_has_logs_and_exactly_the_data_access_it_needs(sam):
     # deleted), usage and events read.
     billing = {("ControlTable", "Arn"): crud | {"dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem",
                                                 "dynamodb:DeleteItem"},
-               ("UsageTable", "Arn"): read, ("EventsTable", "Arn"): read, events_indexes: read}
+               ("UsageTable", "Arn"): read, ("EventsTable", "Arn"): read, events_indexes: read, **outbox}
     billing[control_indexes] = billing[("ControlTable", "Arn")]
     worker_queue = {"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
                     "sqs:ReceiveMessage"}
@@ -155,6 +201,7 @@ def test_each_role_has_logs_and_exactly_the_data_access_it_needs(sam):
             ("EventsTable", "Arn"): read | {"dynamodb:PutItem"},
             events_indexes: read | {"dynamodb:PutItem"},
             ("UsageTable", "Arn"): read,
+            **outbox,
         },
         "AggregateUsageRole": {
             ("EventsTable", "StreamArn"): stream_read,
@@ -164,9 +211,24 @@ def test_each_role_has_logs_and_exactly_the_data_access_it_needs(sam):
             ("EventsTable", "Arn"): {"dynamodb:UpdateItem"},  # marks late events
             events_indexes: {"dynamodb:UpdateItem"},
             ("StreamFailuresQueue", "Arn"): {"sqs:SendMessage"},
+            **outbox,  # fee.created, with a pay-in-advance fee
         },
         "BillerRole": {**billing, ("BillingWorkQueue", "Arn"): {"sqs:SendMessage"}},
         "BillCustomersRole": {**billing, ("BillingWorkQueue", "Arn"): worker_queue},
+        # No table: the stream record carries the ids it queues.
+        "QueueWebhooksRole": {
+            ("WebhooksTable", "StreamArn"): stream_read,
+            ("WebhookQueue", "Arn"): {"sqs:SendMessage"},
+            ("WebhookStreamFailuresQueue", "Arn"): {"sqs:SendMessage"},
+        },
+        # Reads what a payload shows; moves a webhook's delivery state; gives an organization without a signing
+        # key its key. Never writes a customer, subscription or invoice through any other action.
+        "DeliverWebhooksRole": {
+            ("WebhooksTable", "Arn"): {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+            ("ControlTable", "Arn"): read | {"dynamodb:UpdateItem"},
+            control_indexes: read | {"dynamodb:UpdateItem"},
+            ("WebhookQueue", "Arn"): worker_queue,
+        },
     }
     # The work queue redrives to its dead-letter queue and outlasts the worker's timeout.
     queue = sam["Resources"]["BillingWorkQueue"]["Properties"]
@@ -186,5 +248,6 @@ def test_unknown_routes_answer_lago_s_404(sam):
     assert unknown_route["ResponseParameters"]["Headers"]["Content-Type"] == "'application/json'"
 
 
-def test_placeholder_stream_arn_is_gone(sam):
-    assert EVENTS_STREAM_ARN_PLACEHOLDER not in json.dumps(sam)
+def test_placeholder_arns_are_gone(sam):
+    for placeholder in (EVENTS_STREAM_ARN_PLACEHOLDER, WEBHOOKS_STREAM_ARN_PLACEHOLDER, WEBHOOK_QUEUE_ARN_PLACEHOLDER):
+        assert placeholder not in json.dumps(sam)

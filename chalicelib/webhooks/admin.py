@@ -1,0 +1,25 @@
+"""The admin's webhook commands (the CLI's): list an organization's webhooks, re-send the failed ones."""
+from __future__ import annotations
+
+from chalicelib.domain.clock import iso_z
+from chalicelib.domain.webhooks import Webhook
+from chalicelib.store.repositories import Repositories
+from chalicelib.webhooks.queue import enqueue
+
+
+def webhook_line(webhook: Webhook) -> str:
+    outcome = webhook.last_error or (f"status_code={webhook.last_status_code}" if webhook.last_status_code else "")
+    return (f"{webhook.id}  {webhook.webhook_type}  {webhook.object_id}  {webhook.status}  "
+            f"attempts={webhook.attempts}  created_at={iso_z(webhook.created_at)}  {outcome}").rstrip()
+
+
+def resend_failed(stores: Repositories, organization_id: str) -> list[str]:
+    """Queue each failed webhook again and set it back to pending; returns their ids. Queued first: if the command
+    stops between the two writes, the message still delivers the webhook (a failed one is deliverable), and
+    running the command again queues only what is still failed."""
+    resent = []
+    for webhook in stores.webhooks.list(organization_id, status="failed"):
+        enqueue(organization_id, webhook.id)
+        stores.webhooks.mark_for_resend(webhook)
+        resent.append(webhook.id)
+    return resent

@@ -1,0 +1,67 @@
+"""A webhook's body, as Lago sends it: `{"webhook_type", "object_type", "organization_id", <object_type>: the
+object}`, the object as the API shows it (no root wrapper). One renderer per object type in `RENDERERS`."""
+from __future__ import annotations
+
+from typing import Callable
+
+import simplejson
+
+from chalicelib.api.invoice_json import InvoiceLookups, invoice_json
+from chalicelib.api.serialize import customer_json, plan_codes, subscription_json
+from chalicelib.domain.organizations import Organization
+from chalicelib.domain.webhooks import Webhook
+from chalicelib.store.repositories import Repositories
+
+# (stores, organization, object id) -> the object's JSON; raises ObjectNotFound.
+Renderer = Callable[[Repositories, Organization, str], dict]
+
+
+class ObjectNotFound(Exception):
+    """The object a webhook reports is not stored (never expected: the webhook is written with it)."""
+
+
+def _found(value, object_type: str, object_id: str):
+    if value is None:
+        raise ObjectNotFound(f"{object_type} {object_id}")
+    return value
+
+
+def customer_object(stores: Repositories, organization: Organization, customer_id: str) -> dict:
+    customer = _found(stores.customers.get_any(organization.id, customer_id), "customer", customer_id)
+    return customer_json(customer, organization)
+
+
+def subscription_object(stores: Repositories, organization: Organization, subscription_id: str) -> dict:
+    """Lago's subscription object with its `plan` and its `customer`."""
+    subscription = _found(stores.subscriptions.get(organization.id, subscription_id), "subscription",
+                          subscription_id)
+    customer = _found(stores.customers.get_any(organization.id, subscription.customer_id), "customer",
+                      subscription.customer_id)
+    plan = _found(stores.plans.get_any(organization.id, subscription.plan_id), "plan", subscription.plan_id)
+    body = subscription_json(subscription, customer, plan, with_plan=True,
+                             plan_codes=plan_codes(stores.plans, organization.id, [subscription]))
+    return {**body, "customer": customer_json(customer, organization)}
+
+
+def invoice_object(stores: Repositories, organization: Organization, invoice_id: str) -> dict:
+    invoice = _found(stores.invoices.get(organization.id, invoice_id), "invoice", invoice_id)
+    return invoice_json(invoice, InvoiceLookups(stores, organization))
+
+
+# One entry per `object_type` of chalicelib/domain/webhooks.py's OBJECT_TYPES.
+RENDERERS: dict[str, Renderer] = {
+    "customer": customer_object,
+    "subscription": subscription_object,
+    "invoice": invoice_object,
+}
+
+
+def render_payload(stores: Repositories, organization: Organization, webhook: Webhook) -> str:
+    """The exact JSON text to send (compact; decimals written exactly, never through a float)."""
+    renderer = RENDERERS.get(webhook.object_type)
+    if renderer is None:
+        raise ObjectNotFound(f"no renderer for object type {webhook.object_type!r}")
+    body = {"webhook_type": webhook.webhook_type, "object_type": webhook.object_type,
+            "organization_id": organization.id,
+            webhook.object_type: renderer(stores, organization, webhook.object_id)}
+    return simplejson.dumps(body, use_decimal=True, separators=(",", ":"))
