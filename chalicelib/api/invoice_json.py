@@ -53,37 +53,33 @@ class InvoiceLookups:
         self._invoices: dict[str, Invoice | None] = {}
         self._credit_notes: dict[str, CreditNote | None] = {}
 
+    def _once(self, cache: dict, key: str, read):
+        if key not in cache:
+            cache[key] = read()
+        return cache[key]
+
     def customer(self, customer_id: str) -> Customer | None:
-        if customer_id not in self._customers:
-            self._customers[customer_id] = self._stores.customers.get_any(self.organization.id, customer_id)
-        return self._customers[customer_id]
+        return self._once(self._customers, customer_id,
+                          lambda: self._stores.customers.get_any(self.organization.id, customer_id))
 
     def subscription(self, subscription_id: str) -> Subscription | None:
-        if subscription_id not in self._subscriptions:
-            self._subscriptions[subscription_id] = self._stores.subscriptions.get(self.organization.id,
-                                                                                  subscription_id)
-        return self._subscriptions[subscription_id]
+        return self._once(self._subscriptions, subscription_id,
+                          lambda: self._stores.subscriptions.get(self.organization.id, subscription_id))
 
     def plan(self, plan_id: str) -> Plan | None:
-        if plan_id not in self._plans:
-            self._plans[plan_id] = self._stores.plans.get_any(self.organization.id, plan_id)
-        return self._plans[plan_id]
+        return self._once(self._plans, plan_id, lambda: self._stores.plans.get_any(self.organization.id, plan_id))
 
     def metric(self, metric_id: str) -> BillableMetric | None:
-        if metric_id not in self._metrics:
-            found = self._stores.billable_metrics.get_many(self.organization.id, {metric_id})
-            self._metrics[metric_id] = found.get(metric_id)
-        return self._metrics[metric_id]
+        return self._once(self._metrics, metric_id, lambda: self._stores.billable_metrics.get_many(
+            self.organization.id, {metric_id}).get(metric_id))
 
     def invoice(self, invoice_id: str) -> Invoice | None:
-        if invoice_id not in self._invoices:
-            self._invoices[invoice_id] = self._stores.invoices.get(self.organization.id, invoice_id)
-        return self._invoices[invoice_id]
+        return self._once(self._invoices, invoice_id,
+                          lambda: self._stores.invoices.get(self.organization.id, invoice_id))
 
     def credit_note(self, credit_note_id: str) -> CreditNote | None:
-        if credit_note_id not in self._credit_notes:
-            self._credit_notes[credit_note_id] = self._stores.credit_notes.get(self.organization.id, credit_note_id)
-        return self._credit_notes[credit_note_id]
+        return self._once(self._credit_notes, credit_note_id,
+                          lambda: self._stores.credit_notes.get(self.organization.id, credit_note_id))
 
     def credit_note_number(self, note: CreditNote) -> str | None:
         """Its invoice's number (`…-DRAFT` while that invoice is a draft) and its sequence on it."""
