@@ -6,6 +6,7 @@ from chalicelib.api.billable_metrics import billable_metrics
 from chalicelib.api.current_usage import current_usage
 from chalicelib.api.customers import customers
 from chalicelib.api.events import events
+from chalicelib.api.fees import fees
 from chalicelib.api.health import health
 from chalicelib.api.invoices import invoices
 from chalicelib.api.middleware import lago_http
@@ -21,7 +22,7 @@ from chalicelib.usage.stream import handle_stream_batch
 app = Chalice(app_name="lago-serverless-billing")
 app.register_middleware(lago_http, "http")
 for blueprint in (health, organizations, customers, billable_metrics, plans, subscriptions, events,
-                  current_usage, invoices):
+                  current_usage, invoices, fees):
     app.register_blueprint(blueprint)
 
 

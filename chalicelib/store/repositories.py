@@ -9,6 +9,7 @@ from chalicelib.store.credit_notes import CreditNoteRepository
 from chalicelib.store.customers import CustomerRepository
 from chalicelib.store.dynamo import dynamodb_client
 from chalicelib.store.events import EventRepository
+from chalicelib.store.fees import FeeRepository
 from chalicelib.store.invoices import InvoiceRepository
 from chalicelib.store.organizations import OrganizationRepository
 from chalicelib.store.plans import PlanRepository
@@ -60,6 +61,10 @@ class Repositories:
     @cached_property
     def credit_notes(self) -> CreditNoteRepository:
         return CreditNoteRepository(self.client)
+
+    @cached_property
+    def fees(self) -> FeeRepository:
+        return FeeRepository(self.client)
 
 
 _current: Repositories | None = None

@@ -6,7 +6,7 @@ import json
 from urllib.parse import quote
 
 import pytest
-from invoice_fixtures import issue_invoice, subscription_fee
+from invoice_fixtures import issue_invoice, store_in_advance_fee, subscription_fee
 
 from app import app
 from chalicelib.store.tables import EVENTS
@@ -18,6 +18,7 @@ METRIC_NOT_FOUND = {"status": 404, "error": "Not Found", "code": "billable_metri
 PLAN_NOT_FOUND = {"status": 404, "error": "Not Found", "code": "plan_not_found"}
 EVENT_NOT_FOUND = {"status": 404, "error": "Not Found", "code": "event_not_found"}
 INVOICE_NOT_FOUND = {"status": 404, "error": "Not Found", "code": "invoice_not_found"}
+FEE_NOT_FOUND = {"status": 404, "error": "Not Found", "code": "fee_not_found"}
 # An id of the first tenant, with the characters that most often escape a key or a path.
 SHARED_ID = "acme#1/eu %"
 
@@ -89,6 +90,9 @@ def first_tenant_snapshot(api, tenant, api_clock):
     # An invoice whose lago_id is the shared id, as the biller would have issued it.
     issue_invoice(tenant.organization_id, SHARED_ID, SHARED_ID,
                   [subscription_fee(subscription.json_body["subscription"]["lago_id"], 1000)], lago_id=SHARED_ID)
+    # A pay-in-advance fee whose lago_id is the shared id, as the aggregator would have created it.
+    store_in_advance_fee(tenant.organization_id, SHARED_ID, SHARED_ID, plan.json_body["plan"]["charges"][0]["lago_id"],
+                         SHARED_ID)
 
     def snapshot() -> dict:
         shared = quote(SHARED_ID, safe="")
@@ -104,13 +108,17 @@ def first_tenant_snapshot(api, tenant, api_clock):
                 "event": api.get(f"/api/v1/events/{shared}").json_body,
                 "events": api.get(f"/api/v1/events?external_subscription_id={shared}").json_body,
                 "invoice": api.get(f"/api/v1/invoices/{shared}").json_body,
-                "invoices": api.get("/api/v1/invoices").json_body}
+                "invoices": api.get("/api/v1/invoices").json_body,
+                "fee": api.get(f"/api/v1/fees/{shared}").json_body,
+                "fees": api.get("/api/v1/fees").json_body}
 
     before = snapshot()
     assert before["customer"]["customer"]["external_id"] == SHARED_ID
     assert before["list"]["meta"]["total_count"] == 1
     assert before["invoice"]["invoice"]["lago_id"] == SHARED_ID
     assert before["invoices"]["meta"]["total_count"] == 1
+    assert before["fee"]["fee"]["lago_id"] == SHARED_ID
+    assert before["fees"]["meta"]["total_count"] == 1
     return before, snapshot
 
 
@@ -132,7 +140,8 @@ def test_route_list_is_not_trivial():
                         ("/api/v1/events", "POST"), ("/api/v1/events/batch", "POST"), ("/api/v1/events", "GET"),
                         ("/api/v1/events/{transaction_id}", "GET"),
                         ("/api/v1/invoices", "GET"), ("/api/v1/invoices/{lago_id}", "GET"),
-                        ("/api/v1/invoices/{lago_id}", "PUT"), ("/api/v1/invoices/{lago_id}/void", "POST")]:
+                        ("/api/v1/invoices/{lago_id}", "PUT"), ("/api/v1/invoices/{lago_id}/void", "POST"),
+                        ("/api/v1/fees", "GET"), ("/api/v1/fees/{lago_id}", "GET")]:
         assert expected in routes
 
 
@@ -254,6 +263,9 @@ CROSS_TENANT_EXPECTATIONS = {
     ("/api/v1/invoices/{lago_id}", "GET"): _not_found(INVOICE_NOT_FOUND),
     ("/api/v1/invoices/{lago_id}", "PUT"): _not_found(INVOICE_NOT_FOUND),
     ("/api/v1/invoices/{lago_id}/void", "POST"): _not_found(INVOICE_NOT_FOUND),
+    # The first tenant's fee (its lago_id is the shared id) is neither read nor listed.
+    ("/api/v1/fees", "GET"): _empty_list("fees"),
+    ("/api/v1/fees/{lago_id}", "GET"): _not_found(FEE_NOT_FOUND),
 }
 
 
