@@ -4,7 +4,7 @@ list or a scalar replaces chalice's value whole (so each role's `Policies` here 
 from __future__ import annotations
 
 from chalicelib.api.gateway_responses import sam_gateway_responses
-from chalicelib.store.tables import ALL_TABLES, CONTROL, EVENTS, USAGE, TableSpec
+from chalicelib.store.tables import ALL_TABLES, CONTROL, EVENTS, USAGE, WEBHOOKS, TableSpec
 
 # Chalice's logical ids: function -> its role.
 ROLES = {"APIHandler": "ApiHandlerRole", "AggregateUsage": "AggregateUsageRole", "Biller": "BillerRole",
@@ -32,8 +32,11 @@ STREAM_READ = ("DescribeStream", "GetRecords", "GetShardIterator", "ListStreams"
 TABLE_ACCESS: dict[str, dict[TableSpec, tuple[str, ...]]] = {
     # The API bills a terminated subscription's final invoice at once, hence usage reads.
     "ApiHandlerRole": {CONTROL: TRANSACT_WRITE + ("DeleteItem",), EVENTS: READ + ("PutItem",), USAGE: READ},
-    # It marks the events that arrive after their period was invoiced.
-    "AggregateUsageRole": {USAGE: READ_WRITE, CONTROL: READ, EVENTS: ("UpdateItem",)},
+    # It marks the events that arrive after their period was invoiced, and creates pay-in-advance fees: each in a
+    # transaction with its invoice (numbered, consuming credit notes: a consumed one's marker is deleted) and
+    # the outbox item of its webhooks.
+    "AggregateUsageRole": {USAGE: READ_WRITE, CONTROL: TRANSACT_WRITE + ("DeleteItem",), EVENTS: ("UpdateItem",),
+                           WEBHOOKS: ("PutItem",)},
     "BillerRole": {CONTROL: TRANSACT_WRITE + ("DeleteItem",), USAGE: READ, EVENTS: READ},
     "BillCustomersRole": {CONTROL: TRANSACT_WRITE + ("DeleteItem",), USAGE: READ, EVENTS: READ},
 }

@@ -156,11 +156,15 @@ def test_each_role_has_logs_and_exactly_the_data_access_it_needs(sam):
             events_indexes: read | {"dynamodb:PutItem"},
             ("UsageTable", "Arn"): read,
         },
+        # Pay-in-advance fees: transactions on the control table (the fee, its invoice, the credit notes it
+        # consumes), their webhooks put in the outbox.
         "AggregateUsageRole": {
             ("EventsTable", "StreamArn"): stream_read,
             ("UsageTable", "Arn"): crud | {"dynamodb:BatchGetItem"},
-            ("ControlTable", "Arn"): read,
-            control_indexes: read,
+            ("ControlTable", "Arn"): crud | {"dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem",
+                                             "dynamodb:DeleteItem"},
+            control_indexes: crud | {"dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:DeleteItem"},
+            ("WebhooksTable", "Arn"): {"dynamodb:PutItem"},
             ("EventsTable", "Arn"): {"dynamodb:UpdateItem"},  # marks late events
             events_indexes: {"dynamodb:UpdateItem"},
             ("StreamFailuresQueue", "Arn"): {"sqs:SendMessage"},
