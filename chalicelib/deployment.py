@@ -48,9 +48,10 @@ TABLE_ACCESS: dict[str, dict[TableSpec, tuple[str, ...]]] = {
     # The API bills a terminated subscription's final invoice at once, hence usage reads.
     "ApiHandlerRole": {CONTROL: TRANSACT_WRITE + ("DeleteItem",), EVENTS: READ + ("PutItem",), USAGE: READ,
                        WEBHOOKS: OUTBOX_WRITE},
-    # It marks the events that arrive after their period was invoiced, asks for a draft's refresh; pay-in-advance
-    # fees report `fee.created`.
-    "AggregateUsageRole": {USAGE: READ_WRITE, CONTROL: READ + ("UpdateItem",), EVENTS: ("UpdateItem",),
+    # It marks the events that arrive after their period was invoiced, asks for a draft's refresh, and creates
+    # pay-in-advance fees: each in a transaction with its invoice (numbered, consuming credit notes: a consumed one's
+    # marker is deleted) and the outbox item of its webhooks.
+    "AggregateUsageRole": {USAGE: READ_WRITE, CONTROL: TRANSACT_WRITE + ("DeleteItem",), EVENTS: ("UpdateItem",),
                            WEBHOOKS: OUTBOX_WRITE},
     "BillerRole": {CONTROL: TRANSACT_WRITE + ("DeleteItem",), USAGE: READ, EVENTS: READ, WEBHOOKS: OUTBOX_WRITE},
     "BillCustomersRole": {CONTROL: TRANSACT_WRITE + ("DeleteItem",), USAGE: READ, EVENTS: READ,

@@ -2,10 +2,12 @@
 decimals as strings, windows with Lago's inclusive ends (`…T23:59:59Z`).
 
 What the invoice refers to (customer, subscriptions, plans, metrics) is read through `InvoiceLookups`, which
-reads each record once for a whole page of invoices."""
+reads each record once for a whole page of invoices. A pay-in-advance fee is shown the same way, from its invoice
+when it has one, else from its own record (`stored_fee_json`)."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -14,6 +16,7 @@ from chalicelib.domain.billable_metrics import BillableMetric
 from chalicelib.domain.clock import iso_z
 from chalicelib.domain.credit_notes import CreditNote
 from chalicelib.domain.customers import Customer
+from chalicelib.domain.fees import PayInAdvanceFee
 from chalicelib.domain.invoices.invoice import AppliedCredit, BillingPeriod, Invoice, InvoiceFee
 from chalicelib.domain.invoices.numbering import credit_note_number
 from chalicelib.domain.money import major_units
@@ -87,7 +90,25 @@ class InvoiceLookups:
         return credit_note_number(invoice.number, note.sequential_id) if invoice else None
 
 
-def applied_tax_json(invoice: Invoice, lookups: InvoiceLookups, owner: str, amount_cents: int) -> dict:
+@dataclass(frozen=True)
+class FeeBilling:
+    """What a fee's object shows of what bills it: its invoice, or the fee's own record when no invoice does."""
+
+    invoice_id: str | None
+    customer_id: str
+    currency: str
+    taxes_rate: Decimal | None
+    payment_status: str
+    created_at: datetime
+
+    @classmethod
+    def of_invoice(cls, invoice: Invoice) -> "FeeBilling":
+        return cls(invoice.id, invoice.customer_id, invoice.currency, invoice.taxes_rate, invoice.payment_status,
+                   invoice.created_at)
+
+
+def applied_tax_json(invoice: Invoice | FeeBilling, lookups: InvoiceLookups, owner: str,
+                     amount_cents: int) -> dict:
     """Lago's applied tax of an invoice, of one of its fees or of one of its credit notes (`owner`)."""
     rate = invoice.taxes_rate
     return {
@@ -137,10 +158,24 @@ def fee_json(invoice: Invoice, fee: InvoiceFee, customer: Customer | None, exter
              lookups: InvoiceLookups) -> dict:
     """Lago's FeeObject of one invoice fee. Its taxes are its own share, for display (the invoice's taxes are
     rounded once on the sum)."""
-    currency = invoice.currency
+    return _fee_object(FeeBilling.of_invoice(invoice), fee, customer, external_subscription_id, lookups)
+
+
+def stored_fee_json(fee: PayInAdvanceFee, lookups: InvoiceLookups) -> dict:
+    """Lago's FeeObject of a stored pay-in-advance fee: as its invoice shows it (payment status included), or, for
+    a fee no invoice bills, from its own record (payment status `pending`)."""
+    invoice = lookups.invoice(fee.invoice_id) if fee.invoice_id else None
+    billing = FeeBilling.of_invoice(invoice) if invoice else FeeBilling(
+        None, fee.customer_id, fee.currency, fee.taxes_rate, "pending", fee.created_at)
+    return _fee_object(billing, fee, lookups.customer(fee.customer_id), fee.external_subscription_id, lookups)
+
+
+def _fee_object(billing: FeeBilling, fee: InvoiceFee, customer: Customer | None, external_subscription_id: str | None,
+                lookups: InvoiceLookups) -> dict:
+    currency = billing.currency
     subscription = lookups.subscription(fee.subscription_id)
     plan = lookups.plan(subscription.plan_id) if subscription else None
-    rate = invoice.taxes_rate or Decimal(0)
+    rate = billing.taxes_rate or Decimal(0)
     precise_taxes_cents = fee.precise_amount_cents * rate / 100
     total_cents = fee.amount_cents + fee.taxes_amount_cents
     return {
@@ -148,12 +183,12 @@ def fee_json(invoice: Invoice, fee: InvoiceFee, customer: Customer | None, exter
         "lago_charge_id": fee.charge_id,
         "lago_charge_filter_id": None,
         "lago_fixed_charge_id": None,
-        "lago_invoice_id": invoice.id,
+        "lago_invoice_id": billing.invoice_id,
         "lago_true_up_fee_id": None,
         "lago_true_up_parent_fee_id": None,
         "lago_subscription_id": fee.subscription_id,
         "external_subscription_id": external_subscription_id,
-        "lago_customer_id": invoice.customer_id,
+        "lago_customer_id": billing.customer_id,
         "external_customer_id": customer.external_id if customer else None,
         "amount_cents": fee.amount_cents,
         "precise_amount": decimal_text(major_units(fee.precise_amount_cents, currency)),
@@ -172,22 +207,22 @@ def fee_json(invoice: Invoice, fee: InvoiceFee, customer: Customer | None, exter
         "total_aggregated_units": decimal_text(fee.total_aggregated_units),
         "events_count": fee.events_count,
         "pay_in_advance": fee.pay_in_advance,
-        "invoiceable": True,
+        "invoiceable": fee.invoiceable,
         "self_billed": False,
-        "payment_status": invoice.payment_status,
+        "payment_status": billing.payment_status,
         "from_date": iso_z(fee.from_datetime),
         "to_date": iso_z(fee.to_datetime - SECOND),
-        "created_at": iso_z(invoice.created_at),
+        "created_at": iso_z(billing.created_at),
         "succeeded_at": None,
         "failed_at": None,
         "refunded_at": None,
-        "event_transaction_id": None,
+        "event_transaction_id": fee.event_transaction_id,
         "description": None,
         "amount_details": {},
         "pricing_unit_details": None,
         "item": _item(fee, subscription, plan, lookups),
-        "applied_taxes": ([{**applied_tax_json(invoice, lookups, fee.id, fee.taxes_amount_cents),
-                            "lago_fee_id": fee.id}] if invoice.taxes_rate is not None else []),
+        "applied_taxes": ([{**applied_tax_json(billing, lookups, fee.id, fee.taxes_amount_cents),
+                            "lago_fee_id": fee.id}] if billing.taxes_rate is not None else []),
     }
 
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
 from chalicelib.domain.aggregations.registry import PRORATED_AGGREGATIONS
 from chalicelib.domain.billable_metrics import BillableMetric
+from chalicelib.domain.current_usage import needs_event_values
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.plans import Charge, ChargeFilter, ChargeModelName
 from chalicelib.domain.pricing.charge_models import parse_properties
@@ -137,10 +138,16 @@ def build_charge(charge: ChargeInput, metric: BillableMetric, path: str, *, char
     errors = _option_errors(charge, metric, path)
     if errors:
         raise ValidationFailed(errors)
-    return Charge(id=charge_id, billable_metric_id=metric.id, billable_metric_code=metric.code, code=charge.code,
+    built = Charge(id=charge_id, billable_metric_id=metric.id, billable_metric_code=metric.code, code=charge.code,
                   charge_model=charge.charge_model, pay_in_advance=bool(charge.pay_in_advance),
                   invoiceable=charge.invoiceable is not False, regroup_paid_fees=charge.regroup_paid_fees,
                   prorated=bool(charge.prorated), min_amount_cents=charge.min_amount_cents or 0,
                   invoice_display_name=charge.invoice_display_name,
                   properties=_properties(charge.charge_model, charge.properties, f"{path}.properties"),
                   filters=_filters(charge, metric, path), created_at=created_at)
+    # An event's in-advance fee is priced from the period's running total: percentage free allowances and
+    # per-transaction bounds, which read each earlier event's value, cannot be (docs/pay-in-advance.md).
+    if built.pay_in_advance and any(needs_event_values(built.bucket_properties(index))
+                                    for index in [None, *range(len(built.filters))]):
+        raise ValidationFailed.single(f"{path}.properties", "not_compatible_with_pay_in_advance")
+    return built

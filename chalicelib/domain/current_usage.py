@@ -194,7 +194,7 @@ def _bucket(charge: Charge, metric: BillableMetric, index: int | None, window: W
         state = aggregation.empty
     result = aggregation.result(aggregation.combine(state, aggregation.opening_state(opening)), window)
     units = round_units(result.units, metric.rounding_function, metric.rounding_precision)
-    properties = charge.charge_properties() if index is None else charge.filter_properties(index)
+    properties = charge.bucket_properties(index)
     if values is None and needs_event_values(properties):
         raise ValidationFailed.single("charge_model", "event_values_required")
     amount = charge_amount(charge.charge_model, properties, Usage(units, result.events_count, values or ()))

@@ -54,6 +54,10 @@ class Charge(BaseModel):
     def filter_properties(self, index: int) -> ChargeProperties:
         return parse_properties(self.charge_model, self.filters[index].properties)
 
+    def bucket_properties(self, filter_index: int | None) -> ChargeProperties:
+        """What a bucket is priced with: a filter's own properties, the charge's for the default bucket (None)."""
+        return self.charge_properties() if filter_index is None else self.filter_properties(filter_index)
+
 
 class Plan(BaseModel):
     """A stored plan. `id` is its lago_id (subscriptions refer to it); `code` is the client's id."""

@@ -200,6 +200,24 @@ def invoice_credit_notes_counter_sk(invoice_id: str) -> str:
     return f"COUNTER#invoice_credit_notes{SEPARATOR}{invoice_id}"
 
 
+# Pay-in-advance fees: the item by lago_id, and copies listing them newest first (by their event's reception) per
+# organization, per customer and per external subscription id (docs/data-model.md, "Pay-in-advance fees").
+def fee_sk(fee_id: str) -> str:
+    return f"FEE{SEPARATOR}{fee_id}"
+
+
+def fees_prefix() -> str:
+    return f"FEE_LIST{SEPARATOR}"
+
+
+def customer_fees_prefix(customer_id: str) -> str:
+    return f"CUSTOMER_FEE{SEPARATOR}{customer_id}{SEPARATOR}"
+
+
+def subscription_fees_prefix(external_subscription_id: str) -> str:
+    return f"SUBSCRIPTION_FEE{SEPARATOR}{encode_user_id(external_subscription_id)}{SEPARATOR}"
+
+
 # Events table: the item key is the idempotency key (organization, transaction_id, external subscription id);
 # the `by_subscription_time` index lists a subscription's events in time order. See docs/data-model.md.
 EVENT_TIMESTAMP_DIGITS = 15

@@ -9,6 +9,8 @@ from chalicelib.store.credit_notes import CreditNoteRepository
 from chalicelib.store.customers import CustomerRepository
 from chalicelib.store.dynamo import dynamodb_client
 from chalicelib.store.events import EventRepository
+from chalicelib.store.fees import FeeRepository
+from chalicelib.store.in_advance import InAdvanceRepository
 from chalicelib.store.invoices import InvoiceRepository
 from chalicelib.store.organizations import OrganizationRepository
 from chalicelib.store.plans import PlanRepository
@@ -65,6 +67,14 @@ class Repositories:
     @cached_property
     def webhooks(self) -> WebhookRepository:
         return WebhookRepository(self.client)
+
+    @cached_property
+    def fees(self) -> FeeRepository:
+        return FeeRepository(self.client)
+
+    @cached_property
+    def in_advance(self) -> InAdvanceRepository:
+        return InAdvanceRepository(self.client)
 
 
 _current: Repositories | None = None

@@ -4,13 +4,14 @@ Each record is routed (chalicelib/usage/routing.py) to the aggregates of the cha
 grouped by (aggregate, shard) and each group applied with ONE conditional UpdateItem that also advances the
 shard's watermark on the aggregate; records at or below the watermark are dropped on a condition failure and
 the rest retried. Unique-count values are ADDed to their per-value string sets (set union: idempotent, no
-watermark needed). Why this is exactly-once: docs/data-model.md ("Usage table")."""
+watermark needed). An event of a pay-in-advance charge then gets its own fee (chalicelib/usage/in_advance.py).
+Why this is exactly-once: docs/data-model.md ("Usage table") and docs/pay-in-advance.md."""
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import reduce
 
 from chalicelib.domain.aggregations.unique_count import UniqueCountAggregation
@@ -24,6 +25,7 @@ from chalicelib.store.usage import (
     is_additive,
     padded_sequence,
 )
+from chalicelib.usage.in_advance import InAdvanceBilling
 from chalicelib.usage.routing import DraftToRefresh, Routed, Router, StoredEvent
 
 MAX_ATTEMPTS = 5
@@ -75,6 +77,7 @@ class Aggregator:
         self._router = Router(repositories)
         self._lineage = repositories.stream_lineage
         self._invoices = repositories.invoices
+        self._in_advance = InAdvanceBilling(repositories)
 
     def apply_batch(self, records: Iterable[StreamRecord]) -> set[str]:
         """Apply the records; returns the sequence numbers not applied (each failed record and every later
@@ -85,15 +88,17 @@ class Aggregator:
         failed: list[StreamRecord] = []
         late: list[StreamRecord] = []
         drafts: dict[DraftToRefresh, StreamRecord] = {}
+        in_advance: list[tuple[StreamRecord, list[Routed]]] = []
         for record in records:
             try:
                 routes = self._router.route(StoredEvent.of(record.new_image))
                 if any(routed.late for routed in routes):
                     late.append(record)
+                if charged := [routed for routed in routes if routed.in_advance is not None]:
+                    in_advance.append((record, charged))
                 for routed in routes:
                     if routed.draft is not None:
                         drafts.setdefault(routed.draft, record)
-                for routed in routes:
                     if isinstance(routed.aggregation, UniqueCountAggregation):
                         for value, operations in routed.contribution().items():
                             operations_of_value, sources = values[(routed.key, value)]
@@ -123,6 +128,7 @@ class Aggregator:
             except Exception:  # noqa: BLE001
                 logger.exception("late event not marked", extra={"sequence_number": record.sequence_number})
                 failed.append(record)
+        self._bill_in_advance(in_advance, failed)
         # The applied-events counters last, and only for records whose every write is done: a counted event is
         # an applied one, which is what lets the biller trust the count (docs/data-model.md).
         not_applied = _with_later_records(records, failed)
@@ -143,6 +149,19 @@ class Aggregator:
                                                EPOCH + timedelta(milliseconds=int(record.new_image["timestamp_ms"])))
             except Exception:  # noqa: BLE001
                 logger.exception("draft refresh not requested", extra={"invoice_id": draft.invoice_id})
+
+    def _bill_in_advance(self, entries: list[tuple[StreamRecord, list[Routed]]], failed: list[StreamRecord]) -> None:
+        """Each record's pay-in-advance fees, record by record in shard order; a record at or after a failed one of
+        its shard is left to its redelivery, so that its fees follow the shard's order (docs/pay-in-advance.md)."""
+        for record, routes in entries:
+            if any(other.shard == record.shard and other.position <= record.position for other in failed):
+                continue
+            try:
+                for routed in routes:
+                    self._in_advance.bill(routed, datetime.fromisoformat(record.new_image["received_at"]))
+            except Exception:  # noqa: BLE001 - reported as batchItemFailures, retried by the event source
+                logger.exception("pay-in-advance fee not created", extra={"sequence_number": record.sequence_number})
+                failed.append(record)
 
     def _apply_or_report(self, key: AggregateKey, group: _Group, failed: list[StreamRecord]) -> None:
         try:

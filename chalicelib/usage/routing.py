@@ -4,7 +4,7 @@ Shared by the stream aggregator and `rebuild-usage`; control-plane reads are cac
 Lambda invocation)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -17,7 +17,7 @@ from chalicelib.domain.aggregations.unique_count import UniqueCountAggregation
 from chalicelib.domain.aggregations.windows import EPOCH, Window, epoch_ms
 from chalicelib.domain.billable_metrics import BillableMetric
 from chalicelib.domain.current_usage import BEFORE_START_PERIOD_MS, unique_count_values_period_ms
-from chalicelib.domain.periods import Period, days_in
+from chalicelib.domain.periods import BillingTerms, Period, days_in
 from chalicelib.domain.plans import Charge, Plan
 from chalicelib.domain.pricing.filters import FilterBuckets
 from chalicelib.domain.subscriptions import Subscription, billing_terms, downgrade_successor
@@ -63,16 +63,32 @@ class DraftToRefresh:
 
 
 @dataclass(frozen=True)
+class InAdvanceCharge:
+    """A pay-in-advance charge an event is billed by at once: what its fee is computed from."""
+
+    subscription: Subscription
+    plan: Plan
+    charge: Charge
+    metric: BillableMetric
+    filter_index: int | None
+    period: Period  # the full charges period containing the event
+    terms: BillingTerms
+
+
+@dataclass(frozen=True)
 class Routed:
-    """One charge that bills an event: its aggregate and the contribution's window."""
+    """One charge that bills an event: its aggregate and the contribution's window, and for a pay-in-advance
+    charge what the event's own fee needs."""
 
     key: AggregateKey
     aggregation: Aggregation
     window: Window
     period_end_ms: int
     event: UsageEvent
+    _: KW_ONLY
     late: bool = False  # its charges period was invoiced before the aggregator saw it
-    draft: DraftToRefresh | None = None
+    draft: DraftToRefresh | None = None  # the draft that bills its period (a grace period)
+    in_advance: InAdvanceCharge | None = None
 
     def contribution(self):
         return self.aggregation.contribution(self.event, self.window)
@@ -125,7 +141,7 @@ class Router:
         draft = (DraftToRefresh(event.organization_id, subscription.customer_id, draft_invoice_id)
                  if draft_invoice_id else None)
         routed = [Routed(applied_events_key(event.organization_id, subscription.id, epoch_ms(period.start)),
-                         _APPLIED_EVENTS, charges_window, epoch_ms(period.end), event.usage, late, draft)]
+                         _APPLIED_EVENTS, charges_window, epoch_ms(period.end), event.usage, late=late, draft=draft)]
         for charge in charges:
             metric = self._metric(event.organization_id, charge.billable_metric_id)
             if metric is None:
@@ -135,9 +151,13 @@ class Router:
             period_start_ms = epoch_ms(period.start)
             if isinstance(aggregation, UniqueCountAggregation):
                 period_start_ms = unique_count_values_period_ms(metric.recurring, period_start_ms)
+            index = charge_filter_index(charge, metric, event.usage.properties)
             key = AggregateKey(event.organization_id, subscription.id, period_start_ms, charge.id,
-                               charge_bucket(charge, metric, event.usage.properties))
-            routed.append(Routed(key, aggregation, charges_window, epoch_ms(period.end), event.usage, late))
+                               filter_bucket(charge, index))
+            in_advance = (InAdvanceCharge(subscription, plan, charge, metric, index, period, terms)
+                          if charge.pay_in_advance else None)
+            routed.append(Routed(key, aggregation, charges_window, epoch_ms(period.end), event.usage, late=late,
+                                 in_advance=in_advance))
         return routed
 
     def _before_start(self, event: StoredEvent, subscription: Subscription | None) -> list[Routed]:
@@ -161,7 +181,7 @@ class Router:
             aggregation = aggregation_for(metric.aggregation_type, metric.field_name, recurring=True,
                                           prorated=charge.prorated and metric.aggregation_type == "unique_count_agg")
             key = AggregateKey(event.organization_id, subscription.id, BEFORE_START_PERIOD_MS, charge.id,
-                               charge_bucket(charge, metric, event.usage.properties))
+                               filter_bucket(charge, charge_filter_index(charge, metric, event.usage.properties)))
             routed.append(Routed(key, aggregation, window, window.end_ms, event.usage))
         return routed
 
@@ -228,7 +248,11 @@ def next_to_start(history: list[Subscription], instant: datetime) -> Subscriptio
     return min(candidates, key=lambda subscription: starts_at(subscription).astimezone(UTC), default=None)
 
 
-def charge_bucket(charge: Charge, metric: BillableMetric, properties) -> str:
-    index = FilterBuckets([charge_filter.values for charge_filter in charge.filters],
-                          metric.filter_values()).bucket_of(properties)
-    return bucket_key(None if index is None else charge.filters[index].values)
+def charge_filter_index(charge: Charge, metric: BillableMetric, properties) -> int | None:
+    """The index of the charge filter an event's properties fall in; None for the default bucket."""
+    return FilterBuckets([charge_filter.values for charge_filter in charge.filters],
+                         metric.filter_values()).bucket_of(properties)
+
+
+def filter_bucket(charge: Charge, filter_index: int | None) -> str:
+    return bucket_key(None if filter_index is None else charge.filters[filter_index].values)

@@ -6,7 +6,7 @@ from typing import Callable
 
 import simplejson
 
-from chalicelib.api.invoice_json import InvoiceLookups, invoice_json
+from chalicelib.api.invoice_json import InvoiceLookups, invoice_json, stored_fee_json
 from chalicelib.api.serialize import customer_json, plan_codes, subscription_json
 from chalicelib.domain.organizations import Organization
 from chalicelib.domain.webhooks import Webhook
@@ -48,11 +48,18 @@ def invoice_object(stores: Repositories, organization: Organization, invoice_id:
     return invoice_json(invoice, InvoiceLookups(stores, organization))
 
 
+def fee_object(stores: Repositories, organization: Organization, fee_id: str) -> dict:
+    """A pay-in-advance fee, as `GET /api/v1/fees/{lago_id}` shows it."""
+    fee = _found(stores.fees.get(organization.id, fee_id), "fee", fee_id)
+    return stored_fee_json(fee, InvoiceLookups(stores, organization))
+
+
 # One entry per `object_type` of chalicelib/domain/webhooks.py's OBJECT_TYPES.
 RENDERERS: dict[str, Renderer] = {
     "customer": customer_object,
     "subscription": subscription_object,
     "invoice": invoice_object,
+    "fee": fee_object,
 }
 
 

@@ -1,6 +1,6 @@
 """Invoices stored directly (as the biller would issue them), for the read-side API tests: a subscription
 share with a subscription fee and charge fees, built with `build_invoice` and issued finalized (no grace period)
-with no subscription actions."""
+with no subscription actions; and a pay-in-advance fee stored without invoice (as the aggregator would)."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from chalicelib.billing import issuing
 from chalicelib.domain.credit_notes import CreditNote, CreditNoteItem
+from chalicelib.domain.fees import stored_fee
 from chalicelib.domain.invoices.fee_line import FeeLine
 from chalicelib.domain.invoices.invoice import Invoice, build_invoice, invoice_id
 from chalicelib.domain.invoices.shares import SubscriptionShare
@@ -68,3 +69,17 @@ def issue_credit_note(invoice: Invoice, lago_id: str, amount_cents: int) -> Cred
     stores = repositories()
     transact(stores.client, stores.credit_notes.create_actions(note))
     return note
+
+
+def store_in_advance_fee(organization_id: str, external_customer_id: str, external_subscription_id: str,
+                         charge_id: str, lago_id: str) -> None:
+    """A fee of 250 cents for 2.5 units, not invoiceable, stored under the id `lago_id`."""
+    stores = repositories()
+    customer = stores.customers.find_by_external_id(organization_id, external_customer_id)
+    subscription = stores.subscriptions.find_current(organization_id, external_subscription_id)
+    line = charge_fee(subscription.id, charge_id, Decimal("2.5"), 250, events_count=1).model_copy(update={
+        "pay_in_advance": True, "invoiceable": False, "event_transaction_id": "tx-1"})
+    fee = stored_fee(line, organization_id=organization_id, customer_id=customer.id,
+                     external_subscription_id=external_subscription_id, currency="EUR", vat_rate=None,
+                     created_at=ISSUED_AT).model_copy(update={"id": lago_id})
+    transact(stores.client, stores.fees.create_actions(fee))

@@ -203,11 +203,14 @@ def test_each_role_has_logs_and_exactly_the_data_access_it_needs(sam):
             ("UsageTable", "Arn"): read,
             **outbox,
         },
+        # Pay-in-advance fees: transactions on the control table (the fee, its invoice, the credit notes it
+        # consumes), their webhooks put in the outbox.
         "AggregateUsageRole": {
             ("EventsTable", "StreamArn"): stream_read,
             ("UsageTable", "Arn"): crud | {"dynamodb:BatchGetItem"},
-            ("ControlTable", "Arn"): read | {"dynamodb:UpdateItem"},  # asks for a draft's refresh
-            control_indexes: read | {"dynamodb:UpdateItem"},
+            ("ControlTable", "Arn"): crud | {"dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem",
+                                             "dynamodb:DeleteItem"},
+            control_indexes: crud | {"dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:DeleteItem"},
             ("EventsTable", "Arn"): {"dynamodb:UpdateItem"},  # marks late events
             events_indexes: {"dynamodb:UpdateItem"},
             ("StreamFailuresQueue", "Arn"): {"sqs:SendMessage"},

@@ -6,7 +6,7 @@ import json
 from urllib.parse import quote
 
 import pytest
-from invoice_fixtures import issue_credit_note, issue_invoice, subscription_fee
+from invoice_fixtures import issue_credit_note, issue_invoice, store_in_advance_fee, subscription_fee
 
 from app import app
 from chalicelib.store.tables import EVENTS
@@ -19,6 +19,7 @@ PLAN_NOT_FOUND = {"status": 404, "error": "Not Found", "code": "plan_not_found"}
 EVENT_NOT_FOUND = {"status": 404, "error": "Not Found", "code": "event_not_found"}
 INVOICE_NOT_FOUND = {"status": 404, "error": "Not Found", "code": "invoice_not_found"}
 CREDIT_NOTE_NOT_FOUND = {"status": 404, "error": "Not Found", "code": "credit_note_not_found"}
+FEE_NOT_FOUND = {"status": 404, "error": "Not Found", "code": "fee_not_found"}
 # An id of the first tenant, with the characters that most often escape a key or a path.
 SHARED_ID = "acme#1/eu %"
 
@@ -92,6 +93,9 @@ def first_tenant_snapshot(api, tenant, api_clock):
                             [subscription_fee(subscription.json_body["subscription"]["lago_id"], 1000)],
                             lago_id=SHARED_ID)
     issue_credit_note(invoice, SHARED_ID, 300)
+    # A pay-in-advance fee whose lago_id is the shared id, as the aggregator would have created it.
+    store_in_advance_fee(tenant.organization_id, SHARED_ID, SHARED_ID, plan.json_body["plan"]["charges"][0]["lago_id"],
+                         SHARED_ID)
 
     def snapshot() -> dict:
         shared = quote(SHARED_ID, safe="")
@@ -109,7 +113,9 @@ def first_tenant_snapshot(api, tenant, api_clock):
                 "invoice": api.get(f"/api/v1/invoices/{shared}").json_body,
                 "invoices": api.get("/api/v1/invoices").json_body,
                 "credit_note": api.get(f"/api/v1/credit_notes/{shared}").json_body,
-                "credit_notes": api.get("/api/v1/credit_notes").json_body}
+                "credit_notes": api.get("/api/v1/credit_notes").json_body,
+                "fee": api.get(f"/api/v1/fees/{shared}").json_body,
+                "fees": api.get("/api/v1/fees").json_body}
 
     before = snapshot()
     assert before["customer"]["customer"]["external_id"] == SHARED_ID
@@ -118,6 +124,8 @@ def first_tenant_snapshot(api, tenant, api_clock):
     assert before["invoices"]["meta"]["total_count"] == 1
     assert before["credit_note"]["credit_note"]["balance_amount_cents"] == 300
     assert before["credit_notes"]["meta"]["total_count"] == 1
+    assert before["fee"]["fee"]["lago_id"] == SHARED_ID
+    assert before["fees"]["meta"]["total_count"] == 1
     return before, snapshot
 
 
@@ -141,7 +149,8 @@ def test_route_list_is_not_trivial():
                         ("/api/v1/invoices", "GET"), ("/api/v1/invoices/{lago_id}", "GET"),
                         ("/api/v1/invoices/{lago_id}", "PUT"), ("/api/v1/invoices/{lago_id}/void", "POST"),
                         ("/api/v1/invoices/{lago_id}/refresh", "PUT"), ("/api/v1/invoices/{lago_id}/finalize", "PUT"),
-                        ("/api/v1/credit_notes", "GET"), ("/api/v1/credit_notes/{lago_id}", "GET")]:
+                        ("/api/v1/credit_notes", "GET"), ("/api/v1/credit_notes/{lago_id}", "GET"),
+                        ("/api/v1/fees", "GET"), ("/api/v1/fees/{lago_id}", "GET")]:
         assert expected in routes
 
 
@@ -268,6 +277,9 @@ CROSS_TENANT_EXPECTATIONS = {
     # The first tenant's credit note (its lago_id is the shared id) is neither read nor listed.
     ("/api/v1/credit_notes", "GET"): _empty_list("credit_notes"),
     ("/api/v1/credit_notes/{lago_id}", "GET"): _not_found(CREDIT_NOTE_NOT_FOUND),
+    # The first tenant's fee (its lago_id is the shared id) is neither read nor listed.
+    ("/api/v1/fees", "GET"): _empty_list("fees"),
+    ("/api/v1/fees/{lago_id}", "GET"): _not_found(FEE_NOT_FOUND),
 }
 
 

@@ -1,18 +1,20 @@
 """The charge fees of a charges window: one per charge and bucket, priced by `price_period_usage` (the path
-current usage takes, so usage at period end equals the invoice), and the min-amount true-ups."""
+current usage takes, so usage at period end equals the invoice), the min-amount true-ups, and the renewal of the
+pay-in-advance charges on recurring metrics for the period that follows."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from chalicelib.domain.aggregations.base import AggregationResult
 from chalicelib.domain.billable_metrics import BillableMetric
 from chalicelib.domain.current_usage import BucketKey, BucketUsage, ChargeUsage, charges_window, price_period_usage
 from chalicelib.domain.invoices.fee_line import FeeLine
-from chalicelib.domain.money import major_units, precise_amount_cents
+from chalicelib.domain.money import amount_cents, major_units, precise_amount_cents
 from chalicelib.domain.periods import BillingTerms, Period, days_in
 from chalicelib.domain.plans import Plan
+from chalicelib.domain.pricing.in_advance import in_advance_price
 from chalicelib.domain.pricing.true_up import true_up_amount_cents
 
 ZERO = Decimal(0)
@@ -31,16 +33,56 @@ class StoredUsage:
 
 
 def arrears_charges(plan: Plan) -> Plan:
-    """The plan with the charges a period's invoice bills. Pay-in-advance charges are left out: those on
-    metered metrics are billed per event in Lago; those on recurring metrics Lago also bills here (issue 7)."""
+    """The plan with the charges a period's invoice bills in arrears. Pay-in-advance charges are left out: each
+    event pays its own fee (chalicelib/usage/in_advance.py); those on recurring metrics are renewed here too
+    (`in_advance_renewals`)."""
     return plan.model_copy(update={"charges": [charge for charge in plan.charges if not charge.pay_in_advance]})
+
+
+def renewed_charges(plan: Plan, metrics: Mapping[str, BillableMetric]) -> Plan:
+    """The plan with its invoiceable pay-in-advance charges on recurring metrics. Those not invoiceable Lago bills
+    as fees without an invoice, which this service does not do (docs/pay-in-advance.md, Departures)."""
+    return plan.model_copy(update={"charges": [
+        charge for charge in plan.charges
+        if charge.pay_in_advance and charge.invoiceable and metrics[charge.billable_metric_id].recurring]})
+
+
+def in_advance_renewals(subscription_id: str, plan: Plan, metrics: Mapping[str, BillableMetric], terms: BillingTerms,
+                        window: Period, usage: StoredUsage) -> tuple[FeeLine, ...]:
+    """Lago's periodic invoice bills a pay-in-advance charge on a recurring metric for the charges period that
+    follows `window`'s: the units carried into it (the total at the end of `window`'s period), in full, at the
+    period's start; within the period each event then pays only above them (the mark opens at that total:
+    `pay_in_advance.advance`). The units are the un-prorated total (a prorated charge's events paid the days left;
+    the renewal pays the whole period, as Lago), priced as in advance. Nothing when the subscription ends before
+    that period starts (Lago: nothing for a terminated subscription), nor for a bucket carrying no units."""
+    period = terms.charges_periods.period_at(window.start)
+    renewal = terms.charges_part(terms.charges_periods.period_at(period.end))
+    renewed = renewed_charges(plan, metrics)
+    if renewal is None or not renewed.charges:
+        return ()
+    currency = plan.amount_currency
+    carried = price_period_usage(renewed, metrics, charges_window(terms, period), usage.states, currency, None,
+                                 opening=usage.openings)
+    fees = []
+    for charge_usage in carried.charges:
+        charge = charge_usage.charge
+        for bucket in charge_usage.buckets:
+            units = bucket.total_aggregated_units
+            if units <= 0:
+                continue
+            amount = in_advance_price(charge.charge_model, charge.bucket_properties(bucket.filter_index), units,
+                                      bucket.events_count)
+            fees.append(_bucket_fee(subscription_id, renewal, replace(
+                bucket, units=units, amount=amount, amount_cents=amount_cents(amount, currency)), charge.id, currency))
+    return tuple(fees)
 
 
 def charge_fees(subscription_id: str, plan: Plan, metrics: Mapping[str, BillableMetric], terms: BillingTerms,
                 window: Period, usage: StoredUsage) -> tuple[FeeLine, ...]:
     """The fees of `window` (a charges window of `terms`): per charge, in `price_period_usage`'s order, its
     buckets' fees (filters, then the default bucket) leaving out the empty ones (0 units, 0 cents, no event),
-    then its true-up when `min_amount_cents`, prorated to the window's local days, is not reached."""
+    then its true-up when `min_amount_cents`, prorated to the window's local days, is not reached; last, the
+    renewals of pay-in-advance charges on recurring metrics for the next period (`in_advance_renewals`)."""
     aggregation_window = charges_window(terms, terms.charges_periods.period_at(window.start))
     priced = price_period_usage(arrears_charges(plan), metrics, aggregation_window, usage.states,
                                 plan.amount_currency, None, opening=usage.openings, event_values=usage.event_values)
@@ -52,7 +94,7 @@ def charge_fees(subscription_id: str, plan: Plan, metrics: Mapping[str, Billable
         true_up = _true_up_cents(charge_usage, aggregation_window.charges_duration_days, days_billed)
         if true_up > 0:
             fees.append(_true_up_fee(subscription_id, window, charge_usage.charge.id, true_up, plan.amount_currency))
-    return tuple(fees)
+    return (*fees, *in_advance_renewals(subscription_id, plan, metrics, terms, window, usage))
 
 
 def _empty(bucket: BucketUsage) -> bool:

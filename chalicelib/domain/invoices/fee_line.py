@@ -9,12 +9,15 @@ from pydantic import BaseModel, ConfigDict
 
 
 class FeeLine(BaseModel):
-    """A subscription (base) fee, a charge fee of one bucket, or a charge's min-amount true-up.
+    """A subscription (base) fee, a charge fee of one bucket, a charge's min-amount true-up, or the fee of one event
+    of a pay-in-advance charge.
 
     `charge_id` is None for the subscription fee; `filter_index` None is the default bucket (and the
     subscription fee and true-ups); `true_up_of_charge` marks the true-up of `charge_id` (Lago: a charge fee
     linked to its parent). `from_datetime`/`to_datetime` bound the window billed, the end not covered.
-    `precise_unit_amount` is in currency units: amount / units (0 without units)."""
+    `precise_unit_amount` is in currency units: amount / units (0 without units). `event_transaction_id` names
+    the event a pay-in-advance fee was created for (None for the others); `invoiceable` is false for a
+    pay-in-advance charge's fee that no invoice bills (defaults: invoices stored before these fields parse)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -32,3 +35,5 @@ class FeeLine(BaseModel):
     from_datetime: datetime
     to_datetime: datetime
     pay_in_advance: bool
+    event_transaction_id: str | None = None
+    invoiceable: bool = True

@@ -86,9 +86,24 @@ def invoice_id(organization_id: str, customer_id: str, issuing_date: date, group
     return str(uuid.uuid5(_INVOICE_NAMESPACE, f"{organization_id}/{customer_id}/{issuing_date.isoformat()}/{group}"))
 
 
+def in_advance_fee_id(subscription_id: str, charge_id: str, transaction_id: str) -> str:
+    """The fee one event of a pay-in-advance charge produces: an event goes to one bucket of each charge, so the
+    subscription, the charge and the event's transaction_id name it, whatever redelivers the event."""
+    return str(uuid.uuid5(_INVOICE_NAMESPACE, f"in_advance/{subscription_id}/{charge_id}/{transaction_id}"))
+
+
+def in_advance_invoice_id(fee_id: str) -> str:
+    """The invoice of an invoiceable pay-in-advance fee: one per fee, named by it alone (not by a date that a
+    timezone change could move), so a second delivery of the event names the same invoice."""
+    return str(uuid.uuid5(_INVOICE_NAMESPACE, f"in_advance_invoice/{fee_id}"))
+
+
 def _fee(invoice: str, index: int, line: FeeLine, vat_rate: Decimal | None) -> InvoiceFee:
-    return InvoiceFee(id=str(uuid.uuid5(_INVOICE_NAMESPACE, f"{invoice}/fee/{index}")),
-                      taxes_amount_cents=fee_taxes_amount_cents(line, vat_rate), **line.model_dump())
+    # A pay-in-advance fee keeps the id its event gives it: the invoice lists the fee `GET /fees` shows.
+    fee_id = str(uuid.uuid5(_INVOICE_NAMESPACE, f"{invoice}/fee/{index}"))
+    if line.event_transaction_id is not None:
+        fee_id = in_advance_fee_id(line.subscription_id, line.charge_id, line.event_transaction_id)
+    return InvoiceFee(id=fee_id, taxes_amount_cents=fee_taxes_amount_cents(line, vat_rate), **line.model_dump())
 
 
 def _billing_period(subscription: Subscription, share: SubscriptionShare) -> BillingPeriod:
@@ -107,7 +122,7 @@ def build_invoice(*, invoice: str, organization_id: str, customer_id: str, draft
                   now: datetime) -> Invoice:
     """The invoice of `shares`, not numbered yet: a draft named `draft_number` (`drafted_invoice` keeps it so,
     `finalized_invoice` numbers it). Zero fees are left off (a free plan's base fee, a bucket whose usage costs
-    nothing): the invoice lists what is charged."""
+    nothing): the invoice lists what is charged, and the fee of a pay-in-advance event whatever its amount."""
     lines = [line for _, share in shares for line in share.fees]
     return _with_fees(Invoice(
         id=invoice, organization_id=organization_id, customer_id=customer_id, number=draft_number,
@@ -117,7 +132,8 @@ def build_invoice(*, invoice: str, organization_id: str, customer_id: str, draft
 
 
 def _with_fees(invoice: Invoice, lines: Sequence[FeeLine], vat_rate: Decimal | None) -> Invoice:
-    charged = [line for line in lines if line.amount_cents != 0]
+    # A pay-in-advance event's fee is its invoice's reason: kept even at 0 (Lago issues that invoice too).
+    charged = [line for line in lines if line.amount_cents != 0 or line.event_transaction_id is not None]
     totals = invoice_totals(charged, vat_rate, sum(credit.amount_cents for credit in invoice.credits))
     # A draft is not payable yet: it stays `pending` (Lago's default) until it is finalized.
     status = payment_status(totals.total_amount_cents) if invoice.status == "finalized" else "pending"

@@ -32,7 +32,8 @@ from chalicelib.domain.periods import (
 from chalicelib.domain.plans import Plan
 from chalicelib.domain.subscriptions import Subscription
 
-InvoicingReason = Literal["subscription_starting", "subscription_periodic", "subscription_terminating"]
+InvoicingReason = Literal["subscription_starting", "subscription_periodic", "subscription_terminating",
+                          "in_advance_charge"]
 NOTHING_STORED = StoredUsage(states={})
 
 

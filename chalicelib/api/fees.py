@@ -1,0 +1,43 @@
+"""`/api/v1/fees`: the pay-in-advance fees (one per event of a pay-in-advance charge), listed newest first or read
+by lago_id. Fees of periodic invoices are read through their invoice (docs/api-coverage.md, Fees)."""
+from __future__ import annotations
+
+from chalicelib.api.auth import current_organization
+from chalicelib.api.blueprint import ApiBlueprint
+from chalicelib.api.invoice_json import InvoiceLookups, stored_fee_json
+from chalicelib.api.pagination import page_from_query
+from chalicelib.api.serialize import json_response
+from chalicelib.domain.errors import NotFound
+from chalicelib.store.repositories import repositories
+
+fees = ApiBlueprint(__name__)
+
+
+@fees.route("/api/v1/fees", methods=["GET"])
+def list_fees():
+    request = fees.current_request
+    organization = current_organization(request)
+    query = request.query_params or {}
+    page = page_from_query(query)
+    stores = repositories()
+    filters = {"external_subscription_id": query.get("external_subscription_id") or None}
+    external_customer_id = query.get("external_customer_id")
+    if external_customer_id:
+        customer = stores.customers.find_by_external_id(organization.id, external_customer_id)
+        if customer is None:
+            return json_response({"fees": [], "meta": page.meta(0)})
+        filters["customer_id"] = customer.id
+    listed = stores.fees.list_page(organization.id, page.number, page.per_page, **filters)
+    lookups = InvoiceLookups(stores, organization)
+    return json_response({"fees": [stored_fee_json(fee, lookups) for fee in listed],
+                          "meta": page.meta(stores.fees.count(organization.id, **filters))})
+
+
+@fees.route("/api/v1/fees/{lago_id}", methods=["GET"])
+def get_fee(lago_id):
+    organization = current_organization(fees.current_request)
+    stores = repositories()
+    fee = stores.fees.get(organization.id, lago_id)
+    if fee is None:
+        raise NotFound("fee")
+    return json_response({"fee": stored_fee_json(fee, InvoiceLookups(stores, organization))})

@@ -1,0 +1,131 @@
+"""Pay-in-advance charges in the stream aggregator: each event routed to such a charge gets its fee at once, in
+ONE transaction per event and charge: the charge bucket's state (running total and high-water mark) conditioned
+on the revision read, for unique count the value's presence item, the fee (conditioned on its absence) with its
+list copies, its `fee.created` webhook and, for an invoiceable charge, its own invoice, numbered in the
+customer's sequence and paying from its credit notes (`issue_invoice`, the one issuing path).
+
+Exactly once: the fee's id is derived from (subscription, charge, transaction_id) and the invoice's from the fee,
+so a redelivered record, a retried batch or a re-ingested event finds them taken and the whole transaction is
+refused: nothing is applied twice. A state, value or sequence that moved since it was read refuses it too: it
+is read again (bounded attempts; then the record is reported failed and redelivered). docs/pay-in-advance.md."""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from chalicelib.billing.issuing import issue_invoice
+from chalicelib.domain.aggregations.events import UsageEvent, distinct_value, is_add_operation, numeric_property
+from chalicelib.domain.aggregations.pay_in_advance import InAdvanceStep, advance, presence_change
+from chalicelib.domain.aggregations.windows import EPOCH, epoch_ms
+from chalicelib.domain.current_usage import charges_window, unique_count_values_period_ms
+from chalicelib.domain.customers import Customer
+from chalicelib.domain.errors import StaleWrite
+from chalicelib.domain.fees import stored_fee
+from chalicelib.domain.invoices.fee_line import FeeLine
+from chalicelib.domain.invoices.in_advance import days_left_share, in_advance_fee, in_advance_share
+from chalicelib.domain.invoices.invoice import build_invoice
+from chalicelib.domain.invoices.numbering import draft_invoice_number
+from chalicelib.domain.organizations import Organization
+from chalicelib.domain.periods import local_day
+from chalicelib.store.fees import FeeAlreadyCreated
+from chalicelib.store.invoices import InvoiceAlreadyIssued
+from chalicelib.store.usage import AggregateKey
+from chalicelib.store.webhooks import outbox_put
+from chalicelib.usage.routing import InAdvanceCharge, Routed
+
+MAX_ATTEMPTS = 8
+ONE = Decimal(1)
+
+
+class InAdvanceBilling:
+    """Bills the pay-in-advance charges of events; the customer and organization are read once per instance (one
+    per stream batch)."""
+
+    def __init__(self, stores):
+        self._stores = stores
+        self._customers: dict[tuple[str, str], tuple[Customer, Organization]] = {}
+
+    def bill(self, routed: Routed, received_at: datetime) -> None:
+        """Create the fee of `routed.event` for its pay-in-advance charge, dated `received_at` (the event's
+        reception: a replay gives the same fee and invoice); nothing if an earlier delivery created it."""
+        for _ in range(MAX_ATTEMPTS):
+            try:
+                self._create_fee(routed, received_at)
+                return
+            except (FeeAlreadyCreated, InvoiceAlreadyIssued):
+                return  # created by an earlier delivery of the event
+            except StaleWrite:
+                continue  # the state, a value or the customer's invoice sequence moved: read again
+        raise RuntimeError(f"pay-in-advance fee of {routed.event.transaction_id} still contended "
+                           f"after {MAX_ATTEMPTS} attempts")
+
+    def _create_fee(self, routed: Routed, received_at: datetime) -> None:
+        charge, event = routed.in_advance, routed.event
+        subscription = charge.subscription
+        organization_id = subscription.organization_id
+        customer, organization = self._customer(organization_id, subscription.customer_id)
+        # A recurring metric's total runs over the subscription, a metered one's over its period.
+        key = replace(routed.key, period_start_ms=unique_count_values_period_ms(
+            charge.metric.recurring, epoch_ms(charge.period.start)))
+        state = self._stores.in_advance.state(key)
+        delta, value_actions = self._delta(key, charge, event)
+        step = advance(state.value, delta, epoch_ms(charge.period.start))
+        line = _fee_line(charge, step, event)
+        currency = charge.plan.amount_currency
+        vat_rate = customer.applicable_vat_rate(organization.vat_rate)
+        fee = stored_fee(line, organization_id=organization_id, customer_id=customer.id,
+                         external_subscription_id=subscription.external_id, currency=currency, vat_rate=vat_rate,
+                         created_at=received_at)
+        actions = [self._stores.in_advance.state_put(key, step.after, state.revision), *value_actions,
+                   outbox_put(organization_id, "fee.created", fee.id, received_at)]
+        if fee.invoice_id is None:
+            self._stores.fees.create(fee, actions)
+            return
+        timezone = charge.terms.timezone
+        draft = build_invoice(
+            invoice=fee.invoice_id, organization_id=organization_id, customer_id=customer.id,
+            draft_number=draft_invoice_number(organization.document_number_prefix),
+            issuing_date=local_day(received_at, timezone), currency=currency, vat_rate=vat_rate,
+            shares=[(subscription, in_advance_share(line))], now=received_at)
+        # Finalized at once whatever the grace period: Lago never drafts an in-advance charge's invoice.
+        issue_invoice(self._stores, customer, draft, [*self._stores.fees.create_actions(fee), *actions],
+                      grace_days=0, timezone=timezone, now=received_at)
+
+    def _delta(self, key: AggregateKey, charge: InAdvanceCharge, event: UsageEvent) -> tuple[Decimal, list[dict]]:
+        """How the event moves the bucket's total, and the writes that go with it (a unique-count value's
+        presence): count +1; sum its value (0 when not numeric); unique count +1, -1 or 0 by the value's state."""
+        metric = charge.metric
+        if metric.aggregation_type == "count_agg":
+            return ONE, []
+        if metric.aggregation_type == "sum_agg":
+            return numeric_property(event, metric.field_name) or Decimal(0), []
+        value = distinct_value(event, metric.field_name)
+        if value is None:
+            return Decimal(0), []
+        presence = self._stores.in_advance.presence(key, value)
+        change = presence_change(presence.value, is_add_operation(event))
+        if change == 0:
+            return Decimal(0), []
+        return Decimal(change), [self._stores.in_advance.presence_put(key, value, change > 0, presence.revision)]
+
+    def _customer(self, organization_id: str, customer_id: str) -> tuple[Customer, Organization]:
+        key = (organization_id, customer_id)
+        if key not in self._customers:
+            self._customers[key] = (self._stores.customers.get_any(organization_id, customer_id),
+                                    self._stores.organizations.get(organization_id))
+        return self._customers[key]
+
+
+
+def _fee_line(charge: InAdvanceCharge, step: InAdvanceStep, event: UsageEvent) -> FeeLine:
+    """The event's fee, in the period its mark is of: the event's own, or for a recurring metric's late event the
+    later one it counts in; a prorated charge pays the days left in it."""
+    terms = charge.terms
+    period = terms.charges_periods.period_at(EPOCH + timedelta(milliseconds=step.after.mark_period_ms))
+    proration = ONE
+    if charge.charge.prorated:
+        proration = days_left_share(charges_window(terms, period), event.timestamp_ms)
+    return in_advance_fee(charge.subscription.id, charge.charge, charge.filter_index, step,
+                          window=terms.charges_part(period), currency=charge.plan.amount_currency,
+                          transaction_id=event.transaction_id, proration=proration)
