@@ -6,7 +6,7 @@ from chalicelib.api.auth import current_organization
 from chalicelib.api.blueprint import ApiBlueprint
 from chalicelib.api.credit_note_json import credit_note_json
 from chalicelib.api.invoice_json import InvoiceLookups
-from chalicelib.api.pagination import page_from_query
+from chalicelib.api.pagination import UNKNOWN_CUSTOMER, customer_filter, page_from_query
 from chalicelib.api.serialize import json_response
 from chalicelib.domain.errors import NotFound
 from chalicelib.store.repositories import repositories
@@ -21,13 +21,9 @@ def list_credit_notes():
     query = request.query_params or {}
     page = page_from_query(query)
     stores = repositories()
-    customer_id = None
-    external_customer_id = query.get("external_customer_id")
-    if external_customer_id is not None:
-        customer = stores.customers.find_by_external_id(organization.id, external_customer_id)
-        if customer is None:
-            return json_response({"credit_notes": [], "meta": page.meta(0)})
-        customer_id = customer.id
+    customer_id = customer_filter(stores, organization.id, query)
+    if customer_id is UNKNOWN_CUSTOMER:
+        return json_response({"credit_notes": [], "meta": page.meta(0)})
     listed = stores.credit_notes.list_page(organization.id, page.number, page.per_page, customer_id)
     lookups = InvoiceLookups(stores, organization)
     return json_response({"credit_notes": [credit_note_json(note, lookups) for note in listed],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from chalicelib.api.auth import current_organization
 from chalicelib.api.blueprint import ApiBlueprint
 from chalicelib.api.invoice_json import InvoiceLookups, stored_fee_json
-from chalicelib.api.pagination import page_from_query
+from chalicelib.api.pagination import UNKNOWN_CUSTOMER, customer_filter, page_from_query
 from chalicelib.api.serialize import json_response
 from chalicelib.domain.errors import NotFound
 from chalicelib.store.repositories import repositories
@@ -20,13 +20,10 @@ def list_fees():
     query = request.query_params or {}
     page = page_from_query(query)
     stores = repositories()
-    filters = {"external_subscription_id": query.get("external_subscription_id") or None}
-    external_customer_id = query.get("external_customer_id")
-    if external_customer_id:
-        customer = stores.customers.find_by_external_id(organization.id, external_customer_id)
-        if customer is None:
-            return json_response({"fees": [], "meta": page.meta(0)})
-        filters["customer_id"] = customer.id
+    filters = {"external_subscription_id": query.get("external_subscription_id") or None,
+               "customer_id": customer_filter(stores, organization.id, query)}
+    if filters["customer_id"] is UNKNOWN_CUSTOMER:
+        return json_response({"fees": [], "meta": page.meta(0)})
     listed = stores.fees.list_page(organization.id, page.number, page.per_page, **filters)
     lookups = InvoiceLookups(stores, organization)
     return json_response({"fees": [stored_fee_json(fee, lookups) for fee in listed],

@@ -10,7 +10,7 @@ from chalicelib.api.blueprint import ApiBlueprint
 from chalicelib.api.body import root_object
 from chalicelib.api.errors import invalid_fields
 from chalicelib.api.invoice_json import InvoiceLookups, invoice_json
-from chalicelib.api.pagination import page_from_query
+from chalicelib.api.pagination import UNKNOWN_CUSTOMER, customer_filter, page_from_query
 from chalicelib.api.serialize import json_response
 from chalicelib.billing import drafts
 from chalicelib.domain import invoice_service
@@ -75,12 +75,9 @@ def list_invoices():
     if errors:
         raise invalid_fields(errors)
     stores = repositories()
-    external_customer_id = query.get("external_customer_id")
-    if external_customer_id is not None:
-        customer = stores.customers.find_by_external_id(organization.id, external_customer_id)
-        if customer is None:
-            return json_response({"invoices": [], "meta": page.meta(0)})
-        filters["customer_id"] = customer.id
+    filters["customer_id"] = customer_filter(stores, organization.id, query)
+    if filters["customer_id"] is UNKNOWN_CUSTOMER:
+        return json_response({"invoices": [], "meta": page.meta(0)})
     listed = stores.invoices.list_page(organization.id, page.number, page.per_page, **filters)
     total_count = stores.invoices.count(organization.id, **filters)
     lookups = InvoiceLookups(stores, organization)

@@ -1,4 +1,4 @@
-"""Lago's page/per_page pagination and its `meta` object."""
+"""Lago's page/per_page pagination and its `meta` object, and the customer filter its lists share."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -60,3 +60,17 @@ def paged_list(query: dict | None, store, organization_id: str, plural: str, to_
     page = page_from_query(query)
     listed = store.list_page(organization_id, page.number, page.per_page)
     return json_response({plural: [to_json(item) for item in listed], "meta": page.meta(store.count(organization_id))})
+
+
+# The `external_customer_id` filter named a customer the organization does not have: the list is empty (Lago).
+UNKNOWN_CUSTOMER = object()
+
+
+def customer_filter(stores, organization_id: str, query: dict):
+    """The lago_id of the customer a list's `external_customer_id` names, None without the filter, or
+    UNKNOWN_CUSTOMER."""
+    external_customer_id = query.get("external_customer_id")
+    if external_customer_id is None:
+        return None
+    customer = stores.customers.find_by_external_id(organization_id, external_customer_id)
+    return UNKNOWN_CUSTOMER if customer is None else customer.id
