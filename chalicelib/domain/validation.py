@@ -86,8 +86,14 @@ def _email(value: str) -> str:
 
 
 def _url(value: str) -> str:
+    """An absolute http(s) URL with a host, a port in range if any, and no whitespace or control character."""
     parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    try:
+        port_in_range = parts.port is None or parts.port > 0
+    except ValueError:
+        port_in_range = False
+    if (parts.scheme not in ("http", "https") or not parts.hostname or not port_in_range
+            or any(character.isspace() or not character.isprintable() for character in value)):
         raise _invalid("url_is_invalid", "not an http(s) URL")
     return value
 

@@ -95,6 +95,11 @@ def test_a_new_prefix_names_new_customers_and_keeps_existing_slugs(api, tenant):
 @pytest.mark.parametrize("fields, field, code", [
     ({"webhook_url": "ftp://x"}, "webhook_url", "url_is_invalid"),
     ({"webhook_url": "not a url"}, "webhook_url", "url_is_invalid"),
+    ({"webhook_url": "http://exa mple.com/"}, "webhook_url", "url_is_invalid"),
+    ({"webhook_url": "https://example.com/\nX-Injected: 1"}, "webhook_url", "url_is_invalid"),
+    ({"webhook_url": "https://example.com:99999/"}, "webhook_url", "url_is_invalid"),
+    ({"webhook_url": "https://example.com:0/"}, "webhook_url", "url_is_invalid"),
+    ({"webhook_url": "https://:443/"}, "webhook_url", "url_is_invalid"),
     ({"timezone": "Mars/Olympus"}, "timezone", "invalid_timezone"),
     ({"default_currency": "EURO"}, "default_currency", "value_is_invalid"),
     ({"vat_rate": 101}, "vat_rate", "value_is_invalid"),
