@@ -11,6 +11,7 @@ from datetime import datetime
 
 from chalicelib.billing import drafts
 from chalicelib.billing.issuing import MAX_CREDIT_NOTES_PER_INVOICE, issue_invoice
+from chalicelib.billing.plan_change import billed_plan
 from chalicelib.billing.readiness import unapplied_events
 from chalicelib.billing.termination_credit import credit_for_termination
 from chalicelib.domain.billable_metrics import BillableMetric
@@ -212,4 +213,5 @@ def _share(stores, step: BillingStep, plan: Plan, metrics: Mapping[str, Billable
     if step.kind == "periodic":
         return periodic_share(subscription, plan, metrics, timezone, step.at, usage,
                               initial_started_at=initial_started_at)
-    return termination_share(subscription, plan, metrics, timezone, usage, initial_started_at=initial_started_at)
+    return termination_share(subscription, billed_plan(stores, subscription, plan, metrics, final_window=True), metrics,
+                             timezone, usage, initial_started_at=initial_started_at)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from chalicelib.billing.issuing import finalize_draft
+from chalicelib.billing.plan_change import billed_plan
 from chalicelib.billing.readiness import unapplied_events
 from chalicelib.domain.billable_metrics import BillableMetric
 from chalicelib.domain.billing_steps import after_finalization
@@ -67,7 +68,9 @@ def _priced(stores, draft: Invoice, billed: list[_Billed], now: datetime) -> Inv
         if each.charges_window is not None:
             usage = stored_usage(stores, each.subscription, each.plan, each.metrics, each.terms, each.charges_period,
                                  with_event_values=True)
-            lines += charge_fees(each.subscription.id, each.plan, each.metrics, each.terms, each.charges_window, usage)
+            plan = billed_plan(stores, each.subscription, each.plan, each.metrics,
+                               final_window=each.charges_window.end == each.subscription.terminated_at)
+            lines += charge_fees(each.subscription.id, plan, each.metrics, each.terms, each.charges_window, usage)
     return with_fee_lines(draft, lines, now)
 
 

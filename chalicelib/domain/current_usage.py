@@ -139,17 +139,23 @@ def current_usage_period(subscription: Subscription, plan: Plan, timezone: str, 
 
 
 def recurring_openings(plan: Plan, metrics: Mapping[str, BillableMetric], terms: BillingTerms,
-                       earlier_states: Mapping[int, Mapping[BucketKey, object]]) -> dict[BucketKey, AggregationResult]:
+                       earlier_states: Mapping[int, Mapping[BucketKey, object]],
+                       carried: Mapping[BucketKey, AggregationResult] | None = None
+                       ) -> dict[BucketKey, AggregationResult]:
     """What each bucket of a recurring metric opens the next period with: the earlier periods' states (by the
     period's start in ms) folded in order, each period opening with the previous one's result, the first with
-    the sum of the events before the subscription started (`BEFORE_START_PERIOD_MS`). A period without a
-    stored state for a bucket carries its opening unchanged (no event: the total stays)."""
-    openings: dict[BucketKey, AggregationResult] = {}
+    what the external id's earlier subscriptions `carried` plus the sum of the events before the subscription
+    started (`BEFORE_START_PERIOD_MS`). A period without a stored state for a bucket carries its opening
+    unchanged (no event: the total stays)."""
+    openings: dict[BucketKey, AggregationResult] = dict(carried or {})
     for period_start_ms in sorted(earlier_states):
         states = earlier_states[period_start_ms]
         if period_start_ms == BEFORE_START_PERIOD_MS:
-            openings.update({key: AggregationResult.of(state.total, state.events_count)
-                             for key, state in states.items() if isinstance(state, Totals)})
+            for key, state in states.items():
+                if isinstance(state, Totals):
+                    before = openings.get(key, NO_USAGE)
+                    openings[key] = AggregationResult.of(before.total_aggregated_units + state.total,
+                                                         before.events_count + state.events_count)
             continue
         window = None
         for charge in plan.charges:

@@ -107,10 +107,8 @@ def _downgrade(stores: Stores, organization: Organization, existing: Subscriptio
                current_plan: Plan, plan: Plan, now) -> Shown:
     """A downgrade is scheduled for the end of the current plan period (the biller switches it then); the answer
     is the current subscription, showing `next_plan_code` and `downgrade_plan_date`. The same request again
-    changes nothing; another downgrade while one is scheduled is not supported yet."""
-    if existing.downgrade_at is not None:
-        if existing.next_plan_id != plan.id:
-            raise ValidationFailed.single("plan_code", "plan_change_not_supported_yet")
+    changes nothing; another downgrade while one is scheduled replaces it (Lago cancels the pending one)."""
+    if existing.downgrade_at is not None and existing.next_plan_id == plan.id:
         return Shown(existing, customer, current_plan)
     scheduled = scheduled_downgrade(existing, plan, current_plan, _timezone(customer, organization), now)
     stores.subscriptions.replace(existing, scheduled)

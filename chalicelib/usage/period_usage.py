@@ -22,6 +22,7 @@ from chalicelib.domain.plans import Charge, Plan
 from chalicelib.domain.pricing.filters import FilterBuckets
 from chalicelib.domain.subscriptions import Subscription
 from chalicelib.store.usage import AggregateItem, StoredAggregate, bucket_key
+from chalicelib.usage.carried import carried_usage, with_carried_histories
 
 
 def bucket_states(charges: list[Charge], stored: Mapping[tuple[str, str], StoredAggregate | AggregateItem]
@@ -66,13 +67,15 @@ def stored_usage(stores, subscription: Subscription, plan: Plan, metrics: Mappin
                  terms: BillingTerms, period: Period, *, with_event_values: bool = False) -> StoredUsage:
     """ONE Query of the period's aggregates, one per kind of unique-count charge (metered, recurring) for their
     values, and, only when the plan has a recurring metric, ONE Query of the subscription's aggregates of every
-    period (what it carries in: it grows with periods and buckets, never with events). `with_event_values` (the
-    biller) adds `bucket_event_values` over the charges window."""
+    period (what it carries in: it grows with periods and buckets, never with events) and what the external id's
+    earlier subscriptions carry in (`carried_usage`). `with_event_values` (the biller) adds `bucket_event_values`
+    over the charges window."""
     period_start_ms = epoch_ms(period.start)
     value_periods = {unique_count_values_period_ms(metric.recurring, period_start_ms) for metric in metrics.values()
                      if metric.aggregation_type == "unique_count_agg"}
     stored = stores.usage.period_aggregates(subscription.organization_id, subscription.id, period_start_ms,
                                             value_periods)
+    states = bucket_states(plan.charges, stored)
     openings = {}
     if any(metric.recurring for metric in metrics.values()):
         by_period: dict[int, dict[tuple[str, str], AggregateItem]] = defaultdict(dict)
@@ -80,9 +83,11 @@ def stored_usage(stores, subscription: Subscription, plan: Plan, metrics: Mappin
             if key.period_start_ms < period_start_ms:
                 by_period[key.period_start_ms][(key.charge_id, key.bucket)] = item
         earlier = {start_ms: bucket_states(plan.charges, items) for start_ms, items in by_period.items()}
-        openings = recurring_openings(plan, metrics, terms, earlier)
+        carried = carried_usage(stores, subscription, plan, metrics)
+        openings = recurring_openings(plan, metrics, terms, earlier, carried.totals)
+        states = with_carried_histories(plan, metrics, states, carried)
     values = {}
     if with_event_values:
         window = terms.charges_part(period)
         values = bucket_event_values(stores, subscription, plan, metrics, window) if window else {}
-    return StoredUsage(states=bucket_states(plan.charges, stored), openings=openings, event_values=values)
+    return StoredUsage(states=states, openings=openings, event_values=values)

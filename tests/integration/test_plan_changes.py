@@ -150,15 +150,34 @@ def test_terminating_before_the_switch_cancels_the_downgrade(api, dynamodb, tena
     assert api.get("/api/v1/plans/lite").json_body["plan"]["active_subscriptions_count"] == 0
 
 
-def test_another_downgrade_while_one_is_scheduled_is_refused(api, tenant, plans, api_clock):
-    plans()
+def test_another_downgrade_replaces_the_scheduled_one_and_an_upgrade_cancels_it(api, dynamodb, tenant, plans,
+                                                                                api_clock):
+    org = tenant.organization_id
+    old = plans()
     lite(api)
     create_plan(api, "tiny", amount_cents=100)
     api_clock.set(UPGRADE_AT)
-    post(api, plan_code="lite")
-    response = post(api, plan_code="tiny")
-    assert response.json_body["error_details"] == {"plan_code": ["plan_change_not_supported_yet"]}
-    assert api.get(path_of("sub")).json_body["subscription"]["next_plan_code"] == "lite"
+    post(api, plan_code="tiny")
+    replaced = post(api, plan_code="lite").json_body["subscription"]
+    assert (replaced["lago_id"], replaced["plan_code"]) == (old["lago_id"], "basic")
+    assert (replaced["next_plan_code"], replaced["downgrade_plan_date"]) == ("lite", "2026-12-01")
+    run_biller(datetime(2026, 12, 1, 0, 30, tzinfo=UTC))
+    current = api.get(path_of("sub")).json_body["subscription"]
+    assert (current["plan_code"], current["previous_plan_code"]) == ("lite", "basic")
+    # An upgrade while a downgrade is scheduled takes effect at once; the downgrade is gone with the old plan.
+    api_clock.set(datetime(2026, 12, 10, tzinfo=UTC))
+    assert post(api, plan_code="tiny").json_body["subscription"]["next_plan_code"] == "tiny"
+    api_clock.set(datetime(2026, 12, 12, tzinfo=UTC))
+    upgraded = post(api, plan_code="pro").json_body["subscription"]
+    assert (upgraded["plan_code"], upgraded["next_plan_code"], upgraded["downgrade_plan_date"]) == ("pro", None, None)
+    run_biller(datetime(2027, 1, 1, 0, 30, tzinfo=UTC))
+    assert api.get(path_of("sub")).json_body["subscription"]["plan_code"] == "pro"
+    # November on basic, 1000; 1..11 December on lite: 11/31 x 500 = 177.42 -> 177; 12..31 December on pro, cumulative
+    # rounding: 3000 - round(3000 x 11 / 31) = 3000 - round(1064.5) = 3000 - 1065 = 1935 (no usage).
+    assert [summary(invoice) for invoice in invoices_of(org)] == [
+        (1, "2026-11-30", ["subscription_terminating"], [("subscription", 1000)]),
+        (2, "2026-12-12", ["subscription_terminating"], [("subscription", 177)]),
+        (3, "2027-01-01", ["subscription_periodic"], [("subscription", 1935)])]
 
 
 def test_two_concurrent_upgrades_make_one_new_subscription(api, tenant, plans, api_clock):

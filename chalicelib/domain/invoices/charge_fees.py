@@ -127,3 +127,14 @@ def _true_up_fee(subscription_id: str, window: Period, charge_id: str, amount_ce
                    amount_cents=amount_cents, precise_amount_cents=amount,
                    precise_unit_amount=major_units(amount, currency),
                    from_datetime=window.start, to_datetime=window.end, pay_in_advance=False)
+
+
+def left_to_the_next_plan(plan: Plan, metrics: Mapping[str, BillableMetric], next_plan: Plan) -> Plan:
+    """The plan whose charges an upgraded subscription's final invoice bills (Lago): without its charges in arrears
+    and not prorated on a recurring metric the new plan also charges. The new subscription carries those units in
+    and bills them for the whole period: billing them on the old plan too would bill them twice."""
+    taken_over = next_plan.billable_metric_ids()
+    return plan.model_copy(update={"charges": [
+        charge for charge in plan.charges
+        if charge.pay_in_advance or charge.prorated or not metrics[charge.billable_metric_id].recurring
+        or charge.billable_metric_id not in taken_over]})
