@@ -6,6 +6,7 @@ poller per stream handler (each on its table's stream), one on the webhook queue
 biller."""
 from __future__ import annotations
 
+import faulthandler
 import importlib
 import logging
 import os
@@ -175,6 +176,8 @@ def serve() -> None:
     print(f"AWS_ENDPOINT_URL:  {os.environ['AWS_ENDPOINT_URL']}  (tables: {tables})", flush=True)
     print(f"Webhook queue:     {os.environ['WEBHOOK_QUEUE_URL']}", flush=True)
     print("Ready. Ctrl-C stops everything.", flush=True)
+    # `kill -USR1` prints every thread's stack: what a stop that does not end is waiting for.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     stopping = threading.Event()
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signal_number, lambda *_: stopping.set())

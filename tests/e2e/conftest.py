@@ -124,6 +124,8 @@ def stack():
     try:
         returncode = process.wait(STOP_TIMEOUT_SECONDS)
     except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGUSR1)  # the stack prints its threads' stacks (chalicelib/local/stack.py)
+        time.sleep(1)
         process.kill()
         process.wait(5)
         pytest.fail(f"the local stack did not stop within {STOP_TIMEOUT_SECONDS} s of SIGINT; its output:\n"
