@@ -21,6 +21,7 @@ from chalicelib.domain.subscriptions import (
     canceled_subscription,
     is_upgrade,
     new_subscription,
+    pending_on_plan,
     scheduled_downgrade,
     terminated_subscription,
     updated_subscription,
@@ -48,6 +49,8 @@ class SubscriptionStore(Protocol):
     def replace(self, previous: Subscription, subscription: Subscription, plan_update: dict | None = None) -> None: ...
     def change_plan(self, previous: Subscription, ended: Subscription, successor: Subscription,
                     old_plan_update: dict, new_plan_update: dict) -> None: ...
+    def move_pending(self, previous: Subscription, moved: Subscription, old_plan_update: dict,
+                     new_plan_update: dict) -> None: ...
     def list_page(self, organization_id: str, statuses: tuple[str, ...], page: int, per_page: int,
                   plan_id: str | None = None) -> list[Subscription]: ...
     def count(self, organization_id: str, statuses: tuple[str, ...], plan_id: str | None = None) -> int: ...
@@ -83,16 +86,21 @@ def _existing(stores: Stores, organization: Organization, existing: Subscription
               now) -> Shown:
     """A POST naming a current subscription's external id: the same customer and plan get it back (Lago's
     idempotency); another plan on an active subscription is a plan change: an upgrade at once, a downgrade at the
-    end of the period; another customer cannot have it."""
+    end of the period; on a pending one it replaces the plan; another customer cannot have it."""
     if existing.customer_id != customer.id:
         raise ValidationFailed.single("external_id", "value_already_exist")
     if existing.plan_id == plan.id:
         return Shown(existing, customer, plan)
     current_plan = stores.plans.get_any(organization.id, existing.plan_id)
-    if existing.status != "active" or current_plan is None:
+    if current_plan is None:
         raise ValidationFailed.single("plan_code", "plan_change_not_supported_yet")
     if plan.amount_currency != current_plan.amount_currency:
         raise ValidationFailed.single("currency", "currencies_does_not_match")
+    if existing.status == "pending":
+        moved = pending_on_plan(existing, plan, now)
+        stores.subscriptions.move_pending(existing, moved, stores.plans.subscription_count_update(current_plan, -1),
+                                          stores.plans.subscription_count_update(plan, 1))
+        return Shown(moved, customer, _counted(plan, 1))
     if not is_upgrade(current_plan, plan):
         return _downgrade(stores, organization, existing, customer, current_plan, plan, now)
     ended, successor = upgraded_subscriptions(existing, plan, str(uuid6.uuid7()), _timezone(customer, organization),

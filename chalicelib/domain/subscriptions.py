@@ -279,6 +279,12 @@ def upgraded_subscriptions(old: Subscription, plan: Plan, new_id: str, timezone:
                                          "starting_invoice_due": plan.pay_in_advance})
 
 
+def pending_on_plan(subscription: Subscription, plan: Plan, now: datetime) -> Subscription:
+    """A pending subscription moved to another plan (Lago changes its plan in place): it has not started, so
+    nothing is billed, prorated or credited, upgrade or downgrade alike."""
+    return subscription.model_copy(update={"plan_id": plan.id, "updated_at": now, "version": subscription.version + 1})
+
+
 def is_upgrade(current: Plan, requested: Plan) -> bool:
     """Lago's rule: the yearly-normalised base fee does not go down."""
     return requested.yearly_amount_cents() >= current.yearly_amount_cents()

@@ -206,6 +206,18 @@ class SubscriptionRepository(ControlTableRepository):
         except TransactionCancelled as cancelled:
             raise StaleWrite() from cancelled
 
+    def move_pending(self, previous: Subscription, moved: Subscription, old_plan_update: dict,
+                     new_plan_update: dict) -> None:
+        """A pending subscription on another plan, in ONE transaction: `previous` (as read) replaced by `moved`, the
+        old plan's count and pending counter - 1, the new plan's + 1. Raises StaleWrite if anything moved."""
+        actions = [*self.replace_actions(previous, moved), old_plan_update, new_plan_update,
+                   *self._counter_changes(previous, {"pending": -1}, organization_wide=False),
+                   *self._counter_changes(moved, {"pending": 1}, organization_wide=False)]
+        try:
+            transact(self._client, actions)
+        except TransactionCancelled as cancelled:
+            raise StaleWrite() from cancelled
+
     def replace_actions(self, previous: Subscription, subscription: Subscription) -> list[dict]:
         """The transaction actions that replace `previous` (still at its version) by `subscription`: the item and
         its copies put, the copies of a former status deleted (the biller joins them to an invoice's transaction)."""

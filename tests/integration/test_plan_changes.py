@@ -216,3 +216,24 @@ def test_a_termination_racing_an_upgrade_leaves_one_ended_and_one_new(api, tenan
     counts = [api.get(f"/api/v1/plans/{code}").json_body["plan"]["active_subscriptions_count"]
               for code in ("basic", "pro")]
     assert counts == [0, 1]
+
+
+def test_a_pending_subscription_moved_to_another_plan_starts_and_bills_on_it(api, dynamodb, tenant, plans, api_clock):
+    org = tenant.organization_id
+    plans()
+    api_clock.set(UPGRADE_AT)
+    assert api.delete(path_of("sub")).status_code == 200  # the fixture's November subscription ends
+    subscribe(api, external_id="later", plan_code="basic", subscription_at="2026-12-01T00:00:00Z")
+    moved = post(api, external_id="later", plan_code="pro", subscription_at="2026-12-01T00:00:00Z")
+    assert (moved.json_body["subscription"]["status"], moved.json_body["subscription"]["plan_code"]) == (
+        "pending", "pro")
+    listed = api.get("/api/v1/subscriptions?plan_code=pro&status[]=pending").json_body["subscriptions"]
+    assert [item["external_id"] for item in listed] == ["later"]
+    assert api.get("/api/v1/subscriptions?plan_code=basic&status[]=pending").json_body["subscriptions"] == []
+    run_biller(datetime(2026, 12, 1, 0, 30, tzinfo=UTC))
+    run_biller(datetime(2027, 1, 1, 0, 30, tzinfo=UTC))
+    assert [summary(invoice) for invoice in invoices_of(org)] == [
+        # The November subscription, terminated on the 16th: 1..16 November of 1000 = 16/30 x 1000 = 533.33 -> 533.
+        (1, "2026-11-16", ["subscription_terminating"], [("subscription", 533)]),
+        # The moved one starts on 1 December on `pro` and bills December in arrears: 3000.
+        (2, "2027-01-01", ["subscription_periodic"], [("subscription", 3000)])]

@@ -262,12 +262,23 @@ def test_the_same_external_id_and_plan_returns_the_existing_subscription(api, re
     assert api.delete(f"{CUSTOMERS}/cust").status_code == 200
 
 
-def test_another_plan_for_a_pending_subscription_is_not_supported_yet(api, ready):
-    subscribe(api, subscription_at=FUTURE)
+def test_another_plan_for_a_pending_subscription_replaces_its_plan(api, ready):
+    pending = subscribe(api, subscription_at=FUTURE)
     create_plan(api, "premium", amount_cents=5000)
-    response = post(api, plan_code="premium", subscription_at=FUTURE)
-    assert response.json_body == invalid(plan_code="plan_change_not_supported_yet")
-    assert plan_count(api, "premium") == 0
+    create_plan(api, "mini", amount_cents=100)
+    for code in ("premium", "mini"):  # an upgrade and a downgrade alike: it has not started
+        response = post(api, plan_code=code, subscription_at=FUTURE)
+        assert response.status_code == 200, response.body
+        moved = response.json_body["subscription"]
+        assert (moved["lago_id"], moved["status"], moved["plan_code"]) == (pending["lago_id"], "pending", code)
+        assert (moved["next_plan_code"], moved["downgrade_plan_date"]) == (None, None)
+    assert [plan_count(api, code) for code in ("startup", "premium", "mini")] == [0, 0, 1]
+    assert api.get(path_of("sub", "pending")).json_body["subscription"]["plan_code"] == "mini"
+    assert [item["plan_code"] for item in api.get(f"{SUBSCRIPTIONS}?status[]=pending").json_body["subscriptions"]] \
+        == ["mini"]
+    create_plan(api, "dollars", amount_currency="USD")
+    assert post(api, plan_code="dollars", subscription_at=FUTURE).json_body == invalid(
+        currency="currencies_does_not_match")
 
 
 def test_another_customer_cannot_take_a_current_external_id(api, ready):
