@@ -77,6 +77,10 @@ def _port_is_free(port: int) -> bool:
     return True
 
 
+# How often the main thread wakes to run a pending Ctrl-C or SIGTERM handler (`serve`).
+SIGNAL_CHECK_SECONDS = 0.2
+
+
 class LocalStack:
     def __init__(self, api_port: int, dynamodb_port: int, biller_interval_seconds: float):
         self.api_port = api_port
@@ -181,7 +185,11 @@ def serve() -> None:
     stopping = threading.Event()
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signal_number, lambda *_: stopping.set())
-    stopping.wait()
+    # Wait in slices, not once without a timeout: one CI run saw a SIGINT left unhandled for 5 s while the other
+    # threads ran on. Python runs a handler when the main thread next runs bytecode; a slice's end is such a moment,
+    # whether or not the signal interrupted the wait.
+    while not stopping.wait(SIGNAL_CHECK_SECONDS):
+        pass
     stack.stop()
     print("Stopped.", flush=True)
     sys.exit(0)
