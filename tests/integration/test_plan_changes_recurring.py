@@ -4,9 +4,13 @@ the new plan; an upgraded subscription's final invoice leaves out the recurring 
 that the new plan also charges, which bills them for the whole period. Amounts worked out by hand in each test."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_biller import invoices_of
 from test_events import create_metric
 from test_plan_changes import UPGRADE_AT, summary
@@ -16,6 +20,7 @@ from usage_fixtures import event_item
 
 from chalicelib.billing.biller import run_biller
 from chalicelib.domain.aggregations.windows import epoch_ms
+from chalicelib.store.repositories import repositories
 
 
 def seat_event(org: str, transaction_id: str, at: datetime, seats: int) -> dict:
@@ -121,3 +126,68 @@ def test_a_subscription_of_the_same_external_id_for_another_customer_carries_not
     seats = [charge for charge in response.json_body["customer_usage"]["charges_usage"]
              if charge["billable_metric"]["code"] == "seats"]
     assert (seats[0]["units"], seats[0]["amount_cents"]) == ("2.0", 2 * 200)
+
+
+def test_a_prorated_recurring_charge_is_billed_on_both_sides_of_an_upgrade_by_days(api, dynamodb, tenant, catalog,
+                                                                                   api_clock, monkeypatch):
+    """A prorated charge is billed by the old plan up to the upgrade (Lago leaves out only unprorated ones) and
+    by the new plan from it, the carried seats weighing all of its days."""
+    org = tenant.organization_id
+    licences = create_metric(api, "licences", "sum_agg", "n")
+    recurring(api, "licences")
+    for code, amount_cents, amount in (("basic-p", 1000, "1"), ("pro-p", 3000, "2")):
+        create_plan(api, code, amount_cents=amount_cents, charges=[{
+            "billable_metric_id": licences["lago_id"], "charge_model": "standard", "prorated": True,
+            "properties": {"amount": amount}}])
+    subscribe(api, external_id="psub", plan_code="basic-p", subscription_at="2026-11-01T00:00:00Z")
+    send(dynamodb, [event_item(org, "l1", epoch_ms(datetime(2026, 11, 10, tzinfo=UTC)), "licences", {"n": 10},
+                               external_subscription_id="psub")])
+    api_clock.set(UPGRADE_AT)
+    assert post(api, external_id="psub", plan_code="pro-p").status_code == 200
+    send(dynamodb, [event_item(org, "l2", epoch_ms(datetime(2026, 11, 20, tzinfo=UTC)), "licences", {"n": 2},
+                               external_subscription_id="psub")])
+    run_biller(datetime(2026, 12, 1, 0, 30, tzinfo=UTC))
+    reasons = {(invoice.id, period.subscription_id): period.invoicing_reason
+               for invoice in invoices_of(org) for period in invoice.billing_periods}
+    fees = {reasons[(invoice.id, fee.subscription_id)]: (fee.units, fee.amount_cents)
+            for invoice in invoices_of(org) for fee in invoice.fees
+            if fee.fee_type == "charge" and fee.subscription_id != catalog["lago_id"]}
+    # Old plan, window 1..16 November of a 30-day period: 10 licences from the 10th weigh 7 days:
+    # 10 x 7 / 30 = 2.333... -> 2.33334 (Lago rounds the units up at 5 decimals) x 1 EUR = 233.334 -> 233 cents.
+    assert fees["subscription_terminating"] == (Decimal("2.33334"), 233)
+    # New plan, window 16..30 November (15 days): the 10 carried weigh all 15 days, 10 x 15 / 30 = 5; the 2 from
+    # the 20th weigh 11 days, 2 x 11 / 30 = 0.7333...; 5.73333... -> 5.73334 x 2 EUR = 1146.668 -> 1147 cents.
+    assert fees["subscription_periodic"] == (Decimal("5.73334"), 1147)
+
+
+NOVEMBER_START = datetime(2026, 11, 1, tzinfo=UTC)
+NOVEMBER_SECONDS = 30 * 86_400
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seats=st.lists(st.tuples(st.integers(1, NOVEMBER_SECONDS - 1), st.integers(0, 20)), min_size=1, max_size=6),
+       change_at=st.integers(3_600, NOVEMBER_SECONDS - 3_600))
+def test_any_seats_around_an_upgrade_are_all_on_the_new_plan_and_none_on_the_old(
+        api, dynamodb, tenant, catalog, api_clock, monkeypatch, seats, change_at):
+    """Whatever the seats and the upgrade instant in November: the new plan's usage at the month's end counts every
+    seat of the external id (Σ values, as Lago's recurring query), and the old plan's final invoice bills none."""
+    org = tenant.organization_id
+    external_id = f"sub-{uuid.uuid4().hex[:8]}"
+    api_clock.set(NOVEMBER_START)
+    subscribe(api, external_id=external_id, plan_code="basic", subscription_at="2026-11-01T00:00:00Z")
+    change = NOVEMBER_START + timedelta(seconds=change_at)
+    events = [event_item(org, f"{external_id}-{index}", epoch_ms(NOVEMBER_START + timedelta(seconds=second)),
+                         "seats", {"n": value}, external_subscription_id=external_id)
+              for index, (second, value) in enumerate(seats)]
+    send(dynamodb, [event for event, (second, _) in zip(events, seats) if second < change_at])
+    api_clock.set(change)
+    assert post(api, external_id=external_id, plan_code="pro").status_code == 200
+    send(dynamodb, [event for event, (second, _) in zip(events, seats) if second >= change_at])
+    monkeypatch.setattr("chalicelib.api.current_usage.utc_now", lambda: datetime(2026, 11, 30, 23, tzinfo=UTC))
+    response = api.get(f"/api/v1/customers/cust/current_usage?external_subscription_id={external_id}")
+    usage = {charge["billable_metric"]["code"]: charge for charge in response.json_body["customer_usage"]["charges_usage"]}
+    total = sum(value for _, value in seats)
+    assert (Decimal(usage["seats"]["units"]), usage["seats"]["amount_cents"]) == (total, total * 200)
+    ended = repositories().subscriptions.find_latest(org, external_id, "terminated")
+    final = [invoice for invoice in invoices_of(org) if invoice.billing_periods[0].subscription_id == ended.id]
+    assert [fee.fee_type for invoice in final for fee in invoice.fees] in ([], ["subscription"])
