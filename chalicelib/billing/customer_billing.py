@@ -213,5 +213,5 @@ def _share(stores, step: BillingStep, plan: Plan, metrics: Mapping[str, Billable
     if step.kind == "periodic":
         return periodic_share(subscription, plan, metrics, timezone, step.at, usage,
                               initial_started_at=initial_started_at)
-    return termination_share(subscription, billed_plan(stores, subscription, plan, metrics, final_window=True), metrics,
+    return termination_share(subscription, billed_plan(stores, subscription, plan, metrics, period), metrics,
                              timezone, usage, initial_started_at=initial_started_at)

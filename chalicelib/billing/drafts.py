@@ -68,8 +68,7 @@ def _priced(stores, draft: Invoice, billed: list[_Billed], now: datetime) -> Inv
         if each.charges_window is not None:
             usage = stored_usage(stores, each.subscription, each.plan, each.metrics, each.terms, each.charges_period,
                                  with_event_values=True)
-            plan = billed_plan(stores, each.subscription, each.plan, each.metrics,
-                               final_window=each.charges_window.end == each.subscription.terminated_at)
+            plan = billed_plan(stores, each.subscription, each.plan, each.metrics, each.charges_window)
             lines += charge_fees(each.subscription.id, plan, each.metrics, each.terms, each.charges_window, usage)
     return with_fee_lines(draft, lines, now)
 

@@ -191,3 +191,23 @@ def test_any_seats_around_an_upgrade_are_all_on_the_new_plan_and_none_on_the_old
     ended = repositories().subscriptions.find_latest(org, external_id, "terminated")
     final = [invoice for invoice in invoices_of(org) if invoice.billing_periods[0].subscription_id == ended.id]
     assert [fee.fee_type for invoice in final for fee in invoice.fees] in ([], ["subscription"])
+
+
+def test_under_a_grace_period_the_upgraded_final_draft_leaves_the_seats_to_the_new_plan(api, dynamodb, tenant, catalog,
+                                                                                        api_clock):
+    """The old plan's final invoice is a draft while the customer's grace period runs; refreshing and finalizing it
+    price its charges again, and must leave out the seats the new plan bills, as the invoice issued at once does."""
+    org = tenant.organization_id
+    assert api.put("/api/v1/customers/cust", {"customer": {
+        "billing_configuration": {"invoice_grace_period": 3}}}).status_code == 200
+    send(dynamodb, [seat_event(org, "s1", datetime(2026, 11, 10, tzinfo=UTC), 10)])
+    change_plan(api, api_clock, "pro")
+    draft = api.get("/api/v1/invoices?status=draft").json_body["invoices"]
+    assert len(draft) == 1
+    assert api.put(f"/api/v1/invoices/{draft[0]['lago_id']}/refresh").status_code == 200
+    api_clock.set(datetime(2026, 11, 17, tzinfo=UTC))
+    finalized = api.put(f"/api/v1/invoices/{draft[0]['lago_id']}/finalize")
+    assert finalized.status_code == 200, finalized.body
+    # 1..15 November of 1000 = 500; no seats (the new plan bills the 10 for the whole month).
+    assert [(fee["item"]["type"], fee["amount_cents"]) for fee in finalized.json_body["invoice"]["fees"]] == [
+        ("subscription", 500)]
