@@ -16,6 +16,7 @@ from chalicelib.domain.current_usage import BEFORE_START_PERIOD_MS, BucketKey
 from chalicelib.domain.plans import Charge, Plan
 from chalicelib.domain.subscriptions import Subscription
 from chalicelib.store.usage import bucket_key
+from chalicelib.usage.routing import filter_bucket
 
 
 @dataclass(frozen=True)
@@ -61,21 +62,18 @@ def carried_usage(stores, subscription: Subscription, plan: Plan, metrics: Mappi
     histories: dict[BucketKey, object] = {}
     for earlier in earlier_subscriptions(history, subscription):
         earlier_plan = stores.plans.get_any(earlier.organization_id, earlier.plan_id)
-        matched = {charge.id: found for charge in recurring
-                   if earlier_plan and (found := matching_charge(earlier_plan, charge))}
+        matched = [(charge, found) for charge in recurring
+                   if earlier_plan and (found := matching_charge(earlier_plan, charge))]
         if not matched:
             continue
-        states = _earlier_states(stores, earlier, recurring, metrics)
-        for charge in recurring:
-            if charge.id not in matched:
-                continue
+        states = _earlier_states(stores, earlier, [charge for charge, _ in matched], metrics)
+        for charge, earlier_charge in matched:
             metric = metrics[charge.billable_metric_id]
             aggregation = aggregation_for(metric.aggregation_type, metric.field_name, recurring=True,
                                           prorated=charge.prorated)
             for index in [*range(len(charge.filters)), None]:
                 key = (charge.id, index)
-                bucket = bucket_key(None if index is None else charge.filters[index].values)
-                for state in states.get((matched[charge.id].id, bucket), []):
+                for state in states.get((earlier_charge.id, filter_bucket(charge, index)), []):
                     if metric.aggregation_type == "unique_count_agg" and isinstance(state, Mapping):
                         histories[key] = aggregation.combine(histories.get(key, aggregation.empty), state)
                     elif isinstance(state, (Totals, Moments)):
