@@ -173,7 +173,7 @@ def test_another_downgrade_replaces_the_scheduled_one_and_an_upgrade_cancels_it(
     run_biller(datetime(2027, 1, 1, 0, 30, tzinfo=UTC))
     assert api.get(path_of("sub")).json_body["subscription"]["plan_code"] == "pro"
     # November on basic, 1000; 1..11 December on lite: 11/31 x 500 = 177.42 -> 177; 12..31 December on pro, cumulative
-    # rounding: 3000 - round(3000 x 11 / 31) = 3000 - round(1064.5) = 3000 - 1065 = 1935 (no usage).
+    # rounding: 3000 - round(3000 x 11 / 31) = 3000 - round(1064.52) = 3000 - 1065 = 1935 (no usage).
     assert [summary(invoice) for invoice in invoices_of(org)] == [
         (1, "2026-11-30", ["subscription_terminating"], [("subscription", 1000)]),
         (2, "2026-12-12", ["subscription_terminating"], [("subscription", 177)]),
