@@ -15,12 +15,14 @@ from hypothesis import settings
 from moto import mock_aws
 
 from chalicelib.domain.organization_service import create_organization
+from chalicelib.local import moto_fixes
 from chalicelib.local.gateway import ApiGatewayEmulation
 from chalicelib.store.repositories import repositories, reset_repositories
 from chalicelib.store.tables import create_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 
+moto_fixes.install()  # as the local stack runs moto: requests at the cost of what they touch
 settings.register_profile("ci", derandomize=True, deadline=None, max_examples=100)
 settings.register_profile("dev", deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") == "true" else "dev")

@@ -26,6 +26,7 @@ from chalice.local import LambdaContext
 from moto.server import ThreadedMotoServer
 
 from chalicelib.domain.organization_service import create_organization
+from chalicelib.local import moto_fixes
 from chalicelib.local.gateway import use_api_gateway_emulation
 from chalicelib.local.queue_poller import QueuePoller
 from chalicelib.local.stream_poller import StreamPoller
@@ -98,6 +99,7 @@ class LocalStack:
                 raise SystemExit(f"port {port} on {HOST} is in use; set PORT / DYNAMODB_PORT")
         _local_aws_environment(self.dynamodb_port)
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request access log
+        moto_fixes.install()
         self._moto = ThreadedMotoServer(ip_address=HOST, port=self.dynamodb_port, verbose=False)
         self._moto.start()
         create_tables(boto3.client("dynamodb"))

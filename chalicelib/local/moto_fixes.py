@@ -1,0 +1,139 @@
+"""moto's DynamoDB at the cost of what a request touches, for the local stack and the tests (nothing here runs in
+AWS). moto 5.2.5 makes every request cost the size of its table:
+
+- TransactWriteItems backs up each table it touches with `copy.deepcopy`, and restores the copies when the
+  transaction is cancelled: invoicing 60 months of 10 customers took 17 GB, and a cancelled transaction put a table
+  back over the writes other threads made meanwhile. Here a transaction is checked first (every condition, against
+  the items as they are, under one lock shared by all transactions) and cancelled with the reasons moto gives,
+  writing nothing; only then does moto apply it, with the touched items (and their tables' stream records) kept
+  aside to be put back should a write still fail: all the writes or none, as DynamoDB.
+- Query sorts every item of the table and sizes every item of the partition before it looks at the key condition:
+  with an organization's invoices under one partition key, each read of a customer's subscriptions grew with the
+  organization's history. Here moto answers the Query over the items its key condition can select (the partition's
+  items in the sort-key range; for an index, the items with the index's partition key), the rest unchanged.
+
+`install()` is idempotent."""
+from __future__ import annotations
+
+import copy
+import threading
+import types
+from collections import defaultdict
+
+from moto.dynamodb import models
+from moto.dynamodb.comparisons import get_filter_expression
+from moto.dynamodb.exceptions import TransactionCanceledException
+from moto.dynamodb.models.table import Table
+
+_LOCK = threading.RLock()
+_CONDITION_FAILED = "The conditional request failed"
+
+
+def _deepcopy_but_tables(value, memo=None):
+    """moto's backup of a table becomes the table itself: the items it writes are kept aside instead."""
+    return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
+
+def _target(backend, operation_type: str, operation: dict):
+    """(table, hash key, range key) of one action of a transaction."""
+    table = backend.get_table(operation["TableName"])
+    key = operation["Key"] if operation_type != "Put" else {
+        name: operation["Item"][name] for name in (table.hash_key_attr, table.range_key_attr) if name}
+    return (table, *backend.get_keys_value(table, key))
+
+
+def _cancellation_reasons(backend, transact_items: list[dict]) -> list[tuple]:
+    """Per action, moto's reason (code, message, item) when its condition fails against the stored item, else
+    (None, None, None)."""
+    reasons = []
+    for action in transact_items:
+        operation_type, operation = next(iter(action.items()))
+        table, hash_key, range_key = _target(backend, operation_type, operation)
+        current = table.get_item(hash_key, range_key)
+        condition = operation.get("ConditionExpression")
+        if condition is None or get_filter_expression(condition, operation.get("ExpressionAttributeNames"),
+                                                      operation.get("ExpressionAttributeValues")).expr(current):
+            reasons.append((None, None, None))
+            continue
+        shown = (current.to_json()["Attributes"]
+                 if current is not None and operation.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD"
+                 else None)
+        reasons.append(("ConditionalCheckFailed", _CONDITION_FAILED, shown))
+    return reasons
+
+
+def _kept_aside(backend, transact_items: list[dict]) -> tuple[list, dict]:
+    """The items the transaction may write, as they are, and the stream length of each table it touches."""
+    items, streams = [], {}
+    for action in transact_items:
+        operation_type, operation = next(iter(action.items()))
+        table, hash_key, range_key = _target(backend, operation_type, operation)
+        items.append((table, hash_key, range_key, copy.deepcopy(table.get_item(hash_key, range_key))))
+        if table.stream_shard is not None:
+            streams[table.stream_shard] = len(table.stream_shard.items)
+    return items, streams
+
+
+def _put_back(items: list, streams: dict) -> None:
+    """Each kept item back where it was (or gone again, if it was absent), and the streams as they were."""
+    for table, hash_key, range_key, item in items:
+        partition, position = (table.items[hash_key], range_key) if range_key else (table.items, hash_key)
+        if item is None:
+            partition.pop(position, None)
+        else:
+            partition[position] = item
+    for shard, length in streams.items():
+        del shard.items[length:]
+
+
+def _transact_write_items(original):
+    def transact_write_items(self, transact_items: list[dict]) -> None:
+        if len(transact_items) > 100 or any(len(action) != 1 for action in transact_items):
+            return original(self, transact_items)  # moto's own refusals, before it writes anything
+        with _LOCK:
+            reasons = _cancellation_reasons(self, transact_items)
+            if any(code is not None for code, _, _ in reasons):
+                raise TransactionCanceledException(reasons)
+            items, streams = _kept_aside(self, transact_items)
+            try:
+                return original(self, transact_items)
+            except Exception:
+                _put_back(items, streams)
+                raise
+
+    transact_write_items.installed = True
+    return transact_write_items
+
+
+def _selectable(table: Table, hash_key, range_comparison, range_values, index_name, hash_key_conditions) -> list:
+    """The items a Query's key condition can select: of the partition, those in the sort-key range; of an index,
+    those with its partition key."""
+    if index_name is None:
+        return [item for item in table.items.get(hash_key, {}).values()
+                if range_comparison is None or item.range_key.compare(range_comparison, range_values)]
+    return [item for partition in table.items.values() for item in partition.values()
+            if all(name in item.attrs and item.attrs[name] == value for name, value in hash_key_conditions)]
+
+
+def _query(original):
+    def query(self, hash_key, range_comparison, range_values, *arguments, **options):
+        index_name = arguments[4] if len(arguments) > 4 else options.get("index_name")
+        conditions = options.get("hash_key_conditions") or []
+        if not self.range_key_attr or (index_name is None and hash_key is None) or (index_name and not conditions):
+            return original(self, hash_key, range_comparison, range_values, *arguments, **options)
+        view = copy.copy(self)  # the same table, holding only what the key condition can select
+        view.items = defaultdict(dict)
+        for item in _selectable(self, hash_key, range_comparison, range_values, index_name, conditions):
+            view.items[item.hash_key][item.range_key] = item
+        return original(view, hash_key, range_comparison, range_values, *arguments, **options)
+
+    return query
+
+
+def install() -> None:
+    backend = models.DynamoDBBackend
+    if getattr(backend.transact_write_items, "installed", False):
+        return
+    models.copy = types.SimpleNamespace(deepcopy=_deepcopy_but_tables)
+    backend.transact_write_items = _transact_write_items(backend.transact_write_items)
+    Table.query = _query(Table.query)
