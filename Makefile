@@ -10,16 +10,21 @@ export AWS_EC2_METADATA_DISABLED := true
 
 .PHONY: run test lint package lint-template template clean
 
+# The first run installs for about a minute: pip names each package as it collects and installs it.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
+	@echo "==> $(VENV): installing the app's and the tests' packages (requirements-dev.txt), once"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet $(PIP)
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --progress-bar off $(PIP)
+	$(BIN)/pip install --progress-bar off -r requirements-dev.txt
+	@echo "==> $(VENV): ready"
 	touch $@
 
 $(CFN_VENV)/.installed: requirements-cfn.txt
+	@echo "==> $(CFN_VENV): installing cfn-lint (requirements-cfn.txt), once"
 	$(PYTHON) -m venv $(CFN_VENV)
-	$(CFN_VENV)/bin/pip install --quiet $(PIP)
-	$(CFN_VENV)/bin/pip install --quiet -r requirements-cfn.txt
+	$(CFN_VENV)/bin/pip install --progress-bar off $(PIP)
+	$(CFN_VENV)/bin/pip install --progress-bar off -r requirements-cfn.txt
+	@echo "==> $(CFN_VENV): ready"
 	touch $@
 
 run: $(VENV)/.installed
