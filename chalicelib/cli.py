@@ -41,8 +41,13 @@ def _parser() -> argparse.ArgumentParser:
     resend = commands.add_parser("resend-webhooks", help="queue the organization's failed webhooks again "
                                                          "(needs WEBHOOK_QUEUE_URL)")
     resend.add_argument("--organization-id", required=True)
-    bill = commands.add_parser("bill", help="run the biller as of an instant")
-    bill.add_argument("--at", required=True, type=_instant)
+    bill = commands.add_parser("bill", help="run the biller as of an instant (default now); never in the future")
+    bill.add_argument("--at", type=_instant, help="the instant, e.g. 2026-12-01T00:30:00Z (default: now)")
+    bill.add_argument("--backfill", action="store_true",
+                      help="also bill the periods that ended before their subscription was created")
+    bill.add_argument("--organization-id", help="only this organization's customers")
+    bill.add_argument("--external-customer-id", action="append", default=[], dest="external_customer_ids",
+                      help="only this customer (repeatable; in every organization that has one)")
     commands.add_parser("template", help="print the deployment merge template (infra/merge-template.json)")
     rebuild = commands.add_parser("rebuild-usage", help="recompute a subscription's aggregates from its stored events "
                                                         "and report the differences (--apply: write them)")
@@ -61,8 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         from chalicelib.deployment import merge_template
         print(json.dumps(merge_template(), indent=2, sort_keys=True))
     elif arguments.command == "bill":
-        from chalicelib.local.stack import fire_biller
-        print(json.dumps(fire_biller(arguments.at)))
+        return _bill(arguments)
     else:
         from botocore.exceptions import BotoCoreError, ClientError
 
@@ -79,6 +83,44 @@ def main(argv: list[str] | None = None) -> int:
         except (DomainError, ClientError, BotoCoreError) as failure:
             print(f"error: {failure}", file=sys.stderr)
             return 1
+    return 0
+
+
+class _ProgressLine:
+    """The run's progress on stderr: when the due customers are known, after the last, and a line a second between."""
+
+    def __init__(self, interval_seconds: float = 1.0):
+        self._interval = interval_seconds
+        self._last = None
+
+    def __call__(self, progress) -> None:
+        import time
+
+        moment = time.monotonic()
+        last_customer = progress.customers_done == progress.customers_due
+        if self._last is None or last_customer or moment - self._last >= self._interval:
+            self._last = moment
+            print(f"customers {progress.customers_done}/{progress.customers_due} done, "
+                  f"{progress.invoices_created} invoices so far", file=sys.stderr, flush=True)
+
+
+def _bill(arguments) -> int:
+    from datetime import UTC
+
+    from chalicelib.billing.replay import FutureInstant, Replay, replay_biller
+    from chalicelib.domain.clock import utc_now
+    from chalicelib.store.repositories import repositories
+
+    current_time = utc_now()
+    replay = Replay(at=(arguments.at or current_time).astimezone(UTC), backfill=arguments.backfill,
+                    organization_id=arguments.organization_id,
+                    external_customer_ids=tuple(arguments.external_customer_ids))
+    try:
+        summary = replay_biller(repositories(), replay, current_time=current_time, report=_ProgressLine())
+    except FutureInstant as refused:
+        print(f"error: {refused}", file=sys.stderr)
+        return 2
+    print(json.dumps(summary))
     return 0
 
 

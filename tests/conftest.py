@@ -132,20 +132,11 @@ class ApiClock:
 
     def __init__(self, monkeypatch, now: datetime):
         self.now = now
-        for target in ("chalicelib.domain.subscription_service.utc_now", "chalicelib.billing.customer_billing.utc_now",
-                       "chalicelib.billing.drafts.utc_now"):
+        for target in ("chalicelib.api.subscriptions.utc_now", "chalicelib.billing.drafts.utc_now"):
             monkeypatch.setattr(target, lambda: self.now)
 
     def set(self, instant: datetime) -> None:
         self.now = instant
-
-
-@pytest.fixture(autouse=True)
-def quiet_billing_at_once(monkeypatch):
-    """Most tests create backdated subscriptions for usage or control-plane checks: with the wall clock, the
-    billing a request does at once would invoice every month since. Its clock is set before any test's data
-    unless a test takes `api_clock` (tests/integration/test_biller*.py exercise billing at once)."""
-    monkeypatch.setattr("chalicelib.billing.customer_billing.utc_now", lambda: datetime(2000, 1, 1, tzinfo=UTC))
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from chalicelib.api.pagination import page_from_query
 from chalicelib.api.serialize import json_response, plan_codes, subscription_json
 from chalicelib.billing.customer_billing import bill_customer_now
 from chalicelib.domain import subscription_service
+from chalicelib.domain.clock import utc_now
 from chalicelib.domain.subscription_service import Shown, Stores
 from chalicelib.domain.subscriptions import CURRENT_STATUSES, STATUSES, status_from_query, statuses_from_query
 from chalicelib.store.repositories import repositories
@@ -23,8 +24,9 @@ def _stores() -> Stores:
     return Stores(subscriptions=stores.subscriptions, customers=stores.customers, plans=stores.plans)
 
 
-def _billed(shown: Shown) -> Shown:
-    bill_customer_now(repositories(), shown.subscription.organization_id, shown.subscription.customer_id)
+def _billed(shown: Shown, now) -> Shown:
+    """What the change made due at `now` billed at once (a starting or a final invoice): never history."""
+    bill_customer_now(repositories(), shown.subscription.organization_id, shown.subscription.customer_id, now)
     return shown
 
 
@@ -51,8 +53,9 @@ def _status(request, allowed: tuple[str, ...] = STATUSES) -> str:
 def create_subscription():
     request = subscriptions.current_request
     organization = current_organization(request)
+    now = utc_now()
     return _one(_billed(subscription_service.create_subscription(_stores(), organization,
-                                                                 root_object(request.raw_body, ROOT_KEY))))
+                                                                 root_object(request.raw_body, ROOT_KEY), now), now))
 
 
 @subscriptions.route("/api/v1/subscriptions", methods=["GET"])
@@ -85,8 +88,9 @@ def update_subscription(external_id):
     request = subscriptions.current_request
     organization = current_organization(request)
     status = _status(request, CURRENT_STATUSES)
+    now = utc_now()
     return _one(_billed(subscription_service.update_subscription(_stores(), organization, external_id, status,
-                                                                 root_object(request.raw_body, ROOT_KEY))))
+                                                                 root_object(request.raw_body, ROOT_KEY), now), now))
 
 
 @subscriptions.route("/api/v1/subscriptions/{external_id}", methods=["DELETE"])
@@ -94,4 +98,6 @@ def terminate_subscription(external_id):
     request = subscriptions.current_request
     organization = current_organization(request)
     status = _status(request, CURRENT_STATUSES)
-    return _one(_billed(subscription_service.end_subscription(_stores(), organization, external_id, status)))
+    now = utc_now()
+    return _one(_billed(subscription_service.end_subscription(_stores(), organization, external_id, status, now),
+                        now))

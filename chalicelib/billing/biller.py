@@ -1,7 +1,8 @@
 """The biller, fired hourly. It takes "now" from its trigger, never from the wall clock, so any instant can
-be replayed (`python -m chalicelib.cli bill --at ...`). It reads the subscriptions due by `now` from the `by_due`
-index (never a scan) and bills each of their customers (chalicelib/billing/customer_billing.py), inline or, when
-there are many, through the work queue (chalicelib/billing/fanout.py)."""
+be replayed (`python -m chalicelib.cli bill --at ...`, chalicelib/billing/replay.py). It reads the subscriptions
+due by `now` from the `by_due` index (never a scan) and bills each of their customers
+(chalicelib/billing/customer_billing.py), inline or, when there are many, through the work queue
+(chalicelib/billing/fanout.py). It never backfills history (docs/billing-over-time.md)."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -18,10 +19,13 @@ def trigger_instant(scheduled_event: dict) -> datetime:
     return datetime.fromisoformat(scheduled_event["time"].replace("Z", "+00:00"))
 
 
-def due_customers(stores, now: datetime) -> list[tuple[str, str]]:
-    """(organization_id, customer_id) of every customer with a subscription due by `now`, each once."""
-    return list(dict.fromkeys((organization_id, customer_id)
-                              for organization_id, customer_id, _ in stores.subscriptions.due(iso_due(now))))
+def due_customers(stores, now: datetime, *, backfill: bool = False) -> list[tuple[str, str]]:
+    """(organization_id, customer_id) of every customer with a subscription or a draft due by `now` (with
+    `backfill`, or with unbilled history to bill by then), each once, in the order the index gives them."""
+    due = stores.subscriptions.due(iso_due(now))
+    if backfill:
+        due += stores.subscriptions.backfill_due(iso_due(now))
+    return list(dict.fromkeys((organization_id, customer_id) for organization_id, customer_id, _ in due))
 
 
 def run_biller(now: datetime) -> dict:
@@ -33,9 +37,9 @@ def run_biller(now: datetime) -> dict:
         queued = enqueue(customers, now)
     else:
         for organization_id, customer_id in customers:
-            issued = bill_customer_isolated(stores, organization_id, customer_id, now)
-            invoices += len(issued or [])
-            failed += issued is None
+            billed = bill_customer_isolated(stores, organization_id, customer_id, now)
+            invoices += billed.invoices_count if billed else 0
+            failed += billed is None
     logger.info("biller run", extra={"now": now.isoformat(), "customers": len(customers), "queued": queued,
                                      "invoices": invoices, "failed": failed})
     return {"now": now.isoformat(), "customers_due": len(customers), "customers_queued": queued,

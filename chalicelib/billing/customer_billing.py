@@ -1,13 +1,16 @@
 """Bill one customer up to `now`: activate and end its subscriptions when their time comes, issue each invoice
 they owe, in time order, one per billing day and group (the day's periodic shares together; a start or a
-termination on its own), and finalize its drafts when their grace period ends. Every invoice is ONE transaction
+termination on its own), and finalize its drafts when their grace period ends. A backfill also bills what their
+unbilled history owes up to `now` (docs/billing-over-time.md). Every invoice is ONE transaction
 with the customer's invoice sequence (or, a draft, its marker) and the subscriptions it advances, so a rerun, a
 concurrent biller or a crash between two runs never bills a period twice nor leaves a gap in the numbers
 (docs/operations.md)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 
 from chalicelib.billing import drafts
 from chalicelib.billing.issuing import MAX_CREDIT_NOTES_PER_INVOICE, issue_invoice
@@ -21,9 +24,9 @@ from chalicelib.domain.billing_steps import (
     activated,
     after_invoice,
     billed_charges_period,
+    next_backfill_step,
     next_step,
 )
-from chalicelib.domain.clock import utc_now
 from chalicelib.domain.current_usage import subscription_terms
 from chalicelib.domain.customers import Customer
 from chalicelib.domain.errors import StaleWrite
@@ -52,17 +55,41 @@ MAX_SHARES_PER_INVOICE = (100 - 5 - 2 * MAX_CREDIT_NOTES_PER_INVOICE) // 5
 _STATUSES = ("pending", "active", "terminated")
 
 
-def bill_customer(stores, organization_id: str, customer_id: str, now: datetime) -> list[Invoice]:
-    """The invoices issued or finalized by this call (one a concurrent run issued first is not among them)."""
-    issued: list[Invoice] = []
+@dataclass
+class CustomerBilled:
+    """What one call billed: the invoices it issued or finalized (one a concurrent run issued first is not among
+    them), and how it ended: nothing left due by its `now` (`done`), usage still being aggregated (`waiting`: a
+    later run goes on), or its step budget spent with more due (`more`: call again)."""
+
+    invoices: list[Invoice] = field(default_factory=list)
+    outcome: Literal["done", "waiting", "more"] = "done"
+
+    @property
+    def invoices_count(self) -> int:
+        """How many invoices it issued or finalized: a draft issued and finalized in one call counts once."""
+        return len({invoice.id for invoice in self.invoices})
+
+
+def _due_steps(subscriptions: list[Subscription], now: datetime, backfill: bool) -> list[BillingStep]:
+    """Each subscription's next step due by `now`, and with `backfill` its history's next one."""
+    candidates = [next_step(subscription) for subscription in subscriptions]
+    if backfill:
+        candidates += [next_backfill_step(subscription) for subscription in subscriptions]
+    return [step for step in candidates if step is not None and step.at <= now]
+
+
+def bill_customer(stores, organization_id: str, customer_id: str, now: datetime, *,
+                  backfill: bool = False) -> CustomerBilled:
+    """Bill the customer up to `now`; with `backfill`, its subscriptions' unbilled history too."""
+    billed = CustomerBilled()
+    issued = billed.invoices
     customer = stores.customers.get_any(organization_id, customer_id)
     organization = stores.organizations.get(organization_id)
     if customer is None or organization is None:
-        return issued
+        return billed
     timezone = customer.applicable_timezone(organization.timezone)
     for _ in range(MAX_STEPS):
-        steps = [step for subscription in stores.subscriptions.of_customer(organization_id, customer_id, _STATUSES)
-                 if (step := next_step(subscription)) is not None and step.at <= now]
+        steps = _due_steps(stores.subscriptions.of_customer(organization_id, customer_id, _STATUSES), now, backfill)
         pending = stores.invoices.drafts_of(organization_id, customer_id)
         # A draft whose periods got late events shows them before its grace period ends.
         stale = next((draft for draft in pending if draft.refresh_requests and draft.invoice.finalize_at > now), None)
@@ -70,7 +97,7 @@ def bill_customer(stores, organization_id: str, customer_id: str, now: datetime)
                     key=lambda draft: (draft.finalize_at, draft.id), default=None)
         first = min(steps, key=lambda step: (step.at, CROSS_SUBSCRIPTION_ORDER[step.kind]), default=None)
         if stale is None and draft is None and first is None:
-            return issued
+            return billed
         try:
             if stale is not None:
                 drafts.refresh(stores, stale.invoice, timezone, now, [stores.invoices.refreshed_action(stale)])
@@ -78,7 +105,8 @@ def bill_customer(stores, organization_id: str, customer_id: str, now: datetime)
                 finalized = drafts.finalize(stores, customer, draft, timezone, now)
                 if finalized is None:
                     logger.info("draft not finalized yet: events still to aggregate", extra={"invoice_id": draft.id})
-                    return issued
+                    billed.outcome = "waiting"
+                    return billed
                 issued.append(finalized)
             elif first.kind == "activate":
                 _activate(stores, first, timezone, now)
@@ -92,34 +120,40 @@ def bill_customer(stores, organization_id: str, customer_id: str, now: datetime)
                               and step.invoice_group() == first.invoice_group()),
                              key=lambda step: step.subscription.id)
                 group = first.invoice_group()
-                if len(day) > MAX_SHARES_PER_INVOICE:  # one transaction holds 100 actions (docs/data-model.md)
+                # One transaction holds 100 actions (docs/data-model.md). A backfilled day is named after its first
+                # subscription: another subscription's history of the same day, backfilled later, is another invoice.
+                if len(day) > MAX_SHARES_PER_INVOICE or (first.backfill and first.kind == "periodic"):
                     day, group = day[:MAX_SHARES_PER_INVOICE], f"{group}/{day[0].subscription.id}"
                 invoice = _invoice(stores, customer, organization, timezone, day, group, now)
                 if invoice is WAITING:
-                    return issued  # usage not all applied yet: the next run tries again
+                    billed.outcome = "waiting"  # usage not all applied yet: the next run tries again
+                    return billed
                 if invoice is not None:
                     issued.append(invoice)
         except (StaleWrite, InvoiceAlreadyIssued):
             continue  # another request or biller moved first: read again
     logger.warning("customer billing stopped after its step budget", extra={"customer_id": customer_id})
-    return issued
+    billed.outcome = "more"
+    return billed
 
 
-def bill_customer_isolated(stores, organization_id: str, customer_id: str, now: datetime) -> list[Invoice] | None:
+def bill_customer_isolated(stores, organization_id: str, customer_id: str, now: datetime, *,
+                           backfill: bool = False) -> CustomerBilled | None:
     """`bill_customer`, with its failure logged and contained (None): one customer the biller cannot bill (a bug,
     a plan it cannot price) never stops the others; it stays due, so every run tries it again."""
     try:
-        return bill_customer(stores, organization_id, customer_id, now)
+        return bill_customer(stores, organization_id, customer_id, now, backfill=backfill)
     except Exception:  # noqa: BLE001 - contained per customer, logged with its id; retried by the next run
         logger.exception("customer not billed; the next run retries", extra={"organization_id": organization_id,
                                                                              "customer_id": customer_id})
         return None
 
 
-def bill_customer_now(stores, organization_id: str, customer_id: str) -> list[Invoice]:
-    """Billing at once after an API change (a start, a termination). The change is already stored: a failure
-    here is logged and left to the hourly biller, which finds the same work due, never an error for the client."""
-    return bill_customer_isolated(stores, organization_id, customer_id, utc_now()) or []
+def bill_customer_now(stores, organization_id: str, customer_id: str, now: datetime) -> None:
+    """Billing at once after an API change at `now` (a start, a termination). The change is already stored: a
+    failure here is logged and left to the hourly biller, which finds the same work due, never an error for the
+    client."""
+    bill_customer_isolated(stores, organization_id, customer_id, now)
 
 
 def _plan(stores, subscription: Subscription) -> Plan:

@@ -1,12 +1,14 @@
 """What the biller does next with a subscription, and the subscription once it is done: activate it, terminate it
-at its `ending_at`, switch it to its scheduled downgrade, or issue its starting, periodic or final invoice share.
-Pure; the billing service (chalicelib/billing/customer_billing.py) runs the steps in time order."""
+at its `ending_at`, switch it to its scheduled downgrade, or issue its starting, periodic or final invoice share;
+and what a backfill does next with its unbilled history (chalicelib/domain/backdating.py). Pure; the billing service
+(chalicelib/billing/customer_billing.py) runs the steps in time order."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from chalicelib.domain.backdating import after_backfilled_period, after_backfilled_start
 from chalicelib.domain.current_usage import subscription_terms
 from chalicelib.domain.periods import BillingTerms, Period, local_day
 from chalicelib.domain.periods.period import SECOND
@@ -22,11 +24,13 @@ class BillingStep:
     kind: StepKind
     at: datetime
     subscription: Subscription
+    backfill: bool = False  # a step of the subscription's unbilled history
 
     def invoice_group(self) -> str:
         """Which invoice of the customer's billing day the step's share joins: every periodic share of the day
-        together (as Lago), a start or a termination on its own."""
-        return "periodic" if self.kind == "periodic" else f"{self.kind}/{self.subscription.id}"
+        together (as Lago), a start or a termination on its own; a backfilled share never joins a live one."""
+        prefix = "backfill-" if self.backfill else ""
+        return f"{prefix}periodic" if self.kind == "periodic" else f"{prefix}{self.kind}/{self.subscription.id}"
 
     def issuing_date(self, timezone: str):
         return local_day(self.at, timezone)
@@ -58,6 +62,14 @@ def next_step(subscription: Subscription) -> BillingStep | None:
     return min(candidates, key=lambda step: (step.at, order[step.kind]), default=None)
 
 
+def next_backfill_step(subscription: Subscription) -> BillingStep | None:
+    """The earliest step of the subscription's unbilled history (None: nothing left to backfill)."""
+    history, at = subscription.unbilled_history, subscription.next_backfill_at
+    if history is None or at is None:
+        return None
+    return BillingStep("starting" if history.starting_due else "periodic", at, subscription, backfill=True)
+
+
 def billed_charges_period(step: BillingStep, terms: BillingTerms) -> Period:
     """The full charges period a periodic step (the one ending at its instant) or a final step bills."""
     return terms.charges_periods.period_at(step.at - SECOND if step.kind == "periodic" else step.at)
@@ -72,11 +84,16 @@ def after_invoice(step: BillingStep, plan: Plan, timezone: str, now: datetime, *
                   draft_invoice_id: str | None) -> Subscription:
     """The subscription once the step's share is invoiced: a periodic share moves it to its next charges period
     (cut at the termination), a starting one clears the starting fee, a final one ends its billing. On a draft
-    (`draft_invoice_id`), the charges period billed is kept with the draft until the draft is finalized."""
+    (`draft_invoice_id`), the charges period billed is kept with the draft until the draft is finalized. A backfilled
+    share moves the unbilled history on instead."""
     subscription = step.subscription
     terms = subscription_terms(subscription, plan, timezone)
     update: dict = {"updated_at": now, "version": subscription.version + 1}
-    if step.kind == "starting":
+    if step.backfill:
+        history = subscription.unbilled_history
+        update["unbilled_history"] = (after_backfilled_start(history) if step.kind == "starting"
+                                      else after_backfilled_period(history, terms))
+    elif step.kind == "starting":
         update["starting_invoice_due"] = False
     elif step.kind == "final":
         update["final_invoice_due"] = False  # its last period stays shown

@@ -3,11 +3,11 @@ terminate or cancel. Each write is one conditional transaction in the store; a l
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 import uuid6
 
-from chalicelib.domain.clock import utc_now
 from chalicelib.domain.customers import Customer
 from chalicelib.domain.errors import ExternalIdTaken, NotFound, StaleWrite, ValidationFailed
 from chalicelib.domain.organizations import Organization
@@ -55,6 +55,7 @@ class SubscriptionStore(Protocol):
                   plan_id: str | None = None) -> list[Subscription]: ...
     def count(self, organization_id: str, statuses: tuple[str, ...], plan_id: str | None = None) -> int: ...
     def of_customer(self, organization_id: str, customer_id: str, statuses: tuple[str, ...]) -> list[Subscription]: ...
+    def history(self, organization_id: str, external_id: str, statuses: tuple[str, ...]) -> list[Subscription]: ...
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ def _timezone(customer: Customer, organization: Organization) -> str:
 
 
 def _existing(stores: Stores, organization: Organization, existing: Subscription, customer: Customer, plan: Plan,
-              now) -> Shown:
+              now: datetime) -> Shown:
     """A POST naming a current subscription's external id: the same customer and plan get it back (Lago's
     idempotency); another plan on an active subscription is a plan change: an upgrade at once, a downgrade at the
     end of the period; on a pending one it replaces the plan; another customer cannot have it."""
@@ -112,7 +113,7 @@ def _existing(stores: Stores, organization: Organization, existing: Subscription
 
 
 def _downgrade(stores: Stores, organization: Organization, existing: Subscription, customer: Customer,
-               current_plan: Plan, plan: Plan, now) -> Shown:
+               current_plan: Plan, plan: Plan, now: datetime) -> Shown:
     """A downgrade is scheduled for the end of the current plan period (the biller switches it then); the answer
     is the current subscription, showing `next_plan_code` and `downgrade_plan_date`. The same request again
     changes nothing; another downgrade while one is scheduled replaces it (Lago cancels the pending one)."""
@@ -123,9 +124,15 @@ def _downgrade(stores: Stores, organization: Organization, existing: Subscriptio
     return Shown(scheduled, customer, current_plan)
 
 
-def create_subscription(stores: Stores, organization: Organization, payload: dict) -> Shown:
-    """`POST /subscriptions`."""
-    now = utc_now()
+def _last_termination(stores: Stores, organization_id: str, customer_id: str, external_id: str):
+    """Where the customer's subscriptions of `external_id` stopped billing: the last one's termination, if any."""
+    return max((earlier.terminated_at for earlier in stores.subscriptions.history(organization_id, external_id,
+                                                                                  ("terminated",))
+                if earlier.customer_id == customer_id and earlier.terminated_at is not None), default=None)
+
+
+def create_subscription(stores: Stores, organization: Organization, payload: dict, now: datetime) -> Shown:
+    """`POST /subscriptions` at `now` (the request's time)."""
     request = SubscriptionInput.parse(payload, now)
     def attempt() -> Shown:
         customer = stores.customers.find_by_external_id(organization.id, request.external_customer_id)
@@ -139,9 +146,12 @@ def create_subscription(stores: Stores, organization: Organization, payload: dic
             return _existing(stores, organization, existing, customer, plan, now)
         if customer.currency is not None and customer.currency != plan.amount_currency:
             raise ValidationFailed.single("currency", "currencies_does_not_match")
+        backdated = request.subscription_at is not None and request.subscription_at < now
+        not_before = (_last_termination(stores, organization.id, customer.id, request.external_id) if backdated
+                      else None)
         subscription = new_subscription(request, subscription_id=str(uuid6.uuid7()), organization_id=organization.id,
                                         customer_id=customer.id, plan=plan,
-                                        timezone=_timezone(customer, organization), now=now)
+                                        timezone=_timezone(customer, organization), now=now, not_before=not_before)
         try:
             stores.subscriptions.create(subscription, customer, stores.plans.subscription_count_update(plan, 1),
                                         plan.amount_currency)
@@ -179,29 +189,29 @@ def find_subscription(stores: Stores, organization: Organization, external_id: s
 
 
 def update_subscription(stores: Stores, organization: Organization, external_id: str, status: str,
-                        payload: dict) -> Shown:
-    """`PUT /subscriptions/{external_id}?status=active|pending`."""
+                        payload: dict, now: datetime) -> Shown:
+    """`PUT /subscriptions/{external_id}?status=active|pending` at `now`."""
     request = SubscriptionUpdate.parse(payload)
 
     def attempt() -> Shown:
         previous = _find(stores, organization, external_id, status)
         shown = _shown(stores, previous)
         subscription = updated_subscription(previous, request, shown.plan, _timezone(shown.customer, organization),
-                                            utc_now())
+                                            now)
         stores.subscriptions.replace(previous, subscription)
         return Shown(subscription, shown.customer, shown.plan)
 
     return retrying("subscription", attempt)
 
 
-def end_subscription(stores: Stores, organization: Organization, external_id: str, status: str) -> Shown:
-    """`DELETE /subscriptions/{external_id}`: terminate the active one, or (`?status=pending`) cancel the
+def end_subscription(stores: Stores, organization: Organization, external_id: str, status: str,
+                     now: datetime) -> Shown:
+    """`DELETE /subscriptions/{external_id}` at `now`: terminate the active one, or (`?status=pending`) cancel the
     pending one; the customer's and the plan's counts are released in the same transaction."""
 
     def attempt() -> Shown:
         previous = _find(stores, organization, external_id, status)
         shown = _shown(stores, previous)  # a plan with a current subscription cannot be deleted: it is live
-        now = utc_now()
         ended = terminated_subscription(previous, now) if status == "active" else canceled_subscription(previous, now)
         stores.subscriptions.replace(previous, ended, stores.plans.subscription_count_update(shown.plan, -1))
         return Shown(ended, shown.customer, _counted(shown.plan, -1))

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic_core import PydanticCustomError
 
+from chalicelib.domain.backdating import UnbilledHistory, first_live_period, started_on_request_day, unbilled_history
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.periods import BillingTerms, BillingTime, Interval, Period, current_usage_window
 from chalicelib.domain.periods.period import SECOND
@@ -97,6 +98,9 @@ class Subscription(BaseModel):
     # The charges periods invoiced on a draft (a grace period), with their draft: an event of those periods arriving
     # now is billed by that draft (it asks the biller for a refresh), not late.
     draft_periods: list[DraftPeriod] = Field(default_factory=list)
+    # Started before the request that created it: what of its history only a backfill bills (the migration rule,
+    # chalicelib/domain/backdating.py); None when nothing is left to backfill.
+    unbilled_history: UnbilledHistory | None = None
     created_at: datetime
     updated_at: datetime
     version: int = 1
@@ -113,6 +117,14 @@ class Subscription(BaseModel):
         candidates = [self.current_billing_period_end, self.ending_at, self.downgrade_at,
                       self.started_at if self.starting_invoice_due else None]
         return min((moment for moment in candidates if moment is not None), default=None)
+
+    @property
+    def next_backfill_at(self) -> datetime | None:
+        """When a backfill next has something of its history to bill; None: nothing."""
+        history = self.unbilled_history
+        if history is None:
+            return None
+        return self.started_at if history.starting_due else history.period_end
 
     def draft_of(self, period_start: datetime) -> str | None:
         """The draft invoice that bills the charges period starting at `period_start`, if one does."""
@@ -187,25 +199,38 @@ def first_billing_period(plan: Plan, billing_time: str, timezone: str, subscript
     return current_usage_window(billing_terms(plan, billing_time, timezone, subscription_at, started_at), started_at)
 
 
-def activated_subscription(subscription: Subscription, plan: Plan, timezone: str) -> Subscription:
-    """Active from its `subscription_at` (backdated when that is in the past), with its first period."""
+def activated_subscription(subscription: Subscription, plan: Plan, timezone: str, *,
+                           requested_at: datetime | None = None, not_before: datetime | None = None) -> Subscription:
+    """Active from its `subscription_at` (backdated when that is in the past), with its first period. Activated by a
+    request (`requested_at`), what ended before the request is its unbilled history and the biller starts with the
+    period containing the request (the migration rule); then a subscription dated a past day starts no earlier
+    than `not_before`, where the external id's last terminated subscription stopped billing (Lago's clamp). The
+    biller activating a pending subscription when its time comes (no `requested_at`) bills it from its start."""
     started_at = subscription.subscription_at
-    period = first_billing_period(plan, subscription.billing_time, timezone, subscription.subscription_at, started_at)
-    return subscription.model_copy(update={"status": "active", "started_at": started_at,
-                                           "current_billing_period_start": period.start,
-                                           "current_billing_period_end": period.end,
-                                           "starting_invoice_due": plan.pay_in_advance})
+    past_day = requested_at is not None and not started_on_request_day(subscription.subscription_at, requested_at,
+                                                                       timezone)
+    if past_day and not_before is not None:
+        started_at = max(started_at, not_before)
+    terms = billing_terms(plan, subscription.billing_time, timezone, subscription.subscription_at, started_at)
+    period = first_live_period(terms, requested_at or started_at)
+    return subscription.model_copy(update={
+        "status": "active", "started_at": started_at, "current_billing_period_start": period.start,
+        "current_billing_period_end": period.end, "starting_invoice_due": plan.pay_in_advance and not past_day,
+        "unbilled_history": requested_at and unbilled_history(terms, subscription.subscription_at, requested_at)})
 
 
 def new_subscription(request: SubscriptionInput, *, subscription_id: str, organization_id: str, customer_id: str,
-                     plan: Plan, timezone: str, now: datetime) -> Subscription:
-    """A subscription starting at `subscription_at` (default now): active if that has come, else pending."""
+                     plan: Plan, timezone: str, now: datetime, not_before: datetime | None = None) -> Subscription:
+    """A subscription starting at `subscription_at` (default now): active if that has come (see
+    `activated_subscription` for `not_before`), else pending."""
     subscription = Subscription(
         id=subscription_id, organization_id=organization_id, external_id=request.external_id,
         customer_id=customer_id, plan_id=plan.id, name=request.name,
         billing_time=request.billing_time or BillingTime.CALENDAR, status="pending",
         subscription_at=request.subscription_at or now, ending_at=request.ending_at, created_at=now, updated_at=now)
-    return activated_subscription(subscription, plan, timezone) if subscription.subscription_at <= now else subscription
+    if subscription.subscription_at > now:
+        return subscription
+    return activated_subscription(subscription, plan, timezone, requested_at=now, not_before=not_before)
 
 
 def updated_subscription(subscription: Subscription, request: SubscriptionUpdate, plan: Plan, timezone: str,
@@ -220,7 +245,7 @@ def updated_subscription(subscription: Subscription, request: SubscriptionUpdate
     if "ending_at" in changes or "subscription_at" in changes:
         check_ending_at(updated.ending_at, updated.subscription_at, now)
     if pending and updated.subscription_at <= now:
-        updated = activated_subscription(updated, plan, timezone)
+        updated = activated_subscription(updated, plan, timezone, requested_at=now)
     return updated
 
 

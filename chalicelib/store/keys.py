@@ -145,12 +145,26 @@ def plan_subscription_counter_sk(plan_id: str) -> str:
 DUE_PARTITIONS = 8
 
 
+def _partition_of(subscription_id: str) -> int:
+    return hashlib.sha256(subscription_id.encode("utf-8")).digest()[0] % DUE_PARTITIONS
+
+
 def due_pk(subscription_id: str) -> str:
-    return due_partition(hashlib.sha256(subscription_id.encode("utf-8")).digest()[0] % DUE_PARTITIONS)
+    return due_partition(_partition_of(subscription_id))
 
 
 def due_partition(index: int) -> str:
     return f"DUE{SEPARATOR}{index}"
+
+
+# The backfill index (`by_backfill`, on the subscription item only, the same layout as `by_due`): subscriptions by
+# the instant of their unbilled history's next invoice. Only an operator's `bill --backfill` reads it.
+def backfill_pk(subscription_id: str) -> str:
+    return backfill_partition(_partition_of(subscription_id))
+
+
+def backfill_partition(index: int) -> str:
+    return f"BACKFILL{SEPARATOR}{index}"
 
 
 def due_sk(due_at: str, organization_id: str, customer_id: str, subscription_id: str) -> str:

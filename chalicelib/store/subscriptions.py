@@ -28,7 +28,7 @@ from chalicelib.store.dynamo import (
     transact,
 )
 from chalicelib.store.lookups import Lookup
-from chalicelib.store.tables import CONTROL_BY_DUE
+from chalicelib.store.tables import CONTROL_BY_BACKFILL, CONTROL_BY_DUE, IndexSpec
 from chalicelib.store.webhooks import outbox_put
 
 
@@ -227,17 +227,26 @@ class SubscriptionRepository(ControlTableRepository):
                   for sort_key in _copy_sort_keys(previous) if sort_key not in kept)]
 
     def due(self, until: str) -> list[tuple[str, str, str]]:
-        """(organization_id, customer_id, subscription_id) of every subscription whose next billing action is at
-        or before `until` (an `iso_due` instant): one Query per partition of the `by_due` index."""
+        """(organization_id, customer_id, subscription_id) of every subscription (or draft marker) whose next
+        billing action is at or before `until` (an `iso_due` instant): one Query per partition of `by_due`."""
+        return self._entries_until(CONTROL_BY_DUE, keys.due_partition, until)
+
+    def backfill_due(self, until: str) -> list[tuple[str, str, str]]:
+        """The same, for the subscriptions whose unbilled history has an invoice due at or before `until`
+        (`by_backfill`)."""
+        return self._entries_until(CONTROL_BY_BACKFILL, keys.backfill_partition, until)
+
+    def _entries_until(self, index: IndexSpec, partition_key, until: str) -> list[tuple[str, str, str]]:
         found = []
         for partition in range(keys.DUE_PARTITIONS):
-            query = {"TableName": self._table, "IndexName": CONTROL_BY_DUE.name,
-                     "KeyConditionExpression": "due_pk = :pk AND due_sk <= :until",
-                     "ExpressionAttributeValues": to_attributes({":pk": keys.due_partition(partition),
+            query = {"TableName": self._table, "IndexName": index.name,
+                     "KeyConditionExpression": "#pk = :pk AND #sk <= :until",
+                     "ExpressionAttributeNames": {"#pk": index.partition_key, "#sk": index.sort_key},
+                     "ExpressionAttributeValues": to_attributes({":pk": partition_key(partition),
                                                                  ":until": until + "~"})}
             for response in self._client.get_paginator("query").paginate(**query):
                 for item in response["Items"]:
-                    _, organization_id, customer_id, subscription_id = item["due_sk"]["S"].split(keys.SEPARATOR)
+                    _, organization_id, customer_id, subscription_id = item[index.sort_key]["S"].split(keys.SEPARATOR)
                     found.append((organization_id, customer_id, subscription_id))
         return found
 
@@ -247,12 +256,14 @@ class SubscriptionRepository(ControlTableRepository):
         puts = [{"Put": {"TableName": self._table, "Item": to_attributes(
             {"pk": keys.organization_pk(subscription.organization_id), "sk": sort_key, **attributes})}}
             for sort_key in _copy_sort_keys(subscription)]
-        due_at = subscription.next_billing_action_at
-        if due_at is not None:  # the biller's index entry (docs/data-model.md, "The biller's due index")
-            puts[0]["Put"]["Item"].update(to_attributes({
-                "due_pk": keys.due_pk(subscription.id),
-                "due_sk": keys.due_sk(iso_due(due_at), subscription.organization_id, subscription.customer_id,
-                                      subscription.id)}))
+        # The biller's and the backfill's index entries (docs/data-model.md, "The biller's due index").
+        for due_at, index, partition in ((subscription.next_billing_action_at, CONTROL_BY_DUE, keys.due_pk),
+                                         (subscription.next_backfill_at, CONTROL_BY_BACKFILL, keys.backfill_pk)):
+            if due_at is not None:
+                puts[0]["Put"]["Item"].update(to_attributes({
+                    index.partition_key: partition(subscription.id),
+                    index.sort_key: keys.due_sk(iso_due(due_at), subscription.organization_id,
+                                                subscription.customer_id, subscription.id)}))
         puts[0]["Put"]["ConditionExpression"] = first_condition
         if values:
             puts[0]["Put"]["ExpressionAttributeValues"] = to_attributes(values)

@@ -96,7 +96,9 @@ class TableSpec:
 
 # Subscriptions by the instant of the biller's next action on them (sparse, keys only): docs/data-model.md.
 CONTROL_BY_DUE = IndexSpec("by_due", "due_pk", "due_sk", projection="KEYS_ONLY")
-CONTROL = TableSpec("ControlTable", "CONTROL_TABLE", "billing-control", indexes=(CONTROL_BY_DUE,))
+# Subscriptions by the instant of their unbilled history's next invoice (sparse, keys only): `bill --backfill`.
+CONTROL_BY_BACKFILL = IndexSpec("by_backfill", "backfill_pk", "backfill_sk", projection="KEYS_ONLY")
+CONTROL = TableSpec("ControlTable", "CONTROL_TABLE", "billing-control", indexes=(CONTROL_BY_DUE, CONTROL_BY_BACKFILL))
 # Events of a subscription in time order (the aggregator's rebuild, GET /events): see docs/data-model.md.
 EVENTS_BY_SUBSCRIPTION_TIME = IndexSpec("by_subscription_time", "gsi1pk", "gsi1sk")
 EVENTS = TableSpec("EventsTable", "EVENTS_TABLE", "billing-events", stream_view_type="NEW_IMAGE",

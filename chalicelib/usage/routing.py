@@ -231,8 +231,11 @@ def active_at(history: list[Subscription], instant: datetime) -> Subscription | 
 
 def invoiced(subscription: Subscription, period: Period) -> bool:
     """Whether the subscription's charges `period` has had its finalized invoice: the biller has moved past it, or
-    issued the subscription's final invoice, and that invoice is not a draft (a draft takes late events in)."""
+    issued the subscription's final invoice, and that invoice is not a draft (a draft takes late events in), nor is
+    the period history a backfill may still bill."""
     if subscription.draft_of(period.start) is not None:
+        return False
+    if subscription.unbilled_history is not None and subscription.unbilled_history.owes(period):
         return False
     if subscription.status == "terminated" and not subscription.final_invoice_due:
         return True

@@ -1,10 +1,10 @@
-"""A whole month billed end to end against the local stack: set up through Lago's official Python client, usage
-sent through its events API, the period-end biller run twice through the admin CLI (`bill --at`, as the README's
-CLI table says), and the one invoice read back through the client with exact amounts, taxes, number and period.
+"""A whole month billed end to end against the local stack, as an operator migrating a customer does it: set up
+through Lago's official Python client, a subscription dated the start of LAST month (so creating it issues
+nothing: that month is its history, docs/billing-over-time.md), last month's usage sent through the client's
+events API, then `bill --at <this month's start + 30 min> --backfill` run twice through the admin CLI, and the one
+invoice read back through the client with exact amounts, taxes, number and period.
 
-The stack's API runs on the wall clock. The subscription starts at the start of the current month (November 2026
-when this was written), so creating it issues nothing: the first invoice is due at the end of the month, which
-only the explicit `bill --at <next month start + 30 min>` reaches (the stack's own timer bills as of now)."""
+The stack's API runs on the wall clock: "last month" is the calendar month before today's (UTC)."""
 from __future__ import annotations
 
 import calendar
@@ -34,8 +34,8 @@ def iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def bill_at(stack, instant: str) -> dict:
-    result = cli(stack, "bill", "--at", instant)
+def backfill_at(stack, instant: str) -> dict:
+    result = cli(stack, "bill", "--at", instant, "--backfill")
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -51,18 +51,15 @@ def current_month(margin: timedelta = timedelta(minutes=2)) -> tuple[datetime, d
     return start, end
 
 
-def wait_for_units(client, customer_id: str, subscription_id: str, units: int):
-    deadline = time.monotonic() + POLL_SECONDS
-    while True:
-        usage = client.customers.current_usage(customer_id, subscription_id)
-        charges = usage.charges_usage
-        if charges and Decimal(charges[0].units) == units or time.monotonic() > deadline:
-            return usage
-        time.sleep(0.2)
+def previous_month() -> tuple[datetime, datetime]:
+    """(start, end) of the calendar month before the current one (once away from the current month's end)."""
+    month_start, _ = current_month()
+    start = (month_start - timedelta(days=1)).replace(day=1)
+    return start, month_start
 
 
 def test_a_month_is_billed_once_with_exact_amounts(stack, client, http):
-    month_start, month_end = current_month()  # November 2026: [2026-11-01, 2026-12-01)
+    month_start, month_end = previous_month()  # November 2026 when run in December: [2026-11-01, 2026-12-01)
 
     metric = client.billable_metrics.create(BillableMetric(
         name="Storage", code=unique("gb"), aggregation_type="sum_agg", field_name="gb", recurring=False))
@@ -83,12 +80,12 @@ def test_a_month_is_billed_once_with_exact_amounts(stack, client, http):
         external_customer_id=customer_id, plan_code=plan.code, external_id=subscription_id, billing_time="calendar",
         subscription_at=iso(month_start)))
     assert subscription.status == "active"
-    # Nothing is due before the month ends: creating the subscription issued no invoice.
+    # Its current period is this month's; last month is history: creating it issued no invoice.
+    assert subscription.current_billing_period_started_at == iso(month_end)
     assert client.invoices.find_all({"external_customer_id": customer_id})["invoices"] == []
 
-    # 35 units in the month: 5 in a single event, 3 x 10 in a batch, all stamped on day 10 (or today, if earlier).
-    timestamp = int(min(month_start + timedelta(days=9, hours=12), datetime.now(UTC) - timedelta(minutes=1))
-                    .timestamp())
+    # 35 units last month: 5 in a single event, 3 x 10 in a batch, all stamped on its 10th.
+    timestamp = int((month_start + timedelta(days=9, hours=12)).timestamp())
     single = Event(transaction_id=unique("tx"), external_subscription_id=subscription_id, code=metric.code,
                    timestamp=timestamp, properties={"gb": 5})
     assert client.events.create(single).transaction_id == single.transaction_id
@@ -97,18 +94,14 @@ def test_a_month_is_billed_once_with_exact_amounts(stack, client, http):
     client.events.batch_create(BatchEvent(events=batch))
     units = 5 + 3 * 10
 
-    usage = wait_for_units(client, customer_id, subscription_id, units)
-    assert len(usage.charges_usage) == 1, usage
-    usage_charge = usage.charges_usage[0]
-    assert Decimal(usage_charge.units) == units, usage
-    assert usage_charge.amount_cents == units * UNIT_PRICE_CENTS
-    assert (usage.from_datetime, usage.to_datetime) == (iso(month_start), iso(month_end - timedelta(seconds=1)))
-
-    # The period-end biller, run twice for the same instant: the second run issues nothing.
-    instant = iso(month_end + timedelta(minutes=30))  # 2026-12-01T00:30:00Z
-    first = bill_at(stack, instant)
+    # The backfill as of this month's first half hour, run twice: the first issues last month's invoice once its
+    # events are aggregated (a run before that waits: `customers_waiting`), the second issues nothing.
+    instant = iso(min(month_end + timedelta(minutes=30), datetime.now(UTC)))
+    deadline = time.monotonic() + POLL_SECONDS
+    while (first := backfill_at(stack, instant))["customers_waiting"] and time.monotonic() < deadline:
+        time.sleep(0.2)
     assert first["invoices_created"] == 1, first
-    second = bill_at(stack, instant)
+    second = backfill_at(stack, instant)
     assert second["invoices_created"] == 0, second
 
     invoices = client.invoices.find_all({"external_customer_id": customer_id})["invoices"]
@@ -135,6 +128,7 @@ def test_a_month_is_billed_once_with_exact_amounts(stack, client, http):
     assert period.invoicing_reason == "subscription_periodic"
     assert (period.charges_from_datetime, period.charges_to_datetime) == (
         iso(month_start), iso(month_end - timedelta(seconds=1)))  # 2026-11-01T00:00:00Z .. 2026-11-30T23:59:59Z
+    assert invoice.issuing_date == month_end.date().isoformat()  # dated its billing day, though issued later
     assert (period.subscription_from_datetime, period.subscription_to_datetime) == (
         iso(month_start), iso(month_end - timedelta(seconds=1)))
 
@@ -142,7 +136,7 @@ def test_a_month_is_billed_once_with_exact_amounts(stack, client, http):
     charge_fees = [fee for fee in fees if fee.item.type == "charge"]
     subscription_fees = [fee for fee in fees if fee.item.type == "subscription"]
     assert len(charge_fees) == 1 and len(subscription_fees) == 1, fees
-    assert charge_fees[0].amount_cents == usage_charge.amount_cents  # what current usage showed before billing
+    assert charge_fees[0].amount_cents == units * UNIT_PRICE_CENTS
     assert Decimal(charge_fees[0].units) == units
     assert subscription_fees[0].amount_cents == PLAN_AMOUNT_CENTS
     assert sum(fee.amount_cents for fee in fees if fee.amount_cents) == fees_amount_cents

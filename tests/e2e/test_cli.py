@@ -3,6 +3,7 @@ on whatever AWS_ENDPOINT_URL names, and the keys it prints work (or stop working
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import uuid
 from pathlib import Path
@@ -88,8 +89,19 @@ def test_unknown_organization_is_a_clean_error(stack):
 def test_bill_runs_for_the_given_instant(stack, instant):
     result = cli(stack, "bill", "--at", instant)
     outcome = json.loads(last_line(result))
-    assert outcome["now"] == "2026-12-01T00:30:00+00:00"
+    assert (outcome["at"], outcome["backfill"]) == ("2026-12-01T00:30:00Z", False)
     assert outcome["invoices_created"] == 0
+    # Its progress on stderr: customers done of due, invoices so far.
+    due = outcome["customers_due"]
+    assert re.findall(r"customers (\d+)/(\d+) done, \d+ invoices so far", result.stderr)[-1] == (str(due), str(due))
+
+
+def test_bill_refuses_the_future(stack):
+    result = cli(stack, "bill", "--at", "2999-03-01T01:00:00Z", "--backfill", check=False)
+    assert result.returncode == 2
+    assert result.stderr.strip() == ("error: --at 2999-03-01T01:00:00Z is in the future; "
+                                     "simulate it with a test clock")
+    assert result.stdout == ""
 
 
 def test_bill_refuses_an_instant_without_a_timezone(stack):

@@ -2,8 +2,9 @@
 period gets its pay-in-advance start as a draft, refreshed and finalized with the client; terminating the
 subscription credits the month's unused days, read back with the client's credit-note calls.
 
-The stack's API runs on the wall clock: the subscription starts at the start of the current month (`F` days), and
-the credit is worked out from today's day of the month (`d`)."""
+The stack's API runs on the wall clock: the subscription starts at 00:00 today, day `d` of a month of `F` days (a
+pay-in-advance plan bills its start at once only on the day it starts, as Lago), and the amounts are worked out
+from those two numbers."""
 from __future__ import annotations
 
 import calendar
@@ -18,13 +19,14 @@ from test_billing_with_lago_client import current_month, iso, unique
 from chalicelib.domain.money import round_half_up
 
 pytestmark = pytest.mark.e2e
-# Longer than a month: the start is dated the 1st, so its draft outlives the test whatever today is.
+# Its draft outlives the test (the stack's biller finalizes it only when the grace period ends).
 GRACE_DAYS = 60
 
 
 def test_a_draft_finalized_then_a_credit_note_with_the_lago_client(stack, client, http):
-    month_start, _ = current_month()
+    current_month()  # not in the last minutes of the month
     today = datetime.now(UTC)
+    midnight = today.replace(hour=0, minute=0, second=0, microsecond=0)
     day, month_days = today.day, calendar.monthrange(today.year, today.month)[1]
     prefix = http.get("/api/v1/organizations").json()["organization"]["document_number_prefix"]
     plan_code, customer_id, external_id = unique("advance"), unique("cust"), unique("sub")
@@ -37,14 +39,15 @@ def test_a_draft_finalized_then_a_credit_note_with_the_lago_client(stack, client
     slug = http.get(f"/api/v1/customers/{customer_id}").json()["customer"]["slug"]  # not in the client's model
     client.subscriptions.create(Subscription(external_customer_id=customer_id, plan_code=plan_code,
                                              external_id=external_id, billing_time="calendar",
-                                             subscription_at=iso(month_start)))
+                                             subscription_at=iso(midnight)))
 
-    # The start's invoice, the whole month paid in advance, is a draft (the stack's biller, firing every second,
-    # leaves it alone until the grace period ends).
+    # The start's invoice, days d..F paid in advance (rounded cumulatively from the 1st, docs/periods.md), is a draft
+    # (the stack's biller, firing every second, leaves it alone until the grace period ends).
+    paid = 3000 - round_half_up(Decimal(3000) * (day - 1) / month_days)
     [draft] = client.invoices.find_all({"external_customer_id": customer_id})["invoices"]
     assert (draft.status, draft.number, draft.sequential_id, draft.fees_amount_cents) == (
-        "draft", f"{prefix}-DRAFT", None, 3000)
-    assert client.invoices.refresh(draft.lago_id).fees_amount_cents == 3000
+        "draft", f"{prefix}-DRAFT", None, paid)
+    assert client.invoices.refresh(draft.lago_id).fees_amount_cents == paid
     finalized = client.invoices.finalize(draft.lago_id)
     assert (finalized.status, finalized.number, finalized.issuing_date) == (
         "finalized", f"{slug}-001", today.date().isoformat())

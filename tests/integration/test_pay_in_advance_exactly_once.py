@@ -105,7 +105,8 @@ def test_the_same_event_posted_twice_bills_once(api, tenant, reception, event_st
 
 
 @pytest.mark.parametrize("first", ["biller", "in_advance"])
-def test_an_in_advance_invoice_racing_the_biller_keeps_numbers_gapless(api, tenant, reception, event_stream, first):
+def test_an_in_advance_invoice_racing_the_biller_keeps_numbers_gapless(api, tenant, api_clock, reception, event_stream,
+                                                                       first):
     """January's periodic invoice (1000 cents of base fee) and the in-advance invoice of a February event are issued
     at the same time: whichever reads the sequence first loses the race, reads again and takes the next number."""
     reception.now = datetime(2026, 2, 1, 0, 20, tzinfo=UTC)

@@ -22,7 +22,8 @@ def billed(invoice) -> list[tuple[str, int, str, str]]:
              fee.to_datetime.date().isoformat()) for fee in invoice.fees]
 
 
-def test_the_periodic_invoice_leaves_a_metered_in_advance_charge_out(api, tenant, reception, event_stream):
+def test_the_periodic_invoice_leaves_a_metered_in_advance_charge_out(api, tenant, api_clock, reception,
+                                                                     event_stream):
     in_advance_plan(api)
     send(api, "a", {"gb": 10})
     drain(event_stream)
@@ -65,7 +66,8 @@ def test_a_recurring_in_advance_charge_is_renewed_at_each_period_start(api, tena
     assert billed(final) == [("subscription", 484, "2026-03-01", "2026-03-15")]  # 1000 x 15 / 31 = 483.87
 
 
-def test_a_prorated_in_advance_charge_pays_the_days_left_then_renews_in_full(api, tenant, reception, event_stream):
+def test_a_prorated_in_advance_charge_pays_the_days_left_then_renews_in_full(api, tenant, api_clock, reception,
+                                                                             event_stream):
     in_advance_plan(api, recurring=True, prorated=True, properties={"amount": "31"})
     send(api, "a", {"gb": 1})  # 10 January
     drain(event_stream)

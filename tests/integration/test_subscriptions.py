@@ -20,7 +20,10 @@ CUSTOMERS = "/api/v1/customers"
 TIME_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 EMPTY_META = {"current_page": 0, "next_page": None, "prev_page": None, "total_pages": 0, "total_count": 0}
 SUBSCRIPTION_NOT_FOUND = {"status": 404, "error": "Not Found", "code": "subscription_not_found"}
-PAST = "2026-11-17T10:00:00Z"  # before any run of this suite (written 2026-11-25)
+PAST = "2026-11-17T10:00:00Z"
+# The API's clock when a test needs PAST to be in the current period: a subscription dated a past period would
+# start billing with the period containing the request (the migration rule, test_backdated_subscriptions.py).
+NOVEMBER_25 = datetime(2026, 11, 25, 12, tzinfo=UTC)
 FUTURE = "2099-01-15T00:00:00Z"
 
 LAGO_FIELDS = ("lago_id", "external_id", "lago_customer_id", "external_customer_id", "name", "plan_code",
@@ -89,7 +92,8 @@ def ready(api):
 # ---------------------------------------------------------------------------------------------- create
 
 
-def test_create_in_the_past_is_active_backdated_with_lagos_object(api, ready):
+def test_create_in_the_past_is_active_backdated_with_lagos_object(api, ready, api_clock):
+    api_clock.set(NOVEMBER_25)
     customer, plan = ready
     response = post(api, name="Repository A")
     assert response.status_code == 200
@@ -173,7 +177,9 @@ def test_create_in_the_future_is_pending_without_a_period(api, ready):
     ({}, {"timezone": "Europe/Paris"}, {"billing_time": "anniversary", "subscription_at": "2026-01-31T23:30:00Z"},
      ("2026-01-31T23:30:00Z", "2026-02-28T22:59:59Z")),
 ])
-def test_current_billing_period_worked_out_by_hand(api, plan_fields, customer_fields, subscription_fields, period):
+def test_current_billing_period_worked_out_by_hand(api, api_clock, plan_fields, customer_fields, subscription_fields,
+                                                  period):
+    api_clock.set(datetime.fromisoformat(subscription_fields["subscription_at"]))  # created as it starts
     create_customer(api, **customer_fields)
     create_plan(api, **plan_fields)
     subscription = subscribe(api, **subscription_fields)
@@ -181,7 +187,8 @@ def test_current_billing_period_worked_out_by_hand(api, plan_fields, customer_fi
     assert subscription["current_billing_period_ending_at"] == period[1]
 
 
-def test_the_organizations_timezone_applies_when_the_customer_has_none(api):
+def test_the_organizations_timezone_applies_when_the_customer_has_none(api, api_clock):
+    api_clock.set(NOVEMBER_25)
     assert api.put("/api/v1/organizations", {"organization": {"timezone": "America/New_York"}}).status_code == 200
     create_customer(api)
     create_plan(api)
@@ -398,7 +405,8 @@ def test_update_name_and_ending_at(api, ready):
     assert listed(api)["subscriptions"][0]["name"] == "Renamed"
 
 
-def test_moving_a_pending_subscription(api, ready):
+def test_moving_a_pending_subscription(api, ready, api_clock):
+    api_clock.set(NOVEMBER_25)
     subscribe(api, subscription_at=FUTURE)
     # Still in the future: still pending, with the new date.
     moved = api.put(path_of("sub", "pending"), {"subscription": {"subscription_at": "2098-03-01T00:00:00Z"}})
