@@ -271,6 +271,6 @@ def event_json(event: Event) -> dict:
         "lago_subscription_id": event.lago_subscription_id,
         "external_subscription_id": event.external_subscription_id,
         "created_at": event.received_at,
-        # Not Lago's: false when the event arrived after its period was invoiced (kept, never billed).
-        "billed": not event.late,
+        # Not Lago's: why no invoice will ever include the event (null: billable), docs/billing-over-time.md.
+        "unbillable_reason": event.unbillable_reason,
     }

@@ -56,10 +56,10 @@ class EventStore(Protocol):
              external_subscription_id: str | None = None) -> Event | None: ...
 
     def list_page(self, organization_id: str, external_subscription_id: str, code: str | None, from_ms: int | None,
-                  to_ms: int | None, page: int, per_page: int) -> list[Event]: ...
+                  to_ms: int | None, page: int, per_page: int, billable: bool | None = None) -> list[Event]: ...
 
     def count(self, organization_id: str, external_subscription_id: str, code: str | None, from_ms: int | None,
-              to_ms: int | None) -> int: ...
+              to_ms: int | None, billable: bool | None = None) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -258,14 +258,22 @@ class Listed:
     total_count: int
 
 
+_BILLABLE_VALUES = {"true": True, "false": False}
+
+
 def list_events(stores: Stores, organization: Organization, query: dict, page: int, per_page: int) -> Listed:
-    """`GET /events?external_subscription_id=&code=&timestamp_from=&timestamp_to=`: a subscription's events,
-    newest timestamp first. `external_subscription_id` is required (events are partitioned by subscription)."""
+    """`GET /events?external_subscription_id=&code=&timestamp_from=&timestamp_to=&billable=`: a subscription's
+    events, newest timestamp first; `billable=false` only those no invoice will ever include (with their
+    `unbillable_reason`), `billable=true` the others. `external_subscription_id` is required (events are
+    partitioned by subscription)."""
     external_subscription_id = query.get("external_subscription_id")
     if not external_subscription_id:
         raise ValidationFailed.single("external_subscription_id", "value_is_mandatory")
     code = query.get("code") or None
     errors: dict = {}
+    billable = query.get("billable") or None
+    if billable is not None and billable not in _BILLABLE_VALUES:
+        errors["billable"] = ["value_is_invalid"]
     bounds = []
     for name in ("timestamp_from", "timestamp_to"):
         try:
@@ -275,7 +283,8 @@ def list_events(stores: Stores, organization: Organization, query: dict, page: i
     if errors:
         raise ValidationFailed(errors)
     from_ms, to_ms = bounds
-    events = stores.events
-    listed = events.list_page(organization.id, external_subscription_id, code, from_ms, to_ms, page, per_page)
-    total = events.count(organization.id, external_subscription_id, code, from_ms, to_ms) if listed or page > 1 else 0
+    events, only = stores.events, _BILLABLE_VALUES.get(billable)
+    listed = events.list_page(organization.id, external_subscription_id, code, from_ms, to_ms, page, per_page, only)
+    total = (events.count(organization.id, external_subscription_id, code, from_ms, to_ms, only)
+             if listed or page > 1 else 0)
     return Listed(listed, total)

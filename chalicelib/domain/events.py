@@ -8,7 +8,7 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, StrictStr
 from pydantic_core import PydanticCustomError
@@ -25,6 +25,8 @@ MAX_PROPERTIES_JSON_BYTES = 32 * 1024
 _LATEST_MS = int((datetime(9000, 1, 1, tzinfo=UTC) - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds()) * 1000
 _SECONDS_TEXT = re.compile(r"[0-9]+(\.[0-9]+)?")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Why no invoice will ever include a kept event (docs/billing-over-time.md, "Unbillable events").
+UnbillableReason = Literal["before_subscription_start", "after_subscription_end", "period_finalized"]
 # Aggregations that read `properties[field_name]` as a number.
 NUMERIC_AGGREGATIONS = frozenset({"sum_agg", "max_agg", "latest_agg", "weighted_sum_agg"})
 
@@ -114,7 +116,8 @@ class Event(BaseModel):
     properties: dict[str, Any] = {}
     precise_total_amount_cents: str | None = None
     received_at: str
-    late: bool = False  # the aggregator found its period already invoiced: kept, never billed
+    # The aggregator's finding: no invoice will ever include it (kept, listed with `billable=false`).
+    unbillable_reason: UnbillableReason | None = None
 
     def key(self) -> tuple[str, str]:
         """The idempotency key within the organization."""

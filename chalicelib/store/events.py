@@ -1,7 +1,8 @@
 """Events in the events table. The item key is the idempotency key: pk `ORG#O#TX#enc(transaction_id)`, sk
 `SUB#enc(external_subscription_id)`; a conditional put stores an event once. The `by_subscription_time`
 index (gsi1pk `ORG#O#SUB#enc(external_subscription_id)`, gsi1sk `<timestamp_ms, 15 digits>#enc(transaction_id)`)
-lists a subscription's events in time order. Costs and choices: docs/data-model.md (Events)."""
+lists a subscription's events in time order; `by_unbillable` (the same keys, set only when the aggregator marks an
+event unbillable) lists the unbillable ones. Costs and choices: docs/data-model.md (Events)."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
@@ -10,10 +11,10 @@ from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.domain.errors import Unavailable
-from chalicelib.domain.events import Event
+from chalicelib.domain.events import Event, UnbillableReason
 from chalicelib.store import keys
 from chalicelib.store.dynamo import from_attributes, is_condition_failure, query_page, to_attributes
-from chalicelib.store.tables import EVENTS, EVENTS_BY_SUBSCRIPTION_TIME
+from chalicelib.store.tables import EVENTS, EVENTS_BY_SUBSCRIPTION_TIME, EVENTS_UNBILLABLE, IndexSpec
 
 # Concurrent conditional puts of one batch (boto3's low-level client is thread-safe; its pool holds 10).
 WRITE_CONCURRENCY = 10
@@ -21,7 +22,7 @@ _serializer = TypeSerializer()
 
 
 def _item(event: Event) -> dict:
-    attributes = event.model_dump(exclude={"properties", "late"})
+    attributes = event.model_dump(exclude={"properties", "unbillable_reason"})
     item = to_attributes({
         "pk": keys.event_pk(event.organization_id, event.transaction_id),
         "sk": keys.event_sk(event.external_subscription_id),
@@ -81,15 +82,26 @@ class EventRepository:
             raise Unavailable("event read failed") from error
         return response.get("Item")
 
-    # ------------------------------------------------------------------------------------------- reads
+    def mark_unbillable(self, organization_id: str, transaction_id: str, external_subscription_id: str,
+                        timestamp_ms: int, reason: UnbillableReason) -> None:
+        """Record that no invoice will ever include the event, and why, putting it on `by_unbillable` (the
+        aggregator's finding; idempotent). An event no longer stored has nothing to mark."""
+        try:
+            self._client.update_item(
+                TableName=EVENTS.name, ConditionExpression="attribute_exists(pk)",
+                UpdateExpression="SET unbillable_reason = :reason, #pk = :pk, #sk = :sk",
+                Key=to_attributes({"pk": keys.event_pk(organization_id, transaction_id),
+                                   "sk": keys.event_sk(external_subscription_id)}),
+                ExpressionAttributeNames={"#pk": EVENTS_UNBILLABLE.partition_key,
+                                          "#sk": EVENTS_UNBILLABLE.sort_key},
+                ExpressionAttributeValues=to_attributes({
+                    ":reason": reason, ":pk": keys.event_subscription_pk(organization_id, external_subscription_id),
+                    ":sk": keys.event_time_sk(timestamp_ms, transaction_id)}))
+        except ClientError as error:
+            if not is_condition_failure(error):
+                raise
 
-    def mark_late(self, organization_id: str, transaction_id: str, external_subscription_id: str) -> None:
-        """Record that the event arrived after its period was invoiced (the aggregator's finding; idempotent)."""
-        self._client.update_item(
-            TableName=EVENTS.name, ConditionExpression="attribute_exists(pk)", UpdateExpression="SET late = :true",
-            Key=to_attributes({"pk": keys.event_pk(organization_id, transaction_id),
-                               "sk": keys.event_sk(external_subscription_id)}),
-            ExpressionAttributeValues=to_attributes({":true": True}))
+    # ------------------------------------------------------------------------------------------- reads
 
     def find(self, organization_id: str, transaction_id: str,
              external_subscription_id: str | None = None) -> Event | None:
@@ -105,7 +117,10 @@ class EventRepository:
         return max(found, key=lambda event: (event.received_at, event.lago_id), default=None)
 
     def _subscription_query(self, organization_id: str, external_subscription_id: str, code: str | None,
-                            from_ms: int | None, to_ms: int | None) -> dict:
+                            from_ms: int | None, to_ms: int | None, billable: bool | None = None) -> dict:
+        """The Query of a subscription's events in a time range: every one, or (`billable`) only the billable ones
+        or only the unbillable ones (their own sparse index)."""
+        index: IndexSpec = EVENTS_UNBILLABLE if billable is False else EVENTS_BY_SUBSCRIPTION_TIME
         low, high = keys.event_time_bounds(from_ms or 0, to_ms if to_ms is not None else 10 ** 15 - 1)
         values = {":pk": keys.event_subscription_pk(organization_id, external_subscription_id), ":low": low,
                   ":high": high, ":subscription": external_subscription_id}
@@ -113,15 +128,18 @@ class EventRepository:
         if code is not None:
             values[":code"] = code
             condition += " AND code = :code"
-        return {"TableName": EVENTS.name, "IndexName": EVENTS_BY_SUBSCRIPTION_TIME.name,
-                "KeyConditionExpression": "gsi1pk = :pk AND gsi1sk BETWEEN :low AND :high",
+        if billable:
+            condition += " AND attribute_not_exists(unbillable_reason)"
+        return {"TableName": EVENTS.name, "IndexName": index.name,
+                "KeyConditionExpression": "#pk = :pk AND #sk BETWEEN :low AND :high",
+                "ExpressionAttributeNames": {"#pk": index.partition_key, "#sk": index.sort_key},
                 "FilterExpression": condition, "ExpressionAttributeValues": to_attributes(values)}
 
     def list_page(self, organization_id: str, external_subscription_id: str, code: str | None, from_ms: int | None,
-                  to_ms: int | None, page: int, per_page: int) -> list[Event]:
+                  to_ms: int | None, page: int, per_page: int, billable: bool | None = None) -> list[Event]:
         """Page `page`, newest timestamp first (ties by transaction_id). The index is eventually consistent;
         DynamoDB has no offset, so page n reads the n * per_page newest matching events."""
-        query = {**self._subscription_query(organization_id, external_subscription_id, code, from_ms, to_ms),
+        query = {**self._subscription_query(organization_id, external_subscription_id, code, from_ms, to_ms, billable),
                  "ScanIndexForward": False}
         return [_event(item) for item in query_page(self._client, query, page, per_page)]
 
@@ -133,8 +151,8 @@ class EventRepository:
                 for item in response["Items"]]
 
     def count(self, organization_id: str, external_subscription_id: str, code: str | None, from_ms: int | None,
-              to_ms: int | None) -> int:
+              to_ms: int | None, billable: bool | None = None) -> int:
         """`total_count`: a COUNT Query over the same range (reads every matching event's index item)."""
-        query = {**self._subscription_query(organization_id, external_subscription_id, code, from_ms, to_ms),
+        query = {**self._subscription_query(organization_id, external_subscription_id, code, from_ms, to_ms, billable),
                  "Select": "COUNT"}
         return sum(response["Count"] for response in self._client.get_paginator("query").paginate(**query))

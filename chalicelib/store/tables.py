@@ -101,8 +101,10 @@ CONTROL_BY_BACKFILL = IndexSpec("by_backfill", "backfill_pk", "backfill_sk", pro
 CONTROL = TableSpec("ControlTable", "CONTROL_TABLE", "billing-control", indexes=(CONTROL_BY_DUE, CONTROL_BY_BACKFILL))
 # Events of a subscription in time order (the aggregator's rebuild, GET /events): see docs/data-model.md.
 EVENTS_BY_SUBSCRIPTION_TIME = IndexSpec("by_subscription_time", "gsi1pk", "gsi1sk")
+# A subscription's unbillable events in time order (sparse: only those the aggregator marked), `billable=false`.
+EVENTS_UNBILLABLE = IndexSpec("by_unbillable", "unbillable_pk", "unbillable_sk")
 EVENTS = TableSpec("EventsTable", "EVENTS_TABLE", "billing-events", stream_view_type="NEW_IMAGE",
-                   indexes=(EVENTS_BY_SUBSCRIPTION_TIME,))
+                   indexes=(EVENTS_BY_SUBSCRIPTION_TIME, EVENTS_UNBILLABLE))
 USAGE = TableSpec("UsageTable", "USAGE_TABLE", "billing-usage")
 # The webhook outbox: one item per webhook, written in the transaction of the change it reports; its stream feeds
 # the delivery queue (docs/webhooks.md).

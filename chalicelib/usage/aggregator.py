@@ -16,6 +16,7 @@ from functools import reduce
 
 from chalicelib.domain.aggregations.unique_count import UniqueCountAggregation
 from chalicelib.domain.aggregations.windows import EPOCH
+from chalicelib.domain.events import UnbillableReason
 from chalicelib.observability import logger
 from chalicelib.store.dynamo import from_attributes
 from chalicelib.store.usage import (
@@ -86,14 +87,15 @@ class Aggregator:
         groups: dict[tuple[AggregateKey, str], _Group] = {}
         values: dict[tuple[AggregateKey, str], tuple[set, list[StreamRecord]]] = defaultdict(lambda: (set(), []))
         failed: list[StreamRecord] = []
-        late: list[StreamRecord] = []
+        unbillable: list[tuple[StreamRecord, UnbillableReason]] = []
         drafts: dict[DraftToRefresh, StreamRecord] = {}
         in_advance: list[tuple[StreamRecord, list[Routed]]] = []
         for record in records:
             try:
-                routes = self._router.route(StoredEvent.of(record.new_image))
-                if any(routed.late for routed in routes):
-                    late.append(record)
+                routing = self._router.route(StoredEvent.of(record.new_image))
+                routes = routing.routes
+                if routing.unbillable_reason is not None:
+                    unbillable.append((record, routing.unbillable_reason))
                 if charged := [routed for routed in routes if routed.in_advance is not None]:
                     in_advance.append((record, charged))
                 for routed in routes:
@@ -120,13 +122,13 @@ class Aggregator:
             except Exception:  # noqa: BLE001
                 logger.exception("unique-count value not applied")
                 failed.extend(sources)
-        for record in late:  # applied all the same (a recurring total carries it), but reported as not billed
+        for record, reason in unbillable:  # kept (a late one applied all the same), and listed as unbillable
             try:
                 image = record.new_image
-                self._events.mark_late(image["organization_id"], image["transaction_id"],
-                                       image["external_subscription_id"])
+                self._events.mark_unbillable(image["organization_id"], image["transaction_id"],
+                                             image["external_subscription_id"], int(image["timestamp_ms"]), reason)
             except Exception:  # noqa: BLE001
-                logger.exception("late event not marked", extra={"sequence_number": record.sequence_number})
+                logger.exception("unbillable event not marked", extra={"sequence_number": record.sequence_number})
                 failed.append(record)
         self._bill_in_advance(in_advance, failed)
         # The applied-events counters last, and only for records whose every write is done: a counted event is

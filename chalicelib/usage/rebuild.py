@@ -84,7 +84,7 @@ def rebuild_usage(repositories, organization_id: str, external_subscription_id: 
     recomputed: dict[AggregateKey, _Recomputed] = {}
     values: dict[AggregateKey, dict[str, frozenset]] = {}
     for item in _stored_events(repositories.client, organization_id, external_subscription_id):
-        for routed in router.route(StoredEvent.of(item)):
+        for routed in router.route(StoredEvent.of(item)).routes:
             aggregation, contribution = routed.aggregation, routed.contribution()
             if isinstance(aggregation, UniqueCountAggregation):
                 values[routed.key] = aggregation.combine(values.get(routed.key, {}), contribution)

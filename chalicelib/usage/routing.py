@@ -17,6 +17,7 @@ from chalicelib.domain.aggregations.unique_count import UniqueCountAggregation
 from chalicelib.domain.aggregations.windows import EPOCH, Window, epoch_ms
 from chalicelib.domain.billable_metrics import BillableMetric
 from chalicelib.domain.current_usage import BEFORE_START_PERIOD_MS, unique_count_values_period_ms
+from chalicelib.domain.events import UnbillableReason
 from chalicelib.domain.periods import BillingTerms, Period, days_in
 from chalicelib.domain.plans import Charge, Plan
 from chalicelib.domain.pricing.filters import FilterBuckets
@@ -86,12 +87,19 @@ class Routed:
     period_end_ms: int
     event: UsageEvent
     _: KW_ONLY
-    late: bool = False  # its charges period was invoiced before the aggregator saw it
     draft: DraftToRefresh | None = None  # the draft that bills its period (a grace period)
     in_advance: InAdvanceCharge | None = None
 
     def contribution(self):
         return self.aggregation.contribution(self.event, self.window)
+
+
+@dataclass(frozen=True)
+class Routing:
+    """Where an event goes, and, when no invoice will ever include it, why (it is kept and listed all the same)."""
+
+    routes: list[Routed]
+    unbillable_reason: UnbillableReason | None = None
 
 
 class Router:
@@ -114,17 +122,24 @@ class Router:
                                               and subscription.next_subscription_id not in known]
         return self._histories[key]
 
-    def route(self, event: StoredEvent) -> list[Routed]:
+    def route(self, event: StoredEvent) -> Routing:
         """The aggregates the event goes to: those of the subscription active at its timestamp; before the external
-        id's next subscription starts, only that subscription's recurring charges (`_before_start`)."""
+        id's next subscription starts, only that subscription's recurring charges (`_before_start`). Unbillable: an
+        event no subscription bills (before the first start or after the last end), and one whose charges period
+        had its finalized invoice before it came (unless a pay-in-advance charge bills it on its own invoice)."""
         instant = EPOCH + timedelta(milliseconds=event.usage.timestamp_ms)
         history = self.subscriptions(event.organization_id, event.external_subscription_id)
         subscription = active_at(history, instant)
         if subscription is None:
-            return self._before_start(event, next_to_start(history, instant))
+            following = next_to_start(history, instant)
+            routes = self._before_start(event, following)
+            if routes:
+                return Routing(routes)
+            ended = following is None and any(earlier.terminated_at is not None for earlier in history)
+            return Routing([], "after_subscription_end" if ended else "before_subscription_start")
         plan = self._plan(subscription)
         if plan is None:
-            return []
+            return Routing([])
         charges = [charge for charge in plan.charges if charge.billable_metric_code == event.code]
         timezone = self._timezone(subscription)
         terms = billing_terms(plan, subscription.billing_time, timezone, subscription.subscription_at,
@@ -132,7 +147,7 @@ class Router:
         period = terms.charges_periods.period_at(instant)
         window = terms.charges_part(period)
         if window is None or instant not in window:
-            return []
+            return Routing([])
         charges_window = Window(epoch_ms(window.start), epoch_ms(window.end), days_in(period, timezone), timezone)
         # Every event of the window is counted, billed by a charge or not: the biller compares this count with
         # the stored events' before invoicing the period (docs/data-model.md, "Before invoicing a period").
@@ -141,7 +156,7 @@ class Router:
         draft = (DraftToRefresh(event.organization_id, subscription.customer_id, draft_invoice_id)
                  if draft_invoice_id else None)
         routed = [Routed(applied_events_key(event.organization_id, subscription.id, epoch_ms(period.start)),
-                         _APPLIED_EVENTS, charges_window, epoch_ms(period.end), event.usage, late=late, draft=draft)]
+                         _APPLIED_EVENTS, charges_window, epoch_ms(period.end), event.usage, draft=draft)]
         for charge in charges:
             metric = self._metric(event.organization_id, charge.billable_metric_id)
             if metric is None:
@@ -156,9 +171,11 @@ class Router:
                                filter_bucket(charge, index))
             in_advance = (InAdvanceCharge(subscription, plan, charge, metric, index, period, terms)
                           if charge.pay_in_advance else None)
-            routed.append(Routed(key, aggregation, charges_window, epoch_ms(period.end), event.usage, late=late,
+            routed.append(Routed(key, aggregation, charges_window, epoch_ms(period.end), event.usage,
                                  in_advance=in_advance))
-        return routed
+        # A late event is applied all the same (a recurring total carries it), but its period's invoice is a snapshot.
+        finalized = late and not any(each.in_advance is not None for each in routed)
+        return Routing(routed, "period_finalized" if finalized else None)
 
     def _before_start(self, event: StoredEvent, subscription: Subscription | None) -> list[Routed]:
         """Lago's recurring sum and unique count have no lower bound: an event before the subscription starts is

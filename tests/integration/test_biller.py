@@ -154,8 +154,8 @@ def test_an_event_for_an_invoiced_period_is_kept_reported_and_never_changes_the_
     send(dynamodb, org, [("late", datetime(2026, 11, 20, tzinfo=UTC), 50)])  # arrives after November's invoice
     assert repositories().invoices.get(org, november.id) == november
     assert run_biller(datetime(2026, 12, 1, 1, 30, tzinfo=UTC))["invoices_created"] == 0
-    billed = {tx: api.get(f"/api/v1/events/{tx}").json_body["event"]["billed"] for tx in ("on-time", "late")}
-    assert billed == {"on-time": True, "late": False}
+    reasons = {tx: api.get(f"/api/v1/events/{tx}").json_body["event"]["unbillable_reason"] for tx in ("on-time", "late")}
+    assert reasons == {"on-time": None, "late": "period_finalized"}
     # December's invoice bills December only.
     run_biller(datetime(2027, 1, 1, 0, 30, tzinfo=UTC))
     assert invoices_of(org)[-1].fees_amount_cents == 1000

@@ -1,7 +1,8 @@
 """Billing over time as operators use it (docs/billing-over-time.md), through the API, the hourly biller's handler
 and the admin CLI: a subscription created with a past date bills no history, the hourly biller and a replay bill
 from its creation on, a backfill bills the history on purpose (each period once, oldest first, drafts through their
-grace period), and the future is refused with nothing written. Every amount is worked out in the test."""
+grace period), the future is refused with nothing written, and unbillable events are listed with their reason.
+Every amount is worked out in the test."""
 from __future__ import annotations
 
 import json
@@ -78,6 +79,12 @@ def replay(stores, at_: datetime, *, backfill: bool = False, now: datetime | Non
     return replay_biller(stores, Replay(at=at_, backfill=backfill, **scope), current_time=now or at_)
 
 
+def unbillable(api, external_id: str = "sub-1") -> list[tuple[str, str]]:
+    response = api.get(f"/api/v1/events?external_subscription_id={external_id}&billable=false")
+    assert response.status_code == 200, response.body
+    return [(event["transaction_id"], event["unbillable_reason"]) for event in response.json_body["events"]]
+
+
 # ---------------------------------------------------------------------------------------------- creation
 
 
@@ -149,6 +156,14 @@ def test_the_worked_timeline_backfills_the_2700_cents_of_september(api, api_cloc
     # The same command again: nothing.
     assert replay(stores, at(2026, 11, 2, 9, 10), backfill=True)["invoices_created"] == 0
 
+    # Events now: one of a finalized period, one from before the subscription started; kept and listed.
+    api_clock.set(at(2026, 11, 2, 9, 15))
+    send(api, "sep-25", at(2026, 9, 25), 4)
+    send(api, "aug-20", at(2026, 8, 20), 2)
+    drain(event_stream)
+    assert unbillable(api) == [("sep-25", "period_finalized"), ("aug-20", "before_subscription_start")]
+    assert len(invoices(api)) == 2
+
     # The future is refused, in the CLI's words, and nothing is written.
     monkeypatch.setattr("chalicelib.domain.clock.utc_now", lambda: at(2026, 11, 2, 9, 20))
     with pytest.raises(FutureInstant, match=r"^--at 2027-03-01T01:00:00Z is in the future; simulate it with a "
@@ -213,6 +228,7 @@ def test_a_backfill_bills_each_history_period_once_oldest_first_then_stops_at_th
         (f"2026-{month + 1:02d}-01", f"2026-{month:02d}-01T00:00:00Z", [BASE_FEE], [7 * PRICE_CENTS_PER_GB],
          BASE_FEE + 7 * PRICE_CENTS_PER_GB) for month in range(1, 6)]
     assert [invoice["sequential_id"] for invoice in invoices(api)] == [1, 2, 3, 4, 5]
+    assert unbillable(api) == []
 
 
 def test_backfilled_drafts_go_through_their_grace_period(api, api_clock, catalog, event_stream):
@@ -232,6 +248,7 @@ def test_backfilled_drafts_go_through_their_grace_period(api, api_clock, catalog
     assert (draft["status"], draft["issuing_date"], draft["total_amount_cents"]) == ("draft", "2026-10-04", 1500)
     send(api, "sep-30", at(2026, 9, 30, 23), 6)  # a late event: the draft takes it in
     drain(event_stream)
+    assert unbillable(api) == []
     assert run_biller(at(2026, 10, 4, 0, 30))["invoices_created"] == 1
     (final,) = invoices(api)
     assert (final["status"], final["sequential_id"], final["total_amount_cents"]) == (
@@ -311,3 +328,38 @@ def test_narrowing_to_an_organization_and_to_customers(api, other_api, api_clock
     assert [len(invoices(other_api, customer)) for customer in ("a", "b")] == [1, 0]
     assert replay(stores, now, backfill=True)["invoices_created"] == 1
     assert [len(invoices(client, customer)) for client in (api, other_api) for customer in ("a", "b")] == [1] * 4
+
+
+# ------------------------------------------------------------------------------------- unbillable events
+
+
+def test_unbillable_events_are_listed_with_their_reason_and_paginated(api, api_clock, catalog, event_stream):
+    """Dated 1 October, created 1 October; terminated 20 October 12:00. Before the start (30 September), after the
+    end (21 October), in October (billed by the final invoice), then one in October after that invoice."""
+    api_clock.set(at(2026, 10, 1))
+    subscribe(api, subscription_at="2026-10-01T00:00:00Z")
+    send(api, "before", at(2026, 9, 30), 1)
+    send(api, "during", at(2026, 10, 5), 2)
+    drain(event_stream)
+    api_clock.set(at(2026, 10, 20, 12))
+    assert api.delete("/api/v1/subscriptions/sub-1").status_code == 200
+    send(api, "after", at(2026, 10, 21), 3)
+    send(api, "late", at(2026, 10, 6), 4)
+    drain(event_stream)
+    assert unbillable(api) == [("after", "after_subscription_end"), ("late", "period_finalized"),
+                               ("before", "before_subscription_start")]
+    page = api.get("/api/v1/events?external_subscription_id=sub-1&billable=false&per_page=2&page=2").json_body
+    assert ([event["transaction_id"] for event in page["events"]], page["meta"]["total_count"]) == (["before"], 3)
+    billable = api.get("/api/v1/events?external_subscription_id=sub-1&billable=true").json_body
+    assert [(event["transaction_id"], event["unbillable_reason"]) for event in billable["events"]] == [
+        ("during", None)]
+    assert api.get("/api/v1/events/during").json_body["event"]["unbillable_reason"] is None
+    # The final invoice billed `during` only: 2 GB x 50.
+    (final,) = invoices(api)
+    assert [fee["amount_cents"] for fee in final["fees"] if fee["item"]["type"] == "charge"] == [100]
+
+
+def test_a_billable_filter_other_than_true_or_false_is_422(api, catalog):
+    response = api.get("/api/v1/events?external_subscription_id=sub-1&billable=maybe")
+    assert response.status_code == 422
+    assert response.json_body["error_details"] == {"billable": ["value_is_invalid"]}

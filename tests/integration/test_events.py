@@ -18,7 +18,7 @@ BATCH = "/api/v1/events/batch"
 TIME_MS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 EVENT_FIELDS = ("lago_id", "transaction_id", "lago_customer_id", "code", "timestamp", "precise_total_amount_cents",
                 "properties", "lago_subscription_id", "external_subscription_id", "created_at",
-                "billed")  # not Lago's: false for an event that arrived after its period was invoiced
+                "unbillable_reason")  # not Lago's: why no invoice will ever include it (null: billable)
 
 
 def create_metric(api, code: str, aggregation_type: str = "count_agg", field_name: str | None = None) -> dict:

@@ -45,9 +45,10 @@ def graced(api, tenant, api_clock):
 
 
 def billed(api, transaction_id: str) -> bool:
+    """Whether an invoice will include the event: it has no `unbillable_reason`."""
     response = api.get(f"/api/v1/events/{transaction_id}?external_subscription_id=sub")
     assert response.status_code == 200, response.body
-    return response.json_body["event"]["billed"]
+    return response.json_body["event"]["unbillable_reason"] is None
 
 
 def invoice_webhooks_of(organization_id: str) -> list[tuple[str, str]]:
