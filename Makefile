@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 export AWS_DEFAULT_REGION ?= us-east-1
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: run test lint package lint-template template clean
+.PHONY: run test lint package lint-template template bench clean
 
 # The first run installs for about a minute: pip names each package as it collects and installs it.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -46,6 +46,10 @@ lint: $(VENV)/.installed
 
 test: $(VENV)/.installed lint lint-template
 	$(BIN)/python -m pytest
+
+# Benchmarks print what they measured and how, and fail when it did not run (not part of `make test`).
+bench: $(VENV)/.installed
+	$(BIN)/python benchmarks/backfill.py
 
 clean:
 	rm -rf $(VENV) $(CFN_VENV) build .pytest_cache .hypothesis
