@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from datetime import datetime
 
 
@@ -94,8 +95,6 @@ class _ProgressLine:
         self._last = None
 
     def __call__(self, progress) -> None:
-        import time
-
         moment = time.monotonic()
         last_customer = progress.customers_done == progress.customers_due
         if self._last is None or last_customer or moment - self._last >= self._interval:

@@ -65,8 +65,8 @@ def replay_biller(stores, replay: Replay, *, current_time: datetime,
                   report: Callable[[ReplayProgress], None] = lambda progress: None) -> dict:
     """Bill every customer in scope due by `replay.at`, to the end of what is due (a customer more steps behind
     than one call's budget is billed again until done); `report` is called once the due customers are known, then
-    after each customer. Raises
-    FutureInstant, before reading anything, when `replay.at` is later than `current_time`."""
+    after each customer. Raises FutureInstant, before reading anything, when `replay.at` is later than
+    `current_time`."""
     if replay.at > current_time:
         raise FutureInstant(replay.at)
     customers = _in_scope(stores, replay, due_customers(stores, replay.at, backfill=replay.backfill))

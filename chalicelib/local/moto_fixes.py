@@ -42,13 +42,17 @@ def _target(backend, operation_type: str, operation: dict):
     return (table, *backend.get_keys_value(table, key))
 
 
-def _cancellation_reasons(backend, transact_items: list[dict]) -> list[tuple]:
+def _targets(backend, transact_items: list[dict]) -> list[tuple]:
+    """(operation, table, hash key, range key) of each action of a transaction."""
+    return [(operation, *_target(backend, operation_type, operation))
+            for operation_type, operation in (next(iter(action.items())) for action in transact_items)]
+
+
+def _cancellation_reasons(targets: list[tuple]) -> list[tuple]:
     """Per action, moto's reason (code, message, item) when its condition fails against the stored item, else
     (None, None, None)."""
     reasons = []
-    for action in transact_items:
-        operation_type, operation = next(iter(action.items()))
-        table, hash_key, range_key = _target(backend, operation_type, operation)
+    for operation, table, hash_key, range_key in targets:
         current = table.get_item(hash_key, range_key)
         condition = operation.get("ConditionExpression")
         if condition is None or get_filter_expression(condition, operation.get("ExpressionAttributeNames"),
@@ -62,12 +66,10 @@ def _cancellation_reasons(backend, transact_items: list[dict]) -> list[tuple]:
     return reasons
 
 
-def _kept_aside(backend, transact_items: list[dict]) -> tuple[list, dict]:
+def _kept_aside(targets: list[tuple]) -> tuple[list, dict]:
     """The items the transaction may write, as they are, and the stream length of each table it touches."""
     items, streams = [], {}
-    for action in transact_items:
-        operation_type, operation = next(iter(action.items()))
-        table, hash_key, range_key = _target(backend, operation_type, operation)
+    for _, table, hash_key, range_key in targets:
         items.append((table, hash_key, range_key, copy.deepcopy(table.get_item(hash_key, range_key))))
         if table.stream_shard is not None:
             streams[table.stream_shard] = len(table.stream_shard.items)
@@ -91,10 +93,11 @@ def _transact_write_items(original):
         if len(transact_items) > 100 or any(len(action) != 1 for action in transact_items):
             return original(self, transact_items)  # moto's own refusals, before it writes anything
         with _LOCK:
-            reasons = _cancellation_reasons(self, transact_items)
+            targets = _targets(self, transact_items)
+            reasons = _cancellation_reasons(targets)
             if any(code is not None for code, _, _ in reasons):
                 raise TransactionCanceledException(reasons)
-            items, streams = _kept_aside(self, transact_items)
+            items, streams = _kept_aside(targets)
             try:
                 return original(self, transact_items)
             except Exception:
