@@ -46,10 +46,6 @@ class Draft:
     refresh_requests: int
 
 
-def _customer_sequence_sk(customer_id: str) -> str:
-    return f"COUNTER#customer_invoices{keys.SEPARATOR}{customer_id}"
-
-
 def _list_sort_keys(invoice: Invoice) -> list[str]:
     """A draft sorts as sequence 0 of its issuing date; finalizing it moves its entries to its number."""
     order = keys.SEPARATOR.join((invoice.issuing_date.isoformat(), f"{invoice.sequential_id or 0:010d}", invoice.id))
@@ -68,7 +64,7 @@ class InvoiceRepository(ControlTableRepository):
 
     def last_sequence(self, organization_id: str, customer_id: str) -> int:
         """The customer's last invoice number's sequence (0 before its first invoice)."""
-        counter = self._get(organization_id, _customer_sequence_sk(customer_id))
+        counter = self._get(organization_id, keys.customer_invoices_counter_sk(customer_id))
         return number(counter["sequence"]) if counter else 0
 
     def list_page(self, organization_id: str, page: int, per_page: int, *, customer_id: str | None = None,
@@ -173,7 +169,7 @@ class InvoiceRepository(ControlTableRepository):
             raise StaleWrite() from cancelled
 
     def _sequence_update(self, invoice: Invoice) -> dict:
-        return self._sequence_move(invoice.organization_id, _customer_sequence_sk(invoice.customer_id),
+        return self._sequence_move(invoice.organization_id, keys.customer_invoices_counter_sk(invoice.customer_id),
                                    invoice.sequential_id)
 
     def replace(self, previous: Invoice, invoice: Invoice, actions: Iterable[dict] = ()) -> None:

@@ -192,6 +192,11 @@ def customer_drafts_prefix(customer_id: str) -> str:
     return f"CUSTOMER_DRAFT_INVOICE{SEPARATOR}{customer_id}{SEPARATOR}"
 
 
+def customer_invoices_counter_sk(customer_id: str) -> str:
+    """The customer's invoice sequence (its last number's), moved by each finalized invoice."""
+    return f"COUNTER#customer_invoices{SEPARATOR}{customer_id}"
+
+
 # Credit notes: the item by lago_id, list entries per organization and per customer (newest first), a marker per
 # available one (what an invoice may consume: deleted once consumed), and a counter per invoice for their numbers.
 def credit_note_sk(credit_note_id: str) -> str:

@@ -37,10 +37,10 @@ def iso_due(moment) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-_EXTERNAL_ID = Lookup(keys.subscription_external_id_sk, "external_id", "subscription_id")
+EXTERNAL_ID_LOOKUP = Lookup(keys.subscription_external_id_sk, "external_id", "subscription_id")
 
 
-def _copy_sort_keys(subscription: Subscription) -> list[str]:
+def copy_sort_keys(subscription: Subscription) -> list[str]:
     """The sort keys of the item and of its copies; the first one is the item by lago_id."""
     status, subscription_id = subscription.status, subscription.id
     return [keys.subscription_sk(subscription_id),
@@ -76,7 +76,7 @@ class SubscriptionRepository(ControlTableRepository):
     def find_current(self, organization_id: str, external_id: str) -> Subscription | None:
         """The active or pending subscription of `external_id`."""
         lookup = self._get(organization_id, keys.subscription_external_id_sk(external_id))
-        subscription_id = _EXTERNAL_ID.record_id(lookup, external_id)
+        subscription_id = EXTERNAL_ID_LOOKUP.record_id(lookup, external_id)
         return self.get(organization_id, subscription_id) if subscription_id else None
 
     def find_latest(self, organization_id: str, external_id: str, status: str) -> Subscription | None:
@@ -138,7 +138,7 @@ class SubscriptionRepository(ControlTableRepository):
         customer or the plan changed in a way that refuses it (the caller reads them again)."""
         organization_id = subscription.organization_id
         actions = [
-            _EXTERNAL_ID.put(self._table, organization_id, subscription.external_id, subscription.id),
+            EXTERNAL_ID_LOOKUP.put(self._table, organization_id, subscription.external_id, subscription.id),
             *self._puts(subscription, first_condition="attribute_not_exists(pk)"),
             {"Update": {"TableName": self._table, "Key": self._key(organization_id, keys.customer_sk(customer.id)),
                         "UpdateExpression": "SET currency = if_not_exists(currency, :currency), "
@@ -168,7 +168,7 @@ class SubscriptionRepository(ControlTableRepository):
             actions += self._counter_changes(subscription, {previous.status: -1, subscription.status: 1})
         if previous.status in CURRENT_STATUSES and subscription.status not in CURRENT_STATUSES:
             actions += [
-                _EXTERNAL_ID.delete(self._table, organization_id, previous.external_id, previous.id),
+                EXTERNAL_ID_LOOKUP.delete(self._table, organization_id, previous.external_id, previous.id),
                 {"Update": {"TableName": self._table,
                             "Key": self._key(organization_id, keys.customer_sk(subscription.customer_id)),
                             "UpdateExpression": "SET active_subscriptions_count = active_subscriptions_count - :one, "
@@ -190,7 +190,7 @@ class SubscriptionRepository(ControlTableRepository):
         one), the old plan's count - 1 and the new plan's + 1, and the status counters. The customer keeps its
         count (one current subscription for another). Raises StaleWrite if anything moved since it was read."""
         organization_id = successor.organization_id
-        lookup = _EXTERNAL_ID.put(self._table, organization_id, successor.external_id, successor.id)
+        lookup = EXTERNAL_ID_LOOKUP.put(self._table, organization_id, successor.external_id, successor.id)
         lookup["Put"]["ConditionExpression"] = "#record = :old"
         lookup["Put"]["ExpressionAttributeNames"] = {"#record": "subscription_id"}
         lookup["Put"]["ExpressionAttributeValues"] = to_attributes({":old": previous.id})
@@ -221,10 +221,10 @@ class SubscriptionRepository(ControlTableRepository):
     def replace_actions(self, previous: Subscription, subscription: Subscription) -> list[dict]:
         """The transaction actions that replace `previous` (still at its version) by `subscription`: the item and
         its copies put, the copies of a former status deleted (the biller joins them to an invoice's transaction)."""
-        kept = set(_copy_sort_keys(subscription))
+        kept = set(copy_sort_keys(subscription))
         return [*self._puts(subscription, first_condition="version = :version", values={":version": previous.version}),
                 *({"Delete": {"TableName": self._table, "Key": self._key(subscription.organization_id, sort_key)}}
-                  for sort_key in _copy_sort_keys(previous) if sort_key not in kept)]
+                  for sort_key in copy_sort_keys(previous) if sort_key not in kept)]
 
     def due(self, until: str) -> list[tuple[str, str, str]]:
         """(organization_id, customer_id, subscription_id) of every subscription (or draft marker) whose next
@@ -255,7 +255,7 @@ class SubscriptionRepository(ControlTableRepository):
         attributes = subscription.model_dump()
         puts = [{"Put": {"TableName": self._table, "Item": to_attributes(
             {"pk": keys.organization_pk(subscription.organization_id), "sk": sort_key, **attributes})}}
-            for sort_key in _copy_sort_keys(subscription)]
+            for sort_key in copy_sort_keys(subscription)]
         # The biller's and the backfill's index entries (docs/data-model.md, "The biller's due index").
         for due_at, index, partition in ((subscription.next_billing_action_at, CONTROL_BY_DUE, keys.due_pk),
                                          (subscription.next_backfill_at, CONTROL_BY_BACKFILL, keys.backfill_pk)):
