@@ -22,6 +22,7 @@ from chalicelib.domain.billing_steps import (
     INVOICING_STEPS,
     BillingStep,
     activated,
+    after_empty_start,
     after_invoice,
     billed_charges_period,
     next_backfill_step,
@@ -212,8 +213,9 @@ def _invoice(stores, customer: Customer, organization: Organization, timezone: s
             credit_notes.append(note)
         currency = plan.amount_currency
     if first.kind == "starting" and not any(share.fees for _, share in shares):
-        for previous, subscription in advanced:  # a start is a group of one
-            stores.subscriptions.replace(previous, subscription)
+        (previous, _), = advanced  # a start is a group of one
+        stores.subscriptions.replace(previous, after_empty_start(
+            first, plan, timezone, now, initial_started_at=_initial_started_at(stores, previous)))
         return None
     actions = [action for previous, subscription in advanced
                for action in stores.subscriptions.replace_actions(previous, subscription)]
@@ -228,14 +230,19 @@ def _invoice(stores, customer: Customer, organization: Organization, timezone: s
     return issued
 
 
+def _initial_started_at(stores, subscription: Subscription) -> datetime:
+    """The first start of the subscription's external id: a trial counts from it."""
+    return min(earlier.started_at for earlier in stores.subscriptions.history(
+        subscription.organization_id, subscription.external_id) + [subscription] if earlier.started_at)
+
+
 def _share(stores, step: BillingStep, plan: Plan, metrics: Mapping[str, BillableMetric],
            timezone: str) -> SubscriptionShare | None:
     """The step's share, or None while events stored for its charges window are not all applied."""
     subscription = step.subscription
-    initial_started_at = min(earlier.started_at for earlier in stores.subscriptions.history(
-        subscription.organization_id, subscription.external_id) + [subscription] if earlier.started_at)
+    initial_started_at = _initial_started_at(stores, subscription)
     if step.kind == "starting":
-        return starting_share(subscription, plan, timezone, initial_started_at=initial_started_at)
+        return starting_share(subscription, plan, timezone, initial_started_at=initial_started_at, billing_at=step.at)
     terms = subscription_terms(subscription, plan, timezone)
     period = billed_charges_period(step, terms)
     waiting = unapplied_events(stores, subscription, terms, period)

@@ -10,6 +10,7 @@ from typing import Literal
 
 from chalicelib.domain.backdating import after_backfilled_period, after_backfilled_start
 from chalicelib.domain.current_usage import subscription_terms
+from chalicelib.domain.invoices.base_fee import trial_ends_at
 from chalicelib.domain.periods import BillingTerms, Period, local_day
 from chalicelib.domain.periods.period import SECOND
 from chalicelib.domain.plans import Plan
@@ -44,7 +45,7 @@ def next_step(subscription: Subscription) -> BillingStep | None:
     candidates: list[BillingStep] = []
     if subscription.status == "active":
         if subscription.starting_invoice_due:
-            candidates.append(BillingStep("starting", subscription.started_at, subscription))
+            candidates.append(BillingStep("starting", subscription.starting_at, subscription))
         if period_end is not None:
             candidates.append(BillingStep("periodic", period_end, subscription))
         if subscription.ending_at is not None:
@@ -107,6 +108,20 @@ def after_invoice(step: BillingStep, plan: Plan, timezone: str, now: datetime, *
         billed = DraftPeriod(period_start=billed_charges_period(step, terms).start, invoice_id=draft_invoice_id)
         update["draft_periods"] = [*subscription.draft_periods, billed]
     return subscription.model_copy(update=update)
+
+
+def after_empty_start(step: BillingStep, plan: Plan, timezone: str, now: datetime, *,
+                      initial_started_at: datetime) -> Subscription:
+    """The subscription once a pay-in-advance start billed nothing (`starting_share` in a trial): when its trial
+    ends inside its first plan period, the start is billed then, for the rest of that period (Lago's free-trial
+    billing); otherwise there is nothing to start with (the periods after the trial bill their fee)."""
+    subscription = step.subscription
+    trial_ends = trial_ends_at(plan, initial_started_at)
+    first_period = subscription_terms(subscription, plan, timezone).plan_periods.period_at(subscription.started_at)
+    if not step.backfill and trial_ends is not None and step.at < trial_ends < first_period.end:
+        return subscription.model_copy(update={"starting_invoice_at": trial_ends, "updated_at": now,
+                                               "version": subscription.version + 1})
+    return after_invoice(step, plan, timezone, now, draft_invoice_id=None)
 
 
 def after_finalization(subscription: Subscription, invoice_id: str, now: datetime) -> Subscription:

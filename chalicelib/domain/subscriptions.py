@@ -85,6 +85,9 @@ class Subscription(BaseModel):
     current_billing_period_start: datetime | None = None
     current_billing_period_end: datetime | None = None
     starting_invoice_due: bool = False
+    # A pay-in-advance start in a trial that ends inside the first plan period is invoiced when the trial ends (the
+    # rest of that period, as Lago's free-trial billing); None: at `started_at`.
+    starting_invoice_at: datetime | None = None
     final_invoice_due: bool = False
     # A plan change (issue 7): the plan this subscription came from, and, on one ended by an upgrade, the plan
     # that replaced it (its base fee is then billed to the day before the upgrade, as Lago).
@@ -106,6 +109,11 @@ class Subscription(BaseModel):
     version: int = 1
 
     @property
+    def starting_at(self) -> datetime | None:
+        """When its starting invoice (a pay-in-advance plan's) is due."""
+        return self.starting_invoice_at or self.started_at
+
+    @property
     def next_billing_action_at(self) -> datetime | None:
         """When the biller next has something to do with it (activate, invoice, terminate); None: nothing."""
         if self.status == "pending":
@@ -115,7 +123,7 @@ class Subscription(BaseModel):
         if self.status != "active":
             return None
         candidates = [self.current_billing_period_end, self.ending_at, self.downgrade_at,
-                      self.started_at if self.starting_invoice_due else None]
+                      self.starting_at if self.starting_invoice_due else None]
         return min((moment for moment in candidates if moment is not None), default=None)
 
     @property

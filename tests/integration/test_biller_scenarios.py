@@ -801,25 +801,48 @@ def test_section_5_2_trial_covering_the_whole_period_bills_no_base_fee(api, tena
 
 
 def test_section_5_2_pay_in_advance_plan_in_trial_creates_no_invoice_at_start(api, tenant, clock):
-    """§5.2 pay-in-advance plan with a 14-day trial from 10 March 2022: no starting invoice; on 1 April the
-    April base fee in full (the trial is over)."""
+    """§5.2 pay-in-advance plan with a 14-day trial from 10 March 2022: no starting invoice while the trial runs;
+    when it ends (24 March) the rest of March, 24..31 = 8 of 31 days (Lago's free-trial billing); on 1 April the
+    April base fee in full."""
     setup_subscription(api, clock, subscription_at=at(date(2022, 3, 10)), pay_in_advance=True, trial_period=14)
     org = tenant.organization_id
     assert bill(at(date(2022, 3, 11)), org) == []
     invoices = bill(at(date(2022, 4, 1), 1), org)
-    assert [(invoice.issuing_date, base_fees(invoice)) for invoice in invoices] == [(date(2022, 4, 1), [1000])]
+    assert [(invoice.issuing_date, base_fees(invoice)) for invoice in invoices] == [
+        (date(2022, 3, 24), [prorated(1000, 8, 31)]), (date(2022, 4, 1), [1000])]
 
 
-def test_section_5_2_pay_in_advance_plan_in_trial_then_the_next_period_in_full(api, tenant, clock):
-    """§5.2 pay-in-advance plan with a 14-day trial from 10 March 2022 (ends 24 March): no base fee billed for
-    the trial's period; on 1 April the April base fee in full, with March's (empty) charges window."""
+def test_section_5_2_pay_in_advance_trial_end_bills_the_rest_of_its_period_then_the_next_in_full(api, tenant, clock):
+    """§5.2 pay-in-advance plan with a 14-day trial from 10 March 2022 (ends 24 March 00:00): at the trial's end an
+    invoice `subscription_starting` over the first period's base-fee window, billing 24..31 March (8 of 31 days of
+    1000 = 258.06 -> 258); on 1 April the April base fee in full, with March's (empty) charges window."""
     setup_subscription(api, clock, subscription_at=at(date(2022, 3, 10)), pay_in_advance=True, trial_period=14)
     org = tenant.organization_id
-    invoices = bill(at(date(2022, 4, 1), 1), org)
-    (april,) = invoices  # no starting invoice in the trial
+    assert bill(at(date(2022, 3, 23), 23), org) == []  # the trial's last hour
+    (trial_end,) = bill(at(date(2022, 3, 24)), org)
+    assert windows(trial_end) == [(at(date(2022, 3, 10)), at(date(2022, 4, 1)), None, None)]
+    assert trial_end.billing_periods[0].invoicing_reason == "subscription_starting"
+    assert_totals(trial_end, 258)
+    april = bill(at(date(2022, 4, 1), 1), org)[-1]
     assert windows(april) == [(at(date(2022, 4, 1)), at(date(2022, 5, 1)), at(date(2022, 3, 10)),
                                at(date(2022, 4, 1)))]
     assert_totals(april, 1000)
+
+
+@pytest.mark.parametrize(("billing_time", "start", "trial_days", "amount_cents", "trial_end", "expected"), [
+    # Calendar, a 7-day trial from 4 March ending on the 11th: 11..31 March = 21 of 31 days of 3500 = 2370.97
+    # -> 2371 (Lago's case).
+    ("calendar", date(2022, 3, 4), 7, 3500, date(2022, 3, 11), 2371),
+    # Anniversary from 10 April (periods 10th to 9th), a 14-day trial ending on the 24th: 24 April..9 May = 16 of
+    # 30 days of 3000 = 1600 (Lago's case; before the trial-end step, nothing until 10 May's full 3000).
+    ("anniversary", date(2022, 4, 10), 14, 3000, date(2022, 4, 24), 1600),
+])
+def test_section_5_2_a_trial_ending_in_the_first_period_bills_its_rest_that_day(
+        api, tenant, clock, billing_time, start, trial_days, amount_cents, trial_end, expected):
+    setup_subscription(api, clock, subscription_at=at(start), pay_in_advance=True, trial_period=trial_days,
+                       amount_cents=amount_cents, subscription_fields={"billing_time": billing_time})
+    (invoice,) = bill(at(trial_end, 1), tenant.organization_id)
+    assert (invoice.issuing_date, base_fees(invoice)) == (trial_end, [expected])
 
 
 def test_section_5_2_pay_in_advance_trial_ending_in_the_next_period_bills_its_remaining_days(api, tenant, clock):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from chalicelib.domain.billing_steps import after_finalization, after_invoice, next_step
+from chalicelib.domain.billing_steps import after_empty_start, after_finalization, after_invoice, next_step
 from chalicelib.domain.plans import Plan
 from chalicelib.domain.subscriptions import DraftPeriod, Subscription
 
@@ -115,3 +115,19 @@ def test_the_periodic_step_joins_the_days_periodic_invoice_and_others_their_own(
     assert starting.invoice_group() == "starting/sub"
     assert periodic.issuing_date("Europe/Paris").isoformat() == "2026-11-01"
     assert periodic.issuing_date("America/New_York").isoformat() == "2026-10-31"  # 20:00 on the 31st there
+
+
+def test_a_start_in_a_trial_ending_in_its_first_period_is_billed_when_the_trial_ends():
+    """Started 10 October (calendar, in advance): a 10-day trial ends on 20 October 00:00, inside October; a 30-day
+    one on 9 November, after it; the start step is then done (November's in-advance invoice bills its days)."""
+    started = subscription(starting_invoice_due=True)
+    start = next_step(started)
+    deferred = after_empty_start(start, plan(pay_in_advance=True, trial_period=10), "UTC", NOW,
+                                 initial_started_at=utc(2026, 10, 10))
+    assert (deferred.starting_invoice_due, deferred.starting_invoice_at) == (True, utc(2026, 10, 20))
+    assert step_of(deferred) == ("starting", utc(2026, 10, 20))
+    assert deferred.next_billing_action_at == utc(2026, 10, 20)
+    done = after_empty_start(start, plan(pay_in_advance=True, trial_period=30), "UTC", NOW,
+                             initial_started_at=utc(2026, 10, 10))
+    assert (done.starting_invoice_due, done.starting_invoice_at) == (False, None)
+    assert step_of(done) == ("periodic", utc(2026, 11, 1))

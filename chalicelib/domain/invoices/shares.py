@@ -60,14 +60,15 @@ def periodic_share(subscription: Subscription, plan: Plan, metrics: Mapping[str,
 
 
 def starting_share(subscription: Subscription, plan: Plan, timezone: str, *,
-                   initial_started_at: datetime) -> SubscriptionShare:
-    """The invoice at the start of a pay-in-advance plan (`starting_windows`): the base fee from the start
-    day to the first period's end. Nothing for a plan paid in arrears, nor in a trial: Lago bills no
-    pay-in-advance fee when a trial starts (the remainder is billed when the trial ends)."""
+                   initial_started_at: datetime, billing_at: datetime | None = None) -> SubscriptionShare:
+    """The invoice of a pay-in-advance plan's start, issued at `billing_at` (default: its start)
+    (`starting_windows`): the base fee from the start day to the first period's end, less a trial's free days.
+    Nothing for a plan paid in arrears, nor while a trial runs: Lago bills no pay-in-advance fee when a trial starts,
+    and the rest of the period when it ends (`billing_steps.after_empty_start`)."""
     terms = _terms(subscription, plan, timezone)
     trial_ends = trial_ends_at(plan, initial_started_at)
     windows = starting_windows(terms)
-    if trial_ends is not None and trial_ends > terms.started_at:
+    if trial_ends is not None and trial_ends > (billing_at or terms.started_at):
         windows = BillingWindows(None, None)
     return _share(subscription, plan, {}, terms, windows, NOTHING_STORED, "subscription_starting", initial_started_at)
 
