@@ -1,5 +1,7 @@
 """The Chalice app: routes (one blueprint per resource), the events-stream handler, the hourly biller and its
 queue worker, and the webhook sender (the outbox's stream handler and the delivery queue's)."""
+import time
+
 from chalice import Chalice, Rate
 
 from chalicelib.api.billable_metrics import billable_metrics
@@ -14,8 +16,9 @@ from chalicelib.api.middleware import lago_http
 from chalicelib.api.organizations import organizations
 from chalicelib.api.plans import plans
 from chalicelib.api.subscriptions import subscriptions
+from chalicelib.api.test_clocks import test_clocks
 from chalicelib.billing.biller import run_biller, trigger_instant
-from chalicelib.billing.fanout import BILLING_QUEUE_ARN_PLACEHOLDER, bill_queued
+from chalicelib.billing.fanout import BILLING_QUEUE_ARN_PLACEHOLDER, WORKER_BUDGET_SECONDS, bill_queued
 from chalicelib.store.repositories import repositories
 from chalicelib.store.tables import EVENTS_STREAM_ARN_PLACEHOLDER, WEBHOOKS_STREAM_ARN_PLACEHOLDER
 from chalicelib.usage.stream import handle_stream_batch
@@ -25,7 +28,7 @@ from chalicelib.webhooks.queue import WEBHOOK_QUEUE_ARN_PLACEHOLDER, queue_new_w
 app = Chalice(app_name="lago-serverless-billing")
 app.register_middleware(lago_http, "http")
 for blueprint in (health, organizations, customers, billable_metrics, plans, subscriptions, events,
-                  current_usage, invoices, credit_notes, fees):
+                  current_usage, invoices, credit_notes, fees, test_clocks):
     app.register_blueprint(blueprint)
 
 
@@ -43,7 +46,8 @@ def bill(event):
 # The real queue is set in the deployment template (Fn::GetAtt BillingWorkQueue.Arn).
 @app.on_sqs_message(queue_arn=BILLING_QUEUE_ARN_PLACEHOLDER, batch_size=10, name="bill_customers")
 def bill_customers(event):
-    return bill_queued(repositories(), event.to_dict(), event.context)
+    deadline = time.monotonic() + WORKER_BUDGET_SECONDS
+    return bill_queued(repositories(), event.to_dict(), event.context, lambda: time.monotonic() < deadline)
 
 
 # The real stream ARN is set in the deployment template (Fn::GetAtt WebhooksTable.StreamArn).

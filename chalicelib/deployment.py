@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from chalicelib.api.gateway_responses import sam_gateway_responses
+from chalicelib.billing.fanout import MAX_RECEIVES, WORKER_TIMEOUT_SECONDS
 from chalicelib.store.tables import ALL_TABLES, CONTROL, EVENTS, USAGE, WEBHOOKS, TableSpec
 from chalicelib.webhooks.queue import DELIVERY_TIMEOUT_SECONDS, QUEUE_VISIBILITY_SECONDS, redrive_policy
 
@@ -13,6 +14,7 @@ from chalicelib.webhooks.queue import DELIVERY_TIMEOUT_SECONDS, QUEUE_VISIBILITY
 ROLES = {"APIHandler": "ApiHandlerRole", "AggregateUsage": "AggregateUsageRole", "Biller": "BillerRole",
          "BillCustomers": "BillCustomersRole", "QueueWebhooks": "QueueWebhooksRole",
          "DeliverWebhooks": "DeliverWebhooksRole"}
+API_FUNCTION = "APIHandler"
 STREAM_FUNCTION = "AggregateUsage"
 STREAM_EVENT = "AggregateUsageDynamodbEventSource"
 FAILURE_QUEUE = "StreamFailuresQueue"
@@ -22,7 +24,6 @@ WORKER_FUNCTION = "BillCustomers"
 WORKER_EVENT = "BillCustomersSqsEventSource"
 WORK_QUEUE = "BillingWorkQueue"
 WORK_DEAD_LETTERS = "BillingWorkDeadLetterQueue"
-WORKER_TIMEOUT_SECONDS = 300
 # The hourly run reads the due index and queues up to 100,000 customers (docs/operations.md): Lambda's maximum.
 BILLER_TIMEOUT_SECONDS = 900
 # Webhooks (docs/webhooks.md): the outbox's stream handler, the queue it feeds, and the delivery function.
@@ -42,12 +43,14 @@ STREAM_READ = ("DescribeStream", "GetRecords", "GetShardIterator", "ListStreams"
 QUEUE_CONSUMER = ("sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage")
 # A transaction's Put of an outbox item (chalicelib/store/webhooks.py): every role whose writes report a webhook.
 OUTBOX_WRITE = ("PutItem",)
+PURGE = ("BatchWriteItem",)
 
 # What each role may do to which table, and nothing else.
 TABLE_ACCESS: dict[str, dict[TableSpec, tuple[str, ...]]] = {
-    # The API bills a terminated subscription's final invoice at once, hence usage reads.
-    "ApiHandlerRole": {CONTROL: TRANSACT_WRITE + ("DeleteItem",), EVENTS: READ + ("PutItem",), USAGE: READ,
-                       WEBHOOKS: OUTBOX_WRITE},
+    # The API bills a terminated subscription's final invoice at once, hence usage reads; deleting a test clock
+    # purges its customers' items from every table (chalicelib/store/customer_purge.py).
+    "ApiHandlerRole": {CONTROL: TRANSACT_WRITE + ("DeleteItem",) + PURGE, EVENTS: READ + ("PutItem",) + PURGE,
+                       USAGE: READ + PURGE, WEBHOOKS: OUTBOX_WRITE + ("BatchGetItem",) + PURGE},
     # It marks the events that arrive after their period was invoiced, asks for a draft's refresh, and creates
     # pay-in-advance fees: each in a transaction with its invoice (numbered, consuming credit notes: a consumed one's
     # marker is deleted) and the outbox item of its webhooks.
@@ -115,7 +118,10 @@ def _send(sid: str, *queues: str) -> dict:
 QUEUE_AND_STREAM_ACCESS = {
     STREAM_FUNCTION: [_stream_read("EventsStream", EVENTS), _send("StreamFailures", FAILURE_QUEUE)],
     BILLER_FUNCTION: [_send("BillingWork", WORK_QUEUE)],
-    WORKER_FUNCTION: [_statement("BillingWork", QUEUE_CONSUMER, [_arn(WORK_QUEUE)])],
+    # A test clock's advance goes on in the worker, which queues what is left again.
+    API_FUNCTION: [_send("BillingWork", WORK_QUEUE)],
+    WORKER_FUNCTION: [_statement("BillingWork", QUEUE_CONSUMER, [_arn(WORK_QUEUE)]),
+                      _send("BillingWorkAgain", WORK_QUEUE)],
     WEBHOOK_STREAM_FUNCTION: [_stream_read("WebhooksStream", WEBHOOKS),
                               _send("WebhookQueue", WEBHOOK_QUEUE, WEBHOOK_STREAM_FAILURES)],
     DELIVERY_FUNCTION: [_statement("WebhookQueue", QUEUE_CONSUMER, [_arn(WEBHOOK_QUEUE)])],
@@ -140,8 +146,9 @@ def _function(name: str) -> dict:
     if name == STREAM_FUNCTION:
         stream = {"Stream": _arn(EVENTS.logical_id, "StreamArn"), **STREAM_SETTINGS}
         properties["Events"] = {STREAM_EVENT: {"Properties": stream}}
-    if name == BILLER_FUNCTION:
+    if name in (API_FUNCTION, BILLER_FUNCTION, WORKER_FUNCTION):
         properties["Environment"]["Variables"]["BILLING_QUEUE_URL"] = {"Ref": WORK_QUEUE}
+    if name == BILLER_FUNCTION:
         properties["Timeout"] = BILLER_TIMEOUT_SECONDS
     if name == WORKER_FUNCTION:
         properties["Timeout"] = WORKER_TIMEOUT_SECONDS
@@ -173,7 +180,7 @@ def merge_template() -> dict:
     resources[WORK_DEAD_LETTERS] = _queue()
     # Lambda's guidance: a visibility timeout of six times the worker's timeout.
     resources[WORK_QUEUE] = _queue(VisibilityTimeout=6 * WORKER_TIMEOUT_SECONDS, RedrivePolicy={
-        "deadLetterTargetArn": _arn(WORK_DEAD_LETTERS), "maxReceiveCount": 5})
+        "deadLetterTargetArn": _arn(WORK_DEAD_LETTERS), "maxReceiveCount": MAX_RECEIVES})
     resources[WEBHOOK_STREAM_FAILURES] = _queue()
     resources[WEBHOOK_DEAD_LETTERS] = _queue()
     # Each message is received at most once per attempt: after the last one, SQS dead-letters it.

@@ -132,7 +132,7 @@ class ApiClock:
 
     def __init__(self, monkeypatch, now: datetime):
         self.now = now
-        for target in ("chalicelib.api.subscriptions.utc_now", "chalicelib.billing.drafts.utc_now"):
+        for target in ("chalicelib.api.subscriptions.utc_now", "chalicelib.api.invoices.utc_now"):
             monkeypatch.setattr(target, lambda: self.now)
 
     def set(self, instant: datetime) -> None:

@@ -7,8 +7,9 @@ from decimal import Decimal
 
 from chalicelib.api.auth import current_organization
 from chalicelib.api.blueprint import ApiBlueprint
+from chalicelib.api.request_time import customer_time
 from chalicelib.api.serialize import json_response, plain_number
-from chalicelib.domain.clock import iso_z, utc_now
+from chalicelib.domain.clock import CustomerClock, iso_z, utc_now
 from chalicelib.domain.current_usage import (
     ChargeUsage,
     PeriodUsage,
@@ -95,7 +96,8 @@ def customer_usage_json(usage: PeriodUsage, period: UsagePeriod) -> dict:
 
 
 def customer_current_usage(stores: Repositories, organization: Organization, external_customer_id: str,
-                           query: dict) -> dict:
+                           query: dict, clock: CustomerClock) -> dict:
+    """The usage of the customer's current period as of its "now" (`clock`: a test clock's for a customer on one)."""
     apply_taxes = _apply_taxes(query.get("apply_taxes"))
     customer = stores.customers.find_by_external_id(organization.id, external_customer_id)
     if customer is None:
@@ -106,7 +108,7 @@ def customer_current_usage(stores: Repositories, organization: Organization, ext
         raise NotAllowed("no_active_subscription")
     metrics = stores.billable_metrics.get_many(organization.id, plan.billable_metric_ids())
     timezone = customer.applicable_timezone(organization.timezone)
-    period = current_usage_period(subscription, plan, timezone, utc_now())
+    period = current_usage_period(subscription, plan, timezone, clock.now_for(customer.test_clock_id))
     stored = stored_usage(stores, subscription, plan, metrics, subscription_terms(subscription, plan, timezone),
                           period.period)
     vat_rate = customer.applicable_vat_rate(organization.vat_rate) if apply_taxes else None
@@ -118,5 +120,6 @@ def customer_current_usage(stores: Repositories, organization: Organization, ext
 @current_usage.route("/api/v1/customers/{external_id}/current_usage", methods=["GET"])
 def get_current_usage(external_id):
     request = current_usage.current_request
-    return json_response(customer_current_usage(repositories(), current_organization(request), external_id,
-                                                request.query_params or {}))
+    organization = current_organization(request)
+    return json_response(customer_current_usage(repositories(), organization, external_id,
+                                                request.query_params or {}, customer_time(organization, utc_now())))

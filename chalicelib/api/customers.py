@@ -5,8 +5,10 @@ from chalicelib.api.auth import current_organization
 from chalicelib.api.blueprint import ApiBlueprint
 from chalicelib.api.body import root_object
 from chalicelib.api.pagination import paged_list
+from chalicelib.api.request_time import customer_time
 from chalicelib.api.serialize import customer_json, json_response
 from chalicelib.domain import customer_service
+from chalicelib.domain.clock import utc_now
 from chalicelib.store.repositories import repositories
 
 customers = ApiBlueprint(__name__)
@@ -20,8 +22,10 @@ def _one(customer, organization):
 def create_or_update_customer():
     request = customers.current_request
     organization = current_organization(request)
-    customer = customer_service.upsert_customer(repositories().customers, organization,
-                                                root_object(request.raw_body, "customer"))
+    stores = repositories()
+    customer = customer_service.upsert_customer(
+        customer_service.Stores(customers=stores.customers, test_clocks=stores.test_clocks), organization,
+        root_object(request.raw_body, "customer"), customer_time(organization, utc_now()))
     return _one(customer, organization)
 
 
@@ -44,7 +48,8 @@ def update_customer(external_id):
     request = customers.current_request
     organization = current_organization(request)
     customer = customer_service.update_customer(repositories().customers, organization, external_id,
-                                                root_object(request.raw_body, "customer"))
+                                                root_object(request.raw_body, "customer"),
+                                                customer_time(organization, utc_now()))
     return _one(customer, organization)
 
 

@@ -7,8 +7,10 @@ from chalicelib.api.blueprint import ApiBlueprint
 from chalicelib.api.body import parse_json, root_object
 from chalicelib.api.errors import missing_root_key
 from chalicelib.api.pagination import page_from_query
+from chalicelib.api.request_time import customer_time
 from chalicelib.api.serialize import event_json, json_response
 from chalicelib.domain import event_service
+from chalicelib.domain.clock import utc_now_ms
 from chalicelib.domain.event_service import Stores
 from chalicelib.store.repositories import repositories
 
@@ -25,7 +27,8 @@ def _stores() -> Stores:
 def create_event():
     request = events.current_request
     organization = current_organization(request)
-    event = event_service.create_event(_stores(), organization, root_object(request.raw_body, "event"))
+    event = event_service.create_event(_stores(), organization, root_object(request.raw_body, "event"),
+                                       customer_time(organization, utc_now_ms()))
     return json_response({"event": event_json(event)})
 
 
@@ -36,7 +39,8 @@ def create_events():
     document = parse_json(request.raw_body, "events")
     if not isinstance(document, dict) or "events" not in document:
         raise missing_root_key("events")
-    stored = event_service.create_events(_stores(), organization, document["events"])
+    stored = event_service.create_events(_stores(), organization, document["events"],
+                                         customer_time(organization, utc_now_ms()))
     return json_response({"events": [event_json(event) for event in stored]})
 
 

@@ -11,9 +11,11 @@ from chalicelib.api.body import root_object
 from chalicelib.api.errors import invalid_fields
 from chalicelib.api.invoice_json import InvoiceLookups, invoice_json
 from chalicelib.api.pagination import UNKNOWN_CUSTOMER, customer_filter, page_from_query
+from chalicelib.api.request_time import customer_time
 from chalicelib.api.serialize import json_response
 from chalicelib.billing import drafts
 from chalicelib.domain import invoice_service
+from chalicelib.domain.clock import utc_now
 from chalicelib.domain.errors import NotFound
 from chalicelib.store.repositories import repositories
 
@@ -106,22 +108,24 @@ def update_invoice(lago_id):
     request = invoices.current_request
     organization = current_organization(request)
     return _one(invoice_service.update_invoice(repositories().invoices, organization.id, lago_id,
-                                               root_object(request.raw_body, "invoice")))
+                                               root_object(request.raw_body, "invoice"),
+                                               customer_time(organization, utc_now())))
 
 
 @invoices.route("/api/v1/invoices/{lago_id}/void", methods=["POST"])
 def void_invoice(lago_id):
     organization = current_organization(invoices.current_request)
-    return _one(invoice_service.void_invoice(repositories().invoices, organization.id, lago_id))
+    return _one(invoice_service.void_invoice(repositories().invoices, organization.id, lago_id,
+                                             customer_time(organization, utc_now())))
 
 
 @invoices.route("/api/v1/invoices/{lago_id}/refresh", methods=["PUT"])
 def refresh_invoice(lago_id):
     organization = current_organization(invoices.current_request)
-    return _one(drafts.refresh_invoice(repositories(), organization, lago_id))
+    return _one(drafts.refresh_invoice(repositories(), organization, lago_id, customer_time(organization, utc_now())))
 
 
 @invoices.route("/api/v1/invoices/{lago_id}/finalize", methods=["PUT"])
 def finalize_invoice(lago_id):
     organization = current_organization(invoices.current_request)
-    return _one(drafts.finalize_invoice(repositories(), organization, lago_id))
+    return _one(drafts.finalize_invoice(repositories(), organization, lago_id, customer_time(organization, utc_now())))

@@ -19,6 +19,7 @@ from chalicelib.domain.organizations import Organization
 from chalicelib.domain.periods import from_datetime, to_datetime
 from chalicelib.domain.plans import Charge, Plan
 from chalicelib.domain.subscriptions import Subscription
+from chalicelib.domain.test_clocks import TestClock
 
 # Namespace of the tax objects derived from vat rates (stable lago_id per organization and rate).
 _VAT_TAX_NAMESPACE = uuid.UUID("6f1c3a52-3c0e-4a43-9b8e-1d3f3f8f6a10")
@@ -73,6 +74,7 @@ def customer_json(customer: Customer, organization: Organization) -> dict:
         "sequential_id": customer.sequential_id,
         "slug": customer.slug,
         "external_id": customer.external_id,
+        "test_clock_id": customer.test_clock_id,
         "billing_entity_code": None,
         "account_type": customer.account_type or "customer",
         "name": customer.name,
@@ -274,3 +276,9 @@ def event_json(event: Event) -> dict:
         # Not Lago's: why no invoice will ever include the event (null: billable), docs/billing-over-time.md.
         "unbillable_reason": event.unbillable_reason,
     }
+
+
+def test_clock_json(clock: TestClock) -> dict:
+    return {"lago_id": clock.id, "name": clock.name, "frozen_time": iso_z(clock.frozen_time), "status": clock.status,
+            "advancing_to": iso_z(clock.advancing_to) if clock.advancing_to else None,
+            "customers_count": clock.customers_count, "created_at": iso_z(clock.created_at)}

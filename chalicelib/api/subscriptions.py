@@ -7,12 +7,14 @@ from chalicelib.api.auth import current_organization
 from chalicelib.api.blueprint import ApiBlueprint
 from chalicelib.api.body import root_object
 from chalicelib.api.pagination import page_from_query
+from chalicelib.api.request_time import customer_time
 from chalicelib.api.serialize import json_response, plan_codes, subscription_json
 from chalicelib.billing.customer_billing import bill_customer_now
 from chalicelib.domain import subscription_service
 from chalicelib.domain.clock import utc_now
 from chalicelib.domain.subscription_service import Shown, Stores
 from chalicelib.domain.subscriptions import CURRENT_STATUSES, STATUSES, status_from_query, statuses_from_query
+from chalicelib.domain.test_clocks import CustomerTime
 from chalicelib.store.repositories import repositories
 
 subscriptions = ApiBlueprint(__name__)
@@ -24,9 +26,12 @@ def _stores() -> Stores:
     return Stores(subscriptions=stores.subscriptions, customers=stores.customers, plans=stores.plans)
 
 
-def _billed(shown: Shown, now) -> Shown:
-    """What the change made due at `now` billed at once (a starting or a final invoice): never history."""
-    bill_customer_now(repositories(), shown.subscription.organization_id, shown.subscription.customer_id, now)
+def _billed(shown: Shown, clock: CustomerTime) -> Shown:
+    """What the change made due by the customer's "now" billed at once (a starting or a final invoice): never
+    history."""
+    subscription = shown.subscription
+    bill_customer_now(repositories(), subscription.organization_id, subscription.customer_id,
+                      clock.now_for(subscription.test_clock_id))
     return shown
 
 
@@ -53,9 +58,10 @@ def _status(request, allowed: tuple[str, ...] = STATUSES) -> str:
 def create_subscription():
     request = subscriptions.current_request
     organization = current_organization(request)
-    now = utc_now()
+    clock = customer_time(organization, utc_now())
     return _one(_billed(subscription_service.create_subscription(_stores(), organization,
-                                                                 root_object(request.raw_body, ROOT_KEY), now), now))
+                                                                 root_object(request.raw_body, ROOT_KEY), clock),
+                        clock))
 
 
 @subscriptions.route("/api/v1/subscriptions", methods=["GET"])
@@ -88,9 +94,10 @@ def update_subscription(external_id):
     request = subscriptions.current_request
     organization = current_organization(request)
     status = _status(request, CURRENT_STATUSES)
-    now = utc_now()
+    clock = customer_time(organization, utc_now())
     return _one(_billed(subscription_service.update_subscription(_stores(), organization, external_id, status,
-                                                                 root_object(request.raw_body, ROOT_KEY), now), now))
+                                                                 root_object(request.raw_body, ROOT_KEY), clock),
+                        clock))
 
 
 @subscriptions.route("/api/v1/subscriptions/{external_id}", methods=["DELETE"])
@@ -98,6 +105,6 @@ def terminate_subscription(external_id):
     request = subscriptions.current_request
     organization = current_organization(request)
     status = _status(request, CURRENT_STATUSES)
-    now = utc_now()
-    return _one(_billed(subscription_service.end_subscription(_stores(), organization, external_id, status, now),
-                        now))
+    clock = customer_time(organization, utc_now())
+    return _one(_billed(subscription_service.end_subscription(_stores(), organization, external_id, status, clock),
+                        clock))

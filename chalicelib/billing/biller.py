@@ -8,8 +8,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from chalicelib.billing.customer_billing import bill_customer_isolated
-from chalicelib.billing.fanout import enqueue, inline_limit, queue_url
+from chalicelib.billing.fanout import enqueue, inline_limit
 from chalicelib.observability import logger
+from chalicelib.queues import billing_queue_url
 from chalicelib.store.repositories import repositories
 from chalicelib.store.subscriptions import iso_due
 
@@ -33,7 +34,7 @@ def run_biller(now: datetime) -> dict:
     stores = repositories()
     customers = due_customers(stores, now)
     queued = invoices = failed = 0
-    if len(customers) > inline_limit() and queue_url():
+    if len(customers) > inline_limit() and billing_queue_url():
         queued = enqueue(customers, now)
     else:
         for organization_id, customer_id in customers:

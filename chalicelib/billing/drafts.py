@@ -14,7 +14,7 @@ from chalicelib.billing.plan_change import billed_plan
 from chalicelib.billing.readiness import unapplied_events
 from chalicelib.domain.billable_metrics import BillableMetric
 from chalicelib.domain.billing_steps import after_finalization
-from chalicelib.domain.clock import utc_now
+from chalicelib.domain.clock import CustomerClock
 from chalicelib.domain.current_usage import subscription_terms
 from chalicelib.domain.customers import Customer
 from chalicelib.domain.errors import NotFound, NotReadyYet
@@ -107,17 +107,19 @@ def _invoice_and_timezone(stores, organization: Organization, invoice_id: str) -
     return invoice, customer, customer.applicable_timezone(organization.timezone)
 
 
-def refresh_invoice(stores, organization: Organization, invoice_id: str) -> Invoice:
-    """`PUT /invoices/{id}/refresh`: a draft refreshed from the usage aggregated now; any other invoice answered as
-    it is (Lago)."""
+def refresh_invoice(stores, organization: Organization, invoice_id: str, clock: CustomerClock) -> Invoice:
+    """`PUT /invoices/{id}/refresh`: a draft refreshed from the usage aggregated by its customer's "now"; any other
+    invoice answered as it is (Lago)."""
     def attempt() -> Invoice:
-        invoice, _, timezone = _invoice_and_timezone(stores, organization, invoice_id)
-        return refresh(stores, invoice, timezone, utc_now()) if invoice.status == "draft" else invoice
+        invoice, customer, timezone = _invoice_and_timezone(stores, organization, invoice_id)
+        if invoice.status != "draft":
+            return invoice
+        return refresh(stores, invoice, timezone, clock.now_for(customer.test_clock_id))
 
     return retrying("invoice", attempt)
 
 
-def finalize_invoice(stores, organization: Organization, invoice_id: str) -> Invoice:
+def finalize_invoice(stores, organization: Organization, invoice_id: str, clock: CustomerClock) -> Invoice:
     """`PUT /invoices/{id}/finalize`: a draft refreshed and finalized now (numbered, paying from credit notes); 404
     for any other invoice, as Lago (it finds only drafts); 503 `usage_not_aggregated_yet` while events stored for its
     windows are still being aggregated (a moment later it succeeds)."""
@@ -125,7 +127,7 @@ def finalize_invoice(stores, organization: Organization, invoice_id: str) -> Inv
         invoice, customer, timezone = _invoice_and_timezone(stores, organization, invoice_id)
         if invoice.status != "draft":
             raise NotFound("invoice")
-        finalized = finalize(stores, customer, invoice, timezone, utc_now())
+        finalized = finalize(stores, customer, invoice, timezone, clock.now_for(customer.test_clock_id))
         if finalized is None:
             raise NotReadyYet("usage_not_aggregated_yet")
         return finalized

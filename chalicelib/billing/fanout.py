@@ -6,17 +6,24 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from datetime import datetime
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from chalicelib.billing.clock_advance import continue_advance
 from chalicelib.billing.customer_billing import bill_customer_isolated
-from chalicelib.queues import sqs_client
+from chalicelib.queues import billing_queue_url, sqs_client
 
 # The worker's placeholder ARN; the deployment template points the event source at the real queue.
 BILLING_QUEUE_ARN_PLACEHOLDER = "arn:aws:sqs:us-east-1:000000000000:billing-work"
 DEFAULT_INLINE_CUSTOMERS = 50
+# The worker's timeout, and how long one invocation goes on with test clocks' advances within it.
+WORKER_TIMEOUT_SECONDS = 300
+WORKER_BUDGET_SECONDS = 240
+# A message is dead-lettered after this many receives its worker failed.
+MAX_RECEIVES = 5
 _BATCH = 10  # SendMessageBatch's limit
 _processor = BatchProcessor(event_type=EventType.SQS)
 
@@ -25,8 +32,16 @@ def inline_limit() -> int:
     return int(os.environ.get("BILLER_INLINE_CUSTOMERS", DEFAULT_INLINE_CUSTOMERS))
 
 
-def queue_url() -> str | None:
-    return os.environ.get("BILLING_QUEUE_URL") or None
+def create_billing_queue(client, name: str = "billing-work") -> str:
+    """The work queue and its dead-letter queue, as the deployment template defines them (the local stack);
+    returns the queue's URL."""
+    dead_letters_url = client.create_queue(QueueName=f"{name}-dead-letters")["QueueUrl"]
+    dead_letters_arn = client.get_queue_attributes(QueueUrl=dead_letters_url, AttributeNames=["QueueArn"])[
+        "Attributes"]["QueueArn"]
+    return client.create_queue(QueueName=name, Attributes={
+        "VisibilityTimeout": str(6 * WORKER_TIMEOUT_SECONDS),  # Lambda's guidance: six times the function's
+        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dead_letters_arn, "maxReceiveCount": MAX_RECEIVES})})[
+        "QueueUrl"]
 
 
 def work_message(organization_id: str, customer_id: str, now: datetime) -> str:
@@ -37,7 +52,7 @@ def work_message(organization_id: str, customer_id: str, now: datetime) -> str:
 def enqueue(customers: list[tuple[str, str]], now: datetime) -> int:
     """Queue one message per customer; raises if any could not be queued (the next hourly run finds the same
     customers due again, and billing them twice is a no-op)."""
-    client, url = sqs_client(), queue_url()
+    client, url = sqs_client(), billing_queue_url()
     for start in range(0, len(customers), _BATCH):
         entries = [{"Id": str(index), "MessageBody": work_message(organization_id, customer_id, now)}
                    for index, (organization_id, customer_id) in enumerate(customers[start:start + _BATCH])]
@@ -47,12 +62,15 @@ def enqueue(customers: list[tuple[str, str]], now: datetime) -> int:
     return len(customers)
 
 
-def bill_queued(stores, raw_event: dict, context) -> dict:
-    """The worker: bill each queued customer at its run's instant. A message whose customer could not be billed is
-    reported in `batchItemFailures`, so SQS redelivers that one alone (then, after 5 receives, dead-letters it)."""
+def bill_queued(stores, raw_event: dict, context, has_time: Callable[[], bool]) -> dict:
+    """The worker: bill each queued customer at its run's instant, or go on with a test clock's advance while
+    `has_time()`. A message whose customer could not be billed is reported in `batchItemFailures`, so SQS redelivers
+    that one alone (then, after 5 receives, dead-letters it)."""
     def bill(record: SQSRecord) -> None:
         work = json.loads(record.body)
-        if bill_customer_isolated(stores, work["organization_id"], work["customer_id"],
+        if "test_clock_id" in work:
+            continue_advance(stores, work["organization_id"], work["test_clock_id"], has_time)
+        elif bill_customer_isolated(stores, work["organization_id"], work["customer_id"],
                                   datetime.fromisoformat(work["now"])) is None:
             raise CustomerNotBilled(work["customer_id"])
 

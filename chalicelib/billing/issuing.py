@@ -22,6 +22,7 @@ def issue_invoice(stores, customer: Customer, draft: Invoice, actions: list[dict
     date plus `grace_days` when that is positive (finalized then by the biller), else finalized now. The
     `new_credit_notes` are created in the same transaction (a final invoice's unused days), and a finalized invoice
     may consume them at once."""
+    draft = draft.model_copy(update={"test_clock_id": customer.test_clock_id})
     if grace_days > 0:
         issuing_date = draft.issuing_date + timedelta(days=grace_days)
         drafted = drafted_invoice(draft.model_copy(update={"issuing_date": issuing_date}),

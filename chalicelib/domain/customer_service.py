@@ -1,52 +1,74 @@
 """The verbs on customers: create-or-update, update by external_id (with a rename), delete."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 import uuid6
 
-from chalicelib.domain.clock import utc_now
-from chalicelib.domain.customers import Customer, CustomerInput, customer_slug, new_customer_changes, updated_customer
+from chalicelib.domain.clock import CustomerClock
+from chalicelib.domain.customers import (
+    Customer,
+    CustomerInput,
+    clock_of_update,
+    customer_slug,
+    new_customer_changes,
+    updated_customer,
+)
 from chalicelib.domain.errors import ExternalIdTaken, NotAllowed, NotFound, StaleWrite, ValidationFailed
 from chalicelib.domain.organizations import Organization
 from chalicelib.domain.retries import retrying
+from chalicelib.domain.test_clocks import ClockRefusedCustomer, TestClockReader, enrolling_clock
 
 
 class CustomerStore(Protocol):
     def find_by_external_id(self, organization_id: str, external_id: str) -> Customer | None: ...
-    def create(self, organization_id: str, build) -> Customer: ...
+    def create(self, organization_id: str, build, test_clocks=None) -> Customer: ...
     def update(self, customer: Customer, expected_version: int) -> None: ...
     def change_external_id(self, previous: Customer, renamed: Customer) -> None: ...
     def delete(self, customer: Customer) -> None: ...
 
 
-def _create(store: CustomerStore, organization: Organization, external_id: str, changes: dict) -> Customer:
+@dataclass(frozen=True)
+class Stores:
+    customers: CustomerStore
+    test_clocks: TestClockReader
+
+
+def _create(stores: Stores, organization: Organization, request: CustomerInput, changes: dict,
+            clock: CustomerClock) -> Customer:
+    """A new customer, created at its "now": on a test clock, the clock's (which must exist and have room)."""
     changes = new_customer_changes(changes)
-    now = utc_now()
+    if request.test_clock_id is not None:
+        enrolling_clock(stores.test_clocks.get(organization.id, request.test_clock_id))
+    now = clock.now_for(request.test_clock_id)
 
     def build(sequential_id: int) -> Customer:
-        return Customer(id=str(uuid6.uuid7()), organization_id=organization.id, external_id=external_id,
-                        sequential_id=sequential_id,
+        return Customer(id=str(uuid6.uuid7()), organization_id=organization.id, external_id=request.external_id,
+                        sequential_id=sequential_id, test_clock_id=request.test_clock_id,
                         slug=customer_slug(organization.document_number_prefix, sequential_id),
                         created_at=now, updated_at=now, **changes)
 
-    return store.create(organization.id, build)
+    try:
+        return stores.customers.create(organization.id, build, stores.test_clocks)
+    except ClockRefusedCustomer:
+        raise StaleWrite() from None  # the clock was deleted or filled since it was read: read again
 
 
-def upsert_customer(store: CustomerStore, organization: Organization, payload: dict) -> Customer:
+def upsert_customer(stores: Stores, organization: Organization, payload: dict, clock: CustomerClock) -> Customer:
     """`POST /customers`: create the customer named by `external_id`, or update the fields sent."""
     request = CustomerInput.parse(payload, external_id_required=True)
     changes = request.changes()
 
     def attempt() -> Customer:
-        existing = store.find_by_external_id(organization.id, request.external_id)
+        existing = stores.customers.find_by_external_id(organization.id, request.external_id)
         try:
             if existing is None:
-                return _create(store, organization, request.external_id, changes)
+                return _create(stores, organization, request, changes, clock)
         except ExternalIdTaken:
             raise StaleWrite() from None  # a concurrent request created it: read again and update on top
-        customer = updated_customer(existing, changes, utc_now())
-        store.update(customer, existing.version)
+        customer = updated_customer(existing, changes, clock.now_for(clock_of_update(existing, request)))
+        stores.customers.update(customer, existing.version)
         return customer
 
     return retrying("customer", attempt)
@@ -60,7 +82,7 @@ def find_customer(store: CustomerStore, organization: Organization, external_id:
 
 
 def update_customer(store: CustomerStore, organization: Organization, external_id: str,
-                    payload: dict) -> Customer:
+                    payload: dict, clock: CustomerClock) -> Customer:
     """`PUT /customers/{external_id}`: update the fields sent; a new `external_id` renames the customer,
     which is refused while it has an active subscription."""
     request = CustomerInput.parse(payload, external_id_required=False)
@@ -71,7 +93,7 @@ def update_customer(store: CustomerStore, organization: Organization, external_i
         renaming = request.external_id is not None and request.external_id != existing.external_id
         if renaming and existing.active_subscriptions_count > 0:
             raise ValidationFailed.single("external_id", "customer_has_active_subscription")
-        customer = updated_customer(existing, changes, utc_now())
+        customer = updated_customer(existing, changes, clock.now_for(clock_of_update(existing, request)))
         if not renaming:
             store.update(customer, existing.version)
             return customer

@@ -57,6 +57,7 @@ class Customer(CustomerFields):
     updated_at: datetime
     version: int = 1
     active_subscriptions_count: int = 0
+    test_clock_id: str | None = None  # set at creation, never changed: "now" for it is that clock's (test_clocks.py)
 
     def applicable_timezone(self, organization_timezone: str) -> str:
         return self.timezone or organization_timezone or "UTC"
@@ -82,6 +83,7 @@ class CustomerInput(CustomerFields):
     model_config = ConfigDict(extra="ignore")
     external_id: RequiredText | None = None
     billing_configuration: _BillingConfigurationInput | None = None
+    test_clock_id: RequiredText | None = None  # only at creation (`clock_of_update`)
 
     @classmethod
     def parse(cls, payload: dict, *, external_id_required: bool) -> "CustomerInput":
@@ -117,6 +119,13 @@ def new_customer_changes(changes: dict) -> dict:
     if name is None or not name.strip():
         raise ValidationFailed.single("name", "value_is_mandatory")
     return changes
+
+
+def clock_of_update(customer: Customer, request: CustomerInput) -> str | None:
+    """A customer stays on the clock it was created on (or off clocks): an update may repeat it, never change it."""
+    if "test_clock_id" in request.model_fields_set and request.test_clock_id != customer.test_clock_id:
+        raise ValidationFailed.single("test_clock_id", "value_cannot_change")
+    return customer.test_clock_id
 
 
 def updated_customer(customer: Customer, changes: dict, now: datetime) -> Customer:

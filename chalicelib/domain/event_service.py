@@ -11,6 +11,7 @@ from typing import Protocol
 import uuid6
 
 from chalicelib.domain.billable_metrics import BillableMetric
+from chalicelib.domain.clock import CustomerClock
 from chalicelib.domain.customers import Customer
 from chalicelib.domain.errors import NotFound, ValidationFailed
 from chalicelib.domain.events import (
@@ -18,7 +19,7 @@ from chalicelib.domain.events import (
     Event,
     EventInput,
     iso_ms,
-    now_ms,
+    milliseconds_of,
     property_errors,
     query_instant_ms,
 )
@@ -97,6 +98,7 @@ class _Resolver:
 
     stores: Stores
     organization_id: str
+    clock: CustomerClock
     cache: dict = field(default_factory=dict)
 
     def _cached(self, key: tuple, read):
@@ -134,9 +136,10 @@ class _Resolver:
         return plan.billable_metric_ids() if plan is not None else set()
 
 
-def _validated(resolver: _Resolver, payload, received_ms: int) -> Event:
+def _validated(resolver: _Resolver, payload) -> Event:
     """The event a payload asks to store, or _Refused. Formats first, then the subscription (or the
-    customer), then the metric and the property it aggregates."""
+    customer), then the metric and the property it aggregates. It is received at its customer's "now" (a test
+    clock's frozen time for a customer on one), its timestamp when it has none."""
     try:
         request = EventInput.parse(payload)
     except ValidationFailed as failure:
@@ -164,6 +167,7 @@ def _validated(resolver: _Resolver, payload, received_ms: int) -> Event:
             raise _Refused({"external_customer_id": [code]})
         subscription = candidates[0]
     given = request.timestamp is not None
+    received_ms = milliseconds_of(resolver.clock.now_for(subscription.test_clock_id))
     return Event(lago_id=str(uuid6.uuid7()), organization_id=resolver.organization_id,
                  transaction_id=request.transaction_id, external_subscription_id=subscription.external_id,
                  lago_subscription_id=subscription.id, lago_customer_id=subscription.customer_id, code=request.code,
@@ -189,10 +193,10 @@ def _already_exists() -> dict[str, list[str]]:
     return {"transaction_id": ["value_already_exist"]}
 
 
-def create_event(stores: Stores, organization: Organization, payload: dict) -> Event:
+def create_event(stores: Stores, organization: Organization, payload: dict, clock: CustomerClock) -> Event:
     """`POST /events`: the stored event (200 also when it repeats a stored one)."""
     try:
-        event = _validated(_Resolver(stores, organization.id), payload, now_ms())
+        event = _validated(_Resolver(stores, organization.id, clock), payload)
     except _Refused as refused:
         raise refused.as_domain_error() from None
     (stored,), conflicts = _stored(stores.events, [event])
@@ -201,7 +205,7 @@ def create_event(stores: Stores, organization: Organization, payload: dict) -> E
     return stored
 
 
-def create_events(stores: Stores, organization: Organization, payloads) -> list[Event]:
+def create_events(stores: Stores, organization: Organization, payloads, clock: CustomerClock) -> list[Event]:
     """`POST /events/batch`: 1 to 100 events, all validated before any is written; errors keyed by index.
 
     Repeats inside the batch (same key) are stored once and shown at each of their indexes. A key already
@@ -211,14 +215,14 @@ def create_events(stores: Stores, organization: Organization, payloads) -> list[
         raise ValidationFailed.single("events", "no_events")
     if len(payloads) > MAX_BATCH_EVENTS:
         raise ValidationFailed.single("events", "too_many_events")
-    resolver, received_ms = _Resolver(stores, organization.id), now_ms()
+    resolver = _Resolver(stores, organization.id, clock)
     errors: dict[str, dict] = {}
     first_of_key: dict[tuple[str, str], int] = {}
     unique: list[Event] = []
     positions: list[int] = []  # per payload, its event's position in `unique`
     for index, payload in enumerate(payloads):
         try:
-            event = _validated(resolver, payload, received_ms)
+            event = _validated(resolver, payload)
         except _Refused as refused:
             errors[str(index)] = refused.as_field_errors()
             positions.append(-1)

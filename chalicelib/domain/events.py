@@ -156,10 +156,6 @@ def iso_ms(milliseconds: int) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{milliseconds % 1000:03d}Z"
 
 
-def now_ms() -> int:
-    return milliseconds_of(datetime.now(UTC))
-
-
 def query_instant_ms(field: str, value: str | None) -> int | None:
     """A list filter's ISO-8601 date-time (`Z`, an offset, or none for UTC), in milliseconds."""
     if value is None or value == "":

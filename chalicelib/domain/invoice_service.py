@@ -7,7 +7,7 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from chalicelib.domain.clock import utc_now
+from chalicelib.domain.clock import CustomerClock
 from chalicelib.domain.errors import NotAllowed, NotFound
 from chalicelib.domain.invoices.invoice import Invoice
 from chalicelib.domain.retries import retrying
@@ -37,7 +37,8 @@ def _changed(invoice: Invoice, now: datetime, **changes) -> Invoice:
     return invoice.model_copy(update={**changes, "updated_at": now, "version": invoice.version + 1})
 
 
-def update_invoice(store: InvoiceStore, organization_id: str, invoice_id: str, payload: dict) -> Invoice:
+def update_invoice(store: InvoiceStore, organization_id: str, invoice_id: str, payload: dict,
+                   clock: CustomerClock) -> Invoice:
     """`PUT /invoices/{lago_id}`: the payment status (Lago's `payment_status`); a voided invoice keeps its own."""
     try:
         update = InvoiceUpdate.model_validate(payload)
@@ -50,14 +51,14 @@ def update_invoice(store: InvoiceStore, organization_id: str, invoice_id: str, p
             return invoice
         if invoice.status == "voided":
             raise NotAllowed("invoice_voided")
-        changed = _changed(invoice, utc_now(), payment_status=update.payment_status)
+        changed = _changed(invoice, clock.now_for(invoice.test_clock_id), payment_status=update.payment_status)
         store.replace(invoice, changed)
         return changed
 
     return retrying("invoice", attempt)
 
 
-def void_invoice(store: InvoiceStore, organization_id: str, invoice_id: str) -> Invoice:
+def void_invoice(store: InvoiceStore, organization_id: str, invoice_id: str, clock: CustomerClock) -> Invoice:
     """`POST /invoices/{lago_id}/void`: a finalized invoice not paid becomes `voided` (405 `not_voidable`
     otherwise, as Lago). Its number stays used: numbers never repeat."""
 
@@ -65,7 +66,7 @@ def void_invoice(store: InvoiceStore, organization_id: str, invoice_id: str) -> 
         invoice = _found(store, organization_id, invoice_id)
         if invoice.status != "finalized" or invoice.payment_status == "succeeded":
             raise NotAllowed("not_voidable")
-        now = utc_now()
+        now = clock.now_for(invoice.test_clock_id)
         voided = _changed(invoice, now, status="voided", voided_at=now)
         store.replace(invoice, voided)
         return voided

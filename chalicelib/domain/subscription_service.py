@@ -8,6 +8,7 @@ from typing import Protocol
 
 import uuid6
 
+from chalicelib.domain.clock import CustomerClock
 from chalicelib.domain.customers import Customer
 from chalicelib.domain.errors import ExternalIdTaken, NotFound, StaleWrite, ValidationFailed
 from chalicelib.domain.organizations import Organization
@@ -19,6 +20,7 @@ from chalicelib.domain.subscriptions import (
     SubscriptionInput,
     SubscriptionUpdate,
     canceled_subscription,
+    check_ending_at,
     is_upgrade,
     new_subscription,
     pending_on_plan,
@@ -131,13 +133,16 @@ def _last_termination(stores: Stores, organization_id: str, customer_id: str, ex
                 if earlier.customer_id == customer_id and earlier.terminated_at is not None), default=None)
 
 
-def create_subscription(stores: Stores, organization: Organization, payload: dict, now: datetime) -> Shown:
-    """`POST /subscriptions` at `now` (the request's time)."""
-    request = SubscriptionInput.parse(payload, now)
+def create_subscription(stores: Stores, organization: Organization, payload: dict, clock: CustomerClock) -> Shown:
+    """`POST /subscriptions` at the customer's "now" (`clock`)."""
+    request = SubscriptionInput.parse(payload)
+
     def attempt() -> Shown:
         customer = stores.customers.find_by_external_id(organization.id, request.external_customer_id)
         if customer is None:
             raise NotFound("customer")
+        now = clock.now_for(customer.test_clock_id)
+        check_ending_at(request.ending_at, request.subscription_at or now, now)
         plan = stores.plans.find_by_code(organization.id, request.plan_code)
         if plan is None:
             raise NotFound("plan")
@@ -150,7 +155,7 @@ def create_subscription(stores: Stores, organization: Organization, payload: dic
         not_before = (_last_termination(stores, organization.id, customer.id, request.external_id) if backdated
                       else None)
         subscription = new_subscription(request, subscription_id=str(uuid6.uuid7()), organization_id=organization.id,
-                                        customer_id=customer.id, plan=plan,
+                                        customer_id=customer.id, plan=plan, test_clock_id=customer.test_clock_id,
                                         timezone=_timezone(customer, organization), now=now, not_before=not_before)
         try:
             stores.subscriptions.create(subscription, customer, stores.plans.subscription_count_update(plan, 1),
@@ -189,15 +194,15 @@ def find_subscription(stores: Stores, organization: Organization, external_id: s
 
 
 def update_subscription(stores: Stores, organization: Organization, external_id: str, status: str,
-                        payload: dict, now: datetime) -> Shown:
-    """`PUT /subscriptions/{external_id}?status=active|pending` at `now`."""
+                        payload: dict, clock: CustomerClock) -> Shown:
+    """`PUT /subscriptions/{external_id}?status=active|pending` at the customer's "now"."""
     request = SubscriptionUpdate.parse(payload)
 
     def attempt() -> Shown:
         previous = _find(stores, organization, external_id, status)
         shown = _shown(stores, previous)
         subscription = updated_subscription(previous, request, shown.plan, _timezone(shown.customer, organization),
-                                            now)
+                                            clock.now_for(previous.test_clock_id))
         stores.subscriptions.replace(previous, subscription)
         return Shown(subscription, shown.customer, shown.plan)
 
@@ -205,13 +210,15 @@ def update_subscription(stores: Stores, organization: Organization, external_id:
 
 
 def end_subscription(stores: Stores, organization: Organization, external_id: str, status: str,
-                     now: datetime) -> Shown:
-    """`DELETE /subscriptions/{external_id}` at `now`: terminate the active one, or (`?status=pending`) cancel the
-    pending one; the customer's and the plan's counts are released in the same transaction."""
+                     clock: CustomerClock) -> Shown:
+    """`DELETE /subscriptions/{external_id}` at the customer's "now": terminate the active one, or
+    (`?status=pending`) cancel the pending one; the customer's and the plan's counts are released in the same
+    transaction."""
 
     def attempt() -> Shown:
         previous = _find(stores, organization, external_id, status)
         shown = _shown(stores, previous)  # a plan with a current subscription cannot be deleted: it is live
+        now = clock.now_for(previous.test_clock_id)
         ended = terminated_subscription(previous, now) if status == "active" else canceled_subscription(previous, now)
         stores.subscriptions.replace(previous, ended, stores.plans.subscription_count_update(shown.plan, -1))
         return Shown(ended, shown.customer, _counted(shown.plan, -1))

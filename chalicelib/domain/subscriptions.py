@@ -5,7 +5,7 @@ Rules and departures from Lago: docs/api-coverage.md (Subscriptions)."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
@@ -16,36 +16,13 @@ from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.periods import BillingTerms, BillingTime, Interval, Period, current_usage_window
 from chalicelib.domain.periods.period import SECOND
 from chalicelib.domain.plans import Plan
-from chalicelib.domain.validation import RequiredText, Text, raise_validation_failed
+from chalicelib.domain.validation import Instant, RequiredText, Text, raise_validation_failed
 
 Status = Literal["pending", "active", "terminated", "canceled"]
 STATUSES: tuple[str, ...] = ("active", "pending", "terminated", "canceled")
 # The statuses of the one subscription an external id names at a time; both count on the customer and
 # the plan (`active_subscriptions_count`), so both block a customer's deletion and a plan's.
 CURRENT_STATUSES: tuple[str, ...] = ("active", "pending")
-
-# Dates the period engine can take in every timezone without leaving the calendar (year 1 to 9999).
-_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
-_LATEST = datetime(9000, 1, 1, tzinfo=UTC)
-
-
-def _instant(value) -> datetime:
-    """An ISO-8601 date-time (`Z`, an offset, or none for UTC; a date alone is its midnight UTC), to the second."""
-    if not isinstance(value, str):
-        raise PydanticCustomError("invalid_date", "not an ISO-8601 date-time")
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise PydanticCustomError("invalid_date", "not an ISO-8601 date-time") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    moment = moment.astimezone(UTC).replace(microsecond=0)
-    if not _EARLIEST <= moment < _LATEST:
-        raise PydanticCustomError("invalid_date", "out of the supported range (1970 to 8999)")
-    return moment
-
-
-Instant = Annotated[datetime, BeforeValidator(_instant)]
 
 
 def _billing_time(value) -> str:
@@ -74,6 +51,7 @@ class Subscription(BaseModel):
     external_id: str
     customer_id: str
     plan_id: str
+    test_clock_id: str | None = None  # its customer's: the biller leaves it to that clock's advances
     name: str | None = None
     billing_time: Literal["calendar", "anniversary"]
     status: Status
@@ -168,13 +146,14 @@ class SubscriptionInput(_Fields):
     billing_time: Annotated[str, BeforeValidator(_billing_time)] | None = None
 
     @classmethod
-    def parse(cls, payload: dict, now: datetime) -> "SubscriptionInput":
+    def parse(cls, payload: dict) -> "SubscriptionInput":
+        """The request's fields; its `ending_at` is checked once "now" is known (`check_ending_at`): the customer's
+        time, which a test clock sets."""
         parsed = _parse(cls, payload)
         missing = {name: ["value_is_mandatory"] for name in ("external_customer_id", "plan_code", "external_id")
                    if getattr(parsed, name) is None}
         if missing:
             raise ValidationFailed(missing)
-        check_ending_at(parsed.ending_at, parsed.subscription_at or now, now)
         return parsed
 
 
@@ -228,12 +207,13 @@ def activated_subscription(subscription: Subscription, plan: Plan, timezone: str
 
 
 def new_subscription(request: SubscriptionInput, *, subscription_id: str, organization_id: str, customer_id: str,
-                     plan: Plan, timezone: str, now: datetime, not_before: datetime | None = None) -> Subscription:
+                     plan: Plan, timezone: str, now: datetime, not_before: datetime | None = None,
+                     test_clock_id: str | None = None) -> Subscription:
     """A subscription starting at `subscription_at` (default now): active if that has come (see
     `activated_subscription` for `not_before`), else pending."""
     subscription = Subscription(
         id=subscription_id, organization_id=organization_id, external_id=request.external_id,
-        customer_id=customer_id, plan_id=plan.id, name=request.name,
+        customer_id=customer_id, plan_id=plan.id, test_clock_id=test_clock_id, name=request.name,
         billing_time=request.billing_time or BillingTime.CALENDAR, status="pending",
         subscription_at=request.subscription_at or now, ending_at=request.ending_at, created_at=now, updated_at=now)
     if subscription.subscription_at > now:
@@ -302,7 +282,8 @@ def upgraded_subscriptions(old: Subscription, plan: Plan, new_id: str, timezone:
                                                                  "terminated_by_upgrade": True})
     new = Subscription(
         id=new_id, organization_id=old.organization_id, external_id=old.external_id, customer_id=old.customer_id,
-        plan_id=plan.id, name=old.name, billing_time=old.billing_time, status="pending",
+        plan_id=plan.id, test_clock_id=old.test_clock_id, name=old.name, billing_time=old.billing_time,
+        status="pending",
         subscription_at=old.subscription_at, ending_at=old.ending_at, previous_plan_id=old.plan_id,
         created_at=now, updated_at=now)
     period = first_billing_period(plan, new.billing_time, timezone, new.subscription_at, now)
@@ -341,7 +322,8 @@ def downgrade_successor(old: Subscription, plan: Plan | None = None, timezone: s
     sees it before the switch); with `plan`, `timezone` and `now`, active from that instant (the switch)."""
     successor = Subscription(
         id=old.next_subscription_id, organization_id=old.organization_id, external_id=old.external_id,
-        customer_id=old.customer_id, plan_id=old.next_plan_id, name=old.name, billing_time=old.billing_time,
+        customer_id=old.customer_id, plan_id=old.next_plan_id, test_clock_id=old.test_clock_id, name=old.name,
+        billing_time=old.billing_time,
         status="pending", subscription_at=old.subscription_at, started_at=old.downgrade_at,
         ending_at=old.ending_at, previous_plan_id=old.plan_id, created_at=old.updated_at,
         updated_at=old.updated_at)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import zoneinfo
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Annotated, TypeVar
@@ -136,3 +137,26 @@ WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
 Days = Annotated[WholeNumber, Field(ge=0, le=365)]  # payment terms, grace periods
 StrictDecimal = Annotated[Decimal, BeforeValidator(_strict_decimal)]  # a JSON number, never a string or bool
 Percentage = Annotated[StrictDecimal, AfterValidator(_percentage)]
+
+# Dates the period engine can take in every timezone without leaving the calendar (year 1 to 9999).
+_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def _instant(value) -> datetime:
+    """An ISO-8601 date-time (`Z`, an offset, or none for UTC; a date alone is its midnight UTC), to the second."""
+    if not isinstance(value, str):
+        raise PydanticCustomError("invalid_date", "not an ISO-8601 date-time")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise PydanticCustomError("invalid_date", "not an ISO-8601 date-time") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(UTC).replace(microsecond=0)
+    if not _EARLIEST <= moment < _LATEST:
+        raise PydanticCustomError("invalid_date", "out of the supported range (1970 to 8999)")
+    return moment
+
+
+Instant = Annotated[datetime, BeforeValidator(_instant)]

@@ -2,8 +2,8 @@
 
 moto's server (DynamoDB and SQS, in memory), the tables and the webhook queues from the deployment's
 definitions, a bootstrap organization, the API (chalice's local server behind the API Gateway emulation), one
-poller per stream handler (each on its table's stream), one on the webhook queue, and a timer that fires the
-biller."""
+poller per stream handler (each on its table's stream), one on each queue (webhooks, billing work), and a timer
+that fires the biller."""
 from __future__ import annotations
 
 import faulthandler
@@ -25,6 +25,7 @@ from chalice.cli.factory import CLIFactory
 from chalice.local import LambdaContext
 from moto.server import ThreadedMotoServer
 
+from chalicelib.billing.fanout import BILLING_QUEUE_ARN_PLACEHOLDER, create_billing_queue
 from chalicelib.domain.organization_service import create_organization
 from chalicelib.local import moto_fixes
 from chalicelib.local.gateway import use_api_gateway_emulation
@@ -105,6 +106,7 @@ class LocalStack:
         create_tables(boto3.client("dynamodb"))
         # Receivers of a local stack listen on this machine: the SSRF rule would refuse them (docs/webhooks.md).
         os.environ.update({"WEBHOOK_QUEUE_URL": create_webhook_queues(boto3.client("sqs")),
+                           "BILLING_QUEUE_URL": create_billing_queue(boto3.client("sqs")),
                            "WEBHOOK_ALLOW_PRIVATE_URLS": "true"})
         _, api_key = create_organization(repositories().organizations,
                                          os.environ.get("BILLING_ORGANIZATION_NAME", "Local Organization"),
@@ -134,13 +136,14 @@ class LocalStack:
                                          self.stop_requested))
 
     def _start_queue_pollers(self) -> None:
-        """The webhook queue's handler. The biller's work queue has none here: without BILLING_QUEUE_URL the biller
-        bills every customer in its own run."""
+        """The webhook queue's handler and the billing work queue's (the biller's fan-out, test clocks' advances)."""
         app_module = importlib.import_module("app")
         sqs = boto3.client("sqs")
+        urls = {WEBHOOK_QUEUE_ARN_PLACEHOLDER: os.environ["WEBHOOK_QUEUE_URL"],
+                BILLING_QUEUE_ARN_PLACEHOLDER: os.environ["BILLING_QUEUE_URL"]}
         for source in app_module.app.event_sources:
-            if isinstance(source, SQSEventConfig) and source.queue_arn == WEBHOOK_QUEUE_ARN_PLACEHOLDER:
-                self._spawn(QueuePoller(sqs, os.environ["WEBHOOK_QUEUE_URL"], _handler(app_module, source),
+            if isinstance(source, SQSEventConfig) and source.queue_arn in urls:
+                self._spawn(QueuePoller(sqs, urls[source.queue_arn], _handler(app_module, source),
                                         source.batch_size, self.stop_requested))
 
     def _biller_timer(self) -> None:
@@ -181,6 +184,7 @@ def serve() -> None:
     print(f"API key:           {api_key}", flush=True)
     print(f"AWS_ENDPOINT_URL:  {os.environ['AWS_ENDPOINT_URL']}  (tables: {tables})", flush=True)
     print(f"Webhook queue:     {os.environ['WEBHOOK_QUEUE_URL']}", flush=True)
+    print(f"Billing queue:     {os.environ['BILLING_QUEUE_URL']}", flush=True)
     print("Ready. Ctrl-C stops everything.", flush=True)
     # `kill -USR1` prints every thread's stack: what a stop that does not end is waiting for.
     faulthandler.register(signal.SIGUSR1, all_threads=True)

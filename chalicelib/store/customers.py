@@ -9,6 +9,7 @@ from botocore.exceptions import ClientError
 from chalicelib.domain.customers import Customer
 from chalicelib.domain.errors import ExternalIdTaken, StaleWrite
 from chalicelib.domain.retries import retrying
+from chalicelib.domain.test_clocks import ClockRefusedCustomer
 from chalicelib.store import keys
 from chalicelib.store.dynamo import (
     ControlTableRepository,
@@ -19,6 +20,7 @@ from chalicelib.store.dynamo import (
     transact,
 )
 from chalicelib.store.lookups import Lookup
+from chalicelib.store.test_clocks import TestClockRepository
 from chalicelib.store.webhooks import outbox_put
 
 
@@ -58,11 +60,14 @@ class CustomerRepository(ControlTableRepository):
                 "ConditionExpression": "version = :expected",
                 "ExpressionAttributeValues": to_attributes({":expected": expected_version})}
 
-    def create(self, organization_id: str, build: Callable[[int], Customer]) -> Customer:
+    def create(self, organization_id: str, build: Callable[[int], Customer],
+               test_clocks: TestClockRepository | None = None) -> Customer:
         """Insert `build(n)`, n being the organization's next customer sequence, gapless and never reused.
 
         The counter, the customer, its external-id lookup and its `customer.created` webhook are written in one
-        transaction whose counter condition fails if another create took n first; then it retries with n + 1.
+        transaction whose counter condition fails if another create took n first; then it retries with n + 1. A
+        customer on a test clock is enrolled on it in the same transaction (StaleWrite if the clock is gone or
+        full since it was read).
         """
         counter_key = self._key(organization_id, keys.CUSTOMER_COUNTER_SK)
 
@@ -85,10 +90,14 @@ class CustomerRepository(ControlTableRepository):
                              "ConditionExpression": "attribute_not_exists(pk)"}},
                     self._lookup_put(customer),
                     outbox_put(organization_id, "customer.created", customer.id, customer.created_at),
+                    *(test_clocks.enrolment_actions(organization_id, customer.test_clock_id, customer.id)
+                      if customer.test_clock_id else ()),
                 ])
             except TransactionCancelled as cancelled:
                 if 2 in cancelled.failed:
                     raise ExternalIdTaken() from cancelled
+                if 4 in cancelled.failed:
+                    raise ClockRefusedCustomer() from cancelled
                 raise StaleWrite() from cancelled  # another create took this sequence: take the next one
             return customer
 

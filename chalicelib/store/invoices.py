@@ -225,6 +225,6 @@ class InvoiceRepository(ControlTableRepository):
     def _draft_marker(self, invoice: Invoice) -> dict:
         """The draft's marker, on the biller's due index at `finalize_at` (docs/data-model.md)."""
         return self._put_action(invoice.organization_id, _draft_sk(invoice), {
-            "invoice_id": invoice.id, "due_pk": keys.due_pk(invoice.id),
+            "invoice_id": invoice.id, "due_pk": keys.due_pk(invoice.id, invoice.test_clock_id),
             "due_sk": keys.due_sk(iso_due(invoice.finalize_at), invoice.organization_id, invoice.customer_id,
                                   invoice.id)})

@@ -149,17 +149,27 @@ def _partition_of(subscription_id: str) -> int:
     return hashlib.sha256(subscription_id.encode("utf-8")).digest()[0] % DUE_PARTITIONS
 
 
-def due_pk(subscription_id: str) -> str:
-    return due_partition(_partition_of(subscription_id))
+def due_pk(record_id: str, test_clock_id: str | None = None) -> str:
+    """The due partition of a subscription or draft marker: one of DUE_PARTITIONS, or its test clock's own (which
+    the biller never reads; only that clock's advance does)."""
+    return test_clock_due_partition(test_clock_id) if test_clock_id else due_partition(_partition_of(record_id))
 
 
 def due_partition(index: int) -> str:
     return f"DUE{SEPARATOR}{index}"
 
 
+def test_clock_due_partition(test_clock_id: str) -> str:
+    """Test clock ids are ours (UUIDs): one partition per clock, across organizations."""
+    return f"DUE{SEPARATOR}CLOCK{SEPARATOR}{test_clock_id}"
+
+
 # The backfill index (`by_backfill`, on the subscription item only, the same layout as `by_due`): subscriptions by
-# the instant of their unbilled history's next invoice. Only an operator's `bill --backfill` reads it.
-def backfill_pk(subscription_id: str) -> str:
+# the instant of their unbilled history's next invoice. Only an operator's `bill --backfill` reads it; a test
+# clock's subscriptions are in a partition of their clock, which it never reads.
+def backfill_pk(subscription_id: str, test_clock_id: str | None = None) -> str:
+    if test_clock_id:
+        return f"BACKFILL{SEPARATOR}CLOCK{SEPARATOR}{test_clock_id}"
     return backfill_partition(_partition_of(subscription_id))
 
 
@@ -171,6 +181,20 @@ def due_sk(due_at: str, organization_id: str, customer_id: str, subscription_id:
     """`due_at` is an ISO-8601 UTC instant with a fixed width (`2026-12-01T00:00:00.000000Z`): string order is time
     order. Organization, customer and subscription ids are UUIDs (no separator in them)."""
     return SEPARATOR.join((due_at, organization_id, customer_id, subscription_id))
+
+
+# Test clocks: the item by lago_id (UUIDv7: the prefix lists newest first), a live counter for `total_count`, and
+# one entry per customer living on the clock (what its advance bills and its deletion removes).
+TEST_CLOCK_SK_PREFIX = f"TEST_CLOCK{SEPARATOR}"
+TEST_CLOCK_COUNTER_SK = "COUNTER#test_clocks"
+
+
+def test_clock_sk(test_clock_id: str) -> str:
+    return TEST_CLOCK_SK_PREFIX + test_clock_id
+
+
+def test_clock_customers_prefix(test_clock_id: str) -> str:
+    return f"TEST_CLOCK_CUSTOMER{SEPARATOR}{test_clock_id}{SEPARATOR}"
 
 
 # Invoices: the item by lago_id, and small index entries listing them newest first, per organization and per

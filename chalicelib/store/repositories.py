@@ -16,6 +16,7 @@ from chalicelib.store.organizations import OrganizationRepository
 from chalicelib.store.plans import PlanRepository
 from chalicelib.store.stream_lineage import ShardLineage, streams_client
 from chalicelib.store.subscriptions import SubscriptionRepository
+from chalicelib.store.test_clocks import TestClockRepository
 from chalicelib.store.usage import UsageRepository
 from chalicelib.store.webhooks import WebhookRepository
 
@@ -75,6 +76,10 @@ class Repositories:
     @cached_property
     def in_advance(self) -> InAdvanceRepository:
         return InAdvanceRepository(self.client)
+
+    @cached_property
+    def test_clocks(self) -> TestClockRepository:
+        return TestClockRepository(self.client)
 
 
 _current: Repositories | None = None

@@ -261,7 +261,7 @@ class SubscriptionRepository(ControlTableRepository):
                                          (subscription.next_backfill_at, CONTROL_BY_BACKFILL, keys.backfill_pk)):
             if due_at is not None:
                 puts[0]["Put"]["Item"].update(to_attributes({
-                    index.partition_key: partition(subscription.id),
+                    index.partition_key: partition(subscription.id, subscription.test_clock_id),
                     index.sort_key: keys.due_sk(iso_due(due_at), subscription.organization_id,
                                                 subscription.customer_id, subscription.id)}))
         puts[0]["Put"]["ConditionExpression"] = first_condition

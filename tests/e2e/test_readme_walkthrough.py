@@ -21,12 +21,24 @@ README_URL = "http://127.0.0.1:8000"
 README_KEY = "demo-key"
 
 
-def walkthrough_commands() -> str:
+def _blocks(title: str) -> list[str]:
     readme = (ROOT / "README.md").read_text()
-    section = readme.split("## A walk-through with curl", 1)[1].split("\n## ", 1)[0]
-    blocks = re.findall(r"```sh\n(.*?)```", section, flags=re.S)
+    section = readme.split(f"## {title}", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```sh\n(.*?)```", section, flags=re.S)
+
+
+def walkthrough_commands() -> str:
+    blocks = _blocks("A walk-through with curl")
     assert blocks[0].strip() == f"BILLING_API_KEY={README_KEY} make run"
     return blocks[1]
+
+
+def _run(script: str, stack) -> list:
+    script = script.replace(README_URL, stack.api_url).replace(README_KEY, stack.api_key)
+    finished = subprocess.run(["bash", "-euo", "pipefail", "-c", script], capture_output=True, text=True,
+                              timeout=60)
+    assert finished.returncode == 0, finished.stderr
+    return json_documents(finished.stdout)
 
 
 def json_documents(output: str) -> list:
@@ -42,12 +54,8 @@ def json_documents(output: str) -> list:
 
 
 def test_readme_walkthrough_works_verbatim(stack):
-    script = walkthrough_commands().replace(README_URL, stack.api_url).replace(README_KEY, stack.api_key)
-    finished = subprocess.run(["bash", "-euo", "pipefail", "-c", script], capture_output=True, text=True,
-                              timeout=60)
-    assert finished.returncode == 0, finished.stderr
     (health, created, fetched, organization, metric, plan, subscription, event, usage, listed, missing,
-     refused, terminated, invoices, deleted) = json_documents(finished.stdout)
+     refused, terminated, invoices, deleted) = _run(walkthrough_commands(), stack)
 
     assert health == {"status": "ok"}
     customer = created["customer"]
@@ -82,3 +90,20 @@ def test_readme_walkthrough_works_verbatim(stack):
     assert invoice["billing_periods"][0]["invoicing_reason"] == "subscription_terminating"
     assert (invoice["status"], invoice["number"]) == ("finalized", f"{customer['slug']}-001")
     assert deleted["customer"]["lago_id"] == customer["lago_id"]
+
+
+def test_readme_month_simulated_on_a_test_clock_works_verbatim(stack):
+    (simulation,) = _blocks("Simulating months with a test clock")
+    metric, plan, customer, subscription, *events, advanced, invoices, deleted = _run(simulation, stack)
+    assert (metric["billable_metric"]["code"], plan["plan"]["code"]) == ("calls", "monthly")
+    clock_id = customer["customer"]["test_clock_id"]
+    assert customer["customer"]["created_at"] == "2024-01-15T10:00:00Z"
+    assert subscription["subscription"]["started_at"] == "2024-01-15T10:00:00Z"
+    assert [event["event"]["timestamp"] for event in events] == ["2024-01-15T10:00:00.000Z"] * 10
+    assert advanced["test_clock"]["lago_id"] == clock_id
+    assert advanced["test_clock"]["status"] in ("advancing", "ready")
+    (invoice,) = invoices["invoices"]
+    # 15 to 31 January: 17 of 31 days of 3100 = 1700; 10 calls at 0.10 EUR = 100; the customer's VAT is 0.
+    assert [fee["amount_cents"] for fee in invoice["fees"]] == [3100 * 17 // 31, 10 * 10]
+    assert (invoice["issuing_date"], invoice["total_amount_cents"]) == ("2024-02-01", 1700 + 100)
+    assert deleted["test_clock"]["lago_id"] == clock_id

@@ -28,11 +28,11 @@ class ReceptionClock:
 
     def __init__(self, monkeypatch, now: datetime):
         self.now = now
-        monkeypatch.setattr("chalicelib.domain.event_service.now_ms", self._tick)
+        monkeypatch.setattr("chalicelib.api.events.utc_now_ms", self._tick)
 
-    def _tick(self) -> int:
+    def _tick(self) -> datetime:
         self.now += timedelta(seconds=1)
-        return epoch_ms(self.now)
+        return self.now
 
 
 def in_advance_plan(api, aggregation_type: str = "sum_agg", field_name: str | None = "gb", *, recurring=False,

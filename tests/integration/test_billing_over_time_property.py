@@ -91,7 +91,7 @@ class World:
     def set_clock(self, moment: datetime) -> None:
         self.now = moment
         self.monkeypatch.setattr("chalicelib.api.subscriptions.utc_now", lambda: moment)
-        self.monkeypatch.setattr("chalicelib.domain.event_service.now_ms", lambda: epoch_ms(moment))
+        self.monkeypatch.setattr("chalicelib.api.events.utc_now_ms", lambda: moment)
 
 
 def _catalog(world: World) -> None:

@@ -193,15 +193,19 @@ def test_each_role_has_logs_and_exactly_the_data_access_it_needs(sam):
     worker_queue = {"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
                     "sqs:ReceiveMessage"}
     assert granted == {
-        # TransactWriteItems is authorized per item: its Put/Update/ConditionCheck need their own actions.
+        # TransactWriteItems is authorized per item: its Put/Update/ConditionCheck need their own actions. Deleting
+        # a test clock purges its customers' items from every table (BatchWriteItem's deletes).
         "ApiHandlerRole": {
             ("ControlTable", "Arn"): crud | {"dynamodb:BatchGetItem", "dynamodb:DeleteItem",
-                                             "dynamodb:ConditionCheckItem"},
-            control_indexes: crud | {"dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"},
-            ("EventsTable", "Arn"): read | {"dynamodb:PutItem"},
-            events_indexes: read | {"dynamodb:PutItem"},
-            ("UsageTable", "Arn"): read,
-            **outbox,
+                                             "dynamodb:ConditionCheckItem", "dynamodb:BatchWriteItem"},
+            control_indexes: crud | {"dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem",
+                                     "dynamodb:BatchWriteItem"},
+            ("EventsTable", "Arn"): read | {"dynamodb:PutItem", "dynamodb:BatchWriteItem"},
+            events_indexes: read | {"dynamodb:PutItem", "dynamodb:BatchWriteItem"},
+            ("UsageTable", "Arn"): read | {"dynamodb:BatchWriteItem"},
+            ("WebhooksTable", "Arn"): {"dynamodb:PutItem", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"},
+            # A test clock's advance left to the worker.
+            ("BillingWorkQueue", "Arn"): {"sqs:SendMessage"},
         },
         # Pay-in-advance fees: transactions on the control table (the fee, its invoice, the credit notes it
         # consumes), their webhooks put in the outbox.
@@ -217,7 +221,8 @@ def test_each_role_has_logs_and_exactly_the_data_access_it_needs(sam):
             **outbox,  # fee.created, with a pay-in-advance fee
         },
         "BillerRole": {**billing, ("BillingWorkQueue", "Arn"): {"sqs:SendMessage"}},
-        "BillCustomersRole": {**billing, ("BillingWorkQueue", "Arn"): worker_queue},
+        # It queues again what is left of a test clock's advance.
+        "BillCustomersRole": {**billing, ("BillingWorkQueue", "Arn"): worker_queue | {"sqs:SendMessage"}},
         # No table: the stream record carries the ids it queues.
         "QueueWebhooksRole": {
             ("WebhooksTable", "StreamArn"): stream_read,

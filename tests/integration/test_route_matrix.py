@@ -3,12 +3,15 @@ with another organization's key: nobody but the owner reads or changes an organi
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 import pytest
 from invoice_fixtures import issue_credit_note, issue_invoice, store_in_advance_fee, subscription_fee
 
 from app import app
+from chalicelib.domain.test_clocks import TestClock
+from chalicelib.store.repositories import repositories
 from chalicelib.store.tables import EVENTS
 
 UNAUTHORIZED = {"status": 401, "error": "Unauthorized"}
@@ -20,6 +23,7 @@ EVENT_NOT_FOUND = {"status": 404, "error": "Not Found", "code": "event_not_found
 INVOICE_NOT_FOUND = {"status": 404, "error": "Not Found", "code": "invoice_not_found"}
 CREDIT_NOTE_NOT_FOUND = {"status": 404, "error": "Not Found", "code": "credit_note_not_found"}
 FEE_NOT_FOUND = {"status": 404, "error": "Not Found", "code": "fee_not_found"}
+TEST_CLOCK_NOT_FOUND = {"status": 404, "error": "Not Found", "code": "test_clock_not_found"}
 # An id of the first tenant, with the characters that most often escape a key or a path.
 SHARED_ID = "acme#1/eu %"
 
@@ -59,6 +63,10 @@ def request_body(path: str) -> dict:
                          "amount_currency": "USD", "pay_in_advance": True}}
     if resource == "invoices":
         return {"invoice": {"payment_status": "succeeded"}}
+    if path.endswith("/advance"):
+        return {"frozen_time": "2030-01-01T00:00:00Z"}
+    if resource == "test_clocks":
+        return {"test_clock": {"name": "Intruder", "frozen_time": "2030-01-01T00:00:00Z"}}
     if resource == "subscriptions":
         return {"subscription": {"external_customer_id": SHARED_ID, "plan_code": SHARED_ID,
                                  "external_id": SHARED_ID, "name": "Intruder"}}
@@ -96,6 +104,10 @@ def first_tenant_snapshot(api, tenant, api_clock):
     # A pay-in-advance fee whose lago_id is the shared id, as the aggregator would have created it.
     store_in_advance_fee(tenant.organization_id, SHARED_ID, SHARED_ID, plan.json_body["plan"]["charges"][0]["lago_id"],
                          SHARED_ID)
+    # A test clock whose lago_id is the shared id.
+    repositories().test_clocks.create(TestClock(id=SHARED_ID, organization_id=tenant.organization_id, name="Acme",
+                                                frozen_time=datetime(2026, 1, 1, tzinfo=UTC),
+                                                created_at=datetime(2026, 1, 1, tzinfo=UTC)))
 
     def snapshot() -> dict:
         shared = quote(SHARED_ID, safe="")
@@ -115,7 +127,9 @@ def first_tenant_snapshot(api, tenant, api_clock):
                 "credit_note": api.get(f"/api/v1/credit_notes/{shared}").json_body,
                 "credit_notes": api.get("/api/v1/credit_notes").json_body,
                 "fee": api.get(f"/api/v1/fees/{shared}").json_body,
-                "fees": api.get("/api/v1/fees").json_body}
+                "fees": api.get("/api/v1/fees").json_body,
+                "test_clock": api.get(f"/api/v1/test_clocks/{shared}").json_body,
+                "test_clocks": api.get("/api/v1/test_clocks").json_body}
 
     before = snapshot()
     assert before["customer"]["customer"]["external_id"] == SHARED_ID
@@ -126,6 +140,8 @@ def first_tenant_snapshot(api, tenant, api_clock):
     assert before["credit_notes"]["meta"]["total_count"] == 1
     assert before["fee"]["fee"]["lago_id"] == SHARED_ID
     assert before["fees"]["meta"]["total_count"] == 1
+    assert before["test_clock"]["test_clock"]["frozen_time"] == "2026-01-01T00:00:00Z"
+    assert before["test_clocks"]["meta"]["total_count"] == 1
     return before, snapshot
 
 
@@ -150,7 +166,10 @@ def test_route_list_is_not_trivial():
                         ("/api/v1/invoices/{lago_id}", "PUT"), ("/api/v1/invoices/{lago_id}/void", "POST"),
                         ("/api/v1/invoices/{lago_id}/refresh", "PUT"), ("/api/v1/invoices/{lago_id}/finalize", "PUT"),
                         ("/api/v1/credit_notes", "GET"), ("/api/v1/credit_notes/{lago_id}", "GET"),
-                        ("/api/v1/fees", "GET"), ("/api/v1/fees/{lago_id}", "GET")]:
+                        ("/api/v1/fees", "GET"), ("/api/v1/fees/{lago_id}", "GET"),
+                        ("/api/v1/test_clocks", "GET"), ("/api/v1/test_clocks", "POST"),
+                        ("/api/v1/test_clocks/{lago_id}", "GET"), ("/api/v1/test_clocks/{lago_id}", "DELETE"),
+                        ("/api/v1/test_clocks/{lago_id}/advance", "POST")]:
         assert expected in routes
 
 
@@ -280,7 +299,20 @@ CROSS_TENANT_EXPECTATIONS = {
     # The first tenant's fee (its lago_id is the shared id) is neither read nor listed.
     ("/api/v1/fees", "GET"): _empty_list("fees"),
     ("/api/v1/fees/{lago_id}", "GET"): _not_found(FEE_NOT_FOUND),
+    # The first tenant's clock (its lago_id is the shared id) is neither read, listed, advanced nor deleted.
+    ("/api/v1/test_clocks", "GET"): _empty_list("test_clocks"),
+    ("/api/v1/test_clocks", "POST"): lambda response, first, other: _own_clock(response),
+    ("/api/v1/test_clocks/{lago_id}", "GET"): _not_found(TEST_CLOCK_NOT_FOUND),
+    ("/api/v1/test_clocks/{lago_id}", "DELETE"): _not_found(TEST_CLOCK_NOT_FOUND),
+    ("/api/v1/test_clocks/{lago_id}/advance", "POST"): _not_found(TEST_CLOCK_NOT_FOUND),
 }
+
+
+def _own_clock(response):
+    assert response.status_code == 200, response.body
+    created = response.json_body["test_clock"]
+    assert (created["name"], created["frozen_time"], created["customers_count"]) == (
+        "Intruder", "2030-01-01T00:00:00Z", 0)
 
 
 def _unknown_subscription_in_batch(response):

@@ -62,6 +62,7 @@ class Invoice(InvoiceTotals):
     id: str
     organization_id: str
     customer_id: str
+    test_clock_id: str | None = None  # its customer's: a draft's finalization is left to that clock's advances
     sequential_id: int | None = None
     number: str
     issuing_date: date

@@ -1,0 +1,108 @@
+"""Advancing a test clock: its frozen time walks from instant to instant where something falls due for its customers
+(an activation, an invoice, a downgrade, a termination, a trial's end, a draft's finalization), up to the time the
+advance asked for; at each, its customers are billed as the biller bills real ones at that hour
+(chalicelib/billing/customer_billing.py), so each invoice, webhook and credit note is dated at its own instant.
+A request runs it within a budget; what is left (usage still being aggregated, or more than the budget) goes on in
+the billing worker (docs/test-clocks.md)."""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+
+from chalicelib.billing.customer_billing import bill_customer_isolated
+from chalicelib.domain import test_clock_service
+from chalicelib.domain.errors import StaleWrite
+from chalicelib.domain.organizations import Organization
+from chalicelib.domain.test_clocks import TestClock, clock_arrived, clock_on_the_way
+from chalicelib.observability import logger
+from chalicelib.queues import billing_queue_url, sqs_client
+from chalicelib.store.customer_purge import purge_customer
+
+# A continuation waiting for the aggregator asks again after this long; one cut by its budget goes on at once.
+WAITING_DELAY_SECONDS = 2
+
+
+def _instant(due_at: str) -> datetime:
+    return datetime.fromisoformat(due_at)
+
+
+def _moved(stores, clock: TestClock, moved: TestClock) -> TestClock:
+    """`moved` stored; when another run moved the clock first, the clock as that run left it."""
+    try:
+        stores.test_clocks.replace(clock, moved)
+        return moved
+    except StaleWrite:
+        return stores.test_clocks.get(clock.organization_id, clock.id) or moved
+
+
+def _bill_due_customers(stores, clock: TestClock, instant: datetime) -> bool:
+    """Bill every customer of the clock with something due by `instant`, at `instant`; False when one could not be
+    finished (its usage still being aggregated, or it failed: logged)."""
+    customers = dict.fromkeys((organization_id, customer_id) for _, organization_id, customer_id, _
+                              in stores.test_clocks.due_until(clock.id, instant))
+    for organization_id, customer_id in customers:
+        billed = bill_customer_isolated(stores, organization_id, customer_id, instant)
+        if billed is None or billed.outcome == "waiting":
+            return False
+    return True
+
+
+def run_advance(stores, clock: TestClock, has_time: Callable[[], bool]) -> TestClock:
+    """Go on with the clock's advance while `has_time()`: the clock as it is left, `ready` when it arrived."""
+    while clock.status == "advancing" and has_time():
+        first = stores.test_clocks.first_due(clock.id)
+        if first is None or _instant(first[0]) > clock.advancing_to:
+            return _moved(stores, clock, clock_arrived(clock))
+        instant = max(_instant(first[0]), clock.frozen_time)
+        if instant > clock.frozen_time:
+            clock = _moved(stores, clock, clock_on_the_way(clock, instant))
+            continue  # read again: another run may have moved it further
+        if not _bill_due_customers(stores, clock, instant):
+            return clock
+        if stores.test_clocks.first_due(clock.id) == first:
+            logger.warning("test clock advance made no progress", extra={"test_clock_id": clock.id, "due": first})
+            return clock
+    return clock
+
+
+def continuation_message(clock: TestClock) -> str:
+    return json.dumps({"organization_id": clock.organization_id, "test_clock_id": clock.id}, separators=(",", ":"))
+
+
+def queue_continuation(clock: TestClock, delay_seconds: int = 0) -> None:
+    """Ask the billing worker to go on with the clock's advance. Without a work queue (a bare test process) the
+    clock stays `advancing` until `continue_advance` is called."""
+    url = billing_queue_url()
+    if url is None:
+        logger.warning("no billing queue: the test clock's advance waits", extra={"test_clock_id": clock.id})
+        return
+    sqs_client().send_message(QueueUrl=url, MessageBody=continuation_message(clock), DelaySeconds=delay_seconds)
+
+
+def continue_advance(stores, organization_id: str, test_clock_id: str, has_time: Callable[[], bool]) -> None:
+    """The worker's part: go on with the advance, and queue the rest again if it is not done (a clock deleted or
+    already arrived needs nothing)."""
+    clock = stores.test_clocks.get(organization_id, test_clock_id)
+    if clock is None or clock.status != "advancing":
+        return
+    clock = run_advance(stores, clock, has_time)
+    if clock.status == "advancing":
+        queue_continuation(clock, WAITING_DELAY_SECONDS if has_time() else 0)
+
+
+def advance_test_clock(stores, organization: Organization, test_clock_id: str, payload: dict,
+                       has_time: Callable[[], bool]) -> TestClock:
+    """`POST /test_clocks/{lago_id}/advance`: the clock set advancing, run while `has_time()`, and what is left queued
+    for the worker; the clock as the request leaves it."""
+    clock = test_clock_service.start_advance(clock_stores(stores), organization, test_clock_id, payload)
+    clock = run_advance(stores, clock, has_time)
+    if clock.status == "advancing":
+        queue_continuation(clock, WAITING_DELAY_SECONDS if has_time() else 0)
+    return clock
+
+
+def clock_stores(stores) -> test_clock_service.Stores:
+    return test_clock_service.Stores(test_clocks=stores.test_clocks,
+                                     purge_customer=lambda organization_id, customer_id: purge_customer(
+                                         stores, organization_id, customer_id))

@@ -1,0 +1,121 @@
+"""Test clocks in the control table: the clock item (versioned), the organization's live count of them, and an entry
+per customer living on a clock (docs/data-model.md, "Test clocks")."""
+from __future__ import annotations
+
+from botocore.exceptions import ClientError
+
+from chalicelib.domain.errors import StaleWrite
+from chalicelib.domain.test_clocks import MAX_CUSTOMERS_PER_CLOCK, TestClock
+from chalicelib.store import keys
+from chalicelib.store.dynamo import (
+    ControlTableRepository,
+    TransactionCancelled,
+    from_attributes,
+    is_condition_failure,
+    set_or_remove,
+    to_attributes,
+    to_value,
+    transact,
+)
+from chalicelib.store.subscriptions import iso_due
+from chalicelib.store.tables import CONTROL_BY_DUE
+
+
+class TestClockRepository(ControlTableRepository):
+    __test__ = False  # not a pytest class
+
+    def get(self, organization_id: str, test_clock_id: str) -> TestClock | None:
+        item = self._get(organization_id, keys.test_clock_sk(test_clock_id))
+        return TestClock.model_validate(item) if item else None
+
+    def create(self, clock: TestClock) -> None:
+        transact(self._client, [
+            self._put_action(clock.organization_id, keys.test_clock_sk(clock.id), clock.model_dump(),
+                             "attribute_not_exists(pk)"),
+            self._live_count_change(clock.organization_id, keys.TEST_CLOCK_COUNTER_SK, 1)])
+
+    def replace(self, previous: TestClock, clock: TestClock) -> None:
+        """Store `clock`'s time and status on condition that the clock is still as `previous` was read (StaleWrite if
+        not); its customers' count is the enrolments' alone."""
+        update = set_or_remove({"frozen_time": clock.frozen_time, "status": clock.status,
+                                "advancing_to": clock.advancing_to, "version": clock.version})
+        update["ExpressionAttributeValues"][":read"] = to_value(previous.version)
+        try:
+            self._client.update_item(TableName=self._table,
+                                     Key=self._key(clock.organization_id, keys.test_clock_sk(clock.id)),
+                                     ConditionExpression="version = :read", **update)
+        except ClientError as error:
+            if is_condition_failure(error):
+                raise StaleWrite() from error
+            raise
+
+    def delete(self, clock: TestClock) -> None:
+        """Delete the clock as read, once its customers are gone (StaleWrite if it changed or one joined since)."""
+        try:
+            transact(self._client, [
+                {"Delete": {"TableName": self._table, "Key": self._key(clock.organization_id,
+                                                                     keys.test_clock_sk(clock.id)),
+                            "ConditionExpression": "version = :version AND customers_count = :zero",
+                            "ExpressionAttributeValues": to_attributes({":version": clock.version, ":zero": 0})}},
+                self._live_count_change(clock.organization_id, keys.TEST_CLOCK_COUNTER_SK, -1)])
+        except TransactionCancelled as cancelled:
+            raise StaleWrite() from cancelled
+
+    def count(self, organization_id: str) -> int:
+        return self._live_count(organization_id, keys.TEST_CLOCK_COUNTER_SK)
+
+    def list_page(self, organization_id: str, page: int, per_page: int) -> list[TestClock]:
+        return [TestClock.model_validate(item)
+                for item in self._newest_first_page(organization_id, keys.TEST_CLOCK_SK_PREFIX, page, per_page)]
+
+    def enrolment_actions(self, organization_id: str, test_clock_id: str, customer_id: str) -> list[dict]:
+        """What a customer's creation on the clock writes in its transaction: the clock counts it (on condition that
+        the clock exists and has room) and lists it."""
+        return [
+            {"Update": {"TableName": self._table, "Key": self._key(organization_id, keys.test_clock_sk(test_clock_id)),
+                        "UpdateExpression": "ADD customers_count :one",
+                        "ConditionExpression": "attribute_exists(pk) AND customers_count < :max",
+                        "ExpressionAttributeValues": to_attributes({":one": 1, ":max": MAX_CUSTOMERS_PER_CLOCK})}},
+            self._put_action(organization_id, keys.test_clock_customers_prefix(test_clock_id) + customer_id,
+                             {"customer_id": customer_id})]
+
+    def customer_ids(self, organization_id: str, test_clock_id: str) -> list[str]:
+        return [item["customer_id"]
+                for item in self._query_all(organization_id, keys.test_clock_customers_prefix(test_clock_id))]
+
+    def forget_customer(self, organization_id: str, test_clock_id: str, customer_id: str) -> None:
+        """Remove a purged customer from the clock: its entry and its count (once: the entry conditions it)."""
+        try:
+            transact(self._client, [
+                {"Delete": {"TableName": self._table,
+                            "Key": self._key(organization_id,
+                                             keys.test_clock_customers_prefix(test_clock_id) + customer_id),
+                            "ConditionExpression": "attribute_exists(pk)"}},
+                {"Update": {"TableName": self._table,
+                            "Key": self._key(organization_id, keys.test_clock_sk(test_clock_id)),
+                            "UpdateExpression": "ADD customers_count :minus_one",
+                            "ExpressionAttributeValues": to_attributes({":minus_one": -1})}}])
+        except TransactionCancelled:
+            return  # already forgotten
+
+    def first_due(self, test_clock_id: str) -> tuple[str, str, str, str] | None:
+        """(due_at, organization_id, customer_id, record_id) of the clock's earliest due subscription or draft."""
+        due = self._due(test_clock_id, None, limit=1)
+        return due[0] if due else None
+
+    def due_until(self, test_clock_id: str, until) -> list[tuple[str, str, str, str]]:
+        """The same, of everything on the clock due at or before `until`, in time order."""
+        return self._due(test_clock_id, iso_due(until) + "~", limit=None)
+
+    def _due(self, test_clock_id: str, until: str | None, limit: int | None) -> list[tuple[str, str, str, str]]:
+        condition = "#pk = :pk" + (" AND #sk <= :until" if until else "")
+        values = {":pk": keys.test_clock_due_partition(test_clock_id), **({":until": until} if until else {})}
+        query = {"TableName": self._table, "IndexName": CONTROL_BY_DUE.name, "KeyConditionExpression": condition,
+                 "ExpressionAttributeNames": {"#pk": CONTROL_BY_DUE.partition_key, "#sk": CONTROL_BY_DUE.sort_key}
+                 if until else {"#pk": CONTROL_BY_DUE.partition_key},
+                 "ExpressionAttributeValues": to_attributes(values)}
+        found = []
+        for response in self._client.get_paginator("query").paginate(**query, PaginationConfig={"MaxItems": limit}):
+            found += [tuple(from_attributes(item)[CONTROL_BY_DUE.sort_key].split(keys.SEPARATOR))
+                      for item in response["Items"]]
+        return found
