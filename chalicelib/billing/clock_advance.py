@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 
-from chalicelib.billing.customer_billing import bill_customer_isolated
+from chalicelib.billing.customer_billing import bill_customer_isolated, next_due_at
 from chalicelib.domain import test_clock_service
 from chalicelib.domain.errors import StaleWrite
 from chalicelib.domain.organizations import Organization
@@ -23,10 +23,6 @@ from chalicelib.store.customer_purge import purge_customer
 WAITING_DELAY_SECONDS = 2
 
 
-def _instant(due_at: str) -> datetime:
-    return datetime.fromisoformat(due_at)
-
-
 def _moved(stores, clock: TestClock, moved: TestClock) -> TestClock:
     """`moved` stored; when another run moved the clock first, the clock as that run left it."""
     try:
@@ -36,32 +32,34 @@ def _moved(stores, clock: TestClock, moved: TestClock) -> TestClock:
         return stores.test_clocks.get(clock.organization_id, clock.id) or moved
 
 
-def _bill_due_customers(stores, clock: TestClock, instant: datetime) -> bool:
-    """Bill every customer of the clock with something due by `instant`, at `instant`; False when one could not be
-    finished (its usage still being aggregated, or it failed: logged)."""
-    customers = dict.fromkeys((organization_id, customer_id) for _, organization_id, customer_id, _
-                              in stores.test_clocks.due_until(clock.id, instant))
-    for organization_id, customer_id in customers:
-        billed = bill_customer_isolated(stores, organization_id, customer_id, instant)
-        if billed is None or billed.outcome == "waiting":
-            return False
-    return True
+def _due_customers(stores, clock: TestClock) -> dict[str, datetime]:
+    """When each customer of the clock next has something due (those with nothing left out), read strongly
+    consistent: a clock has at most MAX_CUSTOMERS_PER_CLOCK customers."""
+    organization_id = clock.organization_id
+    due = {customer_id: next_due_at(stores, organization_id, customer_id, clock.frozen_time)
+           for customer_id in stores.test_clocks.customer_ids(organization_id, clock.id)}
+    return {customer_id: at for customer_id, at in due.items() if at is not None}
 
 
 def run_advance(stores, clock: TestClock, has_time: Callable[[], bool]) -> TestClock:
-    """Go on with the clock's advance while `has_time()`: the clock as it is left, `ready` when it arrived."""
+    """Go on with the clock's advance while `has_time()`: the clock as it is left, `ready` when it arrived. It stays
+    `advancing` where a customer's usage is still being aggregated (or it could not be billed: logged)."""
     while clock.status == "advancing" and has_time():
-        first = stores.test_clocks.first_due(clock.id)
-        if first is None or _instant(first[0]) > clock.advancing_to:
+        due = _due_customers(stores, clock)
+        first = min(due.values(), default=None)
+        if first is None or first > clock.advancing_to:
             return _moved(stores, clock, clock_arrived(clock))
-        instant = max(_instant(first[0]), clock.frozen_time)
+        instant = max(first, clock.frozen_time)
         if instant > clock.frozen_time:
             clock = _moved(stores, clock, clock_on_the_way(clock, instant))
             continue  # read again: another run may have moved it further
-        if not _bill_due_customers(stores, clock, instant):
-            return clock
-        if stores.test_clocks.first_due(clock.id) == first:
-            logger.warning("test clock advance made no progress", extra={"test_clock_id": clock.id, "due": first})
+        for customer_id in (customer_id for customer_id, at in due.items() if at <= instant):
+            billed = bill_customer_isolated(stores, clock.organization_id, customer_id, instant)
+            if billed is None or billed.outcome == "waiting":
+                return clock
+        if _due_customers(stores, clock) == due:
+            logger.warning("test clock advance made no progress", extra={"test_clock_id": clock.id,
+                                                                         "instant": instant.isoformat()})
             return clock
     return clock
 

@@ -138,6 +138,17 @@ def bill_customer(stores, organization_id: str, customer_id: str, now: datetime,
     return billed
 
 
+def next_due_at(stores, organization_id: str, customer_id: str, now: datetime) -> datetime | None:
+    """When `bill_customer` next has something to do for the customer, read strongly consistent: its subscriptions'
+    next steps, its drafts' finalizations, and `now` for a draft that asks for a refresh. None: nothing, ever, until
+    a request changes something."""
+    instants = [step.at for step in map(next_step, stores.subscriptions.of_customer(
+        organization_id, customer_id, _STATUSES)) if step is not None]
+    instants += [min(now, draft.invoice.finalize_at) if draft.refresh_requests else draft.invoice.finalize_at
+                 for draft in stores.invoices.drafts_of(organization_id, customer_id)]
+    return min(instants, default=None)
+
+
 def bill_customer_isolated(stores, organization_id: str, customer_id: str, now: datetime, *,
                            backfill: bool = False) -> CustomerBilled | None:
     """`bill_customer`, with its failure logged and contained (None): one customer the biller cannot bill (a bug,

@@ -223,8 +223,9 @@ class InvoiceRepository(ControlTableRepository):
             "ExpressionAttributeValues": to_attributes(values)}}
 
     def _draft_marker(self, invoice: Invoice) -> dict:
-        """The draft's marker, on the biller's due index at `finalize_at` (docs/data-model.md)."""
+        """The draft's marker, on the biller's due index at `finalize_at` (docs/data-model.md); off it for a customer on
+        a test clock (no `due_pk`), which only its clock's advances bill."""
         return self._put_action(invoice.organization_id, _draft_sk(invoice), {
-            "invoice_id": invoice.id, "due_pk": keys.due_pk(invoice.id, invoice.test_clock_id),
+            "invoice_id": invoice.id, "due_pk": None if invoice.test_clock_id else keys.due_pk(invoice.id),
             "due_sk": keys.due_sk(iso_due(invoice.finalize_at), invoice.organization_id, invoice.customer_id,
                                   invoice.id)})

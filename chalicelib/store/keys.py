@@ -149,27 +149,17 @@ def _partition_of(subscription_id: str) -> int:
     return hashlib.sha256(subscription_id.encode("utf-8")).digest()[0] % DUE_PARTITIONS
 
 
-def due_pk(record_id: str, test_clock_id: str | None = None) -> str:
-    """The due partition of a subscription or draft marker: one of DUE_PARTITIONS, or its test clock's own (which
-    the biller never reads; only that clock's advance does)."""
-    return test_clock_due_partition(test_clock_id) if test_clock_id else due_partition(_partition_of(record_id))
+def due_pk(subscription_id: str) -> str:
+    return due_partition(_partition_of(subscription_id))
 
 
 def due_partition(index: int) -> str:
     return f"DUE{SEPARATOR}{index}"
 
 
-def test_clock_due_partition(test_clock_id: str) -> str:
-    """Test clock ids are ours (UUIDs): one partition per clock, across organizations."""
-    return f"DUE{SEPARATOR}CLOCK{SEPARATOR}{test_clock_id}"
-
-
 # The backfill index (`by_backfill`, on the subscription item only, the same layout as `by_due`): subscriptions by
-# the instant of their unbilled history's next invoice. Only an operator's `bill --backfill` reads it; a test
-# clock's subscriptions are in a partition of their clock, which it never reads.
-def backfill_pk(subscription_id: str, test_clock_id: str | None = None) -> str:
-    if test_clock_id:
-        return f"BACKFILL{SEPARATOR}CLOCK{SEPARATOR}{test_clock_id}"
+# the instant of their unbilled history's next invoice. Only an operator's `bill --backfill` reads it.
+def backfill_pk(subscription_id: str) -> str:
     return backfill_partition(_partition_of(subscription_id))
 
 

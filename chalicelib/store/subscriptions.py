@@ -256,12 +256,13 @@ class SubscriptionRepository(ControlTableRepository):
         puts = [{"Put": {"TableName": self._table, "Item": to_attributes(
             {"pk": keys.organization_pk(subscription.organization_id), "sk": sort_key, **attributes})}}
             for sort_key in copy_sort_keys(subscription)]
-        # The biller's and the backfill's index entries (docs/data-model.md, "The biller's due index").
+        # The biller's and the backfill's index entries (docs/data-model.md, "The biller's due index"); none for a
+        # customer on a test clock, which only its clock's advances bill.
         for due_at, index, partition in ((subscription.next_billing_action_at, CONTROL_BY_DUE, keys.due_pk),
                                          (subscription.next_backfill_at, CONTROL_BY_BACKFILL, keys.backfill_pk)):
-            if due_at is not None:
+            if due_at is not None and subscription.test_clock_id is None:
                 puts[0]["Put"]["Item"].update(to_attributes({
-                    index.partition_key: partition(subscription.id, subscription.test_clock_id),
+                    index.partition_key: partition(subscription.id),
                     index.sort_key: keys.due_sk(iso_due(due_at), subscription.organization_id,
                                                 subscription.customer_id, subscription.id)}))
         puts[0]["Put"]["ConditionExpression"] = first_condition

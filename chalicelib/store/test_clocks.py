@@ -10,15 +10,12 @@ from chalicelib.store import keys
 from chalicelib.store.dynamo import (
     ControlTableRepository,
     TransactionCancelled,
-    from_attributes,
     is_condition_failure,
     set_or_remove,
     to_attributes,
     to_value,
     transact,
 )
-from chalicelib.store.subscriptions import iso_due
-from chalicelib.store.tables import CONTROL_BY_DUE
 
 
 class TestClockRepository(ControlTableRepository):
@@ -97,25 +94,3 @@ class TestClockRepository(ControlTableRepository):
                             "ExpressionAttributeValues": to_attributes({":minus_one": -1})}}])
         except TransactionCancelled:
             return  # already forgotten
-
-    def first_due(self, test_clock_id: str) -> tuple[str, str, str, str] | None:
-        """(due_at, organization_id, customer_id, record_id) of the clock's earliest due subscription or draft."""
-        due = self._due(test_clock_id, None, limit=1)
-        return due[0] if due else None
-
-    def due_until(self, test_clock_id: str, until) -> list[tuple[str, str, str, str]]:
-        """The same, of everything on the clock due at or before `until`, in time order."""
-        return self._due(test_clock_id, iso_due(until) + "~", limit=None)
-
-    def _due(self, test_clock_id: str, until: str | None, limit: int | None) -> list[tuple[str, str, str, str]]:
-        condition = "#pk = :pk" + (" AND #sk <= :until" if until else "")
-        values = {":pk": keys.test_clock_due_partition(test_clock_id), **({":until": until} if until else {})}
-        query = {"TableName": self._table, "IndexName": CONTROL_BY_DUE.name, "KeyConditionExpression": condition,
-                 "ExpressionAttributeNames": {"#pk": CONTROL_BY_DUE.partition_key, "#sk": CONTROL_BY_DUE.sort_key}
-                 if until else {"#pk": CONTROL_BY_DUE.partition_key},
-                 "ExpressionAttributeValues": to_attributes(values)}
-        found = []
-        for response in self._client.get_paginator("query").paginate(**query, PaginationConfig={"MaxItems": limit}):
-            found += [tuple(from_attributes(item)[CONTROL_BY_DUE.sort_key].split(keys.SEPARATOR))
-                      for item in response["Items"]]
-        return found
