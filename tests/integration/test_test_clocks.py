@@ -256,3 +256,19 @@ def test_a_customer_joining_a_clock_being_deleted_is_deleted_with_it(api, catalo
     assert api.get("/api/v1/customers/late").status_code == 404
     assert api.get(f"{CLOCKS}/{clock['lago_id']}").status_code == 404
     assert _items_mentioning(clock["lago_id"]) == []
+
+
+def test_an_advance_activates_a_pending_subscription_and_ends_it_at_its_ending_at(api, catalog):
+    """On a clock at 15 January: a subscription from 1 February (pending) to 15 March. Advancing to 1 April activates
+    it on 1 February, bills February on 1 March and terminates it on 15 March with its final invoice."""
+    clock = create_clock(api, "2024-01-15T10:00:00Z")
+    customer_on(api, clock, "simulated")
+    pending = subscribe(api, "simulated", "sim-sub", subscription_at="2024-02-01T00:00:00Z",
+                        ending_at="2024-03-15T00:00:00Z")
+    assert pending["status"] == "pending"
+    assert advance(api, clock, "2024-04-01T00:00:00Z").json_body["test_clock"]["status"] == "ready"
+    ended = api.get("/api/v1/subscriptions/sim-sub?status=terminated").json_body["subscription"]
+    assert (ended["started_at"], ended["terminated_at"]) == ("2024-02-01T00:00:00Z", "2024-03-15T00:00:00Z")
+    # February in full: 3100. March 1..15 (the termination day billed): 15 of 31 days of 3100 = 1500.
+    assert sorted((invoice["issuing_date"], invoice["total_amount_cents"]) for invoice in invoices_of(
+        api, "simulated")) == [("2024-03-01", 3100), ("2024-03-15", 1500)]
