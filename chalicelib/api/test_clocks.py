@@ -12,7 +12,6 @@ from chalicelib.api.serialize import json_response, test_clock_json
 from chalicelib.billing.clock_advance import advance_test_clock, clock_stores
 from chalicelib.domain import test_clock_service
 from chalicelib.domain.clock import utc_now
-from chalicelib.domain.errors import ValidationFailed
 from chalicelib.store.repositories import repositories
 
 test_clocks = ApiBlueprint(__name__)
@@ -50,11 +49,8 @@ def get_test_clock(lago_id):
 def advance(lago_id):
     request = test_clocks.current_request
     organization = current_organization(request)
-    body = parse_json(request.raw_body)
-    if not isinstance(body, dict):
-        raise ValidationFailed.single("frozen_time", "value_is_mandatory")
     deadline = time.monotonic() + ADVANCE_BUDGET_SECONDS
-    return _one(advance_test_clock(repositories(), organization, lago_id, body,
+    return _one(advance_test_clock(repositories(), organization, lago_id, parse_json(request.raw_body),
                                    lambda: time.monotonic() < deadline))
 
 

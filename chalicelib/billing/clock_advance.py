@@ -89,7 +89,7 @@ def continue_advance(stores, organization_id: str, test_clock_id: str, has_time:
         queue_continuation(clock, WAITING_DELAY_SECONDS if has_time() else 0)
 
 
-def advance_test_clock(stores, organization: Organization, test_clock_id: str, payload: dict,
+def advance_test_clock(stores, organization: Organization, test_clock_id: str, payload,
                        has_time: Callable[[], bool]) -> TestClock:
     """`POST /test_clocks/{lago_id}/advance`: the clock set advancing, run while `has_time()`, and what is left queued
     for the worker; the clock as the request leaves it."""

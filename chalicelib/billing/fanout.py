@@ -1,7 +1,8 @@
 """Fan-out of a biller run: past `BILLER_INLINE_CUSTOMERS` due customers (and when `BILLING_QUEUE_URL` names the
 work queue) the hourly run only queues one message per customer, ten per SendMessageBatch, and the queue's worker
 (`bill_customers` in app.py) bills them in parallel Lambdas. The arithmetic for 100,000 subscriptions due at
-one hour is in docs/operations.md."""
+one hour is in docs/operations.md. The same worker goes on with test clocks' advances that did not finish within
+their request (`{"organization_id", "test_clock_id"}` messages: chalicelib/billing/clock_advance.py)."""
 from __future__ import annotations
 
 import json

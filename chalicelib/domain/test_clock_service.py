@@ -46,7 +46,7 @@ def find_test_clock(stores: Stores, organization: Organization, test_clock_id: s
     return clock
 
 
-def start_advance(stores: Stores, organization: Organization, test_clock_id: str, payload: dict) -> TestClock:
+def start_advance(stores: Stores, organization: Organization, test_clock_id: str, payload) -> TestClock:
     """The clock set advancing to the body's `frozen_time` (one advance at a time, never backwards)."""
     target = AdvanceInput.parse(payload)
 

@@ -56,7 +56,9 @@ class AdvanceInput(BaseModel):
     frozen_time: Instant | None = None
 
     @classmethod
-    def parse(cls, payload: dict) -> datetime:
+    def parse(cls, payload) -> datetime:
+        if not isinstance(payload, dict):
+            raise ValidationFailed.single("frozen_time", "value_is_mandatory")
         inner = payload.get("test_clock")
         parsed = parse_model(cls, inner if isinstance(inner, dict) and "frozen_time" not in payload else payload)
         if parsed.frozen_time is None:

@@ -98,6 +98,15 @@ def test_a_clock_needs_a_name_and_a_frozen_time(api, body, details):
     assert response.json_body["error_details"] == details
 
 
+@pytest.mark.parametrize("body", [[], {}, {"frozen_time": None}, {"frozen_time": "soon"}])
+def test_an_advance_needs_a_frozen_time(api, body):
+    clock = create_clock(api, "2024-01-15T10:00:00Z")
+    response = api.post(f"{CLOCKS}/{clock['lago_id']}/advance", body)
+    assert response.status_code == 422, response.body
+    assert list(response.json_body["error_details"]) == ["frozen_time"]
+    assert api.get(f"{CLOCKS}/{clock['lago_id']}").json_body["test_clock"] == clock  # nothing moved
+
+
 def test_unknown_clocks_are_404_and_customers_cannot_join_or_leave_one(api):
     assert api.get(f"{CLOCKS}/nope").json_body["code"] == "test_clock_not_found"
     assert advance(api, {"lago_id": "a#b"}, "2030-01-01T00:00:00Z").status_code == 404
