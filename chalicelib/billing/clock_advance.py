@@ -78,26 +78,28 @@ def queue_continuation(clock: TestClock, delay_seconds: int = 0) -> None:
     sqs_client().send_message(QueueUrl=url, MessageBody=continuation_message(clock), DelaySeconds=delay_seconds)
 
 
-def continue_advance(stores, organization_id: str, test_clock_id: str, has_time: Callable[[], bool]) -> None:
-    """The worker's part: go on with the advance, and queue the rest again if it is not done (a clock deleted or
-    already arrived needs nothing)."""
-    clock = stores.test_clocks.get(organization_id, test_clock_id)
-    if clock is None or clock.status != "advancing":
-        return
-    clock = run_advance(stores, clock, has_time)
-    if clock.status == "advancing":
-        queue_continuation(clock, WAITING_DELAY_SECONDS if has_time() else 0)
-
-
-def advance_test_clock(stores, organization: Organization, test_clock_id: str, payload,
-                       has_time: Callable[[], bool]) -> TestClock:
-    """`POST /test_clocks/{lago_id}/advance`: the clock set advancing, run while `has_time()`, and what is left queued
-    for the worker; the clock as the request leaves it."""
-    clock = test_clock_service.start_advance(clock_stores(stores), organization, test_clock_id, payload)
+def _run_then_queue_the_rest(stores, clock: TestClock, has_time: Callable[[], bool]) -> TestClock:
+    """`run_advance`, and what it left for the worker queued: at once when the time ran out, a moment later when it
+    waits for the aggregator."""
     clock = run_advance(stores, clock, has_time)
     if clock.status == "advancing":
         queue_continuation(clock, WAITING_DELAY_SECONDS if has_time() else 0)
     return clock
+
+
+def continue_advance(stores, organization_id: str, test_clock_id: str, has_time: Callable[[], bool]) -> None:
+    """The worker's part: go on with the advance (a clock deleted or already arrived needs nothing)."""
+    clock = stores.test_clocks.get(organization_id, test_clock_id)
+    if clock is not None and clock.status == "advancing":
+        _run_then_queue_the_rest(stores, clock, has_time)
+
+
+def advance_test_clock(stores, organization: Organization, test_clock_id: str, payload,
+                       has_time: Callable[[], bool]) -> TestClock:
+    """`POST /test_clocks/{lago_id}/advance`: the clock set advancing, then run while `has_time()`; the clock as the
+    request leaves it."""
+    clock = test_clock_service.start_advance(clock_stores(stores), organization, test_clock_id, payload)
+    return _run_then_queue_the_rest(stores, clock, has_time)
 
 
 def clock_stores(stores) -> test_clock_service.Stores:
