@@ -59,12 +59,14 @@ def send(api, transaction_id: str, timestamp: datetime, gb: int, external_id: st
 
 
 def invoices(api, customer: str = "acme") -> list[dict]:
-    """The customer's invoices, read one by one (with their fees and billing periods), oldest number first."""
+    """The customer's invoices, read one by one (with their fees and billing periods), oldest number first, drafts
+    (not numbered yet) last."""
     response = api.get(f"/api/v1/invoices?external_customer_id={customer}&per_page=100")
     assert response.status_code == 200, response.body
     read = [api.get(f"/api/v1/invoices/{listed['lago_id']}").json_body["invoice"]
             for listed in response.json_body["invoices"]]
-    return sorted(read, key=lambda invoice: invoice["sequential_id"] or 0)
+    return sorted(read, key=lambda invoice: (invoice["sequential_id"] is None, invoice["sequential_id"] or 0,
+                                             invoice["issuing_date"]))
 
 
 def summary(invoice: dict) -> tuple:

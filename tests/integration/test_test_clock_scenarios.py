@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
+from test_billing_over_time import invoices as customer_invoices
 from test_events import create_metric
 from test_grace_period import invoice_webhooks_of
 from test_subscriptions import create_customer, create_plan
@@ -128,13 +129,7 @@ def send_event(api, transaction_id: str, code: str = "calls", external_id: str =
 
 
 def invoices(api, customer: str = "cust") -> list[dict]:
-    """The customer's invoices read one by one (fees and billing periods), in number order, drafts last."""
-    response = api.get(f"/api/v1/invoices?external_customer_id={customer}&per_page=100")
-    assert response.status_code == 200, response.body
-    read = [api.get(f"/api/v1/invoices/{listed['lago_id']}").json_body["invoice"]
-            for listed in response.json_body["invoices"]]
-    return sorted(read, key=lambda invoice: (invoice["sequential_id"] is None, invoice["sequential_id"] or 0,
-                                             invoice["issuing_date"]))
+    return customer_invoices(api, customer)
 
 
 def summary(invoice: dict) -> tuple:
