@@ -2,10 +2,8 @@
 from __future__ import annotations
 
 import re
-import zoneinfo
 from datetime import UTC, datetime
 from decimal import Decimal
-from functools import lru_cache
 from typing import Annotated, TypeVar
 from urllib.parse import urlsplit
 
@@ -14,6 +12,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, StrictSt
 from pydantic_core import PydanticCustomError
 
 from chalicelib.domain.errors import ValidationFailed
+from chalicelib.domain.lago_timezones import LAGO_TIMEZONES
 from chalicelib.domain.money import currency_exponent
 
 # Error codes this module raises itself (Lago's own codes); any other pydantic error type is mapped below.
@@ -65,14 +64,9 @@ def _currency(value: str) -> str:
     return code
 
 
-@lru_cache(maxsize=1)
-def _timezones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
-
-
 def _timezone(value: str) -> str:
-    if value not in _timezones():
-        raise _invalid("invalid_timezone", "not an IANA timezone")
+    if value not in LAGO_TIMEZONES:
+        raise _invalid("invalid_timezone", "not one of Lago's timezones")
     return value
 
 
