@@ -65,9 +65,15 @@ def _amount_text(value) -> str:
     raise PydanticCustomError("value_is_invalid", "a decimal number")
 
 
-def _properties_size(value):
+def _storable_properties(value):
+    """Properties DynamoDB can store: valid Unicode (a lone surrogate such as "\\ud800" in a key or a value cannot
+    be written as UTF-8) and at most 32 KB of JSON."""
     if value is not None and isinstance(value, dict):
-        if len(json.dumps(value, default=str).encode("utf-8")) > MAX_PROPERTIES_JSON_BYTES:
+        try:
+            encoded = json.dumps(value, default=str, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise PydanticCustomError("value_is_invalid", "not valid Unicode") from None
+        if len(encoded) > MAX_PROPERTIES_JSON_BYTES:
             raise PydanticCustomError("value_is_too_long", "properties over 32 KB of JSON")
     return value
 
@@ -82,7 +88,7 @@ class EventInput(BaseModel):
     external_subscription_id: RequiredText | None = None
     external_customer_id: RequiredText | None = None
     timestamp: Annotated[int | None, BeforeValidator(timestamp_ms)] = None
-    properties: Annotated[dict[StrictStr, Any] | None, BeforeValidator(_properties_size)] = None
+    properties: Annotated[dict[StrictStr, Any] | None, BeforeValidator(_storable_properties)] = None
     precise_total_amount_cents: Annotated[str | None, BeforeValidator(
         lambda value: None if value is None else _amount_text(value))] = None
 

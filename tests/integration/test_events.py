@@ -125,6 +125,9 @@ def test_a_timestamp_that_is_not_unix_seconds_is_invalid_format(api, setup, dyna
     ({"properties": [1]}, {"properties": "value_is_invalid"}),
     ({"properties": "x"}, {"properties": "value_is_invalid"}),
     ({"properties": {"big": "x" * 40_000}}, {"properties": "value_is_too_long"}),
+    # Issue 15, case 4: a lone surrogate (JSON "\ud800") cannot be stored as UTF-8, in a value or a key.
+    ({"properties": {"region": "\ud800"}}, {"properties": "value_is_invalid"}),
+    ({"properties": {"nested": {"\udfff": 1}}}, {"properties": "value_is_invalid"}),
     ({"precise_total_amount_cents": "abc"}, {"precise_total_amount_cents": "value_is_invalid"}),
     ({"code": "unknown"}, {"code": "metric_not_found"}),
     ({"code": "bytes", "properties": {"size": "12kb"}}, {"size": "value_is_not_valid_number"}),
