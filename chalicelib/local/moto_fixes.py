@@ -12,17 +12,25 @@ AWS). moto 5.2.5 makes every request cost the size of its table:
   organization's history. Here moto answers the Query over the items its key condition can select (the partition's
   items in the sort-key range; for an index, the items with the index's partition key), the rest unchanged.
 
+And one fix of fidelity: an update's ADD (and a SET's `+`, `-`) on numbers computes in Python's default 28 digits,
+rounding silently (two of 999999999999999.999999999999999 made 2000000000000000), and refuses a number written
+with an exponent and no point ("0E-15"); DynamoDB is exact to 38 significant digits, takes any notation and refuses
+a result that needs more. Here moto computes as DynamoDB does.
+
 `install()` is idempotent."""
 from __future__ import annotations
 
 import copy
+import operator
 import threading
 import types
 from collections import defaultdict
+from decimal import Context, Decimal, DecimalException, Inexact, InvalidOperation, Overflow, Underflow, localcontext
 
 from moto.dynamodb import models
 from moto.dynamodb.comparisons import get_filter_expression
-from moto.dynamodb.exceptions import TransactionCanceledException
+from moto.dynamodb.exceptions import MockValidationException, TransactionCanceledException
+from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
 
 _LOCK = threading.RLock()
@@ -133,6 +141,25 @@ def _query(original):
     return query
 
 
+# DynamoDB's numbers: 38 significant digits, magnitudes 1E-130 to 1E+126, nothing rounded.
+_DYNAMODB_NUMBERS = Context(prec=38, Emin=-128, Emax=126, traps=[InvalidOperation, Overflow, Underflow, Inexact])
+
+
+def _exact(original, operation):
+    """`original` (DynamoType's + or -) on two numbers as DynamoDB does it: exact, in any notation ("0E-15" too,
+    which moto's int() refuses), and refused past 38 digits."""
+    def exact(self, other):
+        if self.type != other.type or not self.is_number():
+            return original(self, other)  # moto's own errors
+        try:
+            with localcontext(_DYNAMODB_NUMBERS):
+                return DynamoType({"N": str(operation(Decimal(self.value), Decimal(other.value)))})
+        except DecimalException:
+            raise MockValidationException("Number overflow. Attempting to store a number with magnitude larger "
+                                          "than supported range") from None
+    return exact
+
+
 def install() -> None:
     backend = models.DynamoDBBackend
     if getattr(backend.transact_write_items, "installed", False):
@@ -140,3 +167,5 @@ def install() -> None:
     models.copy = types.SimpleNamespace(deepcopy=_deepcopy_but_tables)
     backend.transact_write_items = _transact_write_items(backend.transact_write_items)
     Table.query = _query(Table.query)
+    DynamoType.__add__ = _exact(DynamoType.__add__, operator.add)
+    DynamoType.__sub__ = _exact(DynamoType.__sub__, operator.sub)

@@ -101,3 +101,17 @@ def test_an_index_query_reads_the_items_with_its_partition_key_in_its_sort_order
                           KeyConditionExpression="due_pk = :pk AND due_sk <= :until",
                           ExpressionAttributeValues=to_attributes({":pk": "DUE#1", ":until": "b"}))
     assert [(each["sk"]["S"], each["due_sk"]["S"]) for each in page["Items"]] == [("1", "a"), ("0", "b")]
+
+
+def _add(dynamodb, number: str) -> None:
+    dynamodb.update_item(TableName=CONTROL.name, Key=to_attributes({"pk": "N", "sk": "N"}),
+                         UpdateExpression="ADD amount :n", ExpressionAttributeValues={":n": {"N": number}})
+
+
+def test_adding_numbers_is_exact_to_38_digits_and_refuses_more_as_dynamodb(dynamodb):
+    _add(dynamodb, "999999999999999.999999999999999")
+    _add(dynamodb, "999999999999999.999999999999999")
+    stored = dynamodb.get_item(TableName=CONTROL.name, Key=to_attributes({"pk": "N", "sk": "N"}))["Item"]["amount"]
+    assert stored == {"N": "1999999999999999.999999999999998"}  # 2 x (10^15 - 10^-15), all 31 digits
+    with pytest.raises(ClientError, match="Number overflow"):
+        _add(dynamodb, "0." + "0" * 23 + "1")  # 10^-24: the sum would need 16 + 24 = 40 significant digits
