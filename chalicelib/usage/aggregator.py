@@ -136,7 +136,8 @@ class Aggregator:
         not_applied = _with_later_records(records, failed)
         for (key, _), group in counters.items():
             group.entries = [entry for entry in group.entries if entry[0].sequence_number not in not_applied]
-            self._apply_or_report(key, group, failed)
+            if group.entries:  # none left when every record of the group failed: nothing to count
+                self._apply_or_report(key, group, failed)
         self._request_refreshes(drafts, _with_later_records(records, failed))
         return _with_later_records(records, failed)
 
