@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from chalicelib.domain.aggregations.arithmetic import round_units
+from chalicelib.domain.aggregations.arithmetic import exact_sum, round_units
 from chalicelib.domain.aggregations.base import NO_USAGE, AggregationResult
 from chalicelib.domain.aggregations.registry import aggregation_for
 from chalicelib.domain.aggregations.sum import Totals
 from chalicelib.domain.aggregations.windows import EPOCH, Window, epoch_ms
 from chalicelib.domain.billable_metrics import BillableMetric
 from chalicelib.domain.errors import ValidationFailed
-from chalicelib.domain.money import amount_cents, round_half_up
+from chalicelib.domain.money import amount_cents, percent_of, round_half_up
 from chalicelib.domain.periods import BillingTerms, Period, current_usage_window, days_in, local_day
 from chalicelib.domain.plans import Charge, Plan
 from chalicelib.domain.pricing.charge_models import charge_amount
@@ -70,11 +70,11 @@ class ChargeUsage:
 
     @property
     def units(self) -> Decimal:
-        return sum((bucket.units for bucket in self.buckets), Decimal(0))
+        return exact_sum(bucket.units for bucket in self.buckets)
 
     @property
     def total_aggregated_units(self) -> Decimal:
-        return sum((bucket.total_aggregated_units for bucket in self.buckets), Decimal(0))
+        return exact_sum(bucket.total_aggregated_units for bucket in self.buckets)
 
     @property
     def events_count(self) -> int:
@@ -189,7 +189,7 @@ def taxes_amount_cents(fee_amounts_cents: list[int], vat_rate: Decimal | None) -
     """Lago's invoice rule: the rate applied to the sum of the fees, rounded once, half-up."""
     if not vat_rate:
         return 0
-    return round_half_up(Decimal(sum(fee_amounts_cents)) * vat_rate / 100)
+    return round_half_up(percent_of(sum(fee_amounts_cents), vat_rate))
 
 
 def _bucket(charge: Charge, metric: BillableMetric, index: int | None, window: Window, state,

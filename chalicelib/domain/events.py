@@ -16,7 +16,7 @@ from pydantic_core import PydanticCustomError
 from chalicelib.domain.aggregations.events import UsageEvent, numeric_property
 from chalicelib.domain.billable_metrics import BillableMetric
 from chalicelib.domain.errors import ValidationFailed
-from chalicelib.domain.validation import RequiredText, parse_model
+from chalicelib.domain.validation import RequiredText, parse_model, within_billing_range
 
 MAX_BATCH_EVENTS = 100
 # An event's properties as JSON, at most: the stored item (written twice, base table and index) stays small.
@@ -145,8 +145,11 @@ def property_errors(metric: BillableMetric, properties: dict) -> dict[str, list[
         return {}
     value = properties[field]
     if metric.aggregation_type in NUMERIC_AGGREGATIONS:
-        if numeric_property(UsageEvent("", 0, properties), field) is None:
+        number = numeric_property(UsageEvent("", 0, properties), field)
+        if number is None:
             return {field: ["value_is_not_valid_number"]}
+        if not within_billing_range(number):
+            return {field: ["value_is_out_of_range"]}
     elif metric.aggregation_type == "unique_count_agg" and isinstance(value, (dict, list)):
         return {field: ["value_is_invalid"]}
     return {}

@@ -1,7 +1,16 @@
 """Money: a currency's precision from ISO 4217, and fee amounts turned into integer minor units."""
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import (
+    ROUND_HALF_EVEN,
+    ROUND_HALF_UP,
+    Context,
+    Decimal,
+    DivisionByZero,
+    InvalidOperation,
+    Overflow,
+    localcontext,
+)
 from functools import lru_cache
 
 from iso4217 import Currency
@@ -21,9 +30,20 @@ def currency_exponent(currency: str) -> int:
     return exponent
 
 
+# Money arithmetic on what the API accepts (docs/pricing.md, "Limits"): a product of two numbers of 30 digits is exact
+# in it, a quotient (a rate, a package, a proration) rounded at its 80th digit, far below a cent.
+MONEY = Context(prec=80, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, DivisionByZero, Overflow])
+
+
+def percent_of(amount: Decimal | int, rate: Decimal) -> Decimal:
+    """`rate` percent of `amount`, exactly (a tax on fees of any accepted size)."""
+    with localcontext(MONEY):
+        return Decimal(amount) * rate / 100
+
+
 def precise_amount_cents(amount: Decimal, currency: str) -> Decimal:
-    """The amount in minor units, unrounded (Lago's `precise_amount_cents`)."""
-    return amount.scaleb(currency_exponent(currency))
+    """The amount in minor units, unrounded (Lago's `precise_amount_cents`), every digit kept."""
+    return amount.scaleb(currency_exponent(currency), context=_exact_for(amount))
 
 
 def major_units(minor_units: Decimal | int, currency: str) -> Decimal:
@@ -31,9 +51,16 @@ def major_units(minor_units: Decimal | int, currency: str) -> Decimal:
     return Decimal(minor_units).scaleb(-currency_exponent(currency))
 
 
+def _exact_for(number: Decimal) -> Context:
+    """A context with room for every digit of `number` and a carry: rescaling or rounding it never runs out."""
+    return Context(prec=max(len(number.as_tuple().digits), number.adjusted() + 1, 1) + 2)
+
+
 def round_half_up(precise_minor_units: Decimal) -> int:
-    """Whole minor units, half-up (away from zero): Lago's rounding, never Python's banker's round()."""
-    return int(precise_minor_units.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    """Whole minor units, half-up (away from zero): Lago's rounding, never Python's banker's round(); whatever the
+    number's size."""
+    return int(precise_minor_units.quantize(Decimal(1), rounding=ROUND_HALF_UP,
+                                            context=_exact_for(precise_minor_units)))
 
 
 def amount_cents(amount: Decimal, currency: str) -> int:

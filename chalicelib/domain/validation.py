@@ -154,3 +154,20 @@ def _instant(value) -> datetime:
 
 
 Instant = Annotated[datetime, BeforeValidator(_instant)]
+
+
+# The numbers an aggregation or a price takes in (an event's aggregated property, a charge's amounts, rates and range
+# bounds): at most 15 digits before the decimal point and 15 after. A period's sum of such values stays exact in the
+# aggregates' 38 digits up to 100 million events at the largest value, and a price of two of them stays exact to the
+# cent (docs/pricing.md, "Limits").
+BILLING_DIGITS = 15
+
+
+def within_billing_range(number: Decimal) -> bool:
+    """Whether `number` (finite) has at most BILLING_DIGITS digits before its decimal point and as many after
+    (trailing zeros of the decimals not counted)."""
+    if number.is_zero():
+        return True
+    _, digits, exponent = number.as_tuple()
+    trailing_zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    return number.adjusted() < BILLING_DIGITS and -exponent - trailing_zeros <= BILLING_DIGITS

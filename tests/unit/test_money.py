@@ -8,7 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chalicelib.domain.errors import ValidationFailed
-from chalicelib.domain.money import amount_cents, currency_exponent, precise_amount_cents
+from chalicelib.domain.money import amount_cents, currency_exponent, percent_of, precise_amount_cents, round_half_up
+from chalicelib.domain.validation import within_billing_range
 
 
 @pytest.mark.parametrize("source, amount, currency, cents", [
@@ -55,3 +56,26 @@ def test_amount_cents_is_within_half_a_minor_unit_of_the_exact_amount(amount, cu
     assert abs(rounded - exact) <= Decimal("0.5")
     if abs(rounded - exact) == Decimal("0.5"):
         assert abs(rounded) > abs(exact)  # a tie goes away from zero
+
+
+def test_rounding_and_taxes_stay_exact_whatever_the_size():
+    # 2 x 10^32 - 400 + 0.5 cents: half-up gives 2 x 10^32 - 399 (Python's default 28 digits could not quantize it).
+    assert round_half_up(Decimal(f"{2 * 10 ** 32 - 400}.5")) == 2 * 10 ** 32 - 399
+    # 20 % of 2 x 10^32 - 400 cents: 4 x 10^31 - 80, every digit (28 digits would have given 4 x 10^31).
+    assert percent_of(2 * 10 ** 32 - 400, Decimal(20)) == 4 * 10 ** 31 - 80
+    assert precise_amount_cents(Decimal("999999999999999.999999999999999"), "EUR") == Decimal(
+        "99999999999999999.9999999999999")
+
+
+@pytest.mark.parametrize(("number", "within"), [
+    ("999999999999999.999999999999999", True),  # 15 digits each side: the largest
+    ("-999999999999999.999999999999999", True),
+    ("1000000000000000", False),  # 16 digits before the point
+    ("1E+15", False),
+    ("0.0000000000000001", False),  # 16 after
+    ("0.100000000000000000000", True),  # trailing zeros do not count
+    ("0", True),
+    ("0E-40", True),
+])
+def test_the_billing_range_is_15_digits_before_and_after_the_point(number, within):
+    assert within_billing_range(Decimal(number)) is within

@@ -2,10 +2,11 @@
 The biller and current usage both price through `charge_amount`, so a period's usage equals its invoice."""
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Callable, NamedTuple
 
 from chalicelib.domain.errors import ValidationFailed
+from chalicelib.domain.money import MONEY
 from chalicelib.domain.pricing.graduated import GraduatedProperties, graduated_amount
 from chalicelib.domain.pricing.graduated_percentage import GraduatedPercentageProperties, graduated_percentage_amount
 from chalicelib.domain.pricing.package import PackageProperties, package_amount
@@ -45,7 +46,9 @@ def parse_properties(name: str, payload: dict) -> ChargeProperties:
 
 
 def charge_amount(name: str, properties: ChargeProperties, usage: Usage) -> Decimal:
-    """The fee amount in currency units, unrounded. Negative units or a negative amount give 0, as in Lago."""
+    """The fee amount in currency units, unrounded, computed in MONEY's precision. Negative units or a negative amount
+    give 0, as in Lago."""
     if usage.units < 0:
         return Decimal(0)
-    return max(charge_model(name).amount(properties, usage), Decimal(0))
+    with localcontext(MONEY):
+        return max(charge_model(name).amount(properties, usage), Decimal(0))

@@ -9,7 +9,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from pydantic_core import PydanticCustomError
 
 from chalicelib.domain.errors import ValidationFailed
-from chalicelib.domain.validation import WholeNumber
+from chalicelib.domain.validation import WholeNumber, within_billing_range
 
 # Lago's code for any fault in a field (missing, wrong type, negative); rules spanning several fields
 # raise their own code (see `invalid`).
@@ -47,6 +47,8 @@ def _finite_decimal(value, *, text_allowed: bool) -> Decimal:
         raise ValueError("not a decimal number") from None
     if not number.is_finite():
         raise ValueError("not a finite number")
+    if not within_billing_range(number):
+        raise ValueError("more than 15 digits before or after the decimal point")
     return number
 
 
