@@ -1,6 +1,7 @@
 """What API Gateway does before a request reaches Lambda, as the local stack and the tests need it:
-path parameters arrive percent-decoded, and a request that matches no route gets the template's
-Lago-shaped gateway response instead of chalice local's 403 "Missing Authentication Token"."""
+path parameters arrive percent-decoded, and a request that matches no route (or uses a verb such as TRACE that API
+Gateway has no method for) gets the template's Lago-shaped gateway response instead of chalice local's 403 "Missing
+Authentication Token" (or Python's 501 page)."""
 from __future__ import annotations
 
 import functools
@@ -33,6 +34,18 @@ class ApiGatewayRequestHandler(ChaliceRequestHandler):
     def __init__(self, request, client_address, server, app_object, config):
         self.local_gateway = ApiGatewayEmulation(app_object, config)
         BaseHTTPRequestHandler.__init__(self, request, client_address, server)
+
+    def __getattr__(self, name: str):
+        """`do_TRACE`, `do_CONNECT`, `do_FOO`: a verb API Gateway has no method for gets the unknown route's
+        Lago-shaped answer (its body read first, so the connection stays in step), never Python's 501 page."""
+        if not name.startswith("do_"):
+            raise AttributeError(name)
+        return self._unknown_verb
+
+    def _unknown_verb(self) -> None:
+        self._parse_payload()
+        response = lambda_proxy_response(UNKNOWN_ROUTE)
+        self._send_http_response(response["statusCode"], dict(response["headers"]), response["body"])
 
 
 def use_api_gateway_emulation(dev_server) -> None:

@@ -2,6 +2,8 @@
 (and by plain httpx where the client cannot go: vat_rate, percent-encoded ids, unknown routes)."""
 from __future__ import annotations
 
+import json
+import socket
 import uuid
 from math import ceil
 from urllib.parse import quote
@@ -191,3 +193,24 @@ def test_hostile_external_id_round_trips_percent_encoded(http):
     assert deleted.status_code == 200, deleted.text
     assert deleted.json()["customer"]["external_id"] == external_id
     assert_lago_error(http.get(f"/api/v1/customers/{encoded}"), 404, "customer_not_found")
+
+
+def _raw_exchange(stack, request: bytes) -> bytes:
+    """What the stack writes back to `request` on one connection, until it closes it."""
+    host, port = stack.api_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(request)
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+    return received
+
+
+@pytest.mark.parametrize("verb", ["TRACE", "CONNECT", "FOO"])
+def test_a_verb_api_gateway_has_no_method_for_gets_one_well_formed_lago_404(stack, verb):
+    """Issue 15: no Python 501 page, and exactly one status line, also when the request carries a body."""
+    received = _raw_exchange(stack, (f"{verb} /api/v1/customers HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
+                                     "\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}").encode())
+    head, _, body = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 404 ") and received.count(b"HTTP/1.1") == 1, received
+    assert json.loads(body) == {"status": 404, "error": "Not Found", "code": "resource_not_found"}
