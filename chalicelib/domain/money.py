@@ -33,6 +33,9 @@ def currency_exponent(currency: str) -> int:
 # Money arithmetic on what the API accepts (docs/pricing.md, "Limits"): a product of two numbers of 30 digits is exact
 # in it, a quotient (a rate, a package, a proration) rounded at its 80th digit, far below a cent.
 MONEY = Context(prec=80, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, DivisionByZero, Overflow])
+# What DynamoDB stores: an amount kept unrounded (a fee's precise amount) is brought to 38 significant digits, which
+# moves nothing at the cent for any amount the limits allow.
+STORED = Context(prec=38, rounding=ROUND_HALF_EVEN)
 
 
 def percent_of(amount: Decimal | int, rate: Decimal) -> Decimal:

@@ -326,3 +326,19 @@ def test_percentage_optional_fields_may_be_null():
 @pytest.mark.parametrize("name", ["custom", "dynamic", "Standard", ""])
 def test_an_unknown_charge_model_is_refused(name):
     assert refusal(name, {}) == {"charge_model": ["value_is_invalid"]}
+
+
+def test_a_fee_amount_is_exact_to_the_cent_and_storable_however_many_digits_its_factors_have():
+    # Prorated units with 28 digits (a quotient) at a price of 30: the product's 58 digits are kept to the 38 a
+    # stored amount has. u x (10^15 - 10^-15) with u = 0.6451612903225806451612903226:
+    #   u x 10^15  = 645161290322580.6451612903226
+    #   u x 10^-15 =               0.0000000000000006451612903225806451612903226
+    #   difference = 645161290322580.6451612903225993548387096774193548387096774 (58 digits)
+    # -> 38 digits (15 + 23 decimals, the next digit 9 rounds up): 645161290322580.64516129032259935483871;
+    # in cents 64516129032258064.516... -> 64516129032258065 (half-up).
+    units = Decimal("0.6451612903225806451612903226")
+    amount = charge_amount("standard", parse_properties("standard", {"amount": "999999999999999.999999999999999"}),
+                           Usage(units, 1))
+    assert len(amount.as_tuple().digits) <= 38
+    assert amount == Decimal("645161290322580.64516129032259935483871")
+    assert amount_cents(amount, "EUR") == 64516129032258065

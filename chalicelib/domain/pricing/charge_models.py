@@ -6,7 +6,7 @@ from decimal import Decimal, localcontext
 from typing import Callable, NamedTuple
 
 from chalicelib.domain.errors import ValidationFailed
-from chalicelib.domain.money import MONEY
+from chalicelib.domain.money import MONEY, STORED
 from chalicelib.domain.pricing.graduated import GraduatedProperties, graduated_amount
 from chalicelib.domain.pricing.graduated_percentage import GraduatedPercentageProperties, graduated_percentage_amount
 from chalicelib.domain.pricing.package import PackageProperties, package_amount
@@ -46,9 +46,9 @@ def parse_properties(name: str, payload: dict) -> ChargeProperties:
 
 
 def charge_amount(name: str, properties: ChargeProperties, usage: Usage) -> Decimal:
-    """The fee amount in currency units, unrounded, computed in MONEY's precision. Negative units or a negative amount
-    give 0, as in Lago."""
+    """The fee amount in currency units, computed in MONEY's precision and kept to the 38 digits a stored amount has.
+    Negative units or a negative amount give 0, as in Lago."""
     if usage.units < 0:
         return Decimal(0)
     with localcontext(MONEY):
-        return max(charge_model(name).amount(properties, usage), Decimal(0))
+        return STORED.plus(max(charge_model(name).amount(properties, usage), Decimal(0)))
