@@ -17,6 +17,12 @@ rounding silently (two of 999999999999999.999999999999999 made 2000000000000000)
 with an exponent and no point ("0E-15"); DynamoDB is exact to 38 significant digits, takes any notation and refuses
 a result that needs more. Here moto computes as DynamoDB does.
 
+Under the local stack's parallel clients, moto's server serves each request in its own thread over one in-memory
+backend that is not thread-safe: a transaction iterated a table another request was changing (`RuntimeError:
+dictionary changed size during iteration`, a 5xx), and two writes could give their stream records one sequence
+number (the aggregator's watermark then skipped the second event). Here the server handles one request at a time,
+as the backend needs; DynamoDB itself is what scales in AWS.
+
 `install()` is idempotent."""
 from __future__ import annotations
 
@@ -32,6 +38,7 @@ from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.exceptions import MockValidationException, TransactionCanceledException
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
 _LOCK = threading.RLock()
 _CONDITION_FAILED = "The conditional request failed"
@@ -160,6 +167,13 @@ def _exact(original, operation):
     return exact
 
 
+def _one_request_at_a_time(application):
+    def serve(self, environ, start_response):
+        with _LOCK:
+            return application(self, environ, start_response)
+    return serve
+
+
 def install() -> None:
     backend = models.DynamoDBBackend
     if getattr(backend.transact_write_items, "installed", False):
@@ -167,5 +181,6 @@ def install() -> None:
     models.copy = types.SimpleNamespace(deepcopy=_deepcopy_but_tables)
     backend.transact_write_items = _transact_write_items(backend.transact_write_items)
     Table.query = _query(Table.query)
+    DomainDispatcherApplication.__call__ = _one_request_at_a_time(DomainDispatcherApplication.__call__)
     DynamoType.__add__ = _exact(DynamoType.__add__, operator.add)
     DynamoType.__sub__ = _exact(DynamoType.__sub__, operator.sub)

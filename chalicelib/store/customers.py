@@ -8,7 +8,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib.domain.customers import Customer
 from chalicelib.domain.errors import ExternalIdTaken, StaleWrite
-from chalicelib.domain.retries import retrying
+from chalicelib.domain.retries import SEQUENCE_ATTEMPTS, retrying
 from chalicelib.domain.test_clocks import ClockRefusedCustomer
 from chalicelib.store import keys
 from chalicelib.store.dynamo import (
@@ -101,7 +101,7 @@ class CustomerRepository(ControlTableRepository):
                 raise StaleWrite() from cancelled  # another create took this sequence: take the next one
             return customer
 
-        return retrying("customer sequence", attempt)
+        return retrying("customer sequence", attempt, SEQUENCE_ATTEMPTS)
 
     def update(self, customer: Customer, expected_version: int) -> None:
         try:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from interleaving import competing
 
+from chalicelib.domain.retries import SEQUENCE_ATTEMPTS
+
 CUSTOMERS = "/api/v1/customers"
 CUSTOMER_NOT_FOUND = {"status": 404, "error": "Not Found", "code": "customer_not_found"}
 
@@ -29,6 +31,18 @@ def test_concurrent_creates_of_different_customers_get_consecutive_sequences(api
     assert first.json_body["customer"]["slug"] == f"{prefix}-002"
     assert total_count(api) == 2
     assert post_customer(api, external_id="third", name="Third").json_body["customer"]["sequential_id"] == 3
+
+
+def test_a_create_losing_the_sequence_to_fifteen_others_still_succeeds(api):
+    """Sixteen creates at once (issue 15's load): each round of the counter has one winner, so the last one wins
+    at its sixteenth attempt, past the 8 other writes get (a 503 before)."""
+    rivals = iter(range(15))
+    with competing("TransactWriteItems", lambda: post_customer(api, external_id=f"rival-{next(rivals)}",
+                                                               name="Rival"), times=15) as rival:
+        last = post_customer(api, external_id="last", name="Last")
+    assert [response.status_code for response in rival] == [200] * 15
+    assert (last.status_code, last.json_body["customer"]["sequential_id"]) == (200, 16)
+    assert total_count(api) == 16
 
 
 def test_concurrent_creates_of_the_same_external_id_make_one_customer(api):
@@ -104,10 +118,10 @@ def test_an_update_racing_a_delete_ends_deleted(api):
 
 
 def test_a_create_that_keeps_losing_answers_a_retryable_503_and_leaves_no_gap(api):
-    rivals = iter(range(1, 100))
+    rivals = iter(range(1, 200))
     with competing("TransactWriteItems",
                    lambda: post_customer(api, external_id=f"rival-{next(rivals)}", name="Rival"),
-                   times=50) as rival:
+                   times=SEQUENCE_ATTEMPTS) as rival:
         loser = post_customer(api, external_id="loser", name="Loser")
     assert loser.status_code == 503
     assert loser.json_body == {"status": 503, "error": "Service Unavailable", "code": "concurrent_modification"}
