@@ -2,6 +2,7 @@
 names (moto locally, SQS in AWS), with standard retries."""
 from __future__ import annotations
 
+import json
 import os
 
 import boto3
@@ -11,6 +12,20 @@ from botocore.config import Config
 def billing_queue_url() -> str | None:
     """The billing work queue (the biller's fan-out, test clocks' advances), when the deployment has one."""
     return os.environ.get("BILLING_QUEUE_URL") or None
+
+
+def create_queue_with_dead_letters(client, name: str, *, visibility_seconds: int, max_receives: int,
+                                   retention_seconds: int) -> str:
+    """A queue and its dead-letter queue (`<name>-dead-letters`, where a message goes after `max_receives` receives),
+    as the deployment template defines them, for the local stack and the tests; returns the queue's URL."""
+    retention = {"MessageRetentionPeriod": str(retention_seconds)}
+    dead_letters_url = client.create_queue(QueueName=f"{name}-dead-letters", Attributes=retention)["QueueUrl"]
+    dead_letters_arn = client.get_queue_attributes(QueueUrl=dead_letters_url, AttributeNames=["QueueArn"])[
+        "Attributes"]["QueueArn"]
+    return client.create_queue(QueueName=name, Attributes={
+        **retention, "VisibilityTimeout": str(visibility_seconds),
+        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dead_letters_arn, "maxReceiveCount": max_receives})})[
+        "QueueUrl"]
 
 
 def sqs_client():

@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from chalicelib.billing.clock_advance import continue_advance
 from chalicelib.billing.customer_billing import bill_customer_isolated
-from chalicelib.queues import billing_queue_url, sqs_client
+from chalicelib.queues import billing_queue_url, create_queue_with_dead_letters, sqs_client
 
 # The worker's placeholder ARN; the deployment template points the event source at the real queue.
 BILLING_QUEUE_ARN_PLACEHOLDER = "arn:aws:sqs:us-east-1:000000000000:billing-work"
@@ -34,15 +34,10 @@ def inline_limit() -> int:
 
 
 def create_billing_queue(client, name: str = "billing-work") -> str:
-    """The work queue and its dead-letter queue, as the deployment template defines them (the local stack);
-    returns the queue's URL."""
-    dead_letters_url = client.create_queue(QueueName=f"{name}-dead-letters")["QueueUrl"]
-    dead_letters_arn = client.get_queue_attributes(QueueUrl=dead_letters_url, AttributeNames=["QueueArn"])[
-        "Attributes"]["QueueArn"]
-    return client.create_queue(QueueName=name, Attributes={
-        "VisibilityTimeout": str(6 * WORKER_TIMEOUT_SECONDS),  # Lambda's guidance: six times the function's
-        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dead_letters_arn, "maxReceiveCount": MAX_RECEIVES})})[
-        "QueueUrl"]
+    """The work queue and its dead-letter queue (the local stack); returns the queue's URL."""
+    # Lambda's guidance: a visibility timeout of six times the function's; messages kept 14 days, as in the template.
+    return create_queue_with_dead_letters(client, name, visibility_seconds=6 * WORKER_TIMEOUT_SECONDS,
+                                          max_receives=MAX_RECEIVES, retention_seconds=14 * 24 * 3600)
 
 
 def work_message(organization_id: str, customer_id: str, now: datetime) -> str:

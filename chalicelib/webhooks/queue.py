@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 
 from chalicelib.domain.errors import DomainError
 from chalicelib.domain.webhooks import MAX_ATTEMPTS
-from chalicelib.queues import sqs_client
+from chalicelib.queues import create_queue_with_dead_letters, sqs_client
 
 # The delivery handler's placeholder ARN; the deployment template points the event source at the real queue.
 WEBHOOK_QUEUE_ARN_PLACEHOLDER = "arn:aws:sqs:us-east-1:000000000000:billing-webhooks"
@@ -32,15 +32,9 @@ def redrive_policy(dead_letter_queue_arn) -> dict:
 
 
 def create_webhook_queues(client, name: str = "billing-webhooks") -> str:
-    """The queue and its dead-letter queue, as the deployment template defines them (local stack and tests);
-    returns the queue's URL."""
-    retention = {"MessageRetentionPeriod": str(MESSAGE_RETENTION_SECONDS)}
-    dead_letters_url = client.create_queue(QueueName=f"{name}-dead-letters", Attributes=retention)["QueueUrl"]
-    dead_letters_arn = client.get_queue_attributes(QueueUrl=dead_letters_url, AttributeNames=["QueueArn"])[
-        "Attributes"]["QueueArn"]
-    return client.create_queue(QueueName=name, Attributes={
-        **retention, "VisibilityTimeout": str(QUEUE_VISIBILITY_SECONDS),
-        "RedrivePolicy": json.dumps(redrive_policy(dead_letters_arn))})["QueueUrl"]
+    """The webhook queue and its dead-letter queue (local stack and tests); returns the queue's URL."""
+    return create_queue_with_dead_letters(client, name, visibility_seconds=QUEUE_VISIBILITY_SECONDS,
+                                          max_receives=MAX_ATTEMPTS, retention_seconds=MESSAGE_RETENTION_SECONDS)
 _processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
 
 
