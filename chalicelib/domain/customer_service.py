@@ -39,9 +39,8 @@ def _create(stores: Stores, organization: Organization, request: CustomerInput, 
             clock: CustomerClock) -> Customer:
     """A new customer, created at its "now": on a test clock, the clock's (which must exist and have room)."""
     changes = new_customer_changes(changes)
-    if request.test_clock_id is not None:
-        enrolling_clock(stores.test_clocks.get(organization.id, request.test_clock_id))
-    now = clock.now_for(request.test_clock_id)
+    now = (clock.now_for(None) if request.test_clock_id is None
+           else enrolling_clock(stores.test_clocks.get(organization.id, request.test_clock_id)).frozen_time)
 
     def build(sequential_id: int) -> Customer:
         return Customer(id=str(uuid6.uuid7()), organization_id=organization.id, external_id=request.external_id,
