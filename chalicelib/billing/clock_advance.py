@@ -44,20 +44,21 @@ def _due_customers(stores, clock: TestClock) -> dict[str, datetime]:
 def run_advance(stores, clock: TestClock, has_time: Callable[[], bool]) -> TestClock:
     """Go on with the clock's advance while `has_time()`: the clock as it is left, `ready` when it arrived. It stays
     `advancing` where a customer's usage is still being aggregated (or it could not be billed: logged)."""
+    due = _due_customers(stores, clock)
     while clock.status == "advancing" and has_time():
-        due = _due_customers(stores, clock)
         first = min(due.values(), default=None)
         if first is None or first > clock.advancing_to:
             return _moved(stores, clock, clock_arrived(clock))
         instant = max(first, clock.frozen_time)
         if instant > clock.frozen_time:
             clock = _moved(stores, clock, clock_on_the_way(clock, instant))
-            continue  # read again: another run may have moved it further
+            continue  # another run may have moved it further: the loop goes on from where the clock is
         for customer_id in (customer_id for customer_id, at in due.items() if at <= instant):
             billed = bill_customer_isolated(stores, clock.organization_id, customer_id, instant)
             if billed is None or billed.outcome == "waiting":
                 return clock
-        if _due_customers(stores, clock) == due:
+        billed_due, due = due, _due_customers(stores, clock)
+        if due == billed_due:
             logger.warning("test clock advance made no progress", extra={"test_clock_id": clock.id,
                                                                          "instant": instant.isoformat()})
             return clock
