@@ -1,5 +1,5 @@
 """Test clocks in the control table: the clock item (versioned), the organization's live count of them, and an entry
-per customer living on a clock (docs/data-model.md, "Test clocks")."""
+per customer living on a clock (docs/data-model.md, "Keys of the control table")."""
 from __future__ import annotations
 
 from botocore.exceptions import ClientError
