@@ -55,6 +55,14 @@ def _parser() -> argparse.ArgumentParser:
     rebuild.add_argument("--organization-id", required=True)
     rebuild.add_argument("--external-subscription-id", required=True)
     rebuild.add_argument("--apply", action="store_true", help="write the recomputed aggregates")
+    dead_events = commands.add_parser("dead-events", help="list the events the aggregator set aside after they kept "
+                                                          "failing, with the reason")
+    dead_events.add_argument("--organization-id", required=True)
+    dead_events.add_argument("--external-subscription-id")
+    replay = commands.add_parser("replay-dead-events", help="apply the dead-lettered events again (once the cause is "
+                                                            "fixed); the ones that fail again stay listed")
+    replay.add_argument("--organization-id", required=True)
+    replay.add_argument("--external-subscription-id")
     return parser
 
 
@@ -163,6 +171,24 @@ def _admin(arguments) -> None:
                                apply=arguments.apply)
         for line in report.lines():
             print(line)
+    elif arguments.command == "dead-events":
+        from chalicelib.usage.dead_letters import dead_event_line
+
+        dead_events = repositories().dead_letters.dead_events(arguments.organization_id,
+                                                             arguments.external_subscription_id)
+        for dead in dead_events:
+            print(dead_event_line(dead))
+        print(f"{len(dead_events)} dead-lettered events")
+    elif arguments.command == "replay-dead-events":
+        from chalicelib.domain.clock import utc_now
+        from chalicelib.usage.dead_letters import replay_dead_events
+
+        outcomes = replay_dead_events(repositories(), arguments.organization_id, utc_now(),
+                                      arguments.external_subscription_id)
+        for outcome in outcomes:
+            print(outcome.line())
+        replayed = sum(outcome.error is None for outcome in outcomes)
+        print(f"{replayed} replayed, {len(outcomes) - replayed} failed again")
 
 
 if __name__ == "__main__":

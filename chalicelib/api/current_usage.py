@@ -18,7 +18,7 @@ from chalicelib.domain.current_usage import (
     price_period_usage,
     subscription_terms,
 )
-from chalicelib.domain.errors import NotAllowed, NotFound, ValidationFailed
+from chalicelib.domain.errors import NotAllowed, NotFound, NotReadyYet, ValidationFailed
 from chalicelib.domain.organizations import Organization
 from chalicelib.domain.subscriptions import Subscription
 from chalicelib.store.repositories import Repositories, repositories
@@ -106,6 +106,8 @@ def customer_current_usage(stores: Repositories, organization: Organization, ext
     plan = stores.plans.get_any(organization.id, subscription.plan_id)
     if plan is None:
         raise NotAllowed("no_active_subscription")
+    if stores.dead_letters.dead_events(organization.id, subscription.external_id):
+        raise NotReadyYet("usage_pending")  # an event set aside: any total would be wrong until it is replayed
     metrics = stores.billable_metrics.get_many(organization.id, plan.billable_metric_ids())
     timezone = customer.applicable_timezone(organization.timezone)
     period = current_usage_period(subscription, plan, timezone, clock.now_for(customer.test_clock_id))

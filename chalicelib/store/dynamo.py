@@ -8,9 +8,10 @@ from decimal import Decimal, DecimalException
 import boto3
 from boto3.dynamodb.types import DYNAMODB_CONTEXT, TypeDeserializer, TypeSerializer
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.domain.clock import iso_z
+from chalicelib.domain.errors import Contention
 from chalicelib.store import keys
 from chalicelib.store.tables import CONTROL
 
@@ -84,6 +85,27 @@ def transact(client, actions: list[dict]) -> None:
 
 def is_condition_failure(error: ClientError) -> bool:
     return error.response["Error"]["Code"] == "ConditionalCheckFailedException"
+
+
+# Refusals that say nothing of the request itself: the same call succeeds later.
+_TRANSIENT_CODES = frozenset({
+    "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
+    "TransactionConflictException", "TransactionInProgressException", "InternalServerError",
+    "ServiceUnavailable", "LimitExceededException"})
+
+
+def is_transient_failure(error: Exception) -> bool:
+    """Whether `error` may pass on its own (throttling, a lost race, the network), as opposed to one the same input
+    meets again on every try (a bug, an item DynamoDB refuses)."""
+    if isinstance(error, (BotoCoreError, Contention)):
+        return True
+    if not isinstance(error, ClientError):
+        return False
+    code = error.response["Error"]["Code"]
+    if code == "TransactionCanceledException":
+        return any(reason.get("Code") in _TRANSIENT_CODES | {"TransactionConflict"}
+                   for reason in error.response.get("CancellationReasons", []))
+    return code in _TRANSIENT_CODES
 
 
 def set_or_remove(changes: dict) -> dict:

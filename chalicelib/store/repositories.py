@@ -7,6 +7,7 @@ from functools import cached_property
 from chalicelib.store.billable_metrics import BillableMetricRepository
 from chalicelib.store.credit_notes import CreditNoteRepository
 from chalicelib.store.customers import CustomerRepository
+from chalicelib.store.dead_letters import DeadLetterRepository
 from chalicelib.store.dynamo import dynamodb_client
 from chalicelib.store.events import EventRepository
 from chalicelib.store.fees import FeeRepository
@@ -52,6 +53,10 @@ class Repositories:
     @cached_property
     def stream_lineage(self) -> ShardLineage:
         return ShardLineage(streams_client())
+
+    @cached_property
+    def dead_letters(self) -> DeadLetterRepository:
+        return DeadLetterRepository(self.client)
 
     @cached_property
     def events(self) -> EventRepository:

@@ -8,6 +8,7 @@ watermark needed). An event of a pay-in-advance charge then gets its own fee (ch
 Why this is exactly-once: docs/data-model.md ("Usage table") and docs/pay-in-advance.md."""
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -16,9 +17,11 @@ from functools import reduce
 
 from chalicelib.domain.aggregations.unique_count import UniqueCountAggregation
 from chalicelib.domain.aggregations.windows import EPOCH
+from chalicelib.domain.errors import Contention
 from chalicelib.domain.events import UnbillableReason
 from chalicelib.observability import logger
-from chalicelib.store.dynamo import from_attributes
+from chalicelib.store.dead_letters import POISON_ATTEMPTS, DeadEvent
+from chalicelib.store.dynamo import from_attributes, is_transient_failure
 from chalicelib.store.usage import (
     APPLIED_EVENTS_CHARGE,
     AggregateKey,
@@ -30,6 +33,8 @@ from chalicelib.usage.in_advance import InAdvanceBilling
 from chalicelib.usage.routing import DraftToRefresh, Routed, Router, StoredEvent
 
 MAX_ATTEMPTS = 5
+REASON_LENGTH = 1000  # characters of an error kept as a dead letter's reason
+REPLAY_SEQUENCE = "1"  # a replay is the only record of its shard
 EVENT_FIELDS = frozenset({"organization_id", "external_subscription_id", "transaction_id", "code", "timestamp_ms"})
 
 
@@ -71,22 +76,74 @@ class _Group:
     entries: list[tuple[StreamRecord, Routed]] = field(default_factory=list)
 
 
+UNBILLABLE_PART = "unbillable"
+IN_ADVANCE_PART = "in_advance"
+
+
+def aggregate_part(key: AggregateKey) -> str:
+    """The name, in a dead letter, of an aggregate (or a unique-count charge's values) an event was not applied to."""
+    return json.dumps([key.subscription_id, key.period_start_ms, key.charge_id, key.bucket])
+
+
+@dataclass
+class _Fault:
+    """A record that raised itself: the first error, and the parts it raised for (None: its routing failed)."""
+
+    record: StreamRecord
+    error: Exception
+    parts: set[str] | None
+
+
+@dataclass
+class _Failures:
+    """The records of a batch not applied: those that raised (faults), and those held back behind one."""
+
+    records: list[StreamRecord] = field(default_factory=list)
+    faults: dict[str, _Fault] = field(default_factory=dict)
+
+    def add(self, record: StreamRecord, error: Exception, part: str | None) -> None:
+        self.records.append(record)
+        fault = self.faults.setdefault(record.sequence_number, _Fault(record, error, set()))
+        if part is None or fault.parts is None:
+            fault.parts = None
+        else:
+            fault.parts.add(part)
+
+    def hold(self, records: Iterable[StreamRecord]) -> None:
+        self.records.extend(records)
+
+    def forgive(self, sequence_numbers: set[str]) -> None:
+        """Take the dead-lettered records out: the shard goes on past them."""
+        self.records = [record for record in self.records if record.sequence_number not in sequence_numbers]
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """What the stream should redeliver (a failed record and every later record of its shard) and how many records
+    this batch set aside as dead letters."""
+
+    not_applied: set[str]
+    dead_lettered: int
+
+
 class Aggregator:
-    def __init__(self, repositories):
+    def __init__(self, repositories, now: datetime):
         self._usage = repositories.usage
         self._events = repositories.events
         self._router = Router(repositories)
         self._lineage = repositories.stream_lineage
         self._invoices = repositories.invoices
+        self._dead_letters = repositories.dead_letters
         self._in_advance = InAdvanceBilling(repositories)
+        self._now = now
 
-    def apply_batch(self, records: Iterable[StreamRecord]) -> set[str]:
-        """Apply the records; returns the sequence numbers not applied (each failed record and every later
-        record of its shard, since Lambda redelivers a shard from its first reported failure)."""
+    def apply_batch(self, records: Iterable[StreamRecord]) -> BatchOutcome:
+        """Apply the records. A record that keeps failing for a reason of its own is set aside after POISON_ATTEMPTS
+        deliveries (docs/operations.md, "Dead-lettered events"), so it never holds up its shard."""
         records = sorted(records, key=lambda record: (record.shard, record.position))
         groups: dict[tuple[AggregateKey, str], _Group] = {}
         values: dict[tuple[AggregateKey, str], tuple[set, list[StreamRecord]]] = defaultdict(lambda: (set(), []))
-        failed: list[StreamRecord] = []
+        failed = _Failures()
         unbillable: list[tuple[StreamRecord, UnbillableReason]] = []
         drafts: dict[DraftToRefresh, StreamRecord] = {}
         in_advance: list[tuple[StreamRecord, list[Routed]]] = []
@@ -109,37 +166,99 @@ class Aggregator:
                     else:
                         groups.setdefault((routed.key, record.shard), _Group(record.shard)).entries.append(
                             (record, routed))
-            except Exception:  # noqa: BLE001 - a record that cannot be routed is reported, not the whole batch
+            except Exception as error:  # noqa: BLE001 - a record that cannot be routed is reported, not the batch
                 logger.exception("event record not routed", extra={"sequence_number": record.sequence_number})
-                failed.append(record)
+                failed.add(record, error, None)
         counters = {key: group for key, group in groups.items() if key[0].charge_id == APPLIED_EVENTS_CHARGE}
         for (key, _), group in groups.items():
             if key.charge_id != APPLIED_EVENTS_CHARGE:
-                self._apply_or_report(key, group, failed)
+                self._apply_or_isolate(key, group, failed)
         for (key, value), (operations, sources) in values.items():
             try:
                 self._usage.add_operations(key, value, operations)
-            except Exception:  # noqa: BLE001
+            except Exception as error:  # noqa: BLE001
                 logger.exception("unique-count value not applied")
-                failed.extend(sources)
+                for record in sources:
+                    failed.add(record, error, aggregate_part(key))
         for record, reason in unbillable:  # kept (a late one applied all the same), and listed as unbillable
             try:
                 image = record.new_image
                 self._events.mark_unbillable(image["organization_id"], image["transaction_id"],
                                              image["external_subscription_id"], int(image["timestamp_ms"]), reason)
-            except Exception:  # noqa: BLE001
+            except Exception as error:  # noqa: BLE001
                 logger.exception("unbillable event not marked", extra={"sequence_number": record.sequence_number})
-                failed.append(record)
+                failed.add(record, error, UNBILLABLE_PART)
         self._bill_in_advance(in_advance, failed)
+        buried = self._set_aside_poison(failed)
+        failed.forgive(buried)
         # The applied-events counters last, and only for records whose every write is done: a counted event is
-        # an applied one, which is what lets the biller trust the count (docs/data-model.md).
-        not_applied = _with_later_records(records, failed)
+        # an applied one, which is what lets the biller trust the count (docs/data-model.md). A record set aside
+        # is not counted: its period waits for its replay.
+        not_applied = _with_later_records(records, failed.records) | buried
         for (key, _), group in counters.items():
             group.entries = [entry for entry in group.entries if entry[0].sequence_number not in not_applied]
             if group.entries:  # none left when every record of the group failed: nothing to count
-                self._apply_or_report(key, group, failed)
-        self._request_refreshes(drafts, _with_later_records(records, failed))
-        return _with_later_records(records, failed)
+                self._apply_or_isolate(key, group, failed)
+        not_applied = _with_later_records(records, failed.records)
+        self._request_refreshes(drafts, not_applied | buried)
+        return BatchOutcome(not_applied, len(buried))
+
+    def _set_aside_poison(self, failed: _Failures) -> set[str]:
+        """Count one more failed delivery of the first failed record of each shard when it failed for a reason of
+        its own, and set it aside once that reached POISON_ATTEMPTS; returns the sequence numbers set aside. Only
+        the first: nothing before it held it back, so its fault's parts are all it misses. A transient failure
+        (throttling, a lost race) is not counted: the record is only redelivered."""
+        first = {}
+        for record in failed.records:
+            first[record.shard] = min(first.get(record.shard, record.position), record.position)
+        buried = set()
+        for sequence_number, fault in failed.faults.items():
+            if first[fault.record.shard] != fault.record.position or is_transient_failure(fault.error):
+                continue
+            image, reason = fault.record.new_image, f"{type(fault.error).__name__}: {fault.error}"[:REASON_LENGTH]
+            try:
+                if self._dead_letters.count_failure(image, reason) < POISON_ATTEMPTS:
+                    continue
+                parts = None if fault.parts is None else tuple(sorted(fault.parts))
+                self._dead_letters.bury(image, reason, parts, self._now)
+            except Exception:  # noqa: BLE001 - not set aside: redelivered, counted again next time
+                logger.exception("dead letter not written", extra={"sequence_number": sequence_number})
+                continue
+            logger.error("event set aside as a dead letter", extra={
+                "organization_id": image["organization_id"], "transaction_id": image["transaction_id"],
+                "external_subscription_id": image["external_subscription_id"], "reason": reason})
+            buried.add(sequence_number)
+        return buried
+
+    def replay(self, dead: DeadEvent) -> None:
+        """Apply what a dead-lettered event missed (its applied-events count last), under a shard of its own: each
+        part's watermark makes a second replay, or a replay resumed after a crash, apply nothing twice. Raises what
+        the event raises again."""
+        record = StreamRecord(REPLAY_SEQUENCE, dead.replay_shard, dead.image)
+        routing = self._router.route(StoredEvent.of(dead.image))
+        missed = (lambda part: True) if dead.parts is None else dead.parts.__contains__
+        for routed in routing.routes:
+            if routed.key.charge_id == APPLIED_EVENTS_CHARGE or not missed(aggregate_part(routed.key)):
+                continue
+            if isinstance(routed.aggregation, UniqueCountAggregation):
+                for value, operations in routed.contribution().items():
+                    self._usage.add_operations(routed.key, value, operations)
+            else:
+                self._apply_group(routed.key, _Group(record.shard, [(record, routed)]))
+        image = dead.image
+        if routing.unbillable_reason is not None and missed(UNBILLABLE_PART):
+            self._events.mark_unbillable(image["organization_id"], image["transaction_id"],
+                                         image["external_subscription_id"], int(image["timestamp_ms"]),
+                                         routing.unbillable_reason)
+        if missed(IN_ADVANCE_PART):
+            for routed in routing.routes:
+                if routed.in_advance is not None:
+                    self._in_advance.bill(routed, datetime.fromisoformat(image["received_at"]))
+        for routed in routing.routes:
+            if routed.key.charge_id == APPLIED_EVENTS_CHARGE:
+                self._apply_group(routed.key, _Group(record.shard, [(record, routed)]))
+        self._request_refreshes({routed.draft: record for routed in routing.routes if routed.draft is not None},
+                                set())
 
     def _request_refreshes(self, drafts: dict[DraftToRefresh, StreamRecord], not_applied: set[str]) -> None:
         """Ask the biller to refresh each draft an applied event of this batch belongs to (once per draft). Best
@@ -153,25 +272,39 @@ class Aggregator:
             except Exception:  # noqa: BLE001
                 logger.exception("draft refresh not requested", extra={"invoice_id": draft.invoice_id})
 
-    def _bill_in_advance(self, entries: list[tuple[StreamRecord, list[Routed]]], failed: list[StreamRecord]) -> None:
+    def _bill_in_advance(self, entries: list[tuple[StreamRecord, list[Routed]]], failed: _Failures) -> None:
         """Each record's pay-in-advance fees, record by record in shard order; a record at or after a failed one of
         its shard is left to its redelivery, so that its fees follow the shard's order (docs/pay-in-advance.md)."""
         for record, routes in entries:
-            if any(other.shard == record.shard and other.position <= record.position for other in failed):
+            if any(other.shard == record.shard and other.position < record.position for other in failed.records):
+                failed.hold([record])
+                continue
+            if (fault := failed.faults.get(record.sequence_number)) is not None:
+                failed.add(record, fault.error, IN_ADVANCE_PART)  # its fee waits with the rest of it
                 continue
             try:
                 for routed in routes:
                     self._in_advance.bill(routed, datetime.fromisoformat(record.new_image["received_at"]))
-            except Exception:  # noqa: BLE001 - reported as batchItemFailures, retried by the event source
+            except Exception as error:  # noqa: BLE001 - reported as batchItemFailures, retried by the event source
                 logger.exception("pay-in-advance fee not created", extra={"sequence_number": record.sequence_number})
-                failed.append(record)
+                failed.add(record, error, IN_ADVANCE_PART)
 
-    def _apply_or_report(self, key: AggregateKey, group: _Group, failed: list[StreamRecord]) -> None:
+    def _apply_or_isolate(self, key: AggregateKey, group: _Group, failed: _Failures) -> None:
+        """Apply the group in one write; if that fails, record by record in shard order, so that the record at
+        fault is found: it fails, the records after it are held back (its redelivery must come first), the ones
+        before it are applied."""
         try:
             self._apply_group(key, group)
+            return
         except Exception:  # noqa: BLE001 - reported as batchItemFailures, retried by the event source
             logger.exception("aggregate not applied", extra={"sort_key": key})
-            failed.extend(record for record, _ in group.entries)
+        for index, entry in enumerate(group.entries):
+            try:
+                self._apply_group(key, _Group(group.shard, [entry]))
+            except Exception as error:  # noqa: BLE001
+                failed.add(entry[0], error, aggregate_part(key))
+                failed.hold(record for record, _ in group.entries[index + 1:])
+                return
 
     def _settled(self, record: StreamRecord) -> tuple[str, ...]:
         """The ancestors of the record's shard (none when the event names no shard, or no stream)."""
@@ -213,7 +346,7 @@ class Aggregator:
                 return
             except WatermarkConflict:
                 read, read_done = self._usage.get_aggregate(key), True
-        raise RuntimeError(f"aggregate {key} still contended after {MAX_ATTEMPTS} attempts")
+        raise Contention(f"aggregate {key}")
 
 
 def _with_later_records(records: list[StreamRecord], failed: list[StreamRecord]) -> set[str]:

@@ -20,7 +20,7 @@ from chalicelib.domain.aggregations.pay_in_advance import InAdvanceStep, advance
 from chalicelib.domain.aggregations.windows import EPOCH, epoch_ms
 from chalicelib.domain.current_usage import charges_window, unique_count_values_period_ms
 from chalicelib.domain.customers import Customer
-from chalicelib.domain.errors import StaleWrite
+from chalicelib.domain.errors import Contention, StaleWrite
 from chalicelib.domain.fees import stored_fee
 from chalicelib.domain.invoices.fee_line import FeeLine
 from chalicelib.domain.invoices.in_advance import days_left_share, in_advance_fee, in_advance_share
@@ -57,8 +57,7 @@ class InAdvanceBilling:
                 return  # created by an earlier delivery of the event
             except StaleWrite:
                 continue  # the state, a value or the customer's invoice sequence moved: read again
-        raise RuntimeError(f"pay-in-advance fee of {routed.event.transaction_id} still contended "
-                           f"after {MAX_ATTEMPTS} attempts")
+        raise Contention(f"pay-in-advance fee of {routed.event.transaction_id}")
 
     def _create_fee(self, routed: Routed, received_at: datetime) -> None:
         charge, event = routed.in_advance, routed.event

@@ -297,8 +297,10 @@ def test_the_same_dynamodb_requests_for_10_and_1000_events_across_a_period_bound
     assert dynamodb_requests(api, usage_path("acme")) == with_few
     assert dynamodb_requests(api, usage_path("acme", "?external_subscription_id=sub-1")) == named_few
     # Authentication (key, organization), customer (lookup, item), the customer's active subscriptions,
-    # the plan, its metrics in one batch, the period's aggregates in one query.
-    assert with_few == ["GetItem", "GetItem", "GetItem", "GetItem", "Query", "GetItem", "BatchGetItem", "Query"]
+    # the plan, the subscription's dead-lettered events (none), its metrics in one batch, the period's aggregates
+    # in one query.
+    assert with_few == ["GetItem", "GetItem", "GetItem", "GetItem", "Query", "GetItem", "Query", "BatchGetItem",
+                        "Query"]
     # Named: the subscription's external-id lookup and item instead of the customer's list.
-    assert named_few == ["GetItem", "GetItem", "GetItem", "GetItem", "GetItem", "GetItem", "GetItem",
+    assert named_few == ["GetItem", "GetItem", "GetItem", "GetItem", "GetItem", "GetItem", "GetItem", "Query",
                          "BatchGetItem", "Query"]

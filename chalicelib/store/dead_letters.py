@@ -1,0 +1,109 @@
+"""Events the aggregator could not apply: one item per event in the control table, counting its failed deliveries
+and, once it failed POISON_ATTEMPTS times, holding it (its stream image, the reason, what of it is still to apply)
+until an operator replays it (docs/operations.md, "Dead-lettered events")."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from chalicelib.store import keys
+from chalicelib.store.dynamo import from_attributes, to_attributes
+from chalicelib.store.tables import CONTROL
+
+# Deliveries of an event that fail with a non-transient error before it is set aside.
+POISON_ATTEMPTS = 3
+DEAD = "dead"
+
+
+def dead_event_sk(external_subscription_id: str, transaction_id: str) -> str:
+    return (f"DEAD_EVENT{keys.SEPARATOR}{keys.encode_user_id(external_subscription_id)}{keys.SEPARATOR}"
+            f"{keys.encode_user_id(transaction_id)}")
+
+
+def dead_events_prefix(external_subscription_id: str | None = None) -> str:
+    if external_subscription_id is None:
+        return f"DEAD_EVENT{keys.SEPARATOR}"
+    return f"DEAD_EVENT{keys.SEPARATOR}{keys.encode_user_id(external_subscription_id)}{keys.SEPARATOR}"
+
+
+@dataclass(frozen=True)
+class DeadEvent:
+    """An event set aside: `image` is its stream record's item, `parts` what of it was not applied (None: nothing
+    was, its routing failed)."""
+
+    organization_id: str
+    external_subscription_id: str
+    transaction_id: str
+    image: dict
+    reason: str
+    attempts: int
+    parts: tuple[str, ...] | None
+    dead_lettered_at: datetime
+
+    @property
+    def replay_shard(self) -> str:
+        """The shard its replay is applied as: one per event, so a replayed part's watermark makes a second replay
+        apply nothing."""
+        identity = json.dumps([self.organization_id, self.external_subscription_id, self.transaction_id])
+        return "dead-letter/" + hashlib.sha256(identity.encode("utf-8")).hexdigest()
+
+
+class DeadLetterRepository:
+    def __init__(self, client):
+        self._client = client
+
+    def _key(self, image: dict) -> dict:
+        return to_attributes({"pk": keys.organization_pk(image["organization_id"]),
+                              "sk": dead_event_sk(image["external_subscription_id"], image["transaction_id"])})
+
+    def count_failure(self, image: dict, reason: str) -> int:
+        """Add one failed delivery of the event; returns how many it has had (one UpdateItem)."""
+        response = self._client.update_item(
+            TableName=CONTROL.name, Key=self._key(image), ReturnValues="UPDATED_NEW",
+            UpdateExpression="SET reason = :reason ADD attempts :one",
+            ExpressionAttributeValues=to_attributes({":reason": reason, ":one": 1}))
+        return int(from_attributes(response["Attributes"])["attempts"])
+
+    def bury(self, image: dict, reason: str, parts: tuple[str, ...] | None, now: datetime) -> None:
+        """Set the event aside with what of it is still to apply (idempotent: a redelivery writes the same)."""
+        values = {":dead": DEAD, ":image": image, ":reason": reason, ":now": now,
+                  ":organization": image["organization_id"], ":subscription": image["external_subscription_id"],
+                  ":transaction": image["transaction_id"], ":parts": json.dumps(parts)}
+        self._client.update_item(
+            TableName=CONTROL.name, Key=self._key(image),
+            UpdateExpression="SET #status = :dead, image = :image, reason = :reason, parts = :parts, "
+                             "organization_id = :organization, external_subscription_id = :subscription, "
+                             "transaction_id = :transaction, dead_lettered_at = if_not_exists(dead_lettered_at, :now)",
+            ExpressionAttributeNames={"#status": "status"}, ExpressionAttributeValues=to_attributes(values))
+
+    def dead_events(self, organization_id: str, external_subscription_id: str | None = None) -> list[DeadEvent]:
+        """The organization's events set aside (of one external subscription id), oldest key first."""
+        query = {"TableName": CONTROL.name, "ConsistentRead": True,
+                 "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+                 "FilterExpression": "#status = :dead", "ExpressionAttributeNames": {"#status": "status"},
+                 "ExpressionAttributeValues": to_attributes({
+                     ":pk": keys.organization_pk(organization_id), ":dead": DEAD,
+                     ":prefix": dead_events_prefix(external_subscription_id)})}
+        found = [_dead_event(from_attributes(item)) for page in self._client.get_paginator("query").paginate(**query)
+                 for item in page["Items"]]
+        # A hashed key component is checked against the id itself.
+        return [dead for dead in found if external_subscription_id in (None, dead.external_subscription_id)]
+
+    def record_replay_failure(self, dead: DeadEvent, reason: str) -> None:
+        self._client.update_item(
+            TableName=CONTROL.name, Key=self._key(dead.image),
+            UpdateExpression="SET reason = :reason ADD attempts :one",
+            ExpressionAttributeValues=to_attributes({":reason": reason, ":one": 1}))
+
+    def forget(self, dead: DeadEvent) -> None:
+        """Remove the event's item once it is replayed."""
+        self._client.delete_item(TableName=CONTROL.name, Key=self._key(dead.image))
+
+
+def _dead_event(item: dict) -> DeadEvent:
+    parts = json.loads(item["parts"])
+    return DeadEvent(item["organization_id"], item["external_subscription_id"], item["transaction_id"],
+                     item["image"], item["reason"], int(item["attempts"]), None if parts is None else tuple(parts),
+                     datetime.fromisoformat(item["dead_lettered_at"]))
