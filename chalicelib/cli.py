@@ -63,6 +63,13 @@ def _parser() -> argparse.ArgumentParser:
                                                             "fixed); the ones that fail again stay listed")
     replay.add_argument("--organization-id", required=True)
     replay.add_argument("--external-subscription-id")
+    billing_failures = commands.add_parser("billing-failures", help="list the customers the biller could not bill, "
+                                                                    "with the reason")
+    billing_failures.add_argument("--organization-id", required=True)
+    rebill = commands.add_parser("rebill-failed", help="bill the customers the biller could not bill again, now "
+                                                       "(once the cause is fixed)")
+    rebill.add_argument("--organization-id", required=True)
+    rebill.add_argument("--at", type=_instant, help="the instant to bill as of (default: now)")
     return parser
 
 
@@ -189,6 +196,25 @@ def _admin(arguments) -> None:
             print(outcome.line())
         replayed = sum(outcome.error is None for outcome in outcomes)
         print(f"{replayed} replayed, {len(outcomes) - replayed} failed again")
+    elif arguments.command == "billing-failures":
+        from chalicelib.billing.failures import failing_customers
+        from chalicelib.domain.clock import utc_now
+
+        failing = failing_customers(repositories(), arguments.organization_id, utc_now())
+        for customer in failing:
+            print(customer.line())
+        print(f"{len(failing)} customers not billed")
+    elif arguments.command == "rebill-failed":
+        from chalicelib.billing.failures import rebill_failed
+        from chalicelib.domain.clock import utc_now
+
+        current_time = utc_now()
+        outcomes = rebill_failed(repositories(), arguments.organization_id, arguments.at or current_time,
+                                 current_time)
+        for failing, billed in outcomes:
+            print(f"{failing.external_id}  {'billed' if billed else 'failed again'}")
+        billed_count = sum(billed for _, billed in outcomes)
+        print(f"{billed_count} billed, {len(outcomes) - billed_count} failed again")
 
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ from chalicelib.domain.organizations import Organization
 from chalicelib.domain.periods.period import SECOND
 from chalicelib.domain.plans import Plan
 from chalicelib.domain.subscriptions import Subscription, downgrade_successor, terminated_subscription
-from chalicelib.observability import logger
+from chalicelib.observability import CUSTOMERS_NOT_BILLED, count, failure_reason, logger
 from chalicelib.store.invoices import InvoiceAlreadyIssued
 from chalicelib.usage.period_usage import stored_usage
 
@@ -155,10 +155,21 @@ def bill_customer_isolated(stores, organization_id: str, customer_id: str, now: 
     a plan it cannot price) never stops the others; it stays due, so every run tries it again."""
     try:
         return bill_customer(stores, organization_id, customer_id, now, backfill=backfill)
-    except Exception:  # noqa: BLE001 - contained per customer, logged with its id; retried by the next run
+    except Exception as error:  # noqa: BLE001 - contained per customer, logged with its id; retried by the next run
         logger.exception("customer not billed; the next run retries", extra={"organization_id": organization_id,
                                                                              "customer_id": customer_id})
+        _record_failure(stores, organization_id, customer_id, failure_reason(error), now)
         return None
+
+
+def _record_failure(stores, organization_id: str, customer_id: str, reason: str, now: datetime) -> None:
+    """Make the failure visible: the customer's billing-failure record (listed by `billing-failures`) and the
+    CustomersNotBilled metric. Best effort: the log line above already names it."""
+    count(CUSTOMERS_NOT_BILLED)
+    try:
+        stores.billing_failures.record(organization_id, customer_id, reason, now)
+    except Exception:  # noqa: BLE001
+        logger.exception("billing failure not recorded", extra={"customer_id": customer_id})
 
 
 def bill_customer_now(stores, organization_id: str, customer_id: str, now: datetime) -> None:

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from chalicelib.store.billable_metrics import BillableMetricRepository
+from chalicelib.store.billing_failures import BillingFailureRepository
 from chalicelib.store.credit_notes import CreditNoteRepository
 from chalicelib.store.customers import CustomerRepository
 from chalicelib.store.dead_letters import DeadLetterRepository
@@ -53,6 +54,10 @@ class Repositories:
     @cached_property
     def stream_lineage(self) -> ShardLineage:
         return ShardLineage(streams_client())
+
+    @cached_property
+    def billing_failures(self) -> BillingFailureRepository:
+        return BillingFailureRepository(self.client)
 
     @cached_property
     def dead_letters(self) -> DeadLetterRepository:

@@ -19,7 +19,7 @@ from chalicelib.domain.aggregations.unique_count import UniqueCountAggregation
 from chalicelib.domain.aggregations.windows import EPOCH
 from chalicelib.domain.errors import Contention
 from chalicelib.domain.events import UnbillableReason
-from chalicelib.observability import logger
+from chalicelib.observability import failure_reason, logger
 from chalicelib.store.dead_letters import POISON_ATTEMPTS, DeadEvent
 from chalicelib.store.dynamo import from_attributes, is_transient_failure
 from chalicelib.store.usage import (
@@ -33,7 +33,6 @@ from chalicelib.usage.in_advance import InAdvanceBilling
 from chalicelib.usage.routing import DraftToRefresh, Routed, Router, StoredEvent
 
 MAX_ATTEMPTS = 5
-REASON_LENGTH = 1000  # characters of an error kept as a dead letter's reason
 REPLAY_SEQUENCE = "1"  # a replay is the only record of its shard
 EVENT_FIELDS = frozenset({"organization_id", "external_subscription_id", "transaction_id", "code", "timestamp_ms"})
 
@@ -215,7 +214,7 @@ class Aggregator:
         for sequence_number, fault in failed.faults.items():
             if first[fault.record.shard] != fault.record.position or is_transient_failure(fault.error):
                 continue
-            image, reason = fault.record.new_image, f"{type(fault.error).__name__}: {fault.error}"[:REASON_LENGTH]
+            image, reason = fault.record.new_image, failure_reason(fault.error)
             try:
                 if self._dead_letters.count_failure(image, reason) < POISON_ATTEMPTS:
                     continue

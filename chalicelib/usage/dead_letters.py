@@ -5,9 +5,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from chalicelib.domain.clock import iso_z
-from chalicelib.observability import logger
+from chalicelib.observability import failure_reason, logger
 from chalicelib.store.dead_letters import DeadEvent
-from chalicelib.usage.aggregator import REASON_LENGTH, Aggregator
+from chalicelib.usage.aggregator import Aggregator
 
 
 def dead_event_line(dead: DeadEvent) -> str:
@@ -38,7 +38,7 @@ def replay_dead_events(stores, organization_id: str, now: datetime,
             aggregator.replay(dead)
         except Exception as error:  # noqa: BLE001 - one event's failure does not stop the others' replay
             logger.exception("dead-lettered event not replayed", extra={"transaction_id": dead.transaction_id})
-            reason = f"{type(error).__name__}: {error}"[:REASON_LENGTH]
+            reason = failure_reason(error)
             stores.dead_letters.record_replay_failure(dead, reason)
             outcomes.append(ReplayOutcome(dead, reason))
             continue

@@ -4,19 +4,15 @@ source redelivers the shard from the first such record. Events set aside as dead
 `DeadLetteredEvents` metric (CloudWatch embedded metric format, on the function's log)."""
 from __future__ import annotations
 
-from aws_lambda_powertools import Metrics
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from chalicelib.domain.clock import utc_now
+from chalicelib.observability import DEAD_LETTERED_EVENTS, count
 from chalicelib.store.repositories import repositories
 from chalicelib.usage.aggregator import Aggregator, stream_records
 
 _processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
-METRICS_NAMESPACE = "Billing"
-DEAD_LETTERED_METRIC = "DeadLetteredEvents"
-metrics = Metrics(namespace=METRICS_NAMESPACE, service="aggregator")
 
 
 class RecordNotApplied(Exception):
@@ -31,8 +27,7 @@ def handle_stream_batch(raw_event: dict, context) -> dict:
         return {"batchItemFailures": [], **window_state}  # a tumbling window's final invoke may carry none
     outcome = Aggregator(repositories(), utc_now()).apply_batch(stream_records(raw_event))
     if outcome.dead_lettered:
-        metrics.add_metric(name=DEAD_LETTERED_METRIC, unit=MetricUnit.Count, value=outcome.dead_lettered)
-        metrics.flush_metrics()
+        count(DEAD_LETTERED_EVENTS, outcome.dead_lettered)
 
     def record_handler(record: DynamoDBRecord) -> None:
         if record.dynamodb.sequence_number in outcome.not_applied:

@@ -21,7 +21,7 @@ from chalicelib.domain.webhooks import (
     Webhook,
     retry_delay_seconds,
 )
-from chalicelib.observability import logger
+from chalicelib.observability import WEBHOOKS_FAILED, count, logger
 from chalicelib.store.repositories import Repositories
 from chalicelib.webhooks.addresses import RefusedUrl, resolve_target
 from chalicelib.webhooks.payloads import render_payload
@@ -85,6 +85,7 @@ def deliver(stores: Repositories, organization_id: str, webhook_id: str, attempt
     except RefusedUrl as refused:
         logger.warning("webhook URL refused", extra={"webhook_id": webhook_id, "reason": str(refused)})
         webhooks.record_attempt(claimed, "failed", None, f"refused: {refused}", now)
+        count(WEBHOOKS_FAILED)
         return SETTLED  # permanent: no retry can change the answer
     except (TransportFailure, OSError) as failure:  # OSError: the host did not resolve
         error = str(failure)
@@ -101,6 +102,8 @@ def _failed_attempt(stores: Repositories, claimed: Webhook, attempt: int, status
     logger.warning("webhook attempt failed", extra={"webhook_id": claimed.id, "attempt": attempt,
                                                     "status_code": status_code, "error": error, "last": last})
     stores.webhooks.record_attempt(claimed, "failed" if last else "pending", status_code, error, now)
+    if last:
+        count(WEBHOOKS_FAILED)
     return Verdict(settled=False, retry_in_seconds=0 if last else retry_delay_seconds(attempt, retry_base_seconds()))
 
 

@@ -208,6 +208,55 @@ def test_a_customer_that_cannot_be_billed_does_not_stop_the_others(api, dynamodb
     assert len(invoices_of(org)) == 2
 
 
+def test_a_customer_not_billed_is_listed_with_its_reason_counted_and_rebilled(api, dynamodb, tenant, storage,
+                                                                             capsys):
+    from chalicelib.billing.failures import failing_customers
+    from chalicelib.cli import main
+
+    org = tenant.organization_id
+    broken = repositories().customers.find_by_external_id(org, "cust").id
+    first, second = datetime(2026, 11, 1, 0, 30, tzinfo=UTC), datetime(2026, 11, 1, 1, 30, tzinfo=UTC)
+    stop = failing_for(broken)
+    try:
+        run_biller(first)
+        run_biller(second)
+    finally:
+        stop()
+    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "CustomersNotBilled" in line]
+    assert [metric["CustomersNotBilled"] for metric in emitted] == [[1.0], [1.0]]
+    [failing] = failing_customers(repositories(), org, second)
+    assert (failing.external_id, failing.failure.attempts, failing.failure.first_failed_at,
+            failing.failure.last_failed_at) == ("cust", 2, first, second)
+    assert failing.failure.reason.startswith("ClientError: An error occurred (InternalServerError)")
+    assert main(["billing-failures", "--organization-id", org]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert listed[0].startswith("cust  attempts=2  first_failed_at=2026-11-01T00:30:00Z  "
+                                "last_failed_at=2026-11-01T01:30:00Z  reason=ClientError")
+    assert listed[1] == "1 customers not billed"
+
+    # The cause fixed (the hook removed), the operator bills it at once: its October invoice, then nothing listed.
+    assert main(["rebill-failed", "--organization-id", org, "--at", "2026-11-01T02:00:00Z"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["cust  billed", "1 billed, 0 failed again"]
+    assert [invoice.customer_id for invoice in invoices_of(org)] == [broken]
+    assert failing_customers(repositories(), org, second) == []
+    assert main(["rebill-failed", "--organization-id", org, "--at", "2099-01-01T00:00:00Z"]) == 1
+    assert "is in the future" in capsys.readouterr().err
+
+
+def test_a_billing_failure_the_next_run_resolves_is_no_longer_listed(api, dynamodb, tenant, storage):
+    from chalicelib.billing.failures import failing_customers
+
+    org = tenant.organization_id
+    stop = failing_for(repositories().customers.find_by_external_id(org, "cust").id)
+    try:
+        run_biller(datetime(2026, 11, 1, 0, 30, tzinfo=UTC))
+    finally:
+        stop()
+    assert run_biller(datetime(2026, 11, 1, 1, 30, tzinfo=UTC))["invoices_created"] == 1
+    assert failing_customers(repositories(), org, datetime(2026, 11, 1, 1, 30, tzinfo=UTC)) == []
+    assert repositories().billing_failures.of_organization(org) == []  # the stale record is removed
+
+
 def test_the_worker_reports_the_message_of_a_customer_it_could_not_bill(api, dynamodb, tenant, storage):
     import app as chalice_app
     from chalicelib.billing.fanout import work_message

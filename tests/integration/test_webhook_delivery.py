@@ -184,6 +184,8 @@ def test_the_last_attempt_marks_failed_and_dead_letters_then_an_admin_resends(ap
     assert pipeline.messages_in(pipeline.dead_letters_url) == 1
     failed = webhooks_of(tenant)["customer.created"]
     assert (failed.status, failed.attempts, failed.last_status_code) == ("failed", 2, 503)
+    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "WebhooksFailed" in line]
+    assert [metric["WebhooksFailed"] for metric in emitted] == [[1.0]]  # the metric an operator alarms on
 
     assert main(["webhooks", "--organization-id", tenant.organization_id, "--status", "failed"]) == 0
     listing = capsys.readouterr().out.splitlines()

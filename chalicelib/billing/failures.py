@@ -1,0 +1,56 @@
+"""The operator's commands on customers the biller could not bill (the CLI's `billing-failures` and
+`rebill-failed`): which are still failing, why, and billing them again once the cause is fixed."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from chalicelib.billing.customer_billing import bill_customer_isolated, next_due_at
+from chalicelib.billing.replay import FutureInstant
+from chalicelib.domain.clock import iso_z
+from chalicelib.store.billing_failures import BillingFailure
+
+
+@dataclass(frozen=True)
+class FailingCustomer:
+    failure: BillingFailure
+    external_id: str
+
+    def line(self) -> str:
+        failure = self.failure
+        return (f"{self.external_id}  attempts={failure.attempts}  first_failed_at={iso_z(failure.first_failed_at)}  "
+                f"last_failed_at={iso_z(failure.last_failed_at)}  reason={failure.reason}")
+
+
+def is_resolved(failure: BillingFailure, next_due: datetime | None) -> bool:
+    """Whether a later run billed what failed: the customer's next billing moved past the failed run (nothing is
+    due, or only after it)."""
+    return next_due is None or next_due > failure.last_failed_at
+
+
+def failing_customers(stores, organization_id: str, now: datetime) -> list[FailingCustomer]:
+    """The organization's customers whose billing still fails, oldest failure first; the records of customers
+    billed since are removed."""
+    failing = []
+    for failure in stores.billing_failures.of_organization(organization_id):
+        customer = stores.customers.get_any(organization_id, failure.customer_id)
+        if customer is None or is_resolved(failure, next_due_at(stores, organization_id, failure.customer_id, now)):
+            stores.billing_failures.forget(failure)
+            continue
+        failing.append(FailingCustomer(failure, customer.external_id))
+    return sorted(failing, key=lambda failing_customer: failing_customer.failure.first_failed_at)
+
+
+def rebill_failed(stores, organization_id: str, at: datetime, current_time: datetime
+                  ) -> list[tuple[FailingCustomer, bool]]:
+    """Bill each still-failing customer as of `at` (what the next hourly run would do, at once; never after
+    `current_time`); whether each was billed. One that fails again stays listed, its failure counted."""
+    if at > current_time:
+        raise FutureInstant(at)
+    outcomes = []
+    for failing in failing_customers(stores, organization_id, at):
+        billed = bill_customer_isolated(stores, organization_id, failing.failure.customer_id, at) is not None
+        if billed:
+            stores.billing_failures.forget(failing.failure)
+        outcomes.append((failing, billed))
+    return outcomes
