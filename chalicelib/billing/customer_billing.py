@@ -258,6 +258,19 @@ def _initial_started_at(stores, subscription: Subscription) -> datetime:
         subscription.organization_id, subscription.external_id) + [subscription] if earlier.started_at)
 
 
+def _log_waiting(stores, subscription: Subscription, unapplied: int) -> None:
+    """Why a period is not invoiced yet: events the aggregator has still to apply, or, for as long as one of them is
+    set aside as a dead letter, that it waits for the operator's replay."""
+    dead = stores.dead_letters.dead_events(subscription.organization_id, subscription.external_id)
+    if dead:
+        logger.error("period not invoiced: usage pending, an event is a dead letter (replay-dead-events)",
+                     extra={"subscription_id": subscription.id, "unapplied_events": unapplied,
+                            "dead_lettered_events": len(dead)})
+    else:
+        logger.info("period not invoiced yet: events still to aggregate",
+                    extra={"subscription_id": subscription.id, "unapplied_events": unapplied})
+
+
 def _share(stores, step: BillingStep, plan: Plan, metrics: Mapping[str, BillableMetric],
            timezone: str) -> SubscriptionShare | None:
     """The step's share, or None while events stored for its charges window are not all applied."""
@@ -269,8 +282,7 @@ def _share(stores, step: BillingStep, plan: Plan, metrics: Mapping[str, Billable
     period = billed_charges_period(step, terms)
     waiting = unapplied_events(stores, subscription, terms, period)
     if waiting:
-        logger.info("period not invoiced yet: events still to aggregate",
-                    extra={"subscription_id": subscription.id, "unapplied_events": waiting})
+        _log_waiting(stores, subscription, waiting)
         return None
     usage = stored_usage(stores, subscription, plan, metrics, terms, period, with_event_values=True)
     if step.kind == "periodic":

@@ -93,6 +93,33 @@ def test_the_biller_waits_for_events_the_aggregator_has_not_applied(dynamodb, te
     assert november.fees_amount_cents == 1000 + 7
 
 
+def test_the_biller_waits_for_a_dead_lettered_event_until_it_is_replayed(dynamodb, tenant, storage, caplog,
+                                                                        monkeypatch):
+    from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+
+    from chalicelib.domain.aggregations.sum import SumAggregation
+    from chalicelib.usage.dead_letters import replay_dead_events
+
+    org = tenant.organization_id
+    item = event_item(org, "buggy", epoch_ms(datetime(2026, 11, 5, tzinfo=UTC)), "storage", {"gb": 7})
+    store_events(dynamodb, [item])
+    real = SumAggregation.value_contribution
+    monkeypatch.setattr(SumAggregation, "value_contribution", lambda *_: 1 / 0)  # a bug, fixed by a deploy below
+    for _ in range(2):
+        with pytest.raises(BatchProcessingError):  # the batch's only record failed: Lambda retries the batch
+            deliver([stream_record(item)])
+    assert deliver([stream_record(item)]) == {"batchItemFailures": []}  # set aside at the third: the shard goes on
+    monkeypatch.setattr(SumAggregation, "value_contribution", real)
+    caplog.clear()
+
+    assert run_biller(datetime(2026, 12, 1, 0, 30, tzinfo=UTC))["invoices_created"] == 1  # October, not November
+    logged = [record for record in caplog.records if "dead letter" in record.getMessage()]
+    assert [(record.levelname, record.dead_lettered_events) for record in logged] == [("ERROR", 1)]
+    assert [outcome.error for outcome in replay_dead_events(repositories(), org, DECEMBER)] == [None]
+    assert run_biller(datetime(2026, 12, 1, 1, 30, tzinfo=UTC))["invoices_created"] == 1
+    assert invoices_of(org)[-1].fees_amount_cents == 1000 + 7  # November: the base fee and 7 GB at 0.01
+
+
 def test_terminating_a_subscription_issues_its_final_invoice_at_once(api, dynamodb, tenant, storage, api_clock):
     org = tenant.organization_id
     run_biller(datetime(2026, 11, 1, 0, 30, tzinfo=UTC))  # October
