@@ -8,6 +8,7 @@ from chalicelib.api.billable_metrics import billable_metrics
 from chalicelib.api.credit_notes import credit_notes
 from chalicelib.api.current_usage import current_usage
 from chalicelib.api.customers import customers
+from chalicelib.api.description import description
 from chalicelib.api.events import events
 from chalicelib.api.fees import fees
 from chalicelib.api.health import health
@@ -28,7 +29,7 @@ from chalicelib.webhooks.queue import WEBHOOK_QUEUE_ARN_PLACEHOLDER, queue_new_w
 app = Chalice(app_name="lago-serverless-billing")
 app.register_middleware(lago_http, "http")
 for blueprint in (health, organizations, customers, billable_metrics, plans, subscriptions, events,
-                  current_usage, invoices, credit_notes, fees, test_clocks):
+                  current_usage, invoices, credit_notes, fees, test_clocks, description):
     app.register_blueprint(blueprint)
 
 

@@ -6,10 +6,13 @@ from chalice.app import Request
 
 from chalicelib.api.auth import authenticate
 from chalicelib.api.body import MAX_BODY_BYTES
+from chalicelib.api.description import DESCRIPTION_PATH
 from chalicelib.api.errors import ApiError, answering_refusals, lago_error, resource_not_found
 from chalicelib.observability import logger
 
 API_PREFIX = "/api/v1/"
+# Routes under API_PREFIX that answer without an API key (docs/api-coverage.md, "The API's description").
+PUBLIC_PATHS = frozenset({DESCRIPTION_PATH})
 
 
 def _chalice_error_as_lago(response: Response) -> Response:
@@ -27,7 +30,8 @@ def _admitted(event: Request, get_response) -> Response:
     """The route's answer, once the body's size and the API key are accepted."""
     if event.raw_body is not None and len(event.raw_body) > MAX_BODY_BYTES:
         raise ApiError(413)
-    if event.context.get("resourcePath", "").startswith(API_PREFIX):
+    resource_path = event.context.get("resourcePath", "")
+    if resource_path.startswith(API_PREFIX) and resource_path not in PUBLIC_PATHS:
         event.context["organization"] = authenticate(event.headers.get("authorization"))
     return _chalice_error_as_lago(get_response(event))
 

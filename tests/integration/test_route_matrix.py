@@ -10,6 +10,7 @@ import pytest
 from invoice_fixtures import issue_credit_note, issue_invoice, store_in_advance_fee, subscription_fee
 
 from app import app
+from chalicelib.api.middleware import PUBLIC_PATHS
 from chalicelib.domain.test_clocks import TestClock
 from chalicelib.store.repositories import repositories
 from chalicelib.store.tables import EVENTS
@@ -31,6 +32,11 @@ SHARED_ID = "acme#1/eu %"
 def api_v1_routes() -> list[tuple[str, str]]:
     return sorted((path, method) for path, entries in app.routes.items() for method in entries
                   if path.startswith("/api/v1/"))
+
+
+def keyed_routes() -> list[tuple[str, str]]:
+    """The /api/v1 routes that need an API key: all but the public description."""
+    return [(path, method) for path, method in api_v1_routes() if path not in PUBLIC_PATHS]
 
 
 def concrete_path(path: str) -> str:
@@ -169,14 +175,26 @@ def test_route_list_is_not_trivial():
                         ("/api/v1/fees", "GET"), ("/api/v1/fees/{lago_id}", "GET"),
                         ("/api/v1/test_clocks", "GET"), ("/api/v1/test_clocks", "POST"),
                         ("/api/v1/test_clocks/{lago_id}", "GET"), ("/api/v1/test_clocks/{lago_id}", "DELETE"),
-                        ("/api/v1/test_clocks/{lago_id}/advance", "POST")]:
+                        ("/api/v1/test_clocks/{lago_id}/advance", "POST"), ("/api/v1/openapi.json", "GET")]:
         assert expected in routes
+    assert set(api_v1_routes()) - set(keyed_routes()) == {("/api/v1/openapi.json", "GET")}
 
 
 def test_health_answers_without_a_key(api):
     response = api.get("/health", api_key=None)
     assert response.status_code == 200
     assert response.json_body == {"status": "ok"}
+    assert response.headers["Content-Type"] == "application/json"
+
+
+def test_the_description_answers_every_credential_alike(api, tenant):
+    """Public: no key, a wrong key and a valid key all get the same OpenAPI document."""
+    documents = [api.get("/api/v1/openapi.json", api_key=api_key, headers=headers)
+                 for api_key, headers in [*WRONG_CREDENTIALS.values(), (tenant.api_key, {})]]
+    assert {(response.status_code, response.headers["Content-Type"]) for response in documents} == {
+        (200, "application/json")}
+    assert len({response.body for response in documents}) == 1
+    assert json.loads(documents[0].body)["paths"]["/api/v1/openapi.json"]["get"]["security"] == []
 
 
 # Credentials that must all be refused: (api_key argument, extra headers).
@@ -189,7 +207,7 @@ WRONG_CREDENTIALS = {
 }
 
 
-@pytest.mark.parametrize("path, method", api_v1_routes())
+@pytest.mark.parametrize("path, method", keyed_routes())
 def test_route_refuses_missing_or_wrong_key(api, tenant, first_tenant_snapshot, path, method):
     before, snapshot = first_tenant_snapshot
     altered = tenant.api_key[:-1] + ("A" if tenant.api_key[-1] != "A" else "B")
@@ -305,7 +323,15 @@ CROSS_TENANT_EXPECTATIONS = {
     ("/api/v1/test_clocks/{lago_id}", "GET"): _not_found(TEST_CLOCK_NOT_FOUND),
     ("/api/v1/test_clocks/{lago_id}", "DELETE"): _not_found(TEST_CLOCK_NOT_FOUND),
     ("/api/v1/test_clocks/{lago_id}/advance", "POST"): _not_found(TEST_CLOCK_NOT_FOUND),
+    # Public: the same description for every organization, naming none.
+    ("/api/v1/openapi.json", "GET"): lambda response, first, other: _the_description(response, first, other),
 }
+
+
+def _the_description(response, first, other_tenant):
+    assert response.status_code == 200, response.body
+    assert json.loads(response.body)["openapi"] == "3.1.0"
+    assert first["lago_id"] not in response.body.decode() and other_tenant.organization_id not in response.body.decode()
 
 
 def _own_clock(response):
