@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 export AWS_DEFAULT_REGION ?= us-east-1
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: run test lint package lint-template template bench load clean
+.PHONY: run test lint package lint-template template bench load soak clean
 
 # The first run installs for about a minute: pip names each package as it collects and installs it.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -51,6 +51,11 @@ test: $(VENV)/.installed lint lint-template
 # `make test`: about 2.5 minutes).
 load: $(VENV)/.installed
 	$(BIN)/python -m pytest -m load -s tests/e2e/test_local_stack_under_load.py
+
+# Ten minutes (SOAK_SECONDS) of schemathesis fuzzing and mixed load against the local stack, then a timed Ctrl-C: it
+# prints its figures and the stop time (not part of `make test`).
+soak: $(VENV)/.installed
+	$(BIN)/python -m pytest -m soak -s -o timeout=0 tests/e2e/test_soak.py
 
 # Benchmarks print what they measured and how, and fail when it did not run (not part of `make test`).
 bench: $(VENV)/.installed
