@@ -15,7 +15,8 @@ from chalicelib.domain.validation import LongText, RequiredText, Text, WholeNumb
 AggregationType = Literal["count_agg", "sum_agg", "max_agg", "unique_count_agg", "latest_agg", "weighted_sum_agg"]
 RoundingFunction = Literal["round", "ceil", "floor"]
 # Digits a metric may round its units to (negative: tens, hundreds...); wider would overflow Decimal's context.
-RoundingPrecision = Annotated[WholeNumber, Field(ge=-15, le=15)]
+MAX_ROUNDING_PRECISION = 15
+RoundingPrecision = Annotated[WholeNumber, Field(ge=-MAX_ROUNDING_PRECISION, le=MAX_ROUNDING_PRECISION)]
 MAX_FILTER_KEYS = 100
 MAX_FILTER_VALUES = 1000
 # A stored item must stay well under DynamoDB's 400 KB; measured as the JSON of the record.

@@ -11,7 +11,7 @@ from typing import Annotated, Callable, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
 from chalicelib.domain.aggregations.registry import PRORATED_AGGREGATIONS
-from chalicelib.domain.billable_metrics import BillableMetric
+from chalicelib.domain.billable_metrics import MAX_FILTER_VALUES, BillableMetric
 from chalicelib.domain.current_usage import needs_event_values
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.plans import Charge, ChargeFilter, ChargeModelName
@@ -49,7 +49,8 @@ class ChargeFilterInput(BaseModel):
     model_config = ConfigDict(extra="ignore")
     invoice_display_name: Text | None = None
     properties: dict | None = None
-    values: dict[Annotated[str, Field(max_length=255)], Annotated[list[FilterValue], Field(max_length=1000)]] = {}
+    values: dict[Annotated[str, Field(max_length=255)],
+                 Annotated[list[FilterValue], Field(max_length=MAX_FILTER_VALUES)]] = {}
 
 
 class ChargeInput(BaseModel):

@@ -20,6 +20,9 @@ from chalicelib.domain.validation import (
     raise_validation_failed,
 )
 
+AccountType = Literal["customer", "partner"]
+CustomerType = Literal["company", "individual"]
+
 
 class CustomerFields(LegalIdentity):
     """Every field a client may set on a customer (all optional: an update sends only what changes)."""
@@ -27,8 +30,8 @@ class CustomerFields(LegalIdentity):
     name: Text | None = None
     firstname: Text | None = None
     lastname: Text | None = None
-    account_type: Literal["customer", "partner"] | None = None
-    customer_type: Literal["company", "individual"] | None = None
+    account_type: AccountType | None = None
+    customer_type: CustomerType | None = None
     phone: Text | None = None
     url: Url | None = None
     logo_url: Url | None = None

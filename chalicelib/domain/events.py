@@ -23,7 +23,10 @@ MAX_BATCH_EVENTS = 100
 MAX_PROPERTIES_JSON_BYTES = 32 * 1024
 # Timestamps the store's 15-digit time keys and the period engine take: 1970 to 8999.
 _LATEST_MS = int((datetime(9000, 1, 1, tzinfo=UTC) - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds()) * 1000
-_SECONDS_TEXT = re.compile(r"[0-9]+(\.[0-9]+)?")
+LATEST_TIMESTAMP_SECONDS = _LATEST_MS // 1000
+# A timestamp sent as text: Unix seconds, decimals allowed.
+SECONDS_TEXT = r"[0-9]+(\.[0-9]+)?"
+_SECONDS_TEXT = re.compile(SECONDS_TEXT)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Why no invoice will ever include a kept event (docs/billing-over-time.md, "Unbillable events").
 UnbillableReason = Literal["before_subscription_start", "after_subscription_end", "period_finalized"]

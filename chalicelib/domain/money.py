@@ -11,20 +11,20 @@ from decimal import (
     Overflow,
     localcontext,
 )
-from functools import lru_cache
 
 from iso4217 import Currency
 
 from chalicelib.domain.errors import ValidationFailed
 
+# Digits of the minor unit of each ISO 4217 code that has one; codes without one (XAU, XXX) cannot price a fee.
+_MINOR_UNIT_DIGITS = {currency.value: currency.exponent for currency in Currency if currency.exponent is not None}
+# The currencies a customer, a plan or an organization may be in (the API's description lists them).
+BILLABLE_CURRENCIES = tuple(sorted(_MINOR_UNIT_DIGITS))
 
-@lru_cache(maxsize=None)
+
 def currency_exponent(currency: str) -> int:
-    """Digits of the minor unit (EUR 2, JPY 0, KWD 3). Codes without one (XAU, XXX) cannot price a fee."""
-    try:
-        exponent = Currency(currency).exponent
-    except ValueError:
-        exponent = None
+    """Digits of the minor unit (EUR 2, JPY 0, KWD 3)."""
+    exponent = _MINOR_UNIT_DIGITS.get(currency)
     if exponent is None:
         raise ValidationFailed.single("currency", "value_is_invalid")
     return exponent

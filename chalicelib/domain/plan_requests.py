@@ -23,7 +23,8 @@ from chalicelib.domain.validation import (
 )
 
 # Amounts in minor units: integers DynamoDB and every client (JSON, JavaScript) hold exactly.
-AmountCents = Annotated[WholeNumber, Field(ge=0, le=9_007_199_254_740_991)]
+MAX_AMOUNT_CENTS = 9_007_199_254_740_991
+AmountCents = Annotated[WholeNumber, Field(ge=0, le=MAX_AMOUNT_CENTS)]
 # Days, fractions allowed (the client sends 0.0); a century at most keeps period arithmetic in range.
 TrialPeriod = Annotated[StrictDecimal, Field(ge=0, le=36_500)]
 REQUIRED_ON_CREATE = ("name", "code", "interval", "amount_cents", "amount_currency", "pay_in_advance")

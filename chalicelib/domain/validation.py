@@ -22,6 +22,16 @@ LAGO_CODES = frozenset({"value_is_mandatory", "value_is_invalid", "value_is_too_
 Model = TypeVar("Model", bound=BaseModel)
 _PYDANTIC_TO_LAGO = {"missing": "value_is_mandatory", "string_too_long": "value_is_too_long",
                      "too_long": "value_is_too_long"}
+# The closed sets and bounds below are also the API's description (chalicelib/api/openapi/).
+COUNTRY_CODES = frozenset(iso3166.countries_by_alpha2)
+TEXT_MAX_LENGTH = 255
+LONG_TEXT_MAX_LENGTH = 1024
+MAX_DAYS = 365
+# Python's whitespace (`str.isspace`, what `strip` removes), spelled out so that a pattern built on it means the same
+# characters to the ECMA-262 regex engines that read the API's description.
+WHITESPACE = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+# One address; a field takes a comma-separated list of them.
+EMAIL_ADDRESS = rf"[^@{WHITESPACE},]+@[^@{WHITESPACE},]+\.[^@{WHITESPACE},]+"
 
 
 def raise_validation_failed(error: ValidationError) -> None:
@@ -50,7 +60,7 @@ def _invalid(code: str, message: str):
 
 def _country(value: str) -> str:
     code = value.upper()
-    if code not in iso3166.countries_by_alpha2:
+    if code not in COUNTRY_CODES:
         raise _invalid("country_code_invalid", "not an ISO 3166 alpha-2 country code")
     return code
 
@@ -70,7 +80,7 @@ def _timezone(value: str) -> str:
     return value
 
 
-_EMAIL = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
+_EMAIL = re.compile(f"^{EMAIL_ADDRESS}$")
 
 
 def _email(value: str) -> str:
@@ -119,16 +129,16 @@ def _non_blank(value: str) -> str:
     return value
 
 
-Text = Annotated[StrictStr, Field(max_length=255)]
-LongText = Annotated[StrictStr, Field(max_length=1024)]
-RequiredText = Annotated[StrictStr, Field(max_length=255), AfterValidator(_non_blank)]
+Text = Annotated[StrictStr, Field(max_length=TEXT_MAX_LENGTH)]
+LongText = Annotated[StrictStr, Field(max_length=LONG_TEXT_MAX_LENGTH)]
+RequiredText = Annotated[StrictStr, Field(max_length=TEXT_MAX_LENGTH), AfterValidator(_non_blank)]
 CountryCode = Annotated[StrictStr, AfterValidator(_country)]
 CurrencyCode = Annotated[StrictStr, AfterValidator(_currency)]
 Timezone = Annotated[StrictStr, AfterValidator(_timezone)]
-Email = Annotated[StrictStr, Field(max_length=255), AfterValidator(_email)]
-Url = Annotated[StrictStr, Field(max_length=1024), AfterValidator(_url)]
+Email = Annotated[StrictStr, Field(max_length=TEXT_MAX_LENGTH), AfterValidator(_email)]
+Url = Annotated[StrictStr, Field(max_length=LONG_TEXT_MAX_LENGTH), AfterValidator(_url)]
 WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
-Days = Annotated[WholeNumber, Field(ge=0, le=365)]  # payment terms, grace periods
+Days = Annotated[WholeNumber, Field(ge=0, le=MAX_DAYS)]  # payment terms, grace periods
 StrictDecimal = Annotated[Decimal, BeforeValidator(_strict_decimal)]  # a JSON number, never a string or bool
 Percentage = Annotated[StrictDecimal, AfterValidator(_percentage)]
 

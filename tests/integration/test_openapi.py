@@ -156,3 +156,20 @@ def test_an_answer_off_its_schema_fails_the_check(api, tenant, document):
     with pytest.raises(jsonschema.ValidationError, match="12.5 is not of type 'integer'"):
         jsonschema.validate(invoice, {"$ref": "#/components/schemas/InvoicesPaginated",
                                       "components": document["components"]}, cls=jsonschema.Draft202012Validator)
+
+
+def test_the_request_schemas_list_the_closed_sets_the_service_validates(document):
+    """Currencies, countries and timezones as enums built from the validators' own sources; required fields."""
+    schemas = document["components"]["schemas"]
+    customer = schemas["CustomerInputObject"]["properties"]
+    currencies, countries, timezones = (set(customer[name]["anyOf"][0]["enum"])
+                                        for name in ("currency", "country", "timezone"))
+    assert len(currencies) == 165 and {"EUR", "JPY", "KWD"} <= currencies and not {"XAU", "XXX"} & currencies
+    assert len(countries) == 250 and {"FR", "US"} <= countries
+    assert len(timezones) == 135 and "Europe/Kyiv" in timezones and "Europe/Kiev" not in timezones
+    assert schemas["PlanInputObject"]["required"] == ["name", "code", "interval", "amount_cents", "amount_currency",
+                                                      "pay_in_advance"]
+    assert schemas["PlanUpdateInputObject"]["properties"]["name"] == {
+        "maxLength": 255, "minLength": 1, "pattern": schemas["PlanUpdateInputObject"]["properties"]["code"]["pattern"],
+        "title": "Name", "type": "string"}
+    assert schemas["PlanUpdateInputObject"]["minProperties"] == 1

@@ -5,8 +5,25 @@ from typing import Literal
 
 from pydantic import Field
 
-from chalicelib.api.openapi.shapes import Instant, Model, envelope, paginated
-from chalicelib.domain.billable_metrics import AggregationType, RoundingFunction
+from chalicelib.api.openapi.plans import FilterValue
+from chalicelib.api.openapi.shapes import (
+    ROOT_OBJECT,
+    Absent,
+    Instant,
+    LongText,
+    Model,
+    RequiredText,
+    Text,
+    envelope,
+    paginated,
+)
+from chalicelib.domain.billable_metrics import (
+    MAX_FILTER_KEYS,
+    MAX_FILTER_VALUES,
+    MAX_ROUNDING_PRECISION,
+    AggregationType,
+    RoundingFunction,
+)
 
 
 class BillableMetricFilterObject(Model):
@@ -31,25 +48,33 @@ class BillableMetricObject(Model):
     plans_count: int
 
 
-class BillableMetricUpdateInputObject(Model):
-    """The fields sent change (a new `code` renames the metric); unknown fields are ignored."""
+class BillableMetricFilterInput(Model):
+    key: RequiredText
+    values: list[FilterValue] = Field(min_length=1, max_length=MAX_FILTER_VALUES,
+                                      json_schema_extra={"uniqueItems": True})
 
-    name: str | None = None
-    code: str | None = Field(default=None, max_length=255)
-    description: str | None = None
-    aggregation_type: AggregationType | None = None
-    field_name: str | None = None
-    recurring: bool | None = None
+
+class BillableMetricUpdateInputObject(Model):
+    """The fields sent change (a new `code` renames the metric; the required ones are never cleared); unknown fields
+    are ignored."""
+
+    model_config = ROOT_OBJECT
+    name: RequiredText | Absent = None
+    code: RequiredText | Absent = None
+    description: LongText | None = None
+    aggregation_type: AggregationType | Absent = None
+    field_name: Text | None = Field(default=None, description="Required unless `count_agg`.")
+    recurring: bool | Absent = None
     weighted_interval: Literal["seconds"] | None = None
     rounding_function: RoundingFunction | None = None
-    rounding_precision: int | None = Field(default=None, ge=-15, le=15)
-    filters: list[BillableMetricFilterObject] | None = Field(default=None, max_length=100)
+    rounding_precision: int | None = Field(default=None, ge=-MAX_ROUNDING_PRECISION, le=MAX_ROUNDING_PRECISION)
+    filters: list[BillableMetricFilterInput] | None = Field(default=None, max_length=MAX_FILTER_KEYS)
     expression: None = Field(default=None, description="Not supported: only null.")
 
 
 class BillableMetricInputObject(BillableMetricUpdateInputObject):
-    name: str
-    code: str = Field(max_length=255)
+    name: RequiredText
+    code: RequiredText
     aggregation_type: AggregationType
 
 

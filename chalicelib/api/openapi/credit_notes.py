@@ -5,14 +5,14 @@ from datetime import date
 
 from chalicelib.api.openapi.customers import CustomerObjectExtended
 from chalicelib.api.openapi.fees import AppliedTaxObject, FeeObject
-from chalicelib.api.openapi.shapes import Instant, JsonNumber, Model, envelope, paginated
+from chalicelib.api.openapi.shapes import CurrencyCode, Instant, JsonNumber, Model, envelope, paginated
 from chalicelib.domain.credit_notes import CreditReason, CreditStatus
 
 
 class CreditNoteItemObject(Model):
     lago_id: str
     amount_cents: int
-    amount_currency: str
+    amount_currency: CurrencyCode
     fee: FeeObject | None
 
 
@@ -34,7 +34,7 @@ class CreditNoteObject(Model):
     refund_status: str | None
     reason: CreditReason
     description: str | None
-    currency: str
+    currency: CurrencyCode
     total_amount_cents: int
     taxes_amount_cents: int
     taxes_rate: JsonNumber

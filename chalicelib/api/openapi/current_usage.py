@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from chalicelib.api.openapi.shapes import DecimalText, Instant, Model, envelope
+from chalicelib.api.openapi.shapes import CurrencyCode, DecimalText, Instant, Model, envelope
 from chalicelib.domain.billable_metrics import AggregationType
 from chalicelib.domain.plans import ChargeModelName
 
@@ -37,7 +37,7 @@ class CustomerChargeUsageObject(Model):
     total_aggregated_units: DecimalText
     events_count: int
     amount_cents: int
-    amount_currency: str
+    amount_currency: CurrencyCode
     pricing_unit_details: dict | None
     charge: UsageChargeObject
     billable_metric: UsageBillableMetricObject
@@ -50,7 +50,7 @@ class CustomerUsageObject(Model):
     to_datetime: Instant
     issuing_date: date
     lago_invoice_id: str | None
-    currency: str
+    currency: CurrencyCode
     amount_cents: int
     taxes_amount_cents: int
     total_amount_cents: int

@@ -6,7 +6,25 @@ from typing import Literal
 
 from pydantic import Field
 
-from chalicelib.api.openapi.shapes import Instant, JsonNumber, Model, Percentage, envelope, paginated
+from chalicelib.api.openapi.shapes import (
+    ROOT_OBJECT,
+    Absent,
+    CountryCode,
+    CurrencyCode,
+    Days,
+    Email,
+    Instant,
+    JsonNumber,
+    Model,
+    Percentage,
+    RequiredText,
+    Text,
+    TimezoneName,
+    Url,
+    envelope,
+    paginated,
+)
+from chalicelib.domain.customers import AccountType, CustomerType
 
 
 class TaxObject(Model):
@@ -27,7 +45,7 @@ class Address(Model):
     city: str | None
     state: str | None
     zipcode: str | None
-    country: str | None
+    country: CountryCode | None
 
 
 class CustomerBillingConfiguration(Model):
@@ -46,11 +64,11 @@ class CustomerObjectExtended(Address):
     external_id: str
     test_clock_id: str | None = Field(description="Not Lago's: the test clock the customer lives on.")
     billing_entity_code: str | None
-    account_type: Literal["customer", "partner"]
+    account_type: AccountType
     name: str
     firstname: str | None
     lastname: str | None
-    customer_type: Literal["company", "individual"] | None
+    customer_type: CustomerType | None
     email: str | None
     phone: str | None
     url: str | None
@@ -58,9 +76,9 @@ class CustomerObjectExtended(Address):
     legal_name: str | None
     legal_number: str | None
     tax_identification_number: str | None
-    currency: str | None
-    timezone: str | None
-    applicable_timezone: str
+    currency: CurrencyCode | None
+    timezone: TimezoneName | None
+    applicable_timezone: TimezoneName
     net_payment_term: int | None
     finalize_zero_amount_invoice: Literal["inherit", "skip", "finalize"]
     skip_invoice_custom_sections: bool
@@ -77,49 +95,52 @@ class CustomerObjectExtended(Address):
 
 
 class AddressInput(Model):
-    address_line1: str | None = None
-    address_line2: str | None = None
-    city: str | None = None
-    state: str | None = None
-    zipcode: str | None = None
-    country: str | None = Field(default=None, description="ISO 3166 alpha-2, any case.")
+    address_line1: Text | None = None
+    address_line2: Text | None = None
+    city: Text | None = None
+    state: Text | None = None
+    zipcode: Text | None = None
+    country: CountryCode | None = Field(default=None, description="ISO 3166 alpha-2, any case.")
 
 
 class CustomerBillingConfigurationInput(Model):
-    invoice_grace_period: int | None = Field(default=None, ge=0, le=365)
+    invoice_grace_period: Days | None = None
     vat_rate: Percentage | None = None
 
 
 class CustomerUpdateInputObject(AddressInput):
     """The fields sent change; an explicit null clears one. Unknown fields are ignored."""
 
-    external_id: str | None = Field(default=None, max_length=255)
-    name: str | None = None
-    firstname: str | None = None
-    lastname: str | None = None
-    account_type: Literal["customer", "partner"] | None = None
-    customer_type: Literal["company", "individual"] | None = None
-    email: str | None = None
-    phone: str | None = None
-    url: str | None = None
-    logo_url: str | None = None
-    legal_name: str | None = None
-    legal_number: str | None = None
-    tax_identification_number: str | None = None
-    currency: str | None = Field(default=None, description="ISO 4217.")
-    timezone: str | None = Field(default=None, description="One of the IANA names Lago accepts.")
-    net_payment_term: int | None = None
+    model_config = ROOT_OBJECT
+    external_id: RequiredText | Absent = None
+    name: RequiredText | Absent = Field(default=None, description="Changed, never cleared.")
+    firstname: Text | None = None
+    lastname: Text | None = None
+    account_type: AccountType | None = None
+    customer_type: CustomerType | None = None
+    email: Email | None = None
+    phone: Text | None = None
+    url: Url | None = None
+    logo_url: Url | None = None
+    legal_name: Text | None = None
+    legal_number: Text | None = None
+    tax_identification_number: Text | None = None
+    currency: CurrencyCode | None = Field(default=None, description="ISO 4217 with a minor unit, any case; fixed "
+                                                                    "while the customer has a subscription.")
+    timezone: TimezoneName | None = Field(default=None, description="One of the IANA names Lago accepts.")
+    net_payment_term: Days | None = None
     vat_rate: Percentage | None = None
-    invoice_grace_period: int | None = Field(default=None, ge=0, le=365)
+    invoice_grace_period: Days | None = None
     billing_configuration: CustomerBillingConfigurationInput | None = None
     shipping_address: AddressInput | None = None
 
 
 class CustomerInputObject(CustomerUpdateInputObject):
-    """Creates the customer, or updates the one with this `external_id`."""
+    """Creates the customer, or updates the one with this `external_id` (then `name` may be left out)."""
 
-    external_id: str = Field(max_length=255)
-    test_clock_id: str | None = Field(default=None, description="Not Lago's: only at creation.")
+    external_id: RequiredText
+    name: RequiredText
+    test_clock_id: RequiredText | None = Field(default=None, description="Not Lago's: only at creation.")
 
 
 Customer = envelope("Customer", "customer", CustomerObjectExtended, "One customer.")

@@ -49,7 +49,10 @@ def _shared_refusals(path: str, method: str, operation: Operation) -> dict[int, 
     if operation.body is not None:
         shared[400] = (errors.ApiErrorBadRequest, "The body is not JSON (or holds NaN, Infinity, nesting deeper than "
                                                   "32), or Lago's root key is missing or empty.")
-        shared[422] = (errors.ApiErrorUnprocessableEntity, "Field errors, per field (docs/api-coverage.md).")
+        shared[422] = (errors.ApiErrorUnprocessableEntity, "Field errors, per field (docs/api-coverage.md); a number "
+                                                           "DynamoDB cannot store (over 38 digits, or a magnitude "
+                                                           "under 1e-130 or from 1e126), wherever it is in the body, "
+                                                           "is `value_is_invalid` on its path.")
     if _PATH_PARAMETER.search(path):
         shared[404] = (errors.ApiErrorNotFound, "No such id in the organization: `<resource>_not_found`.")
     if method != "GET" and not operation.public:

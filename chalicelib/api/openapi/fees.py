@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from chalicelib.api.openapi.shapes import DecimalText, Instant, JsonNumber, Model, envelope, paginated
+from chalicelib.api.openapi.shapes import CurrencyCode, DecimalText, Instant, JsonNumber, Model, envelope, paginated
 from chalicelib.domain.invoices.invoice import PaymentStatus
 
 
@@ -17,7 +17,7 @@ class AppliedTaxObject(Model):
     tax_rate: JsonNumber
     tax_description: str | None
     amount_cents: int
-    amount_currency: str
+    amount_currency: CurrencyCode
     created_at: Instant
 
 
@@ -55,12 +55,12 @@ class FeeObject(Model):
     amount_cents: int
     precise_amount: DecimalText
     precise_total_amount: DecimalText
-    amount_currency: str
+    amount_currency: CurrencyCode
     taxes_amount_cents: int
     taxes_precise_amount: DecimalText
     taxes_rate: JsonNumber
     total_amount_cents: int
-    total_amount_currency: str
+    total_amount_currency: CurrencyCode
     sub_total_excluding_taxes_amount_cents: int
     sub_total_excluding_taxes_precise_amount_cents: DecimalText
     precise_coupons_amount_cents: DecimalText

@@ -6,7 +6,7 @@ from typing import Literal
 
 from chalicelib.api.openapi.customers import CustomerObjectExtended
 from chalicelib.api.openapi.fees import AppliedTaxObject, FeeObject
-from chalicelib.api.openapi.shapes import Instant, Model, envelope, paginated
+from chalicelib.api.openapi.shapes import CurrencyCode, Instant, Model, envelope, paginated
 from chalicelib.api.openapi.subscriptions import SubscriptionObject
 from chalicelib.domain.invoices.invoice import InvoiceStatus, PaymentStatus
 from chalicelib.domain.invoices.shares import InvoicingReason
@@ -45,7 +45,7 @@ class CreditObject(Model):
 
     lago_id: str
     amount_cents: int
-    amount_currency: str
+    amount_currency: CurrencyCode
     before_taxes: bool
     item: CreditItemObject
     invoice: CreditInvoiceObject
@@ -66,7 +66,7 @@ class InvoiceObjectExtended(Model):
     invoice_type: Literal["subscription"]
     status: InvoiceStatus
     payment_status: PaymentStatus
-    currency: str
+    currency: CurrencyCode
     fees_amount_cents: int
     coupons_amount_cents: int
     credit_notes_amount_cents: int

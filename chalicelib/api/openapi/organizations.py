@@ -6,7 +6,23 @@ from typing import Literal
 from pydantic import Field
 
 from chalicelib.api.openapi.customers import TaxObject
-from chalicelib.api.openapi.shapes import Instant, JsonNumber, Model, Percentage, envelope
+from chalicelib.api.openapi.shapes import (
+    ROOT_OBJECT,
+    Absent,
+    CountryCode,
+    CurrencyCode,
+    Days,
+    Email,
+    Instant,
+    JsonNumber,
+    LongText,
+    Model,
+    Percentage,
+    Text,
+    TimezoneName,
+    Url,
+    envelope,
+)
 
 
 class OrganizationBillingConfiguration(Model):
@@ -28,13 +44,13 @@ class OrganizationObject(Model):
     city: str | None
     state: str | None
     zipcode: str | None
-    country: str | None
+    country: CountryCode | None
     email: str | None
     legal_name: str | None
     legal_number: str | None
     tax_identification_number: str | None
-    default_currency: str
-    timezone: str
+    default_currency: CurrencyCode
+    timezone: TimezoneName
     net_payment_term: int
     document_numbering: Literal["per_customer"]
     document_number_prefix: str
@@ -46,32 +62,36 @@ class OrganizationObject(Model):
 
 
 class OrganizationBillingConfigurationInput(Model):
-    invoice_grace_period: int | None = Field(default=None, ge=0, le=365)
-    invoice_footer: str | None = None
-    document_locale: str | None = None
-    vat_rate: Percentage | None = None
+    """The settings that have an organization-wide default are changed, never cleared."""
+
+    invoice_grace_period: Days | Absent = None
+    invoice_footer: LongText | None = None
+    document_locale: Text | Absent = None
+    vat_rate: Percentage | Absent = None
 
 
 class OrganizationUpdateInputObject(Model):
-    """The fields sent change; unknown fields are ignored."""
+    """The fields sent change (those with an organization-wide default are never cleared); unknown fields are
+    ignored."""
 
-    webhook_url: str | None = None
-    default_currency: str | None = Field(default=None, description="ISO 4217.")
-    vat_rate: Percentage | None = None
-    timezone: str | None = None
-    document_numbering: Literal["per_customer"] | None = None
-    document_number_prefix: str | None = Field(default=None, min_length=1, max_length=10)
-    net_payment_term: int | None = None
-    email: str | None = None
-    legal_name: str | None = None
-    legal_number: str | None = None
-    tax_identification_number: str | None = None
-    address_line1: str | None = None
-    address_line2: str | None = None
-    city: str | None = None
-    state: str | None = None
-    zipcode: str | None = None
-    country: str | None = None
+    model_config = ROOT_OBJECT
+    webhook_url: Url | None = None
+    default_currency: CurrencyCode | Absent = Field(default=None, description="ISO 4217 with a minor unit, any case.")
+    vat_rate: Percentage | Absent = None
+    timezone: TimezoneName | Absent = Field(default=None, description="One of the IANA names Lago accepts.")
+    document_numbering: Literal["per_customer"] | Absent = None
+    document_number_prefix: str | Absent = Field(default=None, min_length=1, max_length=10)
+    net_payment_term: Days | Absent = None
+    email: Email | None = None
+    legal_name: Text | None = None
+    legal_number: Text | None = None
+    tax_identification_number: Text | None = None
+    address_line1: Text | None = None
+    address_line2: Text | None = None
+    city: Text | None = None
+    state: Text | None = None
+    zipcode: Text | None = None
+    country: CountryCode | None = Field(default=None, description="ISO 3166 alpha-2, any case.")
     billing_configuration: OrganizationBillingConfigurationInput | None = None
 
 

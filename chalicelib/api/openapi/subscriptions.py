@@ -7,8 +7,21 @@ from typing import Literal
 from pydantic import Field
 
 from chalicelib.api.openapi.plans import PlanObject
-from chalicelib.api.openapi.shapes import Instant, Model, envelope, paginated
+from chalicelib.api.openapi.shapes import (
+    ROOT_OBJECT,
+    CurrencyCode,
+    Instant,
+    InstantInput,
+    Model,
+    RequiredText,
+    Text,
+    envelope,
+    paginated,
+)
+from chalicelib.domain.periods.intervals import BillingTime
 from chalicelib.domain.subscriptions import Status
+
+BillingTimeName = Literal[tuple(billing_time.value for billing_time in BillingTime)]
 
 
 class SubscriptionObject(Model):
@@ -20,8 +33,8 @@ class SubscriptionObject(Model):
     name: str | None
     plan_code: str
     plan_amount_cents: int
-    plan_amount_currency: str
-    billing_time: Literal["calendar", "anniversary"]
+    plan_amount_currency: CurrencyCode
+    billing_time: BillingTimeName
     status: Status
     created_at: Instant
     started_at: Instant | None
@@ -44,18 +57,21 @@ class SubscriptionObjectExtended(SubscriptionObject):
 
 
 class SubscriptionUpdateInputObject(Model):
-    name: str | None = None
-    ending_at: Instant | None = None
-    subscription_at: Instant | None = Field(default=None, description="Pending subscriptions only.")
+    model_config = ROOT_OBJECT
+    name: Text | None = None
+    ending_at: InstantInput | None = Field(default=None,
+                                           description="A day after today and after the subscription's.")
+    subscription_at: InstantInput | None = Field(default=None,
+                                                 description="Pending subscriptions only; null: unchanged.")
 
 
 class SubscriptionInputObject(SubscriptionUpdateInputObject):
     """A plan for a customer; the external id of the active subscription with another plan changes its plan."""
 
-    external_customer_id: str = Field(max_length=255)
-    plan_code: str = Field(max_length=255)
-    external_id: str = Field(max_length=255)
-    billing_time: Literal["calendar", "anniversary"] | None = None
+    external_customer_id: RequiredText
+    plan_code: RequiredText
+    external_id: RequiredText
+    billing_time: BillingTimeName | None = None
 
 
 SubscriptionExtended = envelope("SubscriptionExtended", "subscription", SubscriptionObjectExtended,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from chalicelib.api.openapi.shapes import Instant, Model, envelope, paginated
+from chalicelib.api.openapi.shapes import Instant, InstantInput, Model, RequiredText, envelope, paginated
 
 
 class TestClockObject(Model):
@@ -17,14 +17,14 @@ class TestClockObject(Model):
 
 
 class TestClockInputObject(Model):
-    name: str
-    frozen_time: Instant
+    name: RequiredText
+    frozen_time: InstantInput
 
 
 class TestClockAdvanceInput(Model):
     """The instant to advance to, later than the clock's frozen time (also accepted as `{"test_clock": {...}}`)."""
 
-    frozen_time: Instant
+    frozen_time: InstantInput
 
 
 TestClock = envelope("TestClock", "test_clock", TestClockObject, "One test clock.")
