@@ -108,6 +108,9 @@ class _Failures:
         else:
             fault.parts.add(part)
 
+    def faults_without_route(self) -> list[StreamRecord]:
+        return [fault.record for fault in self.faults.values() if fault.parts is None]
+
     def hold(self, records: Iterable[StreamRecord]) -> None:
         self.records.extend(records)
 
@@ -143,15 +146,20 @@ class Aggregator:
         groups: dict[tuple[AggregateKey, str], _Group] = {}
         values: dict[tuple[AggregateKey, str], tuple[set, list[StreamRecord]]] = defaultdict(lambda: (set(), []))
         failed = _Failures()
-        unbillable: list[tuple[StreamRecord, UnbillableReason]] = []
+        unbillable: list[tuple[StreamRecord, UnbillableReason, Routed | None]] = []
         drafts: dict[DraftToRefresh, StreamRecord] = {}
         in_advance: list[tuple[StreamRecord, list[Routed]]] = []
         for record in records:
+            if any(other.shard == record.shard for other in failed.faults_without_route()):
+                # Behind a record of its shard that could not be routed: that one's aggregates are unknown, so no
+                # aggregate may have its watermark moved past it by a later record. Both come again.
+                failed.hold([record])
+                continue
             try:
                 routing = self._router.route(StoredEvent.of(record.new_image))
                 routes = routing.routes
                 if routing.unbillable_reason is not None:
-                    unbillable.append((record, routing.unbillable_reason))
+                    unbillable.append((record, routing.unbillable_reason, _counter_route(routes)))
                 if charged := [routed for routed in routes if routed.in_advance is not None]:
                     in_advance.append((record, charged))
                 for routed in routes:
@@ -179,8 +187,10 @@ class Aggregator:
                 logger.exception("unique-count value not applied")
                 for record in sources:
                     failed.add(record, error, aggregate_part(key))
-        for record, reason in unbillable:  # kept (a late one applied all the same), and listed as unbillable
+        for record, reason, counter in unbillable:  # kept (a late one applied all the same), and listed as such
             try:
+                if counter is not None and self._counted_before(counter, record):
+                    continue  # counted by an earlier delivery, before its period was invoiced: the invoice bills it
                 image = record.new_image
                 self._events.mark_unbillable(image["organization_id"], image["transaction_id"],
                                              image["external_subscription_id"], int(image["timestamp_ms"]), reason)
@@ -201,6 +211,12 @@ class Aggregator:
         not_applied = _with_later_records(records, failed.records)
         self._request_refreshes(drafts, not_applied | buried)
         return BatchOutcome(not_applied, len(buried))
+
+    def _counted_before(self, counter: Routed, record: StreamRecord) -> bool:
+        """Whether an earlier delivery of `record` moved its period's applied-events counter (one GetItem)."""
+        item = self._usage.get_aggregate(counter.key)
+        watermark = item.watermarks.get(record.shard) if item is not None else None
+        return watermark is not None and watermark >= padded_sequence(record.sequence_number)
 
     def _set_aside_poison(self, failed: _Failures) -> set[str]:
         """Count one more failed delivery of the first failed record of each shard when it failed for a reason of
@@ -346,6 +362,11 @@ class Aggregator:
             except WatermarkConflict:
                 read, read_done = self._usage.get_aggregate(key), True
         raise Contention(f"aggregate {key}")
+
+
+def _counter_route(routes: list[Routed]) -> Routed | None:
+    """The route to the period's applied-events counter (every route of an event in a charges window has one)."""
+    return next((routed for routed in routes if routed.key.charge_id == APPLIED_EVENTS_CHARGE), None)
 
 
 def _with_later_records(records: list[StreamRecord], failed: list[StreamRecord]) -> set[str]:

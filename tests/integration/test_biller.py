@@ -188,6 +188,22 @@ def test_an_event_for_an_invoiced_period_is_kept_reported_and_never_changes_the_
     assert invoices_of(org)[-1].fees_amount_cents == 1000
 
 
+def test_a_redelivery_after_the_invoice_does_not_mark_an_invoiced_event_unbillable(api, dynamodb, tenant, storage):
+    org = tenant.organization_id
+    on_time = event_item(org, "on-time", epoch_ms(datetime(2026, 11, 3, tzinfo=UTC)), "storage", {"gb": 30})
+    late = event_item(org, "late", epoch_ms(datetime(2026, 11, 20, tzinfo=UTC)), "storage", {"gb": 50})
+    store_events(dynamodb, [on_time])
+    first = stream_record(on_time)
+    assert deliver([first]) == {"batchItemFailures": []}
+    run_biller(datetime(2026, 12, 1, 0, 30, tzinfo=UTC))
+    assert invoices_of(org)[-1].fees_amount_cents == 1000 + 30  # November bills on-time's 30 GB
+    # The stream delivers on-time again (same sequence number) with an event that arrives after the invoice.
+    store_events(dynamodb, [late])
+    assert deliver([first, stream_record(late)]) == {"batchItemFailures": []}
+    reasons = {tx: api.get(f"/api/v1/events/{tx}").json_body["event"]["unbillable_reason"] for tx in ("on-time", "late")}
+    assert reasons == {"on-time": None, "late": "period_finalized"}
+
+
 def test_zero_fees_are_left_off_the_invoice(api, dynamodb, tenant):
     """A free plan (0 cents) with a standard charge at 0 EUR: November's invoice has usage (3 events) but no fee
     that costs anything, so it lists no fee and totals 0."""

@@ -30,6 +30,7 @@ from chalicelib.store.repositories import repositories
 from chalicelib.store.tables import CONTROL
 from chalicelib.store.usage import APPLIED_EVENTS_CHARGE, UsageRepository
 from chalicelib.usage.dead_letters import replay_dead_events
+from chalicelib.usage.routing import Router
 
 AT = epoch_ms(STARTED) + 3_600_000  # an hour into the subscription, in January's period
 CURRENT_USAGE = "/api/v1/customers/cust/current_usage?external_subscription_id=sub"
@@ -204,3 +205,29 @@ def test_throttling_is_redelivered_without_counting_against_the_event(tenant, us
     assert repositories().dead_letters.dead_events(tenant.organization_id) == []
     assert _state(tenant, usage, "bytes").total == Decimal(3)
     assert _applied_events(tenant, usage) == 1
+
+
+def test_a_record_that_cannot_be_routed_holds_back_the_later_records_of_its_shard(tenant, usage, dynamodb,
+                                                                                   monkeypatch):
+    # Routing first-tx is throttled once (its aggregates unknown): second-tx, of the same aggregate, must not move
+    # that aggregate's watermark past it, or first-tx's redelivery would be dropped as already applied.
+    items = [event_item(tenant.organization_id, "first-tx", AT, "bytes", {"size": 1}),
+             event_item(tenant.organization_id, "second-tx", AT + 1, "bytes", {"size": 10})]
+    store_events(dynamodb, items)
+    real_route, refused = Router.route, []
+
+    def throttled_once(self, event):
+        if event.usage.transaction_id == "first-tx" and not refused:
+            refused.append(event)
+            raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}}, "Query")
+        return real_route(self, event)
+
+    monkeypatch.setattr(Router, "route", throttled_once)
+    records = [stream_record(item) for item in items]
+    history = _deliver_until_applied(records)
+
+    sequences = [record["dynamodb"]["SequenceNumber"] for record in records]
+    assert history == [sequences, []]
+    assert _state(tenant, usage, "bytes").total == Decimal(1 + 10)
+    assert _applied_events(tenant, usage) == 2
+    assert repositories().dead_letters.dead_events(tenant.organization_id) == []
