@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 export AWS_DEFAULT_REGION ?= us-east-1
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: run test lint package lint-template template bench load soak clean
+.PHONY: run test lint package lint-template template bench load soak clean reliability
 
 # The first run installs for about a minute: pip names each package as it collects and installs it.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -46,6 +46,11 @@ lint: $(VENV)/.installed
 
 test: $(VENV)/.installed lint lint-template
 	$(BIN)/python -m pytest
+	$(MAKE) reliability
+
+# The fault-injection suite: writes reliability/results.json and docs/reliability.md (about a minute).
+reliability: $(VENV)/.installed
+	$(BIN)/python -m reliability.run
 
 # The local stack under load: 16 clients x 50 mixed requests, then 10,000 events and a timed stop (not part of
 # `make test`: about 2.5 minutes).
