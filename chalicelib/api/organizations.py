@@ -5,7 +5,7 @@ from chalicelib.api.auth import current_organization
 from chalicelib.api.blueprint import ApiBlueprint
 from chalicelib.api.body import root_object
 from chalicelib.api.serialize import json_response, organization_json
-from chalicelib.domain.organizations import OrganizationUpdate
+from chalicelib.domain import organization_service
 from chalicelib.store.repositories import repositories
 
 organizations = ApiBlueprint(__name__)
@@ -20,6 +20,6 @@ def get_organization():
 def update_organization():
     request = organizations.current_request
     organization = current_organization(request)
-    changes = OrganizationUpdate.parse(root_object(request.raw_body, "organization")).changes()
-    updated = repositories().organizations.update(organization.id, changes)
+    updated = organization_service.update_organization(repositories().organizations, organization,
+                                                       root_object(request.raw_body, "organization"))
     return json_response({"organization": organization_json(updated)})

@@ -54,6 +54,15 @@ def _create(stores: Stores, organization: Organization, request: CustomerInput, 
         raise StaleWrite() from None  # the clock was deleted or filled since it was read: read again
 
 
+def refuse_new_timezone_while_subscribed(existing: Customer, updated: Customer, organization: Organization) -> None:
+    """Usage is aggregated per billing period, cut in the customer's timezone when each event was applied: while it
+    has an active subscription, a change of the timezone in force would cut the periods elsewhere (the update is
+    conditioned on the customer's version, which a new subscription moves)."""
+    if existing.active_subscriptions_count > 0 and (existing.applicable_timezone(organization.timezone)
+                                                     != updated.applicable_timezone(organization.timezone)):
+        raise ValidationFailed.single("timezone", "customer_has_active_subscription")
+
+
 def upsert_customer(stores: Stores, organization: Organization, payload: dict, clock: CustomerClock) -> Customer:
     """`POST /customers`: create the customer named by `external_id`, or update the fields sent."""
     request = CustomerInput.parse(payload, external_id_required=True)
@@ -67,6 +76,7 @@ def upsert_customer(stores: Stores, organization: Organization, payload: dict, c
         except ExternalIdTaken:
             raise StaleWrite() from None  # a concurrent request created it: read again and update on top
         customer = updated_customer(existing, changes, clock.now_for(clock_of_update(existing, request)))
+        refuse_new_timezone_while_subscribed(existing, customer, organization)
         stores.customers.update(customer, existing.version)
         return customer
 
@@ -93,6 +103,7 @@ def update_customer(store: CustomerStore, organization: Organization, external_i
         if renaming and existing.active_subscriptions_count > 0:
             raise ValidationFailed.single("external_id", "customer_has_active_subscription")
         customer = updated_customer(existing, changes, clock.now_for(clock_of_update(existing, request)))
+        refuse_new_timezone_while_subscribed(existing, customer, organization)
         if not renaming:
             store.update(customer, existing.version)
             return customer

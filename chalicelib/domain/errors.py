@@ -42,6 +42,10 @@ class ExternalIdTaken(DomainError):
     """A repository refused a write: another record of the organization has this external id."""
 
 
+class HasActiveSubscriptions(DomainError):
+    """A repository refused a change that needs the organization to have no active subscription."""
+
+
 class StaleWrite(DomainError):
     """A repository refused a write: the record changed since it was read."""
 

@@ -6,8 +6,8 @@ from typing import Protocol
 
 from chalicelib.domain.api_keys import ApiKeyRecord, generate_api_key, hash_api_key
 from chalicelib.domain.clock import utc_now
-from chalicelib.domain.errors import NotFound, ValidationFailed
-from chalicelib.domain.organizations import Organization, default_document_number_prefix
+from chalicelib.domain.errors import HasActiveSubscriptions, NotFound, ValidationFailed
+from chalicelib.domain.organizations import Organization, OrganizationUpdate, default_document_number_prefix
 from chalicelib.domain.webhooks import new_hmac_key
 
 
@@ -20,6 +20,8 @@ class OrganizationStore(Protocol):
     def find_api_key(self, key_hash: str) -> ApiKeyRecord | None: ...
     def list_api_keys(self, organization_id: str) -> list[ApiKeyRecord]: ...
     def revoke_api_key(self, record: ApiKeyRecord) -> None: ...
+    def update(self, organization_id: str, changes: dict) -> Organization: ...
+    def update_while_unsubscribed(self, organization_id: str, changes: dict) -> Organization: ...
 
 
 def issue_api_key(store: OrganizationStore, organization_id: str, api_key: str | None = None) -> str:
@@ -69,3 +71,16 @@ def rotate_webhook_key(store: OrganizationStore, organization_id: str) -> str:
     key = new_hmac_key()
     store.replace_hmac_key(organization_id, key)
     return key
+
+
+def update_organization(store: OrganizationStore, organization: Organization, payload: dict) -> Organization:
+    """`PUT /organizations`: the fields sent. A new timezone is refused while the organization has an active
+    subscription: usage is aggregated per billing period, cut in the timezone in force when each event was applied,
+    and a new one would cut the periods elsewhere (docs/api-coverage.md, "Organization")."""
+    changes = OrganizationUpdate.parse(payload).changes()
+    if changes.get("timezone", organization.timezone) == organization.timezone:
+        return store.update(organization.id, changes)
+    try:
+        return store.update_while_unsubscribed(organization.id, changes)
+    except HasActiveSubscriptions:
+        raise ValidationFailed.single("timezone", "organization_has_active_subscription") from None

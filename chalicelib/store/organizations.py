@@ -5,7 +5,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib.domain.api_keys import ApiKeyRecord
 from chalicelib.domain.clock import utc_now
-from chalicelib.domain.errors import NotFound, ValidationFailed
+from chalicelib.domain.errors import HasActiveSubscriptions, NotFound, ValidationFailed
 from chalicelib.domain.organizations import Organization
 from chalicelib.store import keys
 from chalicelib.store.dynamo import (
@@ -78,6 +78,26 @@ class OrganizationRepository(ControlTableRepository):
                 raise NotFound("organization") from error
             raise
         return Organization.model_validate(from_attributes(response["Attributes"]))
+
+    def update_while_unsubscribed(self, organization_id: str, changes: dict) -> Organization:
+        """`update`, in one transaction with the condition that the organization has no active subscription (its
+        per-status subscription counter); raises HasActiveSubscriptions otherwise."""
+        try:
+            transact(self._client, [
+                {"ConditionCheck": {"TableName": self._table,
+                                    "Key": self._key(organization_id, keys.SUBSCRIPTION_COUNTER_SK),
+                                    "ConditionExpression": "attribute_not_exists(active) OR active = :zero",
+                                    "ExpressionAttributeValues": to_attributes({":zero": 0})}},
+                {"Update": {"TableName": self._table, "Key": self._organization_key(organization_id),
+                            **set_or_remove({**changes, "updated_at": utc_now()}),
+                            "ConditionExpression": "attribute_exists(pk)"}}])
+        except TransactionCancelled as cancelled:
+            if 0 in cancelled.failed:
+                raise HasActiveSubscriptions() from cancelled
+            if 1 in cancelled.failed:
+                raise NotFound("organization") from cancelled
+            raise
+        return self.get(organization_id)
 
     def add_api_key(self, record: ApiKeyRecord) -> None:
         """Store a key's hash twice: a global lookup item, and the organization's own list of its keys."""

@@ -381,3 +381,20 @@ def test_other_updates_are_allowed_with_an_active_subscription_and_keep_it(api, 
     assert (customer["city"], customer["email"]) == ("Lyon", "s@example.com")
     # The updates did not wipe the subscription out: delete is still refused.
     assert api.delete(path_of("subscribed")).status_code == 405
+
+
+def test_the_timezone_in_force_cannot_change_while_the_customer_has_an_active_subscription(api):
+    from test_subscriptions import create_plan, subscribe
+
+    api.post(CUSTOMERS, {"customer": {"external_id": "cust", "name": "Acme", "timezone": "Europe/Paris"}})
+    create_plan(api)
+    subscribe(api)
+    for refused in (api.post(CUSTOMERS, {"customer": {"external_id": "cust", "timezone": "Asia/Tokyo"}}),
+                    api.put(f"{CUSTOMERS}/cust", {"customer": {"timezone": None, "name": "Renamed"}})):
+        assert refused.status_code == 422
+        assert refused.json_body["error_details"] == {"timezone": ["customer_has_active_subscription"]}
+    customer = api.get(f"{CUSTOMERS}/cust").json_body["customer"]
+    assert (customer["timezone"], customer["name"]) == ("Europe/Paris", "Acme")
+    # The same timezone in force, written out or not, is no change.
+    assert api.post(CUSTOMERS, {"customer": {"external_id": "cust", "timezone": "Europe/Paris",
+                                             "name": "Acme SAS"}}).status_code == 200

@@ -147,3 +147,23 @@ def test_lago_s_own_names_of_renamed_zones_are_accepted(api, timezone):
     response = put(api, timezone=timezone)
     assert response.status_code == 200, response.body
     assert response.json_body["organization"]["timezone"] == timezone
+
+
+def test_the_timezone_cannot_change_while_the_organization_has_an_active_subscription(api):
+    """Usage is aggregated per period cut in the timezone in force: a new one would leave the aggregated usage in
+    periods current usage and the biller no longer read (found by the soak run: 0 events counted)."""
+    from test_subscriptions import create_customer, create_plan, subscribe
+
+    create_customer(api)
+    create_plan(api)
+    subscribe(api)
+    refused = api.put("/api/v1/organizations", {"organization": {"timezone": "Asia/Tokyo", "net_payment_term": 7}})
+    assert refused.status_code == 422
+    assert refused.json_body["error_details"] == {"timezone": ["organization_has_active_subscription"]}
+    organization = api.get("/api/v1/organizations").json_body["organization"]
+    assert (organization["timezone"], organization["net_payment_term"]) == ("UTC", 0)  # nothing half-written
+    same = api.put("/api/v1/organizations", {"organization": {"timezone": "UTC", "net_payment_term": 7}})
+    assert same.status_code == 200 and same.json_body["organization"]["net_payment_term"] == 7
+    assert api.delete("/api/v1/subscriptions/sub").status_code == 200
+    moved = api.put("/api/v1/organizations", {"organization": {"timezone": "Asia/Tokyo"}})
+    assert moved.status_code == 200 and moved.json_body["organization"]["timezone"] == "Asia/Tokyo"

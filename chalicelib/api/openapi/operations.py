@@ -42,6 +42,8 @@ def _refusals(**by_status: str) -> MappingProxyType:
 
 
 _PAGE = "`page` or `per_page` out of range: `value_is_invalid`."
+_TIMEZONE_LOCKED = ("A change of the timezone in force while the customer has an active subscription: "
+                    "`customer_has_active_subscription` on `timezone`.")
 
 OPERATIONS: dict[tuple[str, str], Operation] = {
     ("/health", "GET"): Operation("getHealth", "Liveness (not Lago's; no database access)", "service",
@@ -51,12 +53,15 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         public=True),
     ("/api/v1/organizations", "GET"): Operation("findOrganization", "The API key's organization (not Lago's)",
                                                 "organizations", organizations.Organization),
-    ("/api/v1/organizations", "PUT"): Operation("updateOrganization", "Update the organization", "organizations",
-                                                organizations.Organization, body=organizations.OrganizationUpdateInput),
+    ("/api/v1/organizations", "PUT"): Operation(
+        "updateOrganization", "Update the organization", "organizations", organizations.Organization,
+        body=organizations.OrganizationUpdateInput,
+        refusals=_refusals(s422="A new `timezone` while the organization has an active subscription: "
+                                "`organization_has_active_subscription`.")),
     ("/api/v1/customers", "POST"): Operation(
         "createCustomer", "Create a customer, or update the one with this external_id", "customers",
         customers.Customer, body=customers.CustomerCreateInput,
-        refusals=_refusals(s404="`test_clock_not_found`.")),
+        refusals=_refusals(s404="`test_clock_not_found`.", s422=_TIMEZONE_LOCKED)),
     ("/api/v1/customers", "GET"): Operation("findAllCustomers", "List customers", "customers",
                                             customers.CustomersPaginated, query=queries.PageQuery,
                                             refusals=_refusals(s422=_PAGE)),
@@ -64,7 +69,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
                                                           customers.Customer),
     ("/api/v1/customers/{external_id}", "PUT"): Operation(
         "updateCustomer", "Update a customer (not Lago's), its external_id included", "customers", customers.Customer,
-        body=customers.CustomerUpdateInput),
+        body=customers.CustomerUpdateInput,
+        refusals=_refusals(s422=f"{_TIMEZONE_LOCKED} A new `external_id` while it has one: "
+                                "`customer_has_active_subscription` on `external_id`.")),
     ("/api/v1/customers/{external_id}", "DELETE"): Operation(
         "destroyCustomer", "Delete a customer", "customers", customers.Customer,
         refusals=_refusals(s405="`customer_has_active_subscription` (active or pending).")),
