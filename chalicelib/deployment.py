@@ -7,6 +7,13 @@ import json
 
 from chalicelib.api.gateway_responses import sam_gateway_responses
 from chalicelib.billing.fanout import MAX_RECEIVES, WORKER_TIMEOUT_SECONDS
+from chalicelib.observability import (
+    CUSTOMERS_NOT_BILLED,
+    DEAD_LETTERED_EVENTS,
+    METRICS_NAMESPACE,
+    SERVICE_NAME,
+    WEBHOOKS_FAILED,
+)
 from chalicelib.store.tables import ALL_TABLES, CONTROL, EVENTS, USAGE, WEBHOOKS, TableSpec
 from chalicelib.webhooks.queue import DELIVERY_TIMEOUT_SECONDS, QUEUE_VISIBILITY_SECONDS, redrive_policy
 
@@ -173,6 +180,33 @@ def _queue(**properties) -> dict:
             "Properties": {"SqsManagedSseEnabled": True, "MessageRetentionPeriod": 14 * 24 * 3600, **properties}}
 
 
+# The counts an operator acts on (chalicelib/observability.py; Powertools adds the `service` dimension from
+# POWERTOOLS_SERVICE_NAME, .chalice/config.json): any in five minutes raises the alarm.
+METRIC_ALARMS = {"DeadLetteredEventsAlarm": DEAD_LETTERED_EVENTS, "CustomersNotBilledAlarm": CUSTOMERS_NOT_BILLED,
+                 "WebhooksFailedAlarm": WEBHOOKS_FAILED}
+# Dead-letter queues holding work that gave up: any message in them raises the alarm.
+QUEUE_ALARMS = {"BillingWorkDeadLettersAlarm": WORK_DEAD_LETTERS, "WebhookDeadLettersAlarm": WEBHOOK_DEAD_LETTERS,
+                "StreamFailuresAlarm": FAILURE_QUEUE, "WebhookStreamFailuresAlarm": WEBHOOK_STREAM_FAILURES}
+
+
+def _alarm(description: str, statistic: str, **metric) -> dict:
+    return {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+        "AlarmDescription": description, "Statistic": statistic, "Period": 300, "EvaluationPeriods": 1,
+        "Threshold": 0, "ComparisonOperator": "GreaterThanThreshold", "TreatMissingData": "notBreaching", **metric}}
+
+
+def alarms() -> dict:
+    """One alarm per operator metric and per queue of given-up work (docs/operations.md, "What to watch")."""
+    found = {name: _alarm(f"{metric} above zero: see docs/operations.md", "Sum", Namespace=METRICS_NAMESPACE,
+                          MetricName=metric, Dimensions=[{"Name": "service", "Value": SERVICE_NAME}])
+             for name, metric in METRIC_ALARMS.items()}
+    found.update({name: _alarm(f"messages in {queue}: see docs/operations.md", "Maximum", Namespace="AWS/SQS",
+                               MetricName="ApproximateNumberOfMessagesVisible",
+                               Dimensions=[{"Name": "QueueName", "Value": _arn(queue, "QueueName")}])
+                  for name, queue in QUEUE_ALARMS.items()})
+    return found
+
+
 def merge_template() -> dict:
     """The template merged into chalice's SAM output: tables, failure queue, IAM, stream and API settings."""
     resources = {spec.logical_id: spec.cloudformation_resource() for spec in ALL_TABLES}
@@ -189,6 +223,7 @@ def merge_template() -> dict:
     resources.update({ROLES[function]: _role(function) for function in ROLES})
     resources.update({function: _function(function) for function in ROLES})
     resources["RestAPI"] = {"Properties": {"GatewayResponses": sam_gateway_responses()}}
+    resources.update(alarms())
     outputs = {f"{spec.logical_id}Name": {"Value": {"Ref": spec.logical_id}} for spec in ALL_TABLES}
     outputs.update({f"{queue}Url": {"Value": {"Ref": queue}}
                     for queue in (FAILURE_QUEUE, WORK_QUEUE, WORK_DEAD_LETTERS, WEBHOOK_STREAM_FAILURES,

@@ -3,7 +3,10 @@
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-logger = Logger(service="billing")
+# The logs' service, and the `service` dimension of the metrics (Powertools reads POWERTOOLS_SERVICE_NAME, which
+# .chalice/config.json sets to it; the deployment's alarms name it).
+SERVICE_NAME = "billing"
+logger = Logger(service=SERVICE_NAME)
 METRICS_NAMESPACE = "Billing"
 # Events the aggregator set aside after they kept failing (docs/operations.md, "Dead-lettered events").
 DEAD_LETTERED_EVENTS = "DeadLetteredEvents"

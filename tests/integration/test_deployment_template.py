@@ -259,3 +259,26 @@ def test_unknown_routes_answer_lago_s_404(sam):
 def test_placeholder_arns_are_gone(sam):
     for placeholder in (EVENTS_STREAM_ARN_PLACEHOLDER, WEBHOOKS_STREAM_ARN_PLACEHOLDER, WEBHOOK_QUEUE_ARN_PLACEHOLDER):
         assert placeholder not in json.dumps(sam)
+
+
+def test_an_operator_is_alarmed_by_each_count_of_given_up_work(sam):
+    """The metrics the code emits (dead-lettered events, customers not billed, webhooks given up) and every queue of
+    given-up work each have an alarm at any value above zero; the metrics' `service` dimension is the one
+    Powertools takes from the functions' POWERTOOLS_SERVICE_NAME."""
+    from chalicelib.observability import CUSTOMERS_NOT_BILLED, DEAD_LETTERED_EVENTS, WEBHOOKS_FAILED
+
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    alarms = {name: alarm["Properties"] for name, alarm in _resources(sam, "AWS::CloudWatch::Alarm").items()}
+    by_metric = {(alarm["Namespace"], alarm["MetricName"]): alarm for alarm in alarms.values()
+                 if alarm["Namespace"] == "Billing"}
+    assert set(by_metric) == {("Billing", metric) for metric in (DEAD_LETTERED_EVENTS, CUSTOMERS_NOT_BILLED,
+                                                                 WEBHOOKS_FAILED)}
+    for alarm in by_metric.values():
+        assert alarm["Dimensions"] == [{"Name": "service", "Value": config["environment_variables"][
+            "POWERTOOLS_SERVICE_NAME"]}]
+        assert (alarm["Statistic"], alarm["Threshold"], alarm["ComparisonOperator"]) == (
+            "Sum", 0, "GreaterThanThreshold")
+    queues = {alarm["Dimensions"][0]["Value"]["Fn::GetAtt"][0] for alarm in alarms.values()
+              if alarm["Namespace"] == "AWS/SQS"}
+    assert queues == {"BillingWorkDeadLetterQueue", "WebhookDeadLetterQueue", "StreamFailuresQueue",
+                      "WebhookStreamFailuresQueue"} <= set(_resources(sam, "AWS::SQS::Queue"))
