@@ -79,7 +79,7 @@ class DeadLetterRepository:
             ExpressionAttributeNames={"#status": "status"}, ExpressionAttributeValues=to_attributes(values))
 
     def dead_events(self, organization_id: str, external_subscription_id: str | None = None) -> list[DeadEvent]:
-        """The organization's events set aside (of one external subscription id), oldest key first."""
+        """The organization's events set aside (of one external subscription id), by subscription and transaction id."""
         query = {"TableName": CONTROL.name, "ConsistentRead": True,
                  "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
                  "FilterExpression": "#status = :dead", "ExpressionAttributeNames": {"#status": "status"},
