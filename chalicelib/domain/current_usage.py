@@ -203,7 +203,10 @@ def _bucket(charge: Charge, metric: BillableMetric, index: int | None, window: W
     properties = charge.bucket_properties(index)
     if values is None and needs_event_values(properties):
         raise ValidationFailed.single("charge_model", "event_values_required")
-    amount = charge_amount(charge.charge_model, properties, Usage(units, result.events_count, values or ()))
+    # Lago rounds a prorated charge's full units as it rounds its units.
+    full_units = (round_units(result.total_aggregated_units, metric.rounding_function, metric.rounding_precision)
+                  if charge.prorated else None)
+    amount = charge_amount(charge.charge_model, properties, Usage(units, result.events_count, values or (), full_units))
     return BucketUsage(index, units, result.total_aggregated_units, result.events_count, amount,
                        amount_cents(amount, currency))
 

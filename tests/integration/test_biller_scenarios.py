@@ -506,6 +506,43 @@ def test_usage_at_period_end_equals_the_invoice(api, dynamodb, tenant, clock, mo
     assert_totals(invoice, 1000 + usage["amount_cents"])
 
 
+
+LAGO_VOLUME = {"volume_ranges": [
+    {"from_value": 0, "to_value": 100, "per_unit_amount": "2", "flat_amount": "10"},
+    {"from_value": 101, "to_value": 200, "per_unit_amount": "1", "flat_amount": "0"},
+    {"from_value": 201, "to_value": None, "per_unit_amount": "0.5", "flat_amount": "50"}]}
+
+
+def test_prorated_volume_prices_the_prorated_units_at_the_range_of_the_full_units(api, dynamodb, tenant, clock,
+                                                                                   monkeypatch):
+    """Lago's volume spec "when charge is prorated" (198.6 units, 300 full -> 149.3) as a period: a prorated
+    volume charge on a recurring sum of seats, 66 seats from 1 March, 234 more on 14 April. April's current usage
+    read in its last hour is the charge fee of the invoice of 1 May."""
+    seats = api.post("/api/v1/billable_metrics", {"billable_metric": {
+        "name": "seats", "code": "seats", "aggregation_type": "sum_agg", "field_name": "n", "recurring": True}})
+    assert seats.status_code == 200, seats.body
+    setup_subscription(api, clock, subscription_at=at(date(2026, 3, 1)), charges=[{
+        "billable_metric_id": seats.json_body["billable_metric"]["lago_id"], "charge_model": "volume",
+        "prorated": True, "properties": LAGO_VOLUME}])
+    org = tenant.organization_id
+    send(dynamodb, org, "seats", [(at(date(2026, 3, 1), 10), {"n": 66}), (at(date(2026, 4, 14), 10), {"n": 234})])
+    # March: 66 seats all of its 31 days -> 66 x 31/31 = 66, full 66 -> 0-100: 66 x 2 + 10 = 142.00
+    march = bill(at(date(2026, 4, 1), 0, 30), org)[-1]
+    assert charge_fees(march) == [14200]
+    # April: 66 + 234 x 17/30 (14..30 April) = 66 + 132.6 = 198.6 prorated, 66 + 234 = 300 full -> 201-∞:
+    # 198.6 x 0.5 + 50 = 149.30 (the prorated units' range 101-200 would give 198.6 x 1 = 198.60)
+    expected = round_half_up((66 + Decimal(234) * 17 / 30) * Decimal("0.5") * 100 + 50 * 100)
+    assert expected == 14930
+    monkeypatch.setattr("chalicelib.api.current_usage.utc_now", lambda: at(date(2026, 4, 30), 23))
+    response = api.get("/api/v1/customers/cust/current_usage?external_subscription_id=sub")
+    assert response.status_code == 200, response.body
+    assert response.json_body["customer_usage"]["amount_cents"] == expected
+    april = bill(at(date(2026, 5, 1), 0, 30), org)[-1]
+    assert april.issuing_date == date(2026, 5, 1)
+    assert charge_fees(april) == [expected]
+    assert_totals(april, 1000 + expected)
+
+
 def test_each_missed_period_bills_its_own_usage_split_at_the_boundaries(api, dynamodb, tenant, clock):
     """Calendar monthly in arrears from 1 January 2022, 1 EUR per call: a call at 31 January 23:59:59, two at
     1 February 00:00:00, one on 5 March; one run on 1 April bills January 1, February 2, March 1."""

@@ -221,6 +221,40 @@ def test_volume_picks_the_range_of_lagos_rule(tiers, total):
     assert price("volume", {"volume_ranges": ranges(*rows)}, total) == total * unit_price + flat
 
 
+
+def prorated_sum(carried: int, added: int, days_left: int, days_in_period: int) -> Decimal:
+    """A recurring sum's prorated units: what was carried in weighs the whole period, what was added weighs its days
+    left (the day it came included) over the period's days, rounded up at 5 decimals (lago-semantics §1.3)."""
+    return (carried + D(added) * days_left / days_in_period).quantize(D("0.00001"), rounding=ROUND_CEILING)
+
+
+# A prorated volume charge: Lago picks the range from the full units (66 carried from March + 234 added = 300 in
+# April) and prices the prorated units at it, plus the whole flat amount of that range (VolumeService#number_of_units;
+# spec/services/charge_models/volume_service_spec.rb "when charge is prorated": 198.6 units, 300 full -> 149.3).
+PRORATED_VOLUME = [
+    # 234 on 14 April: 14..30 April = 17 days of 30 -> 66 + 234 x 17/30 = 66 + 132.6 = 198.6.
+    # Full 300 -> 201-∞: 198.6 x 0.5 + 50 = 99.3 + 50 = 149.30 -> 14930 (from the prorated 198.6: 101-200,
+    # 198.6 x 1 = 19860, the amount before this rule).
+    ("issue 16: 66 in March, 234 on 14 April", 66, 234, 17, "198.6", 300, "149.3", 14930),
+    # 300 on 30 April: 1 day of 30 -> 300 x 1/30 = 10. Full 300 -> 201-∞: 10 x 0.5 + 50 = 55.00 -> 5500; the flat
+    # amount is not prorated (from the prorated 10: 0-100, 10 x 2 + 10 = 3000).
+    ("300 on the period's last day: the whole flat 50", 0, 300, 1, "10", 300, "55", 5500),
+    # 80 on 21 April: 21..30 April = 10 days -> 40 + 80 x 10/30 = 40 + 26.666666... = 66.66667 (up at 5 decimals).
+    # Full 120 -> 101-200 without flat: 66.66667 x 1 = 66.66667 -> 6667 (half-up of 6666.667); the prorated units'
+    # range 0-100 would add its flat 10: 66.66667 x 2 + 10 = 143.33334 -> 14333.
+    ("40 carried, 80 on 21 April: no flat of the lower range", 40, 80, 10, "66.66667", 120, "66.66667", 6667),
+]
+
+
+@pytest.mark.parametrize("case, carried, added, days_left, units, full_units, amount, cents", PRORATED_VOLUME,
+                         ids=[row[0] for row in PRORATED_VOLUME])
+def test_prorated_volume_prices_the_prorated_units_at_the_range_of_the_full_units(case, carried, added, days_left,
+                                                                                   units, full_units, amount, cents):
+    assert (prorated_sum(carried, added, days_left, 30), carried + added) == (D(units), full_units)
+    priced = charge_amount("volume", parse_properties("volume", LAGO_VOLUME), Usage(D(units), 2, (), D(full_units)))
+    assert (priced, amount_cents(priced, "EUR")) == (D(amount), cents)
+
+
 # --- validation -------------------------------------------------------------------------------------------
 
 def refusal(model: str, properties: dict) -> dict:

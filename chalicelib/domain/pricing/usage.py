@@ -8,8 +8,10 @@ from decimal import Decimal
 @dataclass(frozen=True)
 class Usage:
     """`units` is the aggregation result U; `event_values` (each event's value in timestamp order) only
-    the percentage model reads, for its free allowances and per-transaction bounds."""
+    the percentage model reads, for its free allowances and per-transaction bounds. `full_units` is a
+    prorated charge's un-prorated total (None on any other charge), which the volume model picks its range by."""
 
     units: Decimal
     events_count: int = 0
     event_values: tuple[Decimal, ...] = ()
+    full_units: Decimal | None = None
