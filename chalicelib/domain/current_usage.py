@@ -121,13 +121,16 @@ class UsagePeriod:
 def subscription_terms(subscription: Subscription, plan: Plan, timezone: str) -> BillingTerms:
     """The subscription's terms, cut at its termination when it has one."""
     return billing_terms(plan, subscription.billing_time, timezone, subscription.subscription_at,
-                         subscription.started_at, subscription.terminated_at)
+                         subscription.started_at, subscription.terminated_at,
+                         upgraded=subscription.terminated_by_upgrade)
 
 
 def charges_window(terms: BillingTerms, period: Period) -> Window:
     """What the aggregations read of a charges period: from the start instant, divided by the full period's days."""
     shown = terms.charges_part(period)
-    return Window(epoch_ms(shown.start), epoch_ms(shown.end), days_in(period, terms.timezone), terms.timezone)
+    ended_here = terms.terminated_at is not None and period.start <= terms.terminated_at < period.end
+    return Window(epoch_ms(shown.start), epoch_ms(shown.end), days_in(period, terms.timezone), terms.timezone,
+                  upgraded=terms.upgraded and ended_here)
 
 
 def current_usage_period(subscription: Subscription, plan: Plan, timezone: str, now: datetime) -> UsagePeriod:
@@ -171,7 +174,7 @@ def recurring_openings(plan: Plan, metrics: Mapping[str, BillableMetric], terms:
                 if window is None:
                     window = charges_window(terms, terms.charges_periods.period_at(
                         EPOCH + timedelta(milliseconds=period_start_ms)))
-                opening = aggregation.opening_state(openings.get((charge.id, index), NO_USAGE))
+                opening = aggregation.opening_state(openings.get((charge.id, index), NO_USAGE), window)
                 openings[(charge.id, index)] = aggregation.result(aggregation.combine(state, opening), window)
     return openings
 
@@ -198,7 +201,7 @@ def _bucket(charge: Charge, metric: BillableMetric, index: int | None, window: W
                                   prorated=charge.prorated)
     if state is None:
         state = aggregation.empty
-    result = aggregation.result(aggregation.combine(state, aggregation.opening_state(opening)), window)
+    result = aggregation.result(aggregation.combine(state, aggregation.opening_state(opening, window)), window)
     units = round_units(result.units, metric.rounding_function, metric.rounding_precision)
     properties = charge.bucket_properties(index)
     if values is None and needs_event_values(properties):

@@ -173,10 +173,12 @@ def check_ending_at(ending_at: datetime | None, subscription_at: datetime, now: 
 
 
 def billing_terms(plan: Plan, billing_time: str, timezone: str, subscription_at: datetime,
-                  started_at: datetime, terminated_at: datetime | None = None) -> BillingTerms:
+                  started_at: datetime, terminated_at: datetime | None = None, *,
+                  upgraded: bool = False) -> BillingTerms:
     return BillingTerms(interval=Interval(plan.interval), billing_time=BillingTime(billing_time), timezone=timezone,
                         subscription_at=subscription_at, started_at=started_at, pay_in_advance=plan.pay_in_advance,
-                        bill_charges_monthly=bool(plan.bill_charges_monthly), terminated_at=terminated_at)
+                        bill_charges_monthly=bool(plan.bill_charges_monthly), terminated_at=terminated_at,
+                        upgraded=upgraded)
 
 
 def first_billing_period(plan: Plan, billing_time: str, timezone: str, subscription_at: datetime,

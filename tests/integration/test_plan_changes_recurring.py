@@ -160,6 +160,40 @@ def test_a_prorated_recurring_charge_is_billed_on_both_sides_of_an_upgrade_by_da
     assert fees["subscription_periodic"] == (Decimal("5.73334"), 1147)
 
 
+def test_an_upgrade_bills_the_carried_prorated_units_to_the_day_before_the_upgrade_day(api, dynamodb, tenant,
+                                                                                        api_clock):
+    """Lago's `Subscription#date_diff_with_timezone` (spec/scenarios/invoices/invoices_spec.rb, "when pay in advance
+    subscription is upgraded": 5 carried units on the old plan are 11/29 x 500 = 190 cents when upgraded on
+    12 February): units carried in from earlier periods are billed one day less on the upgraded side, since the
+    new plan bills the upgrade day. The same case in November (30 days), upgraded on the 12th at 06:00."""
+    org = tenant.organization_id
+    licences = create_metric(api, "licences", "sum_agg", "n")
+    recurring(api, "licences")
+    for code, amount_cents in (("small", 2900), ("large", 29000)):
+        create_plan(api, code, amount_cents=amount_cents, pay_in_advance=True, charges=[{
+            "billable_metric_id": licences["lago_id"], "charge_model": "standard", "prorated": True,
+            "properties": {"amount": "1"}}])
+    create_customer(api)
+    api_clock.set(datetime(2026, 10, 1, tzinfo=UTC))
+    subscribe(api, external_id="psub", plan_code="small", subscription_at="2026-10-01T00:00:00Z")
+    send(dynamodb, [event_item(org, "l1", epoch_ms(datetime(2026, 10, 2, tzinfo=UTC)), "licences", {"n": 5},
+                               external_subscription_id="psub")])
+    run_biller(datetime(2026, 11, 1, 0, 30, tzinfo=UTC))
+    api_clock.set(datetime(2026, 11, 12, 6, tzinfo=UTC))
+    assert post(api, external_id="psub", plan_code="large").status_code == 200
+    run_biller(datetime(2026, 12, 1, 0, 30, tzinfo=UTC))
+    reasons = {(invoice.id, period.subscription_id): period.invoicing_reason
+               for invoice in invoices_of(org) for period in invoice.billing_periods}
+    fees = {(reasons[(invoice.id, fee.subscription_id)], fee.from_datetime.date().isoformat()):
+            (fee.units, fee.amount_cents) for invoice in invoices_of(org) for fee in invoice.fees
+            if fee.fee_type == "charge"}
+    # Old plan, 1..11 November (the 12th is the new plan's): 5 x 11 / 30 = 1.8333... -> 1.83334 x 1 EUR
+    # = 183.334 -> 183 cents (counting the upgrade day, 5 x 12 / 30 = 2 -> 200 cents).
+    assert fees[("subscription_terminating", "2026-11-01")] == (Decimal("1.83334"), 183)
+    # New plan, 12..30 November (19 days): 5 x 19 / 30 = 3.1666... -> 3.16667 x 1 EUR = 316.667 -> 317 cents.
+    assert fees[("subscription_periodic", "2026-11-12")] == (Decimal("3.16667"), 317)
+
+
 NOVEMBER_START = datetime(2026, 11, 1, tzinfo=UTC)
 NOVEMBER_SECONDS = 30 * 86_400
 

@@ -56,7 +56,7 @@ def incremental_result(aggregation, batches: list[list[UsageEvent]], window: Win
     previous = aggregation.result(accumulate(aggregation, earlier, before), before) if earlier else NO_USAGE
     batch_states = (accumulate(aggregation, [item for item in batch if routed_here(aggregation, item, window)], window)
                     for batch in batches)
-    state = reduce(aggregation.combine, batch_states, aggregation.opening_state(previous))
+    state = reduce(aggregation.combine, batch_states, aggregation.opening_state(previous, window))
     return aggregation.result(state, window)
 
 
@@ -421,7 +421,7 @@ def test_weighted_sum_equals_the_time_weighted_integral(window, initial, data):
               for index, moment in enumerate(moments)]
     previous = AggregationResult(Decimal(0), 0, Decimal(initial))
     aggregation = PROPERTY_AGGREGATIONS["recurring weighted sum"]
-    state = aggregation.combine(aggregation.opening_state(previous), accumulate(aggregation, events, window))
+    state = aggregation.combine(aggregation.opening_state(previous, window), accumulate(aggregation, events, window))
     expected = ceil_quotient(lago_points_integral(events, window, Decimal(initial)),
                              window.charges_duration_days * MS_PER_DAY, 20)
     assert aggregation.result(state, window).units == expected

@@ -60,7 +60,7 @@ class Aggregation(ABC, Generic[State]):
     def naive_result(self, events: Iterable[UsageEvent], window: Window) -> AggregationResult:
         """The result recomputed from every event of the subscription, as Lago's queries define it."""
 
-    def opening_state(self, previous: AggregationResult) -> State:
+    def opening_state(self, previous: AggregationResult, window: Window) -> State:
         """What the window starts from, given the previous period's result: nothing unless a recurring metric
         carries its total forward."""
         return self.empty

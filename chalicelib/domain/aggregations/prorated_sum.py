@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import ClassVar
 
-from chalicelib.domain.aggregations.arithmetic import EXACT, ZERO, ceil_quotient, exact_sum
+from chalicelib.domain.aggregations.arithmetic import EXACT, ceil_quotient, exact_sum
 from chalicelib.domain.aggregations.base import AggregationResult, NumericAggregation
 from chalicelib.domain.aggregations.events import UsageEvent
 from chalicelib.domain.aggregations.moments import Moments
@@ -28,8 +28,11 @@ class ProratedSumAggregation(NumericAggregation[Moments]):
     def value_contribution(self, value: Decimal, event: UsageEvent, window: Window) -> Moments:
         return Moments.of(value, window.day_offset(event.timestamp_ms))
 
-    def opening_state(self, previous: AggregationResult) -> Moments:
-        return Moments(previous.total_aggregated_units, ZERO, previous.events_count)
+    def opening_state(self, previous: AggregationResult, window: Window) -> Moments:
+        """The units carried in, billed for the window's `persisted_days`: at the offset that weighs them so."""
+        days_short = Decimal(window.days - window.persisted_days)
+        return Moments(previous.total_aggregated_units, EXACT.multiply(previous.total_aggregated_units, days_short),
+                       previous.events_count)
 
     def result(self, state: Moments, window: Window) -> AggregationResult:
         units = ceil_quotient(state.weighted_total(window.days), window.charges_duration_days, UNITS_DECIMALS)
@@ -37,9 +40,9 @@ class ProratedSumAggregation(NumericAggregation[Moments]):
 
     def naive_result(self, events: Iterable[UsageEvent], window: Window) -> AggregationResult:
         numeric = self.selected_values(events, window)
-        # An event weighs its days left in the window; one from before the window, all of the window's days.
-        weighted = exact_sum(EXACT.multiply(value, window.days - (window.day_offset(event.timestamp_ms)
-                                                                  if window.contains(event.timestamp_ms) else 0))
+        # An event weighs its days left in the window; one from before the window, the window's persisted days.
+        weighted = exact_sum(EXACT.multiply(value, window.days - window.day_offset(event.timestamp_ms)
+                                            if window.contains(event.timestamp_ms) else window.persisted_days)
                              for event, value in numeric)
         units = ceil_quotient(weighted, window.charges_duration_days, UNITS_DECIMALS)
         return AggregationResult(units, len(numeric), exact_sum(value for _, value in numeric))

@@ -31,7 +31,7 @@ class SumAggregation(NumericAggregation[Totals]):
     def value_contribution(self, value: Decimal, event: UsageEvent, window: Window) -> Totals:
         return Totals(value, 1)
 
-    def opening_state(self, previous: AggregationResult) -> Totals:
+    def opening_state(self, previous: AggregationResult, window: Window) -> Totals:
         return Totals(previous.total_aggregated_units, previous.events_count) if self.recurring else self.empty
 
     def result(self, state: Totals, window: Window) -> AggregationResult:

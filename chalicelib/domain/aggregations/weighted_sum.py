@@ -32,7 +32,7 @@ class WeightedSumAggregation(NumericAggregation[Moments]):
     def value_contribution(self, value: Decimal, event: UsageEvent, window: Window) -> Moments:
         return Moments.of(value, event.timestamp_ms - window.start_ms)
 
-    def opening_state(self, previous: AggregationResult) -> Moments:
+    def opening_state(self, previous: AggregationResult, window: Window) -> Moments:
         # The carried total is an initial value, not an event of this window: it adds nothing to events_count.
         return Moments(previous.total_aggregated_units, ZERO, 0) if self.recurring else self.empty
 

@@ -28,6 +28,9 @@ class Window:
     end_ms: int
     charges_duration_days: int
     timezone: str = "UTC"
+    # A subscription ended by an upgrade leaves its last day to the new plan: units carried in from earlier periods
+    # are billed for one day less than the window touches (Lago's `Subscription#date_diff_with_timezone`).
+    upgraded: bool = False
 
     def __post_init__(self):
         if self.end_ms <= self.start_ms or self.charges_duration_days < 1:
@@ -41,6 +44,11 @@ class Window:
     def days(self) -> int:
         """Calendar days the window touches, counted inclusively (Lago's date difference + 1)."""
         return self.day_offset(self.end_ms - 1) + 1
+
+    @property
+    def persisted_days(self) -> int:
+        """The days units carried in from earlier periods are billed for: the window's, one less after an upgrade."""
+        return max(self.days - 1, 0) if self.upgraded else self.days
 
     def contains(self, timestamp_ms: int) -> bool:
         return self.start_ms <= timestamp_ms < self.end_ms

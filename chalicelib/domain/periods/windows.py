@@ -27,6 +27,7 @@ class BillingTerms:
     pay_in_advance: bool = False
     bill_charges_monthly: bool = False
     terminated_at: datetime | None = None
+    upgraded: bool = False  # terminated by an upgrade: the termination day is the new plan's
 
     @property
     def plan_periods(self) -> PeriodSchedule:
