@@ -237,3 +237,25 @@ def test_a_pending_subscription_moved_to_another_plan_starts_and_bills_on_it(api
         (1, "2026-11-16", ["subscription_terminating"], [("subscription", 533)]),
         # The moved one starts on 1 December on `pro` and bills December in arrears: 3000.
         (2, "2027-01-01", ["subscription_periodic"], [("subscription", 3000)])]
+
+
+def test_an_upgraded_plan_s_minimum_is_prorated_to_the_day_before_the_upgrade_day(api, dynamodb, tenant, api_clock):
+    """Lago's true-up counts the days with `Subscription#date_diff_with_timezone`, one less for a subscription an
+    upgrade ended (the upgrade day is the new plan's): a 30 EUR monthly minimum on a charge with no usage, upgraded
+    on 12 November at 06:00, is due for 1..11 November."""
+    org = tenant.organization_id
+    metric = create_metric(api, "calls", "count_agg")
+    for code, amount_cents in (("small", 1000), ("large", 3000)):
+        create_plan(api, code, amount_cents=amount_cents, charges=[{
+            "billable_metric_id": metric["lago_id"], "charge_model": "standard", "min_amount_cents": 3000,
+            "properties": {"amount": "1"}}])
+    create_customer(api)
+    api_clock.set(datetime(2026, 11, 1, tzinfo=UTC))
+    subscribe(api, plan_code="small", subscription_at="2026-11-01T00:00:00Z")
+    api_clock.set(datetime(2026, 11, 12, 6, tzinfo=UTC))
+    assert post(api, plan_code="large").status_code == 200
+    final = [invoice for invoice in invoices_of(org)
+             if [period.invoicing_reason for period in invoice.billing_periods] == ["subscription_terminating"]]
+    true_ups = [fee.amount_cents for invoice in final for fee in invoice.fees if fee.true_up_of_charge]
+    # 3000 x 11 / 30 = 1100 cents (counting the upgrade day: 3000 x 12 / 30 = 1200).
+    assert true_ups == [1100]

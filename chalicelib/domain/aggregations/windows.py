@@ -16,6 +16,12 @@ def epoch_ms(moment: datetime) -> int:
     return (moment - EPOCH) // timedelta(milliseconds=1)
 
 
+def days_billed(days: int, upgraded: bool) -> int:
+    """Of the calendar `days` a window of a subscription touches, those its plan bills: all, or, when an upgrade
+    ended it, all but the last (the upgrade day is the new plan's; Lago's `Subscription#date_diff_with_timezone`)."""
+    return max(days - 1, 0) if upgraded else days
+
+
 @dataclass(frozen=True)
 class Window:
     """[start_ms, end_ms): an event exactly at `start_ms` is in, one at `end_ms` (the next period's start) is out.
@@ -48,7 +54,7 @@ class Window:
     @property
     def persisted_days(self) -> int:
         """The days units carried in from earlier periods are billed for: the window's, one less after an upgrade."""
-        return max(self.days - 1, 0) if self.upgraded else self.days
+        return days_billed(self.days, self.upgraded)
 
     def contains(self, timestamp_ms: int) -> bool:
         return self.start_ms <= timestamp_ms < self.end_ms

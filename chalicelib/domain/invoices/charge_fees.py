@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from chalicelib.domain.aggregations.base import AggregationResult
+from chalicelib.domain.aggregations.windows import days_billed
 from chalicelib.domain.billable_metrics import BillableMetric
 from chalicelib.domain.current_usage import BucketKey, BucketUsage, ChargeUsage, charges_window, price_period_usage
 from chalicelib.domain.invoices.fee_line import FeeLine
@@ -86,12 +87,12 @@ def charge_fees(subscription_id: str, plan: Plan, metrics: Mapping[str, Billable
     aggregation_window = charges_window(terms, terms.charges_periods.period_at(window.start))
     priced = price_period_usage(arrears_charges(plan), metrics, aggregation_window, usage.states,
                                 plan.amount_currency, None, opening=usage.openings, event_values=usage.event_values)
-    days_billed = days_in(window, terms.timezone)
+    billed = days_billed(days_in(window, terms.timezone), aggregation_window.upgraded)
     fees: list[FeeLine] = []
     for charge_usage in priced.charges:
         fees.extend(_bucket_fee(subscription_id, window, bucket, charge_usage.charge.id, plan.amount_currency)
                     for bucket in charge_usage.buckets if not _empty(bucket))
-        true_up = _true_up_cents(charge_usage, aggregation_window.charges_duration_days, days_billed)
+        true_up = _true_up_cents(charge_usage, aggregation_window.charges_duration_days, billed)
         if true_up > 0:
             fees.append(_true_up_fee(subscription_id, window, charge_usage.charge.id, true_up, plan.amount_currency))
     return (*fees, *in_advance_renewals(subscription_id, plan, metrics, terms, window, usage))
@@ -102,11 +103,11 @@ def _empty(bucket: BucketUsage) -> bool:
     return bucket.units == 0 and bucket.amount_cents == 0 and bucket.events_count == 0
 
 
-def _true_up_cents(charge_usage: ChargeUsage, charges_duration_days: int, days_billed: int) -> int:
+def _true_up_cents(charge_usage: ChargeUsage, charges_duration_days: int, billed_days: int) -> int:
     minimum = charge_usage.charge.min_amount_cents
     if not minimum:
         return 0
-    return true_up_amount_cents(minimum, charges_duration_days, days_billed,
+    return true_up_amount_cents(minimum, charges_duration_days, billed_days,
                                 [bucket.amount_cents for bucket in charge_usage.buckets])
 
 
