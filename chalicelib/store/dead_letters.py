@@ -59,7 +59,7 @@ class DeadLetterRepository:
                               "sk": dead_event_sk(image["external_subscription_id"], image["transaction_id"])})
 
     def count_failure(self, image: dict, reason: str) -> int:
-        """Add one failed delivery of the event; returns how many it has had (one UpdateItem)."""
+        """Add one failed delivery (or replay) of the event; returns how many it has had (one UpdateItem)."""
         response = self._client.update_item(
             TableName=CONTROL.name, Key=self._key(image), ReturnValues="UPDATED_NEW",
             UpdateExpression="SET reason = :reason ADD attempts :one",
@@ -90,12 +90,6 @@ class DeadLetterRepository:
                  for item in page["Items"]]
         # A hashed key component is checked against the id itself.
         return [dead for dead in found if external_subscription_id in (None, dead.external_subscription_id)]
-
-    def record_replay_failure(self, dead: DeadEvent, reason: str) -> None:
-        self._client.update_item(
-            TableName=CONTROL.name, Key=self._key(dead.image),
-            UpdateExpression="SET reason = :reason ADD attempts :one",
-            ExpressionAttributeValues=to_attributes({":reason": reason, ":one": 1}))
 
     def forget(self, dead: DeadEvent) -> None:
         """Remove the event's item once it is replayed."""

@@ -108,9 +108,6 @@ class _Failures:
         else:
             fault.parts.add(part)
 
-    def faults_without_route(self) -> list[StreamRecord]:
-        return [fault.record for fault in self.faults.values() if fault.parts is None]
-
     def hold(self, records: Iterable[StreamRecord]) -> None:
         self.records.extend(records)
 
@@ -149,8 +146,9 @@ class Aggregator:
         unbillable: list[tuple[StreamRecord, UnbillableReason, Routed | None]] = []
         drafts: dict[DraftToRefresh, StreamRecord] = {}
         in_advance: list[tuple[StreamRecord, list[Routed]]] = []
+        unroutable_shards: set[str] = set()
         for record in records:
-            if any(other.shard == record.shard for other in failed.faults_without_route()):
+            if record.shard in unroutable_shards:
                 # Behind a record of its shard that could not be routed: that one's aggregates are unknown, so no
                 # aggregate may have its watermark moved past it by a later record. Both come again.
                 failed.hold([record])
@@ -176,6 +174,7 @@ class Aggregator:
             except Exception as error:  # noqa: BLE001 - a record that cannot be routed is reported, not the batch
                 logger.exception("event record not routed", extra={"sequence_number": record.sequence_number})
                 failed.add(record, error, None)
+                unroutable_shards.add(record.shard)
         counters = {key: group for key, group in groups.items() if key[0].charge_id == APPLIED_EVENTS_CHARGE}
         for (key, _), group in groups.items():
             if key.charge_id != APPLIED_EVENTS_CHARGE:

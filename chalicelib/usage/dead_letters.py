@@ -39,7 +39,7 @@ def replay_dead_events(stores, organization_id: str, now: datetime,
         except Exception as error:  # noqa: BLE001 - one event's failure does not stop the others' replay
             logger.exception("dead-lettered event not replayed", extra={"transaction_id": dead.transaction_id})
             reason = failure_reason(error)
-            stores.dead_letters.record_replay_failure(dead, reason)
+            stores.dead_letters.count_failure(dead.image, reason)
             outcomes.append(ReplayOutcome(dead, reason))
             continue
         stores.dead_letters.forget(dead)
