@@ -115,7 +115,7 @@ def customer_current_usage(stores: Repositories, organization: Organization, ext
                           period.period)
     vat_rate = customer.applicable_vat_rate(organization.vat_rate) if apply_taxes else None
     usage = price_period_usage(plan, metrics, period.window, stored.states, plan.amount_currency, vat_rate,
-                               opening=stored.openings)
+                               opening=stored.openings, event_values=stored.event_values)
     return {"customer_usage": customer_usage_json(usage, period)}
 
 

@@ -284,7 +284,7 @@ def _share(stores, step: BillingStep, plan: Plan, metrics: Mapping[str, Billable
     if waiting:
         _log_waiting(stores, subscription, waiting)
         return None
-    usage = stored_usage(stores, subscription, plan, metrics, terms, period, with_event_values=True)
+    usage = stored_usage(stores, subscription, plan, metrics, terms, period)
     if step.kind == "periodic":
         return periodic_share(subscription, plan, metrics, timezone, step.at, usage,
                               initial_started_at=initial_started_at)

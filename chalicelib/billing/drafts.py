@@ -66,8 +66,7 @@ def _priced(stores, draft: Invoice, billed: list[_Billed], now: datetime) -> Inv
         lines += [FeeLine.model_validate(fee.model_dump(exclude={"id", "taxes_amount_cents"})) for fee in draft.fees
                   if fee.subscription_id == each.subscription.id and fee.fee_type == "subscription"]
         if each.charges_window is not None:
-            usage = stored_usage(stores, each.subscription, each.plan, each.metrics, each.terms, each.charges_period,
-                                 with_event_values=True)
+            usage = stored_usage(stores, each.subscription, each.plan, each.metrics, each.terms, each.charges_period)
             plan = billed_plan(stores, each.subscription, each.plan, each.metrics, each.charges_window)
             lines += charge_fees(each.subscription.id, plan, each.metrics, each.terms, each.charges_window, usage)
     return with_fee_lines(draft, lines, now)

@@ -18,13 +18,13 @@ from chalicelib.domain.aggregations.registry import aggregation_for
 from chalicelib.domain.aggregations.sum import Totals
 from chalicelib.domain.aggregations.windows import EPOCH, Window, epoch_ms
 from chalicelib.domain.billable_metrics import BillableMetric
-from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.money import amount_cents, percent_of, round_half_up
 from chalicelib.domain.periods import BillingTerms, Period, current_usage_window, days_in, local_day
 from chalicelib.domain.plans import Charge, Plan
 from chalicelib.domain.pricing.charge_models import charge_amount
 from chalicelib.domain.pricing.percentage import PercentageProperties
 from chalicelib.domain.pricing.properties import ChargeProperties
+from chalicelib.domain.pricing.transactions import TransactionValues
 from chalicelib.domain.pricing.usage import Usage
 from chalicelib.domain.subscriptions import Subscription, billing_terms
 
@@ -196,7 +196,7 @@ def taxes_amount_cents(fee_amounts_cents: list[int], vat_rate: Decimal | None) -
 
 
 def _bucket(charge: Charge, metric: BillableMetric, index: int | None, window: Window, state,
-            opening: AggregationResult, values: tuple[Decimal, ...] | None, currency: str) -> BucketUsage:
+            opening: AggregationResult, values: TransactionValues | None, currency: str) -> BucketUsage:
     aggregation = aggregation_for(metric.aggregation_type, metric.field_name, recurring=metric.recurring,
                                   prorated=charge.prorated)
     if state is None:
@@ -205,11 +205,13 @@ def _bucket(charge: Charge, metric: BillableMetric, index: int | None, window: W
     units = round_units(result.units, metric.rounding_function, metric.rounding_precision)
     properties = charge.bucket_properties(index)
     if values is None and needs_event_values(properties):
-        raise ValidationFailed.single("charge_model", "event_values_required")
+        raise ValueError(f"charge {charge.id}: a percentage bucket priced from its events' values needs them")
+    values = values or TransactionValues()
     # Lago rounds a prorated charge's full units as it rounds its units.
     full_units = (round_units(result.total_aggregated_units, metric.rounding_function, metric.rounding_precision)
                   if charge.prorated else None)
-    amount = charge_amount(charge.charge_model, properties, Usage(units, result.events_count, values or (), full_units))
+    amount = charge_amount(charge.charge_model, properties,
+                           Usage(units, result.events_count, values.values, full_units, values.later_amount))
     return BucketUsage(index, units, result.total_aggregated_units, result.events_count, amount,
                        amount_cents(amount, currency))
 
@@ -217,15 +219,14 @@ def _bucket(charge: Charge, metric: BillableMetric, index: int | None, window: W
 def price_period_usage(plan: Plan, metrics: Mapping[str, BillableMetric], window: Window,
                        states: Mapping[BucketKey, object], currency: str, vat_rate: Decimal | None, *,
                        opening: Mapping[BucketKey, AggregationResult] | None = None,
-                       event_values: Mapping[BucketKey, tuple[Decimal, ...]] | None = None) -> PeriodUsage:
+                       event_values: Mapping[BucketKey, TransactionValues] | None = None) -> PeriodUsage:
     """The period's usage of every charge of `plan`, priced.
 
     - `metrics`: the plan's metrics by lago_id. `states`: the stored aggregation state of each bucket that
       has one (a missing bucket had no event: zero usage). `opening`: the previous period's result of a
       recurring metric's bucket (NO_USAGE when absent).
-    - `event_values`: each bucket's event values in timestamp order, only read by percentage charges with
-      free allowances or per-transaction bounds; without them such a charge is refused
-      (`{"charge_model": ["event_values_required"]}`) rather than priced wrong.
+    - `event_values`: what percentage buckets with free allowances or per-transaction bounds read of their
+      events' values (`period_usage.bucket_event_values`); such a bucket without it is a programming error.
     - Each bucket is priced with `charge_amount` (the default bucket with the charge's properties, a filter's
       with its own) and rounded half-up to whole minor units; `taxes_amount_cents` is `vat_rate` on the sum
       of those amounts, rounded once. Min-amount true-ups are an invoice's fee, not usage (as Lago).

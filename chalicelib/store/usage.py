@@ -32,6 +32,7 @@ from chalicelib.domain.aggregations.max import Maximum
 from chalicelib.domain.aggregations.moments import Moments
 from chalicelib.domain.aggregations.sum import Totals
 from chalicelib.domain.aggregations.unique_count import Operation
+from chalicelib.domain.pricing.transactions import Transaction, Transactions
 from chalicelib.store.dynamo import from_attributes, is_condition_failure, number, to_attributes
 from chalicelib.store.keys import SEPARATOR, encode_user_id, organization_pk
 from chalicelib.store.tables import USAGE
@@ -52,6 +53,11 @@ def bucket_key(charge_filter_values: Mapping[str, Iterable[str]] | None) -> str:
     canonical = json.dumps({key: sorted(values) for key, values in charge_filter_values.items()},
                            sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "F" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+
+def transactions_bucket(bucket: str) -> str:
+    """The aggregate beside a percentage charge's bucket holding its per-event `Transactions`."""
+    return f"{bucket}{SEPARATOR}transactions"
 
 
 # The pseudo-charge of a period's applied-events counter: every event the aggregator applied to the period,
@@ -98,7 +104,7 @@ def decode_operation(text: str) -> Operation:
 # ------------------------------------------------------------------------------------- stored forms of states
 def state_kind(state: Any) -> str:
     for kind, state_type in (("count", int), ("totals", Totals), ("moments", Moments), ("maximum", Maximum),
-                             ("latest", Latest)):
+                             ("latest", Latest), ("transactions", Transactions)):
         if isinstance(state, state_type) and not isinstance(state, bool):
             return kind
     raise TypeError(f"no stored form for {state!r}")
@@ -123,9 +129,11 @@ def _additive_fields(state: Any) -> dict[str, Any]:
 
 
 def _replaced_fields(state: Any) -> dict[str, Any]:
-    """SET fields of a max/latest state (None values are REMOVEd, as DynamoDB keeps no nulls here)."""
+    """SET fields of a max/latest/transactions state (None values are REMOVEd, as DynamoDB keeps no nulls here)."""
     if isinstance(state, Maximum):
         return {"maximum": state.value}
+    if isinstance(state, Transactions):
+        return {"transactions": _encode_transactions(state)}
     return {"latest_value": state.value, "latest_timestamp_ms": state.timestamp_ms,
             "latest_transaction_id": state.transaction_id}
 
@@ -140,9 +148,29 @@ def state_from_item(item: Mapping[str, Any]) -> Any:
         return Moments(Decimal(item.get("total", 0)), Decimal(item.get("moment", 0)), count)
     if kind == "maximum":
         return Maximum(item.get("maximum"), count)
+    if kind == "transactions":
+        return _decode_transactions(item["transactions"], count)
     timestamp = item.get("latest_timestamp_ms")
     return Latest(item.get("latest_value"), None if timestamp is None else number(timestamp),
                   item.get("latest_transaction_id"), count)
+
+
+def _encode_transactions(state: Transactions) -> str:
+    """A percentage bucket's `Transactions` as JSON text (decimals as strings: a per-transaction total may need
+    more than the 38 digits of a DynamoDB number)."""
+    return json.dumps({"fingerprint": state.fingerprint, "complete": state.complete,
+                       "total": str(state.transactions_total),
+                       "leading": [[each.timestamp_ms, each.transaction_id, str(each.value)]
+                                   for each in state.leading]},
+                      separators=(",", ":"), ensure_ascii=False)
+
+
+def _decode_transactions(text: str, events_count: int) -> Transactions:
+    fields = json.loads(text)
+    return Transactions(events_count, fields["fingerprint"],
+                        tuple(Transaction(timestamp_ms, transaction_id, Decimal(value))
+                              for timestamp_ms, transaction_id, value in fields["leading"]),
+                        Decimal(fields["total"]), fields["complete"])
 
 
 @dataclass(frozen=True)

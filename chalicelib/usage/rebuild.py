@@ -22,6 +22,7 @@ from chalicelib.domain.aggregations.unique_count import UniqueCountAggregation
 from chalicelib.domain.aggregations.windows import EPOCH
 from chalicelib.domain.current_usage import BEFORE_START_PERIOD_MS
 from chalicelib.domain.errors import NotFound
+from chalicelib.domain.pricing.transactions import Transactions
 from chalicelib.store import keys
 from chalicelib.store.dynamo import from_attributes, to_attributes
 from chalicelib.store.tables import EVENTS, EVENTS_BY_SUBSCRIPTION_TIME
@@ -29,7 +30,8 @@ from chalicelib.store.usage import AggregateItem, AggregateKey, state_kind
 from chalicelib.usage.routing import Router, StoredEvent
 
 # The state an aggregate holds when no stored event contributes to it, by its stored kind.
-_EMPTY = {"count": 0, "totals": Totals(), "moments": Moments(), "maximum": Maximum(), "latest": Latest()}
+_EMPTY = {"count": 0, "totals": Totals(), "moments": Moments(), "maximum": Maximum(), "latest": Latest(),
+          "transactions": Transactions()}
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ Shared by the stream aggregator and `rebuild-usage`; control-plane reads are cac
 Lambda invocation)."""
 from __future__ import annotations
 
-from dataclasses import KW_ONLY, dataclass
+from dataclasses import KW_ONLY, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -16,13 +16,18 @@ from chalicelib.domain.aggregations.registry import aggregation_for
 from chalicelib.domain.aggregations.unique_count import UniqueCountAggregation
 from chalicelib.domain.aggregations.windows import EPOCH, Window, epoch_ms
 from chalicelib.domain.billable_metrics import BillableMetric
-from chalicelib.domain.current_usage import BEFORE_START_PERIOD_MS, unique_count_values_period_ms
+from chalicelib.domain.current_usage import (
+    BEFORE_START_PERIOD_MS,
+    needs_event_values,
+    unique_count_values_period_ms,
+)
 from chalicelib.domain.events import UnbillableReason
 from chalicelib.domain.periods import BillingTerms, Period, days_in
 from chalicelib.domain.plans import Charge, Plan
 from chalicelib.domain.pricing.filters import FilterBuckets
+from chalicelib.domain.pricing.transactions import TransactionsAggregation
 from chalicelib.domain.subscriptions import Subscription, billing_terms, downgrade_successor
-from chalicelib.store.usage import AggregateKey, applied_events_key, bucket_key
+from chalicelib.store.usage import AggregateKey, applied_events_key, bucket_key, transactions_bucket
 
 _APPLIED_EVENTS = CountAggregation()
 # What a recurring metric bills of the events before its subscription's start (lago-semantics §1.1).
@@ -82,7 +87,7 @@ class Routed:
     charge what the event's own fee needs."""
 
     key: AggregateKey
-    aggregation: Aggregation
+    aggregation: Aggregation | TransactionsAggregation
     window: Window
     period_end_ms: int
     event: UsageEvent
@@ -173,6 +178,12 @@ class Router:
                           if charge.pay_in_advance else None)
             routed.append(Routed(key, aggregation, charges_window, epoch_ms(period.end), event.usage,
                                  in_advance=in_advance))
+            properties = charge.bucket_properties(index) if charge.charge_model == "percentage" else None
+            if properties is not None and needs_event_values(properties):
+                routed.append(Routed(replace(key, period_start_ms=epoch_ms(period.start),
+                                             bucket=transactions_bucket(key.bucket)),
+                                     TransactionsAggregation(metric.field_name, properties), charges_window,
+                                     epoch_ms(period.end), event.usage))
         # A late event is applied all the same (a recurring total carries it), but its period's invoice is a snapshot.
         finalized = late and not any(each.in_advance is not None for each in routed)
         return Routing(routed, "period_finalized" if finalized else None)

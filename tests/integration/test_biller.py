@@ -325,8 +325,8 @@ def test_a_percentage_charge_with_free_allowances_is_invoiced_from_its_events(ap
     """§3's percentage example on an invoice: events 50, 100, 250, 400 (U = 800), rate 1.3 %, fixed 2 EUR a
     transaction, the first 3 events free (N = 3) and up to 250 free units (T = 250). Running totals of the first
     3 events: 50, 150, 400 -> free units = min(400, 250) = 250; free events = min(3, 2 totals below 250) = 2.
-    Percentage: (800 - 250) x 1.3 % = 7.15; fixed: (4 - 2) x 2 = 4; 11.15 EUR = 1115 cents. Current usage
-    refuses this plan (it would have to read every event); the invoice reads the period's events once."""
+    Percentage: (800 - 250) x 1.3 % = 7.15; fixed: (4 - 2) x 2 = 4; 11.15 EUR = 1115 cents, priced from the
+    leading events the aggregator kept (tests/integration/test_percentage_usage.py for current usage)."""
     org = tenant.organization_id
     metric = create_metric(api, "payments", "sum_agg", "amount")
     create_customer(api)

@@ -13,8 +13,8 @@ from chalicelib.domain.aggregations.sum import Totals
 from chalicelib.domain.aggregations.windows import Window, epoch_ms
 from chalicelib.domain.billable_metrics import BillableMetric
 from chalicelib.domain.current_usage import price_period_usage, taxes_amount_cents
-from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.plans import Charge, ChargeFilter, Plan
+from chalicelib.domain.pricing.transactions import TransactionValues
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 MARCH = Window(epoch_ms(datetime(2026, 3, 1, tzinfo=UTC)), epoch_ms(datetime(2026, 4, 1, tzinfo=UTC)), 31)
@@ -142,19 +142,21 @@ def test_percentage_prices_rate_and_fixed_amount_from_the_aggregate_alone():
     assert usage.amount_cents == 340  # 200 x 1.5% + 4 x 0.1
 
 
-@pytest.mark.parametrize("option", [{"free_units_per_events": 2}, {"free_units_per_total_aggregation": "10"},
-                                    {"per_transaction_max_amount": "3"}])
-def test_percentage_needing_each_events_value_is_refused_without_them_and_priced_with_them(option):
+@pytest.mark.parametrize(("option", "cents"), [
+    ({"free_units_per_events": 2}, (800 - (50 + 100)) * 1),  # running totals 50, 150: 150 free units, 1 %
+    ({"free_units_per_total_aggregation": "10"}, (800 - 10) * 1),  # the first total (50) exceeds 10: 10 free
+    ({"per_transaction_max_amount": "3"}, 50 + 100 + 250 + 300),  # 1 % of each: 0.50, 1, 2.50, 4 capped at 3
+])
+def test_percentage_needing_each_events_value_is_priced_from_them(option, cents):
     percent = metric("pay", "Payments", "sum_agg", "amount", {})
     priced_plan = plan(charge("c", "pay", "percentage", {"rate": "1", **option}))
     states = {("c", None): Totals(Decimal(800), 4)}
-    with pytest.raises(ValidationFailed) as refused:
+    with pytest.raises(ValueError):
         price_period_usage(priced_plan, {"pay": percent}, MARCH, states, "EUR", None)
-    assert refused.value.details == {"charge_model": ["event_values_required"]}
     values = (Decimal(50), Decimal(100), Decimal(250), Decimal(400))
     usage = price_period_usage(priced_plan, {"pay": percent}, MARCH, states, "EUR", None,
-                               event_values={("c", None): values})
-    assert usage.amount_cents > 0
+                               event_values={("c", None): TransactionValues(values)})
+    assert usage.amount_cents == cents
 
 
 def test_taxes_are_the_rate_on_the_sum_rounded_half_up_once():

@@ -80,8 +80,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         current_usage.CustomerUsage, query=queries.CurrentUsageQuery,
         refusals=_refusals(s405="`no_active_subscription`.",
                            s422="`apply_taxes` not a boolean; `external_subscription_id` missing while the customer "
-                                "has several active subscriptions; `event_values_required` for a percentage charge "
-                                "with per-event rules.",
+                                "has several active subscriptions.",
                            s503="`usage_pending` (not Lago's): an event of the subscription is set aside as a dead "
                                 "letter until the operator replays it (docs/operations.md).")),
     ("/api/v1/billable_metrics", "POST"): Operation("createBillableMetric", "Create a billable metric",

@@ -16,6 +16,7 @@ from chalicelib.domain.money import amount_cents, major_units, precise_amount_ce
 from chalicelib.domain.periods import BillingTerms, Period, days_in
 from chalicelib.domain.plans import Plan
 from chalicelib.domain.pricing.in_advance import in_advance_price
+from chalicelib.domain.pricing.transactions import TransactionValues
 from chalicelib.domain.pricing.true_up import true_up_amount_cents
 
 ZERO = Decimal(0)
@@ -26,11 +27,11 @@ ONE = Decimal(1)
 class StoredUsage:
     """The stored aggregates of one charges period, as `price_period_usage` takes them: each bucket's state
     (a bucket without one had no event), each recurring bucket's opening (the previous period's result), and
-    the event values percentage charges with free allowances or per-transaction bounds need."""
+    what percentage charges with free allowances or per-transaction bounds read of their events' values."""
 
     states: Mapping[BucketKey, object]
     openings: Mapping[BucketKey, AggregationResult] = field(default_factory=dict)
-    event_values: Mapping[BucketKey, tuple[Decimal, ...]] = field(default_factory=dict)
+    event_values: Mapping[BucketKey, TransactionValues] = field(default_factory=dict)
 
 
 def arrears_charges(plan: Plan) -> Plan:

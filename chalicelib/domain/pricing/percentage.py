@@ -1,6 +1,7 @@
 """Percentage: a `rate` (in percent) of the units beyond the free allowance, plus a fixed amount per paying event."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from itertools import accumulate, islice
 from typing import Self
@@ -57,15 +58,29 @@ def _free_units_and_events(properties: PercentageProperties, event_values: tuple
     return max(free_units, Decimal(0)), min(allowances)
 
 
+def transaction_amount(properties: PercentageProperties, value: Decimal) -> Decimal:
+    """What one paying event costs under per-transaction bounds: value × rate / 100 + fixed_amount, brought
+    within [min, max]."""
+    amount = value * properties.rate / 100 + (properties.fixed_amount or Decimal(0))
+    low, high = properties.per_transaction_min_amount, properties.per_transaction_max_amount
+    if low is not None:
+        amount = max(amount, low)
+    if high is not None:
+        amount = min(amount, high)
+    return amount
+
+
+def has_transaction_bounds(properties: PercentageProperties) -> bool:
+    return properties.per_transaction_min_amount is not None or properties.per_transaction_max_amount is not None
+
+
 def _per_transaction_amount(properties: PercentageProperties, event_values: tuple[Decimal, ...]) -> Decimal:
     """Lago's per-transaction pricing (when a min or max is set): with T, the first T units of value are free
     and the event crossing T pays for the rest of its value; else the first N events are free. Each paying
-    event costs value × rate / 100 + fixed_amount, brought within [min, max]."""
+    event costs its `transaction_amount`."""
     free_total = properties.free_units_per_total_aggregation
     free_events = 0 if free_total else (properties.free_units_per_events or 0)
     free_left = free_total or Decimal(0)
-    fixed = properties.fixed_amount or Decimal(0)
-    low, high = properties.per_transaction_min_amount, properties.per_transaction_max_amount
     amount = Decimal(0)
     for index, value in enumerate(event_values):
         if index < free_events:
@@ -74,18 +89,42 @@ def _per_transaction_amount(properties: PercentageProperties, event_values: tupl
             free_left -= value
             continue
         value, free_left = value - free_left, Decimal(0)
-        event_amount = value * properties.rate / 100 + fixed
-        if low is not None:
-            event_amount = max(event_amount, low)
-        if high is not None:
-            event_amount = min(event_amount, high)
-        amount += event_amount
+        amount += transaction_amount(properties, value)
     return amount
 
 
+def _reads_first_events(properties: PercentageProperties) -> bool:
+    """Whether the allowance is read from the first N events (else from a total T, or there is none)."""
+    return bool(properties.free_units_per_events) and not (properties.free_units_per_total_aggregation
+                                                          and has_transaction_bounds(properties))
+
+
+def leading_events_read(properties: PercentageProperties, event_values: Sequence[Decimal]) -> int:
+    """How many of the first events (their values in order) the free allowance reads one by one: the first N
+    (running totals, unless per-transaction bounds consume a total T instead), else those up to the one whose
+    running total first exceeds T; none without an allowance. Every later event only adds to the units, the
+    events count and, under per-transaction bounds, its own `transaction_amount` in full."""
+    if _reads_first_events(properties):
+        return min(properties.free_units_per_events, len(event_values))
+    free_total = properties.free_units_per_total_aggregation
+    if not free_total:
+        return 0
+    for index, total in enumerate(accumulate(event_values)):
+        if total > free_total:
+            return index + 1
+    return len(event_values)
+
+
+def reads_later_events(properties: PercentageProperties, leading_values: Sequence[Decimal]) -> bool:
+    """Whether events beyond `leading_events_read` may still matter: under a total allowance T, a negative value
+    (a refund) among the leading ones lowers the running totals, so a later event may come to fall within T."""
+    return (bool(properties.free_units_per_total_aggregation) and not _reads_first_events(properties)
+            and any(value < 0 for value in leading_values))
+
+
 def percentage_amount(properties: PercentageProperties, usage: Usage) -> Decimal:
-    if properties.per_transaction_min_amount is not None or properties.per_transaction_max_amount is not None:
-        return _per_transaction_amount(properties, usage.event_values)
+    if has_transaction_bounds(properties):
+        return _per_transaction_amount(properties, usage.event_values) + usage.later_transactions_amount
     if usage.units == 0:
         return Decimal(0)
     free_units, free_events = _free_units_and_events(properties, usage.event_values)
