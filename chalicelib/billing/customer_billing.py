@@ -1,10 +1,10 @@
 """Bill one customer up to `now`: activate and end its subscriptions when their time comes, issue each invoice
-they owe, in time order, one per billing day and group (the day's periodic shares together; a start or a
-termination on its own), and finalize its drafts when their grace period ends. A backfill also bills what their
-unbilled history owes up to `now` (docs/billing-over-time.md). Every invoice is ONE transaction
-with the customer's invoice sequence (or, a draft, its marker) and the subscriptions it advances, so a rerun, a
-concurrent biller or a crash between two runs never bills a period twice nor leaves a gap in the numbers
-(docs/operations.md)."""
+they owe, in time order, one per billing day and group (the day's periodic shares together; an upgrade's final and
+starting shares together; any other start or termination on its own), and finalize its drafts when their grace
+period ends. A backfill also bills what their unbilled history owes up to `now` (docs/billing-over-time.md). Every
+invoice is ONE transaction with the customer's invoice sequence (or, a draft, its marker) and the subscriptions it
+advances, so a rerun, a concurrent biller or a crash between two runs never bills a period twice nor leaves a gap in
+the numbers (docs/operations.md)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -45,8 +45,8 @@ from chalicelib.usage.period_usage import stored_usage
 # Each step issues one invoice or moves one subscription; a customer years behind still ends in bounded work per
 # run (the next run goes on where this one stopped).
 MAX_STEPS = 100
-# Steps of different subscriptions at one instant: lifecycle first, then an upgraded subscription's final invoice
-# before its successor's starting one.
+# Steps of different subscriptions at one instant: lifecycle first, then the invoices; on an upgrade's invoice the old
+# subscription's final share before its successor's start (as Lago lists them).
 CROSS_SUBSCRIPTION_ORDER = {"activate": 0, "terminate": 0, "downgrade": 0, "final": 1, "periodic": 2, "starting": 3}
 WAITING = object()  # an invoice not issued yet: its usage is still being aggregated
 # A subscription takes 5 of a transaction's 100 actions (the item and its copies); the invoice 5 (item, list
@@ -119,7 +119,7 @@ def bill_customer(stores, organization_id: str, customer_id: str, now: datetime,
                 day = sorted((step for step in steps if step.kind in INVOICING_STEPS
                               and step.issuing_date(timezone) == first.issuing_date(timezone)
                               and step.invoice_group() == first.invoice_group()),
-                             key=lambda step: step.subscription.id)
+                             key=lambda step: (CROSS_SUBSCRIPTION_ORDER[step.kind], step.subscription.id))
                 group = first.invoice_group()
                 # One transaction holds 100 actions (docs/data-model.md). A backfilled day is named after its first
                 # subscription: another subscription's history of the same day, backfilled later, is another invoice.
@@ -209,9 +209,10 @@ def _switch_plan(stores, subscription: Subscription, timezone: str, now: datetim
 def _invoice(stores, customer: Customer, organization: Organization, timezone: str, steps: list[BillingStep],
              group: str, now: datetime) -> Invoice | None | object:
     """The invoice of `steps` issued (a draft through the customer's grace period); WAITING while their usage is not
-    all applied; None for a start that bills nothing (a pay-in-advance plan in its trial: Lago issues no invoice
-    then), the step done all the same. A final share of a pay-in-advance plan brings the credit note of its unused
-    days, created in the same transaction."""
+    all applied. A start that bills nothing (a pay-in-advance plan in its trial: Lago bills nothing then) is done
+    without a share, and alone it issues nothing (None). A final share of a pay-in-advance plan brings the credit note
+    of its unused days, created in the same transaction: the invoice finalized with it (an upgrade's, holding the new
+    plan's start) consumes it at once."""
     organization_id = customer.organization_id
     grace_days = customer.applicable_invoice_grace_period(organization.invoice_grace_period)
     first = steps[0]
@@ -228,16 +229,19 @@ def _invoice(stores, customer: Customer, organization: Organization, timezone: s
         share = _share(stores, step, plan, metrics, timezone)
         if share is None:
             return WAITING
+        if step.kind == "starting" and not share.fees:
+            advanced.append((subscription, after_empty_start(
+                step, plan, timezone, now, initial_started_at=_initial_started_at(stores, subscription))))
+            continue
         shares.append((subscription, share))
         advanced.append((subscription, after_invoice(step, plan, timezone, now,
                                                      draft_invoice_id=invoice if grace_days > 0 else None)))
         if step.kind == "final" and (note := credit_for_termination(stores, subscription, plan, timezone, now)):
             credit_notes.append(note)
         currency = plan.amount_currency
-    if first.kind == "starting" and not any(share.fees for _, share in shares):
-        (previous, _), = advanced  # a start is a group of one
-        stores.subscriptions.replace(previous, after_empty_start(
-            first, plan, timezone, now, initial_started_at=_initial_started_at(stores, previous)))
+    if not shares:  # only a start that bills nothing: a group of one
+        (previous, started), = advanced
+        stores.subscriptions.replace(previous, started)
         return None
     actions = [action for previous, subscription in advanced
                for action in stores.subscriptions.replace_actions(previous, subscription)]

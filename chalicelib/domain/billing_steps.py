@@ -29,12 +29,28 @@ class BillingStep:
 
     def invoice_group(self) -> str:
         """Which invoice of the customer's billing day the step's share joins: every periodic share of the day
-        together (as Lago), a start or a termination on its own; a backfilled share never joins a live one."""
+        together (as Lago), an upgrade's two sides together (`upgrade_of`), any other start or termination on its
+        own; a backfilled share never joins a live one."""
         prefix = "backfill-" if self.backfill else ""
-        return f"{prefix}periodic" if self.kind == "periodic" else f"{prefix}{self.kind}/{self.subscription.id}"
+        if self.kind == "periodic":
+            return f"{prefix}periodic"
+        upgraded = upgrade_of(self)
+        return f"{prefix}upgrade/{upgraded}" if upgraded else f"{prefix}{self.kind}/{self.subscription.id}"
 
     def issuing_date(self, timezone: str):
         return local_day(self.at, timezone)
+
+
+def upgrade_of(step: BillingStep) -> str | None:
+    """The id of the subscription an upgrade ended, when the step is one of that upgrade's two sides: its final
+    share, or the new subscription's start at the upgrade instant (not a start a trial moved later). Lago bills both
+    on one `upgrading` invoice (lago-semantics §5.3). None for any other step."""
+    subscription = step.subscription
+    if step.kind == "final" and subscription.terminated_by_upgrade:
+        return subscription.id
+    if step.kind == "starting" and subscription.upgraded_from_id and step.at == subscription.started_at:
+        return subscription.upgraded_from_id
+    return None
 
 
 def next_step(subscription: Subscription) -> BillingStep | None:

@@ -72,6 +72,9 @@ class Subscription(BaseModel):
     previous_plan_id: str | None = None
     next_plan_id: str | None = None
     terminated_by_upgrade: bool = False
+    # Started by an upgrade: the subscription it replaced (that one's final share and this one's start are one
+    # invoice, as Lago's `upgrading` invoice).
+    upgraded_from_id: str | None = None
     # A scheduled downgrade: at `downgrade_at` (its plan period's end) the biller ends this subscription and starts
     # `next_subscription_id` on `next_plan_id`; events from then on are already aggregated under that id.
     downgrade_at: datetime | None = None
@@ -287,7 +290,7 @@ def upgraded_subscriptions(old: Subscription, plan: Plan, new_id: str, timezone:
         plan_id=plan.id, test_clock_id=old.test_clock_id, name=old.name, billing_time=old.billing_time,
         status="pending",
         subscription_at=old.subscription_at, ending_at=old.ending_at, previous_plan_id=old.plan_id,
-        created_at=now, updated_at=now)
+        upgraded_from_id=old.id, created_at=now, updated_at=now)
     period = first_billing_period(plan, new.billing_time, timezone, new.subscription_at, now)
     return ended, new.model_copy(update={"status": "active", "started_at": now,
                                          "current_billing_period_start": period.start,

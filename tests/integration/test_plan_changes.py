@@ -1,11 +1,13 @@
 """Plan changes through `POST /api/v1/subscriptions` with the same external id and another plan (lago-semantics
-§5.3). An upgrade (yearly base fee not lower) takes effect at once: the old subscription is terminated with its
-final invoice (its base fee to the day before the upgrade day, its usage to the upgrade instant), the new one
-starts at that instant under the same external id, and usage before and after is billed once, each on its plan.
-Amounts worked out by hand in each test."""
+§5.3). An upgrade (yearly base fee not lower) takes effect at once: the old subscription is terminated, the new one
+starts at that instant under the same external id, and one invoice holds the old one's final share (its base fee
+to the day before the upgrade day, its usage to the upgrade instant) and the new one's start when paid in advance,
+as Lago's `upgrading` invoice; usage before and after is billed once, each on its plan. Amounts worked out by hand
+in each test."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 from test_biller import invoices_of, send
@@ -13,6 +15,7 @@ from test_events import create_metric
 from test_subscriptions import create_customer, create_plan, path_of, post, subscribe
 
 from chalicelib.billing.biller import run_biller
+from chalicelib.domain.money import round_half_up
 from chalicelib.store.repositories import repositories
 
 UPGRADE_AT = datetime(2026, 11, 16, 10, tzinfo=UTC)
@@ -81,18 +84,19 @@ def test_an_upgrade_mid_month_in_advance(api, dynamodb, tenant, plans, api_clock
     assert [summary(invoice) for invoice in invoices_of(org)] == [
         # At the start: November in advance, in full.
         (1, "2026-11-01", ["subscription_starting"], [("subscription", 1000)]),
-        # The old plan's final invoice: its base fee was paid in advance; the 10 gb at 0.01 = 10.
-        (2, "2026-11-16", ["subscription_terminating"], [("charge", 10)]),
-        # The new plan's start: 16..30 November in advance = 3000 - round(3000 x 15 / 30) = 1500.
-        (3, "2026-11-16", ["subscription_starting"], [("subscription", 1500)]),
+        # The upgrade, one invoice as Lago's: the old plan's final share (its base fee was paid in advance; the
+        # 10 gb at 0.01 = 10) and the new plan's start, 16..30 November in advance = 3000 - round(3000 x 15 / 30)
+        # = 1500.
+        (2, "2026-11-16", ["subscription_terminating", "subscription_starting"],
+         [("charge", 10), ("subscription", 1500)]),
         # 1 December: December in advance, 3000, and November's usage since the upgrade, 20 gb at 0.02 = 40.
-        (4, "2026-12-01", ["subscription_periodic"], [("subscription", 3000), ("charge", 40)])]
+        (3, "2026-12-01", ["subscription_periodic"], [("subscription", 3000), ("charge", 40)])]
     # The old plan's unused days, from the upgrade day (the new plan bills it) to 30 November: 15 of 30 days of
-    # 1000 = 500 (no VAT here), credited: the final invoice takes its 10, the new plan's start the other 490.
+    # 1000 = 500 (no VAT here), credited in full to the upgrade's invoice: 10 + 1500 - 500 = 1010 due.
     note = api.get("/api/v1/credit_notes").json_body["credit_notes"][0]
     assert (note["reason"], note["total_amount_cents"], note["balance_amount_cents"]) == ("order_change", 500, 0)
     assert [(invoice.credit_notes_amount_cents, invoice.total_amount_cents) for invoice in invoices_of(org)] == [
-        (0, 1000), (10, 0), (490, 1500 - 490), (0, 3040)]
+        (0, 1000), (500, 10 + 1500 - 500), (0, 3040)]
 
 
 def lite(api) -> None:
@@ -259,3 +263,94 @@ def test_an_upgraded_plan_s_minimum_is_prorated_to_the_day_before_the_upgrade_da
     true_ups = [fee.amount_cents for invoice in final for fee in invoice.fees if fee.true_up_of_charge]
     # 3000 x 11 / 30 = 1100 cents (counting the upgrade day: 3000 x 12 / 30 = 1200).
     assert true_ups == [1100]
+
+
+def customer_invoices(api) -> list[dict]:
+    """The customer's invoices through the API, oldest first, each read in full (fees, billing periods)."""
+    listed = api.get("/api/v1/invoices?external_customer_id=cust").json_body["invoices"]
+    return [api.get(f"/api/v1/invoices/{invoice['lago_id']}").json_body["invoice"]
+            for invoice in sorted(listed, key=lambda invoice: invoice["sequential_id"])]
+
+
+def test_lago_s_monthly_in_advance_plan_upgraded_to_a_yearly_one_is_one_upgrade_invoice(api, tenant, api_clock):
+    """Lago's spec/scenarios/subscriptions/upgrade_spec.rb: a monthly plan of 1000 paid in advance, anniversary from
+    29 June 2023 12:12, billed on 29 July and 29 August, upgraded on 28 September 05:00 to a yearly plan of 12000
+    paid in advance. Lago counts 4 invoices for the customer: the upgrade's is one, holding the old subscription's
+    final share and the new one's start, and the credit note of the old plan's unused day pays part of it."""
+    create_plan(api, "monthly", amount_cents=1000, pay_in_advance=True)
+    create_plan(api, "yearly", interval="yearly", amount_cents=12_000, pay_in_advance=True)
+    create_customer(api)
+    api_clock.set(datetime(2023, 6, 29, 12, 12, tzinfo=UTC))
+    old = subscribe(api, plan_code="monthly", billing_time="anniversary", subscription_at="2023-06-29T12:12:00Z")
+    run_biller(datetime(2023, 7, 29, 12, 12, tzinfo=UTC))
+    run_biller(datetime(2023, 8, 29, 12, 12, tzinfo=UTC))
+    api_clock.set(datetime(2023, 9, 28, 5, tzinfo=UTC))
+    new = subscribe(api, plan_code="yearly", billing_time="anniversary", subscription_at=...)
+    assert api.get(path_of("sub", "terminated")).json_body["subscription"]["lago_id"] == old["lago_id"]
+    run_biller(datetime(2023, 9, 28, 6, tzinfo=UTC))  # a biller run after the upgrade finds nothing more to issue
+
+    invoices = customer_invoices(api)
+    assert len(invoices) == 4
+    # 29 June, 29 July, 29 August: a month of 1000 in advance each.
+    assert [(invoice["issuing_date"], invoice["fees_amount_cents"]) for invoice in invoices[:3]] == [
+        ("2023-06-29", 1000), ("2023-07-29", 1000), ("2023-08-29", 1000)]
+    upgrade_invoice = invoices[3]
+    assert (upgrade_invoice["issuing_date"], upgrade_invoice["invoice_type"], upgrade_invoice["sequential_id"]) == (
+        "2023-09-28", "subscription", 4)
+    assert upgrade_invoice["number"].endswith("-004")
+    assert [(period["lago_subscription_id"], period["invoicing_reason"])
+            for period in upgrade_invoice["billing_periods"]] == [
+        (old["lago_id"], "subscription_terminating"), (new["lago_id"], "subscription_starting")]
+    final, starting = upgrade_invoice["billing_periods"]
+    # As Lago's spec: the old subscription's charges from 29 August to the upgrade instant; the new one's base fee
+    # from the upgrade day to the end of its yearly period (the anniversary kept).
+    assert (final["charges_from_datetime"], final["charges_to_datetime"]) == (
+        "2023-08-29T00:00:00Z", "2023-09-28T05:00:00Z")
+    assert (starting["subscription_from_datetime"], starting["subscription_to_datetime"]) == (
+        "2023-09-28T00:00:00Z", "2024-06-28T23:59:59Z")
+    assert [subscription["lago_id"] for subscription in upgrade_invoice["subscriptions"]] == [
+        old["lago_id"], new["lago_id"]]
+    # The old plan paid 29 August..28 September (31 days) in advance and has no charge: its final share bills
+    # nothing. The yearly plan from the upgrade day, 28 September 2023, to 28 June 2024: 3 + 31 + 30 + 31 + 31 + 29
+    # + 31 + 30 + 31 + 28 = 275 days of a 366-day year (29 February 2024): 275 x 12000 / 366 = 9016.39 -> 9016.
+    assert sum((3, 31, 30, 31, 31, 29, 31, 30, 31, 28)) == 275
+    yearly_fee = round_half_up(Decimal(275) * 12_000 / 366)
+    assert yearly_fee == 9016
+    assert [(fee["lago_subscription_id"], fee["amount_cents"]) for fee in upgrade_invoice["fees"]] == [
+        (new["lago_id"], yearly_fee)]
+    # The old plan's unused day, the upgrade day itself (the new plan bills it): 1 x 1000 / 31 = 32.26 -> 32,
+    # credited to the upgrade's invoice (Lago's `credit_amount_cents` 32): 9016 - 32 = 8984 due.
+    unused_day_credit = round_half_up(Decimal(1) * 1000 / 31)
+    assert unused_day_credit == 32
+    [note] = api.get("/api/v1/credit_notes?external_customer_id=cust").json_body["credit_notes"]
+    assert (note["reason"], note["credit_amount_cents"], note["balance_amount_cents"], note["lago_invoice_id"]) == (
+        "order_change", unused_day_credit, 0, invoices[2]["lago_id"])
+    assert (upgrade_invoice["credit_notes_amount_cents"], upgrade_invoice["total_amount_cents"]) == (
+        unused_day_credit, yearly_fee - unused_day_credit)
+    assert [credit["amount_cents"] for credit in upgrade_invoice["credits"]] == [unused_day_credit]
+
+
+def test_an_upgrade_into_a_trial_bills_the_new_plan_when_the_trial_ends(api, dynamodb, tenant, api_clock):
+    """`pro` has a 20-day trial, counted from the external id's first start (1 November): upgraded on the 16th, the
+    new subscription is in its trial, so the upgrade's invoice holds only the old plan's final share (Lago leaves a
+    start in trial out of it), and the new plan's start is invoiced when the trial ends, on the 21st."""
+    org = tenant.organization_id
+    create_plan(api, "basic", amount_cents=1000, pay_in_advance=True)
+    create_plan(api, "pro", amount_cents=3000, pay_in_advance=True, trial_period=20)
+    create_customer(api)
+    api_clock.set(datetime(2026, 11, 1, tzinfo=UTC))
+    subscribe(api, plan_code="basic", subscription_at="2026-11-01T00:00:00Z")
+    upgrade(api, api_clock)
+    run_biller(datetime(2026, 11, 21, 1, tzinfo=UTC))
+    run_biller(datetime(2026, 12, 1, 0, 30, tzinfo=UTC))
+    assert [summary(invoice) for invoice in invoices_of(org)] == [
+        (1, "2026-11-01", ["subscription_starting"], [("subscription", 1000)]),
+        # The upgrade: basic's final share bills nothing (paid in advance, no usage); pro's start is in its trial.
+        (2, "2026-11-16", ["subscription_terminating"], []),
+        # The trial's end: 21..30 November in advance = 3000 - round(3000 x 20 / 30) = 1000.
+        (3, "2026-11-21", ["subscription_starting"], [("subscription", 1000)]),
+        (4, "2026-12-01", ["subscription_periodic"], [("subscription", 3000)])]
+    # basic's unused days, 16..30 November = 15 of 30 days of 1000 = 500: the upgrade's invoice has nothing to pay,
+    # so the trial's end takes it.
+    assert [(invoice.credit_notes_amount_cents, invoice.total_amount_cents) for invoice in invoices_of(org)] == [
+        (0, 1000), (0, 0), (500, 1000 - 500), (0, 3000)]

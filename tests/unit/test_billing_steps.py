@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from chalicelib.domain.billing_steps import after_empty_start, after_finalization, after_invoice, next_step
+from chalicelib.domain.periods.period import SECOND
 from chalicelib.domain.plans import Plan
 from chalicelib.domain.subscriptions import DraftPeriod, Subscription
 
@@ -116,6 +117,25 @@ def test_the_periodic_step_joins_the_days_periodic_invoice_and_others_their_own(
     assert periodic.issuing_date("Europe/Paris").isoformat() == "2026-11-01"
     assert periodic.issuing_date("America/New_York").isoformat() == "2026-10-31"  # 20:00 on the 31st there
 
+
+
+def test_an_upgrade_s_final_share_and_the_new_subscription_s_start_join_one_invoice():
+    """Lago's `upgrading` invoice: the old subscription's final share and its successor's start at the upgrade
+    instant; a later start of the successor (its trial's end) and a plain termination are invoices of their own."""
+    upgrade_at = utc(2026, 11, 16, 10)
+    old = subscription(status="terminated", terminated_at=upgrade_at, final_invoice_due=True,
+                       terminated_by_upgrade=True, next_plan_id="pro", current_billing_period_start=utc(2026, 11, 1),
+                       current_billing_period_end=upgrade_at + SECOND)
+    new = subscription(id="new", plan_id="pro", upgraded_from_id="sub", started_at=upgrade_at,
+                       starting_invoice_due=True, current_billing_period_start=upgrade_at,
+                       current_billing_period_end=utc(2026, 12, 1))
+    final, starting = next_step(old), next_step(new)
+    assert (final.kind, starting.kind, final.at, starting.at) == ("final", "starting", upgrade_at, upgrade_at)
+    assert final.invoice_group() == starting.invoice_group() == "upgrade/sub"
+    after_trial = next_step(new.model_copy(update={"starting_invoice_at": utc(2026, 11, 21)}))
+    assert after_trial.invoice_group() == "starting/new"
+    terminated = next_step(old.model_copy(update={"terminated_by_upgrade": False, "next_plan_id": None}))
+    assert terminated.invoice_group() == "final/sub"
 
 def test_a_start_in_a_trial_ending_in_its_first_period_is_billed_when_the_trial_ends():
     """Started 10 October (calendar, in advance): a 10-day trial ends on 20 October 00:00, inside October; a 30-day
