@@ -129,3 +129,24 @@ def test_a_biller_run_before_the_request_s_invoice_leaves_it_nothing_to_issue(ap
         remove()
     assert [run["invoices_created"] for run in runs] == [1]
     assert_billed_once(api, tenant)
+
+
+def test_under_a_grace_period_the_upgrade_is_one_draft_that_takes_the_credit_when_finalized(api, tenant,
+                                                                                             subscribed):
+    """A grace period of 3 days: the upgrade's invoice is one draft holding both shares (one `invoice.drafted`); it
+    takes the credit note only when the biller finalizes it, on 19 November."""
+    grace = {"customer": {"billing_configuration": {"invoice_grace_period": 3}}}
+    assert api.put("/api/v1/customers/cust", grace).status_code == 200
+    assert upgrade(api).status_code == 200
+    [draft] = [invoice for invoice in api.get("/api/v1/invoices?external_customer_id=cust").json_body["invoices"]
+               if invoice["status"] == "draft"]
+    draft = api.get(f"/api/v1/invoices/{draft['lago_id']}").json_body["invoice"]
+    assert ([period["invoicing_reason"] for period in draft["billing_periods"]], draft["fees_amount_cents"],
+            draft["credit_notes_amount_cents"]) == (["subscription_terminating", "subscription_starting"],
+                                                    PRO_FROM_THE_16TH, 0)
+    drafted = [webhook for webhook in repositories().webhooks.list(tenant.organization_id)
+               if webhook.webhook_type == "invoice.drafted"]
+    assert len(drafted) == 1
+    run_biller(datetime(2026, 11, 19, 0, 30, tzinfo=UTC))
+    run_biller(datetime(2026, 11, 19, 1, 30, tzinfo=UTC))
+    assert_billed_once(api, tenant)
