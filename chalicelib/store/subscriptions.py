@@ -12,8 +12,9 @@ subscription active or terminated puts its `subscription.started` / `subscriptio
 transaction (`_status_webhooks`), last, so the indexes callers read in a cancellation stay what they were."""
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from datetime import UTC
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from chalicelib.domain.customers import Customer
 from chalicelib.domain.errors import ExternalIdTaken, StaleWrite
@@ -36,6 +37,9 @@ def iso_due(moment) -> str:
     """A fixed-width UTC instant, so that the due index sorts by time."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
+
+# A subscription's write: (as read, or None for a new one; as written).
+Change = tuple[Subscription | None, Subscription]
 
 EXTERNAL_ID_LOOKUP = Lookup(keys.subscription_external_id_sk, "external_id", "subscription_id")
 
@@ -148,7 +152,7 @@ class SubscriptionRepository(ControlTableRepository):
                                                "(attribute_not_exists(currency) OR currency = :currency)",
                         "ExpressionAttributeValues": to_attributes({":currency": currency, ":one": 1})}},
             plan_update,
-            *self._counter_changes(subscription, {subscription.status: 1}),
+            *self._counter_updates([(None, subscription)]),
             *_status_webhooks(None, subscription),
         ]
         try:
@@ -163,11 +167,9 @@ class SubscriptionRepository(ControlTableRepository):
         Leaving the current statuses frees the external id and, with `plan_update`, releases the customer's
         and the plan's counts in the same transaction. Raises StaleWrite if `previous` changed."""
         organization_id = subscription.organization_id
-        actions = self.replace_actions(previous, subscription)
-        if previous.status != subscription.status:
-            actions += self._counter_changes(subscription, {previous.status: -1, subscription.status: 1})
+        released = []
         if previous.status in CURRENT_STATUSES and subscription.status not in CURRENT_STATUSES:
-            actions += [
+            released = [
                 EXTERNAL_ID_LOOKUP.delete(self._table, organization_id, previous.external_id, previous.id),
                 {"Update": {"TableName": self._table,
                             "Key": self._key(organization_id, keys.customer_sk(subscription.customer_id)),
@@ -177,11 +179,7 @@ class SubscriptionRepository(ControlTableRepository):
                             "ExpressionAttributeValues": to_attributes({":one": 1})}},
                 plan_update,
             ]
-        actions += _status_webhooks(previous.status, subscription)
-        try:
-            transact(self._client, actions)
-        except TransactionCancelled as cancelled:
-            raise StaleWrite() from cancelled
+        self._write([(previous, subscription)], released)
 
     def change_plan(self, previous: Subscription, ended: Subscription, successor: Subscription, old_plan_update: dict,
                     new_plan_update: dict) -> None:
@@ -189,32 +187,30 @@ class SubscriptionRepository(ControlTableRepository):
         created under the same external id, whose lookup moves to it (on condition that it still names the old
         one), the old plan's count - 1 and the new plan's + 1, and the status counters. The customer keeps its
         count (one current subscription for another). Raises StaleWrite if anything moved since it was read."""
-        organization_id = successor.organization_id
-        lookup = EXTERNAL_ID_LOOKUP.put(self._table, organization_id, successor.external_id, successor.id)
+        lookup = EXTERNAL_ID_LOOKUP.put(self._table, successor.organization_id, successor.external_id, successor.id)
         lookup["Put"]["ConditionExpression"] = "#record = :old"
         lookup["Put"]["ExpressionAttributeNames"] = {"#record": "subscription_id"}
         lookup["Put"]["ExpressionAttributeValues"] = to_attributes({":old": previous.id})
-        actions = [*self.replace_actions(previous, ended),
-                   *self._puts(successor, first_condition="attribute_not_exists(pk)"),
-                   lookup, old_plan_update, new_plan_update,
-                   *self._counter_changes(ended, {previous.status: -1, ended.status: 1}, organization_wide=False),
-                   *self._counter_changes(successor, {successor.status: 1}, organization_wide=False),
-                   *self._organization_counter_change(organization_id, {ended.status: 1}),
-                   *_status_webhooks(previous.status, ended), *_status_webhooks(None, successor)]
-        try:
-            transact(self._client, actions)
-        except TransactionCancelled as cancelled:
-            raise StaleWrite() from cancelled
+        self._write([(previous, ended), (None, successor)], [lookup, old_plan_update, new_plan_update])
 
     def move_pending(self, previous: Subscription, moved: Subscription, old_plan_update: dict,
                      new_plan_update: dict) -> None:
         """A pending subscription on another plan, in ONE transaction: `previous` (as read) replaced by `moved`, the
         old plan's count and pending counter - 1, the new plan's + 1. Raises StaleWrite if anything moved."""
-        actions = [*self.replace_actions(previous, moved), old_plan_update, new_plan_update,
-                   *self._counter_changes(previous, {"pending": -1}, organization_wide=False),
-                   *self._counter_changes(moved, {"pending": 1}, organization_wide=False)]
+        self._write([(previous, moved)], [old_plan_update, new_plan_update])
+
+    def _write(self, changes: Sequence[Change], actions: Sequence[dict | None] = ()) -> None:
+        """ONE transaction: each change's item and copies (a new one, or replacing its earlier self at the version
+        read), `actions`, the status counters the changes move, and the webhooks of the statuses they enter."""
+        items = []
+        for before, after in changes:
+            items += (self.replace_actions(before, after) if before is not None
+                      else self._puts(after, first_condition="attribute_not_exists(pk)"))
+        webhooks = [webhook for before, after in changes
+                    for webhook in _status_webhooks(before.status if before else None, after)]
         try:
-            transact(self._client, actions)
+            transact(self._client, [*items, *(action for action in actions if action is not None),
+                                    *self._counter_updates(changes), *webhooks])
         except TransactionCancelled as cancelled:
             raise StaleWrite() from cancelled
 
@@ -270,17 +266,20 @@ class SubscriptionRepository(ControlTableRepository):
             puts[0]["Put"]["ExpressionAttributeValues"] = to_attributes(values)
         return puts
 
-    def _counter_changes(self, subscription: Subscription, deltas: dict[str, int],
-                         organization_wide: bool = True) -> list[dict]:
-        """The organization's (unless not `organization_wide`) and the plan's per-status counters moved by
-        `deltas` ({status: +1 or -1})."""
-        counters = [keys.plan_subscription_counter_sk(subscription.plan_id)]
-        if organization_wide:
-            counters.insert(0, keys.SUBSCRIPTION_COUNTER_SK)
-        return [self._counter_update(subscription.organization_id, counter_sk, deltas) for counter_sk in counters]
-
-    def _organization_counter_change(self, organization_id: str, deltas: dict[str, int]) -> list[dict]:
-        return [self._counter_update(organization_id, keys.SUBSCRIPTION_COUNTER_SK, deltas)]
+    def _counter_updates(self, changes: Sequence[Change]) -> list[dict]:
+        """The organization's and each plan's per-status counters moved by `changes` (a subscription leaving a status
+        or a plan: - 1, entering one: + 1), netted per counter: a transaction updates an item at most once."""
+        deltas: dict[str, Counter] = defaultdict(Counter)
+        for before, after in changes:
+            for subscription, delta in ((before, -1), (after, 1)):
+                if subscription is not None:
+                    for counter_sk in (keys.SUBSCRIPTION_COUNTER_SK,
+                                       keys.plan_subscription_counter_sk(subscription.plan_id)):
+                        deltas[counter_sk][subscription.status] += delta
+        organization_id = changes[0][1].organization_id
+        return [self._counter_update(organization_id, counter_sk, moved)
+                for counter_sk, counts in deltas.items()
+                if (moved := {status: delta for status, delta in counts.items() if delta})]
 
     def _counter_update(self, organization_id: str, counter_sk: str, deltas: dict[str, int]) -> dict:
         names = {f"#{status}": status for status in deltas}
