@@ -35,9 +35,9 @@ from chalicelib.domain.invoices.invoice import Invoice, build_invoice, invoice_i
 from chalicelib.domain.invoices.numbering import draft_invoice_number
 from chalicelib.domain.invoices.shares import SubscriptionShare, periodic_share, starting_share, termination_share
 from chalicelib.domain.organizations import Organization
-from chalicelib.domain.periods.period import SECOND
 from chalicelib.domain.plans import Plan
-from chalicelib.domain.subscriptions import Subscription, downgrade_successor, terminated_subscription
+from chalicelib.domain.subscription_service import downgrade_canceled, scheduled_pending
+from chalicelib.domain.subscriptions import Subscription, switched_downgrade, terminated_subscription
 from chalicelib.observability import CUSTOMERS_NOT_BILLED, count, failure_reason, logger
 from chalicelib.store.invoices import InvoiceAlreadyIssued
 from chalicelib.usage.period_usage import stored_usage
@@ -192,7 +192,8 @@ def _terminate(stores, subscription: Subscription, ending_at: datetime) -> None:
     plan = _plan(stores, subscription)
     # Terminated at ending_at, as Lago (its day billed); the aggregator bills no event after it (routing.active_at).
     ended = terminated_subscription(subscription, ending_at)
-    stores.subscriptions.replace(subscription, ended, stores.plans.subscription_count_update(plan, -1))
+    stores.subscriptions.replace(subscription, ended, stores.plans.subscription_count_update(plan, -1),
+                                 also=downgrade_canceled(stores.subscriptions, subscription, ending_at))
 
 
 def _switch_plan(stores, subscription: Subscription, timezone: str, now: datetime) -> None:
@@ -200,10 +201,11 @@ def _switch_plan(stores, subscription: Subscription, timezone: str, now: datetim
     (its final invoice bills its last period), and its successor starts then on the new plan."""
     current_plan, next_plan = _plan(stores, subscription), stores.plans.get_any(subscription.organization_id,
                                                                                 subscription.next_plan_id)
-    ended = terminated_subscription(subscription, subscription.downgrade_at - SECOND)
-    stores.subscriptions.change_plan(subscription, ended, downgrade_successor(subscription, next_plan, timezone, now),
+    pending = scheduled_pending(stores.subscriptions, subscription)
+    ended, successor = switched_downgrade(subscription, pending, next_plan, timezone, now)
+    stores.subscriptions.change_plan(subscription, ended, successor,
                                      stores.plans.subscription_count_update(current_plan, -1),
-                                     stores.plans.subscription_count_update(next_plan, 1))
+                                     stores.plans.subscription_count_update(next_plan, 1), pending=pending)
 
 
 def _invoice(stores, customer: Customer, organization: Organization, timezone: str, steps: list[BillingStep],

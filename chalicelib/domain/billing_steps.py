@@ -55,6 +55,8 @@ def upgrade_of(step: BillingStep) -> str | None:
 
 def next_step(subscription: Subscription) -> BillingStep | None:
     """The subscription's earliest pending step (None: nothing to do until something changes)."""
+    if subscription.waits_for_switch:  # its predecessor's downgrade step starts it
+        return None
     if subscription.status == "pending":
         return BillingStep("activate", subscription.subscription_at, subscription)
     period_end = subscription.current_billing_period_end

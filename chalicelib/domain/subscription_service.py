@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, Sequence
 
 import uuid6
 
@@ -15,12 +15,13 @@ from chalicelib.domain.organizations import Organization
 from chalicelib.domain.plans import Plan
 from chalicelib.domain.retries import retrying
 from chalicelib.domain.subscriptions import (
-    CURRENT_STATUSES,
+    Change,
     Subscription,
     SubscriptionInput,
     SubscriptionUpdate,
     canceled_subscription,
     check_ending_at,
+    downgrade_dropped,
     is_upgrade,
     new_subscription,
     pending_on_plan,
@@ -45,12 +46,17 @@ class PlanReader(Protocol):
 
 
 class SubscriptionStore(Protocol):
+    def get(self, organization_id: str, subscription_id: str) -> Subscription | None: ...
     def find_current(self, organization_id: str, external_id: str) -> Subscription | None: ...
     def find_latest(self, organization_id: str, external_id: str, status: str) -> Subscription | None: ...
     def create(self, subscription: Subscription, customer: Customer, plan_update: dict, currency: str) -> None: ...
-    def replace(self, previous: Subscription, subscription: Subscription, plan_update: dict | None = None) -> None: ...
+    def replace(self, previous: Subscription, subscription: Subscription, plan_update: dict | None = None,
+                also: Sequence[Change] = ()) -> None: ...
     def change_plan(self, previous: Subscription, ended: Subscription, successor: Subscription,
-                    old_plan_update: dict, new_plan_update: dict) -> None: ...
+                    old_plan_update: dict, new_plan_update: dict, pending: Subscription | None = None,
+                    also: Sequence[Change] = ()) -> None: ...
+    def schedule_downgrade(self, previous: Subscription, scheduled: Subscription, pending: Subscription | None,
+                           successor: Subscription) -> None: ...
     def move_pending(self, previous: Subscription, moved: Subscription, old_plan_update: dict,
                      new_plan_update: dict) -> None: ...
     def list_page(self, organization_id: str, statuses: tuple[str, ...], page: int, per_page: int,
@@ -110,19 +116,40 @@ def _existing(stores: Stores, organization: Organization, existing: Subscription
                                               now)
     stores.subscriptions.change_plan(existing, ended, successor,
                                      stores.plans.subscription_count_update(current_plan, -1),
-                                     stores.plans.subscription_count_update(plan, 1))
+                                     stores.plans.subscription_count_update(plan, 1),
+                                     also=downgrade_canceled(stores.subscriptions, existing, now))
     return Shown(successor, customer, _counted(plan, 1))
+
+
+def scheduled_pending(subscriptions: SubscriptionStore, subscription: Subscription) -> Subscription | None:
+    """The pending subscription of `subscription`'s scheduled downgrade; None if none is scheduled."""
+    if subscription.next_subscription_id is None:
+        return None
+    pending = subscriptions.get(subscription.organization_id, subscription.next_subscription_id)
+    if pending is None or not pending.waits_for_switch:
+        raise StaleWrite()  # written in one transaction with the schedule: read again
+    return pending
+
+
+def downgrade_canceled(subscriptions: SubscriptionStore, subscription: Subscription, now: datetime) -> list[Change]:
+    """As `subscription` ends or changes plan before its scheduled downgrade, that downgrade's pending subscription
+    canceled at `now` (Lago's rule), to write with it; none if no downgrade is scheduled."""
+    pending = scheduled_pending(subscriptions, subscription)
+    return [] if pending is None else [(pending, canceled_subscription(pending, now))]
 
 
 def _downgrade(stores: Stores, organization: Organization, existing: Subscription, customer: Customer,
                current_plan: Plan, plan: Plan, now: datetime) -> Shown:
-    """A downgrade is scheduled for the end of the current plan period (the biller switches it then); the answer
-    is the current subscription, showing `next_plan_code` and `downgrade_plan_date`. The same request again
-    changes nothing; another downgrade while one is scheduled replaces it (Lago cancels the pending one)."""
+    """A downgrade is scheduled for the end of the current plan period (the biller switches it then), with its
+    pending subscription on the new plan; the answer is the current subscription, showing `next_plan_code` and
+    `downgrade_plan_date`. The same request again changes nothing; another downgrade while one is scheduled moves
+    the pending subscription to its plan (Lago cancels it and makes another)."""
     if existing.downgrade_at is not None and existing.next_plan_id == plan.id:
         return Shown(existing, customer, current_plan)
-    scheduled = scheduled_downgrade(existing, plan, current_plan, _timezone(customer, organization), now)
-    stores.subscriptions.replace(existing, scheduled)
+    pending = scheduled_pending(stores.subscriptions, existing)
+    scheduled, successor = scheduled_downgrade(existing, plan, current_plan, _timezone(customer, organization), now,
+                                               pending, str(uuid6.uuid7()))
+    stores.subscriptions.schedule_downgrade(existing, scheduled, pending, successor)
     return Shown(scheduled, customer, current_plan)
 
 
@@ -179,7 +206,9 @@ def _shown(stores: Stores, subscription: Subscription) -> Shown:
 
 
 def _find(stores: Stores, organization: Organization, external_id: str, status: str) -> Subscription:
-    if status in CURRENT_STATUSES:
+    """The newest subscription of `external_id` in `status`: the active one is the one its lookup names; a pending one
+    may also be an active one's scheduled downgrade."""
+    if status == "active":
         subscription = stores.subscriptions.find_current(organization.id, external_id)
     else:
         subscription = stores.subscriptions.find_latest(organization.id, external_id, status)
@@ -211,16 +240,24 @@ def update_subscription(stores: Stores, organization: Organization, external_id:
 
 def end_subscription(stores: Stores, organization: Organization, external_id: str, status: str,
                      clock: CustomerClock) -> Shown:
-    """`DELETE /subscriptions/{external_id}` at the customer's "now": terminate the active one, or
-    (`?status=pending`) cancel the pending one; the customer's and the plan's counts are released in the same
-    transaction."""
+    """`DELETE /subscriptions/{external_id}` at the customer's "now": terminate the active one (canceling its
+    scheduled downgrade), or (`?status=pending`) cancel the pending one; the customer's and the plan's counts are
+    released in the same transaction. A scheduled downgrade's pending subscription holds no counts: canceling it
+    cancels the downgrade, its predecessor keeping its plan."""
 
     def attempt() -> Shown:
         previous = _find(stores, organization, external_id, status)
         shown = _shown(stores, previous)  # a plan with a current subscription cannot be deleted: it is live
         now = clock.now_for(previous.test_clock_id)
         ended = terminated_subscription(previous, now) if status == "active" else canceled_subscription(previous, now)
-        stores.subscriptions.replace(previous, ended, stores.plans.subscription_count_update(shown.plan, -1))
+        if previous.waits_for_switch:
+            predecessor = stores.subscriptions.get(organization.id, previous.previous_subscription_id)
+            if predecessor is None or predecessor.next_subscription_id != previous.id:
+                raise StaleWrite()  # written in one transaction with it: read again
+            stores.subscriptions.replace(previous, ended, also=[(predecessor, downgrade_dropped(predecessor, now))])
+            return Shown(ended, shown.customer, shown.plan)
+        stores.subscriptions.replace(previous, ended, stores.plans.subscription_count_update(shown.plan, -1),
+                                     also=downgrade_canceled(stores.subscriptions, previous, now))
         return Shown(ended, shown.customer, _counted(shown.plan, -1))
 
     return retrying("subscription", attempt)

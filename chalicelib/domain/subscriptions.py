@@ -4,7 +4,6 @@ the state changes (pending -> active, active -> terminated, pending -> canceled)
 Rules and departures from Lago: docs/api-coverage.md (Subscriptions)."""
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -79,6 +78,9 @@ class Subscription(BaseModel):
     # `next_subscription_id` on `next_plan_id`; events from then on are already aggregated under that id.
     downgrade_at: datetime | None = None
     next_subscription_id: str | None = None
+    # On a scheduled downgrade's pending subscription (and after its switch): the subscription it follows (Lago's
+    # `previous_subscription`). Pending, it waits for that one's switch: see `waits_for_switch`.
+    previous_subscription_id: str | None = None
     # The charges periods invoiced on a draft (a grace period), with their draft: an event of those periods arriving
     # now is billed by that draft (it asks the biller for a refresh), not late.
     draft_periods: list[DraftPeriod] = Field(default_factory=list)
@@ -95,8 +97,22 @@ class Subscription(BaseModel):
         return self.starting_invoice_at or self.started_at
 
     @property
+    def waits_for_switch(self) -> bool:
+        """A scheduled downgrade's pending subscription (Lago's pending subscription with a previous one): its
+        active predecessor's switch starts it, not its `subscription_at` (the predecessor's); that predecessor
+        holds the external id, and the customer's and the plan's counts, until then."""
+        return self.status == "pending" and self.previous_subscription_id is not None
+
+    @property
+    def holds_external_id(self) -> bool:
+        """The one subscription its external id names (its lookup, the customer's and the plan's counts)."""
+        return self.status in CURRENT_STATUSES and not self.waits_for_switch
+
+    @property
     def next_billing_action_at(self) -> datetime | None:
         """When the biller next has something to do with it (activate, invoice, terminate); None: nothing."""
+        if self.waits_for_switch:
+            return None
         if self.status == "pending":
             return self.subscription_at
         if self.status == "terminated":
@@ -124,6 +140,11 @@ class Subscription(BaseModel):
         if self.current_billing_period_start is None or self.current_billing_period_end is None:
             return None
         return Period(self.current_billing_period_start, self.current_billing_period_end)
+
+
+# A subscription's write, for a store to make with others in one transaction: (as read, or None for a new one;
+# as written).
+Change = tuple[Subscription | None, Subscription]
 
 
 class _Fields(BaseModel):
@@ -229,9 +250,10 @@ def new_subscription(request: SubscriptionInput, *, subscription_id: str, organi
 def updated_subscription(subscription: Subscription, request: SubscriptionUpdate, plan: Plan, timezone: str,
                          now: datetime) -> Subscription:
     """The fields sent applied. A new `subscription_at` moves a pending subscription's start, and activates it
-    (backdated) when it is not in the future; on an active one it is ignored, as Lago does."""
+    (backdated) when it is not in the future; on an active one, or a downgrade's pending one (its predecessor's
+    switch starts it), it is ignored, as Lago does."""
     changes = {name: getattr(request, name) for name in request.model_fields_set & {"name", "ending_at"}}
-    pending = subscription.status == "pending"
+    pending = subscription.status == "pending" and not subscription.waits_for_switch
     if pending and request.subscription_at is not None:
         changes["subscription_at"] = request.subscription_at
     updated = subscription.model_copy(update={**changes, "updated_at": now, "version": subscription.version + 1})
@@ -243,12 +265,13 @@ def updated_subscription(subscription: Subscription, request: SubscriptionUpdate
 
 
 def terminated_subscription(subscription: Subscription, now: datetime) -> Subscription:
-    """Active -> terminated at `now` (the last second billed); the current period stops there."""
+    """Active -> terminated at `now` (the last second billed); the current period stops there, and a scheduled
+    downgrade with it (its pending subscription is canceled: `subscription_service.downgrade_canceled`)."""
     period = subscription.current_billing_period
     cut = None if period is None else period.within(end=now + SECOND)
     return subscription.model_copy(update={"status": "terminated", "terminated_at": now, "updated_at": now,
                                            "current_billing_period_end": (cut or period).end if period else None,
-                                           "final_invoice_due": True, "downgrade_at": None,
+                                           "final_invoice_due": True, "next_plan_id": None, "downgrade_at": None,
                                            "next_subscription_id": None, "version": subscription.version + 1})
 
 
@@ -309,32 +332,51 @@ def is_upgrade(current: Plan, requested: Plan) -> bool:
     return requested.yearly_amount_cents() >= current.yearly_amount_cents()
 
 
-def scheduled_downgrade(old: Subscription, plan: Plan, current_plan: Plan, timezone: str,
-                        now: datetime) -> Subscription:
+def scheduled_downgrade(old: Subscription, plan: Plan, current_plan: Plan, timezone: str, now: datetime,
+                        pending: Subscription | None, new_id: str) -> tuple[Subscription, Subscription]:
     """A downgrade asked at `now` (lago-semantics §5.3): the subscription stays on its plan to the end of its
-    current plan period, then the biller switches it (`downgrade_successor`). The successor's id is fixed now,
-    so the aggregator bills events after the switch instant to it before it exists."""
+    current plan period, then the biller switches it (`downgrade_successor`); until then its successor is Lago's
+    pending subscription on `plan`. A first downgrade makes that one (`new_id`); another one moves `pending`, the
+    one scheduled before, to `plan`, keeping its id: the aggregator bills events after the switch instant to that
+    id before the switch."""
     terms = billing_terms(current_plan, old.billing_time, timezone, old.subscription_at, old.started_at)
-    switch_at = terms.plan_periods.period_at(now).end
-    return old.model_copy(update={"next_plan_id": plan.id, "downgrade_at": switch_at,
-                                  "next_subscription_id": str(uuid.uuid5(uuid.UUID(old.id), "downgrade")),
-                                  "updated_at": now, "version": old.version + 1})
+    if pending is None:
+        successor = Subscription(
+            id=new_id, organization_id=old.organization_id, external_id=old.external_id,
+            customer_id=old.customer_id, plan_id=plan.id, test_clock_id=old.test_clock_id, name=old.name,
+            billing_time=old.billing_time, status="pending", subscription_at=old.subscription_at,
+            ending_at=old.ending_at, previous_plan_id=old.plan_id, previous_subscription_id=old.id, created_at=now,
+            updated_at=now)
+    else:
+        successor = pending_on_plan(pending, plan, now)
+    scheduled = old.model_copy(update={"next_plan_id": plan.id, "downgrade_at": terms.plan_periods.period_at(now).end,
+                                       "next_subscription_id": successor.id, "updated_at": now,
+                                       "version": old.version + 1})
+    return scheduled, successor
 
 
-def downgrade_successor(old: Subscription, plan: Plan | None = None, timezone: str | None = None,
-                        now: datetime | None = None) -> Subscription:
-    """The subscription a scheduled downgrade starts at `old.downgrade_at`: pending until then (as the aggregator
-    sees it before the switch); with `plan`, `timezone` and `now`, active from that instant (the switch)."""
-    successor = Subscription(
-        id=old.next_subscription_id, organization_id=old.organization_id, external_id=old.external_id,
-        customer_id=old.customer_id, plan_id=old.next_plan_id, test_clock_id=old.test_clock_id, name=old.name,
-        billing_time=old.billing_time,
-        status="pending", subscription_at=old.subscription_at, started_at=old.downgrade_at,
-        ending_at=old.ending_at, previous_plan_id=old.plan_id, created_at=old.updated_at,
-        updated_at=old.updated_at)
-    if plan is None:
-        return successor
+def downgrade_dropped(subscription: Subscription, now: datetime) -> Subscription:
+    """Its scheduled downgrade canceled at `now` (its pending subscription canceled): it keeps its plan."""
+    return subscription.model_copy(update={"next_plan_id": None, "downgrade_at": None, "next_subscription_id": None,
+                                           "updated_at": now, "version": subscription.version + 1})
+
+
+def downgrade_successor(old: Subscription, pending: Subscription) -> Subscription:
+    """`pending`, the subscription `old`'s scheduled downgrade starts, as the aggregator sees it before the switch:
+    starting at `old.downgrade_at`."""
+    return pending.model_copy(update={"started_at": old.downgrade_at})
+
+
+def switched_downgrade(old: Subscription, pending: Subscription, plan: Plan, timezone: str,
+                       now: datetime) -> tuple[Subscription, Subscription]:
+    """A scheduled downgrade's switch (lago-semantics §5.3), done at `now`: `old` terminated the second before its
+    `downgrade_at` (its final invoice bills its last period), naming the plan that followed it, and `pending` active
+    on `plan` from that instant."""
+    ended = terminated_subscription(old, old.downgrade_at - SECOND).model_copy(
+        update={"next_plan_id": old.next_plan_id})
+    successor = downgrade_successor(old, pending)
     period = first_billing_period(plan, successor.billing_time, timezone, successor.subscription_at, old.downgrade_at)
-    return successor.model_copy(update={"status": "active", "current_billing_period_start": period.start,
-                                        "current_billing_period_end": period.end, "created_at": now,
-                                        "updated_at": now, "starting_invoice_due": plan.pay_in_advance})
+    return ended, successor.model_copy(update={"status": "active", "current_billing_period_start": period.start,
+                                               "current_billing_period_end": period.end, "updated_at": now,
+                                               "starting_invoice_due": plan.pay_in_advance,
+                                               "version": pending.version + 1})

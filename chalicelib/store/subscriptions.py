@@ -18,7 +18,7 @@ from typing import Iterable, Sequence
 
 from chalicelib.domain.customers import Customer
 from chalicelib.domain.errors import ExternalIdTaken, StaleWrite
-from chalicelib.domain.subscriptions import CURRENT_STATUSES, Subscription
+from chalicelib.domain.subscriptions import Change, Subscription
 from chalicelib.store import keys
 from chalicelib.store.dynamo import (
     ControlTableRepository,
@@ -37,9 +37,6 @@ def iso_due(moment) -> str:
     """A fixed-width UTC instant, so that the due index sorts by time."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
-
-# A subscription's write: (as read, or None for a new one; as written).
-Change = tuple[Subscription | None, Subscription]
 
 EXTERNAL_ID_LOOKUP = Lookup(keys.subscription_external_id_sk, "external_id", "subscription_id")
 
@@ -162,13 +159,16 @@ class SubscriptionRepository(ControlTableRepository):
                 raise ExternalIdTaken() from cancelled
             raise StaleWrite() from cancelled
 
-    def replace(self, previous: Subscription, subscription: Subscription, plan_update: dict | None = None) -> None:
-        """Replace `previous` (as read: same version) by `subscription`, moving its copies to the new status.
-        Leaving the current statuses frees the external id and, with `plan_update`, releases the customer's
-        and the plan's counts in the same transaction. Raises StaleWrite if `previous` changed."""
+    def replace(self, previous: Subscription, subscription: Subscription, plan_update: dict | None = None,
+                also: Sequence[Change] = ()) -> None:
+        """Replace `previous` (as read: same version) by `subscription`, moving its copies to the new status, with
+        the changes `also` lists (a scheduled downgrade's pending subscription canceled with it, or its predecessor
+        that no longer switches). When `subscription` stops holding its external id, the lookup is freed and, with
+        `plan_update`, the customer's and the plan's counts are released in the same transaction. Raises StaleWrite
+        if anything changed since it was read."""
         organization_id = subscription.organization_id
         released = []
-        if previous.status in CURRENT_STATUSES and subscription.status not in CURRENT_STATUSES:
+        if previous.holds_external_id and not subscription.holds_external_id:
             released = [
                 EXTERNAL_ID_LOOKUP.delete(self._table, organization_id, previous.external_id, previous.id),
                 {"Update": {"TableName": self._table,
@@ -179,25 +179,35 @@ class SubscriptionRepository(ControlTableRepository):
                             "ExpressionAttributeValues": to_attributes({":one": 1})}},
                 plan_update,
             ]
-        self._write([(previous, subscription)], released)
+        self._write([(previous, subscription), *also], released)
 
     def change_plan(self, previous: Subscription, ended: Subscription, successor: Subscription, old_plan_update: dict,
-                    new_plan_update: dict) -> None:
-        """An upgrade, in ONE transaction: `previous` (as read) replaced by `ended` (terminated), `successor`
-        created under the same external id, whose lookup moves to it (on condition that it still names the old
-        one), the old plan's count - 1 and the new plan's + 1, and the status counters. The customer keeps its
-        count (one current subscription for another). Raises StaleWrite if anything moved since it was read."""
+                    new_plan_update: dict, pending: Subscription | None = None, also: Sequence[Change] = ()) -> None:
+        """A plan change, in ONE transaction: `previous` (as read) replaced by `ended` (terminated), `successor`
+        created (an upgrade) or replacing `pending` (a downgrade's switch) under the same external id, whose lookup
+        moves to it (on condition that it still names the old one), the old plan's count - 1 and the new plan's + 1,
+        the status counters, and the changes `also` lists (a scheduled downgrade canceled by an upgrade). The
+        customer keeps its count (one current subscription for another). Raises StaleWrite if anything moved since
+        it was read."""
         lookup = EXTERNAL_ID_LOOKUP.put(self._table, successor.organization_id, successor.external_id, successor.id)
         lookup["Put"]["ConditionExpression"] = "#record = :old"
         lookup["Put"]["ExpressionAttributeNames"] = {"#record": "subscription_id"}
         lookup["Put"]["ExpressionAttributeValues"] = to_attributes({":old": previous.id})
-        self._write([(previous, ended), (None, successor)], [lookup, old_plan_update, new_plan_update])
+        self._write([(previous, ended), (pending, successor), *also], [lookup, old_plan_update, new_plan_update])
 
     def move_pending(self, previous: Subscription, moved: Subscription, old_plan_update: dict,
                      new_plan_update: dict) -> None:
         """A pending subscription on another plan, in ONE transaction: `previous` (as read) replaced by `moved`, the
         old plan's count and pending counter - 1, the new plan's + 1. Raises StaleWrite if anything moved."""
         self._write([(previous, moved)], [old_plan_update, new_plan_update])
+
+    def schedule_downgrade(self, previous: Subscription, scheduled: Subscription, pending: Subscription | None,
+                           successor: Subscription) -> None:
+        """A downgrade scheduled, in ONE transaction: `previous` (as read) replaced by `scheduled`, and its pending
+        subscription `successor` created, or replacing `pending` (the one an earlier downgrade scheduled), with the
+        pending counters. Neither the lookup nor the counts move: the active one holds them until the switch.
+        Raises StaleWrite if anything moved since it was read."""
+        self._write([(previous, scheduled), (pending, successor)])
 
     def _write(self, changes: Sequence[Change], actions: Sequence[dict | None] = ()) -> None:
         """ONE transaction: each change's item and copies (a new one, or replacing its earlier self at the version

@@ -120,11 +120,13 @@ class Router:
         if key not in self._histories:
             history = self._store.subscriptions.history(organization_id, external_id,
                                                         ("active", "pending", "terminated"))
-            known = {subscription.id for subscription in history}
-            # A scheduled downgrade's successor bills events from its switch instant before the biller creates it.
-            self._histories[key] = history + [downgrade_successor(subscription) for subscription in history
-                                              if subscription.next_subscription_id is not None
-                                              and subscription.next_subscription_id not in known]
+            # A scheduled downgrade's pending subscription bills events from its predecessor's switch instant, before
+            # the biller starts it.
+            predecessors = {subscription.next_subscription_id: subscription for subscription in history
+                            if subscription.next_subscription_id is not None}
+            self._histories[key] = [downgrade_successor(predecessors[subscription.id], subscription)
+                                    if subscription.waits_for_switch else subscription for subscription in history
+                                    if not subscription.waits_for_switch or subscription.id in predecessors]
         return self._histories[key]
 
     def route(self, event: StoredEvent) -> Routing:

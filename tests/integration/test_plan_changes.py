@@ -10,9 +10,20 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from interleaving import competing
 from test_biller import invoices_of, send
 from test_events import create_metric
-from test_subscriptions import create_customer, create_plan, path_of, post, subscribe
+from test_subscriptions import (
+    EMPTY_META,
+    SUBSCRIPTION_NOT_FOUND,
+    create_customer,
+    create_plan,
+    invalid,
+    listed,
+    path_of,
+    post,
+    subscribe,
+)
 
 from chalicelib.billing.biller import run_biller
 from chalicelib.domain.money import round_half_up
@@ -354,3 +365,166 @@ def test_an_upgrade_into_a_trial_bills_the_new_plan_when_the_trial_ends(api, dyn
     # so the trial's end takes it.
     assert [(invoice.credit_notes_amount_cents, invoice.total_amount_cents) for invoice in invoices_of(org)] == [
         (0, 1000), (0, 0), (500, 1000 - 500), (0, 3000)]
+
+
+def schedule_lite(api, plans, api_clock) -> dict:
+    """`sub` on basic from 1 November 2026, downgraded to lite on 16 November at 10:00 (for 1 December)."""
+    old = plans()
+    lite(api)
+    api_clock.set(UPGRADE_AT)
+    assert post(api, plan_code="lite").status_code == 200
+    return old
+
+
+def test_a_scheduled_downgrade_is_lagos_pending_subscription_until_its_switch(api, dynamodb, tenant, plans,
+                                                                               api_clock):
+    old = schedule_lite(api, plans, api_clock)
+    pending = api.get(path_of("sub", "pending")).json_body["subscription"]
+    # Lago's pending subscription on the new plan: not started, linked to the current plan, with the current one's
+    # subscription_at and billing time, created when the downgrade was asked.
+    assert pending["lago_id"] != old["lago_id"]
+    assert {name: pending[name] for name in (
+        "external_id", "plan_code", "status", "previous_plan_code", "next_plan_code", "downgrade_plan_date",
+        "started_at", "subscription_at", "billing_time", "created_at", "ending_at", "terminated_at", "canceled_at",
+        "current_billing_period_started_at", "current_billing_period_ending_at")} == {
+        "external_id": "sub", "plan_code": "lite", "status": "pending", "previous_plan_code": "basic",
+        "next_plan_code": None, "downgrade_plan_date": None, "started_at": None,
+        "subscription_at": "2026-11-01T00:00:00Z", "billing_time": "calendar", "created_at": "2026-11-16T10:00:00Z",
+        "ending_at": None, "terminated_at": None, "canceled_at": None, "current_billing_period_started_at": None,
+        "current_billing_period_ending_at": None}
+    assert pending["plan"]["code"] == "lite"
+    current = api.get(path_of("sub")).json_body["subscription"]
+    assert (current["lago_id"], current["plan_code"], current["next_plan_code"], current["downgrade_plan_date"]) == (
+        old["lago_id"], "basic", "lite", "2026-12-01")
+    # Listed where Lago lists it: among the pending ones (the organization's, the plan's, the customer's), not among
+    # the active ones; it counts on no plan before it starts (Lago counts active subscriptions).
+    ids = lambda query: [item["lago_id"] for item in listed(api, query)["subscriptions"]]  # noqa: E731
+    assert ids("?status[]=pending") == [pending["lago_id"]]
+    assert ids("?status[]=active&status[]=pending") == [pending["lago_id"], old["lago_id"]]
+    assert listed(api, "?status[]=active&status[]=pending")["meta"]["total_count"] == 2
+    assert ids("") == [old["lago_id"]]
+    assert ids("?plan_code=lite&status[]=pending") == [pending["lago_id"]]
+    assert ids("?plan_code=basic&status[]=pending") == []
+    assert ids("?external_customer_id=cust&status[]=pending") == [pending["lago_id"]]
+    assert listed(api, "?plan_code=lite&status[]=pending")["meta"]["total_count"] == 1
+    assert [api.get(f"/api/v1/plans/{code}").json_body["plan"]["active_subscriptions_count"]
+            for code in ("basic", "lite")] == [1, 0]
+    # At the switch the pending subscription becomes the active one, keeping its id.
+    run_biller(datetime(2026, 12, 1, 0, 30, tzinfo=UTC))
+    switched = api.get(path_of("sub")).json_body["subscription"]
+    assert (switched["lago_id"], switched["status"], switched["started_at"], switched["created_at"]) == (
+        pending["lago_id"], "active", "2026-12-01T00:00:00Z", "2026-11-16T10:00:00Z")
+    assert api.get(path_of("sub", "pending")).json_body == SUBSCRIPTION_NOT_FOUND
+    assert listed(api, "?status[]=pending") == {"subscriptions": [], "meta": EMPTY_META}
+    assert listed(api, "?status[]=active")["meta"]["total_count"] == 1
+
+
+def test_canceling_the_pending_subscription_keeps_the_current_plan(api, dynamodb, tenant, plans, api_clock):
+    org = tenant.organization_id
+    old = schedule_lite(api, plans, api_clock)
+    pending_id = api.get(path_of("sub", "pending")).json_body["subscription"]["lago_id"]
+    api_clock.set(datetime(2026, 11, 20, 12, tzinfo=UTC))
+    canceled = api.delete(path_of("sub", "pending"))
+    assert canceled.status_code == 200
+    body = canceled.json_body["subscription"]
+    assert (body["lago_id"], body["status"], body["canceled_at"], body["plan_code"], body["previous_plan_code"],
+            body["plan"]["code"]) == (pending_id, "canceled", "2026-11-20T12:00:00Z", "lite", "basic", "lite")
+    current = api.get(path_of("sub")).json_body["subscription"]
+    assert (current["lago_id"], current["plan_code"], current["next_plan_code"], current["downgrade_plan_date"]) == (
+        old["lago_id"], "basic", None, None)
+    assert api.get(path_of("sub", "pending")).json_body == SUBSCRIPTION_NOT_FOUND
+    assert api.delete(path_of("sub", "pending")).json_body == SUBSCRIPTION_NOT_FOUND
+    assert api.get(path_of("sub", "canceled")).json_body["subscription"]["lago_id"] == pending_id
+    assert listed(api, "?status[]=pending")["meta"] == EMPTY_META
+    assert listed(api, "?status[]=canceled")["meta"]["total_count"] == 1
+    # No switch: November and December are both billed on basic, 1000 each.
+    run_biller(datetime(2026, 12, 1, 0, 30, tzinfo=UTC))
+    run_biller(datetime(2027, 1, 1, 0, 30, tzinfo=UTC))
+    assert api.get(path_of("sub")).json_body["subscription"]["lago_id"] == old["lago_id"]
+    assert [summary(invoice) for invoice in invoices_of(org)] == [
+        (1, "2026-12-01", ["subscription_periodic"], [("subscription", 1000)]),
+        (2, "2027-01-01", ["subscription_periodic"], [("subscription", 1000)])]
+    # A downgrade asked again is a new pending subscription.
+    api_clock.set(datetime(2027, 1, 5, tzinfo=UTC))
+    assert post(api, plan_code="lite").json_body["subscription"]["downgrade_plan_date"] == "2027-02-01"
+    again = api.get(path_of("sub", "pending")).json_body["subscription"]
+    assert (again["status"], again["plan_code"]) == ("pending", "lite") and again["lago_id"] != pending_id
+
+
+def test_updating_the_pending_subscription_changes_what_starts_at_the_switch(api, dynamodb, tenant, plans,
+                                                                             api_clock):
+    schedule_lite(api, plans, api_clock)
+    # Lago changes its name and ending_at; its subscription_at is its predecessor's (no start of its own): ignored.
+    updated = api.put(path_of("sub", "pending"), {"subscription": {
+        "name": "Lite from December", "ending_at": "2027-03-01T00:00:00Z", "subscription_at": "2026-11-18T00:00:00Z"}})
+    assert updated.status_code == 200, updated.body
+    body = updated.json_body["subscription"]
+    assert (body["status"], body["name"], body["ending_at"], body["subscription_at"], body["started_at"]) == (
+        "pending", "Lite from December", "2027-03-01T00:00:00Z", "2026-11-01T00:00:00Z", None)
+    assert api.get(path_of("sub")).json_body["subscription"]["name"] is None
+    assert api.put(path_of("sub", "pending"), {"subscription": {"ending_at": "soon"}}).json_body == invalid(
+        ending_at="invalid_date")
+    run_biller(datetime(2026, 12, 1, 0, 30, tzinfo=UTC))
+    switched = api.get(path_of("sub")).json_body["subscription"]
+    assert (switched["plan_code"], switched["name"], switched["ending_at"]) == (
+        "lite", "Lite from December", "2027-03-01T00:00:00Z")
+
+
+def test_ending_the_current_subscription_cancels_its_pending_one(api, dynamodb, tenant, plans, api_clock):
+    """Terminated, or upgraded: Lago cancels the downgrade's pending subscription; another downgrade moves it."""
+    schedule_lite(api, plans, api_clock)
+    create_plan(api, "tiny", amount_cents=100)
+    pending_id = api.get(path_of("sub", "pending")).json_body["subscription"]["lago_id"]
+    post(api, plan_code="tiny")
+    moved = api.get(path_of("sub", "pending")).json_body["subscription"]
+    assert (moved["lago_id"], moved["plan_code"], moved["previous_plan_code"]) == (pending_id, "tiny", "basic")
+    assert listed(api, "?plan_code=lite&status[]=pending")["meta"] == EMPTY_META
+    assert listed(api, "?plan_code=tiny&status[]=pending")["meta"]["total_count"] == 1
+    api_clock.set(datetime(2026, 11, 20, 12, tzinfo=UTC))
+    upgraded = post(api, plan_code="pro").json_body["subscription"]
+    assert (upgraded["plan_code"], upgraded["status"]) == ("pro", "active")
+    canceled = api.get(path_of("sub", "canceled")).json_body["subscription"]
+    assert (canceled["lago_id"], canceled["plan_code"], canceled["canceled_at"]) == (
+        pending_id, "tiny", "2026-11-20T12:00:00Z")
+    assert api.get(path_of("sub", "terminated")).json_body["subscription"]["next_plan_code"] == "pro"
+    # pro downgraded to lite, then terminated: the pending one is canceled with it, and the terminated one names no
+    # next plan.
+    post(api, plan_code="lite")
+    second_id = api.get(path_of("sub", "pending")).json_body["subscription"]["lago_id"]
+    api_clock.set(datetime(2026, 11, 22, tzinfo=UTC))
+    assert api.delete(path_of("sub")).status_code == 200
+    assert api.get(path_of("sub", "canceled")).json_body["subscription"]["lago_id"] == second_id
+    terminated = api.get(path_of("sub", "terminated")).json_body["subscription"]
+    assert (terminated["plan_code"], terminated["next_plan_code"], terminated["downgrade_plan_date"]) == (
+        "pro", None, None)
+    assert listed(api, "?status[]=pending&status[]=active")["meta"] == EMPTY_META
+    assert listed(api, "?status[]=canceled")["meta"]["total_count"] == 2
+
+
+def test_a_cancel_racing_the_switch_finds_nothing_pending(api, dynamodb, tenant, plans, api_clock):
+    """The biller switches between the cancel's read and its write: the cancel reads again and finds no pending
+    subscription (it has started), as if it came second."""
+    schedule_lite(api, plans, api_clock)
+    pending_id = api.get(path_of("sub", "pending")).json_body["subscription"]["lago_id"]
+    api_clock.set(datetime(2026, 11, 30, 23, 59, tzinfo=UTC))
+    with competing("TransactWriteItems", lambda: run_biller(datetime(2026, 12, 1, 0, 30, tzinfo=UTC))):
+        canceled = api.delete(path_of("sub", "pending"))
+    assert canceled.json_body == SUBSCRIPTION_NOT_FOUND
+    current = api.get(path_of("sub")).json_body["subscription"]
+    assert (current["lago_id"], current["plan_code"]) == (pending_id, "lite")
+    assert listed(api, "?status[]=pending&status[]=canceled")["meta"] == EMPTY_META
+    assert listed(api, "?status[]=active&status[]=terminated")["meta"]["total_count"] == 2
+
+
+def test_a_downgrade_racing_a_cancel_of_the_pending_one(api, dynamodb, tenant, plans, api_clock):
+    """Another downgrade moves the pending subscription between the cancel's read and its write: the cancel reads
+    again and cancels it on its new plan; the current one no longer switches."""
+    schedule_lite(api, plans, api_clock)
+    create_plan(api, "tiny", amount_cents=100)
+    with competing("TransactWriteItems", lambda: post(api, plan_code="tiny")) as rival:
+        canceled = api.delete(path_of("sub", "pending"))
+    assert rival[0].json_body["subscription"]["next_plan_code"] == "tiny"
+    assert (canceled.json_body["subscription"]["status"], canceled.json_body["subscription"]["plan_code"]) == (
+        "canceled", "tiny")
+    assert api.get(path_of("sub")).json_body["subscription"]["next_plan_code"] is None
+    assert listed(api, "?status[]=pending")["meta"] == EMPTY_META

@@ -34,11 +34,14 @@ class SubscriptionListQuery(PageQuery):
 
 
 class SubscriptionStatusQuery(Model):
-    status: Status | None = Field(default=None, description="The newest subscription in this status (default active).")
+    status: Status | None = Field(default=None, description="The newest subscription in this status (default active); "
+                                                            "pending: also a scheduled downgrade's.")
 
 
 class CurrentSubscriptionQuery(Model):
-    status: CurrentStatus | None = Field(default=None, description="Default active.")
+    status: CurrentStatus | None = Field(default=None, description="Default active; pending: the one starting later, "
+                                                                   "or a scheduled downgrade's (canceling it cancels "
+                                                                   "the downgrade).")
 
 
 class EventListQuery(PageQuery):

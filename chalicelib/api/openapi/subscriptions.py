@@ -62,7 +62,8 @@ class SubscriptionUpdateInputObject(Model):
     ending_at: InstantInput | None = Field(default=None,
                                            description="A day after today and after the subscription's.")
     subscription_at: InstantInput | None = Field(default=None,
-                                                 description="Pending subscriptions only; null: unchanged.")
+                                                 description="Pending subscriptions only, not a downgrade's "
+                                                             "(its predecessor's); null: unchanged.")
 
 
 class SubscriptionInputObject(SubscriptionUpdateInputObject):
