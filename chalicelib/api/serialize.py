@@ -250,8 +250,8 @@ def subscription_json(subscription: Subscription, customer: Customer, plan: Plan
         "current_billing_period_ending_at": to_datetime(period) if period else None,
         "previous_plan_code": plan_codes.get(subscription.previous_plan_id),
         "next_plan_code": plan_codes.get(subscription.next_plan_id),
-        "downgrade_plan_date": (subscription.downgrade_at.date().isoformat()
-                                if subscription.downgrade_at is not None else None),
+        "downgrade_plan_date": (subscription.downgrade_plan_date.isoformat()
+                                if subscription.downgrade_plan_date is not None else None),
         "on_termination_credit_note": None,
         "on_termination_invoice": "generate",
     }

@@ -4,7 +4,7 @@ the state changes (pending -> active, active -> terminated, pending -> canceled)
 Rules and departures from Lago: docs/api-coverage.md (Subscriptions)."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
@@ -75,7 +75,8 @@ class Subscription(BaseModel):
     # invoice, as Lago's `upgrading` invoice).
     upgraded_from_id: str | None = None
     # A scheduled downgrade: at `downgrade_at` (its plan period's end) the biller ends this subscription and starts
-    # `next_subscription_id` on `next_plan_id`; events from then on are already aggregated under that id.
+    # `next_subscription_id` on `next_plan_id`; events from then on are already aggregated under that id. Once
+    # switched (terminated), `downgrade_at` stays as the switch instant Lago's `downgrade_plan_date` shows.
     downgrade_at: datetime | None = None
     next_subscription_id: str | None = None
     # On a scheduled downgrade's pending subscription (and after its switch): the subscription it follows (Lago's
@@ -107,6 +108,17 @@ class Subscription(BaseModel):
     def holds_external_id(self) -> bool:
         """The one subscription its external id names (its lookup, the customer's and the plan's counts)."""
         return self.status in CURRENT_STATUSES and not self.waits_for_switch
+
+    @property
+    def downgrade_plan_date(self) -> date | None:
+        """Lago's `downgrade_plan_date`, by Lago's date arithmetic on UTC instants: scheduled, the day after the UTC
+        day of the plan period's last second (a customer east of UTC: the local switch day; west: the day after);
+        switched (terminated), the UTC day of the switch instant."""
+        if self.downgrade_at is None:
+            return None
+        if self.status == "active":
+            return (self.downgrade_at - SECOND).date() + timedelta(days=1)
+        return self.downgrade_at.date()
 
     @property
     def next_billing_action_at(self) -> datetime | None:
@@ -370,10 +382,10 @@ def downgrade_successor(old: Subscription, pending: Subscription) -> Subscriptio
 def switched_downgrade(old: Subscription, pending: Subscription, plan: Plan, timezone: str,
                        now: datetime) -> tuple[Subscription, Subscription]:
     """A scheduled downgrade's switch (lago-semantics §5.3), done at `now`: `old` terminated the second before its
-    `downgrade_at` (its final invoice bills its last period), naming the plan that followed it, and `pending` active
-    on `plan` from that instant."""
+    `downgrade_at` (its final invoice bills its last period), naming the plan that followed it and when, and
+    `pending` active on `plan` from that instant."""
     ended = terminated_subscription(old, old.downgrade_at - SECOND).model_copy(
-        update={"next_plan_id": old.next_plan_id})
+        update={"next_plan_id": old.next_plan_id, "downgrade_at": old.downgrade_at})
     successor = downgrade_successor(old, pending)
     period = first_billing_period(plan, successor.billing_time, timezone, successor.subscription_at, old.downgrade_at)
     return ended, successor.model_copy(update={"status": "active", "current_billing_period_start": period.start,

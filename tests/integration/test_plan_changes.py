@@ -136,8 +136,8 @@ def test_a_downgrade_through_the_period_end(api, dynamodb, tenant, plans, api_cl
     assert (current["plan_code"], current["previous_plan_code"], current["started_at"]) == (
         "lite", "basic", "2026-12-01T00:00:00Z")
     ended = api.get(path_of("sub", "terminated")).json_body["subscription"]
-    assert (ended["lago_id"], ended["terminated_at"], ended["next_plan_code"]) == (
-        old["lago_id"], "2026-11-30T23:59:59Z", "lite")
+    assert (ended["lago_id"], ended["terminated_at"], ended["next_plan_code"], ended["downgrade_plan_date"]) == (
+        old["lago_id"], "2026-11-30T23:59:59Z", "lite", "2026-12-01")
     run_biller(datetime(2027, 1, 1, 0, 30, tzinfo=UTC))
     assert [summary(invoice) for invoice in invoices_of(org)] == [
         # The old plan's last period in full, on its last day: November's 1000 and 10 gb at 0.01 = 10.
@@ -528,3 +528,22 @@ def test_a_downgrade_racing_a_cancel_of_the_pending_one(api, dynamodb, tenant, p
         "canceled", "tiny")
     assert api.get(path_of("sub")).json_body["subscription"]["next_plan_code"] is None
     assert listed(api, "?status[]=pending")["meta"] == EMPTY_META
+
+
+def test_downgrade_plan_date_follows_lagos_date_arithmetic_east_of_utc(api, dynamodb, tenant, api_clock):
+    """A customer in Europe/Paris: November ends at 2026-11-30T23:00:00Z. Lago shows the day after the UTC day of
+    the period's last second while the downgrade is scheduled (1 December), then the UTC day of the switch instant
+    (30 November) on the terminated subscription."""
+    for code, amount_cents in (("basic", 1000), ("lite", 500)):
+        create_plan(api, code, amount_cents=amount_cents)
+    create_customer(api, timezone="Europe/Paris")
+    api_clock.set(datetime(2026, 11, 1, tzinfo=UTC))
+    subscribe(api, plan_code="basic", subscription_at="2026-11-01T00:00:00Z")
+    api_clock.set(UPGRADE_AT)
+    scheduled = post(api, plan_code="lite").json_body["subscription"]
+    assert (scheduled["next_plan_code"], scheduled["downgrade_plan_date"]) == ("lite", "2026-12-01")
+    run_biller(datetime(2026, 12, 1, 0, 30, tzinfo=UTC))
+    assert api.get(path_of("sub")).json_body["subscription"]["started_at"] == "2026-11-30T23:00:00Z"
+    ended = api.get(path_of("sub", "terminated")).json_body["subscription"]
+    assert (ended["terminated_at"], ended["next_plan_code"], ended["downgrade_plan_date"]) == (
+        "2026-11-30T22:59:59Z", "lite", "2026-11-30")
