@@ -92,7 +92,7 @@ def _timezone(customer: Customer, organization: Organization) -> str:
 
 
 def _existing(stores: Stores, organization: Organization, existing: Subscription, customer: Customer, plan: Plan,
-              now: datetime) -> Shown:
+              request: SubscriptionInput, now: datetime) -> Shown:
     """A POST naming a current subscription's external id: the same customer and plan get it back (Lago's
     idempotency); another plan on an active subscription is a plan change: an upgrade at once, a downgrade at the
     end of the period; on a pending one it replaces the plan; another customer cannot have it."""
@@ -111,7 +111,7 @@ def _existing(stores: Stores, organization: Organization, existing: Subscription
                                           stores.plans.subscription_count_update(plan, 1))
         return Shown(moved, customer, _counted(plan, 1))
     if not is_upgrade(current_plan, plan):
-        return _downgrade(stores, organization, existing, customer, current_plan, plan, now)
+        return _downgrade(stores, organization, existing, customer, current_plan, plan, request, now)
     ended, successor = upgraded_subscriptions(existing, plan, str(uuid6.uuid7()), _timezone(customer, organization),
                                               now)
     stores.subscriptions.change_plan(existing, ended, successor,
@@ -139,7 +139,7 @@ def downgrade_canceled(subscriptions: SubscriptionStore, subscription: Subscript
 
 
 def _downgrade(stores: Stores, organization: Organization, existing: Subscription, customer: Customer,
-               current_plan: Plan, plan: Plan, now: datetime) -> Shown:
+               current_plan: Plan, plan: Plan, request: SubscriptionInput, now: datetime) -> Shown:
     """A downgrade is scheduled for the end of the current plan period (the biller switches it then), with its
     pending subscription on the new plan; the answer is the current subscription, showing `next_plan_code` and
     `downgrade_plan_date`. The same request again changes nothing; another downgrade while one is scheduled moves
@@ -148,7 +148,7 @@ def _downgrade(stores: Stores, organization: Organization, existing: Subscriptio
         return Shown(existing, customer, current_plan)
     pending = scheduled_pending(stores.subscriptions, existing)
     scheduled, successor = scheduled_downgrade(existing, plan, current_plan, _timezone(customer, organization), now,
-                                               pending, str(uuid6.uuid7()))
+                                               pending, str(uuid6.uuid7()), request)
     stores.subscriptions.schedule_downgrade(existing, scheduled, pending, successor)
     return Shown(scheduled, customer, current_plan)
 
@@ -175,7 +175,7 @@ def create_subscription(stores: Stores, organization: Organization, payload: dic
             raise NotFound("plan")
         existing = stores.subscriptions.find_current(organization.id, request.external_id)
         if existing is not None:
-            return _existing(stores, organization, existing, customer, plan, now)
+            return _existing(stores, organization, existing, customer, plan, request, now)
         if customer.currency is not None and customer.currency != plan.amount_currency:
             raise ValidationFailed.single("currency", "currencies_does_not_match")
         backdated = request.subscription_at is not None and request.subscription_at < now

@@ -345,22 +345,25 @@ def is_upgrade(current: Plan, requested: Plan) -> bool:
 
 
 def scheduled_downgrade(old: Subscription, plan: Plan, current_plan: Plan, timezone: str, now: datetime,
-                        pending: Subscription | None, new_id: str) -> tuple[Subscription, Subscription]:
-    """A downgrade asked at `now` (lago-semantics §5.3): the subscription stays on its plan to the end of its
-    current plan period, then the biller switches it (`downgrade_successor`); until then its successor is Lago's
-    pending subscription on `plan`. A first downgrade makes that one (`new_id`); another one moves `pending`, the
-    one scheduled before, to `plan`, keeping its id: the aggregator bills events after the switch instant to that
-    id before the switch."""
+                        pending: Subscription | None, new_id: str,
+                        request: SubscriptionInput) -> tuple[Subscription, Subscription]:
+    """A downgrade asked at `now` by `request` (lago-semantics §5.3): the subscription stays on its plan to the end of
+    its current plan period, then the biller switches it (`downgrade_successor`); until then its successor is Lago's
+    pending subscription on `plan`, named by the request and ending at its `ending_at` if it sends one (else at the
+    current one's), as Lago. A first downgrade makes that one (`new_id`); another one moves `pending`, the one
+    scheduled before, to `plan`, keeping its id: the aggregator bills events after the switch instant to that id
+    before the switch."""
     terms = billing_terms(current_plan, old.billing_time, timezone, old.subscription_at, old.started_at)
+    asked = {"name": request.name,
+             "ending_at": request.ending_at if "ending_at" in request.model_fields_set else old.ending_at}
     if pending is None:
         successor = Subscription(
             id=new_id, organization_id=old.organization_id, external_id=old.external_id,
-            customer_id=old.customer_id, plan_id=plan.id, test_clock_id=old.test_clock_id, name=old.name,
+            customer_id=old.customer_id, plan_id=plan.id, test_clock_id=old.test_clock_id,
             billing_time=old.billing_time, status="pending", subscription_at=old.subscription_at,
-            ending_at=old.ending_at, previous_plan_id=old.plan_id, previous_subscription_id=old.id, created_at=now,
-            updated_at=now)
+            previous_plan_id=old.plan_id, previous_subscription_id=old.id, created_at=now, updated_at=now, **asked)
     else:
-        successor = pending_on_plan(pending, plan, now)
+        successor = pending_on_plan(pending, plan, now).model_copy(update=asked)
     scheduled = old.model_copy(update={"next_plan_id": plan.id, "downgrade_at": terms.plan_periods.period_at(now).end,
                                        "next_subscription_id": successor.id, "updated_at": now,
                                        "version": old.version + 1})

@@ -547,3 +547,15 @@ def test_downgrade_plan_date_follows_lagos_date_arithmetic_east_of_utc(api, dyna
     ended = api.get(path_of("sub", "terminated")).json_body["subscription"]
     assert (ended["terminated_at"], ended["next_plan_code"], ended["downgrade_plan_date"]) == (
         "2026-11-30T22:59:59Z", "lite", "2026-11-30")
+
+
+def test_the_downgrade_request_names_its_pending_subscription(api, dynamodb, tenant, plans, api_clock):
+    """As Lago: the pending subscription takes the request's `name` and, when sent, its `ending_at`; the current one
+    keeps its own."""
+    plans()
+    lite(api)
+    api_clock.set(UPGRADE_AT)
+    answer = post(api, plan_code="lite", name="Lite plan", ending_at="2027-06-01T00:00:00Z").json_body["subscription"]
+    assert (answer["plan_code"], answer["name"], answer["ending_at"]) == ("basic", None, None)
+    pending = api.get(path_of("sub", "pending")).json_body["subscription"]
+    assert (pending["name"], pending["ending_at"]) == ("Lite plan", "2027-06-01T00:00:00Z")
