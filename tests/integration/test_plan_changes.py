@@ -559,3 +559,17 @@ def test_the_downgrade_request_names_its_pending_subscription(api, dynamodb, ten
     assert (answer["plan_code"], answer["name"], answer["ending_at"]) == ("basic", None, None)
     pending = api.get(path_of("sub", "pending")).json_body["subscription"]
     assert (pending["name"], pending["ending_at"]) == ("Lite plan", "2027-06-01T00:00:00Z")
+
+
+def test_two_concurrent_downgrades_make_one_pending_subscription(api, dynamodb, tenant, plans, api_clock):
+    """Both read the active subscription with no downgrade; the loser's transaction fails on its version, it reads
+    again and finds the downgrade asked (Lago's idempotency): one pending subscription, counted once."""
+    plans()
+    lite(api)
+    api_clock.set(UPGRADE_AT)
+    with competing("TransactWriteItems", lambda: post(api, plan_code="lite")) as rival:
+        mine = post(api, plan_code="lite")
+    assert rival[0].status_code == 200 and mine.status_code == 200
+    assert mine.json_body["subscription"]["downgrade_plan_date"] == "2026-12-01"
+    assert listed(api, "?status[]=pending")["meta"]["total_count"] == 1
+    assert len(listed(api, "?status[]=pending")["subscriptions"]) == 1
