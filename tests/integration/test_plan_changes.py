@@ -28,6 +28,7 @@ from test_subscriptions import (
 from chalicelib.billing.biller import run_biller
 from chalicelib.domain.money import round_half_up
 from chalicelib.store.repositories import repositories
+from chalicelib.usage.rebuild import rebuild_usage
 
 UPGRADE_AT = datetime(2026, 11, 16, 10, tzinfo=UTC)
 
@@ -449,6 +450,28 @@ def test_canceling_the_pending_subscription_keeps_the_current_plan(api, dynamodb
     assert post(api, plan_code="lite").json_body["subscription"]["downgrade_plan_date"] == "2027-02-01"
     again = api.get(path_of("sub", "pending")).json_body["subscription"]
     assert (again["status"], again["plan_code"]) == ("pending", "lite") and again["lago_id"] != pending_id
+
+
+def test_a_future_dated_event_of_a_canceled_downgrade_waits_for_rebuild_usage(api, dynamodb, tenant, plans,
+                                                                                api_clock):
+    """Limit (docs/api-coverage.md): an event stamped after the switch and received before the downgrade is canceled
+    was aggregated for the pending subscription; once canceled, the subscription that bills its time (basic, in
+    December) counts one event short, and the biller waits rather than invoice December without it. The operator's
+    `rebuild-usage --apply` routes it again: December is then 1000 + 20 gb at 0.01 = 1200."""
+    org = tenant.organization_id
+    old = schedule_lite(api, plans, api_clock)
+    send(dynamodb, org, [("early", datetime(2026, 12, 2, tzinfo=UTC), 20)])  # stamped after the 1 December switch
+    api_clock.set(datetime(2026, 11, 20, 12, tzinfo=UTC))
+    assert api.delete(path_of("sub", "pending")).status_code == 200
+    run_biller(datetime(2026, 12, 1, 0, 30, tzinfo=UTC))
+    run_biller(datetime(2027, 1, 1, 0, 30, tzinfo=UTC))
+    assert [summary(invoice)[1] for invoice in invoices_of(org)] == ["2026-12-01"]  # December waits
+    report = rebuild_usage(repositories(), org, "sub", apply=True)
+    assert report.differences and all(difference.key.subscription_id == old["lago_id"]
+                                       for difference in report.differences)
+    run_biller(datetime(2027, 1, 1, 0, 40, tzinfo=UTC))
+    assert [summary(invoice) for invoice in invoices_of(org)][1] == (
+        2, "2027-01-01", ["subscription_periodic"], [("subscription", 1000), ("charge", 20 * 1)])
 
 
 def test_updating_the_pending_subscription_changes_what_starts_at_the_switch(api, dynamodb, tenant, plans,
