@@ -20,22 +20,20 @@ from chalicelib.domain.invoices.charge_fees import StoredUsage
 from chalicelib.domain.periods import BillingTerms, Period
 from chalicelib.domain.plans import Charge, Plan
 from chalicelib.domain.pricing.filters import FilterBuckets
+from chalicelib.domain.pricing.groups import PricingGroup, pricing_group
 from chalicelib.domain.subscriptions import Subscription
-from chalicelib.store.usage import AggregateItem, StoredAggregate, bucket_key
+from chalicelib.store.usage import AggregateItem, StoredAggregate
 from chalicelib.usage.carried import carried_usage, with_carried_histories
+from chalicelib.usage.routing import bucket_indexes
 
 
-def bucket_states(charges: list[Charge], stored: Mapping[tuple[str, str], StoredAggregate | AggregateItem]
+def bucket_states(charges: list[Charge],
+                  stored: Mapping[tuple[str, str, PricingGroup], StoredAggregate | AggregateItem]
                   ) -> dict[BucketKey, object]:
-    """The stored states by (charge, filter index), from the store's (charge, bucket key)."""
-    states = {}
-    for charge in charges:
-        buckets = [(None, bucket_key(None))] + [(index, bucket_key(charge_filter.values))
-                                                for index, charge_filter in enumerate(charge.filters)]
-        for index, key in buckets:
-            if (charge.id, key) in stored:
-                states[(charge.id, index)] = stored[(charge.id, key)].state
-    return states
+    """The stored states by (charge, filter index, pricing group), from the store's (charge, bucket key, group)."""
+    indexes = {(charge.id, bucket): index for charge in charges for bucket, index in bucket_indexes(charge).items()}
+    return {(charge_id, indexes[(charge_id, bucket)], group): aggregate.state
+            for (charge_id, bucket, group), aggregate in stored.items() if (charge_id, bucket) in indexes}
 
 
 def bucket_event_values(stores, subscription: Subscription, plan: Plan, metrics: Mapping[str, BillableMetric],
@@ -59,7 +57,8 @@ def bucket_event_values(stores, subscription: Subscription, plan: Plan, metrics:
             usage = UsageEvent(event.transaction_id, event.timestamp_ms, event.properties)
             value = numeric_property(usage, metric.field_name) if event.code == metric.code else None
             if value is not None:
-                values[(charge.id, buckets.bucket_of(event.properties))].append(value)
+                index = buckets.bucket_of(event.properties)
+                values[(charge.id, index, pricing_group(charge.group_keys(index), event.properties))].append(value)
     return {key: tuple(bucket) for key, bucket in values.items()}
 
 
@@ -78,10 +77,10 @@ def stored_usage(stores, subscription: Subscription, plan: Plan, metrics: Mappin
     states = bucket_states(plan.charges, stored)
     openings = {}
     if any(metric.recurring for metric in metrics.values()):
-        by_period: dict[int, dict[tuple[str, str], AggregateItem]] = defaultdict(dict)
+        by_period: dict[int, dict[tuple[str, str, PricingGroup], AggregateItem]] = defaultdict(dict)
         for key, item in stores.usage.all_aggregates(subscription.organization_id, subscription.id).items():
             if key.period_start_ms < period_start_ms:
-                by_period[key.period_start_ms][(key.charge_id, key.bucket)] = item
+                by_period[key.period_start_ms][(key.charge_id, key.bucket, key.group)] = item
         earlier = {start_ms: bucket_states(plan.charges, items) for start_ms, items in by_period.items()}
         carried = carried_usage(stores, subscription, plan, metrics)
         openings = recurring_openings(plan, metrics, terms, earlier, carried.totals)

@@ -1,6 +1,6 @@
-"""The charge fees of a charges window: one per charge and bucket, priced by `price_period_usage` (the path
-current usage takes, so usage at period end equals the invoice), the min-amount true-ups, and the renewal of the
-pay-in-advance charges on recurring metrics for the period that follows."""
+"""The charge fees of a charges window: one per charge, bucket and pricing group, priced by `price_period_usage`
+(the path current usage takes, so usage at period end equals the invoice), the min-amount true-ups, and the renewal
+of the pay-in-advance charges on recurring metrics for the period that follows."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -117,7 +117,8 @@ def _bucket_fee(subscription_id: str, window: Period, bucket: BucketUsage, charg
                    total_aggregated_units=bucket.total_aggregated_units, events_count=bucket.events_count,
                    amount_cents=bucket.amount_cents, precise_amount_cents=precise_amount_cents(bucket.amount, currency),
                    precise_unit_amount=bucket.amount / bucket.units if bucket.units else ZERO,
-                   from_datetime=window.start, to_datetime=window.end, pay_in_advance=False)
+                   from_datetime=window.start, to_datetime=window.end, pay_in_advance=False,
+                   grouped_by=bucket.group)
 
 
 def _true_up_fee(subscription_id: str, window: Period, charge_id: str, amount_cents: int, currency: str) -> FeeLine:
