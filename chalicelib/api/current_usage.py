@@ -3,7 +3,6 @@ its stored aggregates by the pricing code the biller uses. Its DynamoDB requests
 plan, never by the number of events: docs/api-coverage.md (Current usage)."""
 from __future__ import annotations
 
-from collections.abc import Iterable
 from decimal import Decimal
 
 from chalicelib.api.auth import current_organization
@@ -64,8 +63,7 @@ def _units(value: Decimal) -> str:
     return plain if "." in plain else f"{plain}.0"
 
 
-def _totals(buckets: Iterable[BucketUsage]) -> dict:
-    totals = UsageTotals.of(buckets)
+def _totals(totals: UsageTotals) -> dict:
     return {"units": _units(totals.units), "total_aggregated_units": _units(totals.total_aggregated_units),
             "amount_cents": totals.amount_cents, "events_count": totals.events_count, "pricing_unit_details": None}
 
@@ -81,7 +79,7 @@ def _filters_json(usage: ChargeUsage, buckets: list[BucketUsage]) -> list[dict]:
     entries = []
     for index, filtered in by_filter.items():
         charge_filter = usage.charge.filters[index] if index is not None else None
-        entries.append({**_totals(filtered),
+        entries.append({**_totals(UsageTotals.of(filtered)),
                         "invoice_display_name": charge_filter.invoice_display_name if charge_filter else None,
                         "values": {key: list(values) for key, values in charge_filter.values.items()}
                         if charge_filter else None})
@@ -96,14 +94,14 @@ def _grouped_usage_json(usage: ChargeUsage) -> list[dict]:
     by_group: dict[tuple, list[BucketUsage]] = {}
     for bucket in usage.buckets:
         by_group.setdefault(bucket.group, []).append(bucket)
-    return [{**_totals(buckets), "grouped_by": dict(group), "filters": _filters_json(usage, buckets)}
+    return [{**_totals(UsageTotals.of(buckets)), "grouped_by": dict(group), "filters": _filters_json(usage, buckets)}
             for group, buckets in by_group.items()]
 
 
 def _charge_usage_json(usage: ChargeUsage, currency: str) -> dict:
     charge, metric = usage.charge, usage.metric
     return {
-        **_totals(usage.buckets), "amount_currency": currency,
+        **_totals(usage.totals), "amount_currency": currency,
         "charge": {"lago_id": charge.id, "code": charge.code, "charge_model": charge.charge_model,
                    "invoice_display_name": charge.invoice_display_name},
         "billable_metric": {"lago_id": metric.id, "name": metric.name, "code": metric.code,

@@ -98,14 +98,6 @@ class ChargeUsage:
         return UsageTotals.of(self.buckets)
 
     @property
-    def units(self) -> Decimal:
-        return self.totals.units
-
-    @property
-    def events_count(self) -> int:
-        return self.totals.events_count
-
-    @property
     def grouped(self) -> bool:
         """Whether a bucket is priced per pricing group (Lago lists `grouped_usage` only then)."""
         return any(bucket.group != UNGROUPED for bucket in self.buckets)

@@ -82,7 +82,7 @@ def test_each_group_is_priced_on_its_own_and_a_bucket_without_usage_shows_its_nu
     (charge_usage,) = usage.charges
     assert [(bucket.group, bucket.units, bucket.events_count, bucket.amount_cents)
             for bucket in charge_usage.buckets] == [(eu, 8, 1, 800), (us, 8, 2, 800)]
-    assert (charge_usage.units, charge_usage.events_count, usage.amount_cents) == (16, 3, 1600)
+    assert (charge_usage.totals.units, charge_usage.totals.events_count, usage.amount_cents) == (16, 3, 1600)
     assert charge_usage.grouped
     empty = price_period_usage(plan(grouped), {"gb": GROUPED}, MARCH, {}, "EUR", None)
     assert [(bucket.group, bucket.amount_cents) for bucket in empty.charges[0].buckets] == [((("team", None),), 0)]

@@ -75,8 +75,8 @@ def test_two_charges_with_two_filters_and_default_worked_by_hand():
                                                (None, Decimal(35), 4, 35)]
     assert [(bucket.filter_index, bucket.units, bucket.events_count, bucket.amount_cents)
             for bucket in calls.buckets] == [(0, 1000, 1000, 100), (1, 3, 3, 100), (None, 7, 7, 88)]
-    assert (storage.units, storage.events_count, storage.amount_cents) == (Decimal("58.5"), 9, 215)
-    assert (calls.units, calls.events_count, calls.amount_cents) == (1010, 1010, 288)
+    assert (storage.totals.units, storage.totals.events_count, storage.amount_cents) == (Decimal("58.5"), 9, 215)
+    assert (calls.totals.units, calls.totals.events_count, calls.amount_cents) == (1010, 1010, 288)
     assert usage.amount_cents == 503
     # 10% of 503 = 50.3 -> 50, rounded once; rounding each fee's tax would give 4+3+16+9+10+10 = 52.
     assert usage.taxes_amount_cents == 50
@@ -88,7 +88,7 @@ def test_thirty_five_units_in_a_one_cent_tier_cost_35_cents():
                                                                               (101, None, "0.005", "1")))),
                                METRICS, MARCH, {("c", None, ()): Totals(Decimal(35), 4)}, "EUR", None)
     (only,) = usage.charges
-    assert (only.units, only.events_count, only.amount_cents) == (Decimal(35), 4, 35)
+    assert (only.totals.units, only.totals.events_count, only.amount_cents) == (Decimal(35), 4, 35)
     assert (usage.amount_cents, usage.taxes_amount_cents, usage.total_amount_cents) == (35, 0, 35)
 
 
@@ -124,7 +124,7 @@ def test_the_metrics_rounding_applies_to_the_units_priced():
     rounded = metric("gb", "GB", "sum_agg", "gb", {}, rounding_function="ceil", rounding_precision=0)
     usage = price_period_usage(plan(charge("c", "gb", "standard", {"amount": "1"})), {"gb": rounded}, MARCH,
                                {("c", None, ()): Totals(Decimal("2.1"), 1)}, "EUR", None)
-    assert (usage.charges[0].units, usage.amount_cents) == (Decimal(3), 300)
+    assert (usage.charges[0].totals.units, usage.amount_cents) == (Decimal(3), 300)
 
 
 def test_a_recurring_metric_opens_with_the_previous_periods_total():
@@ -132,7 +132,8 @@ def test_a_recurring_metric_opens_with_the_previous_periods_total():
     usage = price_period_usage(plan(charge("c", "seats", "standard", {"amount": "1"})), {"seats": recurring}, MARCH,
                                {("c", None, ()): Totals(Decimal(2), 1)}, "EUR", None,
                                opening={("c", None, ()): AggregationResult.of(Decimal(5), 3)})
-    assert (usage.charges[0].units, usage.charges[0].events_count, usage.amount_cents) == (Decimal(7), 4, 700)
+    totals = usage.charges[0].totals
+    assert (totals.units, totals.events_count, usage.amount_cents) == (Decimal(7), 4, 700)
 
 
 def test_percentage_prices_rate_and_fixed_amount_from_the_aggregate_alone():
