@@ -238,3 +238,27 @@ def test_rebuild_usage_recreates_a_lost_group(api, api_clock, dynamodb, tenant, 
     assert current_usage(api, monkeypatch, datetime(2026, 1, 25, tzinfo=UTC)) == before
     assert before["amount_cents"] == 3 * 100 + 4 * 100
     assert rebuild_usage(repositories(), org, "sub").differences == []
+
+
+def test_an_upgrade_carries_each_group_of_a_recurring_sum(api, api_clock, dynamodb, tenant, monkeypatch):
+    seats = create_metric(api, "seats", "sum_agg", "n")
+    assert api.put("/api/v1/billable_metrics/seats", {"billable_metric": {"recurring": True}}).status_code == 200
+    create_plan(api, "pro", amount_cents=2000, charges=[{
+        "billable_metric_id": seats["lago_id"], "charge_model": "graduated", "properties": {
+            "pricing_group_keys": ["team"], "graduated_ranges": [
+                {"from_value": 0, "to_value": 10, "per_unit_amount": "1", "flat_amount": "0"},
+                {"from_value": 11, "to_value": None, "per_unit_amount": "0.5", "flat_amount": "0"}]}}])
+    setup(api, api_clock, seats, {"charge_model": "standard", "properties": {"amount": "1",
+                                                                            "pricing_group_keys": ["team"]}})
+    org = tenant.organization_id
+    send(dynamodb, org, [("a1", at(16), "seats", {"team": "a", "n": 8}), ("b1", at(17), "seats", {"team": "b", "n": 8})])
+    api_clock.set(datetime(2026, 1, 20, tzinfo=UTC))
+    response = api.post("/api/v1/subscriptions", {"subscription": {
+        "external_customer_id": "cust", "plan_code": "pro", "external_id": "sub"}})
+    assert response.status_code == 200, response.body
+    send(dynamodb, org, [("a2", at(22), "seats", {"team": "a", "n": 4})])
+    # On the new plan each team's seats carry over and are priced apart: team a 8 + 4 = 12 (10 x 1 + 2 x 0.5 =
+    # 11 EUR), team b 8 (8 EUR). Priced together, 20 seats would be 15 EUR.
+    usage = current_usage(api, monkeypatch, datetime(2026, 1, 25, tzinfo=UTC))
+    assert grouped(usage) == {("a",): ("12.0", 2, (10 * 1 + 2 * Decimal("0.5")) * 100, []),
+                              ("b",): ("8.0", 1, 8 * 100, [])}
