@@ -60,6 +60,12 @@ class BucketUsage:
     amount_cents: int
     group: PricingGroup = UNGROUPED
 
+    @property
+    def empty(self) -> bool:
+        """Lago does not persist a fee with no units, no amount and no event (current usage still lists a bucket
+        with one; a grouped bucket's empty groups only when it has no other)."""
+        return self.units == 0 and self.amount_cents == 0 and self.events_count == 0
+
 
 @dataclass(frozen=True)
 class UsageTotals:
@@ -244,6 +250,12 @@ def priced_groups(charge: Charge, index: int | None, found: Iterable[PricingGrou
     return [(charge.id, index, group) for group in ordered or [empty_group(group_keys)]]
 
 
+def shown_groups(buckets: list[BucketUsage], empty: BucketUsage) -> list[BucketUsage]:
+    """A grouped bucket's groups as Lago lists them: those whose fee is not empty (a unique count's values all
+    removed leave one empty), or, when none is left, `empty`, the bucket's group with every key null."""
+    return [bucket for bucket in buckets if not bucket.empty] or [empty]
+
+
 def price_period_usage(plan: Plan, metrics: Mapping[str, BillableMetric], window: Window,
                        states: Mapping[BucketKey, object], currency: str, vat_rate: Decimal | None, *,
                        opening: Mapping[BucketKey, AggregationResult] | None = None,
@@ -269,11 +281,17 @@ def price_period_usage(plan: Plan, metrics: Mapping[str, BillableMetric], window
     for charge in plan.charges:
         metric = metrics[charge.billable_metric_id]
         indexes: list[int | None] = [*range(len(charge.filters)), None]
-        buckets = tuple(replace(_bucket(charge, metric, index, window, states.get(key), opening.get(key, NO_USAGE),
-                                        event_values.get(key), currency), group=key[2])
-                        for index in indexes
-                        for key in priced_groups(charge, index, found.get((charge.id, index), ())))
-        priced.append(ChargeUsage(charge, metric, buckets))
+        buckets: list[BucketUsage] = []
+        for index in indexes:
+            groups = [replace(_bucket(charge, metric, index, window, states.get(key), opening.get(key, NO_USAGE),
+                                      event_values.get(key), currency), group=key[2])
+                      for key in priced_groups(charge, index, found.get((charge.id, index), ()))]
+            if charge.group_keys(index):  # the empty group has no event: no event values either
+                empty = replace(_bucket(charge, metric, index, window, None, NO_USAGE, (), currency),
+                                group=empty_group(charge.group_keys(index)))
+                groups = shown_groups(groups, empty)
+            buckets.extend(groups)
+        priced.append(ChargeUsage(charge, metric, tuple(buckets)))
     priced.sort(key=lambda usage: usage.metric.name.casefold())
     taxes = taxes_amount_cents([charge.amount_cents for charge in priced], vat_rate)
     return PeriodUsage(currency, tuple(priced), taxes)

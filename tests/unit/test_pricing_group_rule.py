@@ -95,3 +95,18 @@ def test_groups_under_other_keys_are_not_priced():
               ("c", None, UNGROUPED): Totals(Decimal(7), 1)}
     usage = price_period_usage(plan(grouped), {"gb": GROUPED}, MARCH, states, "EUR", None)
     assert [(bucket.group, bucket.amount_cents) for bucket in usage.charges[0].buckets] == [((("team", "eu"),), 200)]
+
+
+def test_a_group_back_to_zero_is_left_out_unless_no_group_has_usage():
+    # Lago's current usage drops a group whose fee is empty (no units, amount or event), and shows the null group
+    # when nothing else is left.
+    grouped = charge("c", "gb", "standard", {"amount": "1", "pricing_group_keys": ["team"]})
+    eu, us = (("team", "eu"),), (("team", "us"),)
+    usage = price_period_usage(plan(grouped), {"gb": GROUPED}, MARCH,
+                               {("c", None, eu): Totals(Decimal(0), 0), ("c", None, us): Totals(Decimal(2), 1)},
+                               "EUR", None)
+    assert [(bucket.group, bucket.amount_cents) for bucket in usage.charges[0].buckets] == [(us, 200)]
+    nothing = price_period_usage(plan(grouped), {"gb": GROUPED}, MARCH, {("c", None, eu): Totals(Decimal(0), 0)},
+                                 "EUR", None)
+    assert [(bucket.group, bucket.amount_cents) for bucket in nothing.charges[0].buckets] == [
+        ((("team", None),), 0)]

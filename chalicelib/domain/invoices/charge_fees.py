@@ -91,16 +91,11 @@ def charge_fees(subscription_id: str, plan: Plan, metrics: Mapping[str, Billable
     fees: list[FeeLine] = []
     for charge_usage in priced.charges:
         fees.extend(_bucket_fee(subscription_id, window, bucket, charge_usage.charge.id, plan.amount_currency)
-                    for bucket in charge_usage.buckets if not _empty(bucket))
+                    for bucket in charge_usage.buckets if not bucket.empty)
         true_up = _true_up_cents(charge_usage, aggregation_window.charges_duration_days, billed)
         if true_up > 0:
             fees.append(_true_up_fee(subscription_id, window, charge_usage.charge.id, true_up, plan.amount_currency))
     return (*fees, *in_advance_renewals(subscription_id, plan, metrics, terms, window, usage))
-
-
-def _empty(bucket: BucketUsage) -> bool:
-    """Lago does not persist a fee with no units, no amount and no event (current usage still lists it)."""
-    return bucket.units == 0 and bucket.amount_cents == 0 and bucket.events_count == 0
 
 
 def _true_up_cents(charge_usage: ChargeUsage, charges_duration_days: int, billed_days: int) -> int:
