@@ -156,9 +156,4 @@ def build_charge(charge: ChargeInput, metric: BillableMetric, path: str, *, char
     if built.pay_in_advance and any(needs_event_values(built.bucket_properties(index))
                                     for index in [None, *range(len(built.filters))]):
         raise ValidationFailed.single(f"{path}.properties", "not_compatible_with_pay_in_advance")
-    # Not Lago's: an in-advance fee per pricing group is not built (docs/api-coverage.md, Plans).
-    grouped = [index for index in [None, *range(len(built.filters))] if built.group_keys(index)]
-    if built.pay_in_advance and grouped:
-        where = "properties" if grouped[0] is None else f"filters.{grouped[0]}.properties"
-        raise ValidationFailed.single(f"{path}.{where}.pricing_group_keys", "not_compatible_with_pay_in_advance")
     return built

@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
+from in_advance_fixtures import drain, fees_of, in_advance_plan
+from in_advance_fixtures import send as send_event
 from test_current_usage import dynamodb_requests
 from test_events import create_metric
 from test_openapi import _assert_described
@@ -205,23 +207,34 @@ def test_grouped_current_usage_reads_the_period_in_one_query_whatever_the_groups
     assert few.count("Query") == 2  # the dead-lettered events, and the period's aggregates
 
 
-def test_groups_are_refused_on_pay_in_advance_charges_and_bad_keys_are_named(api):
+def test_bad_group_keys_are_refused_on_the_field_sent(api):
     metric = create_metric(api, "compute", "sum_agg", "value")
     body = {"name": "P", "code": "p", "interval": "monthly", "amount_cents": 0, "amount_currency": "EUR",
             "pay_in_advance": False}
 
-    def refused(charge: dict) -> dict:
+    def refused(properties: dict, **filter_values) -> dict:
         response = api.post("/api/v1/plans", {"plan": {**body, "charges": [
-            {"billable_metric_id": metric["lago_id"], "charge_model": "standard", **charge}]}})
+            {"billable_metric_id": metric["lago_id"], "charge_model": "standard",
+             "properties": {"amount": "1", **properties}}]}})
         assert response.status_code == 422, response.body
         return response.json_body["error_details"]
 
-    assert refused({"pay_in_advance": True, "properties": {"amount": "1", "pricing_group_keys": ["team"]}}) == {
-        "charges.0.properties.pricing_group_keys": ["not_compatible_with_pay_in_advance"]}
-    assert refused({"properties": {"amount": "1", "pricing_group_keys": ["team", ""]}}) == {
-        "charges.0.properties.pricing_group_keys": ["invalid_type"]}
-    assert refused({"properties": {"amount": "1", "grouped_by": "team"}}) == {
-        "charges.0.properties.grouped_by": ["invalid_type"]}
+    assert refused({"pricing_group_keys": ["team", ""]}) == {"charges.0.properties.pricing_group_keys": ["invalid_type"]}
+    assert refused({"grouped_by": "team"}) == {"charges.0.properties.grouped_by": ["invalid_type"]}
+
+
+def test_pay_in_advance_fees_follow_each_groups_high_water_mark(api, tenant, reception, event_stream):
+    in_advance_plan(api, properties={"amount": "1", "pricing_group_keys": ["team"]})
+    for transaction_id, team, gb in (("a1", "a", 10), ("a2", "a", -4), ("b1", "b", 5), ("a3", "a", 8)):
+        send_event(api, transaction_id, {"team": team, "gb": gb})
+    drain(event_stream)
+    fees = fees_of(api)
+    # Team a: totals 10, 6, 14 under marks 10, 10, 14: 10, 0 and 4 units; team b: 5 units. At 1 EUR a unit. (One
+    # mark for both teams would have made b1 pay 1 unit and a3 8.)
+    assert [(fee["event_transaction_id"], fee["units"], fee["amount_cents"], fee["item"]["grouped_by"])
+            for fee in fees] == [("a1", "10.0", 1000, {"team": "a"}), ("a2", "0.0", 0, {"team": "a"}),
+                                 ("b1", "5.0", 500, {"team": "b"}), ("a3", "4.0", 400, {"team": "a"})]
+    assert [fee["total_aggregated_units"] for fee in fees] == ["10.0", "6.0", "5.0", "14.0"]
 
 
 def test_rebuild_usage_recreates_a_lost_group(api, api_clock, dynamodb, tenant, monkeypatch):
