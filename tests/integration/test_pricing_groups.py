@@ -281,3 +281,25 @@ def test_an_upgrade_carries_each_group_of_a_recurring_sum(api, api_clock, dynamo
     usage = current_usage(api, monkeypatch, datetime(2026, 1, 25, tzinfo=UTC))
     assert grouped(usage) == {("a",): ("12.0", 2, (10 * 1 + 2 * Decimal("0.5")) * 100, []),
                               ("b",): ("8.0", 1, 8 * 100, [])}
+
+
+def test_a_recurring_in_advance_charge_is_renewed_per_group(api, tenant, api_clock, reception, event_stream):
+    in_advance_plan(api, recurring=True, properties={"amount": "1", "pricing_group_keys": ["team"]})
+    for transaction_id, team, gb in (("a1", "a", 10), ("a2", "a", -4), ("b1", "b", 5)):
+        send_event(api, transaction_id, {"team": team, "gb": gb})
+    drain(event_stream)
+    assert run_biller(datetime(2026, 2, 1, 0, 30, tzinfo=UTC))["invoices_created"] == 1
+    # February's periodic invoice renews what each team ends January with, in full: a 10 - 4 = 6, b 5.
+    (invoice,) = [invoice for invoice in api.get("/api/v1/invoices?external_customer_id=cust").json_body["invoices"]
+                  if invoice["billing_periods"][0]["invoicing_reason"] == "subscription_periodic"]
+    assert sorted((fee["amount_cents"], fee["item"]["grouped_by"]) for fee in invoice["fees"]
+                  if fee["item"]["type"] == "charge") == sorted([(6 * 100, {"team": "a"}), (5 * 100, {"team": "b"})],
+                                                                key=repr)
+    # In February each team's mark opens at its own carried total: a -4 (total 2, mark 6) pays nothing, b +3
+    # (total 8 over its mark 5) pays 3. One mark for both (11) would have made b's +3 (total 10) pay nothing.
+    reception.now = datetime(2026, 2, 10, tzinfo=UTC)
+    for transaction_id, team, gb in (("a3", "a", -4), ("b2", "b", 3)):
+        send_event(api, transaction_id, {"team": team, "gb": gb}, at=datetime(2026, 2, 9, tzinfo=UTC))
+    drain(event_stream)
+    assert [(fee["event_transaction_id"], fee["units"], fee["item"]["grouped_by"]) for fee in fees_of(api)[3:]] == [
+        ("a3", "0.0", {"team": "a"}), ("b2", "3.0", {"team": "b"})]
