@@ -29,7 +29,6 @@ FIELD_CODES = {
     "volume_ranges": "invalid_volume_ranges",
     "graduated_percentage_ranges": "invalid_graduated_percentage_ranges",
     "pricing_group_keys": "invalid_type",
-    "grouped_by": "invalid_type",
 }
 
 
