@@ -223,7 +223,7 @@ def test_bad_group_keys_are_refused_on_the_field_sent(api):
     assert refused({"grouped_by": "team"}) == {"charges.0.properties.grouped_by": ["invalid_type"]}
 
 
-def test_pay_in_advance_fees_follow_each_groups_high_water_mark(api, tenant, reception, event_stream):
+def test_pay_in_advance_fees_follow_each_groups_high_water_mark(api, tenant, reception, event_stream, document):
     in_advance_plan(api, properties={"amount": "1", "pricing_group_keys": ["team"]})
     for transaction_id, team, gb in (("a1", "a", 10), ("a2", "a", -4), ("b1", "b", 5), ("a3", "a", 8)):
         send_event(api, transaction_id, {"team": team, "gb": gb})
@@ -235,6 +235,7 @@ def test_pay_in_advance_fees_follow_each_groups_high_water_mark(api, tenant, rec
             for fee in fees] == [("a1", "10.0", 1000, {"team": "a"}), ("a2", "0.0", 0, {"team": "a"}),
                                  ("b1", "5.0", 500, {"team": "b"}), ("a3", "4.0", 400, {"team": "a"})]
     assert [fee["total_aggregated_units"] for fee in fees] == ["10.0", "6.0", "5.0", "14.0"]
+    _assert_described(document, "/api/v1/fees", "get", api.get("/api/v1/fees?external_subscription_id=sub"))
 
 
 def test_rebuild_usage_recreates_a_lost_group(api, api_clock, dynamodb, tenant, monkeypatch):
