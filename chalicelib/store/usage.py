@@ -67,13 +67,13 @@ def group_key(group: PricingGroup) -> str:
     return f"{SEPARATOR}G" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
 
-def _group_of(item: Mapping[str, Any]) -> PricingGroup:
+def group_of(item: Mapping[str, Any]) -> PricingGroup:
     """The pricing group stored on an item (its JSON text: the values in key order, nulls kept)."""
     return tuple((key, value) for key, value in json.loads(item["pricing_group"])) if "pricing_group" in item \
         else UNGROUPED
 
 
-def _group_attribute(group: PricingGroup) -> str | None:
+def group_attribute(group: PricingGroup) -> str | None:
     return json.dumps(group, ensure_ascii=False) if group != UNGROUPED else None
 
 
@@ -238,7 +238,7 @@ class UsageRepository:
             if item["charge_id"] == APPLIED_EVENTS_CHARGE:
                 continue
             state = state_from_item(item)
-            found[(item["charge_id"], item["bucket"], _group_of(item))] = StoredAggregate(
+            found[(item["charge_id"], item["bucket"], group_of(item))] = StoredAggregate(
                 state, events_count_of(state), number(item["window_start_ms"]), number(item["period_end_ms"]))
         for values_period_ms in set(value_periods):
             for key, histories in self.value_histories(organization_id, subscription_id, values_period_ms).items():
@@ -254,7 +254,7 @@ class UsageRepository:
         histories: dict[AggregateKey, dict[str, frozenset[Operation]]] = {}
         for item in self._query(organization_id, subscription_id, prefix):
             key = AggregateKey(organization_id, subscription_id, _values_period_of(item["sk"]), item["charge_id"],
-                               item["bucket"], _group_of(item))
+                               item["bucket"], group_of(item))
             histories.setdefault(key, {})[item["value"]] = frozenset(
                 decode_operation(text) for text in item.get("operations", ()))
         return histories
@@ -275,7 +275,7 @@ class UsageRepository:
         found = {}
         for item in self._query(organization_id, subscription_id, AGGREGATE_PREFIX):
             key = AggregateKey(organization_id, subscription_id, number(item["period_start_ms"]),
-                               item["charge_id"], item["bucket"], _group_of(item))
+                               item["charge_id"], item["bucket"], group_of(item))
             found[key] = AggregateItem.of(item)
         return found
 
@@ -296,7 +296,7 @@ class UsageRepository:
                                   ":window_start": window_start_ms, ":period_end": period_end_ms}
         sets = ["#wm = :last", "state_kind = :kind", "charge_id = :charge", "#bucket = :bucket",
                 "period_start_ms = :period", "window_start_ms = :window_start", "period_end_ms = :period_end"]
-        if (group := _group_attribute(key.group)) is not None:
+        if (group := group_attribute(key.group)) is not None:
             values[":group"] = group
             sets.append("pricing_group = :group")
         adds, removes = ["#rev :one"], []
@@ -341,7 +341,7 @@ class UsageRepository:
     def add_operations(self, key: AggregateKey, value: str, operations: Iterable[Operation]) -> None:
         """ADD a unique-count value's operations to its string set: set union, so a replay changes nothing."""
         sets, values = "SET charge_id = :charge, #bucket = :bucket, #value = :value", {}
-        if (group := _group_attribute(key.group)) is not None:
+        if (group := group_attribute(key.group)) is not None:
             sets, values = sets + ", pricing_group = :group", {":group": group}
         self._client.update_item(
             TableName=self._table, Key=self._key(key.organization_id, key.subscription_id, value_sk(key, value)),
@@ -360,7 +360,7 @@ class UsageRepository:
             return
         self._client.put_item(TableName=self._table, Item={**item_key, **to_attributes(
             {"charge_id": key.charge_id, "bucket": key.bucket, "value": value, "operations": encoded,
-             "pricing_group": _group_attribute(key.group)})})
+             "pricing_group": group_attribute(key.group)})})
 
     def replace_aggregate(self, key: AggregateKey, state: Any, *, window_start_ms: int, period_end_ms: int,
                           kept: AggregateItem | None, watermarks: Mapping[str, str] | None = None) -> None:
@@ -371,7 +371,7 @@ class UsageRepository:
                 "state_kind": state_kind(state), "charge_id": key.charge_id, "bucket": key.bucket,
                 "period_start_ms": key.period_start_ms, "window_start_ms": window_start_ms,
                 "period_end_ms": period_end_ms, "revision": (kept.revision if kept else 0) + 1,
-                "events_count": events_count_of(state), "pricing_group": _group_attribute(key.group)}
+                "events_count": events_count_of(state), "pricing_group": group_attribute(key.group)}
         item.update(_additive_fields(state) if is_additive(state) else _replaced_fields(state))
         kept_watermarks = kept.watermarks if kept else (watermarks or {})
         item.update({WATERMARK_PREFIX + shard: value for shard, value in kept_watermarks.items()})

@@ -6,6 +6,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from test_usage_pricing import MARCH, charge, metric, plan, tiers
 
 from chalicelib.domain.aggregations.sum import Totals
@@ -14,7 +16,7 @@ from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.pricing.groups import UNGROUPED, empty_group, is_group_of, pricing_group
 from chalicelib.domain.pricing.standard import StandardProperties
 from chalicelib.store.keys import SEPARATOR
-from chalicelib.store.usage import AggregateKey, aggregate_sk, group_key, value_sk
+from chalicelib.store.usage import AggregateKey, aggregate_sk, group_attribute, group_key, group_of, value_sk
 
 
 def test_an_events_group_is_its_values_of_the_keys_in_order_and_null_when_missing():
@@ -110,3 +112,19 @@ def test_a_group_back_to_zero_is_left_out_unless_no_group_has_usage():
                                  "EUR", None)
     assert [(bucket.group, bucket.amount_cents) for bucket in nothing.charges[0].buckets] == [
         ((("team", None),), 0)]
+
+
+
+_properties = st.dictionaries(st.sampled_from(["x", "y", "z"]),
+                              st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.text(max_size=5)), max_size=3)
+
+
+@given(_properties, _properties)
+def test_two_events_share_a_stored_group_exactly_when_their_values_read_alike(first, second):
+    """The usage table keys a group by a hash of its values and keeps the values on the item: equal groups get one
+    key, different ones two, and the stored form reads back as the group."""
+    keys = ("x", "y")
+    one, other = pricing_group(keys, first), pricing_group(keys, second)
+    assert (group_key(one) == group_key(other)) == (one == other)
+    assert SEPARATOR not in group_key(one)[1:]
+    assert group_of({"pricing_group": group_attribute(one)}) == one
