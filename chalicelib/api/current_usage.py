@@ -11,9 +11,11 @@ from chalicelib.api.request_time import customer_time
 from chalicelib.api.serialize import json_response, plain_number
 from chalicelib.domain.clock import CustomerClock, iso_z, utc_now
 from chalicelib.domain.current_usage import (
+    BucketUsage,
     ChargeUsage,
     PeriodUsage,
     UsagePeriod,
+    UsageTotals,
     current_usage_period,
     price_period_usage,
     subscription_terms,
@@ -61,27 +63,51 @@ def _units(value: Decimal) -> str:
     return plain if "." in plain else f"{plain}.0"
 
 
-def _bucket_json(usage: ChargeUsage, bucket) -> dict:
-    charge_filter = usage.charge.filters[bucket.filter_index] if bucket.filter_index is not None else None
-    return {"units": _units(bucket.units), "total_aggregated_units": _units(bucket.total_aggregated_units),
-            "amount_cents": bucket.amount_cents, "events_count": bucket.events_count,
-            "invoice_display_name": charge_filter.invoice_display_name if charge_filter else None,
-            "values": {key: list(values) for key, values in charge_filter.values.items()} if charge_filter else None,
-            "pricing_unit_details": None}
+def _totals(totals: UsageTotals) -> dict:
+    return {"units": _units(totals.units), "total_aggregated_units": _units(totals.total_aggregated_units),
+            "amount_cents": totals.amount_cents, "events_count": totals.events_count, "pricing_unit_details": None}
+
+
+def _filters_json(usage: ChargeUsage, buckets: list[BucketUsage]) -> list[dict]:
+    """One entry per filter bucket of `buckets` (its pricing groups summed), in the charge's order then the default
+    bucket; [] for a charge without filters (Lago)."""
+    if not usage.filtered:
+        return []
+    by_filter: dict[int | None, list[BucketUsage]] = {}
+    for bucket in buckets:
+        by_filter.setdefault(bucket.filter_index, []).append(bucket)
+    entries = []
+    for index, filtered in by_filter.items():
+        charge_filter = usage.charge.filters[index] if index is not None else None
+        entries.append({**_totals(UsageTotals.of(filtered)),
+                        "invoice_display_name": charge_filter.invoice_display_name if charge_filter else None,
+                        "values": {key: list(values) for key, values in charge_filter.values.items()}
+                        if charge_filter else None})
+    return entries
+
+
+def _grouped_usage_json(usage: ChargeUsage) -> list[dict]:
+    """Lago's `grouped_usage`: when a bucket is priced per pricing group, one entry per distinct `grouped_by` (an
+    ungrouped bucket's is `{}`) with its filters; [] otherwise."""
+    if not usage.grouped:
+        return []
+    by_group: dict[tuple, list[BucketUsage]] = {}
+    for bucket in usage.buckets:
+        by_group.setdefault(bucket.group, []).append(bucket)
+    return [{**_totals(UsageTotals.of(buckets)), "grouped_by": dict(group), "filters": _filters_json(usage, buckets)}
+            for group, buckets in by_group.items()]
 
 
 def _charge_usage_json(usage: ChargeUsage, currency: str) -> dict:
     charge, metric = usage.charge, usage.metric
     return {
-        "units": _units(usage.units), "total_aggregated_units": _units(usage.total_aggregated_units),
-        "events_count": usage.events_count, "amount_cents": usage.amount_cents, "amount_currency": currency,
-        "pricing_unit_details": None,
+        **_totals(usage.totals), "amount_currency": currency,
         "charge": {"lago_id": charge.id, "code": charge.code, "charge_model": charge.charge_model,
                    "invoice_display_name": charge.invoice_display_name},
         "billable_metric": {"lago_id": metric.id, "name": metric.name, "code": metric.code,
                             "aggregation_type": metric.aggregation_type},
-        "filters": [_bucket_json(usage, bucket) for bucket in usage.buckets] if usage.filtered else [],
-        "grouped_usage": [],
+        "filters": _filters_json(usage, list(usage.buckets)),
+        "grouped_usage": _grouped_usage_json(usage),
     }
 
 

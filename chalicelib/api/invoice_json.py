@@ -151,7 +151,7 @@ def _item(fee: InvoiceFee, subscription: Subscription | None, plan: Plan | None,
             "filter_invoice_display_name": charge_filter.invoice_display_name if charge_filter else None,
             "filters": {key: list(values) for key, values in charge_filter.values.items()} if charge_filter else None,
             "lago_item_id": metric.id if metric else (charge.billable_metric_id if charge else None),
-            "item_type": "BillableMetric", "grouped_by": {}}
+            "item_type": "BillableMetric", "grouped_by": dict(fee.grouped_by)}
 
 
 def fee_json(invoice: Invoice, fee: InvoiceFee, customer: Customer | None, external_subscription_id: str | None,

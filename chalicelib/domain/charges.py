@@ -85,7 +85,12 @@ def stored_properties(properties: ChargeProperties) -> dict:
             return format(value, "f")
         return value
 
-    return plain(properties.model_dump())
+    stored = plain(properties.model_dump())
+    # Lago shows group keys only when set, under both names while `grouped_by` is deprecated.
+    group_keys = stored.pop("pricing_group_keys")
+    if group_keys:
+        stored.update(pricing_group_keys=list(group_keys), grouped_by=list(group_keys))
+    return stored
 
 
 def _properties(charge_model: str, payload: dict | None, path: str) -> dict:

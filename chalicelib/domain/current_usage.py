@@ -2,13 +2,15 @@
 (invariant 3: one pricing path for both). Pure: it reads stored aggregate states, never events.
 
 `price_period_usage` takes the plan, its metrics, the charges window, the stored aggregation state of each
-(charge, bucket) — bucket `None` is the default one, an int the index of a charge filter — the currency and
-the vat rate, and gives every charge (zero usage included) with its buckets, amounts and taxes.
+(charge, bucket, pricing group) — bucket `None` is the default one, an int the index of a charge filter; the group
+`()` unless the bucket has `pricing_group_keys` — the currency and the vat rate, and gives every charge (zero usage
+included) with its buckets, amounts and taxes.
 Rules and departures: docs/api-coverage.md (Current usage)."""
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -22,14 +24,16 @@ from chalicelib.domain.money import amount_cents, percent_of, round_half_up
 from chalicelib.domain.periods import BillingTerms, Period, current_usage_window, days_in, local_day
 from chalicelib.domain.plans import Charge, Plan
 from chalicelib.domain.pricing.charge_models import charge_amount
+from chalicelib.domain.pricing.groups import UNGROUPED, PricingGroup, empty_group, is_group_of
 from chalicelib.domain.pricing.percentage import PercentageProperties
 from chalicelib.domain.pricing.properties import ChargeProperties
 from chalicelib.domain.pricing.transactions import TransactionValues
 from chalicelib.domain.pricing.usage import Usage
 from chalicelib.domain.subscriptions import Subscription, billing_terms
 
-# (charge lago_id, bucket): bucket None is the default bucket, an int the charge filter's index.
-BucketKey = tuple[str, int | None]
+# (charge lago_id, bucket, pricing group): bucket None is the default bucket, an int the charge filter's index; the
+# group `UNGROUPED` unless the bucket has `pricing_group_keys` (chalicelib/domain/pricing/groups.py).
+BucketKey = tuple[str, int | None, PricingGroup]
 # The period key of a subscription's "before start" aggregates: what a recurring sum's events before the
 # subscription started add up to (they open its first period; lago-semantics §1.1).
 BEFORE_START_PERIOD_MS = 0
@@ -45,7 +49,8 @@ def unique_count_values_period_ms(recurring: bool, period_start_ms: int) -> int:
 
 @dataclass(frozen=True)
 class BucketUsage:
-    """One filter bucket of a charge priced. `filter_index` None is the default bucket."""
+    """One filter bucket of a charge priced, or one pricing group of it. `filter_index` None is the default
+    bucket."""
 
     filter_index: int | None
     units: Decimal
@@ -53,12 +58,38 @@ class BucketUsage:
     events_count: int
     amount: Decimal
     amount_cents: int
+    group: PricingGroup = UNGROUPED
+
+    @property
+    def empty(self) -> bool:
+        """Lago does not persist a fee with no units, no amount and no event (current usage still lists a bucket
+        with one; a grouped bucket's empty groups only when it has no other)."""
+        return self.units == 0 and self.amount_cents == 0 and self.events_count == 0
+
+
+@dataclass(frozen=True)
+class UsageTotals:
+    """What Lago sums over the fees of a charge, of a filter or of a pricing group: each fee rounded on its own,
+    as on an invoice."""
+
+    units: Decimal
+    total_aggregated_units: Decimal
+    events_count: int
+    amount_cents: int
+
+    @classmethod
+    def of(cls, buckets: Iterable[BucketUsage]) -> "UsageTotals":
+        buckets = tuple(buckets)
+        return cls(exact_sum(bucket.units for bucket in buckets),
+                   exact_sum(bucket.total_aggregated_units for bucket in buckets),
+                   sum(bucket.events_count for bucket in buckets), sum(bucket.amount_cents for bucket in buckets))
 
 
 @dataclass(frozen=True)
 class ChargeUsage:
     """A charge's usage in the period: its buckets (the filters in the charge's order, then the default
-    bucket) and their totals. `filtered` tells whether the charge has filters (Lago lists buckets only then)."""
+    bucket; a grouped bucket once per pricing group) and their amount. `filtered` tells whether the charge has
+    filters (Lago lists buckets only then)."""
 
     charge: Charge
     metric: BillableMetric
@@ -69,21 +100,17 @@ class ChargeUsage:
         return bool(self.charge.filters)
 
     @property
-    def units(self) -> Decimal:
-        return exact_sum(bucket.units for bucket in self.buckets)
+    def totals(self) -> UsageTotals:
+        return UsageTotals.of(self.buckets)
 
     @property
-    def total_aggregated_units(self) -> Decimal:
-        return exact_sum(bucket.total_aggregated_units for bucket in self.buckets)
-
-    @property
-    def events_count(self) -> int:
-        return sum(bucket.events_count for bucket in self.buckets)
+    def grouped(self) -> bool:
+        """Whether a bucket is priced per pricing group (Lago lists `grouped_usage` only then)."""
+        return any(bucket.group != UNGROUPED for bucket in self.buckets)
 
     @property
     def amount_cents(self) -> int:
-        """Σ of the buckets' amount_cents: each bucket is a fee, rounded on its own as on an invoice."""
-        return sum(bucket.amount_cents for bucket in self.buckets)
+        return self.totals.amount_cents
 
 
 @dataclass(frozen=True)
@@ -167,15 +194,14 @@ def recurring_openings(plan: Plan, metrics: Mapping[str, BillableMetric], terms:
                 continue
             aggregation = aggregation_for(metric.aggregation_type, metric.field_name, recurring=True,
                                           prorated=charge.prorated)
-            for index in [*range(len(charge.filters)), None]:
-                state = states.get((charge.id, index))
-                if state is None:
+            for key, state in states.items():
+                if key[0] != charge.id:
                     continue
                 if window is None:
                     window = charges_window(terms, terms.charges_periods.period_at(
                         EPOCH + timedelta(milliseconds=period_start_ms)))
-                opening = aggregation.opening_state(openings.get((charge.id, index), NO_USAGE), window)
-                openings[(charge.id, index)] = aggregation.result(aggregation.combine(state, opening), window)
+                opening = aggregation.opening_state(openings.get(key, NO_USAGE), window)
+                openings[key] = aggregation.result(aggregation.combine(state, opening), window)
     return openings
 
 
@@ -197,15 +223,15 @@ def taxes_amount_cents(fee_amounts_cents: list[int], vat_rate: Decimal | None) -
 
 def _bucket(charge: Charge, metric: BillableMetric, index: int | None, window: Window, state,
             opening: AggregationResult, values: TransactionValues | None, currency: str) -> BucketUsage:
+    properties = charge.bucket_properties(index)
+    if values is None and state is not None and needs_event_values(properties):
+        raise ValueError(f"charge {charge.id}: a percentage bucket priced from its events' values needs them")
     aggregation = aggregation_for(metric.aggregation_type, metric.field_name, recurring=metric.recurring,
                                   prorated=charge.prorated)
     if state is None:
         state = aggregation.empty
     result = aggregation.result(aggregation.combine(state, aggregation.opening_state(opening, window)), window)
     units = round_units(result.units, metric.rounding_function, metric.rounding_precision)
-    properties = charge.bucket_properties(index)
-    if values is None and needs_event_values(properties):
-        raise ValueError(f"charge {charge.id}: a percentage bucket priced from its events' values needs them")
     values = values or TransactionValues()
     # Lago rounds a prorated charge's full units as it rounds its units.
     full_units = (round_units(result.total_aggregated_units, metric.rounding_function, metric.rounding_precision)
@@ -214,6 +240,22 @@ def _bucket(charge: Charge, metric: BillableMetric, index: int | None, window: W
                            Usage(units, result.events_count, values.values, full_units, values.later_amount))
     return BucketUsage(index, units, result.total_aggregated_units, result.events_count, amount,
                        amount_cents(amount, currency))
+
+
+def priced_groups(charge: Charge, index: int | None, found: Iterable[PricingGroup]) -> list[BucketKey]:
+    """The keys a bucket is priced under: one per pricing group `found` with usage that belongs to the bucket's
+    keys now (in the order of their values), or, without any, its empty group (an ungrouped bucket's only one;
+    Lago shows a grouped bucket's with every key null)."""
+    group_keys = charge.group_keys(index)
+    groups = {group for group in found if is_group_of(group, group_keys)}
+    ordered = sorted(groups, key=lambda group: [(value is not None, value or "") for _, value in group])
+    return [(charge.id, index, group) for group in ordered or [empty_group(group_keys)]]
+
+
+def shown_groups(buckets: list[BucketUsage], empty: BucketUsage) -> list[BucketUsage]:
+    """A grouped bucket's groups as Lago lists them: those whose fee is not empty (a unique count's values all
+    removed leave one empty), or, when none is left, `empty`, the bucket's group with every key null."""
+    return [bucket for bucket in buckets if not bucket.empty] or [empty]
 
 
 def price_period_usage(plan: Plan, metrics: Mapping[str, BillableMetric], window: Window,
@@ -233,15 +275,24 @@ def price_period_usage(plan: Plan, metrics: Mapping[str, BillableMetric], window
     - Charges are ordered by metric name, case-insensitively (Lago's order); ties keep the plan's order."""
     opening = opening or {}
     event_values = event_values or {}
+    found: dict[tuple[str, int | None], set[PricingGroup]] = defaultdict(set)
+    for charge_id, index, group in (*states, *opening, *event_values):
+        found[(charge_id, index)].add(group)
     priced = []
     for charge in plan.charges:
         metric = metrics[charge.billable_metric_id]
         indexes: list[int | None] = [*range(len(charge.filters)), None]
-        buckets = tuple(_bucket(charge, metric, index, window, states.get((charge.id, index)),
-                                opening.get((charge.id, index), NO_USAGE), event_values.get((charge.id, index)),
-                                currency)
-                        for index in indexes)
-        priced.append(ChargeUsage(charge, metric, buckets))
+        buckets: list[BucketUsage] = []
+        for index in indexes:
+            groups = [replace(_bucket(charge, metric, index, window, states.get(key), opening.get(key, NO_USAGE),
+                                      event_values.get(key), currency), group=key[2])
+                      for key in priced_groups(charge, index, found.get((charge.id, index), ()))]
+            if charge.group_keys(index):  # the empty group has no event: no event values either
+                empty = replace(_bucket(charge, metric, index, window, None, NO_USAGE, None, currency),
+                                group=empty_group(charge.group_keys(index)))
+                groups = shown_groups(groups, empty)
+            buckets.extend(groups)
+        priced.append(ChargeUsage(charge, metric, tuple(buckets)))
     priced.sort(key=lambda usage: usage.metric.name.casefold())
     taxes = taxes_amount_cents([charge.amount_cents for charge in priced], vat_rate)
     return PeriodUsage(currency, tuple(priced), taxes)

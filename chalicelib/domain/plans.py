@@ -58,6 +58,11 @@ class Charge(BaseModel):
         """What a bucket is priced with: a filter's own properties, the charge's for the default bucket (None)."""
         return self.charge_properties() if filter_index is None else self.filter_properties(filter_index)
 
+    def group_keys(self, filter_index: int | None) -> tuple[str, ...]:
+        """The keys a bucket's events are grouped by for pricing (Lago: a filter's own `pricing_group_keys`, the
+        charge's for the default bucket); () when not grouped."""
+        return self.bucket_properties(filter_index).pricing_group_keys or ()
+
 
 class Plan(BaseModel):
     """A stored plan. `id` is its lago_id (subscriptions refer to it); `code` is the client's id."""

@@ -1,5 +1,5 @@
-"""The state of pay-in-advance charges in the usage table: per (subscription, scope, charge, filter bucket) the
-running total and the high-water mark (`InAdvanceState`), and, for unique count, one presence item per value.
+"""The state of pay-in-advance charges in the usage table: per (subscription, scope, charge, filter bucket, pricing
+group) the running total and the high-water mark (`InAdvanceState`), and, for unique count, one presence item per value.
 Each is read strongly consistent and written back by a Put conditioned on the revision read, inside the event's
 fee transaction (chalicelib/usage/in_advance.py): two writers never both apply an event on the same state.
 
@@ -14,19 +14,20 @@ from chalicelib.domain.aggregations.pay_in_advance import InAdvanceState
 from chalicelib.store.dynamo import from_attributes, number, to_attributes
 from chalicelib.store.keys import SEPARATOR, encode_user_id
 from chalicelib.store.tables import USAGE
-from chalicelib.store.usage import PERIOD_DIGITS, AggregateKey, usage_pk
+from chalicelib.store.usage import PERIOD_DIGITS, AggregateKey, group_key, usage_pk
 
 STATE_PREFIX = f"ADVANCE{SEPARATOR}"
 PRESENCE_PREFIX = f"ADVANCE_VALUE{SEPARATOR}"
 
 
 def _state_sk(key: AggregateKey) -> str:
-    return f"{STATE_PREFIX}{key.period_start_ms:0{PERIOD_DIGITS}d}{SEPARATOR}{key.charge_id}{SEPARATOR}{key.bucket}"
+    return f"{STATE_PREFIX}{key.period_start_ms:0{PERIOD_DIGITS}d}{SEPARATOR}{key.charge_id}{SEPARATOR}{key.bucket}" \
+           f"{group_key(key.group)}"
 
 
 def _presence_sk(key: AggregateKey, value: str) -> str:
     return (f"{PRESENCE_PREFIX}{key.period_start_ms:0{PERIOD_DIGITS}d}{SEPARATOR}{key.charge_id}{SEPARATOR}"
-            f"{key.bucket}{SEPARATOR}{encode_user_id(value)}")
+            f"{key.bucket}{group_key(key.group)}{SEPARATOR}{encode_user_id(value)}")
 
 
 class Revised(NamedTuple):

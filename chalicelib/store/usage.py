@@ -4,7 +4,7 @@
 Interface for readers (current usage, the biller):
 - `repositories().usage` is a `UsageRepository`.
 - `UsageRepository.period_aggregates(organization_id, subscription_id, period_start_ms, value_periods=())`
-  -> `dict[(charge_id, bucket), StoredAggregate]`: ONE Query (paginated past 1 MB) for the period's aggregates,
+  -> `dict[(charge_id, bucket, group), StoredAggregate]`: ONE Query (paginated past 1 MB) for the period's aggregates,
   plus ONE more Query per entry of `value_periods`: the periods whose unique-count values to read
   (`unique_count_values_period_ms`: the period itself for metered metrics, `BEFORE_START_PERIOD_MS` for recurring
   ones). Their cost grows with the distinct values, never with events; see the docs.
@@ -15,6 +15,8 @@ Interface for readers (current usage, the biller):
   `Latest`, unique count `Histories`); feed it to `aggregation.result(combine(state, opening_state(...)), window)`.
   `events_count` is the number of events applied (unique count: operations stored); a missing key means no usage.
 - `bucket_key(charge_filter_values)`: "default" for None, else a stable short hash of the filter's `values`.
+- A grouped bucket (`pricing_group_keys`) keeps one aggregate per pricing group: `AggregateKey.group` and the keys
+  of `period_aggregates` (charge_id, bucket, group) carry it; `()` for an ungrouped bucket.
 """
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ from chalicelib.domain.aggregations.max import Maximum
 from chalicelib.domain.aggregations.moments import Moments
 from chalicelib.domain.aggregations.sum import Totals
 from chalicelib.domain.aggregations.unique_count import Operation
+from chalicelib.domain.pricing.groups import UNGROUPED, PricingGroup
 from chalicelib.domain.pricing.transactions import Transaction, Transactions
 from chalicelib.store.dynamo import from_attributes, is_condition_failure, number, to_attributes
 from chalicelib.store.keys import SEPARATOR, encode_user_id, organization_pk
@@ -60,6 +63,26 @@ def transactions_bucket(bucket: str) -> str:
     return f"{bucket}{SEPARATOR}transactions"
 
 
+def group_key(group: PricingGroup) -> str:
+    """The sort-key part of a pricing group: `G` and a short hash of its (key, value) pairs in order (values are
+    users' text: hashing keeps `#`, `/` or any length out of the key); nothing for an ungrouped bucket, so its keys
+    are those it always had."""
+    if group == UNGROUPED:
+        return ""
+    canonical = json.dumps(group, separators=(",", ":"), ensure_ascii=False)
+    return f"{SEPARATOR}G" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+
+def group_of(item: Mapping[str, Any]) -> PricingGroup:
+    """The pricing group stored on an item (its JSON text: the values in key order, nulls kept)."""
+    return tuple((key, value) for key, value in json.loads(item["pricing_group"])) if "pricing_group" in item \
+        else UNGROUPED
+
+
+def group_attribute(group: PricingGroup) -> str | None:
+    return json.dumps(group, ensure_ascii=False) if group != UNGROUPED else None
+
+
 # The pseudo-charge of a period's applied-events counter: every event the aggregator applied to the period,
 # whatever its charges (a charge id is a UUID: this one cannot collide).
 APPLIED_EVENTS_CHARGE = "applied-events"
@@ -73,8 +96,9 @@ def usage_pk(organization_id: str, subscription_id: str) -> str:
     return f"{organization_pk(organization_id)}{SEPARATOR}SUB{SEPARATOR}{subscription_id}"
 
 
-def aggregate_sk(period_start_ms: int, charge_id: str, bucket: str) -> str:
-    return f"{AGGREGATE_PREFIX}{period_start_ms:0{PERIOD_DIGITS}d}{SEPARATOR}{charge_id}{SEPARATOR}{bucket}"
+def aggregate_sk(period_start_ms: int, charge_id: str, bucket: str, group: PricingGroup = UNGROUPED) -> str:
+    return f"{AGGREGATE_PREFIX}{period_start_ms:0{PERIOD_DIGITS}d}{SEPARATOR}{charge_id}{SEPARATOR}{bucket}" \
+           f"{group_key(group)}"
 
 
 def values_prefix(period_start_ms: int) -> str:
@@ -83,8 +107,8 @@ def values_prefix(period_start_ms: int) -> str:
 
 def value_sk(key: "AggregateKey", value: str) -> str:
     """A unique-count value's item: under the period its operations belong to (`key.period_start_ms`)."""
-    return f"{values_prefix(key.period_start_ms)}{key.charge_id}{SEPARATOR}{key.bucket}{SEPARATOR}" \
-           f"{encode_user_id(value)}"
+    return f"{values_prefix(key.period_start_ms)}{key.charge_id}{SEPARATOR}{key.bucket}{group_key(key.group)}" \
+           f"{SEPARATOR}{encode_user_id(value)}"
 
 
 def padded_sequence(sequence_number: str | int) -> str:
@@ -205,6 +229,7 @@ class AggregateKey:
     period_start_ms: int
     charge_id: str
     bucket: str
+    group: PricingGroup = UNGROUPED
 
 
 class WatermarkConflict(Exception):
@@ -233,19 +258,19 @@ class UsageRepository:
 
     # ------------------------------------------------------------------------------------------- reads
     def period_aggregates(self, organization_id: str, subscription_id: str, period_start_ms: int,
-                          value_periods: Iterable[int] = ()) -> dict[tuple[str, str], StoredAggregate]:
-        """The aggregates of one charges period by (charge_id, bucket); see the module docstring."""
-        found: dict[tuple[str, str], StoredAggregate] = {}
+                          value_periods: Iterable[int] = ()) -> dict[tuple[str, str, PricingGroup], StoredAggregate]:
+        """The aggregates of one charges period by (charge_id, bucket, group); see the module docstring."""
+        found: dict[tuple[str, str, PricingGroup], StoredAggregate] = {}
         prefix = f"{AGGREGATE_PREFIX}{period_start_ms:0{PERIOD_DIGITS}d}{SEPARATOR}"
         for item in self._query(organization_id, subscription_id, prefix):
             if item["charge_id"] == APPLIED_EVENTS_CHARGE:
                 continue
             state = state_from_item(item)
-            found[(item["charge_id"], item["bucket"])] = StoredAggregate(
+            found[(item["charge_id"], item["bucket"], group_of(item))] = StoredAggregate(
                 state, events_count_of(state), number(item["window_start_ms"]), number(item["period_end_ms"]))
         for values_period_ms in set(value_periods):
             for key, histories in self.value_histories(organization_id, subscription_id, values_period_ms).items():
-                found[(key.charge_id, key.bucket)] = StoredAggregate(
+                found[(key.charge_id, key.bucket, key.group)] = StoredAggregate(
                     histories, sum(len(operations) for operations in histories.values()))
         return found
 
@@ -257,7 +282,7 @@ class UsageRepository:
         histories: dict[AggregateKey, dict[str, frozenset[Operation]]] = {}
         for item in self._query(organization_id, subscription_id, prefix):
             key = AggregateKey(organization_id, subscription_id, _values_period_of(item["sk"]), item["charge_id"],
-                               item["bucket"])
+                               item["bucket"], group_of(item))
             histories.setdefault(key, {})[item["value"]] = frozenset(
                 decode_operation(text) for text in item.get("operations", ()))
         return histories
@@ -278,7 +303,7 @@ class UsageRepository:
         found = {}
         for item in self._query(organization_id, subscription_id, AGGREGATE_PREFIX):
             key = AggregateKey(organization_id, subscription_id, number(item["period_start_ms"]),
-                               item["charge_id"], item["bucket"])
+                               item["charge_id"], item["bucket"], group_of(item))
             found[key] = AggregateItem.of(item)
         return found
 
@@ -299,6 +324,9 @@ class UsageRepository:
                                   ":window_start": window_start_ms, ":period_end": period_end_ms}
         sets = ["#wm = :last", "state_kind = :kind", "charge_id = :charge", "#bucket = :bucket",
                 "period_start_ms = :period", "window_start_ms = :window_start", "period_end_ms = :period_end"]
+        if (group := group_attribute(key.group)) is not None:
+            values[":group"] = group
+            sets.append("pricing_group = :group")
         adds, removes = ["#rev :one"], []
         for index, settled in enumerate(shard_id for shard_id in settled_shards if shard_id != shard):
             names[f"#settled{index}"] = WATERMARK_PREFIX + settled
@@ -340,12 +368,16 @@ class UsageRepository:
 
     def add_operations(self, key: AggregateKey, value: str, operations: Iterable[Operation]) -> None:
         """ADD a unique-count value's operations to its string set: set union, so a replay changes nothing."""
+        sets, values = "SET charge_id = :charge, #bucket = :bucket, #value = :value", {}
+        if (group := group_attribute(key.group)) is not None:
+            sets, values = sets + ", pricing_group = :group", {":group": group}
         self._client.update_item(
             TableName=self._table, Key=self._key(key.organization_id, key.subscription_id, value_sk(key, value)),
-            UpdateExpression="SET charge_id = :charge, #bucket = :bucket, #value = :value ADD operations :operations",
+            UpdateExpression=f"{sets} ADD operations :operations",
             ExpressionAttributeNames={"#value": "value", "#bucket": "bucket"},
             ExpressionAttributeValues=to_attributes({":charge": key.charge_id, ":bucket": key.bucket, ":value": value,
-                                                     ":operations": {encode_operation(op) for op in operations}}))
+                                                     ":operations": {encode_operation(op) for op in operations},
+                                                     **values}))
 
     def replace_operations(self, key: AggregateKey, value: str, operations: Iterable[Operation]) -> None:
         """rebuild-usage --apply: put a unique-count value's item with exactly `operations` (none: delete it)."""
@@ -355,7 +387,8 @@ class UsageRepository:
             self._client.delete_item(TableName=self._table, Key=item_key)
             return
         self._client.put_item(TableName=self._table, Item={**item_key, **to_attributes(
-            {"charge_id": key.charge_id, "bucket": key.bucket, "value": value, "operations": encoded})})
+            {"charge_id": key.charge_id, "bucket": key.bucket, "value": value, "operations": encoded,
+             "pricing_group": group_attribute(key.group)})})
 
     def replace_aggregate(self, key: AggregateKey, state: Any, *, window_start_ms: int, period_end_ms: int,
                           kept: AggregateItem | None, watermarks: Mapping[str, str] | None = None) -> None:
@@ -366,7 +399,7 @@ class UsageRepository:
                 "state_kind": state_kind(state), "charge_id": key.charge_id, "bucket": key.bucket,
                 "period_start_ms": key.period_start_ms, "window_start_ms": window_start_ms,
                 "period_end_ms": period_end_ms, "revision": (kept.revision if kept else 0) + 1,
-                "events_count": events_count_of(state)}
+                "events_count": events_count_of(state), "pricing_group": group_attribute(key.group)}
         item.update(_additive_fields(state) if is_additive(state) else _replaced_fields(state))
         kept_watermarks = kept.watermarks if kept else (watermarks or {})
         item.update({WATERMARK_PREFIX + shard: value for shard, value in kept_watermarks.items()})
@@ -384,4 +417,4 @@ def _values_period_of(sort_key: str) -> int:
 
 
 def _sort_key(key: AggregateKey) -> str:
-    return aggregate_sk(key.period_start_ms, key.charge_id, key.bucket)
+    return aggregate_sk(key.period_start_ms, key.charge_id, key.bucket, key.group)

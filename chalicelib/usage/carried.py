@@ -14,9 +14,10 @@ from chalicelib.domain.aggregations.sum import Totals
 from chalicelib.domain.billable_metrics import BillableMetric
 from chalicelib.domain.current_usage import BEFORE_START_PERIOD_MS, BucketKey
 from chalicelib.domain.plans import Charge, Plan
+from chalicelib.domain.pricing.groups import PricingGroup
 from chalicelib.domain.subscriptions import Subscription
 from chalicelib.store.usage import bucket_key
-from chalicelib.usage.routing import filter_bucket
+from chalicelib.usage.routing import bucket_indexes
 
 
 @dataclass(frozen=True)
@@ -71,9 +72,12 @@ def carried_usage(stores, subscription: Subscription, plan: Plan, metrics: Mappi
             metric = metrics[charge.billable_metric_id]
             aggregation = aggregation_for(metric.aggregation_type, metric.field_name, recurring=True,
                                           prorated=charge.prorated)
-            for index in [*range(len(charge.filters)), None]:
-                key = (charge.id, index)
-                for state in states.get((earlier_charge.id, filter_bucket(charge, index)), []):
+            indexes = bucket_indexes(charge)
+            for (charge_id, bucket, group), found in states.items():
+                if charge_id != earlier_charge.id or bucket not in indexes:
+                    continue
+                key = (charge.id, indexes[bucket], group)
+                for state in found:
                     if metric.aggregation_type == "unique_count_agg" and isinstance(state, Mapping):
                         histories[key] = aggregation.combine(histories.get(key, aggregation.empty), state)
                     elif isinstance(state, (Totals, Moments)):
@@ -83,16 +87,16 @@ def carried_usage(stores, subscription: Subscription, plan: Plan, metrics: Mappi
 
 
 def _earlier_states(stores, earlier: Subscription, charges: list[Charge], metrics: Mapping[str, BillableMetric]
-                    ) -> dict[tuple[str, str], list[object]]:
-    """The earlier subscription's stored states by (its charge, bucket): its aggregates of every period (the
-    before-start one included) and, when a recurring unique count is carried, its value histories."""
-    states: dict[tuple[str, str], list[object]] = {}
+                    ) -> dict[tuple[str, str, PricingGroup], list[object]]:
+    """The earlier subscription's stored states by (its charge, bucket, pricing group): its aggregates of every
+    period (the before-start one included) and, when a recurring unique count is carried, its value histories."""
+    states: dict[tuple[str, str, PricingGroup], list[object]] = {}
     for key, item in stores.usage.all_aggregates(earlier.organization_id, earlier.id).items():
-        states.setdefault((key.charge_id, key.bucket), []).append(item.state)
+        states.setdefault((key.charge_id, key.bucket, key.group), []).append(item.state)
     if any(metrics[charge.billable_metric_id].aggregation_type == "unique_count_agg" for charge in charges):
         for key, values in stores.usage.value_histories(earlier.organization_id, earlier.id,
                                                         BEFORE_START_PERIOD_MS).items():
-            states.setdefault((key.charge_id, key.bucket), []).append(values)
+            states.setdefault((key.charge_id, key.bucket, key.group), []).append(values)
     return states
 
 

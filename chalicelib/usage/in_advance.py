@@ -28,6 +28,7 @@ from chalicelib.domain.invoices.invoice import build_invoice
 from chalicelib.domain.invoices.numbering import draft_invoice_number
 from chalicelib.domain.organizations import Organization
 from chalicelib.domain.periods import local_day
+from chalicelib.domain.pricing.groups import PricingGroup
 from chalicelib.store.fees import FeeAlreadyCreated
 from chalicelib.store.invoices import InvoiceAlreadyIssued
 from chalicelib.store.usage import AggregateKey
@@ -70,7 +71,7 @@ class InAdvanceBilling:
         state = self._stores.in_advance.state(key)
         delta, value_actions = self._delta(key, charge, event)
         step = advance(state.value, delta, epoch_ms(charge.period.start))
-        line = _fee_line(charge, step, event)
+        line = _fee_line(charge, step, event, key.group)
         currency = charge.plan.amount_currency
         vat_rate = customer.applicable_vat_rate(organization.vat_rate)
         fee = stored_fee(line, organization_id=organization_id, customer_id=customer.id,
@@ -117,7 +118,7 @@ class InAdvanceBilling:
 
 
 
-def _fee_line(charge: InAdvanceCharge, step: InAdvanceStep, event: UsageEvent) -> FeeLine:
+def _fee_line(charge: InAdvanceCharge, step: InAdvanceStep, event: UsageEvent, group: PricingGroup) -> FeeLine:
     """The event's fee, in the period its mark is of: the event's own, or for a recurring metric's late event the
     later one it counts in; a prorated charge pays the days left in it."""
     terms = charge.terms
@@ -127,4 +128,4 @@ def _fee_line(charge: InAdvanceCharge, step: InAdvanceStep, event: UsageEvent) -
         proration = days_left_share(charges_window(terms, period), event.timestamp_ms)
     return in_advance_fee(charge.subscription.id, charge.charge, charge.filter_index, step,
                           window=terms.charges_part(period), currency=charge.plan.amount_currency,
-                          transaction_id=event.transaction_id, proration=proration)
+                          transaction_id=event.transaction_id, proration=proration, grouped_by=group)

@@ -20,36 +20,32 @@ from chalicelib.domain.invoices.charge_fees import StoredUsage
 from chalicelib.domain.periods import BillingTerms, Period
 from chalicelib.domain.plans import Charge, Plan
 from chalicelib.domain.pricing.filters import FilterBuckets
+from chalicelib.domain.pricing.groups import PricingGroup, pricing_group
 from chalicelib.domain.pricing.transactions import Transactions, TransactionValues, transaction_values
 from chalicelib.domain.subscriptions import Subscription
-from chalicelib.store.usage import AggregateItem, StoredAggregate, bucket_key, transactions_bucket
+from chalicelib.store.usage import AggregateItem, StoredAggregate, transactions_bucket
 from chalicelib.usage.carried import carried_usage, with_carried_histories
+from chalicelib.usage.routing import bucket_indexes
 
 
-def bucket_states(charges: list[Charge], stored: Mapping[tuple[str, str], StoredAggregate | AggregateItem]
+def bucket_states(charges: list[Charge],
+                  stored: Mapping[tuple[str, str, PricingGroup], StoredAggregate | AggregateItem]
                   ) -> dict[BucketKey, object]:
-    """The stored states by (charge, filter index), from the store's (charge, bucket key)."""
-    states = {}
-    for charge in charges:
-        buckets = [(None, bucket_key(None))] + [(index, bucket_key(charge_filter.values))
-                                                for index, charge_filter in enumerate(charge.filters)]
-        for index, key in buckets:
-            if (charge.id, key) in stored:
-                states[(charge.id, index)] = stored[(charge.id, key)].state
-    return states
+    """The stored states by (charge, filter index, pricing group), from the store's (charge, bucket key, group)."""
+    indexes = {(charge.id, bucket): index for charge in charges for bucket, index in bucket_indexes(charge).items()}
+    return {(charge_id, indexes[(charge_id, bucket)], group): aggregate.state
+            for (charge_id, bucket, group), aggregate in stored.items() if (charge_id, bucket) in indexes}
 
 
-def bucket_transactions(charges: list[Charge], stored: Mapping[tuple[str, str], StoredAggregate | AggregateItem]
+def bucket_transactions(charges: list[Charge],
+                        stored: Mapping[tuple[str, str, PricingGroup], StoredAggregate | AggregateItem]
                         ) -> dict[BucketKey, Transactions]:
-    """The per-event states of percentage buckets by (charge, filter index), stored beside their aggregates."""
-    found = {}
-    for charge in charges:
-        buckets = [(None, bucket_key(None))] + [(index, bucket_key(charge_filter.values))
-                                                for index, charge_filter in enumerate(charge.filters)]
-        for index, key in buckets:
-            if (charge.id, transactions_bucket(key)) in stored:
-                found[(charge.id, index)] = stored[(charge.id, transactions_bucket(key))].state
-    return found
+    """The per-event states of percentage buckets by (charge, filter index, pricing group), stored beside their
+    aggregates."""
+    indexes = {(charge.id, transactions_bucket(bucket)): index
+               for charge in charges for bucket, index in bucket_indexes(charge).items()}
+    return {(charge_id, indexes[(charge_id, bucket)], group): aggregate.state
+            for (charge_id, bucket, group), aggregate in stored.items() if (charge_id, bucket) in indexes}
 
 
 def _read_event_values(stores, subscription: Subscription, charges: list[Charge],
@@ -67,39 +63,36 @@ def _read_event_values(stores, subscription: Subscription, charges: list[Charge]
             usage = UsageEvent(event.transaction_id, event.timestamp_ms, event.properties)
             value = numeric_property(usage, metric.field_name) if event.code == metric.code else None
             if value is not None:
-                values[(charge.id, buckets.bucket_of(event.properties))].append(value)
+                index = buckets.bucket_of(event.properties)
+                values[(charge.id, index, pricing_group(charge.group_keys(index), event.properties))].append(value)
     return {key: TransactionValues(tuple(bucket)) for key, bucket in values.items()}
 
 
 def bucket_event_values(stores, subscription: Subscription, plan: Plan, metrics: Mapping[str, BillableMetric],
                         window: Period | None, states: Mapping[BucketKey, object],
                         transactions: Mapping[BucketKey, Transactions]) -> dict[BucketKey, TransactionValues]:
-    """What each bucket priced from its events' values (`needs_event_values`) reads: its stored `Transactions`
-    (`transaction_values`), kept by the aggregator, so current usage and the invoice read no event. A bucket that
-    had events but whose state cannot answer (built for the charge's earlier properties, a refund within a total
-    allowance, too many leading events, or aggregated before the state existed) is read from the window's events."""
+    """What each bucket with events priced from its events' values (`needs_event_values`) reads: its stored
+    `Transactions` (`transaction_values`), kept by the aggregator, so current usage and the invoice read no event. A
+    bucket whose state cannot answer (built for the charge's earlier properties, a refund within a total allowance,
+    too many leading events, or aggregated before the state existed) is read from the window's events."""
     answers: dict[BucketKey, TransactionValues] = {}
     unanswered: dict[str, Charge] = {}
-    for charge in plan.charges:
-        for index in [*range(len(charge.filters)), None]:
-            properties = charge.bucket_properties(index)
-            if not needs_event_values(properties):
-                continue
-            state = transactions.get((charge.id, index))
-            if state is None and (charge.id, index) not in states:
-                answer = TransactionValues()  # no event
-            else:
-                answer = None if state is None else transaction_values(state, properties)
-            if answer is None:
-                unanswered[charge.id] = charge
-            else:
-                answers[(charge.id, index)] = answer
+    charges = {charge.id: charge for charge in plan.charges}
+    for key in states.keys() | transactions.keys():
+        charge_id, index, _ = key
+        properties = charges[charge_id].bucket_properties(index)
+        if not needs_event_values(properties):
+            continue
+        answer = transaction_values(transactions[key], properties) if key in transactions else None
+        if answer is None:
+            unanswered[charge_id] = charges[charge_id]
+        else:
+            answers[key] = answer
     if unanswered and window is not None:
         read = _read_event_values(stores, subscription, list(unanswered.values()), metrics, window)
-        for charge in unanswered.values():
-            for index in [*range(len(charge.filters)), None]:
-                if (charge.id, index) not in answers:
-                    answers[(charge.id, index)] = read.get((charge.id, index), TransactionValues())
+        for key in states.keys() | transactions.keys() | read.keys():
+            if key[0] in unanswered and key not in answers:
+                answers[key] = read.get(key, TransactionValues())
     return answers
 
 
@@ -120,10 +113,10 @@ def stored_usage(stores, subscription: Subscription, plan: Plan, metrics: Mappin
                                  bucket_transactions(plan.charges, stored))
     openings = {}
     if any(metric.recurring for metric in metrics.values()):
-        by_period: dict[int, dict[tuple[str, str], AggregateItem]] = defaultdict(dict)
+        by_period: dict[int, dict[tuple[str, str, PricingGroup], AggregateItem]] = defaultdict(dict)
         for key, item in stores.usage.all_aggregates(subscription.organization_id, subscription.id).items():
             if key.period_start_ms < period_start_ms:
-                by_period[key.period_start_ms][(key.charge_id, key.bucket)] = item
+                by_period[key.period_start_ms][(key.charge_id, key.bucket, key.group)] = item
         earlier = {start_ms: bucket_states(plan.charges, items) for start_ms, items in by_period.items()}
         carried = carried_usage(stores, subscription, plan, metrics)
         openings = recurring_openings(plan, metrics, terms, earlier, carried.totals)

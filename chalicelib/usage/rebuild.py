@@ -9,6 +9,7 @@ Aggregates are compared over every period of every subscription the external id 
 (one item per value, not per period) are compared per (subscription, charge, filter bucket)."""
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -26,7 +27,7 @@ from chalicelib.domain.pricing.transactions import Transactions
 from chalicelib.store import keys
 from chalicelib.store.dynamo import from_attributes, to_attributes
 from chalicelib.store.tables import EVENTS, EVENTS_BY_SUBSCRIPTION_TIME
-from chalicelib.store.usage import AggregateItem, AggregateKey, state_kind
+from chalicelib.store.usage import AggregateItem, AggregateKey, group_key, state_kind
 from chalicelib.usage.routing import Router, StoredEvent
 
 # The state an aggregate holds when no stored event contributes to it, by its stored kind.
@@ -50,6 +51,8 @@ class Difference:
         period = "all" if self.bucket_values and key.period_start_ms == BEFORE_START_PERIOD_MS else _iso(
             key.period_start_ms)
         where = f"subscription={key.subscription_id} period={period} charge={key.charge_id} bucket={key.bucket}"
+        if key.group:
+            where += f" group={json.dumps(dict(key.group), ensure_ascii=False)}"
         kind = "values" if self.bucket_values else "aggregate"
         return f"{kind} {where}: stored={_show(self.stored)} recomputed={_show(self.recomputed)}"
 
@@ -122,7 +125,7 @@ def rebuild_usage(repositories, organization_id: str, external_subscription_id: 
             if apply:
                 if entry is None:  # no event left for it: emptied, its watermarks kept
                     bounds = usage.period_aggregates(organization_id, key.subscription_id, key.period_start_ms)
-                    found = bounds[(key.charge_id, key.bucket)]
+                    found = bounds[(key.charge_id, key.bucket, key.group)]
                     entry = _Recomputed(new_state, found.window_start_ms, found.period_end_ms)
                 usage.replace_aggregate(key, entry.state, window_start_ms=entry.window_start_ms,
                                         period_end_ms=entry.period_end_ms, kept=kept, watermarks=highest)
@@ -154,7 +157,7 @@ def _stored_events(client, organization_id: str, external_subscription_id: str) 
 
 
 def _order(key: AggregateKey) -> tuple:
-    return key.subscription_id, key.period_start_ms, key.charge_id, key.bucket
+    return key.subscription_id, key.period_start_ms, key.charge_id, key.bucket, group_key(key.group)
 
 
 def _iso(epoch_ms: int) -> str:

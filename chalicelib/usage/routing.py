@@ -25,6 +25,7 @@ from chalicelib.domain.events import UnbillableReason
 from chalicelib.domain.periods import BillingTerms, Period, days_in
 from chalicelib.domain.plans import Charge, Plan
 from chalicelib.domain.pricing.filters import FilterBuckets
+from chalicelib.domain.pricing.groups import PricingGroup, pricing_group
 from chalicelib.domain.pricing.transactions import TransactionsAggregation
 from chalicelib.domain.subscriptions import Subscription, billing_terms, downgrade_successor
 from chalicelib.store.usage import AggregateKey, applied_events_key, bucket_key, transactions_bucket
@@ -175,7 +176,7 @@ class Router:
                 period_start_ms = unique_count_values_period_ms(metric.recurring, period_start_ms)
             index = charge_filter_index(charge, metric, event.usage.properties)
             key = AggregateKey(event.organization_id, subscription.id, period_start_ms, charge.id,
-                               filter_bucket(charge, index))
+                               *charge_bucket(charge, index, event.usage.properties))
             in_advance = (InAdvanceCharge(subscription, plan, charge, metric, index, period, terms)
                           if charge.pay_in_advance else None)
             routed.append(Routed(key, aggregation, charges_window, epoch_ms(period.end), event.usage,
@@ -210,8 +211,9 @@ class Router:
                 continue
             aggregation = aggregation_for(metric.aggregation_type, metric.field_name, recurring=True,
                                           prorated=charge.prorated and metric.aggregation_type == "unique_count_agg")
+            index = charge_filter_index(charge, metric, event.usage.properties)
             key = AggregateKey(event.organization_id, subscription.id, BEFORE_START_PERIOD_MS, charge.id,
-                               filter_bucket(charge, charge_filter_index(charge, metric, event.usage.properties)))
+                               *charge_bucket(charge, index, event.usage.properties))
             routed.append(Routed(key, aggregation, window, window.end_ms, event.usage))
         return routed
 
@@ -289,3 +291,17 @@ def charge_filter_index(charge: Charge, metric: BillableMetric, properties) -> i
 
 def filter_bucket(charge: Charge, filter_index: int | None) -> str:
     return bucket_key(None if filter_index is None else charge.filters[filter_index].values)
+
+
+def bucket_indexes(charge: Charge) -> dict[str, int | None]:
+    """The filter index of each of the charge's stored buckets; of identical filters, the oldest (the router's)."""
+    indexes: dict[str, int | None] = {}
+    for index in [*range(len(charge.filters)), None]:
+        indexes.setdefault(filter_bucket(charge, index), index)
+    return indexes
+
+
+def charge_bucket(charge: Charge, filter_index: int | None, properties) -> tuple[str, PricingGroup]:
+    """Where an event of the charge's filter bucket `filter_index` is aggregated: that bucket, and in it the event's
+    pricing group (`UNGROUPED` unless the bucket has `pricing_group_keys`)."""
+    return filter_bucket(charge, filter_index), pricing_group(charge.group_keys(filter_index), properties)

@@ -145,3 +145,20 @@ def test_a_charge_edited_mid_period_is_priced_from_the_events_with_its_new_prope
     send(dynamodb, payment(org, 26, 200))
     assert usage_cents(api)[0] == 940 + 500
     assert november_charge_fee(org) == 1440
+
+
+def test_each_pricing_group_has_its_own_free_events(api, dynamodb, tenant):
+    """rate 1 %, the first event free, grouped by country: fr 100 (free) and 50 -> 0.50; us 200 (free) and 300 ->
+    3.00; 3.50 EUR, where one allowance over all four (100 free) would be (650 - 100) x 1 % = 5.50."""
+    org = tenant.organization_id
+    percentage_plan(api, {"rate": "1", "free_units_per_events": 1, "pricing_group_keys": ["country"]})
+    send(dynamodb, *(event_item(org, f"pay-{day}", epoch_ms(datetime(2026, 11, day, tzinfo=UTC)), "payments",
+                                {"amount": amount, "country": country})
+                     for day, country, amount in ((5, "us", 300), (3, "fr", 50), (2, "fr", 100), (4, "us", 200))))
+    charge = api.get(USAGE).json_body["customer_usage"]["charges_usage"][0]
+    assert charge["amount_cents"] == 50 + 300
+    assert sorted((group["grouped_by"]["country"], group["amount_cents"]) for group in charge["grouped_usage"]) == [
+        ("fr", 50), ("us", 300)]
+    run_biller(datetime(2026, 12, 1, 0, 30, tzinfo=UTC))
+    (november,) = repositories().invoices.list_page(org, 1, 100)
+    assert sorted(fee.amount_cents for fee in november.fees if fee.fee_type == "charge") == [50, 300]

@@ -80,7 +80,9 @@ def deliver(records: list[dict], shard: str = "shardId-1") -> dict:
 
 
 def aggregates(organization_id: str, subscription_id: str, period_start_ms: int) -> dict:
-    return repositories().usage.period_aggregates(organization_id, subscription_id, period_start_ms)
+    """The period's aggregates by (charge, bucket), and by (charge, bucket, group) for a pricing group's."""
+    return {(charge, bucket, *([group] if group else [])): aggregate for (charge, bucket, group), aggregate
+            in repositories().usage.period_aggregates(organization_id, subscription_id, period_start_ms).items()}
 
 
 def decimal(text: str) -> Decimal:

@@ -195,7 +195,7 @@ MARCH = subscription(utc(2026, 3, 1))
 
 
 def test_one_fee_per_bucket_used_and_the_empty_buckets_left_off():
-    usage = StoredUsage(states={("c-calls", 1): 4, ("c-calls", None): 7})  # no event in Europe
+    usage = StoredUsage(states={("c-calls", 1, ()): 4, ("c-calls", None, ()): 7})  # no event in Europe
     share = periodic(MARCH, plan(1000, CALLS_CHARGE), utc(2026, 4, 1), usage, {"calls": CALLS})
     assert [(fee.fee_type, fee.charge_id, fee.filter_index, fee.units, fee.events_count, fee.amount_cents)
             for fee in share.fees] == [("subscription", None, None, 1, 0, 1000),
@@ -207,7 +207,7 @@ def test_one_fee_per_bucket_used_and_the_empty_buckets_left_off():
 
 
 def test_charge_fees_equal_current_usage_at_the_period_end():
-    states = {("c-calls", 0): 3, ("c-calls", 1): 4, ("c-calls", None): 7}
+    states = {("c-calls", 0, ()): 3, ("c-calls", 1, ()): 4, ("c-calls", None, ()): 7}
     billed = plan(1000, CALLS_CHARGE)
     share = periodic(MARCH, billed, utc(2026, 4, 1), StoredUsage(states), {"calls": CALLS})
     terms = subscription_terms(MARCH, billed, "UTC")
@@ -218,14 +218,14 @@ def test_charge_fees_equal_current_usage_at_the_period_end():
 
 def test_pay_in_advance_charges_are_not_on_the_periodic_invoice():
     in_advance = charge("c-advance", "calls", "5", pay_in_advance=True, invoiceable=True)
-    share = periodic(MARCH, plan(1000, in_advance), utc(2026, 4, 1), StoredUsage({("c-advance", None): 2}),
+    share = periodic(MARCH, plan(1000, in_advance), utc(2026, 4, 1), StoredUsage({("c-advance", None, ()): 2}),
                      {"calls": metric("calls")})
     assert [fee.fee_type for fee in share.fees] == ["subscription"]
 
 
 def test_true_up_of_700_used_against_a_minimum_of_1000_is_300():
     minimum = charge("c-min", "calls", "1", min_amount_cents=1000)
-    share = periodic(MARCH, plan(0, minimum), utc(2026, 4, 1), StoredUsage({("c-min", None): 7}),
+    share = periodic(MARCH, plan(0, minimum), utc(2026, 4, 1), StoredUsage({("c-min", None, ()): 7}),
                      {"calls": metric("calls")})
     used, true_up = share.fees[1:]
     assert (used.amount_cents, used.true_up_of_charge) == (7 * 100, False)
@@ -238,7 +238,7 @@ def test_true_up_counts_every_filter_and_is_prorated_to_the_days_billed():
     minimum = charge("c-min", "calls", "1", min_amount_cents=1000,
                      filters=[{"values": {"region": ["eu"]}, "properties": {"amount": "0.5"}}])
     sub = subscription(utc(2026, 3, 15, 12))
-    share = periodic(sub, plan(0, minimum), utc(2026, 4, 1), StoredUsage({("c-min", 0): 2, ("c-min", None): 1}),
+    share = periodic(sub, plan(0, minimum), utc(2026, 4, 1), StoredUsage({("c-min", 0, ()): 2, ("c-min", None, ()): 1}),
                      {"calls": metric("calls", {"region": ["eu"]})})
     true_up = share.fees[-1]
     # 15..31 March = 17 days of 31: 1000 x 17 / 31 = 548.387; used 2 x 50 + 1 x 100 = 200; 348.387 -> 348
@@ -247,7 +247,7 @@ def test_true_up_counts_every_filter_and_is_prorated_to_the_days_billed():
 
 def test_no_true_up_once_the_minimum_is_reached():
     minimum = charge("c-min", "calls", "1", min_amount_cents=1000)
-    share = periodic(MARCH, plan(0, minimum), utc(2026, 4, 1), StoredUsage({("c-min", None): 12}),
+    share = periodic(MARCH, plan(0, minimum), utc(2026, 4, 1), StoredUsage({("c-min", None, ()): 12}),
                      {"calls": metric("calls")})
     assert [fee.true_up_of_charge for fee in share.fees] == [False, False]  # base fee 0 and 12 x 1.00
 

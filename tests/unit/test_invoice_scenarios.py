@@ -32,7 +32,7 @@ NOW = datetime(2020, 1, 1, tzinfo=UTC)
 VAT = Decimal(20)
 CALLS = BillableMetric(id="calls", organization_id="org", name="calls", code="calls", aggregation_type="count_agg",
                        created_at=NOW, updated_at=NOW)
-THREE_CALLS = StoredUsage({("c-calls", None): 3})  # 3 x 1.00 EUR = 300 cents on every grid invoice
+THREE_CALLS = StoredUsage({("c-calls", None, ()): 3})  # 3 x 1.00 EUR = 300 cents on every grid invoice
 
 
 def half_up(numerator: int, denominator: int) -> int:
@@ -327,7 +327,7 @@ def test_section_5_2_termination_bills_from_the_period_start_through_the_termina
 def test_section_3_true_up_700_used_min_1000_is_300():
     minimum = charge("c-min", "calls", "1", min_amount_cents=1000)
     share = periodic(subscription(at(date(2022, 1, 1))), plan("monthly", False, minimum, amount_cents=0),
-                     at(date(2022, 4, 1)), StoredUsage({("c-min", None): 7}))  # March: a full 31-day month
+                     at(date(2022, 4, 1)), StoredUsage({("c-min", None, ()): 7}))  # March: a full 31-day month
     assert [(fee.true_up_of_charge, fee.amount_cents) for fee in share.fees[1:]] == [(False, 700),
                                                                                      (True, 1000 * 31 // 31 - 700)]
 
@@ -341,7 +341,7 @@ def test_section_2_filters_spec_europe_usa_france_and_the_default_bucket():
         {"values": {"region": ["usa"]}, "properties": {"amount": "50"}},
         {"values": {"country": ["france"]}, "properties": {"amount": "10.12345"}}])
     # events {}, {usa}, {europe}, {europe}, {france}
-    usage = StoredUsage({("c", 0): 2, ("c", 1): 1, ("c", 2): 1, ("c", None): 1})
+    usage = StoredUsage({("c", 0, ()): 2, ("c", 1, ()): 1, ("c", 2, ()): 1, ("c", None, ()): 1})
     share = periodic(subscription(at(date(2022, 1, 1))), plan("monthly", False, filtered), at(date(2022, 3, 1)),
                      usage, {"m": metric})
     # europe 2 x 20 = 40.00, usa 50.00, france 10.12345 -> 10.12, default 10.12345 -> 10.12
@@ -357,8 +357,8 @@ def sum_metric(recurring: bool) -> BillableMetric:
 @pytest.mark.parametrize(("recurring", "units"), [(True, 2 * Decimal("2.5") + 4 * 12), (False, 4 * 12)],
                          ids=["§1.1 recurring sum 2 old x 2.5 + 4 x 12 -> 53", "§1.1 non-recurring sum -> 48"])
 def test_section_1_1_recurring_sum(recurring, units):
-    usage = StoredUsage({("c", None): Totals(Decimal(48), 4)},
-                        openings={("c", None): AggregationResult.of(Decimal(5), 2)})  # 2 events x 2.5 before
+    usage = StoredUsage({("c", None, ()): Totals(Decimal(48), 4)},
+                        openings={("c", None, ()): AggregationResult.of(Decimal(5), 2)})  # 2 events x 2.5 before
     share = periodic(subscription(at(date(2022, 1, 1))), plan("monthly", False, charge("c", "m", "1")),
                      at(date(2022, 3, 1)), usage, {"m": sum_metric(recurring)})
     (fee,) = share.fees[1:]
@@ -371,7 +371,7 @@ def test_section_1_3_prorated_sum_5_plus_12_x_6_31_twice():
     window = Window(epoch_ms(at(date(2022, 7, 9))), epoch_ms(at(date(2022, 8, 9))), 31)
     events = [UsageEvent(f"t{n}", epoch_ms(datetime(2022, 8, 3, 12, tzinfo=UTC)), {"v": 12}) for n in (1, 2)]
     state = accumulate(aggregation_for("sum_agg", "v", recurring=True, prorated=True), events, window)
-    usage = StoredUsage({("c", None): state}, openings={("c", None): AggregationResult.of(Decimal(5), 1)})
+    usage = StoredUsage({("c", None, ()): state}, openings={("c", None, ()): AggregationResult.of(Decimal(5), 1)})
     share = periodic(subscription(at(date(2022, 6, 9)), "anniversary"),
                      plan("monthly", False, charge("c", "m", "1", prorated=True)), at(date(2022, 8, 9)), usage,
                      {"m": sum_metric(True)})
@@ -388,7 +388,7 @@ def test_section_1_5_pay_in_advance_charges_are_not_on_the_periodic_invoice():
 
 def test_section_6_invoice_amounts_taxes_once_status_and_number():
     share = periodic(subscription(at(date(2022, 3, 15))), plan(amount_cents=999), at(date(2022, 4, 1)),
-                     StoredUsage({("c-calls", None): 1}))
+                     StoredUsage({("c-calls", None, ()): 1}))
     # base 999 x 17 / 31 = 547.84 -> 548; charges 1 x 1.00 = 100; VAT 20 % of 648 = 129.6 -> 130, once
     totals = invoice_totals(share.fees, VAT)
     assert (totals.fees_amount_cents, totals.taxes_amount_cents, totals.total_amount_cents) == (

@@ -57,12 +57,12 @@ CALLS_CHARGE = charge("c-calls", "calls", "standard", {"amount": "0.125"},
                                {"values": {"method": ["post"]}, "properties": {"amount": "0.3333"}}])
 PLAN = plan(STORAGE_CHARGE, CALLS_CHARGE)
 STATES = {
-    ("c-storage", None): Totals(Decimal(35), 4),        # 35 units in the 0.01 tier: 0.35 EUR = 35 cents
-    ("c-storage", 0): Totals(Decimal("12.5"), 3),        # 12.5 x 0.02 = 0.25 -> 25
-    ("c-storage", 1): Totals(Decimal(11), 2),            # 10 x 0.1 + 1 x 0.05 + 0.5 = 1.55 -> 155
-    ("c-calls", None): 7,                                # 7 x 0.125 = 0.875 -> 87.5 -> 88 (half-up)
-    ("c-calls", 0): 1000,                                # 1000 x 0.001 = 1 -> 100
-    ("c-calls", 1): 3,                                   # 3 x 0.3333 = 0.9999 -> 99.99 -> 100
+    ("c-storage", None, ()): Totals(Decimal(35), 4),        # 35 units in the 0.01 tier: 0.35 EUR = 35 cents
+    ("c-storage", 0, ()): Totals(Decimal("12.5"), 3),        # 12.5 x 0.02 = 0.25 -> 25
+    ("c-storage", 1, ()): Totals(Decimal(11), 2),            # 10 x 0.1 + 1 x 0.05 + 0.5 = 1.55 -> 155
+    ("c-calls", None, ()): 7,                                # 7 x 0.125 = 0.875 -> 87.5 -> 88 (half-up)
+    ("c-calls", 0, ()): 1000,                                # 1000 x 0.001 = 1 -> 100
+    ("c-calls", 1, ()): 3,                                   # 3 x 0.3333 = 0.9999 -> 99.99 -> 100
 }
 
 
@@ -75,8 +75,8 @@ def test_two_charges_with_two_filters_and_default_worked_by_hand():
                                                (None, Decimal(35), 4, 35)]
     assert [(bucket.filter_index, bucket.units, bucket.events_count, bucket.amount_cents)
             for bucket in calls.buckets] == [(0, 1000, 1000, 100), (1, 3, 3, 100), (None, 7, 7, 88)]
-    assert (storage.units, storage.events_count, storage.amount_cents) == (Decimal("58.5"), 9, 215)
-    assert (calls.units, calls.events_count, calls.amount_cents) == (1010, 1010, 288)
+    assert (storage.totals.units, storage.totals.events_count, storage.amount_cents) == (Decimal("58.5"), 9, 215)
+    assert (calls.totals.units, calls.totals.events_count, calls.amount_cents) == (1010, 1010, 288)
     assert usage.amount_cents == 503
     # 10% of 503 = 50.3 -> 50, rounded once; rounding each fee's tax would give 4+3+16+9+10+10 = 52.
     assert usage.taxes_amount_cents == 50
@@ -86,9 +86,9 @@ def test_two_charges_with_two_filters_and_default_worked_by_hand():
 def test_thirty_five_units_in_a_one_cent_tier_cost_35_cents():
     usage = price_period_usage(plan(charge("c", "storage", "graduated", tiers((0, 100, "0.01", "0"),
                                                                               (101, None, "0.005", "1")))),
-                               METRICS, MARCH, {("c", None): Totals(Decimal(35), 4)}, "EUR", None)
+                               METRICS, MARCH, {("c", None, ()): Totals(Decimal(35), 4)}, "EUR", None)
     (only,) = usage.charges
-    assert (only.units, only.events_count, only.amount_cents) == (Decimal(35), 4, 35)
+    assert (only.totals.units, only.totals.events_count, only.amount_cents) == (Decimal(35), 4, 35)
     assert (usage.amount_cents, usage.taxes_amount_cents, usage.total_amount_cents) == (35, 0, 35)
 
 
@@ -113,7 +113,7 @@ def test_charges_are_ordered_by_metric_name_case_insensitively_ties_keep_the_pla
 def test_a_charge_without_filters_has_only_its_default_bucket_priced_with_the_charge_properties():
     usage = price_period_usage(plan(charge("c", "calls", "package", {"amount": "5", "package_size": 10,
                                                                      "free_units": 0})),
-                               METRICS, MARCH, {("c", None): 11}, "JPY", Decimal("8.5"))
+                               METRICS, MARCH, {("c", None, ()): 11}, "JPY", Decimal("8.5"))
     (only,) = usage.charges
     assert not only.filtered
     assert [(bucket.filter_index, bucket.amount_cents) for bucket in only.buckets] == [(None, 10)]  # 2 packages
@@ -123,22 +123,23 @@ def test_a_charge_without_filters_has_only_its_default_bucket_priced_with_the_ch
 def test_the_metrics_rounding_applies_to_the_units_priced():
     rounded = metric("gb", "GB", "sum_agg", "gb", {}, rounding_function="ceil", rounding_precision=0)
     usage = price_period_usage(plan(charge("c", "gb", "standard", {"amount": "1"})), {"gb": rounded}, MARCH,
-                               {("c", None): Totals(Decimal("2.1"), 1)}, "EUR", None)
-    assert (usage.charges[0].units, usage.amount_cents) == (Decimal(3), 300)
+                               {("c", None, ()): Totals(Decimal("2.1"), 1)}, "EUR", None)
+    assert (usage.charges[0].totals.units, usage.amount_cents) == (Decimal(3), 300)
 
 
 def test_a_recurring_metric_opens_with_the_previous_periods_total():
     recurring = metric("seats", "Seats", "sum_agg", "n", {}, recurring=True)
     usage = price_period_usage(plan(charge("c", "seats", "standard", {"amount": "1"})), {"seats": recurring}, MARCH,
-                               {("c", None): Totals(Decimal(2), 1)}, "EUR", None,
-                               opening={("c", None): AggregationResult.of(Decimal(5), 3)})
-    assert (usage.charges[0].units, usage.charges[0].events_count, usage.amount_cents) == (Decimal(7), 4, 700)
+                               {("c", None, ()): Totals(Decimal(2), 1)}, "EUR", None,
+                               opening={("c", None, ()): AggregationResult.of(Decimal(5), 3)})
+    totals = usage.charges[0].totals
+    assert (totals.units, totals.events_count, usage.amount_cents) == (Decimal(7), 4, 700)
 
 
 def test_percentage_prices_rate_and_fixed_amount_from_the_aggregate_alone():
     percent = metric("pay", "Payments", "sum_agg", "amount", {})
     usage = price_period_usage(plan(charge("c", "pay", "percentage", {"rate": "1.5", "fixed_amount": "0.1"})),
-                               {"pay": percent}, MARCH, {("c", None): Totals(Decimal(200), 4)}, "EUR", None)
+                               {"pay": percent}, MARCH, {("c", None, ()): Totals(Decimal(200), 4)}, "EUR", None)
     assert usage.amount_cents == 340  # 200 x 1.5% + 4 x 0.1
 
 
@@ -150,12 +151,12 @@ def test_percentage_prices_rate_and_fixed_amount_from_the_aggregate_alone():
 def test_percentage_needing_each_events_value_is_priced_from_them(option, cents):
     percent = metric("pay", "Payments", "sum_agg", "amount", {})
     priced_plan = plan(charge("c", "pay", "percentage", {"rate": "1", **option}))
-    states = {("c", None): Totals(Decimal(800), 4)}
+    states = {("c", None, ()): Totals(Decimal(800), 4)}
     with pytest.raises(ValueError):
         price_period_usage(priced_plan, {"pay": percent}, MARCH, states, "EUR", None)
     values = (Decimal(50), Decimal(100), Decimal(250), Decimal(400))
     usage = price_period_usage(priced_plan, {"pay": percent}, MARCH, states, "EUR", None,
-                               event_values={("c", None): TransactionValues(values)})
+                               event_values={("c", None, ()): TransactionValues(values)})
     assert usage.amount_cents == cents
 
 

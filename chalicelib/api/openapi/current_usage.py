@@ -18,6 +18,19 @@ class CustomerChargeFiltersUsageObject(Model):
     pricing_unit_details: dict | None
 
 
+class CustomerChargeGroupedUsageObject(Model):
+    """One pricing group of a charge whose buckets have `pricing_group_keys`: `grouped_by` its values (null for an
+    event without the key; `{}` for a bucket not grouped), `filters` its filter buckets (`[]` without filters)."""
+
+    units: DecimalText
+    total_aggregated_units: DecimalText
+    amount_cents: int
+    events_count: int
+    grouped_by: dict[str, str | None]
+    filters: list[CustomerChargeFiltersUsageObject]
+    pricing_unit_details: dict | None
+
+
 class UsageChargeObject(Model):
     lago_id: str
     code: str | None
@@ -42,7 +55,7 @@ class CustomerChargeUsageObject(Model):
     charge: UsageChargeObject
     billable_metric: UsageBillableMetricObject
     filters: list[CustomerChargeFiltersUsageObject]
-    grouped_usage: list[dict]
+    grouped_usage: list[CustomerChargeGroupedUsageObject]
 
 
 class CustomerUsageObject(Model):

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
+
 from chalicelib.api.openapi.shapes import CurrencyCode, DecimalText, Instant, JsonNumber, Model, envelope, paginated
 from chalicelib.domain.invoices.invoice import PaymentStatus
 
@@ -37,7 +39,7 @@ class FeeItemObject(Model):
     filters: dict[str, list[str]] | None
     lago_item_id: str | None
     item_type: Literal["Subscription", "BillableMetric"]
-    grouped_by: dict[str, str]
+    grouped_by: dict[str, str | None] = Field(description="The pricing group a charge fee bills ({} when none).")
 
 
 class FeeObject(Model):

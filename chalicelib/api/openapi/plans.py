@@ -51,7 +51,8 @@ class ChargeObject(Model):
     regroup_paid_fees: Literal["invoice"] | None
     prorated: bool
     min_amount_cents: int
-    properties: FreeObject = Field(description="Every property of the charge model; amounts as decimal strings.")
+    properties: FreeObject = Field(description="Every property of the charge model; amounts as decimal strings; "
+                                   "`pricing_group_keys` and its older name `grouped_by` when set.")
     filters: list[ChargeFilterObject]
     taxes: list[dict]
 

@@ -45,7 +45,11 @@ def numeric_property(event: UsageEvent, field_name: str) -> Decimal | None:
 def distinct_value(event: UsageEvent, field_name: str) -> str | None:
     """The property as unique_count compares it, as JSON text (so 1 and "1" are one value); None when it is
     missing, null or not a scalar."""
-    value = event.properties.get(field_name)
+    return scalar_text(event.properties.get(field_name))
+
+
+def scalar_text(value: Any) -> str | None:
+    """A property's value as Lago's `properties->>key` gives a scalar's text; None for null and non-scalars."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (str, int, Decimal)):

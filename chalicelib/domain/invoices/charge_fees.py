@@ -1,6 +1,6 @@
-"""The charge fees of a charges window: one per charge and bucket, priced by `price_period_usage` (the path
-current usage takes, so usage at period end equals the invoice), the min-amount true-ups, and the renewal of the
-pay-in-advance charges on recurring metrics for the period that follows."""
+"""The charge fees of a charges window: one per charge, bucket and pricing group, priced by `price_period_usage`
+(the path current usage takes, so usage at period end equals the invoice), the min-amount true-ups, and the renewal
+of the pay-in-advance charges on recurring metrics for the period that follows."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -92,16 +92,11 @@ def charge_fees(subscription_id: str, plan: Plan, metrics: Mapping[str, Billable
     fees: list[FeeLine] = []
     for charge_usage in priced.charges:
         fees.extend(_bucket_fee(subscription_id, window, bucket, charge_usage.charge.id, plan.amount_currency)
-                    for bucket in charge_usage.buckets if not _empty(bucket))
+                    for bucket in charge_usage.buckets if not bucket.empty)
         true_up = _true_up_cents(charge_usage, aggregation_window.charges_duration_days, billed)
         if true_up > 0:
             fees.append(_true_up_fee(subscription_id, window, charge_usage.charge.id, true_up, plan.amount_currency))
     return (*fees, *in_advance_renewals(subscription_id, plan, metrics, terms, window, usage))
-
-
-def _empty(bucket: BucketUsage) -> bool:
-    """Lago does not persist a fee with no units, no amount and no event (current usage still lists it)."""
-    return bucket.units == 0 and bucket.amount_cents == 0 and bucket.events_count == 0
 
 
 def _true_up_cents(charge_usage: ChargeUsage, charges_duration_days: int, billed_days: int) -> int:
@@ -118,7 +113,8 @@ def _bucket_fee(subscription_id: str, window: Period, bucket: BucketUsage, charg
                    total_aggregated_units=bucket.total_aggregated_units, events_count=bucket.events_count,
                    amount_cents=bucket.amount_cents, precise_amount_cents=precise_amount_cents(bucket.amount, currency),
                    precise_unit_amount=bucket.amount / bucket.units if bucket.units else ZERO,
-                   from_datetime=window.start, to_datetime=window.end, pay_in_advance=False)
+                   from_datetime=window.start, to_datetime=window.end, pay_in_advance=False,
+                   grouped_by=bucket.group)
 
 
 def _true_up_fee(subscription_id: str, window: Period, charge_id: str, amount_cents: int, currency: str) -> FeeLine:

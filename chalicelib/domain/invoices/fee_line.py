@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from chalicelib.domain.pricing.groups import UNGROUPED, PricingGroup
+
 
 class FeeLine(BaseModel):
     """A subscription (base) fee, a charge fee of one bucket, a charge's min-amount true-up, or the fee of one event
@@ -17,7 +19,8 @@ class FeeLine(BaseModel):
     linked to its parent). `from_datetime`/`to_datetime` bound the window billed, the end not covered.
     `precise_unit_amount` is in currency units: amount / units (0 without units). `event_transaction_id` names
     the event a pay-in-advance fee was created for (None for the others); `invoiceable` is false for a
-    pay-in-advance charge's fee that no invoice bills (defaults: invoices stored before these fields parse)."""
+    pay-in-advance charge's fee that no invoice bills; `grouped_by` the pricing group a charge fee bills (Lago's fee
+    `grouped_by`; `()` when its bucket is not grouped). Defaults: invoices stored before these fields parse."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -37,3 +40,4 @@ class FeeLine(BaseModel):
     pay_in_advance: bool
     event_transaction_id: str | None = None
     invoiceable: bool = True
+    grouped_by: PricingGroup = UNGROUPED

@@ -12,6 +12,7 @@ from chalicelib.domain.invoices.shares import SubscriptionShare
 from chalicelib.domain.money import amount_cents, precise_amount_cents
 from chalicelib.domain.periods import Period
 from chalicelib.domain.plans import Charge
+from chalicelib.domain.pricing.groups import UNGROUPED, PricingGroup
 from chalicelib.domain.pricing.in_advance import in_advance_amount
 
 ZERO = Decimal(0)
@@ -26,10 +27,12 @@ def days_left_share(window: Window, timestamp_ms: int) -> Decimal:
 
 
 def in_advance_fee(subscription_id: str, charge: Charge, filter_index: int | None, step: InAdvanceStep, *,
-                   window: Period, currency: str, transaction_id: str, proration: Decimal = ONE) -> FeeLine:
+                   window: Period, currency: str, transaction_id: str, proration: Decimal = ONE,
+                   grouped_by: PricingGroup = UNGROUPED) -> FeeLine:
     """The fee of the event `transaction_id`: the units it raised the period's mark by, priced by the difference
     of the bucket's prices (`in_advance_amount`), rounded half-up at the currency's precision; `window` is the
-    charges window it is billed in; `total_aggregated_units` the total after the event."""
+    charges window it is billed in; `total_aggregated_units` the total after the event (of its pricing group
+    `grouped_by`, whose running total and mark the step is of)."""
     amount = in_advance_amount(charge.charge_model, charge.bucket_properties(filter_index), step, proration)
     units = step.units
     return FeeLine(fee_type="charge", subscription_id=subscription_id, charge_id=charge.id, filter_index=filter_index,
@@ -38,7 +41,7 @@ def in_advance_fee(subscription_id: str, charge: Charge, filter_index: int | Non
                    precise_amount_cents=precise_amount_cents(amount, currency),
                    precise_unit_amount=amount / units if units else ZERO, from_datetime=window.start,
                    to_datetime=window.end, pay_in_advance=True, event_transaction_id=transaction_id,
-                   invoiceable=charge.invoiceable)
+                   invoiceable=charge.invoiceable, grouped_by=grouped_by)
 
 
 def in_advance_share(fee: FeeLine) -> SubscriptionShare:

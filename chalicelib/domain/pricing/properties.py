@@ -5,7 +5,7 @@ from decimal import Decimal, InvalidOperation
 from functools import partial
 from typing import Annotated, Self
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
 from chalicelib.domain.errors import ValidationFailed
@@ -28,6 +28,7 @@ FIELD_CODES = {
     "graduated_ranges": "invalid_graduated_ranges",
     "volume_ranges": "invalid_volume_ranges",
     "graduated_percentage_ranges": "invalid_graduated_percentage_ranges",
+    "pricing_group_keys": "invalid_type",
 }
 
 
@@ -75,10 +76,34 @@ def _lago_details(error: ValidationError) -> dict[str, list[str]]:
     return details
 
 
+def _group_keys(value) -> tuple[str, ...] | None:
+    """Lago's rule (Charges::Validators::BaseService): null or a list of non-blank strings; an empty list is none."""
+    if value is None:
+        return None
+    if not isinstance(value, (list, tuple)) or not all(isinstance(key, str) and key.strip() for key in value):
+        raise ValueError("not a list of keys")
+    return tuple(value) or None
+
+
 class ChargeProperties(BaseModel):
-    """A charge model's validated `properties`; unknown keys are dropped, as Lago's params filter does."""
+    """A charge model's validated `properties`; unknown keys are dropped, as Lago's params filter does.
+    `pricing_group_keys` (any model) prices each combination of the events' values of those keys on its own
+    (chalicelib/domain/pricing/groups.py)."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
+    pricing_group_keys: Annotated[tuple[str, ...] | None, BeforeValidator(_group_keys)] = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _older_group_keys(cls, data):
+        """Lago still takes `grouped_by`, the older name, when `pricing_group_keys` is absent (null); the error of
+        a bad list names the field that was sent."""
+        if isinstance(data, dict) and data.get("pricing_group_keys") is None and "grouped_by" in data:
+            try:
+                return {**data, "pricing_group_keys": _group_keys(data["grouped_by"])}
+            except ValueError:
+                raise invalid("invalid_type", "grouped_by") from None
+        return data
 
     @classmethod
     def parse(cls, payload: dict) -> Self:
