@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Literal
 
 from chalicelib.billing import drafts
-from chalicelib.billing.issuing import MAX_CREDIT_NOTES_PER_INVOICE, issue_invoice
 from chalicelib.billing.plan_change import billed_plan
 from chalicelib.billing.readiness import unapplied_events
 from chalicelib.billing.termination_credit import credit_for_termination
@@ -41,6 +40,7 @@ from chalicelib.domain.subscriptions import Subscription, switched_downgrade, te
 from chalicelib.observability import CUSTOMERS_NOT_BILLED, count, failure_reason, logger
 from chalicelib.store.invoices import InvoiceAlreadyIssued
 from chalicelib.usage.period_usage import stored_usage
+from chalicelib.usecases.issuing import MAX_CREDIT_NOTES_PER_INVOICE, issue_invoice
 
 # Each step issues one invoice or moves one subscription; a customer years behind still ends in bounded work per
 # run (the next run goes on where this one stopped).

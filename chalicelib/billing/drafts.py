@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from chalicelib.billing.issuing import finalize_draft
 from chalicelib.billing.plan_change import billed_plan
 from chalicelib.billing.readiness import unapplied_events
 from chalicelib.domain.billable_metrics import BillableMetric
@@ -27,6 +26,7 @@ from chalicelib.domain.plans import Plan
 from chalicelib.domain.retries import retrying
 from chalicelib.domain.subscriptions import Subscription
 from chalicelib.usage.period_usage import stored_usage
+from chalicelib.usecases.issuing import finalize_draft
 
 
 @dataclass(frozen=True)

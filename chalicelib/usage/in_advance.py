@@ -14,7 +14,6 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from chalicelib.billing.issuing import issue_invoice
 from chalicelib.domain.aggregations.events import UsageEvent, distinct_value, is_add_operation, numeric_property
 from chalicelib.domain.aggregations.pay_in_advance import InAdvanceStep, advance, presence_change
 from chalicelib.domain.aggregations.windows import EPOCH, epoch_ms
@@ -34,6 +33,7 @@ from chalicelib.store.invoices import InvoiceAlreadyIssued
 from chalicelib.store.usage import AggregateKey
 from chalicelib.store.webhooks import outbox_put
 from chalicelib.usage.routing import InAdvanceCharge, Routed
+from chalicelib.usecases.issuing import issue_invoice
 
 MAX_ATTEMPTS = 8
 ONE = Decimal(1)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from chalicelib.billing import issuing
 from chalicelib.domain.credit_notes import CreditNote, CreditNoteItem
 from chalicelib.domain.fees import stored_fee
 from chalicelib.domain.invoices.fee_line import FeeLine
@@ -15,6 +14,7 @@ from chalicelib.domain.invoices.shares import SubscriptionShare
 from chalicelib.domain.periods.period import Period
 from chalicelib.store.dynamo import transact
 from chalicelib.store.repositories import repositories
+from chalicelib.usecases import issuing
 
 JANUARY = Period(datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC))
 ISSUED_AT = datetime(2026, 2, 1, 0, 5, tzinfo=UTC)

@@ -1,0 +1,94 @@
+"""Imports point down: no cycle between chalicelib's top-level packages (a module directly in chalicelib counts as
+one), and the domain imports nothing of chalicelib outside itself."""
+from __future__ import annotations
+
+import ast
+from collections import defaultdict
+from pathlib import Path
+
+CHALICELIB = Path(__file__).resolve().parents[2] / "chalicelib"
+
+
+def top_level(module: str) -> str | None:
+    """The top-level part of chalicelib a module belongs to (`chalicelib.store.usage` -> `store`)."""
+    parts = module.split(".")
+    return parts[1] if parts[0] == "chalicelib" and len(parts) > 1 else None
+
+
+def imported_modules(source: Path) -> set[str]:
+    modules = set()
+    for node in ast.walk(ast.parse(source.read_text(), filename=str(source))):
+        if isinstance(node, ast.Import):
+            modules.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            modules.add(node.module)
+    return modules
+
+
+def package_imports() -> dict[str, dict[str, set[str]]]:
+    """For each top-level part, the other parts it imports and, for each, the files that do."""
+    graph: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for source in CHALICELIB.rglob("*.py"):
+        relative = source.relative_to(CHALICELIB).with_suffix("")
+        if relative.parts == ("__init__",):
+            continue
+        part = relative.parts[0]
+        for module in imported_modules(source):
+            target = top_level(module)
+            if target is not None and target != part:
+                graph[part][target].add(str(source.relative_to(CHALICELIB)))
+    return graph
+
+
+def cycles(graph: dict[str, dict[str, set[str]]]) -> list[list[str]]:
+    """Every strongly connected set of more than one part (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for target in graph.get(node, {}):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_the_package_graph_is_read():
+    graph = package_imports()
+    assert {"api", "billing", "domain", "store", "usage", "usecases", "webhooks"} <= set(graph) | {
+        target for targets in graph.values() for target in targets}
+    assert "domain" in graph["store"]
+
+
+def test_no_cycle_between_chalicelibs_top_level_packages():
+    graph = package_imports()
+    assert [(component, {part: {target: sorted(graph[part][target]) for target in graph[part]
+                                if target in component} for part in component})
+            for component in cycles(graph)] == []
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    assert cycles({"a": {"b": set()}, "b": {"c": set()}, "c": {"a": set()}, "d": {"a": set()}}) == [["a", "b", "c"]]
+
+
+def test_the_domain_imports_nothing_of_chalicelib_outside_itself():
+    assert package_imports().get("domain", {}) == {}
