@@ -5,8 +5,9 @@ from chalicelib.api.auth import current_organization
 from chalicelib.api.blueprint import ApiBlueprint
 from chalicelib.api.body import root_object
 from chalicelib.api.pagination import paged_list
-from chalicelib.api.serialize import billable_metric_json, json_response
+from chalicelib.api.serialize import json_response
 from chalicelib.domain import billable_metric_service
+from chalicelib.rendering.resources import billable_metric_json
 from chalicelib.store.repositories import repositories
 
 billable_metrics = ApiBlueprint(__name__)

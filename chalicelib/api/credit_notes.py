@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from chalicelib.api.auth import current_organization
 from chalicelib.api.blueprint import ApiBlueprint
-from chalicelib.api.credit_note_json import credit_note_json
-from chalicelib.api.invoice_json import InvoiceLookups
 from chalicelib.api.pagination import UNKNOWN_CUSTOMER, customer_filter, page_from_query
 from chalicelib.api.serialize import json_response
 from chalicelib.domain.errors import NotFound
+from chalicelib.rendering.credit_notes import credit_note_json
+from chalicelib.rendering.invoices import InvoiceLookups
 from chalicelib.store.repositories import repositories
 
 credit_notes = ApiBlueprint(__name__)

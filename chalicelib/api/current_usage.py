@@ -8,7 +8,7 @@ from decimal import Decimal
 from chalicelib.api.auth import current_organization
 from chalicelib.api.blueprint import ApiBlueprint
 from chalicelib.api.request_time import customer_time
-from chalicelib.api.serialize import json_response, plain_number
+from chalicelib.api.serialize import json_response
 from chalicelib.domain.clock import CustomerClock, iso_z, utc_now
 from chalicelib.domain.current_usage import (
     BucketUsage,
@@ -23,6 +23,7 @@ from chalicelib.domain.current_usage import (
 from chalicelib.domain.errors import NotAllowed, NotFound, NotReadyYet, ValidationFailed
 from chalicelib.domain.organizations import Organization
 from chalicelib.domain.subscriptions import Subscription
+from chalicelib.rendering.resources import plain_number
 from chalicelib.store.repositories import Repositories, repositories
 from chalicelib.usage.period_usage import stored_usage
 

@@ -6,9 +6,10 @@ from chalicelib.api.blueprint import ApiBlueprint
 from chalicelib.api.body import root_object
 from chalicelib.api.pagination import paged_list
 from chalicelib.api.request_time import customer_time
-from chalicelib.api.serialize import customer_json, json_response
+from chalicelib.api.serialize import json_response
 from chalicelib.domain import customer_service
 from chalicelib.domain.clock import utc_now
+from chalicelib.rendering.resources import customer_json
 from chalicelib.store.repositories import repositories
 
 customers = ApiBlueprint(__name__)

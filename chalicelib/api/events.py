@@ -8,10 +8,11 @@ from chalicelib.api.body import parse_json, root_object
 from chalicelib.api.errors import missing_root_key
 from chalicelib.api.pagination import page_from_query
 from chalicelib.api.request_time import customer_time
-from chalicelib.api.serialize import event_json, json_response
+from chalicelib.api.serialize import json_response
 from chalicelib.domain import event_service
 from chalicelib.domain.clock import utc_now_ms
 from chalicelib.domain.event_service import Stores
+from chalicelib.rendering.resources import event_json
 from chalicelib.store.repositories import repositories
 
 events = ApiBlueprint(__name__)

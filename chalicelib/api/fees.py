@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from chalicelib.api.auth import current_organization
 from chalicelib.api.blueprint import ApiBlueprint
-from chalicelib.api.invoice_json import InvoiceLookups, stored_fee_json
 from chalicelib.api.pagination import UNKNOWN_CUSTOMER, customer_filter, page_from_query
 from chalicelib.api.serialize import json_response
 from chalicelib.domain.errors import NotFound
+from chalicelib.rendering.invoices import InvoiceLookups, stored_fee_json
 from chalicelib.store.repositories import repositories
 
 fees = ApiBlueprint(__name__)

@@ -9,7 +9,6 @@ from chalicelib.api.auth import current_organization
 from chalicelib.api.blueprint import ApiBlueprint
 from chalicelib.api.body import root_object
 from chalicelib.api.errors import invalid_fields
-from chalicelib.api.invoice_json import InvoiceLookups, invoice_json
 from chalicelib.api.pagination import UNKNOWN_CUSTOMER, customer_filter, page_from_query
 from chalicelib.api.request_time import customer_time
 from chalicelib.api.serialize import json_response
@@ -17,6 +16,7 @@ from chalicelib.billing import drafts
 from chalicelib.domain import invoice_service
 from chalicelib.domain.clock import utc_now
 from chalicelib.domain.errors import NotFound
+from chalicelib.rendering.invoices import InvoiceLookups, invoice_json
 from chalicelib.store.repositories import repositories
 
 invoices = ApiBlueprint(__name__)

@@ -4,8 +4,9 @@ from __future__ import annotations
 from chalicelib.api.auth import current_organization
 from chalicelib.api.blueprint import ApiBlueprint
 from chalicelib.api.body import root_object
-from chalicelib.api.serialize import json_response, organization_json
+from chalicelib.api.serialize import json_response
 from chalicelib.domain import organization_service
+from chalicelib.rendering.resources import organization_json
 from chalicelib.store.repositories import repositories
 
 organizations = ApiBlueprint(__name__)

@@ -5,8 +5,9 @@ from chalicelib.api.auth import current_organization
 from chalicelib.api.blueprint import ApiBlueprint
 from chalicelib.api.body import root_object
 from chalicelib.api.pagination import paged_list
-from chalicelib.api.serialize import json_response, plan_json
+from chalicelib.api.serialize import json_response
 from chalicelib.domain import plan_service
+from chalicelib.rendering.resources import plan_json
 from chalicelib.store.repositories import repositories
 
 plans = ApiBlueprint(__name__)

@@ -8,13 +8,14 @@ from chalicelib.api.blueprint import ApiBlueprint
 from chalicelib.api.body import root_object
 from chalicelib.api.pagination import page_from_query
 from chalicelib.api.request_time import customer_time
-from chalicelib.api.serialize import json_response, plan_codes, subscription_json
+from chalicelib.api.serialize import json_response
 from chalicelib.billing.customer_billing import bill_customer_now
 from chalicelib.domain import subscription_service
 from chalicelib.domain.clock import utc_now
 from chalicelib.domain.subscription_service import Shown, Stores
 from chalicelib.domain.subscriptions import CURRENT_STATUSES, STATUSES, status_from_query, statuses_from_query
 from chalicelib.domain.test_clocks import CustomerTime
+from chalicelib.rendering.resources import plan_codes, subscription_json
 from chalicelib.store.repositories import repositories
 
 subscriptions = ApiBlueprint(__name__)

@@ -8,10 +8,11 @@ from chalicelib.api.auth import current_organization
 from chalicelib.api.blueprint import ApiBlueprint
 from chalicelib.api.body import parse_json, root_object
 from chalicelib.api.pagination import paged_list
-from chalicelib.api.serialize import json_response, test_clock_json
+from chalicelib.api.serialize import json_response
 from chalicelib.billing.clock_advance import advance_test_clock, clock_stores
 from chalicelib.domain import test_clock_service
 from chalicelib.domain.clock import utc_now
+from chalicelib.rendering.resources import test_clock_json
 from chalicelib.store.repositories import repositories
 
 test_clocks = ApiBlueprint(__name__)

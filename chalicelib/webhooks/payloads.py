@@ -6,10 +6,10 @@ from typing import Callable
 
 import simplejson
 
-from chalicelib.api.invoice_json import InvoiceLookups, invoice_json, stored_fee_json
-from chalicelib.api.serialize import customer_json, plan_codes, subscription_json
 from chalicelib.domain.organizations import Organization
 from chalicelib.domain.webhooks import Webhook
+from chalicelib.rendering.invoices import InvoiceLookups, invoice_json, stored_fee_json
+from chalicelib.rendering.resources import customer_json, plan_codes, subscription_json
 from chalicelib.store.repositories import Repositories
 
 # (stores, organization, object id) -> the object's JSON; raises ObjectNotFound.

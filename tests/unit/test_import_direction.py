@@ -1,5 +1,6 @@
 """Imports point down: no cycle between chalicelib's top-level packages (a module directly in chalicelib counts as
-one), and the domain imports nothing of chalicelib outside itself."""
+one), the domain imports nothing of chalicelib outside itself, and the webhooks and Lago's JSON (rendering) never
+import the HTTP API."""
 from __future__ import annotations
 
 import ast
@@ -74,7 +75,7 @@ def cycles(graph: dict[str, dict[str, set[str]]]) -> list[list[str]]:
 
 def test_the_package_graph_is_read():
     graph = package_imports()
-    assert {"api", "billing", "domain", "store", "usage", "usecases", "webhooks"} <= set(graph) | {
+    assert {"api", "billing", "domain", "rendering", "store", "usage", "usecases", "webhooks"} <= set(graph) | {
         target for targets in graph.values() for target in targets}
     assert "domain" in graph["store"]
 
@@ -92,3 +93,8 @@ def test_the_cycle_finder_finds_a_cycle():
 
 def test_the_domain_imports_nothing_of_chalicelib_outside_itself():
     assert package_imports().get("domain", {}) == {}
+
+
+def test_the_webhooks_and_the_rendering_never_import_the_api():
+    graph = package_imports()
+    assert {part: sorted(graph[part]["api"]) for part in ("webhooks", "rendering") if "api" in graph.get(part, {})} == {}

@@ -1,4 +1,4 @@
-"""The credit note: `CreditNoteObject` as chalicelib/api/credit_note_json.py writes it (read only)."""
+"""The credit note: `CreditNoteObject` as chalicelib/rendering/credit_notes.py writes it (read only)."""
 from __future__ import annotations
 
 from datetime import date

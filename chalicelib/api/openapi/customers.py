@@ -1,4 +1,4 @@
-"""The customer: `CustomerObjectExtended` as chalicelib/api/serialize.py writes it, and what create and update
+"""The customer: `CustomerObjectExtended` as chalicelib/rendering/resources.py writes it, and what create and update
 accept (docs/api-coverage.md, Customers)."""
 from __future__ import annotations
 

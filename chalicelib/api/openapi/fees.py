@@ -1,4 +1,5 @@
-"""The fee: `FeeObject` as an invoice lists it and as `/fees` shows a pay-in-advance fee (invoice_json.py)."""
+"""The fee: `FeeObject` as an invoice lists it and as `/fees` shows a pay-in-advance fee
+(chalicelib/rendering/invoices.py)."""
 from __future__ import annotations
 
 from typing import Literal

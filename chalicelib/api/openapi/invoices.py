@@ -1,4 +1,4 @@
-"""The invoice: `InvoiceObjectExtended` as chalicelib/api/invoice_json.py writes it, and what `PUT` accepts."""
+"""The invoice: `InvoiceObjectExtended` as chalicelib/rendering/invoices.py writes it, and what `PUT` accepts."""
 from __future__ import annotations
 
 from datetime import date

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from chalicelib.api.serialize import customer_json, optional_time, plain_number, subscription_json, vat_tax
 from chalicelib.domain.billable_metrics import BillableMetric
 from chalicelib.domain.clock import iso_z
 from chalicelib.domain.credit_notes import CreditNote
@@ -24,6 +23,7 @@ from chalicelib.domain.organizations import Organization
 from chalicelib.domain.periods.period import SECOND
 from chalicelib.domain.plans import Charge, Plan
 from chalicelib.domain.subscriptions import Subscription
+from chalicelib.rendering.resources import customer_json, optional_time, plain_number, subscription_json, vat_tax
 from chalicelib.store.repositories import Repositories
 
 # Namespace of the derived ids of applied taxes (stable per invoice or fee).

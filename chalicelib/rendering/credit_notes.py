@@ -2,10 +2,10 @@
 its invoice, its number derived from its invoice's current number."""
 from __future__ import annotations
 
-from chalicelib.api.invoice_json import InvoiceLookups, applied_tax_json, fee_json
-from chalicelib.api.serialize import customer_json, plain_number
 from chalicelib.domain.clock import iso_z
 from chalicelib.domain.credit_notes import CreditNote
+from chalicelib.rendering.invoices import InvoiceLookups, applied_tax_json, fee_json
+from chalicelib.rendering.resources import customer_json, plain_number
 
 
 def _items(note: CreditNote, lookups: InvoiceLookups) -> list[dict]:
