@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
-from chalicelib.domain.aggregations.registry import RECURRING_TYPES
+from chalicelib.domain.aggregations.registry import AGGREGATION_KINDS
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.pricing.filters import ALL_FILTER_VALUES
 from chalicelib.domain.validation import LongText, RequiredText, Text, WholeNumber, parse_model
@@ -121,7 +121,7 @@ def checked_metric(metric: BillableMetric) -> BillableMetric:
             errors[name] = ["value_is_mandatory"]
     if metric.aggregation_type != "count_agg" and not metric.field_name:
         errors["field_name"] = ["value_is_mandatory"]
-    if metric.recurring and metric.aggregation_type not in RECURRING_TYPES:
+    if metric.recurring and not AGGREGATION_KINDS[metric.aggregation_type].may_recur:
         errors["recurring"] = ["not_compatible_with_aggregation_type"]
     if metric.weighted_interval is not None and metric.aggregation_type != "weighted_sum_agg":
         errors["weighted_interval"] = ["not_compatible_with_aggregation_type"]

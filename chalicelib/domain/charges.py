@@ -10,7 +10,7 @@ from typing import Annotated, Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
-from chalicelib.domain.aggregations.registry import PRORATED_AGGREGATIONS
+from chalicelib.domain.aggregations.registry import AGGREGATION_KINDS
 from chalicelib.domain.billable_metrics import MAX_FILTER_VALUES, BillableMetric
 from chalicelib.domain.current_usage import needs_event_values
 from chalicelib.domain.errors import ValidationFailed
@@ -26,7 +26,6 @@ MAX_FILTERS_PER_CHARGE = 100
 # transaction of at most 100 actions: 45 metrics before and 45 after, plus the plan and its lookups.
 MAX_BILLABLE_METRICS_PER_PLAN = 45
 # Lago's rules on charge options (app/models/charge.rb).
-PAY_IN_ADVANCE_AGGREGATIONS = frozenset({"count_agg", "sum_agg", "unique_count_agg"})
 PRORATED_MODELS_IN_ARREARS = frozenset({"standard", "volume", "graduated"})
 PRORATED_MODELS_IN_ADVANCE = frozenset({"standard"})
 # Range bounds stay JSON numbers; every other decimal of `properties` is a decimal string, as Lago shows it.
@@ -104,7 +103,8 @@ def _properties(charge_model: str, payload: dict | None, path: str) -> dict:
 def _option_errors(charge: ChargeInput, metric: BillableMetric, path: str) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     in_advance = bool(charge.pay_in_advance)
-    if in_advance and (metric.aggregation_type not in PAY_IN_ADVANCE_AGGREGATIONS or charge.charge_model == "volume"):
+    kind = AGGREGATION_KINDS[metric.aggregation_type]
+    if in_advance and (not kind.pay_in_advance or charge.charge_model == "volume"):
         errors[f"{path}.pay_in_advance"] = ["invalid_aggregation_type_or_charge_model"]
     if charge.charge_model == "percentage" and metric.aggregation_type == "latest_agg":
         errors[f"{path}.charge_model"] = ["invalid_aggregation_type_or_charge_model"]
@@ -115,7 +115,7 @@ def _option_errors(charge: ChargeInput, metric: BillableMetric, path: str) -> di
     if charge.prorated:
         models = PRORATED_MODELS_IN_ADVANCE if in_advance else PRORATED_MODELS_IN_ARREARS
         # Lago: recurring metrics only, never weighted_sum (no prorated aggregation exists for it).
-        if not (metric.recurring and metric.aggregation_type in PRORATED_AGGREGATIONS
+        if not (metric.recurring and kind.prorated is not None
                 and charge.charge_model in models):
             errors[f"{path}.prorated"] = ["invalid_billable_metric_or_charge_model"]
     return errors

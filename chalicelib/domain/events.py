@@ -14,6 +14,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, StrictStr
 from pydantic_core import PydanticCustomError
 
 from chalicelib.domain.aggregations.events import UsageEvent, numeric_property
+from chalicelib.domain.aggregations.registry import AGGREGATION_KINDS
 from chalicelib.domain.billable_metrics import BillableMetric
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.validation import RequiredText, parse_model, within_billing_range
@@ -30,8 +31,6 @@ _SECONDS_TEXT = re.compile(SECONDS_TEXT)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Why no invoice will ever include a kept event (docs/billing-over-time.md, "Unbillable events").
 UnbillableReason = Literal["before_subscription_start", "after_subscription_end", "period_finalized"]
-# Aggregations that read `properties[field_name]` as a number.
-NUMERIC_AGGREGATIONS = frozenset({"sum_agg", "max_agg", "latest_agg", "weighted_sum_agg"})
 
 
 def _invalid_format():
@@ -147,7 +146,7 @@ def property_errors(metric: BillableMetric, properties: dict) -> dict[str, list[
     if not field or properties.get(field) is None:
         return {}
     value = properties[field]
-    if metric.aggregation_type in NUMERIC_AGGREGATIONS:
+    if AGGREGATION_KINDS[metric.aggregation_type].reads_a_number:
         number = numeric_property(UsageEvent("", 0, properties), field)
         if number is None:
             return {field: ["value_is_not_valid_number"]}

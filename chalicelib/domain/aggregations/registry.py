@@ -1,5 +1,8 @@
-"""Lago's `aggregation_type` names, and the aggregation a metric and its charge select."""
+"""Lago's `aggregation_type` names, what Lago allows each, and the aggregation a metric and its charge select: the
+one table every rule on aggregation types reads."""
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from chalicelib.domain.aggregations.base import Aggregation
 from chalicelib.domain.aggregations.count import CountAggregation
@@ -11,31 +14,43 @@ from chalicelib.domain.aggregations.sum import SumAggregation
 from chalicelib.domain.aggregations.unique_count import UniqueCountAggregation
 from chalicelib.domain.aggregations.weighted_sum import WeightedSumAggregation
 
-AGGREGATIONS: dict[str, type[Aggregation]] = {
-    "count_agg": CountAggregation,
-    "sum_agg": SumAggregation,
-    "max_agg": MaxAggregation,
-    "latest_agg": LatestAggregation,
-    "unique_count_agg": UniqueCountAggregation,
-    "weighted_sum_agg": WeightedSumAggregation,
-}
-# Lago refuses `recurring: true` for count, max and latest, and proration on any metric that is not recurring.
-RECURRING_TYPES = frozenset({"sum_agg", "unique_count_agg", "weighted_sum_agg"})
-PRORATED_AGGREGATIONS: dict[str, type[Aggregation]] = {
-    "sum_agg": ProratedSumAggregation,
-    "unique_count_agg": ProratedUniqueCountAggregation,
+
+@dataclass(frozen=True)
+class AggregationKind:
+    """One aggregation type: its aggregation; whether its property must be a number (Lago's numeric rule); whether a
+    metric of it may be `recurring` and a charge on it `pay_in_advance`; its prorated aggregation (a prorated
+    charge needs a recurring metric of a type that has one)."""
+
+    aggregation: type[Aggregation]
+    reads_a_number: bool
+    may_recur: bool
+    pay_in_advance: bool
+    prorated: type[Aggregation] | None = None
+
+
+AGGREGATION_KINDS: dict[str, AggregationKind] = {
+    "count_agg": AggregationKind(CountAggregation, reads_a_number=False, may_recur=False, pay_in_advance=True),
+    "sum_agg": AggregationKind(SumAggregation, reads_a_number=True, may_recur=True, pay_in_advance=True,
+                               prorated=ProratedSumAggregation),
+    "max_agg": AggregationKind(MaxAggregation, reads_a_number=True, may_recur=False, pay_in_advance=False),
+    "latest_agg": AggregationKind(LatestAggregation, reads_a_number=True, may_recur=False, pay_in_advance=False),
+    "unique_count_agg": AggregationKind(UniqueCountAggregation, reads_a_number=False, may_recur=True,
+                                        pay_in_advance=True, prorated=ProratedUniqueCountAggregation),
+    "weighted_sum_agg": AggregationKind(WeightedSumAggregation, reads_a_number=True, may_recur=True,
+                                        pay_in_advance=False),
 }
 
 
 def aggregation_for(aggregation_type: str, field_name: str | None = None, *, recurring: bool = False,
                     prorated: bool = False) -> Aggregation:
     """The aggregation of a metric (`aggregation_type`, `field_name`, `recurring`) on a charge (`prorated`)."""
-    if aggregation_type not in AGGREGATIONS:
+    kind = AGGREGATION_KINDS.get(aggregation_type)
+    if kind is None:
         raise ValueError(f"unknown aggregation_type {aggregation_type!r}")
-    if recurring and aggregation_type not in RECURRING_TYPES:
+    if recurring and not kind.may_recur:
         raise ValueError(f"{aggregation_type} cannot be recurring")
     if not prorated:
-        return AGGREGATIONS[aggregation_type](field_name, recurring)
-    if not recurring or aggregation_type not in PRORATED_AGGREGATIONS:
+        return kind.aggregation(field_name, recurring)
+    if not recurring or kind.prorated is None:
         raise ValueError(f"a prorated charge needs a recurring sum or unique count, not {aggregation_type}")
-    return PRORATED_AGGREGATIONS[aggregation_type](field_name)
+    return kind.prorated(field_name)
