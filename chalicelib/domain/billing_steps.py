@@ -12,7 +12,7 @@ from chalicelib.domain.backdating import after_backfilled_period, after_backfill
 from chalicelib.domain.current_usage import subscription_terms
 from chalicelib.domain.invoices.base_fee import trial_ends_at
 from chalicelib.domain.periods import BillingTerms, Period, local_day
-from chalicelib.domain.periods.period import SECOND
+from chalicelib.domain.periods.period import SECOND, after_last_second
 from chalicelib.domain.plans import Plan
 from chalicelib.domain.subscriptions import DraftPeriod, Subscription, activated_subscription
 
@@ -120,7 +120,7 @@ def after_invoice(step: BillingStep, plan: Plan, timezone: str, now: datetime, *
         start = subscription.current_billing_period_end
         end = terms.charges_periods.period_at(start).end
         if subscription.terminated_at is not None:
-            end = min(end, subscription.terminated_at + SECOND)
+            end = min(end, after_last_second(subscription.terminated_at))
         update.update(current_billing_period_start=start, current_billing_period_end=end)
     if draft_invoice_id is not None and step.kind != "starting":
         billed = DraftPeriod(period_start=billed_charges_period(step, terms).start, invoice_id=draft_invoice_id)

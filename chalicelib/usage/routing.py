@@ -23,6 +23,7 @@ from chalicelib.domain.current_usage import (
 )
 from chalicelib.domain.events import UnbillableReason
 from chalicelib.domain.periods import BillingTerms, Period, days_in
+from chalicelib.domain.periods.period import after_last_second
 from chalicelib.domain.plans import Charge, Plan
 from chalicelib.domain.pricing.filters import FilterBuckets
 from chalicelib.domain.pricing.groups import PricingGroup, pricing_group
@@ -256,8 +257,8 @@ def active_at(history: list[Subscription], instant: datetime) -> Subscription | 
     candidates = [subscription for subscription in history
                   if starts_at(subscription) is not None and starts_at(subscription) <= instant
                   and (subscription.terminated_at is None
-                       or instant < subscription.terminated_at + timedelta(seconds=1))
-                  and (subscription.ending_at is None or instant < subscription.ending_at + timedelta(seconds=1))]
+                       or instant < after_last_second(subscription.terminated_at))
+                  and (subscription.ending_at is None or instant < after_last_second(subscription.ending_at))]
     return max(candidates, key=lambda subscription: starts_at(subscription).astimezone(UTC), default=None)
 
 

@@ -27,6 +27,7 @@ from chalicelib.domain.periods import (
     termination_windows,
     to_datetime,
 )
+from chalicelib.domain.periods.period import after_last_second
 
 PARIS, NEW_YORK = "Europe/Paris", "America/New_York"
 CALENDAR, ANNIVERSARY = BillingTime.CALENDAR, BillingTime.ANNIVERSARY
@@ -531,3 +532,11 @@ def test_anniversary_months_start_on_the_anniversary_or_the_last_day_of_a_shorte
     next_month_first = (start_day.replace(day=1) + timedelta(days=32)).replace(day=1)
     last_day_of_month = (next_month_first - timedelta(days=1)).day
     assert start_day.day == min(anniversary.day, last_day_of_month)
+
+
+def test_a_last_second_billed_is_covered_whole():
+    """terminated_at 16 Nov 10:00:00 is the last second billed: coverage ends (exclusive) at 10:00:01, and a period
+    ending there shows 10:00:00 as its inclusive end."""
+    last = datetime(2026, 11, 16, 10, tzinfo=UTC)
+    assert after_last_second(last) == datetime(2026, 11, 16, 10, 0, 1, tzinfo=UTC)
+    assert Period(datetime(2026, 11, 1, tzinfo=UTC), after_last_second(last)).last_second == last

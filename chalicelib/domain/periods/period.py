@@ -8,6 +8,12 @@ from datetime import UTC, datetime, timedelta
 SECOND = timedelta(seconds=1)
 
 
+def after_last_second(last_second: datetime) -> datetime:
+    """The exclusive end of what a subscription bills through `last_second` (its `terminated_at` or `ending_at`,
+    the last second billed, as Lago's inclusive ends): that whole second is covered."""
+    return last_second + SECOND
+
+
 @dataclass(frozen=True, slots=True)
 class Period:
     """[start, end) in UTC: `end` is not covered; a billing period's `end` is the next period's `start`."""

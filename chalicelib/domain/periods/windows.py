@@ -9,7 +9,7 @@ from datetime import datetime
 from chalicelib.domain.periods.billing_period import PeriodSchedule
 from chalicelib.domain.periods.intervals import BillingTime, Interval, anchor_day
 from chalicelib.domain.periods.local_days import day_start, local_day
-from chalicelib.domain.periods.period import SECOND, Period
+from chalicelib.domain.periods.period import Period, after_last_second
 
 _MONTHLY_CHARGES_INTERVALS = (Interval.YEARLY, Interval.SEMIANNUAL)
 
@@ -51,7 +51,7 @@ class BillingTerms:
 
     @property
     def _covered_until(self) -> datetime | None:
-        return None if self.terminated_at is None else self.terminated_at + SECOND
+        return None if self.terminated_at is None else after_last_second(self.terminated_at)
 
     def _schedule(self, interval: Interval) -> PeriodSchedule:
         subscription_day = local_day(self.subscription_at, self.timezone)
