@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 from chalicelib.domain.aggregations.arithmetic import exact_sum, round_units
 from chalicelib.domain.aggregations.base import NO_USAGE, AggregationResult
 from chalicelib.domain.aggregations.registry import aggregation_for
 from chalicelib.domain.aggregations.sum import Totals
-from chalicelib.domain.aggregations.windows import EPOCH, Window, epoch_ms
+from chalicelib.domain.aggregations.windows import Window, epoch_ms, from_epoch_ms
 from chalicelib.domain.billable_metrics import BillableMetric
 from chalicelib.domain.money import amount_cents, percent_of, round_half_up
 from chalicelib.domain.periods import BillingTerms, Period, current_usage_window, days_in, local_day
@@ -199,7 +199,7 @@ def recurring_openings(plan: Plan, metrics: Mapping[str, BillableMetric], terms:
                     continue
                 if window is None:
                     window = charges_window(terms, terms.charges_periods.period_at(
-                        EPOCH + timedelta(milliseconds=period_start_ms)))
+                        from_epoch_ms(period_start_ms)))
                 opening = aggregation.opening_state(openings.get(key, NO_USAGE), window)
                 openings[key] = aggregation.result(aggregation.combine(state, opening), window)
     return openings

@@ -10,6 +10,7 @@ from typing import Protocol
 
 import uuid6
 
+from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.domain.billable_metrics import BillableMetric
 from chalicelib.domain.clock import CustomerClock
 from chalicelib.domain.customers import Customer
@@ -19,7 +20,6 @@ from chalicelib.domain.events import (
     Event,
     EventInput,
     iso_ms,
-    milliseconds_of,
     property_errors,
     query_instant_ms,
 )
@@ -167,7 +167,7 @@ def _validated(resolver: _Resolver, payload) -> Event:
             raise _Refused({"external_customer_id": [code]})
         subscription = candidates[0]
     given = request.timestamp is not None
-    received_ms = milliseconds_of(resolver.clock.now_for(subscription.test_clock_id))
+    received_ms = epoch_ms(resolver.clock.now_for(subscription.test_clock_id))
     return Event(lago_id=str(uuid6.uuid7()), organization_id=resolver.organization_id,
                  transaction_id=request.transaction_id, external_subscription_id=subscription.external_id,
                  lago_subscription_id=subscription.id, lago_customer_id=subscription.customer_id, code=request.code,

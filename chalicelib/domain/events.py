@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
@@ -15,6 +15,7 @@ from pydantic_core import PydanticCustomError
 
 from chalicelib.domain.aggregations.events import UsageEvent, numeric_property
 from chalicelib.domain.aggregations.registry import AGGREGATION_KINDS
+from chalicelib.domain.aggregations.windows import epoch_ms, from_epoch_ms
 from chalicelib.domain.billable_metrics import BillableMetric
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.validation import RequiredText, parse_model, within_billing_range
@@ -28,7 +29,6 @@ LATEST_TIMESTAMP_SECONDS = _LATEST_MS // 1000
 # A timestamp sent as text: Unix seconds, decimals allowed.
 SECONDS_TEXT = r"[0-9]+(\.[0-9]+)?"
 _SECONDS_TEXT = re.compile(SECONDS_TEXT)
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Why no invoice will ever include a kept event (docs/billing-over-time.md, "Unbillable events").
 UnbillableReason = Literal["before_subscription_start", "after_subscription_end", "period_finalized"]
 
@@ -157,13 +157,9 @@ def property_errors(metric: BillableMetric, properties: dict) -> dict[str, list[
     return {}
 
 
-def milliseconds_of(moment: datetime) -> int:
-    return (moment - _EPOCH) // timedelta(milliseconds=1)
-
-
 def iso_ms(milliseconds: int) -> str:
     """`2022-04-29T08:59:51.123Z`: Lago's event timestamp, in UTC to the millisecond."""
-    moment = _EPOCH + timedelta(milliseconds=milliseconds)
+    moment = from_epoch_ms(milliseconds)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{milliseconds % 1000:03d}Z"
 
 
@@ -177,5 +173,5 @@ def query_instant_ms(field: str, value: str | None) -> int | None:
         raise ValidationFailed.single(field, "invalid_date") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    milliseconds = milliseconds_of(moment.astimezone(UTC))
+    milliseconds = epoch_ms(moment.astimezone(UTC))
     return min(max(milliseconds, 0), _LATEST_MS - 1)

@@ -3,8 +3,9 @@
 on condition that the fee does not exist yet: an event's fee is created once (docs/data-model.md)."""
 from __future__ import annotations
 
+from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.domain.errors import StaleWrite
-from chalicelib.domain.events import iso_ms, milliseconds_of
+from chalicelib.domain.events import iso_ms
 from chalicelib.domain.fees import PayInAdvanceFee
 from chalicelib.store import keys
 from chalicelib.store.dynamo import (
@@ -22,7 +23,7 @@ class FeeAlreadyCreated(Exception):
 
 
 def _list_sort_keys(fee: PayInAdvanceFee) -> list[str]:
-    order = keys.SEPARATOR.join((iso_ms(milliseconds_of(fee.created_at)), fee.id))
+    order = keys.SEPARATOR.join((iso_ms(epoch_ms(fee.created_at)), fee.id))
     return [keys.fees_prefix() + order, keys.customer_fees_prefix(fee.customer_id) + order,
             keys.subscription_fees_prefix(fee.external_subscription_id) + order]
 

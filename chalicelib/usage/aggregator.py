@@ -12,11 +12,11 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import reduce
 
 from chalicelib.domain.aggregations.unique_count import UniqueCountAggregation
-from chalicelib.domain.aggregations.windows import EPOCH
+from chalicelib.domain.aggregations.windows import from_epoch_ms
 from chalicelib.domain.errors import Contention
 from chalicelib.domain.events import UnbillableReason
 from chalicelib.observability import failure_reason, logger
@@ -282,7 +282,7 @@ class Aggregator:
                 continue
             try:
                 self._invoices.request_refresh(draft.organization_id, draft.customer_id, draft.invoice_id,
-                                               EPOCH + timedelta(milliseconds=int(record.new_image["timestamp_ms"])))
+                                               from_epoch_ms(int(record.new_image["timestamp_ms"])))
             except Exception:  # noqa: BLE001
                 logger.exception("draft refresh not requested", extra={"invoice_id": draft.invoice_id})
 

@@ -11,12 +11,12 @@ is read again (bounded attempts; then the record is reported failed and redelive
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from chalicelib.domain.aggregations.events import UsageEvent, distinct_value, is_add_operation, numeric_property
 from chalicelib.domain.aggregations.pay_in_advance import InAdvanceStep, advance, presence_change
-from chalicelib.domain.aggregations.windows import EPOCH, epoch_ms
+from chalicelib.domain.aggregations.windows import epoch_ms, from_epoch_ms
 from chalicelib.domain.current_usage import charges_window, unique_count_values_period_ms
 from chalicelib.domain.customers import Customer
 from chalicelib.domain.errors import Contention, StaleWrite
@@ -122,7 +122,7 @@ def _fee_line(charge: InAdvanceCharge, step: InAdvanceStep, event: UsageEvent, g
     """The event's fee, in the period its mark is of: the event's own, or for a recurring metric's late event the
     later one it counts in; a prorated charge pays the days left in it."""
     terms = charge.terms
-    period = terms.charges_periods.period_at(EPOCH + timedelta(milliseconds=step.after.mark_period_ms))
+    period = terms.charges_periods.period_at(from_epoch_ms(step.after.mark_period_ms))
     proration = ONE
     if charge.charge.prorated:
         proration = days_left_share(charges_window(terms, period), event.timestamp_ms)

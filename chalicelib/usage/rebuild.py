@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from chalicelib.domain.aggregations.latest import Latest
@@ -20,7 +19,7 @@ from chalicelib.domain.aggregations.max import Maximum
 from chalicelib.domain.aggregations.moments import Moments
 from chalicelib.domain.aggregations.sum import Totals
 from chalicelib.domain.aggregations.unique_count import UniqueCountAggregation
-from chalicelib.domain.aggregations.windows import EPOCH
+from chalicelib.domain.aggregations.windows import from_epoch_ms
 from chalicelib.domain.current_usage import BEFORE_START_PERIOD_MS
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.pricing.transactions import Transactions
@@ -161,7 +160,7 @@ def _order(key: AggregateKey) -> tuple:
 
 
 def _iso(epoch_ms: int) -> str:
-    return (EPOCH + timedelta(milliseconds=epoch_ms)).isoformat().replace("+00:00", "Z")
+    return from_epoch_ms(epoch_ms).isoformat().replace("+00:00", "Z")
 
 
 def _show(state: Any) -> str:

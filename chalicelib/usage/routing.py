@@ -5,7 +5,7 @@ Lambda invocation)."""
 from __future__ import annotations
 
 from dataclasses import KW_ONLY, dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -14,7 +14,7 @@ from chalicelib.domain.aggregations.count import CountAggregation
 from chalicelib.domain.aggregations.events import UsageEvent
 from chalicelib.domain.aggregations.registry import aggregation_for
 from chalicelib.domain.aggregations.unique_count import UniqueCountAggregation
-from chalicelib.domain.aggregations.windows import EPOCH, Window, epoch_ms
+from chalicelib.domain.aggregations.windows import Window, epoch_ms, from_epoch_ms
 from chalicelib.domain.billable_metrics import BillableMetric
 from chalicelib.domain.current_usage import (
     BEFORE_START_PERIOD_MS,
@@ -136,7 +136,7 @@ class Router:
         id's next subscription starts, only that subscription's recurring charges (`_before_start`). Unbillable: an
         event no subscription bills (before the first start or after the last end), and one whose charges period
         had its finalized invoice before it came (unless a pay-in-advance charge bills it on its own invoice)."""
-        instant = EPOCH + timedelta(milliseconds=event.usage.timestamp_ms)
+        instant = from_epoch_ms(event.usage.timestamp_ms)
         history = self.subscriptions(event.organization_id, event.external_subscription_id)
         subscription = active_at(history, instant)
         if subscription is None:

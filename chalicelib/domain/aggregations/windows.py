@@ -16,6 +16,11 @@ def epoch_ms(moment: datetime) -> int:
     return (moment - EPOCH) // timedelta(milliseconds=1)
 
 
+def from_epoch_ms(milliseconds: int) -> datetime:
+    """The UTC instant of integer milliseconds since the epoch (`epoch_ms`'s inverse)."""
+    return EPOCH + timedelta(milliseconds=milliseconds)
+
+
 def days_billed(days: int, upgraded: bool) -> int:
     """Of the calendar `days` a window of a subscription touches, those its plan bills: all, or, when an upgrade
     ended it, all but the last (the upgrade day is the new plan's; Lago's `Subscription#date_diff_with_timezone`)."""
@@ -69,4 +74,4 @@ class Window:
         return (self._local_date(timestamp_ms) - self._local_date(self.start_ms)).days
 
     def _local_date(self, timestamp_ms: int) -> date:
-        return (EPOCH + timedelta(milliseconds=timestamp_ms)).astimezone(ZoneInfo(self.timezone)).date()
+        return from_epoch_ms(timestamp_ms).astimezone(ZoneInfo(self.timezone)).date()
