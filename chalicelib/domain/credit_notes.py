@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from chalicelib.domain.invoices.invoice import AppliedCredit, Invoice, InvoiceFee
 from chalicelib.domain.money import round_half_up
 from chalicelib.domain.periods import Period, day_start, days_in, local_day
+from chalicelib.domain.taxes import tax_on
 
 CreditReason = Literal["order_cancellation", "order_change"]
 CreditStatus = Literal["available", "consumed"]
@@ -96,8 +97,7 @@ def termination_credit_note(*, fee: InvoiceFee, invoice: Invoice, plan_amount_ce
         return None
     precise = min(unused_amount(plan_amount_cents, full_period, unused, timezone), Decimal(fee.amount_cents))
     sub_total = round_half_up(precise)
-    rate = invoice.taxes_rate or Decimal(0)
-    total = round_half_up(precise + precise * rate / 100)
+    total = round_half_up(precise + tax_on(precise, invoice.taxes_rate))
     if total <= 0:
         return None
     note = credit_note_id(fee.id)

@@ -20,7 +20,7 @@ from chalicelib.domain.aggregations.registry import aggregation_for
 from chalicelib.domain.aggregations.sum import Totals
 from chalicelib.domain.aggregations.windows import Window, epoch_ms, from_epoch_ms
 from chalicelib.domain.billable_metrics import BillableMetric
-from chalicelib.domain.money import amount_cents, percent_of, round_half_up
+from chalicelib.domain.money import amount_cents
 from chalicelib.domain.periods import BillingTerms, Period, current_usage_window, days_in, local_day
 from chalicelib.domain.plans import Charge, Plan
 from chalicelib.domain.pricing.charge_models import charge_amount
@@ -30,6 +30,7 @@ from chalicelib.domain.pricing.properties import ChargeProperties
 from chalicelib.domain.pricing.transactions import TransactionValues
 from chalicelib.domain.pricing.usage import Usage
 from chalicelib.domain.subscriptions import Subscription, billing_terms
+from chalicelib.domain.taxes import taxes_amount_cents
 
 # (charge lago_id, bucket, pricing group): bucket None is the default bucket, an int the charge filter's index; the
 # group `UNGROUPED` unless the bucket has `pricing_group_keys` (chalicelib/domain/pricing/groups.py).
@@ -212,13 +213,6 @@ def needs_event_values(properties: ChargeProperties) -> bool:
         value is not None for value in (properties.free_units_per_events, properties.free_units_per_total_aggregation,
                                         properties.per_transaction_min_amount,
                                         properties.per_transaction_max_amount))
-
-
-def taxes_amount_cents(fee_amounts_cents: list[int], vat_rate: Decimal | None) -> int:
-    """Lago's invoice rule: the rate applied to the sum of the fees, rounded once, half-up."""
-    if not vat_rate:
-        return 0
-    return round_half_up(percent_of(sum(fee_amounts_cents), vat_rate))
 
 
 def _bucket(charge: Charge, metric: BillableMetric, index: int | None, window: Window, state,

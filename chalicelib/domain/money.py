@@ -9,7 +9,6 @@ from decimal import (
     DivisionByZero,
     InvalidOperation,
     Overflow,
-    localcontext,
 )
 
 from iso4217 import Currency
@@ -36,12 +35,6 @@ MONEY = Context(prec=80, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, Divi
 # What DynamoDB stores: an amount kept unrounded (a fee's precise amount) is brought to 38 significant digits, which
 # moves nothing at the cent for any amount the limits allow.
 STORED = Context(prec=38, rounding=ROUND_HALF_EVEN)
-
-
-def percent_of(amount: Decimal | int, rate: Decimal) -> Decimal:
-    """`rate` percent of `amount`, exactly (a tax on fees of any accepted size)."""
-    with localcontext(MONEY):
-        return Decimal(amount) * rate / 100
 
 
 def precise_amount_cents(amount: Decimal, currency: str) -> Decimal:

@@ -23,6 +23,7 @@ from chalicelib.domain.organizations import Organization
 from chalicelib.domain.periods.period import SECOND
 from chalicelib.domain.plans import Charge, Plan
 from chalicelib.domain.subscriptions import Subscription
+from chalicelib.domain.taxes import tax_on
 from chalicelib.rendering.resources import customer_json, optional_time, plain_number, subscription_json, vat_tax
 from chalicelib.store.repositories import Repositories
 
@@ -176,7 +177,7 @@ def _fee_object(billing: FeeBilling, fee: InvoiceFee, customer: Customer | None,
     subscription = lookups.subscription(fee.subscription_id)
     plan = lookups.plan(subscription.plan_id) if subscription else None
     rate = billing.taxes_rate or Decimal(0)
-    precise_taxes_cents = fee.precise_amount_cents * rate / 100
+    precise_taxes_cents = tax_on(fee.precise_amount_cents, rate)
     total_cents = fee.amount_cents + fee.taxes_amount_cents
     return {
         "lago_id": fee.id,

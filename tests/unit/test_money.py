@@ -8,7 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chalicelib.domain.errors import ValidationFailed
-from chalicelib.domain.money import amount_cents, currency_exponent, percent_of, precise_amount_cents, round_half_up
+from chalicelib.domain.money import amount_cents, currency_exponent, precise_amount_cents, round_half_up
+from chalicelib.domain.taxes import tax_on
 from chalicelib.domain.validation import within_billing_range
 
 
@@ -62,7 +63,7 @@ def test_rounding_and_taxes_stay_exact_whatever_the_size():
     # 2 x 10^32 - 400 + 0.5 cents: half-up gives 2 x 10^32 - 399 (Python's default 28 digits could not quantize it).
     assert round_half_up(Decimal(f"{2 * 10 ** 32 - 400}.5")) == 2 * 10 ** 32 - 399
     # 20 % of 2 x 10^32 - 400 cents: 4 x 10^31 - 80, every digit (28 digits would have given 4 x 10^31).
-    assert percent_of(2 * 10 ** 32 - 400, Decimal(20)) == 4 * 10 ** 31 - 80
+    assert tax_on(2 * 10 ** 32 - 400, Decimal(20)) == 4 * 10 ** 31 - 80
     assert precise_amount_cents(Decimal("999999999999999.999999999999999"), "EUR") == Decimal(
         "99999999999999999.9999999999999")
 

@@ -12,9 +12,10 @@ from chalicelib.domain.aggregations.base import AggregationResult
 from chalicelib.domain.aggregations.sum import Totals
 from chalicelib.domain.aggregations.windows import Window, epoch_ms
 from chalicelib.domain.billable_metrics import BillableMetric
-from chalicelib.domain.current_usage import price_period_usage, taxes_amount_cents
+from chalicelib.domain.current_usage import price_period_usage
 from chalicelib.domain.plans import Charge, ChargeFilter, Plan
 from chalicelib.domain.pricing.transactions import TransactionValues
+from chalicelib.domain.taxes import taxes_amount_cents
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 MARCH = Window(epoch_ms(datetime(2026, 3, 1, tzinfo=UTC)), epoch_ms(datetime(2026, 4, 1, tzinfo=UTC)), 31)

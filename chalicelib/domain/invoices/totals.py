@@ -9,8 +9,8 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from chalicelib.domain.current_usage import taxes_amount_cents
 from chalicelib.domain.invoices.fee_line import FeeLine
+from chalicelib.domain.taxes import taxes_amount_cents
 
 
 class InvoiceTotals(BaseModel):
