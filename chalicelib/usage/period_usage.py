@@ -4,7 +4,7 @@ usage at period end is what the invoice bills (invariant 3)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 
 from chalicelib.domain.aggregations.events import UsageEvent, numeric_property
@@ -28,13 +28,22 @@ from chalicelib.usage.carried import carried_usage, with_carried_histories
 from chalicelib.usage.routing import bucket_indexes
 
 
+def _by_filter_index(charges: list[Charge],
+                     stored: Mapping[tuple[str, str, PricingGroup], StoredAggregate | AggregateItem],
+                     stored_bucket: Callable[[str], str]) -> dict[BucketKey, object]:
+    """The states of `stored` (by charge, stored bucket, group) by (charge, filter index, group), the stored bucket of
+    each of a charge's buckets named by `stored_bucket`."""
+    indexes = {(charge.id, stored_bucket(bucket)): index
+               for charge in charges for bucket, index in bucket_indexes(charge).items()}
+    return {(charge_id, indexes[(charge_id, bucket)], group): aggregate.state
+            for (charge_id, bucket, group), aggregate in stored.items() if (charge_id, bucket) in indexes}
+
+
 def bucket_states(charges: list[Charge],
                   stored: Mapping[tuple[str, str, PricingGroup], StoredAggregate | AggregateItem]
                   ) -> dict[BucketKey, object]:
     """The stored states by (charge, filter index, pricing group), from the store's (charge, bucket key, group)."""
-    indexes = {(charge.id, bucket): index for charge in charges for bucket, index in bucket_indexes(charge).items()}
-    return {(charge_id, indexes[(charge_id, bucket)], group): aggregate.state
-            for (charge_id, bucket, group), aggregate in stored.items() if (charge_id, bucket) in indexes}
+    return _by_filter_index(charges, stored, lambda bucket: bucket)
 
 
 def bucket_transactions(charges: list[Charge],
@@ -42,10 +51,7 @@ def bucket_transactions(charges: list[Charge],
                         ) -> dict[BucketKey, Transactions]:
     """The per-event states of percentage buckets by (charge, filter index, pricing group), stored beside their
     aggregates."""
-    indexes = {(charge.id, transactions_bucket(bucket)): index
-               for charge in charges for bucket, index in bucket_indexes(charge).items()}
-    return {(charge_id, indexes[(charge_id, bucket)], group): aggregate.state
-            for (charge_id, bucket, group), aggregate in stored.items() if (charge_id, bucket) in indexes}
+    return _by_filter_index(charges, stored, transactions_bucket)
 
 
 def _read_event_values(stores, subscription: Subscription, charges: list[Charge],
