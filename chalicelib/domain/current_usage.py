@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from chalicelib.domain.aggregations.arithmetic import exact_sum, round_units
 from chalicelib.domain.aggregations.base import NO_USAGE, AggregationResult
-from chalicelib.domain.aggregations.registry import aggregation_for
+from chalicelib.domain.aggregations.registry import AggregateState, aggregation_for
 from chalicelib.domain.aggregations.sum import Totals
 from chalicelib.domain.aggregations.windows import Window, epoch_ms, from_epoch_ms
 from chalicelib.domain.billable_metrics import BillableMetric
@@ -149,13 +149,15 @@ class UsagePeriod:
 def subscription_terms(subscription: Subscription, plan: Plan, timezone: str) -> BillingTerms:
     """The subscription's terms, cut at its termination when it has one."""
     return billing_terms(plan, subscription.billing_time, timezone, subscription.subscription_at,
-                         subscription.started_at, subscription.terminated_at,
+                         subscription.billing_started_at, subscription.terminated_at,
                          upgraded=subscription.terminated_by_upgrade)
 
 
 def charges_window(terms: BillingTerms, period: Period) -> Window:
     """What the aggregations read of a charges period: from the start instant, divided by the full period's days."""
     shown = terms.charges_part(period)
+    if shown is None:
+        raise ValueError(f"the subscription bills nothing of the charges period {period}")
     ended_here = terms.terminated_at is not None and period.start <= terms.terminated_at < period.end
     return Window(epoch_ms(shown.start), epoch_ms(shown.end), days_in(period, terms.timezone), terms.timezone,
                   upgraded=terms.upgraded and ended_here)
@@ -164,13 +166,13 @@ def charges_window(terms: BillingTerms, period: Period) -> Window:
 def current_usage_period(subscription: Subscription, plan: Plan, timezone: str, now: datetime) -> UsagePeriod:
     """The charges period of an active subscription containing `now` (never before its start)."""
     terms = subscription_terms(subscription, plan, timezone)
-    moment = max(now, subscription.started_at)
+    moment = max(now, subscription.billing_started_at)
     period = terms.charges_periods.period_at(moment)
     return UsagePeriod(period, current_usage_window(terms, moment), charges_window(terms, period), timezone)
 
 
 def recurring_openings(plan: Plan, metrics: Mapping[str, BillableMetric], terms: BillingTerms,
-                       earlier_states: Mapping[int, Mapping[BucketKey, object]],
+                       earlier_states: Mapping[int, Mapping[BucketKey, AggregateState]],
                        carried: Mapping[BucketKey, AggregationResult] | None = None
                        ) -> dict[BucketKey, AggregationResult]:
     """What each bucket of a recurring metric opens the next period with: the earlier periods' states (by the
@@ -215,7 +217,7 @@ def needs_event_values(properties: ChargeProperties) -> bool:
                                         properties.per_transaction_max_amount))
 
 
-def _bucket(charge: Charge, metric: BillableMetric, index: int | None, window: Window, state,
+def _bucket(charge: Charge, metric: BillableMetric, index: int | None, window: Window, state: AggregateState | None,
             opening: AggregationResult, values: TransactionValues | None, currency: str) -> BucketUsage:
     properties = charge.bucket_properties(index)
     if values is None and state is not None and needs_event_values(properties):
@@ -253,7 +255,7 @@ def shown_groups(buckets: list[BucketUsage], empty: BucketUsage) -> list[BucketU
 
 
 def price_period_usage(plan: Plan, metrics: Mapping[str, BillableMetric], window: Window,
-                       states: Mapping[BucketKey, object], currency: str, vat_rate: Decimal | None, *,
+                       states: Mapping[BucketKey, AggregateState], currency: str, vat_rate: Decimal | None, *,
                        opening: Mapping[BucketKey, AggregationResult] | None = None,
                        event_values: Mapping[BucketKey, TransactionValues] | None = None) -> PeriodUsage:
     """The period's usage of every charge of `plan`, priced.

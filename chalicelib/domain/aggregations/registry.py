@@ -6,13 +6,18 @@ from dataclasses import dataclass
 
 from chalicelib.domain.aggregations.base import AnyAggregation
 from chalicelib.domain.aggregations.count import CountAggregation
-from chalicelib.domain.aggregations.latest import LatestAggregation
-from chalicelib.domain.aggregations.max import MaxAggregation
+from chalicelib.domain.aggregations.latest import Latest, LatestAggregation
+from chalicelib.domain.aggregations.max import MaxAggregation, Maximum
+from chalicelib.domain.aggregations.moments import Moments
 from chalicelib.domain.aggregations.prorated_sum import ProratedSumAggregation
 from chalicelib.domain.aggregations.prorated_unique_count import ProratedUniqueCountAggregation
-from chalicelib.domain.aggregations.sum import SumAggregation
-from chalicelib.domain.aggregations.unique_count import UniqueCountAggregation
+from chalicelib.domain.aggregations.sum import SumAggregation, Totals
+from chalicelib.domain.aggregations.unique_count import Histories, UniqueCountAggregation
 from chalicelib.domain.aggregations.weighted_sum import WeightedSumAggregation
+
+# The state of any aggregation below: a count, Totals (sum), Moments (prorated and weighted sum), Maximum, Latest,
+# or unique count's Histories.
+AggregateState = int | Totals | Moments | Maximum | Latest | Histories
 
 
 @dataclass(frozen=True)

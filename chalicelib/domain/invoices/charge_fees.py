@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from chalicelib.domain.aggregations.base import AggregationResult
+from chalicelib.domain.aggregations.registry import AggregateState
 from chalicelib.domain.aggregations.windows import days_billed
 from chalicelib.domain.billable_metrics import BillableMetric
 from chalicelib.domain.current_usage import BucketKey, BucketUsage, ChargeUsage, charges_window, price_period_usage
@@ -29,7 +30,7 @@ class StoredUsage:
     (a bucket without one had no event), each recurring bucket's opening (the previous period's result), and
     what percentage charges with free allowances or per-transaction bounds read of their events' values."""
 
-    states: Mapping[BucketKey, object]
+    states: Mapping[BucketKey, AggregateState]
     openings: Mapping[BucketKey, AggregationResult] = field(default_factory=dict)
     event_values: Mapping[BucketKey, TransactionValues] = field(default_factory=dict)
 
