@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, NoReturn, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 from urllib.parse import urlsplit
 
 import iso3166
@@ -20,6 +20,10 @@ LAGO_CODES = frozenset({"value_is_mandatory", "value_is_invalid", "value_is_too_
                         "invalid_timezone", "invalid_email_format", "url_is_invalid",
                         "invalid_date", "invalid_format"})
 Model = TypeVar("Model", bound=BaseModel)
+# A JSON object as the body parser gives it (numbers as int or Decimal), and as a charge's `properties` are stored.
+JsonObject = dict[str, Any]
+# What a request sets on a stored model: the fields it sent by name, each of its field's type (`model_copy` update).
+Changes = dict[str, Any]
 _PYDANTIC_TO_LAGO = {"missing": "value_is_mandatory", "string_too_long": "value_is_too_long",
                      "too_long": "value_is_too_long"}
 # The closed sets and bounds below are also the API's description (chalicelib/api/openapi/).
