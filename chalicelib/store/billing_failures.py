@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from botocore.client import BaseClient
+
 from chalicelib.store import keys
 from chalicelib.store.dynamo import from_attributes, to_attributes
 from chalicelib.store.tables import CONTROL
@@ -24,7 +26,7 @@ class BillingFailure:
 
 
 class BillingFailureRepository:
-    def __init__(self, client):
+    def __init__(self, client: BaseClient):
         self._client = client
 
     def _key(self, organization_id: str, customer_id: str) -> dict:

@@ -8,6 +8,8 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
+from botocore.client import BaseClient
+
 from chalicelib.store import keys
 from chalicelib.store.dynamo import from_attributes, to_attributes
 from chalicelib.store.tables import CONTROL
@@ -51,7 +53,7 @@ class DeadEvent:
 
 
 class DeadLetterRepository:
-    def __init__(self, client):
+    def __init__(self, client: BaseClient):
         self._client = client
 
     def _key(self, image: dict) -> dict:

@@ -13,8 +13,8 @@ transaction (`_status_webhooks`), last, so the indexes callers read in a cancell
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import UTC
-from typing import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Callable, Iterable, Sequence
 
 from chalicelib.domain.customers import Customer
 from chalicelib.domain.errors import ExternalIdTaken, StaleWrite
@@ -33,7 +33,7 @@ from chalicelib.store.tables import CONTROL_BY_BACKFILL, CONTROL_BY_DUE, IndexSp
 from chalicelib.store.webhooks import outbox_put
 
 
-def iso_due(moment) -> str:
+def iso_due(moment: datetime) -> str:
     """A fixed-width UTC instant, so that the due index sorts by time."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
@@ -242,7 +242,8 @@ class SubscriptionRepository(ControlTableRepository):
         (`by_backfill`)."""
         return self._entries_until(CONTROL_BY_BACKFILL, keys.backfill_partition, until)
 
-    def _entries_until(self, index: IndexSpec, partition_key, until: str) -> list[tuple[str, str, str]]:
+    def _entries_until(self, index: IndexSpec, partition_key: Callable[[int], str],
+                       until: str) -> list[tuple[str, str, str]]:
         found = []
         for partition in range(keys.DUE_PARTITIONS):
             query = {"TableName": self._table, "IndexName": index.name,
