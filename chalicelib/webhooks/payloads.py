@@ -2,7 +2,7 @@
 object}`, the object as the API shows it (no root wrapper). One renderer per object type in `RENDERERS`."""
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, TypeVar
 
 import simplejson
 
@@ -14,13 +14,14 @@ from chalicelib.store.repositories import Repositories
 
 # (stores, organization, object id) -> the object's JSON; raises ObjectNotFound.
 Renderer = Callable[[Repositories, Organization, str], dict]
+Found = TypeVar("Found")
 
 
 class ObjectNotFound(Exception):
     """The object a webhook reports is not stored (never expected: the webhook is written with it)."""
 
 
-def _found(value, object_type: str, object_id: str):
+def _found(value: Found | None, object_type: str, object_id: str) -> Found:
     if value is None:
         raise ObjectNotFound(f"{object_type} {object_id}")
     return value
