@@ -18,7 +18,6 @@ from chalicelib.domain.current_usage import (
     UsageTotals,
     current_usage_period,
     price_period_usage,
-    subscription_terms,
 )
 from chalicelib.domain.errors import NotAllowed, NotFound, NotReadyYet, ValidationFailed
 from chalicelib.domain.organizations import Organization
@@ -138,8 +137,7 @@ def customer_current_usage(stores: Repositories, organization: Organization, ext
     metrics = stores.billable_metrics.get_many(organization.id, plan.billable_metric_ids())
     timezone = customer.applicable_timezone(organization.timezone)
     period = current_usage_period(subscription, plan, timezone, clock.now_for(customer.test_clock_id))
-    stored = stored_usage(stores, subscription, plan, metrics, subscription_terms(subscription, plan, timezone),
-                          period.period)
+    stored = stored_usage(stores, subscription, plan, metrics, period.context.terms, period.period)
     vat_rate = customer.applicable_vat_rate(organization.vat_rate) if apply_taxes else None
     usage = price_period_usage(plan, metrics, period.window, stored.states, plan.amount_currency, vat_rate,
                                opening=stored.openings, event_values=stored.event_values)

@@ -17,7 +17,8 @@ from decimal import Decimal
 from chalicelib.domain.aggregations.events import UsageEvent, distinct_value, is_add_operation, numeric_property
 from chalicelib.domain.aggregations.pay_in_advance import InAdvanceStep, advance, presence_change
 from chalicelib.domain.aggregations.windows import epoch_ms, from_epoch_ms
-from chalicelib.domain.current_usage import charges_window, unique_count_values_period_ms
+from chalicelib.domain.billing_context import context_at
+from chalicelib.domain.current_usage import unique_count_values_period_ms
 from chalicelib.domain.customers import Customer
 from chalicelib.domain.errors import Contention, StaleWrite
 from chalicelib.domain.fees import stored_fee
@@ -121,11 +122,10 @@ class InAdvanceBilling:
 def _fee_line(charge: InAdvanceCharge, step: InAdvanceStep, event: UsageEvent, group: PricingGroup) -> FeeLine:
     """The event's fee, in the period its mark is of: the event's own, or for a recurring metric's late event the
     later one it counts in; a prorated charge pays the days left in it."""
-    terms = charge.terms
-    period = terms.charges_periods.period_at(from_epoch_ms(step.after.mark_period_ms))
+    context = context_at(charge.terms, from_epoch_ms(step.after.mark_period_ms))
     proration = ONE
     if charge.charge.prorated:
-        proration = days_left_share(charges_window(terms, period), event.timestamp_ms)
+        proration = days_left_share(context.window, event.timestamp_ms)
     return in_advance_fee(charge.subscription.id, charge.charge, charge.filter_index, step,
-                          window=terms.charges_part(period), currency=charge.plan.amount_currency,
+                          window=context.billed, currency=charge.plan.amount_currency,
                           transaction_id=event.transaction_id, proration=proration, grouped_by=group)

@@ -16,19 +16,20 @@ from chalicelib.domain.aggregations.registry import aggregation_for
 from chalicelib.domain.aggregations.unique_count import UniqueCountAggregation
 from chalicelib.domain.aggregations.windows import Window, epoch_ms, from_epoch_ms
 from chalicelib.domain.billable_metrics import BillableMetric
+from chalicelib.domain.billing_context import billing_context, starts_at
 from chalicelib.domain.current_usage import (
     BEFORE_START_PERIOD_MS,
     needs_event_values,
     unique_count_values_period_ms,
 )
 from chalicelib.domain.events import UnbillableReason
-from chalicelib.domain.periods import BillingTerms, Period, days_in
+from chalicelib.domain.periods import BillingTerms, Period
 from chalicelib.domain.periods.period import after_last_second
 from chalicelib.domain.plans import Charge, Plan
 from chalicelib.domain.pricing.filters import FilterBuckets
 from chalicelib.domain.pricing.groups import PricingGroup, pricing_group
 from chalicelib.domain.pricing.transactions import TransactionsAggregation
-from chalicelib.domain.subscriptions import Subscription, billing_terms, downgrade_successor
+from chalicelib.domain.subscriptions import Subscription, downgrade_successor
 from chalicelib.store.usage import AggregateKey, applied_events_key, bucket_key, transactions_bucket
 
 _APPLIED_EVENTS = CountAggregation()
@@ -150,14 +151,10 @@ class Router:
         if plan is None:
             return Routing([])
         charges = [charge for charge in plan.charges if charge.billable_metric_code == event.code]
-        timezone = self._timezone(subscription)
-        terms = billing_terms(plan, subscription.billing_time, timezone, subscription.subscription_at,
-                              starts_at(subscription), subscription.terminated_at)
-        period = terms.charges_periods.period_at(instant)
-        window = terms.charges_part(period)
-        if window is None or instant not in window:
+        context = billing_context(subscription, plan, self._timezone(subscription), instant)
+        if context.billed is None or context.window is None or instant not in context.billed:
             return Routing([])
-        charges_window = Window(epoch_ms(window.start), epoch_ms(window.end), days_in(period, timezone), timezone)
+        period, terms, charges_window = context.period, context.terms, context.window
         # Every event of the window is counted, billed by a charge or not: the biller compares this count with
         # the stored events' before invoicing the period (docs/data-model.md, "Before invoicing a period").
         late = invoiced(subscription, period)
@@ -238,15 +235,6 @@ class Router:
             self._timezones[key] = (customer.applicable_timezone(organization.timezone) if customer
                                     else organization.timezone or "UTC")
         return self._timezones[key]
-
-
-def starts_at(subscription: Subscription) -> datetime | None:
-    """When it started, or, pending, when it will: the biller activates it from its `subscription_at` (a downgrade's
-    successor: from its switch instant), so an event stored before then with a later timestamp is billed by it, in
-    the period it will have."""
-    if subscription.started_at is not None or subscription.status != "pending":
-        return subscription.started_at
-    return subscription.subscription_at
 
 
 def active_at(history: list[Subscription], instant: datetime) -> Subscription | None:
