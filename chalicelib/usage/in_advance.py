@@ -29,6 +29,7 @@ from chalicelib.domain.invoices.numbering import draft_invoice_number
 from chalicelib.domain.organizations import Organization
 from chalicelib.domain.periods import local_day
 from chalicelib.domain.pricing.groups import PricingGroup
+from chalicelib.memo import Memo
 from chalicelib.store.fees import FeeAlreadyCreated
 from chalicelib.store.invoices import InvoiceAlreadyIssued
 from chalicelib.store.usage import AggregateKey
@@ -46,7 +47,7 @@ class InAdvanceBilling:
 
     def __init__(self, stores):
         self._stores = stores
-        self._customers: dict[tuple[str, str], tuple[Customer, Organization]] = {}
+        self._customers: Memo[tuple[str, str], tuple[Customer, Organization]] = Memo(self._read_customer)
 
     def bill(self, routed: Routed, received_at: datetime) -> None:
         """Create the fee of `routed.event` for its pay-in-advance charge, dated `received_at` (the event's
@@ -65,7 +66,7 @@ class InAdvanceBilling:
         charge, event = routed.in_advance, routed.event
         subscription = charge.subscription
         organization_id = subscription.organization_id
-        customer, organization = self._customer(organization_id, subscription.customer_id)
+        customer, organization = self._customers((organization_id, subscription.customer_id))
         # A recurring metric's total runs over the subscription, a metered one's over its period.
         key = replace(routed.key, period_start_ms=unique_count_values_period_ms(
             charge.metric.recurring, epoch_ms(charge.period.start)))
@@ -110,12 +111,10 @@ class InAdvanceBilling:
             return Decimal(0), []
         return Decimal(change), [self._stores.in_advance.presence_put(key, value, change > 0, presence.revision)]
 
-    def _customer(self, organization_id: str, customer_id: str) -> tuple[Customer, Organization]:
-        key = (organization_id, customer_id)
-        if key not in self._customers:
-            self._customers[key] = (self._stores.customers.get_any(organization_id, customer_id),
-                                    self._stores.organizations.get(organization_id))
-        return self._customers[key]
+    def _read_customer(self, key: tuple[str, str]) -> tuple[Customer, Organization]:
+        organization_id, customer_id = key
+        return (self._stores.customers.get_any(organization_id, customer_id),
+                self._stores.organizations.get(organization_id))
 
 
 
