@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Literal
 
 from chalicelib.domain.backdating import after_backfilled_period, after_backfilled_start
-from chalicelib.domain.current_usage import subscription_terms
+from chalicelib.domain.billing_context import subscription_terms
 from chalicelib.domain.invoices.base_fee import trial_ends_at
 from chalicelib.domain.periods import BillingTerms, Period, local_day
 from chalicelib.domain.periods.period import SECOND, after_last_second

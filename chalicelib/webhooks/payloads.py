@@ -8,9 +8,10 @@ import simplejson
 
 from chalicelib.domain.organizations import Organization
 from chalicelib.domain.webhooks import Webhook
-from chalicelib.rendering.invoices import InvoiceLookups, invoice_json, stored_fee_json
-from chalicelib.rendering.resources import customer_json, plan_codes, subscription_json
+from chalicelib.rendering.invoices import invoice_json, stored_fee_json
+from chalicelib.rendering.resources import customer_json, subscription_json
 from chalicelib.store.repositories import Repositories
+from chalicelib.usecases.shown_records import GatherShownRecords, plan_codes
 
 # (stores, organization, object id) -> the object's JSON; raises ObjectNotFound.
 Renderer = Callable[[Repositories, Organization, str], dict]
@@ -46,13 +47,13 @@ def subscription_object(stores: Repositories, organization: Organization, subscr
 
 def invoice_object(stores: Repositories, organization: Organization, invoice_id: str) -> dict:
     invoice = _found(stores.invoices.get(organization.id, invoice_id), "invoice", invoice_id)
-    return invoice_json(invoice, InvoiceLookups(stores, organization))
+    return invoice_json(invoice, GatherShownRecords(stores)(organization, invoices=[invoice]))
 
 
 def fee_object(stores: Repositories, organization: Organization, fee_id: str) -> dict:
     """A pay-in-advance fee, as `GET /api/v1/fees/{lago_id}` shows it."""
     fee = _found(stores.fees.get(organization.id, fee_id), "fee", fee_id)
-    return stored_fee_json(fee, InvoiceLookups(stores, organization))
+    return stored_fee_json(fee, GatherShownRecords(stores)(organization, fees=[fee]))
 
 
 # One entry per `object_type` of chalicelib/domain/webhooks.py's OBJECT_TYPES.

@@ -1,6 +1,6 @@
 """Imports point down: no cycle between chalicelib's top-level packages (a module directly in chalicelib counts as
-one), the domain imports nothing of chalicelib outside itself, and the webhooks and Lago's JSON (rendering) never
-import the HTTP API."""
+one), the domain imports nothing of chalicelib outside itself, the webhooks and Lago's JSON (rendering) never
+import the HTTP API, and the rendering reads nothing (no store, no AWS client): the use cases hand it what it shows."""
 from __future__ import annotations
 
 import ast
@@ -98,3 +98,14 @@ def test_the_domain_imports_nothing_of_chalicelib_outside_itself():
 def test_the_webhooks_and_the_rendering_never_import_the_api():
     graph = package_imports()
     assert {part: sorted(graph[part]["api"]) for part in ("webhooks", "rendering") if "api" in graph.get(part, {})} == {}
+
+
+def test_the_rendering_reads_nothing_from_the_store_nor_aws():
+    forbidden = ("chalicelib.store", "chalicelib.api", "boto3", "botocore")
+
+    def is_forbidden(module: str) -> bool:
+        return any(module == name or module.startswith(f"{name}.") for name in forbidden)
+
+    found = {str(source.relative_to(CHALICELIB)): sorted(filter(is_forbidden, imported_modules(source)))
+             for source in (CHALICELIB / "rendering").rglob("*.py")}
+    assert {source: modules for source, modules in found.items() if modules} == {}

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Literal
 
 from chalicelib.domain.billable_metrics import BillableMetric
-from chalicelib.domain.current_usage import subscription_terms
+from chalicelib.domain.billing_context import context_at, subscription_terms
 from chalicelib.domain.invoices.base_fee import subscription_fee, trial_ends_at
 from chalicelib.domain.invoices.charge_fees import StoredUsage, charge_fees
 from chalicelib.domain.invoices.fee_line import FeeLine
@@ -101,5 +101,5 @@ def _share(subscription: Subscription, plan: Plan, metrics: Mapping[str, Billabl
         if fee is not None:
             fees.append(fee)
     if windows.charges is not None:
-        fees.extend(charge_fees(subscription.id, plan, metrics, terms, windows.charges, usage))
+        fees.extend(charge_fees(subscription.id, plan, metrics, context_at(terms, windows.charges.start), usage))
     return SubscriptionShare(subscription.id, reason, windows.base_fee, windows.charges, tuple(fees))
