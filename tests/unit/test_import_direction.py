@@ -1,5 +1,6 @@
 """Imports point down: no cycle between chalicelib's top-level packages (a module directly in chalicelib counts as
-one), the domain imports nothing of chalicelib outside itself, and the webhooks and Lago's JSON (rendering) never
+one), the domain imports nothing of chalicelib outside itself, the use cases reach storage only through their ports
+(nothing of the API, the store, the local runtime or AWS's SDK), and the webhooks and Lago's JSON (rendering) never
 import the HTTP API."""
 from __future__ import annotations
 
@@ -98,3 +99,12 @@ def test_the_domain_imports_nothing_of_chalicelib_outside_itself():
 def test_the_webhooks_and_the_rendering_never_import_the_api():
     graph = package_imports()
     assert {part: sorted(graph[part]["api"]) for part in ("webhooks", "rendering") if "api" in graph.get(part, {})} == {}
+
+
+def test_the_use_cases_import_no_adapter_nor_entry_point():
+    forbidden = {"api", "store", "local"}
+    imports = {str(source.relative_to(CHALICELIB)): sorted(
+        module for module in imported_modules(source)
+        if top_level(module) in forbidden or module.split(".")[0] in {"boto3", "botocore"})
+        for source in (CHALICELIB / "usecases").rglob("*.py")}
+    assert {source: modules for source, modules in imports.items() if modules} == {}
