@@ -11,17 +11,10 @@ from typing import TYPE_CHECKING
 import pytest
 from fakes.control_plane import FixedClock, InMemoryControlPlane, SequentialIds
 
+from chalicelib.domain import errors
 from chalicelib.domain.api_keys import ApiKeyRecord
 from chalicelib.domain.billable_metrics import BillableMetric, BillableMetricInput, new_metric
 from chalicelib.domain.customers import Customer
-from chalicelib.domain.errors import (
-    CodeTaken,
-    ExternalIdTaken,
-    HasActiveSubscriptions,
-    NotFound,
-    StaleWrite,
-    ValidationFailed,
-)
 from chalicelib.domain.events import Event, iso_ms
 from chalicelib.domain.invoices.invoice import Invoice
 from chalicelib.domain.organizations import Organization
@@ -131,7 +124,7 @@ def test_a_metric_is_created_found_by_code_and_by_id(ports):
 
 def test_a_metric_code_is_unique_in_its_organization(ports):
     ports.billable_metrics.create(a_metric(ports))
-    with pytest.raises(CodeTaken):
+    with pytest.raises(errors.CodeTaken):
         ports.billable_metrics.create(a_metric(ports))
 
 
@@ -143,16 +136,16 @@ def test_a_metric_is_updated_at_the_version_read_and_keeps_codes_unique(ports):
     ports.billable_metrics.update(metric, renamed)
     assert ports.billable_metrics.find_by_code(ORG, "requests") == renamed
     assert ports.billable_metrics.find_by_code(ORG, "calls") is None
-    with pytest.raises(StaleWrite):
+    with pytest.raises(errors.StaleWrite):
         ports.billable_metrics.update(metric, changed(metric, name="Stale"))
-    with pytest.raises(CodeTaken):
+    with pytest.raises(errors.CodeTaken):
         ports.billable_metrics.update(renamed, changed(renamed, code="storage"))
 
 
 def test_a_deleted_metric_frees_its_code_and_a_stale_delete_is_refused(ports):
     metric = a_metric(ports)
     ports.billable_metrics.create(metric)
-    with pytest.raises(StaleWrite):
+    with pytest.raises(errors.StaleWrite):
         ports.billable_metrics.delete(metric.model_copy(update={"version": metric.version + 1}))
     ports.billable_metrics.delete(metric)
     assert ports.billable_metrics.find_by_code(ORG, "calls") is None
@@ -177,10 +170,10 @@ def test_a_plan_is_refused_a_taken_code_or_a_metric_changed_since_read(ports):
     metric = a_metric(ports)
     ports.billable_metrics.create(metric)
     ports.plans.create(a_plan(ports), [])
-    with pytest.raises(CodeTaken):
+    with pytest.raises(errors.CodeTaken):
         ports.plans.create(a_plan(ports), [])
     ports.billable_metrics.update(metric, changed(metric, name="Renamed"))
-    with pytest.raises(StaleWrite):
+    with pytest.raises(errors.StaleWrite):
         ports.plans.create(a_plan(ports, "pro", (metric,)), [metric])
     assert ports.plans.find_by_code(ORG, "pro") is None
 
@@ -195,7 +188,7 @@ def test_a_plan_update_moves_the_metric_counts_and_a_stale_one_is_refused(ports)
     ports.plans.update(plan, updated, [])
     assert ports.plans.find_by_code(ORG, "startup") == updated
     assert ports.billable_metrics.find_by_code(ORG, "calls").plans_count == counted.plans_count - 1
-    with pytest.raises(StaleWrite):
+    with pytest.raises(errors.StaleWrite):
         ports.plans.update(plan, changed(plan, name="Stale"), [])
 
 
@@ -224,7 +217,7 @@ def test_customers_are_numbered_in_sequence_and_found_by_external_id(ports):
 
 def test_a_customer_external_id_is_unique(ports):
     a_customer(ports)
-    with pytest.raises(ExternalIdTaken):
+    with pytest.raises(errors.ExternalIdTaken):
         a_customer(ports)
 
 
@@ -233,7 +226,7 @@ def test_a_customer_is_updated_at_the_expected_version(ports):
     updated = changed(customer, name="Acme Inc")
     ports.customers.update(updated, customer.version)
     assert ports.customers.find_by_external_id(ORG, "acme") == updated
-    with pytest.raises(StaleWrite):
+    with pytest.raises(errors.StaleWrite):
         ports.customers.update(changed(customer, name="Stale"), customer.version)
 
 
@@ -243,13 +236,13 @@ def test_a_renamed_customer_moves_its_external_id_unless_taken(ports):
     ports.customers.change_external_id(customer, renamed)
     assert ports.customers.find_by_external_id(ORG, "acme") is None
     assert ports.customers.find_by_external_id(ORG, "acme-2") == renamed
-    with pytest.raises(ExternalIdTaken):
+    with pytest.raises(errors.ExternalIdTaken):
         ports.customers.change_external_id(renamed, changed(renamed, external_id=other.external_id))
 
 
 def test_a_deleted_customer_is_still_read_by_id_and_frees_its_external_id(ports):
     customer = a_customer(ports)
-    with pytest.raises(StaleWrite):
+    with pytest.raises(errors.StaleWrite):
         ports.customers.delete(customer.model_copy(update={"version": customer.version + 1}))
     ports.customers.delete(customer)
     assert ports.customers.find_by_external_id(ORG, "acme") is None
@@ -273,7 +266,7 @@ def test_a_test_clock_is_created_read_and_replaced_at_its_version(ports):
     advancing = changed(clock, status="advancing", advancing_to=datetime(2026, 12, 1, tzinfo=UTC))
     ports.test_clocks.replace(clock, advancing)
     assert ports.test_clocks.get(ORG, clock.id) == advancing
-    with pytest.raises(StaleWrite):
+    with pytest.raises(errors.StaleWrite):
         ports.test_clocks.replace(clock, changed(clock, frozen_time=datetime(2027, 1, 1, tzinfo=UTC)))
 
 
@@ -283,7 +276,7 @@ def test_a_customer_on_a_test_clock_is_enrolled_and_forgotten(ports):
     assert ports.test_clocks.customer_ids(ORG, clock.id) == [customer.id]
     enrolled = ports.test_clocks.get(ORG, clock.id)
     assert enrolled.customers_count == 1
-    with pytest.raises(StaleWrite):
+    with pytest.raises(errors.StaleWrite):
         ports.test_clocks.delete(enrolled)
     ports.test_clocks.forget_customer(ORG, clock.id, customer.id)
     ports.test_clocks.forget_customer(ORG, clock.id, customer.id)  # once only
@@ -322,11 +315,11 @@ def test_a_subscription_is_created_with_its_counts_and_found_by_external_id(port
 def test_a_subscription_is_refused_a_taken_external_id_or_a_plan_changed_since_read(ports, catalog):
     customer, plan = catalog
     subscribed(ports, customer, plan)
-    with pytest.raises(ExternalIdTaken):
+    with pytest.raises(errors.ExternalIdTaken):
         subscribed(ports, customer, ports.plans.find_by_code(ORG, "startup"))
     ports.plans.update(ports.plans.find_by_code(ORG, "startup"),
                        changed(ports.plans.find_by_code(ORG, "startup"), name="Renamed"), [])
-    with pytest.raises(StaleWrite):
+    with pytest.raises(errors.StaleWrite):
         subscribed(ports, customer, plan, "sub-2")
 
 
@@ -349,7 +342,7 @@ def test_a_terminated_subscription_releases_its_external_id_and_counts(ports, ca
     subscription = subscribed(ports, customer, plan)
     plan = ports.plans.find_by_code(ORG, "startup")
     ended = terminated_subscription(subscription, NOW)
-    with pytest.raises(StaleWrite):
+    with pytest.raises(errors.StaleWrite):
         ports.subscriptions.replace(changed(subscription), ended, ports.plans.subscription_count_update(plan, -1))
     ports.subscriptions.replace(subscription, ended, ports.plans.subscription_count_update(plan, -1))
     assert ports.subscriptions.find_current(ORG, "sub-1") is None
@@ -419,7 +412,7 @@ def test_an_invoice_is_read_and_replaced_at_its_version(ports):
     paid = changed(invoice, payment_status="succeeded")
     ports.invoices.replace(invoice, paid)
     assert ports.invoices.get(ORG, invoice.id) == paid
-    with pytest.raises(StaleWrite):
+    with pytest.raises(errors.StaleWrite):
         ports.invoices.replace(invoice, changed(invoice, payment_status="failed"))
 
 
@@ -435,7 +428,7 @@ def an_organization(ports: Ports) -> Organization:
 def test_an_organization_is_created_read_and_updated(ports):
     organization = an_organization(ports)
     assert ports.organizations.get(ORG) == organization
-    with pytest.raises(NotFound):
+    with pytest.raises(errors.NotFound):
         ports.organizations.get("unknown")
     updated = ports.organizations.update(ORG, {"name": "Renamed", "email": "billing@org.test"})
     assert (updated.name, updated.email) == ("Renamed", "billing@org.test")
@@ -449,7 +442,7 @@ def test_an_organization_keeps_its_timezone_while_subscribed(ports, catalog):
     assert ports.organizations.update_while_unsubscribed(ORG, {"timezone": "Europe/Paris"}).timezone == "Europe/Paris"
     customer, plan = catalog
     subscribed(ports, customer, plan)
-    with pytest.raises(HasActiveSubscriptions):
+    with pytest.raises(errors.HasActiveSubscriptions):
         ports.organizations.update_while_unsubscribed(ORG, {"timezone": "UTC"})
     assert ports.organizations.get(ORG).timezone == "Europe/Paris"
 
@@ -459,7 +452,7 @@ def test_an_organization_has_one_webhook_signing_key_at_a_time(ports):
     assert ports.organizations.hmac_key(ORG, "unused") == "key-1"
     ports.organizations.replace_hmac_key(ORG, "key-2")
     assert ports.organizations.hmac_key(ORG, "unused") == "key-2"
-    with pytest.raises(NotFound):
+    with pytest.raises(errors.NotFound):
         ports.organizations.hmac_key("unknown", "key")
 
 
@@ -469,7 +462,7 @@ def test_api_keys_are_added_found_by_hash_listed_and_revoked(ports):
     second = ApiKeyRecord(key_id="key-b", key_hash="hash-b", organization_id=ORG, created_at=NOW)
     ports.organizations.add_api_key(first)
     ports.organizations.add_api_key(second)
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(errors.ValidationFailed):
         ports.organizations.add_api_key(first.model_copy(update={"key_id": "key-c"}))
     assert ports.organizations.find_api_key("hash-a") == first
     assert ports.organizations.find_api_key("unknown") is None
