@@ -4,7 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.domain.clock import CustomerClock
 from chalicelib.domain.customers import (
     Customer,
     CustomerInput,
@@ -17,7 +16,7 @@ from chalicelib.domain.errors import ExternalIdTaken, StaleWrite, ValidationFail
 from chalicelib.domain.organizations import Organization
 from chalicelib.domain.retries import retrying
 from chalicelib.domain.test_clocks import ClockRefusedCustomer, TestClockReader, enrolling_clock
-from chalicelib.usecases.ports import CustomerStore, IdSource
+from chalicelib.usecases.ports import CustomerClock, CustomerStore, IdSource
 from chalicelib.usecases.records import delete_unless_in_use, found
 
 

@@ -11,7 +11,6 @@ from typing import Any, TypeVar
 
 from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.domain.billable_metrics import BillableMetric
-from chalicelib.domain.clock import CustomerClock
 from chalicelib.domain.customers import Customer
 from chalicelib.domain.errors import NotFound, ValidationFailed
 from chalicelib.domain.events import MAX_BATCH_EVENTS, Event, EventInput, iso_ms, property_errors
@@ -20,6 +19,7 @@ from chalicelib.domain.plans import Plan
 from chalicelib.domain.subscriptions import Subscription
 from chalicelib.usecases.ports import (
     BillableMetricStore,
+    CustomerClock,
     CustomerStore,
     EventStore,
     IdSource,

@@ -8,12 +8,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from chalicelib.domain.clock import CustomerClock
 from chalicelib.domain.errors import NotAllowed
 from chalicelib.domain.invoices.invoice import Invoice
 from chalicelib.domain.retries import retrying
 from chalicelib.domain.validation import raise_validation_failed
-from chalicelib.usecases.ports import InvoiceStore
+from chalicelib.usecases.ports import CustomerClock, InvoiceStore
 from chalicelib.usecases.records import found
 
 

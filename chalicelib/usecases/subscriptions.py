@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from chalicelib.domain.clock import CustomerClock
 from chalicelib.domain.customers import Customer
 from chalicelib.domain.errors import ExternalIdTaken, NotFound, StaleWrite, ValidationFailed
 from chalicelib.domain.organizations import Organization
@@ -28,7 +27,7 @@ from chalicelib.domain.subscriptions import (
     updated_subscription,
     upgraded_subscriptions,
 )
-from chalicelib.usecases.ports import CustomerStore, IdSource, PlanStore, SubscriptionStore
+from chalicelib.usecases.ports import CustomerClock, CustomerStore, IdSource, PlanStore, SubscriptionStore
 
 
 @dataclass(frozen=True)
