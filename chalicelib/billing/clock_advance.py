@@ -11,13 +11,12 @@ from collections.abc import Callable
 from datetime import datetime
 
 from chalicelib.billing.customer_billing import bill_customer_isolated, next_due_at
-from chalicelib.domain import test_clock_service
+from chalicelib.control_plane import test_clock_use_cases
 from chalicelib.domain.errors import StaleWrite
 from chalicelib.domain.organizations import Organization
 from chalicelib.domain.test_clocks import TestClock, clock_arrived, clock_on_the_way
 from chalicelib.observability import logger
 from chalicelib.queues import billing_queue_url, sqs_client
-from chalicelib.store.customer_purge import purge_customer
 
 # A continuation waiting for the aggregator asks again after this long; one cut by its budget goes on at once.
 WAITING_DELAY_SECONDS = 2
@@ -99,11 +98,5 @@ def advance_test_clock(stores, organization: Organization, test_clock_id: str, p
                        has_time: Callable[[], bool]) -> TestClock:
     """`POST /test_clocks/{lago_id}/advance`: the clock set advancing, then run while `has_time()`; the clock as the
     request leaves it."""
-    clock = test_clock_service.start_advance(clock_stores(stores), organization, test_clock_id, payload)
+    clock = test_clock_use_cases(stores).start_advance(organization, test_clock_id, payload)
     return _run_then_queue_the_rest(stores, clock, has_time)
-
-
-def clock_stores(stores) -> test_clock_service.Stores:
-    return test_clock_service.Stores(test_clocks=stores.test_clocks,
-                                     purge_customer=lambda organization_id, customer_id: purge_customer(
-                                         stores, organization_id, customer_id))
