@@ -5,9 +5,8 @@ Lookups of metrics, subscriptions, customers and plans are cached for the reques
 subscription reads each once."""
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any
 
 from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.domain.billable_metrics import BillableMetric
@@ -17,6 +16,7 @@ from chalicelib.domain.events import MAX_BATCH_EVENTS, Event, EventInput, iso_ms
 from chalicelib.domain.organizations import Organization
 from chalicelib.domain.plans import Plan
 from chalicelib.domain.subscriptions import Subscription
+from chalicelib.memo import Memo
 from chalicelib.usecases.ports import (
     BillableMetricStore,
     CustomerClock,
@@ -26,8 +26,6 @@ from chalicelib.usecases.ports import (
     PlanStore,
     SubscriptionStore,
 )
-
-Read = TypeVar("Read")
 
 
 @dataclass
@@ -50,50 +48,33 @@ class _Refused(Exception):
         return ValidationFailed(self.details)
 
 
-@dataclass
 class _Resolver:
     """The organization's records an ingestion request reads, each read at most once per request."""
 
-    subscriptions: SubscriptionStore
-    customers: CustomerStore
-    metrics: BillableMetricStore
-    plans: PlanStore
-    organization_id: str
-    cache: dict[tuple[str, str], Any] = field(default_factory=dict)
+    def __init__(self, subscriptions: SubscriptionStore, customers: CustomerStore, metrics: BillableMetricStore,
+                 plans: PlanStore, organization_id: str):
+        self.organization_id = organization_id
+        def current_or_terminated(external_id: str) -> Subscription | None:
+            """The active or pending subscription of the external id, else its latest terminated one (late
+            events of a terminated subscription are accepted, as Lago does; the aggregator bills by timestamp)."""
+            return (subscriptions.find_current(organization_id, external_id)
+                    or subscriptions.find_latest(organization_id, external_id, "terminated"))
 
-    def _cached(self, key: tuple[str, str], read: Callable[[], Read]) -> Read:
-        if key not in self.cache:
-            self.cache[key] = read()
-        found: Read = self.cache[key]
-        return found
-
-    def metric(self, code: str) -> BillableMetric | None:
-        return self._cached(("metric", code),
-                            lambda: self.metrics.find_by_code(self.organization_id, code))
-
-    def subscription(self, external_id: str) -> Subscription | None:
-        """The active or pending subscription of the external id, else its latest terminated one (late
-        events of a terminated subscription are accepted, as Lago does; the aggregator bills by timestamp)."""
-        def read() -> Subscription | None:
-            subscriptions = self.subscriptions
-            return (subscriptions.find_current(self.organization_id, external_id)
-                    or subscriptions.find_latest(self.organization_id, external_id, "terminated"))
-        return self._cached(("subscription", external_id), read)
-
-    def customer(self, external_id: str) -> Customer | None:
-        return self._cached(("customer", external_id),
-                            lambda: self.customers.find_by_external_id(self.organization_id, external_id))
+        self.metric: Memo[str, BillableMetric | None] = Memo(lambda code: metrics.find_by_code(organization_id, code))
+        self.subscription: Memo[str, Subscription | None] = Memo(current_or_terminated)
+        self.customer: Memo[str, Customer | None] = Memo(
+            lambda external_id: customers.find_by_external_id(organization_id, external_id))
+        self._active: Memo[str, list[Subscription]] = Memo(
+            lambda customer_id: subscriptions.of_customer(organization_id, customer_id, ("active",)))
+        self._plan: Memo[str, Plan | None] = Memo(lambda plan_id: plans.get_any(organization_id, plan_id))
 
     def subscriptions_billing(self, customer: Customer, metric: BillableMetric) -> list[Subscription]:
         """The customer's active subscriptions whose plan has a charge on the metric."""
-        active = self._cached(("of_customer", customer.id), lambda: self.subscriptions.of_customer(
-            self.organization_id, customer.id, ("active",)))
-        return [subscription for subscription in active
+        return [subscription for subscription in self._active(customer.id)
                 if metric.id in self._plan_metric_ids(subscription.plan_id)]
 
     def _plan_metric_ids(self, plan_id: str) -> set[str]:
-        plan: Plan | None = self._cached(("plan", plan_id),
-                                         lambda: self.plans.get_any(self.organization_id, plan_id))
+        plan = self._plan(plan_id)
         return plan.billable_metric_ids() if plan is not None else set()
 
 
