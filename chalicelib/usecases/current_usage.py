@@ -17,6 +17,7 @@ from chalicelib.domain.organizations import Organization
 from chalicelib.domain.periods import BillingTerms, Period
 from chalicelib.domain.plans import Plan
 from chalicelib.domain.subscriptions import Subscription
+from chalicelib.usecases.ports import MetricReader, PlanReader
 
 
 class Customers(Protocol):
@@ -28,14 +29,6 @@ class Subscriptions(Protocol):
 
     def of_customer(self, organization_id: str, customer_id: str, statuses: Iterable[str], /) -> list[Subscription]:
         ...
-
-
-class Plans(Protocol):
-    def get_any(self, organization_id: str, plan_id: str, /) -> Plan | None: ...
-
-
-class BillableMetrics(Protocol):
-    def get_many(self, organization_id: str, metric_ids: set[str], /) -> dict[str, BillableMetric]: ...
 
 
 class DeadLetters(Protocol):
@@ -62,7 +55,7 @@ class ReadCurrentUsage:
     """The usage of a customer's current period. Its reads are fixed by the customer's plan, never by the number of
     events: docs/api-coverage.md (Current usage)."""
 
-    def __init__(self, customers: Customers, subscriptions: Subscriptions, plans: Plans, metrics: BillableMetrics,
+    def __init__(self, customers: Customers, subscriptions: Subscriptions, plans: PlanReader, metrics: MetricReader,
                  dead_letters: DeadLetters, stored_usage: StoredUsageReader):
         self._customers = customers
         self._subscriptions = subscriptions

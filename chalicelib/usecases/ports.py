@@ -22,7 +22,8 @@ from chalicelib.domain.subscriptions import Change, Subscription
 from chalicelib.domain.test_clocks import TestClock
 
 __all__ = ["BillableMetricStore", "Clock", "CustomerClock", "CustomerStore", "EventStore", "IdSource", "InvoiceStore",
-           "OrganizationStore", "PlanStore", "PurgeCustomer", "SubscriptionStore", "TestClockStore", "WriteAction"]
+           "MetricReader", "OrganizationStore", "PlanReader", "PlanStore", "PurgeCustomer", "SubscriptionStore",
+           "TestClockStore", "WriteAction"]
 
 # A write a repository makes part of another one's transaction (a plan's subscription count moving with the
 # subscription that changes it); the use cases only pass it along.
@@ -43,9 +44,20 @@ class IdSource(Protocol):
     def new_id(self) -> str: ...
 
 
-class BillableMetricStore(Protocol):
-    def get_many(self, organization_id: str, metric_ids: set[str]) -> dict[str, BillableMetric]: ...
+class MetricReader(Protocol):
+    """Reads metrics by id (the read models need nothing more)."""
 
+    def get_many(self, organization_id: str, metric_ids: set[str], /) -> dict[str, BillableMetric]: ...
+
+
+class PlanReader(Protocol):
+    """Reads plans by id (the read models need nothing more)."""
+
+    def get_any(self, organization_id: str, plan_id: str, /) -> Plan | None:
+        """The plan, deleted or not."""
+
+
+class BillableMetricStore(MetricReader, Protocol):
     def find_by_code(self, organization_id: str, code: str) -> BillableMetric | None: ...
 
     def create(self, metric: BillableMetric) -> None:
@@ -58,11 +70,8 @@ class BillableMetricStore(Protocol):
         """StaleWrite if it changed since it was read (a plan started using it)."""
 
 
-class PlanStore(Protocol):
+class PlanStore(PlanReader, Protocol):
     def find_by_code(self, organization_id: str, code: str) -> Plan | None: ...
-
-    def get_any(self, organization_id: str, plan_id: str) -> Plan | None:
-        """The plan, deleted or not."""
 
     def all_plans(self, organization_id: str) -> Iterable[Plan]: ...
 

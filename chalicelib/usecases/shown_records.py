@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Protocol
 
-from chalicelib.domain.billable_metrics import BillableMetric
 from chalicelib.domain.credit_notes import CreditNote
 from chalicelib.domain.customers import Customer
 from chalicelib.domain.fees import PayInAdvanceFee
@@ -16,6 +15,7 @@ from chalicelib.domain.plans import Plan
 from chalicelib.domain.subscriptions import Subscription
 from chalicelib.memo import Memo
 from chalicelib.rendering.invoices import InvoiceRecords
+from chalicelib.usecases.ports import MetricReader, PlanReader
 
 
 class Customers(Protocol):
@@ -24,14 +24,6 @@ class Customers(Protocol):
 
 class Subscriptions(Protocol):
     def get(self, organization_id: str, subscription_id: str, /) -> Subscription | None: ...
-
-
-class Plans(Protocol):
-    def get_any(self, organization_id: str, plan_id: str, /) -> Plan | None: ...
-
-
-class BillableMetrics(Protocol):
-    def get_many(self, organization_id: str, metric_ids: set[str], /) -> dict[str, BillableMetric]: ...
 
 
 class Invoices(Protocol):
@@ -52,10 +44,10 @@ class RecordReaders(Protocol):
     def subscriptions(self) -> Subscriptions: ...
 
     @property
-    def plans(self) -> Plans: ...
+    def plans(self) -> PlanReader: ...
 
     @property
-    def billable_metrics(self) -> BillableMetrics: ...
+    def billable_metrics(self) -> MetricReader: ...
 
     @property
     def invoices(self) -> Invoices: ...
@@ -64,7 +56,7 @@ class RecordReaders(Protocol):
     def credit_notes(self) -> CreditNotes: ...
 
 
-def plan_codes(plans: Plans, organization_id: str, subscriptions: Iterable[Subscription]) -> Mapping[str, str]:
+def plan_codes(plans: PlanReader, organization_id: str, subscriptions: Iterable[Subscription]) -> Mapping[str, str]:
     """The codes of the plans the subscriptions' plan changes name (previous, next), which the subscription object
     shows: one read per distinct plan."""
     ids = {plan_id for subscription in subscriptions
