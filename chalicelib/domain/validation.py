@@ -20,7 +20,8 @@ LAGO_CODES = frozenset({"value_is_mandatory", "value_is_invalid", "value_is_too_
                         "invalid_timezone", "invalid_email_format", "url_is_invalid",
                         "invalid_date", "invalid_format"})
 Model = TypeVar("Model", bound=BaseModel)
-# A JSON object as the body parser gives it (numbers as int or Decimal), and as a charge's `properties` are stored.
+# A JSON object as the body parser gives it (numbers as int or Decimal), as a charge's `properties` are stored, and
+# as chalicelib/rendering writes a resource.
 JsonObject = dict[str, Any]
 # What a request sets on a stored model: the fields it sent by name, each of its field's type (`model_copy` update).
 Changes = dict[str, Any]

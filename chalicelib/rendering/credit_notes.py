@@ -4,23 +4,25 @@ from __future__ import annotations
 
 from chalicelib.domain.clock import iso_z
 from chalicelib.domain.credit_notes import CreditNote
+from chalicelib.domain.validation import JsonObject
 from chalicelib.rendering.invoices import InvoiceRecords, applied_tax_json, fee_json
 from chalicelib.rendering.resources import customer_json, plain_number
 
 
-def _items(note: CreditNote, records: InvoiceRecords) -> list[dict]:
+def _items(note: CreditNote, records: InvoiceRecords) -> list[JsonObject]:
     invoice = records.invoice(note.invoice_id)
     customer = records.customer(note.customer_id)
     fees = {fee.id: fee for fee in invoice.fees} if invoice else {}
     external_ids = {period.subscription_id: period.external_subscription_id
                     for period in invoice.billing_periods} if invoice else {}
     return [{"lago_id": item.id, "amount_cents": item.amount_cents, "amount_currency": note.currency,
-             "fee": fee_json(invoice, fees[item.fee_id], customer, external_ids.get(fees[item.fee_id].subscription_id),
-                             records) if item.fee_id in fees else None}
+             "fee": (fee_json(invoice, fees[item.fee_id], customer,
+                              external_ids.get(fees[item.fee_id].subscription_id), records)
+                     if invoice is not None and item.fee_id in fees else None)}
             for item in note.items]
 
 
-def credit_note_json(note: CreditNote, records: InvoiceRecords) -> dict:
+def credit_note_json(note: CreditNote, records: InvoiceRecords) -> JsonObject:
     invoice = records.invoice(note.invoice_id)
     customer = records.customer(note.customer_id)
     return {
@@ -54,7 +56,7 @@ def credit_note_json(note: CreditNote, records: InvoiceRecords) -> dict:
         "customer": customer_json(customer, records.organization) if customer else None,
         "metadata": {},
         "items": _items(note, records),
-        "applied_taxes": ([{**applied_tax_json(invoice, records, note.id, note.taxes_amount_cents),
+        "applied_taxes": ([{**applied_tax_json(invoice, note.taxes_rate, records, note.id, note.taxes_amount_cents),
                             "lago_credit_note_id": note.id,
                             "base_amount_cents": note.sub_total_excluding_taxes_amount_cents}]
                           if invoice is not None and note.taxes_rate is not None else []),

@@ -25,6 +25,7 @@ from chalicelib.domain.periods.period import SECOND
 from chalicelib.domain.plans import Charge, Plan
 from chalicelib.domain.subscriptions import Subscription
 from chalicelib.domain.taxes import tax_on
+from chalicelib.domain.validation import JsonObject
 from chalicelib.rendering.resources import customer_json, optional_time, plain_number, subscription_json, vat_tax
 
 # Namespace of the derived ids of applied taxes (stable per invoice or fee).
@@ -39,9 +40,9 @@ def decimal_text(value: Decimal) -> str:
     return plain if "." in plain else f"{plain}.0"
 
 
-def _last_second(end: datetime | None) -> str | None:
+def _last_second(end: datetime) -> str:
     """The inclusive end Lago shows for a half-open window's `end`."""
-    return iso_z(end - SECOND) if end is not None else None
+    return iso_z(end - SECOND)
 
 
 @dataclass(frozen=True)
@@ -99,10 +100,10 @@ class FeeBilling:
                    invoice.created_at)
 
 
-def applied_tax_json(invoice: Invoice | FeeBilling, records: InvoiceRecords, owner: str,
-                     amount_cents: int) -> dict:
-    """Lago's applied tax of an invoice, of one of its fees or of one of its credit notes (`owner`)."""
-    rate = invoice.taxes_rate
+def applied_tax_json(invoice: Invoice | FeeBilling, rate: Decimal, records: InvoiceRecords, owner: str,
+                     amount_cents: int) -> JsonObject:
+    """Lago's applied tax of an invoice, of one of its fees or of one of its credit notes (`owner`), taxed at
+    `rate` (the callers show none for an untaxed invoice)."""
     return {
         "lago_id": str(uuid.uuid5(_APPLIED_TAX_NAMESPACE, f"{owner}:{format(plain_number(rate), 'f')}")),
         "lago_tax_id": vat_tax(records.organization, rate, applied_to_organization=False)["lago_id"],
@@ -123,7 +124,7 @@ def _charge(plan: Plan | None, charge_id: str | None) -> Charge | None:
 
 
 def _item(fee: InvoiceFee, subscription: Subscription | None, plan: Plan | None,
-          records: InvoiceRecords) -> dict:
+          records: InvoiceRecords) -> JsonObject:
     if fee.fee_type == "subscription":
         name = plan.name if plan else None
         return {"type": "subscription", "code": plan.code if plan else None, "name": name,
@@ -147,13 +148,13 @@ def _item(fee: InvoiceFee, subscription: Subscription | None, plan: Plan | None,
 
 
 def fee_json(invoice: Invoice, fee: InvoiceFee, customer: Customer | None, external_subscription_id: str | None,
-             records: InvoiceRecords) -> dict:
+             records: InvoiceRecords) -> JsonObject:
     """Lago's FeeObject of one invoice fee. Its taxes are its own share, for display (the invoice's taxes are
     rounded once on the sum)."""
     return _fee_object(FeeBilling.of_invoice(invoice), fee, customer, external_subscription_id, records)
 
 
-def stored_fee_json(fee: PayInAdvanceFee, records: InvoiceRecords) -> dict:
+def stored_fee_json(fee: PayInAdvanceFee, records: InvoiceRecords) -> JsonObject:
     """Lago's FeeObject of a stored pay-in-advance fee: as its invoice shows it (payment status included), or, for
     a fee no invoice bills, from its own record (payment status `pending`)."""
     invoice = records.invoice(fee.invoice_id) if fee.invoice_id else None
@@ -163,7 +164,7 @@ def stored_fee_json(fee: PayInAdvanceFee, records: InvoiceRecords) -> dict:
 
 
 def _fee_object(billing: FeeBilling, fee: InvoiceFee, customer: Customer | None, external_subscription_id: str | None,
-                records: InvoiceRecords) -> dict:
+                records: InvoiceRecords) -> JsonObject:
     currency = billing.currency
     subscription = records.subscription(fee.subscription_id)
     plan = records.plan(subscription.plan_id) if subscription else None
@@ -213,12 +214,12 @@ def _fee_object(billing: FeeBilling, fee: InvoiceFee, customer: Customer | None,
         "amount_details": {},
         "pricing_unit_details": None,
         "item": _item(fee, subscription, plan, records),
-        "applied_taxes": ([{**applied_tax_json(billing, records, fee.id, fee.taxes_amount_cents),
+        "applied_taxes": ([{**applied_tax_json(billing, billing.taxes_rate, records, fee.id, fee.taxes_amount_cents),
                             "lago_fee_id": fee.id}] if billing.taxes_rate is not None else []),
     }
 
 
-def credit_json(invoice: Invoice, credit: AppliedCredit, records: InvoiceRecords) -> dict:
+def credit_json(invoice: Invoice, credit: AppliedCredit, records: InvoiceRecords) -> JsonObject:
     """Lago's `credits` entry of an invoice paid in part by a credit note (after taxes: `before_taxes` false)."""
     note = records.credit_note(credit.credit_note_id)
     number = records.credit_note_number(note) if note else None
@@ -235,12 +236,14 @@ def credit_json(invoice: Invoice, credit: AppliedCredit, records: InvoiceRecords
 def _window_json(start: datetime | None, end: datetime | None, other: datetime | None) -> tuple[str, str]:
     """A billed window with Lago's inclusive end; a window not billed (a start bills no charges, an in-advance
     final share no base fee) shows empty at the start of the other one: Lago's client requires every date."""
-    if start is None or end is None:
-        return iso_z(other), iso_z(other)
-    return iso_z(start), _last_second(end)
+    if start is not None and end is not None:
+        return iso_z(start), _last_second(end)
+    if other is None:  # an invoiced share bills a window (customer_billing skips a start that bills nothing)
+        raise ValueError("a billing period bills neither a base fee nor charges window: no date to show")
+    return iso_z(other), iso_z(other)
 
 
-def billing_period_json(period: BillingPeriod) -> dict:
+def billing_period_json(period: BillingPeriod) -> JsonObject:
     subscription_from, subscription_to = _window_json(period.subscription_from, period.subscription_to,
                                                       period.charges_from)
     charges_from, charges_to = _window_json(period.charges_from, period.charges_to, period.subscription_from)
@@ -256,7 +259,7 @@ def billing_period_json(period: BillingPeriod) -> dict:
     }
 
 
-def _subscriptions_json(invoice: Invoice, customer: Customer | None, records: InvoiceRecords) -> list[dict]:
+def _subscriptions_json(invoice: Invoice, customer: Customer | None, records: InvoiceRecords) -> list[JsonObject]:
     shown = []
     for subscription_id in dict.fromkeys(period.subscription_id for period in invoice.billing_periods):
         subscription = records.subscription(subscription_id)
@@ -266,7 +269,7 @@ def _subscriptions_json(invoice: Invoice, customer: Customer | None, records: In
     return shown
 
 
-def invoice_json(invoice: Invoice, records: InvoiceRecords) -> dict:
+def invoice_json(invoice: Invoice, records: InvoiceRecords) -> JsonObject:
     """Lago's invoice object: every field we can fill; what is not modelled (coupons, prepaid credits, metadata,
     usage thresholds, files) is zero, empty or null."""
     customer = records.customer(invoice.customer_id)
@@ -310,7 +313,8 @@ def invoice_json(invoice: Invoice, records: InvoiceRecords) -> dict:
         "updated_at": iso_z(invoice.updated_at),
         "customer": customer_json(customer, records.organization) if customer else None,
         "metadata": [],
-        "applied_taxes": ([{**applied_tax_json(invoice, records, invoice.id, invoice.taxes_amount_cents),
+        "applied_taxes": ([{**applied_tax_json(invoice, invoice.taxes_rate, records, invoice.id,
+                                               invoice.taxes_amount_cents),
                             "lago_invoice_id": invoice.id, "fees_amount_cents": invoice.fees_amount_cents}]
                           if invoice.taxes_rate is not None else []),
         "billing_periods": [billing_period_json(period) for period in invoice.billing_periods],

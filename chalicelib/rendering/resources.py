@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from datetime import datetime
 from decimal import Context, Decimal
 
 from chalicelib.domain.billable_metrics import BillableMetric
@@ -15,6 +16,7 @@ from chalicelib.domain.periods import from_datetime, to_datetime
 from chalicelib.domain.plans import Charge, Plan
 from chalicelib.domain.subscriptions import Subscription
 from chalicelib.domain.test_clocks import TestClock
+from chalicelib.domain.validation import JsonObject
 
 # Namespace of the tax objects derived from vat rates (stable lago_id per organization and rate).
 _VAT_TAX_NAMESPACE = uuid.UUID("6f1c3a52-3c0e-4a43-9b8e-1d3f3f8f6a10")
@@ -33,7 +35,7 @@ def plain_number(value: Decimal | None) -> Decimal | None:
     return value.normalize(_STORED_PRECISION)
 
 
-def vat_tax(organization: Organization, rate: Decimal, applied_to_organization: bool) -> dict:
+def vat_tax(organization: Organization, rate: Decimal, applied_to_organization: bool) -> JsonObject:
     """The vat rate as a Lago TaxObject, derived (not stored): one per organization and rate."""
     rate_text = format(plain_number(rate), "f")  # str() would write 1E-7
     return {
@@ -47,7 +49,7 @@ def vat_tax(organization: Organization, rate: Decimal, applied_to_organization: 
     }
 
 
-def customer_taxes(customer: Customer, organization: Organization) -> list[dict]:
+def customer_taxes(customer: Customer, organization: Organization) -> list[JsonObject]:
     """The taxes Lago would list: the customer's own rate, else the organization's default (if not zero)."""
     if customer.vat_rate is not None:
         return [vat_tax(organization, customer.vat_rate, applied_to_organization=False)]
@@ -56,7 +58,7 @@ def customer_taxes(customer: Customer, organization: Organization) -> list[dict]
     return []
 
 
-def customer_json(customer: Customer, organization: Organization) -> dict:
+def customer_json(customer: Customer, organization: Organization) -> JsonObject:
     shipping = customer.shipping_address
     return {
         "lago_id": customer.id,
@@ -101,7 +103,7 @@ def customer_json(customer: Customer, organization: Organization) -> dict:
     }
 
 
-def organization_json(organization: Organization) -> dict:
+def organization_json(organization: Organization) -> JsonObject:
     return {
         "lago_id": organization.id,
         "name": organization.name,
@@ -132,7 +134,7 @@ def organization_json(organization: Organization) -> dict:
     }
 
 
-def billable_metric_json(metric: BillableMetric) -> dict:
+def billable_metric_json(metric: BillableMetric) -> JsonObject:
     return {
         "lago_id": metric.id,
         "name": metric.name,
@@ -151,7 +153,7 @@ def billable_metric_json(metric: BillableMetric) -> dict:
     }
 
 
-def _charge_json(charge: Charge) -> dict:
+def _charge_json(charge: Charge) -> JsonObject:
     return {
         "lago_id": charge.id,
         "lago_billable_metric_id": charge.billable_metric_id,
@@ -175,7 +177,7 @@ def _charge_json(charge: Charge) -> dict:
     }
 
 
-def plan_json(plan: Plan) -> dict:
+def plan_json(plan: Plan) -> JsonObject:
     return {
         "lago_id": plan.id,
         "name": plan.name,
@@ -197,18 +199,22 @@ def plan_json(plan: Plan) -> dict:
     }
 
 
-def optional_time(moment) -> str | None:
+def optional_time(moment: datetime | None) -> str | None:
     return iso_z(moment) if moment is not None else None
 
 
+def _plan_code(plan_codes: Mapping[str, str], plan_id: str | None) -> str | None:
+    return plan_codes.get(plan_id) if plan_id is not None else None
+
+
 def subscription_json(subscription: Subscription, customer: Customer, plan: Plan, *, with_plan: bool = False,
-                      plan_codes: Mapping[str, str] | None = None) -> dict:
+                      plan_codes: Mapping[str, str] | None = None) -> JsonObject:
     """Lago's subscription object (the extended one, with `plan`, on create and read). The customer's
     external_id and the plan's code are read through the lago_ids the subscription refers to; `plan_codes` names
     the plans a plan change refers to (previous, next) by lago_id."""
     plan_codes = plan_codes or {}
     period = subscription.current_billing_period
-    body = {
+    body: JsonObject = {
         "lago_id": subscription.id,
         "external_id": subscription.external_id,
         "lago_customer_id": customer.id,
@@ -229,8 +235,8 @@ def subscription_json(subscription: Subscription, customer: Customer, plan: Plan
         "trial_ended_at": None,
         "current_billing_period_started_at": from_datetime(period) if period else None,
         "current_billing_period_ending_at": to_datetime(period) if period else None,
-        "previous_plan_code": plan_codes.get(subscription.previous_plan_id),
-        "next_plan_code": plan_codes.get(subscription.next_plan_id),
+        "previous_plan_code": _plan_code(plan_codes, subscription.previous_plan_id),
+        "next_plan_code": _plan_code(plan_codes, subscription.next_plan_id),
         "downgrade_plan_date": (subscription.downgrade_plan_date.isoformat()
                                 if subscription.downgrade_plan_date is not None else None),
         "on_termination_credit_note": None,
@@ -241,7 +247,7 @@ def subscription_json(subscription: Subscription, customer: Customer, plan: Plan
     return body
 
 
-def event_json(event: Event) -> dict:
+def event_json(event: Event) -> JsonObject:
     """Lago's event object; properties as sent (numbers exact), times in UTC to the millisecond."""
     return {
         "lago_id": event.lago_id,
@@ -259,7 +265,7 @@ def event_json(event: Event) -> dict:
     }
 
 
-def test_clock_json(clock: TestClock) -> dict:
+def test_clock_json(clock: TestClock) -> JsonObject:
     return {"lago_id": clock.id, "name": clock.name, "frozen_time": iso_z(clock.frozen_time), "status": clock.status,
             "advancing_to": iso_z(clock.advancing_to) if clock.advancing_to else None,
             "customers_count": clock.customers_count, "created_at": iso_z(clock.created_at)}
