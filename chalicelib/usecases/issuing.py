@@ -10,14 +10,16 @@ from chalicelib.domain.credit_notes import CreditNote, consumed, credits_to_appl
 from chalicelib.domain.customers import Customer
 from chalicelib.domain.invoices.invoice import Invoice, drafted_invoice, finalized_invoice
 from chalicelib.domain.periods import day_start
+from chalicelib.usecases.ports import IssuingStores, WriteAction
 
 # An invoice's transaction holds 100 actions: the credit notes it consumes (2 actions each at most) are bounded so
 # that its subscriptions always fit (docs/data-model.md); the rest of the balance goes to the next invoices.
 MAX_CREDIT_NOTES_PER_INVOICE = 5
 
 
-def issue_invoice(stores, customer: Customer, draft: Invoice, actions: list[dict], *, grace_days: int, timezone: str,
-                  now: datetime, new_credit_notes: Sequence[CreditNote] = ()) -> Invoice:
+def issue_invoice(stores: IssuingStores, customer: Customer, draft: Invoice, actions: list[WriteAction], *,
+                  grace_days: int, timezone: str, now: datetime,
+                  new_credit_notes: Sequence[CreditNote] = ()) -> Invoice:
     """Store `draft` (as `build_invoice` gives it) with `actions` in ONE transaction: as a draft until its issuing
     date plus `grace_days` when that is positive (finalized then by the biller), else finalized now. The
     `new_credit_notes` are created in the same transaction (a final invoice's unused days), and a finalized invoice
@@ -35,7 +37,8 @@ def issue_invoice(stores, customer: Customer, draft: Invoice, actions: list[dict
     return finalized
 
 
-def finalize_draft(stores, customer: Customer, stored: Invoice, draft: Invoice, actions: list[dict], *,
+def finalize_draft(stores: IssuingStores, customer: Customer, stored: Invoice, draft: Invoice,
+                   actions: list[WriteAction], *,
                    issuing_date: date, now: datetime) -> Invoice:
     """Finalize `draft` (the `stored` draft as read, its fees refreshed) on `issuing_date`, with `actions`, in ONE
     transaction conditioned on `stored` being unchanged."""
@@ -44,8 +47,8 @@ def finalize_draft(stores, customer: Customer, stored: Invoice, draft: Invoice, 
     return finalized
 
 
-def _finalization(stores, customer: Customer, draft: Invoice, issuing_date: date,
-                  new_credit_notes: Sequence[CreditNote], now: datetime) -> tuple[Invoice, list[dict]]:
+def _finalization(stores: IssuingStores, customer: Customer, draft: Invoice, issuing_date: date,
+                  new_credit_notes: Sequence[CreditNote], now: datetime) -> tuple[Invoice, list[WriteAction]]:
     """The invoice numbered next in the customer's sequence and paying from its available credit notes (oldest
     first), and the actions that consume them (creating the new ones as the invoice leaves them)."""
     organization_id = customer.organization_id

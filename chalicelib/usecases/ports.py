@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from chalicelib.domain.api_keys import ApiKeyRecord
 from chalicelib.domain.billable_metrics import BillableMetric
 from chalicelib.domain.clock import CustomerClock
+from chalicelib.domain.credit_notes import CreditNote
 from chalicelib.domain.customers import Customer
 from chalicelib.domain.events import Event
 from chalicelib.domain.invoices.invoice import Invoice
@@ -21,9 +22,9 @@ from chalicelib.domain.plans import Plan
 from chalicelib.domain.subscriptions import Change, Subscription
 from chalicelib.domain.test_clocks import TestClock
 
-__all__ = ["BillableMetricStore", "Clock", "CustomerClock", "CustomerStore", "EventStore", "IdSource", "InvoiceStore",
-           "MetricReader", "OrganizationStore", "PlanReader", "PlanStore", "PurgeCustomer", "SubscriptionStore",
-           "TestClockStore", "WriteAction"]
+__all__ = ["BillableMetricStore", "Clock", "CreditNoteLedger", "CustomerClock", "CustomerStore", "EventStore",
+           "IdSource", "InvoiceLedger", "InvoiceStore", "IssuingStores", "MetricReader", "OrganizationStore",
+           "PlanReader", "PlanStore", "PurgeCustomer", "SubscriptionStore", "TestClockStore", "WriteAction"]
 
 # A write a repository makes part of another one's transaction (a plan's subscription count moving with the
 # subscription that changes it); the use cases only pass it along.
@@ -178,6 +179,38 @@ class InvoiceStore(Protocol):
 
     def replace(self, previous: Invoice, invoice: Invoice) -> None:
         """StaleWrite if it changed since `previous` was read."""
+
+
+class InvoiceLedger(Protocol):
+    """Where invoices are issued: each write ONE transaction with the actions that go with it."""
+
+    def last_sequence(self, organization_id: str, customer_id: str) -> int:
+        """The customer's last invoice number's sequence (0 before its first invoice)."""
+
+    def issue(self, invoice: Invoice, actions: list[WriteAction]) -> None: ...
+
+    def finalize(self, draft: Invoice, invoice: Invoice, actions: list[WriteAction]) -> None:
+        """Replace `draft` as read (still a draft) by the finalized `invoice`."""
+
+
+class CreditNoteLedger(Protocol):
+    """The customer's credit notes an invoice pays from, and the actions that create or consume them."""
+
+    def available(self, organization_id: str, customer_id: str) -> list[CreditNote]: ...
+
+    def create_actions(self, note: CreditNote) -> list[WriteAction]: ...
+
+    def consume_actions(self, previous: CreditNote, note: CreditNote) -> list[WriteAction]: ...
+
+
+class IssuingStores(Protocol):
+    """The repositories issuing an invoice writes (chalicelib/store/repositories.Repositories is one)."""
+
+    @property
+    def invoices(self) -> InvoiceLedger: ...
+
+    @property
+    def credit_notes(self) -> CreditNoteLedger: ...
 
 
 class OrganizationStore(Protocol):
