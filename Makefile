@@ -48,7 +48,7 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy
 
-test: $(VENV)/.installed lint lint-template
+test: $(VENV)/.installed lint typecheck lint-template
 	$(BIN)/python -m pytest
 	$(MAKE) reliability
 
