@@ -6,7 +6,7 @@ from chalicelib.api.auth import current_organization
 from chalicelib.api.blueprint import ApiBlueprint
 from chalicelib.api.body import parse_json, root_object
 from chalicelib.api.errors import missing_root_key
-from chalicelib.api.pagination import page_from_query
+from chalicelib.api.pagination import list_request
 from chalicelib.api.request_time import customer_time
 from chalicelib.api.serialize import json_response
 from chalicelib.control_plane import event_use_cases, ingest_events
@@ -47,10 +47,8 @@ def get_event(transaction_id):
 
 @events.route("/api/v1/events", methods=["GET"])
 def list_events():
-    request = events.current_request
-    organization = current_organization(request)
-    query = request.query_params or {}
-    page = page_from_query(query)
-    listed = event_use_cases().list(organization, query, page.number, page.per_page)
+    listing = list_request(events.current_request)
+    page = listing.page
+    listed = event_use_cases().list(listing.organization, listing.query, page.number, page.per_page)
     return json_response({"events": [event_json(event) for event in listed.events],
                           "meta": page.meta(listed.total_count)})

@@ -5,22 +5,22 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from chalice import Response
+
 from chalicelib.api.auth import current_organization
+from chalicelib.api.billing_documents import document_answer, document_page, stored_document
 from chalicelib.api.blueprint import ApiBlueprint
 from chalicelib.api.body import root_object
 from chalicelib.api.errors import invalid_fields
-from chalicelib.api.pagination import UNKNOWN_CUSTOMER, customer_filter, page_from_query
+from chalicelib.api.pagination import list_request
 from chalicelib.api.request_time import customer_time
-from chalicelib.api.serialize import json_response
 from chalicelib.billing import drafts
 from chalicelib.control_plane import invoice_use_cases
 from chalicelib.domain.clock import utc_now
-from chalicelib.domain.errors import NotFound
 from chalicelib.domain.invoices.invoice import Invoice
 from chalicelib.domain.organizations import Organization
 from chalicelib.rendering.invoices import invoice_json
 from chalicelib.store.repositories import repositories
-from chalicelib.usecases.shown_records import GatherShownRecords
 
 invoices = ApiBlueprint(__name__)
 
@@ -65,10 +65,8 @@ def _date_filter(query, name: str, errors: dict) -> str | None:
 
 @invoices.route("/api/v1/invoices", methods=["GET"])
 def list_invoices():
-    request = invoices.current_request
-    organization = current_organization(request)
-    query = request.query_params or {}
-    page = page_from_query(query)
+    listing = list_request(invoices.current_request)
+    query = listing.query
     errors: dict = {}
     filters = {
         "statuses": _enum_filter(query, ("statuses[]", "statuses", "status[]", "status"), INVOICE_STATUSES, errors),
@@ -79,30 +77,17 @@ def list_invoices():
     }
     if errors:
         raise invalid_fields(errors)
-    stores = repositories()
-    filters["customer_id"] = customer_filter(stores, organization.id, query)
-    if filters["customer_id"] is UNKNOWN_CUSTOMER:
-        return json_response({"invoices": [], "meta": page.meta(0)})
-    listed = stores.invoices.list_page(organization.id, page.number, page.per_page, **filters)
-    total_count = stores.invoices.count(organization.id, **filters)
-    records = GatherShownRecords(stores)(organization, invoices=listed)
-    return json_response({"invoices": [invoice_json(invoice, records) for invoice in listed],
-                          "meta": page.meta(total_count)})
+    return document_page(listing, lambda stores: stores.invoices, "invoices", invoice_json, **filters)
 
 
 @invoices.route("/api/v1/invoices/{lago_id}", methods=["GET"])
-def get_invoice(lago_id):
-    organization = current_organization(invoices.current_request)
-    stores = repositories()
-    invoice = stores.invoices.get(organization.id, lago_id)
-    if invoice is None:
-        raise NotFound("invoice")
-    return _one(invoice, organization)
+def get_invoice(lago_id: str) -> Response:
+    return stored_document(current_organization(invoices.current_request), lambda stores: stores.invoices, lago_id,
+                           "invoices", "invoice", invoice_json)
 
 
-def _one(invoice: Invoice, organization: Organization) -> dict:
-    records = GatherShownRecords(repositories())(organization, invoices=[invoice])
-    return json_response({"invoice": invoice_json(invoice, records)})
+def _one(invoice: Invoice, organization: Organization) -> Response:
+    return document_answer(organization, "invoices", "invoice", invoice_json, invoice)
 
 
 @invoices.route("/api/v1/invoices/{lago_id}", methods=["PUT"])

@@ -6,9 +6,12 @@ from math import ceil
 from typing import Callable
 
 from chalice import Response
+from chalice.app import MultiDict, Request
 
+from chalicelib.api.auth import current_organization
 from chalicelib.api.errors import invalid_fields
 from chalicelib.api.serialize import json_response
+from chalicelib.domain.organizations import Organization
 
 DEFAULT_PER_PAGE = 100
 MAX_PER_PAGE = 100
@@ -53,6 +56,20 @@ def page_from_query(query: dict | None) -> Page:
     if errors:
         raise invalid_fields(errors)
     return page
+
+
+@dataclass(frozen=True)
+class ListRequest:
+    """A `GET` of a list: whose, its query, and the page it asks for."""
+
+    organization: Organization
+    query: MultiDict | dict
+    page: Page
+
+
+def list_request(request: Request) -> ListRequest:
+    query = request.query_params or {}
+    return ListRequest(current_organization(request), query, page_from_query(query))
 
 
 def paged_list(query: dict | None, store, organization_id: str, plural: str, to_json: Callable) -> Response:
