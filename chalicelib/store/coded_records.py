@@ -1,49 +1,31 @@
-"""The shape shared by billable metrics and plans in the control table: the record item (by lago_id, a
-UUIDv7 so keys sort newest first), its code lookup item, a deleted copy kept for the records that still
-refer to it, and the organization's live counter behind `total_count`.
+"""The shape shared by billable metrics and plans in the control table: a counted record (counted_records.py),
+its code lookup item, and a deleted copy kept for the records that still refer to it.
 
 Writes are optimistic: a record is replaced or deleted only at the `version` it was read at, and with
 the counts other writers change by ADD (`guarded_counts`) still at the values read, so a whole-item put
 never overwrites a concurrent increment."""
 from __future__ import annotations
 
-from typing import ClassVar, Generic, TypeVar
-
-from pydantic import BaseModel
+from typing import ClassVar
 
 from chalicelib.domain.errors import CodeTaken, StaleWrite
 from chalicelib.store import keys
-from chalicelib.store.dynamo import ControlTableRepository, TransactionCancelled, to_attributes, transact
+from chalicelib.store.counted_records import CountedRecordRepository, Record
+from chalicelib.store.dynamo import TransactionCancelled, to_attributes, transact
 from chalicelib.store.lookups import Lookup
 
-Record = TypeVar("Record", bound=BaseModel)
 
-
-class CodedRecordRepository(ControlTableRepository, Generic[Record]):
-    model: ClassVar[type[BaseModel]]
-    item_prefix: ClassVar[str]
+class CodedRecordRepository(CountedRecordRepository[Record]):
     deleted_item_prefix: ClassVar[str]
-    counter_sk: ClassVar[str]
     code_lookup: ClassVar[Lookup]
     guarded_counts: ClassVar[tuple[str, ...]] = ()
 
     def _item(self, record: Record, prefix: str) -> dict:
         return {"pk": keys.organization_pk(record.organization_id), "sk": prefix + record.id, **record.model_dump()}
 
-    def get(self, organization_id: str, record_id: str) -> Record | None:
-        item = self._get(organization_id, self.item_prefix + record_id)
-        return self.model.model_validate(item) if item else None
-
     def find_by_code(self, organization_id: str, code: str) -> Record | None:
         record_id = self.code_lookup.record_id(self._get(organization_id, self.code_lookup.sort_key(code)), code)
         return self.get(organization_id, record_id) if record_id else None
-
-    def count(self, organization_id: str) -> int:
-        return self._live_count(organization_id, self.counter_sk)
-
-    def list_page(self, organization_id: str, page: int, per_page: int) -> list[Record]:
-        return [self.model.model_validate(item)
-                for item in self._newest_first_page(organization_id, self.item_prefix, page, per_page)]
 
     def _as_read(self, record: Record) -> tuple[str, dict]:
         """The condition that `record`'s item is still as it was read (same version and guarded counts)."""

@@ -11,8 +11,8 @@ from chalicelib.domain.errors import ExternalIdTaken, StaleWrite
 from chalicelib.domain.retries import SEQUENCE_ATTEMPTS, retrying
 from chalicelib.domain.test_clocks import ClockRefusedCustomer
 from chalicelib.store import keys
+from chalicelib.store.counted_records import CountedRecordRepository
 from chalicelib.store.dynamo import (
-    ControlTableRepository,
     TransactionCancelled,
     is_condition_failure,
     number,
@@ -28,17 +28,16 @@ def _customer_item(customer: Customer, sort_key: str) -> dict:
     return {"pk": keys.organization_pk(customer.organization_id), "sk": sort_key, **customer.model_dump()}
 
 
-class CustomerRepository(ControlTableRepository):
+class CustomerRepository(CountedRecordRepository[Customer]):
+    model = Customer
+    item_prefix = keys.CUSTOMER_SK_PREFIX
+    counter_sk = keys.CUSTOMER_COUNTER_SK
     external_id_lookup = Lookup(keys.customer_external_id_sk, "external_id", "customer_id")
 
     def find_by_external_id(self, organization_id: str, external_id: str) -> Customer | None:
         customer_id = self.external_id_lookup.record_id(
             self._get(organization_id, keys.customer_external_id_sk(external_id)), external_id)
         return self.get(organization_id, customer_id) if customer_id else None
-
-    def get(self, organization_id: str, customer_id: str) -> Customer | None:
-        item = self._get(organization_id, keys.customer_sk(customer_id))
-        return Customer.model_validate(item) if item else None
 
     def get_any(self, organization_id: str, customer_id: str) -> Customer | None:
         """The customer, deleted or not (what a terminated subscription or an invoice refers to)."""
@@ -127,11 +126,7 @@ class CustomerRepository(ControlTableRepository):
         """Move the customer to its deleted key (invoices keep referring to it) and free its external_id."""
         try:
             transact(self._client, [
-                {"Delete": {"TableName": self._table, "Key": self._key(customer.organization_id,
-                                                                     keys.customer_sk(customer.id)),
-                            "ConditionExpression": "version = :expected AND active_subscriptions_count = :zero",
-                            "ExpressionAttributeValues": to_attributes({":expected": customer.version,
-                                                                        ":zero": 0})}},
+                self._unused_delete(customer, "active_subscriptions_count"),
                 {"Put": {"TableName": self._table,
                          "Item": to_attributes(_customer_item(customer, keys.deleted_customer_sk(customer.id)))}},
                 self._lookup_delete(customer),
@@ -139,11 +134,3 @@ class CustomerRepository(ControlTableRepository):
             ])
         except TransactionCancelled as cancelled:
             raise StaleWrite() from cancelled
-
-    def count(self, organization_id: str) -> int:
-        return self._live_count(organization_id, keys.CUSTOMER_COUNTER_SK)
-
-    def list_page(self, organization_id: str, page: int, per_page: int) -> list[Customer]:
-        """Newest first. Page n reads the n * per_page newest customers: DynamoDB has no offset."""
-        return [Customer.model_validate(item)
-                for item in self._newest_first_page(organization_id, keys.CUSTOMER_SK_PREFIX, page, per_page)]

@@ -7,8 +7,8 @@ from botocore.exceptions import ClientError
 from chalicelib.domain.errors import StaleWrite
 from chalicelib.domain.test_clocks import MAX_CUSTOMERS_PER_CLOCK, TestClock
 from chalicelib.store import keys
+from chalicelib.store.counted_records import CountedRecordRepository
 from chalicelib.store.dynamo import (
-    ControlTableRepository,
     TransactionCancelled,
     is_condition_failure,
     set_or_remove,
@@ -18,12 +18,11 @@ from chalicelib.store.dynamo import (
 )
 
 
-class TestClockRepository(ControlTableRepository):
+class TestClockRepository(CountedRecordRepository[TestClock]):
     __test__ = False  # not a pytest class
-
-    def get(self, organization_id: str, test_clock_id: str) -> TestClock | None:
-        item = self._get(organization_id, keys.test_clock_sk(test_clock_id))
-        return TestClock.model_validate(item) if item else None
+    model = TestClock
+    item_prefix = keys.TEST_CLOCK_SK_PREFIX
+    counter_sk = keys.TEST_CLOCK_COUNTER_SK
 
     def create(self, clock: TestClock) -> None:
         transact(self._client, [
@@ -50,20 +49,10 @@ class TestClockRepository(ControlTableRepository):
         """Delete the clock as read, once its customers are gone (StaleWrite if it changed or one joined since)."""
         try:
             transact(self._client, [
-                {"Delete": {"TableName": self._table, "Key": self._key(clock.organization_id,
-                                                                     keys.test_clock_sk(clock.id)),
-                            "ConditionExpression": "version = :version AND customers_count = :zero",
-                            "ExpressionAttributeValues": to_attributes({":version": clock.version, ":zero": 0})}},
+                self._unused_delete(clock, "customers_count"),
                 self._live_count_change(clock.organization_id, keys.TEST_CLOCK_COUNTER_SK, -1)])
         except TransactionCancelled as cancelled:
             raise StaleWrite() from cancelled
-
-    def count(self, organization_id: str) -> int:
-        return self._live_count(organization_id, keys.TEST_CLOCK_COUNTER_SK)
-
-    def list_page(self, organization_id: str, page: int, per_page: int) -> list[TestClock]:
-        return [TestClock.model_validate(item)
-                for item in self._newest_first_page(organization_id, keys.TEST_CLOCK_SK_PREFIX, page, per_page)]
 
     def enrolment_actions(self, organization_id: str, test_clock_id: str, customer_id: str) -> list[dict]:
         """What a customer's creation on the clock writes in its transaction: the clock counts it (on condition that
