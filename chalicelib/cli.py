@@ -23,29 +23,27 @@ def _instant(text: str) -> datetime:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m chalicelib.cli", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
+
+    def organization_command(name: str, **options) -> argparse.ArgumentParser:
+        """A command about one organization: `--organization-id` first, required."""
+        command = commands.add_parser(name, **options)
+        command.add_argument("--organization-id", required=True)
+        return command
+
     commands.add_parser("serve", help="start the local stack (what `make run` does)")
     create = commands.add_parser("create-organization", help="create an organization; prints its API key last")
     create.add_argument("--name", required=True)
     create.add_argument("--api-key", help="register this key instead of generating one")
-    rotate = commands.add_parser("rotate-key", help="issue a new API key and revoke the older ones")
-    rotate.add_argument("--organization-id", required=True)
-    listing = commands.add_parser("list-keys", help="list an organization's API keys (ids, never the keys)")
-    listing.add_argument("--organization-id", required=True)
-    revoke = commands.add_parser("revoke-key", help="revoke one API key by its id")
-    revoke.add_argument("--organization-id", required=True)
-    revoke.add_argument("--key-id", required=True)
-    webhook_key = commands.add_parser("webhook-key", help="print the key that signs the organization's webhooks "
-                                                          "(X-Lago-Signature); creates one if it has none")
-    webhook_key.add_argument("--organization-id", required=True)
-    rotate_webhook_key = commands.add_parser("rotate-webhook-key", help="replace the webhook signing key; prints "
-                                                                        "the new one")
-    rotate_webhook_key.add_argument("--organization-id", required=True)
-    listing_webhooks = commands.add_parser("webhooks", help="list an organization's webhooks, oldest first")
-    listing_webhooks.add_argument("--organization-id", required=True)
-    listing_webhooks.add_argument("--status", choices=("pending", "delivered", "skipped", "failed"))
-    resend = commands.add_parser("resend-webhooks", help="queue the organization's failed webhooks again "
-                                                         "(needs WEBHOOK_QUEUE_URL)")
-    resend.add_argument("--organization-id", required=True)
+    organization_command("rotate-key", help="issue a new API key and revoke the older ones")
+    organization_command("list-keys", help="list an organization's API keys (ids, never the keys)")
+    organization_command("revoke-key", help="revoke one API key by its id").add_argument("--key-id", required=True)
+    organization_command("webhook-key", help="print the key that signs the organization's webhooks "
+                                             "(X-Lago-Signature); creates one if it has none")
+    organization_command("rotate-webhook-key", help="replace the webhook signing key; prints the new one")
+    organization_command("webhooks", help="list an organization's webhooks, oldest first").add_argument(
+        "--status", choices=("pending", "delivered", "skipped", "failed"))
+    organization_command("resend-webhooks", help="queue the organization's failed webhooks again "
+                                                 "(needs WEBHOOK_QUEUE_URL)")
     bill = commands.add_parser("bill", help="run the biller as of an instant (default now); never in the future")
     bill.add_argument("--at", type=_instant, help="the instant, e.g. 2026-12-01T00:30:00Z (default: now)")
     bill.add_argument("--backfill", action="store_true",
@@ -54,26 +52,19 @@ def _parser() -> argparse.ArgumentParser:
     bill.add_argument("--external-customer-id", action="append", default=[], dest="external_customer_ids",
                       help="only this customer (repeatable; in every organization that has one)")
     commands.add_parser("template", help="print the deployment merge template (infra/merge-template.json)")
-    rebuild = commands.add_parser("rebuild-usage", help="recompute a subscription's aggregates from its stored events "
-                                                        "and report the differences (--apply: write them)")
-    rebuild.add_argument("--organization-id", required=True)
+    rebuild = organization_command("rebuild-usage", help="recompute a subscription's aggregates from its stored "
+                                                         "events and report the differences (--apply: write them)")
     rebuild.add_argument("--external-subscription-id", required=True)
     rebuild.add_argument("--apply", action="store_true", help="write the recomputed aggregates")
-    dead_events = commands.add_parser("dead-events", help="list the events the aggregator set aside after they kept "
-                                                          "failing, with the reason")
-    dead_events.add_argument("--organization-id", required=True)
-    dead_events.add_argument("--external-subscription-id")
-    replay = commands.add_parser("replay-dead-events", help="apply the dead-lettered events again (once the cause is "
-                                                            "fixed); the ones that fail again stay listed")
-    replay.add_argument("--organization-id", required=True)
-    replay.add_argument("--external-subscription-id")
-    billing_failures = commands.add_parser("billing-failures", help="list the customers the biller could not bill, "
-                                                                    "with the reason")
-    billing_failures.add_argument("--organization-id", required=True)
-    rebill = commands.add_parser("rebill-failed", help="bill the customers the biller could not bill again, now "
-                                                       "(once the cause is fixed)")
-    rebill.add_argument("--organization-id", required=True)
-    rebill.add_argument("--at", type=_instant, help="the instant to bill as of (default: now)")
+    organization_command("dead-events", help="list the events the aggregator set aside after they kept failing, "
+                                             "with the reason").add_argument("--external-subscription-id")
+    organization_command("replay-dead-events", help="apply the dead-lettered events again (once the cause is fixed); "
+                                                    "the ones that fail again stay listed").add_argument(
+        "--external-subscription-id")
+    organization_command("billing-failures", help="list the customers the biller could not bill, with the reason")
+    organization_command("rebill-failed", help="bill the customers the biller could not bill again, now (once the "
+                                               "cause is fixed)").add_argument(
+        "--at", type=_instant, help="the instant to bill as of (default: now)")
     return parser
 
 
