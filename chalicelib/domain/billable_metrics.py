@@ -5,12 +5,12 @@ import json
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
+from pydantic import BaseModel, Field, StrictBool, StrictStr
 
 from chalicelib.domain.aggregations.registry import AGGREGATION_KINDS
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.pricing.filters import ALL_FILTER_VALUES
-from chalicelib.domain.validation import Changes, LongText, RequiredText, Text, WholeNumber, parse_model
+from chalicelib.domain.validation import Changes, LongText, RequestObject, RequiredText, Text, WholeNumber, parse_model
 
 AggregationType = Literal["count_agg", "sum_agg", "max_agg", "unique_count_agg", "latest_agg", "weighted_sum_agg"]
 RoundingFunction = Literal["round", "ceil", "floor"]
@@ -37,7 +37,7 @@ class MetricFilter(BaseModel):
     values: list[str]
 
 
-class BillableMetricFields(BaseModel):
+class BillableMetricFields(RequestObject):
     """Every field a client may set on a metric (all optional: an update sends only what changes)."""
 
     name: RequiredText | None = None
@@ -72,8 +72,7 @@ class BillableMetric(BillableMetricFields):
         return {metric_filter.key: metric_filter.values for metric_filter in self.filters}
 
 
-class _FilterInput(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class _FilterInput(RequestObject):
     key: RequiredText
     values: Annotated[list[Annotated[StrictStr, Field(min_length=1, max_length=255)]],
                       Field(max_length=MAX_FILTER_VALUES)]
@@ -82,7 +81,6 @@ class _FilterInput(BaseModel):
 class BillableMetricInput(BillableMetricFields):
     """The `billable_metric` object of `POST /billable_metrics` and `PUT /billable_metrics/{code}`."""
 
-    model_config = ConfigDict(extra="ignore")
     filters: Annotated[list[_FilterInput], Field(max_length=MAX_FILTER_KEYS)] | None = None
     expression: None = None  # Lago's per-event expressions are not supported: any value is value_is_invalid
 

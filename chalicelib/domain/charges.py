@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Callable, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
+from pydantic import Field, StrictBool, StrictStr
 
 from chalicelib.domain.aggregations.registry import AGGREGATION_KINDS
 from chalicelib.domain.billable_metrics import MAX_FILTER_VALUES, BillableMetric
@@ -18,7 +18,7 @@ from chalicelib.domain.plans import Charge, ChargeFilter, ChargeModelName
 from chalicelib.domain.pricing.charge_models import parse_properties
 from chalicelib.domain.pricing.filters import FilterBuckets
 from chalicelib.domain.pricing.properties import ChargeProperties
-from chalicelib.domain.validation import JsonObject, Text, WholeNumber
+from chalicelib.domain.validation import JsonObject, RequestObject, Text, WholeNumber
 
 MAX_CHARGES = 100
 MAX_FILTERS_PER_CHARGE = 100
@@ -44,18 +44,16 @@ DEFAULT_PROPERTIES: dict[str, Callable[[], JsonObject]] = {
 FilterValue = Annotated[StrictStr, Field(min_length=1, max_length=255)]
 
 
-class ChargeFilterInput(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class ChargeFilterInput(RequestObject):
     invoice_display_name: Text | None = None
     properties: JsonObject | None = None
     values: dict[Annotated[str, Field(max_length=255)],
                  Annotated[list[FilterValue], Field(max_length=MAX_FILTER_VALUES)]] = {}
 
 
-class ChargeInput(BaseModel):
+class ChargeInput(RequestObject):
     """One element of a plan's `charges`. `id` names a charge of the plan to keep (on update)."""
 
-    model_config = ConfigDict(extra="ignore")
     id: Text | None = None
     billable_metric_id: Text | None = None
     billable_metric_code: Text | None = None

@@ -1,13 +1,10 @@
 """The postal and legal identity fields that customers and organizations share, as clients send them."""
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
-
-from chalicelib.domain.validation import CountryCode, Email, Text
+from chalicelib.domain.validation import CountryCode, Email, RequestObject, Text
 
 
-class Address(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class Address(RequestObject):
     address_line1: Text | None = None
     address_line2: Text | None = None
     city: Text | None = None

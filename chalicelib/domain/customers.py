@@ -5,7 +5,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
 from chalicelib.domain.contact import Address, LegalIdentity
 from chalicelib.domain.errors import ValidationFailed
@@ -14,6 +14,7 @@ from chalicelib.domain.validation import (
     CurrencyCode,
     Days,
     Percentage,
+    RequestObject,
     RequiredText,
     Text,
     Timezone,
@@ -75,8 +76,7 @@ class Customer(CustomerFields):
         return self.invoice_grace_period if self.invoice_grace_period is not None else organization_grace_period
 
 
-class _BillingConfigurationInput(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class _BillingConfigurationInput(RequestObject):
     vat_rate: Percentage | None = None
     invoice_grace_period: Days | None = None
 
@@ -84,7 +84,6 @@ class _BillingConfigurationInput(BaseModel):
 class CustomerInput(CustomerFields):
     """The `customer` object of `POST /customers` and `PUT /customers/{external_id}`."""
 
-    model_config = ConfigDict(extra="ignore")
     external_id: RequiredText | None = None
     billing_configuration: _BillingConfigurationInput | None = None
     test_clock_id: RequiredText | None = None  # only at creation (`clock_of_update`)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, StrictStr
+from pydantic import BaseModel, BeforeValidator, StrictStr
 from pydantic_core import PydanticCustomError
 
 from chalicelib.domain.aggregations.events import UsageEvent, numeric_property
@@ -18,7 +18,7 @@ from chalicelib.domain.aggregations.registry import AGGREGATION_KINDS
 from chalicelib.domain.aggregations.windows import epoch_ms, from_epoch_ms
 from chalicelib.domain.billable_metrics import BillableMetric
 from chalicelib.domain.errors import ValidationFailed
-from chalicelib.domain.validation import JsonObject, RequiredText, parse_model, within_billing_range
+from chalicelib.domain.validation import JsonObject, RequestObject, RequiredText, parse_model, within_billing_range
 
 MAX_BATCH_EVENTS = 100
 # An event's properties as JSON, at most: the stored item (written twice, base table and index) stays small.
@@ -80,11 +80,10 @@ def _storable_properties(value: object) -> object:
     return value
 
 
-class EventInput(BaseModel):
+class EventInput(RequestObject):
     """One event of `POST /events` or `/events/batch`. The Python client sends explicit nulls for
     timestamp, properties and precise_total_amount_cents: null is absent."""
 
-    model_config = ConfigDict(extra="ignore")
     transaction_id: RequiredText | None = None
     code: RequiredText | None = None
     external_subscription_id: RequiredText | None = None

@@ -5,7 +5,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from pydantic import BaseModel, Field, StrictStr
 
 from chalicelib.domain.contact import LegalIdentity
 from chalicelib.domain.errors import ValidationFailed
@@ -15,6 +15,7 @@ from chalicelib.domain.validation import (
     Days,
     LongText,
     Percentage,
+    RequestObject,
     Text,
     Timezone,
     Url,
@@ -55,8 +56,7 @@ def default_document_number_prefix(name: str, organization_id: str) -> str:
     return f"{letters}-{organization_id[-4:].upper()}"
 
 
-class _BillingConfigurationInput(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class _BillingConfigurationInput(RequestObject):
     invoice_grace_period: Days | None = None
     invoice_footer: LongText | None = None
     document_locale: Text | None = None

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Callable
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import Field, StrictBool
 
 from chalicelib.domain.billable_metrics import BillableMetric, record_too_large
 from chalicelib.domain.charges import MAX_BILLABLE_METRICS_PER_PLAN, MAX_CHARGES, ChargeInput, build_charge
@@ -16,6 +16,7 @@ from chalicelib.domain.validation import (
     Changes,
     CurrencyCode,
     LongText,
+    RequestObject,
     RequiredText,
     StrictDecimal,
     Text,
@@ -31,7 +32,7 @@ TrialPeriod = Annotated[StrictDecimal, Field(ge=0, le=36_500)]
 REQUIRED_ON_CREATE = ("name", "code", "interval", "amount_cents", "amount_currency", "pay_in_advance")
 
 
-class PlanFields(BaseModel):
+class PlanFields(RequestObject):
     """Every plan field a client may set (all optional: an update sends only what changes)."""
 
     name: RequiredText | None = None
@@ -49,7 +50,6 @@ class PlanFields(BaseModel):
 class PlanInput(PlanFields):
     """The `plan` object of `POST /plans` and `PUT /plans/{code}`."""
 
-    model_config = ConfigDict(extra="ignore")
     charges: Annotated[list[ChargeInput], Field(max_length=MAX_CHARGES)] | None = None
 
     @classmethod

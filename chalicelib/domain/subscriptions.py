@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
 from chalicelib.domain.backdating import UnbilledHistory, first_live_period, started_on_request_day, unbilled_history
@@ -15,7 +15,7 @@ from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.periods import BillingTerms, BillingTime, Interval, Period, current_usage_window
 from chalicelib.domain.periods.period import SECOND
 from chalicelib.domain.plans import Plan
-from chalicelib.domain.validation import Instant, RequiredText, Text, parse_model
+from chalicelib.domain.validation import Instant, RequestObject, RequiredText, Text, parse_model
 
 Status = Literal["pending", "active", "terminated", "canceled"]
 STATUSES: tuple[str, ...] = ("active", "pending", "terminated", "canceled")
@@ -166,8 +166,7 @@ class Subscription(BaseModel):
 Change = tuple[Subscription | None, Subscription]
 
 
-class _Fields(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class _Fields(RequestObject):
     name: Text | None = None
     ending_at: Instant | None = None
     subscription_at: Instant | None = None

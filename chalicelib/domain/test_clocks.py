@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from chalicelib.domain.errors import DomainError, NotFound, ValidationFailed
-from chalicelib.domain.validation import Instant, RequiredText, parse_model
+from chalicelib.domain.validation import Instant, RequestObject, RequiredText, parse_model
 
 # Each advance bills every customer of the clock at each instant something falls due; deleting a clock removes
 # every customer's records in one request. Both stay well inside API Gateway's 29 s with this many (Stripe: 3).
@@ -32,11 +32,10 @@ class TestClock(BaseModel):
     version: int = 1
 
 
-class TestClockInput(BaseModel):
+class TestClockInput(RequestObject):
     """The `test_clock` object of `POST /test_clocks`."""
 
     __test__ = False
-    model_config = ConfigDict(extra="ignore")
     name: RequiredText | None = None
     frozen_time: Instant | None = None
 
@@ -49,10 +48,9 @@ class TestClockInput(BaseModel):
         return parsed
 
 
-class AdvanceInput(BaseModel):
+class AdvanceInput(RequestObject):
     """The body of `POST /test_clocks/{lago_id}/advance`: `{"frozen_time": ...}` (or inside `test_clock`)."""
 
-    model_config = ConfigDict(extra="ignore")
     frozen_time: Instant | None = None
 
     @classmethod

@@ -8,7 +8,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 from urllib.parse import urlsplit
 
 import iso3166
-from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, StrictStr, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictStr, ValidationError
 from pydantic_core import PydanticCustomError
 
 from chalicelib.domain.errors import ValidationFailed
@@ -37,6 +37,12 @@ MAX_DAYS = 365
 WHITESPACE = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 # One address; a field takes a comma-separated list of them.
 EMAIL_ADDRESS = rf"[^@{WHITESPACE},]+@[^@{WHITESPACE},]+\.[^@{WHITESPACE},]+"
+
+
+class RequestObject(BaseModel):
+    """An object of a request body: the fields it does not declare are ignored, as Lago ignores them."""
+
+    model_config = ConfigDict(extra="ignore")
 
 
 def raise_validation_failed(error: ValidationError) -> NoReturn:

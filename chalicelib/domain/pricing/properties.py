@@ -5,11 +5,11 @@ from decimal import Decimal, InvalidOperation
 from functools import partial
 from typing import Annotated, Self
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
 from chalicelib.domain.errors import ValidationFailed
-from chalicelib.domain.validation import WholeNumber, within_billing_range
+from chalicelib.domain.validation import RequestObject, WholeNumber, within_billing_range
 
 # Lago's code for any fault in a field (missing, wrong type, negative); rules spanning several fields
 # raise their own code (see `invalid`).
@@ -85,12 +85,12 @@ def _group_keys(value: object) -> tuple[str, ...] | None:
     return tuple(value) or None
 
 
-class ChargeProperties(BaseModel):
+class ChargeProperties(RequestObject):
     """A charge model's validated `properties`; unknown keys are dropped, as Lago's params filter does.
     `pricing_group_keys` (any model) prices each combination of the events' values of those keys on its own
     (chalicelib/domain/pricing/groups.py)."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(frozen=True)
     pricing_group_keys: Annotated[tuple[str, ...] | None, BeforeValidator(_group_keys)] = None
 
     @model_validator(mode="before")

@@ -6,15 +6,16 @@ from decimal import Decimal
 from functools import partial
 from typing import Annotated, Iterator, Sequence, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field
 
 from chalicelib.domain.pricing.properties import DecimalAmount, Number, invalid
+from chalicelib.domain.validation import RequestObject
 
 
-class Range(BaseModel):
+class Range(RequestObject):
     """A range's bounds (JSON numbers); `to_value` is null only on the last range."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(frozen=True)
     from_value: Number
     to_value: Number | None = None
 
