@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from chalicelib.api.openapi.customers import TaxObject
+from chalicelib.api.openapi.customers import AddressInput, TaxObject
 from chalicelib.api.openapi.shapes import (
     ROOT_OBJECT,
     Absent,
@@ -70,7 +70,7 @@ class OrganizationBillingConfigurationInput(Model):
     vat_rate: Percentage | Absent = None
 
 
-class OrganizationUpdateInputObject(Model):
+class OrganizationUpdateInputObject(AddressInput):
     """The fields sent change (those with an organization-wide default are never cleared); unknown fields are
     ignored."""
 
@@ -86,12 +86,6 @@ class OrganizationUpdateInputObject(Model):
     legal_name: Text | None = None
     legal_number: Text | None = None
     tax_identification_number: Text | None = None
-    address_line1: Text | None = None
-    address_line2: Text | None = None
-    city: Text | None = None
-    state: Text | None = None
-    zipcode: Text | None = None
-    country: CountryCode | None = Field(default=None, description="ISO 3166 alpha-2, any case.")
     billing_configuration: OrganizationBillingConfigurationInput | None = None
 
 
