@@ -5,7 +5,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, Field, StrictStr
+from pydantic import Field, StrictStr
 
 from chalicelib.domain.contact import LegalIdentity
 from chalicelib.domain.errors import ValidationFailed
@@ -23,7 +23,9 @@ from chalicelib.domain.validation import (
 )
 
 
-class Organization(BaseModel):
+class Organization(LegalIdentity):
+    """A tenant: its postal and legal identity as its update set them, and its billing defaults."""
+
     id: str
     name: str
     created_at: datetime
@@ -34,16 +36,6 @@ class Organization(BaseModel):
     webhook_url: str | None = None
     document_numbering: Literal["per_customer"] = "per_customer"
     document_number_prefix: str
-    email: str | None = None
-    legal_name: str | None = None
-    legal_number: str | None = None
-    tax_identification_number: str | None = None
-    address_line1: str | None = None
-    address_line2: str | None = None
-    city: str | None = None
-    state: str | None = None
-    zipcode: str | None = None
-    country: str | None = None
     net_payment_term: int = 0
     invoice_grace_period: int = 0
     invoice_footer: str | None = None
