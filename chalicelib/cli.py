@@ -24,7 +24,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m chalicelib.cli", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    def organization_command(name: str, **options) -> argparse.ArgumentParser:
+    def organization_command(name: str, **options: str) -> argparse.ArgumentParser:
         """A command about one organization: `--organization-id` first, required."""
         command = commands.add_parser(name, **options)
         command.add_argument("--organization-id", required=True)
