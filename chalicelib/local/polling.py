@@ -5,6 +5,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from botocore.client import BaseClient
 from chalice.local import LambdaContext
 
 from chalicelib.observability import logger
@@ -17,10 +18,15 @@ IDLE_SECONDS = 0.25
 
 
 class PollingThread(threading.Thread):
-    """Calls `poll_once()` until `stop` is set, sleeping while there is nothing to deliver."""
+    """Calls `poll_once()` until `stop` is set, sleeping while there is nothing to deliver: batches of up to
+    `batch_size` records of one source (a queue URL, a stream ARN), each handed to `handler`."""
 
-    def __init__(self, name: str, stop: threading.Event):
-        super().__init__(name=name, daemon=True)
+    def __init__(self, kind: str, source: str, client: BaseClient, handler: LambdaHandler, batch_size: int,
+                 stop: threading.Event):
+        super().__init__(name=f"{kind}-{source.rsplit('/', 1)[-1]}", daemon=True)
+        self._client = client
+        self._handler = handler
+        self._batch_size = batch_size
         # Not `_stop`: threading.Thread has a `_stop()` method that join() calls.
         self._stop_requested = stop
 

@@ -23,13 +23,10 @@ def lambda_sqs_record(message: dict, queue_arn: str, region: str) -> dict:
 class QueuePoller(PollingThread):
     def __init__(self, sqs_client: BaseClient, queue_url: str, handler: LambdaHandler, batch_size: int,
                  stop: threading.Event):
-        super().__init__(f"queue-poller-{queue_url.rsplit('/', 1)[-1]}", stop)
-        self._client = sqs_client
+        super().__init__("queue-poller", queue_url, sqs_client, handler, batch_size, stop)
         self._queue_url = queue_url
         self._queue_arn = sqs_client.get_queue_attributes(QueueUrl=queue_url,
                                                           AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        self._handler = handler
-        self._batch_size = batch_size
 
     def poll_once(self) -> int:
         """Receive what is visible now and hand it to the handler; returns the number of messages received."""

@@ -26,11 +26,8 @@ def lambda_stream_record(record: dict, stream_arn: str) -> dict:
 class StreamPoller(PollingThread):
     def __init__(self, streams_client: BaseClient, stream_arn: str, handler: LambdaHandler, batch_size: int,
                  stop: threading.Event):
-        super().__init__(f"stream-poller-{stream_arn.rsplit('/', 1)[-1]}", stop)
-        self._client = streams_client
+        super().__init__("stream-poller", stream_arn, streams_client, handler, batch_size, stop)
         self._stream_arn = stream_arn
-        self._handler = handler
-        self._batch_size = batch_size
         self._iterators: dict[str, str] = {}
         self._pending: dict[str, list[dict]] = {}
 
