@@ -166,8 +166,9 @@ def _admin(arguments) -> None:
             print(webhook_line(webhook))
     elif arguments.command == "resend-webhooks":
         from chalicelib.webhooks.admin import resend_failed
+        from chalicelib.webhooks.queue import SqsWebhookQueue
 
-        resent = resend_failed(repositories(), arguments.organization_id)
+        resent = resend_failed(repositories().webhooks, SqsWebhookQueue(), arguments.organization_id)
         for webhook in resent:
             print(f"resent {webhook}")
         print(f"{len(resent)} webhooks resent")

@@ -98,3 +98,25 @@ def test_the_domain_imports_nothing_of_chalicelib_outside_itself():
 def test_the_webhooks_and_the_rendering_never_import_the_api():
     graph = package_imports()
     assert {part: sorted(graph[part]["api"]) for part in ("webhooks", "rendering") if "api" in graph.get(part, {})} == {}
+
+
+# The adapters the data-plane use cases reach only through their ports (chalicelib/<package>/ports.py).
+ADAPTERS = ("chalicelib.store", "chalicelib.api", "boto3", "botocore")
+# The webhooks' own adapters: the HTTP POST and the SQS queue.
+WEBHOOK_ADAPTERS = ("webhooks/transport.py", "webhooks/queue.py")
+
+
+def adapter_imports(package: str, exempt: tuple[str, ...] = ()) -> dict[str, list[str]]:
+    """For each module of the package (but the exempt ones), the adapter modules it imports."""
+    found = {}
+    for source in sorted((CHALICELIB / package).rglob("*.py")):
+        relative = str(source.relative_to(CHALICELIB))
+        reached = sorted(module for module in imported_modules(source)
+                         if any(module == adapter or module.startswith(adapter + ".") for adapter in ADAPTERS))
+        if reached and relative not in exempt:
+            found[relative] = reached
+    return found
+
+
+def test_the_webhook_use_cases_reach_storage_through_their_ports():
+    assert adapter_imports("webhooks", WEBHOOK_ADAPTERS) == {}

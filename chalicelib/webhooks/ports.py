@@ -1,0 +1,90 @@
+"""What the webhook use cases need from outside (typing.Protocol ports): the webhooks' records, the records a
+payload renders, and the queue. The DynamoDB and SQS adapters implement them; the composition roots (app.py,
+chalicelib/cli.py) hand them in."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from chalicelib.domain.billable_metrics import BillableMetric
+from chalicelib.domain.credit_notes import CreditNote
+from chalicelib.domain.customers import Customer
+from chalicelib.domain.fees import PayInAdvanceFee
+from chalicelib.domain.invoices.invoice import Invoice
+from chalicelib.domain.organization_service import OrganizationStore
+from chalicelib.domain.plans import Plan
+from chalicelib.domain.subscriptions import Subscription
+from chalicelib.domain.webhooks import Webhook
+
+
+class WebhookStore(Protocol):
+    def get(self, organization_id: str, webhook: str) -> Webhook | None: ...
+    def list(self, organization_id: str, status: str | None = None) -> list[Webhook]: ...
+    def claim(self, webhook: Webhook, now: datetime, lease_seconds: int) -> Webhook | None: ...
+    def keep_payload(self, webhook: Webhook, payload: str) -> str: ...
+    def mark_skipped(self, webhook: Webhook) -> None: ...
+    def record_attempt(self, claimed: Webhook, status: str, status_code: int | None, error: str | None,
+                       now: datetime) -> None: ...
+    def mark_for_resend(self, webhook: Webhook) -> bool: ...
+
+
+class CustomerReader(Protocol):
+    def get_any(self, organization_id: str, customer_id: str) -> Customer | None: ...
+
+
+class SubscriptionReader(Protocol):
+    def get(self, organization_id: str, subscription_id: str) -> Subscription | None: ...
+
+
+class PlanReader(Protocol):
+    def get_any(self, organization_id: str, plan_id: str) -> Plan | None: ...
+
+
+class MetricReader(Protocol):
+    def get_many(self, organization_id: str, metric_ids: set[str]) -> dict[str, BillableMetric]: ...
+
+
+class InvoiceReader(Protocol):
+    def get(self, organization_id: str, invoice_id: str) -> Invoice | None: ...
+
+
+class CreditNoteReader(Protocol):
+    def get(self, organization_id: str, credit_note_id: str) -> CreditNote | None: ...
+
+
+class FeeReader(Protocol):
+    def get(self, organization_id: str, fee_id: str) -> PayInAdvanceFee | None: ...
+
+
+class PayloadReaders(Protocol):
+    """The records a webhook's payload shows (an invoice's also name its metrics and credit notes)."""
+
+    @property
+    def customers(self) -> CustomerReader: ...
+    @property
+    def subscriptions(self) -> SubscriptionReader: ...
+    @property
+    def plans(self) -> PlanReader: ...
+    @property
+    def billable_metrics(self) -> MetricReader: ...
+    @property
+    def invoices(self) -> InvoiceReader: ...
+    @property
+    def credit_notes(self) -> CreditNoteReader: ...
+    @property
+    def fees(self) -> FeeReader: ...
+
+
+class WebhookStores(PayloadReaders, Protocol):
+    """Everything a delivery reads and writes."""
+
+    @property
+    def webhooks(self) -> WebhookStore: ...
+    @property
+    def organizations(self) -> OrganizationStore: ...
+
+
+class WebhookQueue(Protocol):
+    """Where a webhook waits for its delivery."""
+
+    def enqueue(self, organization_id: str, webhook_id: str) -> None: ...
