@@ -12,7 +12,6 @@ from chalicelib.billing.fanout import enqueue, inline_limit
 from chalicelib.observability import logger
 from chalicelib.queues import billing_queue_url
 from chalicelib.store.repositories import repositories
-from chalicelib.store.subscriptions import iso_due
 
 
 def trigger_instant(scheduled_event: dict) -> datetime:
@@ -23,9 +22,9 @@ def trigger_instant(scheduled_event: dict) -> datetime:
 def due_customers(stores, now: datetime, *, backfill: bool = False) -> list[tuple[str, str]]:
     """(organization_id, customer_id) of every customer with a subscription or a draft due by `now` (with
     `backfill`, or with unbilled history to bill by then), each once, in the order the index gives them."""
-    due = stores.subscriptions.due(iso_due(now))
+    due = stores.subscriptions.due(now)
     if backfill:
-        due += stores.subscriptions.backfill_due(iso_due(now))
+        due += stores.subscriptions.backfill_due(now)
     return list(dict.fromkeys((organization_id, customer_id) for organization_id, customer_id, _ in due))
 
 

@@ -29,7 +29,7 @@ from chalicelib.domain.billing_steps import (
 )
 from chalicelib.domain.current_usage import subscription_terms
 from chalicelib.domain.customers import Customer
-from chalicelib.domain.errors import StaleWrite
+from chalicelib.domain.errors import InvoiceAlreadyIssued, StaleWrite
 from chalicelib.domain.invoices.invoice import Invoice, build_invoice, invoice_id
 from chalicelib.domain.invoices.numbering import draft_invoice_number
 from chalicelib.domain.invoices.shares import SubscriptionShare, periodic_share, starting_share, termination_share
@@ -38,7 +38,6 @@ from chalicelib.domain.plans import Plan
 from chalicelib.domain.subscription_service import downgrade_canceled, scheduled_pending
 from chalicelib.domain.subscriptions import Subscription, switched_downgrade, terminated_subscription
 from chalicelib.observability import CUSTOMERS_NOT_BILLED, count, failure_reason, logger
-from chalicelib.store.invoices import InvoiceAlreadyIssued
 from chalicelib.usage.period_usage import stored_usage
 from chalicelib.usecases.issuing import MAX_CREDIT_NOTES_PER_INVOICE, issue_invoice
 

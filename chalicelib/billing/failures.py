@@ -7,8 +7,8 @@ from datetime import datetime
 
 from chalicelib.billing.customer_billing import bill_customer_isolated, next_due_at
 from chalicelib.billing.replay import FutureInstant
+from chalicelib.domain.billing_failures import BillingFailure
 from chalicelib.domain.clock import iso_z
-from chalicelib.store.billing_failures import BillingFailure
 
 
 @dataclass(frozen=True)

@@ -8,27 +8,21 @@ watermark needed). An event of a pay-in-advance charge then gets its own fee (ch
 Why this is exactly-once: docs/data-model.md ("Usage table") and docs/pay-in-advance.md."""
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import reduce
 
+from chalicelib.domain.aggregate_keys import APPLIED_EVENTS_CHARGE, AggregateKey, WatermarkConflict, aggregate_part
 from chalicelib.domain.aggregations.unique_count import UniqueCountAggregation
 from chalicelib.domain.aggregations.windows import from_epoch_ms
+from chalicelib.domain.dead_events import POISON_ATTEMPTS, DeadEvent
 from chalicelib.domain.errors import Contention
 from chalicelib.domain.events import UnbillableReason
 from chalicelib.observability import failure_reason, logger
-from chalicelib.store.dead_letters import POISON_ATTEMPTS, DeadEvent
 from chalicelib.store.dynamo import from_attributes, is_transient_failure
-from chalicelib.store.usage import (
-    APPLIED_EVENTS_CHARGE,
-    AggregateKey,
-    WatermarkConflict,
-    is_additive,
-    padded_sequence,
-)
+from chalicelib.store.usage import is_additive, padded_sequence
 from chalicelib.usage.in_advance import InAdvanceBilling
 from chalicelib.usage.routing import DraftToRefresh, Routed, Router, StoredEvent
 
@@ -77,11 +71,6 @@ class _Group:
 
 UNBILLABLE_PART = "unbillable"
 IN_ADVANCE_PART = "in_advance"
-
-
-def aggregate_part(key: AggregateKey) -> str:
-    """The name, in a dead letter, of an aggregate (or a unique-count charge's values) an event was not applied to."""
-    return json.dumps([key.subscription_id, key.period_start_ms, key.charge_id, key.bucket])
 
 
 @dataclass

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from chalicelib.domain.aggregate_keys import bucket_key
 from chalicelib.domain.aggregations.base import AggregationResult
 from chalicelib.domain.aggregations.moments import Moments
 from chalicelib.domain.aggregations.registry import aggregation_for
@@ -16,7 +17,6 @@ from chalicelib.domain.current_usage import BEFORE_START_PERIOD_MS, BucketKey
 from chalicelib.domain.plans import Charge, Plan
 from chalicelib.domain.pricing.groups import PricingGroup
 from chalicelib.domain.subscriptions import Subscription
-from chalicelib.store.usage import bucket_key
 from chalicelib.usage.routing import bucket_indexes
 
 

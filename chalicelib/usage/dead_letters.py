@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from chalicelib.domain.clock import iso_z
+from chalicelib.domain.dead_events import DeadEvent
 from chalicelib.observability import failure_reason, logger
-from chalicelib.store.dead_letters import DeadEvent
 from chalicelib.usage.aggregator import Aggregator
 
 

@@ -14,12 +14,13 @@ from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
+from chalicelib.domain.aggregate_keys import AggregateKey
 from chalicelib.domain.aggregations.events import UsageEvent, distinct_value, is_add_operation, numeric_property
 from chalicelib.domain.aggregations.pay_in_advance import InAdvanceStep, advance, presence_change
 from chalicelib.domain.aggregations.windows import epoch_ms, from_epoch_ms
 from chalicelib.domain.current_usage import charges_window, unique_count_values_period_ms
 from chalicelib.domain.customers import Customer
-from chalicelib.domain.errors import Contention, StaleWrite
+from chalicelib.domain.errors import Contention, FeeAlreadyCreated, InvoiceAlreadyIssued, StaleWrite
 from chalicelib.domain.fees import stored_fee
 from chalicelib.domain.invoices.fee_line import FeeLine
 from chalicelib.domain.invoices.in_advance import days_left_share, in_advance_fee, in_advance_share
@@ -28,9 +29,6 @@ from chalicelib.domain.invoices.numbering import draft_invoice_number
 from chalicelib.domain.organizations import Organization
 from chalicelib.domain.periods import local_day
 from chalicelib.domain.pricing.groups import PricingGroup
-from chalicelib.store.fees import FeeAlreadyCreated
-from chalicelib.store.invoices import InvoiceAlreadyIssued
-from chalicelib.store.usage import AggregateKey
 from chalicelib.store.webhooks import outbox_put
 from chalicelib.usage.routing import InAdvanceCharge, Routed
 from chalicelib.usecases.issuing import issue_invoice

@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 
+from chalicelib.domain.aggregate_keys import AggregateItem, StoredAggregate, transactions_bucket
 from chalicelib.domain.aggregations.events import UsageEvent, numeric_property
 from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.domain.billable_metrics import BillableMetric
@@ -23,7 +24,6 @@ from chalicelib.domain.pricing.filters import FilterBuckets
 from chalicelib.domain.pricing.groups import PricingGroup, pricing_group
 from chalicelib.domain.pricing.transactions import Transactions, TransactionValues, transaction_values
 from chalicelib.domain.subscriptions import Subscription
-from chalicelib.store.usage import AggregateItem, StoredAggregate, transactions_bucket
 from chalicelib.usage.carried import carried_usage, with_carried_histories
 from chalicelib.usage.routing import bucket_indexes
 

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from chalicelib.domain.aggregate_keys import AggregateItem, AggregateKey
 from chalicelib.domain.aggregations.latest import Latest
 from chalicelib.domain.aggregations.max import Maximum
 from chalicelib.domain.aggregations.moments import Moments
@@ -25,8 +26,9 @@ from chalicelib.domain.errors import NotFound
 from chalicelib.domain.pricing.transactions import Transactions
 from chalicelib.store import keys
 from chalicelib.store.dynamo import from_attributes, to_attributes
+from chalicelib.store.keys import group_key
 from chalicelib.store.tables import EVENTS, EVENTS_BY_SUBSCRIPTION_TIME
-from chalicelib.store.usage import AggregateItem, AggregateKey, group_key, state_kind
+from chalicelib.store.usage import state_kind
 from chalicelib.usage.routing import Router, StoredEvent
 
 # The state an aggregate holds when no stored event contributes to it, by its stored kind.

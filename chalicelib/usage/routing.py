@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from chalicelib.domain.aggregate_keys import AggregateKey, applied_events_key, bucket_key, transactions_bucket
 from chalicelib.domain.aggregations.base import Aggregation
 from chalicelib.domain.aggregations.count import CountAggregation
 from chalicelib.domain.aggregations.events import UsageEvent
@@ -29,7 +30,6 @@ from chalicelib.domain.pricing.filters import FilterBuckets
 from chalicelib.domain.pricing.groups import PricingGroup, pricing_group
 from chalicelib.domain.pricing.transactions import TransactionsAggregation
 from chalicelib.domain.subscriptions import Subscription, billing_terms, downgrade_successor
-from chalicelib.store.usage import AggregateKey, applied_events_key, bucket_key, transactions_bucket
 
 _APPLIED_EVENTS = CountAggregation()
 # What a recurring metric bills of the events before its subscription's start (lago-semantics §1.1).

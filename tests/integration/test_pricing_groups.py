@@ -22,9 +22,9 @@ from chalicelib.api.openapi.document import openapi_document
 from chalicelib.billing.biller import run_biller
 from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.store.dynamo import to_attributes
+from chalicelib.store.keys import aggregate_sk, usage_pk
 from chalicelib.store.repositories import repositories
 from chalicelib.store.tables import USAGE
-from chalicelib.store.usage import aggregate_sk, usage_pk
 from chalicelib.usage.rebuild import rebuild_usage
 
 STARTED = datetime(2026, 1, 15, 10, tzinfo=UTC)
