@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from chalicelib.domain.errors import StaleWrite
 from chalicelib.domain.retries import retrying
@@ -37,9 +37,11 @@ from chalicelib.domain.subscriptions import CURRENT_STATUSES, STATUSES, Subscrip
 from chalicelib.domain.webhooks import WebhookType, webhook_id
 from chalicelib.store import keys
 from chalicelib.store.dynamo import BATCH_GET_LIMIT, TransactionCancelled, from_attributes, to_attributes, transact
-from chalicelib.store.repositories import Repositories
 from chalicelib.store.subscriptions import EXTERNAL_ID_LOOKUP, copy_sort_keys
 from chalicelib.store.tables import CONTROL, EVENTS, EVENTS_BY_SUBSCRIPTION_TIME, USAGE, WEBHOOKS
+
+if TYPE_CHECKING:  # the repositories purge through this module
+    from chalicelib.store.repositories import Repositories
 
 BATCH_WRITE_LIMIT = 25  # requests per BatchWriteItem
 _SUBSCRIPTION_WEBHOOKS: tuple[WebhookType, ...] = ("subscription.started", "subscription.terminated")

@@ -7,6 +7,7 @@ from functools import cached_property
 from chalicelib.store.billable_metrics import BillableMetricRepository
 from chalicelib.store.billing_failures import BillingFailureRepository
 from chalicelib.store.credit_notes import CreditNoteRepository
+from chalicelib.store.customer_purge import purge_customer
 from chalicelib.store.customers import CustomerRepository
 from chalicelib.store.dead_letters import DeadLetterRepository
 from chalicelib.store.dynamo import dynamodb_client
@@ -90,6 +91,10 @@ class Repositories:
     @cached_property
     def test_clocks(self) -> TestClockRepository:
         return TestClockRepository(self.client)
+
+    def purge_customer(self, organization_id: str, customer_id: str) -> int:
+        """Delete every item of a customer (a test clock's, with its clock); how many were deleted."""
+        return purge_customer(self, organization_id, customer_id)
 
 
 _current: Repositories | None = None

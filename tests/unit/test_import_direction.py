@@ -120,3 +120,7 @@ def adapter_imports(package: str, exempt: tuple[str, ...] = ()) -> dict[str, lis
 
 def test_the_webhook_use_cases_reach_storage_through_their_ports():
     assert adapter_imports("webhooks", WEBHOOK_ADAPTERS) == {}
+
+
+def test_billing_reaches_storage_through_its_ports():
+    assert adapter_imports("billing") == {}
