@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from chalicelib.domain.aggregate_keys import AggregateItem, AggregateKey, StoredAggregate
 from chalicelib.domain.billable_metrics import BillableMetric
@@ -22,9 +22,7 @@ from chalicelib.domain.plans import Plan
 from chalicelib.domain.pricing.groups import PricingGroup
 from chalicelib.domain.subscriptions import Change, Subscription
 from chalicelib.domain.test_clock_service import TestClockStore
-
-# One write of a transaction (a TransactWriteItems action): built by one repository, committed by another's write.
-WriteAction = dict[str, Any]
+from chalicelib.usage.ports import WriteAction
 
 
 class CustomerReader(Protocol):

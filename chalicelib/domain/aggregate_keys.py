@@ -9,9 +9,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.domain.aggregations.moments import Moments
+from chalicelib.domain.aggregations.sum import Totals
 from chalicelib.domain.pricing.groups import UNGROUPED, PricingGroup
 
 DEFAULT_BUCKET = "default"
+SEQUENCE_DIGITS = 40  # stream sequence numbers are decimal strings that can exceed DynamoDB's 38-digit numbers
 # The pseudo-charge of a period's applied-events counter: every event the aggregator applied to the period,
 # whatever its charges (a charge id is a UUID: this one cannot collide).
 APPLIED_EVENTS_CHARGE = "applied-events"
@@ -49,6 +52,16 @@ def applied_events_key(organization_id: str, subscription_id: str, period_start_
 def aggregate_part(key: AggregateKey) -> str:
     """The name, in a dead letter, of an aggregate (or a unique-count charge's values) an event was not applied to."""
     return json.dumps([key.subscription_id, key.period_start_ms, key.charge_id, key.bucket])
+
+
+def padded_sequence(sequence_number: str | int) -> str:
+    """A shard's watermark: its sequence number zero-padded, so that string order is numeric order."""
+    return f"{int(sequence_number):0{SEQUENCE_DIGITS}d}"
+
+
+def is_additive(state: Any) -> bool:
+    """Whether a state combines by addition alone (count, sum, weighted sum): applied without reading it first."""
+    return isinstance(state, (int, Totals, Moments)) and not isinstance(state, bool)
 
 
 @dataclass(frozen=True)

@@ -8,20 +8,13 @@ the whole subscription (as its unique-count values: `unique_count_values_period_
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import NamedTuple
 
 from chalicelib.domain.aggregate_keys import AggregateKey
 from chalicelib.domain.aggregations.pay_in_advance import InAdvanceState
 from chalicelib.store.dynamo import from_attributes, number, to_attributes
 from chalicelib.store.keys import advance_presence_sk, advance_state_sk, usage_pk
 from chalicelib.store.tables import USAGE
-
-
-class Revised(NamedTuple):
-    """What an item holds and its revision (0: absent)."""
-
-    value: object
-    revision: int
+from chalicelib.usage.ports import Revised
 
 
 class InAdvanceRepository:

@@ -34,6 +34,8 @@ from chalicelib.domain.aggregate_keys import (
     StoredAggregate,
     WatermarkConflict,
     applied_events_key,
+    is_additive,
+    padded_sequence,
 )
 from chalicelib.domain.aggregations.latest import Latest
 from chalicelib.domain.aggregations.max import Maximum
@@ -47,7 +49,6 @@ from chalicelib.store.dynamo import from_attributes, is_condition_failure, numbe
 from chalicelib.store.keys import SEPARATOR
 from chalicelib.store.tables import USAGE
 
-SEQUENCE_DIGITS = 40  # stream sequence numbers are decimal strings that can exceed DynamoDB's 38-digit numbers
 WATERMARK_PREFIX = "watermark#"
 
 
@@ -59,10 +60,6 @@ def group_of(item: Mapping[str, Any]) -> PricingGroup:
 
 def group_attribute(group: PricingGroup) -> str | None:
     return json.dumps(group, ensure_ascii=False) if group != UNGROUPED else None
-
-
-def padded_sequence(sequence_number: str | int) -> str:
-    return f"{int(sequence_number):0{SEQUENCE_DIGITS}d}"
 
 
 def encode_operation(operation: Operation) -> str:
@@ -82,11 +79,6 @@ def state_kind(state: Any) -> str:
         if isinstance(state, state_type) and not isinstance(state, bool):
             return kind
     raise TypeError(f"no stored form for {state!r}")
-
-
-def is_additive(state: Any) -> bool:
-    """Whether the stored form is updated with ADD alone (else: read, combine, conditional SET)."""
-    return state_kind(state) in ("count", "totals", "moments")
 
 
 def events_count_of(state: Any) -> int:

@@ -43,6 +43,11 @@ class WebhookRepository:
     def _key(self, organization_id: str, webhook: str) -> dict:
         return to_attributes({"pk": keys.organization_pk(organization_id), "sk": keys.webhook_sk(webhook)})
 
+    @staticmethod
+    def outbox_put(organization_id: str, webhook_type: WebhookType, object_id: str, now: datetime) -> dict:
+        """The transaction action writing a pending webhook (`outbox_put`), for a use case's transaction."""
+        return outbox_put(organization_id, webhook_type, object_id, now)
+
     def get(self, organization_id: str, webhook: str) -> Webhook | None:
         response = self._client.get_item(TableName=WEBHOOKS.name, ConsistentRead=True,
                                          Key=self._key(organization_id, webhook))

@@ -29,7 +29,7 @@ from chalicelib.domain.invoices.numbering import draft_invoice_number
 from chalicelib.domain.organizations import Organization
 from chalicelib.domain.periods import local_day
 from chalicelib.domain.pricing.groups import PricingGroup
-from chalicelib.store.webhooks import outbox_put
+from chalicelib.usage.ports import UsageStores
 from chalicelib.usage.routing import InAdvanceCharge, Routed
 from chalicelib.usecases.issuing import issue_invoice
 
@@ -41,7 +41,7 @@ class InAdvanceBilling:
     """Bills the pay-in-advance charges of events; the customer and organization are read once per instance (one
     per stream batch)."""
 
-    def __init__(self, stores):
+    def __init__(self, stores: UsageStores):
         self._stores = stores
         self._customers: dict[tuple[str, str], tuple[Customer, Organization]] = {}
 
@@ -76,7 +76,7 @@ class InAdvanceBilling:
                          external_subscription_id=subscription.external_id, currency=currency, vat_rate=vat_rate,
                          created_at=received_at)
         actions = [self._stores.in_advance.state_put(key, step.after, state.revision), *value_actions,
-                   outbox_put(organization_id, "fee.created", fee.id, received_at)]
+                   self._stores.webhooks.outbox_put(organization_id, "fee.created", fee.id, received_at)]
         if fee.invoice_id is None:
             self._stores.fees.create(fee, actions)
             return

@@ -30,6 +30,7 @@ from chalicelib.domain.pricing.filters import FilterBuckets
 from chalicelib.domain.pricing.groups import PricingGroup, pricing_group
 from chalicelib.domain.pricing.transactions import TransactionsAggregation
 from chalicelib.domain.subscriptions import Subscription, billing_terms, downgrade_successor
+from chalicelib.usage.ports import UsageStores
 
 _APPLIED_EVENTS = CountAggregation()
 # What a recurring metric bills of the events before its subscription's start (lago-semantics §1.1).
@@ -110,7 +111,7 @@ class Routing:
 
 
 class Router:
-    def __init__(self, repositories):
+    def __init__(self, repositories: UsageStores):
         self._store = repositories
         self._histories: dict[tuple[str, str], list[Subscription]] = {}
         self._plans: dict[tuple[str, str], Plan | None] = {}

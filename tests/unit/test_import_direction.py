@@ -124,3 +124,7 @@ def test_the_webhook_use_cases_reach_storage_through_their_ports():
 
 def test_billing_reaches_storage_through_its_ports():
     assert adapter_imports("billing") == {}
+
+
+def test_usage_reaches_storage_through_its_ports():
+    assert adapter_imports("usage") == {}
