@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Protocol
 
 from chalicelib.domain.aggregate_keys import AggregateItem, AggregateKey, StoredAggregate
-from chalicelib.domain.billable_metrics import BillableMetric
 from chalicelib.domain.billing_failures import BillingFailure
 from chalicelib.domain.credit_notes import CreditNote
 from chalicelib.domain.customers import Customer
@@ -17,25 +16,26 @@ from chalicelib.domain.dead_events import DeadEvent
 from chalicelib.domain.events import Event
 from chalicelib.domain.invoices.draft import Draft
 from chalicelib.domain.invoices.invoice import Invoice
-from chalicelib.domain.organizations import Organization
 from chalicelib.domain.plans import Plan
 from chalicelib.domain.pricing.groups import PricingGroup
+from chalicelib.domain.readers import (
+    CustomerReader,
+    InvoiceReader,
+    MetricReader,
+    OrganizationReader,
+    PlanReader,
+    SubscriptionReader,
+)
 from chalicelib.domain.subscriptions import Change, Subscription
 from chalicelib.domain.test_clock_service import TestClockStore
 from chalicelib.usage.ports import WriteAction
 
 
-class CustomerReader(Protocol):
-    def get_any(self, organization_id: str, customer_id: str) -> Customer | None: ...
+class CustomerFinder(CustomerReader, Protocol):
     def find_by_external_id(self, organization_id: str, external_id: str) -> Customer | None: ...
 
 
-class OrganizationReader(Protocol):
-    def get(self, organization_id: str) -> Organization: ...
-
-
-class SubscriptionStore(Protocol):
-    def get(self, organization_id: str, subscription_id: str) -> Subscription | None: ...
+class SubscriptionStore(SubscriptionReader, Protocol):
     def due(self, until: datetime) -> list[tuple[str, str, str]]: ...
     def backfill_due(self, until: datetime) -> list[tuple[str, str, str]]: ...
     def of_customer(self, organization_id: str, customer_id: str, statuses: Iterable[str]) -> list[Subscription]: ...
@@ -49,17 +49,11 @@ class SubscriptionStore(Protocol):
     def replace_actions(self, previous: Subscription, subscription: Subscription) -> list[WriteAction]: ...
 
 
-class PlanReader(Protocol):
-    def get_any(self, organization_id: str, plan_id: str) -> Plan | None: ...
+class PlanCounts(PlanReader, Protocol):
     def subscription_count_update(self, plan: Plan, delta: int) -> WriteAction: ...
 
 
-class MetricReader(Protocol):
-    def get_many(self, organization_id: str, metric_ids: set[str]) -> dict[str, BillableMetric]: ...
-
-
-class InvoiceStore(Protocol):
-    def get(self, organization_id: str, invoice_id: str) -> Invoice | None: ...
+class InvoiceStore(InvoiceReader, Protocol):
     def drafts_of(self, organization_id: str, customer_id: str) -> list[Draft]: ...
     def of_customer_since(self, organization_id: str, customer_id: str, since: str) -> list[Invoice]: ...
     def last_sequence(self, organization_id: str, customer_id: str) -> int: ...
@@ -106,13 +100,13 @@ class BillingStores(Protocol):
     """Every store billing a customer reads or writes."""
 
     @property
-    def customers(self) -> CustomerReader: ...
+    def customers(self) -> CustomerFinder: ...
     @property
     def organizations(self) -> OrganizationReader: ...
     @property
     def subscriptions(self) -> SubscriptionStore: ...
     @property
-    def plans(self) -> PlanReader: ...
+    def plans(self) -> PlanCounts: ...
     @property
     def billable_metrics(self) -> MetricReader: ...
     @property

@@ -11,14 +11,11 @@ from typing import Any, NamedTuple, Protocol
 from chalicelib.domain.aggregate_keys import AggregateItem, AggregateKey, StoredAggregate
 from chalicelib.domain.aggregations.pay_in_advance import InAdvanceState
 from chalicelib.domain.aggregations.unique_count import Operation
-from chalicelib.domain.billable_metrics import BillableMetric
-from chalicelib.domain.customers import Customer
 from chalicelib.domain.dead_events import DeadEvent
 from chalicelib.domain.events import Event, UnbillableReason
 from chalicelib.domain.fees import PayInAdvanceFee
-from chalicelib.domain.organizations import Organization
-from chalicelib.domain.plans import Plan
 from chalicelib.domain.pricing.groups import PricingGroup
+from chalicelib.domain.readers import CustomerReader, MetricReader, OrganizationReader, PlanReader
 from chalicelib.domain.subscriptions import Subscription
 from chalicelib.domain.webhooks import WebhookType
 
@@ -74,29 +71,13 @@ class DeadLetterStore(Protocol):
     def forget(self, dead: DeadEvent) -> None: ...
 
 
-class ShardLineage(Protocol):
-    def ancestors(self, stream_arn: str, shard_id: str) -> tuple[str, ...]: ...
-
-
-class SubscriptionReader(Protocol):
+class SubscriptionHistory(Protocol):
     def history(self, organization_id: str, external_id: str,
                 statuses: Iterable[str] = ("active", "terminated")) -> list[Subscription]: ...
 
 
-class PlanReader(Protocol):
-    def get_any(self, organization_id: str, plan_id: str) -> Plan | None: ...
-
-
-class MetricReader(Protocol):
-    def get(self, organization_id: str, record_id: str) -> BillableMetric | None: ...
-
-
-class CustomerReader(Protocol):
-    def get_any(self, organization_id: str, customer_id: str) -> Customer | None: ...
-
-
-class OrganizationReader(Protocol):
-    def get(self, organization_id: str) -> Organization: ...
+class ShardLineage(Protocol):
+    def ancestors(self, stream_arn: str, shard_id: str) -> tuple[str, ...]: ...
 
 
 class FeeStore(Protocol):
@@ -128,7 +109,7 @@ class UsageStores(Protocol):
     @property
     def stream_lineage(self) -> ShardLineage: ...
     @property
-    def subscriptions(self) -> SubscriptionReader: ...
+    def subscriptions(self) -> SubscriptionHistory: ...
     @property
     def plans(self) -> PlanReader: ...
     @property

@@ -6,14 +6,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from chalicelib.domain.billable_metrics import BillableMetric
-from chalicelib.domain.credit_notes import CreditNote
-from chalicelib.domain.customers import Customer
-from chalicelib.domain.fees import PayInAdvanceFee
-from chalicelib.domain.invoices.invoice import Invoice
 from chalicelib.domain.organization_service import OrganizationStore
-from chalicelib.domain.plans import Plan
-from chalicelib.domain.subscriptions import Subscription
+from chalicelib.domain.readers import (
+    CreditNoteReader,
+    CustomerReader,
+    FeeReader,
+    InvoiceReader,
+    MetricReader,
+    PlanReader,
+    SubscriptionReader,
+)
 from chalicelib.domain.webhooks import Webhook
 
 
@@ -26,34 +28,6 @@ class WebhookStore(Protocol):
     def record_attempt(self, claimed: Webhook, status: str, status_code: int | None, error: str | None,
                        now: datetime) -> None: ...
     def mark_for_resend(self, webhook: Webhook) -> bool: ...
-
-
-class CustomerReader(Protocol):
-    def get_any(self, organization_id: str, customer_id: str) -> Customer | None: ...
-
-
-class SubscriptionReader(Protocol):
-    def get(self, organization_id: str, subscription_id: str) -> Subscription | None: ...
-
-
-class PlanReader(Protocol):
-    def get_any(self, organization_id: str, plan_id: str) -> Plan | None: ...
-
-
-class MetricReader(Protocol):
-    def get_many(self, organization_id: str, metric_ids: set[str]) -> dict[str, BillableMetric]: ...
-
-
-class InvoiceReader(Protocol):
-    def get(self, organization_id: str, invoice_id: str) -> Invoice | None: ...
-
-
-class CreditNoteReader(Protocol):
-    def get(self, organization_id: str, credit_note_id: str) -> CreditNote | None: ...
-
-
-class FeeReader(Protocol):
-    def get(self, organization_id: str, fee_id: str) -> PayInAdvanceFee | None: ...
 
 
 class PayloadReaders(Protocol):
