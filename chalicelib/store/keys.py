@@ -74,39 +74,36 @@ def organization_api_key_sk(key_id: str) -> str:
     return API_KEY_SK_PREFIX + key_id
 
 
-BILLABLE_METRIC_COUNTER_SK = "COUNTER#billable_metrics"
-BILLABLE_METRIC_SK_PREFIX = f"METRIC{SEPARATOR}"
-DELETED_BILLABLE_METRIC_SK_PREFIX = f"DELETED_METRIC{SEPARATOR}"
+@dataclass(frozen=True)
+class CodedRecords:
+    """The keys of a kind of record users name by a code: the item by lago_id (a UUIDv7: the prefix lists newest
+    first), the copy a deletion keeps for the records that still refer to it, the code's lookup item, and the
+    organization's live counter behind `total_count`."""
+
+    kind: str
+    counter_sk: str
+
+    @property
+    def item_prefix(self) -> str:
+        return f"{self.kind}{SEPARATOR}"
+
+    @property
+    def deleted_prefix(self) -> str:
+        return f"DELETED_{self.kind}{SEPARATOR}"
+
+    def sk(self, record_id: str) -> str:
+        return self.item_prefix + record_id
+
+    def deleted_sk(self, record_id: str) -> str:
+        return self.deleted_prefix + record_id
+
+    def code_sk(self, code: str) -> str:
+        return f"{self.kind}_CODE{SEPARATOR}{encode_user_id(code)}"
 
 
-def billable_metric_sk(metric_id: str) -> str:
-    return BILLABLE_METRIC_SK_PREFIX + metric_id
-
-
-def deleted_billable_metric_sk(metric_id: str) -> str:
-    return DELETED_BILLABLE_METRIC_SK_PREFIX + metric_id
-
-
-def billable_metric_code_sk(code: str) -> str:
-    return f"METRIC_CODE{SEPARATOR}{encode_user_id(code)}"
-
-
-PLAN_COUNTER_SK = "COUNTER#plans"
-PLAN_SK_PREFIX = f"PLAN{SEPARATOR}"
-DELETED_PLAN_SK_PREFIX = f"DELETED_PLAN{SEPARATOR}"
-
-
-def plan_sk(plan_id: str) -> str:
-    """The plan item, its charges embedded (a plan is read and written whole)."""
-    return PLAN_SK_PREFIX + plan_id
-
-
-def deleted_plan_sk(plan_id: str) -> str:
-    return DELETED_PLAN_SK_PREFIX + plan_id
-
-
-def plan_code_sk(code: str) -> str:
-    return f"PLAN_CODE{SEPARATOR}{encode_user_id(code)}"
+BILLABLE_METRICS = CodedRecords("METRIC", "COUNTER#billable_metrics")
+# A plan item embeds its charges (a plan is read and written whole).
+PLANS = CodedRecords("PLAN", "COUNTER#plans")
 
 
 # Subscriptions: the item by lago_id, and copies of it under the keys each list reads (status is in those

@@ -113,7 +113,7 @@ def counter_keys(organization_id: str, catalog: dict[str, dict]) -> set[tuple[st
     subscription counter."""
     sort_keys = [keys.SUBSCRIPTION_COUNTER_SK, keys.CUSTOMER_COUNTER_SK,
                  *(sort_key for plan in catalog.values()
-                   for sort_key in (keys.plan_sk(plan["lago_id"]), keys.plan_subscription_counter_sk(plan["lago_id"])))]
+                   for sort_key in (keys.PLANS.sk(plan["lago_id"]), keys.plan_subscription_counter_sk(plan["lago_id"])))]
     return {(CONTROL.name, keys.organization_pk(organization_id), sort_key) for sort_key in sort_keys}
 
 

@@ -75,6 +75,13 @@ def test_listed_records_have_an_item_and_entries_per_organization_and_customer()
     assert keys.subscription_fees_prefix("s#1") == "SUBSCRIPTION_FEE#s%231#"
 
 
+def test_coded_records_have_an_item_a_deleted_copy_a_code_lookup_and_a_counter():
+    assert keys.PLANS.sk("id") == "PLAN#id" and keys.PLANS.sk("id").startswith(keys.PLANS.item_prefix)
+    assert keys.PLANS.deleted_sk("id") == "DELETED_PLAN#id"
+    assert keys.BILLABLE_METRICS.code_sk("a#b") == "METRIC_CODE#a%23b"
+    assert keys.BILLABLE_METRICS.counter_sk == "COUNTER#billable_metrics"
+
+
 def test_dead_letters_are_listed_by_external_subscription_id():
     assert keys.dead_events_prefix() == "DEAD_EVENT#"
     assert keys.dead_events_prefix("sub#1") == "DEAD_EVENT#sub%231#"
