@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from chalicelib.billing.biller import bill_due_customers
+from chalicelib.billing.fanout import SqsWorkQueue
 from chalicelib.store.repositories import repositories
 
 
 def run_biller(now: datetime) -> dict:
     """The hourly biller's run as of `now` (its trigger's time)."""
-    return bill_due_customers(repositories(), now)
+    return bill_due_customers(repositories(), SqsWorkQueue(), now)

@@ -9,10 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from chalicelib.billing.customer_billing import bill_customer_isolated
-from chalicelib.billing.fanout import enqueue, inline_limit
-from chalicelib.billing.ports import BillingStores
+from chalicelib.billing.fanout import inline_limit
+from chalicelib.billing.ports import BillingStores, WorkQueue
 from chalicelib.observability import logger
-from chalicelib.queues import billing_queue_url
 
 
 def trigger_instant(scheduled_event: dict) -> datetime:
@@ -29,12 +28,12 @@ def due_customers(stores: BillingStores, now: datetime, *, backfill: bool = Fals
     return list(dict.fromkeys((organization_id, customer_id) for organization_id, customer_id, _ in due))
 
 
-def bill_due_customers(stores: BillingStores, now: datetime) -> dict:
-    """Bill every due customer inline, or, past `inline_limit()` with a work queue configured, queue them."""
+def bill_due_customers(stores: BillingStores, queue: WorkQueue, now: datetime) -> dict:
+    """Bill every due customer inline, or, past `inline_limit()` with the work queue configured, queue them."""
     customers = due_customers(stores, now)
     queued = invoices = failed = 0
-    if len(customers) > inline_limit() and billing_queue_url():
-        queued = enqueue(customers, now)
+    if len(customers) > inline_limit() and queue.is_configured():
+        queued = queue.enqueue(customers, now)
     else:
         for organization_id, customer_id in customers:
             billed = bill_customer_isolated(stores, organization_id, customer_id, now)

@@ -59,6 +59,16 @@ def enqueue(customers: list[tuple[str, str]], now: datetime) -> int:
     return len(customers)
 
 
+class SqsWorkQueue:
+    """The WorkQueue port on the billing queue (`BILLING_QUEUE_URL`)."""
+
+    def is_configured(self) -> bool:
+        return billing_queue_url() is not None
+
+    def enqueue(self, customers: list[tuple[str, str]], now: datetime) -> int:
+        return enqueue(customers, now)
+
+
 def bill_queued(stores: BillingStores, raw_event: dict, context, has_time: Callable[[], bool]) -> dict:
     """The worker: bill each queued customer at its run's instant, or go on with a test clock's advance while
     `has_time()`. A message whose customer could not be billed is reported in `batchItemFailures`, so SQS redelivers

@@ -96,6 +96,14 @@ class UsageReader(Protocol):
     def all_aggregates(self, organization_id: str, subscription_id: str) -> dict[AggregateKey, AggregateItem]: ...
 
 
+class WorkQueue(Protocol):
+    """The billing worker's queue: the customers of a large biller run, billed by parallel workers."""
+
+    def is_configured(self) -> bool: ...
+    def enqueue(self, customers: list[tuple[str, str]], now: datetime) -> int:
+        """Queue one message per (organization_id, customer_id) to bill as of `now`; how many were queued."""
+
+
 class BillingStores(Protocol):
     """Every store billing a customer reads or writes."""
 
