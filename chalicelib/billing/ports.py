@@ -8,16 +8,13 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from chalicelib.domain.aggregate_keys import AggregateItem, AggregateKey, StoredAggregate
 from chalicelib.domain.billing_failures import BillingFailure
 from chalicelib.domain.credit_notes import CreditNote
 from chalicelib.domain.customers import Customer
 from chalicelib.domain.dead_events import DeadEvent
-from chalicelib.domain.events import Event
 from chalicelib.domain.invoices.draft import Draft
 from chalicelib.domain.invoices.invoice import Invoice
 from chalicelib.domain.plans import Plan
-from chalicelib.domain.pricing.groups import PricingGroup
 from chalicelib.domain.readers import (
     CustomerReader,
     InvoiceReader,
@@ -28,7 +25,7 @@ from chalicelib.domain.readers import (
 )
 from chalicelib.domain.subscriptions import Change, Subscription
 from chalicelib.domain.test_clock_service import TestClockStore
-from chalicelib.usage.ports import WriteAction
+from chalicelib.usage.ports import AggregateReader, EventWindowReader, WriteAction
 
 
 class CustomerFinder(CustomerReader, Protocol):
@@ -81,19 +78,13 @@ class DeadEventReader(Protocol):
     def dead_events(self, organization_id: str, external_subscription_id: str | None = None) -> list[DeadEvent]: ...
 
 
-class EventReader(Protocol):
+class EventReader(EventWindowReader, Protocol):
     def count(self, organization_id: str, external_subscription_id: str, code: str | None, from_ms: int | None,
               to_ms: int | None, billable: bool | None = None) -> int: ...
-    def in_window(self, organization_id: str, external_subscription_id: str, from_ms: int,
-                  to_ms: int) -> list[Event]: ...
 
 
-class UsageReader(Protocol):
+class UsageReader(AggregateReader, Protocol):
     def applied_events(self, organization_id: str, subscription_id: str, period_start_ms: int) -> int: ...
-    def period_aggregates(self, organization_id: str, subscription_id: str, period_start_ms: int,
-                          value_periods: Iterable[int] = ()
-                          ) -> dict[tuple[str, str, PricingGroup], StoredAggregate]: ...
-    def all_aggregates(self, organization_id: str, subscription_id: str) -> dict[AggregateKey, AggregateItem]: ...
 
 
 class WorkQueue(Protocol):

@@ -17,7 +17,7 @@ from chalicelib.domain.current_usage import BEFORE_START_PERIOD_MS, BucketKey
 from chalicelib.domain.plans import Charge, Plan
 from chalicelib.domain.pricing.groups import PricingGroup
 from chalicelib.domain.subscriptions import Subscription
-from chalicelib.usage.ports import UsageStores
+from chalicelib.usage.ports import UsageReaders
 from chalicelib.usage.routing import bucket_indexes
 
 
@@ -51,7 +51,7 @@ def earlier_subscriptions(history: list[Subscription], subscription: Subscriptio
             and earlier.started_at is not None and earlier.started_at < subscription.started_at]
 
 
-def carried_usage(stores: UsageStores, subscription: Subscription, plan: Plan,
+def carried_usage(stores: UsageReaders, subscription: Subscription, plan: Plan,
                   metrics: Mapping[str, BillableMetric]) -> Carried:
     """What the earlier subscriptions carry into the plan's recurring charges: ONE Query of the external id's
     terminated subscriptions, then per earlier one its plan, ONE Query of its aggregates and, for recurring unique
@@ -88,7 +88,7 @@ def carried_usage(stores: UsageStores, subscription: Subscription, plan: Plan,
                    histories)
 
 
-def _earlier_states(stores: UsageStores, earlier: Subscription, charges: list[Charge],
+def _earlier_states(stores: UsageReaders, earlier: Subscription, charges: list[Charge],
                     metrics: Mapping[str, BillableMetric]) -> dict[tuple[str, str, PricingGroup], list[object]]:
     """The earlier subscription's stored states by (its charge, bucket, pricing group): its aggregates of every
     period (the before-start one included) and, when a recurring unique count is carried, its value histories."""

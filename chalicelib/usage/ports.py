@@ -30,15 +30,18 @@ class Revised(NamedTuple):
     revision: int
 
 
-class UsageStore(Protocol):
+class AggregateReader(Protocol):
     def period_aggregates(self, organization_id: str, subscription_id: str, period_start_ms: int,
                           value_periods: Iterable[int] = ()
                           ) -> dict[tuple[str, str, PricingGroup], StoredAggregate]: ...
     def value_histories(self, organization_id: str, subscription_id: str, period_start_ms: int | None = None
                         ) -> dict[AggregateKey, dict[str, frozenset[Operation]]]: ...
+    def all_aggregates(self, organization_id: str, subscription_id: str) -> dict[AggregateKey, AggregateItem]: ...
+
+
+class UsageStore(AggregateReader, Protocol):
     def applied_events(self, organization_id: str, subscription_id: str, period_start_ms: int) -> int: ...
     def get_aggregate(self, key: AggregateKey) -> AggregateItem | None: ...
-    def all_aggregates(self, organization_id: str, subscription_id: str) -> dict[AggregateKey, AggregateItem]: ...
     def apply(self, key: AggregateKey, state: Any, *, shard: str, first_sequence: str, last_sequence: str,
               window_start_ms: int, period_end_ms: int, read: AggregateItem | None = None,
               read_done: bool = False, settled_shards: Iterable[str] = ()) -> None:
@@ -56,9 +59,12 @@ class InAdvanceStore(Protocol):
     def presence_put(self, key: AggregateKey, value: str, active: bool, read_revision: int) -> WriteAction: ...
 
 
-class EventStore(Protocol):
+class EventWindowReader(Protocol):
     def in_window(self, organization_id: str, external_subscription_id: str, from_ms: int,
                   to_ms: int) -> list[Event]: ...
+
+
+class EventStore(EventWindowReader, Protocol):
     def stored_images(self, organization_id: str, external_subscription_id: str) -> Iterator[dict[str, Any]]: ...
     def mark_unbillable(self, organization_id: str, transaction_id: str, external_subscription_id: str,
                         timestamp_ms: int, reason: UnbillableReason) -> None: ...
@@ -95,7 +101,20 @@ class Outbox(Protocol):
                    now: datetime) -> WriteAction: ...
 
 
-class UsageStores(Protocol):
+class UsageReaders(Protocol):
+    """What reading a period's usage needs (current usage, the biller, a draft's refresh)."""
+
+    @property
+    def usage(self) -> AggregateReader: ...
+    @property
+    def events(self) -> EventWindowReader: ...
+    @property
+    def subscriptions(self) -> SubscriptionHistory: ...
+    @property
+    def plans(self) -> PlanReader: ...
+
+
+class UsageStores(UsageReaders, Protocol):
     """Every store the usage use cases read or write (the invoices and credit notes through `issue_invoice`)."""
 
     @property
@@ -108,10 +127,6 @@ class UsageStores(Protocol):
     def dead_letters(self) -> DeadLetterStore: ...
     @property
     def stream_lineage(self) -> ShardLineage: ...
-    @property
-    def subscriptions(self) -> SubscriptionHistory: ...
-    @property
-    def plans(self) -> PlanReader: ...
     @property
     def billable_metrics(self) -> MetricReader: ...
     @property
