@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 export AWS_DEFAULT_REGION ?= us-east-1
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: run test lint package lint-template template bench load soak clean reliability
+.PHONY: run test lint typecheck package lint-template template bench load soak clean reliability
 
 # The first run installs for about a minute: pip names each package as it collects and installs it.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -43,6 +43,10 @@ lint-template: package $(CFN_VENV)/.installed
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
+
+# mypy --strict on what mypy.ini names (the pure domain and the use cases); not part of `test` yet.
+typecheck: $(VENV)/.installed
+	$(BIN)/mypy
 
 test: $(VENV)/.installed lint lint-template
 	$(BIN)/python -m pytest

@@ -3,6 +3,7 @@ queue worker, and the webhook sender (the outbox's stream handler and the delive
 import time
 
 from chalice import Chalice, Rate
+from chalice.app import CloudWatchEvent, DynamoDBEvent, SQSEvent
 
 from chalicelib.api.billable_metrics import billable_metrics
 from chalicelib.api.credit_notes import credit_notes
@@ -36,29 +37,29 @@ for blueprint in (health, organizations, customers, billable_metrics, plans, sub
 
 # The real stream ARN is set in the deployment template (Fn::GetAtt EventsTable.StreamArn).
 @app.on_dynamodb_record(stream_arn=EVENTS_STREAM_ARN_PLACEHOLDER, batch_size=100, name="aggregate_usage")
-def aggregate_usage(event):
+def aggregate_usage(event: DynamoDBEvent):
     return handle_stream_batch(event.to_dict(), event.context)
 
 
 @app.schedule(Rate(1, unit=Rate.HOURS), name="biller")
-def bill(event):
+def bill(event: CloudWatchEvent):
     return run_biller(trigger_instant(event.to_dict()))
 
 
 # The real queue is set in the deployment template (Fn::GetAtt BillingWorkQueue.Arn).
 @app.on_sqs_message(queue_arn=BILLING_QUEUE_ARN_PLACEHOLDER, batch_size=10, name="bill_customers")
-def bill_customers(event):
+def bill_customers(event: SQSEvent):
     deadline = time.monotonic() + WORKER_BUDGET_SECONDS
     return bill_queued(repositories(), event.to_dict(), event.context, lambda: time.monotonic() < deadline)
 
 
 # The real stream ARN is set in the deployment template (Fn::GetAtt WebhooksTable.StreamArn).
 @app.on_dynamodb_record(stream_arn=WEBHOOKS_STREAM_ARN_PLACEHOLDER, batch_size=100, name="queue_webhooks")
-def queue_webhooks(event):
+def queue_webhooks(event: DynamoDBEvent):
     return queue_new_webhooks(event.to_dict(), event.context)
 
 
 # The real queue is set in the deployment template (Fn::GetAtt WebhookQueue.Arn).
 @app.on_sqs_message(queue_arn=WEBHOOK_QUEUE_ARN_PLACEHOLDER, batch_size=5, name="deliver_webhooks")
-def deliver_webhooks(event):
+def deliver_webhooks(event: SQSEvent):
     return deliver_queued(repositories(), event.to_dict(), event.context)

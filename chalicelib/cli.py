@@ -7,6 +7,10 @@ import json
 import sys
 import time
 from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the commands import what they run when they run it
+    from chalicelib.billing.replay import ReplayProgress
 
 
 def _instant(text: str) -> datetime:
@@ -109,7 +113,7 @@ class _ProgressLine:
         self._interval = interval_seconds
         self._last = None
 
-    def __call__(self, progress) -> None:
+    def __call__(self, progress: ReplayProgress) -> None:
         moment = time.monotonic()
         last_customer = progress.customers_done == progress.customers_due
         if self._last is None or last_customer or moment - self._last >= self._interval:
@@ -118,7 +122,7 @@ class _ProgressLine:
                   f"{progress.invoices_created} invoices so far", file=sys.stderr, flush=True)
 
 
-def _bill(arguments) -> int:
+def _bill(arguments: argparse.Namespace) -> int:
     from datetime import UTC
 
     from chalicelib.billing.replay import FutureInstant, Replay, replay_biller
@@ -138,7 +142,7 @@ def _bill(arguments) -> int:
     return 0
 
 
-def _admin(arguments) -> None:
+def _admin(arguments: argparse.Namespace) -> None:
     from chalicelib.domain import organization_service
     from chalicelib.store.repositories import repositories
 

@@ -4,6 +4,7 @@ list or a scalar replaces chalice's value whole (so each role's `Policies` here 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 
 from chalicelib.api.gateway_responses import sam_gateway_responses
 from chalicelib.billing.fanout import MAX_RECEIVES, WORKER_TIMEOUT_SECONDS
@@ -102,7 +103,7 @@ def _arn(logical_id: str, attribute: str = "Arn") -> dict:
     return {"Fn::GetAtt": [logical_id, attribute]}
 
 
-def _statement(sid: str, actions, resources: list) -> dict:
+def _statement(sid: str, actions: Iterable[str], resources: list) -> dict:
     return {"Sid": sid, "Effect": "Allow", "Action": sorted(actions), "Resource": resources}
 
 

@@ -6,6 +6,7 @@ import json
 import os
 
 import boto3
+from botocore.client import BaseClient
 from botocore.config import Config
 
 
@@ -14,7 +15,7 @@ def billing_queue_url() -> str | None:
     return os.environ.get("BILLING_QUEUE_URL") or None
 
 
-def create_queue_with_dead_letters(client, name: str, *, visibility_seconds: int, max_receives: int,
+def create_queue_with_dead_letters(client: BaseClient, name: str, *, visibility_seconds: int, max_receives: int,
                                    retention_seconds: int) -> str:
     """A queue and its dead-letter queue (`<name>-dead-letters`, where a message goes after `max_receives` receives),
     as the deployment template defines them, for the local stack and the tests; returns the queue's URL."""

@@ -8,8 +8,8 @@ from chalicelib.api.pagination import UNKNOWN_CUSTOMER, customer_filter, page_fr
 from chalicelib.api.serialize import json_response
 from chalicelib.domain.errors import NotFound
 from chalicelib.rendering.credit_notes import credit_note_json
-from chalicelib.rendering.invoices import InvoiceLookups
 from chalicelib.store.repositories import repositories
+from chalicelib.usecases.shown_records import GatherShownRecords
 
 credit_notes = ApiBlueprint(__name__)
 
@@ -25,8 +25,8 @@ def list_credit_notes():
     if customer_id is UNKNOWN_CUSTOMER:
         return json_response({"credit_notes": [], "meta": page.meta(0)})
     listed = stores.credit_notes.list_page(organization.id, page.number, page.per_page, customer_id)
-    lookups = InvoiceLookups(stores, organization)
-    return json_response({"credit_notes": [credit_note_json(note, lookups) for note in listed],
+    records = GatherShownRecords(stores)(organization, credit_notes=listed)
+    return json_response({"credit_notes": [credit_note_json(note, records) for note in listed],
                           "meta": page.meta(stores.credit_notes.count(organization.id, customer_id))})
 
 
@@ -37,4 +37,5 @@ def get_credit_note(lago_id):
     note = stores.credit_notes.get(organization.id, lago_id)
     if note is None:
         raise NotFound("credit_note")
-    return json_response({"credit_note": credit_note_json(note, InvoiceLookups(stores, organization))})
+    records = GatherShownRecords(stores)(organization, credit_notes=[note])
+    return json_response({"credit_note": credit_note_json(note, records)})

@@ -1,31 +1,21 @@
-"""`GET /api/v1/customers/{external_customer_id}/current_usage`: the charges period in progress, priced from
-its stored aggregates by the pricing code the biller uses. Its DynamoDB requests are fixed by the customer's
-plan, never by the number of events: docs/api-coverage.md (Current usage)."""
+"""`GET /api/v1/customers/{external_customer_id}/current_usage`: parses the request, reads the usage through the
+use case (chalicelib/usecases/current_usage.py) and renders Lago's `customer_usage`."""
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import partial
 
 from chalicelib.api.auth import current_organization
 from chalicelib.api.blueprint import ApiBlueprint
 from chalicelib.api.request_time import customer_time
 from chalicelib.api.serialize import json_response
-from chalicelib.domain.clock import CustomerClock, iso_z, utc_now
-from chalicelib.domain.current_usage import (
-    BucketUsage,
-    ChargeUsage,
-    PeriodUsage,
-    UsagePeriod,
-    UsageTotals,
-    current_usage_period,
-    price_period_usage,
-    subscription_terms,
-)
-from chalicelib.domain.errors import NotAllowed, NotFound, NotReadyYet, ValidationFailed
-from chalicelib.domain.organizations import Organization
-from chalicelib.domain.subscriptions import Subscription
+from chalicelib.domain.clock import iso_z, utc_now
+from chalicelib.domain.current_usage import BucketUsage, ChargeUsage, PeriodUsage, UsagePeriod, UsageTotals
+from chalicelib.domain.errors import ValidationFailed
 from chalicelib.rendering.resources import plain_number
 from chalicelib.store.repositories import Repositories, repositories
 from chalicelib.usage.period_usage import stored_usage
+from chalicelib.usecases.current_usage import ReadCurrentUsage
 
 current_usage = ApiBlueprint(__name__)
 
@@ -39,23 +29,6 @@ def _apply_taxes(value: str | None) -> bool:
         return _BOOLEANS[value.lower()]
     except KeyError:
         raise ValidationFailed.single("apply_taxes", "value_is_invalid") from None
-
-
-def _active_subscription(stores: Repositories, organization_id: str, customer_id: str,
-                         external_subscription_id: str | None) -> Subscription:
-    """The customer's active subscription named (or its only one): 405 `no_active_subscription` otherwise, 422
-    when it has several and none is named."""
-    if external_subscription_id:
-        subscription = stores.subscriptions.find_current(organization_id, external_subscription_id)
-        if subscription is None or subscription.status != "active" or subscription.customer_id != customer_id:
-            raise NotAllowed("no_active_subscription")
-        return subscription
-    active = stores.subscriptions.of_customer(organization_id, customer_id, ("active",))
-    if not active:
-        raise NotAllowed("no_active_subscription")
-    if len(active) > 1:
-        raise ValidationFailed.single("external_subscription_id", "value_is_mandatory")
-    return active[0]
 
 
 def _units(value: Decimal) -> str:
@@ -122,33 +95,19 @@ def customer_usage_json(usage: PeriodUsage, period: UsagePeriod) -> dict:
     }
 
 
-def customer_current_usage(stores: Repositories, organization: Organization, external_customer_id: str,
-                           query: dict, clock: CustomerClock) -> dict:
-    """The usage of the customer's current period as of its "now" (`clock`: a test clock's for a customer on one)."""
-    apply_taxes = _apply_taxes(query.get("apply_taxes"))
-    customer = stores.customers.find_by_external_id(organization.id, external_customer_id)
-    if customer is None:
-        raise NotFound("customer")
-    subscription = _active_subscription(stores, organization.id, customer.id, query.get("external_subscription_id"))
-    plan = stores.plans.get_any(organization.id, subscription.plan_id)
-    if plan is None:
-        raise NotAllowed("no_active_subscription")
-    if stores.dead_letters.dead_events(organization.id, subscription.external_id):
-        raise NotReadyYet("usage_pending")  # an event set aside: any total would be wrong until it is replayed
-    metrics = stores.billable_metrics.get_many(organization.id, plan.billable_metric_ids())
-    timezone = customer.applicable_timezone(organization.timezone)
-    period = current_usage_period(subscription, plan, timezone, clock.now_for(customer.test_clock_id))
-    stored = stored_usage(stores, subscription, plan, metrics, subscription_terms(subscription, plan, timezone),
-                          period.period)
-    vat_rate = customer.applicable_vat_rate(organization.vat_rate) if apply_taxes else None
-    usage = price_period_usage(plan, metrics, period.window, stored.states, plan.amount_currency, vat_rate,
-                               opening=stored.openings, event_values=stored.event_values)
-    return {"customer_usage": customer_usage_json(usage, period)}
+def read_current_usage(stores: Repositories) -> ReadCurrentUsage:
+    """The use case wired to the stores."""
+    return ReadCurrentUsage(stores.customers, stores.subscriptions, stores.plans, stores.billable_metrics,
+                            stores.dead_letters, partial(stored_usage, stores))
 
 
 @current_usage.route("/api/v1/customers/{external_id}/current_usage", methods=["GET"])
 def get_current_usage(external_id):
     request = current_usage.current_request
     organization = current_organization(request)
-    return json_response(customer_current_usage(repositories(), organization, external_id,
-                                                request.query_params or {}, customer_time(organization, utc_now())))
+    query = request.query_params or {}
+    apply_taxes = _apply_taxes(query.get("apply_taxes"))
+    read = read_current_usage(repositories())
+    current = read(organization, external_id, query.get("external_subscription_id"), apply_taxes=apply_taxes,
+                   clock=customer_time(organization, utc_now()))
+    return json_response({"customer_usage": customer_usage_json(current.usage, current.period)})

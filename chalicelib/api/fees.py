@@ -7,8 +7,9 @@ from chalicelib.api.blueprint import ApiBlueprint
 from chalicelib.api.pagination import UNKNOWN_CUSTOMER, customer_filter, page_from_query
 from chalicelib.api.serialize import json_response
 from chalicelib.domain.errors import NotFound
-from chalicelib.rendering.invoices import InvoiceLookups, stored_fee_json
+from chalicelib.rendering.invoices import stored_fee_json
 from chalicelib.store.repositories import repositories
+from chalicelib.usecases.shown_records import GatherShownRecords
 
 fees = ApiBlueprint(__name__)
 
@@ -25,8 +26,8 @@ def list_fees():
     if filters["customer_id"] is UNKNOWN_CUSTOMER:
         return json_response({"fees": [], "meta": page.meta(0)})
     listed = stores.fees.list_page(organization.id, page.number, page.per_page, **filters)
-    lookups = InvoiceLookups(stores, organization)
-    return json_response({"fees": [stored_fee_json(fee, lookups) for fee in listed],
+    records = GatherShownRecords(stores)(organization, fees=listed)
+    return json_response({"fees": [stored_fee_json(fee, records) for fee in listed],
                           "meta": page.meta(stores.fees.count(organization.id, **filters))})
 
 
@@ -37,4 +38,4 @@ def get_fee(lago_id):
     fee = stores.fees.get(organization.id, lago_id)
     if fee is None:
         raise NotFound("fee")
-    return json_response({"fee": stored_fee_json(fee, InvoiceLookups(stores, organization))})
+    return json_response({"fee": stored_fee_json(fee, GatherShownRecords(stores)(organization, fees=[fee]))})

@@ -16,8 +16,11 @@ from chalicelib.billing import drafts
 from chalicelib.domain import invoice_service
 from chalicelib.domain.clock import utc_now
 from chalicelib.domain.errors import NotFound
-from chalicelib.rendering.invoices import InvoiceLookups, invoice_json
+from chalicelib.domain.invoices.invoice import Invoice
+from chalicelib.domain.organizations import Organization
+from chalicelib.rendering.invoices import invoice_json
 from chalicelib.store.repositories import repositories
+from chalicelib.usecases.shown_records import GatherShownRecords
 
 invoices = ApiBlueprint(__name__)
 
@@ -82,8 +85,8 @@ def list_invoices():
         return json_response({"invoices": [], "meta": page.meta(0)})
     listed = stores.invoices.list_page(organization.id, page.number, page.per_page, **filters)
     total_count = stores.invoices.count(organization.id, **filters)
-    lookups = InvoiceLookups(stores, organization)
-    return json_response({"invoices": [invoice_json(invoice, lookups) for invoice in listed],
+    records = GatherShownRecords(stores)(organization, invoices=listed)
+    return json_response({"invoices": [invoice_json(invoice, records) for invoice in listed],
                           "meta": page.meta(total_count)})
 
 
@@ -94,13 +97,12 @@ def get_invoice(lago_id):
     invoice = stores.invoices.get(organization.id, lago_id)
     if invoice is None:
         raise NotFound("invoice")
-    return json_response({"invoice": invoice_json(invoice, InvoiceLookups(stores, organization))})
+    return _one(invoice, organization)
 
 
-def _one(invoice) -> dict:
-    stores = repositories()
-    return json_response({"invoice": invoice_json(invoice, InvoiceLookups(stores, current_organization(
-        invoices.current_request)))})
+def _one(invoice: Invoice, organization: Organization) -> dict:
+    records = GatherShownRecords(repositories())(organization, invoices=[invoice])
+    return json_response({"invoice": invoice_json(invoice, records)})
 
 
 @invoices.route("/api/v1/invoices/{lago_id}", methods=["PUT"])
@@ -109,23 +111,25 @@ def update_invoice(lago_id):
     organization = current_organization(request)
     return _one(invoice_service.update_invoice(repositories().invoices, organization.id, lago_id,
                                                root_object(request.raw_body, "invoice"),
-                                               customer_time(organization, utc_now())))
+                                               customer_time(organization, utc_now())), organization)
 
 
 @invoices.route("/api/v1/invoices/{lago_id}/void", methods=["POST"])
 def void_invoice(lago_id):
     organization = current_organization(invoices.current_request)
     return _one(invoice_service.void_invoice(repositories().invoices, organization.id, lago_id,
-                                             customer_time(organization, utc_now())))
+                                             customer_time(organization, utc_now())), organization)
 
 
 @invoices.route("/api/v1/invoices/{lago_id}/refresh", methods=["PUT"])
 def refresh_invoice(lago_id):
     organization = current_organization(invoices.current_request)
-    return _one(drafts.refresh_invoice(repositories(), organization, lago_id, customer_time(organization, utc_now())))
+    clock = customer_time(organization, utc_now())
+    return _one(drafts.refresh_invoice(repositories(), organization, lago_id, clock), organization)
 
 
 @invoices.route("/api/v1/invoices/{lago_id}/finalize", methods=["PUT"])
 def finalize_invoice(lago_id):
     organization = current_organization(invoices.current_request)
-    return _one(drafts.finalize_invoice(repositories(), organization, lago_id, customer_time(organization, utc_now())))
+    clock = customer_time(organization, utc_now())
+    return _one(drafts.finalize_invoice(repositories(), organization, lago_id, clock), organization)

@@ -15,8 +15,9 @@ from chalicelib.domain.clock import utc_now
 from chalicelib.domain.subscription_service import Shown, Stores
 from chalicelib.domain.subscriptions import CURRENT_STATUSES, STATUSES, status_from_query, statuses_from_query
 from chalicelib.domain.test_clocks import CustomerTime
-from chalicelib.rendering.resources import plan_codes, subscription_json
+from chalicelib.rendering.resources import subscription_json
 from chalicelib.store.repositories import repositories
+from chalicelib.usecases.shown_records import plan_codes
 
 subscriptions = ApiBlueprint(__name__)
 ROOT_KEY = "subscription"

@@ -18,6 +18,7 @@ from chalicelib.billing.ports import BillingStores
 from chalicelib.billing.readiness import unapplied_events
 from chalicelib.billing.termination_credit import credit_for_termination
 from chalicelib.domain.billable_metrics import BillableMetric
+from chalicelib.domain.billing_context import subscription_terms
 from chalicelib.domain.billing_steps import (
     INVOICING_STEPS,
     BillingStep,
@@ -28,7 +29,6 @@ from chalicelib.domain.billing_steps import (
     next_backfill_step,
     next_step,
 )
-from chalicelib.domain.current_usage import subscription_terms
 from chalicelib.domain.customers import Customer
 from chalicelib.domain.errors import InvoiceAlreadyIssued, StaleWrite
 from chalicelib.domain.invoices.invoice import Invoice, build_invoice, invoice_id

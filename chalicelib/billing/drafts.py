@@ -12,16 +12,16 @@ from datetime import datetime
 from chalicelib.billing.plan_change import billed_plan
 from chalicelib.billing.readiness import unapplied_events
 from chalicelib.domain.billable_metrics import BillableMetric
+from chalicelib.domain.billing_context import BillingContext, billing_context
 from chalicelib.domain.billing_steps import after_finalization
 from chalicelib.domain.clock import CustomerClock
-from chalicelib.domain.current_usage import subscription_terms
 from chalicelib.domain.customers import Customer
 from chalicelib.domain.errors import NotFound, NotReadyYet
 from chalicelib.domain.invoices.charge_fees import charge_fees
 from chalicelib.domain.invoices.fee_line import FeeLine
 from chalicelib.domain.invoices.invoice import BillingPeriod, Invoice, with_fee_lines
 from chalicelib.domain.organizations import Organization
-from chalicelib.domain.periods import BillingTerms, Period, local_day
+from chalicelib.domain.periods import local_day
 from chalicelib.domain.plans import Plan
 from chalicelib.domain.retries import retrying
 from chalicelib.domain.subscriptions import Subscription
@@ -31,24 +31,14 @@ from chalicelib.usecases.issuing import finalize_draft
 
 @dataclass(frozen=True)
 class _Billed:
-    """One billing period of a draft with what pricing it again reads."""
+    """One billing period of a draft with what pricing it again reads: `charges` the billing context of the charges
+    window it bills (None when it bills no charges)."""
 
     period: BillingPeriod
     subscription: Subscription
     plan: Plan
     metrics: dict[str, BillableMetric]
-    terms: BillingTerms
-
-    @property
-    def charges_window(self) -> Period | None:
-        if self.period.charges_from is None or self.period.charges_to is None:
-            return None
-        return Period(self.period.charges_from, self.period.charges_to)
-
-    @property
-    def charges_period(self) -> Period | None:
-        window = self.charges_window
-        return None if window is None else self.terms.charges_periods.period_at(window.start)
+    charges: BillingContext | None
 
 
 def _billed(stores, draft: Invoice, timezone: str) -> Iterator[_Billed]:
@@ -57,7 +47,9 @@ def _billed(stores, draft: Invoice, timezone: str) -> Iterator[_Billed]:
         subscription = stores.subscriptions.get(organization_id, period.subscription_id)
         plan = stores.plans.get_any(organization_id, period.plan_id)
         metrics = stores.billable_metrics.get_many(organization_id, plan.billable_metric_ids())
-        yield _Billed(period, subscription, plan, metrics, subscription_terms(subscription, plan, timezone))
+        charges = (None if period.charges_from is None or period.charges_to is None
+                   else billing_context(subscription, plan, timezone, period.charges_from))
+        yield _Billed(period, subscription, plan, metrics, charges)
 
 
 def _priced(stores, draft: Invoice, billed: list[_Billed], now: datetime) -> Invoice:
@@ -65,10 +57,11 @@ def _priced(stores, draft: Invoice, billed: list[_Billed], now: datetime) -> Inv
     for each in billed:
         lines += [FeeLine.model_validate(fee.model_dump(exclude={"id", "taxes_amount_cents"})) for fee in draft.fees
                   if fee.subscription_id == each.subscription.id and fee.fee_type == "subscription"]
-        if each.charges_window is not None:
-            usage = stored_usage(stores, each.subscription, each.plan, each.metrics, each.terms, each.charges_period)
-            plan = billed_plan(stores, each.subscription, each.plan, each.metrics, each.charges_window)
-            lines += charge_fees(each.subscription.id, plan, each.metrics, each.terms, each.charges_window, usage)
+        if each.charges is not None and each.charges.billed is not None:
+            usage = stored_usage(stores, each.subscription, each.plan, each.metrics, each.charges.terms,
+                                 each.charges.period)
+            plan = billed_plan(stores, each.subscription, each.plan, each.metrics, each.charges.billed)
+            lines += charge_fees(each.subscription.id, plan, each.metrics, each.charges, usage)
     return with_fee_lines(draft, lines, now)
 
 
@@ -86,8 +79,8 @@ def finalize(stores, customer: Customer, draft: Invoice, timezone: str, now: dat
     that comes late issues what a timely one would. None while events stored for its charges windows are not all
     applied by the aggregator (nothing is written: try again later)."""
     billed = list(_billed(stores, draft, timezone))
-    if any(unapplied_events(stores, each.subscription, each.terms, each.charges_period)
-           for each in billed if each.charges_period is not None):
+    if any(unapplied_events(stores, each.subscription, each.charges.terms, each.charges.period)
+           for each in billed if each.charges is not None):
         return None
     drafted = {each.subscription.id: each.subscription for each in billed
                if draft.id in (period.invoice_id for period in each.subscription.draft_periods)}

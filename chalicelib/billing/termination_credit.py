@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from chalicelib.billing.ports import BillingStores
+from chalicelib.domain.billing_context import subscription_terms
 from chalicelib.domain.credit_notes import CreditNote, termination_credit_note
-from chalicelib.domain.current_usage import subscription_terms
 from chalicelib.domain.invoices.invoice import Invoice, InvoiceFee
 from chalicelib.domain.periods import local_day
 from chalicelib.domain.plans import Plan

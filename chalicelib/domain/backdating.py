@@ -47,11 +47,11 @@ def unbilled_history(terms: BillingTerms, subscription_at: datetime, requested_a
     starting_due = terms.pay_in_advance and not started_on_request_day(subscription_at, requested_at, terms.timezone)
     live = first_live_period(terms, requested_at)
     first = terms.charges_periods.period_at(terms.started_at).within(terms.started_at)
-    periods_due = first is not None and first.end <= live.start
-    if not starting_due and not periods_due:
+    first_due = first if first is not None and first.end <= live.start else None
+    if not starting_due and first_due is None:
         return None
-    return UnbilledHistory(starting_due=starting_due, period_start=first.start if periods_due else None,
-                           period_end=first.end if periods_due else None, until=live.start)
+    return UnbilledHistory(starting_due=starting_due, period_start=first_due.start if first_due else None,
+                           period_end=first_due.end if first_due else None, until=live.start)
 
 
 def after_backfilled_start(history: UnbilledHistory) -> UnbilledHistory | None:
@@ -63,7 +63,7 @@ def after_backfilled_start(history: UnbilledHistory) -> UnbilledHistory | None:
 def after_backfilled_period(history: UnbilledHistory, terms: BillingTerms) -> UnbilledHistory | None:
     """The history once its next charges period is billed (its starting invoice was billed before): the following
     period, unless that one is live."""
-    if history.period_end >= history.until:
+    if history.period_end is None or history.period_end >= history.until:
         return None
     following = terms.charges_periods.period_at(history.period_end)
     return history.model_copy(update={"period_start": following.start, "period_end": following.end})

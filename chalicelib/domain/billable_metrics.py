@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 from chalicelib.domain.aggregations.registry import AGGREGATION_KINDS
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.pricing.filters import ALL_FILTER_VALUES
-from chalicelib.domain.validation import LongText, RequiredText, Text, WholeNumber, parse_model
+from chalicelib.domain.validation import Changes, LongText, RequiredText, Text, WholeNumber, parse_model
 
 AggregationType = Literal["count_agg", "sum_agg", "max_agg", "unique_count_agg", "latest_agg", "weighted_sum_agg"]
 RoundingFunction = Literal["round", "ceil", "floor"]
@@ -87,10 +87,10 @@ class BillableMetricInput(BillableMetricFields):
     expression: None = None  # Lago's per-event expressions are not supported: any value is value_is_invalid
 
     @classmethod
-    def parse(cls, payload: dict) -> "BillableMetricInput":
+    def parse(cls, payload: object) -> "BillableMetricInput":
         return parse_model(cls, payload)
 
-    def changes(self) -> dict:
+    def changes(self) -> Changes:
         """The metric's attributes this request sets: exactly the fields it sent (null clears an optional one)."""
         changes = {name: getattr(self, name) for name in self.model_fields_set
                    if name in BillableMetricFields.model_fields}
@@ -133,7 +133,7 @@ def checked_metric(metric: BillableMetric) -> BillableMetric:
     return metric
 
 
-def new_metric(changes: dict, *, metric_id: str, organization_id: str, now: datetime) -> BillableMetric:
+def new_metric(changes: Changes, *, metric_id: str, organization_id: str, now: datetime) -> BillableMetric:
     missing = {name: ["value_is_mandatory"] for name in ("name", "code", "aggregation_type")
                if changes.get(name) is None}
     if missing:
@@ -150,10 +150,11 @@ def _with_defaults(metric: BillableMetric) -> BillableMetric:
     return metric
 
 
-def updated_metric(metric: BillableMetric, changes: dict, now: datetime) -> BillableMetric:
+def updated_metric(metric: BillableMetric, changes: Changes, now: datetime) -> BillableMetric:
     """The metric with `changes` applied. Name, code and aggregation type can be changed, never cleared;
     while a plan uses the metric, the fields its charges depend on cannot change."""
-    cleared = {name: ["value_is_mandatory"] for name in ("name", "code", "aggregation_type", "recurring")
+    cleared: dict[str, list[str]] = {name: ["value_is_mandatory"]
+                                     for name in ("name", "code", "aggregation_type", "recurring")
                if name in changes and changes[name] is None}
     if cleared:
         raise ValidationFailed(cleared)

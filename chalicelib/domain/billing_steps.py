@@ -5,11 +5,11 @@ and what a backfill does next with its unbilled history (chalicelib/domain/backd
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from chalicelib.domain.backdating import after_backfilled_period, after_backfilled_start
-from chalicelib.domain.current_usage import subscription_terms
+from chalicelib.domain.billing_context import subscription_terms
 from chalicelib.domain.invoices.base_fee import trial_ends_at
 from chalicelib.domain.periods import BillingTerms, Period, local_day
 from chalicelib.domain.periods.period import SECOND, after_last_second
@@ -37,7 +37,7 @@ class BillingStep:
         upgraded = upgrade_of(self)
         return f"{prefix}upgrade/{upgraded}" if upgraded else f"{prefix}{self.kind}/{self.subscription.id}"
 
-    def issuing_date(self, timezone: str):
+    def issuing_date(self, timezone: str) -> date:
         return local_day(self.at, timezone)
 
 
@@ -70,7 +70,7 @@ def next_step(subscription: Subscription) -> BillingStep | None:
             candidates.append(BillingStep("terminate", subscription.ending_at, subscription))
         if subscription.downgrade_at is not None:
             candidates.append(BillingStep("downgrade", subscription.downgrade_at, subscription))
-    elif subscription.status == "terminated" and subscription.final_invoice_due:
+    elif subscription.status == "terminated" and subscription.final_invoice_due and subscription.terminated_at:
         if period_end is not None and period_end <= subscription.terminated_at:  # a missed period first
             candidates.append(BillingStep("periodic", period_end, subscription))
         else:
@@ -107,9 +107,11 @@ def after_invoice(step: BillingStep, plan: Plan, timezone: str, now: datetime, *
     share moves the unbilled history on instead."""
     subscription = step.subscription
     terms = subscription_terms(subscription, plan, timezone)
-    update: dict = {"updated_at": now, "version": subscription.version + 1}
+    update: dict[str, object] = {"updated_at": now, "version": subscription.version + 1}
     if step.backfill:
         history = subscription.unbilled_history
+        if history is None:
+            raise ValueError(f"subscription {subscription.id} has no unbilled history to backfill")
         update["unbilled_history"] = (after_backfilled_start(history) if step.kind == "starting"
                                       else after_backfilled_period(history, terms))
     elif step.kind == "starting":
@@ -118,6 +120,8 @@ def after_invoice(step: BillingStep, plan: Plan, timezone: str, now: datetime, *
         update["final_invoice_due"] = False  # its last period stays shown
     else:
         start = subscription.current_billing_period_end
+        if start is None:
+            raise ValueError(f"subscription {subscription.id} has no billing period to move on from")
         end = terms.charges_periods.period_at(start).end
         if subscription.terminated_at is not None:
             end = min(end, after_last_second(subscription.terminated_at))
@@ -135,7 +139,8 @@ def after_empty_start(step: BillingStep, plan: Plan, timezone: str, now: datetim
     billing); otherwise there is nothing to start with (the periods after the trial bill their fee)."""
     subscription = step.subscription
     trial_ends = trial_ends_at(plan, initial_started_at)
-    first_period = subscription_terms(subscription, plan, timezone).plan_periods.period_at(subscription.started_at)
+    first_period = subscription_terms(subscription, plan, timezone).plan_periods.period_at(
+        subscription.billing_started_at)
     if not step.backfill and trial_ends is not None and step.at < trial_ends < first_period.end:
         return subscription.model_copy(update={"starting_invoice_at": trial_ends, "updated_at": now,
                                                "version": subscription.version + 1})

@@ -18,7 +18,7 @@ from chalicelib.domain.plans import Charge, ChargeFilter, ChargeModelName
 from chalicelib.domain.pricing.charge_models import parse_properties
 from chalicelib.domain.pricing.filters import FilterBuckets
 from chalicelib.domain.pricing.properties import ChargeProperties
-from chalicelib.domain.validation import Text, WholeNumber
+from chalicelib.domain.validation import JsonObject, Text, WholeNumber
 
 MAX_CHARGES = 100
 MAX_FILTERS_PER_CHARGE = 100
@@ -32,7 +32,7 @@ PRORATED_MODELS_IN_ADVANCE = frozenset({"standard"})
 _NUMBER_FIELDS = frozenset({"from_value", "to_value"})
 _OPEN_RANGE = {"from_value": 0, "to_value": None, "flat_amount": "0"}
 # Lago's properties for a charge sent without any (Charges::BuildDefaultPropertiesService).
-DEFAULT_PROPERTIES: dict[str, Callable[[], dict]] = {
+DEFAULT_PROPERTIES: dict[str, Callable[[], JsonObject]] = {
     "standard": lambda: {"amount": "0"},
     "graduated": lambda: {"graduated_ranges": [{**_OPEN_RANGE, "per_unit_amount": "0"}]},
     "package": lambda: {"amount": "0", "package_size": 1, "free_units": 0},
@@ -47,7 +47,7 @@ FilterValue = Annotated[StrictStr, Field(min_length=1, max_length=255)]
 class ChargeFilterInput(BaseModel):
     model_config = ConfigDict(extra="ignore")
     invoice_display_name: Text | None = None
-    properties: dict | None = None
+    properties: JsonObject | None = None
     values: dict[Annotated[str, Field(max_length=255)],
                  Annotated[list[FilterValue], Field(max_length=MAX_FILTER_VALUES)]] = {}
 
@@ -67,15 +67,15 @@ class ChargeInput(BaseModel):
     prorated: StrictBool | None = None
     min_amount_cents: Annotated[WholeNumber, Field(ge=0)] | None = None
     invoice_display_name: Text | None = None
-    properties: dict | None = None
+    properties: JsonObject | None = None
     filters: Annotated[list[ChargeFilterInput], Field(max_length=MAX_FILTERS_PER_CHARGE)] | None = None
 
 
-def stored_properties(properties: ChargeProperties) -> dict:
+def stored_properties(properties: ChargeProperties) -> JsonObject:
     """Validated properties in Lago's JSON form: decimals as plain decimal strings (`"0.50"` stays), range
     bounds as numbers, counts as integers. Stored as strings, amounts keep the digits the client sent."""
 
-    def plain(value, name: str | None = None):
+    def plain(value: object, name: str | None = None) -> object:
         if isinstance(value, dict):
             return {key: plain(item, key) for key, item in value.items()}
         if isinstance(value, list):
@@ -84,15 +84,16 @@ def stored_properties(properties: ChargeProperties) -> dict:
             return format(value, "f")
         return value
 
-    stored = plain(properties.model_dump())
+    stored = {name: plain(value, name) for name, value in properties.model_dump().items()}
     # Lago shows group keys only when set, under both names while `grouped_by` is deprecated.
-    group_keys = stored.pop("pricing_group_keys")
+    del stored["pricing_group_keys"]
+    group_keys = properties.pricing_group_keys
     if group_keys:
         stored.update(pricing_group_keys=list(group_keys), grouped_by=list(group_keys))
     return stored
 
 
-def _properties(charge_model: str, payload: dict | None, path: str) -> dict:
+def _properties(charge_model: str, payload: JsonObject | None, path: str) -> JsonObject:
     try:
         parsed = parse_properties(charge_model, payload or DEFAULT_PROPERTIES[charge_model]())
     except ValidationFailed as failed:

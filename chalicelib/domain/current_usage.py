@@ -16,12 +16,13 @@ from decimal import Decimal
 
 from chalicelib.domain.aggregations.arithmetic import exact_sum, round_units
 from chalicelib.domain.aggregations.base import NO_USAGE, AggregationResult
-from chalicelib.domain.aggregations.registry import aggregation_for
+from chalicelib.domain.aggregations.registry import AggregateState, aggregation_for
 from chalicelib.domain.aggregations.sum import Totals
-from chalicelib.domain.aggregations.windows import Window, epoch_ms, from_epoch_ms
+from chalicelib.domain.aggregations.windows import Window, from_epoch_ms
 from chalicelib.domain.billable_metrics import BillableMetric
+from chalicelib.domain.billing_context import BillingContext, billing_context, charges_window
 from chalicelib.domain.money import amount_cents
-from chalicelib.domain.periods import BillingTerms, Period, current_usage_window, days_in, local_day
+from chalicelib.domain.periods import BillingTerms, Period, current_usage_window, local_day
 from chalicelib.domain.plans import Charge, Plan
 from chalicelib.domain.pricing.charge_models import charge_amount
 from chalicelib.domain.pricing.groups import UNGROUPED, PricingGroup, empty_group, is_group_of
@@ -29,7 +30,7 @@ from chalicelib.domain.pricing.percentage import PercentageProperties
 from chalicelib.domain.pricing.properties import ChargeProperties
 from chalicelib.domain.pricing.transactions import TransactionValues
 from chalicelib.domain.pricing.usage import Usage
-from chalicelib.domain.subscriptions import Subscription, billing_terms
+from chalicelib.domain.subscriptions import Subscription
 from chalicelib.domain.taxes import taxes_amount_cents
 
 # (charge lago_id, bucket, pricing group): bucket None is the default bucket, an int the charge filter's index; the
@@ -131,13 +132,26 @@ class PeriodUsage:
 
 @dataclass(frozen=True)
 class UsagePeriod:
-    """The charges period in progress: `period` the full one (its start keys the stored aggregates),
-    `shown` the part billed (from the subscription's start instant), `window` what aggregations read."""
+    """The charges period in progress: its billing context (`period` the full one, whose start keys the stored
+    aggregates; `window` what aggregations read) and `shown`, the part shown (from the subscription's start
+    instant to the period's end)."""
 
-    period: Period
+    context: BillingContext
     shown: Period
-    window: Window
-    timezone: str
+
+    @property
+    def period(self) -> Period:
+        return self.context.period
+
+    @property
+    def window(self) -> Window:
+        if self.context.window is None:
+            raise ValueError(f"the period {self.period} bills nothing")
+        return self.context.window
+
+    @property
+    def timezone(self) -> str:
+        return self.context.terms.timezone
 
     @property
     def issuing_date(self) -> date:
@@ -146,31 +160,15 @@ class UsagePeriod:
         return local_day(self.shown.last_second, self.timezone)
 
 
-def subscription_terms(subscription: Subscription, plan: Plan, timezone: str) -> BillingTerms:
-    """The subscription's terms, cut at its termination when it has one."""
-    return billing_terms(plan, subscription.billing_time, timezone, subscription.subscription_at,
-                         subscription.started_at, subscription.terminated_at,
-                         upgraded=subscription.terminated_by_upgrade)
-
-
-def charges_window(terms: BillingTerms, period: Period) -> Window:
-    """What the aggregations read of a charges period: from the start instant, divided by the full period's days."""
-    shown = terms.charges_part(period)
-    ended_here = terms.terminated_at is not None and period.start <= terms.terminated_at < period.end
-    return Window(epoch_ms(shown.start), epoch_ms(shown.end), days_in(period, terms.timezone), terms.timezone,
-                  upgraded=terms.upgraded and ended_here)
-
-
 def current_usage_period(subscription: Subscription, plan: Plan, timezone: str, now: datetime) -> UsagePeriod:
     """The charges period of an active subscription containing `now` (never before its start)."""
-    terms = subscription_terms(subscription, plan, timezone)
-    moment = max(now, subscription.started_at)
-    period = terms.charges_periods.period_at(moment)
-    return UsagePeriod(period, current_usage_window(terms, moment), charges_window(terms, period), timezone)
+    moment = max(now, subscription.billing_started_at)
+    context = billing_context(subscription, plan, timezone, moment)
+    return UsagePeriod(context, current_usage_window(context.terms, moment))
 
 
 def recurring_openings(plan: Plan, metrics: Mapping[str, BillableMetric], terms: BillingTerms,
-                       earlier_states: Mapping[int, Mapping[BucketKey, object]],
+                       earlier_states: Mapping[int, Mapping[BucketKey, AggregateState]],
                        carried: Mapping[BucketKey, AggregationResult] | None = None
                        ) -> dict[BucketKey, AggregationResult]:
     """What each bucket of a recurring metric opens the next period with: the earlier periods' states (by the
@@ -199,8 +197,7 @@ def recurring_openings(plan: Plan, metrics: Mapping[str, BillableMetric], terms:
                 if key[0] != charge.id:
                     continue
                 if window is None:
-                    window = charges_window(terms, terms.charges_periods.period_at(
-                        from_epoch_ms(period_start_ms)))
+                    window = charges_window(terms, terms.charges_periods.period_at(from_epoch_ms(period_start_ms)))
                 opening = aggregation.opening_state(openings.get(key, NO_USAGE), window)
                 openings[key] = aggregation.result(aggregation.combine(state, opening), window)
     return openings
@@ -215,7 +212,7 @@ def needs_event_values(properties: ChargeProperties) -> bool:
                                         properties.per_transaction_max_amount))
 
 
-def _bucket(charge: Charge, metric: BillableMetric, index: int | None, window: Window, state,
+def _bucket(charge: Charge, metric: BillableMetric, index: int | None, window: Window, state: AggregateState | None,
             opening: AggregationResult, values: TransactionValues | None, currency: str) -> BucketUsage:
     properties = charge.bucket_properties(index)
     if values is None and state is not None and needs_event_values(properties):
@@ -253,7 +250,7 @@ def shown_groups(buckets: list[BucketUsage], empty: BucketUsage) -> list[BucketU
 
 
 def price_period_usage(plan: Plan, metrics: Mapping[str, BillableMetric], window: Window,
-                       states: Mapping[BucketKey, object], currency: str, vat_rate: Decimal | None, *,
+                       states: Mapping[BucketKey, AggregateState], currency: str, vat_rate: Decimal | None, *,
                        opening: Mapping[BucketKey, AggregationResult] | None = None,
                        event_values: Mapping[BucketKey, TransactionValues] | None = None) -> PeriodUsage:
     """The period's usage of every charge of `plan`, priced.

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from chalicelib.domain.contact import Address, LegalIdentity
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.validation import (
+    Changes,
     CurrencyCode,
     Days,
     Percentage,
@@ -89,7 +90,7 @@ class CustomerInput(CustomerFields):
     test_clock_id: RequiredText | None = None  # only at creation (`clock_of_update`)
 
     @classmethod
-    def parse(cls, payload: dict, *, external_id_required: bool) -> "CustomerInput":
+    def parse(cls, payload: object, *, external_id_required: bool) -> "CustomerInput":
         try:
             parsed = cls.model_validate(payload)
         except ValidationError as error:
@@ -98,7 +99,7 @@ class CustomerInput(CustomerFields):
             raise ValidationFailed.single("external_id", "value_is_mandatory")
         return parsed
 
-    def changes(self) -> dict:
+    def changes(self) -> Changes:
         """The customer's attributes this request sets: exactly the fields it sent (null clears)."""
         changes = {name: getattr(self, name) for name in self.model_fields_set
                    if name in CustomerFields.model_fields and name not in BILLING_CONFIGURATION_FIELDS}
@@ -116,7 +117,7 @@ def customer_slug(document_number_prefix: str, sequential_id: int) -> str:
     return f"{document_number_prefix}-{sequential_id:03d}"
 
 
-def new_customer_changes(changes: dict) -> dict:
+def new_customer_changes(changes: Changes) -> Changes:
     """Check what creating a customer needs: a non-blank name (Lago's clients make it optional; this seed does not)."""
     name = changes.get("name")
     if name is None or not name.strip():
@@ -131,7 +132,7 @@ def clock_of_update(customer: Customer, request: CustomerInput) -> str | None:
     return customer.test_clock_id
 
 
-def updated_customer(customer: Customer, changes: dict, now: datetime) -> Customer:
+def updated_customer(customer: Customer, changes: Changes, now: datetime) -> Customer:
     """The customer with `changes` applied; a name can be changed but never cleared, the currency not while
     the customer has an active or pending subscription."""
     if "name" in changes and (changes["name"] is None or not changes["name"].strip()):

@@ -18,7 +18,7 @@ from chalicelib.domain.aggregations.registry import AGGREGATION_KINDS
 from chalicelib.domain.aggregations.windows import epoch_ms, from_epoch_ms
 from chalicelib.domain.billable_metrics import BillableMetric
 from chalicelib.domain.errors import ValidationFailed
-from chalicelib.domain.validation import RequiredText, parse_model, within_billing_range
+from chalicelib.domain.validation import JsonObject, RequiredText, parse_model, within_billing_range
 
 MAX_BATCH_EVENTS = 100
 # An event's properties as JSON, at most: the stored item (written twice, base table and index) stays small.
@@ -33,11 +33,11 @@ _SECONDS_TEXT = re.compile(SECONDS_TEXT)
 UnbillableReason = Literal["before_subscription_start", "after_subscription_end", "period_finalized"]
 
 
-def _invalid_format():
+def _invalid_format() -> PydanticCustomError:
     return PydanticCustomError("invalid_format", "Unix seconds: an integer, a decimal or a numeric string")
 
 
-def timestamp_ms(value) -> int | None:
+def timestamp_ms(value: object) -> int | None:
     """Lago's `timestamp`: Unix seconds as an integer, a decimal number or a numeric string, to the
     millisecond (`1651240791.123` -> 1651240791123; finer digits are dropped); None when absent or null."""
     if value is None:
@@ -56,7 +56,7 @@ def timestamp_ms(value) -> int | None:
     return milliseconds
 
 
-def _amount_text(value) -> str:
+def _amount_text(value: object) -> str:
     """`precise_total_amount_cents` (the dynamic charge model's amount): a decimal, kept as the text sent."""
     text = str(value) if isinstance(value, (int, Decimal)) and not isinstance(value, bool) else value
     try:
@@ -67,7 +67,7 @@ def _amount_text(value) -> str:
     raise PydanticCustomError("value_is_invalid", "a decimal number")
 
 
-def _storable_properties(value):
+def _storable_properties(value: object) -> object:
     """Properties DynamoDB can store: valid Unicode (a lone surrogate such as "\\ud800" in a key or a value cannot
     be written as UTF-8) and at most 32 KB of JSON."""
     if value is not None and isinstance(value, dict):
@@ -95,11 +95,12 @@ class EventInput(BaseModel):
         lambda value: None if value is None else _amount_text(value))] = None
 
     @classmethod
-    def parse(cls, payload) -> "EventInput":
+    def parse(cls, payload: object) -> "EventInput":
         if not isinstance(payload, dict):
             raise ValidationFailed.single("event", "value_is_invalid")
         parsed = parse_model(cls, payload)
-        missing = {name: ["value_is_mandatory"] for name in ("transaction_id", "code") if getattr(parsed, name) is None}
+        missing: dict[str, list[str]] = {name: ["value_is_mandatory"] for name in ("transaction_id", "code")
+                                         if getattr(parsed, name) is None}
         if parsed.external_subscription_id is None and parsed.external_customer_id is None:
             missing["external_subscription_id"] = ["value_is_mandatory"]
         if missing:
@@ -138,7 +139,7 @@ class Event(BaseModel):
                 and (not other.timestamp_given or self.timestamp_ms == other.timestamp_ms))
 
 
-def property_errors(metric: BillableMetric, properties: dict) -> dict[str, list[str]]:
+def property_errors(metric: BillableMetric, properties: JsonObject) -> dict[str, list[str]]:
     """Lago's check of the property the metric aggregates: a number (Lago's numeric rule) for sum, max,
     latest and weighted_sum; a scalar for unique_count. A missing or null property is accepted (the
     aggregation leaves the event out), as Lago does."""

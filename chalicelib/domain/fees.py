@@ -28,7 +28,7 @@ def stored_fee(line: FeeLine, *, organization_id: str, customer_id: str, externa
                currency: str, vat_rate: Decimal | None, created_at: datetime) -> PayInAdvanceFee:
     """The stored form of an event's fee line: the id and taxes its invoice gives it too, and that invoice's id
     when the charge is invoiceable."""
-    fee_id = in_advance_fee_id(line.subscription_id, line.charge_id, line.event_transaction_id)
+    fee_id = in_advance_fee_id(line)
     return PayInAdvanceFee(
         id=fee_id, taxes_amount_cents=fee_taxes_amount_cents(line, vat_rate), **line.model_dump(),
         organization_id=organization_id, customer_id=customer_id, external_subscription_id=external_subscription_id,

@@ -9,7 +9,17 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from chalicelib.domain.contact import LegalIdentity
 from chalicelib.domain.errors import ValidationFailed
-from chalicelib.domain.validation import CurrencyCode, Days, LongText, Percentage, Text, Timezone, Url, parse_model
+from chalicelib.domain.validation import (
+    Changes,
+    CurrencyCode,
+    Days,
+    LongText,
+    Percentage,
+    Text,
+    Timezone,
+    Url,
+    parse_model,
+)
 
 
 class Organization(BaseModel):
@@ -66,10 +76,10 @@ class OrganizationUpdate(LegalIdentity):
     billing_configuration: _BillingConfigurationInput | None = None
 
     @classmethod
-    def parse(cls, payload: dict) -> "OrganizationUpdate":
+    def parse(cls, payload: object) -> "OrganizationUpdate":
         return parse_model(cls, payload)
 
-    def changes(self) -> dict:
+    def changes(self) -> Changes:
         """The organization's attributes this update sets: only the fields the client sent."""
         changes = {name: getattr(self, name) for name in self.model_fields_set
                    if name not in ("billing_configuration", "vat_rate")}

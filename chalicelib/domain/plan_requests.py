@@ -11,8 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from chalicelib.domain.billable_metrics import BillableMetric, record_too_large
 from chalicelib.domain.charges import MAX_BILLABLE_METRICS_PER_PLAN, MAX_CHARGES, ChargeInput, build_charge
 from chalicelib.domain.errors import NotFound, ValidationFailed
-from chalicelib.domain.plans import FIELDS_FIXED_WHILE_SUBSCRIBED, Interval, Plan, bill_charges_monthly_for
+from chalicelib.domain.plans import FIELDS_FIXED_WHILE_SUBSCRIBED, Charge, Interval, Plan, bill_charges_monthly_for
 from chalicelib.domain.validation import (
+    Changes,
     CurrencyCode,
     LongText,
     RequiredText,
@@ -52,17 +53,18 @@ class PlanInput(PlanFields):
     charges: Annotated[list[ChargeInput], Field(max_length=MAX_CHARGES)] | None = None
 
     @classmethod
-    def parse(cls, payload: dict) -> "PlanInput":
+    def parse(cls, payload: object) -> "PlanInput":
         return parse_model(cls, payload)
 
-    def changes(self) -> dict:
+    def changes(self) -> Changes:
         """The plan's fields this request sends (charges apart)."""
         return {name: getattr(self, name) for name in self.model_fields_set if name in PlanFields.model_fields}
 
     def metric_references(self) -> tuple[set[str], set[str]]:
         """The lago_ids and the codes of the metrics the charges name (`billable_metric_id` first)."""
-        ids, codes = set(), set()
-        errors = {}
+        ids: set[str] = set()
+        codes: set[str] = set()
+        errors: dict[str, list[str]] = {}
         for index, charge in enumerate(self.charges or []):
             if charge.billable_metric_id is not None:
                 ids.add(charge.billable_metric_id)
@@ -78,19 +80,24 @@ class PlanInput(PlanFields):
 def resolve_metric(charge: ChargeInput, by_id: dict[str, BillableMetric],
                    by_code: dict[str, BillableMetric]) -> BillableMetric:
     """The charge's metric; an unknown one is Lago's 404 `billable_metrics_not_found`."""
-    metric = (by_id.get(charge.billable_metric_id) if charge.billable_metric_id is not None
-              else by_code.get(charge.billable_metric_code))
+    metric = None
+    if charge.billable_metric_id is not None:
+        metric = by_id.get(charge.billable_metric_id)
+    elif charge.billable_metric_code is not None:
+        metric = by_code.get(charge.billable_metric_code)
     if metric is None:
         raise NotFound("billable_metrics")
     return metric
 
 
 def plan_charges(request: PlanInput, metric_of: Callable[[ChargeInput], BillableMetric], previous: Plan | None,
-                 new_id: Callable[[], str], now: datetime):
+                 new_id: Callable[[], str], now: datetime) -> list[Charge]:
     """The plan's charges from the request: a charge whose `id` is one of the plan's keeps that id and its
     created_at (Lago); any other gets a new id. Unlisted charges are dropped by the caller."""
     kept = {charge.id: charge for charge in previous.charges} if previous else {}
-    charges, errors, codes = [], {}, set()
+    charges: list[Charge] = []
+    errors: dict[str, list[str]] = {}
+    codes: set[str] = set()
     for index, charge_input in enumerate(request.charges or []):
         path = f"charges.{index}"
         if charge_input.code is not None:
@@ -119,14 +126,14 @@ def checked_plan(plan: Plan) -> Plan:
     return plan
 
 
-def new_plan_fields(changes: dict) -> dict:
+def new_plan_fields(changes: Changes) -> Changes:
     missing = {name: ["value_is_mandatory"] for name in REQUIRED_ON_CREATE if changes.get(name) is None}
     if missing:
         raise ValidationFailed(missing)
     return {name: value for name, value in changes.items() if value is not None}
 
 
-def updated_plan_fields(plan: Plan, changes: dict) -> dict:
+def updated_plan_fields(plan: Plan, changes: Changes) -> Changes:
     """The plan fields the update sets. Required fields can be changed, never cleared; while the plan has
     active subscriptions the fields that decide their billing cannot change."""
     cleared = {name: ["value_is_mandatory"] for name in REQUIRED_ON_CREATE if name in changes and changes[name] is None}
@@ -142,7 +149,8 @@ def updated_plan_fields(plan: Plan, changes: dict) -> dict:
     return changes
 
 
-def _differs(plan: Plan, name: str, value) -> bool:
+def _differs(plan: Plan, name: str, value: object) -> bool:
     if name == "bill_charges_monthly":
-        return bill_charges_monthly_for(plan.interval, value) != plan.bill_charges_monthly
-    return value != getattr(plan, name)
+        return bill_charges_monthly_for(plan.interval, bool(value)) != plan.bill_charges_monthly
+    current: object = getattr(plan, name)
+    return value != current

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from chalicelib.domain.pricing.charge_models import parse_properties
 from chalicelib.domain.pricing.properties import ChargeProperties
+from chalicelib.domain.validation import JsonObject
 
 Interval = Literal["weekly", "monthly", "quarterly", "semiannual", "yearly"]
 ChargeModelName = Literal["standard", "graduated", "package", "percentage", "volume", "graduated_percentage"]
@@ -25,7 +26,7 @@ class ChargeFilter(BaseModel):
     """A price for the events whose properties match `values` ({key: [value, ...]}, keys declared on the metric)."""
 
     invoice_display_name: str | None = None
-    properties: dict
+    properties: JsonObject
     values: dict[str, list[str]]
 
 
@@ -43,7 +44,7 @@ class Charge(BaseModel):
     prorated: bool = False
     min_amount_cents: int = 0
     invoice_display_name: str | None = None
-    properties: dict
+    properties: JsonObject
     filters: list[ChargeFilter] = []
     created_at: datetime
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from chalicelib.domain.backdating import UnbilledHistory, first_live_period, started_on_request_day, unbilled_history
@@ -15,7 +15,7 @@ from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.periods import BillingTerms, BillingTime, Interval, Period, current_usage_window
 from chalicelib.domain.periods.period import SECOND
 from chalicelib.domain.plans import Plan
-from chalicelib.domain.validation import Instant, RequiredText, Text, raise_validation_failed
+from chalicelib.domain.validation import Instant, RequiredText, Text, parse_model
 
 Status = Literal["pending", "active", "terminated", "canceled"]
 STATUSES: tuple[str, ...] = ("active", "pending", "terminated", "canceled")
@@ -24,7 +24,7 @@ STATUSES: tuple[str, ...] = ("active", "pending", "terminated", "canceled")
 CURRENT_STATUSES: tuple[str, ...] = ("active", "pending")
 
 
-def _billing_time(value) -> str:
+def _billing_time(value: object) -> str:
     if value not in (BillingTime.CALENDAR, BillingTime.ANNIVERSARY):
         raise PydanticCustomError("value_is_invalid", "calendar or anniversary")
     return str(value)
@@ -93,9 +93,16 @@ class Subscription(BaseModel):
     version: int = 1
 
     @property
-    def starting_at(self) -> datetime | None:
+    def billing_started_at(self) -> datetime:
+        """`started_at` of a subscription that has started (active or terminated); a pending one has none."""
+        if self.started_at is None:
+            raise ValueError(f"subscription {self.id} has not started")
+        return self.started_at
+
+    @property
+    def starting_at(self) -> datetime:
         """When its starting invoice (a pay-in-advance plan's) is due."""
-        return self.starting_invoice_at or self.started_at
+        return self.starting_invoice_at or self.billing_started_at
 
     @property
     def waits_for_switch(self) -> bool:
@@ -166,13 +173,6 @@ class _Fields(BaseModel):
     subscription_at: Instant | None = None
 
 
-def _parse(model: type[BaseModel], payload: dict):
-    try:
-        return model.model_validate(payload)
-    except ValidationError as error:
-        raise_validation_failed(error)
-
-
 class SubscriptionInput(_Fields):
     """The `subscription` object of `POST /subscriptions`."""
 
@@ -182,10 +182,10 @@ class SubscriptionInput(_Fields):
     billing_time: Annotated[str, BeforeValidator(_billing_time)] | None = None
 
     @classmethod
-    def parse(cls, payload: dict) -> "SubscriptionInput":
+    def parse(cls, payload: object) -> "SubscriptionInput":
         """The request's fields; its `ending_at` is checked once "now" is known (`check_ending_at`): the customer's
         time, which a test clock sets."""
-        parsed = _parse(cls, payload)
+        parsed = parse_model(cls, payload)
         missing = {name: ["value_is_mandatory"] for name in ("external_customer_id", "plan_code", "external_id")
                    if getattr(parsed, name) is None}
         if missing:
@@ -198,8 +198,8 @@ class SubscriptionUpdate(_Fields):
     `name` and `ending_at`; `subscription_at` only changes a pending subscription (null leaves it)."""
 
     @classmethod
-    def parse(cls, payload: dict) -> "SubscriptionUpdate":
-        return _parse(cls, payload)
+    def parse(cls, payload: object) -> "SubscriptionUpdate":
+        return parse_model(cls, payload)
 
 
 def check_ending_at(ending_at: datetime | None, subscription_at: datetime, now: datetime) -> None:
@@ -353,7 +353,7 @@ def scheduled_downgrade(old: Subscription, plan: Plan, current_plan: Plan, timez
     current one's), as Lago. A first downgrade makes that one (`new_id`); another one moves `pending`, the one
     scheduled before, to `plan`, keeping its id: the aggregator bills events after the switch instant to that id
     before the switch."""
-    terms = billing_terms(current_plan, old.billing_time, timezone, old.subscription_at, old.started_at)
+    terms = billing_terms(current_plan, old.billing_time, timezone, old.subscription_at, old.billing_started_at)
     asked = {"name": request.name,
              "ending_at": request.ending_at if "ending_at" in request.model_fields_set else old.ending_at}
     if pending is None:
@@ -387,10 +387,13 @@ def switched_downgrade(old: Subscription, pending: Subscription, plan: Plan, tim
     """A scheduled downgrade's switch (lago-semantics §5.3), done at `now`: `old` terminated the second before its
     `downgrade_at` (its final invoice bills its last period), naming the plan that followed it and when, and
     `pending` active on `plan` from that instant."""
-    ended = terminated_subscription(old, old.downgrade_at - SECOND).model_copy(
-        update={"next_plan_id": old.next_plan_id, "downgrade_at": old.downgrade_at})
+    switch_at = old.downgrade_at
+    if switch_at is None:
+        raise ValueError(f"subscription {old.id} has no scheduled downgrade")
+    ended = terminated_subscription(old, switch_at - SECOND).model_copy(
+        update={"next_plan_id": old.next_plan_id, "downgrade_at": switch_at})
     successor = downgrade_successor(old, pending)
-    period = first_billing_period(plan, successor.billing_time, timezone, successor.subscription_at, old.downgrade_at)
+    period = first_billing_period(plan, successor.billing_time, timezone, successor.subscription_at, switch_at)
     return ended, successor.model_copy(update={"status": "active", "current_billing_period_start": period.start,
                                                "current_billing_period_end": period.end, "updated_at": now,
                                                "starting_invoice_due": plan.pay_in_advance,

@@ -41,7 +41,7 @@ class TestClockInput(BaseModel):
     frozen_time: Instant | None = None
 
     @classmethod
-    def parse(cls, payload: dict) -> "TestClockInput":
+    def parse(cls, payload: object) -> "TestClockInput":
         parsed = parse_model(cls, payload)
         missing = {name: ["value_is_mandatory"] for name in ("name", "frozen_time") if getattr(parsed, name) is None}
         if missing:
@@ -56,7 +56,7 @@ class AdvanceInput(BaseModel):
     frozen_time: Instant | None = None
 
     @classmethod
-    def parse(cls, payload) -> datetime:
+    def parse(cls, payload: object) -> datetime:
         if not isinstance(payload, dict):
             raise ValidationFailed.single("frozen_time", "value_is_mandatory")
         inner = payload.get("test_clock")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 from urllib.parse import urlsplit
 
 import iso3166
@@ -20,6 +20,10 @@ LAGO_CODES = frozenset({"value_is_mandatory", "value_is_invalid", "value_is_too_
                         "invalid_timezone", "invalid_email_format", "url_is_invalid",
                         "invalid_date", "invalid_format"})
 Model = TypeVar("Model", bound=BaseModel)
+# A JSON object as the body parser gives it (numbers as int or Decimal), and as a charge's `properties` are stored.
+JsonObject = dict[str, Any]
+# What a request sets on a stored model: the fields it sent by name, each of its field's type (`model_copy` update).
+Changes = dict[str, Any]
 _PYDANTIC_TO_LAGO = {"missing": "value_is_mandatory", "string_too_long": "value_is_too_long",
                      "too_long": "value_is_too_long"}
 # The closed sets and bounds below are also the API's description (chalicelib/api/openapi/).
@@ -34,7 +38,7 @@ WHITESPACE = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u
 EMAIL_ADDRESS = rf"[^@{WHITESPACE},]+@[^@{WHITESPACE},]+\.[^@{WHITESPACE},]+"
 
 
-def raise_validation_failed(error: ValidationError) -> None:
+def raise_validation_failed(error: ValidationError) -> NoReturn:
     """Re-raise pydantic's errors as one ValidationFailed keyed by dotted field path."""
     details: dict[str, list[str]] = {}
     for item in error.errors():
@@ -46,7 +50,7 @@ def raise_validation_failed(error: ValidationError) -> None:
     raise ValidationFailed(details) from error
 
 
-def parse_model(model: type[Model], payload) -> Model:
+def parse_model(model: type[Model], payload: object) -> Model:
     """`payload` validated as `model`, or ValidationFailed in Lago's codes."""
     try:
         return model.model_validate(payload)
@@ -54,7 +58,7 @@ def parse_model(model: type[Model], payload) -> Model:
         raise_validation_failed(error)
 
 
-def _invalid(code: str, message: str):
+def _invalid(code: str, message: str) -> PydanticCustomError:
     return PydanticCustomError(code, message)
 
 
@@ -103,14 +107,14 @@ def _url(value: str) -> str:
     return value
 
 
-def _strict_decimal(value):
+def _strict_decimal(value: object) -> Decimal:
     # The body parser gives numbers as Decimal; a bool or a string is a type error, as in Lago's API.
     if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
         raise _invalid("value_is_invalid", "not a number")
     return Decimal(value)
 
 
-def _whole_number(value):
+def _whole_number(value: object) -> int:
     number = _strict_decimal(value)
     if number != number.to_integral_value():
         raise _invalid("value_is_invalid", "not a whole number")
@@ -147,7 +151,7 @@ _EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 _LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 
 
-def _instant(value) -> datetime:
+def _instant(value: object) -> datetime:
     """An ISO-8601 date-time (`Z`, an offset, or none for UTC; a date alone is its midnight UTC), to the second."""
     if not isinstance(value, str):
         raise PydanticCustomError("invalid_date", "not an ISO-8601 date-time")
@@ -179,5 +183,7 @@ def within_billing_range(number: Decimal) -> bool:
     if number.is_zero():
         return True
     _, digits, exponent = number.as_tuple()
+    if not isinstance(exponent, int):  # "n", "N" or "F": NaN or an infinity, in no range
+        return False
     trailing_zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
     return number.adjusted() < BILLING_DIGITS and -exponent - trailing_zeros <= BILLING_DIGITS

@@ -54,7 +54,8 @@ class Webhook(BaseModel):
 
 def retry_delay_seconds(attempt: int, base_seconds: int) -> int:
     """How long to wait after failed attempt number `attempt` (1-based) before the next one."""
-    return min(base_seconds * 2 ** (attempt - 1), MAX_RETRY_DELAY_SECONDS)
+    delay: int = base_seconds * 2 ** (attempt - 1)  # typeshed types a power by a variable as Any
+    return min(delay, MAX_RETRY_DELAY_SECONDS)
 
 
 def webhook_id(organization_id: str, webhook_type: WebhookType, object_id: str) -> str:

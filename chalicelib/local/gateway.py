@@ -5,23 +5,33 @@ Authentication Token" (or Python's 501 page)."""
 from __future__ import annotations
 
 import functools
-from http.server import BaseHTTPRequestHandler
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import unquote
 
-from chalice.local import ChaliceRequestHandler, ForbiddenError, LocalGateway
+from chalice.app import Chalice
+from chalice.config import Config
+from chalice.local import (
+    ChaliceRequestHandler,
+    EventType,
+    ForbiddenError,
+    HeaderType,
+    LocalDevServer,
+    LocalGateway,
+    ResponseType,
+)
 
 from chalicelib.api.gateway_responses import UNKNOWN_ROUTE, lambda_proxy_response
 
 
 class ApiGatewayEmulation(LocalGateway):
-    def _generate_lambda_event(self, method, path, headers, body):
+    def _generate_lambda_event(self, method: str, path: str, headers: HeaderType, body: bytes | None) -> EventType:
         event = super()._generate_lambda_event(method, path, headers, body)
         # API Gateway decodes each path parameter once (UTF-8); `%2F` inside an id stays in that id.
         event["pathParameters"] = {name: unquote(value, errors="strict")
                                    for name, value in (event["pathParameters"] or {}).items()}
         return event
 
-    def handle_request(self, method, path, headers, body):
+    def handle_request(self, method: str, path: str, headers: HeaderType, body: bytes | None) -> ResponseType:
         try:
             return super().handle_request(method, path, headers, body)
         except ForbiddenError:
@@ -31,7 +41,8 @@ class ApiGatewayEmulation(LocalGateway):
 
 
 class ApiGatewayRequestHandler(ChaliceRequestHandler):
-    def __init__(self, request, client_address, server, app_object, config):
+    def __init__(self, request: bytes, client_address: tuple[str, int], server: HTTPServer, app_object: Chalice,
+                 config: Config):
         self.local_gateway = ApiGatewayEmulation(app_object, config)
         BaseHTTPRequestHandler.__init__(self, request, client_address, server)
 
@@ -48,7 +59,7 @@ class ApiGatewayRequestHandler(ChaliceRequestHandler):
         self._send_http_response(response["statusCode"], dict(response["headers"]), response["body"])
 
 
-def use_api_gateway_emulation(dev_server) -> None:
+def use_api_gateway_emulation(dev_server: LocalDevServer) -> None:
     """Make a chalice LocalDevServer answer as the deployed API Gateway does."""
     dev_server.server.RequestHandlerClass = functools.partial(
         ApiGatewayRequestHandler, app_object=dev_server.app_object,

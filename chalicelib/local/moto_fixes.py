@@ -31,25 +31,30 @@ import operator
 import threading
 import types
 from collections import defaultdict
+from collections.abc import Callable
 from decimal import Context, Decimal, DecimalException, Inexact, InvalidOperation, Overflow, Underflow, localcontext
+from typing import Any
 
 from moto.dynamodb import models
 from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.exceptions import MockValidationException, TransactionCanceledException
-from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
 _LOCK = threading.RLock()
 _CONDITION_FAILED = "The conditional request failed"
+# What moto's Table.query answers: the items, how many were scanned, the last evaluated key.
+QueryResult = tuple[list[Item], int, dict[str, Any] | None]
+TransactWriteItems = Callable[[models.DynamoDBBackend, list[dict[str, Any]]], None]
 
 
-def _deepcopy_but_tables(value, memo=None):
+def _deepcopy_but_tables(value: object, memo: dict[int, object] | None = None) -> object:
     """moto's backup of a table becomes the table itself: the items it writes are kept aside instead."""
     return value if isinstance(value, Table) else copy.deepcopy(value, memo)
 
 
-def _target(backend, operation_type: str, operation: dict):
+def _target(backend: models.DynamoDBBackend, operation_type: str, operation: dict[str, Any]) -> tuple[Any, ...]:
     """(table, hash key, range key) of one action of a transaction."""
     table = backend.get_table(operation["TableName"])
     key = operation["Key"] if operation_type != "Put" else {
@@ -57,7 +62,7 @@ def _target(backend, operation_type: str, operation: dict):
     return (table, *backend.get_keys_value(table, key))
 
 
-def _targets(backend, transact_items: list[dict]) -> list[tuple]:
+def _targets(backend: models.DynamoDBBackend, transact_items: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     """(operation, table, hash key, range key) of each action of a transaction."""
     return [(operation, *_target(backend, operation_type, operation))
             for operation_type, operation in (next(iter(action.items())) for action in transact_items)]
@@ -103,8 +108,8 @@ def _put_back(items: list, streams: dict) -> None:
         del shard.items[length:]
 
 
-def _transact_write_items(original):
-    def transact_write_items(self, transact_items: list[dict]) -> None:
+def _transact_write_items(original: TransactWriteItems) -> TransactWriteItems:
+    def transact_write_items(self: models.DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
         if len(transact_items) > 100 or any(len(action) != 1 for action in transact_items):
             return original(self, transact_items)  # moto's own refusals, before it writes anything
         with _LOCK:
@@ -123,7 +128,9 @@ def _transact_write_items(original):
     return transact_write_items
 
 
-def _selectable(table: Table, hash_key, range_comparison, range_values, index_name, hash_key_conditions) -> list:
+def _selectable(table: Table, hash_key: DynamoType | None, range_comparison: str | None,
+                range_values: list[DynamoType], index_name: str | None,
+                hash_key_conditions: list[tuple[str, DynamoType]]) -> list[Item]:
     """The items a Query's key condition can select: of the partition, those in the sort-key range; of an index,
     those with its partition key."""
     if index_name is None:
@@ -133,8 +140,9 @@ def _selectable(table: Table, hash_key, range_comparison, range_values, index_na
             if all(name in item.attrs and item.attrs[name] == value for name, value in hash_key_conditions)]
 
 
-def _query(original):
-    def query(self, hash_key, range_comparison, range_values, *arguments, **options):
+def _query(original: Callable[..., QueryResult]) -> Callable[..., QueryResult]:
+    def query(self: Table, hash_key: DynamoType | None, range_comparison: str | None, range_values: list[DynamoType],
+              *arguments: Any, **options: Any) -> QueryResult:
         index_name = arguments[4] if len(arguments) > 4 else options.get("index_name")
         conditions = options.get("hash_key_conditions") or []
         if not self.range_key_attr or (index_name is None and hash_key is None) or (index_name and not conditions):
@@ -152,10 +160,11 @@ def _query(original):
 _DYNAMODB_NUMBERS = Context(prec=38, Emin=-128, Emax=126, traps=[InvalidOperation, Overflow, Underflow, Inexact])
 
 
-def _exact(original, operation):
+def _exact(original: Callable[[DynamoType, DynamoType], DynamoType],
+           operation: Callable[[Decimal, Decimal], Decimal]) -> Callable[[DynamoType, DynamoType], DynamoType]:
     """`original` (DynamoType's + or -) on two numbers as DynamoDB does it: exact, in any notation ("0E-15" too,
     which moto's int() refuses), and refused past 38 digits."""
-    def exact(self, other):
+    def exact(self: DynamoType, other: DynamoType) -> DynamoType:
         if self.type != other.type or not self.is_number():
             return original(self, other)  # moto's own errors
         try:
@@ -167,8 +176,12 @@ def _exact(original, operation):
     return exact
 
 
-def _one_request_at_a_time(application):
-    def serve(self, environ, start_response):
+# DomainDispatcherApplication.__call__ (moto types its start_response as Any).
+ServeRequest = Callable[[DomainDispatcherApplication, dict[str, Any], Any], Any]
+
+
+def _one_request_at_a_time(application: ServeRequest) -> ServeRequest:
+    def serve(self: DomainDispatcherApplication, environ: dict[str, Any], start_response: Any) -> Any:
         with _LOCK:
             return application(self, environ, start_response)
     return serve

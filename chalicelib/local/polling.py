@@ -2,9 +2,16 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from typing import Any
+
+from chalice.local import LambdaContext
 
 from chalicelib.observability import logger
 
+# An app's event-source function as the poller calls it: a Lambda-shaped event and a context, giving the batch's
+# failures (`batchItemFailures`), or None.
+LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any] | None]
 # Sleep between empty polls: re-polling at once would starve the API threads of the GIL.
 IDLE_SECONDS = 0.25
 

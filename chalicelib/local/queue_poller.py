@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import threading
 
+from botocore.client import BaseClient
 from chalice.local import LambdaContext
 
-from chalicelib.local.polling import PollingThread
+from chalicelib.local.polling import LambdaHandler, PollingThread
 from chalicelib.observability import logger
 
 
@@ -20,7 +21,8 @@ def lambda_sqs_record(message: dict, queue_arn: str, region: str) -> dict:
 
 
 class QueuePoller(PollingThread):
-    def __init__(self, sqs_client, queue_url: str, handler, batch_size: int, stop: threading.Event):
+    def __init__(self, sqs_client: BaseClient, queue_url: str, handler: LambdaHandler, batch_size: int,
+                 stop: threading.Event):
         super().__init__(f"queue-poller-{queue_url.rsplit('/', 1)[-1]}", stop)
         self._client = sqs_client
         self._queue_url = queue_url

@@ -17,9 +17,10 @@ import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from types import ModuleType
 
 import boto3
-from chalice.app import DynamoDBEventConfig, SQSEventConfig
+from chalice.app import BaseEventSourceConfig, DynamoDBEventConfig, SQSEventConfig
 from chalice.cli import create_local_server
 from chalice.cli.factory import CLIFactory
 from chalice.local import LambdaContext
@@ -29,6 +30,7 @@ from chalicelib.billing.fanout import BILLING_QUEUE_ARN_PLACEHOLDER, create_bill
 from chalicelib.domain.organization_service import create_organization
 from chalicelib.local import moto_fixes
 from chalicelib.local.gateway import use_api_gateway_emulation
+from chalicelib.local.polling import LambdaHandler
 from chalicelib.local.queue_poller import QueuePoller
 from chalicelib.local.stream_poller import StreamPoller
 from chalicelib.observability import logger
@@ -53,7 +55,7 @@ def fire_biller(now: datetime):
     return app_module.bill(scheduled_event(now), LambdaContext("biller", 512))
 
 
-def _handler(app_module, source):
+def _handler(app_module: ModuleType, source: BaseEventSourceConfig) -> LambdaHandler:
     """The app's function an event source calls."""
     return getattr(app_module, source.handler_string.split(".")[-1])
 

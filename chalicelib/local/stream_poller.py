@@ -5,9 +5,10 @@ from __future__ import annotations
 import threading
 from datetime import datetime
 
+from botocore.client import BaseClient
 from chalice.local import LambdaContext
 
-from chalicelib.local.polling import PollingThread
+from chalicelib.local.polling import LambdaHandler, PollingThread
 
 
 def lambda_stream_record(record: dict, stream_arn: str) -> dict:
@@ -23,7 +24,8 @@ def lambda_stream_record(record: dict, stream_arn: str) -> dict:
 
 
 class StreamPoller(PollingThread):
-    def __init__(self, streams_client, stream_arn: str, handler, batch_size: int, stop: threading.Event):
+    def __init__(self, streams_client: BaseClient, stream_arn: str, handler: LambdaHandler, batch_size: int,
+                 stop: threading.Event):
         super().__init__(f"stream-poller-{stream_arn.rsplit('/', 1)[-1]}", stop)
         self._client = streams_client
         self._stream_arn = stream_arn

@@ -4,30 +4,30 @@ from __future__ import annotations
 
 from chalicelib.domain.clock import iso_z
 from chalicelib.domain.credit_notes import CreditNote
-from chalicelib.rendering.invoices import InvoiceLookups, applied_tax_json, fee_json
+from chalicelib.rendering.invoices import InvoiceRecords, applied_tax_json, fee_json
 from chalicelib.rendering.resources import customer_json, plain_number
 
 
-def _items(note: CreditNote, lookups: InvoiceLookups) -> list[dict]:
-    invoice = lookups.invoice(note.invoice_id)
-    customer = lookups.customer(note.customer_id)
+def _items(note: CreditNote, records: InvoiceRecords) -> list[dict]:
+    invoice = records.invoice(note.invoice_id)
+    customer = records.customer(note.customer_id)
     fees = {fee.id: fee for fee in invoice.fees} if invoice else {}
     external_ids = {period.subscription_id: period.external_subscription_id
                     for period in invoice.billing_periods} if invoice else {}
     return [{"lago_id": item.id, "amount_cents": item.amount_cents, "amount_currency": note.currency,
              "fee": fee_json(invoice, fees[item.fee_id], customer, external_ids.get(fees[item.fee_id].subscription_id),
-                             lookups) if item.fee_id in fees else None}
+                             records) if item.fee_id in fees else None}
             for item in note.items]
 
 
-def credit_note_json(note: CreditNote, lookups: InvoiceLookups) -> dict:
-    invoice = lookups.invoice(note.invoice_id)
-    customer = lookups.customer(note.customer_id)
+def credit_note_json(note: CreditNote, records: InvoiceRecords) -> dict:
+    invoice = records.invoice(note.invoice_id)
+    customer = records.customer(note.customer_id)
     return {
         "lago_id": note.id,
         "sequential_id": note.sequential_id,
         "billing_entity_code": None,
-        "number": lookups.credit_note_number(note),
+        "number": records.credit_note_number(note),
         "lago_invoice_id": note.invoice_id,
         "invoice_number": invoice.number if invoice else None,
         "purchase_order_number": None,
@@ -51,10 +51,10 @@ def credit_note_json(note: CreditNote, lookups: InvoiceLookups) -> dict:
         "xml_url": None,
         "created_at": iso_z(note.created_at),
         "updated_at": iso_z(note.updated_at),
-        "customer": customer_json(customer, lookups.organization) if customer else None,
+        "customer": customer_json(customer, records.organization) if customer else None,
         "metadata": {},
-        "items": _items(note, lookups),
-        "applied_taxes": ([{**applied_tax_json(invoice, lookups, note.id, note.taxes_amount_cents),
+        "items": _items(note, records),
+        "applied_taxes": ([{**applied_tax_json(invoice, records, note.id, note.taxes_amount_cents),
                             "lago_credit_note_id": note.id,
                             "base_amount_cents": note.sub_total_excluding_taxes_amount_cents}]
                           if invoice is not None and note.taxes_rate is not None else []),

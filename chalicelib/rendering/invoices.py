@@ -1,13 +1,14 @@
 """A stored invoice as Lago's API v1 shows it (`InvoiceObjectExtended`, its `FeeObject`s): amounts as integers,
 decimals as strings, windows with Lago's inclusive ends (`…T23:59:59Z`).
 
-What the invoice refers to (customer, subscriptions, plans, metrics) is read through `InvoiceLookups`, which
-reads each record once for a whole page of invoices. A pay-in-advance fee is shown the same way, from its invoice
-when it has one, else from its own record (`stored_fee_json`)."""
+What the invoice refers to (customer, subscriptions, plans, metrics, credit notes) comes in `InvoiceRecords`, which
+the use case answering the request gathers, each record read once for a whole page of invoices. A pay-in-advance
+fee is shown the same way, from its invoice when it has one, else from its own record (`stored_fee_json`)."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
@@ -25,7 +26,6 @@ from chalicelib.domain.plans import Charge, Plan
 from chalicelib.domain.subscriptions import Subscription
 from chalicelib.domain.taxes import tax_on
 from chalicelib.rendering.resources import customer_json, optional_time, plain_number, subscription_json, vat_tax
-from chalicelib.store.repositories import Repositories
 
 # Namespace of the derived ids of applied taxes (stable per invoice or fee).
 _APPLIED_TAX_NAMESPACE = uuid.UUID("0d6c3f0e-8a57-4f7e-a1c4-3b9f3f1e2d47")
@@ -44,46 +44,37 @@ def _last_second(end: datetime | None) -> str | None:
     return iso_z(end - SECOND) if end is not None else None
 
 
-class InvoiceLookups:
-    """The records an invoice names, read once each (the customer, subscriptions, plans and metrics of a page)."""
+@dataclass(frozen=True)
+class InvoiceRecords:
+    """The records the invoices, fees and credit notes shown name, by id, as the use case answering the request
+    gathered them (chalicelib/usecases/shown_records.py): the renderer reads nothing itself. A record not found
+    (or not gathered) shows as null."""
 
-    def __init__(self, stores: Repositories, organization: Organization):
-        self._stores = stores
-        self.organization = organization
-        self._customers: dict[str, Customer | None] = {}
-        self._subscriptions: dict[str, Subscription | None] = {}
-        self._plans: dict[str, Plan | None] = {}
-        self._metrics: dict[str, BillableMetric | None] = {}
-        self._invoices: dict[str, Invoice | None] = {}
-        self._credit_notes: dict[str, CreditNote | None] = {}
-
-    def _once(self, cache: dict, key: str, read):
-        if key not in cache:
-            cache[key] = read()
-        return cache[key]
+    organization: Organization
+    customers: Mapping[str, Customer | None] = field(default_factory=dict)
+    subscriptions: Mapping[str, Subscription | None] = field(default_factory=dict)
+    plans: Mapping[str, Plan | None] = field(default_factory=dict)
+    metrics: Mapping[str, BillableMetric | None] = field(default_factory=dict)
+    invoices: Mapping[str, Invoice | None] = field(default_factory=dict)
+    credit_notes: Mapping[str, CreditNote | None] = field(default_factory=dict)
 
     def customer(self, customer_id: str) -> Customer | None:
-        return self._once(self._customers, customer_id,
-                          lambda: self._stores.customers.get_any(self.organization.id, customer_id))
+        return self.customers.get(customer_id)
 
     def subscription(self, subscription_id: str) -> Subscription | None:
-        return self._once(self._subscriptions, subscription_id,
-                          lambda: self._stores.subscriptions.get(self.organization.id, subscription_id))
+        return self.subscriptions.get(subscription_id)
 
     def plan(self, plan_id: str) -> Plan | None:
-        return self._once(self._plans, plan_id, lambda: self._stores.plans.get_any(self.organization.id, plan_id))
+        return self.plans.get(plan_id)
 
     def metric(self, metric_id: str) -> BillableMetric | None:
-        return self._once(self._metrics, metric_id, lambda: self._stores.billable_metrics.get_many(
-            self.organization.id, {metric_id}).get(metric_id))
+        return self.metrics.get(metric_id)
 
     def invoice(self, invoice_id: str) -> Invoice | None:
-        return self._once(self._invoices, invoice_id,
-                          lambda: self._stores.invoices.get(self.organization.id, invoice_id))
+        return self.invoices.get(invoice_id)
 
     def credit_note(self, credit_note_id: str) -> CreditNote | None:
-        return self._once(self._credit_notes, credit_note_id,
-                          lambda: self._stores.credit_notes.get(self.organization.id, credit_note_id))
+        return self.credit_notes.get(credit_note_id)
 
     def credit_note_number(self, note: CreditNote) -> str | None:
         """Its invoice's number (`…-DRAFT` while that invoice is a draft) and its sequence on it."""
@@ -108,13 +99,13 @@ class FeeBilling:
                    invoice.created_at)
 
 
-def applied_tax_json(invoice: Invoice | FeeBilling, lookups: InvoiceLookups, owner: str,
+def applied_tax_json(invoice: Invoice | FeeBilling, records: InvoiceRecords, owner: str,
                      amount_cents: int) -> dict:
     """Lago's applied tax of an invoice, of one of its fees or of one of its credit notes (`owner`)."""
     rate = invoice.taxes_rate
     return {
         "lago_id": str(uuid.uuid5(_APPLIED_TAX_NAMESPACE, f"{owner}:{format(plain_number(rate), 'f')}")),
-        "lago_tax_id": vat_tax(lookups.organization, rate, applied_to_organization=False)["lago_id"],
+        "lago_tax_id": vat_tax(records.organization, rate, applied_to_organization=False)["lago_id"],
         "tax_name": "VAT",
         "tax_code": "vat",
         "tax_rate": plain_number(rate),
@@ -132,7 +123,7 @@ def _charge(plan: Plan | None, charge_id: str | None) -> Charge | None:
 
 
 def _item(fee: InvoiceFee, subscription: Subscription | None, plan: Plan | None,
-          lookups: InvoiceLookups) -> dict:
+          records: InvoiceRecords) -> dict:
     if fee.fee_type == "subscription":
         name = plan.name if plan else None
         return {"type": "subscription", "code": plan.code if plan else None, "name": name,
@@ -141,7 +132,7 @@ def _item(fee: InvoiceFee, subscription: Subscription | None, plan: Plan | None,
                 "filter_invoice_display_name": None, "filters": None,
                 "lago_item_id": fee.subscription_id, "item_type": "Subscription", "grouped_by": {}}
     charge = _charge(plan, fee.charge_id)
-    metric = lookups.metric(charge.billable_metric_id) if charge else None
+    metric = records.metric(charge.billable_metric_id) if charge else None
     charge_filter = (charge.filters[fee.filter_index]
                      if charge and fee.filter_index is not None and fee.filter_index < len(charge.filters) else None)
     return {"type": "charge", "code": metric.code if metric else (charge.billable_metric_code if charge else None),
@@ -156,26 +147,26 @@ def _item(fee: InvoiceFee, subscription: Subscription | None, plan: Plan | None,
 
 
 def fee_json(invoice: Invoice, fee: InvoiceFee, customer: Customer | None, external_subscription_id: str | None,
-             lookups: InvoiceLookups) -> dict:
+             records: InvoiceRecords) -> dict:
     """Lago's FeeObject of one invoice fee. Its taxes are its own share, for display (the invoice's taxes are
     rounded once on the sum)."""
-    return _fee_object(FeeBilling.of_invoice(invoice), fee, customer, external_subscription_id, lookups)
+    return _fee_object(FeeBilling.of_invoice(invoice), fee, customer, external_subscription_id, records)
 
 
-def stored_fee_json(fee: PayInAdvanceFee, lookups: InvoiceLookups) -> dict:
+def stored_fee_json(fee: PayInAdvanceFee, records: InvoiceRecords) -> dict:
     """Lago's FeeObject of a stored pay-in-advance fee: as its invoice shows it (payment status included), or, for
     a fee no invoice bills, from its own record (payment status `pending`)."""
-    invoice = lookups.invoice(fee.invoice_id) if fee.invoice_id else None
+    invoice = records.invoice(fee.invoice_id) if fee.invoice_id else None
     billing = FeeBilling.of_invoice(invoice) if invoice else FeeBilling(
         None, fee.customer_id, fee.currency, fee.taxes_rate, "pending", fee.created_at)
-    return _fee_object(billing, fee, lookups.customer(fee.customer_id), fee.external_subscription_id, lookups)
+    return _fee_object(billing, fee, records.customer(fee.customer_id), fee.external_subscription_id, records)
 
 
 def _fee_object(billing: FeeBilling, fee: InvoiceFee, customer: Customer | None, external_subscription_id: str | None,
-                lookups: InvoiceLookups) -> dict:
+                records: InvoiceRecords) -> dict:
     currency = billing.currency
-    subscription = lookups.subscription(fee.subscription_id)
-    plan = lookups.plan(subscription.plan_id) if subscription else None
+    subscription = records.subscription(fee.subscription_id)
+    plan = records.plan(subscription.plan_id) if subscription else None
     rate = billing.taxes_rate or Decimal(0)
     precise_taxes_cents = tax_on(fee.precise_amount_cents, rate)
     total_cents = fee.amount_cents + fee.taxes_amount_cents
@@ -221,16 +212,16 @@ def _fee_object(billing: FeeBilling, fee: InvoiceFee, customer: Customer | None,
         "description": None,
         "amount_details": {},
         "pricing_unit_details": None,
-        "item": _item(fee, subscription, plan, lookups),
-        "applied_taxes": ([{**applied_tax_json(billing, lookups, fee.id, fee.taxes_amount_cents),
+        "item": _item(fee, subscription, plan, records),
+        "applied_taxes": ([{**applied_tax_json(billing, records, fee.id, fee.taxes_amount_cents),
                             "lago_fee_id": fee.id}] if billing.taxes_rate is not None else []),
     }
 
 
-def credit_json(invoice: Invoice, credit: AppliedCredit, lookups: InvoiceLookups) -> dict:
+def credit_json(invoice: Invoice, credit: AppliedCredit, records: InvoiceRecords) -> dict:
     """Lago's `credits` entry of an invoice paid in part by a credit note (after taxes: `before_taxes` false)."""
-    note = lookups.credit_note(credit.credit_note_id)
-    number = lookups.credit_note_number(note) if note else None
+    note = records.credit_note(credit.credit_note_id)
+    number = records.credit_note_number(note) if note else None
     return {
         "lago_id": str(uuid.uuid5(uuid.UUID(invoice.id), credit.credit_note_id)),
         "amount_cents": credit.amount_cents,
@@ -265,20 +256,20 @@ def billing_period_json(period: BillingPeriod) -> dict:
     }
 
 
-def _subscriptions_json(invoice: Invoice, customer: Customer | None, lookups: InvoiceLookups) -> list[dict]:
+def _subscriptions_json(invoice: Invoice, customer: Customer | None, records: InvoiceRecords) -> list[dict]:
     shown = []
     for subscription_id in dict.fromkeys(period.subscription_id for period in invoice.billing_periods):
-        subscription = lookups.subscription(subscription_id)
-        plan = lookups.plan(subscription.plan_id) if subscription else None
+        subscription = records.subscription(subscription_id)
+        plan = records.plan(subscription.plan_id) if subscription else None
         if subscription is not None and plan is not None and customer is not None:
             shown.append(subscription_json(subscription, customer, plan))
     return shown
 
 
-def invoice_json(invoice: Invoice, lookups: InvoiceLookups) -> dict:
+def invoice_json(invoice: Invoice, records: InvoiceRecords) -> dict:
     """Lago's invoice object: every field we can fill; what is not modelled (coupons, prepaid credits, metadata,
     usage thresholds, files) is zero, empty or null."""
-    customer = lookups.customer(invoice.customer_id)
+    customer = records.customer(invoice.customer_id)
     external_ids = {period.subscription_id: period.external_subscription_id for period in invoice.billing_periods}
     return {
         "lago_id": invoice.id,
@@ -317,16 +308,16 @@ def invoice_json(invoice: Invoice, lookups: InvoiceLookups) -> dict:
         "web_url": None,
         "created_at": iso_z(invoice.created_at),
         "updated_at": iso_z(invoice.updated_at),
-        "customer": customer_json(customer, lookups.organization) if customer else None,
+        "customer": customer_json(customer, records.organization) if customer else None,
         "metadata": [],
-        "applied_taxes": ([{**applied_tax_json(invoice, lookups, invoice.id, invoice.taxes_amount_cents),
+        "applied_taxes": ([{**applied_tax_json(invoice, records, invoice.id, invoice.taxes_amount_cents),
                             "lago_invoice_id": invoice.id, "fees_amount_cents": invoice.fees_amount_cents}]
                           if invoice.taxes_rate is not None else []),
         "billing_periods": [billing_period_json(period) for period in invoice.billing_periods],
-        "fees": [fee_json(invoice, fee, customer, external_ids.get(fee.subscription_id), lookups)
+        "fees": [fee_json(invoice, fee, customer, external_ids.get(fee.subscription_id), records)
                  for fee in invoice.fees],
-        "subscriptions": _subscriptions_json(invoice, customer, lookups),
-        "credits": [credit_json(invoice, credit, lookups) for credit in invoice.credits],
+        "subscriptions": _subscriptions_json(invoice, customer, records),
+        "credits": [credit_json(invoice, credit, records) for credit in invoice.credits],
         "applied_usage_thresholds": [],
         "applied_invoice_custom_sections": [],
         "error_details": [],

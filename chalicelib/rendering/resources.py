@@ -201,14 +201,6 @@ def optional_time(moment) -> str | None:
     return iso_z(moment) if moment is not None else None
 
 
-def plan_codes(plans, organization_id: str, subscriptions) -> dict[str, str]:
-    """The codes of the plans the subscriptions' plan changes name (previous, next): one read per distinct plan
-    (`plans`: the plan repository)."""
-    ids = {plan_id for subscription in subscriptions
-           for plan_id in (subscription.previous_plan_id, subscription.next_plan_id) if plan_id}
-    return {plan_id: plan.code for plan_id in ids if (plan := plans.get_any(organization_id, plan_id)) is not None}
-
-
 def subscription_json(subscription: Subscription, customer: Customer, plan: Plan, *, with_plan: bool = False,
                       plan_codes: Mapping[str, str] | None = None) -> dict:
     """Lago's subscription object (the extended one, with `plan`, on create and read). The customer's

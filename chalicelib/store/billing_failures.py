@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from botocore.client import BaseClient
+
 from chalicelib.domain.billing_failures import BillingFailure
 from chalicelib.store import keys
 from chalicelib.store.dynamo import from_attributes, to_attributes
@@ -12,7 +14,7 @@ from chalicelib.store.tables import CONTROL
 
 
 class BillingFailureRepository:
-    def __init__(self, client):
+    def __init__(self, client: BaseClient):
         self._client = client
 
     def _key(self, organization_id: str, customer_id: str) -> dict:

@@ -31,6 +31,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
+from botocore.client import BaseClient
+
 from chalicelib.domain.errors import StaleWrite
 from chalicelib.domain.retries import retrying
 from chalicelib.domain.subscriptions import CURRENT_STATUSES, STATUSES, Subscription
@@ -68,7 +70,7 @@ def purge_customer(stores: Repositories, organization_id: str, customer_id: str)
     return deleted + purge.remove_customer()
 
 
-def _query(client, request: dict) -> list[dict]:
+def _query(client: BaseClient, request: dict) -> list[dict]:
     return [from_attributes(item) for page in client.get_paginator("query").paginate(**request)
             for item in page["Items"]]
 
@@ -77,7 +79,7 @@ def _found(items: Iterable[dict], table: str = CONTROL.name) -> list[ItemKey]:
     return [ItemKey(table, item["pk"], item["sk"]) for item in items]
 
 
-def _existing(client, item_keys: Iterable[ItemKey]) -> list[ItemKey]:
+def _existing(client: BaseClient, item_keys: Iterable[ItemKey]) -> list[ItemKey]:
     """Those of `item_keys` whose item exists: strongly consistent BatchGetItems of their keys alone."""
     wanted = list(dict.fromkeys(item_keys))
     found: set[ItemKey] = set()
@@ -94,7 +96,7 @@ def _existing(client, item_keys: Iterable[ItemKey]) -> list[ItemKey]:
     return [key for key in wanted if key in found]
 
 
-def _delete(client, item_keys: Iterable[ItemKey]) -> int:
+def _delete(client: BaseClient, item_keys: Iterable[ItemKey]) -> int:
     """Delete these items (known to exist) with BatchWriteItems, repeating what DynamoDB leaves unprocessed; returns
     how many."""
     doomed = list(dict.fromkeys(item_keys))

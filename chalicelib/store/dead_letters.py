@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+from botocore.client import BaseClient
+
 from chalicelib.domain.dead_events import DeadEvent
 from chalicelib.store import keys
 from chalicelib.store.dynamo import from_attributes, to_attributes
@@ -15,7 +17,7 @@ DEAD = "dead"  # the status of an event set aside (before: counting its failed d
 
 
 class DeadLetterRepository:
-    def __init__(self, client):
+    def __init__(self, client: BaseClient):
         self._client = client
 
     def _key(self, image: dict) -> dict:

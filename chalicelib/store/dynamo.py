@@ -7,6 +7,7 @@ from decimal import Decimal, DecimalException
 
 import boto3
 from boto3.dynamodb.types import DYNAMODB_CONTEXT, TypeDeserializer, TypeSerializer
+from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -29,7 +30,7 @@ def dynamodb_client():
                         config=Config(retries={"mode": "standard", "max_attempts": 5}))
 
 
-def _plain(value):
+def _plain(value: object) -> object:
     """A model value as DynamoDB stores it: datetimes as ISO strings, no None inside maps."""
     if isinstance(value, datetime):
         return iso_z(value)
@@ -60,7 +61,7 @@ def from_attributes(attributes: dict) -> dict:
     return {key: _deserializer.deserialize(value) for key, value in attributes.items()}
 
 
-def to_value(value) -> dict:
+def to_value(value: object) -> dict:
     return _serializer.serialize(_plain(value))
 
 
@@ -74,7 +75,7 @@ class TransactionCancelled(Exception):
         self.contended = any(reason.get("Code") == "TransactionConflict" for reason in reasons)
 
 
-def transact(client, actions: list[dict]) -> None:
+def transact(client: BaseClient, actions: list[dict]) -> None:
     try:
         client.transact_write_items(TransactItems=actions)
     except ClientError as error:
@@ -120,12 +121,12 @@ def set_or_remove(changes: dict) -> dict:
             "ExpressionAttributeValues": values}
 
 
-def number(value) -> int:
+def number(value: Decimal | int | str) -> int:
     """A DynamoDB number known to be whole, as an int."""
     return int(Decimal(value))
 
 
-def query_page(client, query: dict, page: int, per_page: int) -> list[dict]:
+def query_page(client: BaseClient, query: dict, page: int, per_page: int) -> list[dict]:
     """Page `page` of a Query's items, in its order. DynamoDB has no offset: this reads the page * per_page
     first items (a filtered Query reads more, the ones its filter drops)."""
     wanted = page * per_page
@@ -143,7 +144,7 @@ def query_page(client, query: dict, page: int, per_page: int) -> list[dict]:
 class ControlTableRepository:
     """Base of the repositories over the control table, sharing one low-level client."""
 
-    def __init__(self, client):
+    def __init__(self, client: BaseClient):
         self._client = client
 
     @property

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 from boto3.dynamodb.types import TypeSerializer
+from botocore.client import BaseClient
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.domain.errors import Unavailable
@@ -41,7 +42,7 @@ def _event(attributes: dict) -> Event:
 
 
 class EventRepository:
-    def __init__(self, client):
+    def __init__(self, client: BaseClient):
         self._client = client
 
     # ------------------------------------------------------------------------------------------ writes

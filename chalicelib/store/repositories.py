@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+from botocore.client import BaseClient
+
 from chalicelib.store.billable_metrics import BillableMetricRepository
 from chalicelib.store.billing_failures import BillingFailureRepository
 from chalicelib.store.credit_notes import CreditNoteRepository
@@ -26,7 +28,7 @@ from chalicelib.store.webhooks import WebhookRepository
 
 @dataclass
 class Repositories:
-    client: object
+    client: BaseClient
 
     @cached_property
     def organizations(self) -> OrganizationRepository:

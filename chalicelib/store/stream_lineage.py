@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 
 import boto3
+from botocore.client import BaseClient
 
 
 def streams_client():
@@ -15,7 +16,7 @@ def streams_client():
 
 
 class ShardLineage:
-    def __init__(self, client):
+    def __init__(self, client: BaseClient):
         self._client = client
         self._parents: dict[str, dict[str, str | None]] = {}
 

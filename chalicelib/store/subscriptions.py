@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from datetime import datetime
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from chalicelib.domain.customers import Customer
 from chalicelib.domain.errors import ExternalIdTaken, StaleWrite
@@ -236,7 +236,8 @@ class SubscriptionRepository(ControlTableRepository):
         (`by_backfill`)."""
         return self._entries_until(CONTROL_BY_BACKFILL, keys.backfill_partition, until)
 
-    def _entries_until(self, index: IndexSpec, partition_key, until: datetime) -> list[tuple[str, str, str]]:
+    def _entries_until(self, index: IndexSpec, partition_key: Callable[[int], str],
+                       until: datetime) -> list[tuple[str, str, str]]:
         found = []
         for partition in range(keys.DUE_PARTITIONS):
             query = {"TableName": self._table, "IndexName": index.name,

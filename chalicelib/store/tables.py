@@ -4,6 +4,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from botocore.client import BaseClient
+
 
 @dataclass(frozen=True)
 class IndexSpec:
@@ -113,7 +115,7 @@ WEBHOOKS = TableSpec("WebhooksTable", "WEBHOOKS_TABLE", "billing-webhooks", stre
 ALL_TABLES = (CONTROL, EVENTS, USAGE, WEBHOOKS)
 
 
-def create_tables(client) -> None:
+def create_tables(client: BaseClient) -> None:
     """Create every table that does not exist yet (local stack and tests)."""
     existing = set(client.list_tables()["TableNames"])
     for spec in ALL_TABLES:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
 from chalicelib.domain.webhooks import DELIVERABLE_STATUSES, OBJECT_TYPES, Webhook, WebhookType, webhook_id
@@ -37,7 +38,7 @@ class WebhookRepository:
     """The outbox items of the webhooks table: read, listed, and moved through their delivery. Every change is
     conditioned on the state it moves from, so a redelivered message or a second handler changes nothing."""
 
-    def __init__(self, client):
+    def __init__(self, client: BaseClient):
         self._client = client
 
     def _key(self, organization_id: str, webhook: str) -> dict:

@@ -18,7 +18,8 @@ from chalicelib.domain.aggregate_keys import AggregateKey
 from chalicelib.domain.aggregations.events import UsageEvent, distinct_value, is_add_operation, numeric_property
 from chalicelib.domain.aggregations.pay_in_advance import InAdvanceStep, advance, presence_change
 from chalicelib.domain.aggregations.windows import epoch_ms, from_epoch_ms
-from chalicelib.domain.current_usage import charges_window, unique_count_values_period_ms
+from chalicelib.domain.billing_context import context_at
+from chalicelib.domain.current_usage import unique_count_values_period_ms
 from chalicelib.domain.customers import Customer
 from chalicelib.domain.errors import Contention, FeeAlreadyCreated, InvoiceAlreadyIssued, StaleWrite
 from chalicelib.domain.fees import stored_fee
@@ -29,6 +30,7 @@ from chalicelib.domain.invoices.numbering import draft_invoice_number
 from chalicelib.domain.organizations import Organization
 from chalicelib.domain.periods import local_day
 from chalicelib.domain.pricing.groups import PricingGroup
+from chalicelib.memo import Memo
 from chalicelib.usage.ports import UsageStores
 from chalicelib.usage.routing import InAdvanceCharge, Routed
 from chalicelib.usecases.issuing import issue_invoice
@@ -43,7 +45,7 @@ class InAdvanceBilling:
 
     def __init__(self, stores: UsageStores):
         self._stores = stores
-        self._customers: dict[tuple[str, str], tuple[Customer, Organization]] = {}
+        self._customers: Memo[tuple[str, str], tuple[Customer, Organization]] = Memo(self._read_customer)
 
     def bill(self, routed: Routed, received_at: datetime) -> None:
         """Create the fee of `routed.event` for its pay-in-advance charge, dated `received_at` (the event's
@@ -62,7 +64,7 @@ class InAdvanceBilling:
         charge, event = routed.in_advance, routed.event
         subscription = charge.subscription
         organization_id = subscription.organization_id
-        customer, organization = self._customer(organization_id, subscription.customer_id)
+        customer, organization = self._customers((organization_id, subscription.customer_id))
         # A recurring metric's total runs over the subscription, a metered one's over its period.
         key = replace(routed.key, period_start_ms=unique_count_values_period_ms(
             charge.metric.recurring, epoch_ms(charge.period.start)))
@@ -107,23 +109,20 @@ class InAdvanceBilling:
             return Decimal(0), []
         return Decimal(change), [self._stores.in_advance.presence_put(key, value, change > 0, presence.revision)]
 
-    def _customer(self, organization_id: str, customer_id: str) -> tuple[Customer, Organization]:
-        key = (organization_id, customer_id)
-        if key not in self._customers:
-            self._customers[key] = (self._stores.customers.get_any(organization_id, customer_id),
-                                    self._stores.organizations.get(organization_id))
-        return self._customers[key]
+    def _read_customer(self, key: tuple[str, str]) -> tuple[Customer, Organization]:
+        organization_id, customer_id = key
+        return (self._stores.customers.get_any(organization_id, customer_id),
+                self._stores.organizations.get(organization_id))
 
 
 
 def _fee_line(charge: InAdvanceCharge, step: InAdvanceStep, event: UsageEvent, group: PricingGroup) -> FeeLine:
     """The event's fee, in the period its mark is of: the event's own, or for a recurring metric's late event the
     later one it counts in; a prorated charge pays the days left in it."""
-    terms = charge.terms
-    period = terms.charges_periods.period_at(from_epoch_ms(step.after.mark_period_ms))
+    context = context_at(charge.terms, from_epoch_ms(step.after.mark_period_ms))
     proration = ONE
     if charge.charge.prorated:
-        proration = days_left_share(charges_window(terms, period), event.timestamp_ms)
+        proration = days_left_share(context.window, event.timestamp_ms)
     return in_advance_fee(charge.subscription.id, charge.charge, charge.filter_index, step,
-                          window=terms.charges_part(period), currency=charge.plan.amount_currency,
+                          window=context.billed, currency=charge.plan.amount_currency,
                           transaction_id=event.transaction_id, proration=proration, grouped_by=group)

@@ -17,19 +17,21 @@ from chalicelib.domain.aggregations.registry import aggregation_for
 from chalicelib.domain.aggregations.unique_count import UniqueCountAggregation
 from chalicelib.domain.aggregations.windows import Window, epoch_ms, from_epoch_ms
 from chalicelib.domain.billable_metrics import BillableMetric
+from chalicelib.domain.billing_context import billing_context, starts_at
 from chalicelib.domain.current_usage import (
     BEFORE_START_PERIOD_MS,
     needs_event_values,
     unique_count_values_period_ms,
 )
 from chalicelib.domain.events import UnbillableReason
-from chalicelib.domain.periods import BillingTerms, Period, days_in
+from chalicelib.domain.periods import BillingTerms, Period
 from chalicelib.domain.periods.period import after_last_second
 from chalicelib.domain.plans import Charge, Plan
 from chalicelib.domain.pricing.filters import FilterBuckets
 from chalicelib.domain.pricing.groups import PricingGroup, pricing_group
 from chalicelib.domain.pricing.transactions import TransactionsAggregation
-from chalicelib.domain.subscriptions import Subscription, billing_terms, downgrade_successor
+from chalicelib.domain.subscriptions import Subscription, downgrade_successor
+from chalicelib.memo import Memo
 from chalicelib.usage.ports import UsageStores
 
 _APPLIED_EVENTS = CountAggregation()
@@ -113,24 +115,24 @@ class Routing:
 class Router:
     def __init__(self, repositories: UsageStores):
         self._store = repositories
-        self._histories: dict[tuple[str, str], list[Subscription]] = {}
-        self._plans: dict[tuple[str, str], Plan | None] = {}
-        self._metrics: dict[tuple[str, str], BillableMetric | None] = {}
-        self._timezones: dict[tuple[str, str], str] = {}
+        self._histories: Memo[tuple[str, str], list[Subscription]] = Memo(self._read_history)
+        self._plans: Memo[tuple[str, str], Plan | None] = Memo(lambda key: self._store.plans.get_any(*key))
+        self._metrics: Memo[tuple[str, str], BillableMetric | None] = Memo(
+            lambda key: self._store.billable_metrics.get(*key))
+        self._timezones: Memo[tuple[str, str], str] = Memo(self._read_timezone)
 
     def subscriptions(self, organization_id: str, external_id: str) -> list[Subscription]:
-        key = (organization_id, external_id)
-        if key not in self._histories:
-            history = self._store.subscriptions.history(organization_id, external_id,
-                                                        ("active", "pending", "terminated"))
-            # A scheduled downgrade's pending subscription bills events from its predecessor's switch instant, before
-            # the biller starts it.
-            predecessors = {subscription.next_subscription_id: subscription for subscription in history
-                            if subscription.next_subscription_id is not None}
-            self._histories[key] = [downgrade_successor(predecessors[subscription.id], subscription)
-                                    if subscription.waits_for_switch else subscription for subscription in history
-                                    if not subscription.waits_for_switch or subscription.id in predecessors]
-        return self._histories[key]
+        return self._histories((organization_id, external_id))
+
+    def _read_history(self, key: tuple[str, str]) -> list[Subscription]:
+        history = self._store.subscriptions.history(*key, ("active", "pending", "terminated"))
+        # A scheduled downgrade's pending subscription bills events from its predecessor's switch instant, before
+        # the biller starts it.
+        predecessors = {subscription.next_subscription_id: subscription for subscription in history
+                        if subscription.next_subscription_id is not None}
+        return [downgrade_successor(predecessors[subscription.id], subscription)
+                if subscription.waits_for_switch else subscription for subscription in history
+                if not subscription.waits_for_switch or subscription.id in predecessors]
 
     def route(self, event: StoredEvent) -> Routing:
         """The aggregates the event goes to: those of the subscription active at its timestamp; before the external
@@ -151,14 +153,10 @@ class Router:
         if plan is None:
             return Routing([])
         charges = [charge for charge in plan.charges if charge.billable_metric_code == event.code]
-        timezone = self._timezone(subscription)
-        terms = billing_terms(plan, subscription.billing_time, timezone, subscription.subscription_at,
-                              starts_at(subscription), subscription.terminated_at)
-        period = terms.charges_periods.period_at(instant)
-        window = terms.charges_part(period)
-        if window is None or instant not in window:
+        context = billing_context(subscription, plan, self._timezone(subscription), instant)
+        if context.billed is None or context.window is None or instant not in context.billed:
             return Routing([])
-        charges_window = Window(epoch_ms(window.start), epoch_ms(window.end), days_in(period, timezone), timezone)
+        period, terms, charges_window = context.period, context.terms, context.window
         # Every event of the window is counted, billed by a charge or not: the biller compares this count with
         # the stored events' before invoicing the period (docs/data-model.md, "Before invoicing a period").
         late = invoiced(subscription, period)
@@ -220,34 +218,19 @@ class Router:
         return routed
 
     def _plan(self, subscription: Subscription) -> Plan | None:
-        key = (subscription.organization_id, subscription.plan_id)
-        if key not in self._plans:
-            self._plans[key] = self._store.plans.get_any(*key)
-        return self._plans[key]
+        return self._plans((subscription.organization_id, subscription.plan_id))
 
     def _metric(self, organization_id: str, metric_id: str) -> BillableMetric | None:
-        key = (organization_id, metric_id)
-        if key not in self._metrics:
-            self._metrics[key] = self._store.billable_metrics.get(organization_id, metric_id)
-        return self._metrics[key]
+        return self._metrics((organization_id, metric_id))
 
     def _timezone(self, subscription: Subscription) -> str:
-        key = (subscription.organization_id, subscription.customer_id)
-        if key not in self._timezones:
-            organization = self._store.organizations.get(subscription.organization_id)
-            customer = self._store.customers.get_any(subscription.organization_id, subscription.customer_id)
-            self._timezones[key] = (customer.applicable_timezone(organization.timezone) if customer
-                                    else organization.timezone or "UTC")
-        return self._timezones[key]
+        return self._timezones((subscription.organization_id, subscription.customer_id))
 
-
-def starts_at(subscription: Subscription) -> datetime | None:
-    """When it started, or, pending, when it will: the biller activates it from its `subscription_at` (a downgrade's
-    successor: from its switch instant), so an event stored before then with a later timestamp is billed by it, in
-    the period it will have."""
-    if subscription.started_at is not None or subscription.status != "pending":
-        return subscription.started_at
-    return subscription.subscription_at
+    def _read_timezone(self, key: tuple[str, str]) -> str:
+        organization_id, customer_id = key
+        organization = self._store.organizations.get(organization_id)
+        customer = self._store.customers.get_any(organization_id, customer_id)
+        return customer.applicable_timezone(organization.timezone) if customer else organization.timezone or "UTC"
 
 
 def active_at(history: list[Subscription], instant: datetime) -> Subscription | None:

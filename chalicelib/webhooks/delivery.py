@@ -11,6 +11,7 @@ from datetime import datetime
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from chalicelib.domain.clock import utc_now
 from chalicelib.domain.organization_service import webhook_key
@@ -111,7 +112,7 @@ class NotDelivered(Exception):
     """The message's webhook was not delivered by this attempt; SQS brings it back (or dead-letters it)."""
 
 
-def deliver_queued(stores: WebhookStores, raw_event: dict, context) -> dict:
+def deliver_queued(stores: WebhookStores, raw_event: dict, context: LambdaContext | None) -> dict:
     """The SQS handler: each message's attempt; the ones to retry are reported in `batchItemFailures` after their
     visibility was set to the retry delay."""
     def attempt(record: SQSRecord) -> None:

@@ -2,25 +2,27 @@
 object}`, the object as the API shows it (no root wrapper). One renderer per object type in `RENDERERS`."""
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, TypeVar
 
 import simplejson
 
 from chalicelib.domain.organizations import Organization
 from chalicelib.domain.webhooks import Webhook
-from chalicelib.rendering.invoices import InvoiceLookups, invoice_json, stored_fee_json
-from chalicelib.rendering.resources import customer_json, plan_codes, subscription_json
+from chalicelib.rendering.invoices import invoice_json, stored_fee_json
+from chalicelib.rendering.resources import customer_json, subscription_json
+from chalicelib.usecases.shown_records import GatherShownRecords, plan_codes
 from chalicelib.webhooks.ports import PayloadReaders
 
 # (stores, organization, object id) -> the object's JSON; raises ObjectNotFound.
 Renderer = Callable[[PayloadReaders, Organization, str], dict]
+Found = TypeVar("Found")
 
 
 class ObjectNotFound(Exception):
     """The object a webhook reports is not stored (never expected: the webhook is written with it)."""
 
 
-def _found(value, object_type: str, object_id: str):
+def _found(value: Found | None, object_type: str, object_id: str) -> Found:
     if value is None:
         raise ObjectNotFound(f"{object_type} {object_id}")
     return value
@@ -45,13 +47,13 @@ def subscription_object(stores: PayloadReaders, organization: Organization, subs
 
 def invoice_object(stores: PayloadReaders, organization: Organization, invoice_id: str) -> dict:
     invoice = _found(stores.invoices.get(organization.id, invoice_id), "invoice", invoice_id)
-    return invoice_json(invoice, InvoiceLookups(stores, organization))
+    return invoice_json(invoice, GatherShownRecords(stores)(organization, invoices=[invoice]))
 
 
 def fee_object(stores: PayloadReaders, organization: Organization, fee_id: str) -> dict:
     """A pay-in-advance fee, as `GET /api/v1/fees/{lago_id}` shows it."""
     fee = _found(stores.fees.get(organization.id, fee_id), "fee", fee_id)
-    return stored_fee_json(fee, InvoiceLookups(stores, organization))
+    return stored_fee_json(fee, GatherShownRecords(stores)(organization, fees=[fee]))
 
 
 # One entry per `object_type` of chalicelib/domain/webhooks.py's OBJECT_TYPES.

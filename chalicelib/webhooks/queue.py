@@ -11,6 +11,8 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
     DynamoDBRecord,
     DynamoDBRecordEventName,
 )
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.client import BaseClient
 
 from chalicelib.domain.errors import DomainError
 from chalicelib.domain.webhooks import MAX_ATTEMPTS
@@ -26,12 +28,12 @@ QUEUE_VISIBILITY_SECONDS = 6 * DELIVERY_TIMEOUT_SECONDS
 MESSAGE_RETENTION_SECONDS = 14 * 24 * 3600
 
 
-def redrive_policy(dead_letter_queue_arn) -> dict:
+def redrive_policy(dead_letter_queue_arn: str) -> dict:
     """After its last attempt's receive, a message moves to the dead-letter queue."""
     return {"deadLetterTargetArn": dead_letter_queue_arn, "maxReceiveCount": MAX_ATTEMPTS}
 
 
-def create_webhook_queues(client, name: str = "billing-webhooks") -> str:
+def create_webhook_queues(client: BaseClient, name: str = "billing-webhooks") -> str:
     """The webhook queue and its dead-letter queue (local stack and tests); returns the queue's URL."""
     return create_queue_with_dead_letters(client, name, visibility_seconds=QUEUE_VISIBILITY_SECONDS,
                                           max_receives=MAX_ATTEMPTS, retention_seconds=MESSAGE_RETENTION_SECONDS)
@@ -70,7 +72,7 @@ def delay_next_receive(receipt_handle: str, seconds: int) -> None:
                                            VisibilityTimeout=seconds)
 
 
-def queue_new_webhooks(raw_event: dict, context) -> dict:
+def queue_new_webhooks(raw_event: dict, context: LambdaContext | None) -> dict:
     """The webhooks table's stream handler: queue each webhook inserted pending. A record that could not be queued
     is reported, so the stream redelivers from it; a record queued twice is delivered once (delivery.py)."""
     def queue(record: DynamoDBRecord) -> None:

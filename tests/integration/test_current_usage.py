@@ -16,7 +16,7 @@ from chalicelib.domain.aggregations.base import accumulate
 from chalicelib.domain.aggregations.events import UsageEvent
 from chalicelib.domain.aggregations.registry import aggregation_for
 from chalicelib.domain.aggregations.windows import epoch_ms
-from chalicelib.domain.current_usage import charges_window, subscription_terms
+from chalicelib.domain.billing_context import charges_window, subscription_terms
 from chalicelib.domain.pricing.filters import FilterBuckets
 from chalicelib.store.repositories import repositories
 

@@ -1,6 +1,6 @@
 """Imports point down: no cycle between chalicelib's top-level packages (a module directly in chalicelib counts as
-one), the domain imports nothing of chalicelib outside itself, and the webhooks and Lago's JSON (rendering) never
-import the HTTP API."""
+one), the domain imports nothing of chalicelib outside itself, the webhooks and Lago's JSON (rendering) never
+import the HTTP API, and the rendering reads nothing (no store, no AWS client): the use cases hand it what it shows."""
 from __future__ import annotations
 
 import ast
@@ -128,3 +128,7 @@ def test_billing_reaches_storage_through_its_ports():
 
 def test_usage_reaches_storage_through_its_ports():
     assert adapter_imports("usage") == {}
+
+
+def test_the_rendering_reads_nothing_from_the_store_nor_aws():
+    assert adapter_imports("rendering") == {}

@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from chalicelib.domain.billable_metrics import BillableMetric
-from chalicelib.domain.current_usage import charges_window, price_period_usage, subscription_terms
+from chalicelib.domain.billing_context import charges_window, subscription_terms
+from chalicelib.domain.current_usage import price_period_usage
 from chalicelib.domain.invoices import (
     StoredUsage,
     draft_invoice_number,

@@ -7,13 +7,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import reduce
-from typing import ClassVar, Generic, TypeVar
+from typing import Any, Generic, Protocol, Self, TypeVar
 
 from chalicelib.domain.aggregations.arithmetic import ZERO
 from chalicelib.domain.aggregations.events import UsageEvent, numeric_property
 from chalicelib.domain.aggregations.windows import Window
 
 State = TypeVar("State")
+
+
+class Additive(Protocol):
+    """A state combined by `+`: counts, totals, moments."""
+
+    def __add__(self, other: Self, /) -> Self:
+        ...
+
+
+AdditiveState = TypeVar("AdditiveState", bound=Additive)
 
 
 @dataclass(frozen=True)
@@ -42,15 +52,19 @@ class Aggregation(ABC, Generic[State]):
 
     field_name: str | None = None
     recurring: bool = False
-    empty: ClassVar
+
+    @property
+    @abstractmethod
+    def empty(self) -> State:
+        """The state of no events: the identity of `combine` (each aggregation sets it as a class variable)."""
 
     @abstractmethod
     def contribution(self, event: UsageEvent, window: Window) -> State:
         """The state of `event` alone, for the charges window it falls in (the identity when it is left out)."""
 
+    @abstractmethod
     def combine(self, first: State, second: State) -> State:
-        """Additive states (counts, totals, moments) add up; the others override this."""
-        return first + second
+        ...
 
     @abstractmethod
     def result(self, state: State, window: Window) -> AggregationResult:
@@ -96,7 +110,18 @@ class NumericAggregation(Aggregation[State]):
                 if (value := numeric_property(event, self.field_name)) is not None]
 
 
-def accumulate(aggregation: Aggregation, events: Iterable[UsageEvent], window: Window):
+class AddedUp(Generic[AdditiveState]):
+    """The `combine` of an aggregation whose states are additive: they add up."""
+
+    def combine(self, first: AdditiveState, second: AdditiveState) -> AdditiveState:
+        return first + second
+
+
+# An aggregation picked at run time by a metric's aggregation_type: its state type is known only to itself.
+AnyAggregation = Aggregation[Any]
+
+
+def accumulate(aggregation: Aggregation[State], events: Iterable[UsageEvent], window: Window) -> State:
     """The state of `events` together: what one batch of them adds to a stored aggregate."""
     return reduce(aggregation.combine, (aggregation.contribution(event, window) for event in events),
                   aggregation.empty)

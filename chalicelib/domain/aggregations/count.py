@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import ClassVar
 
-from chalicelib.domain.aggregations.base import Aggregation, AggregationResult
+from chalicelib.domain.aggregations.base import AddedUp, Aggregation, AggregationResult
 from chalicelib.domain.aggregations.events import UsageEvent
 from chalicelib.domain.aggregations.windows import Window
 
 
 @dataclass(frozen=True)
-class CountAggregation(Aggregation[int]):
+class CountAggregation(AddedUp[int], Aggregation[int]):
     empty: ClassVar[int] = 0
 
     def contribution(self, event: UsageEvent, window: Window) -> int:

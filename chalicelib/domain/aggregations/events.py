@@ -25,12 +25,13 @@ class UsageEvent:
         return (self.timestamp_ms, self.transaction_id)
 
 
-def numeric_property(event: UsageEvent, field_name: str) -> Decimal | None:
-    """The property as a number; None when it is missing or not numeric, and the event is then left out.
+def numeric_property(event: UsageEvent, field_name: str | None) -> Decimal | None:
+    """The property as a number; None when it is missing (or no field is named) or not numeric, and the event is
+    then left out.
 
     JSON numbers arrive as int or Decimal; strings count when Lago's pattern accepts them ("12.5", not "1e3");
     a float is never read, so none reaches an amount."""
-    value = event.properties.get(field_name)
+    value = None if field_name is None else event.properties.get(field_name)
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -42,10 +43,10 @@ def numeric_property(event: UsageEvent, field_name: str) -> Decimal | None:
     return None
 
 
-def distinct_value(event: UsageEvent, field_name: str) -> str | None:
+def distinct_value(event: UsageEvent, field_name: str | None) -> str | None:
     """The property as unique_count compares it, as JSON text (so 1 and "1" are one value); None when it is
-    missing, null or not a scalar."""
-    return scalar_text(event.properties.get(field_name))
+    missing (or no field is named), null or not a scalar."""
+    return None if field_name is None else scalar_text(event.properties.get(field_name))
 
 
 def scalar_text(value: Any) -> str | None:

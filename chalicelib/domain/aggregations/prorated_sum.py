@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import ClassVar
 
 from chalicelib.domain.aggregations.arithmetic import EXACT, ceil_quotient, exact_sum
-from chalicelib.domain.aggregations.base import AggregationResult, NumericAggregation
+from chalicelib.domain.aggregations.base import AddedUp, AggregationResult, NumericAggregation
 from chalicelib.domain.aggregations.events import UsageEvent
 from chalicelib.domain.aggregations.moments import Moments
 from chalicelib.domain.aggregations.windows import Window
@@ -21,7 +21,7 @@ UNITS_DECIMALS = 5
 
 
 @dataclass(frozen=True)
-class ProratedSumAggregation(NumericAggregation[Moments]):
+class ProratedSumAggregation(AddedUp[Moments], NumericAggregation[Moments]):
     recurring: bool = True
     empty: ClassVar[Moments] = Moments()
 

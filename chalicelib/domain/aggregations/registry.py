@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chalicelib.domain.aggregations.base import Aggregation
+from chalicelib.domain.aggregations.base import AnyAggregation
 from chalicelib.domain.aggregations.count import CountAggregation
-from chalicelib.domain.aggregations.latest import LatestAggregation
-from chalicelib.domain.aggregations.max import MaxAggregation
+from chalicelib.domain.aggregations.latest import Latest, LatestAggregation
+from chalicelib.domain.aggregations.max import MaxAggregation, Maximum
+from chalicelib.domain.aggregations.moments import Moments
 from chalicelib.domain.aggregations.prorated_sum import ProratedSumAggregation
 from chalicelib.domain.aggregations.prorated_unique_count import ProratedUniqueCountAggregation
-from chalicelib.domain.aggregations.sum import SumAggregation
-from chalicelib.domain.aggregations.unique_count import UniqueCountAggregation
+from chalicelib.domain.aggregations.sum import SumAggregation, Totals
+from chalicelib.domain.aggregations.unique_count import Histories, UniqueCountAggregation
 from chalicelib.domain.aggregations.weighted_sum import WeightedSumAggregation
+
+# The state of any aggregation below: a count, Totals (sum), Moments (prorated and weighted sum), Maximum, Latest,
+# or unique count's Histories.
+AggregateState = int | Totals | Moments | Maximum | Latest | Histories
 
 
 @dataclass(frozen=True)
@@ -21,11 +26,11 @@ class AggregationKind:
     metric of it may be `recurring` and a charge on it `pay_in_advance`; its prorated aggregation (a prorated
     charge needs a recurring metric of a type that has one)."""
 
-    aggregation: type[Aggregation]
+    aggregation: type[AnyAggregation]
     reads_a_number: bool
     may_recur: bool
     pay_in_advance: bool
-    prorated: type[Aggregation] | None = None
+    prorated: type[AnyAggregation] | None = None
 
 
 AGGREGATION_KINDS: dict[str, AggregationKind] = {
@@ -42,7 +47,7 @@ AGGREGATION_KINDS: dict[str, AggregationKind] = {
 
 
 def aggregation_for(aggregation_type: str, field_name: str | None = None, *, recurring: bool = False,
-                    prorated: bool = False) -> Aggregation:
+                    prorated: bool = False) -> AnyAggregation:
     """The aggregation of a metric (`aggregation_type`, `field_name`, `recurring`) on a charge (`prorated`)."""
     kind = AGGREGATION_KINDS.get(aggregation_type)
     if kind is None:

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import ClassVar
 
 from chalicelib.domain.aggregations.arithmetic import EXACT, ZERO, exact_sum
-from chalicelib.domain.aggregations.base import AggregationResult, NumericAggregation
+from chalicelib.domain.aggregations.base import AddedUp, AggregationResult, NumericAggregation
 from chalicelib.domain.aggregations.events import UsageEvent
 from chalicelib.domain.aggregations.windows import Window
 
@@ -25,7 +25,7 @@ class Totals:
 
 
 @dataclass(frozen=True)
-class SumAggregation(NumericAggregation[Totals]):
+class SumAggregation(AddedUp[Totals], NumericAggregation[Totals]):
     empty: ClassVar[Totals] = Totals()
 
     def value_contribution(self, value: Decimal, event: UsageEvent, window: Window) -> Totals:

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import ClassVar
 
 from chalicelib.domain.aggregations.arithmetic import EXACT, ZERO, ceil_quotient, exact_sum
-from chalicelib.domain.aggregations.base import AggregationResult, NumericAggregation
+from chalicelib.domain.aggregations.base import AddedUp, AggregationResult, NumericAggregation
 from chalicelib.domain.aggregations.events import UsageEvent
 from chalicelib.domain.aggregations.moments import Moments
 from chalicelib.domain.aggregations.windows import MS_PER_DAY, Window
@@ -26,7 +26,7 @@ UNITS_DECIMALS = 20
 
 
 @dataclass(frozen=True)
-class WeightedSumAggregation(NumericAggregation[Moments]):
+class WeightedSumAggregation(AddedUp[Moments], NumericAggregation[Moments]):
     empty: ClassVar[Moments] = Moments()
 
     def value_contribution(self, value: Decimal, event: UsageEvent, window: Window) -> Moments:

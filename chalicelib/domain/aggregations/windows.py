@@ -43,7 +43,7 @@ class Window:
     # are billed for one day less than the window touches (Lago's `Subscription#date_diff_with_timezone`).
     upgraded: bool = False
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.end_ms <= self.start_ms or self.charges_duration_days < 1:
             raise ValueError(f"not a charges window: {self}")
 

@@ -8,12 +8,14 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from chalicelib.domain.aggregations.base import AggregationResult
-from chalicelib.domain.aggregations.windows import days_billed
+from chalicelib.domain.aggregations.registry import AggregateState
+from chalicelib.domain.aggregations.windows import Window, days_billed
 from chalicelib.domain.billable_metrics import BillableMetric
-from chalicelib.domain.current_usage import BucketKey, BucketUsage, ChargeUsage, charges_window, price_period_usage
+from chalicelib.domain.billing_context import BillingContext, context_at
+from chalicelib.domain.current_usage import BucketKey, BucketUsage, ChargeUsage, price_period_usage
 from chalicelib.domain.invoices.fee_line import FeeLine
 from chalicelib.domain.money import amount_cents, major_units, precise_amount_cents
-from chalicelib.domain.periods import BillingTerms, Period, days_in
+from chalicelib.domain.periods import Period, days_in
 from chalicelib.domain.plans import Plan
 from chalicelib.domain.pricing.in_advance import in_advance_price
 from chalicelib.domain.pricing.transactions import TransactionValues
@@ -29,7 +31,7 @@ class StoredUsage:
     (a bucket without one had no event), each recurring bucket's opening (the previous period's result), and
     what percentage charges with free allowances or per-transaction bounds read of their events' values."""
 
-    states: Mapping[BucketKey, object]
+    states: Mapping[BucketKey, AggregateState]
     openings: Mapping[BucketKey, AggregationResult] = field(default_factory=dict)
     event_values: Mapping[BucketKey, TransactionValues] = field(default_factory=dict)
 
@@ -49,22 +51,21 @@ def renewed_charges(plan: Plan, metrics: Mapping[str, BillableMetric]) -> Plan:
         if charge.pay_in_advance and charge.invoiceable and metrics[charge.billable_metric_id].recurring]})
 
 
-def in_advance_renewals(subscription_id: str, plan: Plan, metrics: Mapping[str, BillableMetric], terms: BillingTerms,
-                        window: Period, usage: StoredUsage) -> tuple[FeeLine, ...]:
+def in_advance_renewals(subscription_id: str, plan: Plan, metrics: Mapping[str, BillableMetric],
+                        context: BillingContext, window: Window, usage: StoredUsage) -> tuple[FeeLine, ...]:
     """Lago's periodic invoice bills a pay-in-advance charge on a recurring metric for the charges period that
-    follows `window`'s: the units carried into it (the total at the end of `window`'s period), in full, at the
-    period's start; within the period each event then pays only above them (the mark opens at that total:
-    `pay_in_advance.advance`). The units are the un-prorated total (a prorated charge's events paid the days left;
-    the renewal pays the whole period, as Lago), priced as in advance. Nothing when the subscription ends before
-    that period starts (Lago: nothing for a terminated subscription), nor for a bucket carrying no units."""
-    period = terms.charges_periods.period_at(window.start)
-    renewal = terms.charges_part(terms.charges_periods.period_at(period.end))
+    follows `context`'s (`window` what its aggregations read): the units carried into it (the total at the end of
+    `context`'s period), in full, at the period's start; within the period each event then pays only above them
+    (the mark opens at that total: `pay_in_advance.advance`). The units are the un-prorated total (a prorated
+    charge's events paid the days left; the renewal pays the whole period, as Lago), priced as in advance. Nothing
+    when the subscription ends before that period starts (Lago: nothing for a terminated subscription), nor for a
+    bucket carrying no units."""
+    renewal = context_at(context.terms, context.period.end).billed
     renewed = renewed_charges(plan, metrics)
     if renewal is None or not renewed.charges:
         return ()
     currency = plan.amount_currency
-    carried = price_period_usage(renewed, metrics, charges_window(terms, period), usage.states, currency, None,
-                                 opening=usage.openings)
+    carried = price_period_usage(renewed, metrics, window, usage.states, currency, None, opening=usage.openings)
     fees = []
     for charge_usage in carried.charges:
         charge = charge_usage.charge
@@ -79,16 +80,18 @@ def in_advance_renewals(subscription_id: str, plan: Plan, metrics: Mapping[str, 
     return tuple(fees)
 
 
-def charge_fees(subscription_id: str, plan: Plan, metrics: Mapping[str, BillableMetric], terms: BillingTerms,
-                window: Period, usage: StoredUsage) -> tuple[FeeLine, ...]:
-    """The fees of `window` (a charges window of `terms`): per charge, in `price_period_usage`'s order, its
-    buckets' fees (filters, then the default bucket) leaving out the empty ones (0 units, 0 cents, no event),
-    then its true-up when `min_amount_cents`, prorated to the window's local days, is not reached; last, the
-    renewals of pay-in-advance charges on recurring metrics for the next period (`in_advance_renewals`)."""
-    aggregation_window = charges_window(terms, terms.charges_periods.period_at(window.start))
+def charge_fees(subscription_id: str, plan: Plan, metrics: Mapping[str, BillableMetric], context: BillingContext,
+                usage: StoredUsage) -> tuple[FeeLine, ...]:
+    """The fees of the charges window `context` bills: per charge, in `price_period_usage`'s order, its buckets'
+    fees (filters, then the default bucket) leaving out the empty ones (0 units, 0 cents, no event), then its
+    true-up when `min_amount_cents`, prorated to the window's local days, is not reached; last, the renewals of
+    pay-in-advance charges on recurring metrics for the next period (`in_advance_renewals`)."""
+    window, aggregation_window = context.billed, context.window
+    if window is None or aggregation_window is None:
+        raise ValueError(f"the charges period {context.period} bills nothing")
     priced = price_period_usage(arrears_charges(plan), metrics, aggregation_window, usage.states,
                                 plan.amount_currency, None, opening=usage.openings, event_values=usage.event_values)
-    billed = days_billed(days_in(window, terms.timezone), aggregation_window.upgraded)
+    billed = days_billed(days_in(window, context.terms.timezone), aggregation_window.upgraded)
     fees: list[FeeLine] = []
     for charge_usage in priced.charges:
         fees.extend(_bucket_fee(subscription_id, window, bucket, charge_usage.charge.id, plan.amount_currency)
@@ -96,7 +99,7 @@ def charge_fees(subscription_id: str, plan: Plan, metrics: Mapping[str, Billable
         true_up = _true_up_cents(charge_usage, aggregation_window.charges_duration_days, billed)
         if true_up > 0:
             fees.append(_true_up_fee(subscription_id, window, charge_usage.charge.id, true_up, plan.amount_currency))
-    return (*fees, *in_advance_renewals(subscription_id, plan, metrics, terms, window, usage))
+    return (*fees, *in_advance_renewals(subscription_id, plan, metrics, context, aggregation_window, usage))
 
 
 def _true_up_cents(charge_usage: ChargeUsage, charges_duration_days: int, billed_days: int) -> int:

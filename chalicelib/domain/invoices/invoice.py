@@ -87,10 +87,13 @@ def invoice_id(organization_id: str, customer_id: str, issuing_date: date, group
     return str(uuid.uuid5(_INVOICE_NAMESPACE, f"{organization_id}/{customer_id}/{issuing_date.isoformat()}/{group}"))
 
 
-def in_advance_fee_id(subscription_id: str, charge_id: str, transaction_id: str) -> str:
+def in_advance_fee_id(line: FeeLine) -> str:
     """The fee one event of a pay-in-advance charge produces: an event goes to one bucket of each charge, so the
     subscription, the charge and the event's transaction_id name it, whatever redelivers the event."""
-    return str(uuid.uuid5(_INVOICE_NAMESPACE, f"in_advance/{subscription_id}/{charge_id}/{transaction_id}"))
+    if line.charge_id is None or line.event_transaction_id is None:
+        raise ValueError("only the fee of a pay-in-advance charge's event is named by the event")
+    return str(uuid.uuid5(_INVOICE_NAMESPACE,
+                          f"in_advance/{line.subscription_id}/{line.charge_id}/{line.event_transaction_id}"))
 
 
 def in_advance_invoice_id(fee_id: str) -> str:
@@ -103,7 +106,7 @@ def _fee(invoice: str, index: int, line: FeeLine, vat_rate: Decimal | None) -> I
     # A pay-in-advance fee keeps the id its event gives it: the invoice lists the fee `GET /fees` shows.
     fee_id = str(uuid.uuid5(_INVOICE_NAMESPACE, f"{invoice}/fee/{index}"))
     if line.event_transaction_id is not None:
-        fee_id = in_advance_fee_id(line.subscription_id, line.charge_id, line.event_transaction_id)
+        fee_id = in_advance_fee_id(line)
     return InvoiceFee(id=fee_id, taxes_amount_cents=fee_taxes_amount_cents(line, vat_rate), **line.model_dump())
 
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Literal
 
 from chalicelib.domain.billable_metrics import BillableMetric
-from chalicelib.domain.current_usage import subscription_terms
+from chalicelib.domain.billing_context import context_at, subscription_terms
 from chalicelib.domain.invoices.base_fee import subscription_fee, trial_ends_at
 from chalicelib.domain.invoices.charge_fees import StoredUsage, charge_fees
 from chalicelib.domain.invoices.fee_line import FeeLine
@@ -78,10 +78,10 @@ def termination_share(subscription: Subscription, plan: Plan, metrics: Mapping[s
     """The invoice at `subscription.terminated_at` (`termination_windows`): the charges period in progress
     up to it, priced from `usage`, and for a plan paid in arrears the base fee through the termination day."""
     terms = _terms(subscription, plan, timezone)
-    windows = termination_windows(terms)
-    if subscription.terminated_by_upgrade and windows.base_fee is not None:
+    windows = termination_windows(terms)  # refuses a subscription without `terminated_at`
+    if subscription.terminated_by_upgrade and windows.base_fee is not None and terms.terminated_at is not None:
         # Upgraded: the old plan's base fee runs to the day before; the new plan bills the upgrade day.
-        upgrade_day = day_start(local_day(subscription.terminated_at, timezone), timezone)
+        upgrade_day = day_start(local_day(terms.terminated_at, timezone), timezone)
         windows = BillingWindows(windows.base_fee.within(end=upgrade_day), windows.charges)
     return _share(subscription, plan, metrics, terms, windows, usage, "subscription_terminating", initial_started_at)
 
@@ -101,5 +101,5 @@ def _share(subscription: Subscription, plan: Plan, metrics: Mapping[str, Billabl
         if fee is not None:
             fees.append(fee)
     if windows.charges is not None:
-        fees.extend(charge_fees(subscription.id, plan, metrics, terms, windows.charges, usage))
+        fees.extend(charge_fees(subscription.id, plan, metrics, context_at(terms, windows.charges.start), usage))
     return SubscriptionShare(subscription.id, reason, windows.base_fee, windows.charges, tuple(fees))

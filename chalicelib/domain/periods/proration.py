@@ -39,7 +39,7 @@ def prorated_base_fee(amount_cents: int, window: Period, full_period: Period, ti
     round(precise), as in Lago, and the pieces of a period always add up to amount_cents."""
     if window.start < full_period.start or window.end > full_period.end:
         raise ValueError("the window is not inside the full period")
-    billed = window
+    billed: Period | None = window
     if trial_ends_at is not None:
         billed = window.within(day_start(local_day(trial_ends_at, timezone), timezone))
     full_days = days_in(full_period, timezone)

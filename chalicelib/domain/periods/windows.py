@@ -108,7 +108,10 @@ def termination_windows(terms: BillingTerms) -> BillingWindows:
     return BillingWindows(base_fee, terms.charges_part(terms.charges_periods.period_at(terms.terminated_at)))
 
 
-def current_usage_window(terms: BillingTerms, now: datetime) -> Period | None:
-    """The charges window current usage covers: the charges period containing `now`, from the start
-    instant to the period's end (usage is projected to the end, as on the invoice); None before the start."""
-    return terms.charges_periods.period_at(now).within(terms.started_at)
+def current_usage_window(terms: BillingTerms, now: datetime) -> Period:
+    """The charges window current usage covers at `now` (not before the start): the charges period containing
+    `now`, from the start instant to the period's end (usage is projected to the end, as on the invoice)."""
+    window = terms.charges_periods.period_at(now).within(terms.started_at)
+    if window is None:
+        raise ValueError(f"{now} is before the subscription's start {terms.started_at}")
+    return window

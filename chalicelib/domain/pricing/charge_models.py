@@ -3,7 +3,7 @@ The biller and current usage both price through `charge_amount`, so a period's u
 from __future__ import annotations
 
 from decimal import Decimal, localcontext
-from typing import Callable, NamedTuple
+from typing import Any, Callable, Generic, NamedTuple, TypeVar
 
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.money import MONEY, STORED
@@ -16,13 +16,16 @@ from chalicelib.domain.pricing.standard import StandardProperties, standard_amou
 from chalicelib.domain.pricing.usage import Usage
 from chalicelib.domain.pricing.volume import VolumeProperties, volume_amount
 
-
-class ChargeModel(NamedTuple):
-    properties: type[ChargeProperties]
-    amount: Callable[[ChargeProperties, Usage], Decimal]
+Properties = TypeVar("Properties", bound=ChargeProperties)
 
 
-CHARGE_MODELS: dict[str, ChargeModel] = {
+class ChargeModel(NamedTuple, Generic[Properties]):
+    properties: type[Properties]
+    amount: Callable[[Properties, Usage], Decimal]
+
+
+# Each model prices its own properties; which model a charge has is known only at run time.
+CHARGE_MODELS: dict[str, ChargeModel[Any]] = {
     "standard": ChargeModel(StandardProperties, standard_amount),
     "graduated": ChargeModel(GraduatedProperties, graduated_amount),
     "package": ChargeModel(PackageProperties, package_amount),
@@ -32,7 +35,7 @@ CHARGE_MODELS: dict[str, ChargeModel] = {
 }
 
 
-def charge_model(name: str) -> ChargeModel:
+def charge_model(name: str) -> ChargeModel[Any]:
     """The model called `name`; any other name (custom and dynamic included) is `value_is_invalid`."""
     try:
         return CHARGE_MODELS[name]
@@ -40,9 +43,10 @@ def charge_model(name: str) -> ChargeModel:
         raise ValidationFailed.single("charge_model", "value_is_invalid") from None
 
 
-def parse_properties(name: str, payload: dict) -> ChargeProperties:
+def parse_properties(name: str, payload: object) -> ChargeProperties:
     """A charge's `properties` (or a filter's) validated for its model."""
-    return charge_model(name).properties.parse(payload)
+    properties: type[ChargeProperties] = charge_model(name).properties
+    return properties.parse(payload)
 
 
 def charge_amount(name: str, properties: ChargeProperties, usage: Usage) -> Decimal:

@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Annotated
 
 from chalicelib.domain.pricing.properties import ChargeProperties
-from chalicelib.domain.pricing.ranges import UnitPriceRange, ranges_field, tiers_reached
+from chalicelib.domain.pricing.ranges import Ranges, UnitPriceRange, ranges_rule, tiers_reached
 from chalicelib.domain.pricing.usage import Usage
 
 
 class GraduatedProperties(ChargeProperties):
-    graduated_ranges: ranges_field(UnitPriceRange, "graduated_ranges")
+    graduated_ranges: Annotated[Ranges[UnitPriceRange], ranges_rule("graduated_ranges")]
 
 
 def graduated_amount(properties: GraduatedProperties, usage: Usage) -> Decimal:

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Annotated
 
 from chalicelib.domain.pricing.properties import ChargeProperties, DecimalAmount
-from chalicelib.domain.pricing.ranges import Range, ranges_field, tiers_reached
+from chalicelib.domain.pricing.ranges import Range, Ranges, ranges_rule, tiers_reached
 from chalicelib.domain.pricing.usage import Usage
 
 
@@ -14,7 +15,7 @@ class GraduatedPercentageRange(Range):
 
 
 class GraduatedPercentageProperties(ChargeProperties):
-    graduated_percentage_ranges: ranges_field(GraduatedPercentageRange, "graduated_percentage_ranges")
+    graduated_percentage_ranges: Annotated[Ranges[GraduatedPercentageRange], ranges_rule("graduated_percentage_ranges")]
 
 
 def graduated_percentage_amount(properties: GraduatedPercentageProperties, usage: Usage) -> Decimal:

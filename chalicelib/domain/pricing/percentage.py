@@ -104,7 +104,7 @@ def leading_events_read(properties: PercentageProperties, event_values: Sequence
     (running totals, unless per-transaction bounds consume a total T instead), else those up to the one whose
     running total first exceeds T; none without an allowance. Every later event only adds to the units, the
     events count and, under per-transaction bounds, its own `transaction_amount` in full."""
-    if _reads_first_events(properties):
+    if properties.free_units_per_events and _reads_first_events(properties):
         return min(properties.free_units_per_events, len(event_values))
     free_total = properties.free_units_per_total_aggregation
     if not free_total:

@@ -37,7 +37,7 @@ def invalid(code: str, field: str | None = None) -> PydanticCustomError:
     return PydanticCustomError(code, code.replace("_", " "), {"lago_field": field})
 
 
-def _finite_decimal(value, *, text_allowed: bool) -> Decimal:
+def _finite_decimal(value: object, *, text_allowed: bool) -> Decimal:
     # JSON numbers arrive as Decimal; a float is refused, never rounded into one.
     types = (str, int, Decimal) if text_allowed else (int, Decimal)
     if isinstance(value, bool) or not isinstance(value, types):
@@ -76,7 +76,7 @@ def _lago_details(error: ValidationError) -> dict[str, list[str]]:
     return details
 
 
-def _group_keys(value) -> tuple[str, ...] | None:
+def _group_keys(value: object) -> tuple[str, ...] | None:
     """Lago's rule (Charges::Validators::BaseService): null or a list of non-blank strings; an empty list is none."""
     if value is None:
         return None
@@ -95,7 +95,7 @@ class ChargeProperties(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _older_group_keys(cls, data):
+    def _older_group_keys(cls, data: object) -> object:
         """Lago still takes `grouped_by`, the older name, when `pricing_group_keys` is absent (null); the error of
         a bad list names the field that was sent."""
         if isinstance(data, dict) and data.get("pricing_group_keys") is None and "grouped_by" in data:
@@ -106,7 +106,7 @@ class ChargeProperties(BaseModel):
         return data
 
     @classmethod
-    def parse(cls, payload: dict) -> Self:
+    def parse(cls, payload: object) -> Self:
         """Validated properties, or ValidationFailed keyed by Lago's field names (`{"amount": ["invalid_amount"]}`)."""
         try:
             return cls.model_validate(payload)

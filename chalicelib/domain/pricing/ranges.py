@@ -41,6 +41,7 @@ def _bounds_are_valid(ranges: Sequence[Range]) -> bool:
         if current.to_value is None or current.to_value <= current.from_value:
             return False
         allowed_starts = {current.to_value, current.to_value + 1}
+    return False  # no ranges: `validated_ranges` refuses them as missing before asking
 
 
 def validated_ranges(ranges: list[AnyRange], field: str) -> list[AnyRange]:
@@ -53,10 +54,13 @@ def validated_ranges(ranges: list[AnyRange], field: str) -> list[AnyRange]:
     return ranges
 
 
-def ranges_field(range_model: type[Range], field: str):
-    """The type of a `properties` field holding ranges: absent or empty is `missing_<field>`."""
-    return Annotated[list[range_model], AfterValidator(partial(validated_ranges, field=field)),
-                     Field(default_factory=list, validate_default=True)]
+# A `properties` field holding ranges, checked by its `ranges_rule`: absent is empty, so `missing_<field>`.
+Ranges = Annotated[list[AnyRange], Field(default_factory=list, validate_default=True)]
+
+
+def ranges_rule(field: str) -> AfterValidator:
+    """The rule of the ranges in `field`: empty is `missing_<field>`, broken bounds `invalid_<field>`."""
+    return AfterValidator(partial(validated_ranges, field=field))
 
 
 def tiers_reached(ranges: Sequence[AnyRange], units: Decimal) -> Iterator[tuple[AnyRange, Decimal]]:

@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Annotated
 
 from chalicelib.domain.pricing.properties import ChargeProperties
-from chalicelib.domain.pricing.ranges import UnitPriceRange, range_containing, ranges_field
+from chalicelib.domain.pricing.ranges import Ranges, UnitPriceRange, range_containing, ranges_rule
 from chalicelib.domain.pricing.usage import Usage
 
 
 class VolumeProperties(ChargeProperties):
-    volume_ranges: ranges_field(UnitPriceRange, "volume_ranges")
+    volume_ranges: Annotated[Ranges[UnitPriceRange], ranges_rule("volume_ranges")]
 
 
 def volume_amount(properties: VolumeProperties, usage: Usage) -> Decimal:
