@@ -143,26 +143,27 @@ def _bill(arguments: argparse.Namespace) -> int:
 
 
 def _admin(arguments: argparse.Namespace) -> None:
-    from chalicelib.domain import organization_service
+    from chalicelib.control_plane import organization_use_cases
     from chalicelib.store.repositories import repositories
 
     store = repositories().organizations
+    organizations = organization_use_cases()
     if arguments.command == "create-organization":
-        organization, api_key = organization_service.create_organization(store, arguments.name, arguments.api_key)
+        organization, api_key = organizations.create(arguments.name, arguments.api_key)
         print(f"organization_id: {organization.id}")
         print(api_key)
     elif arguments.command == "rotate-key":
-        print(organization_service.rotate_api_key(store, arguments.organization_id))
+        print(organizations.rotate_api_key(arguments.organization_id))
     elif arguments.command == "list-keys":
         for record in store.list_api_keys(arguments.organization_id):
             print(f"{record.key_id}  created_at={record.created_at.isoformat()}")
     elif arguments.command == "revoke-key":
-        organization_service.revoke_api_key(store, arguments.organization_id, arguments.key_id)
+        organizations.revoke_api_key(arguments.organization_id, arguments.key_id)
         print(f"revoked {arguments.key_id}")
     elif arguments.command == "webhook-key":
-        print(organization_service.webhook_key(store, arguments.organization_id))
+        print(organizations.webhook_key(arguments.organization_id))
     elif arguments.command == "rotate-webhook-key":
-        print(organization_service.rotate_webhook_key(store, arguments.organization_id))
+        print(organizations.rotate_webhook_key(arguments.organization_id))
     elif arguments.command == "webhooks":
         from chalicelib.webhooks.admin import webhook_line
 

@@ -23,7 +23,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.models import dynamodb_backends
 
 from chalicelib.billing.fanout import create_billing_queue
-from chalicelib.domain.organization_service import create_organization
+from chalicelib.control_plane import organization_use_cases
 from chalicelib.local import moto_fixes
 from chalicelib.local.gateway import ApiGatewayEmulation
 from chalicelib.local.queue_poller import QueuePoller
@@ -193,7 +193,7 @@ def world() -> Iterator[World]:
         stack.callback(reset_repositories)
         stack.callback(_client.cache_clear)
         create_tables(_client("dynamodb"))
-        organization, api_key = create_organization(repositories().organizations, "Reliability")
+        organization, api_key = organization_use_cases().create("Reliability")
         http = stack.enter_context(Client(app.app, stage_name="dev", project_dir=str(ROOT))).http
         http._local_gateway = ApiGatewayEmulation(app.app, http._config)  # as in the deployed API
         receiver = stack.enter_context(Receiver())

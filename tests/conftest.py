@@ -14,10 +14,10 @@ from chalice.test import Client
 from hypothesis import settings
 from moto import mock_aws
 
-from chalicelib.domain.organization_service import create_organization
+from chalicelib.control_plane import organization_use_cases
 from chalicelib.local import moto_fixes
 from chalicelib.local.gateway import ApiGatewayEmulation
-from chalicelib.store.repositories import repositories, reset_repositories
+from chalicelib.store.repositories import reset_repositories
 from chalicelib.store.tables import create_tables
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,7 +61,7 @@ class Tenant:
 
 
 def _tenant(name: str) -> Tenant:
-    organization, api_key = create_organization(repositories().organizations, name)
+    organization, api_key = organization_use_cases().create(name)
     return Tenant(organization.id, api_key, name)
 
 

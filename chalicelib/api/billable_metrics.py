@@ -6,7 +6,7 @@ from chalicelib.api.blueprint import ApiBlueprint
 from chalicelib.api.body import root_object
 from chalicelib.api.pagination import paged_list
 from chalicelib.api.serialize import json_response
-from chalicelib.domain import billable_metric_service
+from chalicelib.control_plane import billable_metric_use_cases
 from chalicelib.rendering.resources import billable_metric_json
 from chalicelib.store.repositories import repositories
 
@@ -22,8 +22,7 @@ def _one(metric):
 def create_billable_metric():
     request = billable_metrics.current_request
     organization = current_organization(request)
-    return _one(billable_metric_service.create_metric(repositories().billable_metrics, organization,
-                                                      root_object(request.raw_body, ROOT_KEY)))
+    return _one(billable_metric_use_cases().create(organization, root_object(request.raw_body, ROOT_KEY)))
 
 
 @billable_metrics.route("/api/v1/billable_metrics", methods=["GET"])
@@ -37,19 +36,17 @@ def list_billable_metrics():
 @billable_metrics.route("/api/v1/billable_metrics/{code}", methods=["GET"])
 def get_billable_metric(code):
     organization = current_organization(billable_metrics.current_request)
-    return _one(billable_metric_service.find_metric(repositories().billable_metrics, organization, code))
+    return _one(billable_metric_use_cases().find(organization, code))
 
 
 @billable_metrics.route("/api/v1/billable_metrics/{code}", methods=["PUT"])
 def update_billable_metric(code):
     request = billable_metrics.current_request
     organization = current_organization(request)
-    stores = repositories()
-    return _one(billable_metric_service.update_metric(stores.billable_metrics, stores.plans, organization, code,
-                                                      root_object(request.raw_body, ROOT_KEY)))
+    return _one(billable_metric_use_cases().update(organization, code, root_object(request.raw_body, ROOT_KEY)))
 
 
 @billable_metrics.route("/api/v1/billable_metrics/{code}", methods=["DELETE"])
 def delete_billable_metric(code):
     organization = current_organization(billable_metrics.current_request)
-    return _one(billable_metric_service.delete_metric(repositories().billable_metrics, organization, code))
+    return _one(billable_metric_use_cases().delete(organization, code))

@@ -7,7 +7,7 @@ from chalicelib.api.body import root_object
 from chalicelib.api.pagination import paged_list
 from chalicelib.api.request_time import customer_time
 from chalicelib.api.serialize import json_response
-from chalicelib.domain import customer_service
+from chalicelib.control_plane import customer_use_cases
 from chalicelib.domain.clock import utc_now
 from chalicelib.rendering.resources import customer_json
 from chalicelib.store.repositories import repositories
@@ -23,10 +23,8 @@ def _one(customer, organization):
 def create_or_update_customer():
     request = customers.current_request
     organization = current_organization(request)
-    stores = repositories()
-    customer = customer_service.upsert_customer(
-        customer_service.Stores(customers=stores.customers, test_clocks=stores.test_clocks), organization,
-        root_object(request.raw_body, "customer"), customer_time(organization, utc_now()))
+    customer = customer_use_cases().upsert(organization, root_object(request.raw_body, "customer"),
+                                           customer_time(organization, utc_now()))
     return _one(customer, organization)
 
 
@@ -41,20 +39,19 @@ def list_customers():
 @customers.route("/api/v1/customers/{external_id}", methods=["GET"])
 def get_customer(external_id):
     organization = current_organization(customers.current_request)
-    return _one(customer_service.find_customer(repositories().customers, organization, external_id), organization)
+    return _one(customer_use_cases().find(organization, external_id), organization)
 
 
 @customers.route("/api/v1/customers/{external_id}", methods=["PUT"])
 def update_customer(external_id):
     request = customers.current_request
     organization = current_organization(request)
-    customer = customer_service.update_customer(repositories().customers, organization, external_id,
-                                                root_object(request.raw_body, "customer"),
-                                                customer_time(organization, utc_now()))
+    customer = customer_use_cases().update(organization, external_id, root_object(request.raw_body, "customer"),
+                                           customer_time(organization, utc_now()))
     return _one(customer, organization)
 
 
 @customers.route("/api/v1/customers/{external_id}", methods=["DELETE"])
 def delete_customer(external_id):
     organization = current_organization(customers.current_request)
-    return _one(customer_service.delete_customer(repositories().customers, organization, external_id), organization)
+    return _one(customer_use_cases().delete(organization, external_id), organization)

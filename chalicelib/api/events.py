@@ -9,27 +9,19 @@ from chalicelib.api.errors import missing_root_key
 from chalicelib.api.pagination import page_from_query
 from chalicelib.api.request_time import customer_time
 from chalicelib.api.serialize import json_response
-from chalicelib.domain import event_service
+from chalicelib.control_plane import event_use_cases, ingest_events
 from chalicelib.domain.clock import utc_now_ms
-from chalicelib.domain.event_service import Stores
 from chalicelib.rendering.resources import event_json
-from chalicelib.store.repositories import repositories
 
 events = ApiBlueprint(__name__)
-
-
-def _stores() -> Stores:
-    stores = repositories()
-    return Stores(events=stores.events, subscriptions=stores.subscriptions, customers=stores.customers,
-                  billable_metrics=stores.billable_metrics, plans=stores.plans)
 
 
 @events.route("/api/v1/events", methods=["POST"])
 def create_event():
     request = events.current_request
     organization = current_organization(request)
-    event = event_service.create_event(_stores(), organization, root_object(request.raw_body, "event"),
-                                       customer_time(organization, utc_now_ms()))
+    event = ingest_events().one(organization, root_object(request.raw_body, "event"),
+                                customer_time(organization, utc_now_ms()))
     return json_response({"event": event_json(event)})
 
 
@@ -40,8 +32,7 @@ def create_events():
     document = parse_json(request.raw_body, "events")
     if not isinstance(document, dict) or "events" not in document:
         raise missing_root_key("events")
-    stored = event_service.create_events(_stores(), organization, document["events"],
-                                         customer_time(organization, utc_now_ms()))
+    stored = ingest_events().batch(organization, document["events"], customer_time(organization, utc_now_ms()))
     return json_response({"events": [event_json(event) for event in stored]})
 
 
@@ -50,7 +41,7 @@ def get_event(transaction_id):
     request = events.current_request
     organization = current_organization(request)
     query = request.query_params or {}
-    event = event_service.find_event(_stores(), organization, transaction_id, query.get("external_subscription_id"))
+    event = event_use_cases().find(organization, transaction_id, query.get("external_subscription_id"))
     return json_response({"event": event_json(event)})
 
 
@@ -60,6 +51,6 @@ def list_events():
     organization = current_organization(request)
     query = request.query_params or {}
     page = page_from_query(query)
-    listed = event_service.list_events(_stores(), organization, query, page.number, page.per_page)
+    listed = event_use_cases().list(organization, query, page.number, page.per_page)
     return json_response({"events": [event_json(event) for event in listed.events],
                           "meta": page.meta(listed.total_count)})

@@ -13,7 +13,7 @@ from chalicelib.api.pagination import UNKNOWN_CUSTOMER, customer_filter, page_fr
 from chalicelib.api.request_time import customer_time
 from chalicelib.api.serialize import json_response
 from chalicelib.billing import drafts
-from chalicelib.domain import invoice_service
+from chalicelib.control_plane import invoice_use_cases
 from chalicelib.domain.clock import utc_now
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.invoices.invoice import Invoice
@@ -109,16 +109,15 @@ def _one(invoice: Invoice, organization: Organization) -> dict:
 def update_invoice(lago_id):
     request = invoices.current_request
     organization = current_organization(request)
-    return _one(invoice_service.update_invoice(repositories().invoices, organization.id, lago_id,
-                                               root_object(request.raw_body, "invoice"),
-                                               customer_time(organization, utc_now())), organization)
+    return _one(invoice_use_cases().update(organization.id, lago_id, root_object(request.raw_body, "invoice"),
+                                           customer_time(organization, utc_now())), organization)
 
 
 @invoices.route("/api/v1/invoices/{lago_id}/void", methods=["POST"])
 def void_invoice(lago_id):
     organization = current_organization(invoices.current_request)
-    return _one(invoice_service.void_invoice(repositories().invoices, organization.id, lago_id,
-                                             customer_time(organization, utc_now())), organization)
+    return _one(invoice_use_cases().void(organization.id, lago_id, customer_time(organization, utc_now())),
+                organization)
 
 
 @invoices.route("/api/v1/invoices/{lago_id}/refresh", methods=["PUT"])

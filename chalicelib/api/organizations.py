@@ -5,9 +5,8 @@ from chalicelib.api.auth import current_organization
 from chalicelib.api.blueprint import ApiBlueprint
 from chalicelib.api.body import root_object
 from chalicelib.api.serialize import json_response
-from chalicelib.domain import organization_service
+from chalicelib.control_plane import organization_use_cases
 from chalicelib.rendering.resources import organization_json
-from chalicelib.store.repositories import repositories
 
 organizations = ApiBlueprint(__name__)
 
@@ -21,6 +20,5 @@ def get_organization():
 def update_organization():
     request = organizations.current_request
     organization = current_organization(request)
-    updated = organization_service.update_organization(repositories().organizations, organization,
-                                                       root_object(request.raw_body, "organization"))
+    updated = organization_use_cases().update(organization, root_object(request.raw_body, "organization"))
     return json_response({"organization": organization_json(updated)})

@@ -6,7 +6,7 @@ from chalicelib.api.blueprint import ApiBlueprint
 from chalicelib.api.body import root_object
 from chalicelib.api.pagination import paged_list
 from chalicelib.api.serialize import json_response
-from chalicelib.domain import plan_service
+from chalicelib.control_plane import plan_use_cases
 from chalicelib.rendering.resources import plan_json
 from chalicelib.store.repositories import repositories
 
@@ -22,9 +22,7 @@ def _one(plan):
 def create_plan():
     request = plans.current_request
     organization = current_organization(request)
-    stores = repositories()
-    return _one(plan_service.create_plan(stores.plans, stores.billable_metrics, organization,
-                                         root_object(request.raw_body, ROOT_KEY)))
+    return _one(plan_use_cases().create(organization, root_object(request.raw_body, ROOT_KEY)))
 
 
 @plans.route("/api/v1/plans", methods=["GET"])
@@ -37,19 +35,17 @@ def list_plans():
 @plans.route("/api/v1/plans/{code}", methods=["GET"])
 def get_plan(code):
     organization = current_organization(plans.current_request)
-    return _one(plan_service.find_plan(repositories().plans, organization, code))
+    return _one(plan_use_cases().find(organization, code))
 
 
 @plans.route("/api/v1/plans/{code}", methods=["PUT"])
 def update_plan(code):
     request = plans.current_request
     organization = current_organization(request)
-    stores = repositories()
-    return _one(plan_service.update_plan(stores.plans, stores.billable_metrics, organization, code,
-                                         root_object(request.raw_body, ROOT_KEY)))
+    return _one(plan_use_cases().update(organization, code, root_object(request.raw_body, ROOT_KEY)))
 
 
 @plans.route("/api/v1/plans/{code}", methods=["DELETE"])
 def delete_plan(code):
     organization = current_organization(plans.current_request)
-    return _one(plan_service.delete_plan(repositories().plans, organization, code))
+    return _one(plan_use_cases().delete(organization, code))

@@ -10,22 +10,17 @@ from chalicelib.api.pagination import page_from_query
 from chalicelib.api.request_time import customer_time
 from chalicelib.api.serialize import json_response
 from chalicelib.billing.customer_billing import bill_customer_now
-from chalicelib.domain import subscription_service
+from chalicelib.control_plane import subscription_use_cases
 from chalicelib.domain.clock import utc_now
-from chalicelib.domain.subscription_service import Shown, Stores
 from chalicelib.domain.subscriptions import CURRENT_STATUSES, STATUSES, status_from_query, statuses_from_query
 from chalicelib.domain.test_clocks import CustomerTime
 from chalicelib.rendering.resources import subscription_json
 from chalicelib.store.repositories import repositories
 from chalicelib.usecases.shown_records import plan_codes
+from chalicelib.usecases.subscriptions import Shown
 
 subscriptions = ApiBlueprint(__name__)
 ROOT_KEY = "subscription"
-
-
-def _stores() -> Stores:
-    stores = repositories()
-    return Stores(subscriptions=stores.subscriptions, customers=stores.customers, plans=stores.plans)
 
 
 def _billed(shown: Shown, clock: CustomerTime) -> Shown:
@@ -61,8 +56,7 @@ def create_subscription():
     request = subscriptions.current_request
     organization = current_organization(request)
     clock = customer_time(organization, utc_now())
-    return _one(_billed(subscription_service.create_subscription(_stores(), organization,
-                                                                 root_object(request.raw_body, ROOT_KEY), clock),
+    return _one(_billed(subscription_use_cases().create(organization, root_object(request.raw_body, ROOT_KEY), clock),
                         clock))
 
 
@@ -73,8 +67,8 @@ def list_subscriptions():
     query = _query(request)
     page = page_from_query(query)
     statuses = statuses_from_query(_values(query, "status[]") + _values(query, "status"))
-    listed = subscription_service.list_subscriptions(
-        _stores(), organization, statuses, page.number, page.per_page,
+    listed = subscription_use_cases().list(
+        organization, statuses, page.number, page.per_page,
         external_customer_id=query.get("external_customer_id"), plan_code=query.get("plan_code"))
     codes = plan_codes(repositories().plans, organization.id,
                        [shown.subscription for shown in listed.subscriptions])
@@ -88,7 +82,7 @@ def list_subscriptions():
 def get_subscription(external_id):
     request = subscriptions.current_request
     organization = current_organization(request)
-    return _one(subscription_service.find_subscription(_stores(), organization, external_id, _status(request)))
+    return _one(subscription_use_cases().find(organization, external_id, _status(request)))
 
 
 @subscriptions.route("/api/v1/subscriptions/{external_id}", methods=["PUT"])
@@ -97,9 +91,8 @@ def update_subscription(external_id):
     organization = current_organization(request)
     status = _status(request, CURRENT_STATUSES)
     clock = customer_time(organization, utc_now())
-    return _one(_billed(subscription_service.update_subscription(_stores(), organization, external_id, status,
-                                                                 root_object(request.raw_body, ROOT_KEY), clock),
-                        clock))
+    return _one(_billed(subscription_use_cases().update(organization, external_id, status,
+                                                        root_object(request.raw_body, ROOT_KEY), clock), clock))
 
 
 @subscriptions.route("/api/v1/subscriptions/{external_id}", methods=["DELETE"])
@@ -108,5 +101,4 @@ def terminate_subscription(external_id):
     organization = current_organization(request)
     status = _status(request, CURRENT_STATUSES)
     clock = customer_time(organization, utc_now())
-    return _one(_billed(subscription_service.end_subscription(_stores(), organization, external_id, status, clock),
-                        clock))
+    return _one(_billed(subscription_use_cases().end(organization, external_id, status, clock), clock))

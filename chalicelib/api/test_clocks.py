@@ -9,8 +9,8 @@ from chalicelib.api.blueprint import ApiBlueprint
 from chalicelib.api.body import parse_json, root_object
 from chalicelib.api.pagination import paged_list
 from chalicelib.api.serialize import json_response
-from chalicelib.billing.clock_advance import advance_test_clock, clock_stores
-from chalicelib.domain import test_clock_service
+from chalicelib.billing.clock_advance import advance_test_clock
+from chalicelib.control_plane import test_clock_use_cases
 from chalicelib.domain.clock import utc_now
 from chalicelib.rendering.resources import test_clock_json
 from chalicelib.store.repositories import repositories
@@ -28,8 +28,7 @@ def _one(clock):
 def create_test_clock():
     request = test_clocks.current_request
     organization = current_organization(request)
-    return _one(test_clock_service.create_test_clock(clock_stores(repositories()), organization,
-                                                     root_object(request.raw_body, "test_clock"), utc_now()))
+    return _one(test_clock_use_cases().create(organization, root_object(request.raw_body, "test_clock"), utc_now()))
 
 
 @test_clocks.route("/api/v1/test_clocks", methods=["GET"])
@@ -43,7 +42,7 @@ def list_test_clocks():
 @test_clocks.route("/api/v1/test_clocks/{lago_id}", methods=["GET"])
 def get_test_clock(lago_id):
     organization = current_organization(test_clocks.current_request)
-    return _one(test_clock_service.find_test_clock(clock_stores(repositories()), organization, lago_id))
+    return _one(test_clock_use_cases().find(organization, lago_id))
 
 
 @test_clocks.route("/api/v1/test_clocks/{lago_id}/advance", methods=["POST"])
@@ -58,4 +57,4 @@ def advance(lago_id):
 @test_clocks.route("/api/v1/test_clocks/{lago_id}", methods=["DELETE"])
 def delete_test_clock(lago_id):
     organization = current_organization(test_clocks.current_request)
-    return _one(test_clock_service.delete_test_clock(clock_stores(repositories()), organization, lago_id))
+    return _one(test_clock_use_cases().delete(organization, lago_id))

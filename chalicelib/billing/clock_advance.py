@@ -12,7 +12,7 @@ from datetime import datetime
 
 from chalicelib.billing.customer_billing import bill_customer_isolated, next_due_at
 from chalicelib.billing.ports import BillingStores
-from chalicelib.domain import test_clock_service
+from chalicelib.control_plane import test_clock_use_cases
 from chalicelib.domain.errors import StaleWrite
 from chalicelib.domain.organizations import Organization
 from chalicelib.domain.test_clocks import TestClock, clock_arrived, clock_on_the_way
@@ -100,9 +100,5 @@ def advance_test_clock(stores: BillingStores, organization: Organization, test_c
                        has_time: Callable[[], bool]) -> TestClock:
     """`POST /test_clocks/{lago_id}/advance`: the clock set advancing, then run while `has_time()`; the clock as the
     request leaves it."""
-    clock = test_clock_service.start_advance(clock_stores(stores), organization, test_clock_id, payload)
+    clock = test_clock_use_cases(stores).start_advance(organization, test_clock_id, payload)
     return _run_then_queue_the_rest(stores, clock, has_time)
-
-
-def clock_stores(stores: BillingStores) -> test_clock_service.Stores:
-    return test_clock_service.Stores(test_clocks=stores.test_clocks, purge_customer=stores.purge_customer)

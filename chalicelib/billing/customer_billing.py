@@ -36,11 +36,11 @@ from chalicelib.domain.invoices.numbering import draft_invoice_number
 from chalicelib.domain.invoices.shares import SubscriptionShare, periodic_share, starting_share, termination_share
 from chalicelib.domain.organizations import Organization
 from chalicelib.domain.plans import Plan
-from chalicelib.domain.subscription_service import downgrade_canceled, scheduled_pending
 from chalicelib.domain.subscriptions import Subscription, switched_downgrade, terminated_subscription
 from chalicelib.observability import CUSTOMERS_NOT_BILLED, count, failure_reason, logger
 from chalicelib.usage.period_usage import stored_usage
 from chalicelib.usecases.issuing import MAX_CREDIT_NOTES_PER_INVOICE, issue_invoice
+from chalicelib.usecases.subscriptions import downgrade_canceled, scheduled_pending
 
 # Each step issues one invoice or moves one subscription; a customer years behind still ends in bounded work per
 # run (the next run goes on where this one stopped).

@@ -24,8 +24,8 @@ from chalicelib.domain.readers import (
     SubscriptionReader,
 )
 from chalicelib.domain.subscriptions import Change, Subscription
-from chalicelib.domain.test_clock_service import TestClockStore
 from chalicelib.usage.ports import AggregateReader, EventWindowReader, WriteAction
+from chalicelib.usecases.ports import TestClockStore
 
 
 class CustomerFinder(CustomerReader, Protocol):

@@ -27,14 +27,13 @@ from chalice.local import LambdaContext
 from moto.server import ThreadedMotoServer
 
 from chalicelib.billing.fanout import BILLING_QUEUE_ARN_PLACEHOLDER, create_billing_queue
-from chalicelib.domain.organization_service import create_organization
+from chalicelib.control_plane import organization_use_cases
 from chalicelib.local import moto_fixes
 from chalicelib.local.gateway import use_api_gateway_emulation
 from chalicelib.local.polling import LambdaHandler
 from chalicelib.local.queue_poller import QueuePoller
 from chalicelib.local.stream_poller import StreamPoller
 from chalicelib.observability import logger
-from chalicelib.store.repositories import repositories
 from chalicelib.store.tables import ALL_TABLES, create_tables, table_of_stream_placeholder
 from chalicelib.webhooks.queue import WEBHOOK_QUEUE_ARN_PLACEHOLDER, create_webhook_queues
 
@@ -110,9 +109,8 @@ class LocalStack:
         os.environ.update({"WEBHOOK_QUEUE_URL": create_webhook_queues(boto3.client("sqs")),
                            "BILLING_QUEUE_URL": create_billing_queue(boto3.client("sqs")),
                            "WEBHOOK_ALLOW_PRIVATE_URLS": "true"})
-        _, api_key = create_organization(repositories().organizations,
-                                         os.environ.get("BILLING_ORGANIZATION_NAME", "Local Organization"),
-                                         os.environ.get("BILLING_API_KEY") or None)
+        _, api_key = organization_use_cases().create(os.environ.get("BILLING_ORGANIZATION_NAME", "Local Organization"),
+                                                     os.environ.get("BILLING_API_KEY") or None)
         factory = CLIFactory(str(PROJECT_DIR), environ=os.environ)
         self._api = create_local_server(factory, HOST, self.api_port, "dev")
         use_api_gateway_emulation(self._api)

@@ -60,8 +60,7 @@ class CustomerRepository(ControlTableRepository):
                 "ConditionExpression": "version = :expected",
                 "ExpressionAttributeValues": to_attributes({":expected": expected_version})}
 
-    def create(self, organization_id: str, build: Callable[[int], Customer],
-               test_clocks: TestClockRepository | None = None) -> Customer:
+    def create(self, organization_id: str, build: Callable[[int], Customer]) -> Customer:
         """Insert `build(n)`, n being the organization's next customer sequence, gapless and never reused.
 
         The counter, the customer, its external-id lookup and its `customer.created` webhook are written in one
@@ -70,6 +69,7 @@ class CustomerRepository(ControlTableRepository):
         full since it was read).
         """
         counter_key = self._key(organization_id, keys.CUSTOMER_COUNTER_SK)
+        test_clocks = TestClockRepository(self._client)
 
         def attempt() -> Customer:
             counter = self._get(organization_id, keys.CUSTOMER_COUNTER_SK)

@@ -13,8 +13,8 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from chalicelib.control_plane import organization_use_cases
 from chalicelib.domain.clock import utc_now
-from chalicelib.domain.organization_service import webhook_key
 from chalicelib.domain.webhooks import (
     DELIVERABLE_STATUSES,
     MAX_ATTEMPTS,
@@ -81,8 +81,8 @@ def deliver(stores: WebhookStores, organization_id: str, webhook_id: str, attemp
     status_code = error = None
     try:
         target = resolve_target(organization.webhook_url, allow_private=private_urls_allowed())
-        status_code = post(target, body, delivery_headers(body, webhook_key(stores.organizations, organization_id),
-                                                          webhook_id))
+        signing_key = organization_use_cases(stores).webhook_key(organization_id)
+        status_code = post(target, body, delivery_headers(body, signing_key, webhook_id))
     except RefusedUrl as refused:
         logger.warning("webhook URL refused", extra={"webhook_id": webhook_id, "reason": str(refused)})
         webhooks.record_attempt(claimed, "failed", None, f"refused: {refused}", now)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from chalicelib.domain.organization_service import OrganizationStore
 from chalicelib.domain.readers import (
     CreditNoteReader,
     CustomerReader,
@@ -17,6 +16,7 @@ from chalicelib.domain.readers import (
     SubscriptionReader,
 )
 from chalicelib.domain.webhooks import Webhook
+from chalicelib.usecases.ports import OrganizationStore
 
 
 class WebhookStore(Protocol):

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_subscriptions import subscribe
 
-from chalicelib.domain.organization_service import create_organization
+from chalicelib.control_plane import organization_use_cases
 from chalicelib.store.repositories import repositories
 from chalicelib.store.tables import ALL_TABLES, create_tables
 from chalicelib.wiring import run_biller
@@ -25,7 +25,7 @@ def busy_organization(api, grace_days: int) -> str:
     """A fresh organization with a grace period of `grace_days`: `cust` with a subscription from 10 October, one
     pending until 5 November and one ending 20 December; `other` on anniversary billing from 15 November; usage in
     November and December."""
-    organization, api_key = create_organization(repositories().organizations, "Schedules")
+    organization, api_key = organization_use_cases().create("Schedules")
     api = type(api)(api._http, api_key)  # the suite's API client, with this organization's key
     assert api.put("/api/v1/organizations", {"organization": {"billing_configuration": {
         "invoice_grace_period": grace_days}}}).status_code == 200

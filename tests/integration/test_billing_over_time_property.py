@@ -27,8 +27,8 @@ from in_advance_fixtures import drain, stream_poller
 from moto import mock_aws
 
 from chalicelib.billing.replay import Replay, replay_biller
+from chalicelib.control_plane import organization_use_cases
 from chalicelib.domain.aggregations.windows import epoch_ms
-from chalicelib.domain.organization_service import create_organization
 from chalicelib.local.gateway import ApiGatewayEmulation
 from chalicelib.store.repositories import repositories, reset_repositories
 from chalicelib.store.tables import create_tables
@@ -259,7 +259,7 @@ def test_any_timeline_bills_every_event_once_or_lists_it_with_its_reason(aws_env
         reset_repositories()
         client = boto3.client("dynamodb")
         create_tables(client)
-        _, api_key = create_organization(repositories().organizations, "Lago Corp")
+        _, api_key = organization_use_cases().create("Lago Corp")
         from app import app
 
         with Client(app, stage_name="dev", project_dir=str(ROOT)) as chalice:

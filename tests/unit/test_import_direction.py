@@ -1,5 +1,6 @@
 """Imports point down: no cycle between chalicelib's top-level packages (a module directly in chalicelib counts as
-one), the domain imports nothing of chalicelib outside itself, the webhooks and Lago's JSON (rendering) never
+one), the domain imports nothing of chalicelib outside itself, the use cases reach storage only through their ports
+(nothing of the API, the store, the local runtime or AWS's SDK), the webhooks and Lago's JSON (rendering) never
 import the HTTP API, and the rendering reads nothing (no store, no AWS client): the use cases hand it what it shows."""
 from __future__ import annotations
 
@@ -100,35 +101,41 @@ def test_the_webhooks_and_the_rendering_never_import_the_api():
     assert {part: sorted(graph[part]["api"]) for part in ("webhooks", "rendering") if "api" in graph.get(part, {})} == {}
 
 
+def forbidden_imports(package: str, forbidden: tuple[str, ...]) -> dict[str, list[str]]:
+    """For each module of a chalicelib package, the forbidden modules (or their submodules) it imports."""
+    def is_forbidden(module: str) -> bool:
+        return any(module == name or module.startswith(f"{name}.") for name in forbidden)
+
+    found = {str(source.relative_to(CHALICELIB)): sorted(filter(is_forbidden, imported_modules(source)))
+             for source in (CHALICELIB / package).rglob("*.py")}
+    return {source: modules for source, modules in found.items() if modules}
+
+
+AWS_SDK = ("boto3", "botocore")
+
+
+def test_the_rendering_reads_nothing_from_the_store_nor_aws():
+    assert forbidden_imports("rendering", ("chalicelib.store", "chalicelib.api", *AWS_SDK)) == {}
+
+
+def test_the_use_cases_import_no_adapter_nor_entry_point():
+    assert forbidden_imports("usecases", ("chalicelib.api", "chalicelib.store", "chalicelib.local", *AWS_SDK)) == {}
+
+
 # The adapters the data-plane use cases reach only through their ports (chalicelib/<package>/ports.py).
-ADAPTERS = ("chalicelib.store", "chalicelib.api", "boto3", "botocore")
+ADAPTERS = ("chalicelib.store", "chalicelib.api", *AWS_SDK)
 # The webhooks' own adapters: the HTTP POST and the SQS queue.
 WEBHOOK_ADAPTERS = ("webhooks/transport.py", "webhooks/queue.py")
 
 
-def adapter_imports(package: str, exempt: tuple[str, ...] = ()) -> dict[str, list[str]]:
-    """For each module of the package (but the exempt ones), the adapter modules it imports."""
-    found = {}
-    for source in sorted((CHALICELIB / package).rglob("*.py")):
-        relative = str(source.relative_to(CHALICELIB))
-        reached = sorted(module for module in imported_modules(source)
-                         if any(module == adapter or module.startswith(adapter + ".") for adapter in ADAPTERS))
-        if reached and relative not in exempt:
-            found[relative] = reached
-    return found
-
-
 def test_the_webhook_use_cases_reach_storage_through_their_ports():
-    assert adapter_imports("webhooks", WEBHOOK_ADAPTERS) == {}
+    found = forbidden_imports("webhooks", ADAPTERS)
+    assert {source: modules for source, modules in found.items() if source not in WEBHOOK_ADAPTERS} == {}
 
 
 def test_billing_reaches_storage_through_its_ports():
-    assert adapter_imports("billing") == {}
+    assert forbidden_imports("billing", ADAPTERS) == {}
 
 
 def test_usage_reaches_storage_through_its_ports():
-    assert adapter_imports("usage") == {}
-
-
-def test_the_rendering_reads_nothing_from_the_store_nor_aws():
-    assert adapter_imports("rendering") == {}
+    assert forbidden_imports("usage", ADAPTERS) == {}

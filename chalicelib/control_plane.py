@@ -1,0 +1,79 @@
+"""The control-plane use cases wired to this process's DynamoDB repositories, the system clock and UUIDv7 ids: the
+one place the API, the CLI and the local stack build them (tests wire tests/fakes/control_plane.py instead)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import uuid6
+
+from chalicelib.domain.clock import utc_now
+from chalicelib.store.customer_purge import purge_customer
+from chalicelib.store.repositories import Repositories, repositories
+from chalicelib.usecases.billable_metrics import BillableMetricUseCases
+from chalicelib.usecases.customers import CustomerUseCases
+from chalicelib.usecases.events import EventUseCases
+from chalicelib.usecases.ingest_events import IngestEvents
+from chalicelib.usecases.invoices import InvoiceUseCases
+from chalicelib.usecases.organizations import OrganizationUseCases
+from chalicelib.usecases.plans import PlanUseCases
+from chalicelib.usecases.subscriptions import SubscriptionUseCases
+from chalicelib.usecases.test_clocks import TestClockUseCases
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return utc_now()
+
+
+class Uuid7Ids:
+    def new_id(self) -> str:
+        return str(uuid6.uuid7())
+
+
+CLOCK = SystemClock()
+IDS = Uuid7Ids()
+
+
+def organization_use_cases(stores: Repositories | None = None) -> OrganizationUseCases:
+    return OrganizationUseCases((stores or repositories()).organizations, CLOCK, IDS)
+
+
+def customer_use_cases() -> CustomerUseCases:
+    stores = repositories()
+    return CustomerUseCases(stores.customers, stores.test_clocks, IDS)
+
+
+def billable_metric_use_cases() -> BillableMetricUseCases:
+    stores = repositories()
+    return BillableMetricUseCases(stores.billable_metrics, stores.plans, CLOCK, IDS)
+
+
+def plan_use_cases() -> PlanUseCases:
+    stores = repositories()
+    return PlanUseCases(stores.plans, stores.billable_metrics, CLOCK, IDS)
+
+
+def subscription_use_cases() -> SubscriptionUseCases:
+    stores = repositories()
+    return SubscriptionUseCases(stores.subscriptions, stores.customers, stores.plans, IDS)
+
+
+def ingest_events() -> IngestEvents:
+    stores = repositories()
+    return IngestEvents(stores.events, stores.subscriptions, stores.customers, stores.billable_metrics, stores.plans,
+                        IDS)
+
+
+def event_use_cases() -> EventUseCases:
+    return EventUseCases(repositories().events)
+
+
+def invoice_use_cases() -> InvoiceUseCases:
+    return InvoiceUseCases(repositories().invoices)
+
+
+def test_clock_use_cases(stores: Repositories | None = None) -> TestClockUseCases:
+    stores = stores or repositories()
+    return TestClockUseCases(stores.test_clocks, lambda organization_id, customer_id: purge_customer(
+        stores, organization_id, customer_id), IDS)
+

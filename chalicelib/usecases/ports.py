@@ -1,0 +1,196 @@
+"""The ports of the control-plane use cases: the repositories they read and write, the clock and the id source.
+The DynamoDB repositories of chalicelib/store implement them structurally; tests/fakes/control_plane.py holds their
+in-memory twins, and tests/integration/test_port_contracts.py checks that both behave alike.
+
+A conditional write that lost a race raises StaleWrite (the use case reads again); the other refusals are the
+domain errors each method names."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from chalicelib.domain.api_keys import ApiKeyRecord
+from chalicelib.domain.billable_metrics import BillableMetric
+from chalicelib.domain.clock import CustomerClock
+from chalicelib.domain.customers import Customer
+from chalicelib.domain.events import Event
+from chalicelib.domain.invoices.invoice import Invoice
+from chalicelib.domain.organizations import Organization
+from chalicelib.domain.plans import Plan
+from chalicelib.domain.subscriptions import Change, Subscription
+from chalicelib.domain.test_clocks import TestClock
+
+__all__ = ["BillableMetricStore", "Clock", "CustomerClock", "CustomerStore", "EventStore", "IdSource", "InvoiceStore",
+           "OrganizationStore", "PlanStore", "PurgeCustomer", "SubscriptionStore", "TestClockStore", "WriteAction"]
+
+# A write a repository makes part of another one's transaction (a plan's subscription count moving with the
+# subscription that changes it); the use cases only pass it along.
+WriteAction = dict[str, Any]
+# Deletes a customer and everything of theirs: (organization_id, customer_id) -> items deleted.
+PurgeCustomer = Callable[[str, str], int]
+
+
+class Clock(Protocol):
+    """ "Now" for a write that belongs to no customer (a metric, a plan, an organization)."""
+
+    def now(self) -> datetime: ...
+
+
+class IdSource(Protocol):
+    """The ids of new records (UUIDv7 in production, so that keys sort newest first)."""
+
+    def new_id(self) -> str: ...
+
+
+class BillableMetricStore(Protocol):
+    def get_many(self, organization_id: str, metric_ids: set[str]) -> dict[str, BillableMetric]: ...
+
+    def find_by_code(self, organization_id: str, code: str) -> BillableMetric | None: ...
+
+    def create(self, metric: BillableMetric) -> None:
+        """CodeTaken if the organization has a metric with its code."""
+
+    def update(self, previous: BillableMetric, metric: BillableMetric) -> None:
+        """Replace `previous` as read; CodeTaken for a new code another metric has, StaleWrite if it changed."""
+
+    def delete(self, metric: BillableMetric) -> None:
+        """StaleWrite if it changed since it was read (a plan started using it)."""
+
+
+class PlanStore(Protocol):
+    def find_by_code(self, organization_id: str, code: str) -> Plan | None: ...
+
+    def get_any(self, organization_id: str, plan_id: str) -> Plan | None:
+        """The plan, deleted or not."""
+
+    def all_plans(self, organization_id: str) -> Iterable[Plan]: ...
+
+    def create(self, plan: Plan, metrics: Iterable[BillableMetric]) -> None:
+        """CodeTaken for a code the organization has, StaleWrite if one of `metrics` changed since read."""
+
+    def update(self, previous: Plan, plan: Plan, metrics: Iterable[BillableMetric]) -> None: ...
+
+    def delete(self, plan: Plan) -> None: ...
+
+    def subscription_count_update(self, plan: Plan, delta: int) -> WriteAction:
+        """What a subscription write includes to move the plan's active subscriptions by `delta`, on condition
+        that the plan is still at the version read."""
+
+
+class CustomerStore(Protocol):
+    def find_by_external_id(self, organization_id: str, external_id: str) -> Customer | None: ...
+
+    def get_any(self, organization_id: str, customer_id: str) -> Customer | None:
+        """The customer, deleted or not."""
+
+    def create(self, organization_id: str, build: Callable[[int], Customer]) -> Customer:
+        """Insert `build(n)`, n the organization's next customer sequence (gapless); ExternalIdTaken if its external
+        id is taken, ClockRefusedCustomer if its test clock is gone or full."""
+
+    def update(self, customer: Customer, expected_version: int) -> None: ...
+
+    def change_external_id(self, previous: Customer, renamed: Customer) -> None:
+        """ExternalIdTaken if another customer has the new one."""
+
+    def delete(self, customer: Customer) -> None: ...
+
+
+class TestClockStore(Protocol):
+    def get(self, organization_id: str, test_clock_id: str) -> TestClock | None: ...
+
+    def create(self, clock: TestClock) -> None: ...
+
+    def replace(self, previous: TestClock, clock: TestClock) -> None: ...
+
+    def delete(self, clock: TestClock) -> None:
+        """StaleWrite if it changed or has customers."""
+
+    def customer_ids(self, organization_id: str, test_clock_id: str) -> list[str]: ...
+
+    def forget_customer(self, organization_id: str, test_clock_id: str, customer_id: str) -> None: ...
+
+
+class SubscriptionStore(Protocol):
+    def get(self, organization_id: str, subscription_id: str) -> Subscription | None: ...
+
+    def find_current(self, organization_id: str, external_id: str) -> Subscription | None:
+        """The active or pending subscription of the external id."""
+
+    def find_latest(self, organization_id: str, external_id: str, status: str) -> Subscription | None: ...
+
+    def create(self, subscription: Subscription, customer: Customer, plan_update: WriteAction,
+               currency: str) -> None:
+        """ExternalIdTaken if the external id has a current subscription; StaleWrite if the customer changed."""
+
+    def replace(self, previous: Subscription, subscription: Subscription, plan_update: WriteAction | None = None,
+                also: Sequence[Change] = ()) -> None: ...
+
+    def change_plan(self, previous: Subscription, ended: Subscription, successor: Subscription,
+                    old_plan_update: WriteAction, new_plan_update: WriteAction, pending: Subscription | None = None,
+                    also: Sequence[Change] = ()) -> None: ...
+
+    def schedule_downgrade(self, previous: Subscription, scheduled: Subscription, pending: Subscription | None,
+                           successor: Subscription) -> None: ...
+
+    def move_pending(self, previous: Subscription, moved: Subscription, old_plan_update: WriteAction,
+                     new_plan_update: WriteAction) -> None: ...
+
+    def list_page(self, organization_id: str, statuses: Iterable[str], page: int, per_page: int,
+                  plan_id: str | None = None) -> list[Subscription]:
+        """Newest first."""
+
+    def count(self, organization_id: str, statuses: Iterable[str], plan_id: str | None = None) -> int: ...
+
+    def of_customer(self, organization_id: str, customer_id: str, statuses: Iterable[str]) -> list[Subscription]: ...
+
+    def history(self, organization_id: str, external_id: str, statuses: Iterable[str]) -> list[Subscription]: ...
+
+
+class EventStore(Protocol):
+    def insert(self, events: list[Event]) -> list[Event | None]:
+        """Store each event unless its key exists: per event None (stored now) or the event stored before at its
+        key. Raises Unavailable if any write failed (the others are done)."""
+
+    def find(self, organization_id: str, transaction_id: str,
+             external_subscription_id: str | None = None) -> Event | None:
+        """The most recently received event with that transaction_id."""
+
+    def list_page(self, organization_id: str, external_subscription_id: str, code: str | None, from_ms: int | None,
+                  to_ms: int | None, page: int, per_page: int, billable: bool | None = None) -> list[Event]:
+        """Newest timestamp first."""
+
+    def count(self, organization_id: str, external_subscription_id: str, code: str | None, from_ms: int | None,
+              to_ms: int | None, billable: bool | None = None) -> int: ...
+
+
+class InvoiceStore(Protocol):
+    def get(self, organization_id: str, invoice_id: str) -> Invoice | None: ...
+
+    def replace(self, previous: Invoice, invoice: Invoice) -> None:
+        """StaleWrite if it changed since `previous` was read."""
+
+
+class OrganizationStore(Protocol):
+    def create(self, organization: Organization, hmac_key: str) -> None: ...
+
+    def get(self, organization_id: str) -> Organization:
+        """NotFound("organization") if there is none."""
+
+    def hmac_key(self, organization_id: str, new_key: str) -> str:
+        """The organization's webhook signing key, `new_key` stored first if it has none."""
+
+    def replace_hmac_key(self, organization_id: str, new_key: str) -> None: ...
+
+    def add_api_key(self, record: ApiKeyRecord) -> None: ...
+
+    def find_api_key(self, key_hash: str) -> ApiKeyRecord | None: ...
+
+    def list_api_keys(self, organization_id: str) -> list[ApiKeyRecord]: ...
+
+    def revoke_api_key(self, record: ApiKeyRecord) -> None: ...
+
+    def update(self, organization_id: str, changes: dict[str, Any]) -> Organization: ...
+
+    def update_while_unsubscribed(self, organization_id: str, changes: dict[str, Any]) -> Organization:
+        """HasActiveSubscriptions if the organization has an active subscription."""

@@ -1,0 +1,527 @@
+"""In-memory twins of the control-plane ports (chalicelib/usecases/ports.py): the same answers and refusals as the
+DynamoDB repositories (tests/integration/test_port_contracts.py runs one suite against both), so the rules of the
+use cases can be tested without moto. A write checks every condition before it changes anything, as a DynamoDB
+transaction does."""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from chalicelib.domain.api_keys import ApiKeyRecord
+from chalicelib.domain.billable_metrics import BillableMetric
+from chalicelib.domain.customers import Customer
+from chalicelib.domain.errors import (
+    CodeTaken,
+    ExternalIdTaken,
+    HasActiveSubscriptions,
+    NotFound,
+    StaleWrite,
+    ValidationFailed,
+)
+from chalicelib.domain.events import Event
+from chalicelib.domain.invoices.invoice import Invoice
+from chalicelib.domain.organizations import Organization
+from chalicelib.domain.plans import Plan
+from chalicelib.domain.subscriptions import Change, Subscription
+from chalicelib.domain.test_clocks import MAX_CUSTOMERS_PER_CLOCK, ClockRefusedCustomer, TestClock
+from chalicelib.usecases.ports import WriteAction
+
+
+class FixedClock:
+    """A clock that stays where it is set."""
+
+    def __init__(self, now: datetime):
+        self.moment = now
+
+    def now(self) -> datetime:
+        return self.moment
+
+
+class SequentialIds:
+    """UUIDs 1, 2, 3...: deterministic, and sorting in the order they were handed out, as UUIDv7 do."""
+
+    def __init__(self) -> None:
+        self._last = 0
+
+    def new_id(self) -> str:
+        self._last += 1
+        return str(uuid.UUID(int=self._last))
+
+
+def _unless(condition: bool, refusal: Callable[[], Exception] = StaleWrite) -> None:
+    if not condition:
+        raise refusal()
+
+
+def _newest_first(records: Iterable[Any]) -> list[Any]:
+    """Newest first by lago_id (UUIDv7 ids sort by creation), as the repositories list."""
+    return sorted(records, key=lambda record: record.id, reverse=True)
+
+
+class _CodedRecords:
+    """Metrics and plans: records by lago_id, unique codes per organization, a deleted copy kept, and writes at the
+    version (and the counts others move) read."""
+
+    guarded_count: str
+
+    def __init__(self) -> None:
+        self.live: dict[tuple[str, str], Any] = {}
+        self.deleted: dict[tuple[str, str], Any] = {}
+
+    def get(self, organization_id: str, record_id: str) -> Any:
+        return self.live.get((organization_id, record_id))
+
+    def find_by_code(self, organization_id: str, code: str) -> Any:
+        return next((record for (organization, _), record in self.live.items()
+                     if organization == organization_id and record.code == code), None)
+
+    def _as_read(self, record: Any) -> bool:
+        current = self.get(record.organization_id, record.id)
+        return (current is not None and current.version == record.version
+                and getattr(current, self.guarded_count) == getattr(record, self.guarded_count))
+
+    def _check_code(self, record: Any) -> None:
+        holder = self.find_by_code(record.organization_id, record.code)
+        _unless(holder is None or holder.id == record.id, CodeTaken)
+
+    def _put(self, record: Any) -> None:
+        self.live[(record.organization_id, record.id)] = record
+
+    def _remove(self, record: Any) -> None:
+        key = (record.organization_id, record.id)
+        self.deleted[key] = self.live.pop(key)
+
+    def _moved(self, record: Any, delta: int) -> Any:
+        """`record` as stored, its guarded count moved by `delta` (the version stays: counts are ADDed)."""
+        current = self.get(record.organization_id, record.id)
+        return current.model_copy(update={self.guarded_count: getattr(current, self.guarded_count) + delta})
+
+
+class InMemoryBillableMetrics(_CodedRecords):
+    guarded_count = "plans_count"
+
+    def get_many(self, organization_id: str, metric_ids: set[str]) -> dict[str, BillableMetric]:
+        return {metric_id: metric for metric_id in metric_ids
+                if (metric := self.get(organization_id, metric_id)) is not None}
+
+    def create(self, metric: BillableMetric) -> None:
+        self._check_code(metric)
+        self._put(metric)
+
+    def update(self, previous: BillableMetric, metric: BillableMetric) -> None:
+        if metric.code != previous.code:
+            self._check_code(metric)
+        _unless(self._as_read(previous))
+        self._put(metric)
+
+    def delete(self, metric: BillableMetric) -> None:
+        _unless(self._as_read(metric))
+        self._remove(metric)
+
+    def check_used(self, metric: BillableMetric) -> None:
+        """A plan write's condition on a metric its charges use: still at the version it was validated against."""
+        current = self.get(metric.organization_id, metric.id)
+        _unless(current is not None and current.version == metric.version)
+
+    def move_plans_count(self, organization_id: str, metric_id: str, delta: int) -> None:
+        current = self.get(organization_id, metric_id)
+        self._put(self._moved(current, delta))
+
+
+class InMemoryPlans(_CodedRecords):
+    guarded_count = "active_subscriptions_count"
+
+    def __init__(self, metrics: InMemoryBillableMetrics):
+        super().__init__()
+        self._metrics = metrics
+
+    def get_any(self, organization_id: str, plan_id: str) -> Plan | None:
+        plan: Plan | None = self.get(organization_id, plan_id) or self.deleted.get((organization_id, plan_id))
+        return plan
+
+    def all_plans(self, organization_id: str) -> Iterable[Plan]:
+        return sorted((plan for (organization, _), plan in self.live.items() if organization == organization_id),
+                      key=lambda plan: plan.id)
+
+    def create(self, plan: Plan, metrics: Iterable[BillableMetric]) -> None:
+        used = list(metrics)
+        self._check_code(plan)
+        for metric in used:
+            self._metrics.check_used(metric)
+        self._put(plan)
+        for metric in used:
+            self._metrics.move_plans_count(plan.organization_id, metric.id, 1)
+
+    def update(self, previous: Plan, plan: Plan, metrics: Iterable[BillableMetric]) -> None:
+        used = list(metrics)
+        if plan.code != previous.code:
+            self._check_code(plan)
+        _unless(self._as_read(previous))
+        for metric in used:
+            self._metrics.check_used(metric)
+        used_before = previous.billable_metric_ids()
+        self._put(plan)
+        for metric in used:
+            if metric.id not in used_before:
+                self._metrics.move_plans_count(plan.organization_id, metric.id, 1)
+        for metric_id in used_before - plan.billable_metric_ids():
+            self._metrics.move_plans_count(plan.organization_id, metric_id, -1)
+
+    def delete(self, plan: Plan) -> None:
+        _unless(self._as_read(plan))
+        self._remove(plan)
+        for metric_id in plan.billable_metric_ids():
+            self._metrics.move_plans_count(plan.organization_id, metric_id, -1)
+
+    def subscription_count_update(self, plan: Plan, delta: int) -> WriteAction:
+        return {"organization_id": plan.organization_id, "plan_id": plan.id, "version": plan.version,
+                "delta": delta}
+
+    def check_count_update(self, update: WriteAction) -> None:
+        current = self.get(update["organization_id"], update["plan_id"])
+        _unless(current is not None and current.version == update["version"]
+                and current.active_subscriptions_count + update["delta"] >= 0)
+
+    def apply_count_update(self, update: WriteAction) -> None:
+        self._put(self._moved(self.get(update["organization_id"], update["plan_id"]), update["delta"]))
+
+
+class InMemoryTestClocks:
+    __test__ = False  # not a pytest class
+
+    def __init__(self) -> None:
+        self.clocks: dict[tuple[str, str], TestClock] = {}
+        self.customers: dict[tuple[str, str], list[str]] = {}
+
+    def get(self, organization_id: str, test_clock_id: str) -> TestClock | None:
+        return self.clocks.get((organization_id, test_clock_id))
+
+    def create(self, clock: TestClock) -> None:
+        self.clocks[(clock.organization_id, clock.id)] = clock
+
+    def replace(self, previous: TestClock, clock: TestClock) -> None:
+        current = self.get(clock.organization_id, clock.id)
+        if current is None or current.version != previous.version:
+            raise StaleWrite()
+        self.clocks[(clock.organization_id, clock.id)] = current.model_copy(update={
+            "frozen_time": clock.frozen_time, "status": clock.status, "advancing_to": clock.advancing_to,
+            "version": clock.version})
+
+    def delete(self, clock: TestClock) -> None:
+        current = self.get(clock.organization_id, clock.id)
+        _unless(current is not None and current.version == clock.version and current.customers_count == 0)
+        del self.clocks[(clock.organization_id, clock.id)]
+
+    def check_enrolment(self, organization_id: str, test_clock_id: str) -> None:
+        clock = self.get(organization_id, test_clock_id)
+        _unless(clock is not None and clock.customers_count < MAX_CUSTOMERS_PER_CLOCK, ClockRefusedCustomer)
+
+    def enrol(self, organization_id: str, test_clock_id: str, customer_id: str) -> None:
+        clock = self.clocks[(organization_id, test_clock_id)]
+        self.clocks[(organization_id, test_clock_id)] = clock.model_copy(
+            update={"customers_count": clock.customers_count + 1})
+        self.customers.setdefault((organization_id, test_clock_id), []).append(customer_id)
+
+    def customer_ids(self, organization_id: str, test_clock_id: str) -> list[str]:
+        return sorted(self.customers.get((organization_id, test_clock_id), []))
+
+    def forget_customer(self, organization_id: str, test_clock_id: str, customer_id: str) -> None:
+        enrolled = self.customers.get((organization_id, test_clock_id), [])
+        if customer_id not in enrolled:
+            return  # already forgotten
+        enrolled.remove(customer_id)
+        clock = self.clocks[(organization_id, test_clock_id)]
+        self.clocks[(organization_id, test_clock_id)] = clock.model_copy(
+            update={"customers_count": clock.customers_count - 1})
+
+
+class InMemoryCustomers:
+    def __init__(self, test_clocks: InMemoryTestClocks):
+        self._test_clocks = test_clocks
+        self.live: dict[tuple[str, str], Customer] = {}
+        self.deleted: dict[tuple[str, str], Customer] = {}
+        self._last_sequence: dict[str, int] = {}
+
+    def find_by_external_id(self, organization_id: str, external_id: str) -> Customer | None:
+        return next((customer for (organization, _), customer in self.live.items()
+                     if organization == organization_id and customer.external_id == external_id), None)
+
+    def get(self, organization_id: str, customer_id: str) -> Customer | None:
+        return self.live.get((organization_id, customer_id))
+
+    def get_any(self, organization_id: str, customer_id: str) -> Customer | None:
+        return self.get(organization_id, customer_id) or self.deleted.get((organization_id, customer_id))
+
+    def create(self, organization_id: str, build: Callable[[int], Customer]) -> Customer:
+        customer = build(self._last_sequence.get(organization_id, 0) + 1)
+        _unless(self.find_by_external_id(organization_id, customer.external_id) is None, ExternalIdTaken)
+        if customer.test_clock_id is not None:
+            self._test_clocks.check_enrolment(organization_id, customer.test_clock_id)
+            self._test_clocks.enrol(organization_id, customer.test_clock_id, customer.id)
+        self._last_sequence[organization_id] = customer.sequential_id
+        self.live[(organization_id, customer.id)] = customer
+        return customer
+
+    def _at_version(self, customer: Customer, version: int) -> bool:
+        current = self.get(customer.organization_id, customer.id)
+        return current is not None and current.version == version
+
+    def update(self, customer: Customer, expected_version: int) -> None:
+        _unless(self._at_version(customer, expected_version))
+        self.live[(customer.organization_id, customer.id)] = customer
+
+    def change_external_id(self, previous: Customer, renamed: Customer) -> None:
+        _unless(self.find_by_external_id(renamed.organization_id, renamed.external_id) is None, ExternalIdTaken)
+        current = self.get(previous.organization_id, previous.id)
+        _unless(self._at_version(previous, previous.version) and current is not None
+                and current.active_subscriptions_count == 0)
+        self.live[(renamed.organization_id, renamed.id)] = renamed
+
+    def delete(self, customer: Customer) -> None:
+        current = self.get(customer.organization_id, customer.id)
+        _unless(self._at_version(customer, customer.version) and current is not None
+                and current.active_subscriptions_count == 0)
+        key = (customer.organization_id, customer.id)
+        self.deleted[key] = self.live.pop(key)
+
+    def check_subscribable(self, customer: Customer, currency: str) -> None:
+        current = self.get(customer.organization_id, customer.id)
+        _unless(current is not None and current.currency in (None, currency))
+
+    def move_subscriptions_count(self, organization_id: str, customer_id: str, delta: int,
+                                 currency: str | None = None) -> None:
+        current = self.live[(organization_id, customer_id)]
+        self.live[(organization_id, customer_id)] = current.model_copy(update={
+            "currency": current.currency or currency, "version": current.version + 1,
+            "active_subscriptions_count": current.active_subscriptions_count + delta})
+
+
+class InMemorySubscriptions:
+    def __init__(self, customers: InMemoryCustomers, plans: InMemoryPlans):
+        self._customers = customers
+        self._plans = plans
+        self.records: dict[tuple[str, str], Subscription] = {}
+        self.current: dict[tuple[str, str], str] = {}  # (organization, external id) -> lago_id
+
+    def get(self, organization_id: str, subscription_id: str) -> Subscription | None:
+        return self.records.get((organization_id, subscription_id))
+
+    def find_current(self, organization_id: str, external_id: str) -> Subscription | None:
+        subscription_id = self.current.get((organization_id, external_id))
+        return self.get(organization_id, subscription_id) if subscription_id else None
+
+    def _of(self, organization_id: str, keep: Callable[[Subscription], bool]) -> list[Subscription]:
+        return _newest_first(subscription for (organization, _), subscription in self.records.items()
+                             if organization == organization_id and keep(subscription))
+
+    def find_latest(self, organization_id: str, external_id: str, status: str) -> Subscription | None:
+        return next(iter(self._of(organization_id, lambda subscription: subscription.external_id == external_id
+                                  and subscription.status == status)), None)
+
+    def list_page(self, organization_id: str, statuses: Iterable[str], page: int, per_page: int,
+                  plan_id: str | None = None) -> list[Subscription]:
+        wanted = set(statuses)
+        matching = self._of(organization_id, lambda subscription: subscription.status in wanted
+                            and plan_id in (None, subscription.plan_id))
+        return matching[(page - 1) * per_page:page * per_page]
+
+    def count(self, organization_id: str, statuses: Iterable[str], plan_id: str | None = None) -> int:
+        wanted = set(statuses)
+        return len(self._of(organization_id, lambda subscription: subscription.status in wanted
+                            and plan_id in (None, subscription.plan_id)))
+
+    def of_customer(self, organization_id: str, customer_id: str, statuses: Iterable[str]) -> list[Subscription]:
+        wanted = set(statuses)
+        return self._of(organization_id, lambda subscription: subscription.customer_id == customer_id
+                        and subscription.status in wanted)
+
+    def history(self, organization_id: str, external_id: str,
+                statuses: Iterable[str] = ("active", "terminated")) -> list[Subscription]:
+        wanted = set(statuses)
+        return self._of(organization_id, lambda subscription: subscription.external_id == external_id
+                        and subscription.status in wanted)
+
+    def _check(self, changes: Sequence[tuple[Subscription | None, Subscription]],
+               plan_updates: Sequence[WriteAction | None]) -> None:
+        for before, after in changes:
+            current = self.get(after.organization_id, after.id)
+            _unless(current is None if before is None else current is not None and current.version == before.version)
+        for update in plan_updates:
+            if update is not None:
+                self._plans.check_count_update(update)
+
+    def _apply(self, changes: Sequence[tuple[Subscription | None, Subscription]],
+               plan_updates: Sequence[WriteAction | None]) -> None:
+        for _, after in changes:
+            self.records[(after.organization_id, after.id)] = after
+        for update in plan_updates:
+            if update is not None:
+                self._plans.apply_count_update(update)
+
+    def create(self, subscription: Subscription, customer: Customer, plan_update: WriteAction,
+               currency: str) -> None:
+        organization_id = subscription.organization_id
+        _unless((organization_id, subscription.external_id) not in self.current, ExternalIdTaken)
+        self._check([(None, subscription)], [plan_update])
+        self._customers.check_subscribable(customer, currency)
+        self._apply([(None, subscription)], [plan_update])
+        self.current[(organization_id, subscription.external_id)] = subscription.id
+        self._customers.move_subscriptions_count(organization_id, customer.id, 1, currency)
+
+    def replace(self, previous: Subscription, subscription: Subscription, plan_update: WriteAction | None = None,
+                also: Sequence[Change] = ()) -> None:
+        changes = [(previous, subscription), *also]
+        releases = previous.holds_external_id and not subscription.holds_external_id
+        organization_id = subscription.organization_id
+        self._check(changes, [plan_update] if releases else [])
+        if releases:
+            _unless(self.current.get((organization_id, previous.external_id)) == previous.id)
+            customer = self._customers.get(organization_id, subscription.customer_id)
+            _unless(customer is not None and customer.active_subscriptions_count >= 1)
+        self._apply(changes, [plan_update] if releases else [])
+        if releases:
+            del self.current[(organization_id, previous.external_id)]
+            self._customers.move_subscriptions_count(organization_id, subscription.customer_id, -1)
+
+    def change_plan(self, previous: Subscription, ended: Subscription, successor: Subscription,
+                    old_plan_update: WriteAction, new_plan_update: WriteAction, pending: Subscription | None = None,
+                    also: Sequence[Change] = ()) -> None:
+        changes = [(previous, ended), (pending, successor), *also]
+        organization_id = successor.organization_id
+        _unless(self.current.get((organization_id, successor.external_id)) == previous.id)
+        self._check(changes, [old_plan_update, new_plan_update])
+        self._apply(changes, [old_plan_update, new_plan_update])
+        self.current[(organization_id, successor.external_id)] = successor.id
+
+    def move_pending(self, previous: Subscription, moved: Subscription, old_plan_update: WriteAction,
+                     new_plan_update: WriteAction) -> None:
+        self._check([(previous, moved)], [old_plan_update, new_plan_update])
+        self._apply([(previous, moved)], [old_plan_update, new_plan_update])
+
+    def schedule_downgrade(self, previous: Subscription, scheduled: Subscription, pending: Subscription | None,
+                           successor: Subscription) -> None:
+        changes = [(previous, scheduled), (pending, successor)]
+        self._check(changes, [])
+        self._apply(changes, [])
+
+
+class InMemoryEvents:
+    def __init__(self) -> None:
+        self.stored: dict[tuple[str, str, str], Event] = {}
+
+    def insert(self, events: list[Event]) -> list[Event | None]:
+        results: list[Event | None] = []
+        for event in events:
+            key = (event.organization_id, event.transaction_id, event.external_subscription_id)
+            results.append(self.stored.get(key))
+            self.stored.setdefault(key, event)
+        return results
+
+    def find(self, organization_id: str, transaction_id: str,
+             external_subscription_id: str | None = None) -> Event | None:
+        return max((event for event in self.stored.values()
+                    if event.organization_id == organization_id and event.transaction_id == transaction_id
+                    and external_subscription_id in (None, event.external_subscription_id)),
+                   key=lambda event: (event.received_at, event.lago_id), default=None)
+
+    def _matching(self, organization_id: str, external_subscription_id: str, code: str | None, from_ms: int | None,
+                  to_ms: int | None, billable: bool | None) -> list[Event]:
+        low, high = from_ms or 0, to_ms if to_ms is not None else 10 ** 15 - 1
+        return sorted((event for event in self.stored.values()
+                       if event.organization_id == organization_id
+                       and event.external_subscription_id == external_subscription_id
+                       and code in (None, event.code) and low <= event.timestamp_ms <= high
+                       and billable in (None, event.unbillable_reason is None)),
+                      key=lambda event: (event.timestamp_ms, event.transaction_id), reverse=True)
+
+    def list_page(self, organization_id: str, external_subscription_id: str, code: str | None, from_ms: int | None,
+                  to_ms: int | None, page: int, per_page: int, billable: bool | None = None) -> list[Event]:
+        matching = self._matching(organization_id, external_subscription_id, code, from_ms, to_ms, billable)
+        return matching[(page - 1) * per_page:page * per_page]
+
+    def count(self, organization_id: str, external_subscription_id: str, code: str | None, from_ms: int | None,
+              to_ms: int | None, billable: bool | None = None) -> int:
+        return len(self._matching(organization_id, external_subscription_id, code, from_ms, to_ms, billable))
+
+
+class InMemoryInvoices:
+    def __init__(self) -> None:
+        self.stored: dict[tuple[str, str], Invoice] = {}
+
+    def get(self, organization_id: str, invoice_id: str) -> Invoice | None:
+        return self.stored.get((organization_id, invoice_id))
+
+    def replace(self, previous: Invoice, invoice: Invoice) -> None:
+        current = self.get(invoice.organization_id, invoice.id)
+        _unless(current is not None and current.version == previous.version)
+        self.stored[(invoice.organization_id, invoice.id)] = invoice
+
+
+class InMemoryOrganizations:
+    def __init__(self, subscriptions: InMemorySubscriptions, clock: FixedClock):
+        self._subscriptions = subscriptions
+        self._clock = clock
+        self.stored: dict[str, Organization] = {}
+        self.hmac_keys: dict[str, str] = {}
+        self.api_keys: dict[str, ApiKeyRecord] = {}  # by hash
+
+    def create(self, organization: Organization, hmac_key: str) -> None:
+        self.stored[organization.id] = organization
+        self.hmac_keys[organization.id] = hmac_key
+
+    def get(self, organization_id: str) -> Organization:
+        _unless(organization_id in self.stored, lambda: NotFound("organization"))
+        return self.stored[organization_id]
+
+    def hmac_key(self, organization_id: str, new_key: str) -> str:
+        self.get(organization_id)
+        return self.hmac_keys.setdefault(organization_id, new_key)
+
+    def replace_hmac_key(self, organization_id: str, new_key: str) -> None:
+        self.hmac_keys[organization_id] = new_key
+
+    def add_api_key(self, record: ApiKeyRecord) -> None:
+        _unless(record.key_hash not in self.api_keys, lambda: ValidationFailed.single("api_key", "value_already_exist"))
+        self.api_keys[record.key_hash] = record
+
+    def find_api_key(self, key_hash: str) -> ApiKeyRecord | None:
+        return self.api_keys.get(key_hash)
+
+    def list_api_keys(self, organization_id: str) -> list[ApiKeyRecord]:
+        return sorted((record for record in self.api_keys.values() if record.organization_id == organization_id),
+                      key=lambda record: record.key_id)
+
+    def revoke_api_key(self, record: ApiKeyRecord) -> None:
+        self.api_keys.pop(record.key_hash, None)
+
+    def update(self, organization_id: str, changes: dict[str, Any]) -> Organization:
+        current = self.get(organization_id).model_dump()
+        for name, value in changes.items():
+            if value is None:
+                current.pop(name, None)  # removed: the model's default
+            else:
+                current[name] = value
+        updated = Organization.model_validate({**current, "updated_at": self._clock.now()})
+        self.stored[organization_id] = updated
+        return updated
+
+    def update_while_unsubscribed(self, organization_id: str, changes: dict[str, Any]) -> Organization:
+        _unless(self._subscriptions.count(organization_id, ("active",)) == 0, HasActiveSubscriptions)
+        return self.update(organization_id, changes)
+
+
+class InMemoryControlPlane:
+    """Every control-plane port in memory, sharing their state as the control table does (a subscription moves its
+    customer's and its plan's counts)."""
+
+    def __init__(self, clock: FixedClock):
+        self.billable_metrics = InMemoryBillableMetrics()
+        self.plans = InMemoryPlans(self.billable_metrics)
+        self.test_clocks = InMemoryTestClocks()
+        self.customers = InMemoryCustomers(self.test_clocks)
+        self.subscriptions = InMemorySubscriptions(self.customers, self.plans)
+        self.organizations = InMemoryOrganizations(self.subscriptions, clock)
+        self.events = InMemoryEvents()
+        self.invoices = InMemoryInvoices()
