@@ -19,13 +19,14 @@ from chalicelib.api.organizations import organizations
 from chalicelib.api.plans import plans
 from chalicelib.api.subscriptions import subscriptions
 from chalicelib.api.test_clocks import test_clocks
-from chalicelib.billing.biller import run_biller, trigger_instant
+from chalicelib.billing.biller import trigger_instant
 from chalicelib.billing.fanout import BILLING_QUEUE_ARN_PLACEHOLDER, WORKER_BUDGET_SECONDS, bill_queued
+from chalicelib.handlers.usage_stream import handle_stream_batch
 from chalicelib.store.repositories import repositories
 from chalicelib.store.tables import EVENTS_STREAM_ARN_PLACEHOLDER, WEBHOOKS_STREAM_ARN_PLACEHOLDER
-from chalicelib.usage.stream import handle_stream_batch
 from chalicelib.webhooks.delivery import deliver_queued
 from chalicelib.webhooks.queue import WEBHOOK_QUEUE_ARN_PLACEHOLDER, queue_new_webhooks
+from chalicelib.wiring import run_biller
 
 app = Chalice(app_name="lago-serverless-billing")
 app.register_middleware(lago_http, "http")

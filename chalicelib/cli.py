@@ -162,8 +162,9 @@ def _admin(arguments: argparse.Namespace) -> None:
             print(webhook_line(webhook))
     elif arguments.command == "resend-webhooks":
         from chalicelib.webhooks.admin import resend_failed
+        from chalicelib.webhooks.queue import SqsWebhookQueue
 
-        resent = resend_failed(repositories(), arguments.organization_id)
+        resent = resend_failed(repositories().webhooks, SqsWebhookQueue(), arguments.organization_id)
         for webhook in resent:
             print(f"resent {webhook}")
         print(f"{len(resent)} webhooks resent")

@@ -1,5 +1,6 @@
 """The biller, fired hourly. It takes "now" from its trigger, never from the wall clock, so any instant can
-be replayed (`python -m chalicelib.cli bill --at ...`, chalicelib/billing/replay.py). It reads the subscriptions
+be replayed (`python -m chalicelib.cli bill --at ...`, chalicelib/billing/replay.py). `run_biller(now)` in
+chalicelib/wiring.py runs it on the stores of the environment. It reads the subscriptions
 due by `now` from the `by_due` index (never a scan) and bills each of their customers
 (chalicelib/billing/customer_billing.py), inline or, when there are many, through the work queue
 (chalicelib/billing/fanout.py). It never backfills history (docs/billing-over-time.md)."""
@@ -8,11 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from chalicelib.billing.customer_billing import bill_customer_isolated
-from chalicelib.billing.fanout import enqueue, inline_limit
+from chalicelib.billing.fanout import inline_limit
+from chalicelib.billing.ports import BillingStores, WorkQueue
 from chalicelib.observability import logger
-from chalicelib.queues import billing_queue_url
-from chalicelib.store.repositories import repositories
-from chalicelib.store.subscriptions import iso_due
 
 
 def trigger_instant(scheduled_event: dict) -> datetime:
@@ -20,22 +19,21 @@ def trigger_instant(scheduled_event: dict) -> datetime:
     return datetime.fromisoformat(scheduled_event["time"].replace("Z", "+00:00"))
 
 
-def due_customers(stores, now: datetime, *, backfill: bool = False) -> list[tuple[str, str]]:
+def due_customers(stores: BillingStores, now: datetime, *, backfill: bool = False) -> list[tuple[str, str]]:
     """(organization_id, customer_id) of every customer with a subscription or a draft due by `now` (with
     `backfill`, or with unbilled history to bill by then), each once, in the order the index gives them."""
-    due = stores.subscriptions.due(iso_due(now))
+    due = stores.subscriptions.due(now)
     if backfill:
-        due += stores.subscriptions.backfill_due(iso_due(now))
+        due += stores.subscriptions.backfill_due(now)
     return list(dict.fromkeys((organization_id, customer_id) for organization_id, customer_id, _ in due))
 
 
-def run_biller(now: datetime) -> dict:
-    """Bill every due customer inline, or, past `inline_limit()` with a work queue configured, queue them."""
-    stores = repositories()
+def bill_due_customers(stores: BillingStores, queue: WorkQueue, now: datetime) -> dict:
+    """Bill every due customer inline, or, past `inline_limit()` with the work queue configured, queue them."""
     customers = due_customers(stores, now)
     queued = invoices = failed = 0
-    if len(customers) > inline_limit() and billing_queue_url():
-        queued = enqueue(customers, now)
+    if len(customers) > inline_limit() and queue.is_configured():
+        queued = queue.enqueue(customers, now)
     else:
         for organization_id, customer_id in customers:
             billed = bill_customer_isolated(stores, organization_id, customer_id, now)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from chalicelib.billing.customer_billing import bill_customer_isolated, next_due_at
+from chalicelib.billing.ports import BillingStores
 from chalicelib.control_plane import test_clock_use_cases
 from chalicelib.domain.errors import StaleWrite
 from chalicelib.domain.organizations import Organization
@@ -22,7 +23,7 @@ from chalicelib.queues import billing_queue_url, sqs_client
 WAITING_DELAY_SECONDS = 2
 
 
-def _moved(stores, clock: TestClock, moved: TestClock) -> TestClock:
+def _moved(stores: BillingStores, clock: TestClock, moved: TestClock) -> TestClock:
     """`moved` stored; when another run moved the clock first, the clock as that run left it."""
     try:
         stores.test_clocks.replace(clock, moved)
@@ -31,7 +32,7 @@ def _moved(stores, clock: TestClock, moved: TestClock) -> TestClock:
         return stores.test_clocks.get(clock.organization_id, clock.id) or moved
 
 
-def _due_customers(stores, clock: TestClock) -> dict[str, datetime]:
+def _due_customers(stores: BillingStores, clock: TestClock) -> dict[str, datetime]:
     """When each customer of the clock next has something due (those with nothing left out), read strongly
     consistent: a clock has at most MAX_CUSTOMERS_PER_CLOCK customers."""
     organization_id = clock.organization_id
@@ -40,7 +41,7 @@ def _due_customers(stores, clock: TestClock) -> dict[str, datetime]:
     return {customer_id: at for customer_id, at in due.items() if at is not None}
 
 
-def run_advance(stores, clock: TestClock, has_time: Callable[[], bool]) -> TestClock:
+def run_advance(stores: BillingStores, clock: TestClock, has_time: Callable[[], bool]) -> TestClock:
     """Go on with the clock's advance while `has_time()`: the clock as it is left, `ready` when it arrived. It stays
     `advancing` where a customer's usage is still being aggregated (or it could not be billed: logged)."""
     due = _due_customers(stores, clock)
@@ -78,7 +79,7 @@ def queue_continuation(clock: TestClock, delay_seconds: int = 0) -> None:
     sqs_client().send_message(QueueUrl=url, MessageBody=continuation_message(clock), DelaySeconds=delay_seconds)
 
 
-def _run_then_queue_the_rest(stores, clock: TestClock, has_time: Callable[[], bool]) -> TestClock:
+def _run_then_queue_the_rest(stores: BillingStores, clock: TestClock, has_time: Callable[[], bool]) -> TestClock:
     """`run_advance`, and what it left for the worker queued: at once when the time ran out, a moment later when it
     waits for the aggregator."""
     clock = run_advance(stores, clock, has_time)
@@ -87,14 +88,15 @@ def _run_then_queue_the_rest(stores, clock: TestClock, has_time: Callable[[], bo
     return clock
 
 
-def continue_advance(stores, organization_id: str, test_clock_id: str, has_time: Callable[[], bool]) -> None:
+def continue_advance(stores: BillingStores, organization_id: str, test_clock_id: str,
+                     has_time: Callable[[], bool]) -> None:
     """The worker's part: go on with the advance (a clock deleted or already arrived needs nothing)."""
     clock = stores.test_clocks.get(organization_id, test_clock_id)
     if clock is not None and clock.status == "advancing":
         _run_then_queue_the_rest(stores, clock, has_time)
 
 
-def advance_test_clock(stores, organization: Organization, test_clock_id: str, payload,
+def advance_test_clock(stores: BillingStores, organization: Organization, test_clock_id: str, payload,
                        has_time: Callable[[], bool]) -> TestClock:
     """`POST /test_clocks/{lago_id}/advance`: the clock set advancing, then run while `has_time()`; the clock as the
     request leaves it."""

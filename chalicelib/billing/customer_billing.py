@@ -14,6 +14,7 @@ from typing import Literal
 
 from chalicelib.billing import drafts
 from chalicelib.billing.plan_change import billed_plan
+from chalicelib.billing.ports import BillingStores
 from chalicelib.billing.readiness import unapplied_events
 from chalicelib.billing.termination_credit import credit_for_termination
 from chalicelib.domain.billable_metrics import BillableMetric
@@ -29,7 +30,7 @@ from chalicelib.domain.billing_steps import (
     next_step,
 )
 from chalicelib.domain.customers import Customer
-from chalicelib.domain.errors import StaleWrite
+from chalicelib.domain.errors import InvoiceAlreadyIssued, StaleWrite
 from chalicelib.domain.invoices.invoice import Invoice, build_invoice, invoice_id
 from chalicelib.domain.invoices.numbering import draft_invoice_number
 from chalicelib.domain.invoices.shares import SubscriptionShare, periodic_share, starting_share, termination_share
@@ -37,7 +38,6 @@ from chalicelib.domain.organizations import Organization
 from chalicelib.domain.plans import Plan
 from chalicelib.domain.subscriptions import Subscription, switched_downgrade, terminated_subscription
 from chalicelib.observability import CUSTOMERS_NOT_BILLED, count, failure_reason, logger
-from chalicelib.store.invoices import InvoiceAlreadyIssued
 from chalicelib.usage.period_usage import stored_usage
 from chalicelib.usecases.issuing import MAX_CREDIT_NOTES_PER_INVOICE, issue_invoice
 from chalicelib.usecases.subscriptions import downgrade_canceled, scheduled_pending
@@ -79,7 +79,7 @@ def _due_steps(subscriptions: list[Subscription], now: datetime, backfill: bool)
     return [step for step in candidates if step is not None and step.at <= now]
 
 
-def bill_customer(stores, organization_id: str, customer_id: str, now: datetime, *,
+def bill_customer(stores: BillingStores, organization_id: str, customer_id: str, now: datetime, *,
                   backfill: bool = False) -> CustomerBilled:
     """Bill the customer up to `now`; with `backfill`, its subscriptions' unbilled history too."""
     billed = CustomerBilled()
@@ -138,7 +138,7 @@ def bill_customer(stores, organization_id: str, customer_id: str, now: datetime,
     return billed
 
 
-def next_due_at(stores, organization_id: str, customer_id: str, now: datetime) -> datetime | None:
+def next_due_at(stores: BillingStores, organization_id: str, customer_id: str, now: datetime) -> datetime | None:
     """When `bill_customer` next has something to do for the customer, read strongly consistent: its subscriptions'
     next steps, its drafts' finalizations, and `now` for a draft that asks for a refresh. None: nothing, ever, until
     a request changes something."""
@@ -149,7 +149,7 @@ def next_due_at(stores, organization_id: str, customer_id: str, now: datetime) -
     return min(instants, default=None)
 
 
-def bill_customer_isolated(stores, organization_id: str, customer_id: str, now: datetime, *,
+def bill_customer_isolated(stores: BillingStores, organization_id: str, customer_id: str, now: datetime, *,
                            backfill: bool = False) -> CustomerBilled | None:
     """`bill_customer`, with its failure logged and contained (None): one customer the biller cannot bill (a bug,
     a plan it cannot price) never stops the others; it stays due, so every run tries it again."""
@@ -162,7 +162,7 @@ def bill_customer_isolated(stores, organization_id: str, customer_id: str, now: 
         return None
 
 
-def _record_failure(stores, organization_id: str, customer_id: str, reason: str, now: datetime) -> None:
+def _record_failure(stores: BillingStores, organization_id: str, customer_id: str, reason: str, now: datetime) -> None:
     """Make the failure visible: the customer's billing-failure record (listed by `billing-failures`) and the
     CustomersNotBilled metric. Best effort: the log line above already names it."""
     count(CUSTOMERS_NOT_BILLED)
@@ -172,23 +172,23 @@ def _record_failure(stores, organization_id: str, customer_id: str, reason: str,
         logger.exception("billing failure not recorded", extra={"customer_id": customer_id})
 
 
-def bill_customer_now(stores, organization_id: str, customer_id: str, now: datetime) -> None:
+def bill_customer_now(stores: BillingStores, organization_id: str, customer_id: str, now: datetime) -> None:
     """Billing at once after an API change at `now` (a start, a termination). The change is already stored: a
     failure here is logged and left to the hourly biller, which finds the same work due, never an error for the
     client."""
     bill_customer_isolated(stores, organization_id, customer_id, now)
 
 
-def _plan(stores, subscription: Subscription) -> Plan:
+def _plan(stores: BillingStores, subscription: Subscription) -> Plan:
     return stores.plans.get_any(subscription.organization_id, subscription.plan_id)
 
 
-def _activate(stores, step: BillingStep, timezone: str, now: datetime) -> None:
+def _activate(stores: BillingStores, step: BillingStep, timezone: str, now: datetime) -> None:
     subscription = step.subscription
     stores.subscriptions.replace(subscription, activated(subscription, _plan(stores, subscription), timezone, now))
 
 
-def _terminate(stores, subscription: Subscription, ending_at: datetime) -> None:
+def _terminate(stores: BillingStores, subscription: Subscription, ending_at: datetime) -> None:
     plan = _plan(stores, subscription)
     # Terminated at ending_at, as Lago (its day billed); the aggregator bills no event after it (routing.active_at).
     ended = terminated_subscription(subscription, ending_at)
@@ -196,7 +196,7 @@ def _terminate(stores, subscription: Subscription, ending_at: datetime) -> None:
                                  also=downgrade_canceled(stores.subscriptions, subscription, ending_at))
 
 
-def _switch_plan(stores, subscription: Subscription, timezone: str, now: datetime) -> None:
+def _switch_plan(stores: BillingStores, subscription: Subscription, timezone: str, now: datetime) -> None:
     """A scheduled downgrade's switch, in ONE transaction: the subscription ends the second before `downgrade_at`
     (its final invoice bills its last period), and its successor starts then on the new plan."""
     current_plan, next_plan = _plan(stores, subscription), stores.plans.get_any(subscription.organization_id,
@@ -208,8 +208,8 @@ def _switch_plan(stores, subscription: Subscription, timezone: str, now: datetim
                                      stores.plans.subscription_count_update(next_plan, 1), pending=pending)
 
 
-def _invoice(stores, customer: Customer, organization: Organization, timezone: str, steps: list[BillingStep],
-             group: str, now: datetime) -> Invoice | None | object:
+def _invoice(stores: BillingStores, customer: Customer, organization: Organization, timezone: str,
+             steps: list[BillingStep], group: str, now: datetime) -> Invoice | None | object:
     """The invoice of `steps` issued (a draft through the customer's grace period); WAITING while their usage is not
     all applied. A start that bills nothing (a pay-in-advance plan in its trial: Lago bills nothing then) is done
     without a share, and alone it issues nothing (None). A final share of a pay-in-advance plan brings the credit note
@@ -258,13 +258,13 @@ def _invoice(stores, customer: Customer, organization: Organization, timezone: s
     return issued
 
 
-def _initial_started_at(stores, subscription: Subscription) -> datetime:
+def _initial_started_at(stores: BillingStores, subscription: Subscription) -> datetime:
     """The first start of the subscription's external id: a trial counts from it."""
     return min(earlier.started_at for earlier in stores.subscriptions.history(
         subscription.organization_id, subscription.external_id) + [subscription] if earlier.started_at)
 
 
-def _log_waiting(stores, subscription: Subscription, unapplied: int) -> None:
+def _log_waiting(stores: BillingStores, subscription: Subscription, unapplied: int) -> None:
     """Why a period is not invoiced yet: events the aggregator has still to apply, or, for as long as one of them is
     set aside as a dead letter, that it waits for the operator's replay."""
     dead = stores.dead_letters.dead_events(subscription.organization_id, subscription.external_id)
@@ -277,7 +277,7 @@ def _log_waiting(stores, subscription: Subscription, unapplied: int) -> None:
                     extra={"subscription_id": subscription.id, "unapplied_events": unapplied})
 
 
-def _share(stores, step: BillingStep, plan: Plan, metrics: Mapping[str, BillableMetric],
+def _share(stores: BillingStores, step: BillingStep, plan: Plan, metrics: Mapping[str, BillableMetric],
            timezone: str) -> SubscriptionShare | None:
     """The step's share, or None while events stored for its charges window are not all applied."""
     subscription = step.subscription

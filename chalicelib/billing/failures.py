@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from chalicelib.billing.customer_billing import bill_customer_isolated, next_due_at
+from chalicelib.billing.ports import BillingStores
 from chalicelib.billing.replay import FutureInstant
+from chalicelib.domain.billing_failures import BillingFailure
 from chalicelib.domain.clock import iso_z
-from chalicelib.store.billing_failures import BillingFailure
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ def is_resolved(failure: BillingFailure, next_due: datetime | None) -> bool:
     return next_due is None or next_due > failure.last_failed_at
 
 
-def failing_customers(stores, organization_id: str, now: datetime) -> list[FailingCustomer]:
+def failing_customers(stores: BillingStores, organization_id: str, now: datetime) -> list[FailingCustomer]:
     """The organization's customers whose billing still fails, oldest failure first; the records of customers
     billed since are removed."""
     failing = []
@@ -41,7 +42,7 @@ def failing_customers(stores, organization_id: str, now: datetime) -> list[Faili
     return sorted(failing, key=lambda failing_customer: failing_customer.failure.first_failed_at)
 
 
-def rebill_failed(stores, organization_id: str, at: datetime, current_time: datetime
+def rebill_failed(stores: BillingStores, organization_id: str, at: datetime, current_time: datetime
                   ) -> list[tuple[FailingCustomer, bool]]:
     """Bill each still-failing customer as of `at` (what the next hourly run would do, at once; never after
     `current_time`); whether each was billed. One that fails again stays listed, its failure counted."""

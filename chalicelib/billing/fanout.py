@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from chalicelib.billing.clock_advance import continue_advance
 from chalicelib.billing.customer_billing import bill_customer_isolated
+from chalicelib.billing.ports import BillingStores
 from chalicelib.queues import billing_queue_url, create_queue_with_dead_letters, sqs_client
 
 # The worker's placeholder ARN; the deployment template points the event source at the real queue.
@@ -58,7 +59,17 @@ def enqueue(customers: list[tuple[str, str]], now: datetime) -> int:
     return len(customers)
 
 
-def bill_queued(stores, raw_event: dict, context, has_time: Callable[[], bool]) -> dict:
+class SqsWorkQueue:
+    """The WorkQueue port on the billing queue (`BILLING_QUEUE_URL`)."""
+
+    def is_configured(self) -> bool:
+        return billing_queue_url() is not None
+
+    def enqueue(self, customers: list[tuple[str, str]], now: datetime) -> int:
+        return enqueue(customers, now)
+
+
+def bill_queued(stores: BillingStores, raw_event: dict, context, has_time: Callable[[], bool]) -> dict:
     """The worker: bill each queued customer at its run's instant, or go on with a test clock's advance while
     `has_time()`. A message whose customer could not be billed is reported in `batchItemFailures`, so SQS redelivers
     that one alone (then, after 5 receives, dead-letters it)."""

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from chalicelib.billing.ports import BillingStores
 from chalicelib.domain.billable_metrics import BillableMetric
 from chalicelib.domain.invoices.charge_fees import left_to_the_next_plan
 from chalicelib.domain.periods import Period
@@ -10,7 +11,7 @@ from chalicelib.domain.plans import Plan
 from chalicelib.domain.subscriptions import Subscription
 
 
-def billed_plan(stores, subscription: Subscription, plan: Plan, metrics: Mapping[str, BillableMetric],
+def billed_plan(stores: BillingStores, subscription: Subscription, plan: Plan, metrics: Mapping[str, BillableMetric],
                 window: Period) -> Plan:
     """`plan`, or, for the charges window (or period) a subscription ended by an upgrade was terminated in, the plan
     without what the new plan bills (`left_to_the_next_plan`)."""

@@ -3,12 +3,13 @@ stored events of the charges window (a COUNT Query of the events index) against 
 counter, which the aggregator moves only after an event's every aggregate is written."""
 from __future__ import annotations
 
+from chalicelib.billing.ports import BillingStores
 from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.domain.periods import BillingTerms, Period
 from chalicelib.domain.subscriptions import Subscription
 
 
-def unapplied_events(stores, subscription: Subscription, terms: BillingTerms, period: Period) -> int:
+def unapplied_events(stores: BillingStores, subscription: Subscription, terms: BillingTerms, period: Period) -> int:
     """How many events stored for the subscription's charges window in `period` (`terms` as
     `subscription_terms` gives them, cut at the termination) the aggregator has not applied yet (0: the period
     can be invoiced)."""

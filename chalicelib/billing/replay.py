@@ -11,6 +11,7 @@ from datetime import datetime
 
 from chalicelib.billing.biller import due_customers
 from chalicelib.billing.customer_billing import bill_customer_isolated
+from chalicelib.billing.ports import BillingStores
 from chalicelib.domain.clock import iso_z
 from chalicelib.domain.errors import DomainError
 
@@ -49,7 +50,7 @@ class ReplayProgress:
                 "invoices_created": self.invoices_created}
 
 
-def _in_scope(stores, replay: Replay, customers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+def _in_scope(stores: BillingStores, replay: Replay, customers: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """The due customers the replay names: one lookup per organization and external id asked for."""
     if replay.organization_id is not None:
         customers = [due for due in customers if due[0] == replay.organization_id]
@@ -61,7 +62,7 @@ def _in_scope(stores, replay: Replay, customers: list[tuple[str, str]]) -> list[
     return [due for due in customers if due in wanted]
 
 
-def replay_biller(stores, replay: Replay, *, current_time: datetime,
+def replay_biller(stores: BillingStores, replay: Replay, *, current_time: datetime,
                   report: Callable[[ReplayProgress], None] = lambda progress: None) -> dict:
     """Bill every customer in scope due by `replay.at`, to the end of what is due (a customer more steps behind
     than one call's budget is billed again until done); `report` is called once the due customers are known, then

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from chalicelib.billing.ports import BillingStores
 from chalicelib.domain.billing_context import subscription_terms
 from chalicelib.domain.credit_notes import CreditNote, termination_credit_note
 from chalicelib.domain.invoices.invoice import Invoice, InvoiceFee
@@ -26,7 +27,7 @@ def _paying_fee(invoices: list[Invoice], subscription: Subscription) -> tuple[In
     return None
 
 
-def credit_for_termination(stores, subscription: Subscription, plan: Plan, timezone: str,
+def credit_for_termination(stores: BillingStores, subscription: Subscription, plan: Plan, timezone: str,
                            now: datetime) -> CreditNote | None:
     """The credit note of a terminated subscription's unused paid days, or None (a plan paid in arrears, a trial,
     nothing left of the period). Reads the customer's invoices issued since its plan period began."""

@@ -50,6 +50,14 @@ class StaleWrite(DomainError):
     """A repository refused a write: the record changed since it was read."""
 
 
+class InvoiceAlreadyIssued(Exception):
+    """A repository refused a write: the invoice's id is taken, an earlier run (or a concurrent one) issued it."""
+
+
+class FeeAlreadyCreated(Exception):
+    """A repository refused a write: the fee's id is taken, an earlier delivery of its event created it."""
+
+
 class CodeTaken(DomainError):
     """A repository refused a write: another record of the organization has this code."""
 

@@ -16,7 +16,7 @@ def plans_count_change(metric: BillableMetric, delta: int) -> dict:
     changed (its aggregation, filters...) since the plan was validated against it, and moves `plans_count`."""
     return {"Update": {"TableName": CONTROL.name,
                        "Key": to_attributes({"pk": keys.organization_pk(metric.organization_id),
-                                             "sk": keys.billable_metric_sk(metric.id)}),
+                                             "sk": keys.BILLABLE_METRICS.sk(metric.id)}),
                        "UpdateExpression": "ADD plans_count :delta",
                        "ConditionExpression": "version = :version",
                        "ExpressionAttributeValues": to_attributes({":delta": delta, ":version": metric.version})}}
@@ -26,7 +26,7 @@ def plans_count_release(organization_id: str, metric_id: str) -> dict:
     """The action of a plan write that stops using a metric (it cannot have been deleted meanwhile: it was in use)."""
     return {"Update": {"TableName": CONTROL.name,
                        "Key": to_attributes({"pk": keys.organization_pk(organization_id),
-                                             "sk": keys.billable_metric_sk(metric_id)}),
+                                             "sk": keys.BILLABLE_METRICS.sk(metric_id)}),
                        "UpdateExpression": "ADD plans_count :minus_one",
                        "ConditionExpression": "plans_count > :zero",
                        "ExpressionAttributeValues": to_attributes({":minus_one": -1, ":zero": 0})}}
@@ -35,10 +35,10 @@ def plans_count_release(organization_id: str, metric_id: str) -> dict:
 
 class BillableMetricRepository(CodedRecordRepository[BillableMetric]):
     model = BillableMetric
-    item_prefix = keys.BILLABLE_METRIC_SK_PREFIX
-    deleted_item_prefix = keys.DELETED_BILLABLE_METRIC_SK_PREFIX
-    counter_sk = keys.BILLABLE_METRIC_COUNTER_SK
-    code_lookup = Lookup(keys.billable_metric_code_sk, "code", "billable_metric_id")
+    item_prefix = keys.BILLABLE_METRICS.item_prefix
+    deleted_item_prefix = keys.BILLABLE_METRICS.deleted_prefix
+    counter_sk = keys.BILLABLE_METRICS.counter_sk
+    code_lookup = Lookup(keys.BILLABLE_METRICS.code_sk, "code", "billable_metric_id")
     guarded_counts = ("plans_count",)
 
     def get_many(self, organization_id: str, metric_ids: set[str]) -> dict[str, BillableMetric]:

@@ -3,26 +3,14 @@ last reason and when (docs/operations.md, "Customers the biller could not bill")
 succeeds; `still_failing` tells a stale record from a live one."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from botocore.client import BaseClient
 
+from chalicelib.domain.billing_failures import BillingFailure
 from chalicelib.store import keys
 from chalicelib.store.dynamo import from_attributes, to_attributes
 from chalicelib.store.tables import CONTROL
-
-BILLING_FAILURE_PREFIX = f"BILLING_FAILURE{keys.SEPARATOR}"
-
-
-@dataclass(frozen=True)
-class BillingFailure:
-    organization_id: str
-    customer_id: str
-    attempts: int
-    reason: str
-    first_failed_at: datetime
-    last_failed_at: datetime
 
 
 class BillingFailureRepository:
@@ -30,7 +18,7 @@ class BillingFailureRepository:
         self._client = client
 
     def _key(self, organization_id: str, customer_id: str) -> dict:
-        return to_attributes({"pk": keys.organization_pk(organization_id), "sk": BILLING_FAILURE_PREFIX + customer_id})
+        return to_attributes({"pk": keys.organization_pk(organization_id), "sk": keys.billing_failure_sk(customer_id)})
 
     def record(self, organization_id: str, customer_id: str, reason: str, now: datetime) -> None:
         """One more failed run for the customer (one UpdateItem)."""
@@ -45,7 +33,7 @@ class BillingFailureRepository:
     def of_organization(self, organization_id: str) -> list[BillingFailure]:
         query = {"TableName": CONTROL.name, "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
                  "ExpressionAttributeValues": to_attributes({":pk": keys.organization_pk(organization_id),
-                                                             ":prefix": BILLING_FAILURE_PREFIX})}
+                                                             ":prefix": keys.BILLING_FAILURE_SK_PREFIX})}
         return [_failure(from_attributes(item)) for page in self._client.get_paginator("query").paginate(**query)
                 for item in page["Items"]]
 

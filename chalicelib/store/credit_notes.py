@@ -12,8 +12,8 @@ _LIST_FIELDS = ("id", "customer_id", "invoice_id", "issuing_date")
 
 
 def _list_sort_keys(note: CreditNote) -> list[str]:
-    order = keys.SEPARATOR.join((note.issuing_date.isoformat(), note.created_at.isoformat(), note.id))
-    return [keys.credit_notes_prefix() + order, keys.customer_credit_notes_prefix(note.customer_id) + order]
+    order = keys.list_order(note.issuing_date.isoformat(), note.created_at.isoformat(), note.id)
+    return keys.CREDIT_NOTES.list_sort_keys(note.customer_id, order)
 
 
 def _available_sk(note: CreditNote) -> str:
@@ -23,11 +23,11 @@ def _available_sk(note: CreditNote) -> str:
 class CreditNoteRepository(ControlTableRepository):
     # ------------------------------------------------------------------------------------------- reads
     def get(self, organization_id: str, credit_note_id: str) -> CreditNote | None:
-        item = self._get(organization_id, keys.credit_note_sk(credit_note_id))
+        item = self._get(organization_id, keys.CREDIT_NOTES.sk(credit_note_id))
         return CreditNote.model_validate(item) if item else None
 
     def get_many(self, organization_id: str, credit_note_ids: list[str]) -> dict[str, CreditNote]:
-        found = self._get_many(organization_id, [keys.credit_note_sk(note_id) for note_id in credit_note_ids])
+        found = self._get_many(organization_id, [keys.CREDIT_NOTES.sk(note_id) for note_id in credit_note_ids])
         return {note.id: note for note in map(CreditNote.model_validate, found.values())}
 
     def available(self, organization_id: str, customer_id: str) -> list[CreditNote]:
@@ -54,7 +54,7 @@ class CreditNoteRepository(ControlTableRepository):
         return sum(response["Count"] for response in self._client.get_paginator("query").paginate(**query))
 
     def _list_query(self, organization_id: str, customer_id: str | None) -> dict:
-        prefix = keys.customer_credit_notes_prefix(customer_id) if customer_id else keys.credit_notes_prefix()
+        prefix = keys.CREDIT_NOTES.customer_prefix(customer_id) if customer_id else keys.CREDIT_NOTES.prefix()
         return {"TableName": self._table, "ScanIndexForward": False, "ConsistentRead": True,
                 "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
                 "ExpressionAttributeValues": to_attributes({":pk": keys.organization_pk(organization_id),
@@ -67,7 +67,7 @@ class CreditNoteRepository(ControlTableRepository):
         `sequential_id - 1`."""
         counter = self._sequence_move(note.organization_id, keys.invoice_credit_notes_counter_sk(note.invoice_id),
                                       note.sequential_id)
-        actions = [self._put(note, keys.credit_note_sk(note.id), "attribute_not_exists(pk)"),
+        actions = [self._put(note, keys.CREDIT_NOTES.sk(note.id), "attribute_not_exists(pk)"),
                    *(self._put_entry(note, sort_key) for sort_key in _list_sort_keys(note)), counter]
         if note.credit_status == "available":
             actions.append(self._marker_put(note))
@@ -76,7 +76,7 @@ class CreditNoteRepository(ControlTableRepository):
     def consume_actions(self, previous: CreditNote, note: CreditNote) -> list[dict]:
         """The actions replacing `previous` (as read: same version) by `note`, an invoice having taken part of its
         balance; its marker goes with the last of it."""
-        actions = [self._put(note, keys.credit_note_sk(note.id), "version = :version",
+        actions = [self._put(note, keys.CREDIT_NOTES.sk(note.id), "version = :version",
                              {":version": previous.version})]
         if note.credit_status == "consumed":
             actions.append({"Delete": {"TableName": self._table,

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from botocore.client import BaseClient
 
@@ -39,11 +39,11 @@ from chalicelib.domain.subscriptions import CURRENT_STATUSES, STATUSES, Subscrip
 from chalicelib.domain.webhooks import WebhookType, webhook_id
 from chalicelib.store import keys
 from chalicelib.store.dynamo import BATCH_GET_LIMIT, TransactionCancelled, from_attributes, to_attributes, transact
-from chalicelib.store.repositories import Repositories
 from chalicelib.store.subscriptions import EXTERNAL_ID_LOOKUP, copy_sort_keys
 from chalicelib.store.tables import CONTROL, EVENTS, EVENTS_BY_SUBSCRIPTION_TIME, USAGE, WEBHOOKS
-from chalicelib.store.usage import usage_pk
-from chalicelib.store.webhooks import webhook_sk
+
+if TYPE_CHECKING:  # the repositories purge through this module
+    from chalicelib.store.repositories import Repositories
 
 BATCH_WRITE_LIMIT = 25  # requests per BatchWriteItem
 _SUBSCRIPTION_WEBHOOKS: tuple[WebhookType, ...] = ("subscription.started", "subscription.terminated")
@@ -131,7 +131,7 @@ class _CustomerPurge:
 
     def _webhook(self, webhook_type: WebhookType, object_id: str) -> ItemKey:
         return ItemKey(WEBHOOKS.name, self._partition,
-                       webhook_sk(webhook_id(self.organization_id, webhook_type, object_id)))
+                       keys.webhook_sk(webhook_id(self.organization_id, webhook_type, object_id)))
 
     def _get(self, sort_key: str) -> dict | None:
         response = self._client.get_item(TableName=CONTROL.name, ConsistentRead=True,
@@ -163,11 +163,11 @@ class _CustomerPurge:
     def fees(self) -> int:
         """Its pay-in-advance fees: each item, its organization's and external id's copies and its webhook, then the
         customer's copies they were found by."""
-        prefix = keys.customer_fees_prefix(self.customer_id)
+        prefix = keys.FEES.customer_prefix(self.customer_id)
         copies = self._under(prefix)
         derived = [key for copy in copies for key in (
-            self._control(keys.fee_sk(copy["id"])),
-            self._control(keys.fees_prefix() + copy["sk"].removeprefix(prefix)),
+            self._control(keys.FEES.sk(copy["id"])),
+            self._control(keys.FEES.prefix() + copy["sk"].removeprefix(prefix)),
             self._control(keys.subscription_fees_prefix(copy["external_subscription_id"])
                           + copy["sk"].removeprefix(prefix)),
             self._webhook("fee.created", copy["id"]))]
@@ -175,11 +175,11 @@ class _CustomerPurge:
 
     def credit_notes(self) -> int:
         """Its credit notes: each item and organization's entry, its available markers, then the customer's entries."""
-        prefix = keys.customer_credit_notes_prefix(self.customer_id)
+        prefix = keys.CREDIT_NOTES.customer_prefix(self.customer_id)
         entries = self._under(prefix)
         derived = [key for entry in entries for key in (
-            self._control(keys.credit_note_sk(entry["id"])),
-            self._control(keys.credit_notes_prefix() + entry["sk"].removeprefix(prefix)))]
+            self._control(keys.CREDIT_NOTES.sk(entry["id"])),
+            self._control(keys.CREDIT_NOTES.prefix() + entry["sk"].removeprefix(prefix)))]
         markers = self._under(keys.available_credit_notes_prefix(self.customer_id))
         return (self._delete_existing(derived) + _delete(self._client, _found(markers))
                 + _delete(self._client, _found(entries)))
@@ -187,12 +187,12 @@ class _CustomerPurge:
     def invoices(self) -> int:
         """Its invoices: each item, organization's entry, credit-note counter and webhooks, its draft markers and its
         invoice sequence, then the customer's entries."""
-        prefix = keys.customer_invoices_prefix(self.customer_id)
+        prefix = keys.INVOICES.customer_prefix(self.customer_id)
         entries = self._under(prefix)
         derived = [self._control(keys.customer_invoices_counter_sk(self.customer_id))]
         for entry in entries:
-            derived += [self._control(keys.invoice_sk(entry["id"])),
-                        self._control(keys.invoices_prefix() + entry["sk"].removeprefix(prefix)),
+            derived += [self._control(keys.INVOICES.sk(entry["id"])),
+                        self._control(keys.INVOICES.prefix() + entry["sk"].removeprefix(prefix)),
                         self._control(keys.invoice_credit_notes_counter_sk(entry["id"])),
                         *(self._webhook(webhook_type, entry["id"]) for webhook_type in _INVOICE_WEBHOOKS)]
         drafts = self._under(keys.customer_drafts_prefix(self.customer_id))
@@ -210,7 +210,7 @@ class _CustomerPurge:
         return _delete(self._client, usage) + self._delete_existing(webhooks + events)
 
     def _usage_keys(self, subscription_id: str) -> list[ItemKey]:
-        partition = usage_pk(self.organization_id, subscription_id)
+        partition = keys.usage_pk(self.organization_id, subscription_id)
         return _found(_query(self._client, {
             "TableName": USAGE.name, "ConsistentRead": True, "ProjectionExpression": "pk, sk",
             "KeyConditionExpression": "pk = :pk", "ExpressionAttributeValues": to_attributes({":pk": partition})}),

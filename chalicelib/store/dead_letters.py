@@ -3,53 +3,17 @@ and, once it failed POISON_ATTEMPTS times, holding it (its stream image, the rea
 until an operator replays it (docs/operations.md, "Dead-lettered events")."""
 from __future__ import annotations
 
-import hashlib
 import json
-from dataclasses import dataclass
 from datetime import datetime
 
 from botocore.client import BaseClient
 
+from chalicelib.domain.dead_events import DeadEvent
 from chalicelib.store import keys
 from chalicelib.store.dynamo import from_attributes, to_attributes
 from chalicelib.store.tables import CONTROL
 
-# Deliveries of an event that fail with a non-transient error before it is set aside.
-POISON_ATTEMPTS = 3
-DEAD = "dead"
-
-
-def dead_event_sk(external_subscription_id: str, transaction_id: str) -> str:
-    return (f"DEAD_EVENT{keys.SEPARATOR}{keys.encode_user_id(external_subscription_id)}{keys.SEPARATOR}"
-            f"{keys.encode_user_id(transaction_id)}")
-
-
-def dead_events_prefix(external_subscription_id: str | None = None) -> str:
-    if external_subscription_id is None:
-        return f"DEAD_EVENT{keys.SEPARATOR}"
-    return f"DEAD_EVENT{keys.SEPARATOR}{keys.encode_user_id(external_subscription_id)}{keys.SEPARATOR}"
-
-
-@dataclass(frozen=True)
-class DeadEvent:
-    """An event set aside: `image` is its stream record's item, `parts` what of it was not applied (None: nothing
-    was, its routing failed)."""
-
-    organization_id: str
-    external_subscription_id: str
-    transaction_id: str
-    image: dict
-    reason: str
-    attempts: int
-    parts: tuple[str, ...] | None
-    dead_lettered_at: datetime
-
-    @property
-    def replay_shard(self) -> str:
-        """The shard its replay is applied as: one per event, so a replayed part's watermark makes a second replay
-        apply nothing."""
-        identity = json.dumps([self.organization_id, self.external_subscription_id, self.transaction_id])
-        return "dead-letter/" + hashlib.sha256(identity.encode("utf-8")).hexdigest()
+DEAD = "dead"  # the status of an event set aside (before: counting its failed deliveries)
 
 
 class DeadLetterRepository:
@@ -58,7 +22,7 @@ class DeadLetterRepository:
 
     def _key(self, image: dict) -> dict:
         return to_attributes({"pk": keys.organization_pk(image["organization_id"]),
-                              "sk": dead_event_sk(image["external_subscription_id"], image["transaction_id"])})
+                              "sk": keys.dead_event_sk(image["external_subscription_id"], image["transaction_id"])})
 
     def count_failure(self, image: dict, reason: str) -> int:
         """Add one failed delivery (or replay) of the event; returns how many it has had (one UpdateItem)."""
@@ -87,7 +51,7 @@ class DeadLetterRepository:
                  "FilterExpression": "#status = :dead", "ExpressionAttributeNames": {"#status": "status"},
                  "ExpressionAttributeValues": to_attributes({
                      ":pk": keys.organization_pk(organization_id), ":dead": DEAD,
-                     ":prefix": dead_events_prefix(external_subscription_id)})}
+                     ":prefix": keys.dead_events_prefix(external_subscription_id)})}
         found = [_dead_event(from_attributes(item)) for page in self._client.get_paginator("query").paginate(**query)
                  for item in page["Items"]]
         # A hashed key component is checked against the id itself.

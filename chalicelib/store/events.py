@@ -5,6 +5,7 @@ lists a subscription's events in time order; `by_unbillable` (the same keys, set
 event unbillable) lists the unbillable ones. Costs and choices: docs/data-model.md (Events)."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 from boto3.dynamodb.types import TypeSerializer
@@ -150,6 +151,20 @@ class EventRepository:
         query = self._subscription_query(organization_id, external_subscription_id, None, from_ms, to_ms)
         return [_event(item) for response in self._client.get_paginator("query").paginate(**query)
                 for item in response["Items"]]
+
+    def stored_images(self, organization_id: str, external_subscription_id: str) -> Iterator[dict]:
+        """Every event of the external id as stored (the stream's image), in time order: a Query of
+        `by_subscription_time` (eventually consistent; rebuild-usage)."""
+        low, high = keys.event_time_bounds(0, 10 ** 15 - 1)
+        query = {"TableName": EVENTS.name, "IndexName": EVENTS_BY_SUBSCRIPTION_TIME.name,
+                 "KeyConditionExpression": "gsi1pk = :pk AND gsi1sk BETWEEN :low AND :high",
+                 "FilterExpression": "organization_id = :organization AND external_subscription_id = :subscription",
+                 "ExpressionAttributeValues": to_attributes({
+                     ":pk": keys.event_subscription_pk(organization_id, external_subscription_id), ":low": low,
+                     ":high": high, ":organization": organization_id, ":subscription": external_subscription_id})}
+        for page in self._client.get_paginator("query").paginate(**query):
+            for item in page["Items"]:
+                yield from_attributes(item)
 
     def count(self, organization_id: str, external_subscription_id: str, code: str | None, from_ms: int | None,
               to_ms: int | None, billable: bool | None = None) -> int:

@@ -4,7 +4,7 @@ on condition that the fee does not exist yet: an event's fee is created once (do
 from __future__ import annotations
 
 from chalicelib.domain.aggregations.windows import epoch_ms
-from chalicelib.domain.errors import StaleWrite
+from chalicelib.domain.errors import FeeAlreadyCreated, StaleWrite
 from chalicelib.domain.events import iso_ms
 from chalicelib.domain.fees import PayInAdvanceFee
 from chalicelib.store import keys
@@ -18,20 +18,16 @@ from chalicelib.store.dynamo import (
 )
 
 
-class FeeAlreadyCreated(Exception):
-    """The fee's id is taken: an earlier delivery of its event created it."""
-
-
 def _list_sort_keys(fee: PayInAdvanceFee) -> list[str]:
-    order = keys.SEPARATOR.join((iso_ms(epoch_ms(fee.created_at)), fee.id))
-    return [keys.fees_prefix() + order, keys.customer_fees_prefix(fee.customer_id) + order,
+    order = keys.list_order(iso_ms(epoch_ms(fee.created_at)), fee.id)
+    return [*keys.FEES.list_sort_keys(fee.customer_id, order),
             keys.subscription_fees_prefix(fee.external_subscription_id) + order]
 
 
 class FeeRepository(ControlTableRepository):
     # ------------------------------------------------------------------------------------------- reads
     def get(self, organization_id: str, fee_id: str) -> PayInAdvanceFee | None:
-        item = self._get(organization_id, keys.fee_sk(fee_id))
+        item = self._get(organization_id, keys.FEES.sk(fee_id))
         return PayInAdvanceFee.model_validate(item) if item else None
 
     def list_page(self, organization_id: str, page: int, per_page: int, *, customer_id: str | None = None,
@@ -52,9 +48,9 @@ class FeeRepository(ControlTableRepository):
         if external_subscription_id is not None:
             prefix = keys.subscription_fees_prefix(external_subscription_id)
         elif customer_id is not None:
-            prefix = keys.customer_fees_prefix(customer_id)
+            prefix = keys.FEES.customer_prefix(customer_id)
         else:
-            prefix = keys.fees_prefix()
+            prefix = keys.FEES.prefix()
         values = {":pk": keys.organization_pk(organization_id), ":prefix": prefix}
         filters = []
         if external_subscription_id is not None:
@@ -86,5 +82,5 @@ class FeeRepository(ControlTableRepository):
         """The transaction actions creating `fee`: the item, on condition that it does not exist (its event's fee is
         created once), and its list copies."""
         attributes = fee.model_dump(mode="json")
-        return [self._put_action(fee.organization_id, keys.fee_sk(fee.id), attributes, "attribute_not_exists(pk)"),
+        return [self._put_action(fee.organization_id, keys.FEES.sk(fee.id), attributes, "attribute_not_exists(pk)"),
                 *(self._put_action(fee.organization_id, sort_key, attributes) for sort_key in _list_sort_keys(fee))]

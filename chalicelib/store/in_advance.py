@@ -8,33 +8,13 @@ the whole subscription (as its unique-count values: `unique_count_values_period_
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import NamedTuple
 
+from chalicelib.domain.aggregate_keys import AggregateKey
 from chalicelib.domain.aggregations.pay_in_advance import InAdvanceState
 from chalicelib.store.dynamo import from_attributes, number, to_attributes
-from chalicelib.store.keys import SEPARATOR, encode_user_id
+from chalicelib.store.keys import advance_presence_sk, advance_state_sk, usage_pk
 from chalicelib.store.tables import USAGE
-from chalicelib.store.usage import PERIOD_DIGITS, AggregateKey, group_key, usage_pk
-
-STATE_PREFIX = f"ADVANCE{SEPARATOR}"
-PRESENCE_PREFIX = f"ADVANCE_VALUE{SEPARATOR}"
-
-
-def _state_sk(key: AggregateKey) -> str:
-    return f"{STATE_PREFIX}{key.period_start_ms:0{PERIOD_DIGITS}d}{SEPARATOR}{key.charge_id}{SEPARATOR}{key.bucket}" \
-           f"{group_key(key.group)}"
-
-
-def _presence_sk(key: AggregateKey, value: str) -> str:
-    return (f"{PRESENCE_PREFIX}{key.period_start_ms:0{PERIOD_DIGITS}d}{SEPARATOR}{key.charge_id}{SEPARATOR}"
-            f"{key.bucket}{group_key(key.group)}{SEPARATOR}{encode_user_id(value)}")
-
-
-class Revised(NamedTuple):
-    """What an item holds and its revision (0: absent)."""
-
-    value: object
-    revision: int
+from chalicelib.usage.ports import Revised
 
 
 class InAdvanceRepository:
@@ -48,7 +28,7 @@ class InAdvanceRepository:
 
     def state(self, key: AggregateKey) -> Revised:
         """The bucket's `InAdvanceState` (the empty one before its first event): ONE strongly consistent GetItem."""
-        item = self._get(key, _state_sk(key))
+        item = self._get(key, advance_state_sk(key))
         if item is None:
             return Revised(InAdvanceState(), 0)
         period = item.get("mark_period_ms")
@@ -58,17 +38,17 @@ class InAdvanceRepository:
 
     def presence(self, key: AggregateKey, value: str) -> Revised:
         """Whether a unique-count value is active for the charge bucket (False before its first event)."""
-        item = self._get(key, _presence_sk(key, value))
+        item = self._get(key, advance_presence_sk(key, value))
         return Revised(bool(item["active"]), number(item["revision"])) if item else Revised(False, 0)
 
     def state_put(self, key: AggregateKey, state: InAdvanceState, read_revision: int) -> dict:
         """The transaction action writing `state`, on condition that the item is still at `read_revision`."""
-        return self._put(key, _state_sk(key), {"total": state.total, "mark": state.mark,
+        return self._put(key, advance_state_sk(key), {"total": state.total, "mark": state.mark,
                                                "mark_period_ms": state.mark_period_ms,
                                                "events_count": state.events_count}, read_revision)
 
     def presence_put(self, key: AggregateKey, value: str, active: bool, read_revision: int) -> dict:
-        return self._put(key, _presence_sk(key, value), {"value": value, "active": active}, read_revision)
+        return self._put(key, advance_presence_sk(key, value), {"value": value, "active": active}, read_revision)
 
     def _put(self, key: AggregateKey, sort_key: str, attributes: dict, read_revision: int) -> dict:
         item = {"pk": usage_pk(key.organization_id, key.subscription_id), "sk": sort_key, "charge_id": key.charge_id,

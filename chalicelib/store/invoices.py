@@ -9,12 +9,12 @@ transaction also records its webhook in the outbox: docs/data-model.md ("Invoice
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 
 from botocore.exceptions import ClientError
 
-from chalicelib.domain.errors import StaleWrite
+from chalicelib.domain.errors import InvoiceAlreadyIssued, StaleWrite
+from chalicelib.domain.invoices.draft import Draft
 from chalicelib.domain.invoices.invoice import Invoice
 from chalicelib.store import keys
 from chalicelib.store.dynamo import (
@@ -27,29 +27,15 @@ from chalicelib.store.dynamo import (
     to_attributes,
     transact,
 )
-from chalicelib.store.subscriptions import iso_due
 from chalicelib.store.webhooks import outbox_put
 
 _LIST_FIELDS = ("id", "customer_id", "issuing_date", "status", "payment_status", "total_amount_cents")
 
 
-class InvoiceAlreadyIssued(Exception):
-    """The invoice's id is taken: an earlier run (or a concurrent one) issued it."""
-
-
-@dataclass(frozen=True)
-class Draft:
-    """A draft invoice and how many refreshes the aggregator asked for since its last one (late events of its
-    periods applied)."""
-
-    invoice: Invoice
-    refresh_requests: int
-
-
 def _list_sort_keys(invoice: Invoice) -> list[str]:
     """A draft sorts as sequence 0 of its issuing date; finalizing it moves its entries to its number."""
-    order = keys.SEPARATOR.join((invoice.issuing_date.isoformat(), f"{invoice.sequential_id or 0:010d}", invoice.id))
-    return [keys.invoices_prefix() + order, keys.customer_invoices_prefix(invoice.customer_id) + order]
+    order = keys.list_order(invoice.issuing_date.isoformat(), f"{invoice.sequential_id or 0:010d}", invoice.id)
+    return keys.INVOICES.list_sort_keys(invoice.customer_id, order)
 
 
 def _draft_sk(invoice: Invoice) -> str:
@@ -59,7 +45,7 @@ def _draft_sk(invoice: Invoice) -> str:
 class InvoiceRepository(ControlTableRepository):
     # ------------------------------------------------------------------------------------------- reads
     def get(self, organization_id: str, invoice_id: str) -> Invoice | None:
-        item = self._get(organization_id, keys.invoice_sk(invoice_id))
+        item = self._get(organization_id, keys.INVOICES.sk(invoice_id))
         return Invoice.model_validate(item) if item else None
 
     def last_sequence(self, organization_id: str, customer_id: str) -> int:
@@ -79,9 +65,9 @@ class InvoiceRepository(ControlTableRepository):
 
     def _invoices(self, organization_id: str, invoice_ids: list[str]) -> list[Invoice]:
         """The invoices of these ids that exist, in that order: BatchGetItems."""
-        found = self._get_many(organization_id, [keys.invoice_sk(invoice_id) for invoice_id in invoice_ids])
-        return [Invoice.model_validate(found[keys.invoice_sk(invoice_id)])
-                for invoice_id in invoice_ids if keys.invoice_sk(invoice_id) in found]
+        found = self._get_many(organization_id, [keys.INVOICES.sk(invoice_id) for invoice_id in invoice_ids])
+        return [Invoice.model_validate(found[keys.INVOICES.sk(invoice_id)])
+                for invoice_id in invoice_ids if keys.INVOICES.sk(invoice_id) in found]
 
     def drafts_of(self, organization_id: str, customer_id: str) -> list[Draft]:
         """The customer's draft invoices: one Query of its draft markers (none without a grace period), then their
@@ -111,7 +97,7 @@ class InvoiceRepository(ControlTableRepository):
     def _list_query(self, organization_id: str, customer_id: str | None, statuses: Iterable[str],
                     payment_statuses: Iterable[str], issuing_date_from: str | None,
                     issuing_date_to: str | None) -> dict:
-        prefix = keys.customer_invoices_prefix(customer_id) if customer_id else keys.invoices_prefix()
+        prefix = keys.INVOICES.customer_prefix(customer_id) if customer_id else keys.INVOICES.prefix()
         low, high = prefix + (issuing_date_from or ""), prefix + (issuing_date_to or "9999-12-31") + "$"
         values: dict = {":pk": keys.organization_pk(organization_id), ":low": low, ":high": high}
         filters, names = [], {}
@@ -136,7 +122,7 @@ class InvoiceRepository(ControlTableRepository):
         customer's sequence moved from `sequential_id - 1` to `sequential_id` and `invoice.created`; a draft with
         its marker and `invoice.drafted`. Raises InvoiceAlreadyIssued when the invoice exists, StaleWrite when
         the sequence or anything else moved since it was read."""
-        put = self._put(invoice, keys.invoice_sk(invoice.id), "attribute_not_exists(pk)")
+        put = self._put(invoice, keys.INVOICES.sk(invoice.id), "attribute_not_exists(pk)")
         if invoice.status == "draft":
             numbering, webhook = [self._draft_marker(invoice)], "invoice.drafted"
         else:
@@ -156,7 +142,7 @@ class InvoiceRepository(ControlTableRepository):
         `invoice.created`. Raises StaleWrite when anything moved since it was read."""
         organization_id = invoice.organization_id
         # Every change of an invoice moves its version: the draft as read is still a draft.
-        put = self._put(invoice, keys.invoice_sk(invoice.id), "version = :version", {":version": draft.version})
+        put = self._put(invoice, keys.INVOICES.sk(invoice.id), "version = :version", {":version": draft.version})
         moved = [{"Delete": {"TableName": self._table, "Key": self._key(organization_id, sort_key)}}
                  for sort_key in _list_sort_keys(draft) if sort_key not in _list_sort_keys(invoice)]
         try:
@@ -175,7 +161,7 @@ class InvoiceRepository(ControlTableRepository):
     def replace(self, previous: Invoice, invoice: Invoice, actions: Iterable[dict] = ()) -> None:
         """A payment status, a void or a draft's refresh: the item (conditioned on the version read), its list
         entries and `actions`, in ONE transaction (StaleWrite when a condition fails)."""
-        actions = [self._put(invoice, keys.invoice_sk(invoice.id), "version = :version",
+        actions = [self._put(invoice, keys.INVOICES.sk(invoice.id), "version = :version",
                              {":version": previous.version}),
                    *(self._put_entry(invoice, sort_key) for sort_key in _list_sort_keys(invoice)), *actions]
         try:
@@ -193,7 +179,7 @@ class InvoiceRepository(ControlTableRepository):
     def request_refresh(self, organization_id: str, customer_id: str, invoice_id: str, due_at: datetime) -> bool:
         """Ask the biller to refresh a draft (late events of its periods were applied): its marker counts the request
         and is due on the biller's index at `due_at`. False when the draft is no more (finalized since)."""
-        due_sk = keys.due_sk(iso_due(due_at), organization_id, customer_id, invoice_id)
+        due_sk = keys.due_sk(keys.iso_due(due_at), organization_id, customer_id, invoice_id)
         try:
             self._client.update_item(
                 TableName=self._table, Key=self._key(organization_id,
@@ -211,7 +197,7 @@ class InvoiceRepository(ControlTableRepository):
         """The action that marks `draft` refreshed: its requests cleared (on condition that none came since it was
         read) and its marker due again when its grace period ends."""
         invoice = draft.invoice
-        values = {":due": keys.due_sk(iso_due(invoice.finalize_at), invoice.organization_id, invoice.customer_id,
+        values = {":due": keys.due_sk(keys.iso_due(invoice.finalize_at), invoice.organization_id, invoice.customer_id,
                                       invoice.id), ":zero": 0, ":read": draft.refresh_requests}
         return {"Update": {
             "TableName": self._table, "Key": self._key(invoice.organization_id, _draft_sk(invoice)),
@@ -227,5 +213,5 @@ class InvoiceRepository(ControlTableRepository):
         a test clock (no `due_pk`), which only its clock's advances bill."""
         return self._put_action(invoice.organization_id, _draft_sk(invoice), {
             "invoice_id": invoice.id, "due_pk": None if invoice.test_clock_id else keys.due_pk(invoice.id),
-            "due_sk": keys.due_sk(iso_due(invoice.finalize_at), invoice.organization_id, invoice.customer_id,
+            "due_sk": keys.due_sk(keys.iso_due(invoice.finalize_at), invoice.organization_id, invoice.customer_id,
                                   invoice.id)})

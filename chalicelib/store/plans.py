@@ -17,10 +17,10 @@ from chalicelib.store.lookups import Lookup
 
 class PlanRepository(CodedRecordRepository[Plan]):
     model = Plan
-    item_prefix = keys.PLAN_SK_PREFIX
-    deleted_item_prefix = keys.DELETED_PLAN_SK_PREFIX
-    counter_sk = keys.PLAN_COUNTER_SK
-    code_lookup = Lookup(keys.plan_code_sk, "code", "plan_id")
+    item_prefix = keys.PLANS.item_prefix
+    deleted_item_prefix = keys.PLANS.deleted_prefix
+    counter_sk = keys.PLANS.counter_sk
+    code_lookup = Lookup(keys.PLANS.code_sk, "code", "plan_id")
     guarded_counts = ("active_subscriptions_count",)
 
     def create(self, plan: Plan, metrics: Iterable[BillableMetric]) -> None:
@@ -47,7 +47,7 @@ class PlanRepository(CodedRecordRepository[Plan]):
         """The plan, deleted or not (what a subscription or an invoice refers to)."""
         plan = self.get(organization_id, plan_id)
         if plan is None:
-            item = self._get(organization_id, keys.deleted_plan_sk(plan_id))
+            item = self._get(organization_id, keys.PLANS.deleted_sk(plan_id))
             plan = Plan.model_validate(item) if item else None
         return plan
 
@@ -56,7 +56,7 @@ class PlanRepository(CodedRecordRepository[Plan]):
         query = {"TableName": self._table, "ConsistentRead": True,
                  "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
                  "ExpressionAttributeValues": to_attributes({":pk": keys.organization_pk(organization_id),
-                                                             ":prefix": keys.PLAN_SK_PREFIX})}
+                                                             ":prefix": keys.PLANS.item_prefix})}
         for page in self._client.get_paginator("query").paginate(**query):
             for item in page["Items"]:
                 yield Plan.model_validate(from_attributes(item))
@@ -70,6 +70,6 @@ class PlanRepository(CodedRecordRepository[Plan]):
         if delta < 0:
             condition += " AND active_subscriptions_count >= :released"
             values[":released"] = -delta
-        return {"Update": {"TableName": self._table, "Key": self._key(plan.organization_id, keys.plan_sk(plan.id)),
+        return {"Update": {"TableName": self._table, "Key": self._key(plan.organization_id, keys.PLANS.sk(plan.id)),
                            "UpdateExpression": "ADD active_subscriptions_count :delta",
                            "ConditionExpression": condition, "ExpressionAttributeValues": to_attributes(values)}}

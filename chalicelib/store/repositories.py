@@ -9,9 +9,10 @@ from botocore.client import BaseClient
 from chalicelib.store.billable_metrics import BillableMetricRepository
 from chalicelib.store.billing_failures import BillingFailureRepository
 from chalicelib.store.credit_notes import CreditNoteRepository
+from chalicelib.store.customer_purge import purge_customer
 from chalicelib.store.customers import CustomerRepository
 from chalicelib.store.dead_letters import DeadLetterRepository
-from chalicelib.store.dynamo import dynamodb_client
+from chalicelib.store.dynamo import dynamodb_client, is_transient_failure
 from chalicelib.store.events import EventRepository
 from chalicelib.store.fees import FeeRepository
 from chalicelib.store.in_advance import InAdvanceRepository
@@ -92,6 +93,15 @@ class Repositories:
     @cached_property
     def test_clocks(self) -> TestClockRepository:
         return TestClockRepository(self.client)
+
+    @staticmethod
+    def is_transient_failure(error: Exception) -> bool:
+        """Whether a failed store call may succeed when retried (throttling, a lost race)."""
+        return is_transient_failure(error)
+
+    def purge_customer(self, organization_id: str, customer_id: str) -> int:
+        """Delete every item of a customer (a test clock's, with its clock); how many were deleted."""
+        return purge_customer(self, organization_id, customer_id)
 
 
 _current: Repositories | None = None

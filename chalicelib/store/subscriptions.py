@@ -13,7 +13,7 @@ transaction (`_status_webhooks`), last, so the indexes callers read in a cancell
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Callable, Iterable, Sequence
 
 from chalicelib.domain.customers import Customer
@@ -31,12 +31,6 @@ from chalicelib.store.dynamo import (
 from chalicelib.store.lookups import Lookup
 from chalicelib.store.tables import CONTROL_BY_BACKFILL, CONTROL_BY_DUE, IndexSpec
 from chalicelib.store.webhooks import outbox_put
-
-
-def iso_due(moment: datetime) -> str:
-    """A fixed-width UTC instant, so that the due index sorts by time."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
 
 EXTERNAL_ID_LOOKUP = Lookup(keys.subscription_external_id_sk, "external_id", "subscription_id")
 
@@ -232,29 +226,28 @@ class SubscriptionRepository(ControlTableRepository):
                 *({"Delete": {"TableName": self._table, "Key": self._key(subscription.organization_id, sort_key)}}
                   for sort_key in copy_sort_keys(previous) if sort_key not in kept)]
 
-    def due(self, until: str) -> list[tuple[str, str, str]]:
+    def due(self, until: datetime) -> list[tuple[str, str, str]]:
         """(organization_id, customer_id, subscription_id) of every subscription (or draft marker) whose next
-        billing action is at or before `until` (an `iso_due` instant): one Query per partition of `by_due`."""
+        billing action is at or before `until`: one Query per partition of `by_due`."""
         return self._entries_until(CONTROL_BY_DUE, keys.due_partition, until)
 
-    def backfill_due(self, until: str) -> list[tuple[str, str, str]]:
+    def backfill_due(self, until: datetime) -> list[tuple[str, str, str]]:
         """The same, for the subscriptions whose unbilled history has an invoice due at or before `until`
         (`by_backfill`)."""
         return self._entries_until(CONTROL_BY_BACKFILL, keys.backfill_partition, until)
 
     def _entries_until(self, index: IndexSpec, partition_key: Callable[[int], str],
-                       until: str) -> list[tuple[str, str, str]]:
+                       until: datetime) -> list[tuple[str, str, str]]:
         found = []
         for partition in range(keys.DUE_PARTITIONS):
             query = {"TableName": self._table, "IndexName": index.name,
                      "KeyConditionExpression": "#pk = :pk AND #sk <= :until",
                      "ExpressionAttributeNames": {"#pk": index.partition_key, "#sk": index.sort_key},
                      "ExpressionAttributeValues": to_attributes({":pk": partition_key(partition),
-                                                                 ":until": until + "~"})}
+                                                                 ":until": keys.iso_due(until) + "~"})}
             for response in self._client.get_paginator("query").paginate(**query):
                 for item in response["Items"]:
-                    _, organization_id, customer_id, subscription_id = item[index.sort_key]["S"].split(keys.SEPARATOR)
-                    found.append((organization_id, customer_id, subscription_id))
+                    found.append(keys.due_entry(item[index.sort_key]["S"]))
         return found
 
     def _puts(self, subscription: Subscription, first_condition: str, values: dict | None = None) -> list[dict]:
@@ -270,7 +263,7 @@ class SubscriptionRepository(ControlTableRepository):
             if due_at is not None and subscription.test_clock_id is None:
                 puts[0]["Put"]["Item"].update(to_attributes({
                     index.partition_key: partition(subscription.id),
-                    index.sort_key: keys.due_sk(iso_due(due_at), subscription.organization_id,
+                    index.sort_key: keys.due_sk(keys.iso_due(due_at), subscription.organization_id,
                                                 subscription.customer_id, subscription.id)}))
         puts[0]["Put"]["ConditionExpression"] = first_condition
         if values:

@@ -20,15 +20,23 @@ Interface for readers (current usage, the biller):
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from chalicelib.domain.aggregate_keys import (
+    APPLIED_EVENTS_CHARGE,
+    AggregateItem,
+    AggregateKey,
+    StoredAggregate,
+    WatermarkConflict,
+    applied_events_key,
+    is_additive,
+    padded_sequence,
+)
 from chalicelib.domain.aggregations.latest import Latest
 from chalicelib.domain.aggregations.max import Maximum
 from chalicelib.domain.aggregations.moments import Moments
@@ -36,41 +44,12 @@ from chalicelib.domain.aggregations.sum import Totals
 from chalicelib.domain.aggregations.unique_count import Operation
 from chalicelib.domain.pricing.groups import UNGROUPED, PricingGroup
 from chalicelib.domain.pricing.transactions import Transaction, Transactions
+from chalicelib.store import keys
 from chalicelib.store.dynamo import from_attributes, is_condition_failure, number, to_attributes
-from chalicelib.store.keys import SEPARATOR, encode_user_id, organization_pk
+from chalicelib.store.keys import SEPARATOR
 from chalicelib.store.tables import USAGE
 
-DEFAULT_BUCKET = "default"
-PERIOD_DIGITS = 15
-SEQUENCE_DIGITS = 40  # stream sequence numbers are decimal strings that can exceed DynamoDB's 38-digit numbers
-AGGREGATE_PREFIX = f"AGG{SEPARATOR}"
-VALUE_PREFIX = f"VALUE{SEPARATOR}"
 WATERMARK_PREFIX = "watermark#"
-
-
-def bucket_key(charge_filter_values: Mapping[str, Iterable[str]] | None) -> str:
-    """The filter bucket of a charge filter's `values` (None: the charge's default bucket). Filters have no ids:
-    the canonical JSON (keys and values sorted) is hashed, so a changed filter is a new bucket."""
-    if charge_filter_values is None:
-        return DEFAULT_BUCKET
-    canonical = json.dumps({key: sorted(values) for key, values in charge_filter_values.items()},
-                           sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return "F" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
-
-
-def transactions_bucket(bucket: str) -> str:
-    """The aggregate beside a percentage charge's bucket holding its per-event `Transactions`."""
-    return f"{bucket}{SEPARATOR}transactions"
-
-
-def group_key(group: PricingGroup) -> str:
-    """The sort-key part of a pricing group: `G` and a short hash of its (key, value) pairs in order (values are
-    users' text: hashing keeps `#`, `/` or any length out of the key); nothing for an ungrouped bucket, so its keys
-    are those it always had."""
-    if group == UNGROUPED:
-        return ""
-    canonical = json.dumps(group, separators=(",", ":"), ensure_ascii=False)
-    return f"{SEPARATOR}G" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
 
 def group_of(item: Mapping[str, Any]) -> PricingGroup:
@@ -83,40 +62,8 @@ def group_attribute(group: PricingGroup) -> str | None:
     return json.dumps(group, ensure_ascii=False) if group != UNGROUPED else None
 
 
-# The pseudo-charge of a period's applied-events counter: every event the aggregator applied to the period,
-# whatever its charges (a charge id is a UUID: this one cannot collide).
-APPLIED_EVENTS_CHARGE = "applied-events"
-
-
-def applied_events_key(organization_id: str, subscription_id: str, period_start_ms: int) -> "AggregateKey":
-    return AggregateKey(organization_id, subscription_id, period_start_ms, APPLIED_EVENTS_CHARGE, DEFAULT_BUCKET)
-
-
-def usage_pk(organization_id: str, subscription_id: str) -> str:
-    return f"{organization_pk(organization_id)}{SEPARATOR}SUB{SEPARATOR}{subscription_id}"
-
-
-def aggregate_sk(period_start_ms: int, charge_id: str, bucket: str, group: PricingGroup = UNGROUPED) -> str:
-    return f"{AGGREGATE_PREFIX}{period_start_ms:0{PERIOD_DIGITS}d}{SEPARATOR}{charge_id}{SEPARATOR}{bucket}" \
-           f"{group_key(group)}"
-
-
-def values_prefix(period_start_ms: int) -> str:
-    return f"{VALUE_PREFIX}{period_start_ms:0{PERIOD_DIGITS}d}{SEPARATOR}"
-
-
-def value_sk(key: "AggregateKey", value: str) -> str:
-    """A unique-count value's item: under the period its operations belong to (`key.period_start_ms`)."""
-    return f"{values_prefix(key.period_start_ms)}{key.charge_id}{SEPARATOR}{key.bucket}{group_key(key.group)}" \
-           f"{SEPARATOR}{encode_user_id(value)}"
-
-
-def padded_sequence(sequence_number: str | int) -> str:
-    return f"{int(sequence_number):0{SEQUENCE_DIGITS}d}"
-
-
 def encode_operation(operation: Operation) -> str:
-    return f"{operation.timestamp_ms:0{PERIOD_DIGITS}d}{SEPARATOR}{'add' if operation.is_add else 'remove'}" \
+    return f"{operation.timestamp_ms:0{keys.PERIOD_DIGITS}d}{SEPARATOR}{'add' if operation.is_add else 'remove'}" \
            f"{SEPARATOR}{operation.transaction_id}"
 
 
@@ -132,11 +79,6 @@ def state_kind(state: Any) -> str:
         if isinstance(state, state_type) and not isinstance(state, bool):
             return kind
     raise TypeError(f"no stored form for {state!r}")
-
-
-def is_additive(state: Any) -> bool:
-    """Whether the stored form is updated with ADD alone (else: read, combine, conditional SET)."""
-    return state_kind(state) in ("count", "totals", "moments")
 
 
 def events_count_of(state: Any) -> int:
@@ -197,44 +139,11 @@ def _decode_transactions(text: str, events_count: int) -> Transactions:
                         Decimal(fields["total"]), fields["complete"])
 
 
-@dataclass(frozen=True)
-class StoredAggregate:
-    """One aggregate as stored: the aggregation's state and the number of events applied to it."""
-
-    state: Any
-    events_count: int
-    window_start_ms: int | None = None
-    period_end_ms: int | None = None
-
-
-@dataclass(frozen=True)
-class AggregateItem:
-    """An aggregate item as the aggregator reads it back: its state, shard watermarks and revision."""
-
-    state: Any
-    watermarks: dict[str, str]
-    revision: int
-
-    @classmethod
-    def of(cls, item: Mapping[str, Any]) -> "AggregateItem":
-        watermarks = {name[len(WATERMARK_PREFIX):]: value for name, value in item.items()
-                      if name.startswith(WATERMARK_PREFIX)}
-        return cls(state_from_item(item), watermarks, number(item.get("revision", 0)))
-
-
-@dataclass(frozen=True)
-class AggregateKey:
-    organization_id: str
-    subscription_id: str
-    period_start_ms: int
-    charge_id: str
-    bucket: str
-    group: PricingGroup = UNGROUPED
-
-
-class WatermarkConflict(Exception):
-    """The conditional update found the shard's watermark at or past the group's first record (a replay), or
-    a max/latest aggregate changed since it was read: read it again and retry with what is left."""
+def aggregate_item(item: Mapping[str, Any]) -> AggregateItem:
+    """An aggregate item as read: its state, shard watermarks and revision."""
+    watermarks = {name[len(WATERMARK_PREFIX):]: value for name, value in item.items()
+                  if name.startswith(WATERMARK_PREFIX)}
+    return AggregateItem(state_from_item(item), watermarks, number(item.get("revision", 0)))
 
 
 class UsageRepository:
@@ -246,12 +155,12 @@ class UsageRepository:
         return USAGE.name
 
     def _key(self, organization_id: str, subscription_id: str, sort_key: str) -> dict:
-        return to_attributes({"pk": usage_pk(organization_id, subscription_id), "sk": sort_key})
+        return to_attributes({"pk": keys.usage_pk(organization_id, subscription_id), "sk": sort_key})
 
     def _query(self, organization_id: str, subscription_id: str, prefix: str) -> list[dict]:
         query = {"TableName": self._table, "ConsistentRead": True,
                  "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-                 "ExpressionAttributeValues": to_attributes({":pk": usage_pk(organization_id, subscription_id),
+                 "ExpressionAttributeValues": to_attributes({":pk": keys.usage_pk(organization_id, subscription_id),
                                                              ":prefix": prefix})}
         return [from_attributes(item) for page in self._client.get_paginator("query").paginate(**query)
                 for item in page["Items"]]
@@ -261,7 +170,7 @@ class UsageRepository:
                           value_periods: Iterable[int] = ()) -> dict[tuple[str, str, PricingGroup], StoredAggregate]:
         """The aggregates of one charges period by (charge_id, bucket, group); see the module docstring."""
         found: dict[tuple[str, str, PricingGroup], StoredAggregate] = {}
-        prefix = f"{AGGREGATE_PREFIX}{period_start_ms:0{PERIOD_DIGITS}d}{SEPARATOR}"
+        prefix = keys.period_prefix(keys.AGGREGATE_PREFIX, period_start_ms)
         for item in self._query(organization_id, subscription_id, prefix):
             if item["charge_id"] == APPLIED_EVENTS_CHARGE:
                 continue
@@ -278,10 +187,11 @@ class UsageRepository:
                         ) -> dict[AggregateKey, dict[str, frozenset[Operation]]]:
         """The unique-count values' operations of the subscription stored under one period (None: every period),
         by (period, charge, bucket): ONE Query."""
-        prefix = VALUE_PREFIX if period_start_ms is None else values_prefix(period_start_ms)
+        prefix = keys.VALUE_PREFIX if period_start_ms is None \
+            else keys.period_prefix(keys.VALUE_PREFIX, period_start_ms)
         histories: dict[AggregateKey, dict[str, frozenset[Operation]]] = {}
         for item in self._query(organization_id, subscription_id, prefix):
-            key = AggregateKey(organization_id, subscription_id, _values_period_of(item["sk"]), item["charge_id"],
+            key = AggregateKey(organization_id, subscription_id, keys.period_of(item["sk"]), item["charge_id"],
                                item["bucket"], group_of(item))
             histories.setdefault(key, {})[item["value"]] = frozenset(
                 decode_operation(text) for text in item.get("operations", ()))
@@ -296,15 +206,15 @@ class UsageRepository:
     def get_aggregate(self, key: AggregateKey) -> AggregateItem | None:
         response = self._client.get_item(TableName=self._table, ConsistentRead=True,
                                          Key=self._key(key.organization_id, key.subscription_id, _sort_key(key)))
-        return AggregateItem.of(from_attributes(response["Item"])) if "Item" in response else None
+        return aggregate_item(from_attributes(response["Item"])) if "Item" in response else None
 
     def all_aggregates(self, organization_id: str, subscription_id: str) -> dict[AggregateKey, AggregateItem]:
         """Every aggregate of a subscription (rebuild-usage): one Query."""
         found = {}
-        for item in self._query(organization_id, subscription_id, AGGREGATE_PREFIX):
+        for item in self._query(organization_id, subscription_id, keys.AGGREGATE_PREFIX):
             key = AggregateKey(organization_id, subscription_id, number(item["period_start_ms"]),
                                item["charge_id"], item["bucket"], group_of(item))
-            found[key] = AggregateItem.of(item)
+            found[key] = aggregate_item(item)
         return found
 
     # ------------------------------------------------------------------------------------------ writes
@@ -372,7 +282,7 @@ class UsageRepository:
         if (group := group_attribute(key.group)) is not None:
             sets, values = sets + ", pricing_group = :group", {":group": group}
         self._client.update_item(
-            TableName=self._table, Key=self._key(key.organization_id, key.subscription_id, value_sk(key, value)),
+            TableName=self._table, Key=self._key(key.organization_id, key.subscription_id, keys.value_sk(key, value)),
             UpdateExpression=f"{sets} ADD operations :operations",
             ExpressionAttributeNames={"#value": "value", "#bucket": "bucket"},
             ExpressionAttributeValues=to_attributes({":charge": key.charge_id, ":bucket": key.bucket, ":value": value,
@@ -381,7 +291,7 @@ class UsageRepository:
 
     def replace_operations(self, key: AggregateKey, value: str, operations: Iterable[Operation]) -> None:
         """rebuild-usage --apply: put a unique-count value's item with exactly `operations` (none: delete it)."""
-        item_key = self._key(key.organization_id, key.subscription_id, value_sk(key, value))
+        item_key = self._key(key.organization_id, key.subscription_id, keys.value_sk(key, value))
         encoded = {encode_operation(op) for op in operations}
         if not encoded:
             self._client.delete_item(TableName=self._table, Key=item_key)
@@ -395,7 +305,7 @@ class UsageRepository:
         """rebuild-usage --apply: put the recomputed state, keeping the shard watermarks as they were (see the
         docs for when this is safe), conditioned on the item being unchanged since it was read. An item that was
         missing (`kept` None) gets `watermarks` (rebuild-usage: each shard's highest on the subscription)."""
-        item = {"pk": usage_pk(key.organization_id, key.subscription_id), "sk": _sort_key(key),
+        item = {"pk": keys.usage_pk(key.organization_id, key.subscription_id), "sk": _sort_key(key),
                 "state_kind": state_kind(state), "charge_id": key.charge_id, "bucket": key.bucket,
                 "period_start_ms": key.period_start_ms, "window_start_ms": window_start_ms,
                 "period_end_ms": period_end_ms, "revision": (kept.revision if kept else 0) + 1,
@@ -412,9 +322,5 @@ class UsageRepository:
         self._client.put_item(TableName=self._table, Item=to_attributes(item), **arguments)
 
 
-def _values_period_of(sort_key: str) -> int:
-    return int(sort_key[len(VALUE_PREFIX):len(VALUE_PREFIX) + PERIOD_DIGITS])
-
-
 def _sort_key(key: AggregateKey) -> str:
-    return aggregate_sk(key.period_start_ms, key.charge_id, key.bucket, key.group)
+    return keys.aggregate_sk(key.period_start_ms, key.charge_id, key.bucket, key.group)

@@ -22,15 +22,11 @@ _DELIVERABLE_VALUES = {f":{status}": status for status in DELIVERABLE_STATUSES}
 _DELIVERABLE = f"#status IN ({', '.join(_DELIVERABLE_VALUES)})"
 
 
-def webhook_sk(webhook: str) -> str:
-    return f"WEBHOOK{keys.SEPARATOR}{webhook}"
-
-
 def outbox_put(organization_id: str, webhook_type: WebhookType, object_id: str, now: datetime) -> dict:
     """A TransactWriteItems Put of a pending webhook. Conditioned on its absence: a webhook's delivery state is
     never reset (the change it reports cannot happen twice, so the condition only ever holds)."""
     webhook = webhook_id(organization_id, webhook_type, object_id)
-    item = {"pk": keys.organization_pk(organization_id), "sk": webhook_sk(webhook), "id": webhook,
+    item = {"pk": keys.organization_pk(organization_id), "sk": keys.webhook_sk(webhook), "id": webhook,
             "organization_id": organization_id, "webhook_type": webhook_type,
             "object_type": OBJECT_TYPES[webhook_type], "object_id": object_id, "status": "pending", "attempts": 0,
             "created_at": now, "expires_at": int((now + RETENTION).timestamp())}
@@ -46,7 +42,12 @@ class WebhookRepository:
         self._client = client
 
     def _key(self, organization_id: str, webhook: str) -> dict:
-        return to_attributes({"pk": keys.organization_pk(organization_id), "sk": webhook_sk(webhook)})
+        return to_attributes({"pk": keys.organization_pk(organization_id), "sk": keys.webhook_sk(webhook)})
+
+    @staticmethod
+    def outbox_put(organization_id: str, webhook_type: WebhookType, object_id: str, now: datetime) -> dict:
+        """The transaction action writing a pending webhook (`outbox_put`), for a use case's transaction."""
+        return outbox_put(organization_id, webhook_type, object_id, now)
 
     def get(self, organization_id: str, webhook: str) -> Webhook | None:
         response = self._client.get_item(TableName=WEBHOOKS.name, ConsistentRead=True,
@@ -58,7 +59,7 @@ class WebhookRepository:
         query = {"TableName": WEBHOOKS.name, "ConsistentRead": True,
                  "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
                  "ExpressionAttributeValues": to_attributes({":pk": keys.organization_pk(organization_id),
-                                                             ":prefix": webhook_sk("")})}
+                                                             ":prefix": keys.webhook_sk("")})}
         if status is not None:
             query["FilterExpression"] = "#status = :status"
             query["ExpressionAttributeNames"] = {"#status": "status"}

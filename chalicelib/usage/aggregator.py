@@ -8,33 +8,32 @@ watermark needed). An event of a pay-in-advance charge then gets its own fee (ch
 Why this is exactly-once: docs/data-model.md ("Usage table") and docs/pay-in-advance.md."""
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import reduce
 
-from chalicelib.domain.aggregations.unique_count import UniqueCountAggregation
-from chalicelib.domain.aggregations.windows import from_epoch_ms
-from chalicelib.domain.errors import Contention
-from chalicelib.domain.events import UnbillableReason
-from chalicelib.observability import failure_reason, logger
-from chalicelib.store.dead_letters import POISON_ATTEMPTS, DeadEvent
-from chalicelib.store.dynamo import from_attributes, is_transient_failure
-from chalicelib.store.usage import (
+from chalicelib.domain.aggregate_keys import (
     APPLIED_EVENTS_CHARGE,
     AggregateKey,
     WatermarkConflict,
+    aggregate_part,
     is_additive,
     padded_sequence,
 )
+from chalicelib.domain.aggregations.unique_count import UniqueCountAggregation
+from chalicelib.domain.aggregations.windows import from_epoch_ms
+from chalicelib.domain.dead_events import POISON_ATTEMPTS, DeadEvent
+from chalicelib.domain.errors import Contention
+from chalicelib.domain.events import UnbillableReason
+from chalicelib.observability import failure_reason, logger
 from chalicelib.usage.in_advance import InAdvanceBilling
+from chalicelib.usage.ports import UsageStores
 from chalicelib.usage.routing import DraftToRefresh, Routed, Router, StoredEvent
 
 MAX_ATTEMPTS = 5
 REPLAY_SEQUENCE = "1"  # a replay is the only record of its shard
-EVENT_FIELDS = frozenset({"organization_id", "external_subscription_id", "transaction_id", "code", "timestamp_ms"})
 
 
 @dataclass(frozen=True)
@@ -49,24 +48,6 @@ class StreamRecord:
         return int(self.sequence_number)
 
 
-def stream_records(raw_event: dict) -> list[StreamRecord]:
-    """The INSERT records of a Lambda DynamoDB-stream event. The shard is the event's `shardId` (Lambda sets it
-    when the mapping has a tumbling window; the local poller always does), else the stream itself."""
-    records = []
-    for record in raw_event.get("Records", []):
-        if record.get("eventName") != "INSERT":
-            continue
-        shard = raw_event.get("shardId") or record.get("eventSourceARN", "stream")
-        dynamodb = record["dynamodb"]
-        image = from_attributes(dynamodb["NewImage"])
-        if not EVENT_FIELDS <= image.keys():
-            # Not an event item: no retry can route it, so it is logged and passed over, not reported as failed.
-            logger.error("stream record is not an event", extra={"sequence_number": dynamodb["SequenceNumber"]})
-            continue
-        records.append(StreamRecord(dynamodb["SequenceNumber"], shard, image, record.get("eventSourceARN")))
-    return records
-
-
 @dataclass
 class _Group:
     """The records of one batch that go to one aggregate from one shard, in sequence order."""
@@ -77,11 +58,6 @@ class _Group:
 
 UNBILLABLE_PART = "unbillable"
 IN_ADVANCE_PART = "in_advance"
-
-
-def aggregate_part(key: AggregateKey) -> str:
-    """The name, in a dead letter, of an aggregate (or a unique-count charge's values) an event was not applied to."""
-    return json.dumps([key.subscription_id, key.period_start_ms, key.charge_id, key.bucket])
 
 
 @dataclass
@@ -126,13 +102,14 @@ class BatchOutcome:
 
 
 class Aggregator:
-    def __init__(self, repositories, now: datetime):
+    def __init__(self, repositories: UsageStores, now: datetime):
         self._usage = repositories.usage
         self._events = repositories.events
         self._router = Router(repositories)
         self._lineage = repositories.stream_lineage
         self._invoices = repositories.invoices
         self._dead_letters = repositories.dead_letters
+        self._is_transient = repositories.is_transient_failure
         self._in_advance = InAdvanceBilling(repositories)
         self._now = now
 
@@ -227,7 +204,7 @@ class Aggregator:
             first[record.shard] = min(first.get(record.shard, record.position), record.position)
         buried = set()
         for sequence_number, fault in failed.faults.items():
-            if first[fault.record.shard] != fault.record.position or is_transient_failure(fault.error):
+            if first[fault.record.shard] != fault.record.position or self._is_transient(fault.error):
                 continue
             image, reason = fault.record.new_image, failure_reason(fault.error)
             try:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from chalicelib.domain.aggregate_keys import bucket_key
 from chalicelib.domain.aggregations.base import AggregationResult
 from chalicelib.domain.aggregations.moments import Moments
 from chalicelib.domain.aggregations.registry import aggregation_for
@@ -16,7 +17,7 @@ from chalicelib.domain.current_usage import BEFORE_START_PERIOD_MS, BucketKey
 from chalicelib.domain.plans import Charge, Plan
 from chalicelib.domain.pricing.groups import PricingGroup
 from chalicelib.domain.subscriptions import Subscription
-from chalicelib.store.usage import bucket_key
+from chalicelib.usage.ports import UsageReaders
 from chalicelib.usage.routing import bucket_indexes
 
 
@@ -50,7 +51,8 @@ def earlier_subscriptions(history: list[Subscription], subscription: Subscriptio
             and earlier.started_at is not None and earlier.started_at < subscription.started_at]
 
 
-def carried_usage(stores, subscription: Subscription, plan: Plan, metrics: Mapping[str, BillableMetric]) -> Carried:
+def carried_usage(stores: UsageReaders, subscription: Subscription, plan: Plan,
+                  metrics: Mapping[str, BillableMetric]) -> Carried:
     """What the earlier subscriptions carry into the plan's recurring charges: ONE Query of the external id's
     terminated subscriptions, then per earlier one its plan, ONE Query of its aggregates and, for recurring unique
     counts, ONE of its value histories."""
@@ -86,8 +88,8 @@ def carried_usage(stores, subscription: Subscription, plan: Plan, metrics: Mappi
                    histories)
 
 
-def _earlier_states(stores, earlier: Subscription, charges: list[Charge], metrics: Mapping[str, BillableMetric]
-                    ) -> dict[tuple[str, str, PricingGroup], list[object]]:
+def _earlier_states(stores: UsageReaders, earlier: Subscription, charges: list[Charge],
+                    metrics: Mapping[str, BillableMetric]) -> dict[tuple[str, str, PricingGroup], list[object]]:
     """The earlier subscription's stored states by (its charge, bucket, pricing group): its aggregates of every
     period (the before-start one included) and, when a recurring unique count is carried, its value histories."""
     states: dict[tuple[str, str, PricingGroup], list[object]] = {}

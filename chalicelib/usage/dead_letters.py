@@ -5,9 +5,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from chalicelib.domain.clock import iso_z
+from chalicelib.domain.dead_events import DeadEvent
 from chalicelib.observability import failure_reason, logger
-from chalicelib.store.dead_letters import DeadEvent
 from chalicelib.usage.aggregator import Aggregator
+from chalicelib.usage.ports import UsageStores
 
 
 def dead_event_line(dead: DeadEvent) -> str:
@@ -26,7 +27,7 @@ class ReplayOutcome:
         return f"{self.dead.external_subscription_id}  {self.dead.transaction_id}  {result}"
 
 
-def replay_dead_events(stores, organization_id: str, now: datetime,
+def replay_dead_events(stores: UsageStores, organization_id: str, now: datetime,
                        external_subscription_id: str | None = None) -> list[ReplayOutcome]:
     """Apply each dead-lettered event of the organization (of one external subscription id) and remove it from the
     dead letters; one that fails again stays, with the new reason and one more attempt. Safe to run twice, or

@@ -14,13 +14,14 @@ from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
+from chalicelib.domain.aggregate_keys import AggregateKey
 from chalicelib.domain.aggregations.events import UsageEvent, distinct_value, is_add_operation, numeric_property
 from chalicelib.domain.aggregations.pay_in_advance import InAdvanceStep, advance, presence_change
 from chalicelib.domain.aggregations.windows import epoch_ms, from_epoch_ms
 from chalicelib.domain.billing_context import context_at
 from chalicelib.domain.current_usage import unique_count_values_period_ms
 from chalicelib.domain.customers import Customer
-from chalicelib.domain.errors import Contention, StaleWrite
+from chalicelib.domain.errors import Contention, FeeAlreadyCreated, InvoiceAlreadyIssued, StaleWrite
 from chalicelib.domain.fees import stored_fee
 from chalicelib.domain.invoices.fee_line import FeeLine
 from chalicelib.domain.invoices.in_advance import days_left_share, in_advance_fee, in_advance_share
@@ -30,10 +31,7 @@ from chalicelib.domain.organizations import Organization
 from chalicelib.domain.periods import local_day
 from chalicelib.domain.pricing.groups import PricingGroup
 from chalicelib.memo import Memo
-from chalicelib.store.fees import FeeAlreadyCreated
-from chalicelib.store.invoices import InvoiceAlreadyIssued
-from chalicelib.store.usage import AggregateKey
-from chalicelib.store.webhooks import outbox_put
+from chalicelib.usage.ports import UsageStores
 from chalicelib.usage.routing import InAdvanceCharge, Routed
 from chalicelib.usecases.issuing import issue_invoice
 
@@ -45,7 +43,7 @@ class InAdvanceBilling:
     """Bills the pay-in-advance charges of events; the customer and organization are read once per instance (one
     per stream batch)."""
 
-    def __init__(self, stores):
+    def __init__(self, stores: UsageStores):
         self._stores = stores
         self._customers: Memo[tuple[str, str], tuple[Customer, Organization]] = Memo(self._read_customer)
 
@@ -80,7 +78,7 @@ class InAdvanceBilling:
                          external_subscription_id=subscription.external_id, currency=currency, vat_rate=vat_rate,
                          created_at=received_at)
         actions = [self._stores.in_advance.state_put(key, step.after, state.revision), *value_actions,
-                   outbox_put(organization_id, "fee.created", fee.id, received_at)]
+                   self._stores.webhooks.outbox_put(organization_id, "fee.created", fee.id, received_at)]
         if fee.invoice_id is None:
             self._stores.fees.create(fee, actions)
             return

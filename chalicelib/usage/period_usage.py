@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 
+from chalicelib.domain.aggregate_keys import AggregateItem, StoredAggregate, transactions_bucket
 from chalicelib.domain.aggregations.events import UsageEvent, numeric_property
 from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.domain.billable_metrics import BillableMetric
@@ -23,8 +24,8 @@ from chalicelib.domain.pricing.filters import FilterBuckets
 from chalicelib.domain.pricing.groups import PricingGroup, pricing_group
 from chalicelib.domain.pricing.transactions import Transactions, TransactionValues, transaction_values
 from chalicelib.domain.subscriptions import Subscription
-from chalicelib.store.usage import AggregateItem, StoredAggregate, transactions_bucket
 from chalicelib.usage.carried import carried_usage, with_carried_histories
+from chalicelib.usage.ports import UsageReaders
 from chalicelib.usage.routing import bucket_indexes
 
 
@@ -54,7 +55,7 @@ def bucket_transactions(charges: list[Charge],
     return _by_filter_index(charges, stored, transactions_bucket)
 
 
-def _read_event_values(stores, subscription: Subscription, charges: list[Charge],
+def _read_event_values(stores: UsageReaders, subscription: Subscription, charges: list[Charge],
                        metrics: Mapping[str, BillableMetric], window: Period) -> dict[BucketKey, TransactionValues]:
     """Each bucket's event values in (timestamp, transaction_id) order, read from the window's events (a Query of
     the external id's events over the window): only for buckets whose stored `Transactions` cannot answer."""
@@ -74,8 +75,9 @@ def _read_event_values(stores, subscription: Subscription, charges: list[Charge]
     return {key: TransactionValues(tuple(bucket)) for key, bucket in values.items()}
 
 
-def bucket_event_values(stores, subscription: Subscription, plan: Plan, metrics: Mapping[str, BillableMetric],
-                        window: Period | None, states: Mapping[BucketKey, object],
+def bucket_event_values(stores: UsageReaders, subscription: Subscription, plan: Plan,
+                        metrics: Mapping[str, BillableMetric], window: Period | None,
+                        states: Mapping[BucketKey, object],
                         transactions: Mapping[BucketKey, Transactions]) -> dict[BucketKey, TransactionValues]:
     """What each bucket with events priced from its events' values (`needs_event_values`) reads: its stored
     `Transactions` (`transaction_values`), kept by the aggregator, so current usage and the invoice read no event. A
@@ -102,7 +104,7 @@ def bucket_event_values(stores, subscription: Subscription, plan: Plan, metrics:
     return answers
 
 
-def stored_usage(stores, subscription: Subscription, plan: Plan, metrics: Mapping[str, BillableMetric],
+def stored_usage(stores: UsageReaders, subscription: Subscription, plan: Plan, metrics: Mapping[str, BillableMetric],
                  terms: BillingTerms, period: Period) -> StoredUsage:
     """ONE Query of the period's aggregates, one per kind of unique-count charge (metered, recurring) for their
     values, and, only when the plan has a recurring metric, ONE Query of the subscription's aggregates of every

@@ -14,24 +14,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.domain.aggregations.latest import Latest
-from chalicelib.domain.aggregations.max import Maximum
-from chalicelib.domain.aggregations.moments import Moments
-from chalicelib.domain.aggregations.sum import Totals
+from chalicelib.domain.aggregate_keys import AggregateItem, AggregateKey
 from chalicelib.domain.aggregations.unique_count import UniqueCountAggregation
 from chalicelib.domain.aggregations.windows import from_epoch_ms
 from chalicelib.domain.current_usage import BEFORE_START_PERIOD_MS
 from chalicelib.domain.errors import NotFound
-from chalicelib.domain.pricing.transactions import Transactions
-from chalicelib.store import keys
-from chalicelib.store.dynamo import from_attributes, to_attributes
-from chalicelib.store.tables import EVENTS, EVENTS_BY_SUBSCRIPTION_TIME
-from chalicelib.store.usage import AggregateItem, AggregateKey, group_key, state_kind
+from chalicelib.usage.ports import UsageStores
 from chalicelib.usage.routing import Router, StoredEvent
-
-# The state an aggregate holds when no stored event contributes to it, by its stored kind.
-_EMPTY = {"count": 0, "totals": Totals(), "moments": Moments(), "maximum": Maximum(), "latest": Latest(),
-          "transactions": Transactions()}
 
 
 @dataclass(frozen=True)
@@ -77,7 +66,7 @@ class _Recomputed:
     period_end_ms: int
 
 
-def rebuild_usage(repositories, organization_id: str, external_subscription_id: str,
+def rebuild_usage(repositories: UsageStores, organization_id: str, external_subscription_id: str,
                   apply: bool = False) -> RebuildReport:
     """Compare (and with `apply`, rewrite) every aggregate of the external id's subscriptions."""
     router = Router(repositories)
@@ -87,7 +76,7 @@ def rebuild_usage(repositories, organization_id: str, external_subscription_id: 
         raise NotFound("subscription")
     recomputed: dict[AggregateKey, _Recomputed] = {}
     values: dict[AggregateKey, dict[str, frozenset]] = {}
-    for item in _stored_events(repositories.client, organization_id, external_subscription_id):
+    for item in repositories.events.stored_images(organization_id, external_subscription_id):
         for routed in router.route(StoredEvent.of(item)).routes:
             aggregation, contribution = routed.aggregation, routed.contribution()
             if isinstance(aggregation, UniqueCountAggregation):
@@ -97,7 +86,7 @@ def rebuild_usage(repositories, organization_id: str, external_subscription_id: 
             state = aggregation.combine(current.state if current else aggregation.empty, contribution)
             recomputed[routed.key] = _Recomputed(state, routed.window.start_ms, routed.period_end_ms)
     # The aggregator stores no empty state (events without a numeric value) either.
-    recomputed = {key: entry for key, entry in recomputed.items() if entry.state != _EMPTY[state_kind(entry.state)]}
+    recomputed = {key: entry for key, entry in recomputed.items() if entry.state != _empty_like(entry.state)}
 
     stored: dict[AggregateKey, AggregateItem] = {}
     stored_values: dict[AggregateKey, dict[str, frozenset]] = {}
@@ -118,7 +107,7 @@ def rebuild_usage(repositories, organization_id: str, external_subscription_id: 
         report.checked += 1
         kept, entry = stored.get(key), recomputed.get(key)
         stored_state = kept.state if kept else None
-        new_state = entry.state if entry else _EMPTY[state_kind(stored_state)]
+        new_state = entry.state if entry else _empty_like(stored_state)
         if stored_state != new_state:
             report.differences.append(Difference(key, stored_state, new_state))
             if apply:
@@ -141,22 +130,13 @@ def rebuild_usage(repositories, organization_id: str, external_subscription_id: 
     return report
 
 
-def _stored_events(client, organization_id: str, external_subscription_id: str) -> Iterator[dict]:
-    """Every event of the external id, in time order: a Query of `by_subscription_time` (eventually consistent)."""
-    low, high = keys.event_time_bounds(0, 10 ** 15 - 1)
-    query = {"TableName": EVENTS.name, "IndexName": EVENTS_BY_SUBSCRIPTION_TIME.name,
-             "KeyConditionExpression": "gsi1pk = :pk AND gsi1sk BETWEEN :low AND :high",
-             "FilterExpression": "organization_id = :organization AND external_subscription_id = :subscription",
-             "ExpressionAttributeValues": to_attributes({
-                 ":pk": keys.event_subscription_pk(organization_id, external_subscription_id), ":low": low,
-                 ":high": high, ":organization": organization_id, ":subscription": external_subscription_id})}
-    for page in client.get_paginator("query").paginate(**query):
-        for item in page["Items"]:
-            yield from_attributes(item)
+def _empty_like(state: Any) -> Any:
+    """The state an aggregate of this kind holds when no stored event contributes to it (0, `Totals()`, ...)."""
+    return type(state)()
 
 
 def _order(key: AggregateKey) -> tuple:
-    return key.subscription_id, key.period_start_ms, key.charge_id, key.bucket, group_key(key.group)
+    return key.subscription_id, key.period_start_ms, key.charge_id, key.bucket, json.dumps(key.group)
 
 
 def _iso(epoch_ms: int) -> str:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from chalicelib.domain.aggregate_keys import AggregateKey, applied_events_key, bucket_key, transactions_bucket
 from chalicelib.domain.aggregations.base import Aggregation
 from chalicelib.domain.aggregations.count import CountAggregation
 from chalicelib.domain.aggregations.events import UsageEvent
@@ -31,7 +32,7 @@ from chalicelib.domain.pricing.groups import PricingGroup, pricing_group
 from chalicelib.domain.pricing.transactions import TransactionsAggregation
 from chalicelib.domain.subscriptions import Subscription, downgrade_successor
 from chalicelib.memo import Memo
-from chalicelib.store.usage import AggregateKey, applied_events_key, bucket_key, transactions_bucket
+from chalicelib.usage.ports import UsageStores
 
 _APPLIED_EVENTS = CountAggregation()
 # What a recurring metric bills of the events before its subscription's start (lago-semantics §1.1).
@@ -112,7 +113,7 @@ class Routing:
 
 
 class Router:
-    def __init__(self, repositories):
+    def __init__(self, repositories: UsageStores):
         self._store = repositories
         self._histories: Memo[tuple[str, str], list[Subscription]] = Memo(self._read_history)
         self._plans: Memo[tuple[str, str], Plan | None] = Memo(lambda key: self._store.plans.get_any(*key))

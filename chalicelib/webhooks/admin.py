@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from chalicelib.domain.clock import iso_z
 from chalicelib.domain.webhooks import Webhook
-from chalicelib.store.repositories import Repositories
-from chalicelib.webhooks.queue import enqueue
+from chalicelib.webhooks.ports import WebhookQueue, WebhookStore
 
 
 def webhook_line(webhook: Webhook) -> str:
@@ -13,13 +12,13 @@ def webhook_line(webhook: Webhook) -> str:
             f"attempts={webhook.attempts}  created_at={iso_z(webhook.created_at)}  {outcome}").rstrip()
 
 
-def resend_failed(stores: Repositories, organization_id: str) -> list[str]:
+def resend_failed(webhooks: WebhookStore, queue: WebhookQueue, organization_id: str) -> list[str]:
     """Queue each failed webhook again and set it back to pending; returns their ids. Queued first: if the command
     stops between the two writes, the message still delivers the webhook (a failed one is deliverable), and
     running the command again queues only what is still failed."""
     resent = []
-    for webhook in stores.webhooks.list(organization_id, status="failed"):
-        enqueue(organization_id, webhook.id)
-        stores.webhooks.mark_for_resend(webhook)
+    for webhook in webhooks.list(organization_id, status="failed"):
+        queue.enqueue(organization_id, webhook.id)
+        webhooks.mark_for_resend(webhook)
         resent.append(webhook.id)
     return resent

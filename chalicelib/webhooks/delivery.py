@@ -23,9 +23,9 @@ from chalicelib.domain.webhooks import (
     retry_delay_seconds,
 )
 from chalicelib.observability import WEBHOOKS_FAILED, count, logger
-from chalicelib.store.repositories import Repositories
 from chalicelib.webhooks.addresses import RefusedUrl, resolve_target
 from chalicelib.webhooks.payloads import render_payload
+from chalicelib.webhooks.ports import WebhookStores
 from chalicelib.webhooks.queue import DELIVERY_TIMEOUT_SECONDS, delay_next_receive
 from chalicelib.webhooks.signing import delivery_headers
 from chalicelib.webhooks.transport import TransportFailure, post
@@ -59,7 +59,7 @@ class Verdict:
 SETTLED = Verdict(settled=True)
 
 
-def deliver(stores: Repositories, organization_id: str, webhook_id: str, attempt: int, now: datetime) -> Verdict:
+def deliver(stores: WebhookStores, organization_id: str, webhook_id: str, attempt: int, now: datetime) -> Verdict:
     """Attempt number `attempt` (the message's receive count) of one webhook."""
     webhooks = stores.webhooks
     webhook = webhooks.get(organization_id, webhook_id)
@@ -96,7 +96,7 @@ def deliver(stores: Repositories, organization_id: str, webhook_id: str, attempt
     return _failed_attempt(stores, claimed, attempt, status_code, error, now)
 
 
-def _failed_attempt(stores: Repositories, claimed: Webhook, attempt: int, status_code: int | None, error: str | None,
+def _failed_attempt(stores: WebhookStores, claimed: Webhook, attempt: int, status_code: int | None, error: str | None,
                     now: datetime) -> Verdict:
     """An attempt that did not deliver: retried after a growing delay, or, the last one, failed."""
     last = attempt >= MAX_ATTEMPTS
@@ -112,7 +112,7 @@ class NotDelivered(Exception):
     """The message's webhook was not delivered by this attempt; SQS brings it back (or dead-letters it)."""
 
 
-def deliver_queued(stores: Repositories, raw_event: dict, context: LambdaContext | None) -> dict:
+def deliver_queued(stores: WebhookStores, raw_event: dict, context: LambdaContext | None) -> dict:
     """The SQS handler: each message's attempt; the ones to retry are reported in `batchItemFailures` after their
     visibility was set to the retry delay."""
     def attempt(record: SQSRecord) -> None:

@@ -10,11 +10,11 @@ from chalicelib.domain.organizations import Organization
 from chalicelib.domain.webhooks import Webhook
 from chalicelib.rendering.invoices import invoice_json, stored_fee_json
 from chalicelib.rendering.resources import customer_json, subscription_json
-from chalicelib.store.repositories import Repositories
 from chalicelib.usecases.shown_records import GatherShownRecords, plan_codes
+from chalicelib.webhooks.ports import PayloadReaders
 
 # (stores, organization, object id) -> the object's JSON; raises ObjectNotFound.
-Renderer = Callable[[Repositories, Organization, str], dict]
+Renderer = Callable[[PayloadReaders, Organization, str], dict]
 Found = TypeVar("Found")
 
 
@@ -28,12 +28,12 @@ def _found(value: Found | None, object_type: str, object_id: str) -> Found:
     return value
 
 
-def customer_object(stores: Repositories, organization: Organization, customer_id: str) -> dict:
+def customer_object(stores: PayloadReaders, organization: Organization, customer_id: str) -> dict:
     customer = _found(stores.customers.get_any(organization.id, customer_id), "customer", customer_id)
     return customer_json(customer, organization)
 
 
-def subscription_object(stores: Repositories, organization: Organization, subscription_id: str) -> dict:
+def subscription_object(stores: PayloadReaders, organization: Organization, subscription_id: str) -> dict:
     """Lago's subscription object with its `plan` and its `customer`."""
     subscription = _found(stores.subscriptions.get(organization.id, subscription_id), "subscription",
                           subscription_id)
@@ -45,12 +45,12 @@ def subscription_object(stores: Repositories, organization: Organization, subscr
     return {**body, "customer": customer_json(customer, organization)}
 
 
-def invoice_object(stores: Repositories, organization: Organization, invoice_id: str) -> dict:
+def invoice_object(stores: PayloadReaders, organization: Organization, invoice_id: str) -> dict:
     invoice = _found(stores.invoices.get(organization.id, invoice_id), "invoice", invoice_id)
     return invoice_json(invoice, GatherShownRecords(stores)(organization, invoices=[invoice]))
 
 
-def fee_object(stores: Repositories, organization: Organization, fee_id: str) -> dict:
+def fee_object(stores: PayloadReaders, organization: Organization, fee_id: str) -> dict:
     """A pay-in-advance fee, as `GET /api/v1/fees/{lago_id}` shows it."""
     fee = _found(stores.fees.get(organization.id, fee_id), "fee", fee_id)
     return stored_fee_json(fee, GatherShownRecords(stores)(organization, fees=[fee]))
@@ -65,7 +65,7 @@ RENDERERS: dict[str, Renderer] = {
 }
 
 
-def render_payload(stores: Repositories, organization: Organization, webhook: Webhook) -> str:
+def render_payload(stores: PayloadReaders, organization: Organization, webhook: Webhook) -> str:
     """The exact JSON text to send (compact; decimals written exactly, never through a float)."""
     renderer = RENDERERS.get(webhook.object_type)
     if renderer is None:

@@ -59,6 +59,13 @@ def enqueue(organization_id: str, webhook_id: str) -> None:
     sqs_client().send_message(QueueUrl=webhook_queue_url(), MessageBody=queue_message(organization_id, webhook_id))
 
 
+class SqsWebhookQueue:
+    """The WebhookQueue port on the webhook queue."""
+
+    def enqueue(self, organization_id: str, webhook_id: str) -> None:
+        enqueue(organization_id, webhook_id)
+
+
 def delay_next_receive(receipt_handle: str, seconds: int) -> None:
     """The message comes back `seconds` from now (its visibility timeout), not at the queue's default."""
     sqs_client().change_message_visibility(QueueUrl=webhook_queue_url(), ReceiptHandle=receipt_handle,

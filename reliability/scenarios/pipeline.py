@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from unittest import mock
 
 import app
-from chalicelib.billing.biller import run_biller
+from chalicelib.wiring import run_biller
 from reliability.redelivery import drain, fire_until_done, twice
 from reliability.world import World
 

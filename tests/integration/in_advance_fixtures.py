@@ -12,10 +12,10 @@ from test_events import create_metric
 from test_subscriptions import create_customer, create_plan, subscribe
 
 from chalicelib.domain.aggregations.windows import epoch_ms
+from chalicelib.handlers.usage_stream import handle_stream_batch
 from chalicelib.local.stream_poller import StreamPoller
 from chalicelib.store.repositories import repositories
 from chalicelib.store.tables import EVENTS
-from chalicelib.usage.stream import handle_stream_batch
 
 STARTED = "2026-01-01T00:00:00Z"
 JANUARY_10 = datetime(2026, 1, 10, 9, tzinfo=UTC)

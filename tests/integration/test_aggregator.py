@@ -19,13 +19,13 @@ from usage_fixtures import (
     stream_record,
 )
 
+from chalicelib.domain.aggregate_keys import bucket_key
 from chalicelib.domain.aggregations.latest import Latest
 from chalicelib.domain.aggregations.max import Maximum
 from chalicelib.domain.aggregations.sum import Totals
 from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.domain.subscriptions import terminated_subscription
 from chalicelib.store.repositories import repositories
-from chalicelib.store.usage import bucket_key
 
 EU, US = bucket_key(REGIONS["eu"]), bucket_key(REGIONS["us"])
 

@@ -23,6 +23,7 @@ from usage_fixtures import (
 )
 
 import chalicelib.store.usage as usage_store
+from chalicelib.domain.aggregate_keys import APPLIED_EVENTS_CHARGE, bucket_key
 from chalicelib.domain.aggregations.latest import Latest
 from chalicelib.domain.aggregations.max import Maximum
 from chalicelib.domain.aggregations.sum import Totals
@@ -30,7 +31,6 @@ from chalicelib.domain.aggregations.unique_count import Operation
 from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.store.repositories import repositories
 from chalicelib.store.tables import USAGE
-from chalicelib.store.usage import APPLIED_EVENTS_CHARGE, bucket_key
 
 START = epoch_ms(STARTED)
 TIMESTAMPS = st.sampled_from([START - 1, START, START + 1, FEBRUARY - 1, FEBRUARY, FEBRUARY + 1, START + 86_400_000])

@@ -11,9 +11,9 @@ from test_events import create_metric
 from test_subscriptions import create_customer, create_plan, subscribe
 from usage_fixtures import deliver, event_item, store_events, stream_record
 
-from chalicelib.billing.biller import run_biller
 from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.store.repositories import repositories
+from chalicelib.wiring import run_biller
 
 NOVEMBER = datetime(2026, 11, 1, tzinfo=UTC)
 DECEMBER = datetime(2026, 12, 1, tzinfo=UTC)

@@ -11,8 +11,8 @@ from billing_fixtures import storage_catalog
 from test_biller import send
 from test_subscriptions import subscribe
 
-from chalicelib.billing.biller import run_biller
 from chalicelib.store.repositories import repositories
+from chalicelib.wiring import run_biller
 
 
 class Crash(BaseException):

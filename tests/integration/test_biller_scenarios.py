@@ -20,9 +20,9 @@ from test_events import create_metric
 from test_subscriptions import create_customer, create_plan, path_of, subscribe
 from usage_fixtures import deliver, event_item, store_events, stream_record
 
-from chalicelib.billing.biller import run_biller
 from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.store.repositories import repositories
+from chalicelib.wiring import run_biller
 
 VAT = 20  # percent, on every customer of this file
 _transactions = count(1)

@@ -11,10 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_subscriptions import subscribe
 
-from chalicelib.billing.biller import run_biller
 from chalicelib.control_plane import organization_use_cases
 from chalicelib.store.repositories import repositories
 from chalicelib.store.tables import ALL_TABLES, create_tables
+from chalicelib.wiring import run_biller
 
 FIRST = datetime(2026, 11, 1, tzinfo=UTC)
 LAST = datetime(2027, 1, 5, 2, tzinfo=UTC)

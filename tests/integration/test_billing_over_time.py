@@ -14,10 +14,10 @@ from test_events import create_metric
 from test_subscriptions import create_customer, create_plan
 
 from chalicelib import cli
-from chalicelib.billing.biller import run_biller
 from chalicelib.billing.replay import FutureInstant, Replay, replay_biller
 from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.store.repositories import repositories
+from chalicelib.wiring import run_biller
 
 PRICE_CENTS_PER_GB = 50  # 0.50 EUR a GB
 BASE_FEE = 1000

@@ -26,13 +26,13 @@ from hypothesis import strategies as st
 from in_advance_fixtures import drain, stream_poller
 from moto import mock_aws
 
-from chalicelib.billing.biller import run_biller
 from chalicelib.billing.replay import Replay, replay_biller
 from chalicelib.control_plane import organization_use_cases
 from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.local.gateway import ApiGatewayEmulation
 from chalicelib.store.repositories import repositories, reset_repositories
 from chalicelib.store.tables import create_tables
+from chalicelib.wiring import run_biller
 
 ROOT = Path(__file__).resolve().parents[2]
 START = datetime(2026, 3, 10, 12, tzinfo=UTC)

@@ -10,8 +10,8 @@ import pytest
 from test_biller import invoices_of
 from test_subscriptions import create_customer, create_plan, path_of, subscribe
 
-from chalicelib.billing.biller import run_biller
 from chalicelib.domain.money import round_half_up
+from chalicelib.wiring import run_biller
 
 VAT = 20
 

@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 import pytest
 
+from chalicelib.domain.aggregate_keys import AggregateKey, bucket_key
 from chalicelib.domain.aggregations.base import accumulate
 from chalicelib.domain.aggregations.events import UsageEvent
 from chalicelib.domain.aggregations.registry import aggregation_for
@@ -18,7 +19,6 @@ from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.domain.billing_context import charges_window, subscription_terms
 from chalicelib.domain.pricing.filters import FilterBuckets
 from chalicelib.store.repositories import repositories
-from chalicelib.store.usage import AggregateKey, bucket_key
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 NOVEMBER = epoch_ms(datetime(2026, 11, 1, tzinfo=UTC))

@@ -18,13 +18,13 @@ from test_events import create_metric
 from test_subscriptions import create_customer, create_plan, listed, path_of, post, subscribe
 from usage_fixtures import event_item, store_events
 
-from chalicelib.billing.biller import run_biller
 from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.domain.subscriptions import STATUSES
 from chalicelib.store import keys
 from chalicelib.store.customer_purge import purge_customer
 from chalicelib.store.repositories import repositories
 from chalicelib.store.tables import ALL_TABLES, CONTROL
+from chalicelib.wiring import run_biller
 
 JANUARY_1 = "2026-01-01T00:00:00Z"
 
@@ -113,7 +113,7 @@ def counter_keys(organization_id: str, catalog: dict[str, dict]) -> set[tuple[st
     subscription counter."""
     sort_keys = [keys.SUBSCRIPTION_COUNTER_SK, keys.CUSTOMER_COUNTER_SK,
                  *(sort_key for plan in catalog.values()
-                   for sort_key in (keys.plan_sk(plan["lago_id"]), keys.plan_subscription_counter_sk(plan["lago_id"])))]
+                   for sort_key in (keys.PLANS.sk(plan["lago_id"]), keys.plan_subscription_counter_sk(plan["lago_id"])))]
     return {(CONTROL.name, keys.organization_pk(organization_id), sort_key) for sort_key in sort_keys}
 
 

@@ -22,13 +22,14 @@ from usage_fixtures import (
 )
 
 from chalicelib.cli import main
+from chalicelib.domain.aggregate_keys import APPLIED_EVENTS_CHARGE
 from chalicelib.domain.aggregations.sum import SumAggregation
 from chalicelib.domain.aggregations.windows import epoch_ms
-from chalicelib.store.dead_letters import POISON_ATTEMPTS, dead_event_sk
-from chalicelib.store.keys import organization_pk
+from chalicelib.domain.dead_events import POISON_ATTEMPTS
+from chalicelib.store.keys import dead_event_sk, organization_pk
 from chalicelib.store.repositories import repositories
 from chalicelib.store.tables import CONTROL
-from chalicelib.store.usage import APPLIED_EVENTS_CHARGE, UsageRepository
+from chalicelib.store.usage import UsageRepository
 from chalicelib.usage.dead_letters import replay_dead_events
 from chalicelib.usage.routing import Router
 

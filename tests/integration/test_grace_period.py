@@ -15,11 +15,12 @@ from test_events import create_metric
 from test_subscriptions import create_customer, create_plan, path_of, subscribe
 from usage_fixtures import deliver, event_item, store_events, stream_record
 
-from chalicelib.billing.biller import due_customers, run_biller
+from chalicelib.billing.biller import due_customers
 from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.store.dynamo import from_attributes
 from chalicelib.store.repositories import repositories
 from chalicelib.store.tables import WEBHOOKS
+from chalicelib.wiring import run_biller
 
 INVOICE_NOT_FOUND = {"status": 404, "error": "Not Found", "code": "invoice_not_found"}
 

@@ -17,10 +17,10 @@ from in_advance_fixtures import (
 )
 from interleaving import competing
 
-from chalicelib.billing.biller import run_biller
 from chalicelib.domain.aggregations.windows import epoch_ms
+from chalicelib.handlers.usage_stream import handle_stream_batch
 from chalicelib.store.repositories import repositories
-from chalicelib.usage.stream import handle_stream_batch
+from chalicelib.wiring import run_biller
 
 JANUARY = epoch_ms(datetime(2026, 1, 1, tzinfo=UTC))
 

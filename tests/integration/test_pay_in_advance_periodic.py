@@ -13,7 +13,7 @@ from in_advance_fixtures import (
     send,
 )
 
-from chalicelib.billing.biller import run_biller
+from chalicelib.wiring import run_biller
 
 
 def billed(invoice) -> list[tuple[str, int, str, str]]:

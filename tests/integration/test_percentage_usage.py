@@ -10,11 +10,11 @@ from test_events import create_metric
 from test_subscriptions import create_customer, create_plan, subscribe
 from usage_fixtures import deliver, event_item, store_events, stream_record
 
-from chalicelib.billing.biller import run_biller
 from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.store.repositories import repositories
 from chalicelib.store.tables import EVENTS
 from chalicelib.usage.rebuild import rebuild_usage
+from chalicelib.wiring import run_biller
 
 NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
 USAGE = "/api/v1/customers/cust/current_usage"

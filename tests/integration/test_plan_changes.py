@@ -25,10 +25,10 @@ from test_subscriptions import (
     subscribe,
 )
 
-from chalicelib.billing.biller import run_biller
 from chalicelib.domain.money import round_half_up
 from chalicelib.store.repositories import repositories
 from chalicelib.usage.rebuild import rebuild_usage
+from chalicelib.wiring import run_biller
 
 UPGRADE_AT = datetime(2026, 11, 16, 10, tzinfo=UTC)
 

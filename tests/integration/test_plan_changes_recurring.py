@@ -18,9 +18,9 @@ from test_recurring_usage import current_usage, recurring, send
 from test_subscriptions import create_customer, create_plan, post, subscribe
 from usage_fixtures import event_item
 
-from chalicelib.billing.biller import run_biller
 from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.store.repositories import repositories
+from chalicelib.wiring import run_biller
 
 
 def seat_event(org: str, transaction_id: str, at: datetime, seats: int) -> dict:

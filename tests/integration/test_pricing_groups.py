@@ -19,13 +19,13 @@ from usage_fixtures import deliver, event_item, store_events, stream_record
 
 from app import app
 from chalicelib.api.openapi.document import openapi_document
-from chalicelib.billing.biller import run_biller
 from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.store.dynamo import to_attributes
+from chalicelib.store.keys import aggregate_sk, usage_pk
 from chalicelib.store.repositories import repositories
 from chalicelib.store.tables import USAGE
-from chalicelib.store.usage import aggregate_sk, usage_pk
 from chalicelib.usage.rebuild import rebuild_usage
+from chalicelib.wiring import run_biller
 
 STARTED = datetime(2026, 1, 15, 10, tzinfo=UTC)
 VAT = 20

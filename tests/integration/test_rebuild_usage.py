@@ -21,13 +21,14 @@ from usage_fixtures import (
 )
 
 from chalicelib.cli import main
+from chalicelib.domain.aggregate_keys import bucket_key
 from chalicelib.domain.aggregations.sum import Totals
 from chalicelib.domain.aggregations.unique_count import Operation
 from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.store.dynamo import to_attributes
+from chalicelib.store.keys import aggregate_sk, usage_pk
 from chalicelib.store.repositories import repositories
 from chalicelib.store.tables import USAGE
-from chalicelib.store.usage import aggregate_sk, bucket_key, usage_pk
 from chalicelib.usage.rebuild import rebuild_usage
 
 

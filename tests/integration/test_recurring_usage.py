@@ -12,10 +12,10 @@ from test_events import create_metric
 from test_subscriptions import create_customer, create_plan, subscribe
 from usage_fixtures import STARTED, deliver, event_item, store_events, stream_record
 
+from chalicelib.domain.aggregate_keys import APPLIED_EVENTS_CHARGE
 from chalicelib.domain.aggregations.sum import Totals
 from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.store.repositories import repositories
-from chalicelib.store.usage import APPLIED_EVENTS_CHARGE
 from chalicelib.usage.rebuild import rebuild_usage
 
 DAY = 86_400_000

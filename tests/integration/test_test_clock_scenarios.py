@@ -16,9 +16,9 @@ from test_subscriptions import create_customer, create_plan
 from usage_fixtures import deliver, stream_record
 
 from chalicelib import cli
-from chalicelib.billing.biller import run_biller
 from chalicelib.store.dynamo import from_attributes
 from chalicelib.store.tables import EVENTS
+from chalicelib.wiring import run_biller
 
 CLOCKS = "/api/v1/test_clocks"
 SUBSCRIPTIONS = "/api/v1/subscriptions"

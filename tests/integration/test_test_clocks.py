@@ -12,11 +12,11 @@ from test_events import create_metric
 from test_subscriptions import create_plan
 from usage_fixtures import deliver, stream_record
 
-from chalicelib.billing.biller import run_biller
 from chalicelib.billing.replay import Replay, replay_biller
 from chalicelib.store.dynamo import from_attributes
 from chalicelib.store.repositories import repositories
 from chalicelib.store.tables import ALL_TABLES, EVENTS
+from chalicelib.wiring import run_biller
 
 CLOCKS = "/api/v1/test_clocks"
 

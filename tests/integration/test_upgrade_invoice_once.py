@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 import pytest
 from test_subscriptions import create_customer, create_plan, path_of, post, subscribe
 
-from chalicelib.billing.biller import run_biller
 from chalicelib.store.repositories import repositories
+from chalicelib.wiring import run_biller
 
 UPGRADE_AT = datetime(2026, 11, 16, 10, tzinfo=UTC)
 # November on basic at the start: 1000. The upgrade: pro from the upgrade day, 16..30 November = 3000 -

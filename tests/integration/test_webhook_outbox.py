@@ -10,10 +10,10 @@ import pytest
 from interleaving import competing
 from test_subscriptions import FUTURE, PAST, create_customer, create_plan, path_of, post, subscribe
 
-from chalicelib.billing.biller import run_biller
 from chalicelib.domain.errors import StaleWrite
 from chalicelib.domain.webhooks import webhook_id
 from chalicelib.store.repositories import repositories
+from chalicelib.wiring import run_biller
 
 CUSTOMERS = "/api/v1/customers"
 

@@ -10,11 +10,11 @@ from test_events import create_metric
 from test_subscriptions import create_customer, create_plan, subscribe
 
 from chalicelib.domain.aggregations.windows import epoch_ms
+from chalicelib.handlers.usage_stream import handle_stream_batch
 from chalicelib.store import keys
 from chalicelib.store.dynamo import to_attributes
 from chalicelib.store.repositories import repositories
 from chalicelib.store.tables import EVENTS
-from chalicelib.usage.stream import handle_stream_batch
 
 STARTED = datetime(2026, 1, 15, 10, tzinfo=UTC)
 FEBRUARY = epoch_ms(datetime(2026, 2, 1, tzinfo=UTC))

@@ -120,3 +120,22 @@ def test_the_rendering_reads_nothing_from_the_store_nor_aws():
 
 def test_the_use_cases_import_no_adapter_nor_entry_point():
     assert forbidden_imports("usecases", ("chalicelib.api", "chalicelib.store", "chalicelib.local", *AWS_SDK)) == {}
+
+
+# The adapters the data-plane use cases reach only through their ports (chalicelib/<package>/ports.py).
+ADAPTERS = ("chalicelib.store", "chalicelib.api", *AWS_SDK)
+# The webhooks' own adapters: the HTTP POST and the SQS queue.
+WEBHOOK_ADAPTERS = ("webhooks/transport.py", "webhooks/queue.py")
+
+
+def test_the_webhook_use_cases_reach_storage_through_their_ports():
+    found = forbidden_imports("webhooks", ADAPTERS)
+    assert {source: modules for source, modules in found.items() if source not in WEBHOOK_ADAPTERS} == {}
+
+
+def test_billing_reaches_storage_through_its_ports():
+    assert forbidden_imports("billing", ADAPTERS) == {}
+
+
+def test_usage_reaches_storage_through_its_ports():
+    assert forbidden_imports("usage", ADAPTERS) == {}

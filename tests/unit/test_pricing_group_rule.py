@@ -10,13 +10,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from test_usage_pricing import MARCH, charge, metric, plan, tiers
 
+from chalicelib.domain.aggregate_keys import AggregateKey
 from chalicelib.domain.aggregations.sum import Totals
 from chalicelib.domain.current_usage import price_period_usage
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.pricing.groups import UNGROUPED, empty_group, is_group_of, pricing_group
 from chalicelib.domain.pricing.standard import StandardProperties
-from chalicelib.store.keys import SEPARATOR
-from chalicelib.store.usage import AggregateKey, aggregate_sk, group_attribute, group_key, group_of, value_sk
+from chalicelib.store.keys import SEPARATOR, aggregate_sk, group_key, value_sk
+from chalicelib.store.usage import group_attribute, group_of
 
 
 def test_an_events_group_is_its_values_of_the_keys_in_order_and_null_when_missing():
