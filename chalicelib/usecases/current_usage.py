@@ -16,8 +16,8 @@ from chalicelib.domain.invoices.charge_fees import StoredUsage
 from chalicelib.domain.organizations import Organization
 from chalicelib.domain.periods import BillingTerms, Period
 from chalicelib.domain.plans import Plan
+from chalicelib.domain.readers import MetricReader, PlanReader
 from chalicelib.domain.subscriptions import Subscription
-from chalicelib.usecases.ports import MetricReader, PlanReader
 
 
 class Customers(Protocol):

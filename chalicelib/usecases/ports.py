@@ -19,6 +19,7 @@ from chalicelib.domain.events import Event
 from chalicelib.domain.invoices.invoice import Invoice
 from chalicelib.domain.organizations import Organization
 from chalicelib.domain.plans import Plan
+from chalicelib.domain.readers import MetricReader, PlanReader
 from chalicelib.domain.subscriptions import Change, Subscription
 from chalicelib.domain.test_clocks import TestClock
 
@@ -43,19 +44,6 @@ class IdSource(Protocol):
     """The ids of new records (UUIDv7 in production, so that keys sort newest first)."""
 
     def new_id(self) -> str: ...
-
-
-class MetricReader(Protocol):
-    """Reads metrics by id (the read models need nothing more)."""
-
-    def get_many(self, organization_id: str, metric_ids: set[str], /) -> dict[str, BillableMetric]: ...
-
-
-class PlanReader(Protocol):
-    """Reads plans by id (the read models need nothing more)."""
-
-    def get_any(self, organization_id: str, plan_id: str, /) -> Plan | None:
-        """The plan, deleted or not."""
 
 
 class BillableMetricStore(MetricReader, Protocol):

@@ -12,36 +12,27 @@ from chalicelib.domain.fees import PayInAdvanceFee
 from chalicelib.domain.invoices.invoice import Invoice, InvoiceFee
 from chalicelib.domain.organizations import Organization
 from chalicelib.domain.plans import Plan
+from chalicelib.domain.readers import (
+    CreditNoteReader,
+    CustomerReader,
+    InvoiceReader,
+    MetricReader,
+    PlanReader,
+    SubscriptionReader,
+)
 from chalicelib.domain.subscriptions import Subscription
 from chalicelib.memo import Memo
 from chalicelib.rendering.invoices import InvoiceRecords
-from chalicelib.usecases.ports import MetricReader, PlanReader
-
-
-class Customers(Protocol):
-    def get_any(self, organization_id: str, customer_id: str, /) -> Customer | None: ...
-
-
-class Subscriptions(Protocol):
-    def get(self, organization_id: str, subscription_id: str, /) -> Subscription | None: ...
-
-
-class Invoices(Protocol):
-    def get(self, organization_id: str, invoice_id: str, /) -> Invoice | None: ...
-
-
-class CreditNotes(Protocol):
-    def get(self, organization_id: str, credit_note_id: str, /) -> CreditNote | None: ...
 
 
 class RecordReaders(Protocol):
     """The repositories the records are read from (chalicelib/store/repositories.Repositories is one)."""
 
     @property
-    def customers(self) -> Customers: ...
+    def customers(self) -> CustomerReader: ...
 
     @property
-    def subscriptions(self) -> Subscriptions: ...
+    def subscriptions(self) -> SubscriptionReader: ...
 
     @property
     def plans(self) -> PlanReader: ...
@@ -50,10 +41,10 @@ class RecordReaders(Protocol):
     def billable_metrics(self) -> MetricReader: ...
 
     @property
-    def invoices(self) -> Invoices: ...
+    def invoices(self) -> InvoiceReader: ...
 
     @property
-    def credit_notes(self) -> CreditNotes: ...
+    def credit_notes(self) -> CreditNoteReader: ...
 
 
 def plan_codes(plans: PlanReader, organization_id: str, subscriptions: Iterable[Subscription]) -> Mapping[str, str]:

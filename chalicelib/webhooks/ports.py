@@ -6,17 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from chalicelib.domain.readers import (
-    CreditNoteReader,
-    CustomerReader,
-    FeeReader,
-    InvoiceReader,
-    MetricReader,
-    PlanReader,
-    SubscriptionReader,
-)
+from chalicelib.domain.readers import FeeReader
 from chalicelib.domain.webhooks import Webhook
 from chalicelib.usecases.ports import OrganizationStore
+from chalicelib.usecases.shown_records import RecordReaders
 
 
 class WebhookStore(Protocol):
@@ -30,21 +23,9 @@ class WebhookStore(Protocol):
     def mark_for_resend(self, webhook: Webhook) -> bool: ...
 
 
-class PayloadReaders(Protocol):
+class PayloadReaders(RecordReaders, Protocol):
     """The records a webhook's payload shows (an invoice's also name its metrics and credit notes)."""
 
-    @property
-    def customers(self) -> CustomerReader: ...
-    @property
-    def subscriptions(self) -> SubscriptionReader: ...
-    @property
-    def plans(self) -> PlanReader: ...
-    @property
-    def billable_metrics(self) -> MetricReader: ...
-    @property
-    def invoices(self) -> InvoiceReader: ...
-    @property
-    def credit_notes(self) -> CreditNoteReader: ...
     @property
     def fees(self) -> FeeReader: ...
 
