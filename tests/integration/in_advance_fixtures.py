@@ -8,8 +8,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 import boto3
-from test_events import create_metric
-from test_subscriptions import create_customer, create_plan, subscribe
+from builders import create_customer, create_metric, create_plan, subscribe
 
 from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.local.stream_poller import StreamPoller

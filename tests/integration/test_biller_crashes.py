@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 from billing_fixtures import storage_catalog
+from builders import subscribe
 from test_biller import send
-from test_subscriptions import subscribe
 
 from chalicelib.billing.biller import run_biller
 from chalicelib.store.repositories import repositories

@@ -16,8 +16,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from itertools import count
 
 import pytest
-from test_events import create_metric
-from test_subscriptions import create_customer, create_plan, path_of, subscribe
+from builders import create_customer, create_metric, create_plan, subscribe
+from test_subscriptions import path_of
 from usage_fixtures import deliver, event_item, store_events, stream_record
 
 from chalicelib.billing.biller import run_biller

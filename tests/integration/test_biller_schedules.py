@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from billing_fixtures import storage_catalog
+from builders import subscribe
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_subscriptions import subscribe
 
 from chalicelib.billing.biller import run_biller
 from chalicelib.control_plane import organization_use_cases

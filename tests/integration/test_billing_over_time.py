@@ -9,9 +9,8 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from builders import create_customer, create_metric, create_plan
 from in_advance_fixtures import drain, stream_poller
-from test_events import create_metric
-from test_subscriptions import create_customer, create_plan
 
 from chalicelib import cli
 from chalicelib.billing.biller import run_biller

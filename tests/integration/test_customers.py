@@ -384,7 +384,7 @@ def test_other_updates_are_allowed_with_an_active_subscription_and_keep_it(api, 
 
 
 def test_the_timezone_in_force_cannot_change_while_the_customer_has_an_active_subscription(api):
-    from test_subscriptions import create_plan, subscribe
+    from builders import create_plan, subscribe
 
     api.post(CUSTOMERS, {"customer": {"external_id": "cust", "name": "Acme", "timezone": "Europe/Paris"}})
     create_plan(api)

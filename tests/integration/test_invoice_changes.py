@@ -3,8 +3,8 @@ a finalized invoice, and what may not."""
 from __future__ import annotations
 
 import pytest
+from builders import create_customer, create_plan, subscribe
 from invoice_fixtures import issue_invoice, subscription_fee
-from test_subscriptions import create_customer, create_plan, subscribe
 
 pytestmark = pytest.mark.usefixtures("api_clock")
 NOT_VOIDABLE = {"status": 405, "error": "Method Not Allowed", "code": "not_voidable"}

@@ -6,10 +6,9 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from builders import create_customer, create_metric, create_plan, subscribe
 from invoice_fixtures import charge_fee, issue_invoice, subscription_fee
 from lago_python_client.models.invoice import InvoiceResponse
-from test_events import create_metric
-from test_subscriptions import create_customer, create_plan, subscribe
 
 INVOICES = "/api/v1/invoices"
 EMPTY_META = {"current_page": 0, "next_page": None, "prev_page": None, "total_pages": 0, "total_count": 0}

@@ -152,7 +152,7 @@ def test_lago_s_own_names_of_renamed_zones_are_accepted(api, timezone):
 def test_the_timezone_cannot_change_while_the_organization_has_an_active_subscription(api):
     """Usage is aggregated per period cut in the timezone in force: a new one would leave the aggregated usage in
     periods current usage and the biller no longer read (found by the soak run: 0 events counted)."""
-    from test_subscriptions import create_customer, create_plan, subscribe
+    from builders import create_customer, create_plan, subscribe
 
     create_customer(api)
     create_plan(api)

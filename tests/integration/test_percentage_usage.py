@@ -6,8 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from test_events import create_metric
-from test_subscriptions import create_customer, create_plan, subscribe
+from builders import create_customer, create_metric, create_plan, subscribe
 from usage_fixtures import deliver, event_item, store_events, stream_record
 
 from chalicelib.billing.biller import run_biller

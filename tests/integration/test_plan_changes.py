@@ -10,20 +10,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from builders import create_customer, create_metric, create_plan, subscribe
 from interleaving import competing
 from test_biller import invoices_of, send
-from test_events import create_metric
-from test_subscriptions import (
-    EMPTY_META,
-    SUBSCRIPTION_NOT_FOUND,
-    create_customer,
-    create_plan,
-    invalid,
-    listed,
-    path_of,
-    post,
-    subscribe,
-)
+from test_subscriptions import EMPTY_META, SUBSCRIPTION_NOT_FOUND, invalid, listed, path_of, post
 
 from chalicelib.billing.biller import run_biller
 from chalicelib.domain.money import round_half_up

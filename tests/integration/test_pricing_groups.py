@@ -9,12 +9,11 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
+from builders import create_customer, create_metric, create_plan, subscribe
 from in_advance_fixtures import drain, fees_of, in_advance_plan
 from in_advance_fixtures import send as send_event
 from test_current_usage import dynamodb_requests
-from test_events import create_metric
 from test_openapi import _assert_described
-from test_subscriptions import create_customer, create_plan, subscribe
 from usage_fixtures import deliver, event_item, store_events, stream_record
 
 from app import app

@@ -6,8 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from test_events import create_metric
-from test_subscriptions import create_plan, subscribe
+from builders import create_metric, create_plan, subscribe
 from usage_fixtures import (
     FEBRUARY,
     JANUARY_START,

@@ -7,9 +7,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from builders import create_customer, create_metric, create_plan, subscribe
 from test_current_usage import dynamodb_requests
-from test_events import create_metric
-from test_subscriptions import create_customer, create_plan, subscribe
 from usage_fixtures import STARTED, deliver, event_item, store_events, stream_record
 
 from chalicelib.domain.aggregations.sum import Totals

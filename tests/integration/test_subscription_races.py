@@ -4,20 +4,18 @@ conditional transaction, so the loser reads again and answers as if it had come 
 half-written and no count drifts."""
 from __future__ import annotations
 
+from builders import create_customer, create_plan, subscribe
 from interleaving import competing
 from test_subscriptions import (
     CUSTOMERS,
     EMPTY_META,
     SUBSCRIPTION_NOT_FOUND,
-    create_customer,
-    create_plan,
     invalid,
     listed,
     not_found,
     path_of,
     plan_count,
     post,
-    subscribe,
 )
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from test_subscriptions import create_customer, create_plan, path_of, post, subscribe
+from builders import create_customer, create_plan, subscribe
+from test_subscriptions import path_of, post
 
 from chalicelib.billing.biller import run_biller
 from chalicelib.store.repositories import repositories

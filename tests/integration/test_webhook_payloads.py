@@ -8,8 +8,8 @@ from decimal import Decimal
 from urllib.parse import quote
 
 import pytest
+from builders import create_customer, create_plan, subscribe
 from test_invoices_api import billed
-from test_subscriptions import create_customer, create_plan, subscribe
 
 from chalicelib.domain.webhooks import OBJECT_TYPES, Webhook
 from chalicelib.store.repositories import repositories

@@ -6,8 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from itertools import count
 
-from test_events import create_metric
-from test_subscriptions import create_customer, create_plan, subscribe
+from builders import create_customer, create_metric, create_plan, subscribe
 
 from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.store import keys
