@@ -21,11 +21,15 @@ def given(body: dict) -> dict:
     return {name: value for name, value in body.items() if value is not ...}
 
 
-def create(api, path: str, root: str, body: dict) -> dict:
-    """POSTs `{root: body}` and returns the created record; the test fails with the answer on anything but 200."""
-    response = api.post(path, {root: given(body)})
+def created(response, root: str) -> dict:
+    """The record an answer created; the test fails with the answer on anything but 200."""
     assert response.status_code == 200, response.body
     return response.json_body[root]
+
+
+def create(api, path: str, root: str, body: dict) -> dict:
+    """POSTs `{root: body}` and returns the created record."""
+    return created(api.post(path, {root: given(body)}), root)
 
 
 def create_metric(api, code: str, aggregation_type: str = "count_agg", field_name: str | None = None,
@@ -43,11 +47,14 @@ def standard_charge(metric: dict, amount: str = "1", **fields) -> dict:
             **fields}
 
 
-def create_plan(api, code: str = "startup", **fields) -> dict:
+def plan_body(code: str = "startup", **fields) -> dict:
     """A monthly plan in arrears of 1000 cents, named after its code, with the charges given in `fields`."""
-    return create(api, PLANS, "plan", {"name": f"Plan {code}", "code": code, "interval": "monthly",
-                                       "amount_cents": 1000, "amount_currency": "EUR", "pay_in_advance": False,
-                                       **fields})
+    return given({"name": f"Plan {code}", "code": code, "interval": "monthly", "amount_cents": 1000,
+                  "amount_currency": "EUR", "pay_in_advance": False, **fields})
+
+
+def create_plan(api, code: str = "startup", **fields) -> dict:
+    return create(api, PLANS, "plan", plan_body(code, **fields))
 
 
 def create_customer(api, external_id: str = "cust", **fields) -> dict:
