@@ -15,8 +15,7 @@ from usage_fixtures import (
     deliver,
     event_item,
     setup_usage,
-    store_events,
-    stream_record,
+    stored_records,
 )
 
 from chalicelib.cli import main
@@ -37,8 +36,7 @@ def usage(api, tenant):
 
 def ingest(dynamodb, items: list[dict]) -> list[dict]:
     """Store the items as ingestion does and deliver their stream records (twice, as at-least-once may)."""
-    store_events(dynamodb, items)
-    records = [stream_record(item) for item in items]
+    records = stored_records(dynamodb, items)
     half = len(records) // 2
     assert deliver(records[:half]) == {"batchItemFailures": []}
     assert deliver(records[half:]) == {"batchItemFailures": []}

@@ -13,6 +13,7 @@ from chalicelib.store import keys
 from chalicelib.store.dynamo import to_attributes
 from chalicelib.store.repositories import repositories
 from chalicelib.store.tables import EVENTS
+from chalicelib.store.usage import bucket_key
 from chalicelib.usage.stream import handle_stream_batch
 
 STARTED = datetime(2026, 1, 15, 10, tzinfo=UTC)
@@ -21,6 +22,7 @@ MARCH = epoch_ms(datetime(2026, 3, 1, tzinfo=UTC))
 JANUARY_START = epoch_ms(datetime(2026, 1, 1, tzinfo=UTC))
 STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/billing-events/stream/2026-01-01T00:00:00.000"
 REGIONS = {"eu": {"region": ["eu"]}, "us": {"region": ["us"]}}
+EU, US = (bucket_key(REGIONS[region]) for region in ("eu", "us"))  # the regions' filter buckets
 _sequence = count(10**21)
 
 
@@ -63,6 +65,12 @@ def event_item(organization_id: str, transaction_id: str, timestamp_ms: int, cod
 def store_events(dynamodb, items: list[dict]) -> None:
     for item in items:
         dynamodb.put_item(TableName=EVENTS.name, Item=to_attributes(item))
+
+
+def stored_records(dynamodb, items: list[dict]) -> list[dict]:
+    """Store the items as ingestion does; the stream records of their inserts."""
+    store_events(dynamodb, items)
+    return [stream_record(item) for item in items]
 
 
 def stream_record(item: dict, sequence_number: int | None = None) -> dict:
