@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from itertools import count
 
 import pytest
-from builders import create_customer, create_metric, create_plan, subscribe
+from builders import create_customer, create_metric, create_plan, standard_charge, subscribe
 from test_subscriptions import path_of
 from usage_fixtures import deliver, event_item, store_events, stream_record
 
@@ -125,11 +125,6 @@ def assert_numbered(organization_id: str, invoices: list, customer: str = "cust"
     assert [invoice.sequential_id for invoice in invoices] == list(range(1, len(invoices) + 1))
     assert [invoice.number for invoice in invoices] == [f"{slug}-{n:03d}" for n in range(1, len(invoices) + 1)]
     assert [invoice.issuing_date for invoice in invoices] == sorted(invoice.issuing_date for invoice in invoices)
-
-
-def standard_charge(metric: dict, amount: str = "1", **options) -> dict:
-    return {"billable_metric_id": metric["lago_id"], "charge_model": "standard", "properties": {"amount": amount},
-            **options}
 
 
 # --- the grid: every interval x calendar/anniversary x in advance/in arrears, started mid-period -------------
@@ -287,14 +282,19 @@ def test_trial_covering_the_whole_first_period_bills_no_base_fee_then_the_full_n
     assert_numbered(org, invoices)
 
 
-def test_trial_ending_mid_period_bills_the_days_from_the_trial_end(api, tenant, clock):
-    """Calendar monthly in arrears from 1 March 2026 with a 10-day trial: it ends 11 March."""
-    setup_subscription(api, clock, subscription_at=at(date(2026, 3, 1)), trial_period=10)
-    org = tenant.organization_id
-    (march,) = bill(at(date(2026, 4, 1), 1), org)
-    # 11..31 March: 21 of 31 days
-    assert base_fees(march) == [prorated(1000, 21, 31)]
-    assert_totals(march, prorated(1000, 21, 31))
+@pytest.mark.parametrize("started, plan_fields, base_fee_cents", [
+    pytest.param(date(2026, 3, 1), {"trial_period": 10}, prorated(1000, 21, 31),
+                 id="a 10-day trial from 1 March 2026 ends 11 March: 11..31 March, 21 of 31 days"),
+    pytest.param(date(2022, 3, 15), {"amount_cents": 999}, prorated(999, 17, 31),
+                 id="section 5.2 calendar, 999 from 15 March 2022: 15..31 March, 17 of 31 days, 547.84 -> 548"),
+])
+def test_a_first_period_bills_the_days_from_the_start_or_the_trial_end(api, tenant, clock, started, plan_fields,
+                                                                      base_fee_cents):
+    """Calendar monthly in arrears: the first invoice, on 1 April, bills the days of March that were billable."""
+    setup_subscription(api, clock, subscription_at=at(started), **plan_fields)
+    (march,) = bill(at(date(started.year, 4, 1), 1), tenant.organization_id)
+    assert base_fees(march) == [base_fee_cents]
+    assert_totals(march, base_fee_cents)
 
 
 # --- a pending subscription activated, an ending_at terminated --------------------------------------------------
@@ -791,15 +791,6 @@ def test_section_5_1_pay_in_advance_bills_the_period_starting_today_and_charges_
     assert (base_fees(march), charge_fees(march)) == ([1000], [400])
     assert_totals(march, 1400)
     assert_numbered(org, invoices)
-
-
-def test_section_5_2_calendar_first_period_prorated(api, tenant, clock):
-    """§5.2 calendar, started 15 March 2022 mid-period, amount 999: 15..31 March = 17 of 31 days."""
-    setup_subscription(api, clock, subscription_at=at(date(2022, 3, 15)), amount_cents=999)
-    org = tenant.organization_id
-    (march,) = bill(at(date(2022, 4, 1), 1), org)
-    assert base_fees(march) == [prorated(999, 17, 31)]  # 547.84 -> 548
-    assert_totals(march, prorated(999, 17, 31))
 
 
 def test_section_5_2_anniversary_in_arrears_first_period_is_full_price(api, tenant, clock):
