@@ -72,6 +72,13 @@ def subscribe(api, **fields) -> dict:
     return create(api, SUBSCRIPTIONS, "subscription", subscription_body(**fields))
 
 
+def subscribe_new_customer(api, **fields) -> dict:
+    """Customer `cust` and plan `startup` created, then subscribed as `subscribe` does with `fields`."""
+    create_customer(api)
+    create_plan(api)
+    return subscribe(api, **fields)
+
+
 def subscribe_now(api, **fields) -> dict:
     """A subscription from the customer's "now" (its test clock's time, if it has one) unless `fields` date it."""
     return subscribe(api, **{"subscription_at": ..., **fields})

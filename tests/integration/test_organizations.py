@@ -152,11 +152,9 @@ def test_lago_s_own_names_of_renamed_zones_are_accepted(api, timezone):
 def test_the_timezone_cannot_change_while_the_organization_has_an_active_subscription(api):
     """Usage is aggregated per period cut in the timezone in force: a new one would leave the aggregated usage in
     periods current usage and the biller no longer read (found by the soak run: 0 events counted)."""
-    from builders import create_customer, create_plan, subscribe
+    from builders import subscribe_new_customer
 
-    create_customer(api)
-    create_plan(api)
-    subscribe(api)
+    subscribe_new_customer(api)
     refused = api.put("/api/v1/organizations", {"organization": {"timezone": "Asia/Tokyo", "net_payment_term": 7}})
     assert refused.status_code == 422
     assert refused.json_body["error_details"] == {"timezone": ["organization_has_active_subscription"]}
