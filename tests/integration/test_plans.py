@@ -166,6 +166,11 @@ def charge(metric: str, charge_model: str = "standard", **fields) -> dict:
     return {"billable_metric_code": metric, "charge_model": charge_model, **fields}
 
 
+def refused(field: str, code: str, charges: dict[str, dict]) -> list[tuple]:
+    """A case per named charge the API refuses with `code` on the charge's `field`."""
+    return [(name, charge_input, {f"charges.0.{field}": [code]}) for name, charge_input in charges.items()]
+
+
 CHARGE_REFUSALS = [
     ("metric not named", {"charge_model": "standard"}, {"charges.0.billable_metric_id": ["value_is_mandatory"]}),
     ("charge_model missing", {"billable_metric_code": "sum"}, {"charges.0.charge_model": ["value_is_mandatory"]}),
@@ -180,14 +185,11 @@ CHARGE_REFUSALS = [
     ("package size 0", charge("sum", "package", properties={"amount": "1", "package_size": 0}),
      {"charges.0.properties.package_size": ["invalid_package_size"]}),
     ("min_amount_cents negative", charge("sum", min_amount_cents=-1), {"charges.0.min_amount_cents": ["value_is_invalid"]}),
-    ("pay_in_advance on max", charge("max", pay_in_advance=True),
-     {"charges.0.pay_in_advance": ["invalid_aggregation_type_or_charge_model"]}),
-    ("pay_in_advance on latest", charge("latest", pay_in_advance=True),
-     {"charges.0.pay_in_advance": ["invalid_aggregation_type_or_charge_model"]}),
-    ("pay_in_advance on weighted_sum", charge("weighted", pay_in_advance=True),
-     {"charges.0.pay_in_advance": ["invalid_aggregation_type_or_charge_model"]}),
-    ("pay_in_advance volume", charge("sum", "volume", pay_in_advance=True),
-     {"charges.0.pay_in_advance": ["invalid_aggregation_type_or_charge_model"]}),
+    *refused("pay_in_advance", "invalid_aggregation_type_or_charge_model", {
+        "pay_in_advance on max": charge("max", pay_in_advance=True),
+        "pay_in_advance on latest": charge("latest", pay_in_advance=True),
+        "pay_in_advance on weighted_sum": charge("weighted", pay_in_advance=True),
+        "pay_in_advance volume": charge("sum", "volume", pay_in_advance=True)}),
     ("percentage on latest", charge("latest", "percentage", properties={"rate": "1"}),
      {"charges.0.charge_model": ["invalid_aggregation_type_or_charge_model"]}),
     ("min_amount_cents in advance", charge("sum", pay_in_advance=True, min_amount_cents=100),
@@ -197,14 +199,11 @@ CHARGE_REFUSALS = [
      {"charges.0.properties": ["not_compatible_with_pay_in_advance"]}),
     ("not invoiceable in arrears", charge("sum", invoiceable=False),
      {"charges.0.invoiceable": ["must_be_true_unless_pay_in_advance"]}),
-    ("prorated on a metered metric", charge("sum", prorated=True),
-     {"charges.0.prorated": ["invalid_billable_metric_or_charge_model"]}),
-    ("prorated package", charge("recurring_sum", "package", prorated=True),
-     {"charges.0.prorated": ["invalid_billable_metric_or_charge_model"]}),
-    ("prorated graduated in advance", charge("recurring_sum", "graduated", prorated=True, pay_in_advance=True),
-     {"charges.0.prorated": ["invalid_billable_metric_or_charge_model"]}),
-    ("prorated weighted_sum", charge("weighted", prorated=True),
-     {"charges.0.prorated": ["invalid_billable_metric_or_charge_model"]}),
+    *refused("prorated", "invalid_billable_metric_or_charge_model", {
+        "prorated on a metered metric": charge("sum", prorated=True),
+        "prorated package": charge("recurring_sum", "package", prorated=True),
+        "prorated graduated in advance": charge("recurring_sum", "graduated", prorated=True, pay_in_advance=True),
+        "prorated weighted_sum": charge("weighted", prorated=True)}),
     ("filter on an undeclared key", charge("sum", filters=[{"values": {"os": ["linux"]}, "properties": {"amount": "1"}}]),
      {"charges.0.filters.0.values": ["value_is_invalid"]}),
     ("filter on an undeclared value", charge("sum", filters=[{"values": {"region": ["mars"]}, "properties": {"amount": "1"}}]),
