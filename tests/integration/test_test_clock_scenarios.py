@@ -29,6 +29,11 @@ def half_up(value: Decimal) -> int:
     return int(Decimal(value).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+def prorated(amount_cents: int, days: int, full_days: int) -> int:
+    """`days` of a `full_days` period of a plan costing `amount_cents`, half up."""
+    return half_up(Decimal(amount_cents) * days / full_days)
+
+
 class StoredEvents:
     """The stream aggregator's part: delivers every event the organization stored since the last call, each once
     (a redelivery under a new sequence number would count it twice)."""
@@ -167,7 +172,7 @@ def test_an_arrears_month_started_mid_period_is_invoiced_at_its_end_on_the_clock
     clock.advance("2024-02-01T01:00:00Z")
     (january,) = invoices(api)
     # 15..31 January = 17 of 31 days of 3100 = 1700; 10 calls x 10 cents = 100.
-    base_fee = half_up(Decimal(3100) * 17 / 31)
+    base_fee = prorated(3100, 17, 31)
     assert base_fee == 1700
     assert summary(january) == ("2024-02-01", ["subscription_periodic"],
                                 [("subscription", "startup", base_fee), ("charge", "calls", 10 * 10)], 1700 + 100)
@@ -227,8 +232,7 @@ def test_an_upgrade_mid_period_bills_the_old_plan_at_once_and_the_new_one_at_the
     assert (ended["lago_id"], ended["terminated_at"]) == (old["lago_id"], "2024-03-16T00:00:00Z")
     # The old plan's final invoice, at once: to the day before the upgrade day (§5.2, §5.3), 1..15 March = 15 of 31
     # days of 1000 = 483.87 -> 484.
-    small_days = half_up(Decimal(1000) * 15 / 31)
-    assert small_days == 484
+    assert prorated(1000, 15, 31) == 484
     (final,) = invoices(api)
     assert summary(final) == ("2024-03-16", ["subscription_terminating"], [("subscription", "small", 484)], 484)
 
@@ -236,8 +240,7 @@ def test_an_upgrade_mid_period_bills_the_old_plan_at_once_and_the_new_one_at_the
     final, march = invoices(api)
     # The new plan from the upgrade day: 16..31 March = 16 of 31 days of 3100 = 1600 (cumulatively: 3100 -
     # round(3100 x 15 / 31) = 3100 - 1500, the same).
-    big_days = half_up(Decimal(3100) * 16 / 31)
-    assert big_days == 3100 - half_up(Decimal(3100) * 15 / 31) == 1600
+    assert prorated(3100, 16, 31) == 3100 - prorated(3100, 15, 31) == 1600
     assert summary(march) == ("2024-04-01", ["subscription_periodic"], [("subscription", "big", 1600)], 1600)
     assert (final["sequential_id"], march["sequential_id"]) == (1, 2)
 
@@ -255,8 +258,7 @@ def test_a_pay_in_advance_trial_bills_nothing_at_start_then_its_remainder_when_i
     # The trial ends 1 January + 10 days = 11 January 00:00; Lago's free-trial biller then bills the plan in advance
     # from that day (Subscriptions::FreeTrialBillingService, reason subscription_starting): 11..31 January = 21 of
     # 31 days of 3100 = 2100.
-    remainder = half_up(Decimal(3100) * 21 / 31)
-    assert remainder == 2100
+    assert prorated(3100, 21, 31) == 2100
     (trial_end,) = invoices(api)
     assert summary(trial_end) == ("2024-01-11", ["subscription_starting"], [("subscription", "trial", 2100)], 2100)
 

@@ -154,32 +154,23 @@ def test_charges_billed_monthly_between_plan_periods(interval, last_month, plan_
 # (case, interval, billing_time, start, billing day, window billed [from, to), expected base fee)
 MONTH_ENDS = [
     # 31 Jan 2022 anniversary: February has no 31st, so the period ends on the 27th: 31 Jan..27 Feb = 1 + 27 = 28 days
-    ("31 Jan anniversary, first period", "monthly", "anniversary", date(2022, 1, 31), date(2022, 2, 28),
-     date(2022, 1, 31), date(2022, 2, 28), 1000),
+    ("31 Jan anniversary, first period", "monthly", "anniversary", date(2022, 1, 31), date(2022, 2, 28), date(2022, 1, 31), date(2022, 2, 28), 1000),
     # then 28 Feb..30 Mar = 1 + 30 = 31 days, back on the 31st
-    ("31 Jan anniversary, second period", "monthly", "anniversary", date(2022, 1, 31), date(2022, 3, 31),
-     date(2022, 2, 28), date(2022, 3, 31), 1000),
+    ("31 Jan anniversary, second period", "monthly", "anniversary", date(2022, 1, 31), date(2022, 3, 31), date(2022, 2, 28), date(2022, 3, 31), 1000),
     # 30 Jan 2026 anniversary: 30 Jan..27 Feb, then 28 Feb..29 Mar
-    ("30 Jan anniversary, second period", "monthly", "anniversary", date(2026, 1, 30), date(2026, 3, 30),
-     date(2026, 2, 28), date(2026, 3, 30), 1000),
+    ("30 Jan anniversary, second period", "monthly", "anniversary", date(2026, 1, 30), date(2026, 3, 30), date(2026, 2, 28), date(2026, 3, 30), 1000),
     # 29 Jan 2026 calendar: 29..31 Jan = 3 days of 31: 1000 x 3 / 31 = 96.77
-    ("29 Jan calendar", "monthly", "calendar", date(2026, 1, 29), date(2026, 2, 1), date(2026, 1, 29),
-     date(2026, 2, 1), half_up(1000 * 3, 31)),
+    ("29 Jan calendar", "monthly", "calendar", date(2026, 1, 29), date(2026, 2, 1), date(2026, 1, 29), date(2026, 2, 1), half_up(1000 * 3, 31)),
     # 30 Jan 2026 calendar: 30..31 Jan = 2 days of 31: 64.52
-    ("30 Jan calendar", "monthly", "calendar", date(2026, 1, 30), date(2026, 2, 1), date(2026, 1, 30),
-     date(2026, 2, 1), half_up(1000 * 2, 31)),
+    ("30 Jan calendar", "monthly", "calendar", date(2026, 1, 30), date(2026, 2, 1), date(2026, 1, 30), date(2026, 2, 1), half_up(1000 * 2, 31)),
     # 29 Feb 2024 calendar: 1 day of February's 29: 34.48
-    ("29 Feb 2024 calendar", "monthly", "calendar", date(2024, 2, 29), date(2024, 3, 1), date(2024, 2, 29),
-     date(2024, 3, 1), half_up(1000 * 1, 29)),
+    ("29 Feb 2024 calendar", "monthly", "calendar", date(2024, 2, 29), date(2024, 3, 1), date(2024, 2, 29), date(2024, 3, 1), half_up(1000 * 1, 29)),
     # 29 Feb 2024 yearly anniversary: billed on 28 Feb 2025 for 29 Feb 2024..27 Feb 2025 (365 days)
-    ("29 Feb 2024 yearly anniversary", "yearly", "anniversary", date(2024, 2, 29), date(2025, 2, 28),
-     date(2024, 2, 29), date(2025, 2, 28), 1000),
+    ("29 Feb 2024 yearly anniversary", "yearly", "anniversary", date(2024, 2, 29), date(2025, 2, 28), date(2024, 2, 29), date(2025, 2, 28), 1000),
     # 31 Aug 2026 quarterly anniversary: 30 November has no 31st: 31 Aug..29 Nov = 1 + 30 + 31 + 29 = 91 days
-    ("31 Aug quarterly anniversary", "quarterly", "anniversary", date(2026, 8, 31), date(2026, 11, 30),
-     date(2026, 8, 31), date(2026, 11, 30), 1000),
+    ("31 Aug quarterly anniversary", "quarterly", "anniversary", date(2026, 8, 31), date(2026, 11, 30), date(2026, 8, 31), date(2026, 11, 30), 1000),
     # 31 Dec 2026 calendar yearly: 1 day of 365: 2.74
-    ("31 Dec yearly calendar", "yearly", "calendar", date(2026, 12, 31), date(2027, 1, 1), date(2026, 12, 31),
-     date(2027, 1, 1), half_up(1000 * 1, 365)),
+    ("31 Dec yearly calendar", "yearly", "calendar", date(2026, 12, 31), date(2027, 1, 1), date(2026, 12, 31), date(2027, 1, 1), half_up(1000 * 1, 365)),
 ]
 
 
