@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 from builders import create_customer, create_metric, create_plan, subscribe
-from usage_fixtures import deliver, event_item, store_events, stream_record
+from usage_fixtures import deliver, event_item, store_and_deliver, store_events, stream_record
 
 from chalicelib.billing.biller import run_biller
 from chalicelib.domain.aggregations.windows import epoch_ms
@@ -41,9 +41,8 @@ def storage(api, tenant):
 
 
 def send(dynamodb, organization_id: str, events: list[tuple[str, datetime, int]]) -> None:
-    items = [event_item(organization_id, tx, epoch_ms(at), "storage", {"gb": gb}) for tx, at, gb in events]
-    store_events(dynamodb, items)
-    assert deliver([stream_record(item) for item in items]) == {"batchItemFailures": []}
+    store_and_deliver(dynamodb, [event_item(organization_id, tx, epoch_ms(at), "storage", {"gb": gb})
+                                 for tx, at, gb in events])
 
 
 def invoices_of(organization_id: str) -> list:

@@ -18,7 +18,7 @@ from itertools import count
 import pytest
 from builders import create_customer, create_metric, create_plan, standard_charge, subscribe
 from test_subscriptions import path_of
-from usage_fixtures import deliver, event_item, store_events, stream_record
+from usage_fixtures import event_item, store_and_deliver
 
 from chalicelib.billing.biller import run_biller
 from chalicelib.domain.aggregations.windows import epoch_ms
@@ -81,10 +81,8 @@ def setup_subscription(api, clock, *, subscription_at: datetime, created: dateti
 def send(dynamodb, organization_id: str, code: str, events: list[tuple[datetime, dict]],
          external_subscription_id: str = "sub") -> None:
     """Store the events as ingestion would and deliver them to the stream aggregator."""
-    items = [event_item(organization_id, f"tx-{next(_transactions)}", epoch_ms(instant), code, properties,
-                        external_subscription_id) for instant, properties in events]
-    store_events(dynamodb, items)
-    assert deliver([stream_record(item) for item in items]) == {"batchItemFailures": []}
+    store_and_deliver(dynamodb, [event_item(organization_id, f"tx-{next(_transactions)}", epoch_ms(instant), code,
+                                            properties, external_subscription_id) for instant, properties in events])
 
 
 def invoices_of(organization_id: str) -> list:

@@ -43,14 +43,13 @@ def busy_organization(api, grace_days: int) -> str:
 
 
 def send_to(organization_id: str, external_id: str, at: datetime, gb: int) -> None:
-    from usage_fixtures import deliver, event_item, store_events, stream_record
+    from usage_fixtures import event_item, store_and_deliver
 
     from chalicelib.domain.aggregations.windows import epoch_ms
 
     item = event_item(organization_id, f"{external_id}-{at.isoformat()}", epoch_ms(at), "storage", {"gb": gb},
                       external_subscription_id=external_id)
-    store_events(repositories().client, [item])
-    assert deliver([stream_record(item)]) == {"batchItemFailures": []}
+    store_and_deliver(repositories().client, [item])
 
 
 def fresh_tables() -> None:

@@ -14,7 +14,7 @@ from in_advance_fixtures import drain, fees_of, in_advance_plan
 from in_advance_fixtures import send as send_event
 from test_current_usage import dynamodb_requests
 from test_openapi import _assert_described
-from usage_fixtures import deliver, event_item, store_events, stream_record
+from usage_fixtures import event_item, store_and_deliver
 
 from app import app
 from chalicelib.api.openapi.document import openapi_document
@@ -42,10 +42,8 @@ def at(day: int, hour: int = 12, month: int = 1) -> int:
 
 def send(dynamodb, organization_id: str, events: list[tuple[str, int, str, dict]]) -> None:
     """Store the events as ingestion does and deliver them to the stream handler in one batch."""
-    items = [event_item(organization_id, tx, timestamp_ms, code, properties)
-             for tx, timestamp_ms, code, properties in events]
-    store_events(dynamodb, items)
-    assert deliver([stream_record(item) for item in items]) == {"batchItemFailures": []}
+    store_and_deliver(dynamodb, [event_item(organization_id, tx, timestamp_ms, code, properties)
+                                 for tx, timestamp_ms, code, properties in events])
 
 
 def current_usage(api, monkeypatch, now: datetime, document: dict | None = None) -> dict:

@@ -73,6 +73,11 @@ def stored_records(dynamodb, items: list[dict]) -> list[dict]:
     return [stream_record(item) for item in items]
 
 
+def store_and_deliver(dynamodb, items: list[dict]) -> None:
+    """Store the items as ingestion does and deliver their records to the stream handler in one batch, all applied."""
+    assert deliver(stored_records(dynamodb, items)) == {"batchItemFailures": []}
+
+
 def stream_record(item: dict, sequence_number: int | None = None) -> dict:
     return {"eventID": f"id-{item['transaction_id']}", "eventName": "INSERT", "eventVersion": "1.1",
             "eventSource": "aws:dynamodb", "awsRegion": "us-east-1", "eventSourceARN": STREAM_ARN,
