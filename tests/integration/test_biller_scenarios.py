@@ -516,11 +516,9 @@ def test_prorated_volume_prices_the_prorated_units_at_the_range_of_the_full_unit
     """Lago's volume spec "when charge is prorated" (198.6 units, 300 full -> 149.3) as a period: a prorated
     volume charge on a recurring sum of seats, 66 seats from 1 March, 234 more on 14 April. April's current usage
     read in its last hour is the charge fee of the invoice of 1 May."""
-    seats = api.post("/api/v1/billable_metrics", {"billable_metric": {
-        "name": "seats", "code": "seats", "aggregation_type": "sum_agg", "field_name": "n", "recurring": True}})
-    assert seats.status_code == 200, seats.body
+    seats = create_metric(api, "seats", "sum_agg", "n", recurring=True)
     setup_subscription(api, clock, subscription_at=at(date(2026, 3, 1)), charges=[{
-        "billable_metric_id": seats.json_body["billable_metric"]["lago_id"], "charge_model": "volume",
+        "billable_metric_id": seats["lago_id"], "charge_model": "volume",
         "prorated": True, "properties": LAGO_VOLUME}])
     org = tenant.organization_id
     send(dynamodb, org, "seats", [(at(date(2026, 3, 1), 10), {"n": 66}), (at(date(2026, 4, 14), 10), {"n": 234})])

@@ -230,9 +230,7 @@ def test_backfilled_drafts_go_through_their_grace_period(api, api_clock, catalog
     the hourly biller run of 4 October 00:30 finalizes it, and a late event of September arriving on 3 October is on
     it: 1000 + (10 + 6) GB x 50 = 1800."""
     stores = repositories()
-    response = api.post("/api/v1/customers", {"customer": {"external_id": "acme", "name": "Acme",
-                                                           "billing_configuration": {"invoice_grace_period": 3}}})
-    assert response.status_code == 200, response.body
+    create_customer(api, "acme", name="Acme", billing_configuration={"invoice_grace_period": 3})
     api_clock.set(at(2026, 10, 1, 12))
     subscribe_acme(api)
     send(api, "sep-10", at(2026, 9, 10), 10)
@@ -250,9 +248,7 @@ def test_backfilled_drafts_go_through_their_grace_period(api, api_clock, catalog
 
 
 def test_a_backfill_past_the_grace_period_issues_and_finalizes_the_draft_in_one_run(api, api_clock, catalog):
-    response = api.post("/api/v1/customers", {"customer": {"external_id": "acme", "name": "Acme",
-                                                           "billing_configuration": {"invoice_grace_period": 3}}})
-    assert response.status_code == 200, response.body
+    create_customer(api, "acme", name="Acme", billing_configuration={"invoice_grace_period": 3})
     api_clock.set(at(2026, 10, 20))
     subscribe_acme(api)
     assert replay(repositories(), at(2026, 10, 20, 1), backfill=True)["invoices_created"] == 1  # issued, finalized
