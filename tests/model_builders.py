@@ -22,9 +22,9 @@ def metric(metric_id: str, filters: dict | None = None, aggregation_type: str = 
 
 def priced_charge(charge_id: str, metric_id: str, model: str, properties: dict, filters=(), **fields) -> Charge:
     """A charge on the metric of that id, priced by `model` with `properties`; `filters` as the API takes them."""
-    return Charge(id=charge_id, billable_metric_id=metric_id, billable_metric_code=metric_id, charge_model=model,
-                  properties=properties, filters=[ChargeFilter(**item) for item in filters], created_at=CREATED,
-                  **fields)
+    return Charge(**{"id": charge_id, "billable_metric_id": metric_id, "billable_metric_code": metric_id,
+                     "charge_model": model, "properties": properties,
+                     "filters": [ChargeFilter(**item) for item in filters], "created_at": CREATED, **fields})
 
 
 def charge(charge_id: str, metric_id: str, amount: str, filters=(), **fields) -> Charge:
