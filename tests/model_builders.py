@@ -2,6 +2,7 @@
 subscriptions of organization `org`, each with what its test names and the usual values otherwise."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from chalicelib.domain.billable_metrics import BillableMetric
@@ -20,14 +21,15 @@ def metric(metric_id: str, filters: dict | None = None, aggregation_type: str = 
                              "created_at": CREATED, "updated_at": CREATED, **fields})
 
 
-def priced_charge(charge_id: str, metric_id: str, model: str, properties: dict, filters=(), **fields) -> Charge:
+def priced_charge(charge_id: str, metric_id: str, model: str, properties: dict, filters: Iterable[dict] = (),
+                  **fields) -> Charge:
     """A charge on the metric of that id, priced by `model` with `properties`; `filters` as the API takes them."""
     return Charge(**{"id": charge_id, "billable_metric_id": metric_id, "billable_metric_code": metric_id,
                      "charge_model": model, "properties": properties,
                      "filters": [ChargeFilter(**item) for item in filters], "created_at": CREATED, **fields})
 
 
-def charge(charge_id: str, metric_id: str, amount: str, filters=(), **fields) -> Charge:
+def charge(charge_id: str, metric_id: str, amount: str, filters: Iterable[dict] = (), **fields) -> Charge:
     """A standard charge of `amount` a unit."""
     return priced_charge(charge_id, metric_id, "standard", {"amount": amount}, filters, **fields)
 
