@@ -10,12 +10,12 @@ from __future__ import annotations
 import calendar
 import json
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from lago_python_client.models import BatchEvent, BillableMetric, Charge, Charges, Customer, Event, Plan, Subscription
+from lago_catalog import customer_with_vat, graduated_plan, unique
+from lago_python_client.models import BatchEvent, BillableMetric, Event, Subscription
 from operator_cli import cli
 
 pytestmark = pytest.mark.e2e
@@ -24,10 +24,6 @@ POLL_SECONDS = 10
 PLAN_AMOUNT_CENTS = 1000
 UNIT_PRICE_CENTS = 1  # first graduated tier: 0..100 at 0.01 EUR
 VAT_RATE = 20
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}_{uuid.uuid4().hex[:10]}"
 
 
 def iso(moment: datetime) -> str:
@@ -63,19 +59,9 @@ def test_a_month_is_billed_once_with_exact_amounts(stack, client, http):
 
     metric = client.billable_metrics.create(BillableMetric(
         name="Storage", code=unique("gb"), aggregation_type="sum_agg", field_name="gb", recurring=False))
-    plan = client.plans.create(Plan(
-        name="Monthly", code=unique("monthly"), interval="monthly", amount_cents=PLAN_AMOUNT_CENTS,
-        amount_currency="EUR", pay_in_advance=False, charges=Charges(__root__=[Charge(
-            billable_metric_id=metric.lago_id, charge_model="graduated", pay_in_advance=False, invoiceable=True,
-            properties={"graduated_ranges": [
-                {"from_value": 0, "to_value": 100, "per_unit_amount": "0.01", "flat_amount": "0"},
-                {"from_value": 101, "to_value": None, "per_unit_amount": "0.005", "flat_amount": "1"}]})])))
+    plan = graduated_plan(client, metric, "Monthly", unique("monthly"))
     customer_id, subscription_id = unique("cust"), unique("sub")
-    client.customers.create(Customer(external_id=customer_id, name="Acme", currency="EUR", email="billing@acme.test"))
-    # vat_rate is not in the client's models (lago-api.md §9): set it over plain HTTP (a customer POST upserts).
-    response = http.post("/api/v1/customers", json={"customer": {"external_id": customer_id, "vat_rate": VAT_RATE}})
-    assert response.status_code == 200, response.text
-    assert response.json()["customer"]["billing_configuration"]["vat_rate"] == VAT_RATE
+    customer_with_vat(client, http, customer_id, VAT_RATE)
     subscription = client.subscriptions.create(Subscription(
         external_customer_id=customer_id, plan_code=plan.code, external_id=subscription_id, billing_time="calendar",
         subscription_at=iso(month_start)))

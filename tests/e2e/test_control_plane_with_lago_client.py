@@ -2,9 +2,8 @@
 stack: create, find, list, update, destroy; and the customer that cannot be deleted while subscribed."""
 from __future__ import annotations
 
-import uuid
-
 import pytest
+from lago_catalog import GRADUATED_RANGES, unique
 from lago_python_client.exceptions import LagoApiError
 from lago_python_client.models import (
     BillableMetric,
@@ -22,20 +21,12 @@ from lago_python_client.models import (
 pytestmark = pytest.mark.e2e
 
 
-def unique(prefix: str) -> str:
-    return f"{prefix}_{uuid.uuid4().hex[:10]}"
-
-
 def lago_error(call) -> LagoApiError:
     with pytest.raises(LagoApiError) as raised:
         call()
     return raised.value
 
 
-GRADUATED_RANGES = [
-    {"from_value": 0, "to_value": 100, "per_unit_amount": "0.01", "flat_amount": "0"},
-    {"from_value": 101, "to_value": None, "per_unit_amount": "0.005", "flat_amount": "1"},
-]
 
 
 def test_metric_plan_customer_subscription_lifecycle(client):

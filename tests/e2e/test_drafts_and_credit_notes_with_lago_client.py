@@ -12,9 +12,10 @@ from datetime import UTC, datetime
 from decimal import ROUND_DOWN, Decimal
 
 import pytest
+from lago_catalog import unique
 from lago_python_client.models import Customer, Plan, Subscription
 from lago_python_client.models.customer import CustomerBillingConfiguration
-from test_billing_with_lago_client import current_month, iso, unique
+from test_billing_with_lago_client import current_month, iso
 
 from chalicelib.domain.money import round_half_up
 

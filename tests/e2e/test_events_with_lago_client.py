@@ -2,17 +2,12 @@
 nulls), batch_create, find, a replay that returns the stored event, and a conflicting repeat."""
 from __future__ import annotations
 
-import uuid
-
 import pytest
+from lago_catalog import unique
 from lago_python_client.exceptions import LagoApiError
 from lago_python_client.models import BatchEvent, BillableMetric, Charge, Charges, Customer, Event, Plan, Subscription
 
 pytestmark = pytest.mark.e2e
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}_{uuid.uuid4().hex[:10]}"
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+from lago_catalog import unique
 from lago_python_client.client import Client
 from lago_python_client.exceptions import LagoApiError
 from lago_python_client.models import Customer
@@ -36,10 +37,6 @@ SEED_FIELDS = {
 }
 CHANGED_FIELDS = {"name": "Acme Rockets Europe", "city": "Lyon", "zipcode": "69002", "email": "invoices@acme.test",
                   "timezone": "Europe/Berlin", "phone": "+33 4 00 00 00 00"}
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}_{uuid.uuid4().hex[:10]}"
 
 
 def assert_lago_error(response: httpx.Response, status: int, code: str | None = None) -> dict:

@@ -5,20 +5,16 @@ from __future__ import annotations
 
 import calendar
 import time
-import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from lago_python_client.models import BatchEvent, BillableMetric, Charge, Charges, Customer, Event, Plan, Subscription
+from lago_catalog import customer_with_vat, graduated_plan, unique
+from lago_python_client.models import BatchEvent, BillableMetric, Event, Subscription
 
 pytestmark = pytest.mark.e2e
 
 POLL_SECONDS = 10
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}_{uuid.uuid4().hex[:10]}"
 
 
 def month_bounds(now: datetime) -> tuple[str, str]:
@@ -42,19 +38,9 @@ def test_events_reach_current_usage_with_exact_amounts(client, http):
     now = clear_of_month_end()
     metric = client.billable_metrics.create(BillableMetric(
         name="API calls", code=unique("api_calls"), aggregation_type="sum_agg", field_name="count", recurring=False))
-    plan = client.plans.create(Plan(
-        name="Usage plan", code=unique("usage"), interval="monthly", amount_cents=1000, amount_currency="EUR",
-        pay_in_advance=False, charges=Charges(__root__=[Charge(
-            billable_metric_id=metric.lago_id, charge_model="graduated", pay_in_advance=False, invoiceable=True,
-            properties={"graduated_ranges": [
-                {"from_value": 0, "to_value": 100, "per_unit_amount": "0.01", "flat_amount": "0"},
-                {"from_value": 101, "to_value": None, "per_unit_amount": "0.005", "flat_amount": "1"}]})])))
+    plan = graduated_plan(client, metric, "Usage plan", unique("usage"))
     customer_id, subscription_id = unique("cust"), unique("sub")
-    client.customers.create(Customer(external_id=customer_id, name="Acme", currency="EUR", email="billing@acme.test"))
-    response = http.post("/api/v1/customers", json={"customer": {"external_id": customer_id, "name": "Acme",
-                                                                  "vat_rate": 20}})
-    assert response.status_code == 200, response.text
-    assert response.json()["customer"]["billing_configuration"]["vat_rate"] == 20
+    customer_with_vat(client, http, customer_id, 20)
     start_of_month = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     subscription = client.subscriptions.create(Subscription(
         external_customer_id=customer_id, plan_code=plan.code, external_id=subscription_id, billing_time="calendar",

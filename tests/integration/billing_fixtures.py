@@ -1,8 +1,7 @@
 """Shared by the biller's crash and schedule tests: a catalog of one usage plan and two customers."""
 from __future__ import annotations
 
-from test_events import create_metric
-from test_subscriptions import create_customer, create_plan
+from builders import create_customer, create_metric, create_plan
 
 
 def storage_catalog(api) -> None:

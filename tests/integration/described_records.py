@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from builders import create_clock, create_customer, create_metric, create_plan, send_event, subscribe
 from invoice_fixtures import charge_fee, issue_credit_note, issue_invoice, store_in_advance_fee, subscription_fee
 
 CUSTOMER = "described-customer"
@@ -31,21 +32,11 @@ class DescribedRecords:
                 "test_clocks": self.test_clock_id}.get(resource)
 
 
-def _ok(response) -> dict:
-    assert response.status_code == 200, response.body
-    return response.json_body
-
-
 def create_described_records(api, tenant) -> DescribedRecords:
-    _ok(api.post("/api/v1/customers", {"customer": {
-        "external_id": CUSTOMER, "name": "Described", "country": "FR", "vat_rate": 20,
-        "shipping_address": {"city": "Lyon"}}}))
-    metric = _ok(api.post("/api/v1/billable_metrics", {"billable_metric": {
-        "name": "Calls", "code": METRIC, "aggregation_type": "sum_agg", "field_name": "calls",
-        "filters": [{"key": "region", "values": ["eu", "us"]}]}}))["billable_metric"]
-    plan = _ok(api.post("/api/v1/plans", {"plan": {
-        "name": "Described", "code": PLAN, "interval": "monthly", "amount_cents": 1000, "amount_currency": "EUR",
-        "pay_in_advance": False, "trial_period": 1.5, "charges": [{
+    create_customer(api, CUSTOMER, name="Described", country="FR", vat_rate=20, shipping_address={"city": "Lyon"})
+    metric = create_metric(api, METRIC, "sum_agg", "calls", name="Calls",
+                           filters=[{"key": "region", "values": ["eu", "us"]}])
+    plan = create_plan(api, PLAN, name="Described", trial_period=1.5, charges=[{
             "billable_metric_id": metric["lago_id"], "charge_model": "graduated",
             "properties": {"graduated_ranges": [{"from_value": 0, "to_value": 10, "per_unit_amount": "0.5",
                                                  "flat_amount": "1"},
@@ -53,17 +44,13 @@ def create_described_records(api, tenant) -> DescribedRecords:
                                                  "flat_amount": "0"}]},
             "filters": [{"invoice_display_name": "Europe", "values": {"region": ["eu"]},
                          "properties": {"graduated_ranges": [{"from_value": 0, "to_value": None,
-                                                              "per_unit_amount": "0.1", "flat_amount": "0"}]}}]}]}}))
-    _ok(api.post("/api/v1/subscriptions", {"subscription": {
-        "external_customer_id": CUSTOMER, "plan_code": PLAN, "external_id": SUBSCRIPTION,
-        "subscription_at": "2026-01-15T00:00:00Z"}}))
-    _ok(api.post("/api/v1/events", {"event": {
-        "transaction_id": TRANSACTION, "external_subscription_id": SUBSCRIPTION, "code": METRIC,
-        "timestamp": 1768600000, "properties": {"calls": 12.5, "region": "eu"}}}))
-    clock = _ok(api.post("/api/v1/test_clocks", {"test_clock": {
-        "name": "Described", "frozen_time": "2030-01-01T00:00:00Z"}}))["test_clock"]
-    charge_id = plan["plan"]["charges"][0]["lago_id"]
-    subscription_id = _ok(api.get(f"/api/v1/subscriptions/{SUBSCRIPTION}"))["subscription"]["lago_id"]
+                                                              "per_unit_amount": "0.1", "flat_amount": "0"}]}}]}])
+    subscription_id = subscribe(api, external_customer_id=CUSTOMER, plan_code=PLAN, external_id=SUBSCRIPTION,
+                                subscription_at="2026-01-15T00:00:00Z")["lago_id"]
+    send_event(api, TRANSACTION, METRIC, SUBSCRIPTION, datetime.fromtimestamp(1768600000, UTC),
+               {"calls": 12.5, "region": "eu"})
+    clock = create_clock(api, "2030-01-01T00:00:00Z", name="Described")
+    charge_id = plan["charges"][0]["lago_id"]
     invoice = issue_invoice(tenant.organization_id, CUSTOMER, SUBSCRIPTION,
                             [subscription_fee(subscription_id, 1000),
                              charge_fee(subscription_id, charge_id, Decimal("12.5"), 225, filter_index=0,

@@ -8,10 +8,8 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 import boto3
-from test_events import create_metric
-from test_subscriptions import create_customer, create_plan, subscribe
+from builders import create_customer, create_metric, create_plan, send_event, subscribe
 
-from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.handlers.usage_stream import handle_stream_batch
 from chalicelib.local.stream_poller import StreamPoller
 from chalicelib.store.repositories import repositories
@@ -52,11 +50,7 @@ def in_advance_plan(api, aggregation_type: str = "sum_agg", field_name: str | No
 
 def send(api, transaction_id: str, properties: dict | None = None, at: datetime = JANUARY_10,
          external_subscription_id: str = "sub") -> dict:
-    response = api.post("/api/v1/events", {"event": {
-        "transaction_id": transaction_id, "external_subscription_id": external_subscription_id, "code": "usage",
-        "timestamp": epoch_ms(at) // 1000, "properties": properties or {}}})
-    assert response.status_code == 200, response.body
-    return response.json_body["event"]
+    return send_event(api, transaction_id, "usage", external_subscription_id, at, properties or {})
 
 
 def stream_poller(dynamodb, handler=handle_stream_batch) -> StreamPoller:

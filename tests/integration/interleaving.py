@@ -1,5 +1,6 @@
 """Deterministic interleaving of concurrent requests: a botocore hook on the repositories' DynamoDB client
-runs a competing request just before the request under test makes a given call. No threads, no sleeps."""
+runs a competing request (or a crash) just before or after the request under test makes a given call. No threads,
+no sleeps."""
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -29,5 +30,31 @@ def competing(operation: str, competitor, times: int = 1):
     events.register(event_name, hook)
     try:
         yield results
+    finally:
+        events.unregister(event_name, hook)
+
+
+@contextmanager
+def on_transaction(number: int, action, when: str = "before"):
+    """Run `action()` before (`when` "before") or after ("after": the write applied, its answer lost) the app's
+    `number`-th TransactWriteItems from now (the action's own calls excepted)."""
+    state = {"calls": 0, "busy": False}
+
+    def hook(**_):
+        if state["busy"]:
+            return
+        state["calls"] += 1
+        if state["calls"] == number:
+            state["busy"] = True
+            try:
+                action()
+            finally:
+                state["busy"] = False
+
+    events = repositories().client.meta.events
+    event_name = f"{when}-call.dynamodb.TransactWriteItems"
+    events.register(event_name, hook)
+    try:
+        yield
     finally:
         events.unregister(event_name, hook)

@@ -8,10 +8,11 @@ from decimal import Decimal
 
 import pytest
 from usage_fixtures import (
+    EU,
     FEBRUARY,
     JANUARY_START,
-    REGIONS,
     STARTED,
+    US,
     aggregates,
     deliver,
     event_item,
@@ -26,8 +27,6 @@ from chalicelib.domain.aggregations.sum import Totals
 from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.domain.subscriptions import terminated_subscription
 from chalicelib.store.repositories import repositories
-
-EU, US = bucket_key(REGIONS["eu"]), bucket_key(REGIONS["us"])
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import re
 import uuid
 
 import pytest
+from builders import create_plan, created
 
 METRICS = "/api/v1/billable_metrics"
 PLANS = "/api/v1/plans"
@@ -23,17 +24,8 @@ def metric_body(code: str = "storage", **fields) -> dict:
     return {"billable_metric": {name: value for name, value in body.items() if value is not ...}}
 
 
-def create_metric(api, code: str = "storage", **fields) -> dict:
-    response = api.post(METRICS, metric_body(code, **fields))
-    assert response.status_code == 200, response.body
-    return response.json_body["billable_metric"]
-
-
-def create_plan(api, code: str, charges: list[dict]) -> dict:
-    response = api.post(PLANS, {"plan": {"name": code, "code": code, "interval": "monthly", "amount_cents": 1000,
-                                         "amount_currency": "EUR", "pay_in_advance": False, "charges": charges}})
-    assert response.status_code == 200, response.body
-    return response.json_body["plan"]
+def create_storage(api, code: str = "storage", **fields) -> dict:
+    return created(api.post(METRICS, metric_body(code, **fields)), "billable_metric")
 
 
 def total_count(api) -> int:
@@ -44,7 +36,7 @@ def total_count(api) -> int:
 
 
 def test_create_returns_lagos_billable_metric_object(api):
-    metric = create_metric(api, filters=[{"key": "region", "values": ["us", "eu"]}], description="GB stored",
+    metric = create_storage(api, filters=[{"key": "region", "values": ["us", "eu"]}], description="GB stored",
                            rounding_function="round", rounding_precision=2)
     uuid.UUID(metric["lago_id"])
     assert TIME_Z.match(metric["created_at"])
@@ -57,12 +49,12 @@ def test_create_returns_lagos_billable_metric_object(api):
 
 
 def test_filters_are_always_a_list(api):
-    assert create_metric(api, "calls", aggregation_type="count_agg", field_name=...)["filters"] == []
-    assert create_metric(api, "other", filters=None)["filters"] == []
+    assert create_storage(api, "calls", aggregation_type="count_agg", field_name=...)["filters"] == []
+    assert create_storage(api, "other", filters=None)["filters"] == []
 
 
 def test_duplicate_code_is_value_already_exist(api):
-    create_metric(api)
+    create_storage(api)
     response = api.post(METRICS, metric_body(name="Again"))
     assert response.json_body == invalid({"code": ["value_already_exist"]})
     assert total_count(api) == 1
@@ -71,17 +63,17 @@ def test_duplicate_code_is_value_already_exist(api):
 @pytest.mark.parametrize("aggregation_type", ["count_agg", "sum_agg", "max_agg", "unique_count_agg", "latest_agg",
                                               "weighted_sum_agg"])
 def test_every_aggregation_type_is_accepted(api, aggregation_type):
-    assert create_metric(api, aggregation_type=aggregation_type)["aggregation_type"] == aggregation_type
+    assert create_storage(api, aggregation_type=aggregation_type)["aggregation_type"] == aggregation_type
 
 
 def test_weighted_sum_defaults_to_seconds_and_count_needs_no_field(api):
-    assert create_metric(api, "w", aggregation_type="weighted_sum_agg")["weighted_interval"] == "seconds"
-    assert create_metric(api, "c", aggregation_type="count_agg", field_name=...)["field_name"] is None
+    assert create_storage(api, "w", aggregation_type="weighted_sum_agg")["weighted_interval"] == "seconds"
+    assert create_storage(api, "c", aggregation_type="count_agg", field_name=...)["field_name"] is None
 
 
 @pytest.mark.parametrize("aggregation_type", ["sum_agg", "unique_count_agg", "weighted_sum_agg"])
 def test_recurring_is_accepted_where_lago_allows_it(api, aggregation_type):
-    assert create_metric(api, aggregation_type=aggregation_type, recurring=True)["recurring"] is True
+    assert create_storage(api, aggregation_type=aggregation_type, recurring=True)["recurring"] is True
 
 
 REFUSED = [
@@ -158,7 +150,7 @@ def test_a_metric_too_large_for_one_item_is_refused(api):
 
 def test_list_is_newest_first_with_lagos_meta(api):
     for code in ("a", "b", "c"):
-        create_metric(api, code)
+        create_storage(api, code)
     first = api.get(f"{METRICS}?per_page=2").json_body
     assert [metric["code"] for metric in first["billable_metrics"]] == ["c", "b"]
     assert first["meta"] == {"current_page": 1, "next_page": 2, "prev_page": None, "total_pages": 2, "total_count": 3}
@@ -180,7 +172,7 @@ def test_unknown_code_is_not_found(api):
 
 
 def test_another_organizations_metric_is_not_found(api, other_api):
-    create_metric(api)
+    create_storage(api)
     assert other_api.get(f"{METRICS}/storage").json_body == NOT_FOUND
     assert other_api.get(METRICS).json_body["billable_metrics"] == []
     # The code is free in the other organization.
@@ -191,7 +183,7 @@ def test_another_organizations_metric_is_not_found(api, other_api):
 
 
 def test_update_changes_only_the_fields_sent(api):
-    created = create_metric(api, description="before")
+    created = create_storage(api, description="before")
     response = api.put(f"{METRICS}/storage", {"billable_metric": {"name": "Disk", "filters": [{"key": "r", "values": ["a"]}]}})
     assert response.status_code == 200, response.body
     updated = response.json_body["billable_metric"]
@@ -200,14 +192,14 @@ def test_update_changes_only_the_fields_sent(api):
 
 
 def test_update_of_an_unused_metric_may_change_its_aggregation(api):
-    create_metric(api, aggregation_type="weighted_sum_agg")
+    create_storage(api, aggregation_type="weighted_sum_agg")
     updated = api.put(f"{METRICS}/storage", {"billable_metric": {"aggregation_type": "max_agg"}}).json_body
     assert updated["billable_metric"]["aggregation_type"] == "max_agg"
     assert updated["billable_metric"]["weighted_interval"] is None
 
 
 def test_update_checks_the_rules_on_the_result(api):
-    create_metric(api, aggregation_type="sum_agg", recurring=True)
+    create_storage(api, aggregation_type="sum_agg", recurring=True)
     response = api.put(f"{METRICS}/storage", {"billable_metric": {"aggregation_type": "max_agg"}})
     assert response.json_body == invalid({"recurring": ["not_compatible_with_aggregation_type"]})
     response = api.put(f"{METRICS}/storage", {"billable_metric": {"name": None}})
@@ -215,28 +207,28 @@ def test_update_checks_the_rules_on_the_result(api):
 
 
 def test_rename_moves_the_code(api):
-    created = create_metric(api)
-    create_metric(api, "taken")
+    created = create_storage(api)
+    create_storage(api, "taken")
     assert api.put(f"{METRICS}/storage", {"billable_metric": {"code": "taken"}}).json_body == invalid(
         {"code": ["value_already_exist"]})
     renamed = api.put(f"{METRICS}/storage", {"billable_metric": {"code": "disk"}}).json_body["billable_metric"]
     assert renamed["lago_id"] == created["lago_id"]
     assert api.get(f"{METRICS}/storage").json_body == NOT_FOUND
     assert api.get(f"{METRICS}/disk").json_body["billable_metric"]["lago_id"] == created["lago_id"]
-    assert create_metric(api, "storage")["lago_id"] != created["lago_id"]
+    assert create_storage(api, "storage")["lago_id"] != created["lago_id"]
 
 
 # ---------------------------------------------------------------------------------------------- delete
 
 
 def test_delete_returns_the_metric_and_frees_its_code(api):
-    created = create_metric(api)
+    created = create_storage(api)
     response = api.delete(f"{METRICS}/storage")
     assert response.status_code == 200
     assert response.json_body == {"billable_metric": created}
     assert api.get(f"{METRICS}/storage").json_body == NOT_FOUND
     assert total_count(api) == 0
-    assert create_metric(api)["lago_id"] != created["lago_id"]
+    assert create_storage(api)["lago_id"] != created["lago_id"]
 
 
 # ---------------------------------------------------------------------------------------- used by a plan
@@ -244,9 +236,9 @@ def test_delete_returns_the_metric_and_frees_its_code(api):
 
 @pytest.fixture
 def used_metric(api):
-    metric = create_metric(api, filters=[{"key": "region", "values": ["us", "eu", "asia"]},
+    metric = create_storage(api, filters=[{"key": "region", "values": ["us", "eu", "asia"]},
                                          {"key": "cloud", "values": ["aws", "gcp"]}])
-    create_plan(api, "starter", [{"billable_metric_id": metric["lago_id"], "charge_model": "standard",
+    create_plan(api, "starter", name="starter", charges=[{"billable_metric_id": metric["lago_id"], "charge_model": "standard",
                                   "properties": {"amount": "1"},
                                   "filters": [{"values": {"region": ["us"]}, "properties": {"amount": "2"}},
                                               {"values": {"cloud": ["__ALL_FILTER_VALUES__"]},
@@ -256,7 +248,7 @@ def used_metric(api):
 
 def test_a_used_metric_counts_its_plans(api, used_metric):
     assert api.get(f"{METRICS}/storage").json_body["billable_metric"]["plans_count"] == 1
-    create_plan(api, "pro", [{"billable_metric_code": "storage", "charge_model": "standard"},
+    create_plan(api, "pro", name="pro", charges=[{"billable_metric_code": "storage", "charge_model": "standard"},
                              {"billable_metric_code": "storage", "charge_model": "package"}])
     assert api.get(f"{METRICS}/storage").json_body["billable_metric"]["plans_count"] == 2
 

@@ -7,9 +7,8 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from test_events import create_metric
-from test_subscriptions import create_customer, create_plan, subscribe
-from usage_fixtures import deliver, event_item, store_events, stream_record
+from builders import create_customer, create_metric, create_plan, subscribe
+from usage_fixtures import deliver, event_item, store_and_deliver, store_events, stream_record
 
 from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.store.repositories import repositories
@@ -42,9 +41,8 @@ def storage(api, tenant):
 
 
 def send(dynamodb, organization_id: str, events: list[tuple[str, datetime, int]]) -> None:
-    items = [event_item(organization_id, tx, epoch_ms(at), "storage", {"gb": gb}) for tx, at, gb in events]
-    store_events(dynamodb, items)
-    assert deliver([stream_record(item) for item in items]) == {"batchItemFailures": []}
+    store_and_deliver(dynamodb, [event_item(organization_id, tx, epoch_ms(at), "storage", {"gb": gb})
+                                 for tx, at, gb in events])
 
 
 def invoices_of(organization_id: str) -> list:

@@ -8,8 +8,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 from billing_fixtures import storage_catalog
+from builders import subscribe
+from interleaving import on_transaction
 from test_biller import send
-from test_subscriptions import subscribe
 
 from chalicelib.store.repositories import repositories
 from chalicelib.wiring import run_biller
@@ -111,28 +112,12 @@ def test_crashed_before_each_write_then_rerun(busy_month, allowed):
 @pytest.mark.parametrize("before", range(1, CLEAN_RUN_WRITES + 1))
 def test_a_second_biller_run_before_each_write_of_the_first(busy_month, before):
     """The competitor runs whole just before the first biller's `before`-th transaction (its own calls pass)."""
-    state = {"calls": 0, "busy": False, "competitor": None}
-
-    def hook(**_):
-        if state["busy"]:
-            return
-        state["calls"] += 1
-        if state["calls"] == before:
-            state["busy"] = True
-            try:
-                state["competitor"] = run_biller(AT)
-            finally:
-                state["busy"] = False
-
-    events = repositories().client.meta.events
-    events.register("before-call.dynamodb.TransactWriteItems", hook)
-    try:
+    competitor = []
+    with on_transaction(before, lambda: competitor.append(run_biller(AT))):
         first = run_biller(AT)
-    finally:
-        events.unregister("before-call.dynamodb.TransactWriteItems", hook)
-    assert state["competitor"] is not None
+    assert len(competitor) == 1
     # Between them, every invoice once: the first issued those before its `before`-th write, the other the rest.
-    assert first["invoices_created"] + state["competitor"]["invoices_created"] == len(EXPECTED)
+    assert first["invoices_created"] + competitor[0]["invoices_created"] == len(EXPECTED)
     assert run_biller(AT)["invoices_created"] == 0
     assert invoices(busy_month) == EXPECTED
 

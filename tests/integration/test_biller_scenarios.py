@@ -16,9 +16,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from itertools import count
 
 import pytest
-from test_events import create_metric
-from test_subscriptions import create_customer, create_plan, path_of, subscribe
-from usage_fixtures import deliver, event_item, store_events, stream_record
+from builders import create_customer, create_metric, create_plan, standard_charge, subscribe
+from test_subscriptions import path_of
+from usage_fixtures import event_item, store_and_deliver
 
 from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.store.repositories import repositories
@@ -81,10 +81,8 @@ def setup_subscription(api, clock, *, subscription_at: datetime, created: dateti
 def send(dynamodb, organization_id: str, code: str, events: list[tuple[datetime, dict]],
          external_subscription_id: str = "sub") -> None:
     """Store the events as ingestion would and deliver them to the stream aggregator."""
-    items = [event_item(organization_id, f"tx-{next(_transactions)}", epoch_ms(instant), code, properties,
-                        external_subscription_id) for instant, properties in events]
-    store_events(dynamodb, items)
-    assert deliver([stream_record(item) for item in items]) == {"batchItemFailures": []}
+    store_and_deliver(dynamodb, [event_item(organization_id, f"tx-{next(_transactions)}", epoch_ms(instant), code,
+                                            properties, external_subscription_id) for instant, properties in events])
 
 
 def invoices_of(organization_id: str) -> list:
@@ -125,11 +123,6 @@ def assert_numbered(organization_id: str, invoices: list, customer: str = "cust"
     assert [invoice.sequential_id for invoice in invoices] == list(range(1, len(invoices) + 1))
     assert [invoice.number for invoice in invoices] == [f"{slug}-{n:03d}" for n in range(1, len(invoices) + 1)]
     assert [invoice.issuing_date for invoice in invoices] == sorted(invoice.issuing_date for invoice in invoices)
-
-
-def standard_charge(metric: dict, amount: str = "1", **options) -> dict:
-    return {"billable_metric_id": metric["lago_id"], "charge_model": "standard", "properties": {"amount": amount},
-            **options}
 
 
 # --- the grid: every interval x calendar/anniversary x in advance/in arrears, started mid-period -------------
@@ -287,14 +280,19 @@ def test_trial_covering_the_whole_first_period_bills_no_base_fee_then_the_full_n
     assert_numbered(org, invoices)
 
 
-def test_trial_ending_mid_period_bills_the_days_from_the_trial_end(api, tenant, clock):
-    """Calendar monthly in arrears from 1 March 2026 with a 10-day trial: it ends 11 March."""
-    setup_subscription(api, clock, subscription_at=at(date(2026, 3, 1)), trial_period=10)
-    org = tenant.organization_id
-    (march,) = bill(at(date(2026, 4, 1), 1), org)
-    # 11..31 March: 21 of 31 days
-    assert base_fees(march) == [prorated(1000, 21, 31)]
-    assert_totals(march, prorated(1000, 21, 31))
+@pytest.mark.parametrize("started, plan_fields, base_fee_cents", [
+    pytest.param(date(2026, 3, 1), {"trial_period": 10}, prorated(1000, 21, 31),
+                 id="a 10-day trial from 1 March 2026 ends 11 March: 11..31 March, 21 of 31 days"),
+    pytest.param(date(2022, 3, 15), {"amount_cents": 999}, prorated(999, 17, 31),
+                 id="section 5.2 calendar, 999 from 15 March 2022: 15..31 March, 17 of 31 days, 547.84 -> 548"),
+])
+def test_a_first_period_bills_the_days_from_the_start_or_the_trial_end(api, tenant, clock, started, plan_fields,
+                                                                      base_fee_cents):
+    """Calendar monthly in arrears: the first invoice, on 1 April, bills the days of March that were billable."""
+    setup_subscription(api, clock, subscription_at=at(started), **plan_fields)
+    (march,) = bill(at(date(started.year, 4, 1), 1), tenant.organization_id)
+    assert base_fees(march) == [base_fee_cents]
+    assert_totals(march, base_fee_cents)
 
 
 # --- a pending subscription activated, an ending_at terminated --------------------------------------------------
@@ -518,11 +516,9 @@ def test_prorated_volume_prices_the_prorated_units_at_the_range_of_the_full_unit
     """Lago's volume spec "when charge is prorated" (198.6 units, 300 full -> 149.3) as a period: a prorated
     volume charge on a recurring sum of seats, 66 seats from 1 March, 234 more on 14 April. April's current usage
     read in its last hour is the charge fee of the invoice of 1 May."""
-    seats = api.post("/api/v1/billable_metrics", {"billable_metric": {
-        "name": "seats", "code": "seats", "aggregation_type": "sum_agg", "field_name": "n", "recurring": True}})
-    assert seats.status_code == 200, seats.body
+    seats = create_metric(api, "seats", "sum_agg", "n", recurring=True)
     setup_subscription(api, clock, subscription_at=at(date(2026, 3, 1)), charges=[{
-        "billable_metric_id": seats.json_body["billable_metric"]["lago_id"], "charge_model": "volume",
+        "billable_metric_id": seats["lago_id"], "charge_model": "volume",
         "prorated": True, "properties": LAGO_VOLUME}])
     org = tenant.organization_id
     send(dynamodb, org, "seats", [(at(date(2026, 3, 1), 10), {"n": 66}), (at(date(2026, 4, 14), 10), {"n": 234})])
@@ -791,15 +787,6 @@ def test_section_5_1_pay_in_advance_bills_the_period_starting_today_and_charges_
     assert (base_fees(march), charge_fees(march)) == ([1000], [400])
     assert_totals(march, 1400)
     assert_numbered(org, invoices)
-
-
-def test_section_5_2_calendar_first_period_prorated(api, tenant, clock):
-    """§5.2 calendar, started 15 March 2022 mid-period, amount 999: 15..31 March = 17 of 31 days."""
-    setup_subscription(api, clock, subscription_at=at(date(2022, 3, 15)), amount_cents=999)
-    org = tenant.organization_id
-    (march,) = bill(at(date(2022, 4, 1), 1), org)
-    assert base_fees(march) == [prorated(999, 17, 31)]  # 547.84 -> 548
-    assert_totals(march, prorated(999, 17, 31))
 
 
 def test_section_5_2_anniversary_in_arrears_first_period_is_full_price(api, tenant, clock):

@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from billing_fixtures import storage_catalog
+from builders import subscribe
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_subscriptions import subscribe
 
 from chalicelib.control_plane import organization_use_cases
 from chalicelib.store.repositories import repositories
@@ -43,14 +43,13 @@ def busy_organization(api, grace_days: int) -> str:
 
 
 def send_to(organization_id: str, external_id: str, at: datetime, gb: int) -> None:
-    from usage_fixtures import deliver, event_item, store_events, stream_record
+    from usage_fixtures import event_item, store_and_deliver
 
     from chalicelib.domain.aggregations.windows import epoch_ms
 
     item = event_item(organization_id, f"{external_id}-{at.isoformat()}", epoch_ms(at), "storage", {"gb": gb},
                       external_subscription_id=external_id)
-    store_events(repositories().client, [item])
-    assert deliver([stream_record(item)]) == {"batchItemFailures": []}
+    store_and_deliver(repositories().client, [item])
 
 
 def fresh_tables() -> None:

@@ -9,13 +9,11 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from builders import create_customer, create_metric, create_plan, send_event, subscribe
 from in_advance_fixtures import drain, stream_poller
-from test_events import create_metric
-from test_subscriptions import create_customer, create_plan
 
 from chalicelib import cli
 from chalicelib.billing.replay import FutureInstant, Replay, replay_biller
-from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.store.repositories import repositories
 from chalicelib.wiring import run_biller
 
@@ -42,20 +40,14 @@ def catalog(api):
                                "properties": {"amount": "0.50"}}])
 
 
-def subscribe(api, external_id: str = "sub-1", subscription_at: str = "2026-09-01T00:00:00Z",
-              customer: str = "acme", plan: str = "startup") -> dict:
-    response = api.post("/api/v1/subscriptions", {"subscription": {
-        "external_customer_id": customer, "plan_code": plan, "external_id": external_id,
-        "subscription_at": subscription_at}})
-    assert response.status_code == 200, response.body
-    return response.json_body["subscription"]
+def subscribe_acme(api, **fields) -> dict:
+    """Customer `acme` on plan `startup` as subscription `sub-1` from 1 September 2026, unless `fields` say otherwise."""
+    return subscribe(api, **{"external_customer_id": "acme", "external_id": "sub-1",
+                             "subscription_at": "2026-09-01T00:00:00Z", **fields})
 
 
 def send(api, transaction_id: str, timestamp: datetime, gb: int, external_id: str = "sub-1") -> None:
-    response = api.post("/api/v1/events", {"event": {
-        "transaction_id": transaction_id, "external_subscription_id": external_id, "code": "storage",
-        "timestamp": epoch_ms(timestamp) // 1000, "properties": {"gb": gb}}})
-    assert response.status_code == 200, response.body
+    send_event(api, transaction_id, "storage", external_id, timestamp, {"gb": gb})
 
 
 def invoices(api, customer: str = "acme") -> list[dict]:
@@ -98,8 +90,8 @@ def test_creating_a_subscription_dated_three_months_back_issues_no_invoice(api, 
     if pay_in_advance:
         create_plan(api, "advance", pay_in_advance=True)
     api_clock.set(at(2026, 12, 7, 12))
-    subscription = subscribe(api, subscription_at="2026-09-07T00:00:00Z",
-                             plan="advance" if pay_in_advance else "startup")
+    subscription = subscribe_acme(api, subscription_at="2026-09-07T00:00:00Z",
+                                   plan_code="advance" if pay_in_advance else "startup")
     assert (subscription["status"], subscription["started_at"]) == ("active", "2026-09-07T00:00:00Z")
     assert (subscription["current_billing_period_started_at"], subscription["current_billing_period_ending_at"]) == (
         "2026-12-01T00:00:00Z", "2026-12-31T23:59:59Z")
@@ -118,7 +110,7 @@ def test_a_pay_in_advance_subscription_dated_earlier_today_gets_its_starting_inv
     is issued by the request."""
     create_plan(api, "advance", pay_in_advance=True)
     api_clock.set(at(2026, 12, 1, 9))
-    subscribe(api, subscription_at="2026-12-01T00:00:00Z", plan="advance")
+    subscribe_acme(api, subscription_at="2026-12-01T00:00:00Z", plan_code="advance")
     (starting,) = invoices(api)
     assert (starting["issuing_date"], starting["total_amount_cents"]) == ("2026-12-01", BASE_FEE)
 
@@ -131,7 +123,7 @@ def test_the_worked_timeline_backfills_the_2700_cents_of_september(api, api_cloc
     """docs/billing-over-time.md, "A worked timeline"."""
     stores = repositories()
     api_clock.set(at(2026, 10, 15, 10))
-    subscription = subscribe(api)
+    subscription = subscribe_acme(api)
     assert subscription["current_billing_period_started_at"] == "2026-10-01T00:00:00Z"
     send(api, "sep-10", at(2026, 9, 10), 30)
     send(api, "sep-20", at(2026, 9, 20), 24)
@@ -180,7 +172,7 @@ def test_the_worked_timeline_backfills_the_2700_cents_of_september(api, api_cloc
 def test_the_cli_refuses_the_future_with_exit_2_and_writes_nothing(api, api_clock, catalog, monkeypatch, capsys,
                                                                   dynamodb):
     api_clock.set(at(2026, 10, 15, 10))
-    subscribe(api)
+    subscribe_acme(api)
     before = dynamodb.scan(TableName="billing-control")["Items"]
     monkeypatch.setattr("chalicelib.domain.clock.utc_now", lambda: at(2026, 11, 2, 9, 20))
     assert cli.main(["bill", "--at", "2027-03-01T01:00:00Z", "--backfill"]) == 2
@@ -194,7 +186,7 @@ def test_the_cli_reports_progress_on_stderr_and_its_summary_on_stdout(api, api_c
     """Three months of history (June to August) backfilled by one run as of 1 September 01:00, which defaults to
     now: one invoice a month, oldest first, 1000 each (no usage)."""
     api_clock.set(at(2026, 8, 15))
-    subscribe(api, subscription_at="2026-06-01T00:00:00Z")
+    subscribe_acme(api, subscription_at="2026-06-01T00:00:00Z")
     monkeypatch.setattr("chalicelib.domain.clock.utc_now", lambda: at(2026, 9, 1, 1))
     assert cli.main(["bill", "--backfill"]) == 0
     printed = capsys.readouterr()
@@ -217,7 +209,7 @@ def test_a_backfill_bills_each_history_period_once_oldest_first_then_stops_at_th
     biller's, on 1 June). 7 GB in each month: 350 cents of usage each."""
     stores = repositories()
     api_clock.set(at(2026, 5, 20))
-    subscribe(api, subscription_at="2026-01-01T00:00:00Z")
+    subscribe_acme(api, subscription_at="2026-01-01T00:00:00Z")
     for month in range(1, 6):
         send(api, f"m{month}", at(2026, month, 10), 7)
     drain(event_stream)
@@ -238,11 +230,9 @@ def test_backfilled_drafts_go_through_their_grace_period(api, api_clock, catalog
     the hourly biller run of 4 October 00:30 finalizes it, and a late event of September arriving on 3 October is on
     it: 1000 + (10 + 6) GB x 50 = 1800."""
     stores = repositories()
-    response = api.post("/api/v1/customers", {"customer": {"external_id": "acme", "name": "Acme",
-                                                           "billing_configuration": {"invoice_grace_period": 3}}})
-    assert response.status_code == 200, response.body
+    create_customer(api, "acme", name="Acme", billing_configuration={"invoice_grace_period": 3})
     api_clock.set(at(2026, 10, 1, 12))
-    subscribe(api)
+    subscribe_acme(api)
     send(api, "sep-10", at(2026, 9, 10), 10)
     drain(event_stream)
     assert replay(stores, at(2026, 10, 2), backfill=True)["invoices_created"] == 1
@@ -258,11 +248,9 @@ def test_backfilled_drafts_go_through_their_grace_period(api, api_clock, catalog
 
 
 def test_a_backfill_past_the_grace_period_issues_and_finalizes_the_draft_in_one_run(api, api_clock, catalog):
-    response = api.post("/api/v1/customers", {"customer": {"external_id": "acme", "name": "Acme",
-                                                           "billing_configuration": {"invoice_grace_period": 3}}})
-    assert response.status_code == 200, response.body
+    create_customer(api, "acme", name="Acme", billing_configuration={"invoice_grace_period": 3})
     api_clock.set(at(2026, 10, 20))
-    subscribe(api)
+    subscribe_acme(api)
     assert replay(repositories(), at(2026, 10, 20, 1), backfill=True)["invoices_created"] == 1  # issued, finalized
     (september,) = invoices(api)
     assert (september["status"], september["sequential_id"], september["issuing_date"]) == (
@@ -275,7 +263,7 @@ def test_a_pay_in_advance_history_bills_its_starting_invoice_then_each_period(ap
     September's usage: none); November's periodic invoice (November's fee, October's usage) is the hourly biller's."""
     create_plan(api, "advance", pay_in_advance=True)
     api_clock.set(at(2026, 10, 15))
-    subscribe(api, subscription_at="2026-09-10T00:00:00Z", plan="advance")
+    subscribe_acme(api, subscription_at="2026-09-10T00:00:00Z", plan_code="advance")
     assert invoices(api) == []
     assert replay(repositories(), at(2026, 10, 15, 1), backfill=True)["invoices_created"] == 2
     starting, first_periodic = invoices(api)
@@ -291,7 +279,7 @@ def test_a_terminated_subscriptions_history_can_still_be_backfilled(api, api_clo
     """Created 15 October dated 1 September, terminated 20 October (its final invoice at once: 1..20 October, 20
     of 31 days = 645); September is still history, billed by a backfill."""
     api_clock.set(at(2026, 10, 15))
-    subscribe(api)
+    subscribe_acme(api)
     api_clock.set(at(2026, 10, 20, 12))
     assert api.delete("/api/v1/subscriptions/sub-1").status_code == 200
     (final,) = invoices(api)
@@ -304,11 +292,11 @@ def test_a_backdated_subscription_starts_after_the_last_termination_of_its_exter
     """Lago's clamp: `sub-1` terminated 10 October 12:00 (billed to then); the same external id created again on
     15 October, dated 1 September, starts at the termination instant: nothing before it is billed twice."""
     api_clock.set(at(2026, 10, 1))
-    subscribe(api, subscription_at="2026-10-01T00:00:00Z")
+    subscribe_acme(api, subscription_at="2026-10-01T00:00:00Z")
     api_clock.set(at(2026, 10, 10, 12))
     assert api.delete("/api/v1/subscriptions/sub-1").status_code == 200
     api_clock.set(at(2026, 10, 15))
-    again = subscribe(api)
+    again = subscribe_acme(api)
     assert again["started_at"] == "2026-10-10T12:00:00Z"
     assert replay(repositories(), at(2026, 10, 15, 1), backfill=True)["invoices_created"] == 0
 
@@ -322,7 +310,7 @@ def test_narrowing_to_an_organization_and_to_customers(api, other_api, api_clock
         create_plan(client)
         for customer in ("a", "b"):
             create_customer(client, customer)
-            subscribe(client, external_id=f"sub-{customer}", customer=customer)
+            subscribe_acme(client, external_id=f"sub-{customer}", external_customer_id=customer)
     stores = repositories()
     now = at(2026, 10, 15, 1)
     assert replay(stores, now, backfill=True, organization_id=tenant.organization_id)["invoices_created"] == 2
@@ -339,7 +327,7 @@ def test_unbillable_events_are_listed_with_their_reason_and_paginated(api, api_c
     """Dated 1 October, created 1 October; terminated 20 October 12:00. Before the start (30 September), after the
     end (21 October), in October (billed by the final invoice), then one in October after that invoice."""
     api_clock.set(at(2026, 10, 1))
-    subscribe(api, subscription_at="2026-10-01T00:00:00Z")
+    subscribe_acme(api, subscription_at="2026-10-01T00:00:00Z")
     send(api, "before", at(2026, 9, 30), 1)
     send(api, "during", at(2026, 10, 5), 2)
     drain(event_stream)

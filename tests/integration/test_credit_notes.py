@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from builders import create_customer, create_plan, subscribe
 from test_biller import invoices_of
-from test_subscriptions import create_customer, create_plan, path_of, subscribe
+from test_subscriptions import path_of
 
 from chalicelib.domain.money import round_half_up
 from chalicelib.wiring import run_biller

@@ -10,6 +10,7 @@ from itertools import count
 from urllib.parse import quote
 
 import pytest
+from builders import create, subscribe
 
 from chalicelib.domain.aggregate_keys import AggregateKey, bucket_key
 from chalicelib.domain.aggregations.base import accumulate
@@ -40,12 +41,6 @@ def tiers(*ranges) -> dict:
                                  for low, high, unit, flat in ranges]}
 
 
-def create(api, path: str, root: str, body: dict) -> dict:
-    response = api.post(path, {root: body})
-    assert response.status_code == 200, response.body
-    return response.json_body[root]
-
-
 def setup_plan(api, code: str = "usage") -> None:
     """2 charges x (2 filters + default): Storage (sum of gb, graduated) and "api calls" (count, standard)."""
     storage = create(api, "/api/v1/billable_metrics", "billable_metric", {
@@ -68,10 +63,9 @@ def setup_plan(api, code: str = "usage") -> None:
                          {"values": {"method": ["post"]}, "properties": {"amount": "0.3333"}}]}]})
 
 
-def subscribe(api, customer: str, external_id: str, plan: str = "usage", **fields) -> dict:
-    body = {"external_customer_id": customer, "plan_code": plan, "external_id": external_id,
-            "subscription_at": "2026-10-10T00:00:00Z", **fields}
-    return create(api, "/api/v1/subscriptions", "subscription", body)
+def subscribe_from_october(api, customer: str, external_id: str, plan: str = "usage", **fields) -> dict:
+    return subscribe(api, **{"external_customer_id": customer, "plan_code": plan, "external_id": external_id,
+                             "subscription_at": "2026-10-10T00:00:00Z", **fields})
 
 
 def aggregate(organization_id: str, external_subscription_id: str, events: list[tuple[str, int, dict]]) -> None:
@@ -146,7 +140,7 @@ def test_current_usage_in_lagos_shape_with_exact_numbers(api, tenant, api_clock)
     api_clock.set(datetime(2026, 10, 10, tzinfo=UTC))  # created as it starts: its first period is October's
     setup_plan(api)
     create(api, "/api/v1/customers", "customer", {"external_id": "acme", "name": "Acme", "vat_rate": 10})
-    subscription = subscribe(api, "acme", "sub-1")
+    subscription = subscribe_from_october(api, "acme", "sub-1")
     # October's usage (a closed period) and November's; only November shows.
     aggregate(tenant.organization_id, "sub-1", hand_worked_events(OCTOBER + 86_400_000 * 15)
               + hand_worked_events(NOVEMBER) + [("storage", NOVEMBER - 1, {"gb": 1000})])
@@ -174,7 +168,7 @@ def test_the_seeds_form_without_external_subscription_id_and_apply_taxes_false(a
     setup_plan(api)
     api.put("/api/v1/organizations", {"organization": {"vat_rate": 20}})
     create(api, "/api/v1/customers", "customer", {"external_id": "acme", "name": "Acme"})
-    subscribe(api, "acme", "sub-1")
+    subscribe_from_october(api, "acme", "sub-1")
     aggregate(tenant.organization_id, "sub-1", hand_worked_events(NOVEMBER))
     usage = api.get(usage_path("acme")).json_body["customer_usage"]
     # The organization's rate (the customer has none): 20% of 503 = 100.6 -> 101.
@@ -187,7 +181,7 @@ def test_the_seeds_form_without_external_subscription_id_and_apply_taxes_false(a
 def test_zero_usage_lists_every_charge_and_filter(api):
     setup_plan(api)
     create(api, "/api/v1/customers", "customer", {"external_id": "acme", "name": "Acme"})
-    subscribe(api, "acme", "sub-1")
+    subscribe_from_october(api, "acme", "sub-1")
     usage = api.get(usage_path("acme")).json_body["customer_usage"]
     assert (usage["amount_cents"], usage["taxes_amount_cents"], usage["total_amount_cents"]) == (0, 0, 0)
     assert [(charge["billable_metric"]["code"], charge["units"], charge["events_count"], charge["amount_cents"],
@@ -199,7 +193,7 @@ def test_zero_usage_lists_every_charge_and_filter(api):
 def test_a_subscription_started_mid_period_shows_its_window_from_the_start_instant(api):
     setup_plan(api)
     create(api, "/api/v1/customers", "customer", {"external_id": "acme", "name": "Acme", "timezone": "Europe/Paris"})
-    subscribe(api, "acme", "sub-1", subscription_at="2026-11-17T10:30:00Z")
+    subscribe_from_october(api, "acme", "sub-1", subscription_at="2026-11-17T10:30:00Z")
     usage = api.get(usage_path("acme")).json_body["customer_usage"]
     # The customer's timezone: November ends at 23:00 UTC; the window opens at the start instant.
     assert (usage["from_datetime"], usage["to_datetime"], usage["issuing_date"]) == (
@@ -214,7 +208,7 @@ def test_a_recurring_metric_carries_the_earlier_periods_total(api, tenant):
         "pay_in_advance": False, "charges": [{"billable_metric_id": seats["lago_id"], "charge_model": "standard",
                                               "properties": {"amount": "1"}}]})
     create(api, "/api/v1/customers", "customer", {"external_id": "acme", "name": "Acme"})
-    subscribe(api, "acme", "sub-1", plan="seats", subscription_at="2026-09-10T00:00:00Z")
+    subscribe_from_october(api, "acme", "sub-1", plan="seats", subscription_at="2026-09-10T00:00:00Z")
     day = 86_400_000
     september = epoch_ms(datetime(2026, 9, 1, tzinfo=UTC))
     aggregate(tenant.organization_id, "sub-1", [("seats", september + 12 * day, {"n": 5}),   # September: 5
@@ -231,11 +225,11 @@ def test_refusals(api, other_api):
     setup_plan(api)
     for customer in ("acme", "idle", "busy"):
         create(api, "/api/v1/customers", "customer", {"external_id": customer, "name": customer})
-    subscribe(api, "acme", "sub-acme")
-    subscribe(api, "busy", "sub-busy-1")
-    subscribe(api, "busy", "sub-busy-2")
-    subscribe(api, "idle", "sub-future", subscription_at="2099-01-01T00:00:00Z")  # pending
-    subscribe(api, "idle", "sub-ended")
+    subscribe_from_october(api, "acme", "sub-acme")
+    subscribe_from_october(api, "busy", "sub-busy-1")
+    subscribe_from_october(api, "busy", "sub-busy-2")
+    subscribe_from_october(api, "idle", "sub-future", subscription_at="2099-01-01T00:00:00Z")  # pending
+    subscribe_from_october(api, "idle", "sub-ended")
     assert api.delete("/api/v1/subscriptions/sub-ended").status_code == 200
 
     def answer(path):
@@ -284,7 +278,7 @@ def spread_events(total: int, start_ms: int, end_ms: int) -> list[tuple[str, int
 def test_the_same_dynamodb_requests_for_10_and_1000_events_across_a_period_boundary(api, tenant):
     setup_plan(api)
     create(api, "/api/v1/customers", "customer", {"external_id": "acme", "name": "Acme"})
-    subscribe(api, "acme", "sub-1")
+    subscribe_from_october(api, "acme", "sub-1")
     # Events from mid-October to NOW: both sides of the 1 November boundary, every bucket of both charges.
     aggregate(tenant.organization_id, "sub-1", spread_events(10, OCTOBER + 86_400_000 * 15, epoch_ms(NOW)))
     few = api.get(usage_path("acme")).json_body["customer_usage"]

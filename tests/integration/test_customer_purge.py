@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 
 import pytest
 from botocore.exceptions import ClientError
+from builders import create_customer, create_metric, create_plan, subscribe
 from in_advance_fixtures import drain
-from test_events import create_metric
-from test_subscriptions import create_customer, create_plan, listed, path_of, post, subscribe
+from test_subscriptions import listed, path_of, post
 from usage_fixtures import event_item, store_events
 
 from chalicelib.domain.aggregations.windows import epoch_ms

@@ -7,6 +7,7 @@ import uuid
 from urllib.parse import quote
 
 import pytest
+from builders import create_customer, create_plan, subscribe, subscribe_now
 
 CUSTOMERS = "/api/v1/customers"
 TIME_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
@@ -19,13 +20,6 @@ SEED_FIELDS = {
     "legal_number": "123 456 789", "logo_url": "https://acme.example/logo.png", "phone": "+33 1 23 45 67 89",
     "url": "https://acme.example", "vat_rate": 20,
 }
-
-
-def create(api, external_id: str, **fields):
-    response = api.post(CUSTOMERS, {"customer": {"external_id": external_id, "name": f"Customer {external_id}",
-                                                 **fields}})
-    assert response.status_code == 200, response.body
-    return response.json_body["customer"]
 
 
 def path_of(external_id: str) -> str:
@@ -77,7 +71,7 @@ def test_create_returns_every_client_required_and_seed_field(api, tenant):
 
 
 def test_create_normalizes_country_and_currency_codes(api):
-    customer = create(api, "cust-1", country="fr", currency="eur")
+    customer = create_customer(api, "cust-1", country="fr", currency="eur")
     assert (customer["country"], customer["currency"]) == ("FR", "EUR")
 
 
@@ -108,7 +102,7 @@ def test_fractional_vat_rate_goes_out_exactly(api):
     assert re.search(rf'"vat_rate": ?{re.escape(precise)}[,}}]', response.body.decode())
     assert re.search(rf'"vat_rate": ?{re.escape(precise)}[,}}]', api.get(path_of("cust-2")).body.decode())
 
-    tiny = create(api, "cust-3", vat_rate=0.0000001)
+    tiny = create_customer(api, "cust-3", vat_rate=0.0000001)
     assert (tiny["taxes"][0]["name"], tiny["taxes"][0]["code"]) == ("VAT 0.0000001%", "vat_0_0000001")
 
 
@@ -116,7 +110,7 @@ def test_fractional_vat_rate_goes_out_exactly(api):
 
 
 def test_upsert_updates_only_the_fields_sent(api):
-    created = create(api, "cust-1", city="Paris", email="a@acme.example", phone="+33 1", vat_rate=20)
+    created = create_customer(api, "cust-1", city="Paris", email="a@acme.example", phone="+33 1", vat_rate=20)
     response = api.post(CUSTOMERS, {"customer": {"external_id": "cust-1", "city": "Lyon", "email": None}})
     assert response.status_code == 200
     updated = response.json_body["customer"]
@@ -132,12 +126,12 @@ def test_upsert_updates_only_the_fields_sent(api):
 
 
 def test_vat_rate_top_level_and_in_billing_configuration(api):
-    assert create(api, "top", vat_rate=20)["vat_rate"] == 20
-    nested = create(api, "nested", billing_configuration={"vat_rate": 5.5})
+    assert create_customer(api, "top", vat_rate=20)["vat_rate"] == 20
+    nested = create_customer(api, "nested", billing_configuration={"vat_rate": 5.5})
     assert nested["vat_rate"] == 5.5
     assert nested["billing_configuration"]["vat_rate"] == 5.5
     # When both are sent, the top-level field (the seed's) wins.
-    assert create(api, "both", vat_rate=10, billing_configuration={"vat_rate": 5})["vat_rate"] == 10
+    assert create_customer(api, "both", vat_rate=10, billing_configuration={"vat_rate": 5})["vat_rate"] == 10
 
     kept = api.post(CUSTOMERS, {"customer": {"external_id": "nested", "billing_configuration": {}}})
     assert kept.json_body["customer"]["vat_rate"] == 5.5
@@ -149,7 +143,7 @@ def test_vat_rate_top_level_and_in_billing_configuration(api):
 def test_customer_rate_zero_overrides_the_organizations_and_null_clears_it(api):
     assert api.put("/api/v1/organizations", {"organization": {"vat_rate": 20}}).status_code == 200
 
-    inherits = create(api, "inherits")
+    inherits = create_customer(api, "inherits")
     assert inherits["vat_rate"] is None
     [org_tax] = inherits["taxes"]
     assert (org_tax["rate"], org_tax["code"], org_tax["applied_to_organization"]) == (20, "vat_20", True)
@@ -170,7 +164,7 @@ def test_customer_rate_zero_overrides_the_organizations_and_null_clears_it(api):
 
 
 def test_applicable_timezone_follows_the_organization_until_the_customer_sets_one(api):
-    assert create(api, "cust-1")["applicable_timezone"] == "UTC"
+    assert create_customer(api, "cust-1")["applicable_timezone"] == "UTC"
     api.put("/api/v1/organizations", {"organization": {"timezone": "America/New_York"}})
     customer = api.get(path_of("cust-1")).json_body["customer"]
     assert (customer["timezone"], customer["applicable_timezone"]) == (None, "America/New_York")
@@ -182,7 +176,7 @@ def test_applicable_timezone_follows_the_organization_until_the_customer_sets_on
 
 
 def test_slugs_carry_the_organization_prefix_and_a_gapless_sequence(api, tenant):
-    customers = [create(api, external_id) for external_id in ("a", "b", "c")]
+    customers = [create_customer(api, external_id) for external_id in ("a", "b", "c")]
     assert [customer["sequential_id"] for customer in customers] == [1, 2, 3]
     assert [customer["slug"] for customer in customers] == [f"{slug_prefix(tenant)}-{n}" for n in
                                                             ("001", "002", "003")]
@@ -190,19 +184,19 @@ def test_slugs_carry_the_organization_prefix_and_a_gapless_sequence(api, tenant)
 
 def test_a_deleted_customers_sequence_is_never_reused(api, tenant):
     for external_id in ("a", "b", "c"):
-        create(api, external_id)
+        create_customer(api, external_id)
     assert api.delete(path_of("c")).status_code == 200
-    assert create(api, "d")["sequential_id"] == 4
+    assert create_customer(api, "d")["sequential_id"] == 4
     assert api.delete(path_of("a")).status_code == 200
-    again = create(api, "a")
+    again = create_customer(api, "a")
     assert again["sequential_id"] == 5
     assert again["slug"] == f"{slug_prefix(tenant)}-005"
 
 
 def test_an_updated_customer_keeps_its_sequence(api):
-    create(api, "a")
+    create_customer(api, "a")
     api.post(CUSTOMERS, {"customer": {"external_id": "a", "city": "Nice"}})
-    assert create(api, "b")["sequential_id"] == 2
+    assert create_customer(api, "b")["sequential_id"] == 2
 
 
 # ------------------------------------------------------------------------------------------- read, list
@@ -221,7 +215,7 @@ def test_empty_list_has_lagos_empty_meta(api):
 
 
 def test_list_paginates_newest_first(api):
-    lago_ids = {external_id: create(api, external_id)["lago_id"] for external_id in ("c1", "c2", "c3", "c4", "c5")}
+    lago_ids = {external_id: create_customer(api, external_id)["lago_id"] for external_id in ("c1", "c2", "c3", "c4", "c5")}
 
     def page(number):
         body = api.get(f"{CUSTOMERS}?page={number}&per_page=2").json_body
@@ -248,9 +242,9 @@ def test_list_paginates_newest_first(api):
 
 
 def test_delete_returns_the_customer_then_it_is_gone_and_its_id_reusable(api):
-    create(api, "keep")
+    create_customer(api, "keep")
     survivor = api.get(path_of("keep")).json_body
-    created = create(api, "gone", email="g@example.com")
+    created = create_customer(api, "gone", email="g@example.com")
     response = api.delete(path_of("gone"))
     assert response.status_code == 200
     assert response.json_body == {"customer": created}
@@ -263,7 +257,7 @@ def test_delete_returns_the_customer_then_it_is_gone_and_its_id_reusable(api):
     again = api.delete(path_of("gone"))
     assert (again.status_code, again.json_body) == (404, CUSTOMER_NOT_FOUND)
 
-    reborn = create(api, "gone")
+    reborn = create_customer(api, "gone")
     assert reborn["lago_id"] != created["lago_id"]
     assert reborn["sequential_id"] == 3
     assert reborn["email"] is None
@@ -276,7 +270,7 @@ def test_delete_unknown_customer_is_404(api):
 
 
 def test_delete_leaves_an_empty_list_with_lagos_empty_meta(api):
-    create(api, "only")
+    create_customer(api, "only")
     api.delete(path_of("only"))
     assert api.get(CUSTOMERS).json_body == {"customers": [], "meta": EMPTY_META}
 
@@ -285,7 +279,7 @@ def test_delete_leaves_an_empty_list_with_lagos_empty_meta(api):
 
 
 def test_put_updates_the_fields_sent(api):
-    created = create(api, "cust-1", city="Paris", email="a@acme.example")
+    created = create_customer(api, "cust-1", city="Paris", email="a@acme.example")
     response = api.put(path_of("cust-1"), {"customer": {"city": "Lyon", "external_id": "cust-1"}})
     assert response.status_code == 200
     updated = response.json_body["customer"]
@@ -299,7 +293,7 @@ def test_put_unknown_customer_is_404(api):
 
 
 def test_put_with_a_new_external_id_renames(api):
-    created = create(api, "old#1/eu")
+    created = create_customer(api, "old#1/eu")
     response = api.put(path_of("old#1/eu"), {"customer": {"external_id": "new/1#eu", "city": "Lyon"}})
     assert response.status_code == 200
     renamed = response.json_body["customer"]
@@ -310,14 +304,14 @@ def test_put_with_a_new_external_id_renames(api):
     assert api.get(path_of("new/1#eu")).json_body == {"customer": renamed}
     assert total_count(api) == 1
     # The old id is free again: it names a new customer.
-    fresh = create(api, "old#1/eu")
+    fresh = create_customer(api, "old#1/eu")
     assert fresh["lago_id"] != created["lago_id"]
     assert fresh["sequential_id"] == 2
 
 
 def test_renaming_onto_an_existing_external_id_is_refused(api):
-    first = create(api, "first")
-    second = create(api, "second")
+    first = create_customer(api, "first")
+    second = create_customer(api, "second")
     response = api.put(path_of("first"), {"customer": {"external_id": "second", "city": "Lyon"}})
     assert response.status_code == 422
     assert response.json_body == {"status": 422, "error": "Unprocessable Entity", "code": "validation_errors",
@@ -335,13 +329,10 @@ SUBSCRIPTION = "/api/v1/subscriptions/subscription-1"
 @pytest.fixture
 def subscribed(api):
     """A customer with one active subscription (which set its currency)."""
-    plan = {"name": "Plan", "code": "plan", "interval": "monthly", "amount_cents": 1000, "amount_currency": "EUR",
-            "pay_in_advance": False}
-    assert api.post("/api/v1/plans", {"plan": plan}).status_code == 200
-    create(api, "subscribed")
-    response = api.post("/api/v1/subscriptions", {"subscription": {
-        "external_customer_id": "subscribed", "plan_code": "plan", "external_id": "subscription-1"}})
-    assert response.json_body["subscription"]["status"] == "active", response.body
+    create_plan(api, "plan", name="Plan")
+    create_customer(api, "subscribed")
+    subscription = subscribe_now(api, external_customer_id="subscribed", plan_code="plan", external_id="subscription-1")
+    assert subscription["status"] == "active"
     return api.get(path_of("subscribed")).json_body["customer"]
 
 
@@ -384,8 +375,6 @@ def test_other_updates_are_allowed_with_an_active_subscription_and_keep_it(api, 
 
 
 def test_the_timezone_in_force_cannot_change_while_the_customer_has_an_active_subscription(api):
-    from test_subscriptions import create_plan, subscribe
-
     api.post(CUSTOMERS, {"customer": {"external_id": "cust", "name": "Acme", "timezone": "Europe/Paris"}})
     create_plan(api)
     subscribe(api)

@@ -10,16 +10,7 @@ from decimal import Decimal
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from botocore.exceptions import ClientError
-from usage_fixtures import (
-    JANUARY_START,
-    STARTED,
-    aggregates,
-    deliver,
-    event_item,
-    setup_usage,
-    store_events,
-    stream_record,
-)
+from usage_fixtures import JANUARY_START, STARTED, aggregates, deliver, event_item, setup_usage, stored_records
 
 from chalicelib.cli import main
 from chalicelib.domain.aggregate_keys import APPLIED_EVENTS_CHARGE
@@ -82,8 +73,7 @@ def test_a_poison_record_is_set_aside_and_the_records_around_it_are_applied(tena
              event_item(tenant.organization_id, "poison", AT + 1, "bytes", {"size": "9" * 60}),
              event_item(tenant.organization_id, "good-2", AT + 2, "bytes", {"size": 7}),
              event_item(tenant.organization_id, "good-3", AT + 3, "calls")]
-    store_events(dynamodb, items)
-    records = [stream_record(item) for item in items]
+    records = stored_records(dynamodb, items)
     poison, good_2, good_3 = (record["dynamodb"]["SequenceNumber"] for record in records[1:])
 
     history = _deliver_until_applied(records)
@@ -122,7 +112,7 @@ def test_a_replay_after_the_fix_applies_the_missing_part_once(tenant, usage, dyn
     # was applied: the replay applies the sum and the applied-events count, never the count of calls again.
     items = [event_item(tenant.organization_id, "buggy", AT, "bytes", {"size": 4}),
              event_item(tenant.organization_id, "calls-1", AT + 1, "calls")]
-    store_events(dynamodb, items)
+    records = stored_records(dynamodb, items)
     real = SumAggregation.value_contribution
 
     def bug(self, value, event, window):
@@ -131,7 +121,7 @@ def test_a_replay_after_the_fix_applies_the_missing_part_once(tenant, usage, dyn
         return real(self, value, event, window)
 
     monkeypatch.setattr(SumAggregation, "value_contribution", bug)
-    _deliver_until_applied([stream_record(item) for item in items])
+    _deliver_until_applied(records)
     [dead] = repositories().dead_letters.dead_events(tenant.organization_id, "sub")
     assert dead.reason == "KeyError: 'charge_id'"
     assert _applied_events(tenant, usage) == 1
@@ -155,8 +145,7 @@ def test_a_replay_interrupted_after_a_part_resumes_without_counting_it_twice(ten
     # Routing failed (a corrupted item): nothing of it was applied. The replay crashes after its first write, the
     # next one finishes: the sum holds the value once and the counter counts it once.
     items = [event_item(tenant.organization_id, "late-fix", AT, "bytes", {"size": 6})]
-    store_events(dynamodb, items)
-    record = stream_record(items[0])
+    [record] = stored_records(dynamodb, items)
     record["dynamodb"]["NewImage"]["timestamp_ms"] = {"S": "not a number"}
     _deliver_until_applied([record])
     [dead] = repositories().dead_letters.dead_events(tenant.organization_id)
@@ -190,7 +179,7 @@ def _corrected(organization_id: str, dead) -> dict:
 
 def test_throttling_is_redelivered_without_counting_against_the_event(tenant, usage, dynamodb, monkeypatch):
     items = [event_item(tenant.organization_id, "throttled", AT, "bytes", {"size": 3})]
-    store_events(dynamodb, items)
+    records = stored_records(dynamodb, items)
     refusals, real_apply = [], UsageRepository.apply
 
     def throttled(self, key, *args, **kwargs):
@@ -200,7 +189,7 @@ def test_throttling_is_redelivered_without_counting_against_the_event(tenant, us
         return real_apply(self, key, *args, **kwargs)
 
     monkeypatch.setattr(UsageRepository, "apply", throttled)
-    history = _deliver_until_applied([stream_record(items[0])])
+    history = _deliver_until_applied(records)
 
     assert len(history) == 1 + POISON_ATTEMPTS  # each delivery tries the group, then the record alone
     assert repositories().dead_letters.dead_events(tenant.organization_id) == []
@@ -214,7 +203,7 @@ def test_a_record_that_cannot_be_routed_holds_back_the_later_records_of_its_shar
     # that aggregate's watermark past it, or first-tx's redelivery would be dropped as already applied.
     items = [event_item(tenant.organization_id, "first-tx", AT, "bytes", {"size": 1}),
              event_item(tenant.organization_id, "second-tx", AT + 1, "bytes", {"size": 10})]
-    store_events(dynamodb, items)
+    records = stored_records(dynamodb, items)
     real_route, refused = Router.route, []
 
     def throttled_once(self, event):
@@ -224,7 +213,6 @@ def test_a_record_that_cannot_be_routed_holds_back_the_later_records_of_its_shar
         return real_route(self, event)
 
     monkeypatch.setattr(Router, "route", throttled_once)
-    records = [stream_record(item) for item in items]
     history = _deliver_until_applied(records)
 
     sequences = [record["dynamodb"]["SequenceNumber"] for record in records]

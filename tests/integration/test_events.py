@@ -9,7 +9,8 @@ import uuid
 from urllib.parse import quote
 
 import pytest
-from test_subscriptions import create_customer, create_plan, invalid, not_found, subscribe
+from builders import create_customer, create_metric, create_plan, standard_charge, subscribe
+from test_subscriptions import invalid, not_found
 
 from chalicelib.store.tables import EVENTS
 
@@ -19,19 +20,6 @@ TIME_MS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 EVENT_FIELDS = ("lago_id", "transaction_id", "lago_customer_id", "code", "timestamp", "precise_total_amount_cents",
                 "properties", "lago_subscription_id", "external_subscription_id", "created_at",
                 "unbillable_reason")  # not Lago's: why no invoice will ever include it (null: billable)
-
-
-def create_metric(api, code: str, aggregation_type: str = "count_agg", field_name: str | None = None) -> dict:
-    body = {"name": code, "code": code, "aggregation_type": aggregation_type}
-    if field_name:
-        body["field_name"] = field_name
-    response = api.post("/api/v1/billable_metrics", {"billable_metric": body})
-    assert response.status_code == 200, response.body
-    return response.json_body["billable_metric"]
-
-
-def charge(metric: dict) -> dict:
-    return {"billable_metric_id": metric["lago_id"], "charge_model": "standard", "properties": {"amount": "1"}}
 
 
 @pytest.fixture
@@ -45,7 +33,7 @@ def create_catalog(api):
     metrics = {"calls": create_metric(api, "calls"), "bytes": create_metric(api, "bytes", "sum_agg", "size"),
                "users": create_metric(api, "users", "unique_count_agg", "user")}
     customer = create_customer(api)
-    create_plan(api, charges=[charge(metric) for metric in metrics.values()])
+    create_plan(api, charges=[standard_charge(metric) for metric in metrics.values()])
     subscription = subscribe(api)
     return metrics, customer, subscription
 
@@ -321,7 +309,7 @@ def test_customer_form_refusals(api, setup, dynamodb):
     create_metric(api, "unbilled")
     none = post(api, external_subscription_id=..., external_customer_id="cust", code="unbilled")
     assert (none.status_code, none.json_body) == (422, invalid(external_customer_id="no_active_subscription"))
-    create_plan(api, "second", charges=[charge(setup[0]["calls"])])
+    create_plan(api, "second", charges=[standard_charge(setup[0]["calls"])])
     subscribe(api, plan_code="second", external_id="sub-2")
     several = post(api, external_subscription_id=..., external_customer_id="cust")
     assert (several.status_code, several.json_body) == (

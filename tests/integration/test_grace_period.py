@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from builders import create_customer, create_metric, create_plan, subscribe
 from interleaving import competing
 from test_biller import invoices_of, send
-from test_events import create_metric
-from test_subscriptions import create_customer, create_plan, path_of, subscribe
+from test_subscriptions import path_of
 from usage_fixtures import deliver, event_item, store_events, stream_record
 
 from chalicelib.billing.biller import due_customers

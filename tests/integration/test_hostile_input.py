@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 import pytest
+from builders import given, plan_body
 
 from chalicelib.store.tables import CONTROL, EVENTS
 
@@ -29,8 +30,7 @@ def invalid(**details: str) -> dict:
 
 def customer(**fields) -> dict:
     """A valid create of `hostile-1`, with `fields` changed (a value of ... removes the field)."""
-    body = {"external_id": "hostile-1", "name": "Hostile", **fields}
-    return {"customer": {name: value for name, value in body.items() if value is not ...}}
+    return {"customer": given({"external_id": "hostile-1", "name": "Hostile", **fields})}
 
 
 def raw_customer(fragment: str) -> bytes:
@@ -272,14 +272,12 @@ PLANS = "/api/v1/plans"
 
 
 def metric(**fields) -> dict:
-    body = {"name": "Hostile", "code": "hostile-1", "aggregation_type": "sum_agg", "field_name": "n", **fields}
-    return {"billable_metric": {name: value for name, value in body.items() if value is not ...}}
+    return {"billable_metric": given({"name": "Hostile", "code": "hostile-1", "aggregation_type": "sum_agg",
+                                      "field_name": "n", **fields})}
 
 
 def plan(**fields) -> dict:
-    body = {"name": "Hostile", "code": "hostile-1", "interval": "monthly", "amount_cents": 100,
-            "amount_currency": "EUR", "pay_in_advance": False, **fields}
-    return {"plan": {name: value for name, value in body.items() if value is not ...}}
+    return {"plan": plan_body("hostile-1", **{"name": "Hostile", "amount_cents": 100, **fields})}
 
 
 def raw_plan(fragment: str) -> bytes:

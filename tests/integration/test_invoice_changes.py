@@ -3,8 +3,8 @@ a finalized invoice, and what may not."""
 from __future__ import annotations
 
 import pytest
+from builders import subscribe_new_customer
 from invoice_fixtures import issue_invoice, subscription_fee
-from test_subscriptions import create_customer, create_plan, subscribe
 
 pytestmark = pytest.mark.usefixtures("api_clock")
 NOT_VOIDABLE = {"status": 405, "error": "Method Not Allowed", "code": "not_voidable"}
@@ -12,9 +12,7 @@ NOT_VOIDABLE = {"status": 405, "error": "Method Not Allowed", "code": "not_voida
 
 @pytest.fixture
 def invoice(api, tenant):
-    create_customer(api)
-    create_plan(api)
-    subscription = subscribe(api, subscription_at="2026-01-01T00:00:00Z")
+    subscription = subscribe_new_customer(api, subscription_at="2026-01-01T00:00:00Z")
     return issue_invoice(tenant.organization_id, "cust", "sub", [subscription_fee(subscription["lago_id"], 1000)])
 
 

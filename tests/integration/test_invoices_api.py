@@ -6,10 +6,9 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from builders import create_customer, create_metric, create_plan, subscribe, subscribe_new_customer
 from invoice_fixtures import charge_fee, issue_invoice, subscription_fee
 from lago_python_client.models.invoice import InvoiceResponse
-from test_events import create_metric
-from test_subscriptions import create_customer, create_plan, subscribe
 
 INVOICES = "/api/v1/invoices"
 EMPTY_META = {"current_page": 0, "next_page": None, "prev_page": None, "total_pages": 0, "total_count": 0}
@@ -144,9 +143,7 @@ def test_lago_client_models_parse_the_bodies(api, billed):
 
 
 def test_invoice_without_taxes_has_no_applied_tax(api, tenant):
-    create_customer(api)
-    create_plan(api)
-    subscription = subscribe(api, subscription_at="2026-01-01T00:00:00Z")
+    subscription = subscribe_new_customer(api, subscription_at="2026-01-01T00:00:00Z")
     invoice = issue_invoice(tenant.organization_id, "cust", "sub", [subscription_fee(subscription["lago_id"], 1000)])
     body = read(api, invoice.id)
     assert (body["taxes_amount_cents"], body["total_amount_cents"], body["applied_taxes"]) == (0, 1000, [])

@@ -8,9 +8,8 @@ import json
 from decimal import Decimal
 
 import pytest
-from test_events import create_metric
-from test_subscriptions import create_plan
-from test_test_clocks import advance, apply_stored_events, create_clock, customer_on, invoices_of, subscribe
+from builders import create_clock, create_metric, create_plan, subscribe_now
+from test_test_clocks import advance, apply_stored_events, customer_on, invoices_of
 
 from chalicelib.store.tables import EVENTS
 
@@ -33,7 +32,7 @@ def metered(api):
                                                          "properties": {"amount": LARGEST}}])
     clock = create_clock(api, "2026-01-15T00:00:00Z")
     customer_on(api, clock, "big")
-    subscribe(api, "big", "big-sub", plan_code="priced")
+    subscribe_now(api, external_customer_id="big", external_id="big-sub", plan_code="priced")
     return clock
 
 
@@ -137,4 +136,4 @@ def create_clock_and_subscribe(api) -> None:
     """A customer on a clock at 15 January 2026, subscribed to `other-plan` from then."""
     clock = create_clock(api, "2026-01-15T00:00:00Z")
     customer_on(api, clock, "other-customer")
-    subscribe(api, "other-customer", "other-sub", plan_code="other-plan")
+    subscribe_now(api, external_customer_id="other-customer", external_id="other-sub", plan_code="other-plan")

@@ -8,6 +8,7 @@ import json
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from builders import create_customer, subscribe
 from in_advance_fixtures import (
     STARTED,
     drain,
@@ -17,7 +18,6 @@ from in_advance_fixtures import (
     invoices_of,
     send,
 )
-from test_subscriptions import create_customer, subscribe
 
 from chalicelib.domain.credit_notes import CreditNote
 from chalicelib.store.dynamo import transact

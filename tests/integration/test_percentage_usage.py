@@ -6,9 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from test_events import create_metric
-from test_subscriptions import create_customer, create_plan, subscribe
-from usage_fixtures import deliver, event_item, store_events, stream_record
+from builders import create_customer, create_metric, create_plan, subscribe
+from usage_fixtures import event_item, store_and_deliver
 
 from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.store.repositories import repositories
@@ -43,8 +42,7 @@ def payment(organization_id: str, day: int, amount) -> dict:
 
 def send(dynamodb, *items: dict) -> None:
     """One stream batch of these events."""
-    store_events(dynamodb, list(items))
-    assert deliver([stream_record(item) for item in items]) == {"batchItemFailures": []}
+    store_and_deliver(dynamodb, list(items))
 
 
 def usage_cents(api) -> tuple[int, str]:

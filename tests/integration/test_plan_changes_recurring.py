@@ -9,13 +9,13 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from builders import create_customer, create_metric, create_plan, subscribe
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_biller import invoices_of
-from test_events import create_metric
 from test_plan_changes import UPGRADE_AT, summary
 from test_recurring_usage import current_usage, recurring, send
-from test_subscriptions import create_customer, create_plan, post, subscribe
+from test_subscriptions import post
 from usage_fixtures import event_item
 
 from chalicelib.domain.aggregations.windows import epoch_ms

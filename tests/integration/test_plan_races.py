@@ -3,6 +3,7 @@ transaction conditions keep every plan's charges on live metrics as they were va
 metric's plans_count exact."""
 from __future__ import annotations
 
+from builders import create_metric, plan_body
 from interleaving import competing
 
 METRICS = "/api/v1/billable_metrics"
@@ -11,20 +12,12 @@ METRICS_NOT_FOUND = {"status": 404, "error": "Not Found", "code": "billable_metr
 IN_USE = {"status": 405, "error": "Method Not Allowed", "code": "billable_metric_in_use"}
 
 
-def create_metric(api, code: str = "storage", **fields) -> dict:
-    response = api.post(METRICS, {"billable_metric": {"name": code, "code": code, "aggregation_type": "sum_agg",
-                                                      "field_name": "gb", **fields}})
-    assert response.status_code == 200, response.body
-    return response.json_body["billable_metric"]
-
-
 def post_plan(api, code: str, charges: list[dict]):
-    return api.post(PLANS, {"plan": {"name": code, "code": code, "interval": "monthly", "amount_cents": 100,
-                                     "amount_currency": "EUR", "pay_in_advance": False, "charges": charges}})
+    return api.post(PLANS, {"plan": plan_body(code, name=code, amount_cents=100, charges=charges)})
 
 
 def test_a_plan_created_while_its_metric_is_deleted_is_refused(api):
-    metric = create_metric(api)
+    metric = create_metric(api, "storage", "sum_agg", "gb")
     with competing("TransactWriteItems", lambda: api.delete(f"{METRICS}/storage")) as rival:
         response = post_plan(api, "starter", [{"billable_metric_id": metric["lago_id"], "charge_model": "standard"}])
     assert len(rival) == 1 and rival[0].status_code == 200, "the interleaving did not happen"
@@ -34,7 +27,7 @@ def test_a_plan_created_while_its_metric_is_deleted_is_refused(api):
 
 
 def test_a_metric_deleted_while_a_plan_takes_it_is_refused(api):
-    metric = create_metric(api)
+    metric = create_metric(api, "storage", "sum_agg", "gb")
     rival_plan = lambda: post_plan(api, "starter", [{"billable_metric_id": metric["lago_id"],  # noqa: E731
                                                      "charge_model": "standard"}])
     with competing("TransactWriteItems", rival_plan) as rival:
@@ -45,7 +38,7 @@ def test_a_metric_deleted_while_a_plan_takes_it_is_refused(api):
 
 
 def test_a_plan_created_while_its_filter_value_is_withdrawn_is_validated_again(api):
-    create_metric(api, filters=[{"key": "region", "values": ["us", "eu"]}])
+    create_metric(api, "storage", "sum_agg", "gb", filters=[{"key": "region", "values": ["us", "eu"]}])
     narrow = lambda: api.put(f"{METRICS}/storage", {"billable_metric": {  # noqa: E731
         "filters": [{"key": "region", "values": ["eu"]}]}})
     with competing("TransactWriteItems", narrow) as rival:
@@ -57,7 +50,7 @@ def test_a_plan_created_while_its_filter_value_is_withdrawn_is_validated_again(a
 
 
 def test_concurrent_plans_on_one_metric_both_count(api):
-    create_metric(api)
+    create_metric(api, "storage", "sum_agg", "gb")
     charges = [{"billable_metric_code": "storage", "charge_model": "standard"}]
     with competing("TransactWriteItems", lambda: post_plan(api, "rival", charges)) as rival:
         response = post_plan(api, "mine", charges)

@@ -6,6 +6,7 @@ import re
 import uuid
 
 import pytest
+from builders import create_metric, created, plan_body
 
 from chalicelib.store.dynamo import TransactionCancelled, transact
 from chalicelib.store.repositories import repositories
@@ -25,23 +26,13 @@ def invalid(details: dict) -> dict:
     return {"status": 422, "error": "Unprocessable Entity", "code": "validation_errors", "error_details": details}
 
 
-def create_metric(api, code: str, aggregation_type: str = "sum_agg", **fields) -> dict:
-    body = {"name": code, "code": code, "aggregation_type": aggregation_type, "field_name": "value", **fields}
-    response = api.post(METRICS, {"billable_metric": body})
-    assert response.status_code == 200, response.body
-    return response.json_body["billable_metric"]
+def starter(code: str = "starter", **fields) -> dict:
+    """The request body of plan `starter` (Starter), unless `fields` say otherwise."""
+    return {"plan": plan_body(code, **{"name": "Starter", **fields})}
 
 
-def plan_body(code: str = "starter", **fields) -> dict:
-    body = {"name": "Starter", "code": code, "interval": "monthly", "amount_cents": 1000, "amount_currency": "EUR",
-            "pay_in_advance": False, **fields}
-    return {"plan": {name: value for name, value in body.items() if value is not ...}}
-
-
-def create_plan(api, code: str = "starter", **fields) -> dict:
-    response = api.post(PLANS, plan_body(code, **fields))
-    assert response.status_code == 200, response.body
-    return response.json_body["plan"]
+def create_starter(api, code: str = "starter", **fields) -> dict:
+    return created(api.post(PLANS, starter(code, **fields)), "plan")
 
 
 def plans_count(api, metric_code: str) -> int:
@@ -63,13 +54,13 @@ def set_active_subscriptions(dynamodb, tenant, lago_id: str, count: int) -> None
 @pytest.fixture
 def metrics(api) -> dict:
     return {
-        "sum": create_metric(api, "sum", filters=[{"key": "region", "values": ["us", "eu"]},
-                                                  {"key": "cloud", "values": ["aws", "gcp"]}]),
-        "recurring_sum": create_metric(api, "recurring_sum", recurring=True),
-        "count": create_metric(api, "count", "count_agg", field_name=None),
-        "max": create_metric(api, "max", "max_agg"),
-        "latest": create_metric(api, "latest", "latest_agg"),
-        "weighted": create_metric(api, "weighted", "weighted_sum_agg", recurring=True),
+        "sum": create_metric(api, "sum", "sum_agg", "value", filters=[{"key": "region", "values": ["us", "eu"]},
+                                                                   {"key": "cloud", "values": ["aws", "gcp"]}]),
+        "recurring_sum": create_metric(api, "recurring_sum", "sum_agg", "value", recurring=True),
+        "count": create_metric(api, "count"),
+        "max": create_metric(api, "max", "max_agg", "value"),
+        "latest": create_metric(api, "latest", "latest_agg", "value"),
+        "weighted": create_metric(api, "weighted", "weighted_sum_agg", "value", recurring=True),
     }
 
 
@@ -77,7 +68,7 @@ def metrics(api) -> dict:
 
 
 def test_create_returns_lagos_plan_and_charge_objects(api, metrics):
-    plan = create_plan(api, description="For starters", invoice_display_name="Starter plan", trial_period=0.0,
+    plan = create_starter(api, description="For starters", invoice_display_name="Starter plan", trial_period=0.0,
                        charges=[{"billable_metric_id": metrics["sum"]["lago_id"], "charge_model": "graduated",
                                  "properties": GRADUATED, "invoice_display_name": "Usage", "code": "usage"},
                                 {"billable_metric_id": metrics["sum"]["lago_id"], "charge_model": "standard",
@@ -107,7 +98,7 @@ def test_create_returns_lagos_plan_and_charge_objects(api, metrics):
 
 
 def test_charge_may_name_its_metric_by_code(api, metrics):
-    plan = create_plan(api, charges=[{"billable_metric_code": "count", "charge_model": "package",
+    plan = create_starter(api, charges=[{"billable_metric_code": "count", "charge_model": "package",
                                       "properties": {"amount": "5", "package_size": 100}}])
     [charge] = plan["charges"]
     assert charge["lago_billable_metric_id"] == metrics["count"]["lago_id"]
@@ -115,7 +106,7 @@ def test_charge_may_name_its_metric_by_code(api, metrics):
 
 
 def test_charge_without_properties_gets_lagos_defaults(api, metrics):
-    plan = create_plan(api, charges=[{"billable_metric_code": "sum", "charge_model": model}
+    plan = create_starter(api, charges=[{"billable_metric_code": "sum", "charge_model": model}
                                      for model in ("standard", "graduated", "percentage")])
     assert [charge["properties"] for charge in plan["charges"]] == [
         {"amount": "0"},
@@ -125,19 +116,19 @@ def test_charge_without_properties_gets_lagos_defaults(api, metrics):
 
 
 def test_trial_period_keeps_its_fraction(api):
-    assert create_plan(api, trial_period=1.5)["trial_period"] == 1.5
+    assert create_starter(api, trial_period=1.5)["trial_period"] == 1.5
 
 
 @pytest.mark.parametrize("interval, sent, shown", [("yearly", True, True), ("yearly", ..., False),
                                                    ("semiannual", True, True), ("monthly", True, None),
                                                    ("weekly", ..., None), ("quarterly", False, None)])
 def test_bill_charges_monthly_only_for_yearly_and_semiannual(api, interval, sent, shown):
-    assert create_plan(api, interval=interval, bill_charges_monthly=sent)["bill_charges_monthly"] is shown
+    assert create_starter(api, interval=interval, bill_charges_monthly=sent)["bill_charges_monthly"] is shown
 
 
 def test_duplicate_code_is_value_already_exist(api):
-    create_plan(api)
-    assert api.post(PLANS, plan_body(name="Again")).json_body == invalid({"code": ["value_already_exist"]})
+    create_starter(api)
+    assert api.post(PLANS, starter(name="Again")).json_body == invalid({"code": ["value_already_exist"]})
     assert total_count(api) == 1
 
 
@@ -165,7 +156,7 @@ PLAN_REFUSALS = [
 @pytest.mark.parametrize("fields, details", [case[1:] for case in PLAN_REFUSALS],
                          ids=[case[0] for case in PLAN_REFUSALS])
 def test_plan_refusals(api, metrics, fields, details):
-    response = api.post(PLANS, plan_body(**fields))
+    response = api.post(PLANS, starter(**fields))
     assert response.json_body == invalid(details)
     assert total_count(api) == 0
     assert plans_count(api, "sum") == 0
@@ -173,6 +164,11 @@ def test_plan_refusals(api, metrics, fields, details):
 
 def charge(metric: str, charge_model: str = "standard", **fields) -> dict:
     return {"billable_metric_code": metric, "charge_model": charge_model, **fields}
+
+
+def refused(field: str, code: str, charges: dict[str, dict]) -> list[tuple]:
+    """A case per named charge the API refuses with `code` on the charge's `field`."""
+    return [(name, charge_input, {f"charges.0.{field}": [code]}) for name, charge_input in charges.items()]
 
 
 CHARGE_REFUSALS = [
@@ -189,14 +185,11 @@ CHARGE_REFUSALS = [
     ("package size 0", charge("sum", "package", properties={"amount": "1", "package_size": 0}),
      {"charges.0.properties.package_size": ["invalid_package_size"]}),
     ("min_amount_cents negative", charge("sum", min_amount_cents=-1), {"charges.0.min_amount_cents": ["value_is_invalid"]}),
-    ("pay_in_advance on max", charge("max", pay_in_advance=True),
-     {"charges.0.pay_in_advance": ["invalid_aggregation_type_or_charge_model"]}),
-    ("pay_in_advance on latest", charge("latest", pay_in_advance=True),
-     {"charges.0.pay_in_advance": ["invalid_aggregation_type_or_charge_model"]}),
-    ("pay_in_advance on weighted_sum", charge("weighted", pay_in_advance=True),
-     {"charges.0.pay_in_advance": ["invalid_aggregation_type_or_charge_model"]}),
-    ("pay_in_advance volume", charge("sum", "volume", pay_in_advance=True),
-     {"charges.0.pay_in_advance": ["invalid_aggregation_type_or_charge_model"]}),
+    *refused("pay_in_advance", "invalid_aggregation_type_or_charge_model", {
+        "pay_in_advance on max": charge("max", pay_in_advance=True),
+        "pay_in_advance on latest": charge("latest", pay_in_advance=True),
+        "pay_in_advance on weighted_sum": charge("weighted", pay_in_advance=True),
+        "pay_in_advance volume": charge("sum", "volume", pay_in_advance=True)}),
     ("percentage on latest", charge("latest", "percentage", properties={"rate": "1"}),
      {"charges.0.charge_model": ["invalid_aggregation_type_or_charge_model"]}),
     ("min_amount_cents in advance", charge("sum", pay_in_advance=True, min_amount_cents=100),
@@ -206,14 +199,11 @@ CHARGE_REFUSALS = [
      {"charges.0.properties": ["not_compatible_with_pay_in_advance"]}),
     ("not invoiceable in arrears", charge("sum", invoiceable=False),
      {"charges.0.invoiceable": ["must_be_true_unless_pay_in_advance"]}),
-    ("prorated on a metered metric", charge("sum", prorated=True),
-     {"charges.0.prorated": ["invalid_billable_metric_or_charge_model"]}),
-    ("prorated package", charge("recurring_sum", "package", prorated=True),
-     {"charges.0.prorated": ["invalid_billable_metric_or_charge_model"]}),
-    ("prorated graduated in advance", charge("recurring_sum", "graduated", prorated=True, pay_in_advance=True),
-     {"charges.0.prorated": ["invalid_billable_metric_or_charge_model"]}),
-    ("prorated weighted_sum", charge("weighted", prorated=True),
-     {"charges.0.prorated": ["invalid_billable_metric_or_charge_model"]}),
+    *refused("prorated", "invalid_billable_metric_or_charge_model", {
+        "prorated on a metered metric": charge("sum", prorated=True),
+        "prorated package": charge("recurring_sum", "package", prorated=True),
+        "prorated graduated in advance": charge("recurring_sum", "graduated", prorated=True, pay_in_advance=True),
+        "prorated weighted_sum": charge("weighted", prorated=True)}),
     ("filter on an undeclared key", charge("sum", filters=[{"values": {"os": ["linux"]}, "properties": {"amount": "1"}}]),
      {"charges.0.filters.0.values": ["value_is_invalid"]}),
     ("filter on an undeclared value", charge("sum", filters=[{"values": {"region": ["mars"]}, "properties": {"amount": "1"}}]),
@@ -234,14 +224,14 @@ CHARGE_REFUSALS = [
 @pytest.mark.parametrize("charge_input, details", [case[1:] for case in CHARGE_REFUSALS],
                          ids=[case[0] for case in CHARGE_REFUSALS])
 def test_charge_refusals(api, metrics, charge_input, details):
-    response = api.post(PLANS, plan_body(charges=[charge_input]))
+    response = api.post(PLANS, starter(charges=[charge_input]))
     assert response.json_body == invalid(details)
     assert total_count(api) == 0
     assert all(plans_count(api, code) == 0 for code in metrics)
 
 
 def test_refusals_of_several_charges_are_reported_together(api, metrics):
-    response = api.post(PLANS, plan_body(charges=[charge("sum", code="a"), charge("max", pay_in_advance=True),
+    response = api.post(PLANS, starter(charges=[charge("sum", code="a"), charge("max", pay_in_advance=True),
                                                   charge("sum", code="a")]))
     assert response.json_body == invalid({"charges.1.pay_in_advance": ["invalid_aggregation_type_or_charge_model"],
                                           "charges.2.code": ["value_already_exist"]})
@@ -265,18 +255,18 @@ ACCEPTED_CHARGES = [
 
 @pytest.mark.parametrize("charge_input", [case[1] for case in ACCEPTED_CHARGES], ids=[case[0] for case in ACCEPTED_CHARGES])
 def test_accepted_charges(api, metrics, charge_input):
-    [created] = create_plan(api, charges=[charge_input])["charges"]
+    [created] = create_starter(api, charges=[charge_input])["charges"]
     for option in ("pay_in_advance", "invoiceable", "prorated", "min_amount_cents", "regroup_paid_fees"):
         if option in charge_input:
             assert created[option] == charge_input[option], option
 
 
 def test_unknown_metric_is_lagos_not_found(api, metrics, other_api):
-    assert api.post(PLANS, plan_body(charges=[{"billable_metric_id": str(uuid.uuid4()), "charge_model": "standard"}])
+    assert api.post(PLANS, starter(charges=[{"billable_metric_id": str(uuid.uuid4()), "charge_model": "standard"}])
                     ).json_body == METRICS_NOT_FOUND
-    assert api.post(PLANS, plan_body(charges=[charge("nope")])).json_body == METRICS_NOT_FOUND
+    assert api.post(PLANS, starter(charges=[charge("nope")])).json_body == METRICS_NOT_FOUND
     # Another organization cannot price with this organization's metric.
-    assert other_api.post(PLANS, plan_body(charges=[{"billable_metric_id": metrics["sum"]["lago_id"],
+    assert other_api.post(PLANS, starter(charges=[{"billable_metric_id": metrics["sum"]["lago_id"],
                                                      "charge_model": "standard"}])).json_body == METRICS_NOT_FOUND
     assert total_count(api) == 0 and total_count(other_api) == 0
 
@@ -284,15 +274,15 @@ def test_unknown_metric_is_lagos_not_found(api, metrics, other_api):
 def test_a_plan_too_large_for_one_item_is_refused(api, metrics):
     ranges = [{"from_value": n * 10, "to_value": n * 10 + 9, "per_unit_amount": "1.000000", "flat_amount": "0"}
               for n in range(4000)] + [{"from_value": 40000, "to_value": None, "per_unit_amount": "1", "flat_amount": "0"}]
-    response = api.post(PLANS, plan_body(charges=[charge("sum", "graduated", properties={"graduated_ranges": ranges})]))
+    response = api.post(PLANS, starter(charges=[charge("sum", "graduated", properties={"graduated_ranges": ranges})]))
     assert response.json_body == invalid({"charges": ["value_is_too_long"]})
 
 
 def test_a_plan_may_use_at_most_45_metrics(api):
     for n in range(46):
-        create_metric(api, f"m{n}", "count_agg", field_name=None)
-    assert create_plan(api, "ok", charges=[charge(f"m{n}") for n in range(45)])["charges"][44]["billable_metric_code"] == "m44"
-    response = api.post(PLANS, plan_body("too_many", charges=[charge(f"m{n}") for n in range(46)]))
+        create_metric(api, f"m{n}")
+    assert create_starter(api, "ok", charges=[charge(f"m{n}") for n in range(45)])["charges"][44]["billable_metric_code"] == "m44"
+    response = api.post(PLANS, starter("too_many", charges=[charge(f"m{n}") for n in range(46)]))
     assert response.json_body == invalid({"charges": ["too_many_billable_metrics"]})
 
 
@@ -301,7 +291,7 @@ def test_a_plan_may_use_at_most_45_metrics(api):
 
 def test_list_is_newest_first_with_lagos_meta(api):
     for code in ("a", "b", "c"):
-        create_plan(api, code)
+        create_starter(api, code)
     listed = api.get(f"{PLANS}?per_page=2&page=2").json_body
     assert [plan["code"] for plan in listed["plans"]] == ["a"]
     assert listed["meta"] == {"current_page": 2, "next_page": None, "prev_page": 1, "total_pages": 2, "total_count": 3}
@@ -309,9 +299,9 @@ def test_list_is_newest_first_with_lagos_meta(api):
 
 
 def test_unknown_code_is_not_found(api, other_api):
-    create_plan(api)
+    create_starter(api)
     for method in ("GET", "PUT", "DELETE"):
-        body = plan_body() if method == "PUT" else None
+        body = starter() if method == "PUT" else None
         assert api.request(method, f"{PLANS}/nope", body).json_body == PLAN_NOT_FOUND, method
         assert other_api.request(method, f"{PLANS}/starter", body).json_body == PLAN_NOT_FOUND, method
 
@@ -320,7 +310,7 @@ def test_unknown_code_is_not_found(api, other_api):
 
 
 def test_update_keeps_listed_charges_by_id_and_removes_the_others(api, metrics):
-    plan = create_plan(api, charges=[charge("sum", code="kept"), charge("count", code="dropped")])
+    plan = create_starter(api, charges=[charge("sum", code="kept"), charge("count", code="dropped")])
     kept, _ = plan["charges"]
     response = api.put(f"{PLANS}/starter", {"plan": {"name": "Renamed", "charges": [
         {"id": kept["lago_id"], "billable_metric_id": metrics["sum"]["lago_id"], "charge_model": "graduated",
@@ -340,13 +330,13 @@ def test_update_keeps_listed_charges_by_id_and_removes_the_others(api, metrics):
 
 
 def test_an_unknown_charge_id_makes_a_new_charge(api, metrics):
-    create_plan(api, charges=[charge("sum")])
+    create_starter(api, charges=[charge("sum")])
     updated = api.put(f"{PLANS}/starter", {"plan": {"charges": [charge("sum", id="not-a-charge")]}}).json_body["plan"]
     assert updated["charges"][0]["lago_id"] != "not-a-charge"
 
 
 def test_update_without_charges_keeps_them_and_empty_charges_remove_them(api, metrics):
-    plan = create_plan(api, charges=[charge("sum")])
+    plan = create_starter(api, charges=[charge("sum")])
     assert api.put(f"{PLANS}/starter", {"plan": {"amount_cents": 2000}}).json_body["plan"]["charges"] == plan["charges"]
     assert api.put(f"{PLANS}/starter", {"plan": {"charges": None}}).json_body["plan"]["charges"] == plan["charges"]
     assert api.put(f"{PLANS}/starter", {"plan": {"charges": []}}).json_body["plan"]["charges"] == []
@@ -354,7 +344,7 @@ def test_update_without_charges_keeps_them_and_empty_charges_remove_them(api, me
 
 
 def test_update_refusals_change_nothing(api, metrics):
-    plan = create_plan(api, charges=[charge("sum")])
+    plan = create_starter(api, charges=[charge("sum")])
     assert api.put(f"{PLANS}/starter", {"plan": {"interval": None}}).json_body == invalid(
         {"interval": ["value_is_mandatory"]})
     assert api.put(f"{PLANS}/starter", {"plan": {"name": "X", "charges": [charge("max", pay_in_advance=True)]}}
@@ -363,8 +353,8 @@ def test_update_refusals_change_nothing(api, metrics):
 
 
 def test_rename_moves_the_code(api):
-    plan = create_plan(api)
-    create_plan(api, "taken")
+    plan = create_starter(api)
+    create_starter(api, "taken")
     assert api.put(f"{PLANS}/starter", {"plan": {"code": "taken"}}).json_body == invalid({"code": ["value_already_exist"]})
     assert api.put(f"{PLANS}/starter", {"plan": {"code": "basic"}}).json_body["plan"]["lago_id"] == plan["lago_id"]
     assert api.get(f"{PLANS}/starter").json_body == PLAN_NOT_FOUND
@@ -374,7 +364,7 @@ def test_rename_moves_the_code(api):
 @pytest.mark.parametrize("field, value", [("interval", "yearly"), ("amount_currency", "USD"), ("pay_in_advance", True),
                                           ("trial_period", 3), ("code", "other")])
 def test_a_subscribed_plan_keeps_what_its_subscriptions_are_billed_by(api, dynamodb, tenant, field, value):
-    plan = create_plan(api)
+    plan = create_starter(api)
     set_active_subscriptions(dynamodb, tenant, plan["lago_id"], 1)
     assert api.put(f"{PLANS}/starter", {"plan": {field: value}}).json_body == invalid({field: ["value_is_immutable"]})
     same = api.put(f"{PLANS}/starter", {"plan": {"name": "New name", "amount_cents": 5, field: plan[field]}})
@@ -386,7 +376,7 @@ def test_a_subscribed_plan_keeps_what_its_subscriptions_are_billed_by(api, dynam
 
 
 def test_delete_returns_the_plan_releases_its_metrics_and_frees_its_code(api, metrics):
-    plan = create_plan(api, charges=[charge("sum"), charge("sum", "package")])
+    plan = create_starter(api, charges=[charge("sum"), charge("sum", "package")])
     assert plans_count(api, "sum") == 1
     response = api.delete(f"{PLANS}/starter")
     assert response.status_code == 200
@@ -394,11 +384,11 @@ def test_delete_returns_the_plan_releases_its_metrics_and_frees_its_code(api, me
     assert api.get(f"{PLANS}/starter").json_body == PLAN_NOT_FOUND
     assert total_count(api) == 0
     assert plans_count(api, "sum") == 0
-    assert create_plan(api)["lago_id"] != plan["lago_id"]
+    assert create_starter(api)["lago_id"] != plan["lago_id"]
 
 
 def test_a_subscribed_plan_cannot_be_deleted(api, dynamodb, tenant):
-    plan = create_plan(api)
+    plan = create_starter(api)
     set_active_subscriptions(dynamodb, tenant, plan["lago_id"], 2)
     assert api.delete(f"{PLANS}/starter").json_body == {"status": 405, "error": "Method Not Allowed",
                                                          "code": "plan_has_active_subscriptions"}
@@ -409,7 +399,7 @@ def test_a_subscribed_plan_cannot_be_deleted(api, dynamodb, tenant):
 
 
 def test_subscription_count_update_is_conditioned_on_the_plan_version(api, tenant):
-    create_plan(api)
+    create_starter(api)
     store = repositories().plans
     plan = store.find_by_code(tenant.organization_id, "starter")
     assert plan.yearly_amount_cents() == 12_000

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
+import model_builders as models
 import pytest
 from fakes.control_plane import FixedClock, InMemoryControlPlane, SequentialIds
 
@@ -18,7 +19,7 @@ from chalicelib.domain.customers import Customer
 from chalicelib.domain.events import Event, iso_ms
 from chalicelib.domain.invoices.invoice import Invoice
 from chalicelib.domain.organizations import Organization
-from chalicelib.domain.plans import Charge, Plan
+from chalicelib.domain.plans import Plan
 from chalicelib.domain.subscriptions import Subscription, SubscriptionInput, new_subscription, terminated_subscription
 from chalicelib.domain.test_clocks import ClockRefusedCustomer, TestClock
 from chalicelib.store.repositories import repositories
@@ -74,11 +75,10 @@ def a_metric(ports: Ports, code: str = "calls") -> BillableMetric:
 
 
 def a_plan(ports: Ports, code: str = "startup", metrics: tuple[BillableMetric, ...] = ()) -> Plan:
-    charges = [Charge(id=ports.ids.new_id(), billable_metric_id=metric.id, billable_metric_code=metric.code,
-                      charge_model="standard", properties={"amount": "1"}, created_at=NOW) for metric in metrics]
-    return Plan(id=ports.ids.new_id(), organization_id=ORG, name=code.title(), code=code, interval="monthly",
-                amount_cents=1000, amount_currency="EUR", pay_in_advance=False, charges=charges, created_at=NOW,
-                updated_at=NOW)
+    charges = [models.charge(ports.ids.new_id(), metric.id, "1", billable_metric_code=metric.code, created_at=NOW)
+               for metric in metrics]
+    return models.plan(*charges, id=ports.ids.new_id(), organization_id=ORG, name=code.title(), code=code,
+                       created_at=NOW, updated_at=NOW)
 
 
 def builder(ports: Ports, external_id: str, test_clock_id: str | None = None) -> Callable[[int], Customer]:

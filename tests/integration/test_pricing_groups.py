@@ -9,13 +9,12 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
+from builders import create_customer, create_metric, create_plan, subscribe, subscribe_now
 from in_advance_fixtures import drain, fees_of, in_advance_plan
 from in_advance_fixtures import send as send_event
 from test_current_usage import dynamodb_requests
-from test_events import create_metric
 from test_openapi import _assert_described
-from test_subscriptions import create_customer, create_plan, subscribe
-from usage_fixtures import deliver, event_item, store_events, stream_record
+from usage_fixtures import event_item, store_and_deliver
 
 from app import app
 from chalicelib.api.openapi.document import openapi_document
@@ -43,10 +42,8 @@ def at(day: int, hour: int = 12, month: int = 1) -> int:
 
 def send(dynamodb, organization_id: str, events: list[tuple[str, int, str, dict]]) -> None:
     """Store the events as ingestion does and deliver them to the stream handler in one batch."""
-    items = [event_item(organization_id, tx, timestamp_ms, code, properties)
-             for tx, timestamp_ms, code, properties in events]
-    store_events(dynamodb, items)
-    assert deliver([stream_record(item) for item in items]) == {"batchItemFailures": []}
+    store_and_deliver(dynamodb, [event_item(organization_id, tx, timestamp_ms, code, properties)
+                                 for tx, timestamp_ms, code, properties in events])
 
 
 def current_usage(api, monkeypatch, now: datetime, document: dict | None = None) -> dict:
@@ -273,9 +270,7 @@ def test_an_upgrade_carries_each_group_of_a_recurring_sum(api, api_clock, dynamo
     org = tenant.organization_id
     send(dynamodb, org, [("a1", at(16), "seats", {"team": "a", "n": 8}), ("b1", at(17), "seats", {"team": "b", "n": 8})])
     api_clock.set(datetime(2026, 1, 20, tzinfo=UTC))
-    response = api.post("/api/v1/subscriptions", {"subscription": {
-        "external_customer_id": "cust", "plan_code": "pro", "external_id": "sub"}})
-    assert response.status_code == 200, response.body
+    subscribe_now(api, plan_code="pro")
     send(dynamodb, org, [("a2", at(22), "seats", {"team": "a", "n": 4})])
     # On the new plan each team's seats carry over and are priced apart: team a 8 + 4 = 12 (10 x 1 + 2 x 0.5 =
     # 11 EUR), team b 8 (8 EUR). Priced together, 20 seats would be 15 EUR.

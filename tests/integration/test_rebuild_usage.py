@@ -6,8 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from test_events import create_metric
-from test_subscriptions import create_plan, subscribe
+from builders import create_metric, create_plan, subscribe
 from usage_fixtures import (
     FEBRUARY,
     JANUARY_START,
@@ -16,8 +15,7 @@ from usage_fixtures import (
     deliver,
     event_item,
     setup_usage,
-    store_events,
-    stream_record,
+    stored_records,
 )
 
 from chalicelib.cli import main
@@ -39,8 +37,7 @@ def usage(api, tenant):
 
 def ingest(dynamodb, items: list[dict]) -> list[dict]:
     """Store the items as ingestion does and deliver their stream records (twice, as at-least-once may)."""
-    store_events(dynamodb, items)
-    records = [stream_record(item) for item in items]
+    records = stored_records(dynamodb, items)
     half = len(records) // 2
     assert deliver(records[:half]) == {"batchItemFailures": []}
     assert deliver(records[half:]) == {"batchItemFailures": []}

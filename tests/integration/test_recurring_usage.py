@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from builders import create_customer, create_metric, create_plan, subscribe
 from test_current_usage import dynamodb_requests
-from test_events import create_metric
-from test_subscriptions import create_customer, create_plan, subscribe
-from usage_fixtures import STARTED, deliver, event_item, store_events, stream_record
+from usage_fixtures import STARTED, event_item
+from usage_fixtures import store_and_deliver as send
 
 from chalicelib.domain.aggregate_keys import APPLIED_EVENTS_CHARGE
 from chalicelib.domain.aggregations.sum import Totals
@@ -54,12 +54,6 @@ def seats(api, tenant):
         {"billable_metric_id": metric["lago_id"], "charge_model": "standard", "properties": {"amount": "1"}}
         for metric in metrics.values()])
     return subscribe(api, subscription_at=STARTED.isoformat().replace("+00:00", "Z"))
-
-
-def send(dynamodb, items: list[dict]) -> None:
-    """Store the items as ingestion does and deliver them to the stream handler in one batch."""
-    store_events(dynamodb, items)
-    assert deliver([stream_record(item) for item in items]) == {"batchItemFailures": []}
 
 
 def test_a_recurring_sum_bills_events_before_the_start_and_a_metered_one_does_not(api, dynamodb, tenant, seats,

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from urllib.parse import quote
 
 import pytest
+from builders import CUSTOMERS, METRICS, create, create_plan, standard_charge, subscribe
 from invoice_fixtures import issue_credit_note, issue_invoice, store_in_advance_fee, subscription_fee
 
 from app import app
@@ -82,34 +83,24 @@ def request_body(path: str) -> dict:
 @pytest.fixture
 def first_tenant_snapshot(api, tenant, api_clock):
     """The first tenant's customer (with every field set), and a function reading back all it can see."""
-    created = api.post("/api/v1/customers", {"customer": {
-        "external_id": SHARED_ID, "name": "Acme", "email": "billing@acme.example", "city": "Paris",
-        "country": "FR", "vat_rate": 20}})
-    assert created.status_code == 200, created.body
+    create(api, CUSTOMERS, "customer", {"external_id": SHARED_ID, "name": "Acme", "email": "billing@acme.example",
+                                        "city": "Paris", "country": "FR", "vat_rate": 20})
     api.put("/api/v1/organizations", {"organization": {"webhook_url": "https://acme.example/hook"}})
-    metric = api.post("/api/v1/billable_metrics", {"billable_metric": {
-        "name": "Acme calls", "code": SHARED_ID, "aggregation_type": "count_agg",
-        "filters": [{"key": "region", "values": ["eu"]}]}})
-    assert metric.status_code == 200, metric.body
-    plan = api.post("/api/v1/plans", {"plan": {
-        "name": "Acme plan", "code": SHARED_ID, "interval": "monthly", "amount_cents": 1000, "amount_currency": "EUR",
-        "pay_in_advance": False, "charges": [{"billable_metric_id": metric.json_body["billable_metric"]["lago_id"],
-                                              "charge_model": "standard", "properties": {"amount": "1"}}]}})
-    assert plan.status_code == 200, plan.body
-    subscription = api.post("/api/v1/subscriptions", {"subscription": {
-        "external_customer_id": SHARED_ID, "plan_code": SHARED_ID, "external_id": SHARED_ID,
-        "subscription_at": "2026-01-15T00:00:00Z"}})
-    assert subscription.status_code == 200, subscription.body
+    metric = create(api, METRICS, "billable_metric", {"name": "Acme calls", "code": SHARED_ID,
+                                                      "aggregation_type": "count_agg",
+                                                      "filters": [{"key": "region", "values": ["eu"]}]})
+    plan = create_plan(api, SHARED_ID, name="Acme plan", charges=[standard_charge(metric)])
+    subscription = subscribe(api, external_customer_id=SHARED_ID, plan_code=SHARED_ID, external_id=SHARED_ID,
+                             subscription_at="2026-01-15T00:00:00Z")
     event = api.post("/api/v1/events", {"event": shared_event()})
     assert event.status_code == 200, event.body
     # An invoice whose lago_id is the shared id, as the biller would have issued it.
     invoice = issue_invoice(tenant.organization_id, SHARED_ID, SHARED_ID,
-                            [subscription_fee(subscription.json_body["subscription"]["lago_id"], 1000)],
+                            [subscription_fee(subscription["lago_id"], 1000)],
                             lago_id=SHARED_ID)
     issue_credit_note(invoice, SHARED_ID, 300)
     # A pay-in-advance fee whose lago_id is the shared id, as the aggregator would have created it.
-    store_in_advance_fee(tenant.organization_id, SHARED_ID, SHARED_ID, plan.json_body["plan"]["charges"][0]["lago_id"],
-                         SHARED_ID)
+    store_in_advance_fee(tenant.organization_id, SHARED_ID, SHARED_ID, plan["charges"][0]["lago_id"], SHARED_ID)
     # A test clock whose lago_id is the shared id.
     repositories().test_clocks.create(TestClock(id=SHARED_ID, organization_id=tenant.organization_id, name="Acme",
                                                 frozen_time=datetime(2026, 1, 1, tzinfo=UTC),
@@ -117,25 +108,13 @@ def first_tenant_snapshot(api, tenant, api_clock):
 
     def snapshot() -> dict:
         shared = quote(SHARED_ID, safe="")
-        return {"customer": api.get(f"/api/v1/customers/{shared}").json_body,
-                "list": api.get("/api/v1/customers").json_body,
-                "organization": api.get("/api/v1/organizations").json_body,
-                "billable_metric": api.get(f"/api/v1/billable_metrics/{shared}").json_body,
-                "billable_metrics": api.get("/api/v1/billable_metrics").json_body,
-                "plan": api.get(f"/api/v1/plans/{shared}").json_body,
-                "plans": api.get("/api/v1/plans").json_body,
-                "subscription": api.get(f"/api/v1/subscriptions/{shared}").json_body,
-                "subscriptions": api.get("/api/v1/subscriptions").json_body,
-                "event": api.get(f"/api/v1/events/{shared}").json_body,
-                "events": api.get(f"/api/v1/events?external_subscription_id={shared}").json_body,
-                "invoice": api.get(f"/api/v1/invoices/{shared}").json_body,
-                "invoices": api.get("/api/v1/invoices").json_body,
-                "credit_note": api.get(f"/api/v1/credit_notes/{shared}").json_body,
-                "credit_notes": api.get("/api/v1/credit_notes").json_body,
-                "fee": api.get(f"/api/v1/fees/{shared}").json_body,
-                "fees": api.get("/api/v1/fees").json_body,
-                "test_clock": api.get(f"/api/v1/test_clocks/{shared}").json_body,
-                "test_clocks": api.get("/api/v1/test_clocks").json_body}
+        reads = {"customer": f"/api/v1/customers/{shared}", "list": "/api/v1/customers",
+                 "organization": "/api/v1/organizations", "events": f"/api/v1/events?external_subscription_id={shared}"}
+        for plural in ("billable_metrics", "plans", "subscriptions", "events", "invoices", "credit_notes", "fees",
+                       "test_clocks"):
+            reads.setdefault(plural.removesuffix("s"), f"/api/v1/{plural}/{shared}")
+            reads.setdefault(plural, f"/api/v1/{plural}")
+        return {name: api.get(path).json_body for name, path in reads.items()}
 
     before = snapshot()
     assert before["customer"]["customer"]["external_id"] == SHARED_ID
@@ -243,15 +222,15 @@ def _no_customer_of_first_tenant(response, first):
     assert first["lago_id"] not in response.body.decode()
 
 
-def _customer_not_found(response):
-    assert response.status_code == 404
-    assert response.json_body == CUSTOMER_NOT_FOUND
-
-
 def _not_found(expected: dict):
     def check(response, first, other):
         assert (response.status_code, response.json_body) == (404, expected)
     return check
+
+
+def _not_found_on(path: str, methods: str, expected: dict) -> dict:
+    """The same 404 on each of the route's methods (space-separated)."""
+    return {(path, method): _not_found(expected) for method in methods.split()}
 
 
 def _empty_list(plural: str):
@@ -275,27 +254,19 @@ def _own(root_key: str):
 CROSS_TENANT_EXPECTATIONS = {
     ("/api/v1/customers", "GET"): lambda response, first, other: _no_customer_of_first_tenant(response, first),
     ("/api/v1/customers", "POST"): _customer_of_other_org_only,
-    ("/api/v1/customers/{external_id}", "GET"): lambda response, first, other: _customer_not_found(response),
-    ("/api/v1/customers/{external_id}", "PUT"): lambda response, first, other: _customer_not_found(response),
-    ("/api/v1/customers/{external_id}", "DELETE"): lambda response, first, other: _customer_not_found(response),
+    **_not_found_on("/api/v1/customers/{external_id}", "GET PUT DELETE", CUSTOMER_NOT_FOUND),
     ("/api/v1/organizations", "GET"): lambda response, first, other: _other_org(response, other),
     ("/api/v1/organizations", "PUT"): lambda response, first, other: _other_org(response, other),
     ("/api/v1/billable_metrics", "GET"): _empty_list("billable_metrics"),
     ("/api/v1/billable_metrics", "POST"): _own("billable_metric"),
-    ("/api/v1/billable_metrics/{code}", "GET"): _not_found(METRIC_NOT_FOUND),
-    ("/api/v1/billable_metrics/{code}", "PUT"): _not_found(METRIC_NOT_FOUND),
-    ("/api/v1/billable_metrics/{code}", "DELETE"): _not_found(METRIC_NOT_FOUND),
+    **_not_found_on("/api/v1/billable_metrics/{code}", "GET PUT DELETE", METRIC_NOT_FOUND),
     ("/api/v1/plans", "GET"): _empty_list("plans"),
     ("/api/v1/plans", "POST"): _own("plan"),
-    ("/api/v1/plans/{code}", "GET"): _not_found(PLAN_NOT_FOUND),
-    ("/api/v1/plans/{code}", "PUT"): _not_found(PLAN_NOT_FOUND),
-    ("/api/v1/plans/{code}", "DELETE"): _not_found(PLAN_NOT_FOUND),
+    **_not_found_on("/api/v1/plans/{code}", "GET PUT DELETE", PLAN_NOT_FOUND),
     # The other organization has no customer with the first tenant's external id.
     ("/api/v1/subscriptions", "POST"): _not_found(CUSTOMER_NOT_FOUND),
     ("/api/v1/subscriptions", "GET"): _empty_list("subscriptions"),
-    ("/api/v1/subscriptions/{external_id}", "GET"): _not_found(SUBSCRIPTION_NOT_FOUND),
-    ("/api/v1/subscriptions/{external_id}", "PUT"): _not_found(SUBSCRIPTION_NOT_FOUND),
-    ("/api/v1/subscriptions/{external_id}", "DELETE"): _not_found(SUBSCRIPTION_NOT_FOUND),
+    **_not_found_on("/api/v1/subscriptions/{external_id}", "GET PUT DELETE", SUBSCRIPTION_NOT_FOUND),
     # The other organization has no subscription with the first tenant's external id: nothing is stored
     # (the snapshot's event is unchanged and `_only_the_first_tenants_event` counts the table).
     ("/api/v1/events", "POST"): _not_found(SUBSCRIPTION_NOT_FOUND),
@@ -306,8 +277,7 @@ CROSS_TENANT_EXPECTATIONS = {
     ("/api/v1/customers/{external_id}/current_usage", "GET"): _not_found(CUSTOMER_NOT_FOUND),
     # The first tenant's invoice (its lago_id is the shared id) is neither read nor listed.
     ("/api/v1/invoices", "GET"): _empty_list("invoices"),
-    ("/api/v1/invoices/{lago_id}", "GET"): _not_found(INVOICE_NOT_FOUND),
-    ("/api/v1/invoices/{lago_id}", "PUT"): _not_found(INVOICE_NOT_FOUND),
+    **_not_found_on("/api/v1/invoices/{lago_id}", "GET PUT", INVOICE_NOT_FOUND),
     ("/api/v1/invoices/{lago_id}/void", "POST"): _not_found(INVOICE_NOT_FOUND),
     ("/api/v1/invoices/{lago_id}/refresh", "PUT"): _not_found(INVOICE_NOT_FOUND),
     ("/api/v1/invoices/{lago_id}/finalize", "PUT"): _not_found(INVOICE_NOT_FOUND),
@@ -320,8 +290,7 @@ CROSS_TENANT_EXPECTATIONS = {
     # The first tenant's clock (its lago_id is the shared id) is neither read, listed, advanced nor deleted.
     ("/api/v1/test_clocks", "GET"): _empty_list("test_clocks"),
     ("/api/v1/test_clocks", "POST"): lambda response, first, other: _own_clock(response),
-    ("/api/v1/test_clocks/{lago_id}", "GET"): _not_found(TEST_CLOCK_NOT_FOUND),
-    ("/api/v1/test_clocks/{lago_id}", "DELETE"): _not_found(TEST_CLOCK_NOT_FOUND),
+    **_not_found_on("/api/v1/test_clocks/{lago_id}", "GET DELETE", TEST_CLOCK_NOT_FOUND),
     ("/api/v1/test_clocks/{lago_id}/advance", "POST"): _not_found(TEST_CLOCK_NOT_FOUND),
     # Public: the same description for every organization, naming none.
     ("/api/v1/openapi.json", "GET"): lambda response, first, other: _the_description(response, first, other),

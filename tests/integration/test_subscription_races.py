@@ -4,20 +4,18 @@ conditional transaction, so the loser reads again and answers as if it had come 
 half-written and no count drifts."""
 from __future__ import annotations
 
+from builders import create_customer, create_plan, subscribe, subscribe_new_customer
 from interleaving import competing
 from test_subscriptions import (
     CUSTOMERS,
     EMPTY_META,
     SUBSCRIPTION_NOT_FOUND,
-    create_customer,
-    create_plan,
     invalid,
     listed,
     not_found,
     path_of,
     plan_count,
     post,
-    subscribe,
 )
 
 
@@ -84,9 +82,7 @@ def test_a_customer_update_racing_a_create_keeps_the_subscription_count(api):
 
 
 def test_two_terminations_end_it_once(api):
-    create_customer(api)
-    create_plan(api)
-    subscribe(api)
+    subscribe_new_customer(api)
     with competing("TransactWriteItems", lambda: api.delete(path_of("sub"))) as rival:
         mine = api.delete(path_of("sub"))
     assert rival[0].status_code == 200
@@ -97,9 +93,7 @@ def test_two_terminations_end_it_once(api):
 
 
 def test_an_update_racing_a_termination_finds_nothing_left(api):
-    create_customer(api)
-    create_plan(api)
-    subscribe(api)
+    subscribe_new_customer(api)
     with competing("TransactWriteItems", lambda: api.delete(path_of("sub"))) as rival:
         updated = api.put(path_of("sub"), {"subscription": {"name": "Late"}})
     assert rival[0].status_code == 200

@@ -14,13 +14,14 @@ from datetime import UTC, datetime
 from urllib.parse import quote
 
 import pytest
+from builders import SUBSCRIBED_AT, create_customer, create_plan, subscribe, subscription_body
 
 SUBSCRIPTIONS = "/api/v1/subscriptions"
 CUSTOMERS = "/api/v1/customers"
 TIME_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 EMPTY_META = {"current_page": 0, "next_page": None, "prev_page": None, "total_pages": 0, "total_count": 0}
 SUBSCRIPTION_NOT_FOUND = {"status": 404, "error": "Not Found", "code": "subscription_not_found"}
-PAST = "2026-11-17T10:00:00Z"
+PAST = SUBSCRIBED_AT
 # The API's clock when a test needs PAST to be in the current period: a subscription dated a past period would
 # start billing with the period containing the request (the migration rule, test_backdated_subscriptions.py).
 NOVEMBER_25 = datetime(2026, 11, 25, 12, tzinfo=UTC)
@@ -42,31 +43,8 @@ def not_found(resource: str) -> dict:
     return {"status": 404, "error": "Not Found", "code": f"{resource}_not_found"}
 
 
-def create_customer(api, external_id: str = "cust", **fields) -> dict:
-    response = api.post(CUSTOMERS, {"customer": {"external_id": external_id, "name": f"Customer {external_id}",
-                                                 **fields}})
-    assert response.status_code == 200, response.body
-    return response.json_body["customer"]
-
-
-def create_plan(api, code: str = "startup", **fields) -> dict:
-    body = {"name": f"Plan {code}", "code": code, "interval": "monthly", "amount_cents": 1000,
-            "amount_currency": "EUR", "pay_in_advance": False, **fields}
-    response = api.post("/api/v1/plans", {"plan": body})
-    assert response.status_code == 200, response.body
-    return response.json_body["plan"]
-
-
 def post(api, **fields):
-    body = {"external_customer_id": "cust", "plan_code": "startup", "external_id": "sub",
-            "subscription_at": PAST, **fields}
-    return api.post(SUBSCRIPTIONS, {"subscription": {name: value for name, value in body.items() if value is not ...}})
-
-
-def subscribe(api, **fields) -> dict:
-    response = post(api, **fields)
-    assert response.status_code == 200, response.body
-    return response.json_body["subscription"]
+    return api.post(SUBSCRIPTIONS, {"subscription": subscription_body(**fields)})
 
 
 def path_of(external_id: str, status: str | None = None) -> str:

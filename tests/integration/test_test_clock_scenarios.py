@@ -9,10 +9,9 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
+from builders import create_customer, create_metric, create_plan, send_event, subscribe_now
 from test_billing_over_time import invoices as customer_invoices
-from test_events import create_metric
 from test_grace_period import invoice_webhooks_of
-from test_subscriptions import create_customer, create_plan
 from usage_fixtures import deliver, stream_record
 
 from chalicelib import cli
@@ -28,6 +27,11 @@ NO_VAT = {"vat_rate": 0}
 def half_up(value: Decimal) -> int:
     """Whole cents, half up (Lago's rounding; never Python's round)."""
     return int(Decimal(value).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def prorated(amount_cents: int, days: int, full_days: int) -> int:
+    """`days` of a `full_days` period of a plan costing `amount_cents`, half up."""
+    return half_up(Decimal(amount_cents) * days / full_days)
 
 
 class StoredEvents:
@@ -104,28 +108,10 @@ def customer_on(api, clock: Clock, external_id: str = "cust", **billing) -> dict
     return customer
 
 
-def subscribe(api, plan_code: str, external_id: str = "sub", customer: str = "cust", **fields) -> dict:
-    """A calendar subscription; without `subscription_at` it starts at the customer's clock time."""
-    response = api.post(SUBSCRIPTIONS, {"subscription": {
-        "external_customer_id": customer, "plan_code": plan_code, "external_id": external_id,
-        "billing_time": "calendar", **fields}})
-    assert response.status_code == 200, response.body
-    return response.json_body["subscription"]
-
-
 def subscription(api, external_id: str = "sub", status: str | None = None) -> dict:
     response = api.get(f"{SUBSCRIPTIONS}/{external_id}" + (f"?status={status}" if status else ""))
     assert response.status_code == 200, response.body
     return response.json_body["subscription"]
-
-
-def send_event(api, transaction_id: str, code: str = "calls", external_id: str = "sub",
-               timestamp: datetime | None = None) -> None:
-    body = {"transaction_id": transaction_id, "external_subscription_id": external_id, "code": code}
-    if timestamp is not None:
-        body["timestamp"] = int(timestamp.timestamp())
-    response = api.post("/api/v1/events", {"event": body})
-    assert response.status_code == 200, response.body
 
 
 def invoices(api, customer: str = "cust") -> list[dict]:
@@ -161,11 +147,11 @@ def start_mid_january(api, clock: Clock) -> None:
     clock.create("2024-01-15T10:00:00Z")
     calls_plan(api)
     customer_on(api, clock)
-    started = subscribe(api, "startup")
+    started = subscribe_now(api, plan_code="startup")
     assert (started["status"], started["started_at"], started["subscription_at"]) == (
         "active", "2024-01-15T10:00:00Z", "2024-01-15T10:00:00Z")
     for n in range(10):
-        send_event(api, f"call-{n}")
+        send_event(api, f"call-{n}", "calls")
 
 
 def test_an_arrears_month_started_mid_period_is_invoiced_at_its_end_on_the_clock(api, clock, stored_events):
@@ -186,7 +172,7 @@ def test_an_arrears_month_started_mid_period_is_invoiced_at_its_end_on_the_clock
     clock.advance("2024-02-01T01:00:00Z")
     (january,) = invoices(api)
     # 15..31 January = 17 of 31 days of 3100 = 1700; 10 calls x 10 cents = 100.
-    base_fee = half_up(Decimal(3100) * 17 / 31)
+    base_fee = prorated(3100, 17, 31)
     assert base_fee == 1700
     assert summary(january) == ("2024-02-01", ["subscription_periodic"],
                                 [("subscription", "startup", base_fee), ("charge", "calls", 10 * 10)], 1700 + 100)
@@ -202,10 +188,10 @@ def test_a_downgrade_waits_for_the_period_end_then_bills_the_new_plan(api, clock
     clock.create("2024-03-01T00:00:00Z")
     big_and_small(api)
     customer_on(api, clock)
-    old = subscribe(api, "big")
+    old = subscribe_now(api, plan_code="big")
     assert (old["plan_code"], old["started_at"]) == ("big", "2024-03-01T00:00:00Z")
     clock.advance("2024-03-10T00:00:00Z")
-    scheduled = subscribe(api, "small")
+    scheduled = subscribe_now(api, plan_code="small")
     # A downgrade: nothing changes before 1 April; the subscription shows what is coming.
     assert (scheduled["lago_id"], scheduled["plan_code"], scheduled["status"]) == (old["lago_id"], "big", "active")
     assert (scheduled["next_plan_code"], scheduled["downgrade_plan_date"]) == ("small", "2024-04-01")
@@ -235,10 +221,10 @@ def test_an_upgrade_mid_period_bills_the_old_plan_at_once_and_the_new_one_at_the
     clock.create("2024-03-01T00:00:00Z")
     big_and_small(api)
     customer_on(api, clock)
-    old = subscribe(api, "small")
+    old = subscribe_now(api, plan_code="small")
     clock.advance("2024-03-16T00:00:00Z")
     assert invoices(api) == []
-    new = subscribe(api, "big")
+    new = subscribe_now(api, plan_code="big")
     # An upgrade takes effect at once, at the clock's time.
     assert (new["plan_code"], new["status"], new["started_at"]) == ("big", "active", "2024-03-16T00:00:00Z")
     assert new["lago_id"] != old["lago_id"]
@@ -246,8 +232,7 @@ def test_an_upgrade_mid_period_bills_the_old_plan_at_once_and_the_new_one_at_the
     assert (ended["lago_id"], ended["terminated_at"]) == (old["lago_id"], "2024-03-16T00:00:00Z")
     # The old plan's final invoice, at once: to the day before the upgrade day (§5.2, §5.3), 1..15 March = 15 of 31
     # days of 1000 = 483.87 -> 484.
-    small_days = half_up(Decimal(1000) * 15 / 31)
-    assert small_days == 484
+    assert prorated(1000, 15, 31) == 484
     (final,) = invoices(api)
     assert summary(final) == ("2024-03-16", ["subscription_terminating"], [("subscription", "small", 484)], 484)
 
@@ -255,8 +240,7 @@ def test_an_upgrade_mid_period_bills_the_old_plan_at_once_and_the_new_one_at_the
     final, march = invoices(api)
     # The new plan from the upgrade day: 16..31 March = 16 of 31 days of 3100 = 1600 (cumulatively: 3100 -
     # round(3100 x 15 / 31) = 3100 - 1500, the same).
-    big_days = half_up(Decimal(3100) * 16 / 31)
-    assert big_days == 3100 - half_up(Decimal(3100) * 15 / 31) == 1600
+    assert prorated(3100, 16, 31) == 3100 - prorated(3100, 15, 31) == 1600
     assert summary(march) == ("2024-04-01", ["subscription_periodic"], [("subscription", "big", 1600)], 1600)
     assert (final["sequential_id"], march["sequential_id"]) == (1, 2)
 
@@ -265,7 +249,7 @@ def test_a_pay_in_advance_trial_bills_nothing_at_start_then_its_remainder_when_i
     clock.create("2024-01-01T00:00:00Z")
     create_plan(api, "trial", amount_cents=3100, pay_in_advance=True, trial_period=10)
     customer_on(api, clock)
-    started = subscribe(api, "trial")
+    started = subscribe_now(api, plan_code="trial")
     assert (started["status"], started["started_at"]) == ("active", "2024-01-01T00:00:00Z")
     # §5.2: a pay-in-advance plan in its trial issues no starting invoice.
     assert invoices(api) == []
@@ -274,8 +258,7 @@ def test_a_pay_in_advance_trial_bills_nothing_at_start_then_its_remainder_when_i
     # The trial ends 1 January + 10 days = 11 January 00:00; Lago's free-trial biller then bills the plan in advance
     # from that day (Subscriptions::FreeTrialBillingService, reason subscription_starting): 11..31 January = 21 of
     # 31 days of 3100 = 2100.
-    remainder = half_up(Decimal(3100) * 21 / 31)
-    assert remainder == 2100
+    assert prorated(3100, 21, 31) == 2100
     (trial_end,) = invoices(api)
     assert summary(trial_end) == ("2024-01-11", ["subscription_starting"], [("subscription", "trial", 2100)], 2100)
 
@@ -289,7 +272,7 @@ def test_terminating_a_plan_paid_in_advance_credits_its_unused_days_on_the_clock
     clock.create("2024-01-01T00:00:00Z")
     create_plan(api, "advance", amount_cents=3100, pay_in_advance=True)
     customer_on(api, clock)
-    subscribe(api, "advance")
+    subscribe_now(api, plan_code="advance")
     (starting,) = invoices(api)
     # At once: January in advance, 31 of 31 days of 3100.
     assert summary(starting) == ("2024-01-01", ["subscription_starting"], [("subscription", "advance", 3100)], 3100)
@@ -321,10 +304,10 @@ def test_a_draft_takes_in_late_events_of_its_period_and_is_finalized_when_its_gr
     clock.create("2024-01-01T00:00:00Z")
     calls_plan(api)
     customer = customer_on(api, clock, invoice_grace_period=3)
-    subscribe(api, "startup")
+    subscribe_now(api, plan_code="startup")
     clock.advance("2024-01-10T12:00:00Z")
     for n in range(4):
-        send_event(api, f"call-{n}")
+        send_event(api, f"call-{n}", "calls")
     clock.advance("2024-02-01T01:00:00Z")
     (draft,) = invoices(api)
     # January in full (started on the 1st: 31 of 31 days of 3100) + 4 calls x 10 cents; a draft until
@@ -334,7 +317,7 @@ def test_a_draft_takes_in_late_events_of_its_period_and_is_finalized_when_its_gr
                               [("subscription", "startup", 3100), ("charge", "calls", 4 * 10)], 3100 + 40)
 
     # 1 February 01:00 (clock): an event of 20 January arrives; the draft's period takes it in.
-    send_event(api, "late", timestamp=datetime(2024, 1, 20, tzinfo=UTC))
+    send_event(api, "late", "calls", timestamp=datetime(2024, 1, 20, tzinfo=UTC))
     event = api.get("/api/v1/events/late").json_body["event"]
     assert (event["timestamp"], event["unbillable_reason"]) == ("2024-01-20T00:00:00.000Z", None)
     clock.advance("2024-02-03T12:00:00Z")
@@ -356,8 +339,8 @@ def test_a_subscription_backdated_on_a_clock_bills_its_current_period_not_its_hi
     create_plan(api, "startup", amount_cents=3100)
     customer_on(api, clock)
     customer_on(api, clock, "older")
-    march = subscribe(api, "startup", subscription_at="2024-03-01T00:00:00Z")
-    february = subscribe(api, "startup", external_id="sub-older", customer="older",
+    march = subscribe_now(api, plan_code="startup", subscription_at="2024-03-01T00:00:00Z")
+    february = subscribe_now(api, plan_code="startup", external_id="sub-older", external_customer_id="older",
                          subscription_at="2024-02-15T00:00:00Z")
     assert (march["status"], march["started_at"]) == ("active", "2024-03-01T00:00:00Z")
     assert (february["status"], february["started_at"]) == ("active", "2024-02-15T00:00:00Z")
@@ -390,7 +373,7 @@ def test_the_hourly_biller_and_the_bill_command_leave_clock_customers_alone(api,
     clock.create("2024-01-15T10:00:00Z")
     calls_plan(api)
     customer_on(api, clock)
-    subscribe(api, "startup")
+    subscribe_now(api, plan_code="startup")
     # Real time is long past 1 February 2024, but only the clock moves its customers' time.
     assert run_biller(datetime(2024, 2, 1, 0, 30, tzinfo=UTC))["invoices_created"] == 0
     assert cli.main(["bill", "--at", "2024-03-01T01:00:00Z", "--backfill"]) == 0

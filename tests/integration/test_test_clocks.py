@@ -7,9 +7,8 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from builders import create_clock, create_customer, create_metric, create_plan, send_event, subscribe_now
 from interleaving import competing
-from test_events import create_metric
-from test_subscriptions import create_plan
 from usage_fixtures import deliver, stream_record
 
 from chalicelib.billing.replay import Replay, replay_biller
@@ -21,38 +20,18 @@ from chalicelib.wiring import run_biller
 CLOCKS = "/api/v1/test_clocks"
 
 
-def create_clock(api, frozen_time: str, name: str = "simulation") -> dict:
-    response = api.post(CLOCKS, {"test_clock": {"name": name, "frozen_time": frozen_time}})
-    assert response.status_code == 200, response.body
-    return response.json_body["test_clock"]
-
-
 def advance(api, clock: dict, frozen_time: str):
     return api.post(f"{CLOCKS}/{clock['lago_id']}/advance", {"frozen_time": frozen_time})
 
 
 def customer_on(api, clock: dict | None, external_id: str) -> dict:
-    body = {"external_id": external_id, "name": external_id, "vat_rate": 0}
-    if clock is not None:
-        body["test_clock_id"] = clock["lago_id"]
-    response = api.post("/api/v1/customers", {"customer": body})
-    assert response.status_code == 200, response.body
-    return response.json_body["customer"]
-
-
-def subscribe(api, customer: str, external_id: str, plan_code: str = "monthly", **fields) -> dict:
-    response = api.post("/api/v1/subscriptions", {"subscription": {
-        "external_customer_id": customer, "plan_code": plan_code, "external_id": external_id, **fields}})
-    assert response.status_code == 200, response.body
-    return response.json_body["subscription"]
+    return create_customer(api, external_id, name=external_id, vat_rate=0,
+                           test_clock_id=... if clock is None else clock["lago_id"])
 
 
 def send_units(api, external_subscription_id: str, count: int, prefix: str) -> None:
     for index in range(count):
-        response = api.post("/api/v1/events", {"event": {
-            "transaction_id": f"{prefix}-{index}", "external_subscription_id": external_subscription_id,
-            "code": "units"}})
-        assert response.status_code == 200, response.body
+        send_event(api, f"{prefix}-{index}", "units", external_subscription_id)
 
 
 def apply_stored_events() -> None:
@@ -125,7 +104,7 @@ def test_unknown_clocks_are_404_and_customers_cannot_join_or_leave_one(api):
 def test_advancing_bills_the_month_at_its_end_and_the_clock_never_goes_back(api, catalog):
     clock = create_clock(api, "2024-01-15T10:00:00Z")
     customer_on(api, clock, "simulated")
-    subscription = subscribe(api, "simulated", "sim-sub")
+    subscription = subscribe_now(api, external_customer_id="simulated", external_id="sim-sub", plan_code="monthly")
     assert subscription["started_at"] == "2024-01-15T10:00:00Z"
     send_units(api, "sim-sub", 10, "jan")
     event = api.get("/api/v1/events/jan-0?external_subscription_id=sim-sub").json_body["event"]
@@ -153,7 +132,7 @@ def test_an_advance_waits_for_the_aggregator_then_the_worker_finishes_it(api, ca
     monkeypatch.setattr("chalicelib.billing.clock_advance.sqs_client", lambda: _Recorder(sent))
     clock = create_clock(api, "2024-01-15T10:00:00Z")
     customer_on(api, clock, "simulated")
-    subscribe(api, "simulated", "sim-sub")
+    subscribe_now(api, external_customer_id="simulated", external_id="sim-sub", plan_code="monthly")
     send_units(api, "sim-sub", 3, "jan")  # stored, not applied yet
     response = advance(api, clock, "2024-03-01T12:00:00Z")
     # January is due at 1 February but its 3 events are not applied: the clock waits there.
@@ -191,9 +170,9 @@ def test_clocks_and_real_customers_never_see_each_others_time(api, catalog, api_
     customer_on(api, first, "first")
     customer_on(api, second, "second")
     customer_on(api, None, "real")
-    assert subscribe(api, "first", "first-sub")["started_at"] == "2024-01-15T10:00:00Z"
-    assert subscribe(api, "second", "second-sub")["started_at"] == "2025-07-01T00:00:00Z"
-    assert subscribe(api, "real", "real-sub")["started_at"] == "2026-12-07T09:00:00Z"
+    assert subscribe_now(api, external_customer_id="first", external_id="first-sub", plan_code="monthly")["started_at"] == "2024-01-15T10:00:00Z"
+    assert subscribe_now(api, external_customer_id="second", external_id="second-sub", plan_code="monthly")["started_at"] == "2025-07-01T00:00:00Z"
+    assert subscribe_now(api, external_customer_id="real", external_id="real-sub", plan_code="monthly")["started_at"] == "2026-12-07T09:00:00Z"
     # The hourly biller and an operator's run, long after every clock's months, bill none of the clocks' customers.
     assert run_biller(datetime(2027, 1, 1, 1, tzinfo=UTC))["customers_due"] == 1
     replayed = replay_biller(repositories(), Replay(at=datetime(2027, 1, 1, 2, tzinfo=UTC), backfill=True),
@@ -223,7 +202,7 @@ def test_deleting_a_clock_removes_its_customers_and_everything_of_theirs(api, ca
     kept = create_clock(api, "2024-01-15T10:00:00Z")
     customer_on(api, clock, "gone")
     customer_on(api, kept, "stays")
-    gone_subscription, stays_subscription = subscribe(api, "gone", "gone-sub"), subscribe(api, "stays", "stays-sub")
+    gone_subscription, stays_subscription = subscribe_now(api, external_customer_id="gone", external_id="gone-sub", plan_code="monthly"), subscribe_now(api, external_customer_id="stays", external_id="stays-sub", plan_code="monthly")
     send_units(api, "gone-sub", 2, "gone")
     send_units(api, "stays-sub", 2, "stays")
     apply_stored_events()
@@ -246,7 +225,7 @@ def test_two_advances_at_once_bill_each_period_once_and_the_later_request_is_ref
     write fails, it reads the clock again, now ready at 1 March, and refuses an earlier time."""
     clock = create_clock(api, "2024-01-15T10:00:00Z")
     customer_on(api, clock, "simulated")
-    subscribe(api, "simulated", "sim-sub")
+    subscribe_now(api, external_customer_id="simulated", external_id="sim-sub", plan_code="monthly")
     with competing("UpdateItem", lambda: advance(api, clock, "2024-03-01T01:00:00Z")) as competitor:
         refused = advance(api, clock, "2024-02-15T00:00:00Z")
     assert competitor[0].json_body["test_clock"]["status"] == "ready"
@@ -272,7 +251,7 @@ def test_an_advance_activates_a_pending_subscription_and_ends_it_at_its_ending_a
     it on 1 February, bills February on 1 March and terminates it on 15 March with its final invoice."""
     clock = create_clock(api, "2024-01-15T10:00:00Z")
     customer_on(api, clock, "simulated")
-    pending = subscribe(api, "simulated", "sim-sub", subscription_at="2024-02-01T00:00:00Z",
+    pending = subscribe_now(api, external_customer_id="simulated", external_id="sim-sub", plan_code="monthly", subscription_at="2024-02-01T00:00:00Z",
                         ending_at="2024-03-15T00:00:00Z")
     assert pending["status"] == "pending"
     assert advance(api, clock, "2024-04-01T00:00:00Z").json_body["test_clock"]["status"] == "ready"

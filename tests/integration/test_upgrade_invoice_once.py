@@ -10,7 +10,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from test_subscriptions import create_customer, create_plan, path_of, post, subscribe
+from builders import create_customer, create_plan, subscribe
+from interleaving import on_transaction
+from test_subscriptions import path_of, post
 
 from chalicelib.store.repositories import repositories
 from chalicelib.wiring import run_biller
@@ -67,28 +69,6 @@ def assert_billed_once(api, tenant) -> None:
     assert len(created) == len(EXPECTED)
 
 
-def on_transaction(number: int, when: str, action):
-    """Run `action` before (`when` "before") or after ("after": the write applied, its answer lost) the app's
-    `number`-th TransactWriteItems from now; returns the function that removes the hook."""
-    state = {"calls": 0, "busy": False}
-
-    def hook(**_):
-        if state["busy"]:
-            return
-        state["calls"] += 1
-        if state["calls"] == number:
-            state["busy"] = True
-            try:
-                action()
-            finally:
-                state["busy"] = False
-
-    events = repositories().client.meta.events
-    event_name = f"{when}-call.dynamodb.TransactWriteItems"
-    events.register(event_name, hook)
-    return lambda: events.unregister(event_name, hook)
-
-
 def test_the_upgrade_request_issues_one_invoice_with_the_credit_applied(api, tenant, subscribed):
     assert upgrade(api).status_code == 200
     assert_billed_once(api, tenant)
@@ -105,12 +85,8 @@ def test_an_upgrade_dying_at_its_invoice_is_billed_once_by_the_retry_and_the_bil
     def die():
         raise Crash()
 
-    remove = on_transaction(2, when, die)
-    try:
-        with pytest.raises(Crash):
-            upgrade(api)
-    finally:
-        remove()
+    with on_transaction(2, die, when), pytest.raises(Crash):
+        upgrade(api)
     assert api.get(path_of("sub")).json_body["subscription"]["plan_code"] == "pro"  # the upgrade is stored
     assert len(summary(api)) == (1 if when == "before" else 2)
     assert upgrade(api).status_code == 200
@@ -122,11 +98,8 @@ def test_a_biller_run_before_the_request_s_invoice_leaves_it_nothing_to_issue(ap
     """The hourly biller runs whole just before the request's invoice transaction: it issues the upgrade's
     invoice; the request's transaction fails its conditions, it reads again and finds nothing due."""
     runs = []
-    remove = on_transaction(2, "before", lambda: runs.append(run_biller(datetime(2026, 11, 16, 10, 30, tzinfo=UTC))))
-    try:
+    with on_transaction(2, lambda: runs.append(run_biller(datetime(2026, 11, 16, 10, 30, tzinfo=UTC)))):
         assert upgrade(api).status_code == 200
-    finally:
-        remove()
     assert [run["invoices_created"] for run in runs] == [1]
     assert_billed_once(api, tenant)
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 import time
 
+from builders import create_customer, create_plan, subscribe
 from interleaving import competing
-from test_subscriptions import create_customer, create_plan, subscribe
 from webhook_fixtures import RETRY_BASE_SECONDS, hmac_key_of, pipeline, receiver, set_webhook_url
 from webhook_receiver import Receiver, verifies
 

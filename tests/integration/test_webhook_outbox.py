@@ -7,8 +7,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from builders import create_customer, create_plan, subscribe
 from interleaving import competing
-from test_subscriptions import FUTURE, PAST, create_customer, create_plan, path_of, post, subscribe
+from test_subscriptions import FUTURE, PAST, path_of, post
 
 from chalicelib.domain.errors import StaleWrite
 from chalicelib.domain.webhooks import webhook_id

@@ -8,8 +8,8 @@ from decimal import Decimal
 from urllib.parse import quote
 
 import pytest
+from builders import create_customer, subscribe_new_customer
 from test_invoices_api import billed
-from test_subscriptions import create_customer, create_plan, subscribe
 
 from chalicelib.domain.webhooks import OBJECT_TYPES, Webhook
 from chalicelib.store.repositories import repositories
@@ -48,9 +48,7 @@ def test_customer_created_carries_the_customer_object(api, tenant):
 
 
 def test_subscription_started_carries_the_subscription_with_its_plan_and_customer(api, tenant):
-    create_customer(api)
-    create_plan(api)
-    subscription = subscribe(api, subscription_at="2026-01-01T00:00:00Z")
+    subscription = subscribe_new_customer(api, subscription_at="2026-01-01T00:00:00Z")
     customer = api.get("/api/v1/customers/cust").json_body["customer"]  # with the currency it took
 
     body = rendered(tenant, outbox_item(tenant, "subscription.started"))
@@ -63,9 +61,7 @@ def test_subscription_started_carries_the_subscription_with_its_plan_and_custome
 
 
 def test_subscription_terminated_shows_it_terminated(api, tenant):
-    create_customer(api)
-    create_plan(api)
-    subscribe(api, subscription_at="2026-01-01T00:00:00Z")
+    subscribe_new_customer(api, subscription_at="2026-01-01T00:00:00Z")
     api.delete("/api/v1/subscriptions/sub")
 
     body = rendered(tenant, outbox_item(tenant, "subscription.terminated"))

@@ -9,7 +9,7 @@ import socket
 import ssl
 
 import pytest
-from test_subscriptions import create_customer
+from builders import create_customer
 from webhook_fixtures import hmac_key_of, pipeline, receiver, set_webhook_url
 from webhook_receiver import Receiver, verifies
 

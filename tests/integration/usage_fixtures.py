@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from itertools import count
 
-from test_events import create_metric
-from test_subscriptions import create_customer, create_plan, subscribe
+from builders import create_customer, create_metric, create_plan, subscribe
 
+from chalicelib.domain.aggregate_keys import bucket_key
 from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.handlers.usage_stream import handle_stream_batch
 from chalicelib.store import keys
@@ -22,6 +22,7 @@ MARCH = epoch_ms(datetime(2026, 3, 1, tzinfo=UTC))
 JANUARY_START = epoch_ms(datetime(2026, 1, 1, tzinfo=UTC))
 STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/billing-events/stream/2026-01-01T00:00:00.000"
 REGIONS = {"eu": {"region": ["eu"]}, "us": {"region": ["us"]}}
+EU, US = (bucket_key(REGIONS[region]) for region in ("eu", "us"))  # the regions' filter buckets
 _sequence = count(10**21)
 
 
@@ -64,6 +65,17 @@ def event_item(organization_id: str, transaction_id: str, timestamp_ms: int, cod
 def store_events(dynamodb, items: list[dict]) -> None:
     for item in items:
         dynamodb.put_item(TableName=EVENTS.name, Item=to_attributes(item))
+
+
+def stored_records(dynamodb, items: list[dict]) -> list[dict]:
+    """Store the items as ingestion does; the stream records of their inserts."""
+    store_events(dynamodb, items)
+    return [stream_record(item) for item in items]
+
+
+def store_and_deliver(dynamodb, items: list[dict]) -> None:
+    """Store the items as ingestion does and deliver their records to the stream handler in one batch, all applied."""
+    assert deliver(stored_records(dynamodb, items)) == {"batchItemFailures": []}
 
 
 def stream_record(item: dict, sequence_number: int | None = None) -> dict:

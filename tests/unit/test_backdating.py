@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import model_builders as models
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from model_builders import plan
 
 from chalicelib.domain.backdating import UnbilledHistory, started_on_request_day
 from chalicelib.domain.billing_steps import after_invoice, next_backfill_step, next_step
@@ -20,17 +22,8 @@ def utc(*parts) -> datetime:
     return datetime(*parts, tzinfo=UTC)
 
 
-def plan(**options) -> Plan:
-    return Plan(id="plan", organization_id="org", name="Plan", code="plan", interval="monthly", amount_cents=1000,
-                amount_currency="EUR", **{"pay_in_advance": False, **options}, charges=[],
-                created_at=utc(2026, 1, 1), updated_at=utc(2026, 1, 1))
-
-
 def pending(subscription_at: datetime, **fields) -> Subscription:
-    return Subscription(id="sub", organization_id="org", external_id="ext", customer_id="cus", plan_id="plan",
-                        billing_time=fields.pop("billing_time", "calendar"), status="pending",
-                        subscription_at=subscription_at, created_at=utc(2026, 1, 1), updated_at=utc(2026, 1, 1),
-                        **fields)
+    return models.subscription(status="pending", subscription_at=subscription_at, **fields)
 
 
 def activated(subscription_at: datetime, requested_at: datetime | None, timezone: str = "UTC", **plan_options):

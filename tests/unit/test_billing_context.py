@@ -7,15 +7,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import model_builders as models
+
 from chalicelib.domain.aggregations.windows import Window, epoch_ms
 from chalicelib.domain.billing_context import billing_context, starts_at
 from chalicelib.domain.periods import Period
-from chalicelib.domain.plans import Plan
 from chalicelib.domain.subscriptions import Subscription
 
-NOW = datetime(2026, 1, 1, tzinfo=UTC)
-MONTHLY = Plan(id="plan", organization_id="org", name="Plan", code="plan", interval="monthly", amount_cents=1000,
-               amount_currency="EUR", pay_in_advance=False, charges=[], created_at=NOW, updated_at=NOW)
+MONTHLY = models.plan()
 YEARLY_CHARGED_MONTHLY = MONTHLY.model_copy(update={"interval": "yearly", "bill_charges_monthly": True})
 
 
@@ -26,10 +25,8 @@ def utc(*parts: int) -> datetime:
 def subscription(started_at: datetime | None, billing_time: str = "calendar", *, status: str = "active",
                  subscription_at: datetime | None = None, terminated_at: datetime | None = None,
                  upgraded: bool = False) -> Subscription:
-    return Subscription(id="sub", organization_id="org", external_id="ext", customer_id="cus", plan_id="plan",
-                        billing_time=billing_time, status=status, subscription_at=subscription_at or started_at,
-                        started_at=started_at, terminated_at=terminated_at, terminated_by_upgrade=upgraded,
-                        created_at=NOW, updated_at=NOW)
+    return models.subscription(billing_time=billing_time, status=status, subscription_at=subscription_at or started_at,
+                               started_at=started_at, terminated_at=terminated_at, terminated_by_upgrade=upgraded)
 
 
 def window(start: datetime, end: datetime, days: int, timezone: str = "UTC", upgraded: bool = False) -> Window:

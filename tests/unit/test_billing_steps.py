@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import model_builders as models
+from model_builders import plan
+
 from chalicelib.domain.billing_steps import after_empty_start, after_finalization, after_invoice, next_step
 from chalicelib.domain.periods.period import SECOND
-from chalicelib.domain.plans import Plan
 from chalicelib.domain.subscriptions import DraftPeriod, Subscription
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
@@ -16,19 +18,11 @@ def utc(*parts) -> datetime:
     return datetime(*parts, tzinfo=UTC)
 
 
-def plan(**options) -> Plan:
-    return Plan(id="plan", organization_id="org", name="Plan", code="plan", interval="monthly", amount_cents=1000,
-                amount_currency="EUR", **{"pay_in_advance": False, **options}, charges=[], created_at=NOW,
-                updated_at=NOW)
-
-
 def subscription(**fields) -> Subscription:
     """Active since 10 October 2026 (calendar), its next period to invoice October (from the 10th)."""
-    values = {"id": "sub", "organization_id": "org", "external_id": "ext", "customer_id": "cus", "plan_id": "plan",
-              "billing_time": "calendar", "status": "active", "subscription_at": utc(2026, 10, 10),
-              "started_at": utc(2026, 10, 10), "current_billing_period_start": utc(2026, 10, 10),
-              "current_billing_period_end": utc(2026, 11, 1), "created_at": NOW, "updated_at": NOW, **fields}
-    return Subscription(**values)
+    return models.subscription(**{"subscription_at": utc(2026, 10, 10), "started_at": utc(2026, 10, 10),
+                                  "current_billing_period_start": utc(2026, 10, 10),
+                                  "current_billing_period_end": utc(2026, 11, 1), **fields})
 
 
 def step_of(sub: Subscription) -> tuple:

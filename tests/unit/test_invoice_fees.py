@@ -8,25 +8,17 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import model_builders as models
 import pytest
+from model_builders import charge, metric, started_subscription
 
-from chalicelib.domain.billable_metrics import BillableMetric
 from chalicelib.domain.billing_context import charges_window, subscription_terms
 from chalicelib.domain.current_usage import price_period_usage
-from chalicelib.domain.invoices import (
-    StoredUsage,
-    draft_invoice_number,
-    fee_taxes_amount_cents,
-    invoice_number,
-    invoice_totals,
-    payment_status,
-    periodic_share,
-    starting_share,
-    termination_share,
-)
+from chalicelib.domain.invoices import StoredUsage, periodic_share, starting_share, termination_share
 from chalicelib.domain.invoices.fee_line import FeeLine
-from chalicelib.domain.invoices.numbering import credit_note_number
-from chalicelib.domain.plans import Charge, ChargeFilter, Plan
+from chalicelib.domain.invoices.numbering import credit_note_number, draft_invoice_number, invoice_number
+from chalicelib.domain.invoices.totals import fee_taxes_amount_cents, invoice_totals, payment_status
+from chalicelib.domain.plans import Charge, Plan
 from chalicelib.domain.subscriptions import Subscription
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -42,31 +34,8 @@ def paris(*parts: int) -> datetime:
     return datetime(*parts, tzinfo=ZoneInfo(PARIS)).astimezone(UTC)
 
 
-def metric(metric_id: str, filters: dict | None = None) -> BillableMetric:
-    return BillableMetric(id=metric_id, organization_id="org", name=metric_id, code=metric_id,
-                          aggregation_type="count_agg",
-                          filters=[{"key": key, "values": values} for key, values in (filters or {}).items()],
-                          created_at=NOW, updated_at=NOW)
-
-
-def charge(charge_id: str, metric_id: str, amount: str, filters=(), **options) -> Charge:
-    return Charge(id=charge_id, billable_metric_id=metric_id, billable_metric_code=metric_id,
-                  charge_model="standard", properties={"amount": amount},
-                  filters=[ChargeFilter(**item) for item in filters], created_at=NOW, **options)
-
-
 def plan(amount_cents: int = 1000, *charges: Charge, interval: str = "monthly", **options) -> Plan:
-    return Plan(id="plan", organization_id="org", name="Plan", code="plan", interval=interval,
-                amount_cents=amount_cents, amount_currency="EUR", **{"pay_in_advance": False, **options},
-                charges=list(charges), created_at=NOW, updated_at=NOW)
-
-
-def subscription(started_at: datetime, billing_time: str = "calendar", terminated_at: datetime | None = None,
-                 subscription_at: datetime | None = None) -> Subscription:
-    return Subscription(id="sub", organization_id="org", external_id="ext", customer_id="cus", plan_id="plan",
-                        billing_time=billing_time, status="terminated" if terminated_at else "active",
-                        subscription_at=subscription_at or started_at, started_at=started_at,
-                        terminated_at=terminated_at, created_at=NOW, updated_at=NOW)
+    return models.plan(*charges, amount_cents=amount_cents, interval=interval, **options)
 
 
 def periodic(sub: Subscription, billing_plan: Plan, billing_at: datetime, usage: StoredUsage = NONE_USED,
@@ -85,7 +54,7 @@ def fee_line(amount_cents: int) -> FeeLine:
 # --- the base fee -----------------------------------------------------------------------------------------
 
 def test_a_full_month_in_arrears_bills_the_plan_amount():
-    share = periodic(subscription(utc(2026, 1, 10)), plan(), utc(2026, 3, 1, 5))
+    share = periodic(started_subscription(utc(2026, 1, 10)), plan(), utc(2026, 3, 1, 5))
     (fee,) = share.fees
     assert (fee.fee_type, fee.charge_id, fee.amount_cents, fee.precise_amount_cents) == ("subscription", None, 1000,
                                                                                         Decimal(1000))
@@ -95,7 +64,7 @@ def test_a_full_month_in_arrears_bills_the_plan_amount():
 
 
 def test_a_calendar_plan_started_on_the_15th_bills_17_days_of_31():
-    share = periodic(subscription(utc(2026, 3, 15, 10, 30)), plan(), utc(2026, 4, 1))
+    share = periodic(started_subscription(utc(2026, 3, 15, 10, 30)), plan(), utc(2026, 4, 1))
     (fee,) = share.fees
     # 15..31 March = 31 - 15 + 1 = 17 days of 31: 1000 x 17 / 31 = 548.387
     assert fee.precise_amount_cents == Decimal(1000) * 17 / 31
@@ -105,7 +74,7 @@ def test_a_calendar_plan_started_on_the_15th_bills_17_days_of_31():
 
 
 def test_a_pay_in_advance_plan_bills_the_first_days_at_the_start_then_the_next_period_in_advance():
-    sub, in_advance = subscription(utc(2026, 3, 15, 10, 30)), plan(pay_in_advance=True)
+    sub, in_advance = started_subscription(utc(2026, 3, 15, 10, 30)), plan(pay_in_advance=True)
     start = starting_share(sub, in_advance, "UTC", initial_started_at=sub.started_at)
     (first,) = start.fees
     assert (start.invoicing_reason, start.charges_window) == ("subscription_starting", None)
@@ -119,12 +88,12 @@ def test_a_pay_in_advance_plan_bills_the_first_days_at_the_start_then_the_next_p
 
 
 def test_a_plan_paid_in_arrears_bills_nothing_at_its_start():
-    sub = subscription(utc(2026, 3, 15))
+    sub = started_subscription(utc(2026, 3, 15))
     assert starting_share(sub, plan(), "UTC", initial_started_at=sub.started_at).fees == ()
 
 
 def test_termination_bills_the_termination_day():
-    sub = subscription(utc(2026, 1, 1), terminated_at=utc(2026, 3, 10, 0, 0))
+    sub = started_subscription(utc(2026, 1, 1), terminated_at=utc(2026, 3, 10, 0, 0))
     share = termination_share(sub, plan(), {}, "UTC", NONE_USED, initial_started_at=sub.started_at)
     (fee,) = share.fees
     # 1..10 March = 10 days of 31, the 10th billed though terminated at 00:00: 1000 x 10 / 31 = 322.58
@@ -134,53 +103,53 @@ def test_termination_bills_the_termination_day():
 
 
 def test_termination_of_a_pay_in_advance_plan_bills_no_base_fee():
-    sub = subscription(utc(2026, 1, 1), terminated_at=utc(2026, 3, 10))
+    sub = started_subscription(utc(2026, 1, 1), terminated_at=utc(2026, 3, 10))
     share = termination_share(sub, plan(pay_in_advance=True), {}, "UTC", NONE_USED, initial_started_at=sub.started_at)
     assert (share.base_fee_window, share.fees) == (None, ())
 
 
 def test_a_trial_covering_the_period_leaves_the_base_fee_off():
-    sub = subscription(utc(2026, 3, 1))
+    sub = started_subscription(utc(2026, 3, 1))
     share = periodic(sub, plan(trial_period=Decimal(40)), utc(2026, 4, 1))  # trial to 10 April
     assert share.base_fee_window is not None and share.fees == ()
 
 
 def test_a_trial_ending_mid_period_bills_from_its_end_day():
-    sub = subscription(utc(2026, 3, 1))
+    sub = started_subscription(utc(2026, 3, 1))
     (fee,) = periodic(sub, plan(trial_period=Decimal(10)), utc(2026, 4, 1)).fees
     # trial 1 March 00:00 + 10 days = 11 March 00:00; 11..31 March = 21 days of 31: 1000 x 21 / 31 = 677.42
     assert fee.amount_cents == 1000 * 21 // 31 == 677
 
 
 def test_a_trial_is_counted_from_the_first_start_of_the_external_id():
-    resubscribed = subscription(utc(2026, 3, 1))
+    resubscribed = started_subscription(utc(2026, 3, 1))
     (fee,) = periodic(resubscribed, plan(trial_period=Decimal(10)), utc(2026, 4, 1),
                       initial_started_at=utc(2026, 1, 1)).fees  # trial over on 11 January
     assert fee.amount_cents == 1000
 
 
 def test_a_trial_hides_the_pay_in_advance_fee_at_the_start():
-    sub = subscription(utc(2026, 3, 15))
+    sub = started_subscription(utc(2026, 3, 15))
     share = starting_share(sub, plan(pay_in_advance=True, trial_period=Decimal(30)), "UTC",
                            initial_started_at=sub.started_at)
     assert share.fees == ()
 
 
 def test_a_free_plan_keeps_its_zero_fee():
-    (fee,) = periodic(subscription(utc(2026, 1, 1)), plan(0), utc(2026, 3, 1)).fees
+    (fee,) = periodic(started_subscription(utc(2026, 1, 1)), plan(0), utc(2026, 3, 1)).fees
     assert fee.amount_cents == 0
 
 
 def test_paris_days_across_the_march_clock_change():
     # Started 15 March 00:00 in Paris (14 March 23:00 UTC); March 2026 loses an hour on the 29th but keeps 31 days.
-    sub = subscription(paris(2026, 3, 15))
+    sub = started_subscription(paris(2026, 3, 15))
     (fee,) = periodic(sub, plan(), paris(2026, 4, 1, 9), timezone=PARIS).fees
     assert fee.amount_cents == 1000 * 17 // 31  # 15..31 March: 17 days of 31, as in UTC
     assert (fee.from_datetime, fee.to_datetime) == (utc(2026, 3, 14, 23), utc(2026, 3, 31, 22))
 
 
 def test_paris_october_is_a_full_month_of_745_hours():
-    (fee,) = periodic(subscription(paris(2026, 9, 1)), plan(), paris(2026, 11, 1), timezone=PARIS).fees
+    (fee,) = periodic(started_subscription(paris(2026, 9, 1)), plan(), paris(2026, 11, 1), timezone=PARIS).fees
     # 1 October 00:00 +02 to 1 November 00:00 +01: 31 days and the hour given back on the 25th
     assert (fee.from_datetime, fee.to_datetime) == (utc(2026, 9, 30, 22), utc(2026, 10, 31, 23))
     assert fee.to_datetime - fee.from_datetime == timedelta(hours=31 * 24 + 1)
@@ -192,7 +161,7 @@ def test_paris_october_is_a_full_month_of_745_hours():
 CALLS = metric("calls", {"region": ["eu", "us"]})
 CALLS_CHARGE = charge("c-calls", "calls", "1", filters=[{"values": {"region": ["eu"]}, "properties": {"amount": "2"}},
                                                         {"values": {"region": ["us"]}, "properties": {"amount": "3"}}])
-MARCH = subscription(utc(2026, 3, 1))
+MARCH = started_subscription(utc(2026, 3, 1))
 
 
 def test_one_fee_per_bucket_used_and_the_empty_buckets_left_off():
@@ -238,7 +207,7 @@ def test_true_up_of_700_used_against_a_minimum_of_1000_is_300():
 def test_true_up_counts_every_filter_and_is_prorated_to_the_days_billed():
     minimum = charge("c-min", "calls", "1", min_amount_cents=1000,
                      filters=[{"values": {"region": ["eu"]}, "properties": {"amount": "0.5"}}])
-    sub = subscription(utc(2026, 3, 15, 12))
+    sub = started_subscription(utc(2026, 3, 15, 12))
     share = periodic(sub, plan(0, minimum), utc(2026, 4, 1), StoredUsage({("c-min", 0, ()): 2, ("c-min", None, ()): 1}),
                      {"calls": metric("calls", {"region": ["eu"]})})
     true_up = share.fees[-1]

@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import model_builders as models
 import pytest
 
 from chalicelib.domain.aggregations.pay_in_advance import InAdvanceState, advance, presence_change
 from chalicelib.domain.aggregations.windows import Window, epoch_ms
 from chalicelib.domain.invoices.in_advance import days_left_share, in_advance_fee
 from chalicelib.domain.periods import Period
-from chalicelib.domain.plans import Charge
 from chalicelib.domain.pricing.charge_models import parse_properties
 from chalicelib.domain.pricing.in_advance import in_advance_amount
 
@@ -97,9 +97,8 @@ def test_a_prorated_fee_pays_the_days_left_in_the_period():
 
 
 def test_the_fee_line_of_an_event():
-    charge = Charge(id="charge", billable_metric_id="metric", billable_metric_code="usage", charge_model="standard",
-                    pay_in_advance=True, invoiceable=False, properties={"amount": "0.125"},
-                    created_at=datetime(2026, 1, 1, tzinfo=UTC))
+    charge = models.charge("charge", "metric", "0.125", billable_metric_code="usage", pay_in_advance=True,
+                           invoiceable=False)
     step, = applied([1])
     january = Period(datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC))
     line = in_advance_fee("sub", charge, None, step, window=january, currency="EUR", transaction_id="tx")

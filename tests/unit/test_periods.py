@@ -59,30 +59,14 @@ ANNIVERSARY_31_JAN_2022 = terms("monthly", ANNIVERSARY, subscription_at=utc(2022
 ANNIVERSARY_31_AUG_2022 = terms("monthly", ANNIVERSARY, subscription_at=utc(2022, 8, 31))
 
 LAGO_EXAMPLES = {
-    "§5.1 calendar monthly: billing 2022-03-01 bills February":
-        LagoExample(terms("monthly", subscription_at=utc(2021, 6, 10)), utc(2022, 3, 1),
-                    ("2022-02-01T00:00:00Z", "2022-02-28T23:59:59Z")),
-    "§5.1 anniversary monthly: sub 2021-02-02, billing 2022-03-02":
-        LagoExample(terms("monthly", ANNIVERSARY, subscription_at=utc(2021, 2, 2)), utc(2022, 3, 2),
-                    ("2022-02-02T00:00:00Z", "2022-03-01T23:59:59Z")),
-    "§5.1 sub 31 Jan 2022: the first period ends 02-27":
-        LagoExample(ANNIVERSARY_31_JAN_2022, utc(2022, 2, 28),
-                    ("2022-01-31T00:00:00Z", "2022-02-27T23:59:59Z")),
-    "§5.1 sub 31 Jan 2022: the next starts 02-28 and ends before the 31st of March":
-        LagoExample(ANNIVERSARY_31_JAN_2022, utc(2022, 3, 31),
-                    ("2022-02-28T00:00:00Z", "2022-03-30T23:59:59Z")),
-    "§5.1 sub 31 Jan 2022: the clamp does not drag later periods (back to the 31st)":
-        LagoExample(ANNIVERSARY_31_JAN_2022, utc(2022, 4, 30),
-                    ("2022-03-31T00:00:00Z", "2022-04-29T23:59:59Z")),
-    "§8.4 sub 31 Aug: the first period ends 29 Sep":
-        LagoExample(ANNIVERSARY_31_AUG_2022, utc(2022, 9, 30),
-                    ("2022-08-31T00:00:00Z", "2022-09-29T23:59:59Z")),
-    "§8.4 sub 31 Aug: the next starts 30 Sep":
-        LagoExample(ANNIVERSARY_31_AUG_2022, utc(2022, 10, 31),
-                    ("2022-09-30T00:00:00Z", "2022-10-30T23:59:59Z")),
-    "§1.3 the 31-day anniversary period 2022-07-09..08-08":
-        LagoExample(terms("monthly", ANNIVERSARY, subscription_at=utc(2022, 5, 9)), utc(2022, 8, 9),
-                    ("2022-07-09T00:00:00Z", "2022-08-08T23:59:59Z")),
+    "§5.1 calendar monthly: billing 2022-03-01 bills February": LagoExample(terms("monthly", subscription_at=utc(2021, 6, 10)), utc(2022, 3, 1), ("2022-02-01T00:00:00Z", "2022-02-28T23:59:59Z")),
+    "§5.1 anniversary monthly: sub 2021-02-02, billing 2022-03-02": LagoExample(terms("monthly", ANNIVERSARY, subscription_at=utc(2021, 2, 2)), utc(2022, 3, 2), ("2022-02-02T00:00:00Z", "2022-03-01T23:59:59Z")),
+    "§5.1 sub 31 Jan 2022: the first period ends 02-27": LagoExample(ANNIVERSARY_31_JAN_2022, utc(2022, 2, 28), ("2022-01-31T00:00:00Z", "2022-02-27T23:59:59Z")),
+    "§5.1 sub 31 Jan 2022: the next starts 02-28 and ends before the 31st of March": LagoExample(ANNIVERSARY_31_JAN_2022, utc(2022, 3, 31), ("2022-02-28T00:00:00Z", "2022-03-30T23:59:59Z")),
+    "§5.1 sub 31 Jan 2022: the clamp does not drag later periods (back to the 31st)": LagoExample(ANNIVERSARY_31_JAN_2022, utc(2022, 4, 30), ("2022-03-31T00:00:00Z", "2022-04-29T23:59:59Z")),
+    "§8.4 sub 31 Aug: the first period ends 29 Sep": LagoExample(ANNIVERSARY_31_AUG_2022, utc(2022, 9, 30), ("2022-08-31T00:00:00Z", "2022-09-29T23:59:59Z")),
+    "§8.4 sub 31 Aug: the next starts 30 Sep": LagoExample(ANNIVERSARY_31_AUG_2022, utc(2022, 10, 31), ("2022-09-30T00:00:00Z", "2022-10-30T23:59:59Z")),
+    "§1.3 the 31-day anniversary period 2022-07-09..08-08": LagoExample(terms("monthly", ANNIVERSARY, subscription_at=utc(2022, 5, 9)), utc(2022, 8, 9), ("2022-07-09T00:00:00Z", "2022-08-08T23:59:59Z")),
 }
 
 
@@ -133,143 +117,73 @@ class HandCase(NamedTuple):
 
 HAND_CASES = {
     # weekly calendar: Monday to Sunday.
-    "weekly calendar UTC": HandCase(
-        terms("weekly", subscription_at=utc(2025, 6, 1)), at=utc(2026, 1, 1, 12),
-        # Thursday 1 Jan 2026 - 3 days = Monday 29 Dec 2025; + 7 days = Monday 5 Jan.
-        period=Period(utc(2025, 12, 29), utc(2026, 1, 5)), days=7),
-    "weekly calendar Paris, DST starts inside": HandCase(
-        terms("weekly", subscription_at=utc(2026, 1, 1), timezone=PARIS), at=utc(2026, 3, 29, 12),
-        # Sunday 29 Mar (1 Mar + 28); its week: Monday 23 Mar 00:00+01 = 22 Mar 23:00Z to Monday 30 Mar
-        # 00:00+02 = 29 Mar 22:00Z (167 hours).
-        period=Period(utc(2026, 3, 22, 23), utc(2026, 3, 29, 22)), days=7),
-    "weekly calendar New York, DST ends inside": HandCase(
-        terms("weekly", subscription_at=utc(2026, 1, 1), timezone=NEW_YORK), at=utc(2026, 11, 1, 12),
-        # Sunday 1 Nov 07:00 EST; its week: Monday 26 Oct 00:00-04 = 04:00Z to Monday 2 Nov 00:00-05 = 05:00Z.
-        period=Period(utc(2026, 10, 26, 4), utc(2026, 11, 2, 5)), days=7),
+    # Thursday 1 Jan 2026 - 3 days = Monday 29 Dec 2025; + 7 days = Monday 5 Jan.
+    "weekly calendar UTC": HandCase(terms("weekly", subscription_at=utc(2025, 6, 1)), at=utc(2026, 1, 1, 12), period=Period(utc(2025, 12, 29), utc(2026, 1, 5)), days=7),
+    # Sunday 29 Mar (1 Mar + 28); its week: Monday 23 Mar 00:00+01 = 22 Mar 23:00Z to Monday 30 Mar
+    # 00:00+02 = 29 Mar 22:00Z (167 hours).
+    "weekly calendar Paris, DST starts inside": HandCase(terms("weekly", subscription_at=utc(2026, 1, 1), timezone=PARIS), at=utc(2026, 3, 29, 12), period=Period(utc(2026, 3, 22, 23), utc(2026, 3, 29, 22)), days=7),
+    # Sunday 1 Nov 07:00 EST; its week: Monday 26 Oct 00:00-04 = 04:00Z to Monday 2 Nov 00:00-05 = 05:00Z.
+    "weekly calendar New York, DST ends inside": HandCase(terms("weekly", subscription_at=utc(2026, 1, 1), timezone=NEW_YORK), at=utc(2026, 11, 1, 12), period=Period(utc(2026, 10, 26, 4), utc(2026, 11, 2, 5)), days=7),
     # weekly anniversary: weeks start on the subscription's local weekday.
-    "weekly anniversary UTC": HandCase(
-        terms("weekly", ANNIVERSARY, subscription_at=utc(2026, 1, 1, 15, 30)), at=utc(2026, 2, 10),
-        # Thursdays from 1 Jan: 1, 8, 15, 22, 29 Jan, 5 Feb, 12 Feb; Tuesday 10 Feb falls in [5 Feb, 12 Feb).
-        period=Period(utc(2026, 2, 5), utc(2026, 2, 12)), days=7),
-    "weekly anniversary Paris, DST starts inside": HandCase(
-        terms("weekly", ANNIVERSARY, subscription_at=utc(2026, 3, 25, 9), timezone=PARIS),
-        at=utc(2026, 3, 31, 12),
-        # Wednesday 25 Mar 00:00+01 = 24 Mar 23:00Z to Wednesday 1 Apr 00:00+02 = 31 Mar 22:00Z.
-        period=Period(utc(2026, 3, 24, 23), utc(2026, 3, 31, 22)), days=7),
-    "weekly anniversary New York, local weekday differs from UTC's": HandCase(
-        # 4 Mar 04:30Z is Tuesday 3 Mar 23:30 EST: the weeks start on Tuesdays.
-        terms("weekly", ANNIVERSARY, subscription_at=utc(2026, 3, 4, 4, 30), timezone=NEW_YORK),
-        at=utc(2026, 3, 8, 12),
-        # Tuesday 3 Mar 00:00-05 = 05:00Z to Tuesday 10 Mar 00:00-04 (DST from 8 Mar) = 04:00Z.
-        period=Period(utc(2026, 3, 3, 5), utc(2026, 3, 10, 4)), days=7),
+    # Thursdays from 1 Jan: 1, 8, 15, 22, 29 Jan, 5 Feb, 12 Feb; Tuesday 10 Feb falls in [5 Feb, 12 Feb).
+    "weekly anniversary UTC": HandCase(terms("weekly", ANNIVERSARY, subscription_at=utc(2026, 1, 1, 15, 30)), at=utc(2026, 2, 10), period=Period(utc(2026, 2, 5), utc(2026, 2, 12)), days=7),
+    # Wednesday 25 Mar 00:00+01 = 24 Mar 23:00Z to Wednesday 1 Apr 00:00+02 = 31 Mar 22:00Z.
+    "weekly anniversary Paris, DST starts inside": HandCase(terms("weekly", ANNIVERSARY, subscription_at=utc(2026, 3, 25, 9), timezone=PARIS), at=utc(2026, 3, 31, 12), period=Period(utc(2026, 3, 24, 23), utc(2026, 3, 31, 22)), days=7),
+    # 4 Mar 04:30Z is Tuesday 3 Mar 23:30 EST: the weeks start on Tuesdays.
+    # Tuesday 3 Mar 00:00-05 = 05:00Z to Tuesday 10 Mar 00:00-04 (DST from 8 Mar) = 04:00Z.
+    "weekly anniversary New York, local weekday differs from UTC's": HandCase(terms("weekly", ANNIVERSARY, subscription_at=utc(2026, 3, 4, 4, 30), timezone=NEW_YORK), at=utc(2026, 3, 8, 12), period=Period(utc(2026, 3, 3, 5), utc(2026, 3, 10, 4)), days=7),
     # monthly calendar.
-    "monthly calendar UTC, leap February": HandCase(
-        terms("monthly", subscription_at=utc(2023, 5, 5)), at=utc(2024, 2, 15),
-        period=Period(utc(2024, 2, 1), utc(2024, 3, 1)), days=29),
-    "monthly calendar Paris, DST starts inside": HandCase(
-        terms("monthly", subscription_at=utc(2026, 1, 1), timezone=PARIS), at=utc(2026, 3, 15, 12),
-        # 1 Mar 00:00+01 = 28 Feb 23:00Z to 1 Apr 00:00+02 = 31 Mar 22:00Z: 743 hours, 31 local days.
-        period=Period(utc(2026, 2, 28, 23), utc(2026, 3, 31, 22)), days=31),
-    "monthly calendar New York, still November locally": HandCase(
-        terms("monthly", subscription_at=utc(2026, 1, 1), timezone=NEW_YORK), at=utc(2026, 12, 1, 3),
-        # 1 Dec 03:00Z is 30 Nov 22:00 EST. 1 Nov 00:00-04 = 04:00Z to 1 Dec 00:00-05 = 05:00Z.
-        period=Period(utc(2026, 11, 1, 4), utc(2026, 12, 1, 5)), days=30),
+    "monthly calendar UTC, leap February": HandCase(terms("monthly", subscription_at=utc(2023, 5, 5)), at=utc(2024, 2, 15), period=Period(utc(2024, 2, 1), utc(2024, 3, 1)), days=29),
+    # 1 Mar 00:00+01 = 28 Feb 23:00Z to 1 Apr 00:00+02 = 31 Mar 22:00Z: 743 hours, 31 local days.
+    "monthly calendar Paris, DST starts inside": HandCase(terms("monthly", subscription_at=utc(2026, 1, 1), timezone=PARIS), at=utc(2026, 3, 15, 12), period=Period(utc(2026, 2, 28, 23), utc(2026, 3, 31, 22)), days=31),
+    # 1 Dec 03:00Z is 30 Nov 22:00 EST. 1 Nov 00:00-04 = 04:00Z to 1 Dec 00:00-05 = 05:00Z.
+    "monthly calendar New York, still November locally": HandCase(terms("monthly", subscription_at=utc(2026, 1, 1), timezone=NEW_YORK), at=utc(2026, 12, 1, 3), period=Period(utc(2026, 11, 1, 4), utc(2026, 12, 1, 5)), days=30),
     # monthly anniversary.
-    "monthly anniversary UTC, the 30th clamped to 29 Feb": HandCase(
-        terms("monthly", ANNIVERSARY, subscription_at=utc(2024, 1, 30, 8)), at=utc(2024, 2, 29, 12),
-        # 30 Jan, 29 Feb (a 29-day February), 30 Mar: 29 Feb + 29 days of March.
-        period=Period(utc(2024, 2, 29), utc(2024, 3, 30)), days=1 + 29),
-    "monthly anniversary Paris, the local 31st": HandCase(
-        # 30 Jan 23:30Z is 31 Jan 00:30+01: the anniversary is the 31st.
-        terms("monthly", ANNIVERSARY, subscription_at=utc(2026, 1, 30, 23, 30), timezone=PARIS),
-        at=utc(2026, 3, 29, 12),
-        # 31 Jan, 28 Feb, 31 Mar: 28 Feb 00:00+01 = 27 Feb 23:00Z to 31 Mar 00:00+02 = 30 Mar 22:00Z.
-        period=Period(utc(2026, 2, 27, 23), utc(2026, 3, 30, 22)), days=1 + 30),
-    "monthly anniversary New York, DST ends inside": HandCase(
-        terms("monthly", ANNIVERSARY, subscription_at=utc(2026, 10, 15, 16), timezone=NEW_YORK),
-        at=utc(2026, 11, 10, 12),
-        # 15 Oct 00:00-04 = 04:00Z to 15 Nov 00:00-05 = 05:00Z; 15..31 Oct + 1..14 Nov.
-        period=Period(utc(2026, 10, 15, 4), utc(2026, 11, 15, 5)), days=17 + 14),
+    # 30 Jan, 29 Feb (a 29-day February), 30 Mar: 29 Feb + 29 days of March.
+    "monthly anniversary UTC, the 30th clamped to 29 Feb": HandCase(terms("monthly", ANNIVERSARY, subscription_at=utc(2024, 1, 30, 8)), at=utc(2024, 2, 29, 12), period=Period(utc(2024, 2, 29), utc(2024, 3, 30)), days=1 + 29),
+    # 30 Jan 23:30Z is 31 Jan 00:30+01: the anniversary is the 31st.
+    # 31 Jan, 28 Feb, 31 Mar: 28 Feb 00:00+01 = 27 Feb 23:00Z to 31 Mar 00:00+02 = 30 Mar 22:00Z.
+    "monthly anniversary Paris, the local 31st": HandCase(terms("monthly", ANNIVERSARY, subscription_at=utc(2026, 1, 30, 23, 30), timezone=PARIS), at=utc(2026, 3, 29, 12), period=Period(utc(2026, 2, 27, 23), utc(2026, 3, 30, 22)), days=1 + 30),
+    # 15 Oct 00:00-04 = 04:00Z to 15 Nov 00:00-05 = 05:00Z; 15..31 Oct + 1..14 Nov.
+    "monthly anniversary New York, DST ends inside": HandCase(terms("monthly", ANNIVERSARY, subscription_at=utc(2026, 10, 15, 16), timezone=NEW_YORK), at=utc(2026, 11, 10, 12), period=Period(utc(2026, 10, 15, 4), utc(2026, 11, 15, 5)), days=17 + 14),
     # quarterly calendar: January, April, July, October.
-    "quarterly calendar UTC": HandCase(
-        terms("quarterly", subscription_at=utc(2025, 2, 2)), at=utc(2026, 5, 20),
-        period=Period(utc(2026, 4, 1), utc(2026, 7, 1)), days=30 + 31 + 30),
-    "quarterly calendar Paris, DST starts inside": HandCase(
-        terms("quarterly", subscription_at=utc(2025, 2, 2), timezone=PARIS), at=utc(2026, 1, 10),
-        # 1 Jan 00:00+01 = 31 Dec 2025 23:00Z to 1 Apr 00:00+02 = 31 Mar 22:00Z.
-        period=Period(utc(2025, 12, 31, 23), utc(2026, 3, 31, 22)), days=31 + 28 + 31),
-    "quarterly calendar New York, DST ends inside": HandCase(
-        terms("quarterly", subscription_at=utc(2025, 2, 2), timezone=NEW_YORK), at=utc(2026, 10, 31, 12),
-        # 1 Oct 00:00-04 = 04:00Z to 1 Jan 2027 00:00-05 = 05:00Z.
-        period=Period(utc(2026, 10, 1, 4), utc(2027, 1, 1, 5)), days=31 + 30 + 31),
+    "quarterly calendar UTC": HandCase(terms("quarterly", subscription_at=utc(2025, 2, 2)), at=utc(2026, 5, 20), period=Period(utc(2026, 4, 1), utc(2026, 7, 1)), days=30 + 31 + 30),
+    # 1 Jan 00:00+01 = 31 Dec 2025 23:00Z to 1 Apr 00:00+02 = 31 Mar 22:00Z.
+    "quarterly calendar Paris, DST starts inside": HandCase(terms("quarterly", subscription_at=utc(2025, 2, 2), timezone=PARIS), at=utc(2026, 1, 10), period=Period(utc(2025, 12, 31, 23), utc(2026, 3, 31, 22)), days=31 + 28 + 31),
+    # 1 Oct 00:00-04 = 04:00Z to 1 Jan 2027 00:00-05 = 05:00Z.
+    "quarterly calendar New York, DST ends inside": HandCase(terms("quarterly", subscription_at=utc(2025, 2, 2), timezone=NEW_YORK), at=utc(2026, 10, 31, 12), period=Period(utc(2026, 10, 1, 4), utc(2027, 1, 1, 5)), days=31 + 30 + 31),
     # quarterly anniversary: the subscription's day, every 3 months.
-    "quarterly anniversary UTC, the 30th clamped to 29 Feb": HandCase(
-        terms("quarterly", ANNIVERSARY, subscription_at=utc(2023, 11, 30, 10)), at=utc(2024, 3, 1),
-        # 30 Nov 2023, 29 Feb 2024, 30 May 2024.
-        period=Period(utc(2024, 2, 29), utc(2024, 5, 30)), days=1 + 31 + 30 + 29),
-    "quarterly anniversary Paris": HandCase(
-        terms("quarterly", ANNIVERSARY, subscription_at=utc(2026, 1, 15, 8), timezone=PARIS),
-        at=utc(2026, 4, 20),
-        # 15 Apr 00:00+02 = 14 Apr 22:00Z to 15 Jul 00:00+02 = 14 Jul 22:00Z.
-        period=Period(utc(2026, 4, 14, 22), utc(2026, 7, 14, 22)), days=16 + 31 + 30 + 14),
-    "quarterly anniversary New York, DST starts inside": HandCase(
-        terms("quarterly", ANNIVERSARY, subscription_at=utc(2025, 12, 20, 17), timezone=NEW_YORK),
-        at=utc(2026, 2, 1),
-        # 20 Dec 2025 00:00-05 = 05:00Z to 20 Mar 2026 00:00-04 = 04:00Z.
-        period=Period(utc(2025, 12, 20, 5), utc(2026, 3, 20, 4)), days=12 + 31 + 28 + 19),
+    # 30 Nov 2023, 29 Feb 2024, 30 May 2024.
+    "quarterly anniversary UTC, the 30th clamped to 29 Feb": HandCase(terms("quarterly", ANNIVERSARY, subscription_at=utc(2023, 11, 30, 10)), at=utc(2024, 3, 1), period=Period(utc(2024, 2, 29), utc(2024, 5, 30)), days=1 + 31 + 30 + 29),
+    # 15 Apr 00:00+02 = 14 Apr 22:00Z to 15 Jul 00:00+02 = 14 Jul 22:00Z.
+    "quarterly anniversary Paris": HandCase(terms("quarterly", ANNIVERSARY, subscription_at=utc(2026, 1, 15, 8), timezone=PARIS), at=utc(2026, 4, 20), period=Period(utc(2026, 4, 14, 22), utc(2026, 7, 14, 22)), days=16 + 31 + 30 + 14),
+    # 20 Dec 2025 00:00-05 = 05:00Z to 20 Mar 2026 00:00-04 = 04:00Z.
+    "quarterly anniversary New York, DST starts inside": HandCase(terms("quarterly", ANNIVERSARY, subscription_at=utc(2025, 12, 20, 17), timezone=NEW_YORK), at=utc(2026, 2, 1), period=Period(utc(2025, 12, 20, 5), utc(2026, 3, 20, 4)), days=12 + 31 + 28 + 19),
     # semiannual calendar: January and July.
-    "semiannual calendar UTC, the last second": HandCase(
-        terms("semiannual", subscription_at=utc(2020, 3, 3)), at=utc(2024, 12, 31, 23, 59, 59),
-        period=Period(utc(2024, 7, 1), utc(2025, 1, 1)), days=31 + 31 + 30 + 31 + 30 + 31),
-    "semiannual calendar Paris, already July locally": HandCase(
-        terms("semiannual", subscription_at=utc(2020, 3, 3), timezone=PARIS), at=utc(2026, 6, 30, 22, 30),
-        # 30 Jun 22:30Z is 1 Jul 00:30+02. 1 Jul 00:00+02 = 30 Jun 22:00Z to 1 Jan 2027 00:00+01 = 31 Dec 23:00Z.
-        period=Period(utc(2026, 6, 30, 22), utc(2026, 12, 31, 23)), days=31 + 31 + 30 + 31 + 30 + 31),
-    "semiannual calendar New York, DST starts inside": HandCase(
-        terms("semiannual", subscription_at=utc(2020, 3, 3), timezone=NEW_YORK), at=utc(2026, 3, 1),
-        # 1 Jan 00:00-05 = 05:00Z to 1 Jul 00:00-04 = 04:00Z.
-        period=Period(utc(2026, 1, 1, 5), utc(2026, 7, 1, 4)), days=31 + 28 + 31 + 30 + 31 + 30),
+    "semiannual calendar UTC, the last second": HandCase(terms("semiannual", subscription_at=utc(2020, 3, 3)), at=utc(2024, 12, 31, 23, 59, 59), period=Period(utc(2024, 7, 1), utc(2025, 1, 1)), days=31 + 31 + 30 + 31 + 30 + 31),
+    # 30 Jun 22:30Z is 1 Jul 00:30+02. 1 Jul 00:00+02 = 30 Jun 22:00Z to 1 Jan 2027 00:00+01 = 31 Dec 23:00Z.
+    "semiannual calendar Paris, already July locally": HandCase(terms("semiannual", subscription_at=utc(2020, 3, 3), timezone=PARIS), at=utc(2026, 6, 30, 22, 30), period=Period(utc(2026, 6, 30, 22), utc(2026, 12, 31, 23)), days=31 + 31 + 30 + 31 + 30 + 31),
+    # 1 Jan 00:00-05 = 05:00Z to 1 Jul 00:00-04 = 04:00Z.
+    "semiannual calendar New York, DST starts inside": HandCase(terms("semiannual", subscription_at=utc(2020, 3, 3), timezone=NEW_YORK), at=utc(2026, 3, 1), period=Period(utc(2026, 1, 1, 5), utc(2026, 7, 1, 4)), days=31 + 28 + 31 + 30 + 31 + 30),
     # semiannual anniversary: the subscription's day, every 6 months.
-    "semiannual anniversary UTC, the 31st clamped to 29 Feb": HandCase(
-        terms("semiannual", ANNIVERSARY, subscription_at=utc(2023, 8, 31)), at=utc(2024, 3, 15),
-        # 31 Aug 2023, 29 Feb 2024, 31 Aug 2024.
-        period=Period(utc(2024, 2, 29), utc(2024, 8, 31)), days=1 + 31 + 30 + 31 + 30 + 31 + 30),
-    "semiannual anniversary Paris, DST ends and starts inside": HandCase(
-        terms("semiannual", ANNIVERSARY, subscription_at=utc(2025, 10, 10, 8), timezone=PARIS),
-        at=utc(2026, 1, 1),
-        # 10 Oct 2025 00:00+02 = 9 Oct 22:00Z to 10 Apr 2026 00:00+02 = 9 Apr 22:00Z.
-        period=Period(utc(2025, 10, 9, 22), utc(2026, 4, 9, 22)), days=22 + 30 + 31 + 31 + 28 + 31 + 9),
-    "semiannual anniversary New York, the 31st clamped to 30 Nov": HandCase(
-        terms("semiannual", ANNIVERSARY, subscription_at=utc(2026, 5, 31, 16), timezone=NEW_YORK),
-        at=utc(2026, 12, 15),
-        # 31 May, 30 Nov, 31 May 2027: 30 Nov 00:00-05 = 05:00Z to 31 May 2027 00:00-04 = 04:00Z.
-        period=Period(utc(2026, 11, 30, 5), utc(2027, 5, 31, 4)), days=1 + 31 + 31 + 28 + 31 + 30 + 30),
+    # 31 Aug 2023, 29 Feb 2024, 31 Aug 2024.
+    "semiannual anniversary UTC, the 31st clamped to 29 Feb": HandCase(terms("semiannual", ANNIVERSARY, subscription_at=utc(2023, 8, 31)), at=utc(2024, 3, 15), period=Period(utc(2024, 2, 29), utc(2024, 8, 31)), days=1 + 31 + 30 + 31 + 30 + 31 + 30),
+    # 10 Oct 2025 00:00+02 = 9 Oct 22:00Z to 10 Apr 2026 00:00+02 = 9 Apr 22:00Z.
+    "semiannual anniversary Paris, DST ends and starts inside": HandCase(terms("semiannual", ANNIVERSARY, subscription_at=utc(2025, 10, 10, 8), timezone=PARIS), at=utc(2026, 1, 1), period=Period(utc(2025, 10, 9, 22), utc(2026, 4, 9, 22)), days=22 + 30 + 31 + 31 + 28 + 31 + 9),
+    # 31 May, 30 Nov, 31 May 2027: 30 Nov 00:00-05 = 05:00Z to 31 May 2027 00:00-04 = 04:00Z.
+    "semiannual anniversary New York, the 31st clamped to 30 Nov": HandCase(terms("semiannual", ANNIVERSARY, subscription_at=utc(2026, 5, 31, 16), timezone=NEW_YORK), at=utc(2026, 12, 15), period=Period(utc(2026, 11, 30, 5), utc(2027, 5, 31, 4)), days=1 + 31 + 31 + 28 + 31 + 30 + 30),
     # yearly calendar: January.
-    "yearly calendar UTC, leap year": HandCase(
-        terms("yearly", subscription_at=utc(2020, 3, 3)), at=utc(2024, 7, 1),
-        period=Period(utc(2024, 1, 1), utc(2025, 1, 1)), days=366),
-    "yearly calendar Paris, already 2027 locally": HandCase(
-        terms("yearly", subscription_at=utc(2020, 3, 3), timezone=PARIS), at=utc(2026, 12, 31, 23, 30),
-        # 1 Jan 2027 00:00+01 = 31 Dec 2026 23:00Z to 1 Jan 2028 00:00+01 = 31 Dec 2027 23:00Z.
-        period=Period(utc(2026, 12, 31, 23), utc(2027, 12, 31, 23)), days=365),
-    "yearly calendar New York, still 2025 locally": HandCase(
-        terms("yearly", subscription_at=utc(2020, 3, 3), timezone=NEW_YORK), at=utc(2026, 1, 1, 3),
-        # 1 Jan 2026 03:00Z is 31 Dec 2025 22:00 EST. 1 Jan 2025 00:00-05 = 05:00Z to 1 Jan 2026 05:00Z.
-        period=Period(utc(2025, 1, 1, 5), utc(2026, 1, 1, 5)), days=365),
+    "yearly calendar UTC, leap year": HandCase(terms("yearly", subscription_at=utc(2020, 3, 3)), at=utc(2024, 7, 1), period=Period(utc(2024, 1, 1), utc(2025, 1, 1)), days=366),
+    # 1 Jan 2027 00:00+01 = 31 Dec 2026 23:00Z to 1 Jan 2028 00:00+01 = 31 Dec 2027 23:00Z.
+    "yearly calendar Paris, already 2027 locally": HandCase(terms("yearly", subscription_at=utc(2020, 3, 3), timezone=PARIS), at=utc(2026, 12, 31, 23, 30), period=Period(utc(2026, 12, 31, 23), utc(2027, 12, 31, 23)), days=365),
+    # 1 Jan 2026 03:00Z is 31 Dec 2025 22:00 EST. 1 Jan 2025 00:00-05 = 05:00Z to 1 Jan 2026 05:00Z.
+    "yearly calendar New York, still 2025 locally": HandCase(terms("yearly", subscription_at=utc(2020, 3, 3), timezone=NEW_YORK), at=utc(2026, 1, 1, 3), period=Period(utc(2025, 1, 1, 5), utc(2026, 1, 1, 5)), days=365),
     # yearly anniversary.
-    "yearly anniversary UTC, 29 Feb clamped to 28 Feb": HandCase(
-        terms("yearly", ANNIVERSARY, subscription_at=utc(2024, 2, 29, 10)), at=utc(2025, 3, 1),
-        period=Period(utc(2025, 2, 28), utc(2026, 2, 28)), days=365),
-    "yearly anniversary Paris, the last second": HandCase(
-        terms("yearly", ANNIVERSARY, subscription_at=utc(2025, 6, 15, 10), timezone=PARIS),
-        at=utc(2026, 6, 14, 21, 59, 59),
-        # 15 Jun 2025 00:00+02 = 14 Jun 22:00Z to 15 Jun 2026 00:00+02 = 14 Jun 22:00Z; 23:59:59 local.
-        period=Period(utc(2025, 6, 14, 22), utc(2026, 6, 14, 22)), days=365),
-    "yearly anniversary New York, 1 Nov before the change both years": HandCase(
-        # 1 Nov 2025 04:30Z is 00:30 EDT (DST ends 2 Nov 2025 and 1 Nov 2026 at 02:00).
-        terms("yearly", ANNIVERSARY, subscription_at=utc(2025, 11, 1, 4, 30), timezone=NEW_YORK),
-        at=utc(2026, 1, 1),
-        period=Period(utc(2025, 11, 1, 4), utc(2026, 11, 1, 4)), days=365),
+    "yearly anniversary UTC, 29 Feb clamped to 28 Feb": HandCase(terms("yearly", ANNIVERSARY, subscription_at=utc(2024, 2, 29, 10)), at=utc(2025, 3, 1), period=Period(utc(2025, 2, 28), utc(2026, 2, 28)), days=365),
+    # 15 Jun 2025 00:00+02 = 14 Jun 22:00Z to 15 Jun 2026 00:00+02 = 14 Jun 22:00Z; 23:59:59 local.
+    "yearly anniversary Paris, the last second": HandCase(terms("yearly", ANNIVERSARY, subscription_at=utc(2025, 6, 15, 10), timezone=PARIS), at=utc(2026, 6, 14, 21, 59, 59), period=Period(utc(2025, 6, 14, 22), utc(2026, 6, 14, 22)), days=365),
+    # 1 Nov 2025 04:30Z is 00:30 EDT (DST ends 2 Nov 2025 and 1 Nov 2026 at 02:00).
+    "yearly anniversary New York, 1 Nov before the change both years": HandCase(terms("yearly", ANNIVERSARY, subscription_at=utc(2025, 11, 1, 4, 30), timezone=NEW_YORK), at=utc(2026, 1, 1), period=Period(utc(2025, 11, 1, 4), utc(2026, 11, 1, 4)), days=365),
 }
 
 
@@ -397,16 +311,32 @@ def test_pay_in_advance_anniversary():
     assert shown(windows.charges) == ("2022-01-10T09:00:00Z", "2022-02-09T23:59:59Z")
 
 
-def test_bill_charges_monthly_in_arrears_bills_the_yearly_fee_only_in_january():
+@pytest.mark.parametrize("subscription, month_at, month_charges, period_end_at, base_fee, last_month_charges", [
+    pytest.param(terms("yearly", subscription_at=utc(2022, 1, 1), bill_charges_monthly=True),
+                 utc(2022, 5, 1), ("2022-04-01T00:00:00Z", "2022-04-30T23:59:59Z"),
+                 utc(2023, 1, 1), ("2022-01-01T00:00:00Z", "2022-12-31T23:59:59Z"),
+                 ("2022-12-01T00:00:00Z", "2022-12-31T23:59:59Z"),
+                 id="yearly in arrears: the yearly fee only in January"),
+    # Months: 31 Jan, 28 Feb, 31 Mar, 30 Apr, 31 May, 30 Jun, 31 Jul; half-years: 31 Jan, 31 Jul.
+    pytest.param(terms("semiannual", ANNIVERSARY, subscription_at=utc(2022, 1, 31), bill_charges_monthly=True),
+                 utc(2022, 2, 28), ("2022-01-31T00:00:00Z", "2022-02-27T23:59:59Z"),
+                 utc(2022, 7, 31), ("2022-01-31T00:00:00Z", "2022-07-30T23:59:59Z"),
+                 ("2022-06-30T00:00:00Z", "2022-07-30T23:59:59Z"),
+                 id="semiannual anniversary: the months follow the anniversary clamp"),
+])
+def test_bill_charges_monthly_bills_each_month_s_charges_and_the_fee_at_the_period_end(
+        subscription, month_at, month_charges, period_end_at, base_fee, last_month_charges):
+    month, period_end = billing_windows(subscription, month_at), billing_windows(subscription, period_end_at)
+
+    assert month.base_fee is None
+    assert shown(month.charges) == month_charges
+    assert shown(period_end.base_fee) == base_fee
+    assert shown(period_end.charges) == last_month_charges
+
+
+def test_bill_charges_monthly_bills_on_the_first_of_the_next_month():
     subscription = terms("yearly", subscription_at=utc(2022, 1, 1), bill_charges_monthly=True)
 
-    may = billing_windows(subscription, utc(2022, 5, 1))
-    january = billing_windows(subscription, utc(2023, 1, 1))
-
-    assert may.base_fee is None
-    assert shown(may.charges) == ("2022-04-01T00:00:00Z", "2022-04-30T23:59:59Z")
-    assert shown(january.base_fee) == ("2022-01-01T00:00:00Z", "2022-12-31T23:59:59Z")
-    assert shown(january.charges) == ("2022-12-01T00:00:00Z", "2022-12-31T23:59:59Z")
     assert next_billing_at(subscription, utc(2022, 5, 17)) == utc(2022, 6, 1)
 
 
@@ -417,19 +347,6 @@ def test_bill_charges_monthly_in_advance_bills_the_new_year_with_last_months_cha
     windows = billing_windows(subscription, utc(2023, 1, 1))
     assert shown(windows.base_fee) == ("2023-01-01T00:00:00Z", "2023-12-31T23:59:59Z")
     assert shown(windows.charges) == ("2022-12-01T00:00:00Z", "2022-12-31T23:59:59Z")
-
-
-def test_bill_charges_monthly_semiannual_anniversary_months_follow_the_anniversary_clamp():
-    subscription = terms("semiannual", ANNIVERSARY, subscription_at=utc(2022, 1, 31), bill_charges_monthly=True)
-
-    february = billing_windows(subscription, utc(2022, 2, 28))
-    july = billing_windows(subscription, utc(2022, 7, 31))
-
-    assert february.base_fee is None
-    assert shown(february.charges) == ("2022-01-31T00:00:00Z", "2022-02-27T23:59:59Z")
-    # Months: 31 Jan, 28 Feb, 31 Mar, 30 Apr, 31 May, 30 Jun, 31 Jul; half-years: 31 Jan, 31 Jul.
-    assert shown(july.charges) == ("2022-06-30T00:00:00Z", "2022-07-30T23:59:59Z")
-    assert shown(july.base_fee) == ("2022-01-31T00:00:00Z", "2022-07-30T23:59:59Z")
 
 
 def test_bill_charges_monthly_is_ignored_for_quarterly_plans():

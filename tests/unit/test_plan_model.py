@@ -1,23 +1,20 @@
 """The plan model's pure rules: yearly price, bill_charges_monthly, and the stored form of charge properties."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from decimal import Decimal
 
+import model_builders as models
 import pytest
 
 from chalicelib.domain.charges import stored_properties
-from chalicelib.domain.plans import Plan, bill_charges_monthly_for
+from chalicelib.domain.plans import bill_charges_monthly_for
 from chalicelib.domain.pricing.charge_models import parse_properties
-
-NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 
 @pytest.mark.parametrize("interval, yearly", [("weekly", 52_000), ("monthly", 12_000), ("quarterly", 4_000),
                                               ("semiannual", 2_000), ("yearly", 1_000)])
 def test_yearly_amount_cents(interval, yearly):
-    plan = Plan(id="p", organization_id="o", name="P", code="p", interval=interval, amount_cents=1_000,
-                amount_currency="EUR", pay_in_advance=False, created_at=NOW, updated_at=NOW)
+    plan = models.plan(interval=interval)
     assert plan.yearly_amount_cents() == yearly
     assert plan.trial_period == Decimal(0)
 

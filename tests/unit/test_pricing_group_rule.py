@@ -8,7 +8,8 @@ from decimal import Decimal
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from test_usage_pricing import MARCH, charge, metric, plan, tiers
+from model_builders import metric, plan, priced_charge
+from test_usage_pricing import MARCH, tiers
 
 from chalicelib.domain.aggregate_keys import AggregateKey
 from chalicelib.domain.aggregations.sum import Totals
@@ -71,12 +72,12 @@ def test_a_group_is_one_hashed_key_part_whatever_its_values():
     assert grouped != plain
 
 
-GROUPED = metric("gb", "Storage", "sum_agg", "gb", {})
+GROUPED = metric("gb", {}, "sum_agg", "gb", name="Storage")
 
 
 def test_each_group_is_priced_on_its_own_and_a_bucket_without_usage_shows_its_null_group():
     # Graduated 0-10 at 1 EUR, then 0.5 EUR: priced per group, 8 + 8 units are 16 EUR; together they would be 13.
-    grouped = charge("c", "gb", "graduated", {**tiers((0, 10, "1", "0"), (11, None, "0.5", "0")),
+    grouped = priced_charge("c", "gb", "graduated", {**tiers((0, 10, "1", "0"), (11, None, "0.5", "0")),
                                                "pricing_group_keys": ["team"]})
     eu, us = (("team", "eu"),), (("team", "us"),)
     usage = price_period_usage(plan(grouped), {"gb": GROUPED}, MARCH,
@@ -92,7 +93,7 @@ def test_each_group_is_priced_on_its_own_and_a_bucket_without_usage_shows_its_nu
 
 
 def test_groups_under_other_keys_are_not_priced():
-    grouped = charge("c", "gb", "standard", {"amount": "1", "pricing_group_keys": ["team"]})
+    grouped = priced_charge("c", "gb", "standard", {"amount": "1", "pricing_group_keys": ["team"]})
     states = {("c", None, (("team", "eu"),)): Totals(Decimal(2), 1),
               ("c", None, (("region", "eu"),)): Totals(Decimal(5), 1),  # stored before the keys changed
               ("c", None, UNGROUPED): Totals(Decimal(7), 1)}
@@ -103,7 +104,7 @@ def test_groups_under_other_keys_are_not_priced():
 def test_a_group_back_to_zero_is_left_out_unless_no_group_has_usage():
     # Lago's current usage drops a group whose fee is empty (no units, amount or event), and shows the null group
     # when nothing else is left.
-    grouped = charge("c", "gb", "standard", {"amount": "1", "pricing_group_keys": ["team"]})
+    grouped = priced_charge("c", "gb", "standard", {"amount": "1", "pricing_group_keys": ["team"]})
     eu, us = (("team", "eu"),), (("team", "us"),)
     usage = price_period_usage(plan(grouped), {"gb": GROUPED}, MARCH,
                                {("c", None, eu): Totals(Decimal(0), 0), ("c", None, us): Totals(Decimal(2), 1)},

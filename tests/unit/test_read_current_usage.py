@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import model_builders as models
 import pytest
 
 from chalicelib.domain.billable_metrics import BillableMetric
@@ -16,7 +17,7 @@ from chalicelib.domain.errors import NotAllowed, NotFound, NotReadyYet, Validati
 from chalicelib.domain.invoices.charge_fees import StoredUsage
 from chalicelib.domain.organizations import Organization
 from chalicelib.domain.periods import BillingTerms, Period
-from chalicelib.domain.plans import Charge, Plan
+from chalicelib.domain.plans import Plan
 from chalicelib.domain.subscriptions import Subscription
 from chalicelib.usecases.current_usage import ReadCurrentUsage
 
@@ -25,19 +26,14 @@ ORGANIZATION = Organization(id="org", name="Org", created_at=NOW, updated_at=NOW
                             vat_rate=Decimal(20))
 CUSTOMER = Customer(id="cus", organization_id="org", external_id="ext-cus", name="C", sequential_id=1, slug="C-1",
                     created_at=NOW, updated_at=NOW)
-CALLS = BillableMetric(id="m-calls", organization_id="org", name="Calls", code="calls", aggregation_type="count_agg",
-                       created_at=NOW, updated_at=NOW)
-PLAN = Plan(id="plan", organization_id="org", name="Plan", code="plan", interval="monthly", amount_cents=1000,
-            amount_currency="EUR", pay_in_advance=False, created_at=NOW, updated_at=NOW,
-            charges=[Charge(id="c-calls", billable_metric_id="m-calls", billable_metric_code="calls",
-                            charge_model="standard", properties={"amount": "1"}, created_at=NOW)])
+CALLS = models.metric("m-calls", name="Calls", code="calls")
+PLAN = models.plan(models.charge("c-calls", "m-calls", "1", billable_metric_code="calls"))
 STARTED = datetime(2026, 3, 15, 10, 30, tzinfo=UTC)
 
 
 def subscription(subscription_id: str = "sub", status: str = "active") -> Subscription:
-    return Subscription(id=subscription_id, organization_id="org", external_id=f"ext-{subscription_id}",
-                        customer_id="cus", plan_id="plan", billing_time="calendar", status=status,
-                        subscription_at=STARTED, started_at=STARTED, created_at=NOW, updated_at=NOW)
+    return models.subscription(id=subscription_id, external_id=f"ext-{subscription_id}", status=status,
+                               subscription_at=STARTED, started_at=STARTED)
 
 
 @dataclass

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from chalicelib.domain.billable_metrics import BillableMetric
+import model_builders as models
+
 from chalicelib.domain.credit_notes import CreditNote, CreditNoteItem
 from chalicelib.domain.customers import Customer
 from chalicelib.domain.invoices.fee_line import FeeLine
@@ -15,8 +16,6 @@ from chalicelib.domain.invoices.invoice import AppliedCredit, Invoice, build_inv
 from chalicelib.domain.invoices.shares import SubscriptionShare
 from chalicelib.domain.organizations import Organization
 from chalicelib.domain.periods import Period
-from chalicelib.domain.plans import Charge, Plan
-from chalicelib.domain.subscriptions import Subscription
 from chalicelib.usecases.shown_records import GatherShownRecords
 
 NOW = datetime(2026, 2, 1, tzinfo=UTC)
@@ -24,15 +23,9 @@ JANUARY = Period(datetime(2026, 1, 1, tzinfo=UTC), NOW)
 ORGANIZATION = Organization(id="org", name="Org", created_at=NOW, updated_at=NOW, document_number_prefix="ORG")
 CUSTOMER = Customer(id="cus", organization_id="org", external_id="ext-cus", name="C", sequential_id=1, slug="C-1",
                     created_at=NOW, updated_at=NOW)
-CALLS = BillableMetric(id="m-calls", organization_id="org", name="Calls", code="calls", aggregation_type="count_agg",
-                       created_at=NOW, updated_at=NOW)
-PLAN = Plan(id="plan", organization_id="org", name="Plan", code="plan", interval="monthly", amount_cents=1000,
-            amount_currency="EUR", pay_in_advance=False, created_at=NOW, updated_at=NOW,
-            charges=[Charge(id="c-calls", billable_metric_id="m-calls", billable_metric_code="calls",
-                            charge_model="standard", properties={"amount": "1"}, created_at=NOW)])
-SUBSCRIPTION = Subscription(id="sub", organization_id="org", external_id="ext-sub", customer_id="cus",
-                            plan_id="plan", billing_time="calendar", status="active", subscription_at=JANUARY.start,
-                            started_at=JANUARY.start, created_at=NOW, updated_at=NOW)
+CALLS = models.metric("m-calls", name="Calls", code="calls")
+PLAN = models.plan(models.charge("c-calls", "m-calls", "1", billable_metric_code="calls"))
+SUBSCRIPTION = models.subscription(external_id="ext-sub", subscription_at=JANUARY.start, started_at=JANUARY.start)
 
 
 def fee(fee_type: str, charge_id: str | None = None) -> FeeLine:

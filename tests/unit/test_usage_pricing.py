@@ -7,37 +7,16 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from model_builders import metric, plan, priced_charge
 
 from chalicelib.domain.aggregations.base import AggregationResult
 from chalicelib.domain.aggregations.sum import Totals
 from chalicelib.domain.aggregations.windows import Window, epoch_ms
-from chalicelib.domain.billable_metrics import BillableMetric
 from chalicelib.domain.current_usage import price_period_usage
-from chalicelib.domain.plans import Charge, ChargeFilter, Plan
 from chalicelib.domain.pricing.transactions import TransactionValues
 from chalicelib.domain.taxes import taxes_amount_cents
 
-NOW = datetime(2026, 3, 1, tzinfo=UTC)
 MARCH = Window(epoch_ms(datetime(2026, 3, 1, tzinfo=UTC)), epoch_ms(datetime(2026, 4, 1, tzinfo=UTC)), 31)
-
-
-def metric(metric_id: str, name: str, aggregation_type: str, field_name: str | None, filters: dict,
-           **fields) -> BillableMetric:
-    return BillableMetric(id=metric_id, organization_id="org", name=name, code=metric_id,
-                          aggregation_type=aggregation_type, field_name=field_name,
-                          filters=[{"key": key, "values": values} for key, values in filters.items()],
-                          created_at=NOW, updated_at=NOW, **fields)
-
-
-def charge(charge_id: str, metric_id: str, model: str, properties: dict, filters=(), **fields) -> Charge:
-    return Charge(id=charge_id, billable_metric_id=metric_id, billable_metric_code=metric_id, charge_model=model,
-                  properties=properties, filters=[ChargeFilter(**item) for item in filters], created_at=NOW,
-                  **fields)
-
-
-def plan(*charges: Charge) -> Plan:
-    return Plan(id="plan", organization_id="org", name="Plan", code="plan", interval="monthly", amount_cents=1000,
-                amount_currency="EUR", pay_in_advance=False, charges=list(charges), created_at=NOW, updated_at=NOW)
 
 
 def tiers(*ranges) -> dict:
@@ -45,15 +24,15 @@ def tiers(*ranges) -> dict:
                                  for low, high, unit, flat in ranges]}
 
 
-STORAGE = metric("storage", "Storage", "sum_agg", "gb", {"region": ["eu", "us"]})
-CALLS = metric("calls", "api calls", "count_agg", None, {"method": ["get", "post"]})
+STORAGE = metric("storage", {"region": ["eu", "us"]}, "sum_agg", "gb", name="Storage")
+CALLS = metric("calls", {"method": ["get", "post"]}, "count_agg", None, name="api calls")
 METRICS = {"storage": STORAGE, "calls": CALLS}
-STORAGE_CHARGE = charge("c-storage", "storage", "graduated", tiers((0, 100, "0.01", "0"), (101, None, "0.005", "1")),
+STORAGE_CHARGE = priced_charge("c-storage", "storage", "graduated", tiers((0, 100, "0.01", "0"), (101, None, "0.005", "1")),
                         filters=[{"values": {"region": ["eu"]}, "properties": tiers((0, None, "0.02", "0")),
                                   "invoice_display_name": "Europe"},
                                  {"values": {"region": ["us"]},
                                   "properties": tiers((0, 10, "0.1", "0"), (11, None, "0.05", "0.5"))}])
-CALLS_CHARGE = charge("c-calls", "calls", "standard", {"amount": "0.125"},
+CALLS_CHARGE = priced_charge("c-calls", "calls", "standard", {"amount": "0.125"},
                       filters=[{"values": {"method": ["get"]}, "properties": {"amount": "0.001"}},
                                {"values": {"method": ["post"]}, "properties": {"amount": "0.3333"}}])
 PLAN = plan(STORAGE_CHARGE, CALLS_CHARGE)
@@ -85,7 +64,7 @@ def test_two_charges_with_two_filters_and_default_worked_by_hand():
 
 
 def test_thirty_five_units_in_a_one_cent_tier_cost_35_cents():
-    usage = price_period_usage(plan(charge("c", "storage", "graduated", tiers((0, 100, "0.01", "0"),
+    usage = price_period_usage(plan(priced_charge("c", "storage", "graduated", tiers((0, 100, "0.01", "0"),
                                                                               (101, None, "0.005", "1")))),
                                METRICS, MARCH, {("c", None, ()): Totals(Decimal(35), 4)}, "EUR", None)
     (only,) = usage.charges
@@ -105,14 +84,14 @@ def test_zero_usage_lists_every_charge_and_filter_with_zeros():
 
 def test_charges_are_ordered_by_metric_name_case_insensitively_ties_keep_the_plan_order():
     names = {"b": "beta", "a": "Alpha", "z": "ZULU", "a2": "alpha"}
-    metrics = {key: metric(key, name, "count_agg", None, {}) for key, name in names.items()}
-    usage = price_period_usage(plan(*(charge(f"c-{key}", key, "standard", {"amount": "1"}) for key in names)),
+    metrics = {key: metric(key, {}, "count_agg", None, name=name) for key, name in names.items()}
+    usage = price_period_usage(plan(*(priced_charge(f"c-{key}", key, "standard", {"amount": "1"}) for key in names)),
                                metrics, MARCH, {}, "EUR", None)
     assert [charge_usage.metric.name for charge_usage in usage.charges] == ["Alpha", "alpha", "beta", "ZULU"]
 
 
 def test_a_charge_without_filters_has_only_its_default_bucket_priced_with_the_charge_properties():
-    usage = price_period_usage(plan(charge("c", "calls", "package", {"amount": "5", "package_size": 10,
+    usage = price_period_usage(plan(priced_charge("c", "calls", "package", {"amount": "5", "package_size": 10,
                                                                      "free_units": 0})),
                                METRICS, MARCH, {("c", None, ()): 11}, "JPY", Decimal("8.5"))
     (only,) = usage.charges
@@ -122,15 +101,15 @@ def test_a_charge_without_filters_has_only_its_default_bucket_priced_with_the_ch
 
 
 def test_the_metrics_rounding_applies_to_the_units_priced():
-    rounded = metric("gb", "GB", "sum_agg", "gb", {}, rounding_function="ceil", rounding_precision=0)
-    usage = price_period_usage(plan(charge("c", "gb", "standard", {"amount": "1"})), {"gb": rounded}, MARCH,
+    rounded = metric("gb", {}, "sum_agg", "gb", name="GB", rounding_function="ceil", rounding_precision=0)
+    usage = price_period_usage(plan(priced_charge("c", "gb", "standard", {"amount": "1"})), {"gb": rounded}, MARCH,
                                {("c", None, ()): Totals(Decimal("2.1"), 1)}, "EUR", None)
     assert (usage.charges[0].totals.units, usage.amount_cents) == (Decimal(3), 300)
 
 
 def test_a_recurring_metric_opens_with_the_previous_periods_total():
-    recurring = metric("seats", "Seats", "sum_agg", "n", {}, recurring=True)
-    usage = price_period_usage(plan(charge("c", "seats", "standard", {"amount": "1"})), {"seats": recurring}, MARCH,
+    recurring = metric("seats", {}, "sum_agg", "n", name="Seats", recurring=True)
+    usage = price_period_usage(plan(priced_charge("c", "seats", "standard", {"amount": "1"})), {"seats": recurring}, MARCH,
                                {("c", None, ()): Totals(Decimal(2), 1)}, "EUR", None,
                                opening={("c", None, ()): AggregationResult.of(Decimal(5), 3)})
     totals = usage.charges[0].totals
@@ -138,8 +117,8 @@ def test_a_recurring_metric_opens_with_the_previous_periods_total():
 
 
 def test_percentage_prices_rate_and_fixed_amount_from_the_aggregate_alone():
-    percent = metric("pay", "Payments", "sum_agg", "amount", {})
-    usage = price_period_usage(plan(charge("c", "pay", "percentage", {"rate": "1.5", "fixed_amount": "0.1"})),
+    percent = metric("pay", {}, "sum_agg", "amount", name="Payments")
+    usage = price_period_usage(plan(priced_charge("c", "pay", "percentage", {"rate": "1.5", "fixed_amount": "0.1"})),
                                {"pay": percent}, MARCH, {("c", None, ()): Totals(Decimal(200), 4)}, "EUR", None)
     assert usage.amount_cents == 340  # 200 x 1.5% + 4 x 0.1
 
@@ -150,8 +129,8 @@ def test_percentage_prices_rate_and_fixed_amount_from_the_aggregate_alone():
     ({"per_transaction_max_amount": "3"}, 50 + 100 + 250 + 300),  # 1 % of each: 0.50, 1, 2.50, 4 capped at 3
 ])
 def test_percentage_needing_each_events_value_is_priced_from_them(option, cents):
-    percent = metric("pay", "Payments", "sum_agg", "amount", {})
-    priced_plan = plan(charge("c", "pay", "percentage", {"rate": "1", **option}))
+    percent = metric("pay", {}, "sum_agg", "amount", name="Payments")
+    priced_plan = plan(priced_charge("c", "pay", "percentage", {"rate": "1", **option}))
     states = {("c", None, ()): Totals(Decimal(800), 4)}
     with pytest.raises(ValueError):
         price_period_usage(priced_plan, {"pay": percent}, MARCH, states, "EUR", None)
