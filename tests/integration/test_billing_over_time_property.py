@@ -21,7 +21,7 @@ from pathlib import Path
 
 import boto3
 from chalice.test import Client
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from in_advance_fixtures import drain, stream_poller
 from moto import mock_aws
@@ -166,13 +166,15 @@ class Shown:
     plan_code: str
     started_at: datetime
     terminated_at: datetime | None
+    created_at: datetime
 
 
 def _subscriptions(world: World) -> list[Shown]:
     listed = world.request("GET", "/api/v1/subscriptions?external_customer_id=acme&per_page=100"
                                   "&status[]=active&status[]=terminated")["subscriptions"]
     return [Shown(item["lago_id"], item["external_id"], item["plan_code"], _instant(item["started_at"]),
-                  _instant(item["terminated_at"]) if item["terminated_at"] else None) for item in listed]
+                  _instant(item["terminated_at"]) if item["terminated_at"] else None, _instant(item["created_at"]))
+            for item in listed]
 
 
 def _active_at(subscriptions: list[Shown], external_id: str, moment: datetime) -> Shown | None:
@@ -217,12 +219,15 @@ def _check(world: World) -> None:
     for event in world.events:
         reason = unbillable.get(event.transaction_id)
         subscription = _active_at(subscriptions, event.external_id, event.timestamp)
+        # The aggregator judges an event when it applies it, among the subscriptions that exist then: one created
+        # later (backdated over it) does not take it in (docs/billing-over-time.md, "Unbillable events").
+        existing = [each for each in subscriptions if each.created_at <= event.sent_at]
         if reason == "before_subscription_start":
-            assert subscription is None and any(each.started_at > event.timestamp for each in subscriptions
-                                                if each.external_id == event.external_id)
+            assert _active_at(existing, event.external_id, event.timestamp) is None and any(
+                each.started_at > event.timestamp for each in existing if each.external_id == event.external_id)
         elif reason == "after_subscription_end":
-            assert subscription is None and not any(each.started_at > event.timestamp for each in subscriptions
-                                                    if each.external_id == event.external_id)
+            assert _active_at(existing, event.external_id, event.timestamp) is None and not any(
+                each.started_at > event.timestamp for each in existing if each.external_id == event.external_id)
         elif reason == "period_finalized":  # its period's one invoice was issued before the event was sent
             billing = [invoice for invoice in invoices for period in invoice["billing_periods"]
                        if period["lago_subscription_id"] == subscription.lago_id
@@ -254,6 +259,11 @@ def _check(world: World) -> None:
 @settings(max_examples=12, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
           deadline=None)
 @given(timeline=st.lists(actions, min_size=4, max_size=16))
+# An event sent while its external id had no subscription, then a subscription of that id created backdated over it.
+@example(timeline=[("create", "s1", 0, 3), ("advance", 31), ("create", "s1", 0, 10), ("terminate", "s1"),
+                   ("upgrade", "s2"), ("backfill",), ("advance", 30), ("advance", 37), ("create", "s2", 3, 19),
+                   ("advance", 39), ("event", "s1", 55, 2), ("backfill",), ("upgrade", "s1"), ("create", "s1", 3, 17),
+                   ("create", "s1", 1, 4)])
 def test_any_timeline_bills_every_event_once_or_lists_it_with_its_reason(aws_environment, monkeypatch, timeline):
     with mock_aws(config={"core": {"mock_credentials": True, "reset_boto3_session": False}}):
         reset_repositories()
