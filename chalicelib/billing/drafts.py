@@ -48,6 +48,7 @@ def _billed(stores: BillingStores, draft: Invoice, timezone: str) -> Iterator[_B
     for period in draft.billing_periods:
         subscription = stores.subscriptions.get(organization_id, period.subscription_id)
         plan = stores.plans.get_any(organization_id, period.plan_id)
+        assert subscription is not None and plan is not None  # a draft's subscriptions and plans stay stored
         metrics = stores.billable_metrics.get_many(organization_id, plan.billable_metric_ids())
         charges = (None if period.charges_from is None or period.charges_to is None
                    else billing_context(subscription, plan, timezone, period.charges_from))
@@ -67,7 +68,8 @@ def _priced(stores: BillingStores, draft: Invoice, billed: list[_Billed], now: d
     return with_fee_lines(draft, lines, now)
 
 
-def refresh(stores: BillingStores, draft: Invoice, timezone: str, now: datetime, actions: list[WriteAction] | None = None) -> Invoice:
+def refresh(stores: BillingStores, draft: Invoice, timezone: str, now: datetime,
+            actions: list[WriteAction] | None = None) -> Invoice:
     """Store the draft with its charge fees priced from the usage aggregated now (what is not aggregated yet is
     taken by a later refresh), with `actions`, in ONE transaction; StaleWrite when it changed since it was read."""
     fresh = _priced(stores, draft, list(_billed(stores, draft, timezone)), now)
@@ -93,15 +95,17 @@ def finalize(stores: BillingStores, customer: Customer, draft: Invoice, timezone
                           issuing_date=min(local_day(now, timezone), draft.issuing_date), now=now)
 
 
-def _invoice_and_timezone(stores: BillingStores, organization: Organization, invoice_id: str) -> tuple[Invoice, Customer, str]:
+def _invoice_and_timezone(stores: BillingStores, organization: Organization,
+                          invoice_id: str) -> tuple[Invoice, Customer, str]:
     invoice = stores.invoices.get(organization.id, invoice_id)
-    customer = invoice and stores.customers.get_any(organization.id, invoice.customer_id)
+    customer = None if invoice is None else stores.customers.get_any(organization.id, invoice.customer_id)
     if invoice is None or customer is None:
         raise NotFound("invoice")
     return invoice, customer, customer.applicable_timezone(organization.timezone)
 
 
-def refresh_invoice(stores: BillingStores, organization: Organization, invoice_id: str, clock: CustomerClock) -> Invoice:
+def refresh_invoice(stores: BillingStores, organization: Organization, invoice_id: str,
+                    clock: CustomerClock) -> Invoice:
     """`PUT /invoices/{id}/refresh`: a draft refreshed from the usage aggregated by its customer's "now"; any other
     invoice answered as it is (Lago)."""
     def attempt() -> Invoice:
@@ -113,7 +117,8 @@ def refresh_invoice(stores: BillingStores, organization: Organization, invoice_i
     return retrying("invoice", attempt)
 
 
-def finalize_invoice(stores: BillingStores, organization: Organization, invoice_id: str, clock: CustomerClock) -> Invoice:
+def finalize_invoice(stores: BillingStores, organization: Organization, invoice_id: str,
+                     clock: CustomerClock) -> Invoice:
     """`PUT /invoices/{id}/finalize`: a draft refreshed and finalized now (numbered, paying from credit notes); 404
     for any other invoice, as Lago (it finds only drafts); 503 `usage_not_aggregated_yet` while events stored for its
     windows are still being aggregated (a moment later it succeeds)."""
