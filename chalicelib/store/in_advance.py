@@ -26,7 +26,7 @@ class InAdvanceRepository:
             {"pk": usage_pk(key.organization_id, key.subscription_id), "sk": sort_key}))
         return from_attributes(response["Item"]) if "Item" in response else None
 
-    def state(self, key: AggregateKey) -> Revised:
+    def state(self, key: AggregateKey) -> Revised[InAdvanceState]:
         """The bucket's `InAdvanceState` (the empty one before its first event): ONE strongly consistent GetItem."""
         item = self._get(key, advance_state_sk(key))
         if item is None:
@@ -36,7 +36,7 @@ class InAdvanceRepository:
                                       None if period is None else number(period), number(item["events_count"])),
                        number(item["revision"]))
 
-    def presence(self, key: AggregateKey, value: str) -> Revised:
+    def presence(self, key: AggregateKey, value: str) -> Revised[bool]:
         """Whether a unique-count value is active for the charge bucket (False before its first event)."""
         item = self._get(key, advance_presence_sk(key, value))
         return Revised(bool(item["active"]), number(item["revision"])) if item else Revised(False, 0)
