@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from botocore.client import BaseClient
+
 from chalicelib.domain.aggregate_keys import AggregateKey
 from chalicelib.domain.aggregations.pay_in_advance import InAdvanceState
 from chalicelib.store.dynamo import from_attributes, number, to_attributes
@@ -18,7 +20,7 @@ from chalicelib.usage.ports import Revised
 
 
 class InAdvanceRepository:
-    def __init__(self, client):
+    def __init__(self, client: BaseClient) -> None:
         self._client = client
 
     def _get(self, key: AggregateKey, sort_key: str) -> dict | None:
