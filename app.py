@@ -20,13 +20,11 @@ from chalicelib.api.plans import plans
 from chalicelib.api.subscriptions import subscriptions
 from chalicelib.api.test_clocks import test_clocks
 from chalicelib.billing.biller import trigger_instant
-from chalicelib.billing.fanout import BILLING_QUEUE_ARN_PLACEHOLDER, WORKER_BUDGET_SECONDS, bill_queued
+from chalicelib.billing.fanout import BILLING_QUEUE_ARN_PLACEHOLDER, WORKER_BUDGET_SECONDS
 from chalicelib.handlers.usage_stream import handle_stream_batch
-from chalicelib.store.repositories import repositories
 from chalicelib.store.tables import EVENTS_STREAM_ARN_PLACEHOLDER, WEBHOOKS_STREAM_ARN_PLACEHOLDER
-from chalicelib.webhooks.delivery import deliver_queued
 from chalicelib.webhooks.queue import WEBHOOK_QUEUE_ARN_PLACEHOLDER, queue_new_webhooks
-from chalicelib.wiring import run_biller
+from chalicelib.wiring import bill_queued_customers, deliver_queued_webhooks, run_biller
 
 app = Chalice(app_name="lago-serverless-billing")
 app.register_middleware(lago_http, "http")
@@ -50,7 +48,7 @@ def bill(event: CloudWatchEvent):
 @app.on_sqs_message(queue_arn=BILLING_QUEUE_ARN_PLACEHOLDER, batch_size=10, name="bill_customers")
 def bill_customers(event: SQSEvent):
     deadline = time.monotonic() + WORKER_BUDGET_SECONDS
-    return bill_queued(repositories(), event.to_dict(), event.context, lambda: time.monotonic() < deadline)
+    return bill_queued_customers(event.to_dict(), event.context, lambda: time.monotonic() < deadline)
 
 
 # The real stream ARN is set in the deployment template (Fn::GetAtt WebhooksTable.StreamArn).
@@ -62,4 +60,4 @@ def queue_webhooks(event: DynamoDBEvent):
 # The real queue is set in the deployment template (Fn::GetAtt WebhookQueue.Arn).
 @app.on_sqs_message(queue_arn=WEBHOOK_QUEUE_ARN_PLACEHOLDER, batch_size=5, name="deliver_webhooks")
 def deliver_webhooks(event: SQSEvent):
-    return deliver_queued(repositories(), event.to_dict(), event.context)
+    return deliver_queued_webhooks(event.to_dict(), event.context)

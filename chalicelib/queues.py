@@ -23,12 +23,13 @@ def create_queue_with_dead_letters(client: BaseClient, name: str, *, visibility_
     dead_letters_url = client.create_queue(QueueName=f"{name}-dead-letters", Attributes=retention)["QueueUrl"]
     dead_letters_arn = client.get_queue_attributes(QueueUrl=dead_letters_url, AttributeNames=["QueueArn"])[
         "Attributes"]["QueueArn"]
-    return client.create_queue(QueueName=name, Attributes={
+    url: str = client.create_queue(QueueName=name, Attributes={
         **retention, "VisibilityTimeout": str(visibility_seconds),
         "RedrivePolicy": json.dumps({"deadLetterTargetArn": dead_letters_arn, "maxReceiveCount": max_receives})})[
         "QueueUrl"]
+    return url
 
 
-def sqs_client():
+def sqs_client() -> BaseClient:
     return boto3.client("sqs", region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
                         config=Config(retries={"mode": "standard", "max_attempts": 5}))

@@ -3,13 +3,45 @@ tables, SQS queues). Handlers, the CLI and tests that drive a whole run call the
 their ports as arguments."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from chalicelib.billing import clock_advance
 from chalicelib.billing.biller import bill_due_customers
-from chalicelib.billing.fanout import SqsWorkQueue
+from chalicelib.billing.fanout import bill_queued
+from chalicelib.billing.work_queue import SqsWorkQueue
+from chalicelib.control_plane import organization_use_cases, test_clock_use_cases
+from chalicelib.domain.organizations import Organization
+from chalicelib.domain.test_clocks import TestClock
 from chalicelib.store.repositories import repositories
+from chalicelib.webhooks.delivery import deliver_queued
 
 
-def run_biller(now: datetime) -> dict:
+def run_biller(now: datetime) -> dict[str, Any]:
     """The hourly biller's run as of `now` (its trigger's time)."""
     return bill_due_customers(repositories(), SqsWorkQueue(), now)
+
+
+def bill_queued_customers(raw_event: dict[str, Any], context: LambdaContext | None,
+                          has_time: Callable[[], bool]) -> PartialItemFailureResponse:
+    """The billing worker's batch: queued customers billed, test clocks' advances gone on with."""
+    return bill_queued(repositories(), SqsWorkQueue(), raw_event, context, has_time)
+
+
+def advance_test_clock(organization: Organization, test_clock_id: str, payload: Any,
+                       has_time: Callable[[], bool]) -> TestClock:
+    """`POST /test_clocks/{lago_id}/advance`: the clock set advancing, then run while `has_time()`; the clock as the
+    request leaves it."""
+    stores = repositories()
+    clock = test_clock_use_cases(stores).start_advance(organization, test_clock_id, payload)
+    return clock_advance.advance_test_clock(stores, SqsWorkQueue(), clock, has_time)
+
+
+def deliver_queued_webhooks(raw_event: dict[str, Any], context: LambdaContext | None) -> PartialItemFailureResponse:
+    """The webhook queue's batch: one delivery attempt per message, signed with its organization's key."""
+    stores = repositories()
+    return deliver_queued(stores, organization_use_cases(stores), raw_event, context)

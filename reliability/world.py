@@ -22,7 +22,7 @@ from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.models import dynamodb_backends
 
-from chalicelib.billing.fanout import create_billing_queue
+from chalicelib.billing.work_queue import create_billing_queue
 from chalicelib.control_plane import organization_use_cases
 from chalicelib.local import moto_fixes
 from chalicelib.local.gateway import ApiGatewayEmulation

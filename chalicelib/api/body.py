@@ -15,7 +15,7 @@ def _reject_constant(name: str):
     raise ValueError(f"{name} is not a JSON number")
 
 
-def _unstorable_numbers(value, path: str, depth: int = 0) -> dict:
+def _unstorable_numbers(value: object, path: str, depth: int = 0) -> dict:
     """Field paths holding numbers DynamoDB cannot store; raises on nesting deeper than MAX_DEPTH."""
     if depth > MAX_DEPTH:
         raise ApiError(400, error="BadRequest: the JSON body is nested too deeply")

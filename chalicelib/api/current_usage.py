@@ -102,7 +102,7 @@ def read_current_usage(stores: Repositories) -> ReadCurrentUsage:
 
 
 @current_usage.route("/api/v1/customers/{external_id}/current_usage", methods=["GET"])
-def get_current_usage(external_id):
+def get_current_usage(external_id: str):
     request = current_usage.current_request
     organization = current_organization(request)
     query = request.query_params or {}

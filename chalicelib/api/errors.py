@@ -3,7 +3,9 @@ domain failures to them."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from http import HTTPStatus
+from typing import Any
 
 from chalice import Response
 
@@ -74,11 +76,11 @@ def domain_error_response(failure: DomainError) -> Response:
     return lago_error(422, code="unprocessable_entity")
 
 
-def answering_refusals(function):
+def answering_refusals(function: Callable[..., Response]) -> Callable[..., Response]:
     """`function`, answering an ApiError or a DomainError it raises with its Lago-shaped response."""
 
     @functools.wraps(function)
-    def answer(*args, **kwargs):
+    def answer(*args: Any, **kwargs: Any) -> Response:
         try:
             return function(*args, **kwargs)
         except ApiError as refusal:

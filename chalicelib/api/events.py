@@ -37,7 +37,7 @@ def create_events():
 
 
 @events.route("/api/v1/events/{transaction_id}", methods=["GET"])
-def get_event(transaction_id):
+def get_event(transaction_id: str):
     request = events.current_request
     organization = current_organization(request)
     query = request.query_params or {}

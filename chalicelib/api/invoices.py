@@ -6,6 +6,7 @@ import re
 from datetime import date
 
 from chalice import Response
+from chalice.app import MultiDict
 
 from chalicelib.api.auth import current_organization
 from chalicelib.api.billing_documents import document_answer, document_page, stored_document
@@ -30,7 +31,7 @@ PAYMENT_STATUSES = ("pending", "succeeded", "failed")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-def _values(query, *names: str) -> tuple[list[str], str | None]:
+def _values(query: MultiDict | dict[str, str], *names: str) -> tuple[list[str], str | None]:
     """Every value of the repeated keys `names` (`statuses[]=a&statuses[]=b`, or the older single `status`),
     and the name they came from (the first one present)."""
     values, source = [], None
@@ -42,14 +43,15 @@ def _values(query, *names: str) -> tuple[list[str], str | None]:
     return list(dict.fromkeys(values)), source
 
 
-def _enum_filter(query, names: tuple[str, ...], allowed: tuple[str, ...], errors: dict) -> list[str]:
+def _enum_filter(query: MultiDict | dict[str, str], names: tuple[str, ...], allowed: tuple[str, ...],
+                 errors: dict[str, list[str]]) -> list[str]:
     values, source = _values(query, *names)
     if any(value not in allowed for value in values):
         errors[source.removesuffix("[]")] = ["value_is_invalid"]
     return values
 
 
-def _date_filter(query, name: str, errors: dict) -> str | None:
+def _date_filter(query: MultiDict | dict[str, str], name: str, errors: dict) -> str | None:
     raw = query.get(name)
     if raw is None or raw == "":
         return None
@@ -91,7 +93,7 @@ def _one(invoice: Invoice, organization: Organization) -> Response:
 
 
 @invoices.route("/api/v1/invoices/{lago_id}", methods=["PUT"])
-def update_invoice(lago_id):
+def update_invoice(lago_id: str):
     request = invoices.current_request
     organization = current_organization(request)
     return _one(invoice_use_cases().update(organization.id, lago_id, root_object(request.raw_body, "invoice"),
@@ -99,21 +101,21 @@ def update_invoice(lago_id):
 
 
 @invoices.route("/api/v1/invoices/{lago_id}/void", methods=["POST"])
-def void_invoice(lago_id):
+def void_invoice(lago_id: str):
     organization = current_organization(invoices.current_request)
     return _one(invoice_use_cases().void(organization.id, lago_id, customer_time(organization, utc_now())),
                 organization)
 
 
 @invoices.route("/api/v1/invoices/{lago_id}/refresh", methods=["PUT"])
-def refresh_invoice(lago_id):
+def refresh_invoice(lago_id: str):
     organization = current_organization(invoices.current_request)
     clock = customer_time(organization, utc_now())
     return _one(drafts.refresh_invoice(repositories(), organization, lago_id, clock), organization)
 
 
 @invoices.route("/api/v1/invoices/{lago_id}/finalize", methods=["PUT"])
-def finalize_invoice(lago_id):
+def finalize_invoice(lago_id: str):
     organization = current_organization(invoices.current_request)
     clock = customer_time(organization, utc_now())
     return _one(drafts.finalize_invoice(repositories(), organization, lago_id, clock), organization)

@@ -1,6 +1,8 @@
 """The one HTTP middleware: body size, authentication, and every failure answered in Lago's shape."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from chalice import Response
 from chalice.app import Request
 
@@ -26,7 +28,7 @@ def _chalice_error_as_lago(response: Response) -> Response:
 
 
 @answering_refusals
-def _admitted(event: Request, get_response) -> Response:
+def _admitted(event: Request, get_response: Callable[[Request], Response]) -> Response:
     """The route's answer, once the body's size and the API key are accepted."""
     if event.raw_body is not None and len(event.raw_body) > MAX_BODY_BYTES:
         raise ApiError(413)
@@ -36,7 +38,7 @@ def _admitted(event: Request, get_response) -> Response:
     return _chalice_error_as_lago(get_response(event))
 
 
-def lago_http(event: Request, get_response) -> Response:
+def lago_http(event: Request, get_response: Callable[[Request], Response]) -> Response:
     try:
         return _admitted(event, get_response)
     except Exception:  # noqa: BLE001 - the last line of defence: log it, answer JSON, never leak a trace

@@ -1,9 +1,10 @@
 """Lago's page/per_page pagination and its `meta` object, and the customer filter its lists share."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from math import ceil
-from typing import Callable
+from typing import Any, Callable, Protocol, TypeVar
 
 from chalice import Response
 from chalice.app import MultiDict, Request
@@ -12,11 +13,15 @@ from chalicelib.api.auth import current_organization
 from chalicelib.api.errors import invalid_fields
 from chalicelib.api.serialize import json_response
 from chalicelib.domain.organizations import Organization
+from chalicelib.store.repositories import Repositories
 
 DEFAULT_PER_PAGE = 100
 MAX_PER_PAGE = 100
 # Deep pages cost a read of every item before them; this bounds one request's reads.
 MAX_PAGE = 1000
+
+Record = TypeVar("Record")
+Record_co = TypeVar("Record_co", covariant=True)
 
 
 @dataclass(frozen=True)
@@ -72,7 +77,15 @@ def list_request(request: Request) -> ListRequest:
     return ListRequest(current_organization(request), query, page_from_query(query))
 
 
-def paged_list(query: dict | None, store, organization_id: str, plural: str, to_json: Callable) -> Response:
+class PagedStore(Protocol[Record_co]):
+    """Records listed a page at a time, newest first, with their live count."""
+
+    def list_page(self, organization_id: str, page: int, per_page: int) -> Sequence[Record_co]: ...
+    def count(self, organization_id: str) -> int: ...
+
+
+def paged_list(query: MultiDict | dict[str, str] | None, store: PagedStore[Record], organization_id: str, plural: str,
+               to_json: Callable[[Record], dict[str, Any]]) -> Response:
     """`GET /<plural>`: the page asked for, newest first, and Lago's `meta` from the store's live count."""
     page = page_from_query(query)
     listed = store.list_page(organization_id, page.number, page.per_page)
@@ -83,7 +96,7 @@ def paged_list(query: dict | None, store, organization_id: str, plural: str, to_
 UNKNOWN_CUSTOMER = object()
 
 
-def customer_filter(stores, organization_id: str, query: dict):
+def customer_filter(stores: Repositories, organization_id: str, query: MultiDict | dict[str, str]):
     """The lago_id of the customer a list's `external_customer_id` names, None without the filter, or
     UNKNOWN_CUSTOMER."""
     external_customer_id = query.get("external_customer_id")

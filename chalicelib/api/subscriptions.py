@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Callable
 
 from chalice import Response
+from chalice.app import MultiDict, Request
 
 from chalicelib.api.auth import current_organization
 from chalicelib.api.blueprint import ApiBlueprint
@@ -46,16 +47,16 @@ def _one(shown: Shown, with_plan: bool = True):
                                                       with_plan=with_plan, plan_codes=codes)})
 
 
-def _query(request) -> dict:
+def _query(request: Request) -> MultiDict | dict[str, str]:
     return request.query_params or {}
 
 
-def _values(query, name: str) -> list[str]:
+def _values(query: MultiDict | dict[str, str], name: str) -> list[str]:
     """Every value of a repeated query key (`status[]=a&status[]=b`); Chalice's `get` keeps only the last."""
     return query.getlist(name) if name in query else []
 
 
-def _status(request, allowed: tuple[str, ...] = STATUSES) -> str:
+def _status(request: Request, allowed: tuple[str, ...] = STATUSES) -> str:
     return status_from_query(_query(request).get("status"), allowed)
 
 
@@ -83,14 +84,14 @@ def list_subscriptions():
 
 
 @subscriptions.route("/api/v1/subscriptions/{external_id}", methods=["GET"])
-def get_subscription(external_id):
+def get_subscription(external_id: str):
     request = subscriptions.current_request
     organization = current_organization(request)
     return _one(subscription_use_cases().find(organization, external_id, _status(request)))
 
 
 @subscriptions.route("/api/v1/subscriptions/{external_id}", methods=["PUT"])
-def update_subscription(external_id):
+def update_subscription(external_id: str):
     request = subscriptions.current_request
     status = _status(request, CURRENT_STATUSES)
     return _billed_change(lambda organization, clock: subscription_use_cases().update(
@@ -98,7 +99,7 @@ def update_subscription(external_id):
 
 
 @subscriptions.route("/api/v1/subscriptions/{external_id}", methods=["DELETE"])
-def terminate_subscription(external_id):
+def terminate_subscription(external_id: str):
     status = _status(subscriptions.current_request, CURRENT_STATUSES)
     return _billed_change(lambda organization, clock: subscription_use_cases().end(
         organization, external_id, status, clock))

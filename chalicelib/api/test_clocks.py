@@ -9,11 +9,10 @@ from chalice import Response
 from chalicelib.api.blueprint import ApiBlueprint
 from chalicelib.api.body import parse_json
 from chalicelib.api.record_routes import RecordRoutes
-from chalicelib.billing.clock_advance import advance_test_clock
 from chalicelib.control_plane import test_clock_use_cases
 from chalicelib.domain.clock import utc_now
 from chalicelib.rendering.resources import test_clock_json
-from chalicelib.store.repositories import repositories
+from chalicelib.wiring import advance_test_clock
 
 test_clocks = ApiBlueprint(__name__)
 # What an advance runs inside its request: API Gateway cuts a request at 29 s; the worker goes on with the rest.
@@ -35,6 +34,5 @@ def create_test_clock() -> Response:
 def advance(lago_id: str) -> Response:
     organization = routes.organization()
     deadline = time.monotonic() + ADVANCE_BUDGET_SECONDS
-    return routes.answer(advance_test_clock(repositories(), organization, lago_id,
-                                            parse_json(test_clocks.current_request.raw_body),
-                                            lambda: time.monotonic() < deadline))
+    payload = parse_json(test_clocks.current_request.raw_body)
+    return routes.answer(advance_test_clock(organization, lago_id, payload, lambda: time.monotonic() < deadline))

@@ -7,6 +7,7 @@ due by `now` from the `by_due` index (never a scan) and bills each of their cust
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from chalicelib.billing.customer_billing import bill_customer_isolated
 from chalicelib.billing.fanout import inline_limit
@@ -14,7 +15,7 @@ from chalicelib.billing.ports import BillingStores, WorkQueue
 from chalicelib.observability import logger
 
 
-def trigger_instant(scheduled_event: dict) -> datetime:
+def trigger_instant(scheduled_event: dict[str, Any]) -> datetime:
     """The instant of an EventBridge scheduled event (`"time": "2026-12-01T00:30:00Z"`)."""
     return datetime.fromisoformat(scheduled_event["time"].replace("Z", "+00:00"))
 
@@ -28,7 +29,7 @@ def due_customers(stores: BillingStores, now: datetime, *, backfill: bool = Fals
     return list(dict.fromkeys((organization_id, customer_id) for organization_id, customer_id, _ in due))
 
 
-def bill_due_customers(stores: BillingStores, queue: WorkQueue, now: datetime) -> dict:
+def bill_due_customers(stores: BillingStores, queue: WorkQueue, now: datetime) -> dict[str, Any]:
     """Bill every due customer inline, or, past `inline_limit()` with the work queue configured, queue them."""
     customers = due_customers(stores, now)
     queued = invoices = failed = 0

@@ -6,18 +6,14 @@ A request runs it within a budget; what is left (usage still being aggregated, o
 the billing worker (docs/test-clocks.md)."""
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import datetime
 
 from chalicelib.billing.customer_billing import bill_customer_isolated, next_due_at
-from chalicelib.billing.ports import BillingStores
-from chalicelib.control_plane import test_clock_use_cases
+from chalicelib.billing.ports import BillingStores, WorkQueue
 from chalicelib.domain.errors import StaleWrite
-from chalicelib.domain.organizations import Organization
 from chalicelib.domain.test_clocks import TestClock, clock_arrived, clock_on_the_way
 from chalicelib.observability import logger
-from chalicelib.queues import billing_queue_url, sqs_client
 
 # A continuation waiting for the aggregator asks again after this long; one cut by its budget goes on at once.
 WAITING_DELAY_SECONDS = 2
@@ -46,6 +42,7 @@ def run_advance(stores: BillingStores, clock: TestClock, has_time: Callable[[], 
     `advancing` where a customer's usage is still being aggregated (or it could not be billed: logged)."""
     due = _due_customers(stores, clock)
     while clock.status == "advancing" and has_time():
+        assert clock.advancing_to is not None  # an advancing clock has its target
         first = min(due.values(), default=None)
         if first is None or first > clock.advancing_to:
             return _moved(stores, clock, clock_arrived(clock))
@@ -65,40 +62,29 @@ def run_advance(stores: BillingStores, clock: TestClock, has_time: Callable[[], 
     return clock
 
 
-def continuation_message(clock: TestClock) -> str:
-    return json.dumps({"organization_id": clock.organization_id, "test_clock_id": clock.id}, separators=(",", ":"))
-
-
-def queue_continuation(clock: TestClock, delay_seconds: int = 0) -> None:
+def queue_continuation(queue: WorkQueue, clock: TestClock, delay_seconds: int = 0) -> None:
     """Ask the billing worker to go on with the clock's advance. Without a work queue (a bare test process) the
     clock stays `advancing` until `continue_advance` is called."""
-    url = billing_queue_url()
-    if url is None:
+    if not queue.is_configured():
         logger.warning("no billing queue: the test clock's advance waits", extra={"test_clock_id": clock.id})
         return
-    sqs_client().send_message(QueueUrl=url, MessageBody=continuation_message(clock), DelaySeconds=delay_seconds)
+    queue.queue_continuation(clock, delay_seconds)
 
 
-def _run_then_queue_the_rest(stores: BillingStores, clock: TestClock, has_time: Callable[[], bool]) -> TestClock:
-    """`run_advance`, and what it left for the worker queued: at once when the time ran out, a moment later when it
-    waits for the aggregator."""
+def advance_test_clock(stores: BillingStores, queue: WorkQueue, clock: TestClock,
+                       has_time: Callable[[], bool]) -> TestClock:
+    """Run a clock set advancing (`POST /test_clocks/{lago_id}/advance`, or the worker going on) while `has_time()`,
+    and queue what it left for the worker: at once when the time ran out, a moment later when it waits for the
+    aggregator. The clock as the run leaves it."""
     clock = run_advance(stores, clock, has_time)
     if clock.status == "advancing":
-        queue_continuation(clock, WAITING_DELAY_SECONDS if has_time() else 0)
+        queue_continuation(queue, clock, WAITING_DELAY_SECONDS if has_time() else 0)
     return clock
 
 
-def continue_advance(stores: BillingStores, organization_id: str, test_clock_id: str,
+def continue_advance(stores: BillingStores, queue: WorkQueue, organization_id: str, test_clock_id: str,
                      has_time: Callable[[], bool]) -> None:
     """The worker's part: go on with the advance (a clock deleted or already arrived needs nothing)."""
     clock = stores.test_clocks.get(organization_id, test_clock_id)
     if clock is not None and clock.status == "advancing":
-        _run_then_queue_the_rest(stores, clock, has_time)
-
-
-def advance_test_clock(stores: BillingStores, organization: Organization, test_clock_id: str, payload,
-                       has_time: Callable[[], bool]) -> TestClock:
-    """`POST /test_clocks/{lago_id}/advance`: the clock set advancing, then run while `has_time()`; the clock as the
-    request leaves it."""
-    clock = test_clock_use_cases(stores).start_advance(organization, test_clock_id, payload)
-    return _run_then_queue_the_rest(stores, clock, has_time)
+        advance_test_clock(stores, queue, clock, has_time)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import Enum
 from typing import Literal
 
 from chalicelib.billing import drafts
@@ -48,7 +49,15 @@ MAX_STEPS = 100
 # Steps of different subscriptions at one instant: lifecycle first, then the invoices; on an upgrade's invoice the old
 # subscription's final share before its successor's start (as Lago lists them).
 CROSS_SUBSCRIPTION_ORDER = {"activate": 0, "terminate": 0, "downgrade": 0, "final": 1, "periodic": 2, "starting": 3}
-WAITING = object()  # an invoice not issued yet: its usage is still being aggregated
+
+
+class Waiting(Enum):
+    """An invoice not issued yet: its usage is still being aggregated."""
+
+    WAITING = "waiting"
+
+
+WAITING = Waiting.WAITING
 # A subscription takes 5 of a transaction's 100 actions (the item and its copies); the invoice 5 (item, list
 # entries, sequence or draft marker, webhook), the credit notes it consumes up to 2 each: past 17 shares of one day,
 # the customer gets one more invoice per 17, each named after its first subscription (docs/data-model.md).
@@ -93,9 +102,9 @@ def bill_customer(stores: BillingStores, organization_id: str, customer_id: str,
         steps = _due_steps(stores.subscriptions.of_customer(organization_id, customer_id, _STATUSES), now, backfill)
         pending = stores.invoices.drafts_of(organization_id, customer_id)
         # A draft whose periods got late events shows them before its grace period ends.
-        stale = next((draft for draft in pending if draft.refresh_requests and draft.invoice.finalize_at > now), None)
-        draft = min((draft.invoice for draft in pending if draft.invoice.finalize_at <= now),
-                    key=lambda draft: (draft.finalize_at, draft.id), default=None)
+        stale = next((draft for draft in pending if draft.refresh_requests and draft.finalize_at > now), None)
+        draft = min((draft for draft in pending if draft.finalize_at <= now),
+                    key=lambda draft: (draft.finalize_at, draft.invoice.id), default=None)
         first = min(steps, key=lambda step: (step.at, CROSS_SUBSCRIPTION_ORDER[step.kind]), default=None)
         if stale is None and draft is None and first is None:
             return billed
@@ -103,29 +112,15 @@ def bill_customer(stores: BillingStores, organization_id: str, customer_id: str,
             if stale is not None:
                 drafts.refresh(stores, stale.invoice, timezone, now, [stores.invoices.refreshed_action(stale)])
             elif draft is not None and (first is None or draft.finalize_at <= first.at):  # older invoices first
-                finalized = drafts.finalize(stores, customer, draft, timezone, now)
+                finalized = drafts.finalize(stores, customer, draft.invoice, timezone, now)
                 if finalized is None:
-                    logger.info("draft not finalized yet: events still to aggregate", extra={"invoice_id": draft.id})
+                    logger.info("draft not finalized yet: events still to aggregate",
+                                extra={"invoice_id": draft.invoice.id})
                     billed.outcome = "waiting"
                     return billed
                 issued.append(finalized)
-            elif first.kind == "activate":
-                _activate(stores, first, timezone, now)
-            elif first.kind == "terminate":
-                _terminate(stores, first.subscription, first.at)
-            elif first.kind == "downgrade":
-                _switch_plan(stores, first.subscription, timezone, now)
-            else:
-                day = sorted((step for step in steps if step.kind in INVOICING_STEPS
-                              and step.issuing_date(timezone) == first.issuing_date(timezone)
-                              and step.invoice_group() == first.invoice_group()),
-                             key=lambda step: (CROSS_SUBSCRIPTION_ORDER[step.kind], step.subscription.id))
-                group = first.invoice_group()
-                # One transaction holds 100 actions (docs/data-model.md). A backfilled day is named after its first
-                # subscription: another subscription's history of the same day, backfilled later, is another invoice.
-                if len(day) > MAX_SHARES_PER_INVOICE or (first.backfill and first.kind == "periodic"):
-                    day, group = day[:MAX_SHARES_PER_INVOICE], f"{group}/{day[0].subscription.id}"
-                invoice = _invoice(stores, customer, organization, timezone, day, group, now)
+            elif first is not None:
+                invoice = _run_step(stores, customer, organization, timezone, steps, first, now)
                 if invoice is WAITING:
                     billed.outcome = "waiting"  # usage not all applied yet: the next run tries again
                     return billed
@@ -138,13 +133,37 @@ def bill_customer(stores: BillingStores, organization_id: str, customer_id: str,
     return billed
 
 
+def _run_step(stores: BillingStores, customer: Customer, organization: Organization, timezone: str,
+              steps: list[BillingStep], first: BillingStep, now: datetime) -> Invoice | Waiting | None:
+    """The earliest due step run: a subscription's activation, termination or downgrade, or the invoice of its day
+    (with the other subscriptions' shares of that day)."""
+    if first.kind == "activate":
+        _activate(stores, first, timezone, now)
+    elif first.kind == "terminate":
+        _terminate(stores, first.subscription, first.at)
+    elif first.kind == "downgrade":
+        _switch_plan(stores, first.subscription, timezone, now)
+    else:
+        day = sorted((step for step in steps if step.kind in INVOICING_STEPS
+                      and step.issuing_date(timezone) == first.issuing_date(timezone)
+                      and step.invoice_group() == first.invoice_group()),
+                     key=lambda step: (CROSS_SUBSCRIPTION_ORDER[step.kind], step.subscription.id))
+        group = first.invoice_group()
+        # One transaction holds 100 actions (docs/data-model.md). A backfilled day is named after its first
+        # subscription: another subscription's history of the same day, backfilled later, is another invoice.
+        if len(day) > MAX_SHARES_PER_INVOICE or (first.backfill and first.kind == "periodic"):
+            day, group = day[:MAX_SHARES_PER_INVOICE], f"{group}/{day[0].subscription.id}"
+        return _invoice(stores, customer, organization, timezone, day, group, now)
+    return None
+
+
 def next_due_at(stores: BillingStores, organization_id: str, customer_id: str, now: datetime) -> datetime | None:
     """When `bill_customer` next has something to do for the customer, read strongly consistent: its subscriptions'
     next steps, its drafts' finalizations, and `now` for a draft that asks for a refresh. None: nothing, ever, until
     a request changes something."""
     instants = [step.at for step in map(next_step, stores.subscriptions.of_customer(
         organization_id, customer_id, _STATUSES)) if step is not None]
-    instants += [min(now, draft.invoice.finalize_at) if draft.refresh_requests else draft.invoice.finalize_at
+    instants += [min(now, draft.finalize_at) if draft.refresh_requests else draft.finalize_at
                  for draft in stores.invoices.drafts_of(organization_id, customer_id)]
     return min(instants, default=None)
 
@@ -180,7 +199,9 @@ def bill_customer_now(stores: BillingStores, organization_id: str, customer_id: 
 
 
 def _plan(stores: BillingStores, subscription: Subscription) -> Plan:
-    return stores.plans.get_any(subscription.organization_id, subscription.plan_id)
+    plan = stores.plans.get_any(subscription.organization_id, subscription.plan_id)
+    assert plan is not None  # a plan stays stored while a subscription names it
+    return plan
 
 
 def _activate(stores: BillingStores, step: BillingStep, timezone: str, now: datetime) -> None:
@@ -199,9 +220,11 @@ def _terminate(stores: BillingStores, subscription: Subscription, ending_at: dat
 def _switch_plan(stores: BillingStores, subscription: Subscription, timezone: str, now: datetime) -> None:
     """A scheduled downgrade's switch, in ONE transaction: the subscription ends the second before `downgrade_at`
     (its final invoice bills its last period), and its successor starts then on the new plan."""
+    assert subscription.next_plan_id is not None  # a scheduled downgrade names its plan
     current_plan, next_plan = _plan(stores, subscription), stores.plans.get_any(subscription.organization_id,
                                                                                 subscription.next_plan_id)
     pending = scheduled_pending(stores.subscriptions, subscription)
+    assert next_plan is not None and pending is not None  # stored with the schedule
     ended, successor = switched_downgrade(subscription, pending, next_plan, timezone, now)
     stores.subscriptions.change_plan(subscription, ended, successor,
                                      stores.plans.subscription_count_update(current_plan, -1),
@@ -209,7 +232,7 @@ def _switch_plan(stores: BillingStores, subscription: Subscription, timezone: st
 
 
 def _invoice(stores: BillingStores, customer: Customer, organization: Organization, timezone: str,
-             steps: list[BillingStep], group: str, now: datetime) -> Invoice | None | object:
+             steps: list[BillingStep], group: str, now: datetime) -> Invoice | Waiting | None:
     """The invoice of `steps` issued (a draft through the customer's grace period); WAITING while their usage is not
     all applied. A start that bills nothing (a pay-in-advance plan in its trial: Lago bills nothing then) is done
     without a share, and alone it issues nothing (None). A final share of a pay-in-advance plan brings the credit note
@@ -245,6 +268,7 @@ def _invoice(stores: BillingStores, customer: Customer, organization: Organizati
         (previous, started), = advanced
         stores.subscriptions.replace(previous, started)
         return None
+    assert currency is not None  # set by each share
     actions = [action for previous, subscription in advanced
                for action in stores.subscriptions.replace_actions(previous, subscription)]
     draft = build_invoice(

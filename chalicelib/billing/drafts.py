@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from chalicelib.billing.plan_change import billed_plan
+from chalicelib.billing.ports import BillingStores
 from chalicelib.billing.readiness import unapplied_events
 from chalicelib.domain.billable_metrics import BillableMetric
 from chalicelib.domain.billing_context import BillingContext, billing_context
@@ -26,6 +27,7 @@ from chalicelib.domain.plans import Plan
 from chalicelib.domain.retries import retrying
 from chalicelib.domain.subscriptions import Subscription
 from chalicelib.usage.period_usage import stored_usage
+from chalicelib.usage.ports import WriteAction
 from chalicelib.usecases.issuing import finalize_draft
 
 
@@ -41,18 +43,19 @@ class _Billed:
     charges: BillingContext | None
 
 
-def _billed(stores, draft: Invoice, timezone: str) -> Iterator[_Billed]:
+def _billed(stores: BillingStores, draft: Invoice, timezone: str) -> Iterator[_Billed]:
     organization_id = draft.organization_id
     for period in draft.billing_periods:
         subscription = stores.subscriptions.get(organization_id, period.subscription_id)
         plan = stores.plans.get_any(organization_id, period.plan_id)
+        assert subscription is not None and plan is not None  # a draft's subscriptions and plans stay stored
         metrics = stores.billable_metrics.get_many(organization_id, plan.billable_metric_ids())
         charges = (None if period.charges_from is None or period.charges_to is None
                    else billing_context(subscription, plan, timezone, period.charges_from))
         yield _Billed(period, subscription, plan, metrics, charges)
 
 
-def _priced(stores, draft: Invoice, billed: list[_Billed], now: datetime) -> Invoice:
+def _priced(stores: BillingStores, draft: Invoice, billed: list[_Billed], now: datetime) -> Invoice:
     lines: list[FeeLine] = []
     for each in billed:
         lines += [FeeLine.model_validate(fee.model_dump(exclude={"id", "taxes_amount_cents"})) for fee in draft.fees
@@ -65,7 +68,8 @@ def _priced(stores, draft: Invoice, billed: list[_Billed], now: datetime) -> Inv
     return with_fee_lines(draft, lines, now)
 
 
-def refresh(stores, draft: Invoice, timezone: str, now: datetime, actions: list[dict] | None = None) -> Invoice:
+def refresh(stores: BillingStores, draft: Invoice, timezone: str, now: datetime,
+            actions: list[WriteAction] | None = None) -> Invoice:
     """Store the draft with its charge fees priced from the usage aggregated now (what is not aggregated yet is
     taken by a later refresh), with `actions`, in ONE transaction; StaleWrite when it changed since it was read."""
     fresh = _priced(stores, draft, list(_billed(stores, draft, timezone)), now)
@@ -73,7 +77,7 @@ def refresh(stores, draft: Invoice, timezone: str, now: datetime, actions: list[
     return fresh
 
 
-def finalize(stores, customer: Customer, draft: Invoice, timezone: str, now: datetime) -> Invoice | None:
+def finalize(stores: BillingStores, customer: Customer, draft: Invoice, timezone: str, now: datetime) -> Invoice | None:
     """Refresh the draft and finalize it in ONE transaction with its subscriptions, whose draft periods it closes.
     It is issued today (the customer's day) when finalized before its issuing date, else on that date: a biller run
     that comes late issues what a timely one would. None while events stored for its charges windows are not all
@@ -91,15 +95,17 @@ def finalize(stores, customer: Customer, draft: Invoice, timezone: str, now: dat
                           issuing_date=min(local_day(now, timezone), draft.issuing_date), now=now)
 
 
-def _invoice_and_timezone(stores, organization: Organization, invoice_id: str) -> tuple[Invoice, Customer, str]:
+def _invoice_and_timezone(stores: BillingStores, organization: Organization,
+                          invoice_id: str) -> tuple[Invoice, Customer, str]:
     invoice = stores.invoices.get(organization.id, invoice_id)
-    customer = invoice and stores.customers.get_any(organization.id, invoice.customer_id)
+    customer = None if invoice is None else stores.customers.get_any(organization.id, invoice.customer_id)
     if invoice is None or customer is None:
         raise NotFound("invoice")
     return invoice, customer, customer.applicable_timezone(organization.timezone)
 
 
-def refresh_invoice(stores, organization: Organization, invoice_id: str, clock: CustomerClock) -> Invoice:
+def refresh_invoice(stores: BillingStores, organization: Organization, invoice_id: str,
+                    clock: CustomerClock) -> Invoice:
     """`PUT /invoices/{id}/refresh`: a draft refreshed from the usage aggregated by its customer's "now"; any other
     invoice answered as it is (Lago)."""
     def attempt() -> Invoice:
@@ -111,7 +117,8 @@ def refresh_invoice(stores, organization: Organization, invoice_id: str, clock: 
     return retrying("invoice", attempt)
 
 
-def finalize_invoice(stores, organization: Organization, invoice_id: str, clock: CustomerClock) -> Invoice:
+def finalize_invoice(stores: BillingStores, organization: Organization, invoice_id: str,
+                     clock: CustomerClock) -> Invoice:
     """`PUT /invoices/{id}/finalize`: a draft refreshed and finalized now (numbered, paying from credit notes); 404
     for any other invoice, as Lago (it finds only drafts); 503 `usage_not_aggregated_yet` while events stored for its
     windows are still being aggregated (a moment later it succeeds)."""

@@ -2,21 +2,25 @@
 work queue) the hourly run only queues one message per customer, ten per SendMessageBatch, and the queue's worker
 (`bill_customers` in app.py) bills them in parallel Lambdas. The arithmetic for 100,000 subscriptions due at
 one hour is in docs/operations.md. The same worker goes on with test clocks' advances that did not finish within
-their request (`{"organization_id", "test_clock_id"}` messages: chalicelib/billing/clock_advance.py)."""
+their request (`{"organization_id", "test_clock_id"}` messages: chalicelib/billing/clock_advance.py). The queue
+itself is chalicelib/billing/work_queue.py."""
 from __future__ import annotations
 
 import json
 import os
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from chalicelib.billing.clock_advance import continue_advance
 from chalicelib.billing.customer_billing import bill_customer_isolated
-from chalicelib.billing.ports import BillingStores
-from chalicelib.queues import billing_queue_url, create_queue_with_dead_letters, sqs_client
+from chalicelib.billing.ports import BillingStores, WorkQueue
+from chalicelib.domain.test_clocks import TestClock
 
 # The worker's placeholder ARN; the deployment template points the event source at the real queue.
 BILLING_QUEUE_ARN_PLACEHOLDER = "arn:aws:sqs:us-east-1:000000000000:billing-work"
@@ -26,7 +30,6 @@ WORKER_TIMEOUT_SECONDS = 300
 WORKER_BUDGET_SECONDS = 240
 # A message is dead-lettered after this many receives its worker failed.
 MAX_RECEIVES = 5
-_BATCH = 10  # SendMessageBatch's limit
 _processor = BatchProcessor(event_type=EventType.SQS)
 
 
@@ -34,49 +37,24 @@ def inline_limit() -> int:
     return int(os.environ.get("BILLER_INLINE_CUSTOMERS", DEFAULT_INLINE_CUSTOMERS))
 
 
-def create_billing_queue(client, name: str = "billing-work") -> str:
-    """The work queue and its dead-letter queue (the local stack); returns the queue's URL."""
-    # Lambda's guidance: a visibility timeout of six times the function's; messages kept 14 days, as in the template.
-    return create_queue_with_dead_letters(client, name, visibility_seconds=6 * WORKER_TIMEOUT_SECONDS,
-                                          max_receives=MAX_RECEIVES, retention_seconds=14 * 24 * 3600)
-
-
 def work_message(organization_id: str, customer_id: str, now: datetime) -> str:
     return json.dumps({"organization_id": organization_id, "customer_id": customer_id, "now": now.isoformat()},
                       separators=(",", ":"))
 
 
-def enqueue(customers: list[tuple[str, str]], now: datetime) -> int:
-    """Queue one message per customer; raises if any could not be queued (the next hourly run finds the same
-    customers due again, and billing them twice is a no-op)."""
-    client, url = sqs_client(), billing_queue_url()
-    for start in range(0, len(customers), _BATCH):
-        entries = [{"Id": str(index), "MessageBody": work_message(organization_id, customer_id, now)}
-                   for index, (organization_id, customer_id) in enumerate(customers[start:start + _BATCH])]
-        failed = client.send_message_batch(QueueUrl=url, Entries=entries).get("Failed", [])
-        if failed:
-            raise RuntimeError(f"{len(failed)} billing messages not queued: {failed[0].get('Message')}")
-    return len(customers)
+def continuation_message(clock: TestClock) -> str:
+    return json.dumps({"organization_id": clock.organization_id, "test_clock_id": clock.id}, separators=(",", ":"))
 
 
-class SqsWorkQueue:
-    """The WorkQueue port on the billing queue (`BILLING_QUEUE_URL`)."""
-
-    def is_configured(self) -> bool:
-        return billing_queue_url() is not None
-
-    def enqueue(self, customers: list[tuple[str, str]], now: datetime) -> int:
-        return enqueue(customers, now)
-
-
-def bill_queued(stores: BillingStores, raw_event: dict, context, has_time: Callable[[], bool]) -> dict:
+def bill_queued(stores: BillingStores, queue: WorkQueue, raw_event: dict[str, Any], context: LambdaContext | None,
+                has_time: Callable[[], bool]) -> PartialItemFailureResponse:
     """The worker: bill each queued customer at its run's instant, or go on with a test clock's advance while
     `has_time()`. A message whose customer could not be billed is reported in `batchItemFailures`, so SQS redelivers
     that one alone (then, after 5 receives, dead-letters it)."""
     def bill(record: SQSRecord) -> None:
         work = json.loads(record.body)
         if "test_clock_id" in work:
-            continue_advance(stores, work["organization_id"], work["test_clock_id"], has_time)
+            continue_advance(stores, queue, work["organization_id"], work["test_clock_id"], has_time)
         elif bill_customer_isolated(stores, work["organization_id"], work["customer_id"],
                                   datetime.fromisoformat(work["now"])) is None:
             raise CustomerNotBilled(work["customer_id"])

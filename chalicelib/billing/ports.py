@@ -24,6 +24,7 @@ from chalicelib.domain.readers import (
     SubscriptionReader,
 )
 from chalicelib.domain.subscriptions import Change, Subscription
+from chalicelib.domain.test_clocks import TestClock
 from chalicelib.usage.ports import AggregateReader, EventWindowReader, WriteAction
 from chalicelib.usecases.ports import TestClockStore
 
@@ -88,11 +89,14 @@ class UsageReader(AggregateReader, Protocol):
 
 
 class WorkQueue(Protocol):
-    """The billing worker's queue: the customers of a large biller run, billed by parallel workers."""
+    """The billing worker's queue: the customers of a large biller run, billed by parallel workers, and the test
+    clocks' advances that did not finish within their request."""
 
     def is_configured(self) -> bool: ...
     def enqueue(self, customers: list[tuple[str, str]], now: datetime) -> int:
         """Queue one message per (organization_id, customer_id) to bill as of `now`; how many were queued."""
+    def queue_continuation(self, clock: TestClock, delay_seconds: int) -> None:
+        """Ask the worker to go on with a test clock's advance in `delay_seconds`."""
 
 
 class BillingStores(Protocol):

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from chalicelib.billing.biller import due_customers
 from chalicelib.billing.customer_billing import bill_customer_isolated
@@ -44,7 +45,7 @@ class ReplayProgress:
     customers_failed: int = 0
     invoices_created: int = 0
 
-    def summary(self, replay: Replay) -> dict:
+    def summary(self, replay: Replay) -> dict[str, Any]:
         return {"at": iso_z(replay.at), "backfill": replay.backfill, "customers_due": self.customers_due,
                 "customers_waiting": self.customers_waiting, "customers_failed": self.customers_failed,
                 "invoices_created": self.invoices_created}
@@ -63,7 +64,7 @@ def _in_scope(stores: BillingStores, replay: Replay, customers: list[tuple[str, 
 
 
 def replay_biller(stores: BillingStores, replay: Replay, *, current_time: datetime,
-                  report: Callable[[ReplayProgress], None] = lambda progress: None) -> dict:
+                  report: Callable[[ReplayProgress], None] = lambda progress: None) -> dict[str, Any]:
     """Bill every customer in scope due by `replay.at`, to the end of what is due (a customer more steps behind
     than one call's budget is billed again until done); `report` is called once the due customers are known, then
     after each customer. Raises FutureInstant, before reading anything, when `replay.at` is later than

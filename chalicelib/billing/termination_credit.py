@@ -14,7 +14,8 @@ from chalicelib.domain.plans import Plan
 from chalicelib.domain.subscriptions import Subscription
 
 
-def _paying_fee(invoices: list[Invoice], subscription: Subscription) -> tuple[Invoice, InvoiceFee] | None:
+def _paying_fee(invoices: list[Invoice], subscription: Subscription,
+                terminated_at: datetime) -> tuple[Invoice, InvoiceFee] | None:
     """The in-advance subscription fee of `subscription` whose window holds its termination, with its invoice (a
     voided invoice gives nothing back: Lago)."""
     for invoice in invoices:
@@ -22,7 +23,7 @@ def _paying_fee(invoices: list[Invoice], subscription: Subscription) -> tuple[In
             continue
         for fee in invoice.fees:
             if (fee.fee_type == "subscription" and fee.pay_in_advance and fee.subscription_id == subscription.id
-                    and fee.from_datetime <= subscription.terminated_at < fee.to_datetime):
+                    and fee.from_datetime <= terminated_at < fee.to_datetime):
                 return invoice, fee
     return None
 
@@ -36,7 +37,7 @@ def credit_for_termination(stores: BillingStores, subscription: Subscription, pl
     full_period = subscription_terms(subscription, plan, timezone).plan_periods.period_at(subscription.terminated_at)
     since = local_day(full_period.start, timezone).isoformat()
     found = _paying_fee(stores.invoices.of_customer_since(subscription.organization_id, subscription.customer_id,
-                                                          since), subscription)
+                                                          since), subscription, subscription.terminated_at)
     if found is None:
         return None
     invoice, fee = found

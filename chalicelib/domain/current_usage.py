@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TypeGuard
 
 from chalicelib.domain.aggregations.arithmetic import exact_sum, round_units
 from chalicelib.domain.aggregations.base import NO_USAGE, AggregationResult
@@ -203,7 +204,7 @@ def recurring_openings(plan: Plan, metrics: Mapping[str, BillableMetric], terms:
     return openings
 
 
-def needs_event_values(properties: ChargeProperties) -> bool:
+def needs_event_values(properties: ChargeProperties) -> TypeGuard[PercentageProperties]:
     """Whether pricing reads each event's value (percentage free allowances and per-transaction bounds),
     which no aggregate holds."""
     return isinstance(properties, PercentageProperties) and any(

@@ -5,8 +5,11 @@ source redelivers the shard from the first such record. Events set aside as dead
 `DeadLetteredEvents` metric (CloudWatch embedded metric format, on the function's log)."""
 from __future__ import annotations
 
+from typing import Any
+
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from chalicelib.domain.clock import utc_now
 from chalicelib.observability import DEAD_LETTERED_EVENTS, count, logger
@@ -40,7 +43,7 @@ def stream_records(raw_event: dict) -> list[StreamRecord]:
     return records
 
 
-def handle_stream_batch(raw_event: dict, context) -> dict:
+def handle_stream_batch(raw_event: dict[str, Any], context: LambdaContext | None) -> dict[str, Any]:
     """Process a Lambda DynamoDB-stream event; returns `{"batchItemFailures": [...]}`, plus the (empty) `state`
     Lambda requires from a mapping with a tumbling window (without it the invocation counts as failed)."""
     window_state = {"state": {}} if "window" in raw_event else {}

@@ -26,7 +26,8 @@ from chalice.cli.factory import CLIFactory
 from chalice.local import LambdaContext
 from moto.server import ThreadedMotoServer
 
-from chalicelib.billing.fanout import BILLING_QUEUE_ARN_PLACEHOLDER, create_billing_queue
+from chalicelib.billing.fanout import BILLING_QUEUE_ARN_PLACEHOLDER
+from chalicelib.billing.work_queue import create_billing_queue
 from chalicelib.control_plane import organization_use_cases
 from chalicelib.local import moto_fixes
 from chalicelib.local.gateway import use_api_gateway_emulation

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from botocore.client import BaseClient
+
 from chalicelib.domain.aggregate_keys import AggregateKey
 from chalicelib.domain.aggregations.pay_in_advance import InAdvanceState
 from chalicelib.store.dynamo import from_attributes, number, to_attributes
@@ -18,7 +20,7 @@ from chalicelib.usage.ports import Revised
 
 
 class InAdvanceRepository:
-    def __init__(self, client):
+    def __init__(self, client: BaseClient) -> None:
         self._client = client
 
     def _get(self, key: AggregateKey, sort_key: str) -> dict | None:
@@ -26,7 +28,7 @@ class InAdvanceRepository:
             {"pk": usage_pk(key.organization_id, key.subscription_id), "sk": sort_key}))
         return from_attributes(response["Item"]) if "Item" in response else None
 
-    def state(self, key: AggregateKey) -> Revised:
+    def state(self, key: AggregateKey) -> Revised[InAdvanceState]:
         """The bucket's `InAdvanceState` (the empty one before its first event): ONE strongly consistent GetItem."""
         item = self._get(key, advance_state_sk(key))
         if item is None:
@@ -36,7 +38,7 @@ class InAdvanceRepository:
                                       None if period is None else number(period), number(item["events_count"])),
                        number(item["revision"]))
 
-    def presence(self, key: AggregateKey, value: str) -> Revised:
+    def presence(self, key: AggregateKey, value: str) -> Revised[bool]:
         """Whether a unique-count value is active for the charge bucket (False before its first event)."""
         item = self._get(key, advance_presence_sk(key, value))
         return Revised(bool(item["active"]), number(item["revision"])) if item else Revised(False, 0)

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
 from chalicelib.domain.aggregate_keys import (
@@ -147,7 +148,7 @@ def aggregate_item(item: Mapping[str, Any]) -> AggregateItem:
 
 
 class UsageRepository:
-    def __init__(self, client):
+    def __init__(self, client: BaseClient) -> None:
         self._client = client
 
     @property

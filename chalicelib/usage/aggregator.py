@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import reduce
+from typing import Any
 
 from chalicelib.domain.aggregate_keys import (
     APPLIED_EVENTS_CHARGE,
@@ -22,7 +23,7 @@ from chalicelib.domain.aggregate_keys import (
     is_additive,
     padded_sequence,
 )
-from chalicelib.domain.aggregations.unique_count import UniqueCountAggregation
+from chalicelib.domain.aggregations.unique_count import Operation, UniqueCountAggregation
 from chalicelib.domain.aggregations.windows import from_epoch_ms
 from chalicelib.domain.dead_events import POISON_ATTEMPTS, DeadEvent
 from chalicelib.domain.errors import Contention
@@ -40,7 +41,7 @@ REPLAY_SEQUENCE = "1"  # a replay is the only record of its shard
 class StreamRecord:
     sequence_number: str
     shard: str
-    new_image: dict
+    new_image: dict[str, Any]
     stream_arn: str | None = None
 
     @property
@@ -118,7 +119,8 @@ class Aggregator:
         deliveries (docs/operations.md, "Dead-lettered events"), so it never holds up its shard."""
         records = sorted(records, key=lambda record: (record.shard, record.position))
         groups: dict[tuple[AggregateKey, str], _Group] = {}
-        values: dict[tuple[AggregateKey, str], tuple[set, list[StreamRecord]]] = defaultdict(lambda: (set(), []))
+        values: dict[tuple[AggregateKey, str], tuple[set[Operation], list[StreamRecord]]] = defaultdict(
+            lambda: (set(), []))
         failed = _Failures()
         unbillable: list[tuple[StreamRecord, UnbillableReason, Routed | None]] = []
         drafts: dict[DraftToRefresh, StreamRecord] = {}
@@ -199,7 +201,7 @@ class Aggregator:
         its own, and set it aside once that reached POISON_ATTEMPTS; returns the sequence numbers set aside. Only
         the first: nothing before it held it back, so its fault's parts are all it misses. A transient failure
         (throttling, a lost race) is not counted: the record is only redelivered."""
-        first = {}
+        first: dict[str, int] = {}
         for record in failed.records:
             first[record.shard] = min(first.get(record.shard, record.position), record.position)
         buried = set()
@@ -226,7 +228,8 @@ class Aggregator:
         part's watermark makes a second replay, or a replay resumed after a crash, apply nothing twice. Raises what
         the event raises again."""
         record = StreamRecord(REPLAY_SEQUENCE, dead.replay_shard, dead.image)
-        routing = self._router.route(StoredEvent.of(dead.image))
+        event = StoredEvent.of(dead.image)
+        routing = self._router.route(event)
         missed = (lambda part: True) if dead.parts is None else dead.parts.__contains__
         for routed in routing.routes:
             if routed.key.charge_id == APPLIED_EVENTS_CHARGE or not missed(aggregate_part(routed.key)):
@@ -236,15 +239,14 @@ class Aggregator:
                     self._usage.add_operations(routed.key, value, operations)
             else:
                 self._apply_group(routed.key, _Group(record.shard, [(record, routed)]))
-        image = dead.image
         if routing.unbillable_reason is not None and missed(UNBILLABLE_PART):
-            self._events.mark_unbillable(image["organization_id"], image["transaction_id"],
-                                         image["external_subscription_id"], int(image["timestamp_ms"]),
+            self._events.mark_unbillable(event.organization_id, event.usage.transaction_id,
+                                         event.external_subscription_id, event.usage.timestamp_ms,
                                          routing.unbillable_reason)
         if missed(IN_ADVANCE_PART):
             for routed in routing.routes:
                 if routed.in_advance is not None:
-                    self._in_advance.bill(routed, datetime.fromisoformat(image["received_at"]))
+                    self._in_advance.bill(routed, datetime.fromisoformat(str(dead.image["received_at"])))
         for routed in routing.routes:
             if routed.key.charge_id == APPLIED_EVENTS_CHARGE:
                 self._apply_group(routed.key, _Group(record.shard, [(record, routed)]))

@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from chalicelib.domain.aggregate_keys import bucket_key
 from chalicelib.domain.aggregations.base import AggregationResult
 from chalicelib.domain.aggregations.moments import Moments
-from chalicelib.domain.aggregations.registry import aggregation_for
+from chalicelib.domain.aggregations.registry import AggregateState, aggregation_for
 from chalicelib.domain.aggregations.sum import Totals
+from chalicelib.domain.aggregations.unique_count import Histories
 from chalicelib.domain.billable_metrics import BillableMetric
 from chalicelib.domain.current_usage import BEFORE_START_PERIOD_MS, BucketKey
 from chalicelib.domain.plans import Charge, Plan
@@ -27,7 +28,7 @@ class Carried:
     the before-start events give one) and the unique-count operations (merged into the period's histories)."""
 
     totals: Mapping[BucketKey, AggregationResult] = field(default_factory=dict)
-    histories: Mapping[BucketKey, object] = field(default_factory=dict)
+    histories: Mapping[BucketKey, Histories] = field(default_factory=dict)
 
 
 def _filter_keys(charge: Charge) -> frozenset[str]:
@@ -62,7 +63,7 @@ def carried_usage(stores: UsageReaders, subscription: Subscription, plan: Plan,
     # Those that started before this one have ended: one external id has one current subscription at a time.
     history = stores.subscriptions.history(subscription.organization_id, subscription.external_id, ("terminated",))
     totals: dict[BucketKey, Totals] = {}
-    histories: dict[BucketKey, object] = {}
+    histories: dict[BucketKey, Histories] = {}
     for earlier in earlier_subscriptions(history, subscription):
         earlier_plan = stores.plans.get_any(earlier.organization_id, earlier.plan_id)
         matched = [(charge, found) for charge in recurring
@@ -75,11 +76,11 @@ def carried_usage(stores: UsageReaders, subscription: Subscription, plan: Plan,
             aggregation = aggregation_for(metric.aggregation_type, metric.field_name, recurring=True,
                                           prorated=charge.prorated)
             indexes = bucket_indexes(charge)
-            for (charge_id, bucket, group), found in states.items():
+            for (charge_id, bucket, group), kept in states.items():
                 if charge_id != earlier_charge.id or bucket not in indexes:
                     continue
                 key = (charge.id, indexes[bucket], group)
-                for state in found:
+                for state in kept:
                     if metric.aggregation_type == "unique_count_agg" and isinstance(state, Mapping):
                         histories[key] = aggregation.combine(histories.get(key, aggregation.empty), state)
                     elif isinstance(state, (Totals, Moments)):
@@ -89,10 +90,11 @@ def carried_usage(stores: UsageReaders, subscription: Subscription, plan: Plan,
 
 
 def _earlier_states(stores: UsageReaders, earlier: Subscription, charges: list[Charge],
-                    metrics: Mapping[str, BillableMetric]) -> dict[tuple[str, str, PricingGroup], list[object]]:
+                    metrics: Mapping[str, BillableMetric]
+                    ) -> dict[tuple[str, str, PricingGroup], list[AggregateState]]:
     """The earlier subscription's stored states by (its charge, bucket, pricing group): its aggregates of every
     period (the before-start one included) and, when a recurring unique count is carried, its value histories."""
-    states: dict[tuple[str, str, PricingGroup], list[object]] = {}
+    states: dict[tuple[str, str, PricingGroup], list[AggregateState]] = {}
     for key, item in stores.usage.all_aggregates(earlier.organization_id, earlier.id).items():
         states.setdefault((key.charge_id, key.bucket, key.group), []).append(item.state)
     if any(metrics[charge.billable_metric_id].aggregation_type == "unique_count_agg" for charge in charges):
@@ -102,8 +104,9 @@ def _earlier_states(stores: UsageReaders, earlier: Subscription, charges: list[C
     return states
 
 
-def with_carried_histories(plan: Plan, metrics: Mapping[str, BillableMetric], states: Mapping[BucketKey, object],
-                           carried: Carried) -> dict[BucketKey, object]:
+def with_carried_histories(plan: Plan, metrics: Mapping[str, BillableMetric],
+                           states: Mapping[BucketKey, AggregateState],
+                           carried: Carried) -> dict[BucketKey, AggregateState]:
     """The period's states with the carried unique-count operations merged into each recurring bucket's histories."""
     merged = dict(states)
     charges = {charge.id: charge for charge in plan.charges}

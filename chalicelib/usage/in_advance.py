@@ -31,7 +31,7 @@ from chalicelib.domain.organizations import Organization
 from chalicelib.domain.periods import local_day
 from chalicelib.domain.pricing.groups import PricingGroup
 from chalicelib.memo import Memo
-from chalicelib.usage.ports import UsageStores
+from chalicelib.usage.ports import UsageStores, WriteAction
 from chalicelib.usage.routing import InAdvanceCharge, Routed
 from chalicelib.usecases.issuing import issue_invoice
 
@@ -62,6 +62,7 @@ class InAdvanceBilling:
 
     def _create_fee(self, routed: Routed, received_at: datetime) -> None:
         charge, event = routed.in_advance, routed.event
+        assert charge is not None  # only a pay-in-advance charge's route is billed
         subscription = charge.subscription
         organization_id = subscription.organization_id
         customer, organization = self._customers((organization_id, subscription.customer_id))
@@ -92,7 +93,8 @@ class InAdvanceBilling:
         issue_invoice(self._stores, customer, draft, [*self._stores.fees.create_actions(fee), *actions],
                       grace_days=0, timezone=timezone, now=received_at)
 
-    def _delta(self, key: AggregateKey, charge: InAdvanceCharge, event: UsageEvent) -> tuple[Decimal, list[dict]]:
+    def _delta(self, key: AggregateKey, charge: InAdvanceCharge,
+               event: UsageEvent) -> tuple[Decimal, list[WriteAction]]:
         """How the event moves the bucket's total, and the writes that go with it (a unique-count value's
         presence): count +1; sum its value (0 when not numeric); unique count +1, -1 or 0 by the value's state."""
         metric = charge.metric
@@ -111,15 +113,19 @@ class InAdvanceBilling:
 
     def _read_customer(self, key: tuple[str, str]) -> tuple[Customer, Organization]:
         organization_id, customer_id = key
-        return (self._stores.customers.get_any(organization_id, customer_id),
-                self._stores.organizations.get(organization_id))
+        customer = self._stores.customers.get_any(organization_id, customer_id)
+        assert customer is not None  # a subscription's customer stays stored (a purge deletes its events too)
+        return customer, self._stores.organizations.get(organization_id)
 
 
 
 def _fee_line(charge: InAdvanceCharge, step: InAdvanceStep, event: UsageEvent, group: PricingGroup) -> FeeLine:
     """The event's fee, in the period its mark is of: the event's own, or for a recurring metric's late event the
     later one it counts in; a prorated charge pays the days left in it."""
+    assert step.after.mark_period_ms is not None  # `advance` sets the mark's period
     context = context_at(charge.terms, from_epoch_ms(step.after.mark_period_ms))
+    # The mark's period is one the subscription bills charges in: the event's own, or a later one.
+    assert context.window is not None and context.billed is not None
     proration = ONE
     if charge.charge.prorated:
         proration = days_left_share(context.window, event.timestamp_ms)

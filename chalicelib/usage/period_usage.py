@@ -6,9 +6,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from decimal import Decimal
+from typing import Any
 
 from chalicelib.domain.aggregate_keys import AggregateItem, StoredAggregate, transactions_bucket
+from chalicelib.domain.aggregations.base import AggregationResult
 from chalicelib.domain.aggregations.events import UsageEvent, numeric_property
+from chalicelib.domain.aggregations.registry import AggregateState
 from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.domain.billable_metrics import BillableMetric
 from chalicelib.domain.current_usage import (
@@ -31,9 +34,10 @@ from chalicelib.usage.routing import bucket_indexes
 
 def _by_filter_index(charges: list[Charge],
                      stored: Mapping[tuple[str, str, PricingGroup], StoredAggregate | AggregateItem],
-                     stored_bucket: Callable[[str], str]) -> dict[BucketKey, object]:
+                     stored_bucket: Callable[[str], str]) -> dict[BucketKey, Any]:
     """The states of `stored` (by charge, stored bucket, group) by (charge, filter index, group), the stored bucket of
-    each of a charge's buckets named by `stored_bucket`."""
+    each of a charge's buckets named by `stored_bucket` (the stored bucket says which state: its aggregation's, or
+    `Transactions`)."""
     indexes = {(charge.id, stored_bucket(bucket)): index
                for charge in charges for bucket, index in bucket_indexes(charge).items()}
     return {(charge_id, indexes[(charge_id, bucket)], group): aggregate.state
@@ -42,7 +46,7 @@ def _by_filter_index(charges: list[Charge],
 
 def bucket_states(charges: list[Charge],
                   stored: Mapping[tuple[str, str, PricingGroup], StoredAggregate | AggregateItem]
-                  ) -> dict[BucketKey, object]:
+                  ) -> dict[BucketKey, AggregateState]:
     """The stored states by (charge, filter index, pricing group), from the store's (charge, bucket key, group)."""
     return _by_filter_index(charges, stored, lambda bucket: bucket)
 
@@ -77,7 +81,7 @@ def _read_event_values(stores: UsageReaders, subscription: Subscription, charges
 
 def bucket_event_values(stores: UsageReaders, subscription: Subscription, plan: Plan,
                         metrics: Mapping[str, BillableMetric], window: Period | None,
-                        states: Mapping[BucketKey, object],
+                        states: Mapping[BucketKey, AggregateState],
                         transactions: Mapping[BucketKey, Transactions]) -> dict[BucketKey, TransactionValues]:
     """What each bucket with events priced from its events' values (`needs_event_values`) reads: its stored
     `Transactions` (`transaction_values`), kept by the aggregator, so current usage and the invoice read no event. A
@@ -119,7 +123,7 @@ def stored_usage(stores: UsageReaders, subscription: Subscription, plan: Plan, m
     states = bucket_states(plan.charges, stored)
     values = bucket_event_values(stores, subscription, plan, metrics, terms.charges_part(period), states,
                                  bucket_transactions(plan.charges, stored))
-    openings = {}
+    openings: Mapping[BucketKey, AggregationResult] = {}
     if any(metric.recurring for metric in metrics.values()):
         by_period: dict[int, dict[tuple[str, str, PricingGroup], AggregateItem]] = defaultdict(dict)
         for key, item in stores.usage.all_aggregates(subscription.organization_id, subscription.id).items():

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 from chalicelib.domain.aggregate_keys import AggregateItem, AggregateKey, StoredAggregate
 from chalicelib.domain.aggregations.pay_in_advance import InAdvanceState
@@ -18,15 +18,17 @@ from chalicelib.domain.pricing.groups import PricingGroup
 from chalicelib.domain.readers import CustomerReader, MetricReader, OrganizationReader, PlanReader
 from chalicelib.domain.subscriptions import Subscription
 from chalicelib.domain.webhooks import WebhookType
+from chalicelib.usecases.ports import CreditNoteLedger, InvoiceLedger
 
 # One write of a transaction (a TransactWriteItems action).
 WriteAction = dict[str, Any]
+Held = TypeVar("Held")
 
 
-class Revised(NamedTuple):
+class Revised(NamedTuple, Generic[Held]):
     """What an item holds and its revision (0: absent)."""
 
-    value: object
+    value: Held
     revision: int
 
 
@@ -53,8 +55,8 @@ class UsageStore(AggregateReader, Protocol):
 
 
 class InAdvanceStore(Protocol):
-    def state(self, key: AggregateKey) -> Revised: ...
-    def presence(self, key: AggregateKey, value: str) -> Revised: ...
+    def state(self, key: AggregateKey) -> Revised[InAdvanceState]: ...
+    def presence(self, key: AggregateKey, value: str) -> Revised[bool]: ...
     def state_put(self, key: AggregateKey, state: InAdvanceState, read_revision: int) -> WriteAction: ...
     def presence_put(self, key: AggregateKey, value: str, active: bool, read_revision: int) -> WriteAction: ...
 
@@ -114,6 +116,10 @@ class UsageReaders(Protocol):
     def plans(self) -> PlanReader: ...
 
 
+class UsageInvoices(DraftRefreshes, InvoiceLedger, Protocol):
+    """The drafts the aggregator asks to refresh, and the ledger a pay-in-advance fee's invoice is issued in."""
+
+
 class UsageStores(UsageReaders, Protocol):
     """Every store the usage use cases read or write (the invoices and credit notes through `issue_invoice`)."""
 
@@ -136,7 +142,9 @@ class UsageStores(UsageReaders, Protocol):
     @property
     def fees(self) -> FeeStore: ...
     @property
-    def invoices(self) -> DraftRefreshes: ...
+    def invoices(self) -> UsageInvoices: ...
+    @property
+    def credit_notes(self) -> CreditNoteLedger: ...
     @property
     def webhooks(self) -> Outbox: ...
 

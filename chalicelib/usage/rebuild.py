@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.domain.aggregate_keys import AggregateItem, AggregateKey
-from chalicelib.domain.aggregations.unique_count import UniqueCountAggregation
+from chalicelib.domain.aggregations.unique_count import Histories, Operation, UniqueCountAggregation
 from chalicelib.domain.aggregations.windows import from_epoch_ms
 from chalicelib.domain.current_usage import BEFORE_START_PERIOD_MS
 from chalicelib.domain.errors import NotFound
@@ -75,7 +75,7 @@ def rebuild_usage(repositories: UsageStores, organization_id: str, external_subs
     if not subscriptions:
         raise NotFound("subscription")
     recomputed: dict[AggregateKey, _Recomputed] = {}
-    values: dict[AggregateKey, dict[str, frozenset]] = {}
+    values: dict[AggregateKey, Histories] = {}
     for item in repositories.events.stored_images(organization_id, external_subscription_id):
         for routed in router.route(StoredEvent.of(item)).routes:
             aggregation, contribution = routed.aggregation, routed.contribution()
@@ -89,7 +89,7 @@ def rebuild_usage(repositories: UsageStores, organization_id: str, external_subs
     recomputed = {key: entry for key, entry in recomputed.items() if entry.state != _empty_like(entry.state)}
 
     stored: dict[AggregateKey, AggregateItem] = {}
-    stored_values: dict[AggregateKey, dict[str, frozenset]] = {}
+    stored_values: dict[AggregateKey, dict[str, frozenset[Operation]]] = {}
     for subscription in subscriptions:
         stored.update(usage.all_aggregates(organization_id, subscription.id))
         for key, histories in usage.value_histories(organization_id, subscription.id).items():
@@ -98,8 +98,8 @@ def rebuild_usage(repositories: UsageStores, organization_id: str, external_subs
     # A missing aggregate is recreated with each shard's highest watermark on the external id's aggregates: with
     # the stream caught up, every record of the external id a shard delivered is at or below it.
     highest: dict[str, str] = {}
-    for item in stored.values():
-        for shard, watermark in item.watermarks.items():
+    for aggregate in stored.values():
+        for shard, watermark in aggregate.watermarks.items():
             highest[shard] = max(highest.get(shard, watermark), watermark)
 
     report = RebuildReport()
@@ -114,6 +114,7 @@ def rebuild_usage(repositories: UsageStores, organization_id: str, external_subs
                 if entry is None:  # no event left for it: emptied, its watermarks kept
                     bounds = usage.period_aggregates(organization_id, key.subscription_id, key.period_start_ms)
                     found = bounds[(key.charge_id, key.bucket, key.group)]
+                    assert found.window_start_ms is not None and found.period_end_ms is not None  # stored with both
                     entry = _Recomputed(new_state, found.window_start_ms, found.period_end_ms)
                 usage.replace_aggregate(key, entry.state, window_start_ms=entry.window_start_ms,
                                         period_end_ms=entry.period_end_ms, kept=kept, watermarks=highest)
@@ -135,7 +136,7 @@ def _empty_like(state: Any) -> Any:
     return type(state)()
 
 
-def _order(key: AggregateKey) -> tuple:
+def _order(key: AggregateKey) -> tuple[str, int, str, str, str]:
     return key.subscription_id, key.period_start_ms, key.charge_id, key.bucket, json.dumps(key.group)
 
 

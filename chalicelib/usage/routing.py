@@ -4,13 +4,14 @@ Shared by the stream aggregator and `rebuild-usage`; control-plane reads are cac
 Lambda invocation)."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import KW_ONLY, dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from chalicelib.domain.aggregate_keys import AggregateKey, applied_events_key, bucket_key, transactions_bucket
-from chalicelib.domain.aggregations.base import Aggregation
+from chalicelib.domain.aggregations.base import AnyAggregation
 from chalicelib.domain.aggregations.count import CountAggregation
 from chalicelib.domain.aggregations.events import UsageEvent
 from chalicelib.domain.aggregations.registry import aggregation_for
@@ -54,13 +55,20 @@ class StoredEvent:
                    UsageEvent(item["transaction_id"], int(item["timestamp_ms"]), _plain(item.get("properties") or {})))
 
 
-def _plain(value):
-    """Stored properties as the aggregations read them: whole numbers as int, others as Decimal."""
+def _plain(value: Any) -> Any:
+    """Stored properties as the aggregations read them: whole numbers as int, others as Decimal (any JSON value)."""
     if isinstance(value, dict):
         return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, Decimal) and value == value.to_integral_value() and value.as_tuple().exponent >= 0:
+    if isinstance(value, Decimal) and value == value.to_integral_value() and _exponent(value) >= 0:
         return int(value)
     return value
+
+
+def _exponent(value: Decimal) -> int:
+    """The exponent of a finite Decimal (DynamoDB stores no NaN nor Infinity, whose exponent is a letter)."""
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int)
+    return exponent
 
 
 @dataclass(frozen=True)
@@ -92,7 +100,7 @@ class Routed:
     charge what the event's own fee needs."""
 
     key: AggregateKey
-    aggregation: Aggregation | TransactionsAggregation
+    aggregation: AnyAggregation | TransactionsAggregation
     window: Window
     period_end_ms: int
     event: UsageEvent
@@ -100,7 +108,8 @@ class Routed:
     draft: DraftToRefresh | None = None  # the draft that bills its period (a grace period)
     in_advance: InAdvanceCharge | None = None
 
-    def contribution(self):
+    def contribution(self) -> Any:
+        """The event's state for its aggregate, of whichever type the aggregation keeps (AnyAggregation's)."""
         return self.aggregation.contribution(self.event, self.window)
 
 
@@ -201,6 +210,7 @@ class Router:
             return []
         plan = self._plan(subscription)
         start = starts_at(subscription)
+        assert start is not None  # next_to_start picks a subscription that starts
         timezone = self._timezone(subscription)
         window = Window(min(event.usage.timestamp_ms, 0), epoch_ms(start), 1, timezone)
         routed = []
@@ -238,12 +248,21 @@ def active_at(history: list[Subscription], instant: datetime) -> Subscription | 
     before it (terminated_at is the last second billed), nor after its `ending_at` (the last second billed once the
     biller terminates it at that instant: events after it are not billed even before then); of an upgrade's two
     sides, the one that started last."""
-    candidates = [subscription for subscription in history
-                  if starts_at(subscription) is not None and starts_at(subscription) <= instant
+    candidates = [(start, subscription) for start, subscription in _starting(history)
+                  if start <= instant
                   and (subscription.terminated_at is None
                        or instant < after_last_second(subscription.terminated_at))
                   and (subscription.ending_at is None or instant < after_last_second(subscription.ending_at))]
-    return max(candidates, key=lambda subscription: starts_at(subscription).astimezone(UTC), default=None)
+    return _subscription(max(candidates, key=lambda candidate: candidate[0].astimezone(UTC), default=None))
+
+
+def _starting(history: list[Subscription]) -> list[tuple[datetime, Subscription]]:
+    """Each subscription that starts (or started), with when (`starts_at`)."""
+    return [(start, subscription) for subscription in history if (start := starts_at(subscription)) is not None]
+
+
+def _subscription(candidate: tuple[datetime, Subscription] | None) -> Subscription | None:
+    return None if candidate is None else candidate[1]
 
 
 def invoiced(subscription: Subscription, period: Period) -> bool:
@@ -263,12 +282,11 @@ def invoiced(subscription: Subscription, period: Period) -> bool:
 def next_to_start(history: list[Subscription], instant: datetime) -> Subscription | None:
     """The subscription of the external id that starts next after `instant` (a pending one: at its
     subscription_at), if any."""
-    candidates = [subscription for subscription in history
-                  if starts_at(subscription) is not None and starts_at(subscription) > instant]
-    return min(candidates, key=lambda subscription: starts_at(subscription).astimezone(UTC), default=None)
+    candidates = [(start, subscription) for start, subscription in _starting(history) if start > instant]
+    return _subscription(min(candidates, key=lambda candidate: candidate[0].astimezone(UTC), default=None))
 
 
-def charge_filter_index(charge: Charge, metric: BillableMetric, properties) -> int | None:
+def charge_filter_index(charge: Charge, metric: BillableMetric, properties: Mapping[str, Any]) -> int | None:
     """The index of the charge filter an event's properties fall in; None for the default bucket."""
     return FilterBuckets([charge_filter.values for charge_filter in charge.filters],
                          metric.filter_values()).bucket_of(properties)
@@ -286,7 +304,8 @@ def bucket_indexes(charge: Charge) -> dict[str, int | None]:
     return indexes
 
 
-def charge_bucket(charge: Charge, filter_index: int | None, properties) -> tuple[str, PricingGroup]:
+def charge_bucket(charge: Charge, filter_index: int | None,
+                  properties: Mapping[str, Any]) -> tuple[str, PricingGroup]:
     """Where an event of the charge's filter bucket `filter_index` is aggregated: that bucket, and in it the event's
     pricing group (`UNGROUPED` unless the bucket has `pricing_group_keys`)."""
     return filter_bucket(charge, filter_index), pricing_group(charge.group_keys(filter_index), properties)

@@ -10,6 +10,7 @@ from chalicelib.domain.customers import Customer
 from chalicelib.domain.errors import ExternalIdTaken, NotFound, StaleWrite, ValidationFailed
 from chalicelib.domain.organizations import Organization
 from chalicelib.domain.plans import Plan
+from chalicelib.domain.readers import SubscriptionReader
 from chalicelib.domain.retries import retrying
 from chalicelib.domain.subscriptions import (
     Change,
@@ -54,7 +55,7 @@ def _timezone(customer: Customer, organization: Organization) -> str:
     return customer.applicable_timezone(organization.timezone)
 
 
-def scheduled_pending(subscriptions: SubscriptionStore, subscription: Subscription) -> Subscription | None:
+def scheduled_pending(subscriptions: SubscriptionReader, subscription: Subscription) -> Subscription | None:
     """The pending subscription of `subscription`'s scheduled downgrade; None if none is scheduled."""
     if subscription.next_subscription_id is None:
         return None
@@ -64,7 +65,7 @@ def scheduled_pending(subscriptions: SubscriptionStore, subscription: Subscripti
     return pending
 
 
-def downgrade_canceled(subscriptions: SubscriptionStore, subscription: Subscription, now: datetime) -> list[Change]:
+def downgrade_canceled(subscriptions: SubscriptionReader, subscription: Subscription, now: datetime) -> list[Change]:
     """As `subscription` ends or changes plan before its scheduled downgrade, that downgrade's pending subscription
     canceled at `now` (Lago's rule), to write with it; none if no downgrade is scheduled."""
     pending = scheduled_pending(subscriptions, subscription)

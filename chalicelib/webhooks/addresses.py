@@ -61,7 +61,7 @@ def _addresses(hostname: str, port: int) -> list[IpAddress]:
     """Every address the resolver gives (a DNS failure raises OSError: retried, it may pass)."""
     found = socket.getaddrinfo(hostname, port, type=socket.SOCK_STREAM)
     # An IPv6 sockaddr may carry a scope (`fe80::1%eth0`).
-    return list(dict.fromkeys(ipaddress.ip_address(sockaddr[0].split("%")[0]) for *_, sockaddr in found))
+    return list(dict.fromkeys(ipaddress.ip_address(str(sockaddr[0]).split("%")[0]) for *_, sockaddr in found))
 
 
 def resolve_target(url: str, allow_private: bool) -> Target:

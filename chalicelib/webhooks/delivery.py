@@ -8,12 +8,13 @@ import json
 import os
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from chalicelib.control_plane import organization_use_cases
 from chalicelib.domain.clock import utc_now
 from chalicelib.domain.webhooks import (
     DELIVERABLE_STATUSES,
@@ -25,7 +26,7 @@ from chalicelib.domain.webhooks import (
 from chalicelib.observability import WEBHOOKS_FAILED, count, logger
 from chalicelib.webhooks.addresses import RefusedUrl, resolve_target
 from chalicelib.webhooks.payloads import render_payload
-from chalicelib.webhooks.ports import WebhookStores
+from chalicelib.webhooks.ports import SigningKeys, WebhookStores
 from chalicelib.webhooks.queue import DELIVERY_TIMEOUT_SECONDS, delay_next_receive
 from chalicelib.webhooks.signing import delivery_headers
 from chalicelib.webhooks.transport import TransportFailure, post
@@ -59,7 +60,8 @@ class Verdict:
 SETTLED = Verdict(settled=True)
 
 
-def deliver(stores: WebhookStores, organization_id: str, webhook_id: str, attempt: int, now: datetime) -> Verdict:
+def deliver(stores: WebhookStores, signing_keys: SigningKeys, organization_id: str, webhook_id: str, attempt: int,
+            now: datetime) -> Verdict:
     """Attempt number `attempt` (the message's receive count) of one webhook."""
     webhooks = stores.webhooks
     webhook = webhooks.get(organization_id, webhook_id)
@@ -81,7 +83,7 @@ def deliver(stores: WebhookStores, organization_id: str, webhook_id: str, attemp
     status_code = error = None
     try:
         target = resolve_target(organization.webhook_url, allow_private=private_urls_allowed())
-        signing_key = organization_use_cases(stores).webhook_key(organization_id)
+        signing_key = signing_keys.webhook_key(organization_id)
         status_code = post(target, body, delivery_headers(body, signing_key, webhook_id))
     except RefusedUrl as refused:
         logger.warning("webhook URL refused", extra={"webhook_id": webhook_id, "reason": str(refused)})
@@ -112,12 +114,13 @@ class NotDelivered(Exception):
     """The message's webhook was not delivered by this attempt; SQS brings it back (or dead-letters it)."""
 
 
-def deliver_queued(stores: WebhookStores, raw_event: dict, context: LambdaContext | None) -> dict:
+def deliver_queued(stores: WebhookStores, signing_keys: SigningKeys, raw_event: dict[str, Any],
+                   context: LambdaContext | None) -> PartialItemFailureResponse:
     """The SQS handler: each message's attempt; the ones to retry are reported in `batchItemFailures` after their
     visibility was set to the retry delay."""
     def attempt(record: SQSRecord) -> None:
         message = json.loads(record.body)
-        verdict = deliver(stores, message["organization_id"], message["webhook_id"],
+        verdict = deliver(stores, signing_keys, message["organization_id"], message["webhook_id"],
                           int(record.attributes.approximate_receive_count), utc_now())
         if not verdict.settled:
             delay_next_receive(record.receipt_handle, verdict.retry_in_seconds)

@@ -2,7 +2,7 @@
 object}`, the object as the API shows it (no root wrapper). One renderer per object type in `RENDERERS`."""
 from __future__ import annotations
 
-from typing import Callable, TypeVar
+from typing import Any, Callable, TypeVar
 
 import simplejson
 
@@ -14,7 +14,7 @@ from chalicelib.usecases.shown_records import GatherShownRecords, plan_codes
 from chalicelib.webhooks.ports import PayloadReaders
 
 # (stores, organization, object id) -> the object's JSON; raises ObjectNotFound.
-Renderer = Callable[[PayloadReaders, Organization, str], dict]
+Renderer = Callable[[PayloadReaders, Organization, str], dict[str, Any]]
 Found = TypeVar("Found")
 
 
@@ -28,12 +28,12 @@ def _found(value: Found | None, object_type: str, object_id: str) -> Found:
     return value
 
 
-def customer_object(stores: PayloadReaders, organization: Organization, customer_id: str) -> dict:
+def customer_object(stores: PayloadReaders, organization: Organization, customer_id: str) -> dict[str, Any]:
     customer = _found(stores.customers.get_any(organization.id, customer_id), "customer", customer_id)
     return customer_json(customer, organization)
 
 
-def subscription_object(stores: PayloadReaders, organization: Organization, subscription_id: str) -> dict:
+def subscription_object(stores: PayloadReaders, organization: Organization, subscription_id: str) -> dict[str, Any]:
     """Lago's subscription object with its `plan` and its `customer`."""
     subscription = _found(stores.subscriptions.get(organization.id, subscription_id), "subscription",
                           subscription_id)
@@ -45,12 +45,12 @@ def subscription_object(stores: PayloadReaders, organization: Organization, subs
     return {**body, "customer": customer_json(customer, organization)}
 
 
-def invoice_object(stores: PayloadReaders, organization: Organization, invoice_id: str) -> dict:
+def invoice_object(stores: PayloadReaders, organization: Organization, invoice_id: str) -> dict[str, Any]:
     invoice = _found(stores.invoices.get(organization.id, invoice_id), "invoice", invoice_id)
     return invoice_json(invoice, GatherShownRecords(stores)(organization, invoices=[invoice]))
 
 
-def fee_object(stores: PayloadReaders, organization: Organization, fee_id: str) -> dict:
+def fee_object(stores: PayloadReaders, organization: Organization, fee_id: str) -> dict[str, Any]:
     """A pay-in-advance fee, as `GET /api/v1/fees/{lago_id}` shows it."""
     fee = _found(stores.fees.get(organization.id, fee_id), "fee", fee_id)
     return stored_fee_json(fee, GatherShownRecords(stores)(organization, fees=[fee]))
@@ -73,4 +73,5 @@ def render_payload(stores: PayloadReaders, organization: Organization, webhook: 
     body = {"webhook_type": webhook.webhook_type, "object_type": webhook.object_type,
             "organization_id": organization.id,
             webhook.object_type: renderer(stores, organization, webhook.object_id)}
-    return simplejson.dumps(body, use_decimal=True, separators=(",", ":"))
+    text: str = simplejson.dumps(body, use_decimal=True, separators=(",", ":"))
+    return text

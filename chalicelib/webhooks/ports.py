@@ -1,6 +1,6 @@
 """What the webhook use cases need from outside (typing.Protocol ports): the webhooks' records, the records a
-payload renders, and the queue. The DynamoDB and SQS adapters implement them; the composition roots (app.py,
-chalicelib/cli.py) hand them in."""
+payload renders, the signing keys and the queue. The DynamoDB and SQS adapters implement them; the composition roots
+(chalicelib/wiring.py, app.py, chalicelib/cli.py) hand them in."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -37,6 +37,12 @@ class WebhookStores(PayloadReaders, Protocol):
     def webhooks(self) -> WebhookStore: ...
     @property
     def organizations(self) -> OrganizationStore: ...
+
+
+class SigningKeys(Protocol):
+    """The key that signs an organization's webhooks (the organization use cases create one where none is)."""
+
+    def webhook_key(self, organization_id: str) -> str: ...
 
 
 class WebhookQueue(Protocol):

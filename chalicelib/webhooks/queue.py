@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
     DynamoDBRecord,
     DynamoDBRecordEventName,
@@ -28,7 +30,7 @@ QUEUE_VISIBILITY_SECONDS = 6 * DELIVERY_TIMEOUT_SECONDS
 MESSAGE_RETENTION_SECONDS = 14 * 24 * 3600
 
 
-def redrive_policy(dead_letter_queue_arn: str) -> dict:
+def redrive_policy(dead_letter_queue_arn: str) -> dict[str, Any]:
     """After its last attempt's receive, a message moves to the dead-letter queue."""
     return {"deadLetterTargetArn": dead_letter_queue_arn, "maxReceiveCount": MAX_ATTEMPTS}
 
@@ -72,10 +74,11 @@ def delay_next_receive(receipt_handle: str, seconds: int) -> None:
                                            VisibilityTimeout=seconds)
 
 
-def queue_new_webhooks(raw_event: dict, context: LambdaContext | None) -> dict:
+def queue_new_webhooks(raw_event: dict[str, Any], context: LambdaContext | None) -> PartialItemFailureResponse:
     """The webhooks table's stream handler: queue each webhook inserted pending. A record that could not be queued
     is reported, so the stream redelivers from it; a record queued twice is delivered once (delivery.py)."""
     def queue(record: DynamoDBRecord) -> None:
+        assert record.dynamodb is not None  # a stream record always carries its change
         image = record.dynamodb.new_image
         if record.event_name == DynamoDBRecordEventName.INSERT and image.get("status") == "pending":
             enqueue(image["organization_id"], image["id"])

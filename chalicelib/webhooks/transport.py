@@ -15,7 +15,7 @@ class TransportFailure(Exception):
     """No HTTP answer: connection refused or dropped, timeout, TLS failure."""
 
 
-def _pool(target: Target):
+def _pool(target: Target) -> HTTPConnectionPool:
     if target.scheme == "https":
         return HTTPSConnectionPool(target.address, target.port, timeout=TIMEOUT, retries=False,
                                    cert_reqs="CERT_REQUIRED", server_hostname=target.hostname,
@@ -30,7 +30,8 @@ def post(target: Target, body: bytes, headers: dict[str, str]) -> int:
         response = pool.urlopen("POST", target.path, body=body, headers={**headers, "Host": target.host_header},
                                 redirect=False, retries=False, preload_content=False, assert_same_host=False)
         response.release_conn()  # the answer's body is not read: only its status counts
-        return response.status
+        status: int = response.status
+        return status
     except (HTTPError, OSError) as failure:
         raise TransportFailure(f"{type(failure).__name__}: {failure}"[:_ERROR_CHARACTERS]) from failure
     finally:

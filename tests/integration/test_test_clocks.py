@@ -129,7 +129,7 @@ def test_advancing_bills_the_month_at_its_end_and_the_clock_never_goes_back(api,
 def test_an_advance_waits_for_the_aggregator_then_the_worker_finishes_it(api, catalog, monkeypatch):
     sent = []
     monkeypatch.setenv("BILLING_QUEUE_URL", "https://sqs.example/billing-work")
-    monkeypatch.setattr("chalicelib.billing.clock_advance.sqs_client", lambda: _Recorder(sent))
+    monkeypatch.setattr("chalicelib.billing.work_queue.sqs_client", lambda: _Recorder(sent))
     clock = create_clock(api, "2024-01-15T10:00:00Z")
     customer_on(api, clock, "simulated")
     subscribe_now(api, external_customer_id="simulated", external_id="sim-sub", plan_code="monthly")

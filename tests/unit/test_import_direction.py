@@ -124,8 +124,11 @@ def test_the_use_cases_import_no_adapter_nor_entry_point():
 
 # The adapters the data-plane use cases reach only through their ports (chalicelib/<package>/ports.py).
 ADAPTERS = ("chalicelib.store", "chalicelib.api", *AWS_SDK)
-# The webhooks' own adapters: the HTTP POST and the SQS queue.
+# The webhooks' own adapters: the HTTP POST and the SQS queue; billing's: the SQS work queue.
 WEBHOOK_ADAPTERS = ("webhooks/transport.py", "webhooks/queue.py")
+BILLING_ADAPTERS = ("billing/work_queue.py",)
+# The composition roots and the SQS client: the data-plane use cases are handed what they build.
+COMPOSITION = ("chalicelib.control_plane", "chalicelib.wiring", "chalicelib.queues")
 
 
 def test_the_webhook_use_cases_reach_storage_through_their_ports():
@@ -134,8 +137,16 @@ def test_the_webhook_use_cases_reach_storage_through_their_ports():
 
 
 def test_billing_reaches_storage_through_its_ports():
-    assert forbidden_imports("billing", ADAPTERS) == {}
+    found = forbidden_imports("billing", ADAPTERS)
+    assert {source: modules for source, modules in found.items() if source not in BILLING_ADAPTERS} == {}
 
 
 def test_usage_reaches_storage_through_its_ports():
     assert forbidden_imports("usage", ADAPTERS) == {}
+
+
+def test_the_data_plane_use_cases_are_handed_their_adapters():
+    found = {source: modules for package in ("billing", "usage", "webhooks")
+             for source, modules in forbidden_imports(package, COMPOSITION).items()}
+    assert {source: modules for source, modules in found.items()
+            if source not in WEBHOOK_ADAPTERS + BILLING_ADAPTERS} == {}

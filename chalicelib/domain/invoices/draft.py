@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from chalicelib.domain.invoices.invoice import Invoice
 
@@ -13,3 +14,9 @@ class Draft:
 
     invoice: Invoice
     refresh_requests: int
+
+    @property
+    def finalize_at(self) -> datetime:
+        """When the draft is finalized (every stored draft has that instant)."""
+        assert self.invoice.finalize_at is not None
+        return self.invoice.finalize_at
