@@ -23,6 +23,8 @@ dictionary changed size during iteration`, a 5xx), and two writes could give the
 number (the aggregator's watermark then skipped the second event). Here the server handles one request at a time,
 as the backend needs; DynamoDB itself is what scales in AWS.
 
+Responses cost what they hold, not what moto's serializer works out again for each member (moto_serializer.py).
+
 `install()` is idempotent."""
 from __future__ import annotations
 
@@ -39,6 +41,8 @@ from moto.dynamodb.exceptions import MockValidationException, TransactionCancele
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+from chalicelib.local import moto_serializer
 
 _LOCK = threading.RLock()
 _CONDITION_FAILED = "The conditional request failed"
@@ -175,6 +179,7 @@ def _one_request_at_a_time(application):
 
 
 def install() -> None:
+    moto_serializer.install()
     backend = models.DynamoDBBackend
     if getattr(backend.transact_write_items, "installed", False):
         return
