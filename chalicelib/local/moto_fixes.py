@@ -21,7 +21,8 @@ Under the local stack's parallel clients, moto's server serves each request in i
 backend that is not thread-safe: a transaction iterated a table another request was changing (`RuntimeError:
 dictionary changed size during iteration`, a 5xx), and two writes could give their stream records one sequence
 number (the aggregator's watermark then skipped the second event). Here the server handles one request at a time,
-as the backend needs; DynamoDB itself is what scales in AWS.
+as the backend needs; DynamoDB itself is what scales in AWS. In-process moto (the tests, reliability/) the same: a
+batch of events written by parallel threads lost an event or kept its stream delivering under a busy CPU.
 
 Responses cost what they hold, not what moto's serializer works out again for each member (moto_serializer.py).
 
@@ -35,6 +36,7 @@ import types
 from collections import defaultdict
 from decimal import Context, Decimal, DecimalException, Inexact, InvalidOperation, Overflow, Underflow, localcontext
 
+from moto.core.botocore_stubber import BotocoreStubber
 from moto.dynamodb import models
 from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.exceptions import MockValidationException, TransactionCanceledException
@@ -172,9 +174,9 @@ def _exact(original, operation):
 
 
 def _one_request_at_a_time(application):
-    def serve(self, environ, start_response):
+    def serve(self, *request, **details):
         with _LOCK:
-            return application(self, environ, start_response)
+            return application(self, *request, **details)
     return serve
 
 
@@ -187,5 +189,6 @@ def install() -> None:
     backend.transact_write_items = _transact_write_items(backend.transact_write_items)
     Table.query = _query(Table.query)
     DomainDispatcherApplication.__call__ = _one_request_at_a_time(DomainDispatcherApplication.__call__)
+    BotocoreStubber.__call__ = _one_request_at_a_time(BotocoreStubber.__call__)
     DynamoType.__add__ = _exact(DynamoType.__add__, operator.add)
     DynamoType.__sub__ = _exact(DynamoType.__sub__, operator.sub)
