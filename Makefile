@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 export AWS_DEFAULT_REGION ?= us-east-1
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: run test lint typecheck package lint-template template bench load soak clean reliability
+.PHONY: run test suite lint typecheck package lint-template lint-packaged-template template bench load soak clean reliability
 
 # The first run installs for about a minute: pip names each package as it collects and installs it.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -38,21 +38,31 @@ package: $(VENV)/.installed
 	rm -rf build/package
 	$(BIN)/chalice package --stage prod --merge-template infra/merge-template.json build/package
 
-lint-template: package $(CFN_VENV)/.installed
+lint-template: package
+	$(MAKE) --no-print-directory lint-packaged-template
+
+lint-packaged-template: $(CFN_VENV)/.installed
 	$(CFN_VENV)/bin/cfn-lint build/package/sam.json
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 
-# mypy --strict on what mypy.ini names (the pure domain and the use cases); not part of `test` yet.
+# mypy --strict on what mypy.ini names: the domain, the use cases (control plane, billing, usage, webhooks), the
+# rendering.
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy
 
-test: $(VENV)/.installed lint typecheck lint-template
-	$(BIN)/python -m pytest
-	$(MAKE) reliability
+# The template packaged first (`chalice package` caches its build in .chalice/deployments, so the suite's packaging
+# test must not run beside it), then the lint, the type check, the template's lint, the suite on every core and the
+# fault-injection suite side by side: each one's output in one piece, and any failure reported and failing `make test`.
+test: $(VENV)/.installed $(CFN_VENV)/.installed package
+	$(MAKE) --no-print-directory -k -j4 --output-sync=target lint typecheck lint-packaged-template suite reliability
 
-# The fault-injection suite: writes reliability/results.json and docs/reliability.md (about a minute).
+# The test suite on every core (pytest-xdist; pytest.ini keeps a module's shared local stack on one worker).
+suite: $(VENV)/.installed
+	$(BIN)/python -m pytest -n auto
+
+# The fault-injection suite: writes reliability/results.json and docs/reliability.md (under a minute of CPU).
 reliability: $(VENV)/.installed
 	$(BIN)/python -m reliability.run
 

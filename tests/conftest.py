@@ -2,6 +2,7 @@
 emulation, and organizations with their API keys."""
 from __future__ import annotations
 
+import copy
 import json
 import os
 from dataclasses import dataclass
@@ -13,6 +14,8 @@ import pytest
 from chalice.test import Client
 from hypothesis import settings
 from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.dynamodb.models import dynamodb_backends
 
 from chalicelib.control_plane import organization_use_cases
 from chalicelib.local import moto_fixes
@@ -23,7 +26,8 @@ from chalicelib.store.tables import create_tables
 ROOT = Path(__file__).resolve().parents[1]
 
 moto_fixes.install()  # as the local stack runs moto: requests at the cost of what they touch
-settings.register_profile("ci", derandomize=True, deadline=None, max_examples=100)
+# No example database under CI: the examples are the same every run, and parallel workers share no file.
+settings.register_profile("ci", derandomize=True, deadline=None, max_examples=100, database=None)
 settings.register_profile("dev", deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") == "true" else "dev")
 
@@ -51,6 +55,29 @@ def dynamodb(aws_environment):
         create_tables(client)
         yield client
         reset_repositories()
+
+
+class TablesSnapshot:
+    """The moto tables as they were at `take()`, put back by `restore()`: a deep copy takes milliseconds, where
+    building the same data again through the API takes seconds (for properties that start each example there)."""
+
+    def __init__(self):
+        self._tables: dict | None = None
+
+    @staticmethod
+    def _backend():
+        return dynamodb_backends[DEFAULT_ACCOUNT_ID][os.environ["AWS_DEFAULT_REGION"]]
+
+    def take(self) -> None:
+        self._tables = copy.deepcopy(self._backend().tables)
+
+    def restore(self) -> None:
+        self._backend().tables = copy.deepcopy(self._tables)
+
+
+@pytest.fixture
+def tables_snapshot(dynamodb) -> TablesSnapshot:
+    return TablesSnapshot()
 
 
 @dataclass

@@ -21,7 +21,10 @@ Under the local stack's parallel clients, moto's server serves each request in i
 backend that is not thread-safe: a transaction iterated a table another request was changing (`RuntimeError:
 dictionary changed size during iteration`, a 5xx), and two writes could give their stream records one sequence
 number (the aggregator's watermark then skipped the second event). Here the server handles one request at a time,
-as the backend needs; DynamoDB itself is what scales in AWS.
+as the backend needs; DynamoDB itself is what scales in AWS. In-process moto (the tests, reliability/) the same: a
+batch of events written by parallel threads lost an event or kept its stream delivering under a busy CPU.
+
+Responses cost what they hold, not what moto's serializer works out again for each member (moto_serializer.py).
 
 `install()` is idempotent."""
 from __future__ import annotations
@@ -35,12 +38,15 @@ from collections.abc import Callable
 from decimal import Context, Decimal, DecimalException, Inexact, InvalidOperation, Overflow, Underflow, localcontext
 from typing import Any
 
+from moto.core.botocore_stubber import BotocoreStubber
 from moto.dynamodb import models
 from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.exceptions import MockValidationException, TransactionCanceledException
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+from chalicelib.local import moto_serializer
 
 _LOCK = threading.RLock()
 _CONDITION_FAILED = "The conditional request failed"
@@ -176,18 +182,19 @@ def _exact(original: Callable[[DynamoType, DynamoType], DynamoType],
     return exact
 
 
-# DomainDispatcherApplication.__call__ (moto types its start_response as Any).
-ServeRequest = Callable[[DomainDispatcherApplication, dict[str, Any], Any], Any]
+# moto's request entry points (the server's DomainDispatcherApplication, the in-process BotocoreStubber).
+ServeRequest = Callable[..., Any]
 
 
 def _one_request_at_a_time(application: ServeRequest) -> ServeRequest:
-    def serve(self: DomainDispatcherApplication, environ: dict[str, Any], start_response: Any) -> Any:
+    def serve(self: object, *request: Any, **details: Any) -> Any:
         with _LOCK:
-            return application(self, environ, start_response)
+            return application(self, *request, **details)
     return serve
 
 
 def install() -> None:
+    moto_serializer.install()
     backend = models.DynamoDBBackend
     if getattr(backend.transact_write_items, "installed", False):
         return
@@ -195,5 +202,6 @@ def install() -> None:
     backend.transact_write_items = _transact_write_items(backend.transact_write_items)
     Table.query = _query(Table.query)
     DomainDispatcherApplication.__call__ = _one_request_at_a_time(DomainDispatcherApplication.__call__)
+    BotocoreStubber.__call__ = _one_request_at_a_time(BotocoreStubber.__call__)
     DynamoType.__add__ = _exact(DynamoType.__add__, operator.add)
     DynamoType.__sub__ = _exact(DynamoType.__sub__, operator.sub)

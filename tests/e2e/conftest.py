@@ -1,5 +1,8 @@
 """The local stack started exactly as `make run` starts it: `python -m chalicelib.cli serve` in a subprocess,
-on free ports of 127.0.0.1, stopped with Ctrl-C (SIGINT) at the end of each module."""
+on free ports of 127.0.0.1, stopped with Ctrl-C (SIGINT) at the end of each module.
+
+Under `make test`'s parallel workers each module's stack is its own: ports the kernel hands out (picked again should
+another process take one first), no file written, and a module's tests on one worker (`--dist loadscope`)."""
 from __future__ import annotations
 
 import os

@@ -1,6 +1,7 @@
 """Whatever the schedule of its runs (hourly, late, bunched, repeated, or one run after weeks of outage), the
 biller issues the same invoices with the same numbers and dates: a hypothesis property against a single run at the
-end, without and with a grace period (each invoice a draft first, finalized by a later run)."""
+end, without and with a grace period (each invoice a draft first, finalized by a later run). The organization is built
+once per test: the single run starts from it, and each example's schedule from its tables put back as built."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
@@ -13,7 +14,6 @@ from hypothesis import strategies as st
 
 from chalicelib.control_plane import organization_use_cases
 from chalicelib.store.repositories import repositories
-from chalicelib.store.tables import ALL_TABLES, create_tables
 from chalicelib.wiring import run_biller
 
 FIRST = datetime(2026, 11, 1, tzinfo=UTC)
@@ -52,14 +52,6 @@ def send_to(organization_id: str, external_id: str, at: datetime, gb: int) -> No
     store_and_deliver(repositories().client, [item])
 
 
-def fresh_tables() -> None:
-    """Empty tables for each example (moto reads a whole table to answer an index Query: they must stay small)."""
-    client = repositories().client
-    for spec in ALL_TABLES:
-        client.delete_table(TableName=spec.name)
-    create_tables(client)
-
-
 def issued(organization_id: str) -> list[tuple]:
     stores = repositories()
     names = {stores.customers.find_by_external_id(organization_id, name).id: name for name in ("cust", "other")}
@@ -69,15 +61,23 @@ def issued(organization_id: str) -> list[tuple]:
                   for invoice in stores.invoices.list_page(organization_id, 1, 100))
 
 
+@pytest.fixture
+def one_run_at_the_end(api, api_clock, tables_snapshot, grace_days) -> tuple[str, list[tuple]]:
+    """The busy organization's id and what a single biller run at the end issues to it; the tables as they were
+    before that run are in `tables_snapshot`."""
+    api_clock.set(datetime(2026, 10, 20, tzinfo=UTC))  # creating the subscriptions bills nothing at once
+    organization_id = busy_organization(api, grace_days)
+    tables_snapshot.take()
+    run_biller(LAST)
+    return organization_id, issued(organization_id)
+
+
 @pytest.mark.parametrize("grace_days", [0, 3])
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(hours=st.lists(st.integers(0, HOURS), max_size=12))
-def test_any_schedule_of_runs_issues_what_one_run_at_the_end_issues(api, api_clock, grace_days, hours):
-    api_clock.set(datetime(2026, 10, 20, tzinfo=UTC))  # creating the subscriptions bills nothing at once
-    fresh_tables()
-    reference = busy_organization(api, grace_days)
-    run_biller(LAST)
-    expected = issued(reference)
+def test_any_schedule_of_runs_issues_what_one_run_at_the_end_issues(one_run_at_the_end, tables_snapshot, grace_days,
+                                                                     hours):
+    organization_id, expected = one_run_at_the_end
     # cust: 1 November (October of `sub` and `sub-ending`), 1 December (November of all three), 20 December
     # (`sub-ending`'s final invoice), 1 January (December of `sub` and `sub-later`); other: 15 December. With a
     # grace period each is a draft dated that many days later, finalized (numbered) by the end.
@@ -86,10 +86,9 @@ def test_any_schedule_of_runs_issues_what_one_run_at_the_end_issues(api, api_clo
     assert [(name, number, status, day) for name, number, status, day, *_ in expected] == [
         (name, number, "finalized", day + timedelta(days=grace_days)) for name, number, day in billing_days]
 
-    fresh_tables()
-    scheduled = busy_organization(api, grace_days)
+    tables_snapshot.restore()
     for hour in sorted(hours):
         run_biller(FIRST + timedelta(hours=hour))
     run_biller(LAST)
     run_biller(LAST)
-    assert issued(scheduled) == expected
+    assert issued(organization_id) == expected

@@ -193,24 +193,18 @@ def failing_after(writes: int):
 PURGE_WRITES = 14
 
 
-def restore(dynamodb, snapshot: dict) -> None:
-    """The tables put back as `snapshot` (`table_items`) holds them: a fresh start without building the world again."""
-    for key in table_items(dynamodb).keys() - snapshot.keys():
-        dynamodb.delete_item(TableName=key[0], Key={"pk": {"S": key[1]}, "sk": {"S": key[2]}})
-    for (table, _, _), item in snapshot.items():
-        dynamodb.put_item(TableName=table, Item=item)
-
-
-def test_a_purge_interrupted_at_any_write_is_completed_by_the_next(api, dynamodb, tenant, two_customers):
-    """A crash before each of the purge's writes in turn, each from the same world, then a rerun: the tables end
-    exactly as after a purge never interrupted (counters included)."""
+def test_a_purge_interrupted_at_any_write_is_completed_by_the_next(api, dynamodb, tenant, two_customers,
+                                                                    tables_snapshot):
+    """A crash before each of the purge's writes in turn, each from the same world (the tables put back as built),
+    then a rerun: the tables end exactly as after a purge never interrupted (counters included)."""
     org, customer_id = tenant.organization_id, two_customers["gone"]["customer_id"]
     before = table_items(dynamodb)
+    tables_snapshot.take()
     purge_customer(repositories(), org, customer_id)
     assert_purged(api, dynamodb, org, two_customers, before)
     purged = table_items(dynamodb)
     for crash_before_write in range(PURGE_WRITES):
-        restore(dynamodb, before)
+        tables_snapshot.restore()
         with before_each_write(failing_after(crash_before_write)), pytest.raises(ClientError, match="injected"):
             purge_customer(repositories(), org, customer_id)
         left = naming(table_items(dynamodb), two_customers["gone"]["ids"])
