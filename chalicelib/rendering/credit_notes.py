@@ -10,8 +10,8 @@ from chalicelib.rendering.resources import customer_json, plain_number
 
 
 def _items(note: CreditNote, records: InvoiceRecords) -> list[JsonObject]:
-    invoice = records.invoice(note.invoice_id)
-    customer = records.customer(note.customer_id)
+    invoice = records.invoices.get(note.invoice_id)
+    customer = records.customers.get(note.customer_id)
     fees = {fee.id: fee for fee in invoice.fees} if invoice else {}
     external_ids = {period.subscription_id: period.external_subscription_id
                     for period in invoice.billing_periods} if invoice else {}
@@ -23,8 +23,8 @@ def _items(note: CreditNote, records: InvoiceRecords) -> list[JsonObject]:
 
 
 def credit_note_json(note: CreditNote, records: InvoiceRecords) -> JsonObject:
-    invoice = records.invoice(note.invoice_id)
-    customer = records.customer(note.customer_id)
+    invoice = records.invoices.get(note.invoice_id)
+    customer = records.customers.get(note.customer_id)
     return {
         "lago_id": note.id,
         "sequential_id": note.sequential_id,

@@ -59,27 +59,9 @@ class InvoiceRecords:
     invoices: Mapping[str, Invoice | None] = field(default_factory=dict)
     credit_notes: Mapping[str, CreditNote | None] = field(default_factory=dict)
 
-    def customer(self, customer_id: str) -> Customer | None:
-        return self.customers.get(customer_id)
-
-    def subscription(self, subscription_id: str) -> Subscription | None:
-        return self.subscriptions.get(subscription_id)
-
-    def plan(self, plan_id: str) -> Plan | None:
-        return self.plans.get(plan_id)
-
-    def metric(self, metric_id: str) -> BillableMetric | None:
-        return self.metrics.get(metric_id)
-
-    def invoice(self, invoice_id: str) -> Invoice | None:
-        return self.invoices.get(invoice_id)
-
-    def credit_note(self, credit_note_id: str) -> CreditNote | None:
-        return self.credit_notes.get(credit_note_id)
-
     def credit_note_number(self, note: CreditNote) -> str | None:
         """Its invoice's number (`…-DRAFT` while that invoice is a draft) and its sequence on it."""
-        invoice = self.invoice(note.invoice_id)
+        invoice = self.invoices.get(note.invoice_id)
         return credit_note_number(invoice.number, note.sequential_id) if invoice else None
 
 
@@ -133,7 +115,7 @@ def _item(fee: InvoiceFee, subscription: Subscription | None, plan: Plan | None,
                 "filter_invoice_display_name": None, "filters": None,
                 "lago_item_id": fee.subscription_id, "item_type": "Subscription", "grouped_by": {}}
     charge = _charge(plan, fee.charge_id)
-    metric = records.metric(charge.billable_metric_id) if charge else None
+    metric = records.metrics.get(charge.billable_metric_id) if charge else None
     charge_filter = (charge.filters[fee.filter_index]
                      if charge and fee.filter_index is not None and fee.filter_index < len(charge.filters) else None)
     return {"type": "charge", "code": metric.code if metric else (charge.billable_metric_code if charge else None),
@@ -157,17 +139,17 @@ def fee_json(invoice: Invoice, fee: InvoiceFee, customer: Customer | None, exter
 def stored_fee_json(fee: PayInAdvanceFee, records: InvoiceRecords) -> JsonObject:
     """Lago's FeeObject of a stored pay-in-advance fee: as its invoice shows it (payment status included), or, for
     a fee no invoice bills, from its own record (payment status `pending`)."""
-    invoice = records.invoice(fee.invoice_id) if fee.invoice_id else None
+    invoice = records.invoices.get(fee.invoice_id) if fee.invoice_id else None
     billing = FeeBilling.of_invoice(invoice) if invoice else FeeBilling(
         None, fee.customer_id, fee.currency, fee.taxes_rate, "pending", fee.created_at)
-    return _fee_object(billing, fee, records.customer(fee.customer_id), fee.external_subscription_id, records)
+    return _fee_object(billing, fee, records.customers.get(fee.customer_id), fee.external_subscription_id, records)
 
 
 def _fee_object(billing: FeeBilling, fee: InvoiceFee, customer: Customer | None, external_subscription_id: str | None,
                 records: InvoiceRecords) -> JsonObject:
     currency = billing.currency
-    subscription = records.subscription(fee.subscription_id)
-    plan = records.plan(subscription.plan_id) if subscription else None
+    subscription = records.subscriptions.get(fee.subscription_id)
+    plan = records.plans.get(subscription.plan_id) if subscription else None
     rate = billing.taxes_rate or Decimal(0)
     precise_taxes_cents = tax_on(fee.precise_amount_cents, rate)
     total_cents = fee.amount_cents + fee.taxes_amount_cents
@@ -221,7 +203,7 @@ def _fee_object(billing: FeeBilling, fee: InvoiceFee, customer: Customer | None,
 
 def credit_json(invoice: Invoice, credit: AppliedCredit, records: InvoiceRecords) -> JsonObject:
     """Lago's `credits` entry of an invoice paid in part by a credit note (after taxes: `before_taxes` false)."""
-    note = records.credit_note(credit.credit_note_id)
+    note = records.credit_notes.get(credit.credit_note_id)
     number = records.credit_note_number(note) if note else None
     return {
         "lago_id": str(uuid.uuid5(uuid.UUID(invoice.id), credit.credit_note_id)),
@@ -262,8 +244,8 @@ def billing_period_json(period: BillingPeriod) -> JsonObject:
 def _subscriptions_json(invoice: Invoice, customer: Customer | None, records: InvoiceRecords) -> list[JsonObject]:
     shown = []
     for subscription_id in dict.fromkeys(period.subscription_id for period in invoice.billing_periods):
-        subscription = records.subscription(subscription_id)
-        plan = records.plan(subscription.plan_id) if subscription else None
+        subscription = records.subscriptions.get(subscription_id)
+        plan = records.plans.get(subscription.plan_id) if subscription else None
         if subscription is not None and plan is not None and customer is not None:
             shown.append(subscription_json(subscription, customer, plan))
     return shown
@@ -272,7 +254,7 @@ def _subscriptions_json(invoice: Invoice, customer: Customer | None, records: In
 def invoice_json(invoice: Invoice, records: InvoiceRecords) -> JsonObject:
     """Lago's invoice object: every field we can fill; what is not modelled (coupons, prepaid credits, metadata,
     usage thresholds, files) is zero, empty or null."""
-    customer = records.customer(invoice.customer_id)
+    customer = records.customers.get(invoice.customer_id)
     external_ids = {period.subscription_id: period.external_subscription_id for period in invoice.billing_periods}
     return {
         "lago_id": invoice.id,

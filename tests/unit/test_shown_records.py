@@ -84,9 +84,9 @@ class Readers:
 def test_a_page_of_invoices_reads_each_record_it_names_once():
     readers = Readers()
     records = GatherShownRecords(readers)(ORGANIZATION, invoices=[FIRST, SECOND])
-    assert (records.customer("cus"), records.subscription("sub"), records.plan("plan"),
-            records.metric("m-calls")) == (CUSTOMER, SUBSCRIPTION, PLAN, CALLS)
-    assert records.credit_note_number(records.credit_note("cn-1")) == "ORG-DRAFT-CN001"  # its invoice's number
+    assert (records.customers.get("cus"), records.subscriptions.get("sub"), records.plans.get("plan"),
+            records.metrics.get("m-calls")) == (CUSTOMER, SUBSCRIPTION, PLAN, CALLS)
+    assert records.credit_note_number(records.credit_notes.get("cn-1")) == "ORG-DRAFT-CN001"  # its invoice's number
     assert [dict(table.reads) for table in vars(readers).values()] == [
         {"cus": 1}, {"sub": 1}, {"plan": 1}, {("m-calls",): 1}, {"inv-1": 1}, {"cn-1": 1}]
 
@@ -94,12 +94,12 @@ def test_a_page_of_invoices_reads_each_record_it_names_once():
 def test_a_credit_note_brings_its_invoice_and_the_fees_it_credits():
     readers = Readers()
     records = GatherShownRecords(readers)(ORGANIZATION, credit_notes=[NOTE])
-    assert (records.invoice("inv-1"), records.customer("cus"), records.metric("m-calls")) == (FIRST, CUSTOMER, CALLS)
+    assert (records.invoices.get("inv-1"), records.customers.get("cus"), records.metrics.get("m-calls")) == (FIRST, CUSTOMER, CALLS)
     assert readers.credit_notes.reads == Counter()
 
 
 def test_a_missing_record_shows_as_null():
     readers = Readers(plans=Table({}))
     records = GatherShownRecords(readers)(ORGANIZATION, invoices=[FIRST])
-    assert (records.plan("plan"), records.metric("m-calls")) == (None, None)
+    assert (records.plans.get("plan"), records.metrics.get("m-calls")) == (None, None)
     assert readers.billable_metrics.reads == Counter()
