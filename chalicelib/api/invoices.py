@@ -9,7 +9,7 @@ from chalice import Response
 from chalice.app import MultiDict
 
 from chalicelib.api.auth import current_organization
-from chalicelib.api.billing_documents import document_answer, document_page, stored_document
+from chalicelib.api.billing_documents import document_page, invoice_answer, stored_document
 from chalicelib.api.blueprint import ApiBlueprint
 from chalicelib.api.body import root_object
 from chalicelib.api.errors import invalid_fields
@@ -79,17 +79,17 @@ def list_invoices():
     }
     if errors:
         raise invalid_fields(errors)
-    return document_page(listing, lambda stores: stores.invoices, "invoices", invoice_json, **filters)
+    return document_page(listing, "invoices", invoice_json, **filters)
 
 
 @invoices.route("/api/v1/invoices/{lago_id}", methods=["GET"])
 def get_invoice(lago_id: str) -> Response:
-    return stored_document(current_organization(invoices.current_request), lambda stores: stores.invoices, lago_id,
-                           "invoices", "invoice", invoice_json)
+    return stored_document(current_organization(invoices.current_request), "invoices", lago_id, "invoice",
+                           invoice_json)
 
 
 def _one(invoice: Invoice, organization: Organization) -> Response:
-    return document_answer(organization, "invoices", "invoice", invoice_json, invoice)
+    return invoice_answer(organization, invoice_json, invoice)
 
 
 @invoices.route("/api/v1/invoices/{lago_id}", methods=["PUT"])
