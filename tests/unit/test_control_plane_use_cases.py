@@ -180,3 +180,7 @@ def test_a_subscription_change_bills_its_customer_at_once_and_answers_with_its_p
     assert bills.asked == [(world.organization.id, answer.shown.subscription.customer_id, NOW)]  # a read bills not
 
 
+def test_an_api_key_authenticates_its_organization_only(world):
+    _, api_key = world.organizations.create("Globex")
+    assert world.organizations.authenticate(api_key).name == "Globex"
+    assert world.organizations.authenticate(api_key + "x") is None
