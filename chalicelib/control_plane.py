@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any, Literal
 
 import uuid6
@@ -13,12 +14,14 @@ from chalicelib.domain.clock import utc_now
 from chalicelib.domain.customers import Customer
 from chalicelib.domain.organizations import Organization
 from chalicelib.domain.plans import Plan
-from chalicelib.domain.test_clocks import TestClock
+from chalicelib.domain.test_clocks import CustomerTime, TestClock
 from chalicelib.rendering.invoices import InvoiceRecords
 from chalicelib.store.customer_purge import purge_customer
 from chalicelib.store.repositories import Repositories, repositories
+from chalicelib.usage.period_usage import stored_usage
 from chalicelib.usecases.billable_metrics import BillableMetricUseCases
 from chalicelib.usecases.billing_documents import Gather, ListDocuments, ReadDocument
+from chalicelib.usecases.current_usage import ReadCurrentUsage
 from chalicelib.usecases.customers import CustomerUseCases
 from chalicelib.usecases.events import EventUseCases
 from chalicelib.usecases.ingest_events import IngestEvents
@@ -43,6 +46,12 @@ class Uuid7Ids:
 
 CLOCK = SystemClock()
 IDS = Uuid7Ids()
+
+
+def customer_time(organization: Organization, request_time: datetime) -> CustomerTime:
+    """A request's "now" for each customer it touches: the time the request arrived (which the handler reads), or
+    the frozen time of the test clock a customer lives on (chalicelib/domain/test_clocks.py)."""
+    return CustomerTime(request_time, repositories().test_clocks, organization.id)
 
 
 def organization_use_cases(stores: Repositories | None = None) -> OrganizationUseCases:
@@ -73,6 +82,12 @@ def ingest_events() -> IngestEvents:
     stores = repositories()
     return IngestEvents(stores.events, stores.subscriptions, stores.customers, stores.billable_metrics, stores.plans,
                         IDS)
+
+
+def read_current_usage() -> ReadCurrentUsage:
+    stores = repositories()
+    return ReadCurrentUsage(stores.customers, stores.subscriptions, stores.plans, stores.billable_metrics,
+                            stores.dead_letters, partial(stored_usage, stores))
 
 
 def event_use_cases() -> EventUseCases:

@@ -10,12 +10,14 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from chalicelib.billing import clock_advance
+from chalicelib.billing import clock_advance, drafts
 from chalicelib.billing.biller import bill_due_customers
 from chalicelib.billing.customer_billing import bill_customer_now
 from chalicelib.billing.fanout import bill_queued
 from chalicelib.billing.work_queue import SqsWorkQueue
 from chalicelib.control_plane import organization_use_cases, subscription_use_cases, test_clock_use_cases
+from chalicelib.domain.clock import CustomerClock
+from chalicelib.domain.invoices.invoice import Invoice
 from chalicelib.domain.organizations import Organization
 from chalicelib.domain.test_clocks import TestClock
 from chalicelib.store.repositories import repositories
@@ -41,6 +43,16 @@ def advance_test_clock(organization: Organization, test_clock_id: str, payload: 
     stores = repositories()
     clock = test_clock_use_cases(stores).start_advance(organization, test_clock_id, payload)
     return clock_advance.advance_test_clock(stores, SqsWorkQueue(), clock, has_time)
+
+
+def refresh_invoice(organization: Organization, invoice_id: str, clock: CustomerClock) -> Invoice:
+    """`PUT /invoices/{id}/refresh` on the repositories (billing/drafts.py)."""
+    return drafts.refresh_invoice(repositories(), organization, invoice_id, clock)
+
+
+def finalize_invoice(organization: Organization, invoice_id: str, clock: CustomerClock) -> Invoice:
+    """`PUT /invoices/{id}/finalize` on the repositories (billing/drafts.py)."""
+    return drafts.finalize_invoice(repositories(), organization, invoice_id, clock)
 
 
 def subscription_requests() -> SubscriptionRequests:

@@ -8,20 +8,18 @@ from datetime import date
 from chalice import Response
 from chalice.app import MultiDict
 
+from chalicelib import wiring
 from chalicelib.api.auth import current_organization
 from chalicelib.api.billing_documents import document_page, invoice_answer, stored_document
 from chalicelib.api.blueprint import ApiBlueprint
 from chalicelib.api.body import root_object
 from chalicelib.api.errors import invalid_fields
 from chalicelib.api.pagination import list_request
-from chalicelib.api.request_time import customer_time
-from chalicelib.billing import drafts
-from chalicelib.control_plane import invoice_use_cases
+from chalicelib.control_plane import customer_time, invoice_use_cases
 from chalicelib.domain.clock import utc_now
 from chalicelib.domain.invoices.invoice import Invoice
 from chalicelib.domain.organizations import Organization
 from chalicelib.rendering.invoices import invoice_json
-from chalicelib.store.repositories import repositories
 
 invoices = ApiBlueprint(__name__)
 
@@ -111,11 +109,11 @@ def void_invoice(lago_id: str):
 def refresh_invoice(lago_id: str):
     organization = current_organization(invoices.current_request)
     clock = customer_time(organization, utc_now())
-    return _one(drafts.refresh_invoice(repositories(), organization, lago_id, clock), organization)
+    return _one(wiring.refresh_invoice(organization, lago_id, clock), organization)
 
 
 @invoices.route("/api/v1/invoices/{lago_id}/finalize", methods=["PUT"])
 def finalize_invoice(lago_id: str):
     organization = current_organization(invoices.current_request)
     clock = customer_time(organization, utc_now())
-    return _one(drafts.finalize_invoice(repositories(), organization, lago_id, clock), organization)
+    return _one(wiring.finalize_invoice(organization, lago_id, clock), organization)

@@ -10,8 +10,8 @@ from chalicelib.api.auth import current_organization
 from chalicelib.api.blueprint import ApiBlueprint
 from chalicelib.api.body import root_object
 from chalicelib.api.pagination import list_request
-from chalicelib.api.request_time import customer_time
 from chalicelib.api.serialize import json_response
+from chalicelib.control_plane import customer_time
 from chalicelib.domain.clock import utc_now
 from chalicelib.domain.organizations import Organization
 from chalicelib.domain.subscriptions import CURRENT_STATUSES, STATUSES, status_from_query, statuses_from_query
