@@ -125,11 +125,8 @@ def test_clock_pages() -> ListPage[TestClock]:
 DocumentKind = Literal["invoices", "fees", "credit_notes"]
 
 
-def gather_shown_records() -> GatherShownRecords:
-    return GatherShownRecords(repositories())
-
-
-def _gather(stores: Repositories, kind: DocumentKind) -> Gather[Any]:
+def shown_records(stores: Repositories, kind: DocumentKind) -> Gather[Any]:
+    """The records documents of `kind` show, read from `stores`."""
     def gather(organization: Organization, documents: Sequence[Any]) -> InvoiceRecords:
         return GatherShownRecords(stores)(organization, **{kind: documents})
     return gather
@@ -137,10 +134,10 @@ def _gather(stores: Repositories, kind: DocumentKind) -> Gather[Any]:
 
 def document_pages(kind: DocumentKind) -> ListDocuments[Any]:
     stores = repositories()
-    return ListDocuments(stores.customers, getattr(stores, kind), _gather(stores, kind))
+    return ListDocuments(stores.customers, getattr(stores, kind), shown_records(stores, kind))
 
 
 def read_document(kind: DocumentKind, root_key: str) -> ReadDocument[Any]:
     """Reads a document of `kind`; NotFound(`root_key`) when there is none."""
     stores = repositories()
-    return ReadDocument(getattr(stores, kind), _gather(stores, kind), root_key)
+    return ReadDocument(getattr(stores, kind), shown_records(stores, kind), root_key)

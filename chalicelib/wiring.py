@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -15,12 +16,17 @@ from chalicelib.billing.biller import bill_due_customers
 from chalicelib.billing.customer_billing import bill_customer_now
 from chalicelib.billing.fanout import bill_queued
 from chalicelib.billing.work_queue import SqsWorkQueue
-from chalicelib.control_plane import organization_use_cases, subscription_use_cases, test_clock_use_cases
-from chalicelib.domain.clock import CustomerClock
-from chalicelib.domain.invoices.invoice import Invoice
+from chalicelib.control_plane import (
+    invoice_use_cases,
+    organization_use_cases,
+    shown_records,
+    subscription_use_cases,
+    test_clock_use_cases,
+)
 from chalicelib.domain.organizations import Organization
 from chalicelib.domain.test_clocks import TestClock
 from chalicelib.store.repositories import repositories
+from chalicelib.usecases.invoice_requests import InvoiceRequests
 from chalicelib.usecases.subscription_requests import SubscriptionRequests
 from chalicelib.webhooks.delivery import deliver_queued
 
@@ -45,14 +51,11 @@ def advance_test_clock(organization: Organization, test_clock_id: str, payload: 
     return clock_advance.advance_test_clock(stores, SqsWorkQueue(), clock, has_time)
 
 
-def refresh_invoice(organization: Organization, invoice_id: str, clock: CustomerClock) -> Invoice:
-    """`PUT /invoices/{id}/refresh` on the repositories (billing/drafts.py)."""
-    return drafts.refresh_invoice(repositories(), organization, invoice_id, clock)
-
-
-def finalize_invoice(organization: Organization, invoice_id: str, clock: CustomerClock) -> Invoice:
-    """`PUT /invoices/{id}/finalize` on the repositories (billing/drafts.py)."""
-    return drafts.finalize_invoice(repositories(), organization, invoice_id, clock)
+def invoice_requests() -> InvoiceRequests:
+    """The routes changing an invoice: its use cases, and a draft's refresh and finalization, on the repositories."""
+    stores = repositories()
+    return InvoiceRequests(invoice_use_cases(), partial(drafts.refresh_invoice, stores),
+                           partial(drafts.finalize_invoice, stores), shown_records(stores, "invoices"))
 
 
 def subscription_requests() -> SubscriptionRequests:

@@ -9,8 +9,7 @@ from chalice import Response
 
 from chalicelib.api.pagination import ListRequest
 from chalicelib.api.serialize import json_response
-from chalicelib.control_plane import DocumentKind, document_pages, gather_shown_records, read_document
-from chalicelib.domain.invoices.invoice import Invoice
+from chalicelib.control_plane import DocumentKind, document_pages, read_document
 from chalicelib.domain.organizations import Organization
 from chalicelib.rendering.invoices import InvoiceRecords
 
@@ -25,11 +24,6 @@ def document_page(listing: ListRequest, kind: DocumentKind, render: Render, **fi
                                  listing.query.get("external_customer_id"), **filters)
     return json_response({kind: [render(document, shown.records) for document in shown.documents],
                           "meta": page.meta(shown.total_count)})
-
-
-def invoice_answer(organization: Organization, render: Render, invoice: Invoice) -> Response:
-    """An invoice a use case changed, with the records it shows."""
-    return json_response({"invoice": render(invoice, gather_shown_records()(organization, invoices=[invoice]))})
 
 
 def stored_document(organization: Organization, kind: DocumentKind, lago_id: str, root_key: str,
