@@ -104,7 +104,6 @@ def test_clock_use_cases(stores: Repositories | None = None) -> TestClockUseCase
         stores, organization_id, customer_id), IDS)
 
 
-
 def plan_pages() -> ListPage[Plan]:
     return ListPage(repositories().plans)
 
