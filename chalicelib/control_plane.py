@@ -2,20 +2,34 @@
 one place the API, the CLI and the local stack build them (tests wire tests/fakes/control_plane.py instead)."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
+from typing import Any, Literal
 
 import uuid6
 
+from chalicelib.domain.billable_metrics import BillableMetric
 from chalicelib.domain.clock import utc_now
+from chalicelib.domain.customers import Customer
+from chalicelib.domain.organizations import Organization
+from chalicelib.domain.plans import Plan
+from chalicelib.domain.test_clocks import CustomerTime, TestClock
+from chalicelib.rendering.invoices import InvoiceRecords
 from chalicelib.store.customer_purge import purge_customer
 from chalicelib.store.repositories import Repositories, repositories
+from chalicelib.usage.period_usage import stored_usage
 from chalicelib.usecases.billable_metrics import BillableMetricUseCases
+from chalicelib.usecases.billing_documents import Gather, ListDocuments, ReadDocument
+from chalicelib.usecases.current_usage import ReadCurrentUsage
 from chalicelib.usecases.customers import CustomerUseCases
 from chalicelib.usecases.events import EventUseCases
 from chalicelib.usecases.ingest_events import IngestEvents
 from chalicelib.usecases.invoices import InvoiceUseCases
+from chalicelib.usecases.listing import ListPage
 from chalicelib.usecases.organizations import OrganizationUseCases
 from chalicelib.usecases.plans import PlanUseCases
+from chalicelib.usecases.shown_records import GatherShownRecords
 from chalicelib.usecases.subscriptions import SubscriptionUseCases
 from chalicelib.usecases.test_clocks import TestClockUseCases
 
@@ -32,6 +46,12 @@ class Uuid7Ids:
 
 CLOCK = SystemClock()
 IDS = Uuid7Ids()
+
+
+def customer_time(organization: Organization, request_time: datetime) -> CustomerTime:
+    """A request's "now" for each customer it touches: the time the request arrived (which the handler reads), or
+    the frozen time of the test clock a customer lives on (chalicelib/domain/test_clocks.py)."""
+    return CustomerTime(request_time, repositories().test_clocks, organization.id)
 
 
 def organization_use_cases(stores: Repositories | None = None) -> OrganizationUseCases:
@@ -64,6 +84,12 @@ def ingest_events() -> IngestEvents:
                         IDS)
 
 
+def read_current_usage() -> ReadCurrentUsage:
+    stores = repositories()
+    return ReadCurrentUsage(stores.customers, stores.subscriptions, stores.plans, stores.billable_metrics,
+                            stores.dead_letters, partial(stored_usage, stores))
+
+
 def event_use_cases() -> EventUseCases:
     return EventUseCases(repositories().events)
 
@@ -77,3 +103,40 @@ def test_clock_use_cases(stores: Repositories | None = None) -> TestClockUseCase
     return TestClockUseCases(stores.test_clocks, lambda organization_id, customer_id: purge_customer(
         stores, organization_id, customer_id), IDS)
 
+
+def plan_pages() -> ListPage[Plan]:
+    return ListPage(repositories().plans)
+
+
+def billable_metric_pages() -> ListPage[BillableMetric]:
+    return ListPage(repositories().billable_metrics)
+
+
+def customer_pages() -> ListPage[Customer]:
+    return ListPage(repositories().customers)
+
+
+def test_clock_pages() -> ListPage[TestClock]:
+    return ListPage(repositories().test_clocks)
+
+
+# The documents the biller writes, by the name of their repository, of their list and of their shown records.
+DocumentKind = Literal["invoices", "fees", "credit_notes"]
+
+
+def shown_records(stores: Repositories, kind: DocumentKind) -> Gather[Any]:
+    """The records documents of `kind` show, read from `stores`."""
+    def gather(organization: Organization, documents: Sequence[Any]) -> InvoiceRecords:
+        return GatherShownRecords(stores)(organization, **{kind: documents})
+    return gather
+
+
+def document_pages(kind: DocumentKind) -> ListDocuments[Any]:
+    stores = repositories()
+    return ListDocuments(stores.customers, getattr(stores, kind), shown_records(stores, kind))
+
+
+def read_document(kind: DocumentKind, root_key: str) -> ReadDocument[Any]:
+    """Reads a document of `kind`; NotFound(`root_key`) when there is none."""
+    stores = repositories()
+    return ReadDocument(getattr(stores, kind), shown_records(stores, kind), root_key)

@@ -5,19 +5,29 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from chalicelib.billing import clock_advance
+from chalicelib.billing import clock_advance, drafts
 from chalicelib.billing.biller import bill_due_customers
+from chalicelib.billing.customer_billing import bill_customer_now
 from chalicelib.billing.fanout import bill_queued
 from chalicelib.billing.work_queue import SqsWorkQueue
-from chalicelib.control_plane import organization_use_cases, test_clock_use_cases
+from chalicelib.control_plane import (
+    invoice_use_cases,
+    organization_use_cases,
+    shown_records,
+    subscription_use_cases,
+    test_clock_use_cases,
+)
 from chalicelib.domain.organizations import Organization
 from chalicelib.domain.test_clocks import TestClock
 from chalicelib.store.repositories import repositories
+from chalicelib.usecases.invoice_requests import InvoiceRequests
+from chalicelib.usecases.subscription_requests import SubscriptionRequests
 from chalicelib.webhooks.delivery import deliver_queued
 
 
@@ -39,6 +49,21 @@ def advance_test_clock(organization: Organization, test_clock_id: str, payload: 
     stores = repositories()
     clock = test_clock_use_cases(stores).start_advance(organization, test_clock_id, payload)
     return clock_advance.advance_test_clock(stores, SqsWorkQueue(), clock, has_time)
+
+
+def invoice_requests() -> InvoiceRequests:
+    """The routes changing an invoice: its use cases, and a draft's refresh and finalization, on the repositories."""
+    stores = repositories()
+    return InvoiceRequests(invoice_use_cases(), partial(drafts.refresh_invoice, stores),
+                           partial(drafts.finalize_invoice, stores), shown_records(stores, "invoices"))
+
+
+def subscription_requests() -> SubscriptionRequests:
+    """The subscription routes' use cases, billing a change at once on the repositories."""
+    stores = repositories()
+    return SubscriptionRequests(subscription_use_cases(), stores.plans,
+                                lambda organization_id, customer_id, now: bill_customer_now(
+                                    stores, organization_id, customer_id, now))
 
 
 def deliver_queued_webhooks(raw_event: dict[str, Any], context: LambdaContext | None) -> PartialItemFailureResponse:

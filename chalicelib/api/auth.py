@@ -4,23 +4,19 @@ from __future__ import annotations
 from chalice.app import Request
 
 from chalicelib.api.errors import unauthorized
-from chalicelib.domain.api_keys import bearer_token, hash_api_key, key_matches
-from chalicelib.domain.errors import NotFound
+from chalicelib.control_plane import organization_use_cases
+from chalicelib.domain.api_keys import bearer_token
 from chalicelib.domain.organizations import Organization
-from chalicelib.store.repositories import repositories
 
 
 def authenticate(authorization_header: str | None) -> Organization:
     api_key = bearer_token(authorization_header)
     if api_key is None:
         raise unauthorized()
-    record = repositories().organizations.find_api_key(hash_api_key(api_key))
-    if record is None or not key_matches(api_key, record):
+    organization = organization_use_cases().authenticate(api_key)
+    if organization is None:
         raise unauthorized()
-    try:
-        return repositories().organizations.get(record.organization_id)
-    except NotFound:
-        raise unauthorized() from None
+    return organization
 
 
 def current_organization(request: Request) -> Organization:

@@ -15,11 +15,10 @@ credit_notes = ApiBlueprint(__name__)
 
 @credit_notes.route("/api/v1/credit_notes", methods=["GET"])
 def list_credit_notes() -> Response:
-    return document_page(list_request(credit_notes.current_request), lambda stores: stores.credit_notes,
-                         "credit_notes", credit_note_json)
+    return document_page(list_request(credit_notes.current_request), "credit_notes", credit_note_json)
 
 
 @credit_notes.route("/api/v1/credit_notes/{lago_id}", methods=["GET"])
 def get_credit_note(lago_id: str) -> Response:
-    return stored_document(current_organization(credit_notes.current_request), lambda stores: stores.credit_notes,
-                           lago_id, "credit_notes", "credit_note", credit_note_json)
+    return stored_document(current_organization(credit_notes.current_request), "credit_notes", lago_id,
+                           "credit_note", credit_note_json)

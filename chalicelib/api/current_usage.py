@@ -3,19 +3,15 @@ use case (chalicelib/usecases/current_usage.py) and renders Lago's `customer_usa
 from __future__ import annotations
 
 from decimal import Decimal
-from functools import partial
 
 from chalicelib.api.auth import current_organization
 from chalicelib.api.blueprint import ApiBlueprint
-from chalicelib.api.request_time import customer_time
 from chalicelib.api.serialize import json_response
+from chalicelib.control_plane import customer_time, read_current_usage
 from chalicelib.domain.clock import iso_z, utc_now
 from chalicelib.domain.current_usage import BucketUsage, ChargeUsage, PeriodUsage, UsagePeriod, UsageTotals
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.rendering.resources import plain_number
-from chalicelib.store.repositories import Repositories, repositories
-from chalicelib.usage.period_usage import stored_usage
-from chalicelib.usecases.current_usage import ReadCurrentUsage
 
 current_usage = ApiBlueprint(__name__)
 
@@ -95,19 +91,12 @@ def customer_usage_json(usage: PeriodUsage, period: UsagePeriod) -> dict:
     }
 
 
-def read_current_usage(stores: Repositories) -> ReadCurrentUsage:
-    """The use case wired to the stores."""
-    return ReadCurrentUsage(stores.customers, stores.subscriptions, stores.plans, stores.billable_metrics,
-                            stores.dead_letters, partial(stored_usage, stores))
-
-
 @current_usage.route("/api/v1/customers/{external_id}/current_usage", methods=["GET"])
 def get_current_usage(external_id: str):
     request = current_usage.current_request
     organization = current_organization(request)
     query = request.query_params or {}
     apply_taxes = _apply_taxes(query.get("apply_taxes"))
-    read = read_current_usage(repositories())
-    current = read(organization, external_id, query.get("external_subscription_id"), apply_taxes=apply_taxes,
-                   clock=customer_time(organization, utc_now()))
+    current = read_current_usage()(organization, external_id, query.get("external_subscription_id"),
+                                   apply_taxes=apply_taxes, clock=customer_time(organization, utc_now()))
     return json_response({"customer_usage": customer_usage_json(current.usage, current.period)})

@@ -5,8 +5,7 @@ from chalice import Response
 
 from chalicelib.api.blueprint import ApiBlueprint
 from chalicelib.api.record_routes import RecordRoutes
-from chalicelib.api.request_time import customer_time
-from chalicelib.control_plane import customer_use_cases
+from chalicelib.control_plane import customer_pages, customer_time, customer_use_cases
 from chalicelib.domain.clock import utc_now
 from chalicelib.domain.customers import Customer
 from chalicelib.rendering.resources import customer_json
@@ -20,7 +19,7 @@ def _customer_json(customer: Customer) -> dict:
 
 
 routes = RecordRoutes(customers, "/api/v1/customers", "external_id", "customer", "customers", _customer_json,
-                      customer_use_cases, lambda stores: stores.customers)
+                      customer_use_cases, customer_pages)
 
 
 @customers.route("/api/v1/customers", methods=["POST"])

@@ -7,9 +7,8 @@ from chalicelib.api.blueprint import ApiBlueprint
 from chalicelib.api.body import parse_json, root_object
 from chalicelib.api.errors import missing_root_key
 from chalicelib.api.pagination import list_request
-from chalicelib.api.request_time import customer_time
 from chalicelib.api.serialize import json_response
-from chalicelib.control_plane import event_use_cases, ingest_events
+from chalicelib.control_plane import customer_time, event_use_cases, ingest_events
 from chalicelib.domain.clock import utc_now_ms
 from chalicelib.rendering.resources import event_json
 

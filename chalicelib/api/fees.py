@@ -16,11 +16,10 @@ fees = ApiBlueprint(__name__)
 @fees.route("/api/v1/fees", methods=["GET"])
 def list_fees() -> Response:
     listing = list_request(fees.current_request)
-    return document_page(listing, lambda stores: stores.fees, "fees", stored_fee_json,
+    return document_page(listing, "fees", stored_fee_json,
                          external_subscription_id=listing.query.get("external_subscription_id") or None)
 
 
 @fees.route("/api/v1/fees/{lago_id}", methods=["GET"])
 def get_fee(lago_id: str) -> Response:
-    return stored_document(current_organization(fees.current_request), lambda stores: stores.fees, lago_id, "fees",
-                           "fee", stored_fee_json)
+    return stored_document(current_organization(fees.current_request), "fees", lago_id, "fee", stored_fee_json)

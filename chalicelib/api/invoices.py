@@ -8,20 +8,19 @@ from datetime import date
 from chalice import Response
 from chalice.app import MultiDict
 
+from chalicelib import wiring
 from chalicelib.api.auth import current_organization
-from chalicelib.api.billing_documents import document_answer, document_page, stored_document
+from chalicelib.api.billing_documents import document_page, stored_document
 from chalicelib.api.blueprint import ApiBlueprint
 from chalicelib.api.body import root_object
 from chalicelib.api.errors import invalid_fields
 from chalicelib.api.pagination import list_request
-from chalicelib.api.request_time import customer_time
-from chalicelib.billing import drafts
-from chalicelib.control_plane import invoice_use_cases
+from chalicelib.api.serialize import json_response
+from chalicelib.control_plane import customer_time
 from chalicelib.domain.clock import utc_now
 from chalicelib.domain.invoices.invoice import Invoice
-from chalicelib.domain.organizations import Organization
 from chalicelib.rendering.invoices import invoice_json
-from chalicelib.store.repositories import repositories
+from chalicelib.usecases.billing_documents import ShownDocument
 
 invoices = ApiBlueprint(__name__)
 
@@ -79,43 +78,42 @@ def list_invoices():
     }
     if errors:
         raise invalid_fields(errors)
-    return document_page(listing, lambda stores: stores.invoices, "invoices", invoice_json, **filters)
+    return document_page(listing, "invoices", invoice_json, **filters)
 
 
 @invoices.route("/api/v1/invoices/{lago_id}", methods=["GET"])
 def get_invoice(lago_id: str) -> Response:
-    return stored_document(current_organization(invoices.current_request), lambda stores: stores.invoices, lago_id,
-                           "invoices", "invoice", invoice_json)
+    return stored_document(current_organization(invoices.current_request), "invoices", lago_id, "invoice",
+                           invoice_json)
 
 
-def _one(invoice: Invoice, organization: Organization) -> Response:
-    return document_answer(organization, "invoices", "invoice", invoice_json, invoice)
+def _one(shown: ShownDocument[Invoice]) -> Response:
+    return json_response({"invoice": invoice_json(shown.document, shown.records)})
 
 
 @invoices.route("/api/v1/invoices/{lago_id}", methods=["PUT"])
 def update_invoice(lago_id: str):
     request = invoices.current_request
     organization = current_organization(request)
-    return _one(invoice_use_cases().update(organization.id, lago_id, root_object(request.raw_body, "invoice"),
-                                           customer_time(organization, utc_now())), organization)
+    return _one(wiring.invoice_requests().update(organization, lago_id, root_object(request.raw_body, "invoice"),
+                                                 customer_time(organization, utc_now())))
 
 
 @invoices.route("/api/v1/invoices/{lago_id}/void", methods=["POST"])
 def void_invoice(lago_id: str):
     organization = current_organization(invoices.current_request)
-    return _one(invoice_use_cases().void(organization.id, lago_id, customer_time(organization, utc_now())),
-                organization)
+    return _one(wiring.invoice_requests().void(organization, lago_id, customer_time(organization, utc_now())))
 
 
 @invoices.route("/api/v1/invoices/{lago_id}/refresh", methods=["PUT"])
 def refresh_invoice(lago_id: str):
     organization = current_organization(invoices.current_request)
     clock = customer_time(organization, utc_now())
-    return _one(drafts.refresh_invoice(repositories(), organization, lago_id, clock), organization)
+    return _one(wiring.invoice_requests().refresh(organization, lago_id, clock))
 
 
 @invoices.route("/api/v1/invoices/{lago_id}/finalize", methods=["PUT"])
 def finalize_invoice(lago_id: str):
     organization = current_organization(invoices.current_request)
     clock = customer_time(organization, utc_now())
-    return _one(drafts.finalize_invoice(repositories(), organization, lago_id, clock), organization)
+    return _one(wiring.invoice_requests().finalize(organization, lago_id, clock))

@@ -1,10 +1,9 @@
-"""Lago's page/per_page pagination and its `meta` object, and the customer filter its lists share."""
+"""Lago's page/per_page pagination and its `meta` object."""
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from math import ceil
-from typing import Any, Callable, Protocol, TypeVar
+from typing import Any, Callable, TypeVar
 
 from chalice import Response
 from chalice.app import MultiDict, Request
@@ -13,7 +12,7 @@ from chalicelib.api.auth import current_organization
 from chalicelib.api.errors import invalid_fields
 from chalicelib.api.serialize import json_response
 from chalicelib.domain.organizations import Organization
-from chalicelib.store.repositories import Repositories
+from chalicelib.usecases.listing import ListPage
 
 DEFAULT_PER_PAGE = 100
 MAX_PER_PAGE = 100
@@ -21,7 +20,6 @@ MAX_PER_PAGE = 100
 MAX_PAGE = 1000
 
 Record = TypeVar("Record")
-Record_co = TypeVar("Record_co", covariant=True)
 
 
 @dataclass(frozen=True)
@@ -77,30 +75,9 @@ def list_request(request: Request) -> ListRequest:
     return ListRequest(current_organization(request), query, page_from_query(query))
 
 
-class PagedStore(Protocol[Record_co]):
-    """Records listed a page at a time, newest first, with their live count."""
-
-    def list_page(self, organization_id: str, page: int, per_page: int) -> Sequence[Record_co]: ...
-    def count(self, organization_id: str) -> int: ...
-
-
-def paged_list(query: MultiDict | dict[str, str] | None, store: PagedStore[Record], organization_id: str, plural: str,
-               to_json: Callable[[Record], dict[str, Any]]) -> Response:
-    """`GET /<plural>`: the page asked for, newest first, and Lago's `meta` from the store's live count."""
+def paged_list(query: MultiDict | dict[str, str] | None, list_page: ListPage[Record], organization_id: str,
+               plural: str, to_json: Callable[[Record], dict[str, Any]]) -> Response:
+    """`GET /<plural>`: the page asked for, newest first, and Lago's `meta` from the live count."""
     page = page_from_query(query)
-    listed = store.list_page(organization_id, page.number, page.per_page)
-    return json_response({plural: [to_json(item) for item in listed], "meta": page.meta(store.count(organization_id))})
-
-
-# The `external_customer_id` filter named a customer the organization does not have: the list is empty (Lago).
-UNKNOWN_CUSTOMER = object()
-
-
-def customer_filter(stores: Repositories, organization_id: str, query: MultiDict | dict[str, str]):
-    """The lago_id of the customer a list's `external_customer_id` names, None without the filter, or
-    UNKNOWN_CUSTOMER."""
-    external_customer_id = query.get("external_customer_id")
-    if external_customer_id is None:
-        return None
-    customer = stores.customers.find_by_external_id(organization_id, external_customer_id)
-    return UNKNOWN_CUSTOMER if customer is None else customer.id
+    listed = list_page(organization_id, page.number, page.per_page)
+    return json_response({plural: [to_json(item) for item in listed.records], "meta": page.meta(listed.total_count)})

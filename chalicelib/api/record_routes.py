@@ -14,7 +14,7 @@ from chalicelib.api.body import root_object
 from chalicelib.api.pagination import paged_list
 from chalicelib.api.serialize import json_response
 from chalicelib.domain.organizations import Organization
-from chalicelib.store.repositories import Repositories, repositories
+from chalicelib.usecases.listing import ListPage
 
 Verb = Literal["create", "list", "read", "update", "delete"]
 
@@ -28,7 +28,7 @@ class RecordRoutes:
     plural: str  # `plans`, the list's key
     render: Callable[[Any], dict]
     use_cases: Callable[[], Any]  # create(organization, body), find / delete(organization, key), update(..., body)
-    store: Callable[[Repositories], Any]  # what the list pages through (list_page, count)
+    pages: Callable[[], ListPage[Any]]  # the list's use case
 
     @property
     def item_path(self) -> str:
@@ -49,7 +49,7 @@ class RecordRoutes:
             "create": (self.collection_path, "POST",
                        lambda: self.answer(self.use_cases().create(self.organization(), self.body()))),
             "list": (self.collection_path, "GET", lambda: paged_list(
-                self.blueprint.current_request.query_params, self.store(repositories()), self.organization().id,
+                self.blueprint.current_request.query_params, self.pages(), self.organization().id,
                 self.plural, self.render)),
             "read": (self.item_path, "GET",
                      lambda **path: self.answer(self.use_cases().find(self.organization(), path[self.key]))),

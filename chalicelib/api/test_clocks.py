@@ -9,7 +9,7 @@ from chalice import Response
 from chalicelib.api.blueprint import ApiBlueprint
 from chalicelib.api.body import parse_json
 from chalicelib.api.record_routes import RecordRoutes
-from chalicelib.control_plane import test_clock_use_cases
+from chalicelib.control_plane import test_clock_pages, test_clock_use_cases
 from chalicelib.domain.clock import utc_now
 from chalicelib.rendering.resources import test_clock_json
 from chalicelib.wiring import advance_test_clock
@@ -19,7 +19,7 @@ test_clocks = ApiBlueprint(__name__)
 ADVANCE_BUDGET_SECONDS = 20
 
 routes = RecordRoutes(test_clocks, "/api/v1/test_clocks", "lago_id", "test_clock", "test_clocks", test_clock_json,
-                      test_clock_use_cases, lambda stores: stores.test_clocks)
+                      test_clock_use_cases, test_clock_pages)
 routes.serve("list", "read", "delete")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.domain.api_keys import ApiKeyRecord, generate_api_key, hash_api_key
+from chalicelib.domain.api_keys import ApiKeyRecord, generate_api_key, hash_api_key, key_matches
 from chalicelib.domain.errors import HasActiveSubscriptions, NotFound, ValidationFailed
 from chalicelib.domain.organizations import Organization, OrganizationUpdate, default_document_number_prefix
 from chalicelib.domain.webhooks import new_hmac_key
@@ -35,6 +35,16 @@ class OrganizationUseCases:
                                     document_number_prefix=default_document_number_prefix(name, organization_id))
         self.organizations.create(organization, new_hmac_key())
         return organization, self.issue_api_key(organization_id, api_key)
+
+    def authenticate(self, api_key: str) -> Organization | None:
+        """The organization owning `api_key`; None for a key no organization has, or whose organization is gone."""
+        record = self.organizations.find_api_key(hash_api_key(api_key))
+        if record is None or not key_matches(api_key, record):
+            return None
+        try:
+            return self.organizations.get(record.organization_id)
+        except NotFound:
+            return None
 
     def rotate_api_key(self, organization_id: str) -> str:
         """A new key for the organization; every older key stops working at once."""

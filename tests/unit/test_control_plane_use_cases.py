@@ -15,6 +15,7 @@ from chalicelib.usecases.customers import CustomerUseCases
 from chalicelib.usecases.ingest_events import IngestEvents
 from chalicelib.usecases.organizations import OrganizationUseCases
 from chalicelib.usecases.plans import PlanUseCases
+from chalicelib.usecases.subscription_requests import SubscriptionRequests
 from chalicelib.usecases.subscriptions import SubscriptionUseCases
 from chalicelib.usecases.test_clocks import TestClockUseCases
 
@@ -155,3 +156,31 @@ def test_deleting_a_test_clock_purges_its_customers_first(world):
     assert world.purged == [(organization.id, customer.id)]
     with pytest.raises(NotFound):
         world.test_clocks.find(organization, clock.id)
+
+
+class _Bills:
+    """The billing port of SubscriptionRequests: each (organization_id, customer_id, now) it was asked to bill."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, str, datetime]] = []
+
+    def __call__(self, organization_id: str, customer_id: str, now: datetime) -> None:
+        self.asked.append((organization_id, customer_id, now))
+
+
+def test_a_subscription_change_bills_its_customer_at_once_and_answers_with_its_plan_codes(world):
+    world.subscribed()
+    bills = _Bills()
+    requests = SubscriptionRequests(world.subscriptions, world.ports.plans, bills)
+    answer = requests.end(world.organization, "sub-1", "active", world.now())
+    assert answer.shown.subscription.status == "terminated"
+    assert bills.asked == [(world.organization.id, answer.shown.subscription.customer_id, NOW)]
+    assert answer.plan_codes == {}
+    assert requests.find(world.organization, "sub-1", "terminated").shown.subscription == answer.shown.subscription
+    assert bills.asked == [(world.organization.id, answer.shown.subscription.customer_id, NOW)]  # a read bills not
+
+
+def test_an_api_key_authenticates_its_organization_only(world):
+    _, api_key = world.organizations.create("Globex")
+    assert world.organizations.authenticate(api_key).name == "Globex"
+    assert world.organizations.authenticate(api_key + "x") is None

@@ -150,3 +150,12 @@ def test_the_data_plane_use_cases_are_handed_their_adapters():
              for source, modules in forbidden_imports(package, COMPOSITION).items()}
     assert {source: modules for source, modules in found.items()
             if source not in WEBHOOK_ADAPTERS + BILLING_ADAPTERS} == {}
+
+
+# The entry points that still build what they call on the store themselves; every other one reaches it through a
+# use case wired in a composition root (chalicelib/control_plane.py, chalicelib/wiring.py).
+API_STORE_IMPORTERS = {"api/body.py"}
+
+
+def test_the_api_reaches_the_store_only_where_it_still_must():
+    assert set(forbidden_imports("api", ("chalicelib.store",))) <= API_STORE_IMPORTERS
