@@ -316,7 +316,7 @@ def _share(stores: BillingStores, step: BillingStep, plan: Plan, metrics: Mappin
         return None
     usage = stored_usage(stores, subscription, plan, metrics, terms, period)
     if step.kind == "periodic":
-        return periodic_share(subscription, plan, metrics, timezone, step.at, usage,
+        return periodic_share(subscription, plan, metrics, terms, step.at, usage,
                               initial_started_at=initial_started_at)
     return termination_share(subscription, billed_plan(stores, subscription, plan, metrics, period), metrics,
-                             timezone, usage, initial_started_at=initial_started_at)
+                             terms, usage, initial_started_at=initial_started_at)

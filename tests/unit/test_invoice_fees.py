@@ -40,7 +40,7 @@ def plan(amount_cents: int = 1000, *charges: Charge, interval: str = "monthly", 
 
 def periodic(sub: Subscription, billing_plan: Plan, billing_at: datetime, usage: StoredUsage = NONE_USED,
              metrics: dict | None = None, timezone: str = "UTC", initial_started_at: datetime | None = None):
-    return periodic_share(sub, billing_plan, metrics or {}, timezone, billing_at, usage,
+    return periodic_share(sub, billing_plan, metrics or {}, subscription_terms(sub, billing_plan, timezone), billing_at, usage,
                           initial_started_at=initial_started_at or sub.started_at)
 
 
@@ -94,7 +94,7 @@ def test_a_plan_paid_in_arrears_bills_nothing_at_its_start():
 
 def test_termination_bills_the_termination_day():
     sub = started_subscription(utc(2026, 1, 1), terminated_at=utc(2026, 3, 10, 0, 0))
-    share = termination_share(sub, plan(), {}, "UTC", NONE_USED, initial_started_at=sub.started_at)
+    share = termination_share(sub, plan(), {}, subscription_terms(sub, plan(), "UTC"), NONE_USED, initial_started_at=sub.started_at)
     (fee,) = share.fees
     # 1..10 March = 10 days of 31, the 10th billed though terminated at 00:00: 1000 x 10 / 31 = 322.58
     assert fee.amount_cents == (1000 * 10 + 31 // 2) // 31 == 323
@@ -104,7 +104,8 @@ def test_termination_bills_the_termination_day():
 
 def test_termination_of_a_pay_in_advance_plan_bills_no_base_fee():
     sub = started_subscription(utc(2026, 1, 1), terminated_at=utc(2026, 3, 10))
-    share = termination_share(sub, plan(pay_in_advance=True), {}, "UTC", NONE_USED, initial_started_at=sub.started_at)
+    in_advance = plan(pay_in_advance=True)
+    share = termination_share(sub, in_advance, {}, subscription_terms(sub, in_advance, "UTC"), NONE_USED, initial_started_at=sub.started_at)
     assert (share.base_fee_window, share.fees) == (None, ())
 
 

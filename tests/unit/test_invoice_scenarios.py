@@ -17,6 +17,7 @@ from chalicelib.domain.aggregations.registry import aggregation_for
 from chalicelib.domain.aggregations.sum import Totals
 from chalicelib.domain.aggregations.windows import Window, epoch_ms
 from chalicelib.domain.billable_metrics import BillableMetric
+from chalicelib.domain.billing_context import subscription_terms
 from chalicelib.domain.invoices import (
     StoredUsage,
     invoice_number,
@@ -52,7 +53,7 @@ def plan(interval: str = "monthly", pay_in_advance: bool = False, *charges: Char
 
 def periodic(sub: Subscription, billed: Plan, billing_at: datetime, usage: StoredUsage = THREE_CALLS,
              metrics: dict | None = None):
-    return periodic_share(sub, billed, metrics or {"calls": CALLS}, "UTC", billing_at, usage,
+    return periodic_share(sub, billed, metrics or {"calls": CALLS}, subscription_terms(sub, billed, "UTC"), billing_at, usage,
                           initial_started_at=sub.started_at)
 
 
@@ -224,7 +225,7 @@ TERMINATIONS = [
                          [case[1:] for case in TERMINATIONS], ids=[case[0] for case in TERMINATIONS])
 def test_terminations(interval, billing_time, start, terminated, cents):
     sub = started_subscription(start.replace(tzinfo=UTC), billing_time, terminated_at=terminated.replace(tzinfo=UTC))
-    share = termination_share(sub, plan(interval), {"calls": CALLS}, "UTC", THREE_CALLS,
+    share = termination_share(sub, plan(interval), {"calls": CALLS}, subscription_terms(sub, plan(interval), "UTC"), THREE_CALLS,
                               initial_started_at=sub.started_at)
     assert share.charges_window.end == terminated.replace(tzinfo=UTC) + timedelta(seconds=1)
     assert_invoice(share, cents)
@@ -281,7 +282,8 @@ def test_section_5_2_trial_covering_the_whole_period_bills_no_base_fee():
 
 def test_section_5_2_trial_is_not_granted_again_on_resubscription():
     sub = started_subscription(at(date(2022, 3, 1)))
-    share = periodic_share(sub, plan(trial_period=Decimal(31)), {"calls": CALLS}, "UTC", at(date(2022, 4, 1)),
+    trial = plan(trial_period=Decimal(31))
+    share = periodic_share(sub, trial, {"calls": CALLS}, subscription_terms(sub, trial, "UTC"), at(date(2022, 4, 1)),
                            THREE_CALLS, initial_started_at=at(date(2021, 6, 1)))  # first start of the external id
     assert_invoice(share, 1000)
 
@@ -295,7 +297,7 @@ def test_section_5_2_pay_in_advance_plan_in_trial_creates_no_invoice_at_start():
 
 def test_section_5_2_termination_bills_from_the_period_start_through_the_termination_day():
     sub = started_subscription(at(date(2022, 1, 1)), terminated_at=datetime(2022, 2, 14, 9, tzinfo=UTC))
-    share = termination_share(sub, plan(), {"calls": CALLS}, "UTC", THREE_CALLS, initial_started_at=sub.started_at)
+    share = termination_share(sub, plan(), {"calls": CALLS}, subscription_terms(sub, plan(), "UTC"), THREE_CALLS, initial_started_at=sub.started_at)
     assert to_datetime(share.charges_window) == "2022-02-14T09:00:00Z"
     assert_invoice(share, half_up(1000 * 14, 28))  # 1..14 February = 14 days of 28: 500
 

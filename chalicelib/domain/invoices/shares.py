@@ -3,7 +3,8 @@ a pay-in-advance plan and at termination. Pure: the caller loads and resolves th
 
 - `subscription`: started (a pending one bills nothing); its `terminated_at` cuts the windows.
 - `plan`: the subscription's plan; `metrics`: its charges' metrics by lago_id.
-- `timezone`: the customer's, else the organization's, else UTC.
+- `timezone` (a share at a plan's start) or `terms` (`billing_context.subscription_terms`, computed once by the
+  caller for the charges period it reads): the customer's timezone, else the organization's, else UTC.
 - `usage`: the stored aggregates of the charges period billed (the share's `charges_window` lies in it), by
   BucketKey, with the openings of recurring metrics (`current_usage.recurring_openings`).
 - `initial_started_at`: the first start of the subscription's external id, from which a trial is counted."""
@@ -49,12 +50,11 @@ class SubscriptionShare:
     fees: tuple[FeeLine, ...]
 
 
-def periodic_share(subscription: Subscription, plan: Plan, metrics: Mapping[str, BillableMetric], timezone: str,
+def periodic_share(subscription: Subscription, plan: Plan, metrics: Mapping[str, BillableMetric], terms: BillingTerms,
                    billing_at: datetime, usage: StoredUsage, *, initial_started_at: datetime) -> SubscriptionShare:
     """The run on the billing day containing `billing_at` (`billing_windows`): the charges period that just
     ended, priced from `usage` (its stored aggregates), and the base fee when a plan period ends (in arrears)
     or begins (in advance) that day. `initial_started_at`: the first start of the external id (trials)."""
-    terms = _terms(subscription, plan, timezone)
     return _share(subscription, plan, metrics, terms, billing_windows(terms, billing_at), usage,
                   "subscription_periodic", initial_started_at)
 
@@ -73,15 +73,14 @@ def starting_share(subscription: Subscription, plan: Plan, timezone: str, *,
     return _share(subscription, plan, {}, terms, windows, NOTHING_STORED, "subscription_starting", initial_started_at)
 
 
-def termination_share(subscription: Subscription, plan: Plan, metrics: Mapping[str, BillableMetric], timezone: str,
-                      usage: StoredUsage, *, initial_started_at: datetime) -> SubscriptionShare:
+def termination_share(subscription: Subscription, plan: Plan, metrics: Mapping[str, BillableMetric],
+                      terms: BillingTerms, usage: StoredUsage, *, initial_started_at: datetime) -> SubscriptionShare:
     """The invoice at `subscription.terminated_at` (`termination_windows`): the charges period in progress
     up to it, priced from `usage`, and for a plan paid in arrears the base fee through the termination day."""
-    terms = _terms(subscription, plan, timezone)
     windows = termination_windows(terms)  # refuses a subscription without `terminated_at`
     if subscription.terminated_by_upgrade and windows.base_fee is not None and terms.terminated_at is not None:
         # Upgraded: the old plan's base fee runs to the day before; the new plan bills the upgrade day.
-        upgrade_day = day_start(local_day(terms.terminated_at, timezone), timezone)
+        upgrade_day = day_start(local_day(terms.terminated_at, terms.timezone), terms.timezone)
         windows = BillingWindows(windows.base_fee.within(end=upgrade_day), windows.charges)
     return _share(subscription, plan, metrics, terms, windows, usage, "subscription_terminating", initial_started_at)
 
