@@ -14,7 +14,7 @@ from chalicelib.domain.clock import utc_now
 from chalicelib.domain.customers import Customer
 from chalicelib.domain.organizations import Organization
 from chalicelib.domain.plans import Plan
-from chalicelib.domain.test_clocks import CustomerTime, TestClock
+from chalicelib.domain.test_clocks import TestClock
 from chalicelib.rendering.invoices import InvoiceRecords
 from chalicelib.store.customer_purge import purge_customer
 from chalicelib.store.repositories import Repositories, repositories
@@ -22,6 +22,7 @@ from chalicelib.usage.period_usage import stored_usage
 from chalicelib.usecases.billable_metrics import BillableMetricUseCases
 from chalicelib.usecases.billing_documents import Gather, ListDocuments, ReadDocument
 from chalicelib.usecases.current_usage import ReadCurrentUsage
+from chalicelib.usecases.customer_time import CustomerTime
 from chalicelib.usecases.customers import CustomerUseCases
 from chalicelib.usecases.events import EventUseCases
 from chalicelib.usecases.ingest_events import IngestEvents
@@ -50,7 +51,7 @@ IDS = Uuid7Ids()
 
 def customer_time(organization: Organization, request_time: datetime) -> CustomerTime:
     """A request's "now" for each customer it touches: the time the request arrived (which the handler reads), or
-    the frozen time of the test clock a customer lives on (chalicelib/domain/test_clocks.py)."""
+    the frozen time of the test clock a customer lives on (chalicelib/usecases/customer_time.py)."""
     return CustomerTime(request_time, repositories().test_clocks, organization.id)
 
 

@@ -15,8 +15,8 @@ from chalicelib.control_plane import customer_time
 from chalicelib.domain.clock import utc_now
 from chalicelib.domain.organizations import Organization
 from chalicelib.domain.subscriptions import CURRENT_STATUSES, STATUSES, status_from_query, statuses_from_query
-from chalicelib.domain.test_clocks import CustomerTime
 from chalicelib.rendering.resources import subscription_json
+from chalicelib.usecases.customer_time import CustomerTime
 from chalicelib.usecases.subscription_requests import ShownSubscription
 from chalicelib.wiring import subscription_requests
 

@@ -1,6 +1,7 @@
 """Test clocks (Stripe's, on Lago-shaped endpoints): a frozen instant that is "now" for the customers living on it,
 moved forward only by an advance, which bills in time order what falls due for them on the way
-(docs/test-clocks.md). The clock, what a request may ask of it, and "now" for a customer."""
+(docs/test-clocks.md). The clock and what a request may ask of it ("now" for a customer:
+chalicelib/usecases/customer_time.py)."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -107,22 +108,3 @@ def deletable_clock(clock: TestClock) -> TestClock:
 
 class TestClockReader(Protocol):
     def get(self, organization_id: str, test_clock_id: str) -> TestClock | None: ...
-
-
-class CustomerTime:
-    """ "Now" for each customer a request touches: its test clock's frozen time, else the request's time. Each
-    clock is read once per request."""
-
-    def __init__(self, request_time: datetime, clocks: TestClockReader, organization_id: str):
-        self.request_time = request_time
-        self._clocks = clocks
-        self._organization_id = organization_id
-        self._read: dict[str, TestClock | None] = {}
-
-    def now_for(self, test_clock_id: str | None) -> datetime:
-        if test_clock_id is None:
-            return self.request_time
-        if test_clock_id not in self._read:
-            self._read[test_clock_id] = self._clocks.get(self._organization_id, test_clock_id)
-        clock = self._read[test_clock_id]
-        return clock.frozen_time if clock is not None else self.request_time

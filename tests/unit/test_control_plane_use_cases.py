@@ -9,8 +9,8 @@ import pytest
 from fakes.control_plane import FixedClock, InMemoryControlPlane, SequentialIds
 
 from chalicelib.domain.errors import NotAllowed, NotFound, ValidationFailed
-from chalicelib.domain.test_clocks import CustomerTime
 from chalicelib.usecases.billable_metrics import BillableMetricUseCases
+from chalicelib.usecases.customer_time import CustomerTime
 from chalicelib.usecases.customers import CustomerUseCases
 from chalicelib.usecases.ingest_events import IngestEvents
 from chalicelib.usecases.organizations import OrganizationUseCases

@@ -10,7 +10,6 @@ from chalicelib.domain.errors import NotFound, ValidationFailed
 from chalicelib.domain.test_clocks import (
     MAX_CUSTOMERS_PER_CLOCK,
     AdvanceInput,
-    CustomerTime,
     TestClock,
     advancing_clock,
     clock_arrived,
@@ -18,6 +17,7 @@ from chalicelib.domain.test_clocks import (
     deletable_clock,
     enrolling_clock,
 )
+from chalicelib.usecases.customer_time import CustomerTime
 
 JAN_15 = datetime(2024, 1, 15, 10, tzinfo=UTC)
 FEB_1 = datetime(2024, 2, 1, tzinfo=UTC)
