@@ -76,7 +76,7 @@ def plan_use_cases() -> PlanUseCases:
 
 def subscription_use_cases() -> SubscriptionUseCases:
     stores = repositories()
-    return SubscriptionUseCases(stores.subscriptions, stores.customers, stores.plans, IDS)
+    return SubscriptionUseCases(stores.subscriptions, stores.customers, stores.plans, stores, IDS)
 
 
 def ingest_events() -> IngestEvents:

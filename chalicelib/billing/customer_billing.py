@@ -110,7 +110,9 @@ def bill_customer(stores: BillingStores, organization_id: str, customer_id: str,
             return billed
         try:
             if stale is not None:
-                drafts.refresh(stores, stale.invoice, timezone, now, [stores.invoices.refreshed_action(stale)])
+                unit = stores.unit_of_work()
+                stores.invoices.stage_refreshed(unit, stale)
+                drafts.refresh(stores, unit, stale.invoice, timezone, now)
             elif draft is not None and (first is None or draft.finalize_at <= first.at):  # older invoices first
                 finalized = drafts.finalize(stores, customer, draft.invoice, timezone, now)
                 if finalized is None:
@@ -213,8 +215,11 @@ def _terminate(stores: BillingStores, subscription: Subscription, ending_at: dat
     plan = _plan(stores, subscription)
     # Terminated at ending_at, as Lago (its day billed); the aggregator bills no event after it (routing.active_at).
     ended = terminated_subscription(subscription, ending_at)
-    stores.subscriptions.replace(subscription, ended, stores.plans.subscription_count_update(plan, -1),
-                                 also=downgrade_canceled(stores.subscriptions, subscription, ending_at))
+    unit = stores.unit_of_work()
+    stores.plans.stage_subscription_count(unit, plan, -1)
+    stores.subscriptions.stage_replace(unit, subscription, ended,
+                                       also=downgrade_canceled(stores.subscriptions, subscription, ending_at))
+    unit.commit()
 
 
 def _switch_plan(stores: BillingStores, subscription: Subscription, timezone: str, now: datetime) -> None:
@@ -226,9 +231,11 @@ def _switch_plan(stores: BillingStores, subscription: Subscription, timezone: st
     pending = scheduled_pending(stores.subscriptions, subscription)
     assert next_plan is not None and pending is not None  # stored with the schedule
     ended, successor = switched_downgrade(subscription, pending, next_plan, timezone, now)
-    stores.subscriptions.change_plan(subscription, ended, successor,
-                                     stores.plans.subscription_count_update(current_plan, -1),
-                                     stores.plans.subscription_count_update(next_plan, 1), pending=pending)
+    unit = stores.unit_of_work()
+    stores.plans.stage_subscription_count(unit, current_plan, -1)
+    stores.plans.stage_subscription_count(unit, next_plan, 1)
+    stores.subscriptions.stage_change_plan(unit, subscription, ended, successor, pending=pending)
+    unit.commit()
 
 
 def _invoice(stores: BillingStores, customer: Customer, organization: Organization, timezone: str,
@@ -269,14 +276,15 @@ def _invoice(stores: BillingStores, customer: Customer, organization: Organizati
         stores.subscriptions.replace(previous, started)
         return None
     assert currency is not None  # set by each share
-    actions = [action for previous, subscription in advanced
-               for action in stores.subscriptions.replace_actions(previous, subscription)]
+    unit = stores.unit_of_work()
+    for previous, subscription in advanced:
+        stores.subscriptions.stage_replace(unit, previous, subscription)
     draft = build_invoice(
         invoice=invoice, organization_id=organization_id,
         customer_id=customer.id, draft_number=draft_invoice_number(organization.document_number_prefix),
         issuing_date=issuing_date, currency=currency, vat_rate=customer.applicable_vat_rate(organization.vat_rate),
         shares=shares, now=now)
-    issued = issue_invoice(stores, customer, draft, actions, grace_days=grace_days, timezone=timezone, now=now,
+    issued = issue_invoice(stores, unit, customer, draft, grace_days=grace_days, timezone=timezone, now=now,
                            new_credit_notes=credit_notes)
     logger.info("invoice issued", extra={"invoice_id": issued.id, "number": issued.number, "status": issued.status})
     return issued

@@ -27,8 +27,8 @@ from chalicelib.domain.plans import Plan
 from chalicelib.domain.retries import retrying
 from chalicelib.domain.subscriptions import Subscription
 from chalicelib.usage.period_usage import stored_usage
-from chalicelib.usage.ports import WriteAction
 from chalicelib.usecases.issuing import finalize_draft
+from chalicelib.usecases.ports import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -68,12 +68,13 @@ def _priced(stores: BillingStores, draft: Invoice, billed: list[_Billed], now: d
     return with_fee_lines(draft, lines, now)
 
 
-def refresh(stores: BillingStores, draft: Invoice, timezone: str, now: datetime,
-            actions: list[WriteAction] | None = None) -> Invoice:
+def refresh(stores: BillingStores, unit: UnitOfWork, draft: Invoice, timezone: str, now: datetime) -> Invoice:
     """Store the draft with its charge fees priced from the usage aggregated now (what is not aggregated yet is
-    taken by a later refresh), with `actions`, in ONE transaction; StaleWrite when it changed since it was read."""
+    taken by a later refresh), with what `unit` holds, in ONE transaction committed here; StaleWrite when it changed
+    since it was read."""
     fresh = _priced(stores, draft, list(_billed(stores, draft, timezone)), now)
-    stores.invoices.replace(draft, fresh, actions or [])
+    stores.invoices.stage_replace(unit, draft, fresh)
+    unit.commit()
     return fresh
 
 
@@ -88,10 +89,10 @@ def finalize(stores: BillingStores, customer: Customer, draft: Invoice, timezone
         return None
     drafted = {each.subscription.id: each.subscription for each in billed
                if draft.id in (period.invoice_id for period in each.subscription.draft_periods)}
-    actions = [action for subscription in drafted.values()
-               for action in stores.subscriptions.replace_actions(subscription,
-                                                                  after_finalization(subscription, draft.id, now))]
-    return finalize_draft(stores, customer, draft, _priced(stores, draft, billed, now), actions,
+    unit = stores.unit_of_work()
+    for subscription in drafted.values():
+        stores.subscriptions.stage_replace(unit, subscription, after_finalization(subscription, draft.id, now))
+    return finalize_draft(stores, unit, customer, draft, _priced(stores, draft, billed, now),
                           issuing_date=min(local_day(now, timezone), draft.issuing_date), now=now)
 
 
@@ -112,7 +113,7 @@ def refresh_invoice(stores: BillingStores, organization: Organization, invoice_i
         invoice, customer, timezone = _invoice_and_timezone(stores, organization, invoice_id)
         if invoice.status != "draft":
             return invoice
-        return refresh(stores, invoice, timezone, clock.now_for(customer.test_clock_id))
+        return refresh(stores, stores.unit_of_work(), invoice, timezone, clock.now_for(customer.test_clock_id))
 
     return retrying("invoice", attempt)
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 from chalicelib.domain.credit_notes import CreditNote
 from chalicelib.store import keys
 from chalicelib.store.dynamo import ControlTableRepository, from_attributes, number, query_page, to_attributes
+from chalicelib.store.unit_of_work import on_dynamodb
+from chalicelib.usecases.ports import UnitOfWork
 
 _LIST_FIELDS = ("id", "customer_id", "invoice_id", "issuing_date")
 
@@ -61,27 +63,26 @@ class CreditNoteRepository(ControlTableRepository):
                                                             ":prefix": prefix})}
 
     # ------------------------------------------------------------------------------------------ writes
-    def create_actions(self, note: CreditNote) -> list[dict]:
-        """The transaction actions creating `note` (on condition that it does not exist: a fee is credited once):
-        the item, its list entries, its marker while it has a balance, and its invoice's counter moved from
-        `sequential_id - 1`."""
+    def stage_create(self, unit: UnitOfWork, note: CreditNote) -> None:
+        """Stage `note` (on condition that it does not exist: a fee is credited once): the item, its list entries,
+        its marker while it has a balance, and its invoice's counter moved from `sequential_id - 1`."""
         counter = self._sequence_move(note.organization_id, keys.invoice_credit_notes_counter_sk(note.invoice_id),
                                       note.sequential_id)
         actions = [self._put(note, keys.CREDIT_NOTES.sk(note.id), "attribute_not_exists(pk)"),
                    *(self._put_entry(note, sort_key) for sort_key in _list_sort_keys(note)), counter]
         if note.credit_status == "available":
             actions.append(self._marker_put(note))
-        return actions
+        on_dynamodb(unit).add(*actions)
 
-    def consume_actions(self, previous: CreditNote, note: CreditNote) -> list[dict]:
-        """The actions replacing `previous` (as read: same version) by `note`, an invoice having taken part of its
-        balance; its marker goes with the last of it."""
+    def stage_consume(self, unit: UnitOfWork, previous: CreditNote, note: CreditNote) -> None:
+        """Stage `previous` (as read: same version) replaced by `note`, an invoice having taken part of its balance;
+        its marker goes with the last of it."""
         actions = [self._put(note, keys.CREDIT_NOTES.sk(note.id), "version = :version",
                              {":version": previous.version})]
         if note.credit_status == "consumed":
             actions.append({"Delete": {"TableName": self._table,
                                        "Key": self._key(note.organization_id, _available_sk(note))}})
-        return actions
+        on_dynamodb(unit).add(*actions)
 
     def _put(self, note: CreditNote, sort_key: str, condition: str, values: dict | None = None) -> dict:
         return self._put_action(note.organization_id, sort_key, note.model_dump(mode="json"), condition, values)

@@ -39,7 +39,8 @@ from chalicelib.domain.subscriptions import CURRENT_STATUSES, STATUSES, Subscrip
 from chalicelib.domain.webhooks import WebhookType, webhook_id
 from chalicelib.store import keys
 from chalicelib.store.dynamo import BATCH_GET_LIMIT, TransactionCancelled, from_attributes, to_attributes, transact
-from chalicelib.store.subscriptions import EXTERNAL_ID_LOOKUP, copy_sort_keys
+from chalicelib.store.plans import subscription_count_update
+from chalicelib.store.subscriptions import copy_sort_keys, termination_releases
 from chalicelib.store.tables import CONTROL, EVENTS, EVENTS_BY_SUBSCRIPTION_TIME, USAGE, WEBHOOKS
 
 if TYPE_CHECKING:  # the repositories purge through this module
@@ -257,15 +258,10 @@ class _CustomerPurge:
         """What terminating a current subscription releases: its external-id lookup, the customer's and the plan's
         `active_subscriptions_count` (the plan at the version read)."""
         plan = self.stores.plans.get(self.organization_id, subscription["plan_id"])
-        return [
-            EXTERNAL_ID_LOOKUP.delete(CONTROL.name, self.organization_id, subscription["external_id"],
-                                             subscription["id"]),
-            {"Update": {"TableName": CONTROL.name, "Key": self._key(keys.customer_sk(self.customer_id)),
-                        "UpdateExpression": "SET active_subscriptions_count = active_subscriptions_count - :one, "
-                                            "version = version + :one",
-                        "ConditionExpression": "active_subscriptions_count >= :one",
-                        "ExpressionAttributeValues": to_attributes({":one": 1})}},
-            self.stores.plans.subscription_count_update(plan, -1)]
+        assert plan is not None  # a plan with a current subscription cannot be deleted
+        return [*termination_releases(self.organization_id, subscription["external_id"], subscription["id"],
+                                      self.customer_id),
+                subscription_count_update(plan, -1)]
 
     def _count_removal(self, counter_sk: str, counted: str) -> dict:
         """One taken off the `counted` number of a counter item."""

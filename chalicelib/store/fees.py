@@ -4,18 +4,13 @@ on condition that the fee does not exist yet: an event's fee is created once (do
 from __future__ import annotations
 
 from chalicelib.domain.aggregations.windows import epoch_ms
-from chalicelib.domain.errors import FeeAlreadyCreated, StaleWrite
+from chalicelib.domain.errors import FeeAlreadyCreated
 from chalicelib.domain.events import iso_ms
 from chalicelib.domain.fees import PayInAdvanceFee
 from chalicelib.store import keys
-from chalicelib.store.dynamo import (
-    ControlTableRepository,
-    TransactionCancelled,
-    from_attributes,
-    query_page,
-    to_attributes,
-    transact,
-)
+from chalicelib.store.dynamo import ControlTableRepository, from_attributes, query_page, to_attributes
+from chalicelib.store.unit_of_work import on_dynamodb
+from chalicelib.usecases.ports import UnitOfWork
 
 
 def _list_sort_keys(fee: PayInAdvanceFee) -> list[str]:
@@ -68,19 +63,11 @@ class FeeRepository(ControlTableRepository):
         return query
 
     # ------------------------------------------------------------------------------------------ writes
-    def create(self, fee: PayInAdvanceFee, actions: list[dict]) -> None:
-        """Create a fee no invoice bills, in ONE transaction with `actions` (its charge's state, its webhook).
-        Raises FeeAlreadyCreated when it exists, StaleWrite when anything else moved since it was read."""
-        try:
-            transact(self._client, [*self.create_actions(fee), *actions])
-        except TransactionCancelled as cancelled:
-            if 0 in cancelled.failed:
-                raise FeeAlreadyCreated(fee.id) from cancelled
-            raise StaleWrite() from cancelled
-
-    def create_actions(self, fee: PayInAdvanceFee) -> list[dict]:
-        """The transaction actions creating `fee`: the item, on condition that it does not exist (its event's fee is
-        created once), and its list copies."""
+    def stage_create(self, unit: UnitOfWork, fee: PayInAdvanceFee) -> None:
+        """Stage `fee`: the item, on condition that it does not exist (its event's fee is created once, else
+        FeeAlreadyCreated), and its list copies."""
         attributes = fee.model_dump(mode="json")
-        return [self._put_action(fee.organization_id, keys.FEES.sk(fee.id), attributes, "attribute_not_exists(pk)"),
-                *(self._put_action(fee.organization_id, sort_key, attributes) for sort_key in _list_sort_keys(fee))]
+        on_dynamodb(unit).add(
+            self._put_action(fee.organization_id, keys.FEES.sk(fee.id), attributes, "attribute_not_exists(pk)"),
+            *(self._put_action(fee.organization_id, sort_key, attributes) for sort_key in _list_sort_keys(fee)),
+            refused=lambda: FeeAlreadyCreated(fee.id))

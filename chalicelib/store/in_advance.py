@@ -16,7 +16,9 @@ from chalicelib.domain.aggregations.pay_in_advance import InAdvanceState
 from chalicelib.store.dynamo import from_attributes, number, to_attributes
 from chalicelib.store.keys import advance_presence_sk, advance_state_sk, usage_pk
 from chalicelib.store.tables import USAGE
+from chalicelib.store.unit_of_work import on_dynamodb
 from chalicelib.usage.ports import Revised
+from chalicelib.usecases.ports import UnitOfWork
 
 
 class InAdvanceRepository:
@@ -43,14 +45,16 @@ class InAdvanceRepository:
         item = self._get(key, advance_presence_sk(key, value))
         return Revised(bool(item["active"]), number(item["revision"])) if item else Revised(False, 0)
 
-    def state_put(self, key: AggregateKey, state: InAdvanceState, read_revision: int) -> dict:
-        """The transaction action writing `state`, on condition that the item is still at `read_revision`."""
-        return self._put(key, advance_state_sk(key), {"total": state.total, "mark": state.mark,
-                                               "mark_period_ms": state.mark_period_ms,
-                                               "events_count": state.events_count}, read_revision)
+    def stage_state(self, unit: UnitOfWork, key: AggregateKey, state: InAdvanceState, read_revision: int) -> None:
+        """Write `state` with the event's fee, on condition that the item is still at `read_revision`."""
+        on_dynamodb(unit).add(self._put(key, advance_state_sk(key), {
+            "total": state.total, "mark": state.mark, "mark_period_ms": state.mark_period_ms,
+            "events_count": state.events_count}, read_revision))
 
-    def presence_put(self, key: AggregateKey, value: str, active: bool, read_revision: int) -> dict:
-        return self._put(key, advance_presence_sk(key, value), {"value": value, "active": active}, read_revision)
+    def stage_presence(self, unit: UnitOfWork, key: AggregateKey, value: str, active: bool,
+                       read_revision: int) -> None:
+        on_dynamodb(unit).add(self._put(key, advance_presence_sk(key, value), {"value": value, "active": active},
+                                        read_revision))
 
     def _put(self, key: AggregateKey, sort_key: str, attributes: dict, read_revision: int) -> dict:
         item = {"pk": usage_pk(key.organization_id, key.subscription_id), "sk": sort_key, "charge_id": key.charge_id,

@@ -13,21 +13,21 @@ from datetime import datetime
 
 from botocore.exceptions import ClientError
 
-from chalicelib.domain.errors import InvoiceAlreadyIssued, StaleWrite
+from chalicelib.domain.errors import InvoiceAlreadyIssued
 from chalicelib.domain.invoices.draft import Draft
 from chalicelib.domain.invoices.invoice import Invoice
 from chalicelib.store import keys
 from chalicelib.store.dynamo import (
     ControlTableRepository,
-    TransactionCancelled,
     from_attributes,
     is_condition_failure,
     number,
     query_page,
     to_attributes,
-    transact,
 )
+from chalicelib.store.unit_of_work import DynamoUnitOfWork, on_dynamodb
 from chalicelib.store.webhooks import outbox_put
+from chalicelib.usecases.ports import UnitOfWork
 
 _LIST_FIELDS = ("id", "customer_id", "issuing_date", "status", "payment_status", "total_amount_cents")
 
@@ -116,58 +116,52 @@ class InvoiceRepository(ControlTableRepository):
         return query
 
     # ------------------------------------------------------------------------------------------ writes
-    def issue(self, invoice: Invoice, actions: list[dict]) -> None:
-        """Store a new invoice in ONE transaction with `actions` (the subscriptions it bills advanced past what it
-        bills, each conditioned on the version read; credit notes created or consumed): a finalized one with the
-        customer's sequence moved from `sequential_id - 1` to `sequential_id` and `invoice.created`; a draft with
-        its marker and `invoice.drafted`. Raises InvoiceAlreadyIssued when the invoice exists, StaleWrite when
-        the sequence or anything else moved since it was read."""
-        put = self._put(invoice, keys.INVOICES.sk(invoice.id), "attribute_not_exists(pk)")
+    def stage_issue(self, unit: UnitOfWork, invoice: Invoice) -> None:
+        """Stage a new invoice (refused with InvoiceAlreadyIssued when it exists) with what the caller staged (the
+        subscriptions it bills advanced past what it bills, each conditioned on the version read; credit notes
+        created or consumed): a finalized one with the customer's sequence moved from `sequential_id - 1` to
+        `sequential_id` and `invoice.created`; a draft with its marker and `invoice.drafted`. Anything else moved
+        since it was read refuses the unit with StaleWrite."""
         if invoice.status == "draft":
-            numbering, webhook = [self._draft_marker(invoice)], "invoice.drafted"
+            numbering, webhook = self._draft_marker(invoice), "invoice.drafted"
         else:
-            numbering, webhook = [self._sequence_update(invoice)], "invoice.created"
-        try:
-            transact(self._client, [put, *(self._put_entry(invoice, sort_key) for sort_key in _list_sort_keys(invoice)),
-                                    *numbering, *actions,
-                                    outbox_put(invoice.organization_id, webhook, invoice.id, invoice.updated_at)])
-        except TransactionCancelled as cancelled:
-            if 0 in cancelled.failed:
-                raise InvoiceAlreadyIssued(invoice.id) from cancelled
-            raise StaleWrite() from cancelled
+            numbering, webhook = self._sequence_update(invoice), "invoice.created"
+        staged = on_dynamodb(unit)
+        staged.add(self._put(invoice, keys.INVOICES.sk(invoice.id), "attribute_not_exists(pk)"),
+                   refused=lambda: InvoiceAlreadyIssued(invoice.id))
+        staged.add(*(self._put_entry(invoice, sort_key) for sort_key in _list_sort_keys(invoice)), numbering,
+                   outbox_put(invoice.organization_id, webhook, invoice.id, invoice.updated_at))
 
-    def finalize(self, draft: Invoice, invoice: Invoice, actions: list[dict]) -> None:
-        """Replace `draft` (as read: same version, still a draft) by `invoice`, finalized, in ONE transaction: its
-        list entries moved to its number, its marker removed, the customer's sequence moved, `actions` and
-        `invoice.created`. Raises StaleWrite when anything moved since it was read."""
+    def stage_finalize(self, unit: UnitOfWork, draft: Invoice, invoice: Invoice) -> None:
+        """Stage `draft` (as read: same version, still a draft) replaced by `invoice`, finalized: its list entries
+        moved to its number, its marker removed, the customer's sequence moved and `invoice.created`."""
         organization_id = invoice.organization_id
         # Every change of an invoice moves its version: the draft as read is still a draft.
-        put = self._put(invoice, keys.INVOICES.sk(invoice.id), "version = :version", {":version": draft.version})
-        moved = [{"Delete": {"TableName": self._table, "Key": self._key(organization_id, sort_key)}}
-                 for sort_key in _list_sort_keys(draft) if sort_key not in _list_sort_keys(invoice)]
-        try:
-            transact(self._client, [
-                put, *moved, *(self._put_entry(invoice, sort_key) for sort_key in _list_sort_keys(invoice)),
-                {"Delete": {"TableName": self._table, "Key": self._key(organization_id, _draft_sk(draft))}},
-                self._sequence_update(invoice), *actions,
-                outbox_put(organization_id, "invoice.created", invoice.id, invoice.updated_at)])
-        except TransactionCancelled as cancelled:
-            raise StaleWrite() from cancelled
+        on_dynamodb(unit).add(
+            self._put(invoice, keys.INVOICES.sk(invoice.id), "version = :version", {":version": draft.version}),
+            *({"Delete": {"TableName": self._table, "Key": self._key(organization_id, sort_key)}}
+              for sort_key in _list_sort_keys(draft) if sort_key not in _list_sort_keys(invoice)),
+            *(self._put_entry(invoice, sort_key) for sort_key in _list_sort_keys(invoice)),
+            {"Delete": {"TableName": self._table, "Key": self._key(organization_id, _draft_sk(draft))}},
+            self._sequence_update(invoice),
+            outbox_put(organization_id, "invoice.created", invoice.id, invoice.updated_at))
 
     def _sequence_update(self, invoice: Invoice) -> dict:
         return self._sequence_move(invoice.organization_id, keys.customer_invoices_counter_sk(invoice.customer_id),
                                    invoice.sequential_id)
 
-    def replace(self, previous: Invoice, invoice: Invoice, actions: Iterable[dict] = ()) -> None:
-        """A payment status, a void or a draft's refresh: the item (conditioned on the version read), its list
-        entries and `actions`, in ONE transaction (StaleWrite when a condition fails)."""
-        actions = [self._put(invoice, keys.INVOICES.sk(invoice.id), "version = :version",
-                             {":version": previous.version}),
-                   *(self._put_entry(invoice, sort_key) for sort_key in _list_sort_keys(invoice)), *actions]
-        try:
-            transact(self._client, actions)
-        except TransactionCancelled as cancelled:
-            raise StaleWrite() from cancelled
+    def stage_replace(self, unit: UnitOfWork, previous: Invoice, invoice: Invoice) -> None:
+        """A payment status, a void or a draft's refresh: the item (conditioned on the version read) and its list
+        entries."""
+        on_dynamodb(unit).add(
+            self._put(invoice, keys.INVOICES.sk(invoice.id), "version = :version", {":version": previous.version}),
+            *(self._put_entry(invoice, sort_key) for sort_key in _list_sort_keys(invoice)))
+
+    def replace(self, previous: Invoice, invoice: Invoice) -> None:
+        """`stage_replace` alone in ONE transaction (StaleWrite when the invoice changed since it was read)."""
+        unit = DynamoUnitOfWork(self._client)
+        self.stage_replace(unit, previous, invoice)
+        unit.commit()
 
     def _put(self, invoice: Invoice, sort_key: str, condition: str, values: dict | None = None) -> dict:
         return self._put_action(invoice.organization_id, sort_key, invoice.model_dump(mode="json"), condition, values)
@@ -193,20 +187,20 @@ class InvoiceRepository(ControlTableRepository):
             raise
         return True
 
-    def refreshed_action(self, draft: Draft) -> dict:
-        """The action that marks `draft` refreshed: its requests cleared (on condition that none came since it was
-        read) and its marker due again when its grace period ends."""
+    def stage_refreshed(self, unit: UnitOfWork, draft: Draft) -> None:
+        """Mark `draft` refreshed: its requests cleared (on condition that none came since it was read) and its
+        marker due again when its grace period ends."""
         invoice = draft.invoice
         values = {":due": keys.due_sk(keys.iso_due(invoice.finalize_at), invoice.organization_id, invoice.customer_id,
                                       invoice.id), ":zero": 0, ":read": draft.refresh_requests}
-        return {"Update": {
+        on_dynamodb(unit).add({"Update": {
             "TableName": self._table, "Key": self._key(invoice.organization_id, _draft_sk(invoice)),
             "UpdateExpression": "SET due_sk = :due, refresh_requests = :zero",
             "ConditionExpression": "attribute_exists(pk) AND " + (
                 "refresh_requests = :read" if draft.refresh_requests
                 # A marker never asked has no counter: it reads as 0.
                 else "(attribute_not_exists(refresh_requests) OR refresh_requests = :read)"),
-            "ExpressionAttributeValues": to_attributes(values)}}
+            "ExpressionAttributeValues": to_attributes(values)}})
 
     def _draft_marker(self, invoice: Invoice) -> dict:
         """The draft's marker, on the biller's due index at `finalize_at` (docs/data-model.md); off it for a customer on

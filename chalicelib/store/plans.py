@@ -13,6 +13,9 @@ from chalicelib.store.billable_metrics import plans_count_change, plans_count_re
 from chalicelib.store.coded_records import CodedRecordRepository
 from chalicelib.store.dynamo import from_attributes, to_attributes
 from chalicelib.store.lookups import Lookup
+from chalicelib.store.tables import CONTROL
+from chalicelib.store.unit_of_work import on_dynamodb
+from chalicelib.usecases.ports import UnitOfWork
 
 
 class PlanRepository(CodedRecordRepository[Plan]):
@@ -61,15 +64,21 @@ class PlanRepository(CodedRecordRepository[Plan]):
             for item in page["Items"]:
                 yield Plan.model_validate(from_attributes(item))
 
-    def subscription_count_update(self, plan: Plan, delta: int) -> dict:
-        """The TransactWriteItems action a subscription write includes: it fails unless the plan still exists
-        at the version read (`plan.version`), and moves its `active_subscriptions_count` by `delta` (never
-        below 0). Plan updates and deletes are conditioned on that count, so they retry or refuse."""
-        condition = "version = :version"
-        values = {":delta": delta, ":version": plan.version}
-        if delta < 0:
-            condition += " AND active_subscriptions_count >= :released"
-            values[":released"] = -delta
-        return {"Update": {"TableName": self._table, "Key": self._key(plan.organization_id, keys.PLANS.sk(plan.id)),
-                           "UpdateExpression": "ADD active_subscriptions_count :delta",
-                           "ConditionExpression": condition, "ExpressionAttributeValues": to_attributes(values)}}
+    def stage_subscription_count(self, unit: UnitOfWork, plan: Plan, delta: int) -> None:
+        """Move the plan's `active_subscriptions_count` by `delta` with the subscription write staged in `unit`, on
+        condition that the plan still exists at the version read (`plan.version`) and never below 0. Plan updates
+        and deletes are conditioned on that count, so they retry or refuse."""
+        on_dynamodb(unit).add(subscription_count_update(plan, delta))
+
+
+def subscription_count_update(plan: Plan, delta: int) -> dict:
+    """The TransactWriteItems action of `stage_subscription_count` (a customer's purge releases counts too)."""
+    condition = "version = :version"
+    values = {":delta": delta, ":version": plan.version}
+    if delta < 0:
+        condition += " AND active_subscriptions_count >= :released"
+        values[":released"] = -delta
+    key = {"pk": keys.organization_pk(plan.organization_id), "sk": keys.PLANS.sk(plan.id)}
+    return {"Update": {"TableName": CONTROL.name, "Key": to_attributes(key),
+                       "UpdateExpression": "ADD active_subscriptions_count :delta",
+                       "ConditionExpression": condition, "ExpressionAttributeValues": to_attributes(values)}}

@@ -22,6 +22,7 @@ from chalicelib.store.plans import PlanRepository
 from chalicelib.store.stream_lineage import ShardLineage, streams_client
 from chalicelib.store.subscriptions import SubscriptionRepository
 from chalicelib.store.test_clocks import TestClockRepository
+from chalicelib.store.unit_of_work import DynamoUnitOfWork
 from chalicelib.store.usage import UsageRepository
 from chalicelib.store.webhooks import WebhookRepository
 
@@ -93,6 +94,9 @@ class Repositories:
     @cached_property
     def test_clocks(self) -> TestClockRepository:
         return TestClockRepository(self.client)
+
+    def unit_of_work(self) -> DynamoUnitOfWork:
+        return DynamoUnitOfWork(self.client)
 
     @staticmethod
     def is_transient_failure(error: Exception) -> bool:

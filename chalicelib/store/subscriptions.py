@@ -6,10 +6,10 @@ those keys, so a status change deletes the old copies and puts the new ones. The
 subscription of an external id has a lookup item that makes the external id unique among current ones.
 Per-status counters (the organization's, each plan's) give `total_count` without counting items.
 
-Every write is ONE transaction with the customer's and the plan's `active_subscriptions_count` (which block
-their deletion), conditioned so that nothing is half-written: see docs/data-model.md. A write that makes a
-subscription active or terminated puts its `subscription.started` / `subscription.terminated` webhook in the same
-transaction (`_status_webhooks`), last, so the indexes callers read in a cancellation stay what they were."""
+Every write is staged in ONE unit of work (a transaction) with the customer's and the plan's
+`active_subscriptions_count` (which block their deletion), conditioned so that nothing is half-written: see
+docs/data-model.md. A write that makes a subscription active or terminated puts its `subscription.started` /
+`subscription.terminated` webhook in the same transaction (`_status_webhooks`)."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
@@ -17,20 +17,15 @@ from datetime import datetime
 from typing import Callable, Iterable, Sequence
 
 from chalicelib.domain.customers import Customer
-from chalicelib.domain.errors import ExternalIdTaken, StaleWrite
+from chalicelib.domain.errors import ExternalIdTaken
 from chalicelib.domain.subscriptions import Change, Subscription
 from chalicelib.store import keys
-from chalicelib.store.dynamo import (
-    ControlTableRepository,
-    TransactionCancelled,
-    from_attributes,
-    number,
-    to_attributes,
-    transact,
-)
+from chalicelib.store.dynamo import ControlTableRepository, from_attributes, number, to_attributes
 from chalicelib.store.lookups import Lookup
-from chalicelib.store.tables import CONTROL_BY_BACKFILL, CONTROL_BY_DUE, IndexSpec
+from chalicelib.store.tables import CONTROL, CONTROL_BY_BACKFILL, CONTROL_BY_DUE, IndexSpec
+from chalicelib.store.unit_of_work import DynamoUnitOfWork, on_dynamodb
 from chalicelib.store.webhooks import outbox_put
+from chalicelib.usecases.ports import UnitOfWork
 
 EXTERNAL_ID_LOOKUP = Lookup(keys.subscription_external_id_sk, "external_id", "subscription_id")
 
@@ -55,6 +50,19 @@ def _status_webhooks(previous_status: str | None, subscription: Subscription) ->
     if webhook_type is None or previous_status == subscription.status:
         return []
     return [outbox_put(subscription.organization_id, webhook_type, subscription.id, subscription.updated_at)]
+
+
+def termination_releases(organization_id: str, external_id: str, subscription_id: str, customer_id: str) -> list[dict]:
+    """What a current subscription leaving its external id releases: the external-id lookup (still naming it) and
+    the customer's `active_subscriptions_count` (a customer's purge releases them too)."""
+    return [EXTERNAL_ID_LOOKUP.delete(CONTROL.name, organization_id, external_id, subscription_id),
+            {"Update": {"TableName": CONTROL.name,
+                        "Key": to_attributes({"pk": keys.organization_pk(organization_id),
+                                              "sk": keys.customer_sk(customer_id)}),
+                        "UpdateExpression": "SET active_subscriptions_count = active_subscriptions_count - :one, "
+                                            "version = version + :one",
+                        "ConditionExpression": "active_subscriptions_count >= :one",
+                        "ExpressionAttributeValues": to_attributes({":one": 1})}}]
 
 
 def _newest_first(items: Iterable[dict]) -> list[dict]:
@@ -124,16 +132,15 @@ class SubscriptionRepository(ControlTableRepository):
 
     # ------------------------------------------------------------------------------------------ writes
 
-    def create(self, subscription: Subscription, customer: Customer, plan_update: dict, currency: str) -> None:
-        """Store a new subscription with, in one transaction: its external-id lookup (the external id must
-        have no current subscription), the customer's count (the customer must still exist, in `currency`
-        or with none, which it then gets), the plan's count (`plan_update`) and the status counters.
-
-        Raises ExternalIdTaken if another current subscription has the external id, StaleWrite if the
-        customer or the plan changed in a way that refuses it (the caller reads them again)."""
+    def stage_create(self, unit: UnitOfWork, subscription: Subscription, customer: Customer, currency: str) -> None:
+        """Stage a new subscription with: its external-id lookup (the external id must have no current
+        subscription, else ExternalIdTaken), the customer's count (the customer must still exist, in `currency` or
+        with none, which it then gets) and the status counters. The caller stages the plan's count with it."""
         organization_id = subscription.organization_id
-        actions = [
-            EXTERNAL_ID_LOOKUP.put(self._table, organization_id, subscription.external_id, subscription.id),
+        staged = on_dynamodb(unit)
+        staged.add(EXTERNAL_ID_LOOKUP.put(self._table, organization_id, subscription.external_id, subscription.id),
+                   refused=ExternalIdTaken)
+        staged.add(
             *self._puts(subscription, first_condition="attribute_not_exists(pk)"),
             {"Update": {"TableName": self._table, "Key": self._key(organization_id, keys.customer_sk(customer.id)),
                         "UpdateExpression": "SET currency = if_not_exists(currency, :currency), "
@@ -142,58 +149,45 @@ class SubscriptionRepository(ControlTableRepository):
                         "ConditionExpression": "attribute_exists(pk) AND "
                                                "(attribute_not_exists(currency) OR currency = :currency)",
                         "ExpressionAttributeValues": to_attributes({":currency": currency, ":one": 1})}},
-            plan_update,
             *self._counter_updates([(None, subscription)]),
-            *_status_webhooks(None, subscription),
-        ]
-        try:
-            transact(self._client, actions)
-        except TransactionCancelled as cancelled:
-            if 0 in cancelled.failed:
-                raise ExternalIdTaken() from cancelled
-            raise StaleWrite() from cancelled
+            *_status_webhooks(None, subscription))
 
-    def replace(self, previous: Subscription, subscription: Subscription, plan_update: dict | None = None,
-                also: Sequence[Change] = ()) -> None:
-        """Replace `previous` (as read: same version) by `subscription`, moving its copies to the new status, with
-        the changes `also` lists (a scheduled downgrade's pending subscription canceled with it, or its predecessor
-        that no longer switches). When `subscription` stops holding its external id, the lookup is freed and, with
-        `plan_update`, the customer's and the plan's counts are released in the same transaction. Raises StaleWrite
-        if anything changed since it was read."""
-        organization_id = subscription.organization_id
+    def stage_replace(self, unit: UnitOfWork, previous: Subscription, subscription: Subscription,
+                      also: Sequence[Change] = ()) -> None:
+        """Stage `previous` (as read: same version) replaced by `subscription`, its copies moved to the new status,
+        with the changes `also` lists (a scheduled downgrade's pending subscription canceled with it, or its
+        predecessor that no longer switches). When `subscription` stops holding its external id, the lookup is
+        freed and the customer's count released (the caller stages the plan's)."""
         released = []
         if previous.holds_external_id and not subscription.holds_external_id:
-            released = [
-                EXTERNAL_ID_LOOKUP.delete(self._table, organization_id, previous.external_id, previous.id),
-                {"Update": {"TableName": self._table,
-                            "Key": self._key(organization_id, keys.customer_sk(subscription.customer_id)),
-                            "UpdateExpression": "SET active_subscriptions_count = active_subscriptions_count - :one, "
-                                                "version = version + :one",
-                            "ConditionExpression": "active_subscriptions_count >= :one",
-                            "ExpressionAttributeValues": to_attributes({":one": 1})}},
-                plan_update,
-            ]
-        self._write([(previous, subscription), *also], released)
+            released = termination_releases(subscription.organization_id, previous.external_id, previous.id,
+                                             subscription.customer_id)
+        self._stage(unit, [(previous, subscription), *also], released)
 
-    def change_plan(self, previous: Subscription, ended: Subscription, successor: Subscription, old_plan_update: dict,
-                    new_plan_update: dict, pending: Subscription | None = None, also: Sequence[Change] = ()) -> None:
-        """A plan change, in ONE transaction: `previous` (as read) replaced by `ended` (terminated), `successor`
-        created (an upgrade) or replacing `pending` (a downgrade's switch) under the same external id, whose lookup
-        moves to it (on condition that it still names the old one), the old plan's count - 1 and the new plan's + 1,
-        the status counters, and the changes `also` lists (a scheduled downgrade canceled by an upgrade). The
-        customer keeps its count (one current subscription for another). Raises StaleWrite if anything moved since
-        it was read."""
+    def replace(self, previous: Subscription, subscription: Subscription, also: Sequence[Change] = ()) -> None:
+        """`stage_replace` alone in ONE transaction (StaleWrite if anything changed since it was read)."""
+        unit = DynamoUnitOfWork(self._client)
+        self.stage_replace(unit, previous, subscription, also)
+        unit.commit()
+
+    def stage_change_plan(self, unit: UnitOfWork, previous: Subscription, ended: Subscription,
+                          successor: Subscription, pending: Subscription | None = None,
+                          also: Sequence[Change] = ()) -> None:
+        """Stage a plan change: `previous` (as read) replaced by `ended` (terminated), `successor` created (an
+        upgrade) or replacing `pending` (a downgrade's switch) under the same external id, whose lookup moves to it
+        (on condition that it still names the old one), the status counters, and the changes `also` lists (a
+        scheduled downgrade canceled by an upgrade). The customer keeps its count (one current subscription for
+        another); the caller stages the plans' counts."""
         lookup = EXTERNAL_ID_LOOKUP.put(self._table, successor.organization_id, successor.external_id, successor.id)
         lookup["Put"]["ConditionExpression"] = "#record = :old"
         lookup["Put"]["ExpressionAttributeNames"] = {"#record": "subscription_id"}
         lookup["Put"]["ExpressionAttributeValues"] = to_attributes({":old": previous.id})
-        self._write([(previous, ended), (pending, successor), *also], [lookup, old_plan_update, new_plan_update])
+        self._stage(unit, [(previous, ended), (pending, successor), *also], [lookup])
 
-    def move_pending(self, previous: Subscription, moved: Subscription, old_plan_update: dict,
-                     new_plan_update: dict) -> None:
-        """A pending subscription on another plan, in ONE transaction: `previous` (as read) replaced by `moved`, the
-        old plan's count and pending counter - 1, the new plan's + 1. Raises StaleWrite if anything moved."""
-        self._write([(previous, moved)], [old_plan_update, new_plan_update])
+    def stage_move_pending(self, unit: UnitOfWork, previous: Subscription, moved: Subscription) -> None:
+        """Stage a pending subscription on another plan: `previous` (as read) replaced by `moved` and the per-plan
+        status counters; the caller stages the plans' counts."""
+        self._stage(unit, [(previous, moved)])
 
     def schedule_downgrade(self, previous: Subscription, scheduled: Subscription, pending: Subscription | None,
                            successor: Subscription) -> None:
@@ -201,26 +195,24 @@ class SubscriptionRepository(ControlTableRepository):
         subscription `successor` created, or replacing `pending` (the one an earlier downgrade scheduled), with the
         pending counters. Neither the lookup nor the counts move: the active one holds them until the switch.
         Raises StaleWrite if anything moved since it was read."""
-        self._write([(previous, scheduled), (pending, successor)])
+        unit = DynamoUnitOfWork(self._client)
+        self._stage(unit, [(previous, scheduled), (pending, successor)])
+        unit.commit()
 
-    def _write(self, changes: Sequence[Change], actions: Sequence[dict | None] = ()) -> None:
-        """ONE transaction: each change's item and copies (a new one, or replacing its earlier self at the version
-        read), `actions`, the status counters the changes move, and the webhooks of the statuses they enter."""
-        items = []
+    def _stage(self, unit: UnitOfWork, changes: Sequence[Change], actions: Sequence[dict] = ()) -> None:
+        """Each change's item and copies (a new one, or replacing its earlier self at the version read), `actions`,
+        the status counters the changes move, and the webhooks of the statuses they enter."""
+        staged = on_dynamodb(unit)
         for before, after in changes:
-            items += (self.replace_actions(before, after) if before is not None
-                      else self._puts(after, first_condition="attribute_not_exists(pk)"))
-        webhooks = [webhook for before, after in changes
-                    for webhook in _status_webhooks(before.status if before else None, after)]
-        try:
-            transact(self._client, [*items, *(action for action in actions if action is not None),
-                                    *self._counter_updates(changes), *webhooks])
-        except TransactionCancelled as cancelled:
-            raise StaleWrite() from cancelled
+            staged.add(*(self._replacement(before, after) if before is not None
+                         else self._puts(after, first_condition="attribute_not_exists(pk)")))
+        staged.add(*actions, *self._counter_updates(changes),
+                   *(webhook for before, after in changes
+                     for webhook in _status_webhooks(before.status if before else None, after)))
 
-    def replace_actions(self, previous: Subscription, subscription: Subscription) -> list[dict]:
-        """The transaction actions that replace `previous` (still at its version) by `subscription`: the item and
-        its copies put, the copies of a former status deleted (the biller joins them to an invoice's transaction)."""
+    def _replacement(self, previous: Subscription, subscription: Subscription) -> list[dict]:
+        """The actions that replace `previous` (still at its version) by `subscription`: the item and its copies
+        put, the copies of a former status deleted."""
         kept = set(copy_sort_keys(subscription))
         return [*self._puts(subscription, first_condition="version = :version", values={":version": previous.version}),
                 *({"Delete": {"TableName": self._table, "Key": self._key(subscription.organization_id, sort_key)}}

@@ -12,6 +12,8 @@ from chalicelib.domain.webhooks import DELIVERABLE_STATUSES, OBJECT_TYPES, Webho
 from chalicelib.store import keys
 from chalicelib.store.dynamo import from_attributes, is_condition_failure, set_or_remove, to_attributes
 from chalicelib.store.tables import WEBHOOKS
+from chalicelib.store.unit_of_work import on_dynamodb
+from chalicelib.usecases.ports import UnitOfWork
 
 # A webhook's record (its payload, attempts and outcome) is kept this long, then DynamoDB's TTL removes it.
 RETENTION = timedelta(days=90)
@@ -45,9 +47,10 @@ class WebhookRepository:
         return to_attributes({"pk": keys.organization_pk(organization_id), "sk": keys.webhook_sk(webhook)})
 
     @staticmethod
-    def outbox_put(organization_id: str, webhook_type: WebhookType, object_id: str, now: datetime) -> dict:
-        """The transaction action writing a pending webhook (`outbox_put`), for a use case's transaction."""
-        return outbox_put(organization_id, webhook_type, object_id, now)
+    def stage_webhook(unit: UnitOfWork, organization_id: str, webhook_type: WebhookType, object_id: str,
+                      now: datetime) -> None:
+        """A pending webhook (`outbox_put`) written with the change it reports, staged in that change's unit."""
+        on_dynamodb(unit).add(outbox_put(organization_id, webhook_type, object_id, now))
 
     def get(self, organization_id: str, webhook: str) -> Webhook | None:
         response = self._client.get_item(TableName=WEBHOOKS.name, ConsistentRead=True,

@@ -31,9 +31,10 @@ from chalicelib.domain.organizations import Organization
 from chalicelib.domain.periods import local_day
 from chalicelib.domain.pricing.groups import PricingGroup
 from chalicelib.memo import Memo
-from chalicelib.usage.ports import UsageStores, WriteAction
+from chalicelib.usage.ports import UsageStores
 from chalicelib.usage.routing import InAdvanceCharge, Routed
 from chalicelib.usecases.issuing import issue_invoice
+from chalicelib.usecases.ports import UnitOfWork
 
 MAX_ATTEMPTS = 8
 ONE = Decimal(1)
@@ -69,19 +70,20 @@ class InAdvanceBilling:
         # A recurring metric's total runs over the subscription, a metered one's over its period.
         key = replace(routed.key, period_start_ms=unique_count_values_period_ms(
             charge.metric.recurring, epoch_ms(charge.period.start)))
+        unit = self._stores.unit_of_work()
         state = self._stores.in_advance.state(key)
-        delta, value_actions = self._delta(key, charge, event)
-        step = advance(state.value, delta, epoch_ms(charge.period.start))
+        step = advance(state.value, self._delta(unit, key, charge, event), epoch_ms(charge.period.start))
         line = _fee_line(charge, step, event, key.group)
         currency = charge.plan.amount_currency
         vat_rate = customer.applicable_vat_rate(organization.vat_rate)
         fee = stored_fee(line, organization_id=organization_id, customer_id=customer.id,
                          external_subscription_id=subscription.external_id, currency=currency, vat_rate=vat_rate,
                          created_at=received_at)
-        actions = [self._stores.in_advance.state_put(key, step.after, state.revision), *value_actions,
-                   self._stores.webhooks.outbox_put(organization_id, "fee.created", fee.id, received_at)]
+        self._stores.in_advance.stage_state(unit, key, step.after, state.revision)
+        self._stores.webhooks.stage_webhook(unit, organization_id, "fee.created", fee.id, received_at)
+        self._stores.fees.stage_create(unit, fee)
         if fee.invoice_id is None:
-            self._stores.fees.create(fee, actions)
+            unit.commit()
             return
         timezone = charge.terms.timezone
         draft = build_invoice(
@@ -90,26 +92,24 @@ class InAdvanceBilling:
             issuing_date=local_day(received_at, timezone), currency=currency, vat_rate=vat_rate,
             shares=[(subscription, in_advance_share(line))], now=received_at)
         # Finalized at once whatever the grace period: Lago never drafts an in-advance charge's invoice.
-        issue_invoice(self._stores, customer, draft, [*self._stores.fees.create_actions(fee), *actions],
-                      grace_days=0, timezone=timezone, now=received_at)
+        issue_invoice(self._stores, unit, customer, draft, grace_days=0, timezone=timezone, now=received_at)
 
-    def _delta(self, key: AggregateKey, charge: InAdvanceCharge,
-               event: UsageEvent) -> tuple[Decimal, list[WriteAction]]:
-        """How the event moves the bucket's total, and the writes that go with it (a unique-count value's
+    def _delta(self, unit: UnitOfWork, key: AggregateKey, charge: InAdvanceCharge, event: UsageEvent) -> Decimal:
+        """How the event moves the bucket's total, staging the write that goes with it (a unique-count value's
         presence): count +1; sum its value (0 when not numeric); unique count +1, -1 or 0 by the value's state."""
         metric = charge.metric
         if metric.aggregation_type == "count_agg":
-            return ONE, []
+            return ONE
         if metric.aggregation_type == "sum_agg":
-            return numeric_property(event, metric.field_name) or Decimal(0), []
+            return numeric_property(event, metric.field_name) or Decimal(0)
         value = distinct_value(event, metric.field_name)
         if value is None:
-            return Decimal(0), []
+            return Decimal(0)
         presence = self._stores.in_advance.presence(key, value)
         change = presence_change(presence.value, is_add_operation(event))
-        if change == 0:
-            return Decimal(0), []
-        return Decimal(change), [self._stores.in_advance.presence_put(key, value, change > 0, presence.revision)]
+        if change != 0:
+            self._stores.in_advance.stage_presence(unit, key, value, change > 0, presence.revision)
+        return Decimal(change)
 
     def _read_customer(self, key: tuple[str, str]) -> tuple[Customer, Organization]:
         organization_id, customer_id = key

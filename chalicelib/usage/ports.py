@@ -1,7 +1,7 @@
 """What the usage use cases (the stream aggregator, pay-in-advance fees, current usage, rebuild-usage, dead letters)
 need from outside, as typing.Protocol ports. The DynamoDB adapters (chalicelib/store) implement them; the handlers
-and the CLI hand in `repositories()`. A transaction's writes are opaque `WriteAction`s that one store builds and
-another's write commits."""
+and the CLI hand in `repositories()`. An event's fee transaction is a UnitOfWork in which each store stages its
+writes (`stage_*`)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
@@ -18,10 +18,8 @@ from chalicelib.domain.pricing.groups import PricingGroup
 from chalicelib.domain.readers import CustomerReader, MetricReader, OrganizationReader, PlanReader
 from chalicelib.domain.subscriptions import Subscription
 from chalicelib.domain.webhooks import WebhookType
-from chalicelib.usecases.ports import CreditNoteLedger, InvoiceLedger
+from chalicelib.usecases.ports import CreditNoteLedger, InvoiceLedger, Transactions, UnitOfWork
 
-# One write of a transaction (a TransactWriteItems action).
-WriteAction = dict[str, Any]
 Held = TypeVar("Held")
 
 
@@ -57,8 +55,9 @@ class UsageStore(AggregateReader, Protocol):
 class InAdvanceStore(Protocol):
     def state(self, key: AggregateKey) -> Revised[InAdvanceState]: ...
     def presence(self, key: AggregateKey, value: str) -> Revised[bool]: ...
-    def state_put(self, key: AggregateKey, state: InAdvanceState, read_revision: int) -> WriteAction: ...
-    def presence_put(self, key: AggregateKey, value: str, active: bool, read_revision: int) -> WriteAction: ...
+    def stage_state(self, unit: UnitOfWork, key: AggregateKey, state: InAdvanceState, read_revision: int) -> None: ...
+    def stage_presence(self, unit: UnitOfWork, key: AggregateKey, value: str, active: bool,
+                       read_revision: int) -> None: ...
 
 
 class EventWindowReader(Protocol):
@@ -89,9 +88,8 @@ class ShardLineage(Protocol):
 
 
 class FeeStore(Protocol):
-    def create(self, fee: PayInAdvanceFee, actions: list[WriteAction]) -> None:
-        """Raises FeeAlreadyCreated when the fee exists, StaleWrite when an action's record moved."""
-    def create_actions(self, fee: PayInAdvanceFee) -> list[WriteAction]: ...
+    def stage_create(self, unit: UnitOfWork, fee: PayInAdvanceFee) -> None:
+        """Refused with FeeAlreadyCreated when the fee exists."""
 
 
 class DraftRefreshes(Protocol):
@@ -99,8 +97,8 @@ class DraftRefreshes(Protocol):
 
 
 class Outbox(Protocol):
-    def outbox_put(self, organization_id: str, webhook_type: WebhookType, object_id: str,
-                   now: datetime) -> WriteAction: ...
+    def stage_webhook(self, unit: UnitOfWork, organization_id: str, webhook_type: WebhookType, object_id: str,
+                      now: datetime) -> None: ...
 
 
 class UsageReaders(Protocol):
@@ -120,7 +118,7 @@ class UsageInvoices(DraftRefreshes, InvoiceLedger, Protocol):
     """The drafts the aggregator asks to refresh, and the ledger a pay-in-advance fee's invoice is issued in."""
 
 
-class UsageStores(UsageReaders, Protocol):
+class UsageStores(UsageReaders, Transactions, Protocol):
     """Every store the usage use cases read or write (the invoices and credit notes through `issue_invoice`)."""
 
     @property

@@ -10,47 +10,48 @@ from chalicelib.domain.credit_notes import CreditNote, consumed, credits_to_appl
 from chalicelib.domain.customers import Customer
 from chalicelib.domain.invoices.invoice import Invoice, drafted_invoice, finalized_invoice
 from chalicelib.domain.periods import day_start
-from chalicelib.usecases.ports import IssuingStores, WriteAction
+from chalicelib.usecases.ports import IssuingStores, UnitOfWork
 
 # An invoice's transaction holds 100 actions: the credit notes it consumes (2 actions each at most) are bounded so
 # that its subscriptions always fit (docs/data-model.md); the rest of the balance goes to the next invoices.
 MAX_CREDIT_NOTES_PER_INVOICE = 5
 
 
-def issue_invoice(stores: IssuingStores, customer: Customer, draft: Invoice, actions: list[WriteAction], *,
+def issue_invoice(stores: IssuingStores, unit: UnitOfWork, customer: Customer, draft: Invoice, *,
                   grace_days: int, timezone: str, now: datetime,
                   new_credit_notes: Sequence[CreditNote] = ()) -> Invoice:
-    """Store `draft` (as `build_invoice` gives it) with `actions` in ONE transaction: as a draft until its issuing
-    date plus `grace_days` when that is positive (finalized then by the biller), else finalized now. The
-    `new_credit_notes` are created in the same transaction (a final invoice's unused days), and a finalized invoice
-    may consume them at once."""
+    """Store `draft` (as `build_invoice` gives it) with what `unit` holds in ONE transaction, committed here: as a
+    draft until its issuing date plus `grace_days` when that is positive (finalized then by the biller), else
+    finalized now. The `new_credit_notes` are created in the same transaction (a final invoice's unused days), and a
+    finalized invoice may consume them at once."""
     draft = draft.model_copy(update={"test_clock_id": customer.test_clock_id})
     if grace_days > 0:
         issuing_date = draft.issuing_date + timedelta(days=grace_days)
-        drafted = drafted_invoice(draft.model_copy(update={"issuing_date": issuing_date}),
-                                  day_start(issuing_date, timezone))
-        created = [action for note in new_credit_notes for action in stores.credit_notes.create_actions(note)]
-        stores.invoices.issue(drafted, [*actions, *created])
-        return drafted
-    finalized, credit_actions = _finalization(stores, customer, draft, draft.issuing_date, new_credit_notes, now)
-    stores.invoices.issue(finalized, [*actions, *credit_actions])
-    return finalized
+        issued = drafted_invoice(draft.model_copy(update={"issuing_date": issuing_date}),
+                                 day_start(issuing_date, timezone))
+        for note in new_credit_notes:
+            stores.credit_notes.stage_create(unit, note)
+    else:
+        issued = _finalization(stores, unit, customer, draft, draft.issuing_date, new_credit_notes, now)
+    stores.invoices.stage_issue(unit, issued)
+    unit.commit()
+    return issued
 
 
-def finalize_draft(stores: IssuingStores, customer: Customer, stored: Invoice, draft: Invoice,
-                   actions: list[WriteAction], *,
+def finalize_draft(stores: IssuingStores, unit: UnitOfWork, customer: Customer, stored: Invoice, draft: Invoice, *,
                    issuing_date: date, now: datetime) -> Invoice:
-    """Finalize `draft` (the `stored` draft as read, its fees refreshed) on `issuing_date`, with `actions`, in ONE
-    transaction conditioned on `stored` being unchanged."""
-    finalized, credit_actions = _finalization(stores, customer, draft, issuing_date, (), now)
-    stores.invoices.finalize(stored, finalized, [*actions, *credit_actions])
+    """Finalize `draft` (the `stored` draft as read, its fees refreshed) on `issuing_date`, with what `unit` holds,
+    in ONE transaction conditioned on `stored` being unchanged, committed here."""
+    finalized = _finalization(stores, unit, customer, draft, issuing_date, (), now)
+    stores.invoices.stage_finalize(unit, stored, finalized)
+    unit.commit()
     return finalized
 
 
-def _finalization(stores: IssuingStores, customer: Customer, draft: Invoice, issuing_date: date,
-                  new_credit_notes: Sequence[CreditNote], now: datetime) -> tuple[Invoice, list[WriteAction]]:
+def _finalization(stores: IssuingStores, unit: UnitOfWork, customer: Customer, draft: Invoice, issuing_date: date,
+                  new_credit_notes: Sequence[CreditNote], now: datetime) -> Invoice:
     """The invoice numbered next in the customer's sequence and paying from its available credit notes (oldest
-    first), and the actions that consume them (creating the new ones as the invoice leaves them)."""
+    first); their consumption (and the new ones' creation, as the invoice leaves them) staged in `unit`."""
     organization_id = customer.organization_id
     available = stores.credit_notes.available(organization_id, customer.id)
     credits = credits_to_apply([*available, *new_credit_notes], draft.sub_total_including_taxes_amount_cents,
@@ -59,8 +60,9 @@ def _finalization(stores: IssuingStores, customer: Customer, draft: Invoice, iss
         draft, sequential_id=stores.invoices.last_sequence(organization_id, customer.id) + 1,
         customer_slug=customer.slug, issuing_date=issuing_date, credits=credits, now=now)
     taken = {credit.credit_note_id: credit.amount_cents for credit in credits}
-    actions = [action for note in available if note.id in taken
-               for action in stores.credit_notes.consume_actions(note, consumed(note, taken[note.id], now))]
-    actions += [action for note in new_credit_notes for action in stores.credit_notes.create_actions(
-        consumed(note, taken[note.id], now) if note.id in taken else note)]
-    return finalized, actions
+    for note in available:
+        if note.id in taken:
+            stores.credit_notes.stage_consume(unit, note, consumed(note, taken[note.id], now))
+    for note in new_credit_notes:
+        stores.credit_notes.stage_create(unit, consumed(note, taken[note.id], now) if note.id in taken else note)
+    return finalized

@@ -1,9 +1,11 @@
-"""The ports of the control-plane use cases: the repositories they read and write, the clock and the id source.
-The DynamoDB repositories of chalicelib/store implement them structurally; tests/fakes/control_plane.py holds their
-in-memory twins, and tests/integration/test_port_contracts.py checks that both behave alike.
+"""The ports of the control-plane use cases: the repositories they read and write, the unit of work of their
+transactions, the clock and the id source. The DynamoDB repositories of chalicelib/store implement them
+structurally; tests/fakes/control_plane.py holds their in-memory twins, and tests/integration/test_port_contracts.py
+checks that both behave alike.
 
 A conditional write that lost a race raises StaleWrite (the use case reads again); the other refusals are the
-domain errors each method names."""
+domain errors each method names. A write that spans repositories is staged by each (`stage_*` methods) in one
+UnitOfWork, which the use case commits."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
@@ -25,13 +27,24 @@ from chalicelib.domain.test_clocks import TestClock
 
 __all__ = ["BillableMetricStore", "Clock", "CreditNoteLedger", "CustomerClock", "CustomerStore", "EventStore",
            "IdSource", "InvoiceLedger", "InvoiceStore", "IssuingStores", "MetricReader", "OrganizationStore",
-           "PlanReader", "PlanStore", "PurgeCustomer", "SubscriptionStore", "TestClockStore", "WriteAction"]
+           "PlanReader", "PlanStore", "PurgeCustomer", "SubscriptionStore", "TestClockStore", "Transactions",
+           "UnitOfWork"]
 
-# A write a repository makes part of another one's transaction (a plan's subscription count moving with the
-# subscription that changes it); the use cases only pass it along.
-WriteAction = dict[str, Any]
 # Deletes a customer and everything of theirs: (organization_id, customer_id) -> items deleted.
 PurgeCustomer = Callable[[str, str], int]
+
+
+class UnitOfWork(Protocol):
+    """One all-or-nothing transaction. Each repository stages the writes of its own records in it, conditioned on
+    what was read and carrying the error a refusal means; only the adapter that made a unit reads what it holds."""
+
+    def commit(self) -> None:
+        """Write everything staged, or nothing: raises the refusal staged with a write whose condition failed (the
+        first staged that names one), else StaleWrite."""
+
+
+class Transactions(Protocol):
+    def unit_of_work(self) -> UnitOfWork: ...
 
 
 class Clock(Protocol):
@@ -71,9 +84,9 @@ class PlanStore(PlanReader, Protocol):
 
     def delete(self, plan: Plan) -> None: ...
 
-    def subscription_count_update(self, plan: Plan, delta: int) -> WriteAction:
-        """What a subscription write includes to move the plan's active subscriptions by `delta`, on condition
-        that the plan is still at the version read."""
+    def stage_subscription_count(self, unit: UnitOfWork, plan: Plan, delta: int) -> None:
+        """Move the plan's active subscriptions by `delta` with a subscription write, on condition that the plan is
+        still at the version read (never below 0)."""
 
 
 class CustomerStore(Protocol):
@@ -117,22 +130,26 @@ class SubscriptionStore(Protocol):
 
     def find_latest(self, organization_id: str, external_id: str, status: str) -> Subscription | None: ...
 
-    def create(self, subscription: Subscription, customer: Customer, plan_update: WriteAction,
-               currency: str) -> None:
-        """ExternalIdTaken if the external id has a current subscription; StaleWrite if the customer changed."""
+    def stage_create(self, unit: UnitOfWork, subscription: Subscription, customer: Customer, currency: str) -> None:
+        """Refused with ExternalIdTaken if the external id has a current subscription; StaleWrite if the customer
+        changed."""
 
-    def replace(self, previous: Subscription, subscription: Subscription, plan_update: WriteAction | None = None,
-                also: Sequence[Change] = ()) -> None: ...
+    def stage_replace(self, unit: UnitOfWork, previous: Subscription, subscription: Subscription,
+                      also: Sequence[Change] = ()) -> None:
+        """`previous` as read replaced (and the changes `also` lists); a subscription that stops holding its external
+        id releases it and the customer's count."""
 
-    def change_plan(self, previous: Subscription, ended: Subscription, successor: Subscription,
-                    old_plan_update: WriteAction, new_plan_update: WriteAction, pending: Subscription | None = None,
-                    also: Sequence[Change] = ()) -> None: ...
+    def replace(self, previous: Subscription, subscription: Subscription, also: Sequence[Change] = ()) -> None:
+        """`stage_replace` alone in its transaction."""
+
+    def stage_change_plan(self, unit: UnitOfWork, previous: Subscription, ended: Subscription,
+                          successor: Subscription, pending: Subscription | None = None,
+                          also: Sequence[Change] = ()) -> None: ...
 
     def schedule_downgrade(self, previous: Subscription, scheduled: Subscription, pending: Subscription | None,
                            successor: Subscription) -> None: ...
 
-    def move_pending(self, previous: Subscription, moved: Subscription, old_plan_update: WriteAction,
-                     new_plan_update: WriteAction) -> None: ...
+    def stage_move_pending(self, unit: UnitOfWork, previous: Subscription, moved: Subscription) -> None: ...
 
     def list_page(self, organization_id: str, statuses: Iterable[str], page: int, per_page: int,
                   plan_id: str | None = None) -> list[Subscription]:
@@ -170,28 +187,29 @@ class InvoiceStore(Protocol):
 
 
 class InvoiceLedger(Protocol):
-    """Where invoices are issued: each write ONE transaction with the actions that go with it."""
+    """Where invoices are issued, each in the unit of work of what goes with it."""
 
     def last_sequence(self, organization_id: str, customer_id: str) -> int:
         """The customer's last invoice number's sequence (0 before its first invoice)."""
 
-    def issue(self, invoice: Invoice, actions: list[WriteAction]) -> None: ...
+    def stage_issue(self, unit: UnitOfWork, invoice: Invoice) -> None:
+        """Refused with InvoiceAlreadyIssued when the invoice exists; StaleWrite when its sequence moved."""
 
-    def finalize(self, draft: Invoice, invoice: Invoice, actions: list[WriteAction]) -> None:
+    def stage_finalize(self, unit: UnitOfWork, draft: Invoice, invoice: Invoice) -> None:
         """Replace `draft` as read (still a draft) by the finalized `invoice`."""
 
 
 class CreditNoteLedger(Protocol):
-    """The customer's credit notes an invoice pays from, and the actions that create or consume them."""
+    """The customer's credit notes an invoice pays from, created or consumed in the invoice's unit of work."""
 
     def available(self, organization_id: str, customer_id: str) -> list[CreditNote]: ...
 
-    def create_actions(self, note: CreditNote) -> list[WriteAction]: ...
+    def stage_create(self, unit: UnitOfWork, note: CreditNote) -> None: ...
 
-    def consume_actions(self, previous: CreditNote, note: CreditNote) -> list[WriteAction]: ...
+    def stage_consume(self, unit: UnitOfWork, previous: CreditNote, note: CreditNote) -> None: ...
 
 
-class IssuingStores(Protocol):
+class IssuingStores(Transactions, Protocol):
     """The repositories issuing an invoice writes (chalicelib/store/repositories.Repositories is one)."""
 
     @property

@@ -2,6 +2,7 @@
 and terminate or cancel. Each write is one conditional transaction in the store; a lost race reads again."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,7 +29,15 @@ from chalicelib.domain.subscriptions import (
     updated_subscription,
     upgraded_subscriptions,
 )
-from chalicelib.usecases.ports import CustomerClock, CustomerStore, IdSource, PlanStore, SubscriptionStore
+from chalicelib.usecases.ports import (
+    CustomerClock,
+    CustomerStore,
+    IdSource,
+    PlanStore,
+    SubscriptionStore,
+    Transactions,
+    UnitOfWork,
+)
 
 
 @dataclass(frozen=True)
@@ -79,6 +88,7 @@ class SubscriptionUseCases:
     subscriptions: SubscriptionStore
     customers: CustomerStore
     plans: PlanStore
+    transactions: Transactions
     ids: IdSource
 
     def create(self, organization: Organization, payload: dict[str, Any], clock: CustomerClock) -> Shown:
@@ -112,9 +122,11 @@ class SubscriptionUseCases:
                                             test_clock_id=customer.test_clock_id,
                                             timezone=_timezone(customer, organization), now=now,
                                             not_before=not_before)
+            unit = self.transactions.unit_of_work()
+            self.plans.stage_subscription_count(unit, plan, 1)
+            self.subscriptions.stage_create(unit, subscription, customer, plan.amount_currency)
             try:
-                self.subscriptions.create(subscription, customer, self.plans.subscription_count_update(plan, 1),
-                                           plan.amount_currency)
+                unit.commit()
             except ExternalIdTaken:
                 raise StaleWrite() from None  # a concurrent request took the external id: read again
             return Shown(subscription, customer.model_copy(update={"currency": plan.amount_currency}),
@@ -139,18 +151,25 @@ class SubscriptionUseCases:
             raise ValidationFailed.single("currency", "currencies_does_not_match")
         if existing.status == "pending":
             moved = pending_on_plan(existing, plan, now)
-            self.subscriptions.move_pending(existing, moved, self.plans.subscription_count_update(current_plan, -1),
-                                             self.plans.subscription_count_update(plan, 1))
+            self._commit_plan_move(current_plan, plan, lambda unit: self.subscriptions.stage_move_pending(
+                unit, existing, moved))
             return Shown(moved, customer, _counted(plan, 1))
         if not is_upgrade(current_plan, plan):
             return self._downgrade(organization, existing, customer, current_plan, plan, request, now)
         ended, successor = upgraded_subscriptions(existing, plan, self.ids.new_id(),
                                                   _timezone(customer, organization), now)
-        self.subscriptions.change_plan(existing, ended, successor,
-                                        self.plans.subscription_count_update(current_plan, -1),
-                                        self.plans.subscription_count_update(plan, 1),
-                                        also=downgrade_canceled(self.subscriptions, existing, now))
+        canceled = downgrade_canceled(self.subscriptions, existing, now)
+        self._commit_plan_move(current_plan, plan, lambda unit: self.subscriptions.stage_change_plan(
+            unit, existing, ended, successor, also=canceled))
         return Shown(successor, customer, _counted(plan, 1))
+
+    def _commit_plan_move(self, current_plan: Plan, plan: Plan, stage: Callable[[UnitOfWork], None]) -> None:
+        """ONE transaction: what `stage` stages, with a subscription counted off `current_plan` and onto `plan`."""
+        unit = self.transactions.unit_of_work()
+        self.plans.stage_subscription_count(unit, current_plan, -1)
+        self.plans.stage_subscription_count(unit, plan, 1)
+        stage(unit)
+        unit.commit()
 
     def _downgrade(self, organization: Organization, existing: Subscription, customer: Customer, current_plan: Plan,
                    plan: Plan, request: SubscriptionInput, now: datetime) -> Shown:
@@ -232,8 +251,11 @@ class SubscriptionUseCases:
                 self.subscriptions.replace(previous, ended,
                                             also=[(predecessor, downgrade_dropped(predecessor, now))])
                 return Shown(ended, shown.customer, shown.plan)
-            self.subscriptions.replace(previous, ended, self.plans.subscription_count_update(shown.plan, -1),
-                                        also=downgrade_canceled(self.subscriptions, previous, now))
+            unit = self.transactions.unit_of_work()
+            self.plans.stage_subscription_count(unit, shown.plan, -1)
+            self.subscriptions.stage_replace(unit, previous, ended,
+                                             also=downgrade_canceled(self.subscriptions, previous, now))
+            unit.commit()
             return Shown(ended, shown.customer, _counted(shown.plan, -1))
 
         return retrying("subscription", attempt)

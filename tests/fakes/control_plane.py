@@ -1,7 +1,7 @@
 """In-memory twins of the control-plane ports (chalicelib/usecases/ports.py): the same answers and refusals as the
 DynamoDB repositories (tests/integration/test_port_contracts.py runs one suite against both), so the rules of the
 use cases can be tested without moto. A write checks every condition before it changes anything, as a DynamoDB
-transaction does."""
+transaction does (InMemoryUnitOfWork)."""
 from __future__ import annotations
 
 import uuid
@@ -26,7 +26,7 @@ from chalicelib.domain.organizations import Organization
 from chalicelib.domain.plans import Plan
 from chalicelib.domain.subscriptions import Change, Subscription
 from chalicelib.domain.test_clocks import MAX_CUSTOMERS_PER_CLOCK, ClockRefusedCustomer, TestClock
-from chalicelib.usecases.ports import WriteAction
+from chalicelib.usecases.ports import UnitOfWork
 
 
 class FixedClock:
@@ -53,6 +53,32 @@ class SequentialIds:
 def _unless(condition: bool, refusal: Callable[[], Exception] = StaleWrite) -> None:
     if not condition:
         raise refusal()
+
+
+class InMemoryUnitOfWork:
+    """Staged writes, each a condition, a change and the error a false condition means: `commit` checks every
+    condition before it makes any change, and raises the first staged refusal that names an error (else
+    StaleWrite), as DynamoDB's TransactWriteItems and chalicelib/store/unit_of_work.py do."""
+
+    def __init__(self) -> None:
+        self._writes: list[tuple[Callable[[], bool], Callable[[], None], Callable[[], Exception] | None]] = []
+
+    def add(self, condition: Callable[[], bool], change: Callable[[], None],
+            refused: Callable[[], Exception] | None = None) -> None:
+        self._writes.append((condition, change, refused))
+
+    def commit(self) -> None:
+        failed = [refused for condition, _, refused in self._writes if not condition()]
+        if failed:
+            raise next((refused for refused in failed if refused is not None), StaleWrite)()
+        for _, change, _ in self._writes:
+            change()
+
+
+def in_memory(unit: UnitOfWork) -> InMemoryUnitOfWork:
+    """The in-memory unit a fake stages in."""
+    assert isinstance(unit, InMemoryUnitOfWork)
+    return unit
 
 
 def _newest_first(records: Iterable[Any]) -> list[Any]:
@@ -175,17 +201,13 @@ class InMemoryPlans(_CodedRecords):
         for metric_id in plan.billable_metric_ids():
             self._metrics.move_plans_count(plan.organization_id, metric_id, -1)
 
-    def subscription_count_update(self, plan: Plan, delta: int) -> WriteAction:
-        return {"organization_id": plan.organization_id, "plan_id": plan.id, "version": plan.version,
-                "delta": delta}
+    def stage_subscription_count(self, unit: UnitOfWork, plan: Plan, delta: int) -> None:
+        def as_read() -> bool:
+            current = self.get(plan.organization_id, plan.id)
+            return (current is not None and current.version == plan.version
+                    and current.active_subscriptions_count + delta >= 0)
 
-    def check_count_update(self, update: WriteAction) -> None:
-        current = self.get(update["organization_id"], update["plan_id"])
-        _unless(current is not None and current.version == update["version"]
-                and current.active_subscriptions_count + update["delta"] >= 0)
-
-    def apply_count_update(self, update: WriteAction) -> None:
-        self._put(self._moved(self.get(update["organization_id"], update["plan_id"]), update["delta"]))
+        in_memory(unit).add(as_read, lambda: self._put(self._moved(plan, delta)))
 
 
 class InMemoryTestClocks:
@@ -286,9 +308,13 @@ class InMemoryCustomers:
         key = (customer.organization_id, customer.id)
         self.deleted[key] = self.live.pop(key)
 
-    def check_subscribable(self, customer: Customer, currency: str) -> None:
+    def is_subscribable(self, customer: Customer, currency: str) -> bool:
         current = self.get(customer.organization_id, customer.id)
-        _unless(current is not None and current.currency in (None, currency))
+        return current is not None and current.currency in (None, currency)
+
+    def has_subscription(self, organization_id: str, customer_id: str) -> bool:
+        current = self.get(organization_id, customer_id)
+        return current is not None and current.active_subscriptions_count >= 1
 
     def move_subscriptions_count(self, organization_id: str, customer_id: str, delta: int,
                                  currency: str | None = None) -> None:
@@ -299,9 +325,8 @@ class InMemoryCustomers:
 
 
 class InMemorySubscriptions:
-    def __init__(self, customers: InMemoryCustomers, plans: InMemoryPlans):
+    def __init__(self, customers: InMemoryCustomers):
         self._customers = customers
-        self._plans = plans
         self.records: dict[tuple[str, str], Subscription] = {}
         self.current: dict[tuple[str, str], str] = {}  # (organization, external id) -> lago_id
 
@@ -343,68 +368,68 @@ class InMemorySubscriptions:
         return self._of(organization_id, lambda subscription: subscription.external_id == external_id
                         and subscription.status in wanted)
 
-    def _check(self, changes: Sequence[tuple[Subscription | None, Subscription]],
-               plan_updates: Sequence[WriteAction | None]) -> None:
+    def _as_read(self, before: Subscription | None, after: Subscription) -> bool:
+        current = self.get(after.organization_id, after.id)
+        return current is None if before is None else current is not None and current.version == before.version
+
+    def _put(self, subscription: Subscription) -> None:
+        self.records[(subscription.organization_id, subscription.id)] = subscription
+
+    def _stage(self, unit: UnitOfWork, changes: Sequence[tuple[Subscription | None, Subscription]]) -> None:
         for before, after in changes:
-            current = self.get(after.organization_id, after.id)
-            _unless(current is None if before is None else current is not None and current.version == before.version)
-        for update in plan_updates:
-            if update is not None:
-                self._plans.check_count_update(update)
+            self._stage_change(unit, before, after)
 
-    def _apply(self, changes: Sequence[tuple[Subscription | None, Subscription]],
-               plan_updates: Sequence[WriteAction | None]) -> None:
-        for _, after in changes:
-            self.records[(after.organization_id, after.id)] = after
-        for update in plan_updates:
-            if update is not None:
-                self._plans.apply_count_update(update)
+    def _stage_change(self, unit: UnitOfWork, before: Subscription | None, after: Subscription) -> None:
+        in_memory(unit).add(lambda: self._as_read(before, after), lambda: self._put(after))
 
-    def create(self, subscription: Subscription, customer: Customer, plan_update: WriteAction,
-               currency: str) -> None:
+    def _stage_holder(self, unit: UnitOfWork, organization_id: str, external_id: str, held_by: str | None,
+                      holder: str | None, refused: Callable[[], Exception] | None = None) -> None:
+        """The external id's current subscription moved from `held_by` to `holder` (None: free)."""
+        key = (organization_id, external_id)
+
+        def move() -> None:
+            if holder is None:
+                del self.current[key]
+            else:
+                self.current[key] = holder
+
+        in_memory(unit).add(lambda: self.current.get(key) == held_by, move, refused)
+
+    def stage_create(self, unit: UnitOfWork, subscription: Subscription, customer: Customer, currency: str) -> None:
         organization_id = subscription.organization_id
-        _unless((organization_id, subscription.external_id) not in self.current, ExternalIdTaken)
-        self._check([(None, subscription)], [plan_update])
-        self._customers.check_subscribable(customer, currency)
-        self._apply([(None, subscription)], [plan_update])
-        self.current[(organization_id, subscription.external_id)] = subscription.id
-        self._customers.move_subscriptions_count(organization_id, customer.id, 1, currency)
+        self._stage_holder(unit, organization_id, subscription.external_id, None, subscription.id, ExternalIdTaken)
+        self._stage(unit, [(None, subscription)])
+        in_memory(unit).add(lambda: self._customers.is_subscribable(customer, currency),
+                            lambda: self._customers.move_subscriptions_count(organization_id, customer.id, 1, currency))
 
-    def replace(self, previous: Subscription, subscription: Subscription, plan_update: WriteAction | None = None,
-                also: Sequence[Change] = ()) -> None:
-        changes = [(previous, subscription), *also]
-        releases = previous.holds_external_id and not subscription.holds_external_id
-        organization_id = subscription.organization_id
-        self._check(changes, [plan_update] if releases else [])
-        if releases:
-            _unless(self.current.get((organization_id, previous.external_id)) == previous.id)
-            customer = self._customers.get(organization_id, subscription.customer_id)
-            _unless(customer is not None and customer.active_subscriptions_count >= 1)
-        self._apply(changes, [plan_update] if releases else [])
-        if releases:
-            del self.current[(organization_id, previous.external_id)]
-            self._customers.move_subscriptions_count(organization_id, subscription.customer_id, -1)
+    def stage_replace(self, unit: UnitOfWork, previous: Subscription, subscription: Subscription,
+                      also: Sequence[Change] = ()) -> None:
+        self._stage(unit, [(previous, subscription), *also])
+        if previous.holds_external_id and not subscription.holds_external_id:
+            organization_id, customer_id = subscription.organization_id, subscription.customer_id
+            self._stage_holder(unit, organization_id, previous.external_id, previous.id, None)
+            in_memory(unit).add(lambda: self._customers.has_subscription(organization_id, customer_id),
+                                lambda: self._customers.move_subscriptions_count(organization_id, customer_id, -1))
 
-    def change_plan(self, previous: Subscription, ended: Subscription, successor: Subscription,
-                    old_plan_update: WriteAction, new_plan_update: WriteAction, pending: Subscription | None = None,
-                    also: Sequence[Change] = ()) -> None:
-        changes = [(previous, ended), (pending, successor), *also]
-        organization_id = successor.organization_id
-        _unless(self.current.get((organization_id, successor.external_id)) == previous.id)
-        self._check(changes, [old_plan_update, new_plan_update])
-        self._apply(changes, [old_plan_update, new_plan_update])
-        self.current[(organization_id, successor.external_id)] = successor.id
+    def replace(self, previous: Subscription, subscription: Subscription, also: Sequence[Change] = ()) -> None:
+        unit = InMemoryUnitOfWork()
+        self.stage_replace(unit, previous, subscription, also)
+        unit.commit()
 
-    def move_pending(self, previous: Subscription, moved: Subscription, old_plan_update: WriteAction,
-                     new_plan_update: WriteAction) -> None:
-        self._check([(previous, moved)], [old_plan_update, new_plan_update])
-        self._apply([(previous, moved)], [old_plan_update, new_plan_update])
+    def stage_change_plan(self, unit: UnitOfWork, previous: Subscription, ended: Subscription,
+                          successor: Subscription, pending: Subscription | None = None,
+                          also: Sequence[Change] = ()) -> None:
+        self._stage_holder(unit, successor.organization_id, successor.external_id, previous.id, successor.id)
+        self._stage(unit, [(previous, ended), (pending, successor), *also])
+
+    def stage_move_pending(self, unit: UnitOfWork, previous: Subscription, moved: Subscription) -> None:
+        self._stage(unit, [(previous, moved)])
 
     def schedule_downgrade(self, previous: Subscription, scheduled: Subscription, pending: Subscription | None,
                            successor: Subscription) -> None:
-        changes = [(previous, scheduled), (pending, successor)]
-        self._check(changes, [])
-        self._apply(changes, [])
+        unit = InMemoryUnitOfWork()
+        self._stage(unit, [(previous, scheduled), (pending, successor)])
+        unit.commit()
 
 
 class InMemoryEvents:
@@ -453,10 +478,17 @@ class InMemoryInvoices:
     def get(self, organization_id: str, invoice_id: str) -> Invoice | None:
         return self.stored.get((organization_id, invoice_id))
 
+    def stage_replace(self, unit: UnitOfWork, previous: Invoice, invoice: Invoice) -> None:
+        def as_read() -> bool:
+            current = self.get(invoice.organization_id, invoice.id)
+            return current is not None and current.version == previous.version
+
+        in_memory(unit).add(as_read, lambda: self.stored.__setitem__((invoice.organization_id, invoice.id), invoice))
+
     def replace(self, previous: Invoice, invoice: Invoice) -> None:
-        current = self.get(invoice.organization_id, invoice.id)
-        _unless(current is not None and current.version == previous.version)
-        self.stored[(invoice.organization_id, invoice.id)] = invoice
+        unit = InMemoryUnitOfWork()
+        self.stage_replace(unit, previous, invoice)
+        unit.commit()
 
 
 class InMemoryOrganizations:
@@ -521,7 +553,11 @@ class InMemoryControlPlane:
         self.plans = InMemoryPlans(self.billable_metrics)
         self.test_clocks = InMemoryTestClocks()
         self.customers = InMemoryCustomers(self.test_clocks)
-        self.subscriptions = InMemorySubscriptions(self.customers, self.plans)
+        self.subscriptions = InMemorySubscriptions(self.customers)
         self.organizations = InMemoryOrganizations(self.subscriptions, clock)
         self.events = InMemoryEvents()
         self.invoices = InMemoryInvoices()
+
+    @staticmethod
+    def unit_of_work() -> InMemoryUnitOfWork:
+        return InMemoryUnitOfWork()

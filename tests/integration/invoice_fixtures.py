@@ -12,7 +12,6 @@ from chalicelib.domain.invoices.fee_line import FeeLine
 from chalicelib.domain.invoices.invoice import Invoice, build_invoice, invoice_id
 from chalicelib.domain.invoices.shares import SubscriptionShare
 from chalicelib.domain.periods.period import Period
-from chalicelib.store.dynamo import transact
 from chalicelib.store.repositories import repositories
 from chalicelib.usecases import issuing
 
@@ -51,7 +50,8 @@ def issue_invoice(organization_id: str, external_customer_id: str, external_subs
         invoice=lago_id or invoice_id(organization_id, customer.id, issuing_date, group),
         organization_id=organization_id, customer_id=customer.id, draft_number="DRAFT", issuing_date=issuing_date,
         currency="EUR", vat_rate=vat_rate, shares=[(subscription, share)], now=ISSUED_AT)
-    return issuing.issue_invoice(stores, customer, draft, [], grace_days=0, timezone="UTC", now=ISSUED_AT)
+    return issuing.issue_invoice(stores, stores.unit_of_work(), customer, draft, grace_days=0, timezone="UTC",
+                                 now=ISSUED_AT)
 
 
 def issue_credit_note(invoice: Invoice, lago_id: str, amount_cents: int) -> CreditNote:
@@ -67,7 +67,9 @@ def issue_credit_note(invoice: Invoice, lago_id: str, amount_cents: int) -> Cred
         updated_at=ISSUED_AT, items=[CreditNoteItem(id=f"{lago_id}-item", fee_id=fee.id, amount_cents=amount_cents,
                                                     precise_amount_cents=Decimal(amount_cents))])
     stores = repositories()
-    transact(stores.client, stores.credit_notes.create_actions(note))
+    unit = stores.unit_of_work()
+    stores.credit_notes.stage_create(unit, note)
+    unit.commit()
     return note
 
 
@@ -82,4 +84,6 @@ def store_in_advance_fee(organization_id: str, external_customer_id: str, extern
     fee = stored_fee(line, organization_id=organization_id, customer_id=customer.id,
                      external_subscription_id=external_subscription_id, currency="EUR", vat_rate=None,
                      created_at=ISSUED_AT).model_copy(update={"id": lago_id})
-    transact(stores.client, stores.fees.create_actions(fee))
+    unit = stores.unit_of_work()
+    stores.fees.stage_create(unit, fee)
+    unit.commit()

@@ -83,8 +83,10 @@ def test_events_after_termination_are_not_billed(tenant, usage):
     subscription = store.get(org, usage["subscription"]["lago_id"])
     terminated_at = STARTED + timedelta(days=3)
     plan = repositories().plans.get(org, subscription.plan_id)
-    store.replace(subscription, terminated_subscription(subscription, terminated_at),
-                  repositories().plans.subscription_count_update(plan, -1))
+    unit = repositories().unit_of_work()
+    repositories().plans.stage_subscription_count(unit, plan, -1)
+    store.stage_replace(unit, subscription, terminated_subscription(subscription, terminated_at))
+    unit.commit()
     end = epoch_ms(terminated_at)
     deliver([stream_record(event_item(org, "in", end + 999)),     # within the termination second: billed
              stream_record(event_item(org, "out", end + 1000))])  # after it: not

@@ -20,7 +20,6 @@ from in_advance_fixtures import (
 )
 
 from chalicelib.domain.credit_notes import CreditNote
-from chalicelib.store.dynamo import transact
 from chalicelib.store.repositories import repositories
 from chalicelib.store.tables import WEBHOOKS
 from chalicelib.webhooks.payloads import render_payload
@@ -151,7 +150,9 @@ def test_available_credit_notes_are_consumed_by_an_in_advance_invoice(api, tenan
                       issuing_date=at.date(), reason="order_change", currency="EUR", taxes_rate=Decimal(20),
                       sub_total_excluding_taxes_amount_cents=500, taxes_amount_cents=100, total_amount_cents=600,
                       credit_amount_cents=600, balance_amount_cents=600, items=[], created_at=at, updated_at=at)
-    transact(stores.client, stores.credit_notes.create_actions(note))
+    unit = stores.unit_of_work()
+    stores.credit_notes.stage_create(unit, note)
+    unit.commit()
     send(api, "a", {"gb": 10})
     drain(event_stream)
     invoice, = invoices_of(tenant.organization_id)

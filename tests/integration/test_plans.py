@@ -8,7 +8,7 @@ import uuid
 import pytest
 from builders import create_metric, created, plan_body
 
-from chalicelib.store.dynamo import TransactionCancelled, transact
+from chalicelib.domain.errors import StaleWrite
 from chalicelib.store.repositories import repositories
 from chalicelib.store.tables import CONTROL
 
@@ -401,15 +401,21 @@ def test_a_subscribed_plan_cannot_be_deleted(api, dynamodb, tenant):
 def test_subscription_count_update_is_conditioned_on_the_plan_version(api, tenant):
     create_starter(api)
     store = repositories().plans
+
+    def count(plan, delta):
+        unit = repositories().unit_of_work()
+        store.stage_subscription_count(unit, plan, delta)
+        unit.commit()
+
     plan = store.find_by_code(tenant.organization_id, "starter")
     assert plan.yearly_amount_cents() == 12_000
-    transact(repositories().client, [store.subscription_count_update(plan, 1)])
+    count(plan, 1)
     assert store.get(tenant.organization_id, plan.id).active_subscriptions_count == 1
     api.put(f"{PLANS}/starter", {"plan": {"name": "Changed"}})  # a new version
-    with pytest.raises(TransactionCancelled):
-        transact(repositories().client, [store.subscription_count_update(plan, 1)])
+    with pytest.raises(StaleWrite):
+        count(plan, 1)
     current = store.get(tenant.organization_id, plan.id)
-    with pytest.raises(TransactionCancelled):
-        transact(repositories().client, [store.subscription_count_update(current, -2)])
-    transact(repositories().client, [store.subscription_count_update(current, -1)])
+    with pytest.raises(StaleWrite):
+        count(current, -2)
+    count(current, -1)
     assert store.get(tenant.organization_id, plan.id).active_subscriptions_count == 0

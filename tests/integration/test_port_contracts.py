@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import TYPE_CHECKING
 
 import model_builders as models
@@ -25,6 +26,7 @@ from chalicelib.domain.test_clocks import ClockRefusedCustomer, TestClock
 from chalicelib.store.repositories import repositories
 
 if TYPE_CHECKING:  # imported at run time, `TestClockStore` would be taken for a test class
+    from chalicelib.store.repositories import Repositories
     from chalicelib.usecases.ports import (
         BillableMetricStore,
         CustomerStore,
@@ -34,6 +36,7 @@ if TYPE_CHECKING:  # imported at run time, `TestClockStore` would be taken for a
         PlanStore,
         SubscriptionStore,
         TestClockStore,
+        Transactions,
     )
 
 NOW = datetime(2026, 11, 5, 10, tzinfo=UTC)
@@ -51,6 +54,7 @@ class Ports:
     invoices: InvoiceStore
     organizations: OrganizationStore
     store_invoice: Callable[[Invoice], None]  # invoices are issued by chalicelib/usecases/issuing.py, not a port
+    transactions: Transactions
     ids: SequentialIds
 
 
@@ -61,12 +65,18 @@ def ports(request) -> Ports:
         return Ports(fake.billable_metrics, fake.plans, fake.customers, fake.test_clocks, fake.subscriptions,
                      fake.events, fake.invoices, fake.organizations,
                      lambda invoice: fake.invoices.stored.__setitem__((invoice.organization_id, invoice.id), invoice),
-                     SequentialIds())
+                     fake, SequentialIds())
     request.getfixturevalue("dynamodb")
     stores = repositories()
     return Ports(stores.billable_metrics, stores.plans, stores.customers, stores.test_clocks, stores.subscriptions,
                  stores.events, stores.invoices, stores.organizations,
-                 lambda invoice: stores.invoices.issue(invoice, []), SequentialIds())
+                 partial(_issue, stores), stores, SequentialIds())
+
+
+def _issue(stores: Repositories, invoice: Invoice) -> None:
+    unit = stores.unit_of_work()
+    stores.invoices.stage_issue(unit, invoice)
+    unit.commit()
 
 
 def a_metric(ports: Ports, code: str = "calls") -> BillableMetric:
@@ -102,8 +112,18 @@ def a_subscription(ports: Ports, customer: Customer, plan: Plan, external_id: st
 
 def subscribed(ports: Ports, customer: Customer, plan: Plan, external_id: str = "sub-1") -> Subscription:
     subscription = a_subscription(ports, customer, plan, external_id)
-    ports.subscriptions.create(subscription, customer, ports.plans.subscription_count_update(plan, 1), "EUR")
+    unit = ports.transactions.unit_of_work()
+    ports.plans.stage_subscription_count(unit, plan, 1)
+    ports.subscriptions.stage_create(unit, subscription, customer, "EUR")
+    unit.commit()
     return subscription
+
+
+def terminate(ports: Ports, previous: Subscription, ended: Subscription, plan: Plan) -> None:
+    unit = ports.transactions.unit_of_work()
+    ports.plans.stage_subscription_count(unit, plan, -1)
+    ports.subscriptions.stage_replace(unit, previous, ended)
+    unit.commit()
 
 
 def changed(record, **changes):
@@ -317,6 +337,9 @@ def test_a_subscription_is_refused_a_taken_external_id_or_a_plan_changed_since_r
     subscribed(ports, customer, plan)
     with pytest.raises(errors.ExternalIdTaken):
         subscribed(ports, customer, ports.plans.find_by_code(ORG, "startup"))
+    # The refused unit of work wrote nothing: neither count moved.
+    assert ports.plans.find_by_code(ORG, "startup").active_subscriptions_count == 1
+    assert ports.customers.find_by_external_id(ORG, "acme").active_subscriptions_count == 1
     ports.plans.update(ports.plans.find_by_code(ORG, "startup"),
                        changed(ports.plans.find_by_code(ORG, "startup"), name="Renamed"), [])
     with pytest.raises(errors.StaleWrite):
@@ -343,8 +366,8 @@ def test_a_terminated_subscription_releases_its_external_id_and_counts(ports, ca
     plan = ports.plans.find_by_code(ORG, "startup")
     ended = terminated_subscription(subscription, NOW)
     with pytest.raises(errors.StaleWrite):
-        ports.subscriptions.replace(changed(subscription), ended, ports.plans.subscription_count_update(plan, -1))
-    ports.subscriptions.replace(subscription, ended, ports.plans.subscription_count_update(plan, -1))
+        terminate(ports, changed(subscription), ended, plan)
+    terminate(ports, subscription, ended, plan)
     assert ports.subscriptions.find_current(ORG, "sub-1") is None
     assert ports.subscriptions.find_latest(ORG, "sub-1", "terminated") == ended
     assert ports.subscriptions.history(ORG, "sub-1", ("terminated",)) == [ended]

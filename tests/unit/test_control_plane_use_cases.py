@@ -34,7 +34,8 @@ class World:
         self.customers = CustomerUseCases(ports.customers, ports.test_clocks, self.ids)
         self.metrics = BillableMetricUseCases(ports.billable_metrics, ports.plans, self.clock, self.ids)
         self.plans = PlanUseCases(ports.plans, ports.billable_metrics, self.clock, self.ids)
-        self.subscriptions = SubscriptionUseCases(ports.subscriptions, ports.customers, ports.plans, self.ids)
+        self.subscriptions = SubscriptionUseCases(ports.subscriptions, ports.customers, ports.plans, ports,
+                                                  self.ids)
         self.ingest = IngestEvents(ports.events, ports.subscriptions, ports.customers, ports.billable_metrics,
                                    ports.plans, self.ids)
         self.test_clocks = TestClockUseCases(ports.test_clocks, self._purge, self.ids)
