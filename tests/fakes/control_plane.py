@@ -26,7 +26,11 @@ from chalicelib.domain.organizations import Organization
 from chalicelib.domain.plans import Plan
 from chalicelib.domain.subscriptions import Change, Subscription
 from chalicelib.domain.test_clocks import MAX_CUSTOMERS_PER_CLOCK, ClockRefusedCustomer, TestClock
+from chalicelib.store import keys
 from chalicelib.usecases.ports import UnitOfWork
+
+# An entry of the biller's due index: when, and the (organization, customer, subscription or draft) it names.
+DueEntry = tuple[datetime, str, str, str]
 
 
 class FixedClock:
@@ -79,6 +83,15 @@ def in_memory(unit: UnitOfWork) -> InMemoryUnitOfWork:
     """The in-memory unit a fake stages in."""
     assert isinstance(unit, InMemoryUnitOfWork)
     return unit
+
+
+def due_by(entries: Iterable[DueEntry], until: datetime) -> list[tuple[str, str, str]]:
+    """The entries due by `until` in the index's order: partition by partition (a hash of the record's id), each
+    in time order."""
+    partitions = [keys.due_partition(index) for index in range(keys.DUE_PARTITIONS)]
+    found = sorted((partitions.index(keys.due_pk(record_id)), keys.due_sk(keys.iso_due(at), *names, record_id))
+                   for at, *names, record_id in entries)
+    return [keys.due_entry(sort_key) for _, sort_key in found if sort_key <= keys.iso_due(until) + "~"]
 
 
 def _newest_first(records: Iterable[Any]) -> list[Any]:
@@ -329,6 +342,8 @@ class InMemorySubscriptions:
         self._customers = customers
         self.records: dict[tuple[str, str], Subscription] = {}
         self.current: dict[tuple[str, str], str] = {}  # (organization, external id) -> lago_id
+        # The drafts on the biller's due index beside the subscriptions (the billing fakes' draft markers).
+        self.due_drafts: Callable[[], Iterable[DueEntry]] = lambda: ()
 
     def get(self, organization_id: str, subscription_id: str) -> Subscription | None:
         return self.records.get((organization_id, subscription_id))
@@ -367,6 +382,19 @@ class InMemorySubscriptions:
         wanted = set(statuses)
         return self._of(organization_id, lambda subscription: subscription.external_id == external_id
                         and subscription.status in wanted)
+
+    def _index(self, due_at: Callable[[Subscription], datetime | None]) -> list[DueEntry]:
+        """A due index's entries: none for a customer on a test clock, which only its clock's advances bill."""
+        return [(at, subscription.organization_id, subscription.customer_id, subscription.id)
+                for subscription in self.records.values()
+                if subscription.test_clock_id is None and (at := due_at(subscription)) is not None]
+
+    def due(self, until: datetime) -> list[tuple[str, str, str]]:
+        return due_by([*self._index(lambda subscription: subscription.next_billing_action_at), *self.due_drafts()],
+                      until)
+
+    def backfill_due(self, until: datetime) -> list[tuple[str, str, str]]:
+        return due_by(self._index(lambda subscription: subscription.next_backfill_at), until)
 
     def _as_read(self, before: Subscription | None, after: Subscription) -> bool:
         current = self.get(after.organization_id, after.id)

@@ -1,6 +1,7 @@
 """The stream aggregator against moto: hand-worked aggregates of count, sum, max and latest per filter bucket and
 default bucket, events across a period boundary (to the millisecond), events before the start or after the
-termination not billed, and the writes per batch bounded by the distinct aggregates touched."""
+termination not billed, a redelivered batch applied once, and the writes per batch bounded by the distinct
+aggregates touched. The exactly-once property runs on the fakes: tests/unit/test_aggregator_exactly_once.py."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -75,6 +76,26 @@ def test_hand_worked_aggregates_per_bucket_and_period(tenant, usage):
     assert january[(charges["calls"], EU)].period_end_ms == FEBRUARY
     february = aggregates(org, sub, FEBRUARY)
     assert {key: stored.state for key, stored in february.items()} == {(charges["calls"], EU): 1}
+
+
+def test_a_redelivered_batch_is_applied_once(tenant, usage):
+    org, sub, charges = tenant.organization_id, usage["subscription"]["lago_id"], usage["charges"]
+    t = epoch_ms(STARTED)
+    records = [stream_record(event_item(org, "a", t, "calls")),
+               stream_record(event_item(org, "b", t + 1, "bytes", {"size": 4})),
+               stream_record(event_item(org, "c", t + 2, "peak", {"size": 3})),
+               stream_record(event_item(org, "d", t + 3, "seen", {"size": 1}))]
+    later = [stream_record(event_item(org, "e", t + 4, "peak", {"size": 5})),
+             stream_record(event_item(org, "f", t + 5, "bytes", {"size": 1}))]
+    assert deliver(records) == {"batchItemFailures": []}
+    assert deliver(records) == {"batchItemFailures": []}  # the whole batch again
+    assert deliver(records[2:] + later) == {"batchItemFailures": []}  # from a failed record on, with newer ones
+    january = aggregates(org, sub, JANUARY_START)
+    assert {key: stored.state for key, stored in january.items()} == {
+        (charges["calls"], "default"): 1, (charges["bytes"], "default"): Totals(Decimal(5), 2),
+        (charges["peak"], "default"): Maximum(Decimal(5), 2)}
+    assert repositories().usage.applied_events(org, sub, JANUARY_START) == 6
+    assert [len(values) for values in repositories().usage.value_histories(org, sub, JANUARY_START).values()] == [1]
 
 
 def test_events_after_termination_are_not_billed(tenant, usage):

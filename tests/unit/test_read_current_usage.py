@@ -1,16 +1,20 @@
 """The current-usage read model on in-memory ports: which subscription it reads, what it refuses, the period it
-shows and the usage it prices from what the stored-usage port gives (the aggregates themselves are the integration
-tests' business: tests/integration/test_current_usage.py)."""
+shows and the usage it prices from what the stored-usage port gives; then, on the in-memory stores
+(tests/fakes/world.py), the usage the stream aggregator applied, priced once whatever its redeliveries."""
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 
 import model_builders as models
 import pytest
+from fakes.control_plane import FixedClock
+from fakes.world import InMemoryRepositories
 
+from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.domain.billable_metrics import BillableMetric
 from chalicelib.domain.customers import Customer
 from chalicelib.domain.errors import NotAllowed, NotFound, NotReadyYet, ValidationFailed
@@ -19,6 +23,8 @@ from chalicelib.domain.organizations import Organization
 from chalicelib.domain.periods import BillingTerms, Period
 from chalicelib.domain.plans import Plan
 from chalicelib.domain.subscriptions import Subscription
+from chalicelib.usage.aggregator import Aggregator, StreamRecord
+from chalicelib.usage.period_usage import stored_usage
 from chalicelib.usecases.current_usage import ReadCurrentUsage
 
 NOW = datetime(2026, 3, 20, 12, tzinfo=UTC)
@@ -118,3 +124,52 @@ def test_several_active_subscriptions_need_a_name():
 def test_a_dead_lettered_event_makes_the_usage_pending():
     with pytest.raises(NotReadyYet):
         read(Ports(dead=[object()]))
+
+
+# ------------------------------------------------------------- on the in-memory stores, from the stream's aggregates
+
+
+def a_world() -> InMemoryRepositories:
+    """The module's organization, customer, plan and subscription `sub` in the in-memory stores."""
+    world = InMemoryRepositories(FixedClock(NOW))
+    world.organizations.create(ORGANIZATION, "key")
+    world.billable_metrics.create(CALLS)
+    world.plans.create(PLAN, [])
+    world.customers.live[("org", CUSTOMER.id)] = CUSTOMER
+    active = subscription()
+    world.subscriptions.records[("org", active.id)] = active
+    world.subscriptions.current[("org", active.external_id)] = active.id
+    return world
+
+
+def calls(timestamps: list[datetime], first_sequence: int = 1) -> list[StreamRecord]:
+    """Stream records of `calls` events of `ext-sub`, one per timestamp, in sequence."""
+    return [StreamRecord(str(first_sequence + number), "shard-1", {
+        "organization_id": "org", "external_subscription_id": "ext-sub", "transaction_id": f"tx-{number}",
+        "code": "calls", "timestamp_ms": epoch_ms(moment), "properties": {}, "received_at": "2026-03-20T00:00:00Z"})
+        for number, moment in enumerate(timestamps)]
+
+
+def read_world(world: InMemoryRepositories):
+    use_case = ReadCurrentUsage(world.customers, world.subscriptions, world.plans, world.billable_metrics,
+                                world.dead_letters, partial(stored_usage, world))
+    return use_case(ORGANIZATION, "ext-cus", None, apply_taxes=True, clock=Frozen())
+
+
+def test_the_events_the_stream_applied_are_priced_once_whatever_the_redeliveries():
+    world = a_world()
+    records = calls([STARTED, datetime(2026, 3, 16, tzinfo=UTC), datetime(2026, 3, 20, 11, tzinfo=UTC)])
+    before_start = calls([STARTED - timedelta(milliseconds=1)], first_sequence=10)
+    for batch in (records[:2], records, records + before_start):  # a redelivery, then one more record
+        assert Aggregator(world, NOW).apply_batch(batch).not_applied == set()
+    usage = read_world(world).usage
+    assert (usage.amount_cents, usage.taxes_amount_cents) == (300, 60)  # 3 calls at 1 EUR, 20 %
+
+
+def test_an_event_set_aside_by_the_stream_makes_the_usage_pending():
+    world = a_world()
+    [record] = calls([STARTED])
+    world.dead_letters.count_failure(record.new_image, "KeyError")
+    world.dead_letters.bury(record.new_image, "KeyError", None, NOW)
+    with pytest.raises(NotReadyYet):
+        read_world(world)

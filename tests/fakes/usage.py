@@ -1,0 +1,225 @@
+"""In-memory twins of the data-plane ports the stream aggregator and rebuild-usage use (chalicelib/usage/ports.py):
+the usage aggregates with their shard watermarks, the events' data-plane reads and marks, the dead letters and the
+stream's shard lineage. They answer and refuse as the DynamoDB adapters do (chalicelib/store/usage.py, events.py,
+dead_letters.py, stream_lineage.py); tests/integration/test_data_plane_contracts.py runs one suite against both."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from fakes.control_plane import InMemoryEvents
+
+from chalicelib.domain.aggregate_keys import (
+    APPLIED_EVENTS_CHARGE,
+    AggregateItem,
+    AggregateKey,
+    StoredAggregate,
+    WatermarkConflict,
+    applied_events_key,
+    is_additive,
+    padded_sequence,
+)
+from chalicelib.domain.aggregations.unique_count import Operation
+from chalicelib.domain.dead_events import DeadEvent
+from chalicelib.domain.errors import StaleWrite
+from chalicelib.domain.events import Event, UnbillableReason
+from chalicelib.domain.pricing.groups import PricingGroup
+from chalicelib.store import keys
+
+
+@dataclass
+class _Aggregate:
+    """An aggregate item: its state, the last window written, each shard's watermark and its revision."""
+
+    state: Any
+    window_start_ms: int
+    period_end_ms: int
+    watermarks: dict[str, str] = field(default_factory=dict)
+    revision: int = 0
+
+    def as_read(self) -> AggregateItem:
+        return AggregateItem(self.state, dict(self.watermarks), self.revision)
+
+
+def _events_count(state: Any) -> int:
+    return state if isinstance(state, int) else state.events_count
+
+
+class InMemoryUsage:
+    """The UsageStore port: aggregates by key, and each unique-count value's operations by (key, value)."""
+
+    def __init__(self) -> None:
+        self.aggregates: dict[AggregateKey, _Aggregate] = {}
+        self.values: dict[tuple[AggregateKey, str], frozenset[Operation]] = {}
+
+    # ------------------------------------------------------------------------------------------- reads
+    def _of(self, organization_id: str, subscription_id: str) -> Iterator[tuple[AggregateKey, _Aggregate]]:
+        return ((key, aggregate) for key, aggregate in self.aggregates.items()
+                if (key.organization_id, key.subscription_id) == (organization_id, subscription_id))
+
+    def period_aggregates(self, organization_id: str, subscription_id: str, period_start_ms: int,
+                          value_periods: Iterable[int] = ()
+                          ) -> dict[tuple[str, str, PricingGroup], StoredAggregate]:
+        found = {(key.charge_id, key.bucket, key.group): StoredAggregate(
+                    aggregate.state, _events_count(aggregate.state), aggregate.window_start_ms,
+                    aggregate.period_end_ms)
+                 for key, aggregate in self._of(organization_id, subscription_id)
+                 if key.period_start_ms == period_start_ms and key.charge_id != APPLIED_EVENTS_CHARGE}
+        for values_period_ms in set(value_periods):
+            for key, histories in self.value_histories(organization_id, subscription_id, values_period_ms).items():
+                found[(key.charge_id, key.bucket, key.group)] = StoredAggregate(
+                    histories, sum(len(operations) for operations in histories.values()))
+        return found
+
+    def value_histories(self, organization_id: str, subscription_id: str, period_start_ms: int | None = None
+                        ) -> dict[AggregateKey, dict[str, frozenset[Operation]]]:
+        histories: dict[AggregateKey, dict[str, frozenset[Operation]]] = {}
+        for (key, value), operations in self.values.items():
+            if ((key.organization_id, key.subscription_id) == (organization_id, subscription_id)
+                    and period_start_ms in (None, key.period_start_ms)):
+                histories.setdefault(key, {})[value] = operations
+        return histories
+
+    def all_aggregates(self, organization_id: str, subscription_id: str) -> dict[AggregateKey, AggregateItem]:
+        return {key: aggregate.as_read() for key, aggregate in self._of(organization_id, subscription_id)}
+
+    def applied_events(self, organization_id: str, subscription_id: str, period_start_ms: int) -> int:
+        item = self.get_aggregate(applied_events_key(organization_id, subscription_id, period_start_ms))
+        return item.state if item else 0
+
+    def get_aggregate(self, key: AggregateKey) -> AggregateItem | None:
+        aggregate = self.aggregates.get(key)
+        return aggregate.as_read() if aggregate else None
+
+    # ------------------------------------------------------------------------------------------ writes
+    def apply(self, key: AggregateKey, state: Any, *, shard: str, first_sequence: str, last_sequence: str,
+              window_start_ms: int, period_end_ms: int, read: AggregateItem | None = None,
+              read_done: bool = False, settled_shards: Iterable[str] = ()) -> None:
+        """Refused (WatermarkConflict) when the shard's watermark is at or past `first_sequence`, or, for a max or
+        latest state, when the item is not at the revision of `read` (absent when `read` is None)."""
+        current = self.aggregates.get(key)
+        watermark = current.watermarks.get(shard) if current else None
+        if watermark is not None and watermark >= padded_sequence(first_sequence):
+            raise WatermarkConflict(key)
+        additive = is_additive(state)
+        if not additive:
+            if not read_done:
+                raise ValueError("a max/latest aggregate is SET from the item as read")
+            if (current is not None) if read is None else (current is None or current.revision != read.revision):
+                raise WatermarkConflict(key)
+        stored = current.state + state if additive and current is not None else state
+        watermarks = {settled: mark for settled, mark in (current.watermarks if current else {}).items()
+                      if settled == shard or settled not in set(settled_shards)}
+        watermarks[shard] = padded_sequence(last_sequence)
+        self.aggregates[key] = _Aggregate(stored, window_start_ms, period_end_ms, watermarks,
+                                          (current.revision if current else 0) + 1)
+
+    def add_operations(self, key: AggregateKey, value: str, operations: Iterable[Operation]) -> None:
+        self.values[(key, value)] = self.values.get((key, value), frozenset()) | frozenset(operations)
+
+    def replace_operations(self, key: AggregateKey, value: str, operations: Iterable[Operation]) -> None:
+        kept = frozenset(operations)
+        if kept:
+            self.values[(key, value)] = kept
+        else:
+            self.values.pop((key, value), None)
+
+    def replace_aggregate(self, key: AggregateKey, state: Any, *, window_start_ms: int, period_end_ms: int,
+                          kept: AggregateItem | None, watermarks: Mapping[str, str] | None = None) -> None:
+        """Refused (StaleWrite; the adapter lets DynamoDB's ConditionalCheckFailed through) when the item moved
+        since `kept` was read."""
+        current = self.aggregates.get(key)
+        if (current is not None) if kept is None else (current is None or current.revision != kept.revision):
+            raise StaleWrite()
+        self.aggregates[key] = _Aggregate(state, window_start_ms, period_end_ms,
+                                          dict(kept.watermarks if kept else (watermarks or {})),
+                                          (kept.revision if kept else 0) + 1)
+
+
+def _time_order(event: Event) -> tuple[int, str]:
+    """The events index's order: timestamp, then the transaction id as its key encodes it."""
+    return event.timestamp_ms, keys.encode_user_id(event.transaction_id)
+
+
+class InMemoryEventStore(InMemoryEvents):
+    """The events of the control plane's fake, with what the aggregator, the biller and rebuild-usage read and mark."""
+
+    def _of_subscription(self, organization_id: str, external_subscription_id: str) -> list[Event]:
+        return sorted((event for event in self.stored.values() if event.organization_id == organization_id
+                       and event.external_subscription_id == external_subscription_id), key=_time_order)
+
+    def in_window(self, organization_id: str, external_subscription_id: str, from_ms: int,
+                  to_ms: int) -> list[Event]:
+        return [event for event in self._of_subscription(organization_id, external_subscription_id)
+                if from_ms <= event.timestamp_ms <= to_ms]
+
+    def stored_images(self, organization_id: str, external_subscription_id: str) -> Iterator[dict[str, Any]]:
+        """Each event's fields as stored (numbers as Python ints where DynamoDB gives Decimals; no key attributes)."""
+        for event in self._of_subscription(organization_id, external_subscription_id):
+            yield event.model_dump(exclude_none=True)
+
+    def mark_unbillable(self, organization_id: str, transaction_id: str, external_subscription_id: str,
+                        timestamp_ms: int, reason: UnbillableReason) -> None:
+        key = (organization_id, transaction_id, external_subscription_id)
+        if key in self.stored:  # an event no longer stored has nothing to mark
+            self.stored[key] = self.stored[key].model_copy(update={"unbillable_reason": reason})
+
+
+@dataclass
+class _DeadLetter:
+    image: dict[str, Any]
+    reason: str
+    attempts: int = 0
+    parts: tuple[str, ...] | None = None
+    dead_lettered_at: datetime | None = None  # set once buried
+
+
+class InMemoryDeadLetters:
+    """The DeadLetterStore port: failed deliveries counted per event, and the events set aside."""
+
+    def __init__(self) -> None:
+        self.letters: dict[tuple[str, str, str], _DeadLetter] = {}
+
+    @staticmethod
+    def _key(image: Mapping[str, Any]) -> tuple[str, str, str]:
+        return image["organization_id"], image["external_subscription_id"], image["transaction_id"]
+
+    def count_failure(self, image: dict[str, Any], reason: str) -> int:
+        letter = self.letters.setdefault(self._key(image), _DeadLetter(image, reason))
+        letter.reason, letter.attempts = reason, letter.attempts + 1
+        return letter.attempts
+
+    def bury(self, image: dict[str, Any], reason: str, parts: tuple[str, ...] | None, now: datetime) -> None:
+        letter = self.letters.setdefault(self._key(image), _DeadLetter(image, reason))
+        letter.image, letter.reason, letter.parts = image, reason, parts
+        letter.dead_lettered_at = letter.dead_lettered_at or now
+
+    def dead_events(self, organization_id: str, external_subscription_id: str | None = None) -> list[DeadEvent]:
+        """By external subscription id, then transaction id, as their keys encode them."""
+        found = [DeadEvent(organization, subscription, transaction, letter.image, letter.reason, letter.attempts,
+                           letter.parts, letter.dead_lettered_at)
+                 for (organization, subscription, transaction), letter in self.letters.items()
+                 if organization == organization_id and letter.dead_lettered_at is not None
+                 and external_subscription_id in (None, subscription)]
+        return sorted(found, key=lambda dead: keys.dead_event_sk(dead.external_subscription_id, dead.transaction_id))
+
+    def forget(self, dead: DeadEvent) -> None:
+        self.letters.pop(self._key(dead.image), None)
+
+
+class InMemoryShardLineage:
+    """The ShardLineage port on a stream's parent links, as DescribeStream would give them."""
+
+    def __init__(self, parents: Mapping[str, Mapping[str, str | None]] | None = None) -> None:
+        self.parents: dict[str, dict[str, str | None]] = {arn: dict(links) for arn, links in (parents or {}).items()}
+
+    def ancestors(self, stream_arn: str, shard_id: str) -> tuple[str, ...]:
+        links = self.parents.get(stream_arn, {})
+        found: list[str] = []
+        current = links.get(shard_id)
+        while current is not None and current not in found:
+            found.append(current)
+            current = links.get(current)
+        return tuple(found)
