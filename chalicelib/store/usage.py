@@ -43,6 +43,7 @@ from chalicelib.domain.aggregations.max import Maximum
 from chalicelib.domain.aggregations.moments import Moments
 from chalicelib.domain.aggregations.sum import Totals
 from chalicelib.domain.aggregations.unique_count import Operation
+from chalicelib.domain.errors import StaleWrite
 from chalicelib.domain.pricing.groups import UNGROUPED, PricingGroup
 from chalicelib.domain.pricing.transactions import Transaction, Transactions
 from chalicelib.store import keys
@@ -304,8 +305,9 @@ class UsageRepository:
     def replace_aggregate(self, key: AggregateKey, state: Any, *, window_start_ms: int, period_end_ms: int,
                           kept: AggregateItem | None, watermarks: Mapping[str, str] | None = None) -> None:
         """rebuild-usage --apply: put the recomputed state, keeping the shard watermarks as they were (see the
-        docs for when this is safe), conditioned on the item being unchanged since it was read. An item that was
-        missing (`kept` None) gets `watermarks` (rebuild-usage: each shard's highest on the subscription)."""
+        docs for when this is safe), conditioned on the item being unchanged since it was read (else StaleWrite).
+        An item that was missing (`kept` None) gets `watermarks` (rebuild-usage: each shard's highest on the
+        subscription)."""
         item = {"pk": keys.usage_pk(key.organization_id, key.subscription_id), "sk": _sort_key(key),
                 "state_kind": state_kind(state), "charge_id": key.charge_id, "bucket": key.bucket,
                 "period_start_ms": key.period_start_ms, "window_start_ms": window_start_ms,
@@ -320,7 +322,12 @@ class UsageRepository:
         arguments = {"ConditionExpression": condition, "ExpressionAttributeNames": {"#rev": "revision"}}
         if values:
             arguments["ExpressionAttributeValues"] = to_attributes(values)
-        self._client.put_item(TableName=self._table, Item=to_attributes(item), **arguments)
+        try:
+            self._client.put_item(TableName=self._table, Item=to_attributes(item), **arguments)
+        except ClientError as error:
+            if is_condition_failure(error):
+                raise StaleWrite() from error
+            raise
 
 
 def _sort_key(key: AggregateKey) -> str:

@@ -49,7 +49,8 @@ class UsageStore(AggregateReader, Protocol):
     def add_operations(self, key: AggregateKey, value: str, operations: Iterable[Operation]) -> None: ...
     def replace_operations(self, key: AggregateKey, value: str, operations: Iterable[Operation]) -> None: ...
     def replace_aggregate(self, key: AggregateKey, state: Any, *, window_start_ms: int, period_end_ms: int,
-                          kept: AggregateItem | None, watermarks: Mapping[str, str] | None = None) -> None: ...
+                          kept: AggregateItem | None, watermarks: Mapping[str, str] | None = None) -> None:
+        """Raises StaleWrite when the aggregate changed since `kept` was read."""
 
 
 class InAdvanceStore(Protocol):
