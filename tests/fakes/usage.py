@@ -1,7 +1,9 @@
 """In-memory twins of the data-plane ports the stream aggregator and rebuild-usage use (chalicelib/usage/ports.py):
-the usage aggregates with their shard watermarks, the events' data-plane reads and marks, the dead letters and the
-stream's shard lineage. They answer and refuse as the DynamoDB adapters do (chalicelib/store/usage.py, events.py,
-dead_letters.py, stream_lineage.py); tests/integration/test_data_plane_contracts.py runs one suite against both."""
+the usage aggregates with their shard watermarks, the events' data-plane reads and marks, the dead letters, the
+stream's shard lineage, and the pay-in-advance charges' states and fees (written in an event's fee transaction).
+They answer and refuse as the DynamoDB adapters do (chalicelib/store/usage.py, events.py, dead_letters.py,
+stream_lineage.py, in_advance.py, fees.py); tests/integration/test_data_plane_contracts.py and
+test_billing_port_contracts.py run one suite against both."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
@@ -9,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from fakes.control_plane import InMemoryEvents
+from fakes.control_plane import InMemoryEvents, in_memory
 
 from chalicelib.domain.aggregate_keys import (
     APPLIED_EVENTS_CHARGE,
@@ -21,12 +23,17 @@ from chalicelib.domain.aggregate_keys import (
     is_additive,
     padded_sequence,
 )
+from chalicelib.domain.aggregations.pay_in_advance import InAdvanceState
 from chalicelib.domain.aggregations.unique_count import Operation
+from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.domain.dead_events import DeadEvent
-from chalicelib.domain.errors import StaleWrite
-from chalicelib.domain.events import Event, UnbillableReason
+from chalicelib.domain.errors import FeeAlreadyCreated, StaleWrite
+from chalicelib.domain.events import Event, UnbillableReason, iso_ms
+from chalicelib.domain.fees import PayInAdvanceFee
 from chalicelib.domain.pricing.groups import PricingGroup
 from chalicelib.store import keys
+from chalicelib.usage.ports import Revised
+from chalicelib.usecases.ports import UnitOfWork
 
 
 @dataclass
@@ -223,3 +230,65 @@ class InMemoryShardLineage:
             found.append(current)
             current = links.get(current)
         return tuple(found)
+
+
+class InMemoryInAdvance:
+    """The InAdvanceStore port: each pay-in-advance bucket's state and each unique-count value's presence, with their
+    revisions (0: absent), written in the event's fee transaction on condition that they are still at the revision
+    read (else StaleWrite)."""
+
+    def __init__(self) -> None:
+        self.states: dict[AggregateKey, Revised[InAdvanceState]] = {}
+        self.presences: dict[tuple[AggregateKey, str], Revised[bool]] = {}
+
+    def state(self, key: AggregateKey) -> Revised[InAdvanceState]:
+        return self.states.get(key, Revised(InAdvanceState(), 0))
+
+    def presence(self, key: AggregateKey, value: str) -> Revised[bool]:
+        return self.presences.get((key, value), Revised(False, 0))
+
+    def stage_state(self, unit: UnitOfWork, key: AggregateKey, state: InAdvanceState, read_revision: int) -> None:
+        in_memory(unit).add(lambda: self.state(key).revision == read_revision,
+                            lambda: self.states.__setitem__(key, Revised(state, read_revision + 1)))
+
+    def stage_presence(self, unit: UnitOfWork, key: AggregateKey, value: str, active: bool,
+                       read_revision: int) -> None:
+        in_memory(unit).add(lambda: self.presence(key, value).revision == read_revision,
+                            lambda: self.presences.__setitem__((key, value), Revised(active, read_revision + 1)))
+
+
+def _fee_order(fee: PayInAdvanceFee) -> str:
+    """Where a fee's list copies sort: its event's reception, then its id."""
+    return keys.list_order(iso_ms(epoch_ms(fee.created_at)), fee.id)
+
+
+class InMemoryFees:
+    """The FeeStore port and what the API reads: pay-in-advance fees by id, listed newest first."""
+
+    def __init__(self) -> None:
+        self.stored: dict[tuple[str, str], PayInAdvanceFee] = {}
+
+    def get(self, organization_id: str, fee_id: str) -> PayInAdvanceFee | None:
+        return self.stored.get((organization_id, fee_id))
+
+    def list_page(self, organization_id: str, page: int, per_page: int, *, customer_id: str | None = None,
+                  external_subscription_id: str | None = None) -> list[PayInAdvanceFee]:
+        return self._listed(organization_id, customer_id, external_subscription_id)[(page - 1) * per_page:
+                                                                                     page * per_page]
+
+    def count(self, organization_id: str, *, customer_id: str | None = None,
+              external_subscription_id: str | None = None) -> int:
+        return len(self._listed(organization_id, customer_id, external_subscription_id))
+
+    def _listed(self, organization_id: str, customer_id: str | None,
+                external_subscription_id: str | None) -> list[PayInAdvanceFee]:
+        return sorted((fee for (organization, _), fee in self.stored.items()
+                       if organization == organization_id and customer_id in (None, fee.customer_id)
+                       and external_subscription_id in (None, fee.external_subscription_id)),
+                      key=_fee_order, reverse=True)
+
+    def stage_create(self, unit: UnitOfWork, fee: PayInAdvanceFee) -> None:
+        """Refused with FeeAlreadyCreated when the fee exists (its event's fee is created once)."""
+        key = (fee.organization_id, fee.id)
+        in_memory(unit).add(lambda: key not in self.stored, lambda: self.stored.__setitem__(key, fee),
+                            lambda: FeeAlreadyCreated(fee.id))

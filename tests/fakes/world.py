@@ -1,25 +1,36 @@
 """Every faked port in one in-memory world, under the names of `Repositories` (chalicelib/store/repositories.py), so a
-use case that takes the repositories (the stream aggregator, rebuild-usage, the biller's reads) runs on it. The
-writes of a transaction (pay-in-advance fees, issued invoices, credit notes, the outbox) are not faked: a use case
-that reaches them fails on the missing attribute."""
+use case that takes the repositories (the stream aggregator with its pay-in-advance fees, rebuild-usage, the biller,
+a draft's refresh and finalization) runs on it. Not faked: `purge_customer` and the webhooks' delivery."""
 from __future__ import annotations
 
-from fakes.billing import InMemoryBillingFailures, InMemoryDraftInvoices
+from fakes.billing import InMemoryBillingFailures, InMemoryBillingInvoices, InMemoryCreditNotes
 from fakes.control_plane import FixedClock, InMemoryControlPlane
-from fakes.usage import InMemoryDeadLetters, InMemoryEventStore, InMemoryShardLineage, InMemoryUsage
+from fakes.outbox import InMemoryOutbox
+from fakes.usage import (
+    InMemoryDeadLetters,
+    InMemoryEventStore,
+    InMemoryFees,
+    InMemoryInAdvance,
+    InMemoryShardLineage,
+    InMemoryUsage,
+)
 
 from chalicelib.domain.errors import Contention
 
 
 class InMemoryRepositories(InMemoryControlPlane):
-    """The control plane's fakes with the data plane's: events and invoices extended with their data-plane reads,
-    and the drafts' markers on the subscriptions' due index."""
+    """The control plane's fakes with the data plane's: events and invoices extended with their data-plane reads and
+    writes, the drafts' markers on the subscriptions' due index, and the outbox the invoices' webhooks go to."""
 
     def __init__(self, clock: FixedClock):
         super().__init__(clock)
+        self.webhooks = InMemoryOutbox()
         self.events: InMemoryEventStore = InMemoryEventStore()
-        self.invoices: InMemoryDraftInvoices = InMemoryDraftInvoices()
+        self.invoices: InMemoryBillingInvoices = InMemoryBillingInvoices(self.webhooks)
         self.subscriptions.due_drafts = self.invoices.due_markers
+        self.credit_notes = InMemoryCreditNotes()
+        self.fees = InMemoryFees()
+        self.in_advance = InMemoryInAdvance()
         self.usage = InMemoryUsage()
         self.dead_letters = InMemoryDeadLetters()
         self.billing_failures = InMemoryBillingFailures()

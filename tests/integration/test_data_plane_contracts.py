@@ -9,7 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from functools import partial
 from typing import Any
 
 import boto3
@@ -39,7 +38,7 @@ from chalicelib.domain.events import Event, iso_ms
 from chalicelib.domain.invoices.invoice import Invoice
 from chalicelib.domain.subscriptions import Subscription
 from chalicelib.domain.test_clocks import TestClock
-from chalicelib.store.repositories import Repositories, repositories
+from chalicelib.store.repositories import repositories
 from chalicelib.store.stream_lineage import ShardLineage
 from chalicelib.usage.routing import StoredEvent
 
@@ -53,27 +52,18 @@ WINDOW = {"window_start_ms": PERIOD + 10, "period_end_ms": PERIOD + 1_000}
 
 @dataclass
 class Stores:
-    """The repositories under test, and what each side writes through ports that are not faked here."""
+    """The repositories under test, and the ids of the records a test makes."""
 
     repositories: Any
-    store_draft: Callable[[Invoice], None]  # issuing a draft is a transaction's write
     ids: SequentialIds
 
 
 @pytest.fixture(params=["in_memory", "dynamodb"])
 def stores(request) -> Stores:
     if request.param == "in_memory":
-        world = InMemoryRepositories(FixedClock(NOW))
-        return Stores(world, world.invoices.store_draft, SequentialIds())
+        return Stores(InMemoryRepositories(FixedClock(NOW)), SequentialIds())
     request.getfixturevalue("dynamodb")
-    real = repositories()
-    return Stores(real, partial(_issue, real), SequentialIds())
-
-
-def _issue(real: Repositories, invoice: Invoice) -> None:
-    unit = real.unit_of_work()
-    real.invoices.stage_issue(unit, invoice)
-    unit.commit()
+    return Stores(repositories(), SequentialIds())
 
 
 def applied(stores: Stores, state: Any, first: int, last: int, shard: str = "shard-1", key: AggregateKey = KEY,
@@ -303,7 +293,9 @@ def a_draft(stores: Stores, customer: Customer, finalize_at: datetime, test_cloc
                       coupons_amount_cents=0, credit_notes_amount_cents=0, progressive_billing_credit_amount_cents=0,
                       prepaid_credit_amount_cents=0, sub_total_excluding_taxes_amount_cents=0, taxes_amount_cents=0,
                       sub_total_including_taxes_amount_cents=0, total_amount_cents=0, total_due_amount_cents=0)
-    stores.store_draft(invoice)
+    unit = stores.repositories.unit_of_work()
+    stores.repositories.invoices.stage_issue(unit, invoice)
+    unit.commit()
     return invoice
 
 
