@@ -10,8 +10,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from fakes.control_plane import DueEntry, InMemoryInvoices, in_memory
+from fakes.control_plane import DueEntry, InMemoryInvoices
 from fakes.outbox import InMemoryOutbox
+from fakes.unit_of_work import in_memory
 
 from chalicelib.billing.fanout import continuation_message, work_message
 from chalicelib.domain.billing_failures import BillingFailure

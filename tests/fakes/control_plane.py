@@ -1,13 +1,16 @@
 """In-memory twins of the control-plane ports (chalicelib/usecases/ports.py): the same answers and refusals as the
 DynamoDB repositories (tests/integration/test_port_contracts.py runs one suite against both), so the rules of the
 use cases can be tested without moto. A write checks every condition before it changes anything, as a DynamoDB
-transaction does (InMemoryUnitOfWork)."""
+transaction does (InMemoryUnitOfWork); a change Lago reports queues its webhook in the outbox with it."""
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
+
+from fakes.outbox import InMemoryOutbox
+from fakes.unit_of_work import InMemoryUnitOfWork, in_memory
 
 from chalicelib.domain.api_keys import ApiKeyRecord
 from chalicelib.domain.billable_metrics import BillableMetric
@@ -26,6 +29,7 @@ from chalicelib.domain.organizations import Organization
 from chalicelib.domain.plans import Plan
 from chalicelib.domain.subscriptions import Change, Subscription
 from chalicelib.domain.test_clocks import MAX_CUSTOMERS_PER_CLOCK, ClockRefusedCustomer, TestClock
+from chalicelib.domain.webhooks import WebhookType
 from chalicelib.store import keys
 from chalicelib.usecases.ports import UnitOfWork
 
@@ -57,32 +61,6 @@ class SequentialIds:
 def _unless(condition: bool, refusal: Callable[[], Exception] = StaleWrite) -> None:
     if not condition:
         raise refusal()
-
-
-class InMemoryUnitOfWork:
-    """Staged writes, each a condition, a change and the error a false condition means: `commit` checks every
-    condition before it makes any change, and raises the first staged refusal that names an error (else
-    StaleWrite), as DynamoDB's TransactWriteItems and chalicelib/store/unit_of_work.py do."""
-
-    def __init__(self) -> None:
-        self._writes: list[tuple[Callable[[], bool], Callable[[], None], Callable[[], Exception] | None]] = []
-
-    def add(self, condition: Callable[[], bool], change: Callable[[], None],
-            refused: Callable[[], Exception] | None = None) -> None:
-        self._writes.append((condition, change, refused))
-
-    def commit(self) -> None:
-        failed = [refused for condition, _, refused in self._writes if not condition()]
-        if failed:
-            raise next((refused for refused in failed if refused is not None), StaleWrite)()
-        for _, change, _ in self._writes:
-            change()
-
-
-def in_memory(unit: UnitOfWork) -> InMemoryUnitOfWork:
-    """The in-memory unit a fake stages in."""
-    assert isinstance(unit, InMemoryUnitOfWork)
-    return unit
 
 
 def due_by(entries: Iterable[DueEntry], until: datetime) -> list[tuple[str, str, str]]:
@@ -273,8 +251,9 @@ class InMemoryTestClocks:
 
 
 class InMemoryCustomers:
-    def __init__(self, test_clocks: InMemoryTestClocks):
+    def __init__(self, test_clocks: InMemoryTestClocks, outbox: InMemoryOutbox):
         self._test_clocks = test_clocks
+        self._outbox = outbox
         self.live: dict[tuple[str, str], Customer] = {}
         self.deleted: dict[tuple[str, str], Customer] = {}
         self._last_sequence: dict[str, int] = {}
@@ -297,6 +276,9 @@ class InMemoryCustomers:
             self._test_clocks.enrol(organization_id, customer.test_clock_id, customer.id)
         self._last_sequence[organization_id] = customer.sequential_id
         self.live[(organization_id, customer.id)] = customer
+        unit = InMemoryUnitOfWork()
+        self._outbox.stage_webhook(unit, organization_id, "customer.created", customer.id, customer.created_at)
+        unit.commit()
         return customer
 
     def _at_version(self, customer: Customer, version: int) -> bool:
@@ -337,9 +319,15 @@ class InMemoryCustomers:
             "active_subscriptions_count": current.active_subscriptions_count + delta})
 
 
+# The webhook of a subscription entering each status (Lago sends none for pending or canceled).
+_ENTERED_STATUS_WEBHOOKS: dict[str, WebhookType] = {"active": "subscription.started",
+                                                    "terminated": "subscription.terminated"}
+
+
 class InMemorySubscriptions:
-    def __init__(self, customers: InMemoryCustomers):
+    def __init__(self, customers: InMemoryCustomers, outbox: InMemoryOutbox):
         self._customers = customers
+        self._outbox = outbox
         self.records: dict[tuple[str, str], Subscription] = {}
         self.current: dict[tuple[str, str], str] = {}  # (organization, external id) -> lago_id
         # The drafts on the biller's due index beside the subscriptions (the billing fakes' draft markers).
@@ -404,8 +392,13 @@ class InMemorySubscriptions:
         self.records[(subscription.organization_id, subscription.id)] = subscription
 
     def _stage(self, unit: UnitOfWork, changes: Sequence[tuple[Subscription | None, Subscription]]) -> None:
+        """Each change, and the webhook of the status it enters."""
         for before, after in changes:
             self._stage_change(unit, before, after)
+        for before, after in changes:
+            webhook_type = _ENTERED_STATUS_WEBHOOKS.get(after.status)
+            if webhook_type is not None and (before is None or before.status != after.status):
+                self._outbox.stage_webhook(unit, after.organization_id, webhook_type, after.id, after.updated_at)
 
     def _stage_change(self, unit: UnitOfWork, before: Subscription | None, after: Subscription) -> None:
         in_memory(unit).add(lambda: self._as_read(before, after), lambda: self._put(after))
@@ -580,8 +573,9 @@ class InMemoryControlPlane:
         self.billable_metrics = InMemoryBillableMetrics()
         self.plans = InMemoryPlans(self.billable_metrics)
         self.test_clocks = InMemoryTestClocks()
-        self.customers = InMemoryCustomers(self.test_clocks)
-        self.subscriptions = InMemorySubscriptions(self.customers)
+        self.webhooks = InMemoryOutbox()
+        self.customers = InMemoryCustomers(self.test_clocks, self.webhooks)
+        self.subscriptions = InMemorySubscriptions(self.customers, self.webhooks)
         self.organizations = InMemoryOrganizations(self.subscriptions, clock)
         self.events = InMemoryEvents()
         self.invoices = InMemoryInvoices()

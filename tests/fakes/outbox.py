@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fakes.control_plane import in_memory
+from fakes.unit_of_work import in_memory
 
 from chalicelib.domain.webhooks import OBJECT_TYPES, Webhook, WebhookType, webhook_id
 from chalicelib.usecases.ports import UnitOfWork

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from fakes.control_plane import InMemoryEvents, in_memory
+from fakes.control_plane import InMemoryEvents
+from fakes.unit_of_work import in_memory
 
 from chalicelib.domain.aggregate_keys import (
     APPLIED_EVENTS_CHARGE,

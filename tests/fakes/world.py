@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from fakes.billing import InMemoryBillingFailures, InMemoryBillingInvoices, InMemoryCreditNotes
 from fakes.control_plane import FixedClock, InMemoryControlPlane
-from fakes.outbox import InMemoryOutbox
 from fakes.usage import (
     InMemoryDeadLetters,
     InMemoryEventStore,
@@ -20,11 +19,11 @@ from chalicelib.domain.errors import Contention
 
 class InMemoryRepositories(InMemoryControlPlane):
     """The control plane's fakes with the data plane's: events and invoices extended with their data-plane reads and
-    writes, the drafts' markers on the subscriptions' due index, and the outbox the invoices' webhooks go to."""
+    writes (the invoices' webhooks queued in the control plane's outbox), the drafts' markers on the subscriptions'
+    due index."""
 
     def __init__(self, clock: FixedClock):
         super().__init__(clock)
-        self.webhooks = InMemoryOutbox()
         self.events: InMemoryEventStore = InMemoryEventStore()
         self.invoices: InMemoryBillingInvoices = InMemoryBillingInvoices(self.webhooks)
         self.subscriptions.due_drafts = self.invoices.due_markers

@@ -1,5 +1,5 @@
 """One contract for each port a billing transaction writes through (invoices, credit notes, pay-in-advance fees and
-states, the webhook outbox), run against its fake (tests/fakes/billing.py, usage.py, outbox.py, gathered in world.py)
+states, the webhook outbox, the webhooks of customers and subscriptions), run against its fake (tests/fakes/billing.py, usage.py, outbox.py, gathered in world.py)
 and its DynamoDB repository on moto: each write staged in a unit of work answers and refuses alike (the refusal a
 condition names, else StaleWrite; nothing of a refused unit written), so that the biller's rules tested on the fakes
 (tests/unit/test_biller_schedules.py, test_customer_billing.py) hold on DynamoDB."""
@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import model_builders as models
 import pytest
 from fakes.control_plane import FixedClock
 from fakes.world import InMemoryRepositories
@@ -18,10 +19,12 @@ from invoice_fixtures import charge_fee
 from chalicelib.domain.aggregate_keys import AggregateKey
 from chalicelib.domain.aggregations.pay_in_advance import InAdvanceState
 from chalicelib.domain.credit_notes import CreditNote, CreditNoteItem, consumed
+from chalicelib.domain.customers import Customer
 from chalicelib.domain.errors import FeeAlreadyCreated, InvoiceAlreadyIssued, StaleWrite
 from chalicelib.domain.fees import PayInAdvanceFee, stored_fee
 from chalicelib.domain.invoices.draft import Draft
 from chalicelib.domain.invoices.invoice import Invoice
+from chalicelib.domain.subscriptions import terminated_subscription
 from chalicelib.domain.webhooks import webhook_id
 from chalicelib.store.repositories import repositories
 from chalicelib.usage.ports import Revised
@@ -347,3 +350,26 @@ def test_a_webhook_is_queued_once_with_the_change_it_reports(stores):
                lambda unit: stores.webhooks.stage_webhook(unit, ORG, "fee.created", "fee-1", NOW))
     assert stores.in_advance.state(KEY).revision == 0
     assert stores.webhooks.list(ORG) == [webhook]
+
+
+def test_a_customer_and_its_subscription_entering_a_status_queue_their_webhooks(stores):
+    customer = stores.customers.create(ORG, lambda sequential_id: Customer(
+        id="cust-lago", organization_id=ORG, external_id="acme", name="Acme", sequential_id=sequential_id,
+        slug="ORG-001", created_at=NOW, updated_at=NOW))
+    plan = models.plan(id="plan-lago", organization_id=ORG)
+    stores.plans.create(plan, [])
+    pending = models.subscription(id="sub-lago", organization_id=ORG, customer_id=customer.id, plan_id=plan.id,
+                                  status="pending", subscription_at=NOW, updated_at=NOW)
+    commit(stores, lambda unit: stores.plans.stage_subscription_count(unit, plan, 1),
+           lambda unit: stores.subscriptions.stage_create(unit, pending, customer, "EUR"))
+    assert queued(stores) == [("customer.created", "cust-lago")]  # none for a pending subscription
+    active = pending.model_copy(update={"status": "active", "started_at": NOW, "version": pending.version + 1})
+    stores.subscriptions.replace(pending, active)
+    moved = active.model_copy(update={"current_billing_period_end": NOW, "version": active.version + 1})
+    stores.subscriptions.replace(active, moved)  # no status entered: no webhook
+    ended = terminated_subscription(moved, NOW + timedelta(days=1))
+    commit(stores, lambda unit: stores.plans.stage_subscription_count(unit, stores.plans.get(ORG, plan.id), -1),
+           lambda unit: stores.subscriptions.stage_replace(unit, moved, ended))
+    assert queued(stores) == [("customer.created", "cust-lago"), ("subscription.started", "sub-lago"),
+                              ("subscription.terminated", "sub-lago")]
+    assert [webhook.created_at for webhook in stores.webhooks.list(ORG)] == [NOW, active.updated_at, ended.updated_at]
