@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import ValidationError
 
-from chalicelib.domain.contact import Address, LegalIdentity
+from chalicelib.domain.contact import LegalIdentity, PostalAddress
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.validation import (
     Changes,
@@ -42,7 +42,7 @@ class CustomerFields(LegalIdentity):
     net_payment_term: Days | None = None
     vat_rate: Percentage | None = None
     invoice_grace_period: Days | None = None
-    shipping_address: Address | None = None
+    shipping_address: PostalAddress | None = None
 
 
 # Fields a client sends in `billing_configuration` (Lago's place for them) or, as this seed allows, at the top level.
@@ -76,7 +76,7 @@ class Customer(CustomerFields):
         return self.invoice_grace_period if self.invoice_grace_period is not None else organization_grace_period
 
 
-class _BillingConfigurationInput(RequestObject):
+class CustomerBillingConfigurationInput(RequestObject):
     vat_rate: Percentage | None = None
     invoice_grace_period: Days | None = None
 
@@ -85,7 +85,7 @@ class CustomerInput(CustomerFields):
     """The `customer` object of `POST /customers` and `PUT /customers/{external_id}`."""
 
     external_id: RequiredText | None = None
-    billing_configuration: _BillingConfigurationInput | None = None
+    billing_configuration: CustomerBillingConfigurationInput | None = None
     test_clock_id: RequiredText | None = None  # only at creation (`clock_of_update`)
 
     @classmethod

@@ -48,7 +48,14 @@ def default_document_number_prefix(name: str, organization_id: str) -> str:
     return f"{letters}-{organization_id[-4:].upper()}"
 
 
-class _BillingConfigurationInput(RequestObject):
+# Fields that have an organization-wide default: changed, never cleared.
+NEVER_CLEARED = ("default_currency", "vat_rate", "timezone", "document_numbering", "document_number_prefix",
+                 "net_payment_term", "invoice_grace_period", "document_locale")
+
+
+class OrganizationBillingConfigurationInput(RequestObject):
+    """The organization's `billing_configuration`: its settings that have a default are changed, never cleared."""
+
     invoice_grace_period: Days | None = None
     invoice_footer: LongText | None = None
     document_locale: Text | None = None
@@ -65,7 +72,7 @@ class OrganizationUpdate(LegalIdentity):
     document_numbering: Literal["per_customer"] | None = None
     document_number_prefix: StrictStr | None = Field(default=None, min_length=1, max_length=10)
     net_payment_term: Days | None = None
-    billing_configuration: _BillingConfigurationInput | None = None
+    billing_configuration: OrganizationBillingConfigurationInput | None = None
 
     @classmethod
     def parse(cls, payload: object) -> "OrganizationUpdate":
@@ -82,9 +89,7 @@ class OrganizationUpdate(LegalIdentity):
             changes["vat_rate"] = self.vat_rate
         if "document_number_prefix" in changes and changes["document_number_prefix"] is not None:
             changes["document_number_prefix"] = changes["document_number_prefix"].upper()
-        # Fields that have an organization-wide default cannot be cleared, only changed.
-        for name in ("default_currency", "vat_rate", "timezone", "document_numbering", "document_number_prefix",
-                     "net_payment_term", "invoice_grace_period", "document_locale"):
+        for name in NEVER_CLEARED:
             if name in changes and changes[name] is None:
                 raise ValidationFailed.single(name, "value_is_mandatory")
         return changes
