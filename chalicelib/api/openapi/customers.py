@@ -7,6 +7,9 @@ from typing import Literal
 from pydantic import Field
 
 from chalicelib.api.openapi.shapes import (
+    COUNTRY_TEXT,
+    CURRENCY_TEXT,
+    TIMEZONE_TEXT,
     CountryCode,
     CurrencyCode,
     Instant,
@@ -89,9 +92,8 @@ class CustomerObjectExtended(Address):
 
 Customer = envelope("Customer", "customer", CustomerObjectExtended, "One customer.")
 CustomersPaginated = paginated("CustomersPaginated", "customers", CustomerObjectExtended)
-_DESCRIPTIONS = {"country": "ISO 3166 alpha-2, any case.",
-                 "currency": "ISO 4217 with a minor unit, any case; fixed while the customer has a subscription.",
-                 "timezone": "One of the IANA names Lago accepts."}
+_DESCRIPTIONS = {"country": COUNTRY_TEXT, "currency": f"{CURRENCY_TEXT} Fixed while the customer has a subscription.",
+                 "timezone": TIMEZONE_TEXT}
 CustomerInputObject = request_object(
     "CustomerInputObject", CustomerInput, "Creates the customer, or updates the one with this `external_id` (then "
     "`name` may be left out).", required=("external_id", "name"),

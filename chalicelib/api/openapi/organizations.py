@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from chalicelib.api.openapi.customers import TaxObject
+from chalicelib.api.openapi.customers import Address, TaxObject
 from chalicelib.api.openapi.shapes import (
-    CountryCode,
+    COUNTRY_TEXT,
+    CURRENCY_TEXT,
+    TIMEZONE_TEXT,
     CurrencyCode,
     Instant,
     JsonNumber,
@@ -24,19 +26,13 @@ class OrganizationBillingConfiguration(Model):
     vat_rate: JsonNumber
 
 
-class OrganizationObject(Model):
+class OrganizationObject(Address):
     lago_id: str
     name: str
     created_at: Instant
     updated_at: Instant
     webhook_url: str | None
     webhook_urls: list[str]
-    address_line1: str | None
-    address_line2: str | None
-    city: str | None
-    state: str | None
-    zipcode: str | None
-    country: CountryCode | None
     email: str | None
     legal_name: str | None
     legal_number: str | None
@@ -58,7 +54,6 @@ OrganizationUpdateInputObject = request_object(
     "OrganizationUpdateInputObject", OrganizationUpdate, "The fields sent change (those with an organization-wide "
     "default are never cleared); unknown fields are ignored.",
     never_null=[name for name in NEVER_CLEARED if name in OrganizationUpdate.model_fields],
-    descriptions={"country": "ISO 3166 alpha-2, any case.", "default_currency": "ISO 4217 with a minor unit, any case.",
-                  "timezone": "One of the IANA names Lago accepts."})
+    descriptions={"country": COUNTRY_TEXT, "default_currency": CURRENCY_TEXT, "timezone": TIMEZONE_TEXT})
 OrganizationUpdateInput = envelope("OrganizationUpdateInput", "organization", OrganizationUpdateInputObject,
                                    "The organization's settings to change.")

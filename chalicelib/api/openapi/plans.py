@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import Field
 
 from chalicelib.api.openapi.shapes import (
+    CURRENCY_TEXT,
     CurrencyCode,
     FreeObject,
     Instant,
@@ -66,7 +67,7 @@ class PlanObject(Model):
 
 Plan = envelope("Plan", "plan", PlanObject, "One plan.")
 PlansPaginated = paginated("PlansPaginated", "plans", PlanObject)
-_DESCRIPTIONS = {"amount_currency": "ISO 4217 with a minor unit, any case."}
+_DESCRIPTIONS = {"amount_currency": CURRENCY_TEXT}
 PlanInputObject = request_object("PlanInputObject", PlanInput, "A new plan.", required=REQUIRED_ON_CREATE,
                                  descriptions=_DESCRIPTIONS)
 PlanUpdateInputObject = request_object(

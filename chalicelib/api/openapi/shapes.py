@@ -27,6 +27,10 @@ CurrencyCode = validation.CurrencyCode
 CountryCode = validation.CountryCode
 TimezoneName = validation.Timezone
 RequiredText = validation.RequiredText
+# What a request's code fields take beyond their enums.
+COUNTRY_TEXT = "ISO 3166 alpha-2, any case."
+CURRENCY_TEXT = "ISO 4217 with a minor unit, any case."
+TIMEZONE_TEXT = "One of the IANA names Lago accepts."
 # An instant a request sends: ISO 8601 from 1970 to 8999; without an offset it is UTC, a date alone its midnight.
 InstantInput = validation.Instant
 
