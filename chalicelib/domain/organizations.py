@@ -7,17 +7,14 @@ from typing import Literal
 
 from pydantic import Field, StrictStr
 
+from chalicelib.domain.billing_settings import BillingConfigurationInput, BillingSettings
 from chalicelib.domain.contact import LegalIdentity
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.validation import (
     Changes,
     CurrencyCode,
-    Days,
     LongText,
-    Percentage,
-    RequestObject,
     Text,
-    Timezone,
     Url,
     parse_model,
 )
@@ -53,25 +50,20 @@ NEVER_CLEARED = ("default_currency", "vat_rate", "timezone", "document_numbering
                  "net_payment_term", "invoice_grace_period", "document_locale")
 
 
-class OrganizationBillingConfigurationInput(RequestObject):
+class OrganizationBillingConfigurationInput(BillingConfigurationInput):
     """The organization's `billing_configuration`: its settings that have a default are changed, never cleared."""
 
-    invoice_grace_period: Days | None = None
     invoice_footer: LongText | None = None
     document_locale: Text | None = None
-    vat_rate: Percentage | None = None
 
 
-class OrganizationUpdate(LegalIdentity):
+class OrganizationUpdate(BillingSettings, LegalIdentity):
     """The body of `PUT /api/v1/organizations` (Lago's fields, plus `vat_rate`)."""
 
     webhook_url: Url | None = None
     default_currency: CurrencyCode | None = None
-    vat_rate: Percentage | None = None
-    timezone: Timezone | None = None
     document_numbering: Literal["per_customer"] | None = None
     document_number_prefix: StrictStr | None = Field(default=None, min_length=1, max_length=10)
-    net_payment_term: Days | None = None
     billing_configuration: OrganizationBillingConfigurationInput | None = None
 
     @classmethod
