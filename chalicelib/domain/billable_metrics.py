@@ -8,9 +8,10 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, StrictBool, StrictStr
 
 from chalicelib.domain.aggregations.registry import AGGREGATION_KINDS
+from chalicelib.domain.coded_fields import CodedFields
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.pricing.filters import ALL_FILTER_VALUES
-from chalicelib.domain.validation import WHOLE_NUMBER, Changes, LongText, RequestObject, RequiredText, Text, parse_model
+from chalicelib.domain.validation import WHOLE_NUMBER, Changes, RequestObject, RequiredText, Text, parse_model
 
 AggregationType = Literal["count_agg", "sum_agg", "max_agg", "unique_count_agg", "latest_agg", "weighted_sum_agg"]
 RoundingFunction = Literal["round", "ceil", "floor"]
@@ -40,12 +41,9 @@ class MetricFilter(BaseModel):
     values: list[str]
 
 
-class BillableMetricFields(RequestObject):
+class BillableMetricFields(CodedFields):
     """Every field a client may set on a metric (all optional: an update sends only what changes)."""
 
-    name: RequiredText | None = None
-    code: RequiredText | None = None
-    description: LongText | None = None
     aggregation_type: AggregationType | None = None
     field_name: Text | None = None
     recurring: StrictBool | None = None
