@@ -12,12 +12,15 @@ from chalicelib.store import keys
 from chalicelib.store.billable_metrics import plans_count_change, plans_count_release
 from chalicelib.store.coded_records import CodedRecordRepository
 from chalicelib.store.dynamo import from_attributes, to_attributes
+from chalicelib.store.lookups import Lookup
 
 
 class PlanRepository(CodedRecordRepository[Plan]):
     model = Plan
-    record_keys = keys.PLANS
-    lookup_id_attribute = "plan_id"
+    item_prefix = keys.PLANS.item_prefix
+    deleted_item_prefix = keys.PLANS.deleted_prefix
+    counter_sk = keys.PLANS.counter_sk
+    code_lookup = Lookup(keys.PLANS.code_sk, "code", "plan_id")
     guarded_counts = ("active_subscriptions_count",)
 
     def create(self, plan: Plan, metrics: Iterable[BillableMetric]) -> None:
