@@ -8,15 +8,16 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, StrictBool, StrictStr
 
 from chalicelib.domain.aggregations.registry import AGGREGATION_KINDS
+from chalicelib.domain.coded_fields import CodedFields
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.pricing.filters import ALL_FILTER_VALUES
-from chalicelib.domain.validation import Changes, LongText, RequestObject, RequiredText, Text, WholeNumber, parse_model
+from chalicelib.domain.validation import WHOLE_NUMBER, Changes, RequestObject, RequiredText, Text, parse_model
 
 AggregationType = Literal["count_agg", "sum_agg", "max_agg", "unique_count_agg", "latest_agg", "weighted_sum_agg"]
 RoundingFunction = Literal["round", "ceil", "floor"]
 # Digits a metric may round its units to (negative: tens, hundreds...); wider would overflow Decimal's context.
 MAX_ROUNDING_PRECISION = 15
-RoundingPrecision = Annotated[WholeNumber, Field(ge=-MAX_ROUNDING_PRECISION, le=MAX_ROUNDING_PRECISION)]
+RoundingPrecision = Annotated[int, Field(ge=-MAX_ROUNDING_PRECISION, le=MAX_ROUNDING_PRECISION), WHOLE_NUMBER]
 MAX_FILTER_KEYS = 100
 MAX_FILTER_VALUES = 1000
 # A stored item must stay well under DynamoDB's 400 KB; measured as the JSON of the record.
@@ -24,6 +25,9 @@ MAX_RECORD_JSON_BYTES = 300_000
 # Fields a plan's charges depend on: fixed while the metric is used by a plan (Lago only lets name and
 # description change then; it ignores the others silently, this service refuses a different value).
 FIELDS_FIXED_WHILE_USED = ("code", "aggregation_type", "field_name", "recurring", "weighted_interval")
+REQUIRED_ON_CREATE = ("name", "code", "aggregation_type")
+# Changed, never cleared.
+NEVER_CLEARED = (*REQUIRED_ON_CREATE, "recurring")
 
 
 def record_too_large(record: BaseModel) -> bool:
@@ -37,12 +41,9 @@ class MetricFilter(BaseModel):
     values: list[str]
 
 
-class BillableMetricFields(RequestObject):
+class BillableMetricFields(CodedFields):
     """Every field a client may set on a metric (all optional: an update sends only what changes)."""
 
-    name: RequiredText | None = None
-    code: RequiredText | None = None
-    description: LongText | None = None
     aggregation_type: AggregationType | None = None
     field_name: Text | None = None
     recurring: StrictBool | None = None
@@ -72,7 +73,7 @@ class BillableMetric(BillableMetricFields):
         return {metric_filter.key: metric_filter.values for metric_filter in self.filters}
 
 
-class _FilterInput(RequestObject):
+class BillableMetricFilterInput(RequestObject):
     key: RequiredText
     values: Annotated[list[Annotated[StrictStr, Field(min_length=1, max_length=255)]],
                       Field(max_length=MAX_FILTER_VALUES)]
@@ -81,7 +82,7 @@ class _FilterInput(RequestObject):
 class BillableMetricInput(BillableMetricFields):
     """The `billable_metric` object of `POST /billable_metrics` and `PUT /billable_metrics/{code}`."""
 
-    filters: Annotated[list[_FilterInput], Field(max_length=MAX_FILTER_KEYS)] | None = None
+    filters: Annotated[list[BillableMetricFilterInput], Field(max_length=MAX_FILTER_KEYS)] | None = None
     expression: None = None  # Lago's per-event expressions are not supported: any value is value_is_invalid
 
     @classmethod
@@ -114,7 +115,7 @@ def _filter_errors(filters: list[MetricFilter]) -> dict[str, list[str]]:
 def checked_metric(metric: BillableMetric) -> BillableMetric:
     """`metric` if it keeps Lago's rules, else every broken one as ValidationFailed."""
     errors: dict[str, list[str]] = {}
-    for name in ("name", "code", "aggregation_type"):
+    for name in REQUIRED_ON_CREATE:
         if getattr(metric, name) is None:
             errors[name] = ["value_is_mandatory"]
     if metric.aggregation_type != "count_agg" and not metric.field_name:
@@ -132,8 +133,7 @@ def checked_metric(metric: BillableMetric) -> BillableMetric:
 
 
 def new_metric(changes: Changes, *, metric_id: str, organization_id: str, now: datetime) -> BillableMetric:
-    missing = {name: ["value_is_mandatory"] for name in ("name", "code", "aggregation_type")
-               if changes.get(name) is None}
+    missing = {name: ["value_is_mandatory"] for name in REQUIRED_ON_CREATE if changes.get(name) is None}
     if missing:
         raise ValidationFailed(missing)
     metric = BillableMetric(id=metric_id, organization_id=organization_id, created_at=now, updated_at=now,
@@ -151,9 +151,8 @@ def _with_defaults(metric: BillableMetric) -> BillableMetric:
 def updated_metric(metric: BillableMetric, changes: Changes, now: datetime) -> BillableMetric:
     """The metric with `changes` applied. Name, code and aggregation type can be changed, never cleared;
     while a plan uses the metric, the fields its charges depend on cannot change."""
-    cleared: dict[str, list[str]] = {name: ["value_is_mandatory"]
-                                     for name in ("name", "code", "aggregation_type", "recurring")
-               if name in changes and changes[name] is None}
+    cleared: dict[str, list[str]] = {name: ["value_is_mandatory"] for name in NEVER_CLEARED
+                                     if name in changes and changes[name] is None}
     if cleared:
         raise ValidationFailed(cleared)
     if metric.plans_count > 0:

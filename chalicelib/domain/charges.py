@@ -18,7 +18,7 @@ from chalicelib.domain.plans import Charge, ChargeFilter, ChargeModelName
 from chalicelib.domain.pricing.charge_models import parse_properties
 from chalicelib.domain.pricing.filters import FilterBuckets
 from chalicelib.domain.pricing.properties import ChargeProperties
-from chalicelib.domain.validation import JsonObject, RequestObject, Text, WholeNumber
+from chalicelib.domain.validation import WHOLE_NUMBER, JsonObject, RequestObject, Text
 
 MAX_CHARGES = 100
 MAX_FILTERS_PER_CHARGE = 100
@@ -63,7 +63,7 @@ class ChargeInput(RequestObject):
     invoiceable: StrictBool | None = None
     regroup_paid_fees: Literal["invoice"] | None = None
     prorated: StrictBool | None = None
-    min_amount_cents: Annotated[WholeNumber, Field(ge=0)] | None = None
+    min_amount_cents: Annotated[int, Field(ge=0), WHOLE_NUMBER] | None = None
     invoice_display_name: Text | None = None
     properties: JsonObject | None = None
     filters: Annotated[list[ChargeFilterInput], Field(max_length=MAX_FILTERS_PER_CHARGE)] | None = None

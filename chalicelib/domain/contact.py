@@ -4,7 +4,7 @@ from __future__ import annotations
 from chalicelib.domain.validation import CountryCode, Email, RequestObject, Text
 
 
-class Address(RequestObject):
+class PostalAddress(RequestObject):
     address_line1: Text | None = None
     address_line2: Text | None = None
     city: Text | None = None
@@ -13,7 +13,7 @@ class Address(RequestObject):
     country: CountryCode | None = None
 
 
-class LegalIdentity(Address):
+class LegalIdentity(PostalAddress):
     email: Email | None = None
     legal_name: Text | None = None
     legal_number: Text | None = None

@@ -7,17 +7,15 @@ from typing import Literal
 
 from pydantic import ValidationError
 
-from chalicelib.domain.contact import Address, LegalIdentity
+from chalicelib.domain.billing_settings import BillingConfigurationInput, BillingSettings
+from chalicelib.domain.contact import LegalIdentity, PostalAddress
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.validation import (
     Changes,
     CurrencyCode,
     Days,
-    Percentage,
-    RequestObject,
     RequiredText,
     Text,
-    Timezone,
     Url,
     raise_validation_failed,
 )
@@ -26,7 +24,7 @@ AccountType = Literal["customer", "partner"]
 CustomerType = Literal["company", "individual"]
 
 
-class CustomerFields(LegalIdentity):
+class CustomerFields(BillingSettings, LegalIdentity):
     """Every field a client may set on a customer (all optional: an update sends only what changes)."""
 
     name: Text | None = None
@@ -38,11 +36,8 @@ class CustomerFields(LegalIdentity):
     url: Url | None = None
     logo_url: Url | None = None
     currency: CurrencyCode | None = None
-    timezone: Timezone | None = None
-    net_payment_term: Days | None = None
-    vat_rate: Percentage | None = None
     invoice_grace_period: Days | None = None
-    shipping_address: Address | None = None
+    shipping_address: PostalAddress | None = None
 
 
 # Fields a client sends in `billing_configuration` (Lago's place for them) or, as this seed allows, at the top level.
@@ -76,16 +71,11 @@ class Customer(CustomerFields):
         return self.invoice_grace_period if self.invoice_grace_period is not None else organization_grace_period
 
 
-class _BillingConfigurationInput(RequestObject):
-    vat_rate: Percentage | None = None
-    invoice_grace_period: Days | None = None
-
-
 class CustomerInput(CustomerFields):
     """The `customer` object of `POST /customers` and `PUT /customers/{external_id}`."""
 
     external_id: RequiredText | None = None
-    billing_configuration: _BillingConfigurationInput | None = None
+    billing_configuration: BillingConfigurationInput | None = None
     test_clock_id: RequiredText | None = None  # only at creation (`clock_of_update`)
 
     @classmethod

@@ -7,17 +7,14 @@ from typing import Literal
 
 from pydantic import Field, StrictStr
 
+from chalicelib.domain.billing_settings import BillingConfigurationInput, BillingSettings
 from chalicelib.domain.contact import LegalIdentity
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.validation import (
     Changes,
     CurrencyCode,
-    Days,
     LongText,
-    Percentage,
-    RequestObject,
     Text,
-    Timezone,
     Url,
     parse_model,
 )
@@ -48,24 +45,26 @@ def default_document_number_prefix(name: str, organization_id: str) -> str:
     return f"{letters}-{organization_id[-4:].upper()}"
 
 
-class _BillingConfigurationInput(RequestObject):
-    invoice_grace_period: Days | None = None
+# Fields that have an organization-wide default: changed, never cleared.
+NEVER_CLEARED = ("default_currency", "vat_rate", "timezone", "document_numbering", "document_number_prefix",
+                 "net_payment_term", "invoice_grace_period", "document_locale")
+
+
+class OrganizationBillingConfigurationInput(BillingConfigurationInput):
+    """The organization's `billing_configuration`: its settings that have a default are changed, never cleared."""
+
     invoice_footer: LongText | None = None
     document_locale: Text | None = None
-    vat_rate: Percentage | None = None
 
 
-class OrganizationUpdate(LegalIdentity):
+class OrganizationUpdate(BillingSettings, LegalIdentity):
     """The body of `PUT /api/v1/organizations` (Lago's fields, plus `vat_rate`)."""
 
     webhook_url: Url | None = None
     default_currency: CurrencyCode | None = None
-    vat_rate: Percentage | None = None
-    timezone: Timezone | None = None
     document_numbering: Literal["per_customer"] | None = None
     document_number_prefix: StrictStr | None = Field(default=None, min_length=1, max_length=10)
-    net_payment_term: Days | None = None
-    billing_configuration: _BillingConfigurationInput | None = None
+    billing_configuration: OrganizationBillingConfigurationInput | None = None
 
     @classmethod
     def parse(cls, payload: object) -> "OrganizationUpdate":
@@ -82,9 +81,7 @@ class OrganizationUpdate(LegalIdentity):
             changes["vat_rate"] = self.vat_rate
         if "document_number_prefix" in changes and changes["document_number_prefix"] is not None:
             changes["document_number_prefix"] = changes["document_number_prefix"].upper()
-        # Fields that have an organization-wide default cannot be cleared, only changed.
-        for name in ("default_currency", "vat_rate", "timezone", "document_numbering", "document_number_prefix",
-                     "net_payment_term", "invoice_grace_period", "document_locale"):
+        for name in NEVER_CLEARED:
             if name in changes and changes[name] is None:
                 raise ValidationFailed.single(name, "value_is_mandatory")
         return changes

@@ -6,44 +6,41 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Callable
 
-from pydantic import Field, StrictBool
+from pydantic import Field, StrictBool, WithJsonSchema
 
 from chalicelib.domain.billable_metrics import BillableMetric, record_too_large
 from chalicelib.domain.charges import MAX_BILLABLE_METRICS_PER_PLAN, MAX_CHARGES, ChargeInput, build_charge
+from chalicelib.domain.coded_fields import CodedFields
 from chalicelib.domain.errors import NotFound, ValidationFailed
 from chalicelib.domain.plans import FIELDS_FIXED_WHILE_SUBSCRIBED, Charge, Interval, Plan, bill_charges_monthly_for
 from chalicelib.domain.validation import (
+    WHOLE_NUMBER,
     Changes,
     CurrencyCode,
-    LongText,
-    RequestObject,
-    RequiredText,
     StrictDecimal,
     Text,
-    WholeNumber,
     parse_model,
 )
 
 # Amounts in minor units: integers DynamoDB and every client (JSON, JavaScript) hold exactly.
 MAX_AMOUNT_CENTS = 9_007_199_254_740_991
-AmountCents = Annotated[WholeNumber, Field(ge=0, le=MAX_AMOUNT_CENTS)]
+AmountCents = Annotated[int, Field(ge=0, le=MAX_AMOUNT_CENTS), WHOLE_NUMBER]
 # Days, fractions allowed (the client sends 0.0); a century at most keeps period arithmetic in range.
-TrialPeriod = Annotated[StrictDecimal, Field(ge=0, le=36_500)]
+MAX_TRIAL_DAYS = 36_500
+TrialPeriod = Annotated[StrictDecimal, Field(ge=0, le=MAX_TRIAL_DAYS),
+                      WithJsonSchema({"type": "number", "minimum": 0, "maximum": MAX_TRIAL_DAYS})]
 REQUIRED_ON_CREATE = ("name", "code", "interval", "amount_cents", "amount_currency", "pay_in_advance")
 
 
-class PlanFields(RequestObject):
+class PlanFields(CodedFields):
     """Every plan field a client may set (all optional: an update sends only what changes)."""
 
-    name: RequiredText | None = None
-    code: RequiredText | None = None
     interval: Interval | None = None
     amount_cents: AmountCents | None = None
     amount_currency: CurrencyCode | None = None
     pay_in_advance: StrictBool | None = None
     trial_period: TrialPeriod | None = None
     bill_charges_monthly: StrictBool | None = None
-    description: LongText | None = None
     invoice_display_name: Text | None = None
 
 

@@ -15,17 +15,21 @@ from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.periods import BillingTerms, BillingTime, Interval, Period, current_usage_window
 from chalicelib.domain.periods.period import SECOND
 from chalicelib.domain.plans import Plan
-from chalicelib.domain.validation import Instant, RequestObject, RequiredText, Text, parse_model
+from chalicelib.domain.validation import Instant, RequestObject, RequiredText, Text, one_of, parse_model
 
 Status = Literal["pending", "active", "terminated", "canceled"]
 STATUSES: tuple[str, ...] = ("active", "pending", "terminated", "canceled")
 # The statuses of the one subscription an external id names at a time; both count on the customer and
 # the plan (`active_subscriptions_count`), so both block a customer's deletion and a plan's.
 CURRENT_STATUSES: tuple[str, ...] = ("active", "pending")
+REQUIRED_ON_CREATE = ("external_customer_id", "plan_code", "external_id")
+
+
+BILLING_TIMES = tuple(time.value for time in BillingTime)
 
 
 def _billing_time(value: object) -> str:
-    if value not in (BillingTime.CALENDAR, BillingTime.ANNIVERSARY):
+    if value not in BILLING_TIMES:
         raise PydanticCustomError("value_is_invalid", "calendar or anniversary")
     return str(value)
 
@@ -178,15 +182,14 @@ class SubscriptionInput(_Fields):
     external_customer_id: RequiredText | None = None
     plan_code: RequiredText | None = None
     external_id: RequiredText | None = None
-    billing_time: Annotated[str, BeforeValidator(_billing_time)] | None = None
+    billing_time: Annotated[str, BeforeValidator(_billing_time), one_of(BILLING_TIMES)] | None = None
 
     @classmethod
     def parse(cls, payload: object) -> "SubscriptionInput":
         """The request's fields; its `ending_at` is checked once "now" is known (`check_ending_at`): the customer's
         time, which a test clock sets."""
         parsed = parse_model(cls, payload)
-        missing = {name: ["value_is_mandatory"] for name in ("external_customer_id", "plan_code", "external_id")
-                   if getattr(parsed, name) is None}
+        missing = {name: ["value_is_mandatory"] for name in REQUIRED_ON_CREATE if getattr(parsed, name) is None}
         if missing:
             raise ValidationFailed(missing)
         return parsed

@@ -2,18 +2,28 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, NoReturn, TypeVar
 from urllib.parse import urlsplit
 
 import iso3166
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictStr, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictStr,
+    ValidationError,
+    WithJsonSchema,
+)
 from pydantic_core import PydanticCustomError
 
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.lago_timezones import LAGO_TIMEZONES
-from chalicelib.domain.money import currency_exponent
+from chalicelib.domain.money import BILLABLE_CURRENCIES, currency_exponent
 
 # Error codes this module raises itself (Lago's own codes); any other pydantic error type is mapped below.
 LAGO_CODES = frozenset({"value_is_mandatory", "value_is_invalid", "value_is_too_long", "country_code_invalid",
@@ -27,7 +37,9 @@ JsonObject = dict[str, Any]
 Changes = dict[str, Any]
 _PYDANTIC_TO_LAGO = {"missing": "value_is_mandatory", "string_too_long": "value_is_too_long",
                      "too_long": "value_is_too_long"}
-# The closed sets and bounds below are also the API's description (chalicelib/api/openapi/).
+# The closed sets and bounds below are also the API's description (chalicelib/api/openapi/): each type a request
+# field takes states its JSON schema, so that a client, or a fuzzer, sends what the service accepts. Codes are listed
+# upper-case; the service takes them in any case.
 COUNTRY_CODES = frozenset(iso3166.countries_by_alpha2)
 TEXT_MAX_LENGTH = 255
 LONG_TEXT_MAX_LENGTH = 1024
@@ -140,18 +152,38 @@ def _non_blank(value: str) -> str:
     return value
 
 
+def one_of(codes: Iterable[str]) -> WithJsonSchema:
+    """Described as the closed set of `codes` its validator checks."""
+    return WithJsonSchema({"enum": sorted(codes), "type": "string"})
+
+
 Text = Annotated[StrictStr, Field(max_length=TEXT_MAX_LENGTH)]
 LongText = Annotated[StrictStr, Field(max_length=LONG_TEXT_MAX_LENGTH)]
-RequiredText = Annotated[StrictStr, Field(max_length=TEXT_MAX_LENGTH), AfterValidator(_non_blank)]
-CountryCode = Annotated[StrictStr, AfterValidator(_country)]
-CurrencyCode = Annotated[StrictStr, AfterValidator(_currency)]
-Timezone = Annotated[StrictStr, AfterValidator(_timezone)]
-Email = Annotated[StrictStr, Field(max_length=TEXT_MAX_LENGTH), AfterValidator(_email)]
-Url = Annotated[StrictStr, Field(max_length=LONG_TEXT_MAX_LENGTH), AfterValidator(_url)]
-WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
-Days = Annotated[WholeNumber, Field(ge=0, le=MAX_DAYS)]  # payment terms, grace periods
-StrictDecimal = Annotated[Decimal, BeforeValidator(_strict_decimal)]  # a JSON number, never a string or bool
-Percentage = Annotated[StrictDecimal, AfterValidator(_percentage)]
+# Not blank: at least one character that is not whitespace.
+RequiredText = Annotated[StrictStr, Field(max_length=TEXT_MAX_LENGTH), AfterValidator(_non_blank),
+                         WithJsonSchema({"type": "string", "minLength": 1, "maxLength": TEXT_MAX_LENGTH,
+                                         "pattern": f"[^{WHITESPACE}]"})]
+CountryCode = Annotated[StrictStr, AfterValidator(_country), one_of(COUNTRY_CODES)]
+CurrencyCode = Annotated[StrictStr, AfterValidator(_currency), one_of(BILLABLE_CURRENCIES)]
+Timezone = Annotated[StrictStr, AfterValidator(_timezone), one_of(LAGO_TIMEZONES)]
+# One address or a comma-separated list of them.
+Email = Annotated[StrictStr, Field(max_length=TEXT_MAX_LENGTH), AfterValidator(_email),
+                  WithJsonSchema({"type": "string", "maxLength": TEXT_MAX_LENGTH,
+                                  "pattern": f"^[{WHITESPACE}]*{EMAIL_ADDRESS}[{WHITESPACE}]*"
+                                             f"(,[{WHITESPACE}]*{EMAIL_ADDRESS}[{WHITESPACE}]*)*$"})]
+# An absolute http(s) URL; the service takes any host and printable path, the described pattern the plain ones.
+Url = Annotated[StrictStr, Field(max_length=LONG_TEXT_MAX_LENGTH), AfterValidator(_url),
+                WithJsonSchema({"type": "string", "maxLength": LONG_TEXT_MAX_LENGTH,
+                                "pattern": r"^https?://[A-Za-z0-9.-]+(:[1-9][0-9]{0,3})?([/?#][!-~]*)?$"})]
+# A whole number sent as a JSON number (1.0 too). A bounded one states its bounds before it, where pydantic describes
+# them as JSON Schema's minimum and maximum.
+WHOLE_NUMBER = BeforeValidator(_whole_number)
+WholeNumber = Annotated[int, WHOLE_NUMBER]
+Days = Annotated[int, Field(ge=0, le=MAX_DAYS), WHOLE_NUMBER]  # payment terms, grace periods
+# A JSON number, never a string or bool.
+StrictDecimal = Annotated[Decimal, BeforeValidator(_strict_decimal), WithJsonSchema({"type": "number"})]
+Percentage = Annotated[StrictDecimal, AfterValidator(_percentage),
+                       WithJsonSchema({"type": "number", "minimum": 0, "maximum": 100})]
 
 # Dates the period engine can take in every timezone without leaving the calendar (year 1 to 9999).
 _EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
@@ -174,7 +206,9 @@ def _instant(value: object) -> datetime:
     return moment
 
 
-Instant = Annotated[datetime, BeforeValidator(_instant)]
+Instant = Annotated[datetime, BeforeValidator(_instant),
+                    WithJsonSchema({"type": "string", "format": "date-time",
+                                    "pattern": r"^(19[7-9][0-9]|[2-8][0-9]{3})-"})]
 
 
 # The numbers an aggregation or a price takes in (an event's aggregated property, a charge's amounts, rates and range

@@ -25,6 +25,11 @@ _STORED_PRECISION = Context(prec=38)
 _ADDRESS_FIELDS = ("address_line1", "address_line2", "city", "state", "zipcode", "country")
 
 
+def _as_named(record: object, *fields: str) -> JsonObject:
+    """The fields Lago names as the record does, shown as they are stored."""
+    return {field: getattr(record, field) for field in fields}
+
+
 def plain_number(value: Decimal | None) -> Decimal | None:
     """A rate without trailing zeros or a positive exponent: 20, 5.5 (as JSON, rates under 1E-6 keep
     Decimal's exponent notation, still a valid JSON number)."""
@@ -137,14 +142,8 @@ def organization_json(organization: Organization) -> JsonObject:
 def billable_metric_json(metric: BillableMetric) -> JsonObject:
     return {
         "lago_id": metric.id,
-        "name": metric.name,
-        "code": metric.code,
-        "description": metric.description,
-        "aggregation_type": metric.aggregation_type,
-        "weighted_interval": metric.weighted_interval,
-        "recurring": metric.recurring,
-        "rounding_function": metric.rounding_function,
-        "rounding_precision": metric.rounding_precision,
+        **_as_named(metric, "name", "code", "description", "aggregation_type", "weighted_interval", "recurring",
+                    "rounding_function", "rounding_precision"),
         "created_at": iso_z(metric.created_at),
         "field_name": metric.field_name,
         "expression": None,
@@ -161,12 +160,8 @@ def _charge_json(charge: Charge) -> JsonObject:
         "code": charge.code,
         "invoice_display_name": charge.invoice_display_name,
         "created_at": iso_z(charge.created_at),
-        "charge_model": charge.charge_model,
-        "pay_in_advance": charge.pay_in_advance,
-        "invoiceable": charge.invoiceable,
-        "regroup_paid_fees": charge.regroup_paid_fees,
-        "prorated": charge.prorated,
-        "min_amount_cents": charge.min_amount_cents,
+        **_as_named(charge, "charge_model", "pay_in_advance", "invoiceable", "regroup_paid_fees", "prorated",
+                    "min_amount_cents"),
         # Parsed again so that every property shows, nulls included (the store drops null map values).
         "properties": stored_properties(charge.charge_properties()),
         "filters": [{"invoice_display_name": charge_filter.invoice_display_name,
@@ -250,15 +245,10 @@ def subscription_json(subscription: Subscription, customer: Customer, plan: Plan
 def event_json(event: Event) -> JsonObject:
     """Lago's event object; properties as sent (numbers exact), times in UTC to the millisecond."""
     return {
-        "lago_id": event.lago_id,
-        "transaction_id": event.transaction_id,
-        "lago_customer_id": event.lago_customer_id,
-        "code": event.code,
+        **_as_named(event, "lago_id", "transaction_id", "lago_customer_id", "code"),
         "timestamp": iso_ms(event.timestamp_ms),
-        "precise_total_amount_cents": event.precise_total_amount_cents,
-        "properties": event.properties,
-        "lago_subscription_id": event.lago_subscription_id,
-        "external_subscription_id": event.external_subscription_id,
+        **_as_named(event, "precise_total_amount_cents", "properties", "lago_subscription_id",
+                    "external_subscription_id"),
         "created_at": event.received_at,
         # Not Lago's: why no invoice will ever include the event (null: billable), docs/billing-over-time.md.
         "unbillable_reason": event.unbillable_reason,

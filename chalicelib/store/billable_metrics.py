@@ -7,7 +7,6 @@ from chalicelib.domain.billable_metrics import BillableMetric
 from chalicelib.store import keys
 from chalicelib.store.coded_records import CodedRecordRepository
 from chalicelib.store.dynamo import to_attributes
-from chalicelib.store.lookups import Lookup
 from chalicelib.store.tables import CONTROL
 
 
@@ -35,10 +34,8 @@ def plans_count_release(organization_id: str, metric_id: str) -> dict:
 
 class BillableMetricRepository(CodedRecordRepository[BillableMetric]):
     model = BillableMetric
-    item_prefix = keys.BILLABLE_METRICS.item_prefix
-    deleted_item_prefix = keys.BILLABLE_METRICS.deleted_prefix
-    counter_sk = keys.BILLABLE_METRICS.counter_sk
-    code_lookup = Lookup(keys.BILLABLE_METRICS.code_sk, "code", "billable_metric_id")
+    record_keys = keys.BILLABLE_METRICS
+    lookup_id_attribute = "billable_metric_id"
     guarded_counts = ("plans_count",)
 
     def get_many(self, organization_id: str, metric_ids: set[str]) -> dict[str, BillableMetric]:

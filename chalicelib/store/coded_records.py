@@ -16,9 +16,21 @@ from chalicelib.store.lookups import Lookup
 
 
 class CodedRecordRepository(CountedRecordRepository[Record]):
+    """A kind of coded record: a subclass names its keys (`record_keys`) and the attribute of the code's lookup item
+    that holds the record's lago_id; the prefixes, the counter and the lookup follow from them."""
+
+    record_keys: ClassVar[keys.CodedRecords]
+    lookup_id_attribute: ClassVar[str]  # "plan_id"
     deleted_item_prefix: ClassVar[str]
     code_lookup: ClassVar[Lookup]
     guarded_counts: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.item_prefix = cls.record_keys.item_prefix
+        cls.deleted_item_prefix = cls.record_keys.deleted_prefix
+        cls.counter_sk = cls.record_keys.counter_sk
+        cls.code_lookup = Lookup(cls.record_keys.code_sk, "code", cls.lookup_id_attribute)
 
     def _item(self, record: Record, prefix: str) -> dict:
         return {"pk": keys.organization_pk(record.organization_id), "sk": prefix + record.id, **record.model_dump()}

@@ -12,7 +12,6 @@ from chalicelib.store import keys
 from chalicelib.store.billable_metrics import plans_count_change, plans_count_release
 from chalicelib.store.coded_records import CodedRecordRepository
 from chalicelib.store.dynamo import from_attributes, to_attributes
-from chalicelib.store.lookups import Lookup
 from chalicelib.store.tables import CONTROL
 from chalicelib.store.unit_of_work import on_dynamodb
 from chalicelib.usecases.ports import UnitOfWork
@@ -20,10 +19,8 @@ from chalicelib.usecases.ports import UnitOfWork
 
 class PlanRepository(CodedRecordRepository[Plan]):
     model = Plan
-    item_prefix = keys.PLANS.item_prefix
-    deleted_item_prefix = keys.PLANS.deleted_prefix
-    counter_sk = keys.PLANS.counter_sk
-    code_lookup = Lookup(keys.PLANS.code_sk, "code", "plan_id")
+    record_keys = keys.PLANS
+    lookup_id_attribute = "plan_id"
     guarded_counts = ("active_subscriptions_count",)
 
     def create(self, plan: Plan, metrics: Iterable[BillableMetric]) -> None:

@@ -38,6 +38,10 @@ def free_ports(count: int) -> list[int]:
             probe.close()
 
 
+def local_url(port: int) -> str:
+    return f"http://{HOST}:{port}"
+
+
 def port_is_free(port: int) -> bool:
     """Whether a server could listen on the port again. SO_REUSEADDR as every server sets it (moto's
     werkzeug, http.server, the stack's own check): TIME_WAIT leftovers don't count, a listener does."""
@@ -62,11 +66,11 @@ class RunningStack:
 
     @property
     def api_url(self) -> str:
-        return f"http://{HOST}:{self.api_port}"
+        return local_url(self.api_port)
 
     @property
     def dynamodb_url(self) -> str:
-        return f"http://{HOST}:{self.dynamodb_port}"
+        return local_url(self.dynamodb_port)
 
     def output(self) -> str:
         return "".join(self.lines)

@@ -3,25 +3,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
-
-from chalicelib.api.openapi.plans import FilterValue
-from chalicelib.api.openapi.shapes import (
-    ROOT_OBJECT,
-    Absent,
-    Instant,
-    LongText,
-    Model,
-    RequiredText,
-    Text,
-    envelope,
-    paginated,
-)
+from chalicelib.api.openapi.shapes import Instant, Model, envelope, paginated, request_object
 from chalicelib.domain.billable_metrics import (
-    MAX_FILTER_KEYS,
-    MAX_FILTER_VALUES,
-    MAX_ROUNDING_PRECISION,
+    NEVER_CLEARED,
+    REQUIRED_ON_CREATE,
     AggregationType,
+    BillableMetricInput,
     RoundingFunction,
 )
 
@@ -48,38 +35,15 @@ class BillableMetricObject(Model):
     plans_count: int
 
 
-class BillableMetricFilterInput(Model):
-    key: RequiredText
-    values: list[FilterValue] = Field(min_length=1, max_length=MAX_FILTER_VALUES,
-                                      json_schema_extra={"uniqueItems": True})
-
-
-class BillableMetricUpdateInputObject(Model):
-    """The fields sent change (a new `code` renames the metric; the required ones are never cleared); unknown fields
-    are ignored."""
-
-    model_config = ROOT_OBJECT
-    name: RequiredText | Absent = None
-    code: RequiredText | Absent = None
-    description: LongText | None = None
-    aggregation_type: AggregationType | Absent = None
-    field_name: Text | None = Field(default=None, description="Required unless `count_agg`.")
-    recurring: bool | Absent = None
-    weighted_interval: Literal["seconds"] | None = None
-    rounding_function: RoundingFunction | None = None
-    rounding_precision: int | None = Field(default=None, ge=-MAX_ROUNDING_PRECISION, le=MAX_ROUNDING_PRECISION)
-    filters: list[BillableMetricFilterInput] | None = Field(default=None, max_length=MAX_FILTER_KEYS)
-    expression: None = Field(default=None, description="Not supported: only null.")
-
-
-class BillableMetricInputObject(BillableMetricUpdateInputObject):
-    name: RequiredText
-    code: RequiredText
-    aggregation_type: AggregationType
-
-
 BillableMetric = envelope("BillableMetric", "billable_metric", BillableMetricObject, "One billable metric.")
 BillableMetricsPaginated = paginated("BillableMetricsPaginated", "billable_metrics", BillableMetricObject)
+_DESCRIPTIONS = {"field_name": "Required unless `count_agg`.", "expression": "Not supported: only null."}
+BillableMetricInputObject = request_object("BillableMetricInputObject", BillableMetricInput, "A new metric.",
+                                           required=REQUIRED_ON_CREATE, descriptions=_DESCRIPTIONS)
+BillableMetricUpdateInputObject = request_object(
+    "BillableMetricUpdateInputObject", BillableMetricInput, "The fields sent change (a new `code` renames the metric; "
+    "the required ones are never cleared); unknown fields are ignored.", never_null=NEVER_CLEARED,
+    descriptions=_DESCRIPTIONS)
 BillableMetricCreateInput = envelope("BillableMetricCreateInput", "billable_metric", BillableMetricInputObject,
                                      "A new billable metric.")
 BillableMetricUpdateInput = envelope("BillableMetricUpdateInput", "billable_metric", BillableMetricUpdateInputObject,

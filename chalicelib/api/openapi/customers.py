@@ -7,24 +7,20 @@ from typing import Literal
 from pydantic import Field
 
 from chalicelib.api.openapi.shapes import (
-    ROOT_OBJECT,
-    Absent,
+    COUNTRY_TEXT,
+    CURRENCY_TEXT,
+    TIMEZONE_TEXT,
     CountryCode,
     CurrencyCode,
-    Days,
-    Email,
     Instant,
     JsonNumber,
     Model,
-    Percentage,
-    RequiredText,
-    Text,
     TimezoneName,
-    Url,
     envelope,
     paginated,
+    request_object,
 )
-from chalicelib.domain.customers import AccountType, CustomerType
+from chalicelib.domain.customers import AccountType, CustomerInput, CustomerType
 
 
 class TaxObject(Model):
@@ -94,57 +90,19 @@ class CustomerObjectExtended(Address):
     updated_at: Instant
 
 
-class AddressInput(Model):
-    address_line1: Text | None = None
-    address_line2: Text | None = None
-    city: Text | None = None
-    state: Text | None = None
-    zipcode: Text | None = None
-    country: CountryCode | None = Field(default=None, description="ISO 3166 alpha-2, any case.")
-
-
-class CustomerBillingConfigurationInput(Model):
-    invoice_grace_period: Days | None = None
-    vat_rate: Percentage | None = None
-
-
-class CustomerUpdateInputObject(AddressInput):
-    """The fields sent change; an explicit null clears one. Unknown fields are ignored."""
-
-    model_config = ROOT_OBJECT
-    external_id: RequiredText | Absent = None
-    name: RequiredText | Absent = Field(default=None, description="Changed, never cleared.")
-    firstname: Text | None = None
-    lastname: Text | None = None
-    account_type: AccountType | None = None
-    customer_type: CustomerType | None = None
-    email: Email | None = None
-    phone: Text | None = None
-    url: Url | None = None
-    logo_url: Url | None = None
-    legal_name: Text | None = None
-    legal_number: Text | None = None
-    tax_identification_number: Text | None = None
-    currency: CurrencyCode | None = Field(default=None, description="ISO 4217 with a minor unit, any case; fixed "
-                                                                    "while the customer has a subscription.")
-    timezone: TimezoneName | None = Field(default=None, description="One of the IANA names Lago accepts.")
-    net_payment_term: Days | None = None
-    vat_rate: Percentage | None = None
-    invoice_grace_period: Days | None = None
-    billing_configuration: CustomerBillingConfigurationInput | None = None
-    shipping_address: AddressInput | None = None
-
-
-class CustomerInputObject(CustomerUpdateInputObject):
-    """Creates the customer, or updates the one with this `external_id` (then `name` may be left out)."""
-
-    external_id: RequiredText
-    name: RequiredText
-    test_clock_id: RequiredText | None = Field(default=None, description="Not Lago's: only at creation.")
-
-
 Customer = envelope("Customer", "customer", CustomerObjectExtended, "One customer.")
 CustomersPaginated = paginated("CustomersPaginated", "customers", CustomerObjectExtended)
+_DESCRIPTIONS = {"country": COUNTRY_TEXT, "currency": f"{CURRENCY_TEXT} Fixed while the customer has a subscription.",
+                 "timezone": TIMEZONE_TEXT}
+CustomerInputObject = request_object(
+    "CustomerInputObject", CustomerInput, "Creates the customer, or updates the one with this `external_id` (then "
+    "`name` may be left out).", required=("external_id", "name"),
+    descriptions={**_DESCRIPTIONS, "test_clock_id": "Not Lago's: the clock the customer lives on, never changed."})
+CustomerUpdateInputObject = request_object(
+    "CustomerUpdateInputObject", CustomerInput, "The fields sent change; an explicit null clears one. Unknown fields "
+    "are ignored.", never_null=("external_id", "name"),
+    descriptions={**_DESCRIPTIONS, "name": "Changed, never cleared.",
+                  "test_clock_id": "Not Lago's: only the one the customer was created on."})
 CustomerCreateInput = envelope("CustomerCreateInput", "customer", CustomerInputObject,
                                "Create or update by external_id.")
 CustomerUpdateInput = envelope("CustomerUpdateInput", "customer", CustomerUpdateInputObject,

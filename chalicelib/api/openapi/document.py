@@ -9,7 +9,7 @@ from pydantic.json_schema import models_json_schema
 
 from chalicelib.api.openapi import errors
 from chalicelib.api.openapi.operations import OPERATIONS, Operation
-from chalicelib.api.openapi.shapes import Model
+from chalicelib.api.openapi.shapes import Model, sent_fields_only
 
 SCHEMA_REF = "#/components/schemas/{model}"
 API_VERSION = "1.0.0"
@@ -128,6 +128,8 @@ def _component_schemas() -> dict:
     keyed = sorted([(model, "serialization") for model in responses] + [(model, "validation") for model in bodies],
                    key=lambda pair: pair[0].__name__)
     _, schemas = models_json_schema(keyed, ref_template=SCHEMA_REF)
+    for schema in schemas["$defs"].values():
+        sent_fields_only(schema)
     return schemas["$defs"]
 
 

@@ -4,22 +4,17 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import Field
-
 from chalicelib.api.openapi.plans import PlanObject
 from chalicelib.api.openapi.shapes import (
-    ROOT_OBJECT,
     CurrencyCode,
     Instant,
-    InstantInput,
     Model,
-    RequiredText,
-    Text,
     envelope,
     paginated,
+    request_object,
 )
 from chalicelib.domain.periods.intervals import BillingTime
-from chalicelib.domain.subscriptions import Status
+from chalicelib.domain.subscriptions import REQUIRED_ON_CREATE, Status, SubscriptionInput, SubscriptionUpdate
 
 BillingTimeName = Literal[tuple(billing_time.value for billing_time in BillingTime)]
 
@@ -56,28 +51,17 @@ class SubscriptionObjectExtended(SubscriptionObject):
     plan: PlanObject
 
 
-class SubscriptionUpdateInputObject(Model):
-    model_config = ROOT_OBJECT
-    name: Text | None = None
-    ending_at: InstantInput | None = Field(default=None,
-                                           description="A day after today and after the subscription's.")
-    subscription_at: InstantInput | None = Field(default=None,
-                                                 description="Pending subscriptions only, not a downgrade's "
-                                                             "(its predecessor's); null: unchanged.")
-
-
-class SubscriptionInputObject(SubscriptionUpdateInputObject):
-    """A plan for a customer; the external id of the active subscription with another plan changes its plan."""
-
-    external_customer_id: RequiredText
-    plan_code: RequiredText
-    external_id: RequiredText
-    billing_time: BillingTimeName | None = None
-
-
 SubscriptionExtended = envelope("SubscriptionExtended", "subscription", SubscriptionObjectExtended,
                                 "One subscription, with its plan.")
 SubscriptionsPaginated = paginated("SubscriptionsPaginated", "subscriptions", SubscriptionObject)
+_DESCRIPTIONS = {"ending_at": "A day after today and after the subscription's.",
+                 "subscription_at": "Pending subscriptions only, not a downgrade's (its predecessor's); null: "
+                                    "unchanged."}
+SubscriptionInputObject = request_object(
+    "SubscriptionInputObject", SubscriptionInput, "A plan for a customer; the external id of the active subscription "
+    "with another plan changes its plan.", required=REQUIRED_ON_CREATE, descriptions=_DESCRIPTIONS)
+SubscriptionUpdateInputObject = request_object("SubscriptionUpdateInputObject", SubscriptionUpdate,
+                                               "The fields sent change.", descriptions=_DESCRIPTIONS)
 SubscriptionCreateInput = envelope("SubscriptionCreateInput", "subscription", SubscriptionInputObject,
                                    "A new subscription, or a plan change.")
 SubscriptionUpdateInput = envelope("SubscriptionUpdateInput", "subscription", SubscriptionUpdateInputObject,
