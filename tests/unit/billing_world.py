@@ -1,0 +1,91 @@
+"""An organization billed on the in-memory stores (tests/fakes/world.py) the way the deployment bills one: set up by
+the control-plane use cases, its events stored by IngestEvents and applied by the stream Aggregator, billed by the
+hourly biller (on a work queue that is never used: every customer is billed inline)."""
+from __future__ import annotations
+
+from datetime import datetime
+from itertools import count
+from typing import Any
+
+from fakes.billing import InMemoryWorkQueue
+from fakes.control_plane import FixedClock, SequentialIds
+from fakes.world import InMemoryRepositories
+
+from chalicelib.billing.biller import bill_due_customers
+from chalicelib.domain.customers import Customer
+from chalicelib.domain.invoices.invoice import Invoice
+from chalicelib.usage.aggregator import Aggregator, StreamRecord
+from chalicelib.usecases.billable_metrics import BillableMetricUseCases
+from chalicelib.usecases.customer_time import CustomerTime
+from chalicelib.usecases.customers import CustomerUseCases
+from chalicelib.usecases.ingest_events import IngestEvents
+from chalicelib.usecases.organizations import OrganizationUseCases
+from chalicelib.usecases.plans import PlanUseCases
+from chalicelib.usecases.subscriptions import SubscriptionUseCases
+
+
+class BillingWorld:
+    """One organization in the in-memory stores; `clock` is the requests' "now" (the biller takes its own)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.clock = FixedClock(now)
+        self.ids = SequentialIds()
+        self.stores = stores = InMemoryRepositories(self.clock)
+        organizations = OrganizationUseCases(stores.organizations, self.clock, self.ids)
+        self.organization, _ = organizations.create("Acme Corp")
+        self._organizations = organizations
+        self._metrics = BillableMetricUseCases(stores.billable_metrics, stores.plans, self.clock, self.ids)
+        self._plans = PlanUseCases(stores.plans, stores.billable_metrics, self.clock, self.ids)
+        self._customers = CustomerUseCases(stores.customers, stores.test_clocks, self.ids)
+        self._subscriptions = SubscriptionUseCases(stores.subscriptions, stores.customers, stores.plans, stores,
+                                                   self.ids)
+        self._ingest = IngestEvents(stores.events, stores.subscriptions, stores.customers, stores.billable_metrics,
+                                    stores.plans, self.ids)
+        self._sequence_numbers = count(1)
+
+    def _now(self) -> CustomerTime:
+        return CustomerTime(self.clock.now(), self.stores.test_clocks, self.organization.id)
+
+    def configure(self, billing_configuration: dict[str, Any]) -> None:
+        """`PUT /organizations` of its billing configuration."""
+        self.organization = self._organizations.update(self.organization,
+                                                       {"billing_configuration": billing_configuration})
+
+    def storage_plan(self, cents_a_gb: str) -> None:
+        """Metric `storage` (the sum of `gb`) and plan `startup`: 1000 cents a month in arrears, and `cents_a_gb`
+        EUR a gb of storage."""
+        metric = self._metrics.create(self.organization, {"name": "Storage", "code": "storage",
+                                                          "aggregation_type": "sum_agg", "field_name": "gb"})
+        self._plans.create(self.organization, {
+            "name": "Startup", "code": "startup", "interval": "monthly", "amount_cents": 1000,
+            "amount_currency": "EUR", "pay_in_advance": False,
+            "charges": [{"billable_metric_id": metric.id, "charge_model": "standard",
+                         "properties": {"amount": cents_a_gb}}]})
+
+    def customer(self, external_id: str, vat_rate: int) -> Customer:
+        return self._customers.upsert(self.organization, {"external_id": external_id, "name": external_id,
+                                                          "billing_configuration": {"vat_rate": vat_rate}},
+                                      self._now())
+
+    def subscribe(self, external_id: str, external_customer_id: str, subscription_at: str, **fields: Any) -> None:
+        """`POST /subscriptions` to plan `startup` (no billing at once: the biller's runs bill it)."""
+        self._subscriptions.create(self.organization, {
+            "external_customer_id": external_customer_id, "plan_code": "startup", "external_id": external_id,
+            "subscription_at": subscription_at, **fields}, self._now())
+
+    def send(self, external_subscription_id: str, at: datetime, gb: int) -> None:
+        """A `storage` event at `at` POSTed, then delivered by the events' stream and applied."""
+        event = self._ingest.one(self.organization, {
+            "transaction_id": f"{external_subscription_id}-{at.isoformat()}", "code": "storage",
+            "external_subscription_id": external_subscription_id, "timestamp": int(at.timestamp()),
+            "properties": {"gb": gb}}, self._now())
+        record = StreamRecord(str(next(self._sequence_numbers)), "shard-1", event.model_dump(exclude_none=True))
+        assert Aggregator(self.stores, self.clock.now()).apply_batch([record]).not_applied == set()
+
+    def run_biller(self, now: datetime) -> dict[str, Any]:
+        """The hourly biller's run as of `now` (its trigger's time)."""
+        return bill_due_customers(self.stores, InMemoryWorkQueue(configured=False), now)
+
+    def invoices(self) -> list[Invoice]:
+        """The organization's invoices, newest first."""
+        return self.stores.invoices.list_page(self.organization.id, 1, 1000)
