@@ -55,6 +55,11 @@ class _DraftMarker:
     refresh_requests: int = 0
 
 
+def _always() -> bool:
+    """The condition of an unconditional write."""
+    return True
+
+
 def _list_order(invoice: Invoice) -> str:
     """Where an invoice's list entries sort: a draft as sequence 0 of its issuing date."""
     return keys.list_order(invoice.issuing_date.isoformat(), f"{invoice.sequential_id or 0:010d}", invoice.id)
@@ -133,9 +138,9 @@ class InMemoryBillingInvoices(InMemoryInvoices):
                             lambda: InvoiceAlreadyIssued(invoice.id))
         if invoice.status == "draft":
             assert invoice.finalize_at is not None  # a draft is issued with its finalization
-            marker = (invoice.organization_id, invoice.customer_id, invoice.id)
-            in_memory(unit).add(lambda: True, lambda: self.markers.__setitem__(
-                marker, _DraftMarker(invoice.finalize_at, invoice.test_clock_id is None)))
+            marker = _DraftMarker(invoice.finalize_at, invoice.test_clock_id is None)
+            in_memory(unit).add(_always, lambda: self.markers.__setitem__(
+                (invoice.organization_id, invoice.customer_id, invoice.id), marker))
             webhook: WebhookType = "invoice.drafted"
         else:
             self._stage_sequence(unit, invoice)
@@ -149,9 +154,11 @@ class InMemoryBillingInvoices(InMemoryInvoices):
             current = self.get(draft.organization_id, draft.id)
             return current is not None and current.version == draft.version
 
+        def unmarked() -> None:
+            self.markers.pop((draft.organization_id, draft.customer_id, draft.id), None)
+
         in_memory(unit).add(as_read, lambda: self._put(invoice))
-        in_memory(unit).add(lambda: True, lambda: self.markers.pop(
-            (draft.organization_id, draft.customer_id, draft.id), None))
+        in_memory(unit).add(_always, unmarked)
         self._stage_sequence(unit, invoice)
         self._outbox.stage_webhook(unit, invoice.organization_id, "invoice.created", invoice.id, invoice.updated_at)
 
