@@ -51,16 +51,19 @@ class BillingWorld:
         self.organization = self._organizations.update(self.organization,
                                                        {"billing_configuration": billing_configuration})
 
-    def storage_plan(self, cents_a_gb: str) -> None:
-        """Metric `storage` (the sum of `gb`) and plan `startup`: 1000 cents a month in arrears, and `cents_a_gb`
-        EUR a gb of storage."""
-        metric = self._metrics.create(self.organization, {"name": "Storage", "code": "storage",
-                                                          "aggregation_type": "sum_agg", "field_name": "gb"})
+    def plan(self, metric: dict[str, Any], **charge: Any) -> None:
+        """The metric `metric` describes (`POST /billable_metrics`), and plan `startup`: 1000 cents a month in arrears
+        and one standard charge on the metric (`charge` its other fields)."""
+        created = self._metrics.create(self.organization, metric)
         self._plans.create(self.organization, {
             "name": "Startup", "code": "startup", "interval": "monthly", "amount_cents": 1000,
             "amount_currency": "EUR", "pay_in_advance": False,
-            "charges": [{"billable_metric_id": metric.id, "charge_model": "standard",
-                         "properties": {"amount": cents_a_gb}}]})
+            "charges": [{"billable_metric_id": created.id, "charge_model": "standard", **charge}]})
+
+    def storage_plan(self, cents_a_gb: str) -> None:
+        """Metric `storage` (the sum of `gb`) and plan `startup` charging `cents_a_gb` EUR a gb of storage."""
+        self.plan({"name": "Storage", "code": "storage", "aggregation_type": "sum_agg", "field_name": "gb"},
+                  properties={"amount": cents_a_gb})
 
     def customer(self, external_id: str, vat_rate: int) -> Customer:
         return self._customers.upsert(self.organization, {"external_id": external_id, "name": external_id,
@@ -73,14 +76,22 @@ class BillingWorld:
             "external_customer_id": external_customer_id, "plan_code": "startup", "external_id": external_id,
             "subscription_at": subscription_at, **fields}, self._now())
 
+    def post(self, external_subscription_id: str, at: datetime, properties: dict[str, Any], code: str = "storage",
+             transaction_id: str | None = None) -> StreamRecord:
+        """An event at `at` POSTed (received at the clock's "now"), as the events' stream then delivers it."""
+        event = self._ingest.one(self.organization, {
+            "transaction_id": transaction_id or f"{external_subscription_id}-{at.isoformat()}", "code": code,
+            "external_subscription_id": external_subscription_id, "timestamp": int(at.timestamp()),
+            "properties": properties}, self._now())
+        return StreamRecord(str(next(self._sequence_numbers)), "shard-1", event.model_dump(exclude_none=True))
+
+    def deliver(self, records: list[StreamRecord]) -> set[str]:
+        """One invocation of the stream handler: the sequence numbers it reports not applied."""
+        return Aggregator(self.stores, self.clock.now()).apply_batch(records).not_applied
+
     def send(self, external_subscription_id: str, at: datetime, gb: int) -> None:
         """A `storage` event at `at` POSTed, then delivered by the events' stream and applied."""
-        event = self._ingest.one(self.organization, {
-            "transaction_id": f"{external_subscription_id}-{at.isoformat()}", "code": "storage",
-            "external_subscription_id": external_subscription_id, "timestamp": int(at.timestamp()),
-            "properties": {"gb": gb}}, self._now())
-        record = StreamRecord(str(next(self._sequence_numbers)), "shard-1", event.model_dump(exclude_none=True))
-        assert Aggregator(self.stores, self.clock.now()).apply_batch([record]).not_applied == set()
+        assert self.deliver([self.post(external_subscription_id, at, {"gb": gb})]) == set()
 
     def run_biller(self, now: datetime) -> dict[str, Any]:
         """The hourly biller's run as of `now` (its trigger's time)."""
