@@ -169,10 +169,10 @@ def _admin(arguments: argparse.Namespace) -> None:
             print(f"resent {webhook}")
         print(f"{len(resent)} webhooks resent")
     elif arguments.command == "rebuild-usage":
-        from chalicelib.usage.rebuild import rebuild_usage
+        from chalicelib.usage.rebuild import UsageRebuild
 
-        report = rebuild_usage(repositories(), arguments.organization_id, arguments.external_subscription_id,
-                               apply=arguments.apply)
+        report = UsageRebuild(repositories()).rebuild(arguments.organization_id, arguments.external_subscription_id,
+                                                      apply=arguments.apply)
         for line in report.lines():
             print(line)
     elif arguments.command == "dead-events":
