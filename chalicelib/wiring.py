@@ -28,7 +28,7 @@ from chalicelib.domain.test_clocks import TestClock
 from chalicelib.store.repositories import repositories
 from chalicelib.usecases.invoice_requests import InvoiceRequests
 from chalicelib.usecases.subscription_requests import SubscriptionRequests
-from chalicelib.webhooks.delivery import deliver_queued
+from chalicelib.webhooks.delivery import WebhookDelivery
 
 
 def run_biller(now: datetime) -> dict[str, Any]:
@@ -69,4 +69,4 @@ def subscription_requests() -> SubscriptionRequests:
 def deliver_queued_webhooks(raw_event: dict[str, Any], context: LambdaContext | None) -> PartialItemFailureResponse:
     """The webhook queue's batch: one delivery attempt per message, signed with its organization's key."""
     stores = repositories()
-    return deliver_queued(stores, organization_use_cases(stores), raw_event, context)
+    return WebhookDelivery(stores, organization_use_cases(stores)).deliver_queued(raw_event, context)
