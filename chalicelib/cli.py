@@ -161,10 +161,10 @@ def _admin(arguments: argparse.Namespace) -> None:
         for webhook in repositories().webhooks.list(arguments.organization_id, arguments.status):
             print(webhook_line(webhook))
     elif arguments.command == "resend-webhooks":
-        from chalicelib.webhooks.admin import resend_failed
+        from chalicelib.webhooks.admin import WebhookResend
         from chalicelib.webhooks.queue import SqsWebhookQueue
 
-        resent = resend_failed(repositories().webhooks, SqsWebhookQueue(), arguments.organization_id)
+        resent = WebhookResend(repositories().webhooks, SqsWebhookQueue()).resend_failed(arguments.organization_id)
         for webhook in resent:
             print(f"resent {webhook}")
         print(f"{len(resent)} webhooks resent")
@@ -185,10 +185,10 @@ def _admin(arguments: argparse.Namespace) -> None:
         print(f"{len(dead_events)} dead-lettered events")
     elif arguments.command == "replay-dead-events":
         from chalicelib.domain.clock import utc_now
-        from chalicelib.usage.dead_letters import replay_dead_events
+        from chalicelib.usage.dead_letters import DeadEventReplay
 
-        outcomes = replay_dead_events(repositories(), arguments.organization_id, utc_now(),
-                                      arguments.external_subscription_id)
+        outcomes = DeadEventReplay(repositories()).replay(arguments.organization_id, utc_now(),
+                                                          arguments.external_subscription_id)
         for outcome in outcomes:
             print(outcome.line())
         replayed = sum(outcome.error is None for outcome in outcomes)
