@@ -116,7 +116,7 @@ class _ProgressLine:
 def _bill(arguments: argparse.Namespace) -> int:
     from datetime import UTC
 
-    from chalicelib.billing.replay import FutureInstant, Replay, replay_biller
+    from chalicelib.billing.replay import BillerReplay, FutureInstant, Replay
     from chalicelib.domain.clock import utc_now
     from chalicelib.store.repositories import repositories
 
@@ -125,7 +125,7 @@ def _bill(arguments: argparse.Namespace) -> int:
                     organization_id=arguments.organization_id,
                     external_customer_ids=tuple(arguments.external_customer_ids))
     try:
-        summary = replay_biller(repositories(), replay, current_time=current_time, report=_ProgressLine())
+        summary = BillerReplay(repositories()).run(replay, current_time=current_time, report=_ProgressLine())
     except FutureInstant as refused:
         print(f"error: {refused}", file=sys.stderr)
         return 2
@@ -161,18 +161,18 @@ def _admin(arguments: argparse.Namespace) -> None:
         for webhook in repositories().webhooks.list(arguments.organization_id, arguments.status):
             print(webhook_line(webhook))
     elif arguments.command == "resend-webhooks":
-        from chalicelib.webhooks.admin import resend_failed
+        from chalicelib.webhooks.admin import WebhookResend
         from chalicelib.webhooks.queue import SqsWebhookQueue
 
-        resent = resend_failed(repositories().webhooks, SqsWebhookQueue(), arguments.organization_id)
+        resent = WebhookResend(repositories().webhooks, SqsWebhookQueue()).resend_failed(arguments.organization_id)
         for webhook in resent:
             print(f"resent {webhook}")
         print(f"{len(resent)} webhooks resent")
     elif arguments.command == "rebuild-usage":
-        from chalicelib.usage.rebuild import rebuild_usage
+        from chalicelib.usage.rebuild import UsageRebuild
 
-        report = rebuild_usage(repositories(), arguments.organization_id, arguments.external_subscription_id,
-                               apply=arguments.apply)
+        report = UsageRebuild(repositories()).rebuild(arguments.organization_id, arguments.external_subscription_id,
+                                                      apply=arguments.apply)
         for line in report.lines():
             print(line)
     elif arguments.command == "dead-events":
@@ -185,29 +185,29 @@ def _admin(arguments: argparse.Namespace) -> None:
         print(f"{len(dead_events)} dead-lettered events")
     elif arguments.command == "replay-dead-events":
         from chalicelib.domain.clock import utc_now
-        from chalicelib.usage.dead_letters import replay_dead_events
+        from chalicelib.usage.dead_letters import DeadEventReplay
 
-        outcomes = replay_dead_events(repositories(), arguments.organization_id, utc_now(),
-                                      arguments.external_subscription_id)
+        outcomes = DeadEventReplay(repositories()).replay(arguments.organization_id, utc_now(),
+                                                          arguments.external_subscription_id)
         for outcome in outcomes:
             print(outcome.line())
         replayed = sum(outcome.error is None for outcome in outcomes)
         print(f"{replayed} replayed, {len(outcomes) - replayed} failed again")
     elif arguments.command == "billing-failures":
-        from chalicelib.billing.failures import failing_customers
+        from chalicelib.billing.failures import BillingFailures
         from chalicelib.domain.clock import utc_now
 
-        failing = failing_customers(repositories(), arguments.organization_id, utc_now())
+        failing = BillingFailures(repositories()).failing_customers(arguments.organization_id, utc_now())
         for customer in failing:
             print(customer.line())
         print(f"{len(failing)} customers not billed")
     elif arguments.command == "rebill-failed":
-        from chalicelib.billing.failures import rebill_failed
+        from chalicelib.billing.failures import BillingFailures
         from chalicelib.domain.clock import utc_now
 
         current_time = utc_now()
-        outcomes = rebill_failed(repositories(), arguments.organization_id, arguments.at or current_time,
-                                 current_time)
+        outcomes = BillingFailures(repositories()).rebill_failed(arguments.organization_id,
+                                                                 arguments.at or current_time, current_time)
         for failing, billed in outcomes:
             print(f"{failing.external_id}  {'billed' if billed else 'failed again'}")
         billed_count = sum(billed for _, billed in outcomes)

@@ -1,20 +1,20 @@
 """The composition root of the data plane: the use cases run on the adapters the environment names (DynamoDB
 tables, SQS queues). Handlers, the CLI and tests that drive a whole run call these; the use cases themselves take
-their ports as arguments."""
+their ports in their constructors."""
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from chalicelib.billing import clock_advance, drafts
-from chalicelib.billing.biller import bill_due_customers
-from chalicelib.billing.customer_billing import bill_customer_now
-from chalicelib.billing.fanout import bill_queued
+from chalicelib.billing.biller import Biller
+from chalicelib.billing.clock_advance import ClockAdvance
+from chalicelib.billing.customer_billing import CustomerBilling
+from chalicelib.billing.drafts import Drafts
+from chalicelib.billing.fanout import BillingWorker
 from chalicelib.billing.work_queue import SqsWorkQueue
 from chalicelib.control_plane import (
     invoice_use_cases,
@@ -28,18 +28,18 @@ from chalicelib.domain.test_clocks import TestClock
 from chalicelib.store.repositories import repositories
 from chalicelib.usecases.invoice_requests import InvoiceRequests
 from chalicelib.usecases.subscription_requests import SubscriptionRequests
-from chalicelib.webhooks.delivery import deliver_queued
+from chalicelib.webhooks.delivery import WebhookDelivery
 
 
 def run_biller(now: datetime) -> dict[str, Any]:
     """The hourly biller's run as of `now` (its trigger's time)."""
-    return bill_due_customers(repositories(), SqsWorkQueue(), now)
+    return Biller(repositories(), SqsWorkQueue()).bill_due_customers(now)
 
 
 def bill_queued_customers(raw_event: dict[str, Any], context: LambdaContext | None,
                           has_time: Callable[[], bool]) -> PartialItemFailureResponse:
     """The billing worker's batch: queued customers billed, test clocks' advances gone on with."""
-    return bill_queued(repositories(), SqsWorkQueue(), raw_event, context, has_time)
+    return BillingWorker(repositories(), SqsWorkQueue()).bill_queued(raw_event, context, has_time)
 
 
 def advance_test_clock(organization: Organization, test_clock_id: str, payload: Any,
@@ -48,25 +48,24 @@ def advance_test_clock(organization: Organization, test_clock_id: str, payload: 
     request leaves it."""
     stores = repositories()
     clock = test_clock_use_cases(stores).start_advance(organization, test_clock_id, payload)
-    return clock_advance.advance_test_clock(stores, SqsWorkQueue(), clock, has_time)
+    return ClockAdvance(stores, SqsWorkQueue()).advance(clock, has_time)
 
 
 def invoice_requests() -> InvoiceRequests:
     """The routes changing an invoice: its use cases, and a draft's refresh and finalization, on the repositories."""
     stores = repositories()
-    return InvoiceRequests(invoice_use_cases(), partial(drafts.refresh_invoice, stores),
-                           partial(drafts.finalize_invoice, stores), shown_records(stores, "invoices"))
+    drafts = Drafts(stores)
+    return InvoiceRequests(invoice_use_cases(), drafts.refresh_invoice, drafts.finalize_invoice,
+                           shown_records(stores, "invoices"))
 
 
 def subscription_requests() -> SubscriptionRequests:
     """The subscription routes' use cases, billing a change at once on the repositories."""
     stores = repositories()
-    return SubscriptionRequests(subscription_use_cases(), stores.plans,
-                                lambda organization_id, customer_id, now: bill_customer_now(
-                                    stores, organization_id, customer_id, now))
+    return SubscriptionRequests(subscription_use_cases(), stores.plans, CustomerBilling(stores).bill_now)
 
 
 def deliver_queued_webhooks(raw_event: dict[str, Any], context: LambdaContext | None) -> PartialItemFailureResponse:
     """The webhook queue's batch: one delivery attempt per message, signed with its organization's key."""
     stores = repositories()
-    return deliver_queued(stores, organization_use_cases(stores), raw_event, context)
+    return WebhookDelivery(stores, organization_use_cases(stores)).deliver_queued(raw_event, context)

@@ -43,93 +43,95 @@ class _Billed:
     charges: BillingContext | None
 
 
-def _billed(stores: BillingStores, draft: Invoice, timezone: str) -> Iterator[_Billed]:
-    organization_id = draft.organization_id
-    for period in draft.billing_periods:
-        subscription = stores.subscriptions.get(organization_id, period.subscription_id)
-        plan = stores.plans.get_any(organization_id, period.plan_id)
-        assert subscription is not None and plan is not None  # a draft's subscriptions and plans stay stored
-        metrics = stores.billable_metrics.get_many(organization_id, plan.billable_metric_ids())
-        charges = (None if period.charges_from is None or period.charges_to is None
-                   else billing_context(subscription, plan, timezone, period.charges_from))
-        yield _Billed(period, subscription, plan, metrics, charges)
+class Drafts:
+    """A customer's draft invoices on the billing stores: refreshed and finalized by the biller, or by a request."""
 
+    def __init__(self, stores: BillingStores):
+        self._stores = stores
 
-def _priced(stores: BillingStores, draft: Invoice, billed: list[_Billed], now: datetime) -> Invoice:
-    lines: list[FeeLine] = []
-    for each in billed:
-        lines += [FeeLine.model_validate(fee.model_dump(exclude={"id", "taxes_amount_cents"})) for fee in draft.fees
-                  if fee.subscription_id == each.subscription.id and fee.fee_type == "subscription"]
-        if each.charges is not None and each.charges.billed is not None:
-            usage = stored_usage(stores, each.subscription, each.plan, each.metrics, each.charges.terms,
-                                 each.charges.period)
-            plan = billed_plan(stores, each.subscription, each.plan, each.metrics, each.charges.billed)
-            lines += charge_fees(each.subscription.id, plan, each.metrics, each.charges, usage)
-    return with_fee_lines(draft, lines, now)
+    def refresh(self, unit: UnitOfWork, draft: Invoice, timezone: str, now: datetime) -> Invoice:
+        """Store the draft with its charge fees priced from the usage aggregated now (what is not aggregated yet is
+        taken by a later refresh), with what `unit` holds, in ONE transaction committed here; StaleWrite when it
+        changed since it was read."""
+        fresh = self._priced(draft, list(self._billed(draft, timezone)), now)
+        self._stores.invoices.stage_replace(unit, draft, fresh)
+        unit.commit()
+        return fresh
 
+    def finalize(self, customer: Customer, draft: Invoice, timezone: str, now: datetime) -> Invoice | None:
+        """Refresh the draft and finalize it in ONE transaction with its subscriptions, whose draft periods it
+        closes. It is issued today (the customer's day) when finalized before its issuing date, else on that date: a
+        biller run that comes late issues what a timely one would. None while events stored for its charges windows
+        are not all applied by the aggregator (nothing is written: try again later)."""
+        stores = self._stores
+        billed = list(self._billed(draft, timezone))
+        if any(unapplied_events(stores, each.subscription, each.charges.terms, each.charges.period)
+               for each in billed if each.charges is not None):
+            return None
+        drafted = {each.subscription.id: each.subscription for each in billed
+                   if draft.id in (period.invoice_id for period in each.subscription.draft_periods)}
+        unit = stores.unit_of_work()
+        for subscription in drafted.values():
+            stores.subscriptions.stage_replace(unit, subscription, after_finalization(subscription, draft.id, now))
+        return finalize_draft(stores, unit, customer, draft, self._priced(draft, billed, now),
+                              issuing_date=min(local_day(now, timezone), draft.issuing_date), now=now)
 
-def refresh(stores: BillingStores, unit: UnitOfWork, draft: Invoice, timezone: str, now: datetime) -> Invoice:
-    """Store the draft with its charge fees priced from the usage aggregated now (what is not aggregated yet is
-    taken by a later refresh), with what `unit` holds, in ONE transaction committed here; StaleWrite when it changed
-    since it was read."""
-    fresh = _priced(stores, draft, list(_billed(stores, draft, timezone)), now)
-    stores.invoices.stage_replace(unit, draft, fresh)
-    unit.commit()
-    return fresh
+    def refresh_invoice(self, organization: Organization, invoice_id: str, clock: CustomerClock) -> Invoice:
+        """`PUT /invoices/{id}/refresh`: a draft refreshed from the usage aggregated by its customer's "now"; any
+        other invoice answered as it is (Lago)."""
+        def attempt() -> Invoice:
+            invoice, customer, timezone = self._invoice_and_timezone(organization, invoice_id)
+            if invoice.status != "draft":
+                return invoice
+            return self.refresh(self._stores.unit_of_work(), invoice, timezone, clock.now_for(customer.test_clock_id))
 
+        return retrying("invoice", attempt)
 
-def finalize(stores: BillingStores, customer: Customer, draft: Invoice, timezone: str, now: datetime) -> Invoice | None:
-    """Refresh the draft and finalize it in ONE transaction with its subscriptions, whose draft periods it closes.
-    It is issued today (the customer's day) when finalized before its issuing date, else on that date: a biller run
-    that comes late issues what a timely one would. None while events stored for its charges windows are not all
-    applied by the aggregator (nothing is written: try again later)."""
-    billed = list(_billed(stores, draft, timezone))
-    if any(unapplied_events(stores, each.subscription, each.charges.terms, each.charges.period)
-           for each in billed if each.charges is not None):
-        return None
-    drafted = {each.subscription.id: each.subscription for each in billed
-               if draft.id in (period.invoice_id for period in each.subscription.draft_periods)}
-    unit = stores.unit_of_work()
-    for subscription in drafted.values():
-        stores.subscriptions.stage_replace(unit, subscription, after_finalization(subscription, draft.id, now))
-    return finalize_draft(stores, unit, customer, draft, _priced(stores, draft, billed, now),
-                          issuing_date=min(local_day(now, timezone), draft.issuing_date), now=now)
+    def finalize_invoice(self, organization: Organization, invoice_id: str, clock: CustomerClock) -> Invoice:
+        """`PUT /invoices/{id}/finalize`: a draft refreshed and finalized now (numbered, paying from credit notes);
+        404 for any other invoice, as Lago (it finds only drafts); 503 `usage_not_aggregated_yet` while events stored
+        for its windows are still being aggregated (a moment later it succeeds)."""
+        def attempt() -> Invoice:
+            invoice, customer, timezone = self._invoice_and_timezone(organization, invoice_id)
+            if invoice.status != "draft":
+                raise NotFound("invoice")
+            finalized = self.finalize(customer, invoice, timezone, clock.now_for(customer.test_clock_id))
+            if finalized is None:
+                raise NotReadyYet("usage_not_aggregated_yet")
+            return finalized
 
+        return retrying("invoice", attempt)
 
-def _invoice_and_timezone(stores: BillingStores, organization: Organization,
-                          invoice_id: str) -> tuple[Invoice, Customer, str]:
-    invoice = stores.invoices.get(organization.id, invoice_id)
-    customer = None if invoice is None else stores.customers.get_any(organization.id, invoice.customer_id)
-    if invoice is None or customer is None:
-        raise NotFound("invoice")
-    return invoice, customer, customer.applicable_timezone(organization.timezone)
+    def _billed(self, draft: Invoice, timezone: str) -> Iterator[_Billed]:
+        stores = self._stores
+        organization_id = draft.organization_id
+        for period in draft.billing_periods:
+            subscription = stores.subscriptions.get(organization_id, period.subscription_id)
+            plan = stores.plans.get_any(organization_id, period.plan_id)
+            assert subscription is not None and plan is not None  # a draft's subscriptions and plans stay stored
+            metrics = stores.billable_metrics.get_many(organization_id, plan.billable_metric_ids())
+            charges = (None if period.charges_from is None or period.charges_to is None
+                       else billing_context(subscription, plan, timezone, period.charges_from))
+            yield _Billed(period, subscription, plan, metrics, charges)
 
+    def _priced(self, draft: Invoice, billed: list[_Billed], now: datetime) -> Invoice:
+        stores = self._stores
+        lines: list[FeeLine] = []
+        for each in billed:
+            lines += [FeeLine.model_validate(fee.model_dump(exclude={"id", "taxes_amount_cents"}))
+                      for fee in draft.fees
+                      if fee.subscription_id == each.subscription.id and fee.fee_type == "subscription"]
+            if each.charges is not None and each.charges.billed is not None:
+                usage = stored_usage(stores, each.subscription, each.plan, each.metrics, each.charges.terms,
+                                     each.charges.period)
+                plan = billed_plan(stores, each.subscription, each.plan, each.metrics, each.charges.billed)
+                lines += charge_fees(each.subscription.id, plan, each.metrics, each.charges, usage)
+        return with_fee_lines(draft, lines, now)
 
-def refresh_invoice(stores: BillingStores, organization: Organization, invoice_id: str,
-                    clock: CustomerClock) -> Invoice:
-    """`PUT /invoices/{id}/refresh`: a draft refreshed from the usage aggregated by its customer's "now"; any other
-    invoice answered as it is (Lago)."""
-    def attempt() -> Invoice:
-        invoice, customer, timezone = _invoice_and_timezone(stores, organization, invoice_id)
-        if invoice.status != "draft":
-            return invoice
-        return refresh(stores, stores.unit_of_work(), invoice, timezone, clock.now_for(customer.test_clock_id))
-
-    return retrying("invoice", attempt)
-
-
-def finalize_invoice(stores: BillingStores, organization: Organization, invoice_id: str,
-                     clock: CustomerClock) -> Invoice:
-    """`PUT /invoices/{id}/finalize`: a draft refreshed and finalized now (numbered, paying from credit notes); 404
-    for any other invoice, as Lago (it finds only drafts); 503 `usage_not_aggregated_yet` while events stored for its
-    windows are still being aggregated (a moment later it succeeds)."""
-    def attempt() -> Invoice:
-        invoice, customer, timezone = _invoice_and_timezone(stores, organization, invoice_id)
-        if invoice.status != "draft":
+    def _invoice_and_timezone(self, organization: Organization, invoice_id: str) -> tuple[Invoice, Customer, str]:
+        stores = self._stores
+        invoice = stores.invoices.get(organization.id, invoice_id)
+        customer = None if invoice is None else stores.customers.get_any(organization.id, invoice.customer_id)
+        if invoice is None or customer is None:
             raise NotFound("invoice")
-        finalized = finalize(stores, customer, invoice, timezone, clock.now_for(customer.test_clock_id))
-        if finalized is None:
-            raise NotReadyYet("usage_not_aggregated_yet")
-        return finalized
-
-    return retrying("invoice", attempt)
+        return invoice, customer, customer.applicable_timezone(organization.timezone)

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from chalicelib.billing.biller import due_customers
-from chalicelib.billing.customer_billing import bill_customer_isolated
+from chalicelib.billing.biller import DueCustomers
+from chalicelib.billing.customer_billing import CustomerBilling
 from chalicelib.billing.ports import BillingStores
 from chalicelib.domain.clock import iso_z
 from chalicelib.domain.errors import DomainError
@@ -51,40 +51,46 @@ class ReplayProgress:
                 "invoices_created": self.invoices_created}
 
 
-def _in_scope(stores: BillingStores, replay: Replay, customers: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """The due customers the replay names: one lookup per organization and external id asked for."""
-    if replay.organization_id is not None:
-        customers = [due for due in customers if due[0] == replay.organization_id]
-    if not replay.external_customer_ids:
-        return customers
-    wanted = {(organization_id, customer.id) for organization_id in dict.fromkeys(due[0] for due in customers)
-              for external_id in replay.external_customer_ids
-              if (customer := stores.customers.find_by_external_id(organization_id, external_id)) is not None}
-    return [due for due in customers if due in wanted]
+class BillerReplay:
+    """The operator's runs of the biller on the billing stores."""
 
+    def __init__(self, stores: BillingStores):
+        self._customers = stores.customers
+        self._due_customers = DueCustomers(stores.subscriptions)
+        self._billing = CustomerBilling(stores)
 
-def replay_biller(stores: BillingStores, replay: Replay, *, current_time: datetime,
-                  report: Callable[[ReplayProgress], None] = lambda progress: None) -> dict[str, Any]:
-    """Bill every customer in scope due by `replay.at`, to the end of what is due (a customer more steps behind
-    than one call's budget is billed again until done); `report` is called once the due customers are known, then
-    after each customer. Raises FutureInstant, before reading anything, when `replay.at` is later than
-    `current_time`."""
-    if replay.at > current_time:
-        raise FutureInstant(replay.at)
-    customers = _in_scope(stores, replay, due_customers(stores, replay.at, backfill=replay.backfill))
-    progress = ReplayProgress(customers_due=len(customers))
-    report(progress)
-    for organization_id, customer_id in customers:
-        while True:
-            billed = bill_customer_isolated(stores, organization_id, customer_id, replay.at,
-                                            backfill=replay.backfill)
-            if billed is None:
-                progress.customers_failed += 1
-                break
-            progress.invoices_created += billed.invoices_count
-            if billed.outcome != "more" or not billed.invoices:  # a budget spent issuing nothing: retried, moving
-                progress.customers_waiting += billed.outcome != "done"  # nothing; a later run goes on
-                break
-        progress.customers_done += 1
+    def run(self, replay: Replay, *, current_time: datetime,
+            report: Callable[[ReplayProgress], None] = lambda progress: None) -> dict[str, Any]:
+        """Bill every customer in scope due by `replay.at`, to the end of what is due (a customer more steps behind
+        than one call's budget is billed again until done); `report` is called once the due customers are known,
+        then after each customer. Raises FutureInstant, before reading anything, when `replay.at` is later than
+        `current_time`."""
+        if replay.at > current_time:
+            raise FutureInstant(replay.at)
+        customers = self._in_scope(replay, self._due_customers(replay.at, backfill=replay.backfill))
+        progress = ReplayProgress(customers_due=len(customers))
         report(progress)
-    return progress.summary(replay)
+        for organization_id, customer_id in customers:
+            while True:
+                billed = self._billing.bill_isolated(organization_id, customer_id, replay.at, backfill=replay.backfill)
+                if billed is None:
+                    progress.customers_failed += 1
+                    break
+                progress.invoices_created += billed.invoices_count
+                if billed.outcome != "more" or not billed.invoices:  # a budget spent issuing nothing: retried, moving
+                    progress.customers_waiting += billed.outcome != "done"  # nothing; a later run goes on
+                    break
+            progress.customers_done += 1
+            report(progress)
+        return progress.summary(replay)
+
+    def _in_scope(self, replay: Replay, customers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """The due customers the replay names: one lookup per organization and external id asked for."""
+        if replay.organization_id is not None:
+            customers = [due for due in customers if due[0] == replay.organization_id]
+        if not replay.external_customer_ids:
+            return customers
+        wanted = {(organization_id, customer.id) for organization_id in dict.fromkeys(due[0] for due in customers)
+                  for external_id in replay.external_customer_ids
+                  if (customer := self._customers.find_by_external_id(organization_id, external_id)) is not None}
+        return [due for due in customers if due in wanted]

@@ -27,22 +27,29 @@ class ReplayOutcome:
         return f"{self.dead.external_subscription_id}  {self.dead.transaction_id}  {result}"
 
 
-def replay_dead_events(stores: UsageStores, organization_id: str, now: datetime,
-                       external_subscription_id: str | None = None) -> list[ReplayOutcome]:
-    """Apply each dead-lettered event of the organization (of one external subscription id) and remove it from the
-    dead letters; one that fails again stays, with the new reason and one more attempt. Safe to run twice, or
-    after a crash: a replayed part is never applied again (Aggregator.replay)."""
-    aggregator = Aggregator(stores, now)
-    outcomes = []
-    for dead in stores.dead_letters.dead_events(organization_id, external_subscription_id):
-        try:
-            aggregator.replay(dead)
-        except Exception as error:  # noqa: BLE001 - one event's failure does not stop the others' replay
-            logger.exception("dead-lettered event not replayed", extra={"transaction_id": dead.transaction_id})
-            reason = failure_reason(error)
-            stores.dead_letters.count_failure(dead.image, reason)
-            outcomes.append(ReplayOutcome(dead, reason))
-            continue
-        stores.dead_letters.forget(dead)
-        outcomes.append(ReplayOutcome(dead, None))
-    return outcomes
+class DeadEventReplay:
+    """`replay-dead-events` on the usage stores."""
+
+    def __init__(self, stores: UsageStores):
+        self._stores = stores
+
+    def replay(self, organization_id: str, now: datetime,
+               external_subscription_id: str | None = None) -> list[ReplayOutcome]:
+        """Apply each dead-lettered event of the organization (of one external subscription id) and remove it from
+        the dead letters; one that fails again stays, with the new reason and one more attempt. Safe to run twice, or
+        after a crash: a replayed part is never applied again (Aggregator.replay)."""
+        dead_letters = self._stores.dead_letters
+        aggregator = Aggregator(self._stores, now)
+        outcomes = []
+        for dead in dead_letters.dead_events(organization_id, external_subscription_id):
+            try:
+                aggregator.replay(dead)
+            except Exception as error:  # noqa: BLE001 - one event's failure does not stop the others' replay
+                logger.exception("dead-lettered event not replayed", extra={"transaction_id": dead.transaction_id})
+                reason = failure_reason(error)
+                dead_letters.count_failure(dead.image, reason)
+                outcomes.append(ReplayOutcome(dead, reason))
+                continue
+            dead_letters.forget(dead)
+            outcomes.append(ReplayOutcome(dead, None))
+        return outcomes

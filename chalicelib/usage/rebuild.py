@@ -66,69 +66,74 @@ class _Recomputed:
     period_end_ms: int
 
 
-def rebuild_usage(repositories: UsageStores, organization_id: str, external_subscription_id: str,
-                  apply: bool = False) -> RebuildReport:
-    """Compare (and with `apply`, rewrite) every aggregate of the external id's subscriptions."""
-    router = Router(repositories)
-    usage = repositories.usage
-    subscriptions = router.subscriptions(organization_id, external_subscription_id)
-    if not subscriptions:
-        raise NotFound("subscription")
-    recomputed: dict[AggregateKey, _Recomputed] = {}
-    values: dict[AggregateKey, Histories] = {}
-    for item in repositories.events.stored_images(organization_id, external_subscription_id):
-        for routed in router.route(StoredEvent.of(item)).routes:
-            aggregation, contribution = routed.aggregation, routed.contribution()
-            if isinstance(aggregation, UniqueCountAggregation):
-                values[routed.key] = aggregation.combine(values.get(routed.key, {}), contribution)
-                continue
-            current = recomputed.get(routed.key)
-            state = aggregation.combine(current.state if current else aggregation.empty, contribution)
-            recomputed[routed.key] = _Recomputed(state, routed.window.start_ms, routed.period_end_ms)
-    # The aggregator stores no empty state (events without a numeric value) either.
-    recomputed = {key: entry for key, entry in recomputed.items() if entry.state != _empty_like(entry.state)}
+class UsageRebuild:
+    """`rebuild-usage` on the usage stores."""
 
-    stored: dict[AggregateKey, AggregateItem] = {}
-    stored_values: dict[AggregateKey, dict[str, frozenset[Operation]]] = {}
-    for subscription in subscriptions:
-        stored.update(usage.all_aggregates(organization_id, subscription.id))
-        for key, histories in usage.value_histories(organization_id, subscription.id).items():
-            stored_values[key] = {value: operations for value, operations in histories.items() if operations}
+    def __init__(self, stores: UsageStores):
+        self._stores = stores
 
-    # A missing aggregate is recreated with each shard's highest watermark on the external id's aggregates: with
-    # the stream caught up, every record of the external id a shard delivered is at or below it.
-    highest: dict[str, str] = {}
-    for aggregate in stored.values():
-        for shard, watermark in aggregate.watermarks.items():
-            highest[shard] = max(highest.get(shard, watermark), watermark)
+    def rebuild(self, organization_id: str, external_subscription_id: str, apply: bool = False) -> RebuildReport:
+        """Compare (and with `apply`, rewrite) every aggregate of the external id's subscriptions."""
+        router = Router(self._stores)
+        usage = self._stores.usage
+        subscriptions = router.subscriptions(organization_id, external_subscription_id)
+        if not subscriptions:
+            raise NotFound("subscription")
+        recomputed: dict[AggregateKey, _Recomputed] = {}
+        values: dict[AggregateKey, Histories] = {}
+        for item in self._stores.events.stored_images(organization_id, external_subscription_id):
+            for routed in router.route(StoredEvent.of(item)).routes:
+                aggregation, contribution = routed.aggregation, routed.contribution()
+                if isinstance(aggregation, UniqueCountAggregation):
+                    values[routed.key] = aggregation.combine(values.get(routed.key, {}), contribution)
+                    continue
+                current = recomputed.get(routed.key)
+                state = aggregation.combine(current.state if current else aggregation.empty, contribution)
+                recomputed[routed.key] = _Recomputed(state, routed.window.start_ms, routed.period_end_ms)
+        # The aggregator stores no empty state (events without a numeric value) either.
+        recomputed = {key: entry for key, entry in recomputed.items() if entry.state != _empty_like(entry.state)}
 
-    report = RebuildReport()
-    for key in sorted(stored.keys() | recomputed.keys(), key=_order):
-        report.checked += 1
-        kept, entry = stored.get(key), recomputed.get(key)
-        stored_state = kept.state if kept else None
-        new_state = entry.state if entry else _empty_like(stored_state)
-        if stored_state != new_state:
-            report.differences.append(Difference(key, stored_state, new_state))
-            if apply:
-                if entry is None:  # no event left for it: emptied, its watermarks kept
-                    bounds = usage.period_aggregates(organization_id, key.subscription_id, key.period_start_ms)
-                    found = bounds[(key.charge_id, key.bucket, key.group)]
-                    assert found.window_start_ms is not None and found.period_end_ms is not None  # stored with both
-                    entry = _Recomputed(new_state, found.window_start_ms, found.period_end_ms)
-                usage.replace_aggregate(key, entry.state, window_start_ms=entry.window_start_ms,
-                                        period_end_ms=entry.period_end_ms, kept=kept, watermarks=highest)
-    for key in sorted(stored_values.keys() | values.keys(), key=_order):
-        report.checked += 1
-        old, new = stored_values.get(key, {}), values.get(key, {})
-        if old != new:
-            report.differences.append(Difference(key, old, new, bucket_values=True))
-            if apply:
-                for value in old.keys() | new.keys():
-                    if old.get(value, frozenset()) != new.get(value, frozenset()):
-                        usage.replace_operations(key, value, new.get(value, frozenset()))
-    report.applied = apply
-    return report
+        stored: dict[AggregateKey, AggregateItem] = {}
+        stored_values: dict[AggregateKey, dict[str, frozenset[Operation]]] = {}
+        for subscription in subscriptions:
+            stored.update(usage.all_aggregates(organization_id, subscription.id))
+            for key, histories in usage.value_histories(organization_id, subscription.id).items():
+                stored_values[key] = {value: operations for value, operations in histories.items() if operations}
+
+        # A missing aggregate is recreated with each shard's highest watermark on the external id's aggregates: with
+        # the stream caught up, every record of the external id a shard delivered is at or below it.
+        highest: dict[str, str] = {}
+        for aggregate in stored.values():
+            for shard, watermark in aggregate.watermarks.items():
+                highest[shard] = max(highest.get(shard, watermark), watermark)
+
+        report = RebuildReport()
+        for key in sorted(stored.keys() | recomputed.keys(), key=_order):
+            report.checked += 1
+            kept, entry = stored.get(key), recomputed.get(key)
+            stored_state = kept.state if kept else None
+            new_state = entry.state if entry else _empty_like(stored_state)
+            if stored_state != new_state:
+                report.differences.append(Difference(key, stored_state, new_state))
+                if apply:
+                    if entry is None:  # no event left for it: emptied, its watermarks kept
+                        bounds = usage.period_aggregates(organization_id, key.subscription_id, key.period_start_ms)
+                        found = bounds[(key.charge_id, key.bucket, key.group)]
+                        assert found.window_start_ms is not None and found.period_end_ms is not None  # stored with both
+                        entry = _Recomputed(new_state, found.window_start_ms, found.period_end_ms)
+                    usage.replace_aggregate(key, entry.state, window_start_ms=entry.window_start_ms,
+                                            period_end_ms=entry.period_end_ms, kept=kept, watermarks=highest)
+        for key in sorted(stored_values.keys() | values.keys(), key=_order):
+            report.checked += 1
+            old, new = stored_values.get(key, {}), values.get(key, {})
+            if old != new:
+                report.differences.append(Difference(key, old, new, bucket_values=True))
+                if apply:
+                    for value in old.keys() | new.keys():
+                        if old.get(value, frozenset()) != new.get(value, frozenset()):
+                            usage.replace_operations(key, value, new.get(value, frozenset()))
+        report.applied = apply
+        return report
 
 
 def _empty_like(state: Any) -> Any:

@@ -12,7 +12,7 @@ from chalicelib.domain.organizations import Organization
 from chalicelib.usecases.billing_documents import Gather, ShownDocument
 from chalicelib.usecases.invoices import InvoiceUseCases
 
-# A draft refreshed or finalized at the customer's "now" (billing/drafts.refresh_invoice, finalize_invoice).
+# A draft refreshed or finalized at the customer's "now" (billing/drafts.Drafts.refresh_invoice, finalize_invoice).
 DraftEdit = Callable[[Organization, str, CustomerClock], Invoice]
 
 

@@ -14,7 +14,7 @@ from chalicelib.usecases.shown_records import plan_codes
 from chalicelib.usecases.subscriptions import Shown, SubscriptionUseCases
 
 # Bills a customer at once as of a time: (organization_id, customer_id, now). The change is already stored, so it
-# raises nothing (billing/customer_billing.bill_customer_now leaves a failure to the hourly biller).
+# raises nothing (billing/customer_billing.CustomerBilling.bill_now leaves a failure to the hourly biller).
 BillNow = Callable[[str, str, datetime], None]
 
 

@@ -12,13 +12,20 @@ def webhook_line(webhook: Webhook) -> str:
             f"attempts={webhook.attempts}  created_at={iso_z(webhook.created_at)}  {outcome}").rstrip()
 
 
-def resend_failed(webhooks: WebhookStore, queue: WebhookQueue, organization_id: str) -> list[str]:
-    """Queue each failed webhook again and set it back to pending; returns their ids. Queued first: if the command
-    stops between the two writes, the message still delivers the webhook (a failed one is deliverable), and
-    running the command again queues only what is still failed."""
-    resent = []
-    for webhook in webhooks.list(organization_id, status="failed"):
-        queue.enqueue(organization_id, webhook.id)
-        webhooks.mark_for_resend(webhook)
-        resent.append(webhook.id)
-    return resent
+class WebhookResend:
+    """`resend-webhooks` on the webhook store and queue."""
+
+    def __init__(self, webhooks: WebhookStore, queue: WebhookQueue):
+        self._webhooks = webhooks
+        self._queue = queue
+
+    def resend_failed(self, organization_id: str) -> list[str]:
+        """Queue each failed webhook again and set it back to pending; returns their ids. Queued first: if the
+        command stops between the two writes, the message still delivers the webhook (a failed one is deliverable),
+        and running the command again queues only what is still failed."""
+        resent = []
+        for webhook in self._webhooks.list(organization_id, status="failed"):
+            self._queue.enqueue(organization_id, webhook.id)
+            self._webhooks.mark_for_resend(webhook)
+            resent.append(webhook.id)
+        return resent

@@ -60,70 +60,76 @@ class Verdict:
 SETTLED = Verdict(settled=True)
 
 
-def deliver(stores: WebhookStores, signing_keys: SigningKeys, organization_id: str, webhook_id: str, attempt: int,
-            now: datetime) -> Verdict:
-    """Attempt number `attempt` (the message's receive count) of one webhook."""
-    webhooks = stores.webhooks
-    webhook = webhooks.get(organization_id, webhook_id)
-    if webhook is None or webhook.status not in DELIVERABLE_STATUSES:
-        return SETTLED  # delivered, skipped, or gone with the TTL: a redelivered message changes nothing
-    organization = stores.organizations.get(organization_id)
-    if not organization.webhook_url:
-        webhooks.mark_skipped(webhook)
-        return SETTLED
-    claimed = webhooks.claim(webhook, now, LEASE_SECONDS)
-    if claimed is None:
-        return SETTLED  # done meanwhile, or another attempt holds it (its own message carries on)
-    try:
-        payload = claimed.payload or webhooks.keep_payload(claimed, render_payload(stores, organization, claimed))
-    except Exception as failure:  # noqa: BLE001 - retried like a failed post, then failed (re-sendable)
-        logger.exception("webhook payload not rendered", extra={"webhook_id": webhook_id})
-        return _failed_attempt(stores, claimed, attempt, None, f"payload not rendered: {failure}", now)
-    body = payload.encode("utf-8")
-    status_code = error = None
-    try:
-        target = resolve_target(organization.webhook_url, allow_private=private_urls_allowed())
-        signing_key = signing_keys.webhook_key(organization_id)
-        status_code = post(target, body, delivery_headers(body, signing_key, webhook_id))
-    except RefusedUrl as refused:
-        logger.warning("webhook URL refused", extra={"webhook_id": webhook_id, "reason": str(refused)})
-        webhooks.record_attempt(claimed, "failed", None, f"refused: {refused}", now)
-        count(WEBHOOKS_FAILED)
-        return SETTLED  # permanent: no retry can change the answer
-    except (TransportFailure, OSError) as failure:  # OSError: the host did not resolve
-        error = str(failure)
-    if status_code in SUCCESS_STATUS_CODES:
-        webhooks.record_attempt(claimed, "delivered", status_code, None, now)
-        return SETTLED
-    return _failed_attempt(stores, claimed, attempt, status_code, error, now)
-
-
-def _failed_attempt(stores: WebhookStores, claimed: Webhook, attempt: int, status_code: int | None, error: str | None,
-                    now: datetime) -> Verdict:
-    """An attempt that did not deliver: retried after a growing delay, or, the last one, failed."""
-    last = attempt >= MAX_ATTEMPTS
-    logger.warning("webhook attempt failed", extra={"webhook_id": claimed.id, "attempt": attempt,
-                                                    "status_code": status_code, "error": error, "last": last})
-    stores.webhooks.record_attempt(claimed, "failed" if last else "pending", status_code, error, now)
-    if last:
-        count(WEBHOOKS_FAILED)
-    return Verdict(settled=False, retry_in_seconds=0 if last else retry_delay_seconds(attempt, retry_base_seconds()))
-
-
 class NotDelivered(Exception):
     """The message's webhook was not delivered by this attempt; SQS brings it back (or dead-letters it)."""
 
 
-def deliver_queued(stores: WebhookStores, signing_keys: SigningKeys, raw_event: dict[str, Any],
-                   context: LambdaContext | None) -> PartialItemFailureResponse:
-    """The SQS handler: each message's attempt; the ones to retry are reported in `batchItemFailures` after their
-    visibility was set to the retry delay."""
-    def attempt(record: SQSRecord) -> None:
-        message = json.loads(record.body)
-        verdict = deliver(stores, signing_keys, message["organization_id"], message["webhook_id"],
-                          int(record.attributes.approximate_receive_count), utc_now())
-        if not verdict.settled:
-            delay_next_receive(record.receipt_handle, verdict.retry_in_seconds)
-            raise NotDelivered(message["webhook_id"])
+class WebhookDelivery:
+    """Delivering the webhooks of the webhook stores, each signed with its organization's key."""
 
-    return process_partial_response(event=raw_event, record_handler=attempt, processor=_processor, context=context)
+    def __init__(self, stores: WebhookStores, signing_keys: SigningKeys):
+        self._stores = stores
+        self._signing_keys = signing_keys
+
+    def deliver_queued(self, raw_event: dict[str, Any], context: LambdaContext | None) -> PartialItemFailureResponse:
+        """The SQS handler: each message's attempt; the ones to retry are reported in `batchItemFailures` after their
+        visibility was set to the retry delay."""
+        def attempt(record: SQSRecord) -> None:
+            message = json.loads(record.body)
+            verdict = self.deliver(message["organization_id"], message["webhook_id"],
+                                   int(record.attributes.approximate_receive_count), utc_now())
+            if not verdict.settled:
+                delay_next_receive(record.receipt_handle, verdict.retry_in_seconds)
+                raise NotDelivered(message["webhook_id"])
+
+        return process_partial_response(event=raw_event, record_handler=attempt, processor=_processor,
+                                        context=context)
+
+    def deliver(self, organization_id: str, webhook_id: str, attempt: int, now: datetime) -> Verdict:
+        """Attempt number `attempt` (the message's receive count) of one webhook."""
+        stores = self._stores
+        webhooks = stores.webhooks
+        webhook = webhooks.get(organization_id, webhook_id)
+        if webhook is None or webhook.status not in DELIVERABLE_STATUSES:
+            return SETTLED  # delivered, skipped, or gone with the TTL: a redelivered message changes nothing
+        organization = stores.organizations.get(organization_id)
+        if not organization.webhook_url:
+            webhooks.mark_skipped(webhook)
+            return SETTLED
+        claimed = webhooks.claim(webhook, now, LEASE_SECONDS)
+        if claimed is None:
+            return SETTLED  # done meanwhile, or another attempt holds it (its own message carries on)
+        try:
+            payload = claimed.payload or webhooks.keep_payload(claimed, render_payload(stores, organization, claimed))
+        except Exception as failure:  # noqa: BLE001 - retried like a failed post, then failed (re-sendable)
+            logger.exception("webhook payload not rendered", extra={"webhook_id": webhook_id})
+            return self._failed_attempt(claimed, attempt, None, f"payload not rendered: {failure}", now)
+        body = payload.encode("utf-8")
+        status_code = error = None
+        try:
+            target = resolve_target(organization.webhook_url, allow_private=private_urls_allowed())
+            signing_key = self._signing_keys.webhook_key(organization_id)
+            status_code = post(target, body, delivery_headers(body, signing_key, webhook_id))
+        except RefusedUrl as refused:
+            logger.warning("webhook URL refused", extra={"webhook_id": webhook_id, "reason": str(refused)})
+            webhooks.record_attempt(claimed, "failed", None, f"refused: {refused}", now)
+            count(WEBHOOKS_FAILED)
+            return SETTLED  # permanent: no retry can change the answer
+        except (TransportFailure, OSError) as failure:  # OSError: the host did not resolve
+            error = str(failure)
+        if status_code in SUCCESS_STATUS_CODES:
+            webhooks.record_attempt(claimed, "delivered", status_code, None, now)
+            return SETTLED
+        return self._failed_attempt(claimed, attempt, status_code, error, now)
+
+    def _failed_attempt(self, claimed: Webhook, attempt: int, status_code: int | None, error: str | None,
+                        now: datetime) -> Verdict:
+        """An attempt that did not deliver: retried after a growing delay, or, the last one, failed."""
+        last = attempt >= MAX_ATTEMPTS
+        logger.warning("webhook attempt failed", extra={"webhook_id": claimed.id, "attempt": attempt,
+                                                        "status_code": status_code, "error": error, "last": last})
+        self._stores.webhooks.record_attempt(claimed, "failed" if last else "pending", status_code, error, now)
+        if last:
+            count(WEBHOOKS_FAILED)
+        return Verdict(settled=False,
+                       retry_in_seconds=0 if last else retry_delay_seconds(attempt, retry_base_seconds()))

@@ -96,7 +96,7 @@ def test_the_biller_waits_for_a_dead_lettered_event_until_it_is_replayed(dynamod
     from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
     from chalicelib.domain.aggregations.sum import SumAggregation
-    from chalicelib.usage.dead_letters import replay_dead_events
+    from chalicelib.usage.dead_letters import DeadEventReplay
 
     org = tenant.organization_id
     item = event_item(org, "buggy", epoch_ms(datetime(2026, 11, 5, tzinfo=UTC)), "storage", {"gb": 7})
@@ -113,7 +113,7 @@ def test_the_biller_waits_for_a_dead_lettered_event_until_it_is_replayed(dynamod
     assert run_biller(datetime(2026, 12, 1, 0, 30, tzinfo=UTC))["invoices_created"] == 1  # October, not November
     logged = [record for record in caplog.records if "dead letter" in record.getMessage()]
     assert [(record.levelname, record.dead_lettered_events) for record in logged] == [("ERROR", 1)]
-    assert [outcome.error for outcome in replay_dead_events(repositories(), org, DECEMBER)] == [None]
+    assert [outcome.error for outcome in DeadEventReplay(repositories()).replay(org, DECEMBER)] == [None]
     assert run_biller(datetime(2026, 12, 1, 1, 30, tzinfo=UTC))["invoices_created"] == 1
     assert invoices_of(org)[-1].fees_amount_cents == 1000 + 7  # November: the base fee and 7 GB at 0.01
 
@@ -251,7 +251,7 @@ def test_a_customer_that_cannot_be_billed_does_not_stop_the_others(api, dynamodb
 
 def test_a_customer_not_billed_is_listed_with_its_reason_counted_and_rebilled(api, dynamodb, tenant, storage,
                                                                              capsys):
-    from chalicelib.billing.failures import failing_customers
+    from chalicelib.billing.failures import BillingFailures
     from chalicelib.cli import main
 
     org = tenant.organization_id
@@ -265,7 +265,7 @@ def test_a_customer_not_billed_is_listed_with_its_reason_counted_and_rebilled(ap
         stop()
     emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "CustomersNotBilled" in line]
     assert [metric["CustomersNotBilled"] for metric in emitted] == [[1.0], [1.0]]
-    [failing] = failing_customers(repositories(), org, second)
+    [failing] = BillingFailures(repositories()).failing_customers(org, second)
     assert (failing.external_id, failing.failure.attempts, failing.failure.first_failed_at,
             failing.failure.last_failed_at) == ("cust", 2, first, second)
     assert failing.failure.reason.startswith("ClientError: An error occurred (InternalServerError)")
@@ -279,13 +279,13 @@ def test_a_customer_not_billed_is_listed_with_its_reason_counted_and_rebilled(ap
     assert main(["rebill-failed", "--organization-id", org, "--at", "2026-11-01T02:00:00Z"]) == 0
     assert capsys.readouterr().out.splitlines() == ["cust  billed", "1 billed, 0 failed again"]
     assert [invoice.customer_id for invoice in invoices_of(org)] == [broken]
-    assert failing_customers(repositories(), org, second) == []
+    assert BillingFailures(repositories()).failing_customers(org, second) == []
     assert main(["rebill-failed", "--organization-id", org, "--at", "2099-01-01T00:00:00Z"]) == 1
     assert "is in the future" in capsys.readouterr().err
 
 
 def test_a_billing_failure_the_next_run_resolves_is_no_longer_listed(api, dynamodb, tenant, storage):
-    from chalicelib.billing.failures import failing_customers
+    from chalicelib.billing.failures import BillingFailures
 
     org = tenant.organization_id
     stop = failing_for(repositories().customers.find_by_external_id(org, "cust").id)
@@ -294,7 +294,7 @@ def test_a_billing_failure_the_next_run_resolves_is_no_longer_listed(api, dynamo
     finally:
         stop()
     assert run_biller(datetime(2026, 11, 1, 1, 30, tzinfo=UTC))["invoices_created"] == 1
-    assert failing_customers(repositories(), org, datetime(2026, 11, 1, 1, 30, tzinfo=UTC)) == []
+    assert BillingFailures(repositories()).failing_customers(org, datetime(2026, 11, 1, 1, 30, tzinfo=UTC)) == []
     assert repositories().billing_failures.of_organization(org) == []  # the stale record is removed
 
 

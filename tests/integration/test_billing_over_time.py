@@ -13,7 +13,7 @@ from builders import create_customer, create_metric, create_plan, send_event, su
 from in_advance_fixtures import drain, stream_poller
 
 from chalicelib import cli
-from chalicelib.billing.replay import FutureInstant, Replay, replay_biller
+from chalicelib.billing.replay import BillerReplay, FutureInstant, Replay
 from chalicelib.store.repositories import repositories
 from chalicelib.wiring import run_biller
 
@@ -70,7 +70,7 @@ def summary(invoice: dict) -> tuple:
 
 
 def replay(stores, at_: datetime, *, backfill: bool = False, now: datetime | None = None, **scope) -> dict:
-    return replay_biller(stores, Replay(at=at_, backfill=backfill, **scope), current_time=now or at_)
+    return BillerReplay(stores).run(Replay(at=at_, backfill=backfill, **scope), current_time=now or at_)
 
 
 def unbillable(api, external_id: str = "sub-1") -> list[tuple[str, str]]:

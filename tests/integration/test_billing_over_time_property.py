@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from in_advance_fixtures import drain, stream_poller
 from moto import mock_aws
 
-from chalicelib.billing.replay import Replay, replay_biller
+from chalicelib.billing.replay import BillerReplay, Replay
 from chalicelib.control_plane import organization_use_cases
 from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.local.gateway import ApiGatewayEmulation
@@ -134,7 +134,7 @@ def _play(world: World, action: tuple, stream, bits) -> None:
         world.set_clock(world.now + timedelta(days=action[1]))
         run_biller(world.now)
     elif kind == "backfill":
-        replay_biller(repositories(), Replay(at=world.now, backfill=True), current_time=world.now)
+        BillerReplay(repositories()).run(Replay(at=world.now, backfill=True), current_time=world.now)
     elif kind == "upgrade":
         external_id = action[1]
         if world.current.get(external_id) == "basic":
@@ -285,6 +285,6 @@ def test_any_timeline_bills_every_event_once_or_lists_it_with_its_reason(aws_env
                 _play(world, action, stream, bits)
             world.set_clock(world.now + timedelta(days=70))  # past every period started so far
             run_biller(world.now)
-            replay_biller(repositories(), Replay(at=world.now, backfill=True), current_time=world.now)
+            BillerReplay(repositories()).run(Replay(at=world.now, backfill=True), current_time=world.now)
             _check(world)
         reset_repositories()

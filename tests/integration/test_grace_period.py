@@ -15,7 +15,7 @@ from test_biller import invoices_of, send
 from test_subscriptions import path_of
 from usage_fixtures import deliver, event_item, store_events, stream_record
 
-from chalicelib.billing.biller import due_customers
+from chalicelib.billing.biller import DueCustomers
 from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.store.dynamo import from_attributes
 from chalicelib.store.repositories import repositories
@@ -77,14 +77,14 @@ def test_events_arriving_in_the_grace_period_are_billed_by_the_draft(api, dynamo
     assert invoice_webhooks_of(org) == [("invoice.drafted", draft.id)]
     # 2 December: an event of 20 November arrives; the draft takes it in (not late): the aggregator makes the
     # customer due, and the biller's next run refreshes the draft: 1030 -> 206 VAT.
-    assert due_customers(repositories(), at(2, 1)) == []
+    assert DueCustomers(repositories().subscriptions)(at(2, 1)) == []
     send(dynamodb, org, [("b", at(20, month=11), 20)])
     assert billed(api, "b")
-    assert [customer for _, customer in due_customers(repositories(), at(2, 1))] == [draft.customer_id]
+    assert [customer for _, customer in DueCustomers(repositories().subscriptions)(at(2, 1))] == [draft.customer_id]
     assert run_biller(at(2, 1))["invoices_created"] == 0
     shown = api.get(f"/api/v1/invoices/{draft.id}").json_body["invoice"]
     assert (shown["status"], amounts(shown)) == ("draft", ([1000, 30], 206, 1236))
-    assert due_customers(repositories(), at(3, 23)) == []  # refreshed: due again when the grace period ends
+    assert DueCustomers(repositories().subscriptions)(at(3, 23)) == []  # refreshed: due again when the grace period ends
     # 3 December: another, 5 gb of 25 November, refreshed at once through the API: 1035 -> 207.
     send(dynamodb, org, [("c", at(25, month=11), 5)])
     refreshed = api.put(f"/api/v1/invoices/{draft.id}/refresh")

@@ -12,7 +12,7 @@ from usage_fixtures import event_item, store_and_deliver
 from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.store.repositories import repositories
 from chalicelib.store.tables import EVENTS
-from chalicelib.usage.rebuild import rebuild_usage
+from chalicelib.usage.rebuild import UsageRebuild
 from chalicelib.wiring import run_biller
 
 NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
@@ -89,7 +89,7 @@ def test_the_first_three_events_free_in_current_usage_as_on_the_invoice(api, dyn
     assert seen == [(0, "400.0"), (0, "450.0"), (0, "700.0"), (520 + 200, "800.0")]
     assert november_charge_fee(org) == 720
     # What the aggregator kept is what a recomputation from the stored events gives.
-    assert rebuild_usage(repositories(), org, "sub").differences == []
+    assert UsageRebuild(repositories()).rebuild(org, "sub").differences == []
 
 
 def test_per_transaction_bounds_in_current_usage_as_on_the_invoice(api, dynamodb, tenant):

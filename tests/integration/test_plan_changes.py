@@ -17,7 +17,7 @@ from test_subscriptions import EMPTY_META, SUBSCRIPTION_NOT_FOUND, invalid, list
 
 from chalicelib.domain.money import round_half_up
 from chalicelib.store.repositories import repositories
-from chalicelib.usage.rebuild import rebuild_usage
+from chalicelib.usage.rebuild import UsageRebuild
 from chalicelib.wiring import run_biller
 
 UPGRADE_AT = datetime(2026, 11, 16, 10, tzinfo=UTC)
@@ -449,7 +449,7 @@ def test_a_future_dated_event_of_a_canceled_downgrade_waits_for_rebuild_usage(ap
     run_biller(datetime(2026, 12, 1, 0, 30, tzinfo=UTC))
     run_biller(datetime(2027, 1, 1, 0, 30, tzinfo=UTC))
     assert [summary(invoice)[1] for invoice in invoices_of(org)] == ["2026-12-01"]  # December waits
-    report = rebuild_usage(repositories(), org, "sub", apply=True)
+    report = UsageRebuild(repositories()).rebuild(org, "sub", apply=True)
     assert report.differences and all(difference.key.subscription_id == old["lago_id"]
                                        for difference in report.differences)
     run_biller(datetime(2027, 1, 1, 0, 40, tzinfo=UTC))

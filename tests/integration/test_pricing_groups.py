@@ -23,7 +23,7 @@ from chalicelib.store.dynamo import to_attributes
 from chalicelib.store.keys import aggregate_sk, usage_pk
 from chalicelib.store.repositories import repositories
 from chalicelib.store.tables import USAGE
-from chalicelib.usage.rebuild import rebuild_usage
+from chalicelib.usage.rebuild import UsageRebuild
 from chalicelib.wiring import run_biller
 
 STARTED = datetime(2026, 1, 15, 10, tzinfo=UTC)
@@ -103,7 +103,7 @@ def test_lagos_recurring_unique_count_grouped_by_three_keys(api, api_clock, dyna
                                              {**removed[3], "operation_type": "remove"})])
     after = current_usage(api, monkeypatch, datetime(2026, 2, 20, tzinfo=UTC))
     assert (after["amount_cents"], grouped(after)) == (200, {("2024", "Feb", "06"): ("2.0", 2, 200, [])})
-    assert rebuild_usage(repositories(), tenant.organization_id, "sub").differences == []
+    assert UsageRebuild(repositories()).rebuild(tenant.organization_id, "sub").differences == []
 
 
 def filters_and_groups(api, api_clock) -> None:
@@ -159,7 +159,7 @@ def test_lagos_filter_grouped_by_country_gives_one_fee_per_group(api, api_clock,
     fees_cents = 3 * per_group + default
     taxes = int((Decimal(fees_cents) * VAT / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
     assert (invoice["fees_amount_cents"], invoice["taxes_amount_cents"]) == (fees_cents, taxes)
-    assert rebuild_usage(repositories(), tenant.organization_id, "sub").differences == []
+    assert UsageRebuild(repositories()).rebuild(tenant.organization_id, "sub").differences == []
 
 
 def test_a_min_amount_counts_every_group_of_the_charge(api, api_clock, dynamodb, tenant):
@@ -187,7 +187,7 @@ def test_hostile_group_values_are_aggregated_apart(api, api_clock, dynamodb, ten
     usage = current_usage(api, monkeypatch, datetime(2026, 1, 25, tzinfo=UTC))
     assert {key[0]: entry[1] for key, entry in grouped(usage).items()} == {
         "a#b": 2, "a/b": 1, "a%23b": 1, "é" * 400: 1}
-    assert rebuild_usage(repositories(), tenant.organization_id, "sub").differences == []
+    assert UsageRebuild(repositories()).rebuild(tenant.organization_id, "sub").differences == []
 
 
 def test_grouped_current_usage_reads_the_period_in_one_query_whatever_the_groups(api, api_clock, dynamodb, tenant, monkeypatch):
@@ -250,11 +250,11 @@ def test_rebuild_usage_recreates_a_lost_group(api, api_clock, dynamodb, tenant, 
         {"pk": usage_pk(org, subscription_id), "sk": aggregate_sk(lost.period_start_ms, lost.charge_id, lost.bucket,
                                                                   lost.group)}))
     assert current_usage(api, monkeypatch, datetime(2026, 1, 25, tzinfo=UTC))["amount_cents"] == 4 * 100
-    report = rebuild_usage(repositories(), org, "sub", apply=True)
+    report = UsageRebuild(repositories()).rebuild(org, "sub", apply=True)
     assert [(difference.key, difference.stored) for difference in report.differences] == [(lost, None)]
     assert current_usage(api, monkeypatch, datetime(2026, 1, 25, tzinfo=UTC)) == before
     assert before["amount_cents"] == 3 * 100 + 4 * 100
-    assert rebuild_usage(repositories(), org, "sub").differences == []
+    assert UsageRebuild(repositories()).rebuild(org, "sub").differences == []
 
 
 def test_an_upgrade_carries_each_group_of_a_recurring_sum(api, api_clock, dynamodb, tenant, monkeypatch):

@@ -27,7 +27,7 @@ from chalicelib.store.dynamo import to_attributes
 from chalicelib.store.keys import aggregate_sk, usage_pk
 from chalicelib.store.repositories import repositories
 from chalicelib.store.tables import USAGE
-from chalicelib.usage.rebuild import rebuild_usage
+from chalicelib.usage.rebuild import UsageRebuild
 
 
 @pytest.fixture
@@ -69,7 +69,7 @@ def cli(capsys, *arguments: str) -> tuple[int, list[str]]:
 def test_aggregates_built_by_the_handler_recompute_identically(dynamodb, tenant, usage, capsys):
     org = tenant.organization_id
     ingest(dynamodb, sample_events(org))
-    report = rebuild_usage(repositories(), org, "sub")
+    report = UsageRebuild(repositories()).rebuild(org, "sub")
     assert report.differences == []
     stored = len(aggregates(org, usage["subscription"]["lago_id"], JANUARY_START)) + len(
         aggregates(org, usage["subscription"]["lago_id"], FEBRUARY))
@@ -127,7 +127,7 @@ def test_a_corrupted_aggregate_is_reported_and_repaired(dynamodb, tenant, usage,
         "watermark#shardId-1": {"S": highest}}
     # The watermarks were kept: redelivering the stream changes nothing.
     assert deliver(records) == {"batchItemFailures": []}
-    assert rebuild_usage(repositories(), org, "sub").differences == []
+    assert UsageRebuild(repositories()).rebuild(org, "sub").differences == []
 
 
 def test_unique_count_values_are_compared_and_repaired(api, dynamodb, tenant, usage, capsys):
@@ -140,7 +140,7 @@ def test_unique_count_values_are_compared_and_repaired(api, dynamodb, tenant, us
     t = epoch_ms(STARTED)
     ingest(dynamodb, [event_item(org, f"u{n}", t + n, "users", {"user_id": f"user-{n % 2}"},
                                  external_subscription_id="sub-u") for n in range(4)])
-    assert rebuild_usage(repositories(), org, "sub-u").differences == []
+    assert UsageRebuild(repositories()).rebuild(org, "sub-u").differences == []
     usage_store = repositories().usage
     (key,) = usage_store.value_histories(org, subscription["lago_id"])
     assert key.period_start_ms == JANUARY_START  # a metered metric's values are kept per period

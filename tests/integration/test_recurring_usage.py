@@ -16,7 +16,7 @@ from chalicelib.domain.aggregate_keys import APPLIED_EVENTS_CHARGE
 from chalicelib.domain.aggregations.sum import Totals
 from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.store.repositories import repositories
-from chalicelib.usage.rebuild import rebuild_usage
+from chalicelib.usage.rebuild import UsageRebuild
 
 DAY = 86_400_000
 START = epoch_ms(STARTED)  # 2026-01-15T10:00Z
@@ -74,7 +74,7 @@ def test_a_recurring_sum_bills_events_before_the_start_and_a_metered_one_does_no
     february = current_usage(api, monkeypatch, datetime(2026, 2, 10, tzinfo=UTC))
     assert february["seats"] == ("53.0", 6, 5300)
     assert february["metered"] == ("0.0", 0, 0)
-    assert rebuild_usage(repositories(), org, "sub").differences == []
+    assert UsageRebuild(repositories()).rebuild(org, "sub").differences == []
 
 
 def test_events_for_a_pending_subscription_before_and_after_its_start(api, dynamodb, tenant, seats, api_clock):
@@ -96,7 +96,7 @@ def test_events_for_a_pending_subscription_before_and_after_its_start(api, dynam
     assert stored == {(0, charges["seats"]): Totals(Decimal(3), 1),
                       (february, charges["metered"]): Totals(Decimal(4), 1),
                       (february, APPLIED_EVENTS_CHARGE): 1}
-    assert rebuild_usage(repositories(), org, "later").differences == []
+    assert UsageRebuild(repositories()).rebuild(org, "later").differences == []
 
 
 def test_unique_counts_before_the_start_and_across_periods(api, dynamodb, tenant, seats, monkeypatch):
@@ -122,7 +122,7 @@ def test_unique_counts_before_the_start_and_across_periods(api, dynamodb, tenant
     # February. Recurring: ann, bob and dan: 3. Metered: dan only: 1.
     later = current_usage(api, monkeypatch, datetime(2026, 2, 10, tzinfo=UTC))
     assert (later["users"], later["visitors"]) == (("3.0", 3, 300), ("1.0", 1, 100))
-    assert rebuild_usage(repositories(), org, "sub").differences == []
+    assert UsageRebuild(repositories()).rebuild(org, "sub").differences == []
 
 
 def test_unique_count_current_usage_makes_the_same_requests_for_10_and_1000_events(api, dynamodb, tenant, seats,

@@ -11,7 +11,7 @@ from builders import create_clock, create_customer, create_metric, create_plan, 
 from interleaving import competing
 from usage_fixtures import deliver, stream_record
 
-from chalicelib.billing.replay import Replay, replay_biller
+from chalicelib.billing.replay import BillerReplay, Replay
 from chalicelib.store.dynamo import from_attributes
 from chalicelib.store.repositories import repositories
 from chalicelib.store.tables import ALL_TABLES, EVENTS
@@ -175,8 +175,8 @@ def test_clocks_and_real_customers_never_see_each_others_time(api, catalog, api_
     assert subscribe_now(api, external_customer_id="real", external_id="real-sub", plan_code="monthly")["started_at"] == "2026-12-07T09:00:00Z"
     # The hourly biller and an operator's run, long after every clock's months, bill none of the clocks' customers.
     assert run_biller(datetime(2027, 1, 1, 1, tzinfo=UTC))["customers_due"] == 1
-    replayed = replay_biller(repositories(), Replay(at=datetime(2027, 1, 1, 2, tzinfo=UTC), backfill=True),
-                             current_time=datetime(2027, 1, 1, 2, tzinfo=UTC))
+    replayed = BillerReplay(repositories()).run(Replay(at=datetime(2027, 1, 1, 2, tzinfo=UTC), backfill=True),
+                                                current_time=datetime(2027, 1, 1, 2, tzinfo=UTC))
     assert replayed["customers_due"] == 0  # the real one is billed already
     assert invoices_of(api, "first") == invoices_of(api, "second") == []
     (real,) = invoices_of(api, "real")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from chalicelib.billing.biller import bill_due_customers
+from chalicelib.billing.biller import Biller
 
 NOW = datetime(2026, 12, 1, 0, 30, tzinfo=UTC)
 
@@ -41,7 +41,7 @@ def test_past_the_inline_limit_the_due_customers_are_queued_once_each(monkeypatc
     monkeypatch.setenv("BILLER_INLINE_CUSTOMERS", "1")
     queue = FakeQueue(configured=True)
     due = [("org", "a", "s1"), ("org", "a", "s2"), ("org", "b", "s3")]
-    assert bill_due_customers(FakeStores(due), queue, NOW) == {
+    assert Biller(FakeStores(due), queue).bill_due_customers(NOW) == {
         "now": NOW.isoformat(), "customers_due": 2, "customers_queued": 2, "customers_failed": 0,
         "invoices_created": 0}
     assert queue.sent == [([("org", "a"), ("org", "b")], NOW)]
@@ -50,5 +50,5 @@ def test_past_the_inline_limit_the_due_customers_are_queued_once_each(monkeypatc
 def test_nothing_due_queues_nothing_and_bills_nothing(monkeypatch):
     monkeypatch.setenv("BILLER_INLINE_CUSTOMERS", "0")
     queue = FakeQueue(configured=True)
-    assert bill_due_customers(FakeStores([]), queue, NOW)["customers_due"] == 0
+    assert Biller(FakeStores([]), queue).bill_due_customers(NOW)["customers_due"] == 0
     assert queue.sent == []
