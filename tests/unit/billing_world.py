@@ -11,7 +11,7 @@ from fakes.billing import InMemoryWorkQueue
 from fakes.control_plane import FixedClock, SequentialIds
 from fakes.world import InMemoryRepositories
 
-from chalicelib.billing.biller import bill_due_customers
+from chalicelib.billing.biller import Biller
 from chalicelib.domain.customers import Customer
 from chalicelib.domain.invoices.invoice import Invoice
 from chalicelib.usage.aggregator import Aggregator, StreamRecord
@@ -41,6 +41,7 @@ class BillingWorld:
                                                    self.ids)
         self._ingest = IngestEvents(stores.events, stores.subscriptions, stores.customers, stores.billable_metrics,
                                     stores.plans, self.ids)
+        self._biller = Biller(stores, InMemoryWorkQueue(configured=False))
         self._sequence_numbers = count(1)
 
     def _now(self) -> CustomerTime:
@@ -95,7 +96,7 @@ class BillingWorld:
 
     def run_biller(self, now: datetime) -> dict[str, Any]:
         """The hourly biller's run as of `now` (its trigger's time)."""
-        return bill_due_customers(self.stores, InMemoryWorkQueue(configured=False), now)
+        return self._biller.bill_due_customers(now)
 
     def invoices(self) -> list[Invoice]:
         """The organization's invoices, newest first."""

@@ -1,15 +1,19 @@
 """A customer billed end to end on the in-memory stores (tests/unit/billing_world.py): subscribed through the
-control-plane use cases, its events applied by the stream aggregator, invoiced by the hourly biller with amounts
-worked out by hand; with a grace period, a draft refreshed by a late event and finalized when the period ends. The
-same on DynamoDB: tests/integration/test_biller.py and test_grace_period.py."""
+control-plane use cases, its events applied by the stream aggregator, invoiced by its billing use case and by the
+hourly biller with amounts worked out by hand; with a grace period, a draft refreshed by a late event and finalized
+when the period ends, or on request before. The same on DynamoDB: tests/integration/test_biller.py and
+test_grace_period.py."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
 from billing_world import BillingWorld
 
+from chalicelib.billing.customer_billing import CustomerBilling
+from chalicelib.billing.drafts import Drafts
 from chalicelib.domain.customers import Customer
 from chalicelib.domain.invoices.draft import Draft
+from chalicelib.usecases.customer_time import CustomerTime
 
 SUBSCRIBED_AT = datetime(2026, 11, 1, tzinfo=UTC)
 DECEMBER = datetime(2026, 12, 1, tzinfo=UTC)
@@ -41,9 +45,13 @@ def test_a_month_of_storage_is_invoiced_with_its_base_fee_and_taxes_once():
     world, acme = storage_customer()
     world.send("sub", datetime(2026, 11, 3, tzinfo=UTC), 30)
     world.send("sub", datetime(2026, 11, 20, tzinfo=UTC), 5)
-    assert world.run_biller(datetime(2026, 11, 30, 23, tzinfo=UTC))["invoices_created"] == 0
-    assert world.run_biller(DECEMBER.replace(minute=30))["invoices_created"] == 1
+    billing = CustomerBilling(world.stores)
+    early = billing.bill(world.organization.id, acme.id, datetime(2026, 11, 30, 23, tzinfo=UTC))
+    assert (early.invoices, early.outcome) == ([], "done")
+    billed = billing.bill(world.organization.id, acme.id, DECEMBER.replace(minute=30))
+    assert (billed.invoices_count, billed.outcome) == (1, "done")
     invoice, = world.invoices()
+    assert billed.invoices == [invoice]
     # The base fee of a full month, 1000; 35 gb at 0.02 EUR, 70; VAT 20 % of 1070, 214.
     assert [fee.amount_cents for fee in invoice.fees] == [1000, 70]
     assert (invoice.fees_amount_cents, invoice.taxes_amount_cents, invoice.total_amount_cents) == (1070, 214, 1284)
@@ -51,7 +59,8 @@ def test_a_month_of_storage_is_invoiced_with_its_base_fee_and_taxes_once():
         "finalized", date(2026, 12, 1), 1, f"{acme.slug}-001")
     assert [period.invoicing_reason for period in invoice.billing_periods] == ["subscription_periodic"]
     assert queued(world) == [("invoice.created", invoice.id)]
-    assert world.run_biller(datetime(2026, 12, 1, 5, tzinfo=UTC))["invoices_created"] == 0  # nothing more due
+    assert billing.bill(world.organization.id, acme.id, datetime(2026, 12, 1, 5, tzinfo=UTC)).invoices == []
+    assert world.run_biller(datetime(2026, 12, 1, 5, tzinfo=UTC))["customers_due"] == 0  # nothing more due
     assert world.invoices() == [invoice]
 
 
@@ -82,3 +91,17 @@ def test_a_draft_shows_a_late_event_and_is_numbered_when_its_grace_period_ends()
     assert (final.fees_amount_cents, final.taxes_amount_cents, final.total_amount_cents) == (1070, 214, 1284)
     assert world.stores.invoices.drafts_of(world.organization.id, acme.id) == []
     assert queued(world) == [("invoice.drafted", draft.id), ("invoice.created", draft.id)]
+
+
+def test_a_draft_finalized_on_request_before_its_grace_period_ends_is_issued_that_day():
+    world, acme = storage_customer(grace_days=3)
+    world.send("sub", datetime(2026, 11, 3, tzinfo=UTC), 30)
+    world.run_biller(DECEMBER.replace(minute=30))
+    draft, = world.invoices()
+    finalized = Drafts(world.stores).finalize_invoice(
+        world.organization, draft.id, CustomerTime(datetime(2026, 12, 2, 9, tzinfo=UTC), world.stores.test_clocks,
+                                                   world.organization.id))
+    assert (finalized.status, finalized.issuing_date, finalized.sequential_id, finalized.total_amount_cents) == (
+        "finalized", date(2026, 12, 2), 1, 1272)
+    assert world.invoices() == [finalized]
+    assert world.run_biller(datetime(2026, 12, 4, 0, 30, tzinfo=UTC))["invoices_created"] == 0  # nothing left due
