@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 from itertools import count, zip_longest
 from typing import Any
 
@@ -16,6 +17,7 @@ from fakes.control_plane import FixedClock
 from fakes.world import InMemoryRepositories
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from lambda_delivery import Crash, delivered
 
 from chalicelib.domain.aggregate_keys import APPLIED_EVENTS_CHARGE, bucket_key
 from chalicelib.domain.aggregations.latest import Latest
@@ -42,10 +44,6 @@ TIMESTAMPS = st.sampled_from([START - 1, START, START + 1, FEBRUARY - 1, FEBRUAR
 EVENT = st.tuples(TIMESTAMPS, st.sampled_from([code for code, _, _ in METRICS]), st.sampled_from(["eu", "us", None]),
                   st.integers(-3, 9), st.integers(0, 1))
 _sequence = count(10**21)
-
-
-class Crash(BaseException):
-    """The Lambda process dying between two writes (not an error the aggregator could catch)."""
 
 
 def a_world() -> InMemoryRepositories:
@@ -144,18 +142,7 @@ def replay(world: InMemoryRepositories, shard_batches: list[list[StreamRecord]],
 
     before_each_write(world, crash)
     for index, batch in enumerate(shard_batches):
-        pending = batch
-        for _ in range(10):
-            try:
-                failures = deliver(world, pending)
-            except Crash:
-                continue
-            if not failures:
-                break
-            first = min(int(sequence_number) for sequence_number in failures)
-            pending = [record for record in pending if record.position >= first]
-        else:
-            raise AssertionError("batch never applied")
+        delivered(partial(deliver, world), batch)
         if index == duplicate:
             try:
                 deliver(world, batch)

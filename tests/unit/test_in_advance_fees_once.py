@@ -15,14 +15,9 @@ from billing_world import BillingWorld
 from fakes.unit_of_work import InMemoryUnitOfWork
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from chalicelib.usage.aggregator import StreamRecord
+from lambda_delivery import Crash, delivered
 
 STARTED = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-class Crash(BaseException):
-    """The Lambda process dying (not an error the aggregator could catch)."""
 
 
 def in_advance_world() -> BillingWorld:
@@ -62,21 +57,6 @@ def crash_at(world: BillingWorld, write: int | None, after: bool) -> None:
     usage.apply = guarded(usage.apply)  # type: ignore[method-assign]
 
 
-def delivered(world: BillingWorld, batch: list[StreamRecord]) -> None:
-    """The batch delivered as Lambda does: again whole after a crash, again from the first reported failure."""
-    pending = batch
-    for _ in range(10):
-        try:
-            failures = world.deliver(pending)
-        except Crash:
-            continue
-        if not failures:
-            return
-        first = min(int(sequence_number) for sequence_number in failures)
-        pending = [record for record in pending if record.position >= first]
-    raise AssertionError("batch never applied")
-
-
 @settings(max_examples=150, deadline=None)
 @given(gbs=st.lists(st.integers(0, 9), min_size=1, max_size=6), cuts=st.sets(st.integers(1, 5)),
        duplicate=st.integers(0, 6), write=st.none() | st.integers(1, 40), after=st.booleans())
@@ -89,9 +69,9 @@ def test_each_event_gets_one_fee_and_one_numbered_invoice_whatever_its_deliverie
     batches = [records[start:end] for start, end in zip(bounds, bounds[1:])]
     crash_at(world, write, after)
     for index, batch in enumerate(batches):
-        delivered(world, batch)
+        delivered(world.deliver, batch)
         if index == duplicate:
-            delivered(world, batch)
+            delivered(world.deliver, batch)
 
     organization_id = world.organization.id
     fees = sorted(world.stores.fees.list_page(organization_id, 1, 100), key=lambda fee: fee.event_transaction_id)
