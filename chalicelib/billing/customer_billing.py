@@ -40,7 +40,7 @@ from chalicelib.domain.plans import Plan
 from chalicelib.domain.subscriptions import Subscription, switched_downgrade, terminated_subscription
 from chalicelib.observability import CUSTOMERS_NOT_BILLED, count, failure_reason, logger
 from chalicelib.usage.period_usage import stored_usage
-from chalicelib.usecases.issuing import MAX_CREDIT_NOTES_PER_INVOICE, issue_invoice
+from chalicelib.usecases.issuing import MAX_CREDIT_NOTES_PER_INVOICE, InvoiceIssuing
 from chalicelib.usecases.subscriptions import downgrade_canceled, scheduled_pending
 
 # Each step issues one invoice or moves one subscription; a customer years behind still ends in bounded work per
@@ -95,6 +95,7 @@ class CustomerBilling:
     def __init__(self, stores: BillingStores):
         self._stores = stores
         self._drafts = Drafts(stores)
+        self._issuing = InvoiceIssuing(stores)
 
     def bill(self, organization_id: str, customer_id: str, now: datetime, *, backfill: bool = False) -> CustomerBilled:
         """Bill the customer up to `now`; with `backfill`, its subscriptions' unbilled history too."""
@@ -288,8 +289,8 @@ class CustomerBilling:
             customer_id=customer.id, draft_number=draft_invoice_number(organization.document_number_prefix),
             issuing_date=issuing_date, currency=currency, vat_rate=customer.applicable_vat_rate(organization.vat_rate),
             shares=shares, now=now)
-        issued = issue_invoice(stores, unit, customer, draft, grace_days=grace_days, timezone=timezone, now=now,
-                               new_credit_notes=credit_notes)
+        issued = self._issuing.issue(unit, customer, draft, grace_days=grace_days, timezone=timezone, now=now,
+                                     new_credit_notes=credit_notes)
         logger.info("invoice issued", extra={"invoice_id": issued.id, "number": issued.number,
                                              "status": issued.status})
         return issued

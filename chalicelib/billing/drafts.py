@@ -27,7 +27,7 @@ from chalicelib.domain.plans import Plan
 from chalicelib.domain.retries import retrying
 from chalicelib.domain.subscriptions import Subscription
 from chalicelib.usage.period_usage import stored_usage
-from chalicelib.usecases.issuing import finalize_draft
+from chalicelib.usecases.issuing import InvoiceIssuing
 from chalicelib.usecases.ports import UnitOfWork
 
 
@@ -48,6 +48,7 @@ class Drafts:
 
     def __init__(self, stores: BillingStores):
         self._stores = stores
+        self._issuing = InvoiceIssuing(stores)
 
     def refresh(self, unit: UnitOfWork, draft: Invoice, timezone: str, now: datetime) -> Invoice:
         """Store the draft with its charge fees priced from the usage aggregated now (what is not aggregated yet is
@@ -73,7 +74,7 @@ class Drafts:
         unit = stores.unit_of_work()
         for subscription in drafted.values():
             stores.subscriptions.stage_replace(unit, subscription, after_finalization(subscription, draft.id, now))
-        return finalize_draft(stores, unit, customer, draft, self._priced(draft, billed, now),
+        return self._issuing.finalize(unit, customer, draft, self._priced(draft, billed, now),
                               issuing_date=min(local_day(now, timezone), draft.issuing_date), now=now)
 
     def refresh_invoice(self, organization: Organization, invoice_id: str, clock: CustomerClock) -> Invoice:

@@ -2,7 +2,7 @@
 ONE transaction per event and charge: the charge bucket's state (running total and high-water mark) conditioned
 on the revision read, for unique count the value's presence item, the fee (conditioned on its absence) with its
 list copies, its `fee.created` webhook and, for an invoiceable charge, its own invoice, numbered in the
-customer's sequence and paying from its credit notes (`issue_invoice`, the one issuing path).
+customer's sequence and paying from its credit notes (`InvoiceIssuing`, the one issuing path).
 
 Exactly once: the fee's id is derived from (subscription, charge, transaction_id) and the invoice's from the fee,
 so a redelivered record, a retried batch or a re-ingested event finds them taken and the whole transaction is
@@ -33,7 +33,7 @@ from chalicelib.domain.pricing.groups import PricingGroup
 from chalicelib.memo import Memo
 from chalicelib.usage.ports import UsageStores
 from chalicelib.usage.routing import InAdvanceCharge, Routed
-from chalicelib.usecases.issuing import issue_invoice
+from chalicelib.usecases.issuing import InvoiceIssuing
 from chalicelib.usecases.ports import UnitOfWork
 
 MAX_ATTEMPTS = 8
@@ -46,6 +46,7 @@ class InAdvanceBilling:
 
     def __init__(self, stores: UsageStores):
         self._stores = stores
+        self._issuing = InvoiceIssuing(stores)
         self._customers: Memo[tuple[str, str], tuple[Customer, Organization]] = Memo(self._read_customer)
 
     def bill(self, routed: Routed, received_at: datetime) -> None:
@@ -92,7 +93,7 @@ class InAdvanceBilling:
             issuing_date=local_day(received_at, timezone), currency=currency, vat_rate=vat_rate,
             shares=[(subscription, in_advance_share(line))], now=received_at)
         # Finalized at once whatever the grace period: Lago never drafts an in-advance charge's invoice.
-        issue_invoice(self._stores, unit, customer, draft, grace_days=0, timezone=timezone, now=received_at)
+        self._issuing.issue(unit, customer, draft, grace_days=0, timezone=timezone, now=received_at)
 
     def _delta(self, unit: UnitOfWork, key: AggregateKey, charge: InAdvanceCharge, event: UsageEvent) -> Decimal:
         """How the event moves the bucket's total, staging the write that goes with it (a unique-count value's

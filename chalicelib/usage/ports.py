@@ -120,7 +120,7 @@ class UsageInvoices(DraftRefreshes, InvoiceLedger, Protocol):
 
 
 class UsageStores(UsageReaders, Transactions, Protocol):
-    """Every store the usage use cases read or write (the invoices and credit notes through `issue_invoice`)."""
+    """Every store the usage use cases read or write (the invoices and credit notes through `InvoiceIssuing`)."""
 
     @property
     def usage(self) -> UsageStore: ...

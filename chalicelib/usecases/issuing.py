@@ -17,52 +17,56 @@ from chalicelib.usecases.ports import IssuingStores, UnitOfWork
 MAX_CREDIT_NOTES_PER_INVOICE = 5
 
 
-def issue_invoice(stores: IssuingStores, unit: UnitOfWork, customer: Customer, draft: Invoice, *,
-                  grace_days: int, timezone: str, now: datetime,
-                  new_credit_notes: Sequence[CreditNote] = ()) -> Invoice:
-    """Store `draft` (as `build_invoice` gives it) with what `unit` holds in ONE transaction, committed here: as a
-    draft until its issuing date plus `grace_days` when that is positive (finalized then by the biller), else
-    finalized now. The `new_credit_notes` are created in the same transaction (a final invoice's unused days), and a
-    finalized invoice may consume them at once."""
-    draft = draft.model_copy(update={"test_clock_id": customer.test_clock_id})
-    if grace_days > 0:
-        issuing_date = draft.issuing_date + timedelta(days=grace_days)
-        issued = drafted_invoice(draft.model_copy(update={"issuing_date": issuing_date}),
-                                 day_start(issuing_date, timezone))
+class InvoiceIssuing:
+    """The one way an invoice is numbered and credited, on the stores it is written to."""
+
+    def __init__(self, stores: IssuingStores):
+        self._stores = stores
+
+    def issue(self, unit: UnitOfWork, customer: Customer, draft: Invoice, *, grace_days: int, timezone: str,
+              now: datetime, new_credit_notes: Sequence[CreditNote] = ()) -> Invoice:
+        """Store `draft` (as `build_invoice` gives it) with what `unit` holds in ONE transaction, committed here:
+        as a draft until its issuing date plus `grace_days` when that is positive (finalized then by the biller),
+        else finalized now. The `new_credit_notes` are created in the same transaction (a final invoice's unused
+        days), and a finalized invoice may consume them at once."""
+        draft = draft.model_copy(update={"test_clock_id": customer.test_clock_id})
+        if grace_days > 0:
+            issuing_date = draft.issuing_date + timedelta(days=grace_days)
+            issued = drafted_invoice(draft.model_copy(update={"issuing_date": issuing_date}),
+                                     day_start(issuing_date, timezone))
+            for note in new_credit_notes:
+                self._stores.credit_notes.stage_create(unit, note)
+        else:
+            issued = self._finalization(unit, customer, draft, draft.issuing_date, new_credit_notes, now)
+        self._stores.invoices.stage_issue(unit, issued)
+        unit.commit()
+        return issued
+
+    def finalize(self, unit: UnitOfWork, customer: Customer, stored: Invoice, draft: Invoice, *,
+                 issuing_date: date, now: datetime) -> Invoice:
+        """Finalize `draft` (the `stored` draft as read, its fees refreshed) on `issuing_date`, with what `unit`
+        holds, in ONE transaction conditioned on `stored` being unchanged, committed here."""
+        finalized = self._finalization(unit, customer, draft, issuing_date, (), now)
+        self._stores.invoices.stage_finalize(unit, stored, finalized)
+        unit.commit()
+        return finalized
+
+    def _finalization(self, unit: UnitOfWork, customer: Customer, draft: Invoice, issuing_date: date,
+                      new_credit_notes: Sequence[CreditNote], now: datetime) -> Invoice:
+        """The invoice numbered next in the customer's sequence and paying from its available credit notes
+        (oldest first); their consumption (and the new ones' creation, as the invoice leaves them) staged in
+        `unit`."""
+        stores, organization_id = self._stores, customer.organization_id
+        available = stores.credit_notes.available(organization_id, customer.id)
+        credits = credits_to_apply([*available, *new_credit_notes], draft.sub_total_including_taxes_amount_cents,
+                                   MAX_CREDIT_NOTES_PER_INVOICE)
+        finalized = finalized_invoice(
+            draft, sequential_id=stores.invoices.last_sequence(organization_id, customer.id) + 1,
+            customer_slug=customer.slug, issuing_date=issuing_date, credits=credits, now=now)
+        taken = {credit.credit_note_id: credit.amount_cents for credit in credits}
+        for note in available:
+            if note.id in taken:
+                stores.credit_notes.stage_consume(unit, note, consumed(note, taken[note.id], now))
         for note in new_credit_notes:
-            stores.credit_notes.stage_create(unit, note)
-    else:
-        issued = _finalization(stores, unit, customer, draft, draft.issuing_date, new_credit_notes, now)
-    stores.invoices.stage_issue(unit, issued)
-    unit.commit()
-    return issued
-
-
-def finalize_draft(stores: IssuingStores, unit: UnitOfWork, customer: Customer, stored: Invoice, draft: Invoice, *,
-                   issuing_date: date, now: datetime) -> Invoice:
-    """Finalize `draft` (the `stored` draft as read, its fees refreshed) on `issuing_date`, with what `unit` holds,
-    in ONE transaction conditioned on `stored` being unchanged, committed here."""
-    finalized = _finalization(stores, unit, customer, draft, issuing_date, (), now)
-    stores.invoices.stage_finalize(unit, stored, finalized)
-    unit.commit()
-    return finalized
-
-
-def _finalization(stores: IssuingStores, unit: UnitOfWork, customer: Customer, draft: Invoice, issuing_date: date,
-                  new_credit_notes: Sequence[CreditNote], now: datetime) -> Invoice:
-    """The invoice numbered next in the customer's sequence and paying from its available credit notes (oldest
-    first); their consumption (and the new ones' creation, as the invoice leaves them) staged in `unit`."""
-    organization_id = customer.organization_id
-    available = stores.credit_notes.available(organization_id, customer.id)
-    credits = credits_to_apply([*available, *new_credit_notes], draft.sub_total_including_taxes_amount_cents,
-                               MAX_CREDIT_NOTES_PER_INVOICE)
-    finalized = finalized_invoice(
-        draft, sequential_id=stores.invoices.last_sequence(organization_id, customer.id) + 1,
-        customer_slug=customer.slug, issuing_date=issuing_date, credits=credits, now=now)
-    taken = {credit.credit_note_id: credit.amount_cents for credit in credits}
-    for note in available:
-        if note.id in taken:
-            stores.credit_notes.stage_consume(unit, note, consumed(note, taken[note.id], now))
-    for note in new_credit_notes:
-        stores.credit_notes.stage_create(unit, consumed(note, taken[note.id], now) if note.id in taken else note)
-    return finalized
+            stores.credit_notes.stage_create(unit, consumed(note, taken[note.id], now) if note.id in taken else note)
+        return finalized

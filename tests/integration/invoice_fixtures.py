@@ -13,7 +13,7 @@ from chalicelib.domain.invoices.invoice import Invoice, build_invoice, invoice_i
 from chalicelib.domain.invoices.shares import SubscriptionShare
 from chalicelib.domain.periods.period import Period
 from chalicelib.store.repositories import repositories
-from chalicelib.usecases import issuing
+from chalicelib.usecases.issuing import InvoiceIssuing
 
 JANUARY = Period(datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC))
 ISSUED_AT = datetime(2026, 2, 1, 0, 5, tzinfo=UTC)
@@ -50,8 +50,8 @@ def issue_invoice(organization_id: str, external_customer_id: str, external_subs
         invoice=lago_id or invoice_id(organization_id, customer.id, issuing_date, group),
         organization_id=organization_id, customer_id=customer.id, draft_number="DRAFT", issuing_date=issuing_date,
         currency="EUR", vat_rate=vat_rate, shares=[(subscription, share)], now=ISSUED_AT)
-    return issuing.issue_invoice(stores, stores.unit_of_work(), customer, draft, grace_days=0, timezone="UTC",
-                                 now=ISSUED_AT)
+    return InvoiceIssuing(stores).issue(stores.unit_of_work(), customer, draft, grace_days=0, timezone="UTC",
+                                        now=ISSUED_AT)
 
 
 def issue_credit_note(invoice: Invoice, lago_id: str, amount_cents: int) -> CreditNote:
