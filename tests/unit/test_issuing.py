@@ -1,4 +1,4 @@
-"""Issuing invoices (chalicelib/usecases/issuing.py) on the in-memory stores (tests/fakes/world.py, pinned to DynamoDB by
+"""Issuing invoices (chalicelib/usecases/issuing.InvoiceIssuing) on the in-memory stores (tests/fakes/world.py, pinned to DynamoDB by
 tests/integration/test_billing_port_contracts.py): whatever the customer's credit notes and the invoices' amounts,
 each invoice is numbered next in the customer's sequence and pays from the oldest available credit notes, at most
 five, never more than it charges, and every cent it takes leaves exactly one credit note's balance; a draft takes
@@ -20,7 +20,7 @@ from chalicelib.domain.invoices.fee_line import FeeLine
 from chalicelib.domain.invoices.invoice import Invoice, build_invoice
 from chalicelib.domain.invoices.shares import SubscriptionShare
 from chalicelib.domain.periods import Period
-from chalicelib.usecases.issuing import MAX_CREDIT_NOTES_PER_INVOICE, finalize_draft, issue_invoice
+from chalicelib.usecases.issuing import MAX_CREDIT_NOTES_PER_INVOICE, InvoiceIssuing
 
 NOW = datetime(2026, 12, 1, 0, 30, tzinfo=UTC)
 NOVEMBER = Period(datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC))
@@ -77,8 +77,8 @@ def test_each_invoice_pays_from_the_oldest_credit_notes_what_they_hold_up_to_its
     for number, fee_cents in enumerate(fees, start=1):
         before = balances(world)
         oldest_first = sorted(world.credit_notes.available("org", "cus"), key=lambda note: (note.created_at, note.id))
-        invoice = issue_invoice(world, world.unit_of_work(), customer, a_draft(number, fee_cents), grace_days=0,
-                                timezone="UTC", now=NOW)
+        invoice = InvoiceIssuing(world).issue(world.unit_of_work(), customer, a_draft(number, fee_cents),
+                                              grace_days=0, timezone="UTC", now=NOW)
         assert (invoice.status, invoice.sequential_id, invoice.number) == ("finalized", number, f"ORG-001-{number:03d}")
         assert world.invoices.get("org", invoice.id) == invoice
         charged = invoice.sub_total_including_taxes_amount_cents
@@ -105,13 +105,13 @@ def test_a_draft_takes_its_number_and_its_credits_when_it_is_finalized():
     unit = world.unit_of_work()
     world.credit_notes.stage_create(unit, credit_note(1, 500, NOW - timedelta(days=3)))
     unit.commit()
-    draft = issue_invoice(world, world.unit_of_work(), customer, a_draft(1, 1000), grace_days=3, timezone="UTC",
-                          now=NOW)
+    issuing = InvoiceIssuing(world)
+    draft = issuing.issue(world.unit_of_work(), customer, a_draft(1, 1000), grace_days=3, timezone="UTC", now=NOW)
     assert (draft.status, draft.sequential_id, draft.credits, draft.finalize_at) == (
         "draft", None, [], datetime(2026, 12, 4, tzinfo=UTC))
     assert (world.invoices.last_sequence("org", "cus"), balances(world)) == (0, {"note-01": 500})
-    final = finalize_draft(world, world.unit_of_work(), customer, draft, draft, issuing_date=date(2026, 12, 4),
-                           now=NOW + timedelta(days=3))
+    final = issuing.finalize(world.unit_of_work(), customer, draft, draft, issuing_date=date(2026, 12, 4),
+                             now=NOW + timedelta(days=3))
     # 1000 + 200 VAT, 500 of it paid by the credit note.
     assert (final.status, final.sequential_id, final.credit_notes_amount_cents, final.total_amount_cents) == (
         "finalized", 1, 500, 700)
