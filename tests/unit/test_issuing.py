@@ -1,8 +1,8 @@
-"""Issuing invoices (chalicelib/usecases/issuing.InvoiceIssuing) on the in-memory stores (tests/fakes/world.py, pinned to DynamoDB by
-tests/integration/test_billing_port_contracts.py): whatever the customer's credit notes and the invoices' amounts,
-each invoice is numbered next in the customer's sequence and pays from the oldest available credit notes, at most
-five, never more than it charges, and every cent it takes leaves exactly one credit note's balance; a draft takes
-its number and its credits only when it is finalized."""
+"""Issuing invoices (chalicelib/usecases/issuing.InvoiceIssuing) on the in-memory stores (tests/fakes/world.py,
+pinned to DynamoDB by tests/integration/test_billing_port_contracts.py): whatever the customer's credit notes and the
+invoices' amounts, each invoice is numbered next in the customer's sequence and pays from the oldest available credit
+notes, at most five, never more than it charges, and every cent it takes leaves exactly one credit note's balance; a
+draft takes its number and its credits only when it is finalized."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
