@@ -128,19 +128,20 @@ class InMemoryBillingInvoices(InMemoryInvoices):
         key = (invoice.organization_id, invoice.customer_id)
         sequence = invoice.sequential_id
         in_memory(unit).add(lambda: self.sequences.get(key, 0) == sequence - 1,
-                            lambda: self.sequences.__setitem__(key, sequence))
+                            lambda: self.sequences.__setitem__(key, sequence), item=("invoice sequence", *key))
 
     def stage_issue(self, unit: UnitOfWork, invoice: Invoice) -> None:
         """Refused with InvoiceAlreadyIssued when it exists; a finalized one moves its customer's sequence (else
         StaleWrite), a draft gets its marker due at its `finalize_at`."""
         key = (invoice.organization_id, invoice.id)
         in_memory(unit).add(lambda: key not in self.stored, lambda: self._put(invoice),
-                            lambda: InvoiceAlreadyIssued(invoice.id))
+                            lambda: InvoiceAlreadyIssued(invoice.id), item=("invoice", *key))
         if invoice.status == "draft":
             assert invoice.finalize_at is not None  # a draft is issued with its finalization
             marker = _DraftMarker(invoice.finalize_at, invoice.test_clock_id is None)
-            in_memory(unit).add(_always, lambda: self.markers.__setitem__(
-                (invoice.organization_id, invoice.customer_id, invoice.id), marker))
+            marked = (invoice.organization_id, invoice.customer_id, invoice.id)
+            in_memory(unit).add(_always, lambda: self.markers.__setitem__(marked, marker),
+                                item=("draft marker", *marked))
             webhook: WebhookType = "invoice.drafted"
         else:
             self._stage_sequence(unit, invoice)
@@ -154,11 +155,13 @@ class InMemoryBillingInvoices(InMemoryInvoices):
             current = self.get(draft.organization_id, draft.id)
             return current is not None and current.version == draft.version
 
-        def unmarked() -> None:
-            self.markers.pop((draft.organization_id, draft.customer_id, draft.id), None)
+        marked = (draft.organization_id, draft.customer_id, draft.id)
 
-        in_memory(unit).add(as_read, lambda: self._put(invoice))
-        in_memory(unit).add(_always, unmarked)
+        def unmarked() -> None:
+            self.markers.pop(marked, None)
+
+        in_memory(unit).add(as_read, lambda: self._put(invoice), item=("invoice", draft.organization_id, draft.id))
+        in_memory(unit).add(_always, unmarked, item=("draft marker", *marked))
         self._stage_sequence(unit, invoice)
         self._outbox.stage_webhook(unit, invoice.organization_id, "invoice.created", invoice.id, invoice.updated_at)
 
@@ -176,7 +179,7 @@ class InMemoryBillingInvoices(InMemoryInvoices):
             marker = self.markers[key]
             marker.due_at, marker.refresh_requests = draft.finalize_at, 0
 
-        in_memory(unit).add(as_read, refreshed)
+        in_memory(unit).add(as_read, refreshed, item=("draft marker", *key))
 
     def request_refresh(self, organization_id: str, customer_id: str, invoice_id: str, due_at: datetime) -> bool:
         marker = self.markers.get((organization_id, customer_id, invoice_id))
@@ -241,9 +244,10 @@ class InMemoryCreditNotes:
         """`note` on condition that it does not exist (a fee is credited once) and that its invoice's sequence is
         one below its own (else StaleWrite)."""
         key, counter = (note.organization_id, note.id), (note.organization_id, note.invoice_id)
-        in_memory(unit).add(lambda: key not in self.stored, lambda: self._put(note))
+        in_memory(unit).add(lambda: key not in self.stored, lambda: self._put(note), item=("credit note", *key))
         in_memory(unit).add(lambda: self.sequences.get(counter, 0) == note.sequential_id - 1,
-                            lambda: self.sequences.__setitem__(counter, note.sequential_id))
+                            lambda: self.sequences.__setitem__(counter, note.sequential_id),
+                            item=("credit note sequence", *counter))
 
     def stage_consume(self, unit: UnitOfWork, previous: CreditNote, note: CreditNote) -> None:
         """`previous` as read (same version) replaced by `note`; its marker goes with the last of its balance."""
@@ -251,7 +255,7 @@ class InMemoryCreditNotes:
             current = self.get(previous.organization_id, previous.id)
             return current is not None and current.version == previous.version
 
-        in_memory(unit).add(as_read, lambda: self._put(note))
+        in_memory(unit).add(as_read, lambda: self._put(note), item=("credit note", note.organization_id, note.id))
 
 
 class InMemoryWorkQueue:

@@ -198,7 +198,8 @@ class InMemoryPlans(_CodedRecords):
             return (current is not None and current.version == plan.version
                     and current.active_subscriptions_count + delta >= 0)
 
-        in_memory(unit).add(as_read, lambda: self._put(self._moved(plan, delta)))
+        in_memory(unit).add(as_read, lambda: self._put(self._moved(plan, delta)),
+                            item=("plan", plan.organization_id, plan.id))
 
 
 class InMemoryTestClocks:
@@ -401,7 +402,8 @@ class InMemorySubscriptions:
                 self._outbox.stage_webhook(unit, after.organization_id, webhook_type, after.id, after.updated_at)
 
     def _stage_change(self, unit: UnitOfWork, before: Subscription | None, after: Subscription) -> None:
-        in_memory(unit).add(lambda: self._as_read(before, after), lambda: self._put(after))
+        in_memory(unit).add(lambda: self._as_read(before, after), lambda: self._put(after),
+                            item=("subscription", after.organization_id, after.id))
 
     def _stage_holder(self, unit: UnitOfWork, organization_id: str, external_id: str, held_by: str | None,
                       holder: str | None, refused: Callable[[], Exception] | None = None) -> None:
@@ -414,14 +416,16 @@ class InMemorySubscriptions:
             else:
                 self.current[key] = holder
 
-        in_memory(unit).add(lambda: self.current.get(key) == held_by, move, refused)
+        in_memory(unit).add(lambda: self.current.get(key) == held_by, move, refused,
+                            item=("subscription external id", *key))
 
     def stage_create(self, unit: UnitOfWork, subscription: Subscription, customer: Customer, currency: str) -> None:
         organization_id = subscription.organization_id
         self._stage_holder(unit, organization_id, subscription.external_id, None, subscription.id, ExternalIdTaken)
         self._stage(unit, [(None, subscription)])
         in_memory(unit).add(lambda: self._customers.is_subscribable(customer, currency),
-                            lambda: self._customers.move_subscriptions_count(organization_id, customer.id, 1, currency))
+                            lambda: self._customers.move_subscriptions_count(organization_id, customer.id, 1, currency),
+                            item=("customer", organization_id, customer.id))
 
     def stage_replace(self, unit: UnitOfWork, previous: Subscription, subscription: Subscription,
                       also: Sequence[Change] = ()) -> None:
@@ -430,7 +434,8 @@ class InMemorySubscriptions:
             organization_id, customer_id = subscription.organization_id, subscription.customer_id
             self._stage_holder(unit, organization_id, previous.external_id, previous.id, None)
             in_memory(unit).add(lambda: self._customers.has_subscription(organization_id, customer_id),
-                                lambda: self._customers.move_subscriptions_count(organization_id, customer_id, -1))
+                                lambda: self._customers.move_subscriptions_count(organization_id, customer_id, -1),
+                                item=("customer", organization_id, customer_id))
 
     def replace(self, previous: Subscription, subscription: Subscription, also: Sequence[Change] = ()) -> None:
         unit = InMemoryUnitOfWork()
@@ -504,7 +509,8 @@ class InMemoryInvoices:
             current = self.get(invoice.organization_id, invoice.id)
             return current is not None and current.version == previous.version
 
-        in_memory(unit).add(as_read, lambda: self.stored.__setitem__((invoice.organization_id, invoice.id), invoice))
+        in_memory(unit).add(as_read, lambda: self.stored.__setitem__((invoice.organization_id, invoice.id), invoice),
+                            item=("invoice", invoice.organization_id, invoice.id))
 
     def replace(self, previous: Invoice, invoice: Invoice) -> None:
         unit = InMemoryUnitOfWork()

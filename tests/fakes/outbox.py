@@ -24,7 +24,8 @@ class InMemoryOutbox:
                           webhook_type=webhook_type, object_type=OBJECT_TYPES[webhook_type], object_id=object_id,
                           status="pending", created_at=now)
         key = (organization_id, webhook.id)
-        in_memory(unit).add(lambda: key not in self.queued, lambda: self.queued.__setitem__(key, webhook))
+        in_memory(unit).add(lambda: key not in self.queued, lambda: self.queued.__setitem__(key, webhook),
+                            item=("webhook", *key))
 
     def get(self, organization_id: str, webhook: str) -> Webhook | None:
         return self.queued.get((organization_id, webhook))

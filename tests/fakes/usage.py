@@ -250,12 +250,14 @@ class InMemoryInAdvance:
 
     def stage_state(self, unit: UnitOfWork, key: AggregateKey, state: InAdvanceState, read_revision: int) -> None:
         in_memory(unit).add(lambda: self.state(key).revision == read_revision,
-                            lambda: self.states.__setitem__(key, Revised(state, read_revision + 1)))
+                            lambda: self.states.__setitem__(key, Revised(state, read_revision + 1)),
+                            item=("in-advance state", key))
 
     def stage_presence(self, unit: UnitOfWork, key: AggregateKey, value: str, active: bool,
                        read_revision: int) -> None:
         in_memory(unit).add(lambda: self.presence(key, value).revision == read_revision,
-                            lambda: self.presences.__setitem__((key, value), Revised(active, read_revision + 1)))
+                            lambda: self.presences.__setitem__((key, value), Revised(active, read_revision + 1)),
+                            item=("in-advance presence", key, value))
 
 
 def _fee_order(fee: PayInAdvanceFee) -> str:
@@ -292,4 +294,4 @@ class InMemoryFees:
         """Refused with FeeAlreadyCreated when the fee exists (its event's fee is created once)."""
         key = (fee.organization_id, fee.id)
         in_memory(unit).add(lambda: key not in self.stored, lambda: self.stored.__setitem__(key, fee),
-                            lambda: FeeAlreadyCreated(fee.id))
+                            lambda: FeeAlreadyCreated(fee.id), item=("fee", *key))

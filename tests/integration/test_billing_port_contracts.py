@@ -1,8 +1,9 @@
 """One contract for each port a billing transaction writes through (invoices, credit notes, pay-in-advance fees and
-states, the webhook outbox, the webhooks of customers and subscriptions), run against its fake (tests/fakes/billing.py, usage.py, outbox.py, gathered in world.py)
-and its DynamoDB repository on moto: each write staged in a unit of work answers and refuses alike (the refusal a
-condition names, else StaleWrite; nothing of a refused unit written), so that the biller's rules tested on the fakes
-(tests/unit/test_biller_schedules.py, test_customer_billing.py) hold on DynamoDB."""
+states, the webhook outbox, the webhooks of customers and subscriptions), run against its fake (tests/fakes/billing.py,
+usage.py, outbox.py, gathered in world.py) and its DynamoDB repository on moto: each write staged in a unit of work
+answers and refuses alike (the refusal a condition names, else StaleWrite; two writes of one item refused; nothing of
+a refused unit written), so that the rules tested on the fakes (tests/unit/test_biller_schedules.py,
+test_customer_billing.py, test_issuing.py, test_in_advance_fees_once.py) hold on DynamoDB."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -12,7 +13,9 @@ from typing import Any
 
 import model_builders as models
 import pytest
+from botocore.exceptions import ClientError
 from fakes.control_plane import FixedClock
+from fakes.unit_of_work import OneItemTwice
 from fakes.world import InMemoryRepositories
 from invoice_fixtures import charge_fee
 
@@ -373,3 +376,22 @@ def test_a_customer_and_its_subscription_entering_a_status_queue_their_webhooks(
     assert queued(stores) == [("customer.created", "cust-lago"), ("subscription.started", "sub-lago"),
                               ("subscription.terminated", "sub-lago")]
     assert [webhook.created_at for webhook in stores.webhooks.list(ORG)] == [NOW, active.updated_at, ended.updated_at]
+
+
+# ---------------------------------------------------------------------------------------- the unit of work
+
+
+def test_a_unit_writing_one_item_twice_is_refused_and_writes_nothing(stores):
+    state = InAdvanceState(Decimal(1), Decimal(1), PERIOD, 1)
+    with pytest.raises((OneItemTwice, ClientError)) as refused:  # DynamoDB's ValidationException
+        commit(stores, lambda unit: stores.webhooks.stage_webhook(unit, ORG, "fee.created", "fee-1", NOW),
+               lambda unit: stores.in_advance.stage_state(unit, KEY, state, 0),
+               lambda unit: stores.in_advance.stage_state(unit, KEY, state._replace(total=Decimal(2)), 0))
+    assert isinstance(refused.value, OneItemTwice) or refused.value.response["Error"]["Code"] == "ValidationException"
+    # Two credit notes of one invoice move its credit-note sequence twice (moto, unlike DynamoDB, lets an item's
+    # second Update through to its condition, which fails).
+    with pytest.raises((OneItemTwice, StaleWrite)):
+        commit(stores, lambda unit: stores.credit_notes.stage_create(unit, a_credit_note("note-1", "inv-1", 1, 500)),
+               lambda unit: stores.credit_notes.stage_create(unit, a_credit_note("note-2", "inv-1", 2, 300)))
+    assert (stores.in_advance.state(KEY).revision, stores.credit_notes.last_sequence(ORG, "inv-1")) == (0, 0)
+    assert (stores.credit_notes.get(ORG, "note-1"), queued(stores)) == (None, [])
