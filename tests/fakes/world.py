@@ -1,6 +1,6 @@
 """Every faked port in one in-memory world, under the names of `Repositories` (chalicelib/store/repositories.py), so a
 use case that takes the repositories (the stream aggregator with its pay-in-advance fees, rebuild-usage, the biller,
-a draft's refresh and finalization) runs on it. Not faked: `purge_customer` and the webhooks' delivery."""
+a draft's refresh and finalization, a webhook's delivery) runs on it. Not faked: `purge_customer`."""
 from __future__ import annotations
 
 from fakes.billing import InMemoryBillingFailures, InMemoryBillingInvoices, InMemoryCreditNotes

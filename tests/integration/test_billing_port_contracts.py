@@ -1,9 +1,10 @@
 """One contract for each port a billing transaction writes through (invoices, credit notes, pay-in-advance fees and
-states, the webhook outbox, the webhooks of customers and subscriptions), run against its fake (tests/fakes/billing.py,
-usage.py, outbox.py, gathered in world.py) and its DynamoDB repository on moto: each write staged in a unit of work
-answers and refuses alike (the refusal a condition names, else StaleWrite; two writes of one item refused; nothing of
-a refused unit written), so that the rules tested on the fakes (tests/unit/test_biller_schedules.py,
-test_customer_billing.py, test_issuing.py, test_in_advance_fees_once.py) hold on DynamoDB."""
+states, the webhook outbox and its deliveries' moves, the webhooks of customers and subscriptions), run against its
+fake (tests/fakes/billing.py, usage.py, outbox.py, gathered in world.py) and its DynamoDB repository on moto: each
+write staged in a unit of work answers and refuses alike (the refusal a condition names, else StaleWrite; two writes
+of one item refused; nothing of a refused unit written), so that the rules tested on the fakes
+(tests/unit/test_biller_schedules.py, test_customer_billing.py, test_issuing.py, test_in_advance_fees_once.py) hold
+on DynamoDB."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -28,7 +29,7 @@ from chalicelib.domain.fees import PayInAdvanceFee, stored_fee
 from chalicelib.domain.invoices.draft import Draft
 from chalicelib.domain.invoices.invoice import Invoice
 from chalicelib.domain.subscriptions import terminated_subscription
-from chalicelib.domain.webhooks import webhook_id
+from chalicelib.domain.webhooks import Webhook, webhook_id
 from chalicelib.store.repositories import repositories
 from chalicelib.usage.ports import Revised
 from chalicelib.usecases.ports import UnitOfWork
@@ -376,6 +377,58 @@ def test_a_customer_and_its_subscription_entering_a_status_queue_their_webhooks(
     assert queued(stores) == [("customer.created", "cust-lago"), ("subscription.started", "sub-lago"),
                               ("subscription.terminated", "sub-lago")]
     assert [webhook.created_at for webhook in stores.webhooks.list(ORG)] == [NOW, active.updated_at, ended.updated_at]
+
+
+LEASE = 120
+
+
+def a_queued_webhook(stores: Any) -> Webhook:
+    commit(stores, lambda unit: stores.webhooks.stage_webhook(unit, ORG, "customer.created", "customer-1", NOW))
+    return stores.webhooks.get(ORG, webhook_id(ORG, "customer.created", "customer-1"))
+
+
+def test_a_webhook_attempt_holds_it_until_its_lease_ends_and_only_its_outcome_counts(stores):
+    webhooks, webhook = stores.webhooks, a_queued_webhook(stores)
+    claimed = webhooks.claim(webhook, NOW, LEASE)
+    assert (claimed.attempts, claimed.leased_until, claimed.last_attempt_at) == (1, int(NOW.timestamp()) + LEASE, NOW)
+    assert webhooks.claim(webhook, NOW + timedelta(seconds=LEASE), LEASE) is None  # still held
+    later = webhooks.claim(webhook, NOW + timedelta(seconds=LEASE + 1), LEASE)  # the holder crashed
+    assert later.attempts == 2
+    webhooks.record_attempt(claimed, "delivered", 200, None, NOW)  # the crashed attempt's late outcome
+    assert webhooks.get(ORG, webhook.id) == later
+    webhooks.record_attempt(later, "pending", None, "ReadTimeoutError: timed out", NOW + timedelta(seconds=LEASE + 2))
+    retried = webhooks.get(ORG, webhook.id)
+    assert (retried.status, retried.last_status_code, retried.last_error, retried.leased_until) == (
+        "pending", None, "ReadTimeoutError: timed out", None)
+    third = webhooks.claim(retried, NOW + timedelta(seconds=LEASE + 3), LEASE)
+    webhooks.record_attempt(third, "delivered", 204, None, NOW + timedelta(seconds=LEASE + 4))
+    delivered = webhooks.get(ORG, webhook.id)
+    assert (delivered.status, delivered.attempts, delivered.last_status_code, delivered.last_error,
+            delivered.leased_until, delivered.delivered_at) == (
+        "delivered", 3, 204, None, None, NOW + timedelta(seconds=LEASE + 4))
+    assert webhooks.claim(delivered, NOW + timedelta(days=1), LEASE) is None  # never sent again
+    assert (webhooks.list(ORG, "delivered"), webhooks.list(ORG, "pending")) == ([delivered], [])
+
+
+def test_a_webhook_keeps_its_first_payload(stores):
+    webhooks, webhook = stores.webhooks, a_queued_webhook(stores)
+    assert webhooks.keep_payload(webhook, '{"first":1}') == '{"first":1}'
+    assert webhooks.keep_payload(webhook, '{"second":2}') == '{"first":1}'
+    assert webhooks.get(ORG, webhook.id).payload == '{"first":1}'
+
+
+def test_only_a_failed_webhook_is_resent_and_a_skipped_one_is_final(stores):
+    webhooks, webhook = stores.webhooks, a_queued_webhook(stores)
+    assert webhooks.mark_for_resend(webhook) is False  # pending: nothing to re-send
+    claimed = webhooks.claim(webhook, NOW, LEASE)
+    webhooks.record_attempt(claimed, "failed", 500, None, NOW)
+    assert webhooks.mark_for_resend(webhook) is True
+    assert webhooks.get(ORG, webhook.id).status == "pending"
+    webhooks.mark_skipped(webhook)
+    assert webhooks.get(ORG, webhook.id).status == "skipped"
+    assert (webhooks.claim(webhook, NOW + timedelta(days=1), LEASE), webhooks.mark_for_resend(webhook)) == (None, False)
+    webhooks.mark_skipped(webhook)
+    assert webhooks.list(ORG, "skipped") == [webhooks.get(ORG, webhook.id)]
 
 
 # ---------------------------------------------------------------------------------------- the unit of work

@@ -31,9 +31,8 @@ class BillingWorld:
         self.clock = FixedClock(now)
         self.ids = SequentialIds()
         self.stores = stores = InMemoryRepositories(self.clock)
-        organizations = OrganizationUseCases(stores.organizations, self.clock, self.ids)
-        self.organization, _ = organizations.create("Acme Corp")
-        self._organizations = organizations
+        self.organization_use_cases = OrganizationUseCases(stores.organizations, self.clock, self.ids)
+        self.organization, _ = self.organization_use_cases.create("Acme Corp")
         self._metrics = BillableMetricUseCases(stores.billable_metrics, stores.plans, self.clock, self.ids)
         self._plans = PlanUseCases(stores.plans, stores.billable_metrics, self.clock, self.ids)
         self._customers = CustomerUseCases(stores.customers, stores.test_clocks, self.ids)
@@ -47,10 +46,9 @@ class BillingWorld:
     def _now(self) -> CustomerTime:
         return CustomerTime(self.clock.now(), self.stores.test_clocks, self.organization.id)
 
-    def configure(self, billing_configuration: dict[str, Any]) -> None:
-        """`PUT /organizations` of its billing configuration."""
-        self.organization = self._organizations.update(self.organization,
-                                                       {"billing_configuration": billing_configuration})
+    def configure(self, **changes: Any) -> None:
+        """`PUT /organizations` with `changes`."""
+        self.organization = self.organization_use_cases.update(self.organization, changes)
 
     def plan(self, metric: dict[str, Any], **charge: Any) -> None:
         """The metric `metric` describes (`POST /billable_metrics`), and plan `startup`: 1000 cents a month in arrears

@@ -26,7 +26,7 @@ def busy_organization(grace_days: int) -> BillingWorld:
     5 November and one ending 20 December; `other` on anniversary billing from 15 November; usage in November and
     December. Subscribed on 20 October: creating the subscriptions bills nothing at once."""
     world = BillingWorld(datetime(2026, 10, 20, tzinfo=UTC))
-    world.configure({"invoice_grace_period": grace_days})
+    world.configure(billing_configuration={"invoice_grace_period": grace_days})
     world.storage_plan("0.01")
     for customer in ("cust", "other"):
         world.customer(customer, vat_rate=20)

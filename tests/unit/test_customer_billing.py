@@ -1,10 +1,11 @@
 """A customer billed end to end on the in-memory stores (tests/unit/billing_world.py): subscribed through the
 control-plane use cases, its events applied by the stream aggregator, invoiced by its billing use case and by the
 hourly biller with amounts worked out by hand; with a grace period, a draft refreshed by a late event and finalized
-when the period ends, or on request before. The same on DynamoDB: tests/integration/test_biller.py and
-test_grace_period.py."""
+when the period ends, or on request before; the invoice's webhook rendered, signed and delivered once. The same on
+DynamoDB: tests/integration/test_biller.py, test_grace_period.py and test_webhook_delivery.py."""
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 
 from billing_world import BillingWorld
@@ -14,6 +15,9 @@ from chalicelib.billing.drafts import Drafts
 from chalicelib.domain.customers import Customer
 from chalicelib.domain.invoices.draft import Draft
 from chalicelib.usecases.customer_time import CustomerTime
+from chalicelib.webhooks import delivery
+from chalicelib.webhooks.delivery import WebhookDelivery
+from chalicelib.webhooks.signing import signature
 
 SUBSCRIBED_AT = datetime(2026, 11, 1, tzinfo=UTC)
 DECEMBER = datetime(2026, 12, 1, tzinfo=UTC)
@@ -25,7 +29,7 @@ def storage_customer(grace_days: int = 0) -> tuple[BillingWorld, Customer]:
     start."""
     world = BillingWorld(datetime(2026, 10, 20, tzinfo=UTC))
     if grace_days:
-        world.configure({"invoice_grace_period": grace_days})
+        world.configure(billing_configuration={"invoice_grace_period": grace_days})
     world.storage_plan("0.02")
     acme = world.customer("acme", vat_rate=20)
     world.subscribe("sub", "acme", SUBSCRIBED_AT.isoformat())
@@ -105,3 +109,32 @@ def test_a_draft_finalized_on_request_before_its_grace_period_ends_is_issued_tha
         "finalized", date(2026, 12, 2), 1, 1272)
     assert world.invoices() == [finalized]
     assert world.run_biller(datetime(2026, 12, 4, 0, 30, tzinfo=UTC))["invoices_created"] == 0  # nothing left due
+
+
+def test_the_invoice_webhook_carries_the_invoice_signed_and_is_delivered_once(monkeypatch):
+    world, acme = storage_customer()
+    world.configure(webhook_url="https://hooks.example.com/lago")
+    world.send("sub", datetime(2026, 11, 3, tzinfo=UTC), 35)
+    world.run_biller(DECEMBER.replace(minute=30))
+    invoice, = world.invoices()
+    posted: list[tuple[bytes, dict[str, str]]] = []
+    monkeypatch.setattr(delivery, "resolve_target", lambda url, allow_private: url)  # no DNS
+    monkeypatch.setattr(delivery, "post", lambda target, body, headers: posted.append((body, headers)) or 200)
+    webhook = next(webhook for webhook in world.stores.webhooks.list(world.organization.id)
+                   if webhook.webhook_type == "invoice.created")
+    delivering = WebhookDelivery(world.stores, world.organization_use_cases)
+    at = DECEMBER.replace(hour=1)
+    assert delivering.deliver(world.organization.id, webhook.id, 1, at).settled
+    assert delivering.deliver(world.organization.id, webhook.id, 2, at).settled  # a redelivered message
+    (body, headers), = posted
+    sent = json.loads(body)
+    assert (sent["webhook_type"], sent["invoice"]["lago_id"], sent["invoice"]["number"]) == (
+        "invoice.created", invoice.id, f"{acme.slug}-001")
+    assert (sent["invoice"]["fees_amount_cents"], sent["invoice"]["taxes_amount_cents"],
+            sent["invoice"]["total_amount_cents"]) == (1070, 214, 1284)
+    key = world.organization_use_cases.webhook_key(world.organization.id)
+    assert headers["X-Lago-Signature"] == signature(body, key)
+    assert headers["X-Lago-Unique-Key"] == webhook.id
+    delivered = world.stores.webhooks.get(world.organization.id, webhook.id)
+    assert (delivered.status, delivered.attempts, delivered.delivered_at, delivered.payload) == (
+        "delivered", 1, at, body.decode())
