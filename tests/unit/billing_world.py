@@ -64,9 +64,9 @@ class BillingWorld:
         self.plan({"name": "Storage", "code": "storage", "aggregation_type": "sum_agg", "field_name": "gb"},
                   properties={"amount": cents_a_gb})
 
-    def customer(self, external_id: str, vat_rate: int) -> Customer:
+    def customer(self, external_id: str, vat_rate: int, **fields: Any) -> Customer:
         return self._customers.upsert(self.organization, {"external_id": external_id, "name": external_id,
-                                                          "billing_configuration": {"vat_rate": vat_rate}},
+                                                          "billing_configuration": {"vat_rate": vat_rate}, **fields},
                                       self._now())
 
     def subscribe(self, external_id: str, external_customer_id: str, subscription_at: str, **fields: Any) -> None:
