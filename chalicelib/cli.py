@@ -137,7 +137,6 @@ def _admin(arguments: argparse.Namespace) -> None:
     from chalicelib.control_plane import organization_use_cases
     from chalicelib.store.repositories import repositories
 
-    store = repositories().organizations
     organizations = organization_use_cases()
     if arguments.command == "create-organization":
         organization, api_key = organizations.create(arguments.name, arguments.api_key)
@@ -146,7 +145,7 @@ def _admin(arguments: argparse.Namespace) -> None:
     elif arguments.command == "rotate-key":
         print(organizations.rotate_api_key(arguments.organization_id))
     elif arguments.command == "list-keys":
-        for record in store.list_api_keys(arguments.organization_id):
+        for record in organizations.api_keys(arguments.organization_id):
             print(f"{record.key_id}  created_at={record.created_at.isoformat()}")
     elif arguments.command == "revoke-key":
         organizations.revoke_api_key(arguments.organization_id, arguments.key_id)
@@ -156,15 +155,17 @@ def _admin(arguments: argparse.Namespace) -> None:
     elif arguments.command == "rotate-webhook-key":
         print(organizations.rotate_webhook_key(arguments.organization_id))
     elif arguments.command == "webhooks":
-        from chalicelib.webhooks.admin import webhook_line
-
-        for webhook in repositories().webhooks.list(arguments.organization_id, arguments.status):
-            print(webhook_line(webhook))
-    elif arguments.command == "resend-webhooks":
-        from chalicelib.webhooks.admin import WebhookResend
+        from chalicelib.webhooks.admin import WebhookAdmin, webhook_line
         from chalicelib.webhooks.queue import SqsWebhookQueue
 
-        resent = WebhookResend(repositories().webhooks, SqsWebhookQueue()).resend_failed(arguments.organization_id)
+        for webhook in WebhookAdmin(repositories().webhooks, SqsWebhookQueue()).listed(arguments.organization_id,
+                                                                                     arguments.status):
+            print(webhook_line(webhook))
+    elif arguments.command == "resend-webhooks":
+        from chalicelib.webhooks.admin import WebhookAdmin
+        from chalicelib.webhooks.queue import SqsWebhookQueue
+
+        resent = WebhookAdmin(repositories().webhooks, SqsWebhookQueue()).resend_failed(arguments.organization_id)
         for webhook in resent:
             print(f"resent {webhook}")
         print(f"{len(resent)} webhooks resent")
@@ -176,18 +177,17 @@ def _admin(arguments: argparse.Namespace) -> None:
         for line in report.lines():
             print(line)
     elif arguments.command == "dead-events":
-        from chalicelib.usage.dead_letters import dead_event_line
+        from chalicelib.usage.dead_letters import DeadEvents, dead_event_line
 
-        dead_events = repositories().dead_letters.dead_events(arguments.organization_id,
-                                                             arguments.external_subscription_id)
+        dead_events = DeadEvents(repositories()).listed(arguments.organization_id, arguments.external_subscription_id)
         for dead in dead_events:
             print(dead_event_line(dead))
         print(f"{len(dead_events)} dead-lettered events")
     elif arguments.command == "replay-dead-events":
         from chalicelib.domain.clock import utc_now
-        from chalicelib.usage.dead_letters import DeadEventReplay
+        from chalicelib.usage.dead_letters import DeadEvents
 
-        outcomes = DeadEventReplay(repositories()).replay(arguments.organization_id, utc_now(),
+        outcomes = DeadEvents(repositories()).replay(arguments.organization_id, utc_now(),
                                                           arguments.external_subscription_id)
         for outcome in outcomes:
             print(outcome.line())

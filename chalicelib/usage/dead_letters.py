@@ -27,11 +27,15 @@ class ReplayOutcome:
         return f"{self.dead.external_subscription_id}  {self.dead.transaction_id}  {result}"
 
 
-class DeadEventReplay:
-    """`replay-dead-events` on the usage stores."""
+class DeadEvents:
+    """`dead-events` and `replay-dead-events` on the usage stores."""
 
     def __init__(self, stores: UsageStores):
         self._stores = stores
+
+    def listed(self, organization_id: str, external_subscription_id: str | None = None) -> list[DeadEvent]:
+        """The organization's dead-lettered events (of one external subscription id), with their reasons."""
+        return self._stores.dead_letters.dead_events(organization_id, external_subscription_id)
 
     def replay(self, organization_id: str, now: datetime,
                external_subscription_id: str | None = None) -> list[ReplayOutcome]:

@@ -55,6 +55,10 @@ class OrganizationUseCases:
             self.organizations.revoke_api_key(record)
         return api_key
 
+    def api_keys(self, organization_id: str) -> list[ApiKeyRecord]:
+        """The organization's live keys (their ids and creation times; never a key itself)."""
+        return self.organizations.list_api_keys(organization_id)
+
     def revoke_api_key(self, organization_id: str, key_id: str) -> None:
         for record in self.organizations.list_api_keys(organization_id):
             if record.key_id == key_id:

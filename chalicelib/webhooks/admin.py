@@ -12,12 +12,16 @@ def webhook_line(webhook: Webhook) -> str:
             f"attempts={webhook.attempts}  created_at={iso_z(webhook.created_at)}  {outcome}").rstrip()
 
 
-class WebhookResend:
-    """`resend-webhooks` on the webhook store and queue."""
+class WebhookAdmin:
+    """`webhooks` and `resend-webhooks` on the webhook store and queue."""
 
     def __init__(self, webhooks: WebhookStore, queue: WebhookQueue):
         self._webhooks = webhooks
         self._queue = queue
+
+    def listed(self, organization_id: str, status: str | None = None) -> list[Webhook]:
+        """The organization's webhooks (in `status`), oldest first."""
+        return self._webhooks.list(organization_id, status)
 
     def resend_failed(self, organization_id: str) -> list[str]:
         """Queue each failed webhook again and set it back to pending; returns their ids. Queued first: if the

@@ -96,7 +96,7 @@ def test_the_biller_waits_for_a_dead_lettered_event_until_it_is_replayed(dynamod
     from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
     from chalicelib.domain.aggregations.sum import SumAggregation
-    from chalicelib.usage.dead_letters import DeadEventReplay
+    from chalicelib.usage.dead_letters import DeadEvents
 
     org = tenant.organization_id
     item = event_item(org, "buggy", epoch_ms(datetime(2026, 11, 5, tzinfo=UTC)), "storage", {"gb": 7})
@@ -113,7 +113,7 @@ def test_the_biller_waits_for_a_dead_lettered_event_until_it_is_replayed(dynamod
     assert run_biller(datetime(2026, 12, 1, 0, 30, tzinfo=UTC))["invoices_created"] == 1  # October, not November
     logged = [record for record in caplog.records if "dead letter" in record.getMessage()]
     assert [(record.levelname, record.dead_lettered_events) for record in logged] == [("ERROR", 1)]
-    assert [outcome.error for outcome in DeadEventReplay(repositories()).replay(org, DECEMBER)] == [None]
+    assert [outcome.error for outcome in DeadEvents(repositories()).replay(org, DECEMBER)] == [None]
     assert run_biller(datetime(2026, 12, 1, 1, 30, tzinfo=UTC))["invoices_created"] == 1
     assert invoices_of(org)[-1].fees_amount_cents == 1000 + 7  # November: the base fee and 7 GB at 0.01
 

@@ -21,7 +21,7 @@ from chalicelib.store.keys import dead_event_sk, organization_pk
 from chalicelib.store.repositories import repositories
 from chalicelib.store.tables import CONTROL
 from chalicelib.store.usage import UsageRepository
-from chalicelib.usage.dead_letters import DeadEventReplay
+from chalicelib.usage.dead_letters import DeadEvents
 from chalicelib.usage.routing import Router
 
 AT = epoch_ms(STARTED) + 3_600_000  # an hour into the subscription, in January's period
@@ -125,13 +125,13 @@ def test_a_replay_after_the_fix_applies_the_missing_part_once(tenant, usage, dyn
     [dead] = repositories().dead_letters.dead_events(tenant.organization_id, "sub")
     assert dead.reason == "KeyError: 'charge_id'"
     assert _applied_events(tenant, usage) == 1
-    still = DeadEventReplay(repositories()).replay(tenant.organization_id, STARTED)
+    still = DeadEvents(repositories()).replay(tenant.organization_id, STARTED)
     assert [outcome.error for outcome in still] == ["KeyError: 'charge_id'"]  # not fixed yet: it stays, counted
     assert repositories().dead_letters.dead_events(tenant.organization_id)[0].attempts == 4
 
     monkeypatch.setattr(SumAggregation, "value_contribution", real)
-    outcomes = DeadEventReplay(repositories()).replay(tenant.organization_id, STARTED)
-    again = DeadEventReplay(repositories()).replay(tenant.organization_id, STARTED)
+    outcomes = DeadEvents(repositories()).replay(tenant.organization_id, STARTED)
+    again = DeadEvents(repositories()).replay(tenant.organization_id, STARTED)
 
     assert [outcome.error for outcome in outcomes] == [None] and again == []
     assert _state(tenant, usage, "bytes").total == Decimal(4)
@@ -162,8 +162,8 @@ def test_a_replay_interrupted_after_a_part_resumes_without_counting_it_twice(ten
             raise ConnectionError("the process died")
 
     monkeypatch.setattr(UsageRepository, "apply", crash_after_first_write)
-    first = DeadEventReplay(repositories()).replay(tenant.organization_id, STARTED)
-    second = DeadEventReplay(repositories()).replay(tenant.organization_id, STARTED)
+    first = DeadEvents(repositories()).replay(tenant.organization_id, STARTED)
+    second = DeadEvents(repositories()).replay(tenant.organization_id, STARTED)
 
     assert first[0].error == "ConnectionError: the process died" and second[0].error is None
     assert _state(tenant, usage, "bytes").total == Decimal(6)
