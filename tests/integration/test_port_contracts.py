@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -21,7 +21,13 @@ from chalicelib.domain.events import Event, iso_ms
 from chalicelib.domain.invoices.invoice import Invoice
 from chalicelib.domain.organizations import Organization
 from chalicelib.domain.plans import Plan
-from chalicelib.domain.subscriptions import Subscription, SubscriptionInput, new_subscription, terminated_subscription
+from chalicelib.domain.subscriptions import (
+    Subscription,
+    SubscriptionInput,
+    new_subscription,
+    terminated_subscription,
+    upgraded_subscriptions,
+)
 from chalicelib.domain.test_clocks import ClockRefusedCustomer, TestClock
 from chalicelib.store.repositories import repositories
 
@@ -374,6 +380,33 @@ def test_a_terminated_subscription_releases_its_external_id_and_counts(ports, ca
     assert ports.customers.find_by_external_id(ORG, "acme").active_subscriptions_count == 0
     assert ports.plans.find_by_code(ORG, "startup").active_subscriptions_count == 0
     assert ports.subscriptions.count(ORG, ("active",)) == 0
+
+
+def test_an_upgrade_hands_the_external_id_to_its_successor_and_keeps_the_customer_count(ports, catalog):
+    customer, plan = catalog
+    subscription = subscribed(ports, customer, plan)
+    ports.plans.create(a_plan(ports, "pro"), [])
+    ended, successor = upgraded_subscriptions(subscription, ports.plans.find_by_code(ORG, "pro"), ports.ids.new_id(),
+                                              "UTC", NOW + timedelta(days=1))
+
+    def upgrade(previous: Subscription) -> None:
+        """As chalicelib/usecases/subscriptions.py commits an upgrade: the plans' counts moved with it."""
+        unit = ports.transactions.unit_of_work()
+        ports.plans.stage_subscription_count(unit, ports.plans.find_by_code(ORG, "startup"), -1)
+        ports.plans.stage_subscription_count(unit, ports.plans.find_by_code(ORG, "pro"), 1)
+        ports.subscriptions.stage_change_plan(unit, previous, ended, successor)
+        unit.commit()
+
+    with pytest.raises(errors.StaleWrite):
+        upgrade(changed(subscription))
+    assert ports.subscriptions.find_current(ORG, "sub-1") == subscription  # the refused unit wrote nothing
+    upgrade(subscription)
+    assert ports.subscriptions.find_current(ORG, "sub-1") == successor
+    assert ports.subscriptions.find_latest(ORG, "sub-1", "terminated") == ended
+    assert ports.subscriptions.history(ORG, "sub-1") == [successor, ended]
+    assert ports.customers.find_by_external_id(ORG, "acme").active_subscriptions_count == 1
+    assert [ports.plans.find_by_code(ORG, code).active_subscriptions_count for code in ("startup", "pro")] == [0, 1]
+    assert ports.subscriptions.count(ORG, ("active",), successor.plan_id) == 1
 
 
 # ------------------------------------------------------------------------------------------------- events
