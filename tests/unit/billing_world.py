@@ -4,6 +4,7 @@ hourly biller (on a work queue that is never used: every customer is billed inli
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from itertools import count
 from typing import Any
 
@@ -12,15 +13,20 @@ from fakes.control_plane import FixedClock, SequentialIds
 from fakes.world import InMemoryRepositories
 
 from chalicelib.billing.biller import Biller
+from chalicelib.billing.customer_billing import CustomerBilling
+from chalicelib.domain.current_usage import PeriodUsage
 from chalicelib.domain.customers import Customer
 from chalicelib.domain.invoices.invoice import Invoice
 from chalicelib.usage.aggregator import Aggregator, StreamRecord
+from chalicelib.usage.period_usage import stored_usage
 from chalicelib.usecases.billable_metrics import BillableMetricUseCases
+from chalicelib.usecases.current_usage import ReadCurrentUsage
 from chalicelib.usecases.customer_time import CustomerTime
 from chalicelib.usecases.customers import CustomerUseCases
 from chalicelib.usecases.ingest_events import IngestEvents
 from chalicelib.usecases.organizations import OrganizationUseCases
 from chalicelib.usecases.plans import PlanUseCases
+from chalicelib.usecases.subscription_requests import SubscriptionRequests
 from chalicelib.usecases.subscriptions import SubscriptionUseCases
 
 
@@ -74,6 +80,36 @@ class BillingWorld:
         self._subscriptions.create(self.organization, {
             "external_customer_id": external_customer_id, "plan_code": "startup", "external_id": external_id,
             "subscription_at": subscription_at, **fields}, self._now())
+
+    def metric(self, payload: dict[str, Any]) -> None:
+        """`POST /billable_metrics` with `payload`."""
+        self._metrics.create(self.organization, payload)
+
+    def priced_plan(self, code: str, amount_cents: int, prices: dict[str, str]) -> None:
+        """`POST /plans`: plan `code`, `amount_cents` a month in arrears, and a standard charge on each metric code of
+        `prices` at its price in EUR a unit."""
+        metrics = self.stores.billable_metrics
+        self._plans.create(self.organization, {
+            "name": code, "code": code, "interval": "monthly", "amount_cents": amount_cents, "amount_currency": "EUR",
+            "pay_in_advance": False,
+            "charges": [{"billable_metric_id": metrics.find_by_code(self.organization.id, metric_code).id,
+                         "charge_model": "standard", "properties": {"amount": amount}}
+                        for metric_code, amount in prices.items()]})
+
+    def change_plan(self, external_id: str, external_customer_id: str, plan_code: str) -> None:
+        """`POST /subscriptions` of subscription `external_id` to `plan_code` at the clock's "now", as the route asks
+        it: the change made, and what it made due (an upgrade's final invoice of the old plan) billed at once."""
+        requests = SubscriptionRequests(self._subscriptions, self.stores.plans, CustomerBilling(self.stores).bill_now)
+        requests.create(self.organization, {"external_customer_id": external_customer_id, "plan_code": plan_code,
+                                            "external_id": external_id}, self._now())
+
+    def current_usage(self, external_customer_id: str, external_subscription_id: str, now: datetime) -> PeriodUsage:
+        """`GET /customers/{external_customer_id}/current_usage` of the subscription as of `now`, taxes applied."""
+        stores = self.stores
+        read = ReadCurrentUsage(stores.customers, stores.subscriptions, stores.plans, stores.billable_metrics,
+                                stores.dead_letters, partial(stored_usage, stores))
+        return read(self.organization, external_customer_id, external_subscription_id, apply_taxes=True,
+                    clock=CustomerTime(now, stores.test_clocks, self.organization.id)).usage
 
     def post(self, external_subscription_id: str, at: datetime, properties: dict[str, Any], code: str = "storage",
              transaction_id: str | None = None) -> StreamRecord:
