@@ -1,17 +1,16 @@
 """Recurring metrics across a plan change (lago-semantics §1.1, §5.3): Lago's recurring queries select every event of
 the external subscription id, so the seats counted before an upgrade or a downgrade are still counted after it, on
 the new plan; an upgraded subscription's final invoice leaves out the recurring charges in arrears (not prorated)
-that the new plan also charges, which bills them for the whole period. Amounts worked out by hand in each test."""
+that the new plan also charges, which bills them for the whole period. Amounts worked out by hand in each test; the
+same rule for any seats around an upgrade, as a property on the in-memory stores:
+tests/unit/test_recurring_seats_around_an_upgrade.py."""
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 from builders import create_customer, create_metric, create_plan, subscribe
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from test_biller import invoices_of
 from test_plan_changes import UPGRADE_AT, summary
 from test_recurring_usage import current_usage, recurring, send
@@ -19,7 +18,6 @@ from test_subscriptions import post
 from usage_fixtures import event_item
 
 from chalicelib.domain.aggregations.windows import epoch_ms
-from chalicelib.store.repositories import repositories
 from chalicelib.wiring import run_biller
 
 
@@ -192,39 +190,6 @@ def test_an_upgrade_bills_the_carried_prorated_units_to_the_day_before_the_upgra
     assert fees[("subscription_terminating", "2026-11-01")] == (Decimal("1.83334"), 183)
     # New plan, 12..30 November (19 days): 5 x 19 / 30 = 3.1666... -> 3.16667 x 1 EUR = 316.667 -> 317 cents.
     assert fees[("subscription_periodic", "2026-11-12")] == (Decimal("3.16667"), 317)
-
-
-NOVEMBER_START = datetime(2026, 11, 1, tzinfo=UTC)
-NOVEMBER_SECONDS = 30 * 86_400
-
-
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(seats=st.lists(st.tuples(st.integers(1, NOVEMBER_SECONDS - 1), st.integers(0, 20)), min_size=1, max_size=6),
-       change_at=st.integers(3_600, NOVEMBER_SECONDS - 3_600))
-def test_any_seats_around_an_upgrade_are_all_on_the_new_plan_and_none_on_the_old(
-        api, dynamodb, tenant, catalog, api_clock, monkeypatch, seats, change_at):
-    """Whatever the seats and the upgrade instant in November: the new plan's usage at the month's end counts every
-    seat of the external id (Σ values, as Lago's recurring query), and the old plan's final invoice bills none."""
-    org = tenant.organization_id
-    external_id = f"sub-{uuid.uuid4().hex[:8]}"
-    api_clock.set(NOVEMBER_START)
-    subscribe(api, external_id=external_id, plan_code="basic", subscription_at="2026-11-01T00:00:00Z")
-    change = NOVEMBER_START + timedelta(seconds=change_at)
-    events = [event_item(org, f"{external_id}-{index}", epoch_ms(NOVEMBER_START + timedelta(seconds=second)),
-                         "seats", {"n": value}, external_subscription_id=external_id)
-              for index, (second, value) in enumerate(seats)]
-    send(dynamodb, [event for event, (second, _) in zip(events, seats) if second < change_at])
-    api_clock.set(change)
-    assert post(api, external_id=external_id, plan_code="pro").status_code == 200
-    send(dynamodb, [event for event, (second, _) in zip(events, seats) if second >= change_at])
-    monkeypatch.setattr("chalicelib.api.current_usage.utc_now", lambda: datetime(2026, 11, 30, 23, tzinfo=UTC))
-    response = api.get(f"/api/v1/customers/cust/current_usage?external_subscription_id={external_id}")
-    usage = {charge["billable_metric"]["code"]: charge for charge in response.json_body["customer_usage"]["charges_usage"]}
-    total = sum(value for _, value in seats)
-    assert (Decimal(usage["seats"]["units"]), usage["seats"]["amount_cents"]) == (total, total * 200)
-    ended = repositories().subscriptions.find_latest(org, external_id, "terminated")
-    final = [invoice for invoice in invoices_of(org) if invoice.billing_periods[0].subscription_id == ended.id]
-    assert [fee.fee_type for invoice in final for fee in invoice.fees] in ([], ["subscription"])
 
 
 def test_under_a_grace_period_the_upgraded_final_draft_leaves_the_seats_to_the_new_plan(api, dynamodb, tenant, catalog,
