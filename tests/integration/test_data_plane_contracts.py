@@ -218,6 +218,31 @@ def test_events_are_read_in_time_order_within_a_window_and_marked_unbillable(sto
         (iso_ms(1_000), None), (iso_ms(3_000), "period_finalized"), (iso_ms(3_000), None), (iso_ms(5_000), None)]
 
 
+def test_events_marked_unbillable_are_listed_apart_newest_first_with_their_reason(stores):
+    """`GET /events?billable=false|true` (docs/billing-over-time.md): on DynamoDB the unbillable ones are read from
+    their own sparse index."""
+    events = stores.repositories.events
+    events.insert([an_event(stores, f"tx-{n}", 1_000 * n) for n in range(1, 6)]
+                  + [an_event(stores, "tx-x", 2_500, external_subscription_id="x")])
+    for transaction_id, external_subscription_id, timestamp_ms, reason in (
+            ("tx-1", "sub-1", 1_000, "before_subscription_start"), ("tx-4", "sub-1", 4_000, "period_finalized"),
+            ("tx-5", "sub-1", 5_000, "after_subscription_end"), ("tx-x", "x", 2_500, "after_subscription_end")):
+        events.mark_unbillable(ORG, transaction_id, external_subscription_id, timestamp_ms, reason)
+
+    def listed(page: int, per_page: int, billable: bool, code: str | None = None) -> list[tuple[str, str | None]]:
+        return [(event.transaction_id, event.unbillable_reason)
+                for event in events.list_page(ORG, "sub-1", code, None, None, page, per_page, billable)]
+
+    assert listed(1, 10, False) == [("tx-5", "after_subscription_end"), ("tx-4", "period_finalized"),
+                                    ("tx-1", "before_subscription_start")]
+    assert (listed(1, 2, False), listed(2, 2, False)) == (
+        [("tx-5", "after_subscription_end"), ("tx-4", "period_finalized")], [("tx-1", "before_subscription_start")])
+    assert listed(1, 10, True) == [("tx-3", None), ("tx-2", None)]
+    assert listed(1, 10, False, code="storage") == []
+    assert [event.transaction_id for event in events.list_page(ORG, "sub-1", None, 2_000, 4_000, 1, 10, False)] == [
+        "tx-4"]
+
+
 # ----------------------------------------------------------------------------------------- dead letters
 
 
