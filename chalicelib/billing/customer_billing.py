@@ -95,7 +95,7 @@ class CustomerBilling:
     def __init__(self, stores: BillingStores):
         self._stores = stores
         self._drafts = Drafts(stores)
-        self._issuing = InvoiceIssuing(stores)
+        self._issuing = InvoiceIssuing(stores.invoices, stores.credit_notes)
 
     def bill(self, organization_id: str, customer_id: str, now: datetime, *, backfill: bool = False) -> CustomerBilled:
         """Bill the customer up to `now`; with `backfill`, its subscriptions' unbilled history too."""

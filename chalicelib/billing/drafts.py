@@ -48,7 +48,7 @@ class Drafts:
 
     def __init__(self, stores: BillingStores):
         self._stores = stores
-        self._issuing = InvoiceIssuing(stores)
+        self._issuing = InvoiceIssuing(stores.invoices, stores.credit_notes)
 
     def refresh(self, unit: UnitOfWork, draft: Invoice, timezone: str, now: datetime) -> Invoice:
         """Store the draft with its charge fees priced from the usage aggregated now (what is not aggregated yet is

@@ -46,7 +46,7 @@ class InAdvanceBilling:
 
     def __init__(self, stores: UsageStores):
         self._stores = stores
-        self._issuing = InvoiceIssuing(stores)
+        self._issuing = InvoiceIssuing(stores.invoices, stores.credit_notes)
         self._customers: Memo[tuple[str, str], tuple[Customer, Organization]] = Memo(self._read_customer)
 
     def bill(self, routed: Routed, received_at: datetime) -> None:

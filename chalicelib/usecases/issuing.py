@@ -10,7 +10,7 @@ from chalicelib.domain.credit_notes import CreditNote, consumed, credits_to_appl
 from chalicelib.domain.customers import Customer
 from chalicelib.domain.invoices.invoice import Invoice, drafted_invoice, finalized_invoice
 from chalicelib.domain.periods import day_start
-from chalicelib.usecases.ports import IssuingStores, UnitOfWork
+from chalicelib.usecases.ports import CreditNoteLedger, InvoiceLedger, UnitOfWork
 
 # An invoice's transaction holds 100 actions: the credit notes it consumes (2 actions each at most) are bounded so
 # that its subscriptions always fit (docs/data-model.md); the rest of the balance goes to the next invoices.
@@ -18,10 +18,11 @@ MAX_CREDIT_NOTES_PER_INVOICE = 5
 
 
 class InvoiceIssuing:
-    """The one way an invoice is numbered and credited, on the stores it is written to."""
+    """The one way an invoice is numbered and credited, in the ledgers of invoices and credit notes."""
 
-    def __init__(self, stores: IssuingStores):
-        self._stores = stores
+    def __init__(self, invoices: InvoiceLedger, credit_notes: CreditNoteLedger):
+        self._invoices = invoices
+        self._credit_notes = credit_notes
 
     def issue(self, unit: UnitOfWork, customer: Customer, draft: Invoice, *, grace_days: int, timezone: str,
               now: datetime, new_credit_notes: Sequence[CreditNote] = ()) -> Invoice:
@@ -35,10 +36,10 @@ class InvoiceIssuing:
             issued = drafted_invoice(draft.model_copy(update={"issuing_date": issuing_date}),
                                      day_start(issuing_date, timezone))
             for note in new_credit_notes:
-                self._stores.credit_notes.stage_create(unit, note)
+                self._credit_notes.stage_create(unit, note)
         else:
             issued = self._finalization(unit, customer, draft, draft.issuing_date, new_credit_notes, now)
-        self._stores.invoices.stage_issue(unit, issued)
+        self._invoices.stage_issue(unit, issued)
         unit.commit()
         return issued
 
@@ -47,7 +48,7 @@ class InvoiceIssuing:
         """Finalize `draft` (the `stored` draft as read, its fees refreshed) on `issuing_date`, with what `unit`
         holds, in ONE transaction conditioned on `stored` being unchanged, committed here."""
         finalized = self._finalization(unit, customer, draft, issuing_date, (), now)
-        self._stores.invoices.stage_finalize(unit, stored, finalized)
+        self._invoices.stage_finalize(unit, stored, finalized)
         unit.commit()
         return finalized
 
@@ -56,17 +57,17 @@ class InvoiceIssuing:
         """The invoice numbered next in the customer's sequence and paying from its available credit notes
         (oldest first); their consumption (and the new ones' creation, as the invoice leaves them) staged in
         `unit`."""
-        stores, organization_id = self._stores, customer.organization_id
-        available = stores.credit_notes.available(organization_id, customer.id)
+        organization_id = customer.organization_id
+        available = self._credit_notes.available(organization_id, customer.id)
         credits = credits_to_apply([*available, *new_credit_notes], draft.sub_total_including_taxes_amount_cents,
                                    MAX_CREDIT_NOTES_PER_INVOICE)
         finalized = finalized_invoice(
-            draft, sequential_id=stores.invoices.last_sequence(organization_id, customer.id) + 1,
+            draft, sequential_id=self._invoices.last_sequence(organization_id, customer.id) + 1,
             customer_slug=customer.slug, issuing_date=issuing_date, credits=credits, now=now)
         taken = {credit.credit_note_id: credit.amount_cents for credit in credits}
         for note in available:
             if note.id in taken:
-                stores.credit_notes.stage_consume(unit, note, consumed(note, taken[note.id], now))
+                self._credit_notes.stage_consume(unit, note, consumed(note, taken[note.id], now))
         for note in new_credit_notes:
-            stores.credit_notes.stage_create(unit, consumed(note, taken[note.id], now) if note.id in taken else note)
+            self._credit_notes.stage_create(unit, consumed(note, taken[note.id], now) if note.id in taken else note)
         return finalized

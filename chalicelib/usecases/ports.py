@@ -26,7 +26,7 @@ from chalicelib.domain.subscriptions import Change, Subscription
 from chalicelib.domain.test_clocks import TestClock
 
 __all__ = ["BillableMetricStore", "Clock", "CreditNoteLedger", "CustomerClock", "CustomerStore", "EventStore",
-           "IdSource", "InvoiceLedger", "InvoiceStore", "IssuingStores", "MetricReader", "OrganizationStore",
+           "IdSource", "InvoiceLedger", "InvoiceStore", "MetricReader", "OrganizationStore",
            "PlanReader", "PlanStore", "PurgeCustomer", "SubscriptionStore", "TestClockStore", "Transactions",
            "UnitOfWork"]
 
@@ -207,16 +207,6 @@ class CreditNoteLedger(Protocol):
     def stage_create(self, unit: UnitOfWork, note: CreditNote) -> None: ...
 
     def stage_consume(self, unit: UnitOfWork, previous: CreditNote, note: CreditNote) -> None: ...
-
-
-class IssuingStores(Transactions, Protocol):
-    """The repositories issuing an invoice writes (chalicelib/store/repositories.Repositories is one)."""
-
-    @property
-    def invoices(self) -> InvoiceLedger: ...
-
-    @property
-    def credit_notes(self) -> CreditNoteLedger: ...
 
 
 class OrganizationStore(Protocol):

@@ -50,7 +50,7 @@ def issue_invoice(organization_id: str, external_customer_id: str, external_subs
         invoice=lago_id or invoice_id(organization_id, customer.id, issuing_date, group),
         organization_id=organization_id, customer_id=customer.id, draft_number="DRAFT", issuing_date=issuing_date,
         currency="EUR", vat_rate=vat_rate, shares=[(subscription, share)], now=ISSUED_AT)
-    return InvoiceIssuing(stores).issue(stores.unit_of_work(), customer, draft, grace_days=0, timezone="UTC",
+    return InvoiceIssuing(stores.invoices, stores.credit_notes).issue(stores.unit_of_work(), customer, draft, grace_days=0, timezone="UTC",
                                         now=ISSUED_AT)
 
 

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from fakes.control_plane import FixedClock
+from fakes.world import InMemoryRepositories
+
 from chalicelib.billing.biller import Biller
 
 NOW = datetime(2026, 12, 1, 0, 30, tzinfo=UTC)
@@ -19,8 +22,11 @@ class FakeSubscriptions:
         return []
 
 
-class FakeStores:
+class FakeStores(InMemoryRepositories):
+    """The in-memory stores, with a due index that names exactly `due` at NOW."""
+
     def __init__(self, due: list[tuple[str, str, str]]):
+        super().__init__(FixedClock(NOW))
         self.subscriptions = FakeSubscriptions(due)
 
 

@@ -77,7 +77,7 @@ def test_each_invoice_pays_from_the_oldest_credit_notes_what_they_hold_up_to_its
     for number, fee_cents in enumerate(fees, start=1):
         before = balances(world)
         oldest_first = sorted(world.credit_notes.available("org", "cus"), key=lambda note: (note.created_at, note.id))
-        invoice = InvoiceIssuing(world).issue(world.unit_of_work(), customer, a_draft(number, fee_cents),
+        invoice = InvoiceIssuing(world.invoices, world.credit_notes).issue(world.unit_of_work(), customer, a_draft(number, fee_cents),
                                               grace_days=0, timezone="UTC", now=NOW)
         assert (invoice.status, invoice.sequential_id, invoice.number) == ("finalized", number, f"ORG-001-{number:03d}")
         assert world.invoices.get("org", invoice.id) == invoice
@@ -105,7 +105,7 @@ def test_a_draft_takes_its_number_and_its_credits_when_it_is_finalized():
     unit = world.unit_of_work()
     world.credit_notes.stage_create(unit, credit_note(1, 500, NOW - timedelta(days=3)))
     unit.commit()
-    issuing = InvoiceIssuing(world)
+    issuing = InvoiceIssuing(world.invoices, world.credit_notes)
     draft = issuing.issue(world.unit_of_work(), customer, a_draft(1, 1000), grace_days=3, timezone="UTC", now=NOW)
     assert (draft.status, draft.sequential_id, draft.credits, draft.finalize_at) == (
         "draft", None, [], datetime(2026, 12, 4, tzinfo=UTC))
