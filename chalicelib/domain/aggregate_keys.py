@@ -11,6 +11,7 @@ from typing import Any
 
 from chalicelib.domain.aggregations.moments import Moments
 from chalicelib.domain.aggregations.sum import Totals
+from chalicelib.domain.aggregations.unique_count import Histories
 from chalicelib.domain.pricing.groups import UNGROUPED, PricingGroup
 
 DEFAULT_BUCKET = "default"
@@ -72,6 +73,12 @@ class StoredAggregate:
     events_count: int
     window_start_ms: int | None = None
     period_end_ms: int | None = None
+
+    @classmethod
+    def of_values(cls, histories: Histories) -> StoredAggregate:
+        """A unique-count bucket read as its values' operations (the state a prorated or recurring count prices),
+        one event counted per operation."""
+        return cls(histories, sum(len(operations) for operations in histories.values()))
 
 
 @dataclass(frozen=True)

@@ -181,8 +181,7 @@ class UsageRepository:
                 state, events_count_of(state), number(item["window_start_ms"]), number(item["period_end_ms"]))
         for values_period_ms in set(value_periods):
             for key, histories in self.value_histories(organization_id, subscription_id, values_period_ms).items():
-                found[(key.charge_id, key.bucket, key.group)] = StoredAggregate(
-                    histories, sum(len(operations) for operations in histories.values()))
+                found[(key.charge_id, key.bucket, key.group)] = StoredAggregate.of_values(histories)
         return found
 
     def value_histories(self, organization_id: str, subscription_id: str, period_start_ms: int | None = None

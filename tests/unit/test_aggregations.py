@@ -12,12 +12,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from chalicelib.domain.aggregate_keys import StoredAggregate
 from chalicelib.domain.aggregations.arithmetic import ceil_quotient, round_units
 from chalicelib.domain.aggregations.base import NO_USAGE, AggregationResult, accumulate
 from chalicelib.domain.aggregations.events import UsageEvent
 from chalicelib.domain.aggregations.pay_in_advance import units_above_high_water_mark
 from chalicelib.domain.aggregations.registry import aggregation_for
-from chalicelib.domain.aggregations.unique_count import UniqueCountAggregation
+from chalicelib.domain.aggregations.unique_count import Operation, UniqueCountAggregation
 from chalicelib.domain.aggregations.windows import MS_PER_DAY, Window, epoch_ms
 
 _transaction_ids = count()
@@ -425,3 +426,12 @@ def test_weighted_sum_equals_the_time_weighted_integral(window, initial, data):
     expected = ceil_quotient(lago_points_integral(events, window, Decimal(initial)),
                              window.charges_duration_days * MS_PER_DAY, 20)
     assert aggregation.result(state, window).units == expected
+
+
+def test_a_unique_count_bucket_read_as_its_values_counts_one_event_per_operation():
+    # "a" added then removed (2 operations), "b" added once: 3 events applied to the bucket.
+    histories = {"a": frozenset({Operation(1_000, "tx-1", True), Operation(2_000, "tx-2", False)}),
+                 "b": frozenset({Operation(1_500, "tx-3", True)})}
+    stored = StoredAggregate.of_values(histories)
+    assert (stored.state, stored.events_count, stored.window_start_ms, stored.period_end_ms) == (histories, 3, None,
+                                                                                                 None)
