@@ -1,4 +1,5 @@
-"""The console's customers: the list (pages of 25, newest first) and a customer's page with its tabs."""
+"""The console's customers: the list (pages of 25, newest first, or those a search finds) and a customer's page with
+its tabs."""
 from __future__ import annotations
 
 from chalice import Response
@@ -24,9 +25,15 @@ def _page_number(text: str | None) -> int:
 def customer_list(signed_in: SignedIn) -> Response:
     request = customers.current_request
     page = _page_number(query(request, "page"))
-    listed = customer_pages()(signed_in.organization.id, page, PER_PAGE)
-    return html(render("customers.html", root=console_root(request), signed_in=signed_in, customers=listed.records,
-                       page=page, has_next=page * PER_PAGE < listed.total_count))
+    search = (query(request, "q") or "").strip()
+    if search:
+        found = customer_use_cases().search(signed_in.organization, search, page, PER_PAGE)
+        records, has_next = found.records, found.has_more
+    else:
+        listed = customer_pages()(signed_in.organization.id, page, PER_PAGE)
+        records, has_next = list(listed.records), page * PER_PAGE < listed.total_count
+    return html(render("customers.html", root=console_root(request), signed_in=signed_in, customers=records,
+                       page=page, has_next=has_next, search=search))
 
 
 def _customer_page(signed_in: SignedIn, external_id: str, tab: str) -> Response:

@@ -93,6 +93,10 @@ class PlanStore(PlanReader, Protocol):
 class CustomerStore(Protocol):
     def find_by_external_id(self, organization_id: str, external_id: str) -> Customer | None: ...
 
+    def search_page(self, organization_id: str, text: str, page: int, per_page: int) -> list[Customer]:
+        """Page `page` of the customers that match `text` (`Customer.matches`), newest first, and the first of the
+        next page if there is one (so up to per_page + 1)."""
+
     def get_any(self, organization_id: str, customer_id: str) -> Customer | None:
         """The customer, deleted or not."""
 

@@ -183,6 +183,16 @@ def test_customers_are_listed_25_a_page_with_next_and_previous(api, signed_in):
     assert ">Next</a>" not in second and 'href="/console/customers?page=1" rel="prev">Previous</a>' in second
 
 
+def test_a_search_finds_customers_by_name_or_external_id_a_page_at_a_time(api, signed_in):
+    create_customers(api, 27)
+    api.post("/api/v1/customers", {"customer": {"external_id": "acme-eu", "name": "Acme Europe"}})
+    assert rows(signed_in.get("/console/customers?q=ACME").body.decode()) == ["acme-eu"]
+    first = signed_in.get("/console/customers?q=customer+0").body.decode()
+    assert len(rows(first)) == 25 and 'href="/console/customers?q=customer%200&amp;page=2" rel="next">Next' in first
+    assert rows(signed_in.get("/console/customers?q=customer+0&page=2").body.decode()) == ["cust-001", "cust-000"]
+    assert "No customer matches" in signed_in.get("/console/customers?q=initech").body.decode()
+
+
 def dynamodb_requests(browser, path: str) -> list[str]:
     operations: list[str] = []
 
@@ -201,9 +211,12 @@ def dynamodb_requests(browser, path: str) -> list[str]:
 def test_a_page_of_customers_costs_the_same_requests_whatever_its_size(api, signed_in):
     create_customers(api, 2)
     few = dynamodb_requests(signed_in, "/console/customers")
+    searched = dynamodb_requests(signed_in, "/console/customers?q=customer")
     create_customers(api, 30)
     assert dynamodb_requests(signed_in, "/console/customers") == few
     assert len(few) == 5  # the secret, the session, the organization, the page, the count
+    assert dynamodb_requests(signed_in, "/console/customers?q=customer") == searched
+    assert len(searched) == 4  # the secret, the session, the organization, one Query of under 1 MB
 
 
 def test_the_overview_shows_what_applies_and_whose_it_is(api, signed_in):
