@@ -12,9 +12,9 @@ from urllib.parse import urlencode
 
 import pytest
 from builders import create_plan, subscribe
+from test_current_usage import dynamodb_requests  # the DynamoDB operations of one GET, counted by botocore
 
 from app import app
-from chalicelib.store.repositories import repositories
 
 HOST = {"host": "localhost:8000"}
 FORM = {**HOST, "content-type": "application/x-www-form-urlencoded"}
@@ -192,21 +192,6 @@ def test_a_search_finds_customers_by_name_or_external_id_a_page_at_a_time(api, s
     assert len(rows(first)) == 25 and 'href="/console/customers?q=customer%200&amp;page=2" rel="next">Next' in first
     assert rows(signed_in.get("/console/customers?q=customer+0&page=2").body.decode()) == ["cust-001", "cust-000"]
     assert "No customer matches" in signed_in.get("/console/customers?q=initech").body.decode()
-
-
-def dynamodb_requests(browser, path: str) -> list[str]:
-    operations: list[str] = []
-
-    def record(model, **_):
-        operations.append(model.name)
-
-    events = repositories().client.meta.events
-    events.register("before-call.dynamodb", record)
-    try:
-        assert browser.get(path).status_code == 200
-    finally:
-        events.unregister("before-call.dynamodb", record)
-    return operations
 
 
 def test_a_page_of_customers_costs_the_same_requests_whatever_its_size(api, signed_in):
