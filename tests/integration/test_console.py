@@ -293,3 +293,22 @@ def test_the_same_form_edits_a_customer_and_locks_the_external_id_while_subscrib
     refused = signed_in.post("/console/customers/acme-2/edit", {**CUSTOMER_FORM, "csrf_token": token})
     assert form_errors(refused.body.decode()) == {
         "external_id": "It cannot change while the customer has an active subscription."}
+
+
+def test_a_customer_is_deleted_after_a_confirmation_unless_subscribed(api, signed_in):
+    token = signed_in.csrf_token()
+    for external_id in ("acme", "globex"):
+        signed_in.post("/console/customers", {**CUSTOMER_FORM, "external_id": external_id, "csrf_token": token})
+    assert "Delete customer</button>" in signed_in.get("/console/customers/acme/delete").body.decode()
+    assert signed_in.post("/console/customers/acme/delete", {}).status_code == 403
+    response = signed_in.post("/console/customers/acme/delete", {"csrf_token": token})
+    assert (response.status_code, response.headers["Location"]) == (303, "/console/customers")
+    assert api.get("/api/v1/customers/acme").status_code == 404
+    create_plan(api)
+    subscribe(api, external_customer_id="globex")
+    reason = "This customer cannot be deleted while it has an active subscription."
+    page = signed_in.get("/console/customers/globex/delete").body.decode()
+    assert reason in page and "Delete customer</button>" not in page
+    refused = signed_in.post("/console/customers/globex/delete", {"csrf_token": token})
+    assert refused.status_code == 409 and reason in refused.body.decode()
+    assert api.get("/api/v1/customers/globex").status_code == 200
