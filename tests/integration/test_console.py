@@ -312,3 +312,12 @@ def test_a_customer_is_deleted_after_a_confirmation_unless_subscribed(api, signe
     refused = signed_in.post("/console/customers/globex/delete", {"csrf_token": token})
     assert refused.status_code == 409 and reason in refused.body.decode()
     assert api.get("/api/v1/customers/globex").status_code == 200
+
+
+def test_a_session_sees_its_own_organization_only(api, other_api, signed_in):
+    other_api.post("/api/v1/customers", {"customer": {"external_id": "rival", "name": "Rival"}})
+    assert signed_in.get("/console/customers/rival").status_code == 404
+    assert rows(signed_in.get("/console/customers").body.decode()) == []
+    assert rows(signed_in.get("/console/customers?q=rival").body.decode()) == []
+    assert signed_in.post("/console/customers/rival/delete", {"csrf_token": signed_in.csrf_token()}).status_code == 404
+    assert other_api.get("/api/v1/customers/rival").status_code == 200
