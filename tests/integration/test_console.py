@@ -15,6 +15,7 @@ from builders import create_plan, subscribe
 from test_current_usage import dynamodb_requests  # the DynamoDB operations of one GET, counted by botocore
 
 from app import app
+from chalicelib.domain.errors import Contention
 
 HOST = {"host": "localhost:8000"}
 FORM = {**HOST, "content-type": "application/x-www-form-urlencoded"}
@@ -321,3 +322,14 @@ def test_a_session_sees_its_own_organization_only(api, other_api, signed_in):
     assert rows(signed_in.get("/console/customers?q=rival").body.decode()) == []
     assert signed_in.post("/console/customers/rival/delete", {"csrf_token": signed_in.csrf_token()}).status_code == 404
     assert other_api.get("/api/v1/customers/rival").status_code == 200
+
+
+def test_a_change_that_keeps_losing_races_is_a_page_saying_so(signed_in, monkeypatch):
+    class Contended:
+        def create(self, *_):
+            raise Contention()
+
+    monkeypatch.setattr("chalicelib.console.customers.customer_use_cases", Contended)
+    response = signed_in.post("/console/customers", {**CUSTOMER_FORM, "csrf_token": signed_in.csrf_token()})
+    assert response.status_code == 503 and "try again" in response.body.decode()
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
