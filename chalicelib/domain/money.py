@@ -62,3 +62,16 @@ def round_half_up(precise_minor_units: Decimal) -> int:
 def amount_cents(amount: Decimal, currency: str) -> int:
     """The amount in minor units, rounded half-up (away from zero) at the currency's precision."""
     return round_half_up(precise_amount_cents(amount, currency))
+
+
+# The symbols people know a currency by; any other currency is written with its code.
+CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "INR": "₹", "KRW": "₩"}
+
+
+def format_money(minor_units: int, currency: str) -> str:
+    """An amount for people: major units with the currency's decimals, a dot, thousands commas, and its symbol
+    ("€1,234.50", "-$0.05", "¥1,200") or its code ("KWD 1.234")."""
+    digits = f"{abs(major_units(minor_units, currency)):,.{currency_exponent(currency)}f}"
+    sign = "-" if minor_units < 0 else ""
+    symbol = CURRENCY_SYMBOLS.get(currency)
+    return f"{sign}{symbol}{digits}" if symbol else f"{sign}{currency} {digits}"

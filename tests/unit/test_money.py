@@ -1,4 +1,4 @@
-"""Money: ISO 4217 precision and half-up rounding of amounts into integer minor units."""
+"""Money: ISO 4217 precision, half-up rounding of amounts into integer minor units, and amounts written for people."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -8,7 +8,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chalicelib.domain.errors import ValidationFailed
-from chalicelib.domain.money import amount_cents, currency_exponent, precise_amount_cents, round_half_up
+from chalicelib.domain.money import (
+    amount_cents,
+    currency_exponent,
+    format_money,
+    precise_amount_cents,
+    round_half_up,
+)
 from chalicelib.domain.taxes import tax_on
 from chalicelib.domain.validation import within_billing_range
 
@@ -80,3 +86,18 @@ def test_rounding_and_taxes_stay_exact_whatever_the_size():
 ])
 def test_the_billing_range_is_15_digits_before_and_after_the_point(number, within):
     assert within_billing_range(Decimal(number)) is within
+
+
+@pytest.mark.parametrize("minor_units, currency, written", [
+    (1234, "EUR", "€12.34"),            # 1234 cents: 12 euros 34
+    (123450, "EUR", "€1,234.50"),       # 1234.50: the trailing zero kept, a comma every three digits
+    (0, "EUR", "€0.00"),
+    (5, "USD", "$0.05"),
+    (-5, "USD", "-$0.05"),              # the sign before the symbol
+    (123456789, "GBP", "£1,234,567.89"),
+    (1200, "JPY", "¥1,200"),            # JPY has no minor unit: 1200 yen, no decimals
+    (1234, "KWD", "KWD 1.234"),         # KWD has 3 decimals and no symbol in the table: its code
+    (100000, "CHF", "CHF 1,000.00"),
+])
+def test_an_amount_is_written_in_major_units_with_its_currencys_decimals(minor_units, currency, written):
+    assert format_money(minor_units, currency) == written
