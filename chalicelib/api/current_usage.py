@@ -43,13 +43,10 @@ def _filters_json(usage: ChargeUsage, buckets: list[BucketUsage]) -> list[dict]:
     bucket; [] for a charge without filters (Lago)."""
     if not usage.filtered:
         return []
-    by_filter: dict[int | None, list[BucketUsage]] = {}
-    for bucket in buckets:
-        by_filter.setdefault(bucket.filter_index, []).append(bucket)
     entries = []
-    for index, filtered in by_filter.items():
+    for index, totals in usage.filter_totals(buckets).items():
         charge_filter = usage.charge.filters[index] if index is not None else None
-        entries.append({**_totals(UsageTotals.of(filtered)),
+        entries.append({**_totals(totals),
                         "invoice_display_name": charge_filter.invoice_display_name if charge_filter else None,
                         "values": {key: list(values) for key, values in charge_filter.values.items()}
                         if charge_filter else None})

@@ -106,6 +106,14 @@ class ChargeUsage:
     def totals(self) -> UsageTotals:
         return UsageTotals.of(self.buckets)
 
+    def filter_totals(self, buckets: Iterable[BucketUsage]) -> dict[int | None, UsageTotals]:
+        """The totals of each filter bucket among `buckets` (its pricing groups summed), in their order: the
+        charge's filters, then the default bucket (None)."""
+        by_filter: dict[int | None, list[BucketUsage]] = {}
+        for bucket in buckets:
+            by_filter.setdefault(bucket.filter_index, []).append(bucket)
+        return {index: UsageTotals.of(filtered) for index, filtered in by_filter.items()}
+
     @property
     def grouped(self) -> bool:
         """Whether a bucket is priced per pricing group (Lago lists `grouped_usage` only then)."""
