@@ -17,6 +17,7 @@ from chalicelib.console.customer_form import (
 )
 from chalicelib.console.http import console_root, form, html, query, redirect
 from chalicelib.console.pages import path_segment, render
+from chalicelib.console.usage import current_usages
 from chalicelib.control_plane import customer_pages, customer_time, customer_use_cases
 from chalicelib.domain.clock import utc_now
 from chalicelib.domain.customers import Customer
@@ -62,8 +63,9 @@ def _customer_page(signed_in: SignedIn, external_id: str, tab: str) -> Response:
         customer = customer_use_cases().find(signed_in.organization, external_id)
     except NotFound:
         return _not_found(signed_in)
+    usages = current_usages(signed_in.organization, external_id, utc_now()) if tab == "usage" else []
     return html(render("customer.html", root=_root(), signed_in=signed_in, customer=customer, tabs=TABS, tab=tab,
-                       overview=customer_overview(customer, signed_in.organization)))
+                       overview=customer_overview(customer, signed_in.organization), usages=usages))
 
 
 @customers.signed_in("/customers/{external_id}", methods=["GET"])
@@ -79,6 +81,17 @@ def customer_subscriptions(signed_in: SignedIn, external_id: str) -> Response:
 @customers.signed_in("/customers/{external_id}/usage", methods=["GET"])
 def customer_usage(signed_in: SignedIn, external_id: str) -> Response:
     return _customer_page(signed_in, external_id, "usage")
+
+
+@customers.signed_in("/customers/{external_id}/usage/figures", methods=["GET"])
+def customer_usage_figures(signed_in: SignedIn, external_id: str) -> Response:
+    """The Usage tab's figures alone, which its "Refresh" button swaps in place with htmx."""
+    try:
+        customer = customer_use_cases().find(signed_in.organization, external_id)
+    except NotFound:
+        return _not_found(signed_in)
+    return html(render("customer_usage.html", root=_root(), customer=customer,
+                       usages=current_usages(signed_in.organization, external_id, utc_now())))
 
 
 @customers.signed_in("/customers/{external_id}/invoices", methods=["GET"])
