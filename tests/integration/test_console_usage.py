@@ -125,3 +125,25 @@ def test_another_organizations_customer_is_not_found(other_api, signed_in):  # n
     create_customer(other_api, "theirs")
     assert signed_in.get("/console/customers/theirs/usage").status_code == 404
     assert signed_in.get("/console/customers/theirs/usage/figures").status_code == 404
+
+
+def test_each_active_subscription_has_its_own_figures(api, signed_in, event_stream):  # noqa: F811
+    usage_plan(api)
+    subscribe(api, plan_code="usage", external_id="second", name="Second site", subscription_at=MARCH_1)
+    send_usage(api, event_stream, HAND_WORKED[-1:])
+    page = signed_in.get("/console/customers/cust/usage").body.decode()
+    # Newest first: "second", without usage yet, then "sub" with one call, 0.125 EUR half up 13 cents.
+    assert re.findall(r"<h2>(.*?)</h2>", page) == ["Second site (Plan usage)", "sub (Plan usage)"]
+    second, first = page.split("<h2>")[1:]
+    assert "No usage yet in this period" in second
+    assert usage_table(first)["total"] == "€0.13"
+    assert api.get("/api/v1/customers/cust/current_usage?external_subscription_id=sub"
+                   ).json_body["customer_usage"]["amount_cents"] == 13
+
+
+def test_no_figures_while_an_event_set_aside_makes_them_wrong(api, signed_in, monkeypatch):  # noqa: F811
+    usage_plan(api)
+    monkeypatch.setattr("chalicelib.store.dead_letters.DeadLetterRepository.dead_events", lambda *_: ["set aside"])
+    assert api.get("/api/v1/customers/cust/current_usage").json_body["code"] == "usage_pending"
+    page = signed_in.get("/console/customers/cust/usage").body.decode()
+    assert "Usage is being recomputed" in page and "<table>" not in page
