@@ -1,0 +1,115 @@
+"""The console's customers in Chromium: the list (search, pages of 25), a customer's page and its Overview, user data
+shown as text, and a screenshot of each page into docs/console/."""
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+from console import CONSOLE, create_customer, lago_api, signed_in, unique
+from local_stack import ROOT, RunningStack
+from operator_cli import create_organization
+from playwright.sync_api import Dialog, Page, expect
+
+pytestmark = pytest.mark.e2e
+
+PAGE_SIZE = 25
+SCREENSHOTS = ROOT / "docs" / "console"
+OVERVIEW_FIELDS = {"email": "billing@analytical.test", "address_line1": "12 St James's Square", "city": "London",
+                   "zipcode": "SW1Y 4JH", "country": "GB", "currency": "GBP", "timezone": "Europe/London"}
+
+
+def customer_links(page: Page, prefix: str):
+    """The list's links to customers whose names start with the prefix."""
+    return page.get_by_role("link", name=re.compile(f"^{re.escape(prefix)}"))
+
+
+def search(page: Page, text: str) -> None:
+    page.get_by_label("Search").fill(text)
+    page.get_by_label("Search").press("Enter")
+
+
+def test_a_customer_created_through_the_api_is_listed_and_has_its_page(page: Page, api: httpx.Client, api_key: str):
+    name = unique("Ada Lovelace")
+    external_id = unique("ada")
+    create_customer(api, external_id, name, **OVERVIEW_FIELDS)
+    signed_in(page, api_key)
+
+    page.get_by_role("link", name=name, exact=True).click()
+
+    expect(page.get_by_role("heading", level=1, name=name, exact=True)).to_be_visible()
+    for tab in ("Overview", "Subscriptions", "Usage", "Invoices"):
+        expect(page.get_by_role("link", name=tab, exact=True)).to_be_visible()
+    overview = page.get_by_role("main")
+    for value in (external_id, *OVERVIEW_FIELDS.values()):
+        expect(overview).to_contain_text(value)
+
+
+def test_a_customer_named_like_markup_shows_as_text(page: Page, api: httpx.Client, api_key: str):
+    name = "<img src=x onerror=alert(1)>"
+    create_customer(api, unique("markup"), name)
+    dialogs: list[str] = []
+
+    def dismiss(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)
+    signed_in(page, api_key)
+    search(page, name)
+    page.get_by_role("link", name=name, exact=True).click()
+
+    expect(page.get_by_role("heading", level=1, name=name, exact=True)).to_be_visible()
+    expect(page.locator("img[src='x']")).to_have_count(0)
+    assert dialogs == []
+
+
+def test_search_finds_customers_by_name_and_by_external_id(page: Page, api: httpx.Client, api_key: str):
+    prefix = unique("Searched")
+    wanted = create_customer(api, unique("wanted"), f"{prefix} Grace Hopper")
+    create_customer(api, unique("other"), f"{prefix} Alan Turing")
+    signed_in(page, api_key)
+
+    search(page, "Grace Hopper")
+    expect(customer_links(page, prefix)).to_have_text([f"{prefix} Grace Hopper"])
+
+    search(page, wanted["external_id"])
+    expect(customer_links(page, prefix)).to_have_text([f"{prefix} Grace Hopper"])
+
+
+def test_twenty_six_customers_take_two_pages(page: Page, stack: RunningStack):
+    """In an organization of its own, so that the 26 customers are all there is to list."""
+    _organization_id, key = create_organization(stack, "Paged Ltd")
+    prefix = unique("Paged")
+    with lago_api(stack, key) as api:
+        for number in range(PAGE_SIZE + 1):
+            create_customer(api, unique("paged"), f"{prefix} {number:02d}")
+    signed_in(page, key)
+
+    expect(customer_links(page, prefix)).to_have_count(PAGE_SIZE)
+    first_page = set(customer_links(page, prefix).all_inner_texts())
+    page.get_by_role("link", name="Next", exact=True).click()
+    expect(customer_links(page, prefix)).to_have_count(1)
+    second_page = set(customer_links(page, prefix).all_inner_texts())
+    page.get_by_role("link", name="Previous", exact=True).click()
+    expect(customer_links(page, prefix)).to_have_count(PAGE_SIZE)
+
+    assert first_page | second_page == {f"{prefix} {number:02d}" for number in range(PAGE_SIZE + 1)}
+
+
+def test_screenshots_of_each_page(page: Page, stack: RunningStack):
+    """The README's screenshots, from an organization of their own so that they show the same customers each run."""
+    _organization_id, key = create_organization(stack, "Screenshots")
+    with lago_api(stack, key) as api:
+        create_customer(api, "ada-lovelace", "Ada Lovelace", **OVERVIEW_FIELDS)
+        create_customer(api, "grace-hopper", "Grace Hopper", email="grace@navy.test", country="US", currency="USD")
+    SCREENSHOTS.mkdir(exist_ok=True)
+
+    page.goto(CONSOLE)
+    page.screenshot(path=SCREENSHOTS / "sign-in.png")
+    signed_in(page, key)
+    page.screenshot(path=SCREENSHOTS / "customers.png")
+    page.get_by_role("link", name="Ada Lovelace", exact=True).click()
+    expect(page.get_by_role("heading", level=1, name="Ada Lovelace")).to_be_visible()
+    page.screenshot(path=SCREENSHOTS / "customer.png")
+    assert all((SCREENSHOTS / f"{shot}.png").stat().st_size > 0 for shot in ("sign-in", "customers", "customer"))
