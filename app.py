@@ -21,6 +21,10 @@ from chalicelib.api.subscriptions import subscriptions
 from chalicelib.api.test_clocks import test_clocks
 from chalicelib.billing.biller import trigger_instant
 from chalicelib.billing.fanout import BILLING_QUEUE_ARN_PLACEHOLDER, WORKER_BUDGET_SECONDS
+from chalicelib.console.assets import assets as console_assets
+from chalicelib.console.customers import customers as console_customers
+from chalicelib.console.sections import sections as console_sections
+from chalicelib.console.sessions import sessions as console_sessions
 from chalicelib.handlers.usage_stream import handle_stream_batch
 from chalicelib.store.tables import EVENTS_STREAM_ARN_PLACEHOLDER, WEBHOOKS_STREAM_ARN_PLACEHOLDER
 from chalicelib.webhooks.queue import WEBHOOK_QUEUE_ARN_PLACEHOLDER, queue_new_webhooks
@@ -31,6 +35,9 @@ app.register_middleware(lago_http, "http")
 for blueprint in (health, organizations, customers, billable_metrics, plans, subscriptions, events,
                   current_usage, invoices, credit_notes, fees, test_clocks, description):
     app.register_blueprint(blueprint)
+# The web console, on the API's origin and Lambda (docs/console.md).
+for blueprint in (console_sessions, console_customers, console_sections, console_assets):
+    app.register_blueprint(blueprint, url_prefix="/console")
 
 
 # The real stream ARN is set in the deployment template (Fn::GetAtt EventsTable.StreamArn).

@@ -21,6 +21,7 @@ from chalicelib.store.repositories import Repositories, repositories
 from chalicelib.usage.period_usage import stored_usage
 from chalicelib.usecases.billable_metrics import BillableMetricUseCases
 from chalicelib.usecases.billing_documents import Gather, ListDocuments, ReadDocument
+from chalicelib.usecases.console_sessions import ConsoleSessions
 from chalicelib.usecases.current_usage import ReadCurrentUsage
 from chalicelib.usecases.customer_time import CustomerTime
 from chalicelib.usecases.customers import CustomerUseCases
@@ -57,6 +58,12 @@ def customer_time(organization: Organization, request_time: datetime) -> Custome
 
 def organization_use_cases(stores: Repositories | None = None) -> OrganizationUseCases:
     return OrganizationUseCases((stores or repositories()).organizations, CLOCK, IDS)
+
+
+def console_sessions() -> ConsoleSessions:
+    stores = repositories()
+    return ConsoleSessions(stores.console_sessions, stores.organizations, organization_use_cases(stores).authenticate,
+                           IDS)
 
 
 def customer_use_cases() -> CustomerUseCases:

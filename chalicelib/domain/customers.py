@@ -59,6 +59,11 @@ class Customer(CustomerFields):
     active_subscriptions_count: int = 0
     test_clock_id: str | None = None  # set at creation, never changed: "now" for it is that clock's (test_clocks.py)
 
+    def matches(self, text: str) -> bool:
+        """Whether a search for `text` finds the customer: in its name or its external id, whatever the case."""
+        wanted = text.casefold()
+        return wanted in self.external_id.casefold() or wanted in self.name.casefold()
+
     def applicable_timezone(self, organization_timezone: str) -> str:
         return self.timezone or organization_timezone or "UTC"
 

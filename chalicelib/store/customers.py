@@ -14,6 +14,7 @@ from chalicelib.store import keys
 from chalicelib.store.counted_records import CountedRecordRepository
 from chalicelib.store.dynamo import (
     TransactionCancelled,
+    from_attributes,
     is_condition_failure,
     number,
     to_attributes,
@@ -38,6 +39,25 @@ class CustomerRepository(CountedRecordRepository[Customer]):
         customer_id = self.external_id_lookup.record_id(
             self._get(organization_id, keys.customer_external_id_sk(external_id)), external_id)
         return self.get(organization_id, customer_id) if customer_id else None
+
+    def search_page(self, organization_id: str, text: str, page: int, per_page: int) -> list[Customer]:
+        """DynamoDB filters only after reading, so this reads the organization's customers newest first, one Query per
+        1 MB, until the page and one more match: the requests grow with the customers read, never with the page's
+        size; the match (any case) is the domain's rule."""
+        wanted = page * per_page + 1
+        query = {"TableName": self._table, "ScanIndexForward": False, "ConsistentRead": True,
+                 "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+                 "ExpressionAttributeValues": to_attributes({":pk": keys.organization_pk(organization_id),
+                                                             ":prefix": self.item_prefix})}
+        found: list[Customer] = []
+        while len(found) < wanted:
+            response = self._client.query(**query)
+            found.extend(customer for customer in map(Customer.model_validate, map(from_attributes, response["Items"]))
+                         if customer.matches(text))
+            if "LastEvaluatedKey" not in response:
+                break
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return found[(page - 1) * per_page:wanted]
 
     def get_any(self, organization_id: str, customer_id: str) -> Customer | None:
         """The customer, deleted or not (what a terminated subscription or an invoice refers to)."""

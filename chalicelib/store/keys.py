@@ -74,6 +74,16 @@ def organization_api_key_sk(key_id: str) -> str:
     return API_KEY_SK_PREFIX + key_id
 
 
+# The console's deployment secret: one global item, created once (docs/console.md).
+CONSOLE_SECRET_PK = "CONSOLE"
+CONSOLE_SECRET_SK = "SESSION_SECRET"
+
+
+def console_session_sk(session_id: str) -> str:
+    """A live console session of the organization (deleted when it signs out)."""
+    return f"CONSOLE_SESSION{SEPARATOR}{session_id}"
+
+
 @dataclass(frozen=True)
 class CodedRecords:
     """The keys of a kind of record users name by a code: the item by lago_id (a UUIDv7: the prefix lists newest

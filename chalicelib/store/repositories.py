@@ -8,6 +8,7 @@ from botocore.client import BaseClient
 
 from chalicelib.store.billable_metrics import BillableMetricRepository
 from chalicelib.store.billing_failures import BillingFailureRepository
+from chalicelib.store.console_sessions import ConsoleSessionRepository
 from chalicelib.store.credit_notes import CreditNoteRepository
 from chalicelib.store.customer_purge import purge_customer
 from chalicelib.store.customers import CustomerRepository
@@ -34,6 +35,10 @@ class Repositories:
     @cached_property
     def organizations(self) -> OrganizationRepository:
         return OrganizationRepository(self.client)
+
+    @cached_property
+    def console_sessions(self) -> ConsoleSessionRepository:
+        return ConsoleSessionRepository(self.client)
 
     @cached_property
     def customers(self) -> CustomerRepository:

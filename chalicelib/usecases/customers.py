@@ -30,6 +30,14 @@ def refuse_new_timezone_while_subscribed(existing: Customer, updated: Customer, 
 
 
 @dataclass(frozen=True)
+class Searched:
+    """A page of the customers a search finds, and whether another page follows."""
+
+    records: list[Customer]
+    has_more: bool
+
+
+@dataclass(frozen=True)
 class CustomerUseCases:
     """Each verb takes the request's CustomerClock: "now" is the test clock's frozen time for a customer on one."""
 
@@ -75,6 +83,11 @@ class CustomerUseCases:
             return customer
 
         return retrying("customer", attempt)
+
+    def search(self, organization: Organization, text: str, page: int, per_page: int) -> Searched:
+        """The page `page` of the customers whose name or external id holds `text` (any case), newest first."""
+        found = self.customers.search_page(organization.id, text, page, per_page)
+        return Searched(found[:per_page], has_more=len(found) > per_page)
 
     def find(self, organization: Organization, external_id: str) -> Customer:
         return found(self.customers.find_by_external_id(organization.id, external_id), "customer")

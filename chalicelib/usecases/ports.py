@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from chalicelib.domain.api_keys import ApiKeyRecord
 from chalicelib.domain.billable_metrics import BillableMetric
 from chalicelib.domain.clock import CustomerClock
+from chalicelib.domain.console_sessions import ConsoleSession
 from chalicelib.domain.credit_notes import CreditNote
 from chalicelib.domain.customers import Customer
 from chalicelib.domain.events import Event
@@ -91,6 +92,10 @@ class PlanStore(PlanReader, Protocol):
 
 class CustomerStore(Protocol):
     def find_by_external_id(self, organization_id: str, external_id: str) -> Customer | None: ...
+
+    def search_page(self, organization_id: str, text: str, page: int, per_page: int) -> list[Customer]:
+        """Page `page` of the customers that match `text` (`Customer.matches`), newest first, and the first of the
+        next page if there is one (so up to per_page + 1)."""
 
     def get_any(self, organization_id: str, customer_id: str) -> Customer | None:
         """The customer, deleted or not."""
@@ -232,3 +237,16 @@ class OrganizationStore(Protocol):
 
     def update_while_unsubscribed(self, organization_id: str, changes: dict[str, Any]) -> Organization:
         """HasActiveSubscriptions if the organization has an active subscription."""
+
+
+class ConsoleSessionStore(Protocol):
+    """The console's deployment secret and its live sessions (a session's record is deleted when it signs out)."""
+
+    def session_secret(self, new_secret: str) -> str:
+        """The deployment's secret, `new_secret` stored first if there is none (one writer wins)."""
+
+    def add_session(self, session: ConsoleSession) -> None: ...
+
+    def session_exists(self, session: ConsoleSession) -> bool: ...
+
+    def delete_session(self, session: ConsoleSession) -> None: ...

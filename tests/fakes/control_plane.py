@@ -266,6 +266,11 @@ class InMemoryCustomers:
     def get(self, organization_id: str, customer_id: str) -> Customer | None:
         return self.live.get((organization_id, customer_id))
 
+    def search_page(self, organization_id: str, text: str, page: int, per_page: int) -> list[Customer]:
+        matching = _newest_first(customer for (organization, _), customer in self.live.items()
+                                 if organization == organization_id and customer.matches(text))
+        return matching[(page - 1) * per_page:page * per_page + 1]
+
     def get_any(self, organization_id: str, customer_id: str) -> Customer | None:
         return self.get(organization_id, customer_id) or self.deleted.get((organization_id, customer_id))
 

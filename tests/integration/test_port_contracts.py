@@ -241,6 +241,16 @@ def test_customers_are_numbered_in_sequence_and_found_by_external_id(ports):
     assert ports.customers.get_any(ORG, first.id) == first
 
 
+def test_customers_are_searched_by_name_or_external_id_in_any_case_newest_first(ports):
+    acme, globex, acme_eu = a_customer(ports, "acme"), a_customer(ports, "globex"), a_customer(ports, "ACME-eu")
+    ports.customers.update(globex.model_copy(update={"name": "Globex (Acme's rival)", "version": 2}), 1)
+    assert [customer.external_id for customer in ports.customers.search_page(ORG, "aCmE", 1, 2)] == [
+        "ACME-eu", "globex", "acme"]  # the page and the first of the next
+    assert [customer.id for customer in ports.customers.search_page(ORG, "acme", 2, 2)] == [acme.id]
+    assert [customer.id for customer in ports.customers.search_page(ORG, "-EU", 1, 25)] == [acme_eu.id]
+    assert ports.customers.search_page(ORG, "initech", 1, 25) == []
+
+
 def test_a_customer_external_id_is_unique(ports):
     a_customer(ports)
     with pytest.raises(errors.ExternalIdTaken):

@@ -159,3 +159,8 @@ API_STORE_IMPORTERS = {"api/body.py"}
 
 def test_the_api_reaches_the_store_only_where_it_still_must():
     assert set(forbidden_imports("api", ("chalicelib.store",))) <= API_STORE_IMPORTERS
+
+
+def test_the_console_never_reaches_the_store():
+    """The console reads and writes through the use cases its composition roots wire, as the API does."""
+    assert forbidden_imports("console", ("chalicelib.store", "chalicelib.api", *AWS_SDK)) == {}

@@ -21,14 +21,22 @@ _PATH_PARAMETER_TEXT = {
     "transaction_id": "The event's transaction_id (percent-encoded).",
 }
 _JSON = "application/json"
+# The web console's HTML pages (chalicelib/console, docs/console.md) share the app but are not the API.
+_CONSOLE_PATH = "/console"
 
 
 class DescriptionMismatch(Exception):
     """The app's routes and the described operations differ."""
 
 
+def api_routes(routes: Mapping[str, Mapping[str, object]]) -> set[tuple[str, str]]:
+    """The (path, method) of every route of the app but the console's pages."""
+    return {(path, method) for path, methods in routes.items() for method in methods
+            if path != _CONSOLE_PATH and not path.startswith(f"{_CONSOLE_PATH}/")}
+
+
 def check_every_route_described(routes: Mapping[str, Mapping[str, object]]) -> None:
-    implemented = {(path, method) for path, methods in routes.items() for method in methods}
+    implemented = api_routes(routes)
     described = set(OPERATIONS)
     if implemented != described:
         raise DescriptionMismatch(f"routes without a description: {sorted(implemented - described)}; "
