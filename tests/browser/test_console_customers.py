@@ -38,8 +38,9 @@ def test_a_customer_created_through_the_api_is_listed_and_has_its_page(page: Pag
     page.get_by_role("link", name=name, exact=True).click()
 
     expect(page.get_by_role("heading", level=1, name=name, exact=True)).to_be_visible()
+    tabs = page.get_by_role("navigation", name="Customer")
     for tab in ("Overview", "Subscriptions", "Usage", "Invoices"):
-        expect(page.get_by_role("link", name=tab, exact=True)).to_be_visible()
+        expect(tabs.get_by_role("link", name=tab, exact=True)).to_be_visible()
     overview = page.get_by_role("main")
     for value in (external_id, *OVERVIEW_FIELDS.values()):
         expect(overview).to_contain_text(value)
