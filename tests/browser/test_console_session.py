@@ -1,4 +1,5 @@
-"""Signing in and out of the console in Chromium: the session cookie, the navigation, the Content-Security-Policy."""
+"""Signing in and out of the console in Chromium: the session cookie, the navigation, the CSRF token, the
+Content-Security-Policy."""
 from __future__ import annotations
 
 import re
@@ -86,3 +87,17 @@ def test_pages_forbid_inline_scripts(page: Page, api_key: str):
         return window.inlineScriptRan === true;
     }""")
     assert ran is False
+
+
+def test_a_form_with_a_forged_csrf_token_is_refused_and_changes_nothing(page: Page, api_key: str):
+    signed_in(page, api_key)
+    customers_url = page.url
+    sign_out = page.locator("form", has=page.get_by_role("button", name="Sign out"))
+    sign_out.locator("input[name=csrf_token]").evaluate("field => field.value = 'forged'")
+
+    with page.expect_response(lambda response: response.request.method == "POST") as posted:
+        page.get_by_role("button", name="Sign out").click()
+
+    assert posted.value.status == 403
+    page.goto(customers_url)
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
