@@ -1,14 +1,25 @@
-"""The console's customers: the list (pages of 25, newest first, or those a search finds) and a customer's page with
-its tabs."""
+"""The console's customers: the list (pages of 25, newest first, or those a search finds), a customer's page with its
+tabs, and the customer form that creates and edits one."""
 from __future__ import annotations
 
 from chalice import Response
 
 from chalicelib.console.blueprint import ConsoleBlueprint
-from chalicelib.console.http import console_root, html, query
-from chalicelib.console.pages import render
-from chalicelib.control_plane import customer_pages, customer_use_cases
-from chalicelib.domain.errors import NotFound
+from chalicelib.console.customer_form import (
+    FIELDS,
+    SUBSCRIBED_REASON,
+    CustomerForm,
+    creation_payload,
+    filled,
+    posted,
+    update_payload,
+    with_errors,
+)
+from chalicelib.console.http import console_root, form, html, query, redirect
+from chalicelib.console.pages import path_segment, render
+from chalicelib.control_plane import customer_pages, customer_time, customer_use_cases
+from chalicelib.domain.clock import utc_now
+from chalicelib.domain.errors import NotFound, ValidationFailed
 from chalicelib.rendering.console import customer_overview
 from chalicelib.usecases.console_sessions import SignedIn
 
@@ -19,6 +30,14 @@ TABS = (("overview", "Overview"), ("subscriptions", "Subscriptions"), ("usage", 
 
 def _page_number(text: str | None) -> int:
     return int(text) if text and text.isdigit() and 0 < int(text) < 10_000 else 1
+
+
+def _root() -> str:
+    return console_root(customers.current_request)
+
+
+def _not_found(signed_in: SignedIn) -> Response:
+    return html(render("not_found.html", root=_root(), signed_in=signed_in, what="customer"), status_code=404)
 
 
 @customers.signed_in("/customers", methods=["GET"])
@@ -32,18 +51,16 @@ def customer_list(signed_in: SignedIn) -> Response:
     else:
         listed = customer_pages()(signed_in.organization.id, page, PER_PAGE)
         records, has_next = list(listed.records), page * PER_PAGE < listed.total_count
-    return html(render("customers.html", root=console_root(request), signed_in=signed_in, customers=records,
+    return html(render("customers.html", root=_root(), signed_in=signed_in, customers=records,
                        page=page, has_next=has_next, search=search))
 
 
 def _customer_page(signed_in: SignedIn, external_id: str, tab: str) -> Response:
-    request = customers.current_request
-    root = console_root(request)
     try:
         customer = customer_use_cases().find(signed_in.organization, external_id)
     except NotFound:
-        return html(render("not_found.html", root=root, signed_in=signed_in, what="customer"), status_code=404)
-    return html(render("customer.html", root=root, signed_in=signed_in, customer=customer, tabs=TABS, tab=tab,
+        return _not_found(signed_in)
+    return html(render("customer.html", root=_root(), signed_in=signed_in, customer=customer, tabs=TABS, tab=tab,
                        overview=customer_overview(customer, signed_in.organization)))
 
 
@@ -52,9 +69,78 @@ def customer_page(signed_in: SignedIn, external_id: str) -> Response:
     return _customer_page(signed_in, external_id, "overview")
 
 
-@customers.signed_in("/customers/{external_id}/{tab}", methods=["GET"])
-def customer_tab(signed_in: SignedIn, external_id: str, tab: str) -> Response:
-    if tab not in dict(TABS) or tab == "overview":
-        return html(render("not_found.html", root=console_root(customers.current_request), signed_in=signed_in,
-                           what="page"), status_code=404)
-    return _customer_page(signed_in, external_id, tab)
+@customers.signed_in("/customers/{external_id}/subscriptions", methods=["GET"])
+def customer_subscriptions(signed_in: SignedIn, external_id: str) -> Response:
+    return _customer_page(signed_in, external_id, "subscriptions")
+
+
+@customers.signed_in("/customers/{external_id}/usage", methods=["GET"])
+def customer_usage(signed_in: SignedIn, external_id: str) -> Response:
+    return _customer_page(signed_in, external_id, "usage")
+
+
+@customers.signed_in("/customers/{external_id}/invoices", methods=["GET"])
+def customer_invoices(signed_in: SignedIn, external_id: str) -> Response:
+    return _customer_page(signed_in, external_id, "invoices")
+
+
+def _form_page(signed_in: SignedIn, customer_form: CustomerForm, heading: str, action: str,
+               status_code: int = 200) -> Response:
+    return html(render("customer_form.html", root=_root(), signed_in=signed_in, form=customer_form, fields=FIELDS,
+                       heading=heading, action=action, locked_reason=SUBSCRIBED_REASON), status_code=status_code)
+
+
+def _saved(external_id: str) -> Response:
+    return redirect(f"{_root()}/customers/{path_segment(external_id)}")
+
+
+@customers.signed_in("/new-customer", methods=["GET"])
+def new_customer(signed_in: SignedIn) -> Response:
+    return _form_page(signed_in, CustomerForm({name: "" for name, _ in FIELDS}), "New customer",
+                      f"{_root()}/customers")
+
+
+@customers.signed_in("/customers", methods=["POST"])
+def create_customer(signed_in: SignedIn) -> Response:
+    """Nothing is written unless every field is valid: the errors are shown next to their fields."""
+    customer_form = posted(form(customers.current_request))
+    organization = signed_in.organization
+    try:
+        customer = customer_use_cases().create(organization, creation_payload(customer_form),
+                                               customer_time(organization, utc_now()))
+    except ValidationFailed as refused:
+        return _form_page(signed_in, with_errors(customer_form, refused.details), "New customer",
+                          f"{_root()}/customers", status_code=422)
+    return _saved(customer.external_id)
+
+
+def _edit_action(external_id: str) -> str:
+    return f"{_root()}/customers/{path_segment(external_id)}/edit"
+
+
+@customers.signed_in("/customers/{external_id}/edit", methods=["GET"])
+def edit_customer(signed_in: SignedIn, external_id: str) -> Response:
+    try:
+        customer = customer_use_cases().find(signed_in.organization, external_id)
+    except NotFound:
+        return _not_found(signed_in)
+    return _form_page(signed_in, filled(customer), f"Edit {customer.name}", _edit_action(external_id))
+
+
+@customers.signed_in("/customers/{external_id}/edit", methods=["POST"])
+def update_customer(signed_in: SignedIn, external_id: str) -> Response:
+    use_cases = customer_use_cases()
+    organization = signed_in.organization
+    try:
+        existing = use_cases.find(organization, external_id)
+    except NotFound:
+        return _not_found(signed_in)
+    customer_form = posted(form(customers.current_request))
+    try:
+        customer = use_cases.update(organization, external_id, update_payload(customer_form),
+                                    customer_time(organization, utc_now()))
+    except ValidationFailed as refused:
+        customer_form.external_id_locked = existing.active_subscriptions_count > 0
+        return _form_page(signed_in, with_errors(customer_form, refused.details), f"Edit {existing.name}",
+                          _edit_action(external_id), status_code=422)
+    return _saved(customer.external_id)

@@ -89,6 +89,17 @@ class CustomerUseCases:
         found = self.customers.search_page(organization.id, text, page, per_page)
         return Searched(found[:per_page], has_more=len(found) > per_page)
 
+    def create(self, organization: Organization, payload: dict[str, Any], clock: CustomerClock) -> Customer:
+        """A new customer only (the console's "New customer"): an `external_id` already taken is a field error."""
+        request = CustomerInput.parse(payload, external_id_required=True)
+        assert request.external_id is not None  # required above
+        if self.customers.find_by_external_id(organization.id, request.external_id) is not None:
+            raise ValidationFailed.single("external_id", "value_already_exist")
+        try:
+            return self._create(organization, request, request.changes(), clock)
+        except ExternalIdTaken:
+            raise ValidationFailed.single("external_id", "value_already_exist") from None
+
     def find(self, organization: Organization, external_id: str) -> Customer:
         return found(self.customers.find_by_external_id(organization.id, external_id), "customer")
 

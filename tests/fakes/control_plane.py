@@ -14,6 +14,7 @@ from fakes.unit_of_work import InMemoryUnitOfWork, in_memory
 
 from chalicelib.domain.api_keys import ApiKeyRecord
 from chalicelib.domain.billable_metrics import BillableMetric
+from chalicelib.domain.console_sessions import ConsoleSession
 from chalicelib.domain.customers import Customer
 from chalicelib.domain.errors import (
     CodeTaken,
@@ -576,6 +577,25 @@ class InMemoryOrganizations:
         return self.update(organization_id, changes)
 
 
+class InMemoryConsoleSessions:
+    def __init__(self) -> None:
+        self.secret: str | None = None
+        self.live: set[tuple[str, str]] = set()
+
+    def session_secret(self, new_secret: str) -> str:
+        self.secret = self.secret or new_secret
+        return self.secret
+
+    def add_session(self, session: ConsoleSession) -> None:
+        self.live.add((session.organization_id, session.session_id))
+
+    def session_exists(self, session: ConsoleSession) -> bool:
+        return (session.organization_id, session.session_id) in self.live
+
+    def delete_session(self, session: ConsoleSession) -> None:
+        self.live.discard((session.organization_id, session.session_id))
+
+
 class InMemoryControlPlane:
     """Every control-plane port in memory, sharing their state as the control table does (a subscription moves its
     customer's and its plan's counts)."""
@@ -590,6 +610,7 @@ class InMemoryControlPlane:
         self.organizations = InMemoryOrganizations(self.subscriptions, clock)
         self.events = InMemoryEvents()
         self.invoices = InMemoryInvoices()
+        self.console_sessions = InMemoryConsoleSessions()
 
     @staticmethod
     def unit_of_work() -> InMemoryUnitOfWork:

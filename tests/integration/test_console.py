@@ -11,9 +11,10 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 import pytest
+from builders import create_plan, subscribe
+from test_current_usage import dynamodb_requests  # the DynamoDB operations of one GET, counted by botocore
 
 from app import app
-from chalicelib.store.repositories import repositories
 
 HOST = {"host": "localhost:8000"}
 FORM = {**HOST, "content-type": "application/x-www-form-urlencoded"}
@@ -193,21 +194,6 @@ def test_a_search_finds_customers_by_name_or_external_id_a_page_at_a_time(api, s
     assert "No customer matches" in signed_in.get("/console/customers?q=initech").body.decode()
 
 
-def dynamodb_requests(browser, path: str) -> list[str]:
-    operations: list[str] = []
-
-    def record(model, **_):
-        operations.append(model.name)
-
-    events = repositories().client.meta.events
-    events.register("before-call.dynamodb", record)
-    try:
-        assert browser.get(path).status_code == 200
-    finally:
-        events.unregister("before-call.dynamodb", record)
-    return operations
-
-
 def test_a_page_of_customers_costs_the_same_requests_whatever_its_size(api, signed_in):
     create_customers(api, 2)
     few = dynamodb_requests(signed_in, "/console/customers")
@@ -252,3 +238,58 @@ def test_links_and_the_cookie_keep_the_stage_prefix(tenant, clock):
     assert answer["headers"]["Location"] == "/dev/console/customers"
     assert cookie_attributes(answer["headers"]["Set-Cookie"])["Path"] == "/dev/console"
     assert json.dumps(answer).count(tenant.api_key) == 0
+
+
+CUSTOMER_FORM = {"external_id": "acme", "name": "Acme", "email": "billing@acme.example", "address_line1": "1 Main St",
+                 "address_line2": "", "city": "Paris", "state": "", "zipcode": "75001", "country": "FR",
+                 "legal_name": "Acme SAS", "legal_number": "123", "logo_url": "", "phone": "+33 1 23",
+                 "url": "https://acme.example", "vat_rate": "20"}
+
+
+def form_errors(page: str) -> dict[str, str]:
+    return dict(re.findall(r'<p class="error" id="(\w+)-error">([^<]*)</p>', page))
+
+
+def test_a_new_customer_is_created_from_the_form(api, signed_in):
+    assert 'name="csrf_token"' in signed_in.get("/console/new-customer").body.decode()
+    response = signed_in.post("/console/customers", {**CUSTOMER_FORM, "csrf_token": signed_in.csrf_token()})
+    assert (response.status_code, response.headers["Location"]) == (303, "/console/customers/acme")
+    customer = api.get("/api/v1/customers/acme").json_body["customer"]
+    assert (customer["name"], customer["city"], customer["country"], customer["vat_rate"],
+            customer["address_line2"]) == ("Acme", "Paris", "FR", 20.0, None)
+
+
+def test_a_refused_form_shows_each_error_next_to_its_field_and_writes_nothing(api, signed_in):
+    token = signed_in.csrf_token()
+    response = signed_in.post("/console/customers", {**CUSTOMER_FORM, "name": "", "email": "nope", "country": "France",
+                                                     "vat_rate": "lots", "csrf_token": token})
+    assert response.status_code == 422
+    assert form_errors(response.body.decode()) == {
+        "email": "This is not an email address.", "country": "Use a two-letter country code (ISO 3166), such as FR or US.",
+        "vat_rate": "This value is not valid."}  # a missing name is checked once the fields are well-formed
+    assert 'value="France"' in response.body.decode()  # what was typed is kept
+    nameless = signed_in.post("/console/customers", {**CUSTOMER_FORM, "name": " ", "csrf_token": token})
+    assert form_errors(nameless.body.decode()) == {"name": "This field is required."}
+    assert signed_in.post("/console/customers", {**CUSTOMER_FORM}).status_code == 403
+    assert api.get("/api/v1/customers").json_body["meta"]["total_count"] == 0
+    signed_in.post("/console/customers", {**CUSTOMER_FORM, "csrf_token": token})
+    taken = signed_in.post("/console/customers", {**CUSTOMER_FORM, "name": "Other", "csrf_token": token})
+    assert form_errors(taken.body.decode()) == {"external_id": "Another customer already has this value."}
+
+
+def test_the_same_form_edits_a_customer_and_locks_the_external_id_while_subscribed(api, signed_in):
+    token = signed_in.csrf_token()
+    signed_in.post("/console/customers", {**CUSTOMER_FORM, "csrf_token": token})
+    page = signed_in.get("/console/customers/acme/edit").body.decode()
+    assert 'value="Acme SAS"' in page and "readonly" not in page
+    response = signed_in.post("/console/customers/acme/edit", {**CUSTOMER_FORM, "external_id": "acme-2",
+                                                               "city": "", "csrf_token": token})
+    assert response.headers["Location"] == "/console/customers/acme-2"
+    assert api.get("/api/v1/customers/acme-2").json_body["customer"]["city"] is None
+    create_plan(api)
+    subscribe(api, external_customer_id="acme-2")
+    page = signed_in.get("/console/customers/acme-2/edit").body.decode()
+    assert "readonly" in page and "Locked: the customer has an active subscription." in page
+    refused = signed_in.post("/console/customers/acme-2/edit", {**CUSTOMER_FORM, "csrf_token": token})
+    assert form_errors(refused.body.decode()) == {
+        "external_id": "It cannot change while the customer has an active subscription."}

@@ -16,6 +16,7 @@ from fakes.control_plane import FixedClock, InMemoryControlPlane, SequentialIds
 from chalicelib.domain import errors
 from chalicelib.domain.api_keys import ApiKeyRecord
 from chalicelib.domain.billable_metrics import BillableMetric, BillableMetricInput, new_metric
+from chalicelib.domain.console_sessions import ConsoleSession
 from chalicelib.domain.customers import Customer
 from chalicelib.domain.events import Event, iso_ms
 from chalicelib.domain.invoices.invoice import Invoice
@@ -35,6 +36,7 @@ if TYPE_CHECKING:  # imported at run time, `TestClockStore` would be taken for a
     from chalicelib.store.repositories import Repositories
     from chalicelib.usecases.ports import (
         BillableMetricStore,
+        ConsoleSessionStore,
         CustomerStore,
         EventStore,
         InvoiceStore,
@@ -62,6 +64,7 @@ class Ports:
     store_invoice: Callable[[Invoice], None]  # invoices are issued by chalicelib/usecases/issuing.py, not a port
     transactions: Transactions
     ids: SequentialIds
+    console_sessions: ConsoleSessionStore
 
 
 @pytest.fixture(params=["in_memory", "dynamodb"])
@@ -71,12 +74,12 @@ def ports(request) -> Ports:
         return Ports(fake.billable_metrics, fake.plans, fake.customers, fake.test_clocks, fake.subscriptions,
                      fake.events, fake.invoices, fake.organizations,
                      lambda invoice: fake.invoices.stored.__setitem__((invoice.organization_id, invoice.id), invoice),
-                     fake, SequentialIds())
+                     fake, SequentialIds(), fake.console_sessions)
     request.getfixturevalue("dynamodb")
     stores = repositories()
     return Ports(stores.billable_metrics, stores.plans, stores.customers, stores.test_clocks, stores.subscriptions,
                  stores.events, stores.invoices, stores.organizations,
-                 partial(_issue, stores), stores, SequentialIds())
+                 partial(_issue, stores), stores, SequentialIds(), stores.console_sessions)
 
 
 def _issue(stores: Repositories, invoice: Invoice) -> None:
@@ -249,6 +252,18 @@ def test_customers_are_searched_by_name_or_external_id_in_any_case_newest_first(
     assert [customer.id for customer in ports.customers.search_page(ORG, "acme", 2, 2)] == [acme.id]
     assert [customer.id for customer in ports.customers.search_page(ORG, "-EU", 1, 25)] == [acme_eu.id]
     assert ports.customers.search_page(ORG, "initech", 1, 25) == []
+
+
+def test_the_console_secret_is_stored_once_and_a_session_lives_until_deleted(ports):
+    store = ports.console_sessions
+    assert store.session_secret("first") == "first"
+    assert store.session_secret("second") == "first"
+    session, other = (ConsoleSession(ORG, session_id, NOW + timedelta(hours=12)) for session_id in ("s-1", "s-2"))
+    store.add_session(session)
+    store.add_session(other)
+    store.delete_session(session)
+    assert (store.session_exists(session), store.session_exists(other)) == (False, True)
+    assert not store.session_exists(ConsoleSession("org-2", "s-2", other.expires_at))
 
 
 def test_a_customer_external_id_is_unique(ports):

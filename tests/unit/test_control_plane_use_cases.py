@@ -102,6 +102,15 @@ def test_a_taken_code_is_a_field_error(world):
     assert refused.value.details == {"code": ["value_already_exist"]}
 
 
+def test_creating_a_customer_refuses_a_taken_external_id_and_changes_nothing(world):
+    organization = world.organization
+    created = world.customers.create(organization, {"external_id": "acme", "name": "Acme"}, world.now())
+    with pytest.raises(ValidationFailed) as refused:
+        world.customers.create(organization, {"external_id": "acme", "name": "Other"}, world.now())
+    assert refused.value.details == {"external_id": ["value_already_exist"]}
+    assert world.customers.find(organization, "acme") == created
+
+
 def test_a_subscribed_customer_keeps_its_external_id_and_its_timezone(world):
     world.subscribed()
     organization = world.organization
