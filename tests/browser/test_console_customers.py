@@ -1,5 +1,5 @@
-"""The console's customers in Chromium: the list (search, pages of 25), a customer's page and its Overview, user data
-shown as text, and a screenshot of each page into docs/console/."""
+"""The console's customers in Chromium: the list (search, pages of 25), a customer's page and its Overview, the new
+customer form and its refusals, user data shown as text, and a screenshot of each page into docs/console/."""
 from __future__ import annotations
 
 import re
@@ -113,4 +113,51 @@ def test_screenshots_of_each_page(page: Page, stack: RunningStack):
     page.get_by_role("link", name="Ada Lovelace", exact=True).click()
     expect(page.get_by_role("heading", level=1, name="Ada Lovelace")).to_be_visible()
     page.screenshot(path=SCREENSHOTS / "customer.png")
-    assert all((SCREENSHOTS / f"{shot}.png").stat().st_size > 0 for shot in ("sign-in", "customers", "customer"))
+    page.get_by_role("link", name="Customers", exact=True).click()
+    page.get_by_role("link", name="New customer", exact=True).click()
+    expect(page.get_by_label("External ID", exact=True)).to_be_visible()
+    page.screenshot(path=SCREENSHOTS / "new-customer.png", full_page=True)
+    assert all((SCREENSHOTS / f"{shot}.png").stat().st_size > 0
+               for shot in ("sign-in", "customers", "customer", "new-customer"))
+
+
+def open_new_customer_form(page: Page, api_key: str) -> None:
+    signed_in(page, api_key)
+    page.get_by_role("link", name="New customer", exact=True).click()
+
+
+def test_the_new_customer_form_creates_what_the_api_then_returns(page: Page, api: httpx.Client, api_key: str):
+    name = unique("Katherine Johnson")
+    external_id = unique("katherine")
+    typed = {"External ID": external_id, "Name": name, "Email": "katherine@nasa.test", "City": "Hampton",
+             "Country": "US"}
+    open_new_customer_form(page, api_key)
+    for label, value in typed.items():
+        page.get_by_label(label, exact=True).fill(value)
+
+    page.get_by_role("button", name="Save").click()
+
+    expect(page.get_by_role("heading", level=1, name=name, exact=True)).to_be_visible()
+    created = api.get(f"/api/v1/customers/{external_id}")
+    assert created.status_code == 200, created.text
+    customer = created.json()["customer"]
+    assert (customer["name"], customer["email"], customer["city"], customer["country"]) == (
+        name, "katherine@nasa.test", "Hampton", "US")
+
+
+def test_a_refused_form_says_why_beside_each_field_and_writes_nothing(page: Page, api: httpx.Client, api_key: str):
+    external_id = unique("refused")
+    open_new_customer_form(page, api_key)
+    page.get_by_label("External ID", exact=True).fill(external_id)
+    page.get_by_label("Name", exact=True).fill("Refused Ltd")
+    page.get_by_label("Email", exact=True).fill("not an email")
+    page.get_by_label("Country", exact=True).fill("France")
+
+    page.get_by_role("button", name="Save").click()
+
+    email = page.get_by_label("Email", exact=True)
+    expect(email).to_have_attribute("aria-invalid", "true")
+    expect(email).to_have_accessible_description("This is not an email address.")
+    expect(email).to_have_value("not an email")
+    expect(page.get_by_label("Country", exact=True)).to_have_accessible_description(re.compile("two-letter country"))
+    assert api.get(f"/api/v1/customers/{external_id}").status_code == 404
