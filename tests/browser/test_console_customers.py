@@ -11,7 +11,7 @@ from local_stack import ROOT, RunningStack
 from operator_cli import create_organization
 from playwright.sync_api import Dialog, Page, expect
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 PAGE_SIZE = 25
 SCREENSHOTS = ROOT / "docs" / "console"

@@ -8,7 +8,7 @@ import pytest
 from console import CONSOLE, sign_in, signed_in
 from playwright.sync_api import Page, Response, expect
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 NAVIGATION = ("Customers", "Billable metrics", "Plans", "Invoices")
 
