@@ -20,9 +20,20 @@ from chalicelib.console.http import (
 from chalicelib.control_plane import console_sessions
 from chalicelib.domain.clock import utc_now
 from chalicelib.domain.console_sessions import same_token
+from chalicelib.domain.errors import Contention
 
 FORM = ["application/x-www-form-urlencoded"]
 CSRF_FIELD = "csrf_token"
+
+
+def _answered(view: Callable[..., Response], *args: object, **params: str) -> Response:
+    """The view's answer with the security headers; concurrent writers that kept winning are a page saying so."""
+    try:
+        response = view(*args, **params)
+    except Contention:
+        response = html("<!doctype html><title>Try again</title><p>Someone changed this at the same time: "
+                        "go back and try again.</p>", status_code=503)
+    return with_security_headers(response)
 
 
 def forbidden() -> Response:
@@ -43,7 +54,7 @@ class ConsoleBlueprint(Blueprint):
             def answered(**params: str) -> Response:
                 if self.current_request.method == "POST" and from_foreign_origin(self.current_request):
                     return with_security_headers(forbidden())
-                return with_security_headers(view(**params))
+                return _answered(view, **params)
             return self.route(path, methods=methods, **_accepting(methods))(answered)
         return register
 
@@ -61,6 +72,6 @@ class ConsoleBlueprint(Blueprint):
                                                  or not same_token(form(request).get(CSRF_FIELD, ""),
                                                                    signed_in.csrf_token)):
                     return with_security_headers(forbidden())
-                return with_security_headers(view(signed_in, **params))
+                return _answered(view, signed_in, **params)
             return self.route(path, methods=methods, **_accepting(methods))(answered)
         return register

@@ -19,12 +19,14 @@ from chalicelib.console.http import console_root, form, html, query, redirect
 from chalicelib.console.pages import path_segment, render
 from chalicelib.control_plane import customer_pages, customer_time, customer_use_cases
 from chalicelib.domain.clock import utc_now
-from chalicelib.domain.errors import NotFound, ValidationFailed
+from chalicelib.domain.customers import Customer
+from chalicelib.domain.errors import NotAllowed, NotFound, ValidationFailed
 from chalicelib.rendering.console import customer_overview
 from chalicelib.usecases.console_sessions import SignedIn
 
 customers = ConsoleBlueprint(__name__)
 PER_PAGE = 25
+SUBSCRIBED_DELETE_REFUSAL = "This customer cannot be deleted while it has an active subscription."
 TABS = (("overview", "Overview"), ("subscriptions", "Subscriptions"), ("usage", "Usage"), ("invoices", "Invoices"))
 
 
@@ -144,3 +146,32 @@ def update_customer(signed_in: SignedIn, external_id: str) -> Response:
         return _form_page(signed_in, with_errors(customer_form, refused.details), f"Edit {existing.name}",
                           _edit_action(external_id), status_code=422)
     return _saved(customer.external_id)
+
+
+def _delete_page(signed_in: SignedIn, customer: Customer, refused: bool, status_code: int = 200) -> Response:
+    return html(render("customer_delete.html", root=_root(), signed_in=signed_in, customer=customer,
+                       customer_root=f"{_root()}/customers/{path_segment(customer.external_id)}",
+                       refusal=SUBSCRIBED_DELETE_REFUSAL if refused else None), status_code=status_code)
+
+
+@customers.signed_in("/customers/{external_id}/delete", methods=["GET"])
+def confirm_customer_deletion(signed_in: SignedIn, external_id: str) -> Response:
+    """The confirmation, or the reason a subscribed customer cannot be deleted."""
+    try:
+        customer = customer_use_cases().find(signed_in.organization, external_id)
+    except NotFound:
+        return _not_found(signed_in)
+    return _delete_page(signed_in, customer, refused=customer.active_subscriptions_count > 0)
+
+
+@customers.signed_in("/customers/{external_id}/delete", methods=["POST"])
+def delete_customer(signed_in: SignedIn, external_id: str) -> Response:
+    use_cases = customer_use_cases()
+    try:
+        use_cases.delete(signed_in.organization, external_id)
+    except NotFound:
+        return _not_found(signed_in)
+    except NotAllowed:
+        return _delete_page(signed_in, use_cases.find(signed_in.organization, external_id), refused=True,
+                            status_code=409)
+    return redirect(f"{_root()}/customers")

@@ -15,6 +15,7 @@ from builders import create_plan, subscribe
 from test_current_usage import dynamodb_requests  # the DynamoDB operations of one GET, counted by botocore
 
 from app import app
+from chalicelib.domain.errors import Contention
 
 HOST = {"host": "localhost:8000"}
 FORM = {**HOST, "content-type": "application/x-www-form-urlencoded"}
@@ -293,3 +294,42 @@ def test_the_same_form_edits_a_customer_and_locks_the_external_id_while_subscrib
     refused = signed_in.post("/console/customers/acme-2/edit", {**CUSTOMER_FORM, "csrf_token": token})
     assert form_errors(refused.body.decode()) == {
         "external_id": "It cannot change while the customer has an active subscription."}
+
+
+def test_a_customer_is_deleted_after_a_confirmation_unless_subscribed(api, signed_in):
+    token = signed_in.csrf_token()
+    for external_id in ("acme", "globex"):
+        signed_in.post("/console/customers", {**CUSTOMER_FORM, "external_id": external_id, "csrf_token": token})
+    assert "Delete customer</button>" in signed_in.get("/console/customers/acme/delete").body.decode()
+    assert signed_in.post("/console/customers/acme/delete", {}).status_code == 403
+    response = signed_in.post("/console/customers/acme/delete", {"csrf_token": token})
+    assert (response.status_code, response.headers["Location"]) == (303, "/console/customers")
+    assert api.get("/api/v1/customers/acme").status_code == 404
+    create_plan(api)
+    subscribe(api, external_customer_id="globex")
+    reason = "This customer cannot be deleted while it has an active subscription."
+    page = signed_in.get("/console/customers/globex/delete").body.decode()
+    assert reason in page and "Delete customer</button>" not in page
+    refused = signed_in.post("/console/customers/globex/delete", {"csrf_token": token})
+    assert refused.status_code == 409 and reason in refused.body.decode()
+    assert api.get("/api/v1/customers/globex").status_code == 200
+
+
+def test_a_session_sees_its_own_organization_only(api, other_api, signed_in):
+    other_api.post("/api/v1/customers", {"customer": {"external_id": "rival", "name": "Rival"}})
+    assert signed_in.get("/console/customers/rival").status_code == 404
+    assert rows(signed_in.get("/console/customers").body.decode()) == []
+    assert rows(signed_in.get("/console/customers?q=rival").body.decode()) == []
+    assert signed_in.post("/console/customers/rival/delete", {"csrf_token": signed_in.csrf_token()}).status_code == 404
+    assert other_api.get("/api/v1/customers/rival").status_code == 200
+
+
+def test_a_change_that_keeps_losing_races_is_a_page_saying_so(signed_in, monkeypatch):
+    class Contended:
+        def create(self, *_):
+            raise Contention()
+
+    monkeypatch.setattr("chalicelib.console.customers.customer_use_cases", Contended)
+    response = signed_in.post("/console/customers", {**CUSTOMER_FORM, "csrf_token": signed_in.csrf_token()})
+    assert response.status_code == 503 and "try again" in response.body.decode()
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
