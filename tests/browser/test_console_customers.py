@@ -1,5 +1,6 @@
 """The console's customers in Chromium: the list (search, pages of 25), a customer's page and its Overview, the new
-customer form and its refusals, user data shown as text, and a screenshot of each page into docs/console/."""
+customer form, editing and deleting and their refusals, user data shown as text, and a screenshot of each page into
+docs/console/."""
 from __future__ import annotations
 
 import re
@@ -160,4 +161,71 @@ def test_a_refused_form_says_why_beside_each_field_and_writes_nothing(page: Page
     expect(email).to_have_accessible_description("This is not an email address.")
     expect(email).to_have_value("not an email")
     expect(page.get_by_label("Country", exact=True)).to_have_accessible_description(re.compile("two-letter country"))
+    assert api.get(f"/api/v1/customers/{external_id}").status_code == 404
+
+
+def open_customer(page: Page, api_key: str, name: str) -> None:
+    signed_in(page, api_key)
+    search(page, name)
+    page.get_by_role("link", name=name, exact=True).click()
+    expect(page.get_by_role("heading", level=1, name=name, exact=True)).to_be_visible()
+
+
+def subscribe(api: httpx.Client, external_customer_id: str) -> None:
+    """An active subscription to a new plan with no charges, through the API."""
+    plan_code = unique("plan")
+    assert api.post("/api/v1/plans", json={"plan": {
+        "name": "Flat", "code": plan_code, "interval": "monthly", "amount_cents": 1000, "amount_currency": "EUR",
+        "pay_in_advance": False, "charges": []}}).status_code == 200
+    response = api.post("/api/v1/subscriptions", json={"subscription": {
+        "external_customer_id": external_customer_id, "plan_code": plan_code, "external_id": unique("sub")}})
+    assert response.status_code == 200, response.text
+
+
+def test_the_same_form_edits_a_customer(page: Page, api: httpx.Client, api_key: str):
+    name = unique("Hedy Lamarr")
+    external_id = unique("hedy")
+    create_customer(api, external_id, name, city="Vienna")
+    open_customer(page, api_key, name)
+
+    page.get_by_role("link", name="Edit", exact=True).click()
+    expect(page.get_by_label("City", exact=True)).to_have_value("Vienna")
+    page.get_by_label("City", exact=True).fill("Los Angeles")
+    page.get_by_role("button", name="Save").click()
+
+    expect(page.get_by_role("main")).to_contain_text("Los Angeles")
+    assert api.get(f"/api/v1/customers/{external_id}").json()["customer"]["city"] == "Los Angeles"
+
+
+def test_a_subscribed_customer_keeps_its_external_id_and_is_not_deleted(page: Page, api: httpx.Client, api_key: str):
+    name = unique("Subscribed")
+    external_id = unique("subscribed")
+    create_customer(api, external_id, name)
+    subscribe(api, external_id)
+    open_customer(page, api_key, name)
+
+    page.get_by_role("link", name="Edit", exact=True).click()
+    external_id_field = page.get_by_label("External ID", exact=True)
+    expect(external_id_field).not_to_be_editable()
+    expect(external_id_field).to_have_accessible_description(re.compile("active subscription"))
+    page.go_back()
+    page.get_by_role("link", name="Delete", exact=True).click()
+
+    expect(page.get_by_role("alert")).to_contain_text("active subscription")
+    expect(page.get_by_role("button", name="Delete customer")).to_have_count(0)
+    assert api.get(f"/api/v1/customers/{external_id}").status_code == 200
+
+
+def test_delete_asks_for_confirmation_then_deletes(page: Page, api: httpx.Client, api_key: str):
+    name = unique("Deleted")
+    external_id = unique("deleted")
+    create_customer(api, external_id, name)
+    open_customer(page, api_key, name)
+
+    page.get_by_role("link", name="Delete", exact=True).click()
+    assert api.get(f"/api/v1/customers/{external_id}").status_code == 200
+    page.get_by_role("button", name="Delete customer").click()
+
+    expect(page.get_by_role("link", name="New customer", exact=True)).to_be_visible()
+    expect(page.get_by_role("link", name=name, exact=True)).to_have_count(0)
     assert api.get(f"/api/v1/customers/{external_id}").status_code == 404
