@@ -107,19 +107,24 @@ def test_screenshots_of_each_page(page: Page, stack: RunningStack):
         create_customer(api, "grace-hopper", "Grace Hopper", email="grace@navy.test", country="US", currency="USD")
     SCREENSHOTS.mkdir(exist_ok=True)
 
+    def shoot(name: str) -> None:
+        page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+        assert (SCREENSHOTS / f"{name}.png").stat().st_size > 0
+
     page.goto(CONSOLE)
-    page.screenshot(path=SCREENSHOTS / "sign-in.png")
+    shoot("sign-in")
     signed_in(page, key)
-    page.screenshot(path=SCREENSHOTS / "customers.png")
+    shoot("customers")
     page.get_by_role("link", name="Ada Lovelace", exact=True).click()
     expect(page.get_by_role("heading", level=1, name="Ada Lovelace")).to_be_visible()
-    page.screenshot(path=SCREENSHOTS / "customer.png")
+    shoot("customer")
+    page.get_by_role("link", name="Delete", exact=True).click()
+    expect(page.get_by_role("button", name="Delete customer")).to_be_visible()
+    shoot("delete-customer")
     page.get_by_role("link", name="Customers", exact=True).click()
     page.get_by_role("link", name="New customer", exact=True).click()
     expect(page.get_by_label("External ID", exact=True)).to_be_visible()
-    page.screenshot(path=SCREENSHOTS / "new-customer.png", full_page=True)
-    assert all((SCREENSHOTS / f"{shot}.png").stat().st_size > 0
-               for shot in ("sign-in", "customers", "customer", "new-customer"))
+    shoot("new-customer")
 
 
 def open_new_customer_form(page: Page, api_key: str) -> None:
