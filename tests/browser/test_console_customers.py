@@ -79,6 +79,25 @@ def test_search_finds_customers_by_name_and_by_external_id(page: Page, api: http
     expect(customer_links(page, prefix)).to_have_text([f"{prefix} Grace Hopper"])
 
 
+def test_typing_a_search_swaps_the_results_in_place(page: Page, api: httpx.Client, api_key: str):
+    """htmx (vendored, allowed by the Content-Security-Policy) replaces the results without loading a new page, and
+    the browser reports no error (a blocked script or style would be one)."""
+    prefix = unique("Swapped")
+    create_customer(api, unique("marie"), f"{prefix} Marie Curie")
+    create_customer(api, unique("pierre"), f"{prefix} Pierre Curie")
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    signed_in(page, api_key)
+    page.evaluate("window.sameDocument = true")
+
+    page.get_by_label("Search").fill(f"{prefix} Marie")
+
+    expect(customer_links(page, prefix)).to_have_text([f"{prefix} Marie Curie"])
+    expect(page).to_have_url(re.compile(r"[?&]q="))
+    assert page.evaluate("window.sameDocument === true"), "the search loaded a new page"
+    assert errors == []
+
+
 def test_twenty_six_customers_take_two_pages(page: Page, stack: RunningStack):
     """In an organization of its own, so that the 26 customers are all there is to list."""
     _organization_id, key = create_organization(stack, "Paged Ltd")
