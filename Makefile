@@ -23,11 +23,11 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@echo "==> $(VENV): ready"
 	touch $@
 
-# Installed through apt only when missing (about 20 s on a fresh machine), quietly: errors still show.
+# Installed through apt only when missing (about 20 s on a fresh machine); apt's output shows only if it fails.
 $(CHROMIUM):
 	@echo "==> $(CHROMIUM) missing: installing Debian's chromium through apt, once"
-	@$(SUDO) apt-get update -qq
-	@DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium >/dev/null
+	@output=$$($(SUDO) apt-get update -qq 2>&1 && DEBIAN_FRONTEND=noninteractive \
+		$(SUDO) apt-get install -y -qq --no-install-recommends chromium 2>&1) || { echo "$$output"; exit 1; }
 
 $(CFN_VENV)/.installed: requirements-cfn.txt
 	@echo "==> $(CFN_VENV): installing cfn-lint (requirements-cfn.txt), once"
