@@ -5,6 +5,10 @@ PIP := 'pip>=24,<26.3'
 VENV := .venv
 CFN_VENV := .venv-cfn
 BIN := $(VENV)/bin
+# The browser tests drive Debian's Chromium: Playwright's own browser download is not used (`playwright install` never
+# runs). CI runs as root on a fresh Debian machine; elsewhere apt-get runs through sudo.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 export AWS_DEFAULT_REGION ?= us-east-1
 export AWS_EC2_METADATA_DISABLED := true
 
@@ -18,6 +22,12 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(BIN)/pip install --progress-bar off -r requirements-dev.txt
 	@echo "==> $(VENV): ready"
 	touch $@
+
+# Installed through apt only when missing (about 20 s on a fresh machine); apt's output shows only if it fails.
+$(CHROMIUM):
+	@echo "==> $(CHROMIUM) missing: installing Debian's chromium through apt, once"
+	@output=$$($(SUDO) apt-get update -qq 2>&1 && DEBIAN_FRONTEND=noninteractive \
+		$(SUDO) apt-get install -y -qq --no-install-recommends chromium 2>&1) || { echo "$$output"; exit 1; }
 
 $(CFN_VENV)/.installed: requirements-cfn.txt
 	@echo "==> $(CFN_VENV): installing cfn-lint (requirements-cfn.txt), once"
@@ -55,11 +65,12 @@ typecheck: $(VENV)/.installed
 # The template packaged first (`chalice package` caches its build in .chalice/deployments, so the suite's packaging
 # test must not run beside it), then the lint, the type check, the template's lint, the suite on every core and the
 # fault-injection suite side by side: each one's output in one piece, and any failure reported and failing `make test`.
-test: $(VENV)/.installed $(CFN_VENV)/.installed package
+test: $(VENV)/.installed $(CFN_VENV)/.installed $(CHROMIUM) package
 	$(MAKE) --no-print-directory -k -j4 --output-sync=target lint typecheck lint-packaged-template suite reliability
 
-# The test suite on every core (pytest-xdist; pytest.ini keeps a module's shared local stack on one worker).
-suite: $(VENV)/.installed
+# The test suite on every core (pytest-xdist; pytest.ini keeps a module's shared local stack on one worker), the browser
+# tests in Chromium among them.
+suite: $(VENV)/.installed $(CHROMIUM)
 	$(BIN)/python -m pytest -n auto
 
 # The fault-injection suite: writes reliability/results.json and docs/reliability.md (under a minute of CPU).

@@ -16,7 +16,7 @@ SECURITY_HEADERS = {
     "Content-Security-Policy": ("default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; "
                                 "frame-ancestors 'none'; form-action 'self'"),
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",
 }
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1"})
 

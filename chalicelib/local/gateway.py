@@ -46,6 +46,14 @@ class ApiGatewayRequestHandler(ChaliceRequestHandler):
         self.local_gateway = ApiGatewayEmulation(app_object, config)
         BaseHTTPRequestHandler.__init__(self, request, client_address, server)
 
+    def handle(self) -> None:
+        """A client that drops a request it no longer wants (htmx replacing a search in flight, a page left before its
+        answer) ends that connection; it is no server error to print a traceback for."""
+        try:
+            super().handle()
+        except ConnectionError:
+            self.close_connection = True
+
     def __getattr__(self, name: str):
         """`do_TRACE`, `do_CONNECT`, `do_FOO`: a verb API Gateway has no method for gets the unknown route's
         Lago-shaped answer (its body read first, so the connection stays in step), never Python's 501 page."""

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import uuid
 from pathlib import Path
 
 import httpx
 import pytest
-from operator_cli import cli
+from operator_cli import cli, create_organization, last_line
 
 pytestmark = pytest.mark.e2e
 
@@ -18,22 +17,9 @@ ROOT = Path(__file__).resolve().parents[2]
 MERGE_TEMPLATE = ROOT / "infra" / "merge-template.json"
 
 
-def last_line(result: subprocess.CompletedProcess) -> str:
-    return result.stdout.strip().splitlines()[-1].strip()
-
-
 def organization_of(stack, api_key: str) -> httpx.Response:
     return httpx.get(f"{stack.api_url}/api/v1/organizations", headers={"Authorization": f"Bearer {api_key}"},
                      timeout=10)
-
-
-def create_organization(stack, name: str) -> tuple[str, str]:
-    """(organization id, API key) of a new organization."""
-    result = cli(stack, "create-organization", "--name", name)
-    api_key = last_line(result)
-    organization_id = next(line.split(":", 1)[1].strip() for line in result.stdout.splitlines()
-                           if line.startswith("organization_id:"))
-    return organization_id, api_key
 
 
 def assert_unauthorized(response: httpx.Response) -> None:

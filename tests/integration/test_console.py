@@ -146,7 +146,7 @@ def test_every_answer_forbids_inline_scripts(signed_in):
         assert {"object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'", "form-action 'self'"} <= {
             part.strip() for part in policy.split(";")}
         assert response.headers["X-Content-Type-Options"] == "nosniff"
-        assert response.headers["Referrer-Policy"] == "no-referrer"
+        assert response.headers["Referrer-Policy"] == "same-origin"
 
 
 def test_htmx_and_the_stylesheet_are_served_from_the_app_for_a_year(browser):

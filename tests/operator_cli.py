@@ -1,13 +1,12 @@
 """The admin CLI as an operator runs it against the running local stack (its DynamoDB endpoint, local
-credentials), shared by the end-to-end tests."""
+credentials), shared by the end-to-end and the browser tests."""
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from local_stack import ROOT
 
 
 def cli(stack, *arguments: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -20,3 +19,16 @@ def cli(stack, *arguments: str, check: bool = True) -> subprocess.CompletedProce
     if check:
         assert result.returncode == 0, f"{arguments}: exit {result.returncode}\n{result.stdout}\n{result.stderr}"
     return result
+
+
+def last_line(result: subprocess.CompletedProcess) -> str:
+    return result.stdout.strip().splitlines()[-1].strip()
+
+
+def create_organization(stack, name: str) -> tuple[str, str]:
+    """(organization id, API key) of a new organization."""
+    result = cli(stack, "create-organization", "--name", name)
+    api_key = last_line(result)
+    organization_id = next(line.split(":", 1)[1].strip() for line in result.stdout.splitlines()
+                           if line.startswith("organization_id:"))
+    return organization_id, api_key
