@@ -12,7 +12,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 export AWS_DEFAULT_REGION ?= us-east-1
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: run test suite lint typecheck package lint-template lint-packaged-template template bench load soak clean reliability
+.PHONY: run test suite lint typecheck package lint-template lint-packaged-template template bench load soak clean reliability screenshots
 
 # The first run installs for about a minute: pip names each package as it collects and installs it.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -86,6 +86,11 @@ load: $(VENV)/.installed
 # prints its figures and the stop time (not part of `make test`).
 soak: $(VENV)/.installed
 	$(BIN)/python -m pytest -m soak -s -o timeout=0 tests/e2e/test_soak.py
+
+# The console's screenshots in docs/console/, for the README (not part of `make test`, which writes them to a tmp dir).
+screenshots: $(VENV)/.installed /usr/bin/chromium
+	CONSOLE_SCREENSHOTS_DIR=docs/console $(BIN)/python -m pytest -q \
+		tests/browser/test_console_customers.py::test_screenshots_of_each_page
 
 # Benchmarks print what they measured and how, and fail when it did not run (not part of `make test`).
 bench: $(VENV)/.installed

@@ -3,19 +3,23 @@ customer form, editing and deleting and their refusals, user data shown as text,
 docs/console/."""
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
 import httpx
 import pytest
 from console import CONSOLE, create_customer, lago_api, signed_in, unique
-from local_stack import ROOT, RunningStack
+from local_stack import RunningStack
 from operator_cli import create_organization
 from playwright.sync_api import Dialog, Page, expect
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 PAGE_SIZE = 25
-SCREENSHOTS = ROOT / "docs" / "console"
+# `make screenshots` writes the README's screenshots into docs/console/; a test run writes them under its tmp_path,
+# leaving the checkout as it was.
+SCREENSHOTS_DIR_VARIABLE = "CONSOLE_SCREENSHOTS_DIR"
 OVERVIEW_FIELDS = {"email": "billing@analytical.test", "address_line1": "12 St James's Square", "city": "London",
                    "zipcode": "SW1Y 4JH", "country": "GB", "currency": "GBP", "timezone": "Europe/London"}
 
@@ -118,17 +122,18 @@ def test_twenty_six_customers_take_two_pages(page: Page, stack: RunningStack):
     assert first_page | second_page == {f"{prefix} {number:02d}" for number in range(PAGE_SIZE + 1)}
 
 
-def test_screenshots_of_each_page(page: Page, stack: RunningStack):
+def test_screenshots_of_each_page(page: Page, stack: RunningStack, tmp_path: Path):
     """The README's screenshots, from an organization of their own so that they show the same customers each run."""
+    screenshots = Path(os.environ.get(SCREENSHOTS_DIR_VARIABLE) or tmp_path)
     _organization_id, key = create_organization(stack, "Screenshots")
     with lago_api(stack, key) as api:
         create_customer(api, "ada-lovelace", "Ada Lovelace", **OVERVIEW_FIELDS)
         create_customer(api, "grace-hopper", "Grace Hopper", email="grace@navy.test", country="US", currency="USD")
-    SCREENSHOTS.mkdir(exist_ok=True)
+    screenshots.mkdir(parents=True, exist_ok=True)
 
     def shoot(name: str) -> None:
-        page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
-        assert (SCREENSHOTS / f"{name}.png").stat().st_size > 0
+        page.screenshot(path=screenshots / f"{name}.png", full_page=True)
+        assert (screenshots / f"{name}.png").stat().st_size > 0
 
     page.goto(CONSOLE)
     shoot("sign-in")
