@@ -17,8 +17,8 @@ from requests.structures import CaseInsensitiveDict
 from urllib3 import HTTPHeaderDict, HTTPResponse
 
 BASE_URL = "http://api.local"
-# Cases per operation and pass (tests/fuzzing.py): about 30 s for the whole run on one core (the limit: 60 s).
-CASES_PER_PASS = 15
+# Cases per operation and pass (tests/fuzzing.py): about 20 s for the whole run on one core (the limit: 60 s).
+CASES_PER_PASS = 10
 
 
 class ChaliceAdapter(BaseAdapter):
