@@ -17,10 +17,12 @@ from chalicelib.console.http import (
     session_cookie_value,
     with_security_headers,
 )
+from chalicelib.console.pages import render
 from chalicelib.control_plane import console_sessions
 from chalicelib.domain.clock import utc_now
 from chalicelib.domain.console_sessions import same_token
-from chalicelib.domain.errors import Contention
+from chalicelib.domain.errors import Contention, NotFound
+from chalicelib.usecases.console_sessions import SignedIn
 
 FORM = ["application/x-www-form-urlencoded"]
 CSRF_FIELD = "csrf_token"
@@ -34,6 +36,10 @@ def _answered(view: Callable[..., Response], *args: object, **params: str) -> Re
         response = html("<!doctype html><title>Try again</title><p>Someone changed this at the same time: "
                         "go back and try again.</p>", status_code=503)
     return with_security_headers(response)
+
+
+def _not_found(root: str, signed_in: SignedIn, missing: NotFound) -> Response:
+    return html(render("not_found.html", root=root, signed_in=signed_in, what=missing.resource), status_code=404)
 
 
 def forbidden() -> Response:
@@ -59,7 +65,8 @@ class ConsoleBlueprint(Blueprint):
         return register
 
     def signed_in(self, path: str, methods: list[str]) -> Callable[[Callable[..., Response]], Any]:
-        """A view of the signed-in organization: `view(signed_in, **path_parameters)`."""
+        """A view of the signed-in organization: `view(signed_in, **path_parameters)`; a record it does not find
+        (NotFound) is the console's 404 page."""
         def register(view: Callable[..., Response]) -> Any:
             @wraps(view)
             def answered(**params: str) -> Response:
@@ -72,6 +79,12 @@ class ConsoleBlueprint(Blueprint):
                                                  or not same_token(form(request).get(CSRF_FIELD, ""),
                                                                    signed_in.csrf_token)):
                     return with_security_headers(forbidden())
-                return _answered(view, signed_in, **params)
+                return _answered(self._found, view, signed_in, **params)
             return self.route(path, methods=methods, **_accepting(methods))(answered)
         return register
+
+    def _found(self, view: Callable[..., Response], signed_in: SignedIn, **params: str) -> Response:
+        try:
+            return view(signed_in, **params)
+        except NotFound as missing:
+            return _not_found(console_root(self.current_request), signed_in, missing)

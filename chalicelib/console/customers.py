@@ -21,7 +21,7 @@ from chalicelib.console.usage import current_usages
 from chalicelib.control_plane import customer_pages, customer_time, customer_use_cases
 from chalicelib.domain.clock import utc_now
 from chalicelib.domain.customers import Customer
-from chalicelib.domain.errors import NotAllowed, NotFound, ValidationFailed
+from chalicelib.domain.errors import NotAllowed, ValidationFailed
 from chalicelib.rendering.console import customer_overview
 from chalicelib.usecases.console_sessions import SignedIn
 
@@ -37,10 +37,6 @@ def _page_number(text: str | None) -> int:
 
 def _root() -> str:
     return console_root(customers.current_request)
-
-
-def _not_found(signed_in: SignedIn) -> Response:
-    return html(render("not_found.html", root=_root(), signed_in=signed_in, what="customer"), status_code=404)
 
 
 @customers.signed_in("/customers", methods=["GET"])
@@ -59,10 +55,7 @@ def customer_list(signed_in: SignedIn) -> Response:
 
 
 def _customer_page(signed_in: SignedIn, external_id: str, tab: str) -> Response:
-    try:
-        customer = customer_use_cases().find(signed_in.organization, external_id)
-    except NotFound:
-        return _not_found(signed_in)
+    customer = customer_use_cases().find(signed_in.organization, external_id)
     usages = current_usages(signed_in.organization, external_id, utc_now()) if tab == "usage" else []
     return html(render("customer.html", root=_root(), signed_in=signed_in, customer=customer, tabs=TABS, tab=tab,
                        overview=customer_overview(customer, signed_in.organization), usages=usages))
@@ -86,10 +79,7 @@ def customer_usage(signed_in: SignedIn, external_id: str) -> Response:
 @customers.signed_in("/customers/{external_id}/usage/figures", methods=["GET"])
 def customer_usage_figures(signed_in: SignedIn, external_id: str) -> Response:
     """The Usage tab's figures alone, which its "Refresh" button swaps in place with htmx."""
-    try:
-        customer = customer_use_cases().find(signed_in.organization, external_id)
-    except NotFound:
-        return _not_found(signed_in)
+    customer = customer_use_cases().find(signed_in.organization, external_id)
     return html(render("customer_usage.html", root=_root(), customer=customer,
                        usages=current_usages(signed_in.organization, external_id, utc_now())))
 
@@ -135,10 +125,7 @@ def _edit_action(external_id: str) -> str:
 
 @customers.signed_in("/customers/{external_id}/edit", methods=["GET"])
 def edit_customer(signed_in: SignedIn, external_id: str) -> Response:
-    try:
-        customer = customer_use_cases().find(signed_in.organization, external_id)
-    except NotFound:
-        return _not_found(signed_in)
+    customer = customer_use_cases().find(signed_in.organization, external_id)
     return _form_page(signed_in, filled(customer), f"Edit {customer.name}", _edit_action(external_id))
 
 
@@ -146,10 +133,7 @@ def edit_customer(signed_in: SignedIn, external_id: str) -> Response:
 def update_customer(signed_in: SignedIn, external_id: str) -> Response:
     use_cases = customer_use_cases()
     organization = signed_in.organization
-    try:
-        existing = use_cases.find(organization, external_id)
-    except NotFound:
-        return _not_found(signed_in)
+    existing = use_cases.find(organization, external_id)
     customer_form = posted(form(customers.current_request))
     try:
         customer = use_cases.update(organization, external_id, update_payload(customer_form),
@@ -170,10 +154,7 @@ def _delete_page(signed_in: SignedIn, customer: Customer, refused: bool, status_
 @customers.signed_in("/customers/{external_id}/delete", methods=["GET"])
 def confirm_customer_deletion(signed_in: SignedIn, external_id: str) -> Response:
     """The confirmation, or the reason a subscribed customer cannot be deleted."""
-    try:
-        customer = customer_use_cases().find(signed_in.organization, external_id)
-    except NotFound:
-        return _not_found(signed_in)
+    customer = customer_use_cases().find(signed_in.organization, external_id)
     return _delete_page(signed_in, customer, refused=customer.active_subscriptions_count > 0)
 
 
@@ -182,8 +163,6 @@ def delete_customer(signed_in: SignedIn, external_id: str) -> Response:
     use_cases = customer_use_cases()
     try:
         use_cases.delete(signed_in.organization, external_id)
-    except NotFound:
-        return _not_found(signed_in)
     except NotAllowed:
         return _delete_page(signed_in, use_cases.find(signed_in.organization, external_id), refused=True,
                             status_code=409)

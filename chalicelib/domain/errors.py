@@ -11,6 +11,7 @@ class NotFound(DomainError):
 
     def __init__(self, resource: str):
         super().__init__(f"{resource} not found")
+        self.resource = resource
         self.code = f"{resource}_not_found"
 
 
