@@ -1,10 +1,11 @@
 """Shared fixtures: an in-process moto DynamoDB with the real tables, the app behind the API Gateway
-emulation, and organizations with their API keys."""
+emulation, and organizations with their API keys; and the local stack the end-to-end and browser tests drive."""
 from __future__ import annotations
 
 import copy
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +14,7 @@ import boto3
 import pytest
 from chalice.test import Client
 from hypothesis import settings
+from local_stack import RunningStack, running_stack
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.models import dynamodb_backends
@@ -30,6 +32,14 @@ moto_fixes.install()  # as the local stack runs moto: requests at the cost of wh
 settings.register_profile("ci", derandomize=True, deadline=None, max_examples=100, database=None)
 settings.register_profile("dev", deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") == "true" else "dev")
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[RunningStack]:
+    """The local stack as `make run` starts it, one per test process (each `make test` worker), shared by the
+    end-to-end and browser modules, each in an organization of its own; its clean stop is checked at the end."""
+    with running_stack() as running:
+        yield running
 
 
 @pytest.fixture(autouse=True)

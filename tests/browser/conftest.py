@@ -1,5 +1,6 @@
-"""The browser tests' fixtures: one local stack (tests/local_stack.py), one organization and one headless Chromium
-(Debian's, at /usr/bin/chromium) per session, and a fresh browser context (no cookies) for each test."""
+"""The browser tests' fixtures: one organization on the test process's local stack (tests/conftest.py `stack`) and
+one headless Chromium (Debian's, at /usr/bin/chromium) per session, and a fresh browser context (no cookies) for each
+test."""
 from __future__ import annotations
 
 import os
@@ -8,7 +9,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from console import lago_api
-from local_stack import RunningStack, running_stack
+from local_stack import RunningStack
 from operator_cli import create_organization
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
@@ -21,12 +22,6 @@ TIMEOUT_MILLISECONDS = 10_000
 def chromium_flags() -> list[str]:
     """Chromium's sandbox needs user namespaces a root process in a container does not get."""
     return ["--no-sandbox"] if os.geteuid() == 0 else []
-
-
-@pytest.fixture(scope="session")
-def stack() -> Iterator[RunningStack]:
-    with running_stack() as running:
-        yield running
 
 
 @pytest.fixture(scope="session")

@@ -155,8 +155,8 @@ def test_invalid_field_is_422_with_error_details(client, http, field, value):
 
 @pytest.mark.parametrize("key", [None, "not-a-key", "valid"])
 @pytest.mark.parametrize("path", ["/api/v1/nothing-here", "/api/v1/customers/a/b/c", "/nope", "/api/v2/customers"])
-def test_unknown_route_is_lago_404(stack, key, path):
-    headers = {} if key is None else {"Authorization": f"Bearer {stack.api_key if key == 'valid' else key}"}
+def test_unknown_route_is_lago_404(stack, api_key, key, path):
+    headers = {} if key is None else {"Authorization": f"Bearer {api_key if key == 'valid' else key}"}
     response = httpx.get(f"{stack.api_url}{path}", headers=headers, timeout=10)
     assert_lago_error(response, 404, "resource_not_found")
     assert response.json() == {"status": 404, "error": "Not Found", "code": "resource_not_found"}

@@ -33,8 +33,8 @@ def walkthrough_commands() -> str:
     return blocks[1]
 
 
-def _run(script: str, stack) -> list:
-    script = script.replace(README_URL, stack.api_url).replace(README_KEY, stack.api_key)
+def _run(script: str, stack, api_key: str) -> list:
+    script = script.replace(README_URL, stack.api_url).replace(README_KEY, api_key)
     finished = subprocess.run(["bash", "-euo", "pipefail", "-c", script], capture_output=True, text=True,
                               timeout=60)
     assert finished.returncode == 0, finished.stderr
@@ -53,9 +53,9 @@ def json_documents(output: str) -> list:
     return documents
 
 
-def test_readme_walkthrough_works_verbatim(stack):
+def test_readme_walkthrough_works_verbatim(stack, api_key):
     (health, created, fetched, organization, metric, plan, subscription, event, usage, listed, missing,
-     refused, terminated, invoices, deleted) = _run(walkthrough_commands(), stack)
+     refused, terminated, invoices, deleted) = _run(walkthrough_commands(), stack, api_key)
 
     assert health == {"status": "ok"}
     customer = created["customer"]
@@ -92,9 +92,9 @@ def test_readme_walkthrough_works_verbatim(stack):
     assert deleted["customer"]["lago_id"] == customer["lago_id"]
 
 
-def test_readme_month_simulated_on_a_test_clock_works_verbatim(stack):
+def test_readme_month_simulated_on_a_test_clock_works_verbatim(stack, api_key):
     (simulation,) = _blocks("Simulating months with a test clock")
-    metric, plan, customer, subscription, *events, advanced, invoices, deleted = _run(simulation, stack)
+    metric, plan, customer, subscription, *events, advanced, invoices, deleted = _run(simulation, stack, api_key)
     assert (metric["billable_metric"]["code"], plan["plan"]["code"]) == ("calls", "monthly")
     clock_id = customer["customer"]["test_clock_id"]
     assert customer["customer"]["created_at"] == "2024-01-15T10:00:00Z"

@@ -7,11 +7,13 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
 from fuzzing import figures, fuzz_operations
+from local_stack import RunningStack, running_stack
 from mixed_load import counted, create_catalog, mixed_requests
 
 pytestmark = [pytest.mark.e2e, pytest.mark.soak]
@@ -20,6 +22,19 @@ SOAK_SECONDS = int(os.environ.get("SOAK_SECONDS", "600"))
 CLIENTS = 4
 FUZZ_CASES_PER_PASS = 5
 COUNTED_WITHIN_SECONDS = 120
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[RunningStack]:
+    """A stack of its own, not the test process's: its stop after the load is what the module measures."""
+    with running_stack() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def api_key(stack: RunningStack) -> str:
+    """The bootstrap organization's key, the one the mixed clients use."""
+    return stack.api_key
 
 
 def test_fuzzing_and_mixed_load_for_ten_minutes(stack, http):
