@@ -9,6 +9,7 @@ from urllib.parse import quote
 import pytest
 from builders import CUSTOMERS, METRICS, create, create_plan, standard_charge, subscribe
 from invoice_fixtures import issue_credit_note, issue_invoice, store_in_advance_fee, subscription_fee
+from moto_tables import TablesSnapshot
 
 from app import app
 from chalicelib.api.middleware import PUBLIC_PATHS
@@ -80,9 +81,8 @@ def request_body(path: str) -> dict:
     return {resource.rstrip("s"): {"name": "Intruder"}}
 
 
-@pytest.fixture
-def first_tenant_snapshot(api, tenant, api_clock):
-    """The first tenant's customer (with every field set), and a function reading back all it can see."""
+def seed_first_tenant(api, tenant) -> dict:
+    """The first tenant's data under the shared id, one record of each kind; what it then sees."""
     create(api, CUSTOMERS, "customer", {"external_id": SHARED_ID, "name": "Acme", "email": "billing@acme.example",
                                         "city": "Paris", "country": "FR", "vat_rate": 20})
     api.put("/api/v1/organizations", {"organization": {"webhook_url": "https://acme.example/hook"}})
@@ -106,17 +106,7 @@ def first_tenant_snapshot(api, tenant, api_clock):
                                                 frozen_time=datetime(2026, 1, 1, tzinfo=UTC),
                                                 created_at=datetime(2026, 1, 1, tzinfo=UTC)))
 
-    def snapshot() -> dict:
-        shared = quote(SHARED_ID, safe="")
-        reads = {"customer": f"/api/v1/customers/{shared}", "list": "/api/v1/customers",
-                 "organization": "/api/v1/organizations", "events": f"/api/v1/events?external_subscription_id={shared}"}
-        for plural in ("billable_metrics", "plans", "subscriptions", "events", "invoices", "credit_notes", "fees",
-                       "test_clocks"):
-            reads.setdefault(plural.removesuffix("s"), f"/api/v1/{plural}/{shared}")
-            reads.setdefault(plural, f"/api/v1/{plural}")
-        return {name: api.get(path).json_body for name, path in reads.items()}
-
-    before = snapshot()
+    before = read_all(api)
     assert before["customer"]["customer"]["external_id"] == SHARED_ID
     assert before["list"]["meta"]["total_count"] == 1
     assert before["invoice"]["invoice"]["lago_id"] == SHARED_ID
@@ -127,7 +117,42 @@ def first_tenant_snapshot(api, tenant, api_clock):
     assert before["fees"]["meta"]["total_count"] == 1
     assert before["test_clock"]["test_clock"]["frozen_time"] == "2026-01-01T00:00:00Z"
     assert before["test_clocks"]["meta"]["total_count"] == 1
-    return before, snapshot
+    return before
+
+
+def read_all(api) -> dict:
+    """All the first tenant can see through the API."""
+    shared = quote(SHARED_ID, safe="")
+    reads = {"customer": f"/api/v1/customers/{shared}", "list": "/api/v1/customers",
+             "organization": "/api/v1/organizations", "events": f"/api/v1/events?external_subscription_id={shared}"}
+    for plural in ("billable_metrics", "plans", "subscriptions", "events", "invoices", "credit_notes", "fees",
+                   "test_clocks"):
+        reads.setdefault(plural.removesuffix("s"), f"/api/v1/{plural}/{shared}")
+        reads.setdefault(plural, f"/api/v1/{plural}")
+    return {name: api.get(path).json_body for name, path in reads.items()}
+
+
+# The first tenant's data, built by the first test of a process that needs it and copied for the others.
+SEEDED_TABLES = TablesSnapshot()
+SEEDED: dict[str, tuple] = {}  # "seed": (the tenant, what it sees)
+
+
+@pytest.fixture
+def first_tenant_snapshot(api, tenant, api_clock):
+    """The first tenant's data (a customer with every field set, and one record of each kind under the shared id),
+    what it sees, and a function reading back all it can see."""
+    if SEEDED_TABLES.taken and SEEDED["seed"][0] == tenant:
+        SEEDED_TABLES.restore()
+    else:
+        SEEDED["seed"] = (tenant, seed_first_tenant(api, tenant))
+        SEEDED_TABLES.take()
+    return SEEDED["seed"][1], lambda: read_all(api)
+
+
+@pytest.fixture
+def other_tenant(first_tenant_snapshot, other_tenant):
+    """The other organization, created once the first tenant's data is in place (a copy put back would erase it)."""
+    return other_tenant
 
 
 def test_route_list_is_not_trivial():
