@@ -15,7 +15,7 @@ from chalice.test import Client
 from hypothesis import settings
 from local_stack import RunningStack, running_stack
 from moto import mock_aws
-from moto_tables import TablesSnapshot
+from moto_tables import Seed, TablesSnapshot
 
 from chalicelib.control_plane import organization_use_cases
 from chalicelib.local import moto_fixes
@@ -51,8 +51,8 @@ def aws_environment(monkeypatch):
         monkeypatch.delenv(name, raising=False)
 
 
-# The tables just created, empty: the first test of a process creates them through the API, the others get a copy.
-EMPTY_TABLES = TablesSnapshot()
+# The tables as the deployment defines them, empty.
+EMPTY_TABLES = Seed()
 
 
 @pytest.fixture
@@ -61,15 +61,11 @@ def dynamodb(aws_environment):
 
     boto3's default session is kept between tests (moto would reset it), so each test does not reload
     botocore's service models: that halves the cost of a test. The empty tables are a copy of the ones the first
-    test created (a millisecond, where creating them takes twenty). The data is fresh all the same."""
+    test of the process created (a millisecond, where creating them takes twenty). The data is fresh all the same."""
     with mock_aws(config={"core": {"mock_credentials": True, "reset_boto3_session": False}}):
         reset_repositories()
         client = boto3.client("dynamodb")
-        if EMPTY_TABLES.taken:
-            EMPTY_TABLES.restore()
-        else:
-            create_tables(client)
-            EMPTY_TABLES.take()
+        EMPTY_TABLES.value(lambda: create_tables(client))
         yield client
         reset_repositories()
 
@@ -91,25 +87,15 @@ def _tenant(name: str) -> Tenant:
     return Tenant(organization.id, api_key, name)
 
 
-# The empty tables with the organization "Lago Corp" in them, and that organization: created by the first test of a
-# process, copied for the others.
-TENANT_TABLES = TablesSnapshot()
-TENANTS: list[Tenant] = []
+# The organization "Lago Corp" on empty tables.
+TENANT = Seed()
 
 
 @pytest.fixture
 def tenant(dynamodb) -> Tenant:
-    """The organization "Lago Corp" and its key. On empty tables, a copy of the tables in which the first test of the
-    process created it (the same ids each time: a millisecond, where creating it takes thirty); on tables a fixture
-    has already written to, created there."""
-    if not TENANT_TABLES.tables_are_empty():
-        return _tenant("Lago Corp")
-    if TENANT_TABLES.taken:
-        TENANT_TABLES.restore()
-    else:
-        TENANTS.append(_tenant("Lago Corp"))
-        TENANT_TABLES.take()
-    return TENANTS[0]
+    """The organization "Lago Corp" and its key: on empty tables, a copy of the tables in which the first test of the
+    process created it (the same ids each time: a millisecond, where creating it takes thirty)."""
+    return TENANT.value(lambda: _tenant("Lago Corp"))
 
 
 @pytest.fixture

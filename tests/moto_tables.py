@@ -4,9 +4,22 @@ from __future__ import annotations
 
 import copy
 import os
+from collections.abc import Callable
+from typing import TypeVar
 
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.models import dynamodb_backends
+
+T = TypeVar("T")
+
+
+def _backend():
+    return dynamodb_backends[DEFAULT_ACCOUNT_ID][os.environ["AWS_DEFAULT_REGION"]]
+
+
+def item_counts() -> dict[str, int]:
+    """How many items each table holds now."""
+    return {name: len(table) for name, table in _backend().tables.items()}
 
 
 class TablesSnapshot:
@@ -16,20 +29,33 @@ class TablesSnapshot:
     def __init__(self):
         self._tables: dict | None = None
 
-    @staticmethod
-    def _backend():
-        return dynamodb_backends[DEFAULT_ACCOUNT_ID][os.environ["AWS_DEFAULT_REGION"]]
-
     @property
     def taken(self) -> bool:
         return self._tables is not None
 
-    def tables_are_empty(self) -> bool:
-        """Whether no table holds an item (nothing a restore could wipe out)."""
-        return not any(len(table) for table in self._backend().tables.values())
-
     def take(self) -> None:
-        self._tables = copy.deepcopy(self._backend().tables)
+        self._tables = copy.deepcopy(_backend().tables)
 
     def restore(self) -> None:
-        self._backend().tables = copy.deepcopy(self._tables)
+        _backend().tables = copy.deepcopy(self._tables)
+
+
+class Seed:
+    """Data a fixture builds on the tables: built by the first test of a process; for a later test whose tables hold
+    as many items per table as the first one's did before the build, and for the same `key` (the organization it is
+    built for), the tables as they were after the build put back as a copy, and a copy of what the build returned."""
+
+    def __init__(self):
+        self._before: tuple[dict[str, int], object] | None = None
+        self._after = TablesSnapshot()
+        self._value: object = None
+
+    def value(self, build: Callable[[], T], key: object = None) -> T:
+        before = (item_counts(), key)
+        if self._after.taken and before == self._before:
+            self._after.restore()
+            return copy.deepcopy(self._value)  # type: ignore[return-value]
+        value = build()
+        self._before, self._value = before, copy.deepcopy(value)
+        self._after.take()
+        return value

@@ -10,6 +10,7 @@ import pytest
 from billing_fixtures import storage_catalog
 from builders import subscribe
 from interleaving import on_transaction
+from moto_tables import Seed
 from test_biller import send
 
 from chalicelib.store.repositories import repositories
@@ -56,9 +57,18 @@ EXPECTED = [
 ]
 
 
+# The scenario, set up once per process.
+BUSY_MONTH = Seed()
+
+
 @pytest.fixture
 def busy_month(api, dynamodb, tenant, api_clock):
     api_clock.set(datetime(2026, 10, 20, tzinfo=UTC))
+    BUSY_MONTH.value(lambda: set_up_the_month(api, dynamodb, tenant), tenant)
+    return tenant.organization_id
+
+
+def set_up_the_month(api, dynamodb, tenant) -> None:
     storage_catalog(api)
     subscribe(api, external_id="sub", external_customer_id="cust", subscription_at="2026-10-10T00:00:00Z")
     subscribe(api, external_id="sub-ending", external_customer_id="cust", subscription_at="2026-10-10T00:00:00Z",
@@ -66,7 +76,6 @@ def busy_month(api, dynamodb, tenant, api_clock):
     subscribe(api, external_id="sub-later", external_customer_id="cust", subscription_at="2026-11-05T00:00:00Z")
     subscribe(api, external_id="sub-other", external_customer_id="other", subscription_at="2026-10-10T00:00:00Z")
     send(dynamodb, tenant.organization_id, [("a", datetime(2026, 11, 3, tzinfo=UTC), 35)])
-    return tenant.organization_id
 
 
 def invoices(organization_id: str) -> list[tuple]:

@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 import pytest
 from builders import create_customer, create_metric, create_plan, standard_charge, subscribe
+from moto_tables import Seed
 from test_subscriptions import invalid, not_found
 
 from chalicelib.store.tables import EVENTS
@@ -22,9 +23,13 @@ EVENT_FIELDS = ("lago_id", "transaction_id", "lago_customer_id", "code", "timest
                 "unbillable_reason")  # not Lago's: why no invoice will ever include it (null: billable)
 
 
+# The catalog, built once per process.
+CATALOG = Seed()
+
+
 @pytest.fixture
-def setup(api):
-    return create_catalog(api)
+def setup(api, tenant):
+    return CATALOG.value(lambda: create_catalog(api), tenant)
 
 
 def create_catalog(api):

@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 from builders import create_metric, created, plan_body
+from moto_tables import Seed
 
 from chalicelib.domain.errors import StaleWrite
 from chalicelib.store.repositories import repositories
@@ -51,8 +52,16 @@ def set_active_subscriptions(dynamodb, tenant, lago_id: str, count: int) -> None
                          ExpressionAttributeValues={":count": {"N": str(count)}})
 
 
+# The metrics, created once per process.
+METRIC_SET = Seed()
+
+
 @pytest.fixture
-def metrics(api) -> dict:
+def metrics(api, tenant) -> dict:
+    return METRIC_SET.value(lambda: create_metrics(api), tenant)
+
+
+def create_metrics(api) -> dict:
     return {
         "sum": create_metric(api, "sum", "sum_agg", "value", filters=[{"key": "region", "values": ["us", "eu"]},
                                                                    {"key": "cloud", "values": ["aws", "gcp"]}]),

@@ -9,7 +9,7 @@ from urllib.parse import quote
 import pytest
 from builders import CUSTOMERS, METRICS, create, create_plan, standard_charge, subscribe
 from invoice_fixtures import issue_credit_note, issue_invoice, store_in_advance_fee, subscription_fee
-from moto_tables import TablesSnapshot
+from moto_tables import Seed
 
 from app import app
 from chalicelib.api.middleware import PUBLIC_PATHS
@@ -132,21 +132,15 @@ def read_all(api) -> dict:
     return {name: api.get(path).json_body for name, path in reads.items()}
 
 
-# The first tenant's data, built by the first test of a process that needs it and copied for the others.
-SEEDED_TABLES = TablesSnapshot()
-SEEDED: dict[str, tuple] = {}  # "seed": (the tenant, what it sees)
+# The first tenant's data.
+FIRST_TENANT = Seed()
 
 
 @pytest.fixture
 def first_tenant_snapshot(api, tenant, api_clock):
     """The first tenant's data (a customer with every field set, and one record of each kind under the shared id),
     what it sees, and a function reading back all it can see."""
-    if SEEDED_TABLES.taken and SEEDED["seed"][0] == tenant:
-        SEEDED_TABLES.restore()
-    else:
-        SEEDED["seed"] = (tenant, seed_first_tenant(api, tenant))
-        SEEDED_TABLES.take()
-    return SEEDED["seed"][1], lambda: read_all(api)
+    return FIRST_TENANT.value(lambda: seed_first_tenant(api, tenant), tenant), lambda: read_all(api)
 
 
 @pytest.fixture
