@@ -1,13 +1,30 @@
-"""Mixed client load on the local stack, shared by `make load` and `make soak`: a catalog (a count metric, a plan at
+"""Mixed client load on the local stack, shared by `make load` and `make soak`: a stack of their own, a catalog (a count metric, a plan at
 1 cent a call), one client's mixed requests, and how many of its events the stack counted."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 
 import httpx
+import pytest
+from local_stack import RunningStack, running_stack
 
 REQUESTS_PER_CLIENT = 50
 EVENTS_PER_BATCH = 10
+
+
+@pytest.fixture(scope="module", name="stack")
+def stack_of_its_own() -> Iterator[RunningStack]:
+    """A stack of its own, not the test process's: its stop after the load is what `make load` and `make soak`
+    measure."""
+    with running_stack() as running:
+        yield running
+
+
+@pytest.fixture(scope="module", name="api_key")
+def bootstrap_key(stack: RunningStack) -> str:
+    """The bootstrap organization's key, the one the mixed clients use."""
+    return stack.api_key
 
 
 def create_catalog(http) -> None:

@@ -7,29 +7,24 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from local_stack import RunningStack, running_stack
-from mixed_load import EVENTS_PER_BATCH, REQUESTS_PER_CLIENT, counted, create_catalog, mixed_requests
+
+# The module's own stack and its bootstrap key (fixtures named `stack` and `api_key`).
+from mixed_load import (  # noqa: F401
+    EVENTS_PER_BATCH,
+    REQUESTS_PER_CLIENT,
+    bootstrap_key,
+    counted,
+    create_catalog,
+    mixed_requests,
+    stack_of_its_own,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.load]
 
 THREADS = 16
-
-
-@pytest.fixture(scope="module")
-def stack() -> Iterator[RunningStack]:
-    """A stack of its own, not the test process's: its stop after the load is what the module measures."""
-    with running_stack() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def api_key(stack: RunningStack) -> str:
-    """The bootstrap organization's key, the one the mixed clients use."""
-    return stack.api_key
 
 
 @pytest.fixture(scope="module")

@@ -7,14 +7,14 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
 from fuzzing import figures, fuzz_operations
-from local_stack import RunningStack, running_stack
-from mixed_load import counted, create_catalog, mixed_requests
+
+# The module's own stack and its bootstrap key (fixtures named `stack` and `api_key`).
+from mixed_load import bootstrap_key, counted, create_catalog, mixed_requests, stack_of_its_own  # noqa: F401
 
 pytestmark = [pytest.mark.e2e, pytest.mark.soak]
 
@@ -22,19 +22,6 @@ SOAK_SECONDS = int(os.environ.get("SOAK_SECONDS", "600"))
 CLIENTS = 4
 FUZZ_CASES_PER_PASS = 5
 COUNTED_WITHIN_SECONDS = 120
-
-
-@pytest.fixture(scope="module")
-def stack() -> Iterator[RunningStack]:
-    """A stack of its own, not the test process's: its stop after the load is what the module measures."""
-    with running_stack() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def api_key(stack: RunningStack) -> str:
-    """The bootstrap organization's key, the one the mixed clients use."""
-    return stack.api_key
 
 
 def test_fuzzing_and_mixed_load_for_ten_minutes(stack, http):
