@@ -22,8 +22,12 @@ from chalicelib.api.test_clocks import test_clocks
 from chalicelib.billing.biller import trigger_instant
 from chalicelib.billing.fanout import BILLING_QUEUE_ARN_PLACEHOLDER, WORKER_BUDGET_SECONDS
 from chalicelib.console.assets import assets as console_assets
+from chalicelib.console.billable_metrics import billable_metrics as console_billable_metrics
+from chalicelib.console.customer_invoices import customer_invoices as console_customer_invoices
+from chalicelib.console.customer_subscriptions import customer_subscriptions as console_customer_subscriptions
 from chalicelib.console.customers import customers as console_customers
-from chalicelib.console.sections import sections as console_sections
+from chalicelib.console.invoices import invoices as console_invoices
+from chalicelib.console.plans import plans as console_plans
 from chalicelib.console.sessions import sessions as console_sessions
 from chalicelib.handlers.usage_stream import handle_stream_batch
 from chalicelib.store.tables import EVENTS_STREAM_ARN_PLACEHOLDER, WEBHOOKS_STREAM_ARN_PLACEHOLDER
@@ -36,7 +40,8 @@ for blueprint in (health, organizations, customers, billable_metrics, plans, sub
                   current_usage, invoices, credit_notes, fees, test_clocks, description):
     app.register_blueprint(blueprint)
 # The web console, on the API's origin and Lambda (docs/console.md).
-for blueprint in (console_sessions, console_customers, console_sections, console_assets):
+for blueprint in (console_sessions, console_customers, console_customer_subscriptions, console_customer_invoices,
+                  console_billable_metrics, console_plans, console_invoices, console_assets):
     app.register_blueprint(blueprint, url_prefix="/console")
 
 

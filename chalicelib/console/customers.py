@@ -15,6 +15,7 @@ from chalicelib.console.customer_form import (
     update_payload,
     with_errors,
 )
+from chalicelib.console.customer_page import customer_tab
 from chalicelib.console.http import console_root, form, html, query, redirect
 from chalicelib.console.pages import path_segment, render
 from chalicelib.console.usage import current_usages
@@ -28,7 +29,6 @@ from chalicelib.usecases.console_sessions import SignedIn
 customers = ConsoleBlueprint(__name__)
 PER_PAGE = 25
 SUBSCRIBED_DELETE_REFUSAL = "This customer cannot be deleted while it has an active subscription."
-TABS = (("overview", "Overview"), ("subscriptions", "Subscriptions"), ("usage", "Usage"), ("invoices", "Invoices"))
 
 
 def _page_number(text: str | None) -> int:
@@ -54,26 +54,18 @@ def customer_list(signed_in: SignedIn) -> Response:
                        page=page, has_next=has_next, search=search))
 
 
-def _customer_page(signed_in: SignedIn, external_id: str, tab: str) -> Response:
-    customer = customer_use_cases().find(signed_in.organization, external_id)
-    usages = current_usages(signed_in.organization, external_id, utc_now()) if tab == "usage" else []
-    return html(render("customer.html", root=_root(), signed_in=signed_in, customer=customer, tabs=TABS, tab=tab,
-                       overview=customer_overview(customer, signed_in.organization), usages=usages))
-
-
 @customers.signed_in("/customers/{external_id}", methods=["GET"])
 def customer_page(signed_in: SignedIn, external_id: str) -> Response:
-    return _customer_page(signed_in, external_id, "overview")
-
-
-@customers.signed_in("/customers/{external_id}/subscriptions", methods=["GET"])
-def customer_subscriptions(signed_in: SignedIn, external_id: str) -> Response:
-    return _customer_page(signed_in, external_id, "subscriptions")
+    customer = customer_use_cases().find(signed_in.organization, external_id)
+    return customer_tab(customers.current_request, signed_in, customer, "overview",
+                        overview=customer_overview(customer, signed_in.organization))
 
 
 @customers.signed_in("/customers/{external_id}/usage", methods=["GET"])
 def customer_usage(signed_in: SignedIn, external_id: str) -> Response:
-    return _customer_page(signed_in, external_id, "usage")
+    customer = customer_use_cases().find(signed_in.organization, external_id)
+    return customer_tab(customers.current_request, signed_in, customer, "usage",
+                        usages=current_usages(signed_in.organization, external_id, utc_now()))
 
 
 @customers.signed_in("/customers/{external_id}/usage/figures", methods=["GET"])
@@ -82,11 +74,6 @@ def customer_usage_figures(signed_in: SignedIn, external_id: str) -> Response:
     customer = customer_use_cases().find(signed_in.organization, external_id)
     return html(render("customer_usage.html", root=_root(), customer=customer,
                        usages=current_usages(signed_in.organization, external_id, utc_now())))
-
-
-@customers.signed_in("/customers/{external_id}/invoices", methods=["GET"])
-def customer_invoices(signed_in: SignedIn, external_id: str) -> Response:
-    return _customer_page(signed_in, external_id, "invoices")
 
 
 def _form_page(signed_in: SignedIn, customer_form: CustomerForm, heading: str, action: str,
