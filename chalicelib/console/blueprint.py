@@ -22,6 +22,7 @@ from chalicelib.control_plane import console_sessions
 from chalicelib.domain.clock import utc_now
 from chalicelib.domain.console_sessions import same_token
 from chalicelib.domain.errors import Contention, NotFound
+from chalicelib.observability import logger
 from chalicelib.usecases.console_sessions import SignedIn
 
 FORM = ["application/x-www-form-urlencoded"]
@@ -29,12 +30,17 @@ CSRF_FIELD = "csrf_token"
 
 
 def _answered(view: Callable[..., Response], *args: object, **params: str) -> Response:
-    """The view's answer with the security headers; concurrent writers that kept winning are a page saying so."""
+    """The view's answer with the security headers; concurrent writers that kept winning are a page saying so, and
+    any other failure a page too (logged, never a trace shown)."""
     try:
         response = view(*args, **params)
     except Contention:
         response = html("<!doctype html><title>Try again</title><p>Someone changed this at the same time: "
                         "go back and try again.</p>", status_code=503)
+    except Exception:  # noqa: BLE001 - the console's last line of defence, as the API's middleware is the API's
+        logger.exception("console view failed")
+        response = html("<!doctype html><title>Something went wrong</title><p>Something went wrong on our side "
+                        "and nothing was changed by it: try again in a moment.</p>", status_code=500)
     return with_security_headers(response)
 
 

@@ -100,7 +100,9 @@ class TableSpec:
 CONTROL_BY_DUE = IndexSpec("by_due", "due_pk", "due_sk", projection="KEYS_ONLY")
 # Subscriptions by the instant of their unbilled history's next invoice (sparse, keys only): `bill --backfill`.
 CONTROL_BY_BACKFILL = IndexSpec("by_backfill", "backfill_pk", "backfill_sk", projection="KEYS_ONLY")
-CONTROL = TableSpec("ControlTable", "CONTROL_TABLE", "billing-control", indexes=(CONTROL_BY_DUE, CONTROL_BY_BACKFILL))
+# Its one item with an expiry, a console session, is deleted by DynamoDB's TTL once its `expires_at` has passed.
+CONTROL = TableSpec("ControlTable", "CONTROL_TABLE", "billing-control", indexes=(CONTROL_BY_DUE, CONTROL_BY_BACKFILL),
+                    ttl_attribute="expires_at")
 # Events of a subscription in time order (the aggregator's rebuild, GET /events): see docs/data-model.md.
 EVENTS_BY_SUBSCRIPTION_TIME = IndexSpec("by_subscription_time", "gsi1pk", "gsi1sk")
 # A subscription's unbillable events in time order (sparse: only those the aggregator marked), `billable=false`.

@@ -16,6 +16,7 @@ from test_current_usage import dynamodb_requests  # the DynamoDB operations of o
 
 from app import app
 from chalicelib.domain.errors import Contention
+from chalicelib.store.tables import CONTROL
 
 HOST = {"host": "localhost:8000"}
 FORM = {**HOST, "content-type": "application/x-www-form-urlencoded"}
@@ -117,6 +118,17 @@ def test_a_session_ends_after_12_hours_by_the_clock(signed_in, clock):
     assert signed_in.get("/console/customers").status_code == 200
     clock.now = SIGNED_IN_AT + timedelta(hours=12)
     assert signed_in.get("/console/customers").headers["Location"] == "/console/sign-in"
+
+
+def test_a_session_record_expires_by_the_tables_ttl_12_hours_after_sign_in(signed_in, dynamodb):
+    """Sessions never signed out do not stay: DynamoDB deletes their record once its `expires_at` has passed."""
+    ttl = dynamodb.describe_time_to_live(TableName=CONTROL.name)["TimeToLiveDescription"]
+    assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", "expires_at")
+    sessions = [item for item in dynamodb.scan(TableName=CONTROL.name)["Items"]
+                if item["sk"]["S"].startswith("CONSOLE_SESSION#")]
+    # Signed in at 2026-03-01 09:00 UTC: expires 21:00 UTC the same day.
+    assert [int(item["expires_at"]["N"]) for item in sessions] == [
+        int(datetime(2026, 3, 1, 21, 0, tzinfo=UTC).timestamp())]
 
 
 def test_signing_out_ends_the_session_on_the_server_too(signed_in):
@@ -333,3 +345,17 @@ def test_a_change_that_keeps_losing_races_is_a_page_saying_so(signed_in, monkeyp
     response = signed_in.post("/console/customers", {**CUSTOMER_FORM, "csrf_token": signed_in.csrf_token()})
     assert response.status_code == 503 and "try again" in response.body.decode()
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+def test_an_unexpected_failure_is_a_console_page_logged_without_its_details_shown(signed_in, monkeypatch, caplog):
+    class Broken:
+        def find(self, *_):
+            raise RuntimeError("secret detail of a bug")
+
+    monkeypatch.setattr("chalicelib.console.customers.customer_use_cases", Broken)
+    response = signed_in.get("/console/customers/acme")
+    body = response.body.decode()
+    assert response.status_code == 500 and response.headers["Content-Type"].startswith("text/html")
+    assert "Something went wrong" in body and "secret detail" not in body and "Traceback" not in body
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    assert "console view failed" in caplog.text

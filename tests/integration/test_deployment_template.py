@@ -122,6 +122,11 @@ def test_the_webhook_outbox_stream_feeds_the_webhook_queue(sam):
         "AttributeName": "expires_at", "Enabled": True}
 
 
+def test_console_sessions_expire_by_the_control_tables_ttl(sam):
+    assert sam["Resources"]["ControlTable"]["Properties"]["TimeToLiveSpecification"] == {
+        "AttributeName": "expires_at", "Enabled": True}
+
+
 def test_webhook_delivery_retries_every_attempt_then_dead_letters(sam):
     function = sam["Resources"]["DeliverWebhooks"]["Properties"]
     source = function["Events"]["DeliverWebhooksSqsEventSource"]
