@@ -6,7 +6,14 @@ from chalice import Response
 
 from chalicelib.console.blueprint import ConsoleBlueprint
 from chalicelib.console.http import console_root, form, html, query, redirect
-from chalicelib.console.metric_form import MetricForm, creation_payload, empty_form, posted, with_errors
+from chalicelib.console.metric_form import (
+    MetricForm,
+    bounded_number,
+    creation_payload,
+    empty_form,
+    posted,
+    with_errors,
+)
 from chalicelib.console.pages import path_segment, render
 from chalicelib.control_plane import billable_metric_pages, billable_metric_use_cases
 from chalicelib.domain.billable_metrics import BillableMetric
@@ -32,8 +39,7 @@ def _metric_root(code: str) -> str:
 @billable_metrics.signed_in("/billable-metrics", methods=["GET"])
 def billable_metric_list(signed_in: SignedIn) -> Response:
     """A page through the list use case of `GET /api/v1/billable_metrics`: one Query and the count."""
-    text = query(billable_metrics.current_request, "page") or ""
-    page = min(int(text), LAST_PAGE) if text.isdigit() and int(text) > 0 else 1
+    page = bounded_number(query(billable_metrics.current_request, "page") or "", 1, LAST_PAGE)
     listed = billable_metric_pages()(signed_in.organization.id, page, PER_PAGE)
     return html(render("billable_metrics.html", root=_root(), signed_in=signed_in,
                        metrics=[metric_view(metric) for metric in listed.records], page=page,

@@ -41,14 +41,16 @@ def empty_form() -> MetricForm:
     return MetricForm({name: "" for name in TEXT_FIELDS} | {"aggregation_type": "count_agg"})
 
 
-def _row_count(text: str) -> int:
-    count = int(text) if text.isdigit() else FILTER_ROWS
-    return min(max(count, 1), MAX_FILTER_KEYS)
+def bounded_number(text: str, default: int, highest: int) -> int:
+    """A whole number typed in a form or a query, between 1 and `highest`; `default` for anything else (`²` is a
+    digit that int() refuses, and a number of thousands of digits too)."""
+    number = int(text) if text.isdecimal() and len(text) <= len(str(highest)) else default
+    return min(max(number, 1), highest)
 
 
 def posted(fields: dict[str, str], more_rows: int = 0) -> MetricForm:
     """The form as posted (`filter_rows` says how many filter rows it had), with `more_rows` empty rows added."""
-    rows = _row_count(fields.get("filter_rows", ""))
+    rows = bounded_number(fields.get("filter_rows", ""), FILTER_ROWS, MAX_FILTER_KEYS)
     filters = [FilterRow(fields.get(f"filter_key_{index}", "").strip(), fields.get(f"filter_values_{index}", ""))
                for index in range(rows)]
     filters += [FilterRow()] * min(more_rows, MAX_FILTER_KEYS - rows)

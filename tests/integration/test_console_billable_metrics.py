@@ -100,6 +100,19 @@ def test_add_filter_shows_the_form_again_with_one_more_row_and_writes_nothing(ap
     assert total_count(api) == 0
 
 
+def test_odd_numbers_of_rows_and_pages_fall_back_to_the_defaults(api, console):
+    # Rows shown: the rows posted (3 unless a number from 1 to 100), and the one "Add filter" adds.
+    for rows, shown in (("²", 3 + 1), ("9" * 5000, 3 + 1), ("-1", 3 + 1), ("0", 1 + 1), ("7", 7 + 1)):
+        form = metric_form(console.csrf_token(), filter_rows=rows, add_filter="1")
+        page = console.post("/console/billable-metrics", form).body.decode()
+        assert page.count(">Filter key</label>") == shown, rows
+    many = console.post("/console/billable-metrics", metric_form(console.csrf_token(), filter_rows="500",
+                                                               add_filter="1")).body.decode()
+    assert many.count(">Filter key</label>") == 100  # the domain's MAX_FILTER_KEYS
+    for page in ("²", "9" * 5000, "0", "x"):
+        assert console.get(f"/console/billable-metrics?page={quote(page)}").status_code == 200, page
+
+
 def test_refusals_are_shown_next_to_their_fields_and_nothing_is_written(api, console):
     token = console.csrf_token()
     nameless = console.post("/console/billable-metrics", metric_form(token, name=" ", code=""))
