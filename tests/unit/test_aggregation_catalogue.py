@@ -25,3 +25,8 @@ def test_what_lago_allows_each_type():
 
 def test_a_prorated_type_may_recur():
     assert all(kind.may_recur for kind in AGGREGATION_KINDS.values() if kind.prorated is not None)
+
+
+def test_the_console_offers_each_type_by_its_name_in_words():
+    assert [kind.label for kind in AGGREGATION_KINDS.values()] == [
+        "Count", "Sum", "Max", "Unique count", "Latest", "Weighted sum"]

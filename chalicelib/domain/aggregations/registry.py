@@ -22,10 +22,11 @@ AggregateState = int | Totals | Moments | Maximum | Latest | Histories
 
 @dataclass(frozen=True)
 class AggregationKind:
-    """One aggregation type: its aggregation; whether its property must be a number (Lago's numeric rule); whether a
-    metric of it may be `recurring` and a charge on it `pay_in_advance`; its prorated aggregation (a prorated
-    charge needs a recurring metric of a type that has one)."""
+    """One aggregation type: its name in words (the console's); its aggregation; whether its property must be a
+    number (Lago's numeric rule); whether a metric of it may be `recurring` and a charge on it `pay_in_advance`; its
+    prorated aggregation (a prorated charge needs a recurring metric of a type that has one)."""
 
+    label: str
     aggregation: type[AnyAggregation]
     reads_a_number: bool
     may_recur: bool
@@ -33,15 +34,18 @@ class AggregationKind:
     prorated: type[AnyAggregation] | None = None
 
 
+# In the order the console offers them.
 AGGREGATION_KINDS: dict[str, AggregationKind] = {
-    "count_agg": AggregationKind(CountAggregation, reads_a_number=False, may_recur=False, pay_in_advance=True),
-    "sum_agg": AggregationKind(SumAggregation, reads_a_number=True, may_recur=True, pay_in_advance=True,
+    "count_agg": AggregationKind("Count", CountAggregation, reads_a_number=False, may_recur=False,
+                                 pay_in_advance=True),
+    "sum_agg": AggregationKind("Sum", SumAggregation, reads_a_number=True, may_recur=True, pay_in_advance=True,
                                prorated=ProratedSumAggregation),
-    "max_agg": AggregationKind(MaxAggregation, reads_a_number=True, may_recur=False, pay_in_advance=False),
-    "latest_agg": AggregationKind(LatestAggregation, reads_a_number=True, may_recur=False, pay_in_advance=False),
-    "unique_count_agg": AggregationKind(UniqueCountAggregation, reads_a_number=False, may_recur=True,
-                                        pay_in_advance=True, prorated=ProratedUniqueCountAggregation),
-    "weighted_sum_agg": AggregationKind(WeightedSumAggregation, reads_a_number=True, may_recur=True,
+    "max_agg": AggregationKind("Max", MaxAggregation, reads_a_number=True, may_recur=False, pay_in_advance=False),
+    "unique_count_agg": AggregationKind("Unique count", UniqueCountAggregation, reads_a_number=False,
+                                        may_recur=True, pay_in_advance=True, prorated=ProratedUniqueCountAggregation),
+    "latest_agg": AggregationKind("Latest", LatestAggregation, reads_a_number=True, may_recur=False,
+                                  pay_in_advance=False),
+    "weighted_sum_agg": AggregationKind("Weighted sum", WeightedSumAggregation, reads_a_number=True, may_recur=True,
                                         pay_in_advance=False),
 }
 
