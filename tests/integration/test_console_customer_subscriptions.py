@@ -8,7 +8,7 @@ import re
 from html import unescape
 
 import pytest
-from builders import create_customer, create_plan, subscribe
+from builders import create_clock, create_customer, create_plan, subscribe
 from test_console import SIGNED_IN_AT, browser, clock, signed_in  # noqa: F401 (the console's fixtures)
 from test_current_usage import dynamodb_requests
 
@@ -115,6 +115,35 @@ def test_a_plan_in_another_currency_than_the_customers_is_refused_next_to_plan(a
     assert ('<p class="error" id="plan_code-error">The plan&#39;s currency is not the customer&#39;s: a customer is '
             'billed in one currency.</p>') in response.body.decode()
     assert subscriptions_of(api) == []
+
+
+def test_on_a_test_clock_now_is_the_clocks_frozen_time_as_in_the_api(api, signed_in, catalog):  # noqa: F811
+    test_clock = create_clock(api, "2026-02-10T12:00:00Z")
+    create_customer(api, "simulated", test_clock_id=test_clock["lago_id"])
+    response = post(signed_in, "/console/customers/simulated/subscriptions",
+                    {"plan_code": "basic", "billing_time": "calendar", "subscription_at": "", "external_id": "sim"})
+    assert response.status_code == 303
+    shown = api.get("/api/v1/subscriptions/sim").json_body["subscription"]
+    assert (shown["subscription_at"], shown["started_at"]) == ("2026-02-10T12:00:00Z", "2026-02-10T12:00:00Z")
+
+
+def test_another_customers_external_id_is_refused_next_to_it(api, signed_in, catalog):  # noqa: F811
+    create_customer(api, "neighbour")
+    subscribe(api, external_customer_id="neighbour", external_id="taken", plan_code="basic", subscription_at=MARCH_1)
+    response = assign(signed_in, external_id="taken", plan_code="premium")
+    assert response.status_code == 422
+    assert ('<p class="error" id="external_id-error">Another customer&#39;s subscription has this external id.</p>'
+            in response.body.decode())
+    assert subscriptions_of(api) == []
+    assert api.get("/api/v1/subscriptions/taken").json_body["subscription"]["plan_code"] == "basic"
+
+
+def test_names_and_ids_typed_by_users_show_as_text(api, signed_in, catalog):  # noqa: F811
+    markup = "<img src=x onerror=alert(1)>"
+    subscribe(api, plan_code="basic", external_id=markup, name=markup, subscription_at=MARCH_1)
+    page = signed_in.get(TAB).body.decode()
+    assert markup not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert 'action="/console/customers/cust/subscriptions/%3Cimg%20src%3Dx%20onerror%3Dalert%281%29%3E/plan"' in page
 
 
 def subscribed(api) -> None:
