@@ -12,13 +12,16 @@ from html import unescape
 
 import pytest
 from builders import create_customer, create_metric, create_plan, subscribe
-from invoice_fixtures import charge_fee, issue_invoice, subscription_fee
+from invoice_fixtures import charge_fee, issue_credit_note, issue_invoice, subscription_fee
 from test_biller import invoices_of, send
 from test_console import browser, clock  # noqa: F401 (the console's fixtures)
 from test_current_usage import dynamodb_requests  # the DynamoDB operations of one GET, counted by botocore
 from test_grace_period import at, graced  # noqa: F401 (a grace period of 3 days and its plan)
+from usage_fixtures import deliver, event_item, store_events, stream_record
 
+from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.store.repositories import repositories
+from chalicelib.wiring import run_biller
 
 
 @pytest.fixture
@@ -180,7 +183,6 @@ def test_every_figure_of_the_invoice_page_is_the_apis(api, tenant, console, bill
 
 
 def test_credit_notes_applied_show_before_the_total(api, tenant, console, billed):
-    from invoice_fixtures import issue_credit_note
     issue_credit_note(billed["invoice"], "cn-1", 300)
     subscription_id = billed["subscription"]["lago_id"]
     credited = issue_invoice(tenant.organization_id, "cust", "sub", [subscription_fee(subscription_id, 1000)],
@@ -226,12 +228,17 @@ def test_a_page_of_the_list_costs_the_same_requests_whatever_its_size(api, tenan
     assert dynamodb_requests(signed_in, "/console/invoices?external_customer_id=cust") == filtered
 
 
-def test_a_draft_is_refreshed_and_finalized_from_its_page(api, dynamodb, tenant, graced, console, clock):  # noqa: F811
-    organization = tenant.organization_id
+def november_draft(dynamodb, organization: str):
+    """`graced`'s November invoice with 10 gb of 10 November, a draft since the biller's run of 1 December."""
     send(dynamodb, organization, [("a", at(10, month=11), 10)])
-    from chalicelib.wiring import run_biller
     assert run_biller(at(1, 0, 30))["invoices_created"] == 1
     [draft] = invoices_of(organization)
+    return draft
+
+
+def test_a_draft_is_refreshed_and_finalized_from_its_page(api, dynamodb, tenant, graced, console, clock):  # noqa: F811
+    organization = tenant.organization_id
+    draft = november_draft(dynamodb, organization)
     clock.now = at(3, 9)
     signed_in = console()
     page = signed_in.get(f"/console/invoices/{draft.id}").body.decode()
@@ -267,3 +274,24 @@ def test_a_draft_is_refreshed_and_finalized_from_its_page(api, dynamodb, tenant,
         assert refused.status_code == 409
         assert "Only a draft invoice can be refreshed or finalized: this one is finalized." in refused.body.decode()
     assert api.get(f"/api/v1/invoices/{draft.id}").json_body["invoice"] == shown
+
+
+def test_finalizing_while_usage_is_still_aggregated_says_so_and_changes_nothing(
+        api, dynamodb, tenant, graced, console, clock):  # noqa: F811
+    organization = tenant.organization_id
+    draft = november_draft(dynamodb, organization)
+    # An event of 15 November stored, not yet aggregated: finalizing now would bill without it (as the API: 503).
+    pending = event_item(organization, "e", epoch_ms(at(15, month=11)), "storage", {"gb": 5})
+    store_events(dynamodb, [pending])
+    clock.now = at(2, 9)
+    signed_in = console()
+    token = signed_in.csrf_token()
+    refused = signed_in.post(f"/console/invoices/{draft.id}/finalize", {"csrf_token": token})
+    assert refused.status_code == 503
+    assert "still being aggregated" in refused.body.decode()
+    assert api.get(f"/api/v1/invoices/{draft.id}").json_body["invoice"]["status"] == "draft"
+    assert deliver([stream_record(pending)]) == {"batchItemFailures": []}
+    assert signed_in.post(f"/console/invoices/{draft.id}/finalize", {"csrf_token": token}).status_code == 303
+    shown = api.get(f"/api/v1/invoices/{draft.id}").json_body["invoice"]
+    # Issued the day it is finalized: 1000 + 15 gb at 0.01 = 1015, 20 % VAT 203: 1218.
+    assert (shown["status"], shown["issuing_date"], shown["total_amount_cents"]) == ("finalized", "2026-12-02", 1218)
