@@ -295,3 +295,13 @@ def test_finalizing_while_usage_is_still_aggregated_says_so_and_changes_nothing(
     shown = api.get(f"/api/v1/invoices/{draft.id}").json_body["invoice"]
     # Issued the day it is finalized: 1000 + 15 gb at 0.01 = 1015, 20 % VAT 203: 1218.
     assert (shown["status"], shown["issuing_date"], shown["total_amount_cents"]) == ("finalized", "2026-12-02", 1218)
+
+
+def test_customer_data_shows_as_text(api, tenant, console, billed):
+    api.put("/api/v1/customers/cust", {"customer": {"name": "<img src=x onerror=alert(1)>",
+                                                    "legal_name": "<script>alert(2)</script>"}})
+    signed_in = console()
+    for path in ("/console/invoices", f"/console/invoices/{billed['invoice'].id}", "/console/customers/cust/invoices"):
+        body = signed_in.get(path).body.decode()
+        assert "&lt;img src=x onerror=alert(1)&gt;" in body and "<img src=x" not in body, path
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in signed_in.get(f"/console/invoices/{billed['invoice'].id}").body.decode()
