@@ -12,6 +12,7 @@ import uuid6
 from chalicelib.domain.billable_metrics import BillableMetric
 from chalicelib.domain.clock import utc_now
 from chalicelib.domain.customers import Customer
+from chalicelib.domain.invoices.invoice import Invoice
 from chalicelib.domain.organizations import Organization
 from chalicelib.domain.plans import Plan
 from chalicelib.domain.test_clocks import TestClock
@@ -28,6 +29,7 @@ from chalicelib.usecases.customers import CustomerUseCases
 from chalicelib.usecases.events import EventUseCases
 from chalicelib.usecases.ingest_events import IngestEvents
 from chalicelib.usecases.invoices import InvoiceUseCases
+from chalicelib.usecases.listed_customers import ListedCustomers
 from chalicelib.usecases.listing import ListPage
 from chalicelib.usecases.organizations import OrganizationUseCases
 from chalicelib.usecases.plans import PlanUseCases
@@ -142,6 +144,13 @@ def shown_records(stores: Repositories, kind: DocumentKind) -> Gather[Any]:
 def document_pages(kind: DocumentKind) -> ListDocuments[Any]:
     stores = repositories()
     return ListDocuments(stores.customers, getattr(stores, kind), shown_records(stores, kind))
+
+
+def invoice_list_pages() -> ListDocuments[Invoice]:
+    """The console's invoices list: `GET /api/v1/invoices`'s use case, gathering only the customers it shows (one
+    request for the page's customers, whatever its size)."""
+    stores = repositories()
+    return ListDocuments(stores.customers, stores.invoices, ListedCustomers(stores.customers))
 
 
 def read_document(kind: DocumentKind, root_key: str) -> ReadDocument[Any]:

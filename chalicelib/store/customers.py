@@ -65,6 +65,14 @@ class CustomerRepository(CountedRecordRepository[Customer]):
                 or self._get(organization_id, keys.deleted_customer_sk(customer_id)))
         return Customer.model_validate(item) if item else None
 
+    def get_many_any(self, organization_id: str, customer_ids: set[str]) -> dict[str, Customer]:
+        """The customers of these ids, deleted or not, by id: BatchGetItems of both keys of each id (a page of
+        documents names at most a few dozen customers, read in one request)."""
+        ordered = sorted(customer_ids)
+        items = self._get_many(organization_id, [keys.customer_sk(customer_id) for customer_id in ordered]
+                               + [keys.deleted_customer_sk(customer_id) for customer_id in ordered])
+        return {customer.id: customer for customer in map(Customer.model_validate, items.values())}
+
     def _lookup_put(self, customer: Customer) -> dict:
         return self.external_id_lookup.put(self._table, customer.organization_id, customer.external_id, customer.id)
 

@@ -275,6 +275,10 @@ class InMemoryCustomers:
     def get_any(self, organization_id: str, customer_id: str) -> Customer | None:
         return self.get(organization_id, customer_id) or self.deleted.get((organization_id, customer_id))
 
+    def get_many_any(self, organization_id: str, customer_ids: set[str]) -> dict[str, Customer]:
+        return {customer_id: customer for customer_id in customer_ids
+                if (customer := self.get_any(organization_id, customer_id)) is not None}
+
     def create(self, organization_id: str, build: Callable[[int], Customer]) -> Customer:
         customer = build(self._last_sequence.get(organization_id, 0) + 1)
         _unless(self.find_by_external_id(organization_id, customer.external_id) is None, ExternalIdTaken)

@@ -301,6 +301,14 @@ def test_a_deleted_customer_is_still_read_by_id_and_frees_its_external_id(ports)
     assert a_customer(ports).sequential_id == 2
 
 
+def test_customers_are_read_many_at_once_deleted_or_not(ports):
+    deleted, kept = a_customer(ports, "acme"), a_customer(ports, "globex")
+    ports.customers.delete(deleted)
+    assert ports.customers.get_many_any(ORG, {deleted.id, kept.id, "unknown"}) == {deleted.id: deleted,
+                                                                                   kept.id: kept}
+    assert ports.customers.get_many_any(ORG, set()) == {}
+
+
 # ------------------------------------------------------------------------------------------- test clocks
 
 
