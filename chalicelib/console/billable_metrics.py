@@ -5,10 +5,9 @@ from __future__ import annotations
 from chalice import Response
 
 from chalicelib.console.blueprint import ConsoleBlueprint
-from chalicelib.console.http import console_root, form, html, query, redirect
+from chalicelib.console.http import console_root, form, html, page_number, redirect
 from chalicelib.console.metric_form import (
     MetricForm,
-    bounded_number,
     creation_payload,
     empty_form,
     posted,
@@ -23,7 +22,6 @@ from chalicelib.usecases.console_sessions import SignedIn
 
 billable_metrics = ConsoleBlueprint(__name__)
 PER_PAGE = 25
-LAST_PAGE = 9_999
 # The use case's refusals (NotAllowed codes) in words.
 DELETE_REFUSALS = {"billable_metric_in_use": "This billable metric cannot be deleted while a plan uses it."}
 
@@ -39,7 +37,7 @@ def _metric_root(code: str) -> str:
 @billable_metrics.signed_in("/billable-metrics", methods=["GET"])
 def billable_metric_list(signed_in: SignedIn) -> Response:
     """A page through the list use case of `GET /api/v1/billable_metrics`: one Query and the count."""
-    page = bounded_number(query(billable_metrics.current_request, "page") or "", 1, LAST_PAGE)
+    page = page_number(billable_metrics.current_request)
     listed = billable_metric_pages()(signed_in.organization.id, page, PER_PAGE)
     return html(render("billable_metrics.html", root=_root(), signed_in=signed_in,
                        metrics=[metric_view(metric) for metric in listed.records], page=page,

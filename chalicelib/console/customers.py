@@ -16,7 +16,7 @@ from chalicelib.console.customer_form import (
     with_errors,
 )
 from chalicelib.console.customer_page import customer_tab
-from chalicelib.console.http import console_root, form, html, query, redirect
+from chalicelib.console.http import console_root, form, html, page_number, query, redirect
 from chalicelib.console.pages import path_segment, render
 from chalicelib.console.usage import current_usages
 from chalicelib.control_plane import customer_pages, customer_time, customer_use_cases
@@ -31,10 +31,6 @@ PER_PAGE = 25
 SUBSCRIBED_DELETE_REFUSAL = "This customer cannot be deleted while it has an active subscription."
 
 
-def _page_number(text: str | None) -> int:
-    return int(text) if text and text.isdigit() and 0 < int(text) < 10_000 else 1
-
-
 def _root() -> str:
     return console_root(customers.current_request)
 
@@ -42,7 +38,7 @@ def _root() -> str:
 @customers.signed_in("/customers", methods=["GET"])
 def customer_list(signed_in: SignedIn) -> Response:
     request = customers.current_request
-    page = _page_number(query(request, "page"))
+    page = page_number(request)
     search = (query(request, "q") or "").strip()
     if search:
         found = customer_use_cases().search(signed_in.organization, search, page, PER_PAGE)

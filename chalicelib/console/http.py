@@ -19,6 +19,7 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
 }
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1"})
+LAST_PAGE = 9_999
 
 
 def console_root(request: Request) -> str:
@@ -83,6 +84,18 @@ def form(request: Request) -> dict[str, str]:
 
 def query(request: Request, name: str) -> str | None:
     return request.query_params.get(name) if request.query_params else None
+
+
+def bounded_number(text: str | None, default: int, highest: int) -> int:
+    """A whole number typed in a form or a query, between 1 and `highest`; `default` for anything else (`²` is a
+    digit that int() refuses, and a number of thousands of digits too)."""
+    number = int(text) if text and text.isdecimal() and len(text) <= len(str(highest)) else default
+    return min(max(number, 1), highest)
+
+
+def page_number(request: Request) -> int:
+    """The page the query's `page` names: 1 to LAST_PAGE, 1 for anything else."""
+    return bounded_number(query(request, "page"), 1, LAST_PAGE)
 
 
 def from_foreign_origin(request: Request) -> bool:

@@ -11,7 +11,7 @@ from chalice.app import Request
 
 from chalicelib import wiring
 from chalicelib.console.blueprint import ConsoleBlueprint
-from chalicelib.console.http import console_root, html, query, redirect
+from chalicelib.console.http import console_root, html, page_number, query, redirect
 from chalicelib.console.pages import path_segment, render
 from chalicelib.control_plane import customer_time, invoice_list_pages, read_document
 from chalicelib.domain.clock import utc_now
@@ -28,15 +28,11 @@ NOT_A_DRAFT = "Only a draft invoice can be refreshed or finalized: this one is {
 NOT_AGGREGATED_YET = "Usage of this invoice's periods is still being aggregated: try again in a moment."
 
 
-def page_number(text: str | None) -> int:
-    return int(text) if text and text.isdigit() and 0 < int(text) < 10_000 else 1
-
-
 def invoice_list(request: Request, organization: Organization, external_customer_id: str | None) -> dict[str, Any]:
     """The context of the list partial (`invoice_list.html`): the page the query's `page` names of the
     organization's invoices, newest first, of the customer `external_customer_id` names when given (none of a
     customer it does not have), read by `GET /api/v1/invoices`'s use case with their customers only."""
-    page = page_number(query(request, "page"))
+    page = page_number(request)
     shown = invoice_list_pages()(organization, page, PER_PAGE, external_customer_id)
     return {"invoices": invoice_rows(shown.documents, shown.records), "page": page,
             "has_next": page * PER_PAGE < shown.total_count}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from chalicelib.console.http import bounded_number
 from chalicelib.domain.billable_metrics import MAX_FILTER_KEYS
 from chalicelib.rendering.console_metrics import RECURRING_TYPES
 
@@ -39,13 +40,6 @@ class MetricForm:
 
 def empty_form() -> MetricForm:
     return MetricForm({name: "" for name in TEXT_FIELDS} | {"aggregation_type": "count_agg"})
-
-
-def bounded_number(text: str, default: int, highest: int) -> int:
-    """A whole number typed in a form or a query, between 1 and `highest`; `default` for anything else (`²` is a
-    digit that int() refuses, and a number of thousands of digits too)."""
-    number = int(text) if text.isdecimal() and len(text) <= len(str(highest)) else default
-    return min(max(number, 1), highest)
 
 
 def posted(fields: dict[str, str], more_rows: int = 0) -> MetricForm:
