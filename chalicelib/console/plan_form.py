@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, get_args
 
+from chalicelib.domain.charges import MAX_CHARGES
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.money import precise_amount_cents
 from chalicelib.domain.plans import Interval
@@ -110,7 +111,9 @@ def posted(fields: dict[str, str]) -> PlanForm:
 
 
 def with_charge_added(form: PlanForm) -> PlanForm:
-    form.charges.append(blank_charge())
+    """One blank charge more, up to the domain's most charges a plan holds."""
+    if len(form.charges) < MAX_CHARGES:
+        form.charges.append(blank_charge())
     return form
 
 

@@ -206,6 +206,23 @@ def test_ranges_that_leave_a_gap_are_refused_next_to_the_ranges(api, signed_in, 
     assert error.startswith("The first range starts at 0, each next one where the previous ends")
     assert 'aria-describedby="charges-0-graduated-ranges-error"' in page
     assert input_value(page, "charges-0-graduated-1-from_value") == "20"
+    # A row's own field: Lago names it without its row, so the error says which field, above the rows.
+    page = refused(signed_in, plan_form(signed_in, {
+        "billable_metric_id": metrics["storage"]["lago_id"], "charge_model": "volume",
+        **graduated([("0", "", "a euro", "0")], "volume")}))
+    error = unescape(re.search(r'<p class="error" id="charges-0-volume-ranges-error">([^<]*)</p>', page).group(1))
+    assert error == "Per unit: Write an amount of 0 or more, such as 0.50."
+    assert no_plan_written(api)
+
+
+def test_a_metric_deleted_since_the_form_was_shown_is_refused(api, signed_in, metrics):
+    gone = create_metric(api, "gone")
+    fields = plan_form(signed_in, {"billable_metric_id": gone["lago_id"], "charge_model": "standard",
+                                   "standard-amount": "1"})
+    assert api.delete("/api/v1/billable_metrics/gone").status_code == 200
+    page = refused(signed_in, fields)
+    assert "This billable metric no longer exists: choose another." in page
+    assert input_value(page, "charges-0-standard-amount") == "1"
     assert no_plan_written(api)
 
 
