@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from chalicelib.domain.money import CURRENCY_SYMBOLS, amount_cents, currency_exponent, format_money
-from chalicelib.domain.plans import Charge, Plan
+from chalicelib.domain.plans import Charge, ChargeFilter, Plan
+from chalicelib.domain.pricing.properties import ChargeProperties
 from chalicelib.rendering.resources import plain_number
 
 MODEL_LABELS = {"standard": "Standard", "graduated": "Graduated", "package": "Package", "percentage": "Percentage",
@@ -61,12 +62,20 @@ class RangeRow:
 
 
 @dataclass(frozen=True)
+class Prices:
+    """A charge's or a filter's properties: (label, value in words) pairs, and its ranges if it has any."""
+
+    properties: list[tuple[str, str]]
+    ranges: list[RangeRow]
+
+
+@dataclass(frozen=True)
 class ChargeView:
     metric_name: str
     metric_code: str
     model: str
-    properties: list[tuple[str, str]]  # (label, value in words)
-    ranges: list[RangeRow]
+    prices: Prices
+    filters: list[tuple[str, Prices]]  # (the filter's name, its prices)
     pay_in_advance: bool
 
 
@@ -91,14 +100,26 @@ def _range_rows(ranges: list[object], currency: str) -> list[RangeRow]:
     return rows
 
 
-def charge_view(charge: Charge, metric_names: Mapping[str, str], currency: str) -> ChargeView:
-    properties = charge.charge_properties()
+def _prices(properties: ChargeProperties, currency: str) -> Prices:
     shown = [(label, _property_words(name, getattr(properties, name), currency))
              for name, label in _PROPERTY_LABELS if getattr(properties, name, None) is not None]
     ranges: list[object] = next((getattr(properties, name) for name in _RANGES if hasattr(properties, name)), [])
+    return Prices(shown, _range_rows(list(ranges), currency))
+
+
+def _filter_name(charge_filter: ChargeFilter) -> str:
+    """Its display name, or the values it matches ("region: eu, us")."""
+    return charge_filter.invoice_display_name or "; ".join(
+        f"{key}: {', '.join(values)}" for key, values in charge_filter.values.items())
+
+
+def charge_view(charge: Charge, metric_names: Mapping[str, str], currency: str) -> ChargeView:
     return ChargeView(metric_names.get(charge.billable_metric_id, charge.billable_metric_code),
-                      charge.billable_metric_code, MODEL_LABELS[charge.charge_model], shown,
-                      _range_rows(list(ranges), currency), charge.pay_in_advance)
+                      charge.billable_metric_code, MODEL_LABELS[charge.charge_model],
+                      _prices(charge.charge_properties(), currency),
+                      [(_filter_name(charge_filter), _prices(charge.filter_properties(index), currency))
+                       for index, charge_filter in enumerate(charge.filters)],
+                      charge.pay_in_advance)
 
 
 @dataclass(frozen=True)

@@ -347,6 +347,18 @@ def test_a_plans_page_shows_its_fields_and_charges_in_words(api, signed_in, metr
     assert table_rows(page) == [["0", "1,000", "€2.00", "€0.00"], ["1,001", "and above", "€1.50", "€10.00"]]
 
 
+def test_a_plans_page_shows_each_filters_prices(api, signed_in):
+    metric = create_metric(api, "calls", filters=[{"key": "region", "values": ["eu", "us"]}])
+    create_plan(api, code="startup", charges=[standard_charge(metric, "1", filters=[
+        {"values": {"region": ["eu"]}, "invoice_display_name": "Europe", "properties": {"amount": "0.75"}},
+        {"values": {"region": ["us", "eu"]}, "properties": {"amount": "2"}}])])
+    page = unescape(signed_in.get("/console/plans/startup").body.decode())
+    charge, europe, others = page.split("<h4>")
+    assert "<dt>Amount</dt><dd>€1.00</dd>" in charge
+    assert europe.startswith("Filter: Europe</h4>") and "<dt>Amount</dt><dd>€0.75</dd>" in europe
+    assert others.startswith("Filter: region: us, eu</h4>") and "<dt>Amount</dt><dd>€2.00</dd>" in others
+
+
 def test_another_organizations_plan_is_not_found(other_api, signed_in):
     create_plan(other_api, code="theirs")
     assert signed_in.get("/console/plans/theirs").status_code == 404
