@@ -198,6 +198,19 @@ def test_bad_amounts_are_refused_next_to_their_fields(api, signed_in, metrics):
     assert no_plan_written(api)
 
 
+@pytest.mark.parametrize(("field", "typed", "words"), [
+    ("name", "", "This field is required."),
+    ("interval", "daily", "This value is not valid."),
+    ("amount_currency", "EURO", "This value is not valid."),
+    ("trial_period", "two weeks", "This value is not valid."),
+    ("trial_period", "-1", "This value is not valid."),
+])
+def test_a_bad_plan_field_is_refused_next_to_it(api, signed_in, field, typed, words):
+    page = refused(signed_in, plan_form(signed_in, **{field: typed}))
+    assert field_error(page, field) == words
+    assert no_plan_written(api)
+
+
 def test_ranges_that_leave_a_gap_are_refused_next_to_the_ranges(api, signed_in, metrics):
     page = refused(signed_in, plan_form(signed_in, {
         "billable_metric_id": metrics["storage"]["lago_id"], "charge_model": "graduated",
