@@ -55,7 +55,8 @@ ERROR_WORDS = {
     "too_many_billable_metrics": "A plan can use at most 45 billable metrics.",
     "billable_metrics_not_found": "This billable metric no longer exists: choose another.",
 }
-_CHARGE_KEY = re.compile(r"^charges-(\d+)-(.+)$")
+# A charge's input: its index in ASCII digits, at most 3 of them (a plan holds at most 100 charges).
+_CHARGE_KEY = re.compile(r"^charges-([0-9]{1,3})-(.+)$")
 
 
 def words(code: str) -> str:

@@ -3,10 +3,13 @@
 case of `POST /api/v1/plans`, from the same payload."""
 from __future__ import annotations
 
+import re
+
 from chalice import Response
 
 from chalicelib.console.blueprint import ConsoleBlueprint
 from chalicelib.console.http import console_root, form, html, query, redirect
+from chalicelib.console.metric_form import bounded_number
 from chalicelib.console.pages import path_segment, render
 from chalicelib.console.plan_form import (
     CHARGE_MODELS,
@@ -34,18 +37,16 @@ from chalicelib.usecases.console_sessions import SignedIn
 
 plans = ConsoleBlueprint(__name__)
 PER_PAGE = 25
+LAST_PAGE = 9_999
 # The metrics a charge can be on, read in one page (the store reads a page's records in one Query).
 MAX_METRICS = 1000
 ADD_CHARGE = "add_charge"
 REMOVE_CHARGE = "remove_charge-"
+_REMOVED = re.compile(rf"^{REMOVE_CHARGE}([0-9]{{1,3}})$")
 
 
 def _root() -> str:
     return console_root(plans.current_request)
-
-
-def _page_number(text: str | None) -> int:
-    return int(text) if text and text.isdigit() and 0 < int(text) < 10_000 else 1
 
 
 def _metrics(organization: Organization) -> list[BillableMetric]:
@@ -55,7 +56,7 @@ def _metrics(organization: Organization) -> list[BillableMetric]:
 
 @plans.signed_in("/plans", methods=["GET"])
 def plan_list(signed_in: SignedIn) -> Response:
-    page = _page_number(query(plans.current_request, "page"))
+    page = bounded_number(query(plans.current_request, "page") or "", 1, LAST_PAGE)
     listed = plan_pages()(signed_in.organization.id, page, PER_PAGE)
     return html(render("plans.html", root=_root(), signed_in=signed_in,
                        plans=[plan_row(plan) for plan in listed.records], page=page,
@@ -84,8 +85,8 @@ def create_plan(signed_in: SignedIn) -> Response:
     action = fields.get("action", "")
     if action == ADD_CHARGE:
         return _form_page(signed_in, with_charge_added(plan_form))
-    if action.startswith(REMOVE_CHARGE) and action[len(REMOVE_CHARGE):].isdigit():
-        return _form_page(signed_in, without_charge(plan_form, int(action[len(REMOVE_CHARGE):])))
+    if removed := _REMOVED.match(action):
+        return _form_page(signed_in, without_charge(plan_form, int(removed.group(1))))
     try:
         plan = plan_use_cases().create(signed_in.organization, creation_payload(plan_form))
     except ValidationFailed as refused:

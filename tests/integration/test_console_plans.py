@@ -333,6 +333,21 @@ def test_plans_are_listed_25_a_page_with_their_base_fee_and_charges(api, signed_
     assert 'href="/console/plans?page=1" rel="prev">Previous</a>' in second and ">Next</a>" not in second
 
 
+def test_odd_page_numbers_and_charge_indices_fall_back(api, signed_in):
+    create_plan(api, code="startup")
+    for page in ("²", "9" * 5000, "-1", "0", "x"):
+        assert "startup" in signed_in.get(f"/console/plans?page={page}").body.decode(), page  # the first page
+    fields = {"charges-0-standard-amount": "1", f"charges-{'9' * 5000}-standard-amount": "2",
+              "charges-٣-standard-amount": "3"}  # only the first is a charge's: ASCII digits, at most 3
+    for action, status in (("remove_charge-²", 422), (f"remove_charge-{'9' * 5000}", 422),
+                           ("remove_charge-5", 200)):
+        response, writes = posted(signed_in, plan_form(signed_in, action=action, **fields))
+        # Not an action: "Save", refused for the charge's missing metric; no 6th charge: the form as it was.
+        assert (response.status_code, writes) == (status, []), action
+        page = response.body.decode()
+        assert input_value(page, "charges-0-standard-amount") == "1" and "charges-1-" not in page
+
+
 def test_a_page_of_plans_costs_the_same_requests_whatever_its_size(api, signed_in):
     for index in range(2):
         create_plan(api, code=f"plan-{index}")
