@@ -38,7 +38,8 @@ from chalicelib.usecases.console_sessions import SignedIn
 plans = ConsoleBlueprint(__name__)
 PER_PAGE = 25
 LAST_PAGE = 9_999
-# The metrics a charge can be on, read in one page (the store reads a page's records in one Query).
+# The metrics a charge can be on (the form's select, the names on a plan's page): the newest 1000, one page of the
+# list's reader, whatever the plan's charges.
 MAX_METRICS = 1000
 ADD_CHARGE = "add_charge"
 REMOVE_CHARGE = "remove_charge-"
