@@ -8,8 +8,7 @@ import re
 from chalice import Response
 
 from chalicelib.console.blueprint import ConsoleBlueprint
-from chalicelib.console.http import console_root, form, html, query, redirect
-from chalicelib.console.metric_form import bounded_number
+from chalicelib.console.http import console_root, form, html, page_number, redirect
 from chalicelib.console.pages import path_segment, render
 from chalicelib.console.plan_form import (
     CHARGE_MODELS,
@@ -37,7 +36,6 @@ from chalicelib.usecases.console_sessions import SignedIn
 
 plans = ConsoleBlueprint(__name__)
 PER_PAGE = 25
-LAST_PAGE = 9_999
 # The metrics a charge can be on (the form's select, the names on a plan's page): the newest 1000, one page of the
 # list's reader, whatever the plan's charges.
 MAX_METRICS = 1000
@@ -57,7 +55,7 @@ def _metrics(organization: Organization) -> list[BillableMetric]:
 
 @plans.signed_in("/plans", methods=["GET"])
 def plan_list(signed_in: SignedIn) -> Response:
-    page = bounded_number(query(plans.current_request, "page") or "", 1, LAST_PAGE)
+    page = page_number(plans.current_request)
     listed = plan_pages()(signed_in.organization.id, page, PER_PAGE)
     return html(render("plans.html", root=_root(), signed_in=signed_in,
                        plans=[plan_row(plan) for plan in listed.records], page=page,

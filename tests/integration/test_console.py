@@ -362,7 +362,8 @@ def test_an_unexpected_failure_is_a_console_page_logged_without_its_details_show
 
 
 @pytest.mark.parametrize("page", ["²", "0", "-1", "9" * 5000, "abc", "10000"])
-@pytest.mark.parametrize("path", ["/console/customers", "/console/invoices", "/console/billable-metrics"])
+@pytest.mark.parametrize("path", ["/console/customers", "/console/invoices", "/console/billable-metrics",
+                                  "/console/plans"])
 def test_a_page_number_that_is_not_one_of_1_to_9999_is_the_first_or_the_last(signed_in, path, page):
     """Never a 500: the query's `page` is read by one rule, `console/http.page_number`."""
     response = signed_in.get(f"{path}?page={page}")
