@@ -90,7 +90,7 @@ soak: $(VENV)/.installed
 # The console's screenshots in docs/console/, for the README (not part of `make test`, which writes them to a tmp dir).
 screenshots: $(VENV)/.installed /usr/bin/chromium
 	CONSOLE_SCREENSHOTS_DIR=docs/console $(BIN)/python -m pytest -q \
-		tests/browser/test_console_customers.py::test_screenshots_of_each_page
+		tests/browser/test_console_screenshots.py
 
 # Benchmarks print what they measured and how, and fail when it did not run (not part of `make test`).
 bench: $(VENV)/.installed

@@ -1,15 +1,12 @@
 """The console's customers in Chromium: the list (search, pages of 25), a customer's page and its Overview, the new
-customer form, editing and deleting and their refusals, user data shown as text, and a screenshot of each page into
-docs/console/."""
+customer form, editing and deleting and their refusals, user data shown as text."""
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import httpx
 import pytest
-from console import CONSOLE, create_customer, lago_api, signed_in, unique
+from console import create_customer, lago_api, signed_in, unique
 from local_stack import RunningStack
 from operator_cli import create_organization
 from playwright.sync_api import Dialog, Page, expect
@@ -17,9 +14,6 @@ from playwright.sync_api import Dialog, Page, expect
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 PAGE_SIZE = 25
-# `make screenshots` writes the README's screenshots into docs/console/; a test run writes them under its tmp_path,
-# leaving the checkout as it was.
-SCREENSHOTS_DIR_VARIABLE = "CONSOLE_SCREENSHOTS_DIR"
 OVERVIEW_FIELDS = {"email": "billing@analytical.test", "address_line1": "12 St James's Square", "city": "London",
                    "zipcode": "SW1Y 4JH", "country": "GB", "currency": "GBP", "timezone": "Europe/London"}
 
@@ -120,35 +114,6 @@ def test_twenty_six_customers_take_two_pages(page: Page, stack: RunningStack):
     expect(customer_links(page, prefix)).to_have_count(PAGE_SIZE)
 
     assert first_page | second_page == {f"{prefix} {number:02d}" for number in range(PAGE_SIZE + 1)}
-
-
-def test_screenshots_of_each_page(page: Page, stack: RunningStack, tmp_path: Path):
-    """The README's screenshots, from an organization of their own so that they show the same customers each run."""
-    screenshots = Path(os.environ.get(SCREENSHOTS_DIR_VARIABLE) or tmp_path)
-    _organization_id, key = create_organization(stack, "Screenshots")
-    with lago_api(stack, key) as api:
-        create_customer(api, "ada-lovelace", "Ada Lovelace", **OVERVIEW_FIELDS)
-        create_customer(api, "grace-hopper", "Grace Hopper", email="grace@navy.test", country="US", currency="USD")
-    screenshots.mkdir(parents=True, exist_ok=True)
-
-    def shoot(name: str) -> None:
-        page.screenshot(path=screenshots / f"{name}.png", full_page=True)
-        assert (screenshots / f"{name}.png").stat().st_size > 0
-
-    page.goto(CONSOLE)
-    shoot("sign-in")
-    signed_in(page, key)
-    shoot("customers")
-    page.get_by_role("link", name="Ada Lovelace", exact=True).click()
-    expect(page.get_by_role("heading", level=1, name="Ada Lovelace")).to_be_visible()
-    shoot("customer")
-    page.get_by_role("link", name="Delete", exact=True).click()
-    expect(page.get_by_role("button", name="Delete customer")).to_be_visible()
-    shoot("delete-customer")
-    page.get_by_role("link", name="Customers", exact=True).click()
-    page.get_by_role("link", name="New customer", exact=True).click()
-    expect(page.get_by_label("External ID", exact=True)).to_be_visible()
-    shoot("new-customer")
 
 
 def open_new_customer_form(page: Page, api_key: str) -> None:
