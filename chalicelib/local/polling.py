@@ -13,8 +13,19 @@ from chalicelib.observability import logger
 # An app's event-source function as the poller calls it: a Lambda-shaped event and a context, giving the batch's
 # failures (`batchItemFailures`), or None.
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any] | None]
-# Sleep between empty polls: re-polling at once would starve the API threads of the GIL.
+# Sleep after an empty poll (re-polling at once would starve the API threads of the GIL), doubled after each empty
+# poll that follows up to the longest: an idle stack polls its four sources about twice a second in all, not sixteen
+# times, and a record written after a quiet spell waits at most that long.
 IDLE_SECONDS = 0.25
+LONGEST_IDLE_SECONDS = 2.0
+
+
+def next_idle_seconds(idle_seconds: float, delivered: int) -> float:
+    """How long to sleep after a poll that delivered `delivered` records, the last sleep having been `idle_seconds`
+    (0 when the poll delivered: poll again at once)."""
+    if delivered:
+        return 0.0
+    return min(max(idle_seconds * 2, IDLE_SECONDS), LONGEST_IDLE_SECONDS)
 
 
 class PollingThread(threading.Thread):
@@ -35,11 +46,13 @@ class PollingThread(threading.Thread):
         raise NotImplementedError
 
     def run(self) -> None:
+        idle_seconds = 0.0
         while not self._stop_requested.is_set():
             try:
                 delivered = self.poll_once()
             except Exception:  # noqa: BLE001 - keep polling, as the event source mapping does
                 logger.exception(f"{self.name} poll failed")
                 delivered = 0
-            if not delivered:
-                self._stop_requested.wait(IDLE_SECONDS)
+            idle_seconds = next_idle_seconds(idle_seconds, delivered)
+            if idle_seconds:
+                self._stop_requested.wait(idle_seconds)
