@@ -24,8 +24,13 @@ def customer_links(page: Page, prefix: str):
 
 
 def search(page: Page, text: str) -> None:
+    """Type the text and press Enter; return once every request it started has answered and been swapped in (the
+    typing's own request leaves 300 ms after the keystroke, within networkidle's 500 ms of quiet): a click on a
+    result that an answer still in flight would replace could be lost."""
     page.get_by_label("Search").fill(text)
     page.get_by_label("Search").press("Enter")
+    expect(page).to_have_url(re.compile(r"[?&]q="))
+    page.wait_for_load_state("networkidle")
 
 
 def test_a_customer_created_through_the_api_is_listed_and_has_its_page(page: Page, api: httpx.Client, api_key: str):
