@@ -90,7 +90,7 @@ def _stack_environment(api_port: int, dynamodb_port: int) -> dict:
     environment = {name: value for name, value in os.environ.items()
                    if not name.startswith("AWS_") and name not in {"BILLING_API_KEY", "PORT", "DYNAMODB_PORT"}}
     environment.update({"PORT": str(api_port), "DYNAMODB_PORT": str(dynamodb_port), "BILLING_API_KEY": API_KEY,
-                        "BILLER_INTERVAL_SECONDS": "1", "AWS_DEFAULT_REGION": "us-east-1",
+                        "BILLER_INTERVAL_SECONDS": "5", "AWS_DEFAULT_REGION": "us-east-1",
                         "AWS_EC2_METADATA_DISABLED": "true", "PYTHONUNBUFFERED": "1"})
     return environment
 

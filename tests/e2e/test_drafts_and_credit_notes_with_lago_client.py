@@ -43,7 +43,7 @@ def test_a_draft_finalized_then_a_credit_note_with_the_lago_client(stack, client
                                              subscription_at=iso(midnight)))
 
     # The start's invoice, days d..F paid in advance (rounded cumulatively from the 1st, docs/periods.md), is a draft
-    # (the stack's biller, firing every second, leaves it alone until the grace period ends).
+    # (the stack's biller, firing every 5 seconds, leaves it alone until the grace period ends).
     paid = 3000 - round_half_up(Decimal(3000) * (day - 1) / month_days)
     [draft] = client.invoices.find_all({"external_customer_id": customer_id})["invoices"]
     assert (draft.status, draft.number, draft.sequential_id, draft.fees_amount_cents) == (
