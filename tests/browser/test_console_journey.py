@@ -1,17 +1,20 @@
 """Issue 18's journey, end to end in Chromium against the running stack: sign in (a bad key, then a good one), create a
 billable metric, two plans and a customer from the console, assign a plan, send events through Lago's API, read the
 Usage tab and compare every figure with GET current_usage, refresh it after more events, upgrade the plan, terminate,
-open the invoices the stack issued and compare them with the API, sign out.
+open the invoices the stack issued and compare them with the API, sign out. And the invoice of a biller run (the
+operator's `bill --backfill`) opened in the console.
 
 The stack runs on the wall clock: the subscription starts now, so every event below falls in its current period."""
 from __future__ import annotations
 
+import json
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from console import CONSOLE, unique
+from console import CONSOLE, create_customer, signed_in, unique
+from operator_cli import cli, last_line
 from playwright.sync_api import Locator, Page, expect
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -167,3 +170,36 @@ def test_a_customer_billed_from_the_console_from_its_catalog_to_its_invoices(pag
 
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+
+
+def test_the_invoice_a_biller_run_issues_opens_in_the_console(page: Page, api: httpx.Client, api_key: str, stack):
+    """The biller run by the operator (`bill --backfill` as of this month's first half hour: the month before is a
+    backdated subscription's history) issues last month's invoice; the console lists it and opens it."""
+    now = datetime.now(UTC)
+    this_month = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    last_month = (this_month - timedelta(days=1)).replace(day=1)
+    plan, customer_id = unique("monthly"), unique("ada")
+    created = api.post("/api/v1/plans", json={"plan": {
+        "name": plan, "code": plan, "interval": "monthly", "amount_cents": 1000, "amount_currency": "EUR",
+        "pay_in_advance": False}})
+    assert created.status_code == 200, created.text
+    create_customer(api, customer_id, unique("Ada"))
+    subscribed = api.post("/api/v1/subscriptions", json={"subscription": {
+        "external_customer_id": customer_id, "plan_code": plan, "external_id": unique("ada-sub"),
+        "billing_time": "calendar", "subscription_at": last_month.strftime("%Y-%m-%dT%H:%M:%SZ")}})
+    assert subscribed.status_code == 200, subscribed.text
+    assert api.get("/api/v1/invoices", params={"external_customer_id": customer_id}).json()["invoices"] == []
+
+    instant = min(this_month + timedelta(minutes=30), now).strftime("%Y-%m-%dT%H:%M:%SZ")
+    run = json.loads(last_line(cli(stack, "bill", "--at", instant, "--backfill")))
+    assert run["invoices_created"] >= 1, run
+    [invoice] = api.get("/api/v1/invoices", params={"external_customer_id": customer_id}).json()["invoices"]
+    # A whole month of the plan in arrears, no usage, no tax: EUR 10.00.
+    assert (invoice["status"], invoice["total_amount_cents"]) == ("finalized", 1000)
+
+    signed_in(page, api_key)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Invoices", exact=True).click()
+    page.get_by_role("link", name=invoice["number"], exact=True).click()
+    expect(page.get_by_role("heading", level=1, name=invoice["number"])).to_be_visible()
+    total = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name="Total", exact=True))
+    expect(total).to_contain_text("€10.00")
