@@ -5,6 +5,7 @@ from __future__ import annotations
 from chalice import Response
 
 from chalicelib.console.blueprint import ConsoleBlueprint
+from chalicelib.console.form_errors import in_words
 from chalicelib.console.http import console_root, form, html, page_number, redirect
 from chalicelib.console.metric_form import (
     MetricForm,
@@ -97,6 +98,6 @@ def delete_billable_metric(signed_in: SignedIn, code: str) -> Response:
         use_cases.delete(signed_in.organization, code)
     except NotAllowed as refused:
         return _delete_page(signed_in, use_cases.find(signed_in.organization, code),
-                            DELETE_REFUSALS.get(refused.code, refused.code.replace("_", " ").capitalize() + "."),
+                            in_words(refused.code, DELETE_REFUSALS),
                             status_code=409)
     return redirect(f"{_root()}/billable-metrics")

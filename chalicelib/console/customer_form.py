@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from chalicelib.console.form_errors import in_words, of_no_field
 from chalicelib.domain.customers import Customer
 
 FIELDS = (("external_id", "External ID"), ("name", "Name"), ("email", "Email"),
@@ -14,9 +15,6 @@ FIELDS = (("external_id", "External ID"), ("name", "Name"), ("email", "Email"),
           ("legal_number", "Legal number"), ("logo_url", "Logo URL"), ("phone", "Phone"), ("url", "URL"),
           ("vat_rate", "VAT rate"))
 ERROR_WORDS = {
-    "value_is_mandatory": "This field is required.",
-    "value_is_invalid": "This value is not valid.",
-    "value_is_too_long": "This value is too long.",
     "country_code_invalid": "Use a two-letter country code (ISO 3166), such as FR or US.",
     "invalid_email_format": "This is not an email address.",
     "url_is_invalid": "This is not a URL (https://...).",
@@ -34,10 +32,6 @@ class CustomerForm:
     errors: dict[str, list[str]] = field(default_factory=dict)
     general_errors: list[str] = field(default_factory=list)
     external_id_locked: bool = False
-
-
-def _words(code: str) -> str:
-    return ERROR_WORDS.get(code, code.replace("_", " ").capitalize() + ".")
 
 
 def filled(customer: Customer) -> CustomerForm:
@@ -75,7 +69,7 @@ def with_errors(form: CustomerForm, details: dict[str, list[str]]) -> CustomerFo
     for path, codes in details.items():
         name = path.split(".")[-1]
         if name in known:
-            form.errors.setdefault(name, []).extend(map(_words, codes))
+            form.errors.setdefault(name, []).extend(in_words(code, ERROR_WORDS) for code in codes)
         else:
-            form.general_errors.extend(f"{path.replace('_', ' ').capitalize()}: {_words(code)}" for code in codes)
+            form.general_errors.extend(of_no_field(path, in_words(code, ERROR_WORDS)) for code in codes)
     return form

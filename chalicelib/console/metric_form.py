@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from chalicelib.console.form_errors import in_words, of_no_field
 from chalicelib.console.http import bounded_number
 from chalicelib.domain.billable_metrics import MAX_FILTER_KEYS
 from chalicelib.rendering.console_metrics import RECURRING_TYPES
@@ -12,9 +13,6 @@ from chalicelib.rendering.console_metrics import RECURRING_TYPES
 TEXT_FIELDS = ("name", "code", "description", "aggregation_type", "field_name")
 FILTER_ROWS = 3  # the empty filter rows a new form shows; "Add filter" adds one
 ERROR_WORDS = {
-    "value_is_mandatory": "This field is required.",
-    "value_is_invalid": "This value is not valid.",
-    "value_is_too_long": "This value is too long.",
     "value_already_exist": "Another billable metric already has this value.",
     "not_compatible_with_aggregation_type": f"Only these aggregations can be recurring: {RECURRING_TYPES}.",
 }
@@ -69,10 +67,6 @@ def creation_payload(form: MetricForm) -> dict[str, Any]:
     return payload
 
 
-def _words(code: str) -> str:
-    return ERROR_WORDS.get(code, code.replace("_", " ").capitalize() + ".")
-
-
 def _field_id(form: MetricForm, path: str) -> str | None:
     """The form field of an error's path: `filters.1.values.0` is the values of the second filter row sent."""
     parts = path.split(".")
@@ -89,7 +83,7 @@ def with_errors(form: MetricForm, details: dict[str, list[str]]) -> MetricForm:
     for path, codes in details.items():
         field_id = _field_id(form, path)
         if field_id is not None:
-            form.errors.setdefault(field_id, []).extend(map(_words, codes))
+            form.errors.setdefault(field_id, []).extend(in_words(code, ERROR_WORDS) for code in codes)
         else:
-            form.general_errors.extend(f"{path.replace('_', ' ').capitalize()}: {_words(code)}" for code in codes)
+            form.general_errors.extend(of_no_field(path, in_words(code, ERROR_WORDS)) for code in codes)
     return form

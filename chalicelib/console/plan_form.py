@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, get_args
 
+from chalicelib.console.form_errors import in_words, of_no_field
 from chalicelib.domain.charges import MAX_CHARGES
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.money import precise_amount_cents
@@ -33,9 +34,6 @@ RANGE_ROWS = 3
 # Properties the domain takes as JSON numbers (counts and range bounds); the others are decimal strings, as in Lago.
 NUMBER_PROPERTIES = frozenset({"package_size", "free_units", "free_units_per_events", "from_value", "to_value"})
 ERROR_WORDS = {
-    "value_is_mandatory": "This field is required.",
-    "value_is_invalid": "This value is not valid.",
-    "value_is_too_long": "This value is too long.",
     "value_already_exist": "Another plan already has this code.",
     "invalid_amount": "Write an amount of 0 or more, such as 0.50.",
     "invalid_fixed_amount": "Write an amount of 0 or more, such as 0.50.",
@@ -60,7 +58,7 @@ _CHARGE_KEY = re.compile(r"^charges-([0-9]{1,3})-(.+)$")
 
 
 def words(code: str) -> str:
-    return ERROR_WORDS.get(code, code.replace("_", " ").capitalize() + ".")
+    return in_words(code, ERROR_WORDS)
 
 
 def charge_field_names() -> list[str]:
@@ -211,8 +209,7 @@ def _charge_error(charge: ChargeForm, path: list[str], codes: list[str]) -> None
     elif len(path) == 2 and path[0] == "properties" and path[1] in dict(MODEL_FIELDS.get(model, ())):
         charge.errors.setdefault(f"{model}-{path[1]}", []).extend(messages)
     else:
-        where = " ".join(path).replace("_", " ").capitalize()
-        charge.general_errors.extend(f"{where}: {message}" for message in messages)
+        charge.general_errors.extend(of_no_field(" ".join(path), message) for message in messages)
 
 
 def with_errors(form: PlanForm, details: dict[str, list[str]]) -> PlanForm:
@@ -227,5 +224,5 @@ def with_errors(form: PlanForm, details: dict[str, list[str]]) -> PlanForm:
         elif name in known:
             form.errors.setdefault(name, []).extend(map(words, codes))
         else:
-            form.general_errors.extend(f"{path.replace('_', ' ').capitalize()}: {words(code)}" for code in codes)
+            form.general_errors.extend(of_no_field(path, words(code)) for code in codes)
     return form

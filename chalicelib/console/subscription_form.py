@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.console.customer_form import ERROR_WORDS
+from chalicelib.console.form_errors import in_words, of_no_field
 from chalicelib.domain.errors import NotFound, ValidationFailed
 
 ASSIGN_FIELDS = (("plan_code", "Plan"), ("billing_time", "Billing time"), ("subscription_at", "Start date"),
@@ -34,7 +35,7 @@ class SubscriptionForm:
 
 
 def _words(name: str, code: str) -> str:
-    return WORDS.get(f"{name}/{code}") or WORDS.get(code) or code.replace("_", " ").capitalize() + "."
+    return WORDS.get(f"{name}/{code}") or in_words(code, WORDS)
 
 
 def empty_assignment() -> SubscriptionForm:
@@ -73,6 +74,5 @@ def with_errors(submitted: SubscriptionForm, details: dict[str, list[str]]) -> S
         if name in submitted.values:
             submitted.errors.setdefault(name, []).extend(_words(name, code) for code in codes)
         else:
-            submitted.general_errors.extend(f"{path.replace('_', ' ').capitalize()}: {_words(name, code)}"
-                                            for code in codes)
+            submitted.general_errors.extend(of_no_field(path, _words(name, code)) for code in codes)
     return submitted
