@@ -17,6 +17,7 @@ from chalicelib.domain.organizations import Organization
 from chalicelib.domain.plans import Plan
 from chalicelib.domain.test_clocks import TestClock
 from chalicelib.rendering.invoices import InvoiceRecords
+from chalicelib.setup_cache import CONTAINER_SETUP
 from chalicelib.store.customer_purge import purge_customer
 from chalicelib.store.repositories import Repositories, repositories
 from chalicelib.usage.period_usage import stored_usage
@@ -59,7 +60,7 @@ def customer_time(organization: Organization, request_time: datetime) -> Custome
 
 
 def organization_use_cases(stores: Repositories | None = None) -> OrganizationUseCases:
-    return OrganizationUseCases((stores or repositories()).organizations, CLOCK, IDS)
+    return OrganizationUseCases((stores or repositories()).organizations, CLOCK, IDS, CONTAINER_SETUP)
 
 
 def console_sessions() -> ConsoleSessions:
@@ -91,13 +92,13 @@ def subscription_use_cases() -> SubscriptionUseCases:
 def ingest_events() -> IngestEvents:
     stores = repositories()
     return IngestEvents(stores.events, stores.subscriptions, stores.customers, stores.billable_metrics, stores.plans,
-                        IDS)
+                        IDS, CONTAINER_SETUP)
 
 
 def read_current_usage() -> ReadCurrentUsage:
     stores = repositories()
     return ReadCurrentUsage(stores.customers, stores.subscriptions, stores.plans, stores.billable_metrics,
-                            stores.dead_letters, partial(stored_usage, stores))
+                            stores.dead_letters, partial(stored_usage, stores), CONTAINER_SETUP)
 
 
 def event_use_cases() -> EventUseCases:

@@ -20,6 +20,7 @@ from moto_tables import Seed, TablesSnapshot
 from chalicelib.control_plane import organization_use_cases
 from chalicelib.local import moto_fixes
 from chalicelib.local.gateway import ApiGatewayEmulation
+from chalicelib.setup_cache import CONTAINER_SETUP
 from chalicelib.store.repositories import reset_repositories
 from chalicelib.store.tables import create_tables
 
@@ -64,10 +65,12 @@ def dynamodb(aws_environment):
     test of the process created (a millisecond, where creating them takes twenty). The data is fresh all the same."""
     with mock_aws(config={"core": {"mock_credentials": True, "reset_boto3_session": False}}):
         reset_repositories()
+        CONTAINER_SETUP.clear()  # a fresh backend, as a fresh container would meet it
         client = boto3.client("dynamodb")
         EMPTY_TABLES.value(lambda: create_tables(client))
         yield client
         reset_repositories()
+        CONTAINER_SETUP.clear()
 
 
 @pytest.fixture

@@ -37,6 +37,8 @@ class Organization(LegalIdentity):
     invoice_grace_period: int = 0
     invoice_footer: str | None = None
     document_locale: str = "en"
+    # Moved by every change of what the setup cache holds (chalicelib/setup_cache.py): readers compare it.
+    setup_version: int = 0
 
 
 def default_document_number_prefix(name: str, organization_id: str) -> str:

@@ -146,6 +146,13 @@ class Subscription(BaseModel):
                       self.starting_at if self.starting_invoice_due else None]
         return min((moment for moment in candidates if moment is not None), default=None)
 
+    def settled_at(self, now: datetime) -> bool:
+        """Whether the subscription as read still holds at `now` whatever the biller did since: the biller changes
+        it (starts it, advances its period, terminates it at its ending_at, switches its downgrade) only once its
+        next billing action is due, and `now` is before that (the setup cache's rule for what it keeps of one)."""
+        due = self.next_billing_action_at
+        return due is None or now < due
+
     @property
     def next_backfill_at(self) -> datetime | None:
         """When a backfill next has something of its history to bill; None: nothing."""

@@ -13,6 +13,7 @@ from chalicelib.store import keys
 from chalicelib.store.counted_records import CountedRecordRepository, Record
 from chalicelib.store.dynamo import TransactionCancelled, to_attributes, transact
 from chalicelib.store.lookups import Lookup
+from chalicelib.store.setup_version import setup_change
 
 
 class CodedRecordRepository(CountedRecordRepository[Record]):
@@ -65,6 +66,7 @@ class CodedRecordRepository(CountedRecordRepository[Record]):
             self.code_lookup.put(self._table, organization_id, record.code, record.id),
             self._live_count_change(organization_id, self.counter_sk, 1),
             *related,
+            setup_change(organization_id),
         ], lookup_index=1)
 
     def _replace(self, previous: Record, record: Record, related: list[dict]) -> None:
@@ -76,7 +78,8 @@ class CodedRecordRepository(CountedRecordRepository[Record]):
             actions.append(self.code_lookup.put(self._table, record.organization_id, record.code, record.id))
             actions.append(self.code_lookup.delete(self._table, previous.organization_id, previous.code,
                                                    previous.id))
-        self._write(actions + related, lookup_index=1 if record.code != previous.code else None)
+        self._write([*actions, *related, setup_change(record.organization_id)],
+                    lookup_index=1 if record.code != previous.code else None)
 
     def _remove(self, record: Record, related: list[dict]) -> None:
         """Move `record` (as read) to its deleted key, free its code and uncount it."""
@@ -90,4 +93,5 @@ class CodedRecordRepository(CountedRecordRepository[Record]):
             self.code_lookup.delete(self._table, organization_id, record.code, record.id),
             self._live_count_change(organization_id, self.counter_sk, -1),
             *related,
+            setup_change(organization_id),
         ], lookup_index=None)

@@ -40,6 +40,7 @@ from chalicelib.domain.webhooks import WebhookType, webhook_id
 from chalicelib.store import keys
 from chalicelib.store.dynamo import BATCH_GET_LIMIT, TransactionCancelled, from_attributes, to_attributes, transact
 from chalicelib.store.plans import subscription_count_update
+from chalicelib.store.setup_version import setup_change
 from chalicelib.store.subscriptions import copy_sort_keys, termination_releases
 from chalicelib.store.tables import CONTROL, EVENTS, EVENTS_BY_SUBSCRIPTION_TIME, USAGE, WEBHOOKS
 
@@ -285,7 +286,8 @@ class _CustomerPurge:
                             "ExpressionAttributeValues": to_attributes({":zero": 0})}},
                 self.stores.customers.external_id_lookup.delete(CONTROL.name, self.organization_id,
                                                                 customer["external_id"], self.customer_id),
-                self._count_removal(keys.CUSTOMER_COUNTER_SK, "live_count")])
+                self._count_removal(keys.CUSTOMER_COUNTER_SK, "live_count"),
+                setup_change(self.organization_id)])
         except TransactionCancelled as cancelled:
             raise StaleWrite() from cancelled
         return deleted + 2

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Callable
 
-from botocore.exceptions import ClientError
-
 from chalicelib.domain.customers import Customer
 from chalicelib.domain.errors import ExternalIdTaken, StaleWrite
 from chalicelib.domain.retries import SEQUENCE_ATTEMPTS, retrying
@@ -15,12 +13,12 @@ from chalicelib.store.counted_records import CountedRecordRepository
 from chalicelib.store.dynamo import (
     TransactionCancelled,
     from_attributes,
-    is_condition_failure,
     number,
     to_attributes,
     transact,
 )
 from chalicelib.store.lookups import Lookup
+from chalicelib.store.setup_version import setup_change
 from chalicelib.store.test_clocks import TestClockRepository
 from chalicelib.store.webhooks import outbox_put
 
@@ -119,6 +117,7 @@ class CustomerRepository(CountedRecordRepository[Customer]):
                     outbox_put(organization_id, "customer.created", customer.id, customer.created_at),
                     *(test_clocks.enrolment_actions(organization_id, customer.test_clock_id, customer.id)
                       if customer.test_clock_id else ()),
+                    setup_change(organization_id),
                 ])
             except TransactionCancelled as cancelled:
                 if 2 in cancelled.failed:
@@ -132,11 +131,10 @@ class CustomerRepository(CountedRecordRepository[Customer]):
 
     def update(self, customer: Customer, expected_version: int) -> None:
         try:
-            self._client.put_item(**self._versioned_put(customer, expected_version))
-        except ClientError as error:
-            if is_condition_failure(error):
-                raise StaleWrite() from error
-            raise
+            transact(self._client, [{"Put": self._versioned_put(customer, expected_version)},
+                                    setup_change(customer.organization_id)])
+        except TransactionCancelled as cancelled:
+            raise StaleWrite() from cancelled
 
     def change_external_id(self, previous: Customer, renamed: Customer) -> None:
         """Move the lookup item to the new external_id; refused while the customer has active subscriptions."""
@@ -144,7 +142,8 @@ class CustomerRepository(CountedRecordRepository[Customer]):
         put["ConditionExpression"] += " AND active_subscriptions_count = :zero"
         put["ExpressionAttributeValues"] = to_attributes({":expected": previous.version, ":zero": 0})
         try:
-            transact(self._client, [self._lookup_put(renamed), self._lookup_delete(previous), {"Put": put}])
+            transact(self._client, [self._lookup_put(renamed), self._lookup_delete(previous), {"Put": put},
+                                    setup_change(renamed.organization_id)])
         except TransactionCancelled as cancelled:
             if 0 in cancelled.failed:
                 raise ExternalIdTaken() from cancelled
@@ -159,6 +158,7 @@ class CustomerRepository(CountedRecordRepository[Customer]):
                          "Item": to_attributes(_customer_item(customer, keys.deleted_customer_sk(customer.id)))}},
                 self._lookup_delete(customer),
                 self._live_count_change(customer.organization_id, keys.CUSTOMER_COUNTER_SK, -1),
+                setup_change(customer.organization_id),
             ])
         except TransactionCancelled as cancelled:
             raise StaleWrite() from cancelled

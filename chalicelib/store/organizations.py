@@ -17,6 +17,15 @@ from chalicelib.store.dynamo import (
     to_attributes,
     transact,
 )
+from chalicelib.store.setup_version import SETUP_VERSION, setup_change
+
+
+def _setup_moved(update: dict) -> dict:
+    """An organization update (`set_or_remove`'s arguments) that also moves its setup version: its timezone, VAT
+    rate and currency are setup the caches hold."""
+    values = {**update.get("ExpressionAttributeValues", {}), **to_attributes({":setup_one": 1})}
+    return {**update, "UpdateExpression": f"{update['UpdateExpression']} ADD {SETUP_VERSION} :setup_one",
+            "ExpressionAttributeValues": values}
 
 
 class OrganizationRepository(ControlTableRepository):
@@ -71,7 +80,7 @@ class OrganizationRepository(ControlTableRepository):
         try:
             response = self._client.update_item(
                 TableName=self._table, Key=self._organization_key(organization_id),
-                **set_or_remove({**changes, "updated_at": utc_now()}),
+                **_setup_moved(set_or_remove({**changes, "updated_at": utc_now()})),
                 ConditionExpression="attribute_exists(pk)", ReturnValues="ALL_NEW")
         except ClientError as error:
             if is_condition_failure(error):
@@ -89,7 +98,7 @@ class OrganizationRepository(ControlTableRepository):
                                     "ConditionExpression": "attribute_not_exists(active) OR active = :zero",
                                     "ExpressionAttributeValues": to_attributes({":zero": 0})}},
                 {"Update": {"TableName": self._table, "Key": self._organization_key(organization_id),
-                            **set_or_remove({**changes, "updated_at": utc_now()}),
+                            **_setup_moved(set_or_remove({**changes, "updated_at": utc_now()})),
                             "ConditionExpression": "attribute_exists(pk)"}}])
         except TransactionCancelled as cancelled:
             if 0 in cancelled.failed:
@@ -110,6 +119,7 @@ class OrganizationRepository(ControlTableRepository):
                          "ConditionExpression": "attribute_not_exists(pk)"}},
                 {"Put": {"TableName": self._table, "Item": to_attributes(listed),
                          "ConditionExpression": "attribute_not_exists(pk)"}},
+                setup_change(record.organization_id),
             ])
         except TransactionCancelled as cancelled:
             if cancelled.failed:
@@ -118,7 +128,7 @@ class OrganizationRepository(ControlTableRepository):
 
     def find_api_key(self, key_hash: str) -> ApiKeyRecord | None:
         response = self._client.get_item(
-            TableName=self._table,
+            TableName=self._table, ConsistentRead=True,
             Key=to_attributes({"pk": keys.api_key_pk(key_hash), "sk": keys.API_KEY_LOOKUP_SK}))
         if "Item" not in response:
             return None
@@ -140,4 +150,5 @@ class OrganizationRepository(ControlTableRepository):
             {"Delete": {"TableName": self._table, "Key": to_attributes(
                 {"pk": keys.organization_pk(record.organization_id),
                  "sk": keys.organization_api_key_sk(record.key_id)})}},
+            setup_change(record.organization_id),
         ])

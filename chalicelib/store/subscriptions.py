@@ -22,6 +22,7 @@ from chalicelib.domain.subscriptions import Change, Subscription
 from chalicelib.store import keys
 from chalicelib.store.dynamo import ControlTableRepository, from_attributes, number, to_attributes
 from chalicelib.store.lookups import Lookup
+from chalicelib.store.setup_version import setup_change
 from chalicelib.store.tables import CONTROL, CONTROL_BY_BACKFILL, CONTROL_BY_DUE, IndexSpec
 from chalicelib.store.unit_of_work import DynamoUnitOfWork, on_dynamodb
 from chalicelib.store.webhooks import outbox_put
@@ -189,15 +190,15 @@ class SubscriptionRepository(ControlTableRepository):
         status counters; the caller stages the plans' counts."""
         self._stage(unit, [(previous, moved)])
 
-    def schedule_downgrade(self, previous: Subscription, scheduled: Subscription, pending: Subscription | None,
-                           successor: Subscription) -> None:
-        """A downgrade scheduled, in ONE transaction: `previous` (as read) replaced by `scheduled`, and its pending
-        subscription `successor` created, or replacing `pending` (the one an earlier downgrade scheduled), with the
-        pending counters. Neither the lookup nor the counts move: the active one holds them until the switch.
-        Raises StaleWrite if anything moved since it was read."""
-        unit = DynamoUnitOfWork(self._client)
+    def stage_schedule_downgrade(self, unit: UnitOfWork, previous: Subscription, scheduled: Subscription,
+                                 pending: Subscription | None, successor: Subscription) -> None:
+        """Stage a downgrade scheduled: `previous` (as read) replaced by `scheduled`, and its pending subscription
+        `successor` created, or replacing `pending` (the one an earlier downgrade scheduled), with the pending
+        counters. Neither the lookup nor the counts move: the active one holds them until the switch."""
         self._stage(unit, [(previous, scheduled), (pending, successor)])
-        unit.commit()
+
+    def stage_setup_change(self, unit: UnitOfWork, organization_id: str) -> None:
+        on_dynamodb(unit).add(setup_change(organization_id))
 
     def _stage(self, unit: UnitOfWork, changes: Sequence[Change], actions: Sequence[dict] = ()) -> None:
         """Each change's item and copies (a new one, or replacing its earlier self at the version read), `actions`,

@@ -1,11 +1,12 @@
 """Ingesting events, one or a batch: validated whole before anything is written, then one conditional write per
 event on its idempotency key.
 
-Lookups of metrics, subscriptions, customers and plans are cached for the request, so a batch of 100 events for one
-subscription reads each once."""
+Metrics, subscriptions, customers and plans are read from the container's setup cache while the organization's
+setup version holds (chalicelib/setup_cache.py): a warm container stores a single event with two requests, the
+organization's read and the event's write."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.domain.aggregations.windows import epoch_ms
@@ -14,9 +15,9 @@ from chalicelib.domain.customers import Customer
 from chalicelib.domain.errors import NotFound, ValidationFailed
 from chalicelib.domain.events import MAX_BATCH_EVENTS, Event, EventInput, iso_ms, property_errors
 from chalicelib.domain.organizations import Organization
-from chalicelib.domain.plans import Plan
 from chalicelib.domain.subscriptions import Subscription
 from chalicelib.memo import Memo
+from chalicelib.setup_cache import OrganizationSetup, SetupCache
 from chalicelib.usecases.ports import (
     BillableMetricStore,
     CustomerClock,
@@ -49,24 +50,39 @@ class _Refused(Exception):
 
 
 class _Resolver:
-    """The organization's records an ingestion request reads, each read at most once per request."""
+    """The organization's records an ingestion request reads: its metrics, customers, plans and subscriptions from
+    the container's setup cache (at the setup version the request's authentication read), a customer's active
+    subscriptions once per request (the biller starts and ends them without moving the version)."""
 
     def __init__(self, subscriptions: SubscriptionStore, customers: CustomerStore, metrics: BillableMetricStore,
-                 plans: PlanStore, organization_id: str):
+                 plans: PlanStore, organization_id: str, setup: OrganizationSetup):
         self.organization_id = organization_id
-        def current_or_terminated(external_id: str) -> Subscription | None:
-            """The active or pending subscription of the external id, else its latest terminated one (late
-            events of a terminated subscription are accepted, as Lago does; the aggregator bills by timestamp)."""
-            return (subscriptions.find_current(organization_id, external_id)
-                    or subscriptions.find_latest(organization_id, external_id, "terminated"))
-
-        self.metric: Memo[str, BillableMetric | None] = Memo(lambda code: metrics.find_by_code(organization_id, code))
-        self.subscription: Memo[str, Subscription | None] = Memo(current_or_terminated)
-        self.customer: Memo[str, Customer | None] = Memo(
-            lambda external_id: customers.find_by_external_id(organization_id, external_id))
+        self._subscriptions = subscriptions
+        self._customers = customers
+        self._metrics = metrics
+        self._plans = plans
+        self._setup = setup
         self._active: Memo[str, list[Subscription]] = Memo(
             lambda customer_id: subscriptions.of_customer(organization_id, customer_id, ("active",)))
-        self._plan: Memo[str, Plan | None] = Memo(lambda plan_id: plans.get_any(organization_id, plan_id))
+
+    def metric(self, code: str) -> BillableMetric | None:
+        return self._setup.read("metric_code", code, lambda: self._metrics.find_by_code(self.organization_id, code))
+
+    def customer(self, external_id: str) -> Customer | None:
+        return self._setup.read("customer_external_id", external_id,
+                                lambda: self._customers.find_by_external_id(self.organization_id, external_id))
+
+    def subscription(self, external_id: str, clock: CustomerClock) -> Subscription | None:
+        """The active or pending subscription of the external id, else its latest terminated one (late events of a
+        terminated subscription are accepted, as Lago does; the aggregator bills by timestamp). Read again once the
+        biller may have changed it (a downgrade's switch names another subscription)."""
+        return self._setup.read_while(
+            "current_or_terminated_subscription", external_id, lambda: self._current_or_terminated(external_id),
+            lambda cached: cached is None or cached.settled_at(clock.now_for(cached.test_clock_id)))
+
+    def _current_or_terminated(self, external_id: str) -> Subscription | None:
+        return (self._subscriptions.find_current(self.organization_id, external_id)
+                or self._subscriptions.find_latest(self.organization_id, external_id, "terminated"))
 
     def subscriptions_billing(self, customer: Customer, metric: BillableMetric) -> list[Subscription]:
         """The customer's active subscriptions whose plan has a charge on the metric."""
@@ -74,7 +90,7 @@ class _Resolver:
                 if metric.id in self._plan_metric_ids(subscription.plan_id)]
 
     def _plan_metric_ids(self, plan_id: str) -> set[str]:
-        plan = self._plan(plan_id)
+        plan = self._setup.read("plan", plan_id, lambda: self._plans.get_any(self.organization_id, plan_id))
         return plan.billable_metric_ids() if plan is not None else set()
 
 
@@ -93,9 +109,12 @@ class IngestEvents:
     metrics: BillableMetricStore
     plans: PlanStore
     ids: IdSource
+    setup: SetupCache = field(default_factory=SetupCache)
 
     def _resolver(self, organization: Organization) -> _Resolver:
-        return _Resolver(self.subscriptions, self.customers, self.metrics, self.plans, organization.id)
+        """Read at the setup version of `organization` as the request's authentication read it."""
+        return _Resolver(self.subscriptions, self.customers, self.metrics, self.plans, organization.id,
+                         self.setup.at(organization.id, organization.setup_version))
 
     def _validated(self, resolver: _Resolver, payload: Any, clock: CustomerClock) -> Event:
         """The event a payload asks to store, or _Refused. Formats first, then the subscription (or the
@@ -108,7 +127,7 @@ class IngestEvents:
         subscription: Subscription | None = None
         customer: Customer | None = None
         if request.external_subscription_id is not None:
-            subscription = resolver.subscription(request.external_subscription_id)
+            subscription = resolver.subscription(request.external_subscription_id, clock)
             if subscription is None:
                 raise _Refused({}, ("external_subscription_id", "subscription"))
         else:

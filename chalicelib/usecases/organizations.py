@@ -2,13 +2,14 @@
 HTTP), its webhook signing key, and `PUT /organizations`."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.domain.api_keys import ApiKeyRecord, generate_api_key, hash_api_key, key_matches
 from chalicelib.domain.errors import HasActiveSubscriptions, NotFound, ValidationFailed
 from chalicelib.domain.organizations import Organization, OrganizationUpdate, default_document_number_prefix
 from chalicelib.domain.webhooks import new_hmac_key
+from chalicelib.setup_cache import SetupCache
 from chalicelib.usecases.ports import Clock, IdSource, OrganizationStore
 
 
@@ -17,6 +18,7 @@ class OrganizationUseCases:
     organizations: OrganizationStore
     clock: Clock
     ids: IdSource
+    setup: SetupCache = field(default_factory=SetupCache)
 
     def issue_api_key(self, organization_id: str, api_key: str | None = None) -> str:
         """Register a key (a fresh one unless given) for the organization; returns the key, shown only now."""
@@ -37,12 +39,27 @@ class OrganizationUseCases:
         return organization, self.issue_api_key(organization_id, api_key)
 
     def authenticate(self, api_key: str) -> Organization | None:
-        """The organization owning `api_key`; None for a key no organization has, or whose organization is gone."""
-        record = self.organizations.find_api_key(hash_api_key(api_key))
+        """The organization owning `api_key`; None for a key no organization has, or whose organization is gone.
+        The organization item is read on every call (its setup version says whether the key's record the container
+        holds is still the stored one): one read in a warm container, two on a key's first use."""
+        key_hash = hash_api_key(api_key)
+        owner = self.setup.key_owner(key_hash)
+        organization = self._organization(owner) if owner is not None else None
+        if organization is not None:
+            record = self.setup.at(organization.id, organization.setup_version).read(
+                "api_key", key_hash, lambda: self.organizations.find_api_key(key_hash))
+            if record is not None and record.organization_id == organization.id:
+                return organization if key_matches(api_key, record) else None
+        record = self.organizations.find_api_key(key_hash)
         if record is None or not key_matches(api_key, record):
             return None
+        # Only a hint: the record is kept at the version read BEFORE it, by the key's next use.
+        self.setup.remember_key_owner(key_hash, record.organization_id)
+        return self._organization(record.organization_id)
+
+    def _organization(self, organization_id: str) -> Organization | None:
         try:
-            return self.organizations.get(record.organization_id)
+            return self.organizations.get(organization_id)
         except NotFound:
             return None
 

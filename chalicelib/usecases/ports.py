@@ -151,8 +151,12 @@ class SubscriptionStore(Protocol):
                           successor: Subscription, pending: Subscription | None = None,
                           also: Sequence[Change] = ()) -> None: ...
 
-    def schedule_downgrade(self, previous: Subscription, scheduled: Subscription, pending: Subscription | None,
-                           successor: Subscription) -> None: ...
+    def stage_schedule_downgrade(self, unit: UnitOfWork, previous: Subscription, scheduled: Subscription,
+                                 pending: Subscription | None, successor: Subscription) -> None: ...
+
+    def stage_setup_change(self, unit: UnitOfWork, organization_id: str) -> None:
+        """The organization's setup version moved with what `unit` writes: a subscription written by the API, the
+        console or the CLI (never by the biller, whose transitions routing derives from the dates it reads)."""
 
     def stage_move_pending(self, unit: UnitOfWork, previous: Subscription, moved: Subscription) -> None: ...
 

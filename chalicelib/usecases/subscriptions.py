@@ -125,6 +125,7 @@ class SubscriptionUseCases:
             unit = self.transactions.unit_of_work()
             self.plans.stage_subscription_count(unit, plan, 1)
             self.subscriptions.stage_create(unit, subscription, customer, plan.amount_currency)
+            self.subscriptions.stage_setup_change(unit, organization.id)
             try:
                 unit.commit()
             except ExternalIdTaken:
@@ -169,6 +170,14 @@ class SubscriptionUseCases:
         self.plans.stage_subscription_count(unit, current_plan, -1)
         self.plans.stage_subscription_count(unit, plan, 1)
         stage(unit)
+        self.subscriptions.stage_setup_change(unit, plan.organization_id)
+        unit.commit()
+
+    def _commit(self, organization_id: str, stage: Callable[[UnitOfWork], None]) -> None:
+        """ONE transaction: what `stage` stages, with the organization's setup version moved."""
+        unit = self.transactions.unit_of_work()
+        stage(unit)
+        self.subscriptions.stage_setup_change(unit, organization_id)
         unit.commit()
 
     def _downgrade(self, organization: Organization, existing: Subscription, customer: Customer, current_plan: Plan,
@@ -182,7 +191,8 @@ class SubscriptionUseCases:
         pending = scheduled_pending(self.subscriptions, existing)
         scheduled, successor = scheduled_downgrade(existing, plan, current_plan, _timezone(customer, organization),
                                                    now, pending, self.ids.new_id(), request)
-        self.subscriptions.schedule_downgrade(existing, scheduled, pending, successor)
+        self._commit(organization.id, lambda unit: self.subscriptions.stage_schedule_downgrade(
+            unit, existing, scheduled, pending, successor))
         return Shown(scheduled, customer, current_plan)
 
     def _last_termination(self, organization_id: str, customer_id: str, external_id: str) -> datetime | None:
@@ -226,7 +236,7 @@ class SubscriptionUseCases:
             subscription = updated_subscription(previous, request, shown.plan,
                                                 _timezone(shown.customer, organization),
                                                 clock.now_for(previous.test_clock_id))
-            self.subscriptions.replace(previous, subscription)
+            self._commit(organization.id, lambda unit: self.subscriptions.stage_replace(unit, previous, subscription))
             return Shown(subscription, shown.customer, shown.plan)
 
         return retrying("subscription", attempt)
@@ -248,13 +258,15 @@ class SubscriptionUseCases:
                                if previous.previous_subscription_id is not None else None)
                 if predecessor is None or predecessor.next_subscription_id != previous.id:
                     raise StaleWrite()  # written in one transaction with it: read again
-                self.subscriptions.replace(previous, ended,
-                                            also=[(predecessor, downgrade_dropped(predecessor, now))])
+                dropped = [(predecessor, downgrade_dropped(predecessor, now))]
+                self._commit(organization.id, lambda unit: self.subscriptions.stage_replace(
+                    unit, previous, ended, also=dropped))
                 return Shown(ended, shown.customer, shown.plan)
             unit = self.transactions.unit_of_work()
             self.plans.stage_subscription_count(unit, shown.plan, -1)
             self.subscriptions.stage_replace(unit, previous, ended,
                                              also=downgrade_canceled(self.subscriptions, previous, now))
+            self.subscriptions.stage_setup_change(unit, organization.id)
             unit.commit()
             return Shown(ended, shown.customer, _counted(shown.plan, -1))
 

@@ -5,6 +5,7 @@ transaction does (InMemoryUnitOfWork); a change Lago reports queues its webhook 
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -78,6 +79,17 @@ def _newest_first(records: Iterable[Any]) -> list[Any]:
     return sorted(records, key=lambda record: record.id, reverse=True)
 
 
+class SetupVersions:
+    """Each organization's setup version, moved by the fakes' control-plane writes as the control table's writes
+    move it (chalicelib/store/setup_version.py); shared by the fakes of one InMemoryControlPlane."""
+
+    def __init__(self) -> None:
+        self.moved: Counter[str] = Counter()
+
+    def move(self, organization_id: str) -> None:
+        self.moved[organization_id] += 1
+
+
 class _CodedRecords:
     """Metrics and plans: records by lago_id, unique codes per organization, a deleted copy kept, and writes at the
     version (and the counts others move) read."""
@@ -87,6 +99,7 @@ class _CodedRecords:
     def __init__(self) -> None:
         self.live: dict[tuple[str, str], Any] = {}
         self.deleted: dict[tuple[str, str], Any] = {}
+        self.setup = SetupVersions()
 
     def get(self, organization_id: str, record_id: str) -> Any:
         return self.live.get((organization_id, record_id))
@@ -127,16 +140,19 @@ class InMemoryBillableMetrics(_CodedRecords):
     def create(self, metric: BillableMetric) -> None:
         self._check_code(metric)
         self._put(metric)
+        self.setup.move(metric.organization_id)
 
     def update(self, previous: BillableMetric, metric: BillableMetric) -> None:
         if metric.code != previous.code:
             self._check_code(metric)
         _unless(self._as_read(previous))
         self._put(metric)
+        self.setup.move(metric.organization_id)
 
     def delete(self, metric: BillableMetric) -> None:
         _unless(self._as_read(metric))
         self._remove(metric)
+        self.setup.move(metric.organization_id)
 
     def check_used(self, metric: BillableMetric) -> None:
         """A plan write's condition on a metric its charges use: still at the version it was validated against."""
@@ -169,6 +185,7 @@ class InMemoryPlans(_CodedRecords):
         for metric in used:
             self._metrics.check_used(metric)
         self._put(plan)
+        self.setup.move(plan.organization_id)
         for metric in used:
             self._metrics.move_plans_count(plan.organization_id, metric.id, 1)
 
@@ -181,6 +198,7 @@ class InMemoryPlans(_CodedRecords):
             self._metrics.check_used(metric)
         used_before = previous.billable_metric_ids()
         self._put(plan)
+        self.setup.move(plan.organization_id)
         for metric in used:
             if metric.id not in used_before:
                 self._metrics.move_plans_count(plan.organization_id, metric.id, 1)
@@ -190,6 +208,7 @@ class InMemoryPlans(_CodedRecords):
     def delete(self, plan: Plan) -> None:
         _unless(self._as_read(plan))
         self._remove(plan)
+        self.setup.move(plan.organization_id)
         for metric_id in plan.billable_metric_ids():
             self._metrics.move_plans_count(plan.organization_id, metric_id, -1)
 
@@ -259,6 +278,7 @@ class InMemoryCustomers:
         self.live: dict[tuple[str, str], Customer] = {}
         self.deleted: dict[tuple[str, str], Customer] = {}
         self._last_sequence: dict[str, int] = {}
+        self.setup = SetupVersions()
 
     def find_by_external_id(self, organization_id: str, external_id: str) -> Customer | None:
         return next((customer for (organization, _), customer in self.live.items()
@@ -287,6 +307,7 @@ class InMemoryCustomers:
             self._test_clocks.enrol(organization_id, customer.test_clock_id, customer.id)
         self._last_sequence[organization_id] = customer.sequential_id
         self.live[(organization_id, customer.id)] = customer
+        self.setup.move(organization_id)
         unit = InMemoryUnitOfWork()
         self._outbox.stage_webhook(unit, organization_id, "customer.created", customer.id, customer.created_at)
         unit.commit()
@@ -299,6 +320,7 @@ class InMemoryCustomers:
     def update(self, customer: Customer, expected_version: int) -> None:
         _unless(self._at_version(customer, expected_version))
         self.live[(customer.organization_id, customer.id)] = customer
+        self.setup.move(customer.organization_id)
 
     def change_external_id(self, previous: Customer, renamed: Customer) -> None:
         _unless(self.find_by_external_id(renamed.organization_id, renamed.external_id) is None, ExternalIdTaken)
@@ -306,6 +328,7 @@ class InMemoryCustomers:
         _unless(self._at_version(previous, previous.version) and current is not None
                 and current.active_subscriptions_count == 0)
         self.live[(renamed.organization_id, renamed.id)] = renamed
+        self.setup.move(renamed.organization_id)
 
     def delete(self, customer: Customer) -> None:
         current = self.get(customer.organization_id, customer.id)
@@ -313,6 +336,7 @@ class InMemoryCustomers:
                 and current.active_subscriptions_count == 0)
         key = (customer.organization_id, customer.id)
         self.deleted[key] = self.live.pop(key)
+        self.setup.move(customer.organization_id)
 
     def is_subscribable(self, customer: Customer, currency: str) -> bool:
         current = self.get(customer.organization_id, customer.id)
@@ -461,11 +485,13 @@ class InMemorySubscriptions:
     def stage_move_pending(self, unit: UnitOfWork, previous: Subscription, moved: Subscription) -> None:
         self._stage(unit, [(previous, moved)])
 
-    def schedule_downgrade(self, previous: Subscription, scheduled: Subscription, pending: Subscription | None,
-                           successor: Subscription) -> None:
-        unit = InMemoryUnitOfWork()
+    def stage_schedule_downgrade(self, unit: UnitOfWork, previous: Subscription, scheduled: Subscription,
+                                 pending: Subscription | None, successor: Subscription) -> None:
         self._stage(unit, [(previous, scheduled), (pending, successor)])
-        unit.commit()
+
+    def stage_setup_change(self, unit: UnitOfWork, organization_id: str) -> None:
+        in_memory(unit).add(lambda: True, lambda: self._customers.setup.move(organization_id),
+                            item=("organization", organization_id))
 
 
 class InMemoryEvents:
@@ -535,6 +561,7 @@ class InMemoryOrganizations:
         self.stored: dict[str, Organization] = {}
         self.hmac_keys: dict[str, str] = {}
         self.api_keys: dict[str, ApiKeyRecord] = {}  # by hash
+        self.setup = SetupVersions()
 
     def create(self, organization: Organization, hmac_key: str) -> None:
         self.stored[organization.id] = organization
@@ -542,7 +569,7 @@ class InMemoryOrganizations:
 
     def get(self, organization_id: str) -> Organization:
         _unless(organization_id in self.stored, lambda: NotFound("organization"))
-        return self.stored[organization_id]
+        return self.stored[organization_id].model_copy(update={"setup_version": self.setup.moved[organization_id]})
 
     def hmac_key(self, organization_id: str, new_key: str) -> str:
         self.get(organization_id)
@@ -554,6 +581,7 @@ class InMemoryOrganizations:
     def add_api_key(self, record: ApiKeyRecord) -> None:
         _unless(record.key_hash not in self.api_keys, lambda: ValidationFailed.single("api_key", "value_already_exist"))
         self.api_keys[record.key_hash] = record
+        self.setup.move(record.organization_id)
 
     def find_api_key(self, key_hash: str) -> ApiKeyRecord | None:
         return self.api_keys.get(key_hash)
@@ -564,6 +592,7 @@ class InMemoryOrganizations:
 
     def revoke_api_key(self, record: ApiKeyRecord) -> None:
         self.api_keys.pop(record.key_hash, None)
+        self.setup.move(record.organization_id)
 
     def update(self, organization_id: str, changes: dict[str, Any]) -> Organization:
         current = self.get(organization_id).model_dump()
@@ -572,7 +601,9 @@ class InMemoryOrganizations:
                 current.pop(name, None)  # removed: the model's default
             else:
                 current[name] = value
-        updated = Organization.model_validate({**current, "updated_at": self._clock.now()})
+        self.setup.move(organization_id)
+        updated = Organization.model_validate({**current, "updated_at": self._clock.now(),
+                                               "setup_version": self.setup.moved[organization_id]})
         self.stored[organization_id] = updated
         return updated
 
@@ -612,6 +643,8 @@ class InMemoryControlPlane:
         self.customers = InMemoryCustomers(self.test_clocks, self.webhooks)
         self.subscriptions = InMemorySubscriptions(self.customers, self.webhooks)
         self.organizations = InMemoryOrganizations(self.subscriptions, clock)
+        # One setup version per organization, moved by every fake's control-plane writes.
+        self.billable_metrics.setup = self.plans.setup = self.customers.setup = self.organizations.setup
         self.events = InMemoryEvents()
         self.invoices = InMemoryInvoices()
         self.console_sessions = InMemoryConsoleSessions()

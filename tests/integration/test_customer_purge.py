@@ -110,8 +110,8 @@ def naming(items: dict, ids: set[str]) -> set[tuple[str, str, str]]:
 
 def counter_keys(organization_id: str, catalog: dict[str, dict]) -> set[tuple[str, str, str]]:
     """The items a purge moves counts on: the organization's subscription and customer counters, each plan and its
-    subscription counter."""
-    sort_keys = [keys.SUBSCRIPTION_COUNTER_SK, keys.CUSTOMER_COUNTER_SK,
+    subscription counter, and the organization itself (its setup version)."""
+    sort_keys = [keys.SUBSCRIPTION_COUNTER_SK, keys.CUSTOMER_COUNTER_SK, keys.ORGANIZATION_SK,
                  *(sort_key for plan in catalog.values()
                    for sort_key in (keys.PLANS.sk(plan["lago_id"]), keys.plan_subscription_counter_sk(plan["lago_id"])))]
     return {(CONTROL.name, keys.organization_pk(organization_id), sort_key) for sort_key in sort_keys}

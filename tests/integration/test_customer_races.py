@@ -74,7 +74,8 @@ def test_a_create_racing_a_delete_keeps_the_live_count_right(api):
 
 def test_an_update_racing_an_update_loses_neither(api):
     created = post_customer(api, external_id="cust", name="Cust").json_body["customer"]
-    with competing("PutItem", lambda: api.put(f"{CUSTOMERS}/cust", {"customer": {"city": "Lyon"}})) as rival:
+    with competing("TransactWriteItems",
+                   lambda: api.put(f"{CUSTOMERS}/cust", {"customer": {"city": "Lyon"}})) as rival:
         mine = post_customer(api, external_id="cust", email="new@example.com")
     assert rival[0].status_code == 200 and mine.status_code == 200
     assert (mine.json_body["customer"]["city"], mine.json_body["customer"]["email"]) == ("Lyon", "new@example.com")
@@ -109,7 +110,7 @@ def test_a_delete_racing_an_update_ends_deleted(api):
 
 def test_an_update_racing_a_delete_ends_deleted(api):
     post_customer(api, external_id="cust", name="Cust")
-    with competing("PutItem", lambda: api.delete(f"{CUSTOMERS}/cust")) as rival:
+    with competing("TransactWriteItems", lambda: api.delete(f"{CUSTOMERS}/cust")) as rival:
         updated = api.put(f"{CUSTOMERS}/cust", {"customer": {"city": "Lyon"}})
     assert rival[0].status_code == 200
     assert (updated.status_code, updated.json_body) == (404, CUSTOMER_NOT_FOUND)

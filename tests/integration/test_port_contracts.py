@@ -526,10 +526,12 @@ def test_an_organization_is_created_read_and_updated(ports):
     assert ports.organizations.get(ORG) == cleared
 
 
-def test_an_organization_keeps_its_timezone_while_subscribed(ports, catalog):
-    an_organization(ports)
+def test_an_organization_keeps_its_timezone_while_subscribed(ports):
+    an_organization(ports)  # before its catalog, whose writes move its setup version
     assert ports.organizations.update_while_unsubscribed(ORG, {"timezone": "Europe/Paris"}).timezone == "Europe/Paris"
-    customer, plan = catalog
+    plan = a_plan(ports)
+    ports.plans.create(plan, [])
+    customer = a_customer(ports)
     subscribed(ports, customer, plan)
     with pytest.raises(errors.HasActiveSubscriptions):
         ports.organizations.update_while_unsubscribed(ORG, {"timezone": "UTC"})

@@ -74,7 +74,7 @@ def test_a_customer_update_racing_a_create_keeps_the_subscription_count(api):
     """The create bumps the customer's version, so the update's whole-item put retries on top of it."""
     create_customer(api)
     create_plan(api)
-    with competing("PutItem", lambda: post(api)) as rival:
+    with competing("TransactWriteItems", lambda: post(api)) as rival:
         updated = api.put(f"{CUSTOMERS}/cust", {"customer": {"city": "Lyon"}})
     assert rival[0].status_code == 200 and updated.status_code == 200
     assert updated.json_body["customer"]["currency"] == "EUR"
