@@ -37,10 +37,9 @@ class OrganizationSetup:
     def read_while(self, kind: str, key: Hashable, read: Callable[[], Value], holds: Callable[[Value], bool]) -> Value:
         """`read`'s entry, read again (and kept) when `holds(entry)` says it may have changed without the version
         moving (a subscription the biller may have written since)."""
-        value = self.read(kind, key, read)
-        if holds(value):
-            return value
-        self._entries.pop((kind, key), None)
+        entry = (kind, key)
+        if entry in self._entries and not holds(self._entries[entry]):
+            del self._entries[entry]
         return self.read(kind, key, read)
 
 

@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from chalicelib.domain.clock import utc_now
 from chalicelib.observability import DEAD_LETTERED_EVENTS, count, logger
+from chalicelib.setup_cache import CONTAINER_SETUP
 from chalicelib.store.dynamo import from_attributes
 from chalicelib.store.repositories import repositories
 from chalicelib.usage.aggregator import Aggregator, StreamRecord
@@ -49,7 +50,7 @@ def handle_stream_batch(raw_event: dict[str, Any], context: LambdaContext | None
     window_state = {"state": {}} if "window" in raw_event else {}
     if not raw_event.get("Records"):
         return {"batchItemFailures": [], **window_state}  # a tumbling window's final invoke may carry none
-    outcome = Aggregator(repositories(), utc_now()).apply_batch(stream_records(raw_event))
+    outcome = Aggregator(repositories(), utc_now(), CONTAINER_SETUP).apply_batch(stream_records(raw_event))
     if outcome.dead_lettered:
         count(DEAD_LETTERED_EVENTS, outcome.dead_lettered)
 

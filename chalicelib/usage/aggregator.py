@@ -29,6 +29,7 @@ from chalicelib.domain.dead_events import POISON_ATTEMPTS, DeadEvent
 from chalicelib.domain.errors import Contention
 from chalicelib.domain.events import UnbillableReason
 from chalicelib.observability import failure_reason, logger
+from chalicelib.setup_cache import SetupCache
 from chalicelib.usage.in_advance import InAdvanceBilling
 from chalicelib.usage.ports import UsageStores
 from chalicelib.usage.routing import DraftToRefresh, Routed, Router, StoredEvent
@@ -103,10 +104,10 @@ class BatchOutcome:
 
 
 class Aggregator:
-    def __init__(self, repositories: UsageStores, now: datetime):
+    def __init__(self, repositories: UsageStores, now: datetime, setup: SetupCache | None = None):
         self._usage = repositories.usage
         self._events = repositories.events
-        self._router = Router(repositories)
+        self._router = Router(repositories, now, setup)
         self._lineage = repositories.stream_lineage
         self._invoices = repositories.invoices
         self._dead_letters = repositories.dead_letters

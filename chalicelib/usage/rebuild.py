@@ -20,7 +20,7 @@ from chalicelib.domain.aggregations.windows import from_epoch_ms
 from chalicelib.domain.current_usage import BEFORE_START_PERIOD_MS
 from chalicelib.domain.errors import NotFound
 from chalicelib.usage.ports import UsageStores
-from chalicelib.usage.routing import Router, StoredEvent
+from chalicelib.usage.routing import StoredEvent, fresh_router
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ class UsageRebuild:
 
     def rebuild(self, organization_id: str, external_subscription_id: str, apply: bool = False) -> RebuildReport:
         """Compare (and with `apply`, rewrite) every aggregate of the external id's subscriptions."""
-        router = Router(self._stores)
+        router = fresh_router(self._stores)
         usage = self._stores.usage
         subscriptions = router.subscriptions(organization_id, external_subscription_id)
         if not subscriptions:

@@ -1,7 +1,7 @@
 """Where a stored event is billed: the subscription active at its timestamp, its plan's charges on the event's
 metric, the charges period containing the timestamp, the filter bucket, and the aggregation with its window.
-Shared by the stream aggregator and `rebuild-usage`; control-plane reads are cached per instance (one per
-Lambda invocation)."""
+Shared by the stream aggregator and `rebuild-usage`; setup reads go through the container's setup cache
+(chalicelib/setup_cache.py)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -25,6 +25,7 @@ from chalicelib.domain.current_usage import (
     unique_count_values_period_ms,
 )
 from chalicelib.domain.events import UnbillableReason
+from chalicelib.domain.organizations import Organization
 from chalicelib.domain.periods import BillingTerms, Period
 from chalicelib.domain.periods.period import after_last_second
 from chalicelib.domain.plans import Charge, Plan
@@ -33,6 +34,7 @@ from chalicelib.domain.pricing.groups import PricingGroup, pricing_group
 from chalicelib.domain.pricing.transactions import TransactionsAggregation
 from chalicelib.domain.subscriptions import Subscription, downgrade_successor
 from chalicelib.memo import Memo
+from chalicelib.setup_cache import OrganizationSetup, SetupCache
 from chalicelib.usage.ports import UsageStores
 
 _APPLIED_EVENTS = CountAggregation()
@@ -122,16 +124,31 @@ class Routing:
 
 
 class Router:
-    def __init__(self, repositories: UsageStores):
+    """Routes the events of one stream batch (or one rebuild) at `now`. Setup (subscription histories, plans,
+    metrics, customers) comes from `setup`, the container's cache, at the setup version of each organization read
+    once per Router (docs/data-model.md, "The setup version"); without one, from a cache of the Router's own.
+    What the biller writes without moving the version is read fresh, once per Router: a history whose next billing
+    action is due (`Subscription.settled_at`) or on a test clock (whose "now" is not the batch's), and the history
+    of an event whose charges period has ended (its invoice, draft or backfill is the biller's: `invoiced`,
+    `draft_of`)."""
+
+    def __init__(self, repositories: UsageStores, now: datetime, setup: SetupCache | None = None):
         self._store = repositories
-        self._histories: Memo[tuple[str, str], list[Subscription]] = Memo(self._read_history)
-        self._plans: Memo[tuple[str, str], Plan | None] = Memo(lambda key: self._store.plans.get_any(*key))
-        self._metrics: Memo[tuple[str, str], BillableMetric | None] = Memo(
-            lambda key: self._store.billable_metrics.get(*key))
-        self._timezones: Memo[tuple[str, str], str] = Memo(self._read_timezone)
+        self._now = now
+        self._setup = setup or SetupCache()
+        self._organizations: Memo[str, Organization] = Memo(repositories.organizations.get)
+        self._fresh_histories: Memo[tuple[str, str], list[Subscription]] = Memo(self._read_history)
+
+    def _setup_of(self, organization_id: str) -> OrganizationSetup:
+        return self._setup.at(organization_id, self._organizations(organization_id).setup_version)
 
     def subscriptions(self, organization_id: str, external_id: str) -> list[Subscription]:
-        return self._histories((organization_id, external_id))
+        return self._setup_of(organization_id).read_while(
+            "subscription_history", external_id, lambda: self._fresh_histories((organization_id, external_id)),
+            lambda history: all(self._settled(subscription) for subscription in history))
+
+    def _settled(self, subscription: Subscription) -> bool:
+        return subscription.test_clock_id is None and subscription.settled_at(self._now)
 
     def _read_history(self, key: tuple[str, str]) -> list[Subscription]:
         history = self._store.subscriptions.history(*key, ("active", "pending", "terminated"))
@@ -148,8 +165,17 @@ class Router:
         id's next subscription starts, only that subscription's recurring charges (`_before_start`). Unbillable: an
         event no subscription bills (before the first start or after the last end), and one whose charges period
         had its finalized invoice before it came (unless a pay-in-advance charge bills it on its own invoice)."""
+        key = (event.organization_id, event.external_subscription_id)
+        routing = self._route(event, self.subscriptions(*key), ended_periods=False)
+        if routing is None:
+            routing = self._route(event, self._fresh_histories(key), ended_periods=True)
+            assert routing is not None  # a fresh history routes events of ended periods
+        return routing
+
+    def _route(self, event: StoredEvent, history: list[Subscription], ended_periods: bool) -> Routing | None:
+        """`route` on `history`; None for an event of an ended charges period unless `ended_periods` (the history
+        was read fresh)."""
         instant = from_epoch_ms(event.usage.timestamp_ms)
-        history = self.subscriptions(event.organization_id, event.external_subscription_id)
         subscription = active_at(history, instant)
         if subscription is None:
             following = next_to_start(history, instant)
@@ -166,6 +192,8 @@ class Router:
         if context.billed is None or context.window is None or instant not in context.billed:
             return Routing([])
         period, terms, charges_window = context.period, context.terms, context.window
+        if period.end <= self._now and not ended_periods:
+            return None
         # Every event of the window is counted, billed by a charge or not: the biller compares this count with
         # the stored events' before invoicing the period (docs/data-model.md, "Before invoicing a period").
         late = invoiced(subscription, period)
@@ -228,19 +256,26 @@ class Router:
         return routed
 
     def _plan(self, subscription: Subscription) -> Plan | None:
-        return self._plans((subscription.organization_id, subscription.plan_id))
+        organization_id, plan_id = subscription.organization_id, subscription.plan_id
+        return self._setup_of(organization_id).read("plan", plan_id,
+                                                    lambda: self._store.plans.get_any(organization_id, plan_id))
 
     def _metric(self, organization_id: str, metric_id: str) -> BillableMetric | None:
-        return self._metrics((organization_id, metric_id))
+        return self._setup_of(organization_id).read(
+            "metric", metric_id, lambda: self._store.billable_metrics.get(organization_id, metric_id))
 
     def _timezone(self, subscription: Subscription) -> str:
-        return self._timezones((subscription.organization_id, subscription.customer_id))
-
-    def _read_timezone(self, key: tuple[str, str]) -> str:
-        organization_id, customer_id = key
-        organization = self._store.organizations.get(organization_id)
-        customer = self._store.customers.get_any(organization_id, customer_id)
+        organization_id, customer_id = subscription.organization_id, subscription.customer_id
+        organization = self._organizations(organization_id)
+        customer = self._setup_of(organization_id).read(
+            "customer", customer_id, lambda: self._store.customers.get_any(organization_id, customer_id))
         return customer.applicable_timezone(organization.timezone) if customer else organization.timezone or "UTC"
+
+
+def fresh_router(repositories: UsageStores) -> Router:
+    """A Router that reads every subscription history fresh, once for its life, as if every period had ended:
+    rebuild-usage's, which recomputes from what the stores hold now."""
+    return Router(repositories, datetime.max.replace(tzinfo=UTC))
 
 
 def active_at(history: list[Subscription], instant: datetime) -> Subscription | None:

@@ -196,6 +196,7 @@ def test_grouped_current_usage_reads_the_period_in_one_query_whatever_the_groups
                                                                               "pricing_group_keys": ["who"]}})
     monkeypatch.setattr("chalicelib.api.current_usage.utc_now", lambda: datetime(2026, 1, 25, tzinfo=UTC))
     send(dynamodb, tenant.organization_id, [("t0", at(16), "compute", {"who": "a"})])
+    api.get(USAGE_PATH)  # the container's setup cache warm
     few = dynamodb_requests(api, USAGE_PATH)
     send(dynamodb, tenant.organization_id, [(f"t{n}", at(16) + n, "compute", {"who": str(n)}) for n in range(1, 200)])
     assert len(current_usage(api, monkeypatch, datetime(2026, 1, 25, tzinfo=UTC))["charges_usage"][0][

@@ -7,10 +7,13 @@ from datetime import UTC, datetime
 
 import pytest
 from builders import create_customer, create_metric, create_plan, standard_charge, subscribe
+from usage_fixtures import event_item, store_and_deliver
 
 from chalicelib import control_plane
+from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.setup_cache import CONTAINER_SETUP, SetupCache
 from chalicelib.store.repositories import repositories
+from chalicelib.store.tables import CONTROL
 from chalicelib.wiring import run_biller
 
 EVENTS_PATH = "/api/v1/events"
@@ -290,3 +293,137 @@ def test_after_the_biller_switched_a_downgrade_events_go_to_the_new_subscription
     assert (switched["plan_code"], switched["lago_id"] != first["lago_id"]) == ("mini", True)
     request_time.now = datetime(2026, 2, 1, 2, tzinfo=UTC)
     assert post_event(api, "tx-3").json_body["event"]["lago_subscription_id"] == switched["lago_id"]
+
+
+# ------------------------------------------------------------------------------------ the stream aggregator
+
+
+def at(day: int, hour: int = 0, minute: int = 0, month: int = 12) -> datetime:
+    return datetime(2026, month, day, hour, minute, tzinfo=UTC)
+
+
+@pytest.fixture
+def batch_time(monkeypatch):
+    """The stream handler's "now" (its trigger's time); `batch_time.now` moves it."""
+    class BatchTime:
+        now = at(20, month=11)
+
+    monkeypatch.setattr("chalicelib.handlers.usage_stream.utc_now", lambda: BatchTime.now)
+    return BatchTime
+
+
+def storage_events(dynamodb, organization_id: str, events: list[tuple[str, datetime, int]]) -> None:
+    store_and_deliver(dynamodb, [event_item(organization_id, transaction_id, epoch_ms(moment), "storage", {"gb": gb})
+                                 for transaction_id, moment, gb in events])
+
+
+def billed(api, transaction_id: str) -> bool:
+    response = api.get(f"/api/v1/events/{transaction_id}?external_subscription_id=sub")
+    assert response.status_code == 200, response.body
+    return response.json_body["event"]["unbillable_reason"] is None
+
+
+def test_an_event_after_its_draft_was_finalized_is_late_in_a_warm_container(api, dynamodb, tenant, api_clock,
+                                                                             batch_time):
+    """The biller finalizes a draft without moving the setup version, and the subscription's next billing action
+    stays ahead: an event of the draft's period is routed on a fresh read of the history (its charges period has
+    ended), which shows the period invoiced."""
+    org = tenant.organization_id
+    metric = create_metric(api, "storage", "sum_agg", "gb")
+    create_customer(api)
+    create_plan(api, charges=[standard_charge(metric, "0.01")])
+    assert api.put("/api/v1/organizations", {"organization": {"billing_configuration": {
+        "invoice_grace_period": 3}}}).status_code == 200
+    api_clock.set(at(1, month=11))
+    subscribe(api, subscription_at="2026-11-01T00:00:00Z")
+    storage_events(dynamodb, org, [("a", at(10, month=11), 10)])  # 20 November: the history kept
+    run_biller(at(1, 0, 30))  # November's draft
+    batch_time.now = at(2, 1)
+    storage_events(dynamodb, org, [("b", at(20, month=11), 20)])  # the draft takes it in
+    run_biller(at(4, 0, 30))  # the grace period over: the draft finalized
+    batch_time.now = at(5)
+    storage_events(dynamodb, org, [("c", at(28, month=11), 100)])
+    assert (billed(api, "a"), billed(api, "b"), billed(api, "c")) == (True, True, False)
+    assert [invoice.status for invoice in repositories().invoices.list_page(org, 1, 10)] == ["finalized"]
+
+
+def test_a_warm_aggregator_reads_no_setup_per_subscription(api, dynamodb, tenant, api_clock, batch_time):
+    """100 subscriptions, one event each per batch: a warm container reads the organization once per batch and no
+    setup of any subscription (the plan, its metrics, the customer, the history are kept)."""
+    org = tenant.organization_id
+    metric = create_metric(api, "storage", "sum_agg", "gb")
+    create_customer(api)
+    create_plan(api, charges=[standard_charge(metric, "0.01")])
+    api_clock.set(at(1, month=11))
+    for number in range(100):
+        subscribe(api, external_id=f"sub-{number}", subscription_at="2026-11-01T00:00:00Z")
+    control_reads = []
+
+    def record(model, params, **_):
+        if params.get("TableName") == CONTROL.name or CONTROL.name in params.get("RequestItems", {}):
+            control_reads.append(model.name)
+
+    events = repositories().client.meta.events
+    events.register("before-parameter-build.dynamodb", record)  # the call's parameters, before serialization
+    try:
+        for batch in range(2):
+            control_reads.clear()
+            store_and_deliver(dynamodb, [event_item(org, f"tx-{batch}-{number}", epoch_ms(at(10, month=11)),
+                                                    "storage", {"gb": 1}, f"sub-{number}") for number in range(100)])
+            counted = list(control_reads)
+            if batch == 0:
+                # Cold: the organization, then per subscription its history (a Query per status); the plan, its
+                # metric and the customer once.
+                assert counted.count("GetItem") == 1 + 3 and counted.count("Query") == 300, counted
+    finally:
+        events.unregister("before-parameter-build.dynamodb", record)
+    assert counted == ["GetItem"]  # warm: the organization's setup version, once per batch
+
+
+def test_after_an_upgrade_the_next_batch_bills_the_new_subscription(api, dynamodb, tenant, api_clock, batch_time):
+    org = tenant.organization_id
+    metric = create_metric(api, "storage", "sum_agg", "gb")
+    create_customer(api)
+    create_plan(api, charges=[standard_charge(metric, "0.01")])
+    premium = create_plan(api, "premium", amount_cents=2000, charges=[standard_charge(metric, "0.02")])
+    api_clock.set(at(1, month=11))
+    first = subscribe(api, subscription_at="2026-11-01T00:00:00Z")
+    storage_events(dynamodb, org, [("a", at(10, month=11), 10)])
+    storage_events(dynamodb, org, [("b", at(11, month=11), 10)])  # warm
+    api_clock.set(at(15, month=11))
+    upgraded = subscribe(api, plan_code="premium")
+    assert upgraded["lago_id"] != first["lago_id"]
+    storage_events(dynamodb, org, [("c", at(18, month=11), 5)])
+    stores = repositories()
+    assert {key.charge_id for key in stores.usage.all_aggregates(org, upgraded["lago_id"])} >= {
+        premium["charges"][0]["lago_id"]}
+
+
+def test_two_aggregator_containers_each_see_a_charge_added_through_the_api(api, dynamodb, tenant, api_clock,
+                                                                           batch_time, monkeypatch):
+    """Two containers warm on a plan charging `storage`; a charge on `calls` is added: each container's next batch
+    bills its `calls` event (2 calls, where the cached plan would bill none)."""
+    org = tenant.organization_id
+    storage, calls = create_metric(api, "storage", "sum_agg", "gb"), create_metric(api, "calls")
+    create_customer(api)
+    create_plan(api, charges=[standard_charge(storage, "0.01")])
+    api_clock.set(at(1, month=11))
+    subscription = subscribe(api, subscription_at="2026-11-01T00:00:00Z")
+    first, second = SetupCache(), SetupCache()
+
+    def batch(setup: SetupCache, transaction_id: str, code: str) -> None:
+        monkeypatch.setattr("chalicelib.handlers.usage_stream.CONTAINER_SETUP", setup)
+        store_and_deliver(dynamodb, [event_item(org, transaction_id, epoch_ms(at(10, month=11)), code, {"gb": 1})])
+
+    for setup, transaction_id in ((first, "a"), (second, "b"), (first, "c"), (second, "d")):
+        batch(setup, transaction_id, "storage")
+    changed = api.put("/api/v1/plans/startup", {"plan": {"charges": [standard_charge(storage, "0.01"),
+                                                                     standard_charge(calls)]}})
+    assert changed.status_code == 200, changed.body
+    calls_charge = next(charge["lago_id"] for charge in changed.json_body["plan"]["charges"]
+                        if charge["billable_metric_code"] == "calls")
+    batch(second, "e", "calls")
+    batch(first, "f", "calls")
+    [key] = [key for key in repositories().usage.all_aggregates(org, subscription["lago_id"])
+             if key.charge_id == calls_charge]
+    assert repositories().usage.get_aggregate(key).state == 2
