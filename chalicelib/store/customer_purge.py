@@ -249,6 +249,7 @@ class _CustomerPurge:
                    self._count_removal(keys.plan_subscription_counter_sk(subscription["plan_id"]), status)]
         if status in CURRENT_STATUSES:
             actions += self._termination_releases(subscription)
+        actions.append(setup_change(self.organization_id))  # a cached history may hold it
         try:
             transact(self._client, actions)
         except TransactionCancelled as cancelled:

@@ -561,3 +561,34 @@ def test_api_keys_are_added_found_by_hash_listed_and_revoked(ports):
     ports.organizations.revoke_api_key(first)
     assert ports.organizations.find_api_key("hash-a") is None
     assert ports.organizations.list_api_keys(ORG) == [second]
+
+
+def test_each_write_of_cached_setup_moves_the_organization_setup_version(ports):
+    """docs/data-model.md, "The setup version": the same writes move it on the fakes and on DynamoDB."""
+    an_organization(ports)
+    metric = a_metric(ports)
+    plan = a_plan(ports, metrics=(metric,))
+    record = ApiKeyRecord(key_id="key-a", key_hash="hash-a", organization_id=ORG, created_at=NOW)
+
+    def subscribe() -> None:
+        customer = ports.customers.find_by_external_id(ORG, "acme")
+        unit = ports.transactions.unit_of_work()
+        ports.subscriptions.stage_create(unit, a_subscription(ports, customer, plan), customer, "EUR")
+        ports.subscriptions.stage_setup_change(unit, ORG)
+        unit.commit()
+
+    writes = [
+        lambda: ports.billable_metrics.create(metric),
+        lambda: ports.plans.create(plan, [metric]),
+        lambda: ports.customers.create(ORG, builder(ports, "acme")),
+        lambda: ports.customers.update(ports.customers.find_by_external_id(ORG, "acme").model_copy(
+            update={"name": "Renamed", "version": 2}), 1),
+        subscribe,
+        lambda: ports.organizations.add_api_key(record),
+        lambda: ports.organizations.revoke_api_key(record),
+        lambda: ports.organizations.update(ORG, {"name": "Renamed"}),
+    ]
+    for number, write in enumerate(writes):
+        before = ports.organizations.get(ORG).setup_version
+        write()
+        assert ports.organizations.get(ORG).setup_version == before + 1, number
