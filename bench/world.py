@@ -38,7 +38,7 @@ def cold_container() -> None:
     then this import needs no guard)."""
     reset_repositories()
     try:
-        from chalicelib.setup_cache import CONTAINER_SETUP  # type: ignore[import-not-found]
+        from chalicelib.setup_cache import CONTAINER_SETUP
     except ModuleNotFoundError:
         return
     CONTAINER_SETUP.clear()
