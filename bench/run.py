@@ -10,6 +10,7 @@ import argparse
 import importlib
 import json
 import logging
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -21,6 +22,14 @@ from bench.report import growth, table, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE = Sizes(rounds=1, batch=5, many_values=20, biller_customers=1, biller_events=(2, 4), timed=2)
+
+
+def measured_code() -> str:
+    """The commit measured, and whether the work tree differed from it."""
+    def git(*arguments: str) -> str:
+        return subprocess.run(["git", *arguments], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    changed = git("status", "--porcelain", "--", "chalicelib", "app.py", "bench")
+    return f"{git('rev-parse', '--short', 'HEAD') or 'unknown commit'}{' with uncommitted changes' if changed else ''}"
 
 
 def local_stack(rounds: int) -> tuple[dict[str, Any], list[str]]:
@@ -55,11 +64,12 @@ def main(arguments: list[str] | None = None) -> int:
         measured, failures = local_stack(options.rounds)
         results.update(measured)
     results["_run"] = {"seconds": round(time.perf_counter() - started, 1), "rounds": 1 if options.smoke
-                       else options.rounds, "smoke": options.smoke}
+                       else options.rounds, "smoke": options.smoke, "code": measured_code()}
     options.results.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
-    printed = f"{table(results)}\n\nHow the figures grow (medians):\n\n{growth(results)}"
+    printed = (f"Measured on {results['_run']['code']} in {results['_run']['seconds']} s.\n\n{table(results)}\n\n"
+               f"How the figures grow (medians):\n\n{growth(results)}")
     print(printed)
-    print(f"\n{options.results} written in {results['_run']['seconds']} s")
+    print(f"\n{options.results} written")
     write_section(options.document, printed)
     for failure in failures:
         print(f"FAILED: {failure}", file=sys.stderr)

@@ -19,6 +19,7 @@ from chalicelib.control_plane import organization_use_cases
 from chalicelib.local import moto_fixes
 from chalicelib.local.gateway import ApiGatewayEmulation
 from chalicelib.local.stream_poller import StreamPoller
+from chalicelib.setup_cache import CONTAINER_SETUP
 from chalicelib.store.repositories import repositories, reset_repositories
 from chalicelib.store.tables import EVENTS, create_tables
 from chalicelib.wiring import run_biller
@@ -33,14 +34,8 @@ class RequestFailed(SystemExit):
 
 
 def cold_container() -> None:
-    """Forget what a Lambda container keeps between invocations: the repositories' client and, where the code has
-    one, the container's setup cache (chalicelib/setup_cache.py, on the setup cache's branch until it is merged:
-    then this import needs no guard)."""
+    """Forget what a Lambda container keeps between invocations: the repositories' client and the setup cache."""
     reset_repositories()
-    try:
-        from chalicelib.setup_cache import CONTAINER_SETUP
-    except ModuleNotFoundError:
-        return
     CONTAINER_SETUP.clear()
 
 
