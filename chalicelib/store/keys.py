@@ -135,17 +135,27 @@ def subscriptions_by_status_prefix(status: str) -> str:
     return f"SUBSCRIPTION_STATUS{SEPARATOR}{status}{SEPARATOR}"
 
 
+def customer_subscriptions_root(customer_id: str) -> str:
+    """Every copy of a customer's subscriptions, whatever their status (one Query reads them all)."""
+    return f"CUSTOMER_SUBSCRIPTION{SEPARATOR}{customer_id}{SEPARATOR}"
+
+
 def customer_subscriptions_prefix(customer_id: str, status: str) -> str:
-    return f"CUSTOMER_SUBSCRIPTION{SEPARATOR}{customer_id}{SEPARATOR}{status}{SEPARATOR}"
+    return f"{customer_subscriptions_root(customer_id)}{status}{SEPARATOR}"
 
 
 def plan_subscriptions_prefix(plan_id: str, status: str) -> str:
     return f"PLAN_SUBSCRIPTION{SEPARATOR}{plan_id}{SEPARATOR}{status}{SEPARATOR}"
 
 
+def external_id_subscriptions_root(external_id: str) -> str:
+    """Every subscription an external id has named, whatever its status (one Query reads them all)."""
+    return f"SUBSCRIPTION_HISTORY{SEPARATOR}{encode_user_id(external_id)}{SEPARATOR}"
+
+
 def external_id_subscriptions_prefix(external_id: str, status: str) -> str:
     """Every subscription an external id has named, by status (terminated ones stay findable)."""
-    return f"SUBSCRIPTION_HISTORY{SEPARATOR}{encode_user_id(external_id)}{SEPARATOR}{status}{SEPARATOR}"
+    return f"{external_id_subscriptions_root(external_id)}{status}{SEPARATOR}"
 
 
 def plan_subscription_counter_sk(plan_id: str) -> str:

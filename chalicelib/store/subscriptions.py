@@ -108,27 +108,29 @@ class SubscriptionRepository(ControlTableRepository):
         return sum(number(counter.get(status, 0)) for status in statuses)
 
     def of_customer(self, organization_id: str, customer_id: str, statuses: Iterable[str]) -> list[Subscription]:
-        """Every subscription of a customer in `statuses`, newest first (a customer has few)."""
-        return self._under_prefixes(organization_id, [keys.customer_subscriptions_prefix(customer_id, status)
-                                                      for status in statuses])
+        """Every subscription of a customer in `statuses`, newest first (a customer has few: ONE Query reads them
+        all, whatever their status, rather than one per status)."""
+        wanted = set(statuses)
+        return [subscription for subscription in self._under_prefix(
+            organization_id, keys.customer_subscriptions_root(customer_id)) if subscription.status in wanted]
 
     def history(self, organization_id: str, external_id: str,
                 statuses: Iterable[str] = ("active", "terminated")) -> list[Subscription]:
         """Every subscription `external_id` has named in `statuses`, newest first (the aggregator picks the one
-        active at an event's timestamp)."""
-        prefixes = [keys.external_id_subscriptions_prefix(external_id, status) for status in statuses]
-        subscriptions = self._under_prefixes(organization_id, prefixes)
-        return [subscription for subscription in subscriptions if subscription.external_id == external_id]
+        active at an event's timestamp); ONE Query, whatever their status."""
+        wanted = set(statuses)
+        return [subscription for subscription in self._under_prefix(
+            organization_id, keys.external_id_subscriptions_root(external_id))
+            if subscription.external_id == external_id and subscription.status in wanted]
 
-    def _under_prefixes(self, organization_id: str, prefixes: Iterable[str]) -> list[Subscription]:
+    def _under_prefix(self, organization_id: str, prefix: str) -> list[Subscription]:
         items = []
-        for prefix in prefixes:
-            query = {"TableName": self._table, "ConsistentRead": True,
-                     "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-                     "ExpressionAttributeValues": to_attributes({":pk": keys.organization_pk(organization_id),
-                                                                 ":prefix": prefix})}
-            for response in self._client.get_paginator("query").paginate(**query):
-                items.extend(from_attributes(item) for item in response["Items"])
+        query = {"TableName": self._table, "ConsistentRead": True,
+                 "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+                 "ExpressionAttributeValues": to_attributes({":pk": keys.organization_pk(organization_id),
+                                                             ":prefix": prefix})}
+        for response in self._client.get_paginator("query").paginate(**query):
+            items.extend(from_attributes(item) for item in response["Items"])
         return [Subscription.model_validate(item) for item in _newest_first(items)]
 
     # ------------------------------------------------------------------------------------------ writes
