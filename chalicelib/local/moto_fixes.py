@@ -25,6 +25,8 @@ number (the aggregator's watermark then skipped the second event). Here the serv
 as the backend needs; DynamoDB itself is what scales in AWS. In-process moto (the tests, reliability/) the same: a
 batch of events written by parallel threads lost an event or kept its stream delivering under a busy CPU.
 
+The server lists moto's package directory to route each request (a millisecond); here it is listed once.
+
 Responses cost what they hold, not what moto's serializer works out again for each member (moto_serializer.py).
 
 `install()` is idempotent."""
@@ -36,10 +38,11 @@ import operator
 import threading
 import types
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import Context, Decimal, DecimalException, Inexact, InvalidOperation, Overflow, Underflow, localcontext
 from typing import Any
 
+from moto import backends
 from moto.core.botocore_stubber import BotocoreStubber
 from moto.dynamodb import models
 from moto.dynamodb.comparisons import get_filter_expression
@@ -200,6 +203,12 @@ def _one_request_at_a_time(application: ServeRequest) -> ServeRequest:
     return serve
 
 
+def _listed_once(original: Callable[[], Iterable[str]]) -> Callable[[], tuple[str, ...]]:
+    """moto's server lists its own package directory to route each request: the list, read once."""
+    modules = tuple(original())
+    return lambda: modules
+
+
 def install() -> None:
     moto_serializer.install()
     moto_indexes.install()
@@ -210,6 +219,7 @@ def install() -> None:
     backend.transact_write_items = _transact_write_items(backend.transact_write_items)
     Table.query = _query(Table.query)
     DomainDispatcherApplication.__call__ = _one_request_at_a_time(DomainDispatcherApplication.__call__)
+    backends.list_of_moto_modules = _listed_once(backends.list_of_moto_modules)
     BotocoreStubber.__call__ = _one_request_at_a_time(BotocoreStubber.__call__)
     DynamoType.__add__ = _exact(DynamoType.__add__, operator.add)
     DynamoType.__sub__ = _exact(DynamoType.__sub__, operator.sub)
