@@ -35,7 +35,7 @@ from chalicelib.local.gateway import use_api_gateway_emulation
 from chalicelib.local.in_process import route_in_process
 from chalicelib.local.polling import LambdaHandler
 from chalicelib.local.queue_poller import QueuePoller
-from chalicelib.local.stream_poller import StreamPoller
+from chalicelib.local.stream_poller import StreamPoller, wake_on_stream_writes
 from chalicelib.observability import logger
 from chalicelib.store.tables import ALL_TABLES, create_tables, table_of_stream_placeholder
 from chalicelib.webhooks.queue import WEBHOOK_QUEUE_ARN_PLACEHOLDER, create_webhook_queues
@@ -105,6 +105,7 @@ class LocalStack:
         _local_aws_environment(self.dynamodb_port)
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request access log
         moto_fixes.install()
+        wake_on_stream_writes()
         self._moto = ThreadedMotoServer(ip_address=HOST, port=self.dynamodb_port, verbose=False)
         self._moto.start()
         route_in_process(self._moto._server.app, os.environ["AWS_ENDPOINT_URL"])  # noqa: SLF001 - its one app
