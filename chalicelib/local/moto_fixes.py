@@ -22,8 +22,9 @@ Under the local stack's parallel clients, moto's server serves each request in i
 backend that is not thread-safe: a transaction iterated a table another request was changing (`RuntimeError:
 dictionary changed size during iteration`, a 5xx), and two writes could give their stream records one sequence
 number (the aggregator's watermark then skipped the second event). Here the server handles one request at a time,
-as the backend needs; DynamoDB itself is what scales in AWS. In-process moto (the tests, reliability/) the same: a
-batch of events written by parallel threads lost an event or kept its stream delivering under a busy CPU.
+in the order they came, as the backend needs; DynamoDB itself is what scales in AWS. In-process moto (the tests,
+reliability/) the same: a batch of events written by parallel threads lost an event or kept its stream delivering
+under a busy CPU.
 
 The server lists moto's package directory to route each request (a millisecond); here it is listed once.
 
@@ -37,7 +38,7 @@ import functools
 import operator
 import threading
 import types
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
 from decimal import Context, Decimal, DecimalException, Inexact, InvalidOperation, Overflow, Underflow, localcontext
 from typing import Any
@@ -53,7 +54,39 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
 from chalicelib.local import moto_indexes, moto_serializer
 
-_LOCK = threading.RLock()
+
+class _FairLock:
+    """A re-entrant lock that serves the threads in the order they asked. threading's locks are not fair: a thread that
+    releases one and asks again at once gets it again, so the local stack's stream poller, sending its requests back
+    to back, kept the API's requests waiting past their clients' timeouts."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition(threading.Lock())
+        self._waiting: deque[int] = deque()
+        self._owner: int | None = None
+        self._depth = 0
+
+    def __enter__(self) -> None:
+        me = threading.get_ident()
+        with self._changed:
+            if self._owner == me:
+                self._depth += 1
+                return
+            self._waiting.append(me)
+            while self._owner is not None or self._waiting[0] != me:
+                self._changed.wait()
+            self._waiting.popleft()
+            self._owner, self._depth = me, 1
+
+    def __exit__(self, *_: object) -> None:
+        with self._changed:
+            self._depth -= 1
+            if self._depth == 0:
+                self._owner = None
+                self._changed.notify_all()
+
+
+_LOCK = _FairLock()
 _CONDITION_FAILED = "The conditional request failed"
 # What moto's Table.query answers: the items, how many were scanned, the last evaluated key.
 QueryResult = tuple[list[Item], int, dict[str, Any] | None]
