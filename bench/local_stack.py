@@ -24,6 +24,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -81,9 +82,12 @@ class BenchStack:
                                  headers={"Authorization": f"Bearer {API_KEY}"})
 
     def wait_ready(self) -> None:
+        """Until the stack prints "Ready.", then its output read on to the end in a thread: a pipe left unread would
+        block the stack (its API logs each request) once full, about 650 requests later."""
         deadline = time.monotonic() + READY_TIMEOUT_SECONDS
         for line in self.process.stdout:  # type: ignore[union-attr]
             if line.startswith("Ready."):
+                threading.Thread(target=self.process.stdout.read, daemon=True).start()  # type: ignore[union-attr]
                 return
             if time.monotonic() > deadline:
                 break
