@@ -10,7 +10,8 @@ AWS). moto 5.2.5 makes every request cost the size of its table:
 - Query sorts every item of the table and sizes every item of the partition before it looks at the key condition:
   with an organization's invoices under one partition key, each read of a customer's subscriptions grew with the
   organization's history. Here moto answers the Query over the items its key condition can select (the partition's
-  items in the sort-key range; for an index, the items with the index's partition key), the rest unchanged.
+  items in the sort-key range; for an index, the items with the index's partition key, found in an index kept by
+  moto_indexes.py instead of walking the table), the rest unchanged.
 
 And one fix of fidelity: an update's ADD (and a SET's `+`, `-`) on numbers computes in Python's default 28 digits,
 rounding silently (two of 999999999999999.999999999999999 made 2000000000000000), and refuses a number written
@@ -21,8 +22,11 @@ Under the local stack's parallel clients, moto's server serves each request in i
 backend that is not thread-safe: a transaction iterated a table another request was changing (`RuntimeError:
 dictionary changed size during iteration`, a 5xx), and two writes could give their stream records one sequence
 number (the aggregator's watermark then skipped the second event). Here the server handles one request at a time,
-as the backend needs; DynamoDB itself is what scales in AWS. In-process moto (the tests, reliability/) the same: a
-batch of events written by parallel threads lost an event or kept its stream delivering under a busy CPU.
+in the order they came, as the backend needs; DynamoDB itself is what scales in AWS. In-process moto (the tests,
+reliability/) the same: a batch of events written by parallel threads lost an event or kept its stream delivering
+under a busy CPU.
+
+The server lists moto's package directory to route each request (a millisecond); here it is listed once.
 
 Responses cost what they hold, not what moto's serializer works out again for each member (moto_serializer.py).
 
@@ -30,14 +34,16 @@ Responses cost what they hold, not what moto's serializer works out again for ea
 from __future__ import annotations
 
 import copy
+import functools
 import operator
 import threading
 import types
-from collections import defaultdict
-from collections.abc import Callable
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable
 from decimal import Context, Decimal, DecimalException, Inexact, InvalidOperation, Overflow, Underflow, localcontext
 from typing import Any
 
+from moto import backends
 from moto.core.botocore_stubber import BotocoreStubber
 from moto.dynamodb import models
 from moto.dynamodb.comparisons import get_filter_expression
@@ -46,9 +52,41 @@ from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
-from chalicelib.local import moto_serializer
+from chalicelib.local import moto_indexes, moto_serializer
 
-_LOCK = threading.RLock()
+
+class _FairLock:
+    """A re-entrant lock that serves the threads in the order they asked. threading's locks are not fair: a thread that
+    releases one and asks again at once gets it again, so the local stack's stream poller, sending its requests back
+    to back, kept the API's requests waiting past their clients' timeouts."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition(threading.Lock())
+        self._waiting: deque[int] = deque()
+        self._owner: int | None = None
+        self._depth = 0
+
+    def __enter__(self) -> None:
+        me = threading.get_ident()
+        with self._changed:
+            if self._owner == me:
+                self._depth += 1
+                return
+            self._waiting.append(me)
+            while self._owner is not None or self._waiting[0] != me:
+                self._changed.wait()
+            self._waiting.popleft()
+            self._owner, self._depth = me, 1
+
+    def __exit__(self, *_: object) -> None:
+        with self._changed:
+            self._depth -= 1
+            if self._depth == 0:
+                self._owner = None
+                self._changed.notify_all()
+
+
+_LOCK = _FairLock()
 _CONDITION_FAILED = "The conditional request failed"
 # What moto's Table.query answers: the items, how many were scanned, the last evaluated key.
 QueryResult = tuple[list[Item], int, dict[str, Any] | None]
@@ -110,6 +148,7 @@ def _put_back(items: list, streams: dict) -> None:
             partition.pop(position, None)
         else:
             partition[position] = item
+        moto_indexes.reindex(table, (hash_key, range_key))
     for shard, length in streams.items():
         del shard.items[length:]
 
@@ -138,15 +177,19 @@ def _selectable(table: Table, hash_key: DynamoType | None, range_comparison: str
                 range_values: list[DynamoType], index_name: str | None,
                 hash_key_conditions: list[tuple[str, DynamoType]]) -> list[Item]:
     """The items a Query's key condition can select: of the partition, those in the sort-key range; of an index,
-    those with its partition key."""
+    those with its partition key (found through moto_indexes, or by walking the table where it does not answer)."""
     if index_name is None:
         return [item for item in table.items.get(hash_key, {}).values()
                 if range_comparison is None or item.range_key.compare(range_comparison, range_values)]
-    return [item for partition in table.items.values() for item in partition.values()
+    candidates = moto_indexes.items_under(table, index_name, *hash_key_conditions[0])
+    if candidates is None:
+        candidates = [item for partition in table.items.values() for item in partition.values()]
+    return [item for item in candidates
             if all(name in item.attrs and item.attrs[name] == value for name, value in hash_key_conditions)]
 
 
 def _query(original: Callable[..., QueryResult]) -> Callable[..., QueryResult]:
+    @functools.wraps(original)  # `Table.query.__wrapped__`: moto's own, which the tests compare with
     def query(self: Table, hash_key: DynamoType | None, range_comparison: str | None, range_values: list[DynamoType],
               *arguments: Any, **options: Any) -> QueryResult:
         index_name = arguments[4] if len(arguments) > 4 else options.get("index_name")
@@ -193,8 +236,15 @@ def _one_request_at_a_time(application: ServeRequest) -> ServeRequest:
     return serve
 
 
+def _listed_once(original: Callable[[], Iterable[str]]) -> Callable[[], tuple[str, ...]]:
+    """moto's server lists its own package directory to route each request: the list, read once."""
+    modules = tuple(original())
+    return lambda: modules
+
+
 def install() -> None:
     moto_serializer.install()
+    moto_indexes.install()
     backend = models.DynamoDBBackend
     if getattr(backend.transact_write_items, "installed", False):
         return
@@ -202,6 +252,7 @@ def install() -> None:
     backend.transact_write_items = _transact_write_items(backend.transact_write_items)
     Table.query = _query(Table.query)
     DomainDispatcherApplication.__call__ = _one_request_at_a_time(DomainDispatcherApplication.__call__)
+    backends.list_of_moto_modules = _listed_once(backends.list_of_moto_modules)
     BotocoreStubber.__call__ = _one_request_at_a_time(BotocoreStubber.__call__)
     DynamoType.__add__ = _exact(DynamoType.__add__, operator.add)
     DynamoType.__sub__ = _exact(DynamoType.__sub__, operator.sub)

@@ -55,4 +55,8 @@ class PollingThread(threading.Thread):
                 delivered = 0
             idle_seconds = next_idle_seconds(idle_seconds, delivered)
             if idle_seconds:
-                self._stop_requested.wait(idle_seconds)
+                self.idle(idle_seconds)
+
+    def idle(self, seconds: float) -> None:
+        """Sleep after an empty poll: `seconds`, or less when there is a reason to poll sooner."""
+        self._stop_requested.wait(seconds)

@@ -1,6 +1,7 @@
 """`make run`: the whole product in one process on 127.0.0.1, with the same handlers as in AWS.
 
-moto's server (DynamoDB and SQS, in memory), the tables and the webhook queues from the deployment's
+moto's server (DynamoDB and SQS, in memory; the stack's own requests reach its application in the process,
+in_process.py), the tables and the webhook queues from the deployment's
 definitions, a bootstrap organization, the API (chalice's local server behind the API Gateway emulation), one
 poller per stream handler (each on its table's stream), one on each queue (webhooks, billing work), and a timer
 that fires the biller."""
@@ -31,9 +32,10 @@ from chalicelib.billing.work_queue import create_billing_queue
 from chalicelib.control_plane import organization_use_cases
 from chalicelib.local import moto_fixes
 from chalicelib.local.gateway import use_api_gateway_emulation
+from chalicelib.local.in_process import route_in_process
 from chalicelib.local.polling import LambdaHandler
 from chalicelib.local.queue_poller import QueuePoller
-from chalicelib.local.stream_poller import StreamPoller
+from chalicelib.local.stream_poller import StreamPoller, wake_on_stream_writes
 from chalicelib.observability import logger
 from chalicelib.store.tables import ALL_TABLES, create_tables, table_of_stream_placeholder
 from chalicelib.webhooks.queue import WEBHOOK_QUEUE_ARN_PLACEHOLDER, create_webhook_queues
@@ -103,8 +105,10 @@ class LocalStack:
         _local_aws_environment(self.dynamodb_port)
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request access log
         moto_fixes.install()
+        wake_on_stream_writes()
         self._moto = ThreadedMotoServer(ip_address=HOST, port=self.dynamodb_port, verbose=False)
         self._moto.start()
+        route_in_process(self._moto._server.app, os.environ["AWS_ENDPOINT_URL"])  # noqa: SLF001 - its one app
         create_tables(boto3.client("dynamodb"))
         # Receivers of a local stack listen on this machine: the SSRF rule would refuse them (docs/webhooks.md).
         os.environ.update({"WEBHOOK_QUEUE_URL": create_webhook_queues(boto3.client("sqs")),

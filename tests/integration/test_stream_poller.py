@@ -9,7 +9,7 @@ import time
 import boto3
 import pytest
 
-from chalicelib.local.stream_poller import StreamPoller
+from chalicelib.local.stream_poller import StreamPoller, wake_on_stream_writes
 from chalicelib.store.tables import EVENTS
 
 
@@ -173,3 +173,18 @@ def test_the_poller_thread_stops_when_asked(dynamodb, stream_arn):
         stop.set()
         source.join(timeout=2)
     assert not source.is_alive()
+
+
+def test_an_idle_poller_wakes_as_soon_as_its_stream_takes_a_record(dynamodb, stream_arn):
+    """Its back-off would sleep 30 s here; the record written meanwhile ends the sleep after its first step (0.25 s),
+    and only once."""
+    wake_on_stream_writes()
+    idle = poller(stream_arn, RecordingHandler())
+    idle.idle(0)  # what was written before is the poll's, not a reason to wake
+    put_event(dynamodb, 1)
+    started = time.monotonic()
+    idle.idle(30)
+    assert time.monotonic() - started < 1
+    started = time.monotonic()
+    idle.idle(0.3)
+    assert time.monotonic() - started >= 0.3
