@@ -3,8 +3,9 @@
 Each record is routed (chalicelib/usage/routing.py) to the aggregates of the charges that bill it; the batch is
 grouped by (aggregate, shard) and each group applied with ONE conditional UpdateItem that also advances the
 shard's watermark on the aggregate; records at or below the watermark are dropped on a condition failure and
-the rest retried. Unique-count values are ADDed to their per-value string sets (set union: idempotent, no
-watermark needed). An event of a pay-in-advance charge then gets its own fee (chalicelib/usage/in_advance.py).
+the rest retried. A unique-count value touched by the batch is read and written once, its bucket's summary moved
+by its change in the same transaction (`_count_value`: a set union and its `counted`, no watermark needed). An
+event of a pay-in-advance charge then gets its own fee (chalicelib/usage/in_advance.py).
 Why this is exactly-once: docs/data-model.md ("Usage table") and docs/pay-in-advance.md."""
 from __future__ import annotations
 
@@ -23,10 +24,10 @@ from chalicelib.domain.aggregate_keys import (
     is_additive,
     padded_sequence,
 )
-from chalicelib.domain.aggregations.unique_count import Operation, UniqueCountAggregation
+from chalicelib.domain.aggregations.unique_count import Operation, UniqueCountAggregation, summary_change
 from chalicelib.domain.aggregations.windows import from_epoch_ms
 from chalicelib.domain.dead_events import POISON_ATTEMPTS, DeadEvent
-from chalicelib.domain.errors import Contention
+from chalicelib.domain.errors import Contention, StaleWrite
 from chalicelib.domain.events import UnbillableReason
 from chalicelib.observability import failure_reason, logger
 from chalicelib.setup_cache import SetupCache
@@ -56,6 +57,21 @@ class _Group:
 
     shard: str
     entries: list[tuple[StreamRecord, Routed]] = field(default_factory=list)
+
+
+@dataclass
+class _ValueChange:
+    """What one batch brings to one unique-count value: its operations, the ends of the periods they were routed
+    to, and the records they came from."""
+
+    operations: set[Operation] = field(default_factory=set)
+    period_ends_ms: set[int] = field(default_factory=set)
+    sources: list[StreamRecord] = field(default_factory=list)
+
+    def add(self, operations: Iterable[Operation], period_end_ms: int, record: StreamRecord) -> None:
+        self.operations.update(operations)
+        self.period_ends_ms.add(period_end_ms)
+        self.sources.append(record)
 
 
 UNBILLABLE_PART = "unbillable"
@@ -120,8 +136,7 @@ class Aggregator:
         deliveries (docs/operations.md, "Dead-lettered events"), so it never holds up its shard."""
         records = sorted(records, key=lambda record: (record.shard, record.position))
         groups: dict[tuple[AggregateKey, str], _Group] = {}
-        values: dict[tuple[AggregateKey, str], tuple[set[Operation], list[StreamRecord]]] = defaultdict(
-            lambda: (set(), []))
+        values: dict[tuple[AggregateKey, str], _ValueChange] = defaultdict(_ValueChange)
         failed = _Failures()
         unbillable: list[tuple[StreamRecord, UnbillableReason, Routed | None]] = []
         drafts: dict[DraftToRefresh, StreamRecord] = {}
@@ -145,9 +160,7 @@ class Aggregator:
                         drafts.setdefault(routed.draft, record)
                     if isinstance(routed.aggregation, UniqueCountAggregation):
                         for value, operations in routed.contribution().items():
-                            operations_of_value, sources = values[(routed.key, value)]
-                            operations_of_value.update(operations)
-                            sources.append(record)
+                            values[(routed.key, value)].add(operations, routed.period_end_ms, record)
                     else:
                         groups.setdefault((routed.key, record.shard), _Group(record.shard)).entries.append(
                             (record, routed))
@@ -159,12 +172,12 @@ class Aggregator:
         for (key, _), group in groups.items():
             if key.charge_id != APPLIED_EVENTS_CHARGE:
                 self._apply_or_isolate(key, group, failed)
-        for (key, value), (operations, sources) in values.items():
+        for (key, value), change in values.items():
             try:
-                self._usage.add_operations(key, value, operations)
+                self._count_value(key, value, change)
             except Exception as error:  # noqa: BLE001
                 logger.exception("unique-count value not applied")
-                for record in sources:
+                for record in change.sources:
                     failed.add(record, error, aggregate_part(key))
         for record, reason, counter in unbillable:  # kept (a late one applied all the same), and listed as such
             try:
@@ -237,7 +250,7 @@ class Aggregator:
                 continue
             if isinstance(routed.aggregation, UniqueCountAggregation):
                 for value, operations in routed.contribution().items():
-                    self._usage.add_operations(routed.key, value, operations)
+                    self._count_value(routed.key, value, _ValueChange(set(operations), {routed.period_end_ms}))
             else:
                 self._apply_group(routed.key, _Group(record.shard, [(record, routed)]))
         if routing.unbillable_reason is not None and missed(UNBILLABLE_PART):
@@ -309,6 +322,22 @@ class Aggregator:
         except Exception:  # noqa: BLE001 - pruning only saves space: never fail a write for it
             logger.exception("shard lineage not read", extra={"shard": record.shard})
             return ()
+
+    def _count_value(self, key: AggregateKey, value: str, change: _ValueChange) -> None:
+        """Add the operations to the value and move its bucket's summary by exactly the change of what the value
+        counts, in one write conditioned on the value's revision (retried from a fresh read when another writer
+        moved it). A redelivery finds its operations there and the value counted: nothing is written."""
+        for _ in range(MAX_ATTEMPTS):
+            stored, revision = self._usage.counted_value(key, value)
+            written = stored.with_operations(change.operations, change.period_ends_ms)
+            if written == stored:
+                return
+            try:
+                self._usage.write_value(key, value, written, revision, summary_change(stored, written))
+                return
+            except StaleWrite:
+                continue
+        raise Contention(f"unique-count value of {key}")
 
     def _apply_group(self, key: AggregateKey, group: _Group) -> None:
         entries = group.entries

@@ -25,7 +25,7 @@ from chalicelib.domain.aggregate_keys import (
     padded_sequence,
 )
 from chalicelib.domain.aggregations.pay_in_advance import InAdvanceState
-from chalicelib.domain.aggregations.unique_count import Operation
+from chalicelib.domain.aggregations.unique_count import ActiveValues, CountedValue
 from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.domain.dead_events import DeadEvent
 from chalicelib.domain.errors import FeeAlreadyCreated, StaleWrite
@@ -42,8 +42,8 @@ class _Aggregate:
     """An aggregate item: its state, the last window written, each shard's watermark and its revision."""
 
     state: Any
-    window_start_ms: int
-    period_end_ms: int
+    window_start_ms: int | None  # None: a unique count's summary (not one window's)
+    period_end_ms: int | None
     watermarks: dict[str, str] = field(default_factory=dict)
     revision: int = 0
 
@@ -56,38 +56,37 @@ def _events_count(state: Any) -> int:
 
 
 class InMemoryUsage:
-    """The UsageStore port: aggregates by key, and each unique-count value's operations by (key, value)."""
+    """The UsageStore port: aggregates (unique counts' summaries among them) by key, and each unique-count value with
+    its revision by (key, value)."""
 
     def __init__(self) -> None:
         self.aggregates: dict[AggregateKey, _Aggregate] = {}
-        self.values: dict[tuple[AggregateKey, str], frozenset[Operation]] = {}
+        self.values: dict[tuple[AggregateKey, str], Revised[CountedValue]] = {}
 
     # ------------------------------------------------------------------------------------------- reads
     def _of(self, organization_id: str, subscription_id: str) -> Iterator[tuple[AggregateKey, _Aggregate]]:
         return ((key, aggregate) for key, aggregate in self.aggregates.items()
                 if (key.organization_id, key.subscription_id) == (organization_id, subscription_id))
 
-    def period_aggregates(self, organization_id: str, subscription_id: str, period_start_ms: int,
-                          value_periods: Iterable[int] = ()
+    def period_aggregates(self, organization_id: str, subscription_id: str, period_start_ms: int
                           ) -> dict[tuple[str, str, PricingGroup], StoredAggregate]:
-        found = {(key.charge_id, key.bucket, key.group): StoredAggregate(
+        return {(key.charge_id, key.bucket, key.group): StoredAggregate(
                     aggregate.state, _events_count(aggregate.state), aggregate.window_start_ms,
                     aggregate.period_end_ms)
-                 for key, aggregate in self._of(organization_id, subscription_id)
-                 if key.period_start_ms == period_start_ms and key.charge_id != APPLIED_EVENTS_CHARGE}
-        for values_period_ms in set(value_periods):
-            for key, histories in self.value_histories(organization_id, subscription_id, values_period_ms).items():
-                found[(key.charge_id, key.bucket, key.group)] = StoredAggregate.of_values(histories)
-        return found
+                for key, aggregate in self._of(organization_id, subscription_id)
+                if key.period_start_ms == period_start_ms and key.charge_id != APPLIED_EVENTS_CHARGE}
 
-    def value_histories(self, organization_id: str, subscription_id: str, period_start_ms: int | None = None
-                        ) -> dict[AggregateKey, dict[str, frozenset[Operation]]]:
-        histories: dict[AggregateKey, dict[str, frozenset[Operation]]] = {}
-        for (key, value), operations in self.values.items():
+    def stored_values(self, organization_id: str, subscription_id: str, period_start_ms: int | None = None
+                      ) -> dict[AggregateKey, dict[str, CountedValue]]:
+        values: dict[AggregateKey, dict[str, CountedValue]] = {}
+        for (key, value), stored in self.values.items():
             if ((key.organization_id, key.subscription_id) == (organization_id, subscription_id)
                     and period_start_ms in (None, key.period_start_ms)):
-                histories.setdefault(key, {})[value] = operations
-        return histories
+                values.setdefault(key, {})[value] = stored.value
+        return values
+
+    def counted_value(self, key: AggregateKey, value: str) -> Revised[CountedValue]:
+        return self.values.get((key, value), Revised(CountedValue(), 0))
 
     def all_aggregates(self, organization_id: str, subscription_id: str) -> dict[AggregateKey, AggregateItem]:
         return {key: aggregate.as_read() for key, aggregate in self._of(organization_id, subscription_id)}
@@ -123,15 +122,26 @@ class InMemoryUsage:
         self.aggregates[key] = _Aggregate(stored, window_start_ms, period_end_ms, watermarks,
                                           (current.revision if current else 0) + 1)
 
-    def add_operations(self, key: AggregateKey, value: str, operations: Iterable[Operation]) -> None:
-        self.values[(key, value)] = self.values.get((key, value), frozenset()) | frozenset(operations)
+    def write_value(self, key: AggregateKey, value: str, written: CountedValue, read_revision: int,
+                    summary: ActiveValues) -> None:
+        """Refused (StaleWrite, nothing written) when the value is no longer at `read_revision`; else the value and
+        its bucket's summary move together, as in DynamoDB's transaction."""
+        if self.values.get((key, value), Revised(CountedValue(), 0)).revision != read_revision:
+            raise StaleWrite()
+        self.values[(key, value)] = Revised(written, read_revision + 1)
+        if summary != ActiveValues():
+            current = self.aggregates.get(key)
+            self.aggregates[key] = _Aggregate((current.state if current else ActiveValues()) + summary, None, None,
+                                              {}, (current.revision if current else 0) + 1)
 
-    def replace_operations(self, key: AggregateKey, value: str, operations: Iterable[Operation]) -> None:
-        kept = frozenset(operations)
-        if kept:
-            self.values[(key, value)] = kept
+    def replace_value(self, key: AggregateKey, value: str, written: CountedValue) -> None:
+        if written.operations:
+            self.values[(key, value)] = Revised(written, 1)
         else:
             self.values.pop((key, value), None)
+
+    def replace_summary(self, key: AggregateKey, summary: ActiveValues) -> None:
+        self.aggregates[key] = _Aggregate(summary, None, None, {}, 1)
 
     def replace_aggregate(self, key: AggregateKey, state: Any, *, window_start_ms: int, period_end_ms: int,
                           kept: AggregateItem | None, watermarks: Mapping[str, str] | None = None) -> None:

@@ -25,6 +25,7 @@ from chalicelib.domain.aggregate_keys import bucket_key
 from chalicelib.domain.aggregations.latest import Latest
 from chalicelib.domain.aggregations.max import Maximum
 from chalicelib.domain.aggregations.sum import Totals
+from chalicelib.domain.aggregations.unique_count import ActiveValues
 from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.domain.subscriptions import terminated_subscription
 from chalicelib.store.repositories import repositories
@@ -93,9 +94,10 @@ def test_a_redelivered_batch_is_applied_once(tenant, usage):
     january = aggregates(org, sub, JANUARY_START)
     assert {key: stored.state for key, stored in january.items()} == {
         (charges["calls"], "default"): 1, (charges["bytes"], "default"): Totals(Decimal(5), 2),
-        (charges["peak"], "default"): Maximum(Decimal(5), 2)}
+        (charges["peak"], "default"): Maximum(Decimal(5), 2),
+        (charges["seen"], "default"): ActiveValues(1, frozenset({FEBRUARY}))}
     assert repositories().usage.applied_events(org, sub, JANUARY_START) == 6
-    assert [len(values) for values in repositories().usage.value_histories(org, sub, JANUARY_START).values()] == [1]
+    assert [len(values) for values in repositories().usage.stored_values(org, sub, JANUARY_START).values()] == [1]
 
 
 def test_events_after_termination_are_not_billed(tenant, usage):
