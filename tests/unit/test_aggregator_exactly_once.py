@@ -219,6 +219,22 @@ def test_aggregates_equal_the_naive_result_whatever_the_delivery(drawn, cuts, cr
     assert stored(world) == naive(distinct)
 
 
+# Unique-count events only, on three values of one bucket: the two shards meet on a value often.
+SEEN_EVENT = st.tuples(TIMESTAMPS, st.just("seen"), st.just(None), st.integers(-2, 2), st.integers(0, 1))
+
+
+@settings(max_examples=200)
+@given(drawn=st.lists(SEEN_EVENT, min_size=2, max_size=10), cuts=st.lists(st.integers(0, 20), max_size=3),
+       crash_after=st.none() | st.integers(0, 8), duplicate=st.none() | st.integers(0, 5),
+       interleave_at=st.integers(1, 6))
+def test_unique_counts_equal_the_naive_result_whatever_two_shards_interleave_on_a_value(drawn, cuts, crash_after,
+                                                                                       duplicate, interleave_at):
+    world = a_world()
+    distinct, deliveries = shard_batches_of(drawn, cuts)
+    replay(world, deliveries, crash_after, duplicate, interleave_at)
+    assert stored(world) == naive(distinct)
+
+
 def test_without_the_watermark_a_redelivery_double_counts():
     world = a_world()
     distinct, deliveries = shard_batches_of([(START, "calls", "eu", 1, 0), (START + 1, "bytes", None, 5, 0)], [])
