@@ -44,12 +44,13 @@ from chalicelib.domain.aggregations.latest import Latest
 from chalicelib.domain.aggregations.max import Maximum
 from chalicelib.domain.aggregations.moments import Moments
 from chalicelib.domain.aggregations.sum import Totals
-from chalicelib.domain.aggregations.unique_count import ActiveValues, CountedValue, Operation
+from chalicelib.domain.aggregations.unique_count import ActiveValues, CountedValue, Operation, ValueWrite
 from chalicelib.domain.errors import StaleWrite
 from chalicelib.domain.pricing.groups import UNGROUPED, PricingGroup
 from chalicelib.domain.pricing.transactions import Transaction, Transactions
 from chalicelib.store import keys
 from chalicelib.store.dynamo import (
+    BATCH_GET_LIMIT,
     TransactionCancelled,
     from_attributes,
     is_condition_failure,
@@ -62,6 +63,7 @@ from chalicelib.store.tables import USAGE
 from chalicelib.usage.ports import Revised
 
 WATERMARK_PREFIX = "watermark#"
+TRANSACTION_VALUES = 99  # values per TransactWriteItems: DynamoDB's 100 actions, one of them the summary's
 
 
 def group_of(item: Mapping[str, Any]) -> PricingGroup:
@@ -216,14 +218,22 @@ class UsageRepository:
             values.setdefault(key, {})[item["value"]] = counted_value_of(item)
         return values
 
-    def counted_value(self, key: AggregateKey, value: str) -> Revised[CountedValue]:
-        """One unique-count value and its revision (0: absent): ONE strongly consistent GetItem."""
-        response = self._client.get_item(TableName=self._table, ConsistentRead=True, Key=self._key(
-            key.organization_id, key.subscription_id, keys.value_sk(key, value)))
-        if "Item" not in response:
-            return Revised(CountedValue(), 0)
-        item = from_attributes(response["Item"])
-        return Revised(counted_value_of(item), number(item.get("revision", 0)))
+    def counted_values(self, key: AggregateKey, values: Iterable[str]) -> dict[str, Revised[CountedValue]]:
+        """A bucket's unique-count values with their revisions (0: absent): strongly consistent BatchGetItems of up
+        to 100 keys, repeated for the keys DynamoDB leaves unprocessed."""
+        by_key = {keys.value_sk(key, value): value for value in values}
+        found = dict.fromkeys(by_key.values(), Revised(CountedValue(), 0))
+        ordered = list(by_key)
+        for first in range(0, len(ordered), BATCH_GET_LIMIT):
+            request = {self._table: {"ConsistentRead": True, "Keys": [
+                self._key(key.organization_id, key.subscription_id, sort_key)
+                for sort_key in ordered[first:first + BATCH_GET_LIMIT]]}}
+            while request:
+                response = self._client.batch_get_item(RequestItems=request)
+                for item in map(from_attributes, response["Responses"].get(self._table, [])):
+                    found[by_key[item["sk"]]] = Revised(counted_value_of(item), number(item.get("revision", 0)))
+                request = response.get("UnprocessedKeys") or {}
+        return found
 
     def applied_events(self, organization_id: str, subscription_id: str, period_start_ms: int) -> int:
         """How many events the aggregator has applied to the period (every event of the window, billed by a charge
@@ -312,29 +322,40 @@ class UsageRepository:
                 "period_ends": set(written.period_ends_ms) or None}
         return to_attributes({name: field for name, field in item.items() if field is not None})
 
-    def write_value(self, key: AggregateKey, value: str, written: CountedValue, read_revision: int,
-                    summary: ActiveValues) -> None:
-        """Put the value conditioned on its revision; when `summary` moves anything, in ONE TransactWriteItems with
-        the UpdateItem that ADDs it to the bucket's summary item (`AGG#`, under the values' period). StaleWrite
-        when the value moved since it was read, or another transaction held it (nothing was written)."""
+    def _value_put(self, key: AggregateKey, value: str, write: ValueWrite) -> dict:
+        """The value's Put, conditioned on the revision it was read at."""
         condition, values = "attribute_not_exists(#rev)", {}
-        if read_revision:
-            condition, values = "#rev = :revision", {":revision": read_revision}
-        put = {"TableName": self._table, "Item": self._value_item(key, value, written, read_revision + 1),
+        if write.read_revision:
+            condition, values = "#rev = :revision", {":revision": write.read_revision}
+        put = {"TableName": self._table, "Item": self._value_item(key, value, write.written, write.read_revision + 1),
                "ConditionExpression": condition, "ExpressionAttributeNames": {"#rev": "revision"}}
         if values:
             put["ExpressionAttributeValues"] = to_attributes(values)
+        return put
+
+    def write_values(self, key: AggregateKey, writes: Mapping[str, ValueWrite]) -> None:
+        """A value that moves nothing in its summary: one conditional PutItem. The others: TransactWriteItems of up
+        to 99 values' Puts and ONE UpdateItem ADDing their changes to the bucket's summary item (`AGG#`, under the
+        values' period), DynamoDB's 100 actions. StaleWrite when a value moved since it was read, or another
+        transaction held one (its transaction wrote nothing; those before it are written)."""
+        moving = [(value, write) for value, write in writes.items() if write.change != ActiveValues()]
         try:
-            if summary == ActiveValues():
-                self._client.put_item(**put)
-            else:
-                transact(self._client, [{"Put": put}, {"Update": self._summary_move(key, summary)}])
+            for value, write in writes.items():
+                if write.change == ActiveValues():
+                    self._client.put_item(**self._value_put(key, value, write))
+            for first in range(0, len(moving), TRANSACTION_VALUES):
+                chunk = moving[first:first + TRANSACTION_VALUES]
+                summary = sum((write.change for _, write in chunk), ActiveValues())
+                transact(self._client, [{"Put": self._value_put(key, value, write)} for value, write in chunk]
+                         + [{"Update": self._summary_move(key, summary)}])
         except ClientError as error:
             if is_condition_failure(error):
                 raise StaleWrite() from error
             raise
         except TransactionCancelled as cancelled:
-            raise StaleWrite() from cancelled
+            if cancelled.failed or cancelled.contended:
+                raise StaleWrite() from cancelled
+            raise
 
     def _summary_move(self, key: AggregateKey, summary: ActiveValues) -> dict:
         names = {"#bucket": "bucket", "#rev": "revision"}

@@ -10,7 +10,7 @@ from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 from chalicelib.domain.aggregate_keys import AggregateItem, AggregateKey, StoredAggregate
 from chalicelib.domain.aggregations.pay_in_advance import InAdvanceState
-from chalicelib.domain.aggregations.unique_count import ActiveValues, CountedValue
+from chalicelib.domain.aggregations.unique_count import ActiveValues, CountedValue, ValueWrite
 from chalicelib.domain.dead_events import DeadEvent
 from chalicelib.domain.events import Event, UnbillableReason
 from chalicelib.domain.fees import PayInAdvanceFee
@@ -45,11 +45,11 @@ class UsageStore(AggregateReader, Protocol):
               window_start_ms: int, period_end_ms: int, read: AggregateItem | None = None,
               read_done: bool = False, settled_shards: Iterable[str] = ()) -> None:
         """Raises WatermarkConflict when the shard's watermark (or a read aggregate) moved."""
-    def counted_value(self, key: AggregateKey, value: str) -> Revised[CountedValue]: ...
-    def write_value(self, key: AggregateKey, value: str, written: CountedValue, read_revision: int,
-                    summary: ActiveValues) -> None:
-        """The value as `written`, and its bucket's summary moved by `summary` (nothing to move: the value alone),
-        together; raises StaleWrite (nothing written) when the value is no longer at `read_revision`."""
+    def counted_values(self, key: AggregateKey, values: Iterable[str]) -> dict[str, Revised[CountedValue]]: ...
+    def write_values(self, key: AggregateKey, writes: Mapping[str, ValueWrite]) -> None:
+        """Each value as written, its bucket's summary moved by the changes in the same transactions (a value that
+        moves nothing alone); raises StaleWrite when a value is no longer at its read revision (that value, and
+        those written in one transaction with it, unwritten)."""
     def replace_value(self, key: AggregateKey, value: str, written: CountedValue) -> None: ...
     def replace_summary(self, key: AggregateKey, summary: ActiveValues) -> None: ...
     def replace_aggregate(self, key: AggregateKey, state: Any, *, window_start_ms: int, period_end_ms: int,

@@ -25,7 +25,7 @@ from chalicelib.domain.aggregate_keys import (
     padded_sequence,
 )
 from chalicelib.domain.aggregations.pay_in_advance import InAdvanceState
-from chalicelib.domain.aggregations.unique_count import ActiveValues, CountedValue
+from chalicelib.domain.aggregations.unique_count import ActiveValues, CountedValue, ValueWrite
 from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.domain.dead_events import DeadEvent
 from chalicelib.domain.errors import FeeAlreadyCreated, StaleWrite
@@ -33,6 +33,7 @@ from chalicelib.domain.events import Event, UnbillableReason, iso_ms
 from chalicelib.domain.fees import PayInAdvanceFee
 from chalicelib.domain.pricing.groups import PricingGroup
 from chalicelib.store import keys
+from chalicelib.store.usage import TRANSACTION_VALUES
 from chalicelib.usage.ports import Revised
 from chalicelib.usecases.ports import UnitOfWork
 
@@ -85,8 +86,8 @@ class InMemoryUsage:
                 values.setdefault(key, {})[value] = stored.value
         return values
 
-    def counted_value(self, key: AggregateKey, value: str) -> Revised[CountedValue]:
-        return self.values.get((key, value), Revised(CountedValue(), 0))
+    def counted_values(self, key: AggregateKey, values: Iterable[str]) -> dict[str, Revised[CountedValue]]:
+        return {value: self.values.get((key, value), Revised(CountedValue(), 0)) for value in values}
 
     def all_aggregates(self, organization_id: str, subscription_id: str) -> dict[AggregateKey, AggregateItem]:
         return {key: aggregate.as_read() for key, aggregate in self._of(organization_id, subscription_id)}
@@ -122,14 +123,25 @@ class InMemoryUsage:
         self.aggregates[key] = _Aggregate(stored, window_start_ms, period_end_ms, watermarks,
                                           (current.revision if current else 0) + 1)
 
-    def write_value(self, key: AggregateKey, value: str, written: CountedValue, read_revision: int,
-                    summary: ActiveValues) -> None:
-        """Refused (StaleWrite, nothing written) when the value is no longer at `read_revision`; else the value and
-        its bucket's summary move together, as in DynamoDB's transaction."""
-        if self.values.get((key, value), Revised(CountedValue(), 0)).revision != read_revision:
+    def write_values(self, key: AggregateKey, writes: Mapping[str, ValueWrite]) -> None:
+        """As DynamoDB: each value that moves nothing alone, then the others in transactions of TRANSACTION_VALUES
+        with their summary's change; a value no longer at its read revision refuses its own write or transaction
+        (StaleWrite), the ones before it stay written."""
+        moving = [(value, write) for value, write in writes.items() if write.change != ActiveValues()]
+        for value, write in writes.items():
+            if write.change == ActiveValues():
+                self._write_together(key, [(value, write)], moves_summary=False)
+        for first in range(0, len(moving), TRANSACTION_VALUES):
+            self._write_together(key, moving[first:first + TRANSACTION_VALUES], moves_summary=True)
+
+    def _write_together(self, key: AggregateKey, writes: list[tuple[str, ValueWrite]], moves_summary: bool) -> None:
+        if any(self.values.get((key, value), Revised(CountedValue(), 0)).revision != write.read_revision
+               for value, write in writes):
             raise StaleWrite()
-        self.values[(key, value)] = Revised(written, read_revision + 1)
-        if summary != ActiveValues():
+        for value, write in writes:
+            self.values[(key, value)] = Revised(write.written, write.read_revision + 1)
+        if moves_summary:
+            summary = sum((write.change for _, write in writes), ActiveValues())
             current = self.aggregates.get(key)
             self.aggregates[key] = _Aggregate((current.state if current else ActiveValues()) + summary, None, None,
                                               {}, (current.revision if current else 0) + 1)

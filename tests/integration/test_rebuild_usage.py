@@ -21,7 +21,7 @@ from usage_fixtures import (
 from chalicelib.cli import main
 from chalicelib.domain.aggregate_keys import bucket_key
 from chalicelib.domain.aggregations.sum import Totals
-from chalicelib.domain.aggregations.unique_count import ActiveValues, CountedValue, Operation
+from chalicelib.domain.aggregations.unique_count import ActiveValues, CountedValue, Operation, ValueWrite
 from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.store.dynamo import to_attributes
 from chalicelib.store.keys import aggregate_sk, usage_pk
@@ -145,7 +145,7 @@ def test_unique_count_values_are_compared_and_repaired(api, dynamodb, tenant, us
     (key,) = usage_store.stored_values(org, subscription["lago_id"])
     assert key.period_start_ms == JANUARY_START  # a metered metric's values are kept per period
     ghost = CountedValue(frozenset({Operation(t + 50, "ghost", True)}), frozenset({FEBRUARY}), 1)
-    usage_store.write_value(key, "user-9", ghost, 0, ActiveValues(1, frozenset({FEBRUARY})))
+    usage_store.write_values(key, {"user-9": ValueWrite(ghost, 0, ActiveValues(1, frozenset({FEBRUARY})))})
 
     code, lines = cli(capsys, "--organization-id", org, "--external-subscription-id", "sub-u")
     assert lines == [f"values subscription={subscription['lago_id']} period=2026-01-01T00:00:00Z "

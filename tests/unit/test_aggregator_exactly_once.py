@@ -123,7 +123,7 @@ def stored(world: InMemoryRepositories) -> dict:
 
 def before_each_write(world: InMemoryRepositories, action: Callable[[], None]) -> None:
     """Run `action` before every write the aggregator makes (each an UpdateItem on DynamoDB)."""
-    for store, name in ((world.usage, "apply"), (world.usage, "write_value"), (world.events, "mark_unbillable"),
+    for store, name in ((world.usage, "apply"), (world.usage, "write_values"), (world.events, "mark_unbillable"),
                         (world.dead_letters, "count_failure"), (world.dead_letters, "bury")):
         write = getattr(store, name)
 
@@ -139,21 +139,21 @@ def deliver(world: InMemoryRepositories, records: list[StreamRecord]) -> set[str
 
 
 def after_value_reads(world: InMemoryRepositories, action: Callable[[], None]) -> None:
-    """Run `action` after every read of a unique-count value, before the aggregator writes what it read."""
-    read = world.usage.counted_value
+    """Run `action` after every read of unique-count values, before the aggregator writes what it read."""
+    read = world.usage.counted_values
 
     def stale(*args: Any, **kwargs: Any) -> Any:
         found = read(*args, **kwargs)
         action()
         return found
-    world.usage.counted_value = stale  # type: ignore[method-assign]
+    world.usage.counted_values = stale  # type: ignore[method-assign]
 
 
 def replay(world: InMemoryRepositories, shard_batches: list[list[StreamRecord]], crash_after: int | None,
            duplicate: int | None, interleave_at: int | None = None) -> None:
     """Deliver each batch in order as Lambda would: a crash after `crash_after` writes fails the invocation (the
     batch is redelivered whole), reported failures are redelivered from the first one, batch `duplicate` is
-    delivered a second time, and right after the `interleave_at`-th read of a unique-count value the other shard's
+    delivered a second time, and right after the `interleave_at`-th read of unique-count values the other shard's
     next batch is applied whole (its concurrent invocation)."""
     writes, reads = count(1), count(1)
     pending = list(shard_batches)
@@ -253,12 +253,13 @@ def test_a_value_moved_by_the_other_shard_between_its_read_and_its_write_is_coun
     """Values 1, 2, 3 added (shard 0); a remove of 2 at +40 ms (shard 1) reads value 2, then, before it writes,
     shard 0's next batch adds 2 again at +35 ms (before the remove, arriving last): the remove's write is refused,
     read again and applied. Value 2's last operation is the remove: 3 added - 1 removed = 2 active."""
+    # Reads: 1 is shard 0's first batch (values 1, 2, 3 at once), 2 shard 1's.
     world = a_world()
     drawn = [(START + 10, "seen", None, 1, 0), (START + 20, "seen", None, 2, 0), (START + 30, "seen", None, 3, 0),
              (START + 40, "seen", None, -2, 1), (START + 35, "seen", None, 2, 0)]
     distinct, deliveries = shard_batches_of(drawn, [3])
     assert [len(batch) for batch in deliveries] == [3, 1, 1]  # shard 0's first batch, shard 1's, shard 0's second
-    replay(world, deliveries, crash_after=None, duplicate=None, interleave_at=4)  # read 4: shard 1's of value 2
+    replay(world, deliveries, crash_after=None, duplicate=None, interleave_at=2)
     (key, values), = world.usage.stored_values("org", "sub").items()
     assert values["2"].operations == {Operation(START + 20, "tx1", True), Operation(START + 35, "tx4", True),
                                       Operation(START + 40, "tx3", False)}

@@ -88,6 +88,16 @@ def summary_change(before: CountedValue, after: CountedValue) -> ActiveValues:
     return ActiveValues(after.counted - before.counted, after.period_ends_ms - before.period_ends_ms)
 
 
+@dataclass(frozen=True)
+class ValueWrite:
+    """One value of a bucket written: as `written`, on condition that it is still at `read_revision` (0: absent), and
+    what that moves its bucket's summary by (`summary_change`)."""
+
+    written: CountedValue
+    read_revision: int
+    change: ActiveValues
+
+
 def histories_of(values: Mapping[str, CountedValue]) -> Histories:
     """A bucket's values as the operations a window is computed from."""
     return {value: counted.operations for value, counted in values.items()}
