@@ -1,7 +1,8 @@
 """A unique count priced from its bucket's summary (one item, whatever the number of values), on the in-memory stores
 (tests/fakes/world.py): the stream aggregator moves the summary as values are added and removed in any arrival
 order, and the read falls back to the values where the summary cannot answer the window (a subscription terminated
-mid-period, a recurring count read for an earlier period, a prorated charge)."""
+mid-period, a recurring count read for an earlier period, a prorated charge); a value whose write fails on its own
+holds back only its records."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -121,3 +122,21 @@ def test_a_prorated_count_reads_its_values():
     units, state, reads = priced_units(world, plan, APRIL)
     # a active 1 to 16 April, both days included: 16 days of 30.
     assert (units, set(state), reads) == (Decimal("0.53334"), {"a"}, 1)  # 16 / 30 rounded up at 5 decimals
+
+
+def test_a_value_failing_on_its_own_holds_back_only_its_records():
+    world, plan = a_world()
+    write = world.usage.write_values
+
+    def refusing(key: Any, writes: Any) -> None:
+        if "bad" in writes:
+            raise RuntimeError("item too large")
+        write(key, writes)
+    world.usage.write_values = refusing  # type: ignore[method-assign]
+    records = [StreamRecord(str(10**21 + number), "shard-1", {
+        "organization_id": "org", "external_subscription_id": "ext", "transaction_id": f"tx{number}",
+        "code": "users", "timestamp_ms": epoch_ms(STARTED) + number, "received_at": "2026-04-20T00:00:00Z",
+        "properties": {"user": user}}) for number, user in enumerate(["a", "b", "bad"])]
+    # The bucket's write fails, then each value alone: a and b are written, bad's record is redelivered.
+    assert Aggregator(world, NOW).apply_batch(records).not_applied == {str(10**21 + 2)}
+    assert priced_units(world, plan, STARTED)[:2] == (Decimal(2), ActiveValues(2, frozenset({epoch_ms(APRIL)})))
