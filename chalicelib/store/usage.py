@@ -3,17 +3,19 @@
 
 Interface for readers (current usage, the biller):
 - `repositories().usage` is a `UsageRepository`.
-- `UsageRepository.period_aggregates(organization_id, subscription_id, period_start_ms, value_periods=())`
+- `UsageRepository.period_aggregates(organization_id, subscription_id, period_start_ms)`
   -> `dict[(charge_id, bucket, group), StoredAggregate]`: ONE Query (paginated past 1 MB) for the period's aggregates,
-  plus ONE more Query per entry of `value_periods`: the periods whose unique-count values to read
-  (`unique_count_values_period_ms`: the period itself for metered metrics, `BEFORE_START_PERIOD_MS` for recurring
-  ones). Their cost grows with the distinct values, never with events; see the docs.
+  a metered unique count's summary (`ActiveValues`) among them; a recurring one's sits with the "before start"
+  aggregates (`BEFORE_START_PERIOD_MS`). `stored_values` reads a unique count's values, where the summary does not
+  answer the window (docs/aggregations.md).
   `subscription_id` is the subscription's lago_id; `period_start_ms` the start of the FULL charges period,
   `epoch_ms(terms.charges_periods.period_at(instant).start)` (not the window clipped at `started_at`).
   The period's applied-events counter is not among them: `applied_events` reads it (the biller's check).
 - `StoredAggregate.state` is the pure aggregation's state type (int for count, `Totals`, `Moments`, `Maximum`,
-  `Latest`, unique count `Histories`); feed it to `aggregation.result(combine(state, opening_state(...)), window)`.
-  `events_count` is the number of events applied (unique count: operations stored); a missing key means no usage.
+  `Latest`, unique count `ActiveValues`, its summary); feed it to
+  `aggregation.result(combine(state, opening_state(...)), window)`.
+  `events_count` is the number of events applied (a unique count's summary: its active values); a missing key means
+  no usage.
 - `bucket_key(charge_filter_values)`: "default" for None, else a stable short hash of the filter's `values`.
 - A grouped bucket (`pricing_group_keys`) keeps one aggregate per pricing group: `AggregateKey.group` and the keys
   of `period_aggregates` (charge_id, bucket, group) carry it; `()` for an ungrouped bucket.
@@ -42,16 +44,26 @@ from chalicelib.domain.aggregations.latest import Latest
 from chalicelib.domain.aggregations.max import Maximum
 from chalicelib.domain.aggregations.moments import Moments
 from chalicelib.domain.aggregations.sum import Totals
-from chalicelib.domain.aggregations.unique_count import Operation
+from chalicelib.domain.aggregations.unique_count import ActiveValues, CountedValue, Operation, ValueWrite
 from chalicelib.domain.errors import StaleWrite
 from chalicelib.domain.pricing.groups import UNGROUPED, PricingGroup
 from chalicelib.domain.pricing.transactions import Transaction, Transactions
 from chalicelib.store import keys
-from chalicelib.store.dynamo import from_attributes, is_condition_failure, number, to_attributes
+from chalicelib.store.dynamo import (
+    BATCH_GET_LIMIT,
+    TransactionCancelled,
+    from_attributes,
+    is_condition_failure,
+    number,
+    to_attributes,
+    transact,
+)
 from chalicelib.store.keys import SEPARATOR
 from chalicelib.store.tables import USAGE
+from chalicelib.usage.ports import Revised
 
 WATERMARK_PREFIX = "watermark#"
+TRANSACTION_VALUES = 99  # values per TransactWriteItems: DynamoDB's 100 actions, one of them the summary's
 
 
 def group_of(item: Mapping[str, Any]) -> PricingGroup:
@@ -77,7 +89,7 @@ def decode_operation(text: str) -> Operation:
 # ------------------------------------------------------------------------------------- stored forms of states
 def state_kind(state: Any) -> str:
     for kind, state_type in (("count", int), ("totals", Totals), ("moments", Moments), ("maximum", Maximum),
-                             ("latest", Latest), ("transactions", Transactions)):
+                             ("latest", Latest), ("transactions", Transactions), ("active_values", ActiveValues)):
         if isinstance(state, state_type) and not isinstance(state, bool):
             return kind
     raise TypeError(f"no stored form for {state!r}")
@@ -118,9 +130,21 @@ def state_from_item(item: Mapping[str, Any]) -> Any:
         return Maximum(item.get("maximum"), count)
     if kind == "transactions":
         return _decode_transactions(item["transactions"], count)
+    if kind == "active_values":
+        return ActiveValues(number(item.get("active", 0)), _numbers(item.get("period_ends", ())))
     timestamp = item.get("latest_timestamp_ms")
     return Latest(item.get("latest_value"), None if timestamp is None else number(timestamp),
                   item.get("latest_transaction_id"), count)
+
+
+def _numbers(stored: Iterable[Any]) -> frozenset[int]:
+    return frozenset(number(each) for each in stored)
+
+
+def counted_value_of(item: Mapping[str, Any]) -> CountedValue:
+    """A unique-count value item as stored (one written before the counted form has counted nothing)."""
+    return CountedValue(frozenset(decode_operation(text) for text in item.get("operations", ())),
+                        _numbers(item.get("period_ends", ())), number(item.get("counted", 0)))
 
 
 def _encode_transactions(state: Transactions) -> str:
@@ -168,8 +192,8 @@ class UsageRepository:
                 for item in page["Items"]]
 
     # ------------------------------------------------------------------------------------------- reads
-    def period_aggregates(self, organization_id: str, subscription_id: str, period_start_ms: int,
-                          value_periods: Iterable[int] = ()) -> dict[tuple[str, str, PricingGroup], StoredAggregate]:
+    def period_aggregates(self, organization_id: str, subscription_id: str, period_start_ms: int
+                          ) -> dict[tuple[str, str, PricingGroup], StoredAggregate]:
         """The aggregates of one charges period by (charge_id, bucket, group); see the module docstring."""
         found: dict[tuple[str, str, PricingGroup], StoredAggregate] = {}
         prefix = keys.period_prefix(keys.AGGREGATE_PREFIX, period_start_ms)
@@ -178,25 +202,38 @@ class UsageRepository:
                 continue
             state = state_from_item(item)
             found[(item["charge_id"], item["bucket"], group_of(item))] = StoredAggregate(
-                state, events_count_of(state), number(item["window_start_ms"]), number(item["period_end_ms"]))
-        for values_period_ms in set(value_periods):
-            for key, histories in self.value_histories(organization_id, subscription_id, values_period_ms).items():
-                found[(key.charge_id, key.bucket, key.group)] = StoredAggregate.of_values(histories)
+                state, events_count_of(state), _bound(item, "window_start_ms"), _bound(item, "period_end_ms"))
         return found
 
-    def value_histories(self, organization_id: str, subscription_id: str, period_start_ms: int | None = None
-                        ) -> dict[AggregateKey, dict[str, frozenset[Operation]]]:
-        """The unique-count values' operations of the subscription stored under one period (None: every period),
-        by (period, charge, bucket): ONE Query."""
+    def stored_values(self, organization_id: str, subscription_id: str, period_start_ms: int | None = None
+                      ) -> dict[AggregateKey, dict[str, CountedValue]]:
+        """The unique-count values of the subscription stored under one period (None: every period), by (period,
+        charge, bucket): ONE Query (paginated past 1 MB: its cost grows with the values)."""
         prefix = keys.VALUE_PREFIX if period_start_ms is None \
             else keys.period_prefix(keys.VALUE_PREFIX, period_start_ms)
-        histories: dict[AggregateKey, dict[str, frozenset[Operation]]] = {}
+        values: dict[AggregateKey, dict[str, CountedValue]] = {}
         for item in self._query(organization_id, subscription_id, prefix):
             key = AggregateKey(organization_id, subscription_id, keys.period_of(item["sk"]), item["charge_id"],
                                item["bucket"], group_of(item))
-            histories.setdefault(key, {})[item["value"]] = frozenset(
-                decode_operation(text) for text in item.get("operations", ()))
-        return histories
+            values.setdefault(key, {})[item["value"]] = counted_value_of(item)
+        return values
+
+    def counted_values(self, key: AggregateKey, values: Iterable[str]) -> dict[str, Revised[CountedValue]]:
+        """A bucket's unique-count values with their revisions (0: absent): strongly consistent BatchGetItems of up
+        to 100 keys, repeated for the keys DynamoDB leaves unprocessed."""
+        by_key = {keys.value_sk(key, value): value for value in values}
+        found = dict.fromkeys(by_key.values(), Revised(CountedValue(), 0))
+        ordered = list(by_key)
+        for first in range(0, len(ordered), BATCH_GET_LIMIT):
+            request = {self._table: {"ConsistentRead": True, "Keys": [
+                self._key(key.organization_id, key.subscription_id, sort_key)
+                for sort_key in ordered[first:first + BATCH_GET_LIMIT]]}}
+            while request:
+                response = self._client.batch_get_item(RequestItems=request)
+                for item in map(from_attributes, response["Responses"].get(self._table, [])):
+                    found[by_key[item["sk"]]] = Revised(counted_value_of(item), number(item.get("revision", 0)))
+                request = response.get("UnprocessedKeys") or {}
+        return found
 
     def applied_events(self, organization_id: str, subscription_id: str, period_start_ms: int) -> int:
         """How many events the aggregator has applied to the period (every event of the window, billed by a charge
@@ -277,29 +314,81 @@ class UsageRepository:
                 raise WatermarkConflict(key) from error
             raise
 
-    def add_operations(self, key: AggregateKey, value: str, operations: Iterable[Operation]) -> None:
-        """ADD a unique-count value's operations to its string set: set union, so a replay changes nothing."""
-        sets, values = "SET charge_id = :charge, #bucket = :bucket, #value = :value", {}
-        if (group := group_attribute(key.group)) is not None:
-            sets, values = sets + ", pricing_group = :group", {":group": group}
-        self._client.update_item(
-            TableName=self._table, Key=self._key(key.organization_id, key.subscription_id, keys.value_sk(key, value)),
-            UpdateExpression=f"{sets} ADD operations :operations",
-            ExpressionAttributeNames={"#value": "value", "#bucket": "bucket"},
-            ExpressionAttributeValues=to_attributes({":charge": key.charge_id, ":bucket": key.bucket, ":value": value,
-                                                     ":operations": {encode_operation(op) for op in operations},
-                                                     **values}))
+    def _value_item(self, key: AggregateKey, value: str, written: CountedValue, revision: int) -> dict:
+        item = {"pk": keys.usage_pk(key.organization_id, key.subscription_id), "sk": keys.value_sk(key, value),
+                "charge_id": key.charge_id, "bucket": key.bucket, "value": value,
+                "pricing_group": group_attribute(key.group), "counted": written.counted, "revision": revision,
+                "operations": {encode_operation(op) for op in written.operations},
+                "period_ends": set(written.period_ends_ms) or None}
+        return to_attributes({name: field for name, field in item.items() if field is not None})
 
-    def replace_operations(self, key: AggregateKey, value: str, operations: Iterable[Operation]) -> None:
-        """rebuild-usage --apply: put a unique-count value's item with exactly `operations` (none: delete it)."""
-        item_key = self._key(key.organization_id, key.subscription_id, keys.value_sk(key, value))
-        encoded = {encode_operation(op) for op in operations}
-        if not encoded:
-            self._client.delete_item(TableName=self._table, Key=item_key)
+    def _value_put(self, key: AggregateKey, value: str, write: ValueWrite) -> dict:
+        """The value's Put, conditioned on the revision it was read at."""
+        condition, values = "attribute_not_exists(#rev)", {}
+        if write.read_revision:
+            condition, values = "#rev = :revision", {":revision": write.read_revision}
+        put = {"TableName": self._table, "Item": self._value_item(key, value, write.written, write.read_revision + 1),
+               "ConditionExpression": condition, "ExpressionAttributeNames": {"#rev": "revision"}}
+        if values:
+            put["ExpressionAttributeValues"] = to_attributes(values)
+        return put
+
+    def write_values(self, key: AggregateKey, writes: Mapping[str, ValueWrite]) -> None:
+        """A value that moves nothing in its summary: one conditional PutItem. The others: TransactWriteItems of up
+        to 99 values' Puts and ONE UpdateItem ADDing their changes to the bucket's summary item (`AGG#`, under the
+        values' period), DynamoDB's 100 actions. StaleWrite when a value moved since it was read, or another
+        transaction held one (its transaction wrote nothing; those before it are written)."""
+        moving = [(value, write) for value, write in writes.items() if write.change != ActiveValues()]
+        try:
+            for value, write in writes.items():
+                if write.change == ActiveValues():
+                    self._client.put_item(**self._value_put(key, value, write))
+            for first in range(0, len(moving), TRANSACTION_VALUES):
+                chunk = moving[first:first + TRANSACTION_VALUES]
+                summary = sum((write.change for _, write in chunk), ActiveValues())
+                transact(self._client, [{"Put": self._value_put(key, value, write)} for value, write in chunk]
+                         + [{"Update": self._summary_move(key, summary)}])
+        except ClientError as error:
+            if is_condition_failure(error):
+                raise StaleWrite() from error
+            raise
+        except TransactionCancelled as cancelled:
+            if cancelled.failed or cancelled.contended:
+                raise StaleWrite() from cancelled
+            raise
+
+    def _summary_move(self, key: AggregateKey, summary: ActiveValues) -> dict:
+        names = {"#bucket": "bucket", "#rev": "revision"}
+        values: dict[str, Any] = {":kind": state_kind(summary), ":charge": key.charge_id, ":bucket": key.bucket,
+                                  ":period": key.period_start_ms, ":count": summary.count, ":one": 1}
+        sets = ["state_kind = :kind", "charge_id = :charge", "#bucket = :bucket", "period_start_ms = :period"]
+        if (group := group_attribute(key.group)) is not None:
+            values[":group"] = group
+            sets.append("pricing_group = :group")
+        adds = ["active :count", "#rev :one"]
+        if summary.period_ends_ms:
+            values[":ends"] = set(summary.period_ends_ms)
+            adds.append("period_ends :ends")
+        return {"TableName": self._table, "Key": self._key(key.organization_id, key.subscription_id, _sort_key(key)),
+                "UpdateExpression": "SET " + ", ".join(sets) + " ADD " + ", ".join(adds),
+                "ExpressionAttributeNames": names, "ExpressionAttributeValues": to_attributes(values)}
+
+    def replace_value(self, key: AggregateKey, value: str, written: CountedValue) -> None:
+        """rebuild-usage --apply: put a unique-count value with exactly `written` (no operation: delete it)."""
+        if not written.operations:
+            self._client.delete_item(TableName=self._table, Key=self._key(
+                key.organization_id, key.subscription_id, keys.value_sk(key, value)))
             return
-        self._client.put_item(TableName=self._table, Item={**item_key, **to_attributes(
-            {"charge_id": key.charge_id, "bucket": key.bucket, "value": value, "operations": encoded,
-             "pricing_group": group_attribute(key.group)})})
+        self._client.put_item(TableName=self._table, Item=self._value_item(key, value, written, 1))
+
+    def replace_summary(self, key: AggregateKey, summary: ActiveValues) -> None:
+        """rebuild-usage --apply: put a unique-count bucket's summary recounted from its values."""
+        item = {"pk": keys.usage_pk(key.organization_id, key.subscription_id), "sk": _sort_key(key),
+                "state_kind": state_kind(summary), "charge_id": key.charge_id, "bucket": key.bucket,
+                "period_start_ms": key.period_start_ms, "pricing_group": group_attribute(key.group),
+                "active": summary.count, "period_ends": set(summary.period_ends_ms) or None, "revision": 1}
+        self._client.put_item(TableName=self._table, Item=to_attributes(
+            {name: field for name, field in item.items() if field is not None}))
 
     def replace_aggregate(self, key: AggregateKey, state: Any, *, window_start_ms: int, period_end_ms: int,
                           kept: AggregateItem | None, watermarks: Mapping[str, str] | None = None) -> None:
@@ -327,6 +416,11 @@ class UsageRepository:
             if is_condition_failure(error):
                 raise StaleWrite() from error
             raise
+
+
+def _bound(item: Mapping[str, Any], name: str) -> int | None:
+    """A window bound stored on an aggregate (a unique count's summary has none: it is not one window's)."""
+    return number(item[name]) if name in item else None
 
 
 def _sort_key(key: AggregateKey) -> str:

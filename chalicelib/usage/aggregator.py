@@ -3,8 +3,10 @@
 Each record is routed (chalicelib/usage/routing.py) to the aggregates of the charges that bill it; the batch is
 grouped by (aggregate, shard) and each group applied with ONE conditional UpdateItem that also advances the
 shard's watermark on the aggregate; records at or below the watermark are dropped on a condition failure and
-the rest retried. Unique-count values are ADDed to their per-value string sets (set union: idempotent, no
-watermark needed). An event of a pay-in-advance charge then gets its own fee (chalicelib/usage/in_advance.py).
+the rest retried. The unique-count values a batch touches are read once per bucket and each written once, their
+bucket's summary moved by their changes in the same transaction (`_count_values`: a set union and each value's
+`counted`, no watermark needed). An event of a pay-in-advance charge then gets its own fee
+(chalicelib/usage/in_advance.py).
 Why this is exactly-once: docs/data-model.md ("Usage table") and docs/pay-in-advance.md."""
 from __future__ import annotations
 
@@ -23,10 +25,15 @@ from chalicelib.domain.aggregate_keys import (
     is_additive,
     padded_sequence,
 )
-from chalicelib.domain.aggregations.unique_count import Operation, UniqueCountAggregation
+from chalicelib.domain.aggregations.unique_count import (
+    Operation,
+    UniqueCountAggregation,
+    ValueWrite,
+    summary_change,
+)
 from chalicelib.domain.aggregations.windows import from_epoch_ms
 from chalicelib.domain.dead_events import POISON_ATTEMPTS, DeadEvent
-from chalicelib.domain.errors import Contention
+from chalicelib.domain.errors import Contention, StaleWrite
 from chalicelib.domain.events import UnbillableReason
 from chalicelib.observability import failure_reason, logger
 from chalicelib.setup_cache import SetupCache
@@ -56,6 +63,21 @@ class _Group:
 
     shard: str
     entries: list[tuple[StreamRecord, Routed]] = field(default_factory=list)
+
+
+@dataclass
+class _ValueChange:
+    """What one batch brings to one unique-count value: its operations, the ends of the periods they were routed
+    to, and the records they came from."""
+
+    operations: set[Operation] = field(default_factory=set)
+    period_ends_ms: set[int] = field(default_factory=set)
+    sources: list[StreamRecord] = field(default_factory=list)
+
+    def add(self, operations: Iterable[Operation], period_end_ms: int, record: StreamRecord) -> None:
+        self.operations.update(operations)
+        self.period_ends_ms.add(period_end_ms)
+        self.sources.append(record)
 
 
 UNBILLABLE_PART = "unbillable"
@@ -120,8 +142,7 @@ class Aggregator:
         deliveries (docs/operations.md, "Dead-lettered events"), so it never holds up its shard."""
         records = sorted(records, key=lambda record: (record.shard, record.position))
         groups: dict[tuple[AggregateKey, str], _Group] = {}
-        values: dict[tuple[AggregateKey, str], tuple[set[Operation], list[StreamRecord]]] = defaultdict(
-            lambda: (set(), []))
+        values: dict[AggregateKey, dict[str, _ValueChange]] = defaultdict(lambda: defaultdict(_ValueChange))
         failed = _Failures()
         unbillable: list[tuple[StreamRecord, UnbillableReason, Routed | None]] = []
         drafts: dict[DraftToRefresh, StreamRecord] = {}
@@ -145,9 +166,7 @@ class Aggregator:
                         drafts.setdefault(routed.draft, record)
                     if isinstance(routed.aggregation, UniqueCountAggregation):
                         for value, operations in routed.contribution().items():
-                            operations_of_value, sources = values[(routed.key, value)]
-                            operations_of_value.update(operations)
-                            sources.append(record)
+                            values[routed.key][value].add(operations, routed.period_end_ms, record)
                     else:
                         groups.setdefault((routed.key, record.shard), _Group(record.shard)).entries.append(
                             (record, routed))
@@ -159,13 +178,8 @@ class Aggregator:
         for (key, _), group in groups.items():
             if key.charge_id != APPLIED_EVENTS_CHARGE:
                 self._apply_or_isolate(key, group, failed)
-        for (key, value), (operations, sources) in values.items():
-            try:
-                self._usage.add_operations(key, value, operations)
-            except Exception as error:  # noqa: BLE001
-                logger.exception("unique-count value not applied")
-                for record in sources:
-                    failed.add(record, error, aggregate_part(key))
+        for key, changes in values.items():
+            self._count_or_isolate(key, changes, failed)
         for record, reason, counter in unbillable:  # kept (a late one applied all the same), and listed as such
             try:
                 if counter is not None and self._counted_before(counter, record):
@@ -236,8 +250,8 @@ class Aggregator:
             if routed.key.charge_id == APPLIED_EVENTS_CHARGE or not missed(aggregate_part(routed.key)):
                 continue
             if isinstance(routed.aggregation, UniqueCountAggregation):
-                for value, operations in routed.contribution().items():
-                    self._usage.add_operations(routed.key, value, operations)
+                self._count_values(routed.key, {value: _ValueChange(set(operations), {routed.period_end_ms})
+                                                for value, operations in routed.contribution().items()})
             else:
                 self._apply_group(routed.key, _Group(record.shard, [(record, routed)]))
         if routing.unbillable_reason is not None and missed(UNBILLABLE_PART):
@@ -309,6 +323,41 @@ class Aggregator:
         except Exception:  # noqa: BLE001 - pruning only saves space: never fail a write for it
             logger.exception("shard lineage not read", extra={"shard": record.shard})
             return ()
+
+    def _count_or_isolate(self, key: AggregateKey, changes: dict[str, _ValueChange], failed: _Failures) -> None:
+        """Count the bucket's values together; if that fails, value by value, so that only the records of a value
+        that fails on its own are reported."""
+        try:
+            self._count_values(key, changes)
+            return
+        except Exception:  # noqa: BLE001 - reported as batchItemFailures, retried by the event source
+            logger.exception("unique-count values not applied", extra={"sort_key": key})
+        for value, change in changes.items():
+            try:
+                self._count_values(key, {value: change})
+            except Exception as error:  # noqa: BLE001
+                for record in change.sources:
+                    failed.add(record, error, aggregate_part(key))
+
+    def _count_values(self, key: AggregateKey, changes: dict[str, _ValueChange]) -> None:
+        """Add the operations to the bucket's values and move its summary by exactly the change of what each value
+        counts, each value written once, conditioned on the revision it was read at (read again and retried when
+        another writer moved one). A redelivery finds its operations there and the values counted: nothing is
+        written."""
+        for _ in range(MAX_ATTEMPTS):
+            writes = {}
+            for value, (stored, revision) in self._usage.counted_values(key, changes).items():
+                written = stored.with_operations(changes[value].operations, changes[value].period_ends_ms)
+                if written != stored:
+                    writes[value] = ValueWrite(written, revision, summary_change(stored, written))
+            if not writes:
+                return
+            try:
+                self._usage.write_values(key, writes)
+                return
+            except StaleWrite:
+                continue
+        raise Contention(f"unique-count values of {key}")
 
     def _apply_group(self, key: AggregateKey, group: _Group) -> None:
         entries = group.entries

@@ -12,7 +12,7 @@ from chalicelib.domain.aggregations.base import AggregationResult
 from chalicelib.domain.aggregations.moments import Moments
 from chalicelib.domain.aggregations.registry import AggregateState, aggregation_for
 from chalicelib.domain.aggregations.sum import Totals
-from chalicelib.domain.aggregations.unique_count import Histories
+from chalicelib.domain.aggregations.unique_count import Histories, histories_of
 from chalicelib.domain.billable_metrics import BillableMetric
 from chalicelib.domain.current_usage import BEFORE_START_PERIOD_MS, BucketKey
 from chalicelib.domain.plans import Charge, Plan
@@ -98,9 +98,9 @@ def _earlier_states(stores: UsageReaders, earlier: Subscription, charges: list[C
     for key, item in stores.usage.all_aggregates(earlier.organization_id, earlier.id).items():
         states.setdefault((key.charge_id, key.bucket, key.group), []).append(item.state)
     if any(metrics[charge.billable_metric_id].aggregation_type == "unique_count_agg" for charge in charges):
-        for key, values in stores.usage.value_histories(earlier.organization_id, earlier.id,
-                                                        BEFORE_START_PERIOD_MS).items():
-            states.setdefault((key.charge_id, key.bucket, key.group), []).append(values)
+        for key, values in stores.usage.stored_values(earlier.organization_id, earlier.id,
+                                                      BEFORE_START_PERIOD_MS).items():
+            states.setdefault((key.charge_id, key.bucket, key.group), []).append(histories_of(values))
     return states
 
 

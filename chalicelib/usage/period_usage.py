@@ -12,9 +12,12 @@ from chalicelib.domain.aggregate_keys import AggregateItem, StoredAggregate, tra
 from chalicelib.domain.aggregations.base import AggregationResult
 from chalicelib.domain.aggregations.events import UsageEvent, numeric_property
 from chalicelib.domain.aggregations.registry import AggregateState
-from chalicelib.domain.aggregations.windows import epoch_ms
+from chalicelib.domain.aggregations.unique_count import ActiveValues, histories_of
+from chalicelib.domain.aggregations.windows import Window, epoch_ms
 from chalicelib.domain.billable_metrics import BillableMetric
+from chalicelib.domain.billing_context import charges_window
 from chalicelib.domain.current_usage import (
+    BEFORE_START_PERIOD_MS,
     BucketKey,
     needs_event_values,
     recurring_openings,
@@ -27,7 +30,7 @@ from chalicelib.domain.pricing.filters import FilterBuckets
 from chalicelib.domain.pricing.groups import PricingGroup, pricing_group
 from chalicelib.domain.pricing.transactions import Transactions, TransactionValues, transaction_values
 from chalicelib.domain.subscriptions import Subscription
-from chalicelib.usage.carried import carried_usage, with_carried_histories
+from chalicelib.usage.carried import Carried, carried_usage, with_carried_histories
 from chalicelib.usage.ports import UsageReaders
 from chalicelib.usage.routing import bucket_indexes
 
@@ -108,29 +111,61 @@ def bucket_event_values(stores: UsageReaders, subscription: Subscription, plan: 
     return answers
 
 
+def _with_unanswered_values(stores: UsageReaders, subscription: Subscription, plan: Plan,
+                            metrics: Mapping[str, BillableMetric], window: Window | None, period_start_ms: int,
+                            stored: dict[tuple[str, str, PricingGroup], StoredAggregate], carried: Carried) -> None:
+    """Replace in `stored` the summaries of the unique-count charges they do not answer with the charges' values
+    (ONE Query per kind of values read, metered or recurring, growing with the values): a prorated charge (its
+    days are the values'), a recurring one that carries values from an earlier subscription of its external id
+    (they merge with its own by value), and one whose summary does not answer the window (`ActiveValues.answers`)."""
+    unanswered: dict[int, set[str]] = defaultdict(set)
+    for charge in plan.charges:
+        metric = metrics[charge.billable_metric_id]
+        if metric.aggregation_type != "unique_count_agg":
+            continue
+        summaries = [aggregate.state for (charge_id, _, _), aggregate in stored.items()
+                     if charge_id == charge.id and isinstance(aggregate.state, ActiveValues)]
+        if (charge.prorated or any(key[0] == charge.id for key in carried.histories) or window is None
+                or not all(summary.answers(window) for summary in summaries)):
+            unanswered[unique_count_values_period_ms(metric.recurring, period_start_ms)].add(charge.id)
+    for values_period_ms, charge_ids in unanswered.items():
+        for found in [found for found in stored if found[0] in charge_ids]:
+            del stored[found]
+        for key, values in stores.usage.stored_values(subscription.organization_id, subscription.id,
+                                                      values_period_ms).items():
+            if key.charge_id in charge_ids:
+                stored[(key.charge_id, key.bucket, key.group)] = StoredAggregate.of_values(histories_of(values))
+
+
 def stored_usage(stores: UsageReaders, subscription: Subscription, plan: Plan, metrics: Mapping[str, BillableMetric],
                  terms: BillingTerms, period: Period) -> StoredUsage:
-    """ONE Query of the period's aggregates, one per kind of unique-count charge (metered, recurring) for their
-    values, and, only when the plan has a recurring metric, ONE Query of the subscription's aggregates of every
-    period (what it carries in: it grows with periods and buckets, never with events) and what the external id's
-    earlier subscriptions carry in (`carried_usage`). Percentage buckets priced from their events' values read
-    them from the same Query (`bucket_event_values`)."""
+    """ONE Query of the period's aggregates (metered unique counts' summaries among them) and, only when the plan has
+    a recurring metric, ONE Query of the subscription's aggregates of every period (what it carries in, recurring
+    unique counts' summaries among them: it grows with periods and buckets, never with events) and what the
+    external id's earlier subscriptions carry in (`carried_usage`); the values of a unique count whose summary does
+    not answer (`_with_unanswered_values`). Percentage buckets priced from their events' values read them from the
+    same Query (`bucket_event_values`)."""
     period_start_ms = epoch_ms(period.start)
-    value_periods = {unique_count_values_period_ms(metric.recurring, period_start_ms) for metric in metrics.values()
-                     if metric.aggregation_type == "unique_count_agg"}
-    stored = stores.usage.period_aggregates(subscription.organization_id, subscription.id, period_start_ms,
-                                            value_periods)
-    states = bucket_states(plan.charges, stored)
-    values = bucket_event_values(stores, subscription, plan, metrics, terms.charges_part(period), states,
-                                 bucket_transactions(plan.charges, stored))
+    stored = dict(stores.usage.period_aggregates(subscription.organization_id, subscription.id, period_start_ms))
     openings: Mapping[BucketKey, AggregationResult] = {}
-    if any(metric.recurring for metric in metrics.values()):
-        by_period: dict[int, dict[tuple[str, str, PricingGroup], AggregateItem]] = defaultdict(dict)
+    carried = Carried()
+    recurring = any(metric.recurring for metric in metrics.values())
+    by_period: dict[int, dict[tuple[str, str, PricingGroup], AggregateItem]] = defaultdict(dict)
+    if recurring:
         for key, item in stores.usage.all_aggregates(subscription.organization_id, subscription.id).items():
             if key.period_start_ms < period_start_ms:
                 by_period[key.period_start_ms][(key.charge_id, key.bucket, key.group)] = item
-        earlier = {start_ms: bucket_states(plan.charges, items) for start_ms, items in by_period.items()}
+                if key.period_start_ms == BEFORE_START_PERIOD_MS and isinstance(item.state, ActiveValues):
+                    stored[(key.charge_id, key.bucket, key.group)] = StoredAggregate(item.state, item.state.count)
         carried = carried_usage(stores, subscription, plan, metrics)
+    shown = terms.charges_part(period)
+    window = None if shown is None else charges_window(terms, period)
+    _with_unanswered_values(stores, subscription, plan, metrics, window, period_start_ms, stored, carried)
+    states = bucket_states(plan.charges, stored)
+    values = bucket_event_values(stores, subscription, plan, metrics, shown, states,
+                                 bucket_transactions(plan.charges, stored))
+    if recurring:
+        earlier = {start_ms: bucket_states(plan.charges, items) for start_ms, items in by_period.items()}
         openings = recurring_openings(plan, metrics, terms, earlier, carried.totals)
         states = with_carried_histories(plan, metrics, states, carried)
     return StoredUsage(states=states, openings=openings, event_values=values)

@@ -10,7 +10,7 @@ from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 from chalicelib.domain.aggregate_keys import AggregateItem, AggregateKey, StoredAggregate
 from chalicelib.domain.aggregations.pay_in_advance import InAdvanceState
-from chalicelib.domain.aggregations.unique_count import Operation
+from chalicelib.domain.aggregations.unique_count import ActiveValues, CountedValue, ValueWrite
 from chalicelib.domain.dead_events import DeadEvent
 from chalicelib.domain.events import Event, UnbillableReason
 from chalicelib.domain.fees import PayInAdvanceFee
@@ -31,11 +31,10 @@ class Revised(NamedTuple, Generic[Held]):
 
 
 class AggregateReader(Protocol):
-    def period_aggregates(self, organization_id: str, subscription_id: str, period_start_ms: int,
-                          value_periods: Iterable[int] = ()
+    def period_aggregates(self, organization_id: str, subscription_id: str, period_start_ms: int
                           ) -> dict[tuple[str, str, PricingGroup], StoredAggregate]: ...
-    def value_histories(self, organization_id: str, subscription_id: str, period_start_ms: int | None = None
-                        ) -> dict[AggregateKey, dict[str, frozenset[Operation]]]: ...
+    def stored_values(self, organization_id: str, subscription_id: str, period_start_ms: int | None = None
+                      ) -> dict[AggregateKey, dict[str, CountedValue]]: ...
     def all_aggregates(self, organization_id: str, subscription_id: str) -> dict[AggregateKey, AggregateItem]: ...
 
 
@@ -46,8 +45,13 @@ class UsageStore(AggregateReader, Protocol):
               window_start_ms: int, period_end_ms: int, read: AggregateItem | None = None,
               read_done: bool = False, settled_shards: Iterable[str] = ()) -> None:
         """Raises WatermarkConflict when the shard's watermark (or a read aggregate) moved."""
-    def add_operations(self, key: AggregateKey, value: str, operations: Iterable[Operation]) -> None: ...
-    def replace_operations(self, key: AggregateKey, value: str, operations: Iterable[Operation]) -> None: ...
+    def counted_values(self, key: AggregateKey, values: Iterable[str]) -> dict[str, Revised[CountedValue]]: ...
+    def write_values(self, key: AggregateKey, writes: Mapping[str, ValueWrite]) -> None:
+        """Each value as written, its bucket's summary moved by the changes in the same transactions (a value that
+        moves nothing alone); raises StaleWrite when a value is no longer at its read revision (that value, and
+        those written in one transaction with it, unwritten)."""
+    def replace_value(self, key: AggregateKey, value: str, written: CountedValue) -> None: ...
+    def replace_summary(self, key: AggregateKey, summary: ActiveValues) -> None: ...
     def replace_aggregate(self, key: AggregateKey, state: Any, *, window_start_ms: int, period_end_ms: int,
                           kept: AggregateItem | None, watermarks: Mapping[str, str] | None = None) -> None:
         """Raises StaleWrite when the aggregate changed since `kept` was read."""

@@ -6,16 +6,23 @@ The events are read from the events table's `by_subscription_time` index (every 
 order), routed exactly as the stream aggregator routes them (chalicelib/usage/routing.py) and folded with the same
 pure aggregations, so a rebuilt aggregate equals what the aggregator leaves after applying each event once.
 Aggregates are compared over every period of every subscription the external id has named; unique-count values
-(one item per value, not per period) are compared per (subscription, charge, filter bucket)."""
+(one item per value, not per period) and their bucket's summary are compared per (subscription, charge, filter
+bucket), each value counted anew."""
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.domain.aggregate_keys import AggregateItem, AggregateKey
-from chalicelib.domain.aggregations.unique_count import Histories, Operation, UniqueCountAggregation
+from chalicelib.domain.aggregations.unique_count import (
+    ActiveValues,
+    CountedValue,
+    UniqueCountAggregation,
+    summary_of,
+)
 from chalicelib.domain.aggregations.windows import from_epoch_ms
 from chalicelib.domain.current_usage import BEFORE_START_PERIOD_MS
 from chalicelib.domain.errors import NotFound
@@ -26,8 +33,8 @@ from chalicelib.usage.routing import StoredEvent, fresh_router
 @dataclass(frozen=True)
 class Difference:
     """One aggregate whose stored state differs from the recomputed one. `bucket_values` is True for a unique-count
-    charge's per-value histories (stored and recomputed are then {value: operations}), whose period is "all" for a
-    recurring metric (one history per subscription)."""
+    charge's values (stored and recomputed are then {value: CountedValue}) or their summary (`ActiveValues`), whose
+    period is "all" for a recurring metric (one history per subscription)."""
 
     key: AggregateKey
     stored: Any
@@ -80,12 +87,15 @@ class UsageRebuild:
         if not subscriptions:
             raise NotFound("subscription")
         recomputed: dict[AggregateKey, _Recomputed] = {}
-        values: dict[AggregateKey, Histories] = {}
+        values: dict[AggregateKey, dict[str, CountedValue]] = defaultdict(dict)
         for item in self._stores.events.stored_images(organization_id, external_subscription_id):
             for routed in router.route(StoredEvent.of(item)).routes:
                 aggregation, contribution = routed.aggregation, routed.contribution()
                 if isinstance(aggregation, UniqueCountAggregation):
-                    values[routed.key] = aggregation.combine(values.get(routed.key, {}), contribution)
+                    of_bucket = values[routed.key]
+                    for value, operations in contribution.items():
+                        of_bucket[value] = of_bucket.get(value, CountedValue()).with_operations(
+                            operations, {routed.period_end_ms})
                     continue
                 current = recomputed.get(routed.key)
                 state = aggregation.combine(current.state if current else aggregation.empty, contribution)
@@ -94,11 +104,13 @@ class UsageRebuild:
         recomputed = {key: entry for key, entry in recomputed.items() if entry.state != _empty_like(entry.state)}
 
         stored: dict[AggregateKey, AggregateItem] = {}
-        stored_values: dict[AggregateKey, dict[str, frozenset[Operation]]] = {}
+        stored_values: dict[AggregateKey, dict[str, CountedValue]] = {}
         for subscription in subscriptions:
             stored.update(usage.all_aggregates(organization_id, subscription.id))
-            for key, histories in usage.value_histories(organization_id, subscription.id).items():
-                stored_values[key] = {value: operations for value, operations in histories.items() if operations}
+            for key, counted in usage.stored_values(organization_id, subscription.id).items():
+                stored_values[key] = {value: each for value, each in counted.items() if each.operations}
+        summaries = {key: item.state for key, item in stored.items() if isinstance(item.state, ActiveValues)}
+        stored = {key: item for key, item in stored.items() if key not in summaries}
 
         # A missing aggregate is recreated with each shard's highest watermark on the external id's aggregates: with
         # the stream caught up, every record of the external id a shard delivered is at or below it.
@@ -123,15 +135,21 @@ class UsageRebuild:
                         entry = _Recomputed(new_state, found.window_start_ms, found.period_end_ms)
                     usage.replace_aggregate(key, entry.state, window_start_ms=entry.window_start_ms,
                                             period_end_ms=entry.period_end_ms, kept=kept, watermarks=highest)
-        for key in sorted(stored_values.keys() | values.keys(), key=_order):
+        for key in sorted(stored_values.keys() | values.keys() | summaries.keys(), key=_order):
             report.checked += 1
             old, new = stored_values.get(key, {}), values.get(key, {})
+            summary = summary_of(new)
             if old != new:
                 report.differences.append(Difference(key, old, new, bucket_values=True))
                 if apply:
                     for value in old.keys() | new.keys():
-                        if old.get(value, frozenset()) != new.get(value, frozenset()):
-                            usage.replace_operations(key, value, new.get(value, frozenset()))
+                        if old.get(value) != new.get(value):
+                            usage.replace_value(key, value, new.get(value, CountedValue()))
+            if summaries.get(key, ActiveValues()) != summary:
+                report.differences.append(Difference(key, summaries.get(key, ActiveValues()), summary,
+                                                     bucket_values=True))
+                if apply:
+                    usage.replace_summary(key, summary)
         report.applied = apply
         return report
 
@@ -150,7 +168,9 @@ def _iso(epoch_ms: int) -> str:
 
 
 def _show(state: Any) -> str:
+    if isinstance(state, ActiveValues):
+        return f"{state.count} active"
     if isinstance(state, dict):
-        return "{" + ", ".join(f"{value}: {len(operations)} operations"
-                               for value, operations in sorted(state.items())) + "}"
+        return "{" + ", ".join(f"{value}: {len(counted.operations)} operations, counted {counted.counted}"
+                               for value, counted in sorted(state.items())) + "}"
     return repr(state)

@@ -25,7 +25,7 @@ from chalicelib.domain.aggregate_keys import (
     padded_sequence,
 )
 from chalicelib.domain.aggregations.pay_in_advance import InAdvanceState
-from chalicelib.domain.aggregations.unique_count import Operation
+from chalicelib.domain.aggregations.unique_count import ActiveValues, CountedValue, ValueWrite
 from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.domain.dead_events import DeadEvent
 from chalicelib.domain.errors import FeeAlreadyCreated, StaleWrite
@@ -33,6 +33,7 @@ from chalicelib.domain.events import Event, UnbillableReason, iso_ms
 from chalicelib.domain.fees import PayInAdvanceFee
 from chalicelib.domain.pricing.groups import PricingGroup
 from chalicelib.store import keys
+from chalicelib.store.usage import TRANSACTION_VALUES
 from chalicelib.usage.ports import Revised
 from chalicelib.usecases.ports import UnitOfWork
 
@@ -42,8 +43,8 @@ class _Aggregate:
     """An aggregate item: its state, the last window written, each shard's watermark and its revision."""
 
     state: Any
-    window_start_ms: int
-    period_end_ms: int
+    window_start_ms: int | None  # None: a unique count's summary (not one window's)
+    period_end_ms: int | None
     watermarks: dict[str, str] = field(default_factory=dict)
     revision: int = 0
 
@@ -56,38 +57,37 @@ def _events_count(state: Any) -> int:
 
 
 class InMemoryUsage:
-    """The UsageStore port: aggregates by key, and each unique-count value's operations by (key, value)."""
+    """The UsageStore port: aggregates (unique counts' summaries among them) by key, and each unique-count value with
+    its revision by (key, value)."""
 
     def __init__(self) -> None:
         self.aggregates: dict[AggregateKey, _Aggregate] = {}
-        self.values: dict[tuple[AggregateKey, str], frozenset[Operation]] = {}
+        self.values: dict[tuple[AggregateKey, str], Revised[CountedValue]] = {}
 
     # ------------------------------------------------------------------------------------------- reads
     def _of(self, organization_id: str, subscription_id: str) -> Iterator[tuple[AggregateKey, _Aggregate]]:
         return ((key, aggregate) for key, aggregate in self.aggregates.items()
                 if (key.organization_id, key.subscription_id) == (organization_id, subscription_id))
 
-    def period_aggregates(self, organization_id: str, subscription_id: str, period_start_ms: int,
-                          value_periods: Iterable[int] = ()
+    def period_aggregates(self, organization_id: str, subscription_id: str, period_start_ms: int
                           ) -> dict[tuple[str, str, PricingGroup], StoredAggregate]:
-        found = {(key.charge_id, key.bucket, key.group): StoredAggregate(
+        return {(key.charge_id, key.bucket, key.group): StoredAggregate(
                     aggregate.state, _events_count(aggregate.state), aggregate.window_start_ms,
                     aggregate.period_end_ms)
-                 for key, aggregate in self._of(organization_id, subscription_id)
-                 if key.period_start_ms == period_start_ms and key.charge_id != APPLIED_EVENTS_CHARGE}
-        for values_period_ms in set(value_periods):
-            for key, histories in self.value_histories(organization_id, subscription_id, values_period_ms).items():
-                found[(key.charge_id, key.bucket, key.group)] = StoredAggregate.of_values(histories)
-        return found
+                for key, aggregate in self._of(organization_id, subscription_id)
+                if key.period_start_ms == period_start_ms and key.charge_id != APPLIED_EVENTS_CHARGE}
 
-    def value_histories(self, organization_id: str, subscription_id: str, period_start_ms: int | None = None
-                        ) -> dict[AggregateKey, dict[str, frozenset[Operation]]]:
-        histories: dict[AggregateKey, dict[str, frozenset[Operation]]] = {}
-        for (key, value), operations in self.values.items():
+    def stored_values(self, organization_id: str, subscription_id: str, period_start_ms: int | None = None
+                      ) -> dict[AggregateKey, dict[str, CountedValue]]:
+        values: dict[AggregateKey, dict[str, CountedValue]] = {}
+        for (key, value), stored in self.values.items():
             if ((key.organization_id, key.subscription_id) == (organization_id, subscription_id)
                     and period_start_ms in (None, key.period_start_ms)):
-                histories.setdefault(key, {})[value] = operations
-        return histories
+                values.setdefault(key, {})[value] = stored.value
+        return values
+
+    def counted_values(self, key: AggregateKey, values: Iterable[str]) -> dict[str, Revised[CountedValue]]:
+        return {value: self.values.get((key, value), Revised(CountedValue(), 0)) for value in values}
 
     def all_aggregates(self, organization_id: str, subscription_id: str) -> dict[AggregateKey, AggregateItem]:
         return {key: aggregate.as_read() for key, aggregate in self._of(organization_id, subscription_id)}
@@ -123,15 +123,37 @@ class InMemoryUsage:
         self.aggregates[key] = _Aggregate(stored, window_start_ms, period_end_ms, watermarks,
                                           (current.revision if current else 0) + 1)
 
-    def add_operations(self, key: AggregateKey, value: str, operations: Iterable[Operation]) -> None:
-        self.values[(key, value)] = self.values.get((key, value), frozenset()) | frozenset(operations)
+    def write_values(self, key: AggregateKey, writes: Mapping[str, ValueWrite]) -> None:
+        """As DynamoDB: each value that moves nothing alone, then the others in transactions of TRANSACTION_VALUES
+        with their summary's change; a value no longer at its read revision refuses its own write or transaction
+        (StaleWrite), the ones before it stay written."""
+        moving = [(value, write) for value, write in writes.items() if write.change != ActiveValues()]
+        for value, write in writes.items():
+            if write.change == ActiveValues():
+                self._write_together(key, [(value, write)], moves_summary=False)
+        for first in range(0, len(moving), TRANSACTION_VALUES):
+            self._write_together(key, moving[first:first + TRANSACTION_VALUES], moves_summary=True)
 
-    def replace_operations(self, key: AggregateKey, value: str, operations: Iterable[Operation]) -> None:
-        kept = frozenset(operations)
-        if kept:
-            self.values[(key, value)] = kept
+    def _write_together(self, key: AggregateKey, writes: list[tuple[str, ValueWrite]], moves_summary: bool) -> None:
+        if any(self.values.get((key, value), Revised(CountedValue(), 0)).revision != write.read_revision
+               for value, write in writes):
+            raise StaleWrite()
+        for value, write in writes:
+            self.values[(key, value)] = Revised(write.written, write.read_revision + 1)
+        if moves_summary:
+            summary = sum((write.change for _, write in writes), ActiveValues())
+            current = self.aggregates.get(key)
+            self.aggregates[key] = _Aggregate((current.state if current else ActiveValues()) + summary, None, None,
+                                              {}, (current.revision if current else 0) + 1)
+
+    def replace_value(self, key: AggregateKey, value: str, written: CountedValue) -> None:
+        if written.operations:
+            self.values[(key, value)] = Revised(written, 1)
         else:
             self.values.pop((key, value), None)
+
+    def replace_summary(self, key: AggregateKey, summary: ActiveValues) -> None:
+        self.aggregates[key] = _Aggregate(summary, None, None, {}, 1)
 
     def replace_aggregate(self, key: AggregateKey, state: Any, *, window_start_ms: int, period_end_ms: int,
                           kept: AggregateItem | None, watermarks: Mapping[str, str] | None = None) -> None:

@@ -1,13 +1,15 @@
 """The stream aggregator against moto: hand-worked aggregates of count, sum, max and latest per filter bucket and
 default bucket, events across a period boundary (to the millisecond), events before the start or after the
-termination not billed, a redelivered batch applied once, and the writes per batch bounded by the distinct
-aggregates touched. The exactly-once property runs on the fakes: tests/unit/test_aggregator_exactly_once.py."""
+termination not billed, a redelivered batch applied once, the writes per batch bounded by the distinct
+aggregates touched, and a unique-count value written by two shards at once or whose answer was lost counted once. The exactly-once property runs on the fakes: tests/unit/test_aggregator_exactly_once.py."""
 from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from botocore.exceptions import EndpointConnectionError
+from interleaving import competing, on_transaction
 from usage_fixtures import (
     EU,
     FEBRUARY,
@@ -25,6 +27,7 @@ from chalicelib.domain.aggregate_keys import bucket_key
 from chalicelib.domain.aggregations.latest import Latest
 from chalicelib.domain.aggregations.max import Maximum
 from chalicelib.domain.aggregations.sum import Totals
+from chalicelib.domain.aggregations.unique_count import ActiveValues
 from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.domain.subscriptions import terminated_subscription
 from chalicelib.store.repositories import repositories
@@ -93,9 +96,10 @@ def test_a_redelivered_batch_is_applied_once(tenant, usage):
     january = aggregates(org, sub, JANUARY_START)
     assert {key: stored.state for key, stored in january.items()} == {
         (charges["calls"], "default"): 1, (charges["bytes"], "default"): Totals(Decimal(5), 2),
-        (charges["peak"], "default"): Maximum(Decimal(5), 2)}
+        (charges["peak"], "default"): Maximum(Decimal(5), 2),
+        (charges["seen"], "default"): ActiveValues(1, frozenset({FEBRUARY}))}
     assert repositories().usage.applied_events(org, sub, JANUARY_START) == 6
-    assert [len(values) for values in repositories().usage.value_histories(org, sub, JANUARY_START).values()] == [1]
+    assert [len(values) for values in repositories().usage.stored_values(org, sub, JANUARY_START).values()] == [1]
 
 
 def test_events_after_termination_are_not_billed(tenant, usage):
@@ -135,3 +139,30 @@ def test_writes_per_batch_are_bounded_by_the_aggregates_touched(tenant, usage, d
     # Plus the period's applied-events counter (every event is in January): one more aggregate.
     assert len(calls) <= len(touched) + 1 == 10
     assert sum(stored.events_count for stored in aggregates(org, sub, JANUARY_START).values()) == 60
+
+
+def test_two_shards_on_one_value_and_a_lost_answer_count_it_once(tenant, usage):
+    """Shard 1 adds value 1 at t + 1; just before its transaction, shard 2 removes it at t + 2 (a deliberate
+    interleaving): shard 1's write is refused, read again and applied. Then an add at t + 3 whose transaction is
+    applied but its answer lost: the retry, and a redelivery, find it counted and write nothing."""
+    org, sub, charges = tenant.organization_id, usage["subscription"]["lago_id"], usage["charges"]
+    t = epoch_ms(STARTED)
+    added = [stream_record(event_item(org, "s1", t + 1, "seen", {"size": 1}))]
+    removed = [stream_record(event_item(org, "s2", t + 2, "seen", {"size": 1, "operation_type": "remove"}))]
+    with competing("TransactWriteItems", lambda: deliver(removed, shard="shardId-2")) as rival:
+        assert deliver(added) == {"batchItemFailures": []}
+    assert rival == [{"batchItemFailures": []}]
+    summary = (charges["seen"], "default")
+    assert aggregates(org, sub, JANUARY_START)[summary].state == ActiveValues(1 - 1, frozenset({FEBRUARY}))
+
+    again = [stream_record(event_item(org, "s3", t + 3, "seen", {"size": 1}))]
+
+    def lost_answer() -> None:
+        raise EndpointConnectionError(endpoint_url="https://dynamodb")
+    with on_transaction(1, lost_answer, when="after"):
+        # Written, its answer lost: retried value by value at once, the value is found counted.
+        assert deliver(again) == {"batchItemFailures": []}
+    assert deliver(again) == {"batchItemFailures": []}  # and redelivered: nothing moves
+    assert aggregates(org, sub, JANUARY_START)[summary].state == ActiveValues(1 - 1 + 1, frozenset({FEBRUARY}))
+    (values,) = repositories().usage.stored_values(org, sub, JANUARY_START).values()
+    assert values["1"].counted == 1 and len(values["1"].operations) == 3

@@ -30,7 +30,7 @@ from chalicelib.domain.aggregate_keys import (
 from chalicelib.domain.aggregations.latest import Latest
 from chalicelib.domain.aggregations.max import Maximum
 from chalicelib.domain.aggregations.sum import Totals
-from chalicelib.domain.aggregations.unique_count import Operation
+from chalicelib.domain.aggregations.unique_count import ActiveValues, CountedValue, Operation, ValueWrite
 from chalicelib.domain.backdating import UnbilledHistory
 from chalicelib.domain.customers import Customer
 from chalicelib.domain.errors import StaleWrite
@@ -40,6 +40,7 @@ from chalicelib.domain.subscriptions import Subscription
 from chalicelib.domain.test_clocks import TestClock
 from chalicelib.store.repositories import repositories
 from chalicelib.store.stream_lineage import ShardLineage
+from chalicelib.usage.ports import Revised
 from chalicelib.usage.routing import StoredEvent
 
 NOW = datetime(2026, 11, 5, 10, tzinfo=UTC)
@@ -145,24 +146,52 @@ def test_the_applied_events_counter_is_read_apart_from_the_aggregates(stores):
     assert usage.all_aggregates(ORG, "another-subscription") == {}
 
 
-def test_unique_count_operations_are_a_set_union_per_value(stores):
+def test_unique_count_values_move_their_bucket_summary_in_the_same_write(stores):
     usage = stores.repositories.usage
     add, remove, later = Operation(PERIOD + 1, "tx-1", True), Operation(PERIOD + 2, "tx-2", False), \
         Operation(PERIOD + 3, "tx-3", True)
-    usage.add_operations(KEY, "a", [add, remove])
-    usage.add_operations(KEY, "a", [add])  # a replay changes nothing
-    usage.add_operations(KEY, "b#%", [later])
+    ends = frozenset({PERIOD + 1_000})
+    absent = Revised(CountedValue(), 0)
+    assert usage.counted_values(KEY, ["a", "b#%"]) == {"a": absent, "b#%": absent}
+    added = CountedValue(frozenset({add}), ends, 1)
+    usage.write_values(KEY, {"a": ValueWrite(added, 0, ActiveValues(1, ends))})
+    with pytest.raises(StaleWrite):  # "a" absent when read, written since: its transaction writes nothing
+        usage.write_values(KEY, {"a": ValueWrite(CountedValue(frozenset({remove}), ends, 0), 0, ActiveValues(-1)),
+                                 "b#%": ValueWrite(CountedValue(frozenset({later}), ends, 1), 0, ActiveValues(1))})
+    assert usage.counted_values(KEY, ["a", "b#%"]) == {"a": Revised(added, 1), "b#%": absent}
+    removed = CountedValue(frozenset({add, remove}), ends, 0)
+    usage.write_values(KEY, {"a": ValueWrite(removed, 1, ActiveValues(-1)),
+                             "b#%": ValueWrite(CountedValue(frozenset({later}), ends, 1), 0, ActiveValues(1))})
+    # A value that counts no differently is written alone: the summary keeps its revision.
+    usage.write_values(KEY, {"b#%": ValueWrite(CountedValue(frozenset({add, later}), ends, 1), 1, ActiveValues())})
+    with pytest.raises(StaleWrite):  # read at revision 1, at 2 now
+        usage.write_values(KEY, {"b#%": ValueWrite(CountedValue(frozenset({later}), ends, 1), 1, ActiveValues())})
     other_period = AggregateKey(ORG, SUB, 0, "charge-1", "default")
-    usage.add_operations(other_period, "a", [later])
-    assert usage.value_histories(ORG, SUB, PERIOD) == {KEY: {"a": frozenset({add, remove}),
-                                                             "b#%": frozenset({later})}}
-    assert usage.value_histories(ORG, SUB) == {KEY: {"a": frozenset({add, remove}), "b#%": frozenset({later})},
-                                               other_period: {"a": frozenset({later})}}
-    assert usage.period_aggregates(ORG, SUB, PERIOD, value_periods=[0, 0]) == {
-        ("charge-1", "default", ()): StoredAggregate({"a": frozenset({later})}, 1)}
-    usage.replace_operations(KEY, "a", [later])
-    usage.replace_operations(KEY, "b#%", [])
-    assert usage.value_histories(ORG, SUB, PERIOD) == {KEY: {"a": frozenset({later})}}
+    usage.write_values(other_period, {"a": ValueWrite(CountedValue(frozenset({later}), frozenset({7}), 1), 0,
+                                                      ActiveValues(1, frozenset({7})))})
+    assert usage.stored_values(ORG, SUB, PERIOD) == {KEY: {"a": removed, "b#%": CountedValue(
+        frozenset({add, later}), ends, 1)}}
+    assert set(usage.stored_values(ORG, SUB)) == {KEY, other_period}
+    assert usage.period_aggregates(ORG, SUB, PERIOD) == {
+        ("charge-1", "default", ()): StoredAggregate(ActiveValues(1 - 1 + 1, ends), 1)}
+    assert usage.all_aggregates(ORG, SUB)[other_period].state == ActiveValues(1, frozenset({7}))
+    assert usage.all_aggregates(ORG, SUB)[KEY].revision == 2  # two transactions moved it
+    usage.replace_value(KEY, "a", CountedValue(frozenset({later}), ends, 1))
+    usage.replace_value(KEY, "b#%", CountedValue())
+    usage.replace_summary(KEY, ActiveValues(1, ends))
+    assert usage.stored_values(ORG, SUB, PERIOD) == {KEY: {"a": CountedValue(frozenset({later}), ends, 1)}}
+    assert usage.period_aggregates(ORG, SUB, PERIOD)[("charge-1", "default", ())].state == ActiveValues(1, ends)
+
+
+def test_more_values_than_one_transaction_holds_move_the_summary_once_each(stores):
+    usage = stores.repositories.usage
+    ends = frozenset({PERIOD + 1_000})
+    values = [f"user-{n}" for n in range(150)]  # two transactions (99 + 51), two BatchGetItems (100 + 50)
+    usage.write_values(KEY, {value: ValueWrite(CountedValue(frozenset({Operation(PERIOD + n, value, True)}), ends, 1),
+                                               0, ActiveValues(1, ends)) for n, value in enumerate(values)})
+    assert {value: found.revision for value, found in usage.counted_values(KEY, values).items()} == dict.fromkeys(
+        values, 1)
+    assert usage.period_aggregates(ORG, SUB, PERIOD)[("charge-1", "default", ())].state == ActiveValues(150, ends)
 
 
 def test_a_rebuilt_aggregate_replaces_the_one_read_and_keeps_its_watermarks(stores):

@@ -21,7 +21,7 @@ from usage_fixtures import (
 from chalicelib.cli import main
 from chalicelib.domain.aggregate_keys import bucket_key
 from chalicelib.domain.aggregations.sum import Totals
-from chalicelib.domain.aggregations.unique_count import Operation
+from chalicelib.domain.aggregations.unique_count import ActiveValues, CountedValue, Operation, ValueWrite
 from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.store.dynamo import to_attributes
 from chalicelib.store.keys import aggregate_sk, usage_pk
@@ -142,21 +142,27 @@ def test_unique_count_values_are_compared_and_repaired(api, dynamodb, tenant, us
                                  external_subscription_id="sub-u") for n in range(4)])
     assert UsageRebuild(repositories()).rebuild(org, "sub-u").differences == []
     usage_store = repositories().usage
-    (key,) = usage_store.value_histories(org, subscription["lago_id"])
+    (key,) = usage_store.stored_values(org, subscription["lago_id"])
     assert key.period_start_ms == JANUARY_START  # a metered metric's values are kept per period
-    usage_store.add_operations(key, "user-9", [Operation(t + 50, "ghost", True)])
+    ghost = CountedValue(frozenset({Operation(t + 50, "ghost", True)}), frozenset({FEBRUARY}), 1)
+    usage_store.write_values(key, {"user-9": ValueWrite(ghost, 0, ActiveValues(1, frozenset({FEBRUARY})))})
 
     code, lines = cli(capsys, "--organization-id", org, "--external-subscription-id", "sub-u")
     assert lines == [f"values subscription={subscription['lago_id']} period=2026-01-01T00:00:00Z "
                      f"charge={key.charge_id} bucket=default: "
-                     "stored={user-0: 2 operations, user-1: 2 operations, user-9: 1 operations} "
-                     "recomputed={user-0: 2 operations, user-1: 2 operations}",
-                     "2 aggregates checked, 1 differ"]
+                     "stored={user-0: 2 operations, counted 1, user-1: 2 operations, counted 1, "
+                     "user-9: 1 operations, counted 1} "
+                     "recomputed={user-0: 2 operations, counted 1, user-1: 2 operations, counted 1}",
+                     f"values subscription={subscription['lago_id']} period=2026-01-01T00:00:00Z "
+                     f"charge={key.charge_id} bucket=default: stored=3 active recomputed=2 active",
+                     "2 aggregates checked, 2 differ"]
     assert cli(capsys, "--organization-id", org, "--external-subscription-id", "sub-u", "--apply")[1][-1] == (
-        "1 aggregates rewritten")
+        "2 aggregates rewritten")
     assert cli(capsys, "--organization-id", org, "--external-subscription-id", "sub-u") == (
         0, ["2 aggregates checked, 0 differ"])
-    assert set(usage_store.value_histories(org, subscription["lago_id"])[key]) == {"user-0", "user-1"}
+    assert set(usage_store.stored_values(org, subscription["lago_id"])[key]) == {"user-0", "user-1"}
+    assert usage_store.period_aggregates(org, subscription["lago_id"], JANUARY_START)[
+        (key.charge_id, "default", ())].state == ActiveValues(2, frozenset({FEBRUARY}))
 
 
 def test_an_unknown_external_id_is_a_clean_error(dynamodb, tenant, capsys):

@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import pytest
 from builders import create_customer, create_metric, create_plan, subscribe
-from test_current_usage import dynamodb_requests
 from usage_fixtures import STARTED, event_item
 from usage_fixtures import store_and_deliver as send
 
@@ -125,33 +124,55 @@ def test_unique_counts_before_the_start_and_across_periods(api, dynamodb, tenant
     assert UsageRebuild(repositories()).rebuild(org, "sub").differences == []
 
 
-def test_unique_count_current_usage_makes_the_same_requests_for_10_and_400_events(api, dynamodb, tenant, seats,
-                                                                                     monkeypatch):
+def dynamodb_reads(api, path: str) -> list[tuple[str, int]]:
+    """Each DynamoDB request one request to the API makes, with the number of items it read (botocore's after-call
+    hook on the parsed response)."""
+    reads = []
+
+    def record(model, parsed, **_):
+        items = len(parsed.get("Items", ())) + ("Item" in parsed) + sum(
+            len(found) for found in parsed.get("Responses", {}).values())
+        reads.append((model.name, items))
+
+    events = repositories().client.meta.events
+    events.register("after-call.dynamodb", record)
+    try:
+        response = api.get(path)
+    finally:
+        events.unregister("after-call.dynamodb", record)
+    assert response.status_code == 200, response.body
+    return reads
+
+
+def test_unique_count_current_usage_reads_the_same_items_for_10_and_2000_values(api, dynamodb, tenant, seats,
+                                                                               monkeypatch):
     org = tenant.organization_id
     february = epoch_ms(datetime(2026, 2, 1, tzinfo=UTC))
     now = datetime(2026, 2, 10, tzinfo=UTC)
     path = "/api/v1/customers/cust/current_usage?external_subscription_id=sub"
-    step = (epoch_ms(now) - (START + DAY)) // 400
+    span = epoch_ms(now) - (START + DAY)
 
-    def events(numbers: range) -> list[dict]:
-        """Each event a new user, alternating metrics, spread from 16 January to 10 February (both periods)."""
-        return [event_item(org, f"u{n}", START + DAY + n * step, ("users", "visitors")[n % 2], {"user": f"user-{n}"})
-                for n in numbers]
+    def events(prefix: str, total: int) -> list[dict]:
+        """`total` events, each a new user, alternating metrics, spread evenly from 16 January to 10 February."""
+        return [event_item(org, f"{prefix}{n}", START + DAY + n * (span // total), ("users", "visitors")[n % 2],
+                           {"user": f"{prefix}-{n}"}) for n in range(total)]
 
-    send(dynamodb, events(range(10)))
+    def in_february(total: int) -> int:
+        """The visitors (odd events) of `events(_, total)` on or after 1 February."""
+        return sum(1 for n in range(1, total, 2) if START + DAY + n * (span // total) >= february)
+
+    send(dynamodb, events("few", 10))
     few = current_usage(api, monkeypatch, now)
-    with_few = dynamodb_requests(api, path)
-    send(dynamodb, events(range(10, 400)))
+    with_few = dynamodb_reads(api, path)
+    send(dynamodb, events("many", 1990))
     many = current_usage(api, monkeypatch, now)
-    assert dynamodb_requests(api, path) == with_few
-    # Users (recurring, events 0, 2, ...): every one so far. Visitors (metered, odd events): February's only,
-    # events n with START + DAY + n * step >= 1 February.
-    first_in_february = -(-(february - START - DAY) // step)
-    assert few["users"][1] == 5 and few["visitors"][1] == sum(1 for n in range(1, 10, 2) if n >= first_in_february)
-    assert many["users"][1] == 200
-    assert many["visitors"][1] == sum(1 for n in range(1, 400, 2) if n >= first_in_february)
+    assert dynamodb_reads(api, path) == with_few  # the same requests, each reading the same number of items
+    # Users (recurring, even events): every one so far. Visitors (metered, odd events): February's only.
+    assert few["users"][1] == 5 and few["visitors"][1] == in_february(10) == 2
+    assert many["users"][1] == 5 + 995
+    assert many["visitors"][1] == in_february(10) + in_february(1990)
     # The organization (the customer, the subscription, the plan and its metrics come from the warm container's
-    # setup cache), its dead-lettered events, the period's aggregates, this period's values of the metered metric,
-    # the subscription's values of the recurring one, every aggregate for the recurring openings, and the external
-    # id's subscriptions (none earlier here: nothing carried in).
-    assert sorted(with_few) == sorted(["GetItem"] + ["Query"] * 6)
+    # setup cache), its dead-lettered events, the period's aggregates (the metered count's summary among them),
+    # every aggregate for the recurring openings (the recurring count's summary among them), and the external id's
+    # subscriptions (none earlier here: nothing carried in). No value is read.
+    assert sorted(operation for operation, _ in with_few) == sorted(["GetItem"] + ["Query"] * 4)

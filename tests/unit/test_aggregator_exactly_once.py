@@ -1,8 +1,10 @@
 """Exactly once, on the in-memory stores (tests/fakes/world.py, their watermarks pinned to DynamoDB's by
 tests/integration/test_data_plane_contracts.py): random events of count, sum, max, latest and unique count
 (timestamps on the period boundary to the millisecond included), two synthetic shards, random batchings, duplicate
-deliveries and a crash between any two writes of the aggregator, compared with an independent naive computation
-over the distinct events; with the watermark check patched out, a redelivery double-counts."""
+deliveries, a crash between any two writes of the aggregator and the other shard's next batch applied between a
+unique-count value's read and its write, compared with an independent naive computation over the distinct events
+(a unique count's values and its bucket's summary); with the watermark check patched out, a redelivery
+double-counts."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -23,7 +25,7 @@ from chalicelib.domain.aggregate_keys import APPLIED_EVENTS_CHARGE, bucket_key
 from chalicelib.domain.aggregations.latest import Latest
 from chalicelib.domain.aggregations.max import Maximum
 from chalicelib.domain.aggregations.sum import Totals
-from chalicelib.domain.aggregations.unique_count import Operation
+from chalicelib.domain.aggregations.unique_count import ActiveValues, Operation, histories_of
 from chalicelib.domain.aggregations.windows import epoch_ms
 from chalicelib.domain.customers import Customer
 from chalicelib.domain.organizations import Organization
@@ -33,6 +35,7 @@ STARTED = datetime(2026, 1, 15, 10, tzinfo=UTC)
 START = epoch_ms(STARTED)
 JANUARY_START = epoch_ms(datetime(2026, 1, 1, tzinfo=UTC))
 FEBRUARY = epoch_ms(datetime(2026, 2, 1, tzinfo=UTC))
+MARCH = epoch_ms(datetime(2026, 3, 1, tzinfo=UTC))
 NOW = datetime(2026, 2, 10, tzinfo=UTC)
 STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/billing-events/stream/2026-01-01T00:00:00.000"
 REGIONS = {"eu": {"region": ["eu"]}, "us": {"region": ["us"]}}
@@ -86,6 +89,11 @@ def naive(events: list[tuple[str, int, str, str | None, int]]) -> dict:
             for timestamp, transaction_id, size in rows:
                 operations.setdefault(str(abs(size)), set()).add(Operation(timestamp, transaction_id, size >= 0))
             state = {value: frozenset(of_value) for value, of_value in operations.items()}
+            # The summary: the values whose last row (timestamp, then transaction id) is an add; the period's end.
+            last_rows = [max(row for row in rows if str(abs(row[2])) == value) for value in operations]
+            expected[("summary", period, charge, bucket)] = ActiveValues(
+                sum(1 for _, _, size in last_rows if size >= 0), frozenset({FEBRUARY if period == JANUARY_START
+                                                                            else MARCH}))
         elif code == "calls":
             state = len(rows)
         elif code == "bytes":
@@ -101,20 +109,21 @@ def naive(events: list[tuple[str, int, str, str | None, int]]) -> dict:
 
 def stored(world: InMemoryRepositories) -> dict:
     usage = world.usage
-    found = {(period, charge, bucket): aggregate.state
-             for period in (JANUARY_START, FEBRUARY)
-             for (charge, bucket, _), aggregate in usage.period_aggregates("org", "sub", period).items()}
+    found: dict = {}
     for period in (JANUARY_START, FEBRUARY):
+        for (charge, bucket, _), aggregate in usage.period_aggregates("org", "sub", period).items():
+            summary = isinstance(aggregate.state, ActiveValues)
+            found[("summary", period, charge, bucket) if summary else (period, charge, bucket)] = aggregate.state
         if applied := usage.applied_events("org", "sub", period):
             found[(period, APPLIED_EVENTS_CHARGE, "default")] = applied
-    for key, histories in usage.value_histories("org", "sub").items():
-        found[(key.period_start_ms, key.charge_id, key.bucket)] = histories
+    for key, values in usage.stored_values("org", "sub").items():
+        found[(key.period_start_ms, key.charge_id, key.bucket)] = histories_of(values)
     return found
 
 
 def before_each_write(world: InMemoryRepositories, action: Callable[[], None]) -> None:
     """Run `action` before every write the aggregator makes (each an UpdateItem on DynamoDB)."""
-    for store, name in ((world.usage, "apply"), (world.usage, "add_operations"), (world.events, "mark_unbillable"),
+    for store, name in ((world.usage, "apply"), (world.usage, "write_values"), (world.events, "mark_unbillable"),
                         (world.dead_letters, "count_failure"), (world.dead_letters, "bury")):
         write = getattr(store, name)
 
@@ -129,19 +138,48 @@ def deliver(world: InMemoryRepositories, records: list[StreamRecord]) -> set[str
     return Aggregator(world, NOW).apply_batch(records).not_applied
 
 
+def after_value_reads(world: InMemoryRepositories, action: Callable[[], None]) -> None:
+    """Run `action` after every read of unique-count values, before the aggregator writes what it read."""
+    read = world.usage.counted_values
+
+    def stale(*args: Any, **kwargs: Any) -> Any:
+        found = read(*args, **kwargs)
+        action()
+        return found
+    world.usage.counted_values = stale  # type: ignore[method-assign]
+
+
 def replay(world: InMemoryRepositories, shard_batches: list[list[StreamRecord]], crash_after: int | None,
-           duplicate: int | None) -> None:
+           duplicate: int | None, interleave_at: int | None = None) -> None:
     """Deliver each batch in order as Lambda would: a crash after `crash_after` writes fails the invocation (the
-    batch is redelivered whole), reported failures are redelivered from the first one, and batch `duplicate` is
-    delivered a second time."""
-    writes = count(1)
+    batch is redelivered whole), reported failures are redelivered from the first one, batch `duplicate` is
+    delivered a second time, and right after the `interleave_at`-th read of unique-count values the other shard's
+    next batch is applied whole (its concurrent invocation)."""
+    writes, reads = count(1), count(1)
+    pending = list(shard_batches)
+    state: dict[str, Any] = {"shard": None, "busy": False}
 
     def crash() -> None:
         if crash_after is not None and next(writes) == crash_after + 1:
             raise Crash()
 
+    def compete() -> None:
+        if state["busy"] or interleave_at is None or next(reads) != interleave_at:
+            return
+        other = next((batch for batch in pending if batch[0].shard != state["shard"]), None)
+        if other is not None:
+            pending.remove(other)
+            state["busy"] = True
+            delivered(partial(deliver, world), other)
+            state["busy"] = False
+
     before_each_write(world, crash)
+    after_value_reads(world, compete)
     for index, batch in enumerate(shard_batches):
+        if batch not in pending:
+            continue  # applied by the other shard's invocation, concurrently
+        pending.remove(batch)
+        state["shard"] = batch[0].shard
         delivered(partial(deliver, world), batch)
         if index == duplicate:
             try:
@@ -172,11 +210,28 @@ def shard_batches_of(drawn: list[tuple], cuts: list[int]) -> tuple[list, list[li
 
 @settings(max_examples=200)
 @given(drawn=st.lists(EVENT, min_size=1, max_size=14), cuts=st.lists(st.integers(0, 20), max_size=3),
-       crash_after=st.none() | st.integers(0, 8), duplicate=st.none() | st.integers(0, 5))
-def test_aggregates_equal_the_naive_result_whatever_the_delivery(drawn, cuts, crash_after, duplicate):
+       crash_after=st.none() | st.integers(0, 8), duplicate=st.none() | st.integers(0, 5),
+       interleave_at=st.none() | st.integers(1, 6))
+def test_aggregates_equal_the_naive_result_whatever_the_delivery(drawn, cuts, crash_after, duplicate, interleave_at):
     world = a_world()
     distinct, deliveries = shard_batches_of(drawn, cuts)
-    replay(world, deliveries, crash_after, duplicate)
+    replay(world, deliveries, crash_after, duplicate, interleave_at)
+    assert stored(world) == naive(distinct)
+
+
+# Unique-count events only, on three values of one bucket: the two shards meet on a value often.
+SEEN_EVENT = st.tuples(TIMESTAMPS, st.just("seen"), st.just(None), st.integers(-2, 2), st.integers(0, 1))
+
+
+@settings(max_examples=200)
+@given(drawn=st.lists(SEEN_EVENT, min_size=2, max_size=10), cuts=st.lists(st.integers(0, 20), max_size=3),
+       crash_after=st.none() | st.integers(0, 8), duplicate=st.none() | st.integers(0, 5),
+       interleave_at=st.integers(1, 6))
+def test_unique_counts_equal_the_naive_result_whatever_two_shards_interleave_on_a_value(drawn, cuts, crash_after,
+                                                                                       duplicate, interleave_at):
+    world = a_world()
+    distinct, deliveries = shard_batches_of(drawn, cuts)
+    replay(world, deliveries, crash_after, duplicate, interleave_at)
     assert stored(world) == naive(distinct)
 
 
@@ -192,3 +247,23 @@ def test_without_the_watermark_a_redelivery_double_counts():
     world.usage.apply = forgetful  # type: ignore[method-assign]
     replay(world, deliveries, crash_after=1, duplicate=0)
     assert stored(world) != naive(distinct)
+
+
+def test_a_value_moved_by_the_other_shard_between_its_read_and_its_write_is_counted_once():
+    """Values 1, 2, 3 added (shard 0); a remove of 2 at +40 ms (shard 1) reads value 2, then, before it writes,
+    shard 0's next batch adds 2 again at +35 ms (before the remove, arriving last): the remove's write is refused,
+    read again and applied. Value 2's last operation is the remove: 3 added - 1 removed = 2 active."""
+    # Reads: 1 is shard 0's first batch (values 1, 2, 3 at once), 2 shard 1's.
+    world = a_world()
+    drawn = [(START + 10, "seen", None, 1, 0), (START + 20, "seen", None, 2, 0), (START + 30, "seen", None, 3, 0),
+             (START + 40, "seen", None, -2, 1), (START + 35, "seen", None, 2, 0)]
+    distinct, deliveries = shard_batches_of(drawn, [3])
+    assert [len(batch) for batch in deliveries] == [3, 1, 1]  # shard 0's first batch, shard 1's, shard 0's second
+    replay(world, deliveries, crash_after=None, duplicate=None, interleave_at=2)
+    (key, values), = world.usage.stored_values("org", "sub").items()
+    assert values["2"].operations == {Operation(START + 20, "tx1", True), Operation(START + 35, "tx4", True),
+                                      Operation(START + 40, "tx3", False)}
+    assert [values[value].counted for value in ("1", "2", "3")] == [1, 0, 1]
+    assert world.usage.period_aggregates("org", "sub", JANUARY_START)[(CHARGES["seen"], "default", ())].state == \
+        ActiveValues(3 - 1, frozenset({FEBRUARY}))
+    assert stored(world) == naive(distinct)

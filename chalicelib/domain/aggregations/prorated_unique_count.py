@@ -4,7 +4,8 @@ add day to its remove day, both included, so a remove and a re-add on one day do
 added and removed several times in one day counts that day once. A value active when the window opens counts
 from its first day. events_count and total_aggregated_units are the values active at the end (full units).
 
-Stored form: the per-value operation sets of unique_count; the units are computed from them."""
+Stored form: the per-value operation sets of unique_count; the units are computed from them (its summary's count
+of values active at the end gives no days: a prorated charge reads the values)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
@@ -14,7 +15,12 @@ from decimal import Decimal
 from chalicelib.domain.aggregations.arithmetic import ceil_quotient
 from chalicelib.domain.aggregations.base import AggregationResult
 from chalicelib.domain.aggregations.events import UsageEvent, distinct_value, is_add_operation
-from chalicelib.domain.aggregations.unique_count import Histories, Operation, UniqueCountAggregation
+from chalicelib.domain.aggregations.unique_count import (
+    ActiveValues,
+    Operation,
+    UniqueCountAggregation,
+    UniqueCountState,
+)
 from chalicelib.domain.aggregations.windows import Window
 
 UNITS_DECIMALS = 5
@@ -24,7 +30,9 @@ UNITS_DECIMALS = 5
 class ProratedUniqueCountAggregation(UniqueCountAggregation):
     recurring: bool = True
 
-    def result(self, state: Histories, window: Window) -> AggregationResult:
+    def result(self, state: UniqueCountState, window: Window) -> AggregationResult:
+        if isinstance(state, ActiveValues):
+            raise ValueError("a prorated unique count is computed from its values' operations")
         active_days = sum(_days_covered(self._active_stretches(operations, window)) for operations in state.values())
         return _prorated(active_days, super().result(state, window), window)
 

@@ -12,12 +12,12 @@ from chalicelib.domain.aggregations.moments import Moments
 from chalicelib.domain.aggregations.prorated_sum import ProratedSumAggregation
 from chalicelib.domain.aggregations.prorated_unique_count import ProratedUniqueCountAggregation
 from chalicelib.domain.aggregations.sum import SumAggregation, Totals
-from chalicelib.domain.aggregations.unique_count import Histories, UniqueCountAggregation
+from chalicelib.domain.aggregations.unique_count import ActiveValues, Histories, UniqueCountAggregation
 from chalicelib.domain.aggregations.weighted_sum import WeightedSumAggregation
 
 # The state of any aggregation below: a count, Totals (sum), Moments (prorated and weighted sum), Maximum, Latest,
-# or unique count's Histories.
-AggregateState = int | Totals | Moments | Maximum | Latest | Histories
+# or unique count's Histories or ActiveValues (its summary).
+AggregateState = int | Totals | Moments | Maximum | Latest | Histories | ActiveValues
 
 
 @dataclass(frozen=True)
