@@ -267,5 +267,6 @@ def test_the_tab_costs_the_same_requests_for_one_subscription_and_many(api, sign
     assert len(rows(signed_in.get(TAB).body.decode())) == 7
     assert many == one
     # the secret, the session, the organization; the customer twice (its id's lookup, its record: the tab's and the
-    # listing's); one Query per status shown (3); the listing's customer and plan; the plans' page and their count
-    assert len(one) == 3 + 2 * 2 + 3 + 2 + 2
+    # listing's); one Query of the customer's copies for the statuses shown; the listing's customer and plan; the
+    # plans' page and their count
+    assert len(one) == 3 + 2 * 2 + 1 + 2 + 2
