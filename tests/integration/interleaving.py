@@ -35,9 +35,9 @@ def competing(operation: str, competitor, times: int = 1):
 
 
 @contextmanager
-def on_transaction(number: int, action, when: str = "before"):
-    """Run `action()` before (`when` "before") or after ("after": the write applied, its answer lost) the app's
-    `number`-th TransactWriteItems from now (the action's own calls excepted)."""
+def on_call(operation: str, number: int, action, when: str = "before"):
+    """Run `action()` before (`when` "before") or after ("after": the call applied, its answer lost) the app's
+    `number`-th DynamoDB call of `operation` from now (the action's own calls excepted)."""
     state = {"calls": 0, "busy": False}
 
     def hook(**_):
@@ -52,9 +52,14 @@ def on_transaction(number: int, action, when: str = "before"):
                 state["busy"] = False
 
     events = repositories().client.meta.events
-    event_name = f"{when}-call.dynamodb.TransactWriteItems"
+    event_name = f"{when}-call.dynamodb.{operation}"
     events.register(event_name, hook)
     try:
         yield
     finally:
         events.unregister(event_name, hook)
+
+
+def on_transaction(number: int, action, when: str = "before"):
+    """`on_call` of the app's `number`-th TransactWriteItems from now."""
+    return on_call("TransactWriteItems", number, action, when)

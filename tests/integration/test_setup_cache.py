@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 from builders import create_customer, create_metric, create_plan, standard_charge, subscribe
+from interleaving import on_call
 from usage_fixtures import event_item, store_and_deliver
 
 from chalicelib import control_plane
@@ -49,30 +50,6 @@ def dynamodb_requests():
         yield operations
     finally:
         events.unregister("before-call.dynamodb", record)
-
-
-@contextmanager
-def before_call(operation: str, number: int, action):
-    """Run `action()` just before the `number`-th call of `operation` made inside the block (its own calls aside)."""
-    state = {"calls": 0, "busy": False}
-
-    def hook(**_):
-        if state["busy"]:
-            return
-        state["calls"] += 1
-        if state["calls"] == number:
-            state["busy"] = True
-            try:
-                action()
-            finally:
-                state["busy"] = False
-
-    events = repositories().client.meta.events
-    events.register(f"before-call.dynamodb.{operation}", hook)
-    try:
-        yield
-    finally:
-        events.unregister(f"before-call.dynamodb.{operation}", hook)
 
 
 @contextmanager
@@ -163,7 +140,7 @@ def test_a_key_revoked_between_its_record_and_its_organization_read_is_refused_n
     def revoke():
         control_plane.organization_use_cases().revoke_api_key(tenant.organization_id, records[0].key_id)
 
-    with before_call("GetItem", 2, revoke):  # the first request's organization read
+    with on_call("GetItem", 2, revoke):  # the first request's organization read
         post_event(api, "tx-1")
     assert post_event(api, "tx-2").status_code == 401
 
@@ -203,7 +180,7 @@ def test_a_metric_deleted_while_a_container_reads_it_is_refused_by_its_next_requ
         create_metric(api, "other")  # moves the version: A reads `spare` again on its next request
         # The organization, the key's record, the subscription and the metric read, then the deletion, before the
         # event's put: the request raced it and is accepted; A holds the metric at the version before.
-        with before_call("PutItem", 1, delete_in_the_other_container):
+        with on_call("PutItem", 1, delete_in_the_other_container):
             assert post_event(api, "tx-3", "spare").status_code == 200
         assert post_event(api, "tx-4", "spare").status_code == 422
     with container(monkeypatch, second):
